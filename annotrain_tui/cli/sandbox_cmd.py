@@ -1,0 +1,135 @@
+"""`annotrain sandbox init|reset|simulate|import-labels`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes
+from annotrain_tui.cli.context import settings_from_args, workspace_from_args
+from annotrain_tui.core.errors import Conflict, InvalidInput, UsageError
+from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.workspace import sandbox_path
+
+
+def _sandbox_only(args) -> None:
+    _, settings = settings_from_args(args)
+    if settings.backend != "sandbox":
+        raise UsageError("this command works on the sandbox only", hint="pass --backend sandbox")
+
+
+def _remove(path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        p = path.with_name(path.name + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def _init(args: argparse.Namespace) -> int:
+    _sandbox_only(args)
+    paths, settings = settings_from_args(args)
+    path = sandbox_path(paths, settings)
+    if path.exists():
+        if not args.force:
+            raise Conflict(f"a sandbox workspace already exists at {path}",
+                           hint="pass --force to replace it (its contents are lost)")
+        _remove(path)
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    backend = SandboxBackend(path)
+    ids = {}
+    if args.demo:
+        from annotrain_tui.core.backends.sandbox.demo import seed_demo
+
+        ids = seed_demo(backend, paths)
+    backend.close()
+    if args.json:
+        emit_json({"path": str(path), "demo": bool(args.demo), **ids})
+    else:
+        print(f"Sandbox workspace {'with demo data ' if args.demo else ''}created at {path}")
+        if ids.get("roster"):
+            print(f"Demo roster: {ids['roster']}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    _sandbox_only(args)
+    paths, settings = settings_from_args(args)
+    path = sandbox_path(paths, settings)
+    if not path.exists():
+        print(f"No sandbox workspace at {path}; nothing to reset.")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"resetting deletes {path}", hint="pass --yes to confirm")
+        answer = input(f"Delete the sandbox workspace at {path}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Kept.")
+            return 1
+    _remove(path)
+    print(f"Deleted {path}. Run 'annotrain sandbox init --demo' for a fresh demo workspace.")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    _sandbox_only(args)
+    from annotrain_tui.core.backends.sandbox.ops import simulate
+
+    ws = workspace_from_args(args, must_exist=True)
+    try:
+        def report(project, row):
+            if not args.quiet:
+                print(f"{project.title}: {row.data_title} → Complete", flush=True)
+
+        steps = simulate(ws.raw, rate=args.rate, duration=args.duration, seed=args.seed, on_step=report)
+    finally:
+        ws.close()
+    print(f"Simulated {steps} labelling step(s).")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    _sandbox_only(args)
+    from annotrain_tui.core.backends.sandbox.ops import import_labels
+
+    data = read_bytes(args.file)
+    try:
+        rows = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{args.file}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{args.file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    ws = workspace_from_args(args, must_exist=True)
+    try:
+        project = find_project(ws.backend, args.project)
+        n = import_labels(ws.raw, project.id, rows, source=args.file)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json({"project_id": project.id, "imported": n})
+    else:
+        print(f"Imported {n} label row(s) into {project.title!r} (stage Complete).")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("sandbox", help="the embedded sandbox workspace (init, reset, simulate, import)",
+                           description="Manage the embedded sandbox workspace.")
+    gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = add_command(gs, "init", "create the sandbox workspace", _init)
+    p.add_argument("--demo", action="store_true", help="seed a realistic demo programme")
+    p.add_argument("--force", action="store_true", help="replace an existing workspace")
+    add_json_flag(p)
+    p = add_command(gs, "reset", "delete the sandbox workspace", _reset)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p = add_command(gs, "simulate", "annotators keep labelling, so live views change", _simulate)
+    p.add_argument("--rate", type=float, default=2.0, help="label rows per second (default 2)")
+    p.add_argument("--for", dest="duration", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to run (default 10)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
+    p.add_argument("--quiet", action="store_true", help="no line per step")
+    p = add_command(gs, "import-labels", "load Encord label-row JSON exports into a sandbox project", _import)
+    p.add_argument("project", help="project id or title")
+    p.add_argument("file", help="JSON list of label rows (LabelRowV2.to_encord_dict())")
+    add_json_flag(p)

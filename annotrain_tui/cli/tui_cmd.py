@@ -1,0 +1,39 @@
+"""`annotrain` (no command) and `annotrain tui [--screen NAME]`: open the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+
+from annotrain_tui.cli.common import add_command
+from annotrain_tui.cli.context import workspace_from_args
+
+SCREENS = ["home", "pick", "manifest", "benchmark", "provision", "evaluation"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from annotrain_tui.tui.app import AnnotrainApp
+
+    ws = workspace_from_args(args, demo_if_new=True)
+    options = {k: v for k, v in vars(args).items()
+               if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest") and v}
+    app = AnnotrainApp(ws, start_screen=getattr(args, "screen", "home") or "home", screen_options=options)
+    try:
+        app.run()
+    finally:
+        ws.close()
+    return app.return_code or 0
+
+
+def run_default(args: argparse.Namespace) -> int:
+    """`annotrain` with no command: the TUI on the configured backend (first run: demo sandbox)."""
+    return _run(args)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "tui", "open the terminal app (the default without a command)", _run)
+    p.add_argument("--screen", choices=SCREENS, default="home", help="open directly on this screen")
+    p.add_argument("--benchmark", help="benchmark project (evaluation, provisioning)")
+    p.add_argument("--training", nargs="+", help="training projects (evaluation)")
+    p.add_argument("--benchmark-labels", help="offline benchmark label rows (evaluation)")
+    p.add_argument("--training-labels", nargs="+", help="offline training label rows (evaluation)")
+    p.add_argument("--manifest", help="manifest file to open (manifest editor)")

@@ -1,0 +1,148 @@
+"""`annotrain projects|integrations|folders|datasets|ontologies|templates list` and `status`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
+from annotrain_tui.cli.context import workspace_from_args
+from annotrain_tui.core.overview import completeness, load_overview
+
+
+def _lister(kind: str):
+    def run(args: argparse.Namespace) -> int:
+        ws = workspace_from_args(args)
+        try:
+            return LISTERS[kind](ws, args)
+        finally:
+            ws.close()
+
+    return run
+
+
+def _projects(ws, args) -> int:
+    b = ws.backend
+    projects = b.list_projects(search=getattr(args, "search", None))
+    datasets = {d.id: d.title for d in b.list_datasets()}
+    ontologies = {o.id: o.title for o in b.list_ontologies()}
+    templates = {t.id: t.title for t in b.list_workflow_templates()}
+    docs: list[dict[str, Any]] = []
+    for p in projects:
+        docs.append({
+            "id": p.id, "title": p.title, "description": p.description,
+            "datasets": [{"id": d, "title": datasets.get(d)} for d in p.dataset_ids],
+            "ontology": {"id": p.ontology_id, "title": ontologies.get(p.ontology_id)},
+            "template": {"id": p.template_id, "title": templates.get(p.template_id)} if p.template_id else None,
+            "users": [{"email": u.email, "role": u.role} for u in p.users],
+            "created_at": p.created_at.isoformat() if p.created_at else None,
+        })
+    if args.json:
+        emit_json({"backend": b.describe(), "projects": docs})
+        return 0
+    if not docs:
+        print("No projects yet. Create a benchmark with 'annotrain benchmark create' or run "
+              "'annotrain sandbox init --demo'.")
+        return 0
+    rows = [[d["title"], d["id"], ", ".join(x["title"] or x["id"] for x in d["datasets"]),
+             d["ontology"]["title"] or "", (d["template"] or {}).get("title") or "",
+             ", ".join(f"{u['email']} ({u['role']})" for u in d["users"])] for d in docs]
+    print(table(rows, ["TITLE", "ID", "DATASET", "ONTOLOGY", "TEMPLATE", "USERS"]))
+    return 0
+
+
+def _integrations(ws, args) -> int:
+    items = ws.backend.list_integrations()
+    if args.json:
+        emit_json({"integrations": [{"id": i.id, "title": i.title, "provider": i.provider.value} for i in items]})
+        return 0
+    if not items:
+        print("No cloud integrations. Create one in Encord (Integrations > + New integration).")
+        return 0
+    print(table([[i.title, i.provider.label, i.id] for i in items], ["TITLE", "PROVIDER", "ID"]))
+    return 0
+
+
+def _folders(ws, args) -> int:
+    folders = ws.backend.list_folders(search=getattr(args, "search", None))
+    if args.json:
+        emit_json({"folders": [f.model_dump(mode="json") for f in folders]})
+        return 0
+    if not folders:
+        print("No storage folders. Create one with the TUI folder picker ('annotrain tui --screen folders').")
+        return 0
+    print(table([[f.path, str(f.item_count if f.item_count is not None else ""), f.description, f.id]
+                 for f in folders], ["PATH", "ITEMS", "DESCRIPTION", "ID"]))
+    return 0
+
+
+def _datasets(ws, args) -> int:
+    ds = ws.backend.list_datasets()
+    if args.json:
+        emit_json({"datasets": [d.model_dump(mode="json") for d in ds]})
+        return 0
+    print(table([[d.title, d.id, d.description] for d in ds], ["TITLE", "ID", "DESCRIPTION"]) if ds
+          else "No datasets.")
+    return 0
+
+
+def _ontologies(ws, args) -> int:
+    onts = ws.backend.list_ontologies()
+    if args.json:
+        emit_json({"ontologies": [o.model_dump(mode="json") for o in onts]})
+        return 0
+    print(table([[o.title, o.id, ", ".join(f"{c.name} ({c.shape})" for c in o.objects)] for o in onts],
+                ["TITLE", "ID", "CLASSES"]) if onts else "No ontologies.")
+    return 0
+
+
+def _templates(ws, args) -> int:
+    tpls = ws.backend.list_workflow_templates()
+    if args.json:
+        emit_json({"templates": [t.model_dump(mode="json") for t in tpls]})
+        return 0
+    print(table([[t.title, t.id, " → ".join(t.stages)] for t in tpls], ["TITLE", "ID", "STAGES"]) if tpls
+          else "No workflow templates (on Encord, name them in config: workflow_templates.TITLE = HASH).")
+    return 0
+
+
+LISTERS = {"projects": _projects, "integrations": _integrations, "folders": _folders, "datasets": _datasets,
+           "ontologies": _ontologies, "templates": _templates}
+
+
+def _status(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        ov = load_overview(ws.backend)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json(ov.to_json())
+        return 0
+    print(f"Workspace: {ov.backend}")
+    print(f"{len(ov.integrations)} integrations, {len(ov.folders)} folders, {len(ov.datasets)} datasets, "
+          f"{len(ov.projects)} projects")
+    for b in ov.benchmarks:
+        flag = "complete" if b.complete else "NOT complete: finish it before training starts"
+        print(f"Benchmark {b.project.title!r}: {b.completeness.complete}/{b.completeness.total} tasks Complete "
+              f"({flag}); {len(b.training_projects)} training project(s)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for kind, help_text in [
+        ("projects", "list projects (id, title, dataset, ontology, template, users with roles)"),
+        ("integrations", "list cloud integrations"),
+        ("folders", "list storage folders"),
+        ("datasets", "list datasets"),
+        ("ontologies", "list ontologies with their object classes"),
+        ("templates", "list workflow templates"),
+    ]:
+        group = sub.add_parser(kind, help=help_text, description=help_text)
+        group_sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+        lister = add_command(group_sub, "list", help_text, _lister(kind))
+        add_json_flag(lister)
+        if kind in ("projects", "folders"):
+            lister.add_argument("--search", help="only those whose name contains this text")
+    status = add_command(sub, "status", "the workspace at a glance, with benchmark completeness", _status)
+    add_json_flag(status)

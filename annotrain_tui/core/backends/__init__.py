@@ -1,0 +1,1 @@
+"""Backends: the sandbox (embedded SQLite workspace) and Encord (the real SDK), one protocol."""

@@ -1,0 +1,117 @@
+"""The Backend protocol: one interface served by the sandbox and by the Encord SDK adapter.
+
+Shaped after the SDK (``EncordUserClient``, ``StorageFolder``, ``Dataset``, ``Project``) so the
+Encord adapter is a thin mapping. Methods raise ``annotrain_tui.core.errors`` types only.
+Creates are the only non-idempotent calls; ``core.retry`` knows how to look for what a create
+made before it retries one whose answer was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from annotrain_tui.core.models import (
+    DataRow,
+    Dataset,
+    Folder,
+    Integration,
+    Item,
+    LabelRowInfo,
+    Ontology,
+    Project,
+    RegistrationResult,
+    WorkflowTemplate,
+)
+
+#: Methods that create something (not safe to repeat blindly).
+CREATE_METHODS = frozenset({"create_folder", "create_dataset", "create_project", "start_registration"})
+
+#: Every protocol method, for wrappers (retry, fault injection) that forward them.
+PROTOCOL_METHODS = (
+    "check",
+    "list_integrations",
+    "list_folders",
+    "create_folder",
+    "start_registration",
+    "get_registration_result",
+    "list_items",
+    "list_datasets",
+    "create_dataset",
+    "link_items",
+    "list_data_rows",
+    "list_ontologies",
+    "list_workflow_templates",
+    "list_projects",
+    "get_project",
+    "create_project",
+    "add_users",
+    "list_label_rows",
+    "get_label_rows",
+)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def describe(self) -> str:
+        """One line naming the workspace (shown in the header and `projects list`)."""
+
+    def check(self) -> str:
+        """Cheap authenticated call; returns who we are. Creating a client checks nothing."""
+
+    # -- storage ---------------------------------------------------------------------------
+    def list_integrations(self) -> list[Integration]: ...
+
+    def list_folders(self, *, search: str | None = None) -> list[Folder]:
+        """Every folder (nested ones included, with ``path``), optionally filtered by name."""
+
+    def create_folder(self, name: str, *, description: str = "", metadata: dict[str, Any] | None = None,
+                      parent_id: str | None = None) -> Folder: ...
+
+    def start_registration(self, folder_id: str, integration_id: str, manifest: dict[str, Any], *,
+                           ignore_errors: bool = True) -> str:
+        """Start an asynchronous registration job; returns the job id."""
+
+    def get_registration_result(self, folder_id: str, job_id: str, *,
+                                timeout_seconds: float = 0.0) -> RegistrationResult:
+        """Wait up to ``timeout_seconds`` for the job; PENDING if it has not finished."""
+
+    def list_items(self, folder_id: str) -> list[Item]: ...
+
+    # -- datasets --------------------------------------------------------------------------
+    def list_datasets(self) -> list[Dataset]: ...
+
+    def create_dataset(self, title: str, *, description: str = "") -> Dataset: ...
+
+    def link_items(self, dataset_id: str, item_ids: Sequence[str]) -> int:
+        """Link storage items to a dataset (idempotent); returns how many are linked now."""
+
+    def list_data_rows(self, dataset_id: str) -> list[DataRow]: ...
+
+    # -- ontologies, templates, projects ---------------------------------------------------
+    def list_ontologies(self) -> list[Ontology]: ...
+
+    def list_workflow_templates(self) -> list[WorkflowTemplate]:
+        """Encord has no listing call: the adapter returns the templates named in config."""
+
+    def list_projects(self, *, search: str | None = None) -> list[Project]: ...
+
+    def get_project(self, project_id: str) -> Project: ...
+
+    def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str],
+                       ontology_id: str, template_id: str | None = None) -> Project: ...
+
+    def add_users(self, project_id: str, emails: Iterable[str], role: str = "annotator") -> None:
+        """Invite users with a project role (idempotent)."""
+
+    # -- labels ----------------------------------------------------------------------------
+    def list_label_rows(self, project_id: str, *, stage: str | None = None,
+                        edited_after: datetime | None = None) -> list[LabelRowInfo]: ...
+
+    def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
+        """Full label rows in Encord's label-row JSON format (``LabelRowV2.to_encord_dict()``)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,468 @@
+"""SandboxBackend: the Backend protocol over the SQLite store, behaving as Encord does.
+
+- Registration jobs are asynchronous: a job is PENDING until its ready time, then the first
+  poll processes it (items created, unreachable URLs as unit errors, duplicates skipped when
+  ``skip_duplicate_urls`` is set). A URL is unreachable when its path contains ``missing``.
+- Datasets link folder items; projects get one label row per data unit of their datasets, in
+  the first workflow stage; stages move Annotate → Review → Complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from annotrain_tui.core.backends.sandbox import labels as lbl
+from annotrain_tui.core.backends.sandbox.store import Store
+from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
+from annotrain_tui.core.models import (
+    DataRow,
+    Dataset,
+    Folder,
+    Integration,
+    Item,
+    JobStatus,
+    LabelRowInfo,
+    ObjectClass,
+    Ontology,
+    Project,
+    ProjectUser,
+    Provider,
+    RegistrationResult,
+    UnitError,
+    WorkflowTemplate,
+)
+
+SECTION_TYPES = {
+    "videos": "video", "audio": "audio", "pdfs": "pdf", "text": "plain_text", "images": "image",
+    "image_groups": "image_group", "dicom_series": "dicom_series", "nifti": "nifti",
+}
+ROLES = ("admin", "team_manager", "reviewer", "annotator", "annotator_reviewer")
+DEFAULT_STAGES = ["Annotate", "Review", "Complete"]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class SandboxBackend:
+    name = "sandbox"
+
+    def __init__(self, path: Path, *, create: bool = True, user: str = "you@sandbox.local") -> None:
+        self.store = Store(path)
+        self.user = user
+        if not self.store.is_initialised():
+            if not create:
+                raise NotFound(f"no sandbox workspace at {path}", hint="run 'annotrain sandbox init --demo'")
+            self.store.init_schema()
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def describe(self) -> str:
+        return f"sandbox {self.store.path}"
+
+    def check(self) -> str:
+        self.store.query("SELECT 1")
+        return self.user
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- storage ------------------------------------------------------------------------
+    def add_integration(self, title: str, provider: Provider | str) -> Integration:
+        integ = Integration(id=new_id(), title=title, provider=Provider(provider))
+        with self.store.tx() as c:
+            c.execute("INSERT INTO integrations VALUES (?,?,?)", (integ.id, integ.title, integ.provider.value))
+        return integ
+
+    def list_integrations(self) -> list[Integration]:
+        rows = self.store.query("SELECT * FROM integrations ORDER BY title COLLATE NOCASE")
+        return [Integration(id=r["id"], title=r["title"], provider=r["provider"]) for r in rows]
+
+    def list_folders(self, *, search: str | None = None) -> list[Folder]:
+        rows = self.store.query(
+            "SELECT f.*, (SELECT COUNT(*) FROM items i WHERE i.folder_id = f.id) AS n FROM folders f")
+        by_id = {r["id"]: r for r in rows}
+
+        def path_of(fid: str) -> str:
+            parts, seen = [], set()
+            while fid and fid in by_id and fid not in seen:
+                seen.add(fid)
+                parts.append(by_id[fid]["name"])
+                fid = by_id[fid]["parent_id"]
+            return "/" + "/".join(reversed(parts))
+
+        folders = [
+            Folder(id=r["id"], name=r["name"], description=r["description"], metadata=json.loads(r["metadata"]),
+                   parent_id=r["parent_id"], path=path_of(r["id"]), item_count=r["n"])
+            for r in rows
+        ]
+        if search:
+            needle = search.casefold()
+            folders = [f for f in folders if needle in f.name.casefold()]
+        return sorted(folders, key=lambda f: f.path.casefold())
+
+    def _folder_row(self, folder_id: str):
+        rows = self.store.query("SELECT * FROM folders WHERE id = ?", (folder_id,))
+        if not rows:
+            raise NotFound(f"storage folder {folder_id} not found")
+        return rows[0]
+
+    def create_folder(self, name: str, *, description: str = "", metadata: dict[str, Any] | None = None,
+                      parent_id: str | None = None) -> Folder:
+        name = name.strip()
+        if not name or "/" in name:
+            raise InvalidInput(f"folder name {name!r} is not valid", hint="a non-empty name without '/'")
+        if parent_id is not None:
+            self._folder_row(parent_id)
+        fid = new_id()
+        with self.store.tx() as c:
+            clash = c.execute("SELECT id FROM folders WHERE COALESCE(parent_id,'') = ? AND name = ?",
+                              (parent_id or "", name)).fetchone()
+            if clash:
+                raise Conflict(f"a folder named {name!r} already exists there")
+            c.execute("INSERT INTO folders VALUES (?,?,?,?,?,?)",
+                      (fid, name, description, json.dumps(metadata or {}), parent_id, now_iso()))
+        return next(f for f in self.list_folders() if f.id == fid)
+
+    def start_registration(self, folder_id: str, integration_id: str, manifest: dict[str, Any], *,
+                           ignore_errors: bool = True) -> str:
+        self._folder_row(folder_id)
+        if not self.store.query("SELECT id FROM integrations WHERE id = ?", (integration_id,)):
+            raise NotFound(f"integration {integration_id} not found")
+        if not isinstance(manifest, dict):
+            raise InvalidInput("the registration manifest must be a JSON object")
+        urls = sum(len(_urls_of(i)) for sec in SECTION_TYPES for i in manifest.get(sec) or [] if isinstance(i, dict))
+        delay = float(os.environ.get("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1.0")) + 0.001 * urls
+        jid = new_id()
+        with self.store.tx() as c:
+            c.execute("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,NULL)",
+                      (jid, folder_id, integration_id, json.dumps(manifest), int(ignore_errors),
+                       JobStatus.PENDING.value, now_iso(), time.time() + delay))
+        return jid
+
+    def get_registration_result(self, folder_id: str, job_id: str, *,
+                                timeout_seconds: float = 0.0) -> RegistrationResult:
+        deadline = time.monotonic() + max(0.0, timeout_seconds)
+        while True:
+            rows = self.store.query("SELECT * FROM jobs WHERE id = ? AND folder_id = ?", (job_id, folder_id))
+            if not rows:
+                raise NotFound(f"upload job {job_id} not found in folder {folder_id}")
+            job = rows[0]
+            if job["result"]:
+                return RegistrationResult.model_validate_json(job["result"])
+            wait = job["ready_at"] - time.time()
+            if wait <= 0:
+                return self._process_job(job_id)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return RegistrationResult(status=JobStatus.PENDING)
+            time.sleep(min(wait, remaining, 0.25))
+
+    def _process_job(self, job_id: str) -> RegistrationResult:
+        with self.store.tx() as c:
+            job = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if job["result"]:  # another thread got here first
+                return RegistrationResult.model_validate_json(job["result"])
+            manifest = json.loads(job["manifest"])
+            skip_dupes = bool(manifest.get("skip_duplicate_urls"))
+            existing = {r[0] for r in c.execute("SELECT url FROM items WHERE folder_id = ?", (job["folder_id"],))}
+            to_create: list[tuple] = []
+            unit_errors: list[UnitError] = []
+            for section, item_type in SECTION_TYPES.items():
+                for entry in manifest.get(section) or []:
+                    if not isinstance(entry, dict):
+                        continue
+                    urls = _urls_of(entry)
+                    if not urls:
+                        unit_errors.append(UnitError(object_urls=[], error="entry has no objectUrl"))
+                        continue
+                    bad = [u for u in urls if not _reachable(u)]
+                    if bad:
+                        unit_errors.append(UnitError(
+                            object_urls=bad, error="Encord could not access the file (check the URL and the "
+                            "integration's permissions)"))
+                        continue
+                    key = urls[0]
+                    if skip_dupes and key in existing:
+                        continue
+                    existing.add(key)
+                    kind = item_type
+                    if section == "image_groups" and entry.get("createVideo", False):
+                        kind = "image_sequence"
+                    title = entry.get("title") or key.rstrip("/").rsplit("/", 1)[-1] or key
+                    meta = entry.get("clientMetadata") or {}
+                    frames = len(urls) if section in ("image_groups", "dicom_series") else 1
+                    to_create.append((new_id(), job["folder_id"], str(title), kind, key, json.dumps(meta),
+                                      1280, 720, frames, now_iso()))
+            if unit_errors and not job["ignore_errors"]:
+                result = RegistrationResult(
+                    status=JobStatus.FAILED, unit_errors=unit_errors,
+                    errors=[f"{len(unit_errors)} file(s) could not be registered and ignore_errors is off; "
+                            "nothing was registered"])
+            else:
+                c.executemany("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?)", to_create)
+                result = RegistrationResult(status=JobStatus.DONE, unit_errors=unit_errors,
+                                            items_created=len(to_create))
+            c.execute("UPDATE jobs SET status = ?, result = ? WHERE id = ?",
+                      (result.status.value, result.model_dump_json(), job_id))
+        return result
+
+    def list_items(self, folder_id: str) -> list[Item]:
+        self._folder_row(folder_id)
+        rows = self.store.query("SELECT * FROM items WHERE folder_id = ? ORDER BY created_at, rowid", (folder_id,))
+        return [Item(id=r["id"], name=r["name"], item_type=r["item_type"], url=r["url"], folder_id=r["folder_id"])
+                for r in rows]
+
+    # -- datasets -----------------------------------------------------------------------
+    def list_datasets(self) -> list[Dataset]:
+        rows = self.store.query("SELECT * FROM datasets ORDER BY title COLLATE NOCASE")
+        return [Dataset(id=r["id"], title=r["title"], description=r["description"]) for r in rows]
+
+    def create_dataset(self, title: str, *, description: str = "") -> Dataset:
+        if not title.strip():
+            raise InvalidInput("a dataset needs a title")
+        ds = Dataset(id=new_id(), title=title, description=description)
+        with self.store.tx() as c:
+            c.execute("INSERT INTO datasets VALUES (?,?,?,?)", (ds.id, ds.title, ds.description, now_iso()))
+        return ds
+
+    def link_items(self, dataset_id: str, item_ids: Sequence[str]) -> int:
+        with self.store.tx() as c:
+            if not c.execute("SELECT 1 FROM datasets WHERE id = ?", (dataset_id,)).fetchone():
+                raise NotFound(f"dataset {dataset_id} not found")
+            ids = list(dict.fromkeys(item_ids))
+            known = {r[0] for r in c.execute(
+                f"SELECT id FROM items WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else set()
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise NotFound(f"{len(missing)} storage item(s) not found, e.g. {missing[0]}")
+            stamp = now_iso()
+            c.executemany("INSERT OR IGNORE INTO dataset_items VALUES (?,?,?)", [(dataset_id, i, stamp) for i in ids])
+            # Encord: projects on this dataset gain a label row for each new data unit.
+            for (pid,) in c.execute("SELECT project_id FROM project_datasets WHERE dataset_id = ?",
+                                    (dataset_id,)).fetchall():
+                self._ensure_label_rows(c, pid)
+            return c.execute("SELECT COUNT(*) FROM dataset_items WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
+
+    def list_data_rows(self, dataset_id: str) -> list[DataRow]:
+        if not self.store.query("SELECT 1 FROM datasets WHERE id = ?", (dataset_id,)):
+            raise NotFound(f"dataset {dataset_id} not found")
+        rows = self.store.query(
+            "SELECT i.* FROM dataset_items d JOIN items i ON i.id = d.item_id WHERE d.dataset_id = ? "
+            "ORDER BY d.linked_at, i.rowid", (dataset_id,))
+        return [DataRow(data_hash=r["id"], title=r["name"], data_type=r["item_type"], file_link=r["url"])
+                for r in rows]
+
+    # -- ontologies, templates, projects ------------------------------------------------
+    def add_ontology(self, title: str, objects: list[dict[str, Any]]) -> Ontology:
+        structure = {"objects": [
+            {"id": str(n + 1), "name": o["name"], "color": o.get("color", "#888888"), "shape": o["shape"],
+             "featureNodeHash": o.get("featureNodeHash") or uuid.uuid4().hex[:8], "attributes": []}
+            for n, o in enumerate(objects)], "classifications": []}
+        oid = new_id()
+        with self.store.tx() as c:
+            c.execute("INSERT INTO ontologies VALUES (?,?,?)", (oid, title, json.dumps(structure)))
+        return next(o for o in self.list_ontologies() if o.id == oid)
+
+    def ontology_structure(self, ontology_id: str) -> dict[str, Any]:
+        rows = self.store.query("SELECT structure FROM ontologies WHERE id = ?", (ontology_id,))
+        if not rows:
+            raise NotFound(f"ontology {ontology_id} not found")
+        return json.loads(rows[0]["structure"])
+
+    def list_ontologies(self) -> list[Ontology]:
+        out = []
+        for r in self.store.query("SELECT * FROM ontologies ORDER BY title COLLATE NOCASE"):
+            structure = json.loads(r["structure"])
+            out.append(Ontology(id=r["id"], title=r["title"], objects=[
+                ObjectClass(feature_hash=o["featureNodeHash"], name=o["name"], shape=o["shape"],
+                            color=o.get("color", "#888888")) for o in structure.get("objects", [])]))
+        return out
+
+    def add_template(self, title: str, stages: list[str]) -> WorkflowTemplate:
+        tpl = WorkflowTemplate(id=new_id(), title=title, stages=stages)
+        with self.store.tx() as c:
+            c.execute("INSERT INTO templates VALUES (?,?,?)", (tpl.id, tpl.title, json.dumps(tpl.stages)))
+        return tpl
+
+    def list_workflow_templates(self) -> list[WorkflowTemplate]:
+        return [WorkflowTemplate(id=r["id"], title=r["title"], stages=json.loads(r["stages"]))
+                for r in self.store.query("SELECT * FROM templates ORDER BY title COLLATE NOCASE")]
+
+    def _project(self, r, users: dict[str, list[ProjectUser]], datasets: dict[str, list[str]]) -> Project:
+        return Project(id=r["id"], title=r["title"], description=r["description"],
+                       dataset_ids=datasets.get(r["id"], []), ontology_id=r["ontology_id"],
+                       template_id=r["template_id"], users=users.get(r["id"], []),
+                       created_at=parse_iso(r["created_at"]))
+
+    def list_projects(self, *, search: str | None = None) -> list[Project]:
+        users: dict[str, list[ProjectUser]] = {}
+        for r in self.store.query("SELECT * FROM project_users ORDER BY email COLLATE NOCASE"):
+            users.setdefault(r["project_id"], []).append(ProjectUser(email=r["email"], role=r["role"]))
+        datasets: dict[str, list[str]] = {}
+        for r in self.store.query("SELECT * FROM project_datasets"):
+            datasets.setdefault(r["project_id"], []).append(r["dataset_id"])
+        projects = [self._project(r, users, datasets)
+                    for r in self.store.query("SELECT * FROM projects ORDER BY created_at, rowid")]
+        if search:
+            needle = search.casefold()
+            projects = [p for p in projects if needle in p.title.casefold()]
+        return projects
+
+    def get_project(self, project_id: str) -> Project:
+        for p in self.list_projects():
+            if p.id == project_id:
+                return p
+        raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+
+    def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str], ontology_id: str,
+                       template_id: str | None = None) -> Project:
+        if not title.strip():
+            raise InvalidInput("a project needs a title")
+        pid = new_id()
+        with self.store.tx() as c:
+            if not c.execute("SELECT 1 FROM ontologies WHERE id = ?", (ontology_id,)).fetchone():
+                raise NotFound(f"ontology {ontology_id} not found")
+            stages = DEFAULT_STAGES
+            if template_id is not None:
+                tpl = c.execute("SELECT stages FROM templates WHERE id = ?", (template_id,)).fetchone()
+                if not tpl:
+                    raise NotFound(f"workflow template {template_id} not found")
+                stages = json.loads(tpl[0])
+            for d in dataset_ids:
+                if not c.execute("SELECT 1 FROM datasets WHERE id = ?", (d,)).fetchone():
+                    raise NotFound(f"dataset {d} not found")
+            c.execute("INSERT INTO projects VALUES (?,?,?,?,?,?,?)",
+                      (pid, title, description, ontology_id, template_id, json.dumps(stages), now_iso()))
+            c.executemany("INSERT INTO project_datasets VALUES (?,?)", [(pid, d) for d in dict.fromkeys(dataset_ids)])
+            c.execute("INSERT INTO project_users VALUES (?,?,?)", (pid, self.user, "admin"))
+            self._ensure_label_rows(c, pid)
+        return self.get_project(pid)
+
+    def _ensure_label_rows(self, c, project_id: str) -> None:
+        stages = json.loads(c.execute("SELECT stages FROM projects WHERE id = ?", (project_id,)).fetchone()[0])
+        stamp = now_iso()
+        c.execute(
+            "INSERT OR IGNORE INTO label_rows (project_id, data_hash, label_hash, stage, last_edited_at, created_at) "
+            "SELECT ?, di.item_id, lower(hex(randomblob(16))), ?, ?, ? FROM project_datasets pd "
+            "JOIN dataset_items di ON di.dataset_id = pd.dataset_id WHERE pd.project_id = ?",
+            (project_id, stages[0], stamp, stamp, project_id))
+
+    def add_users(self, project_id: str, emails: Iterable[str], role: str = "annotator") -> None:
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}", hint="one of " + ", ".join(ROLES))
+        with self.store.tx() as c:
+            if not c.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone():
+                raise NotFound(f"project {project_id} not found")
+            for email in emails:
+                c.execute("INSERT OR IGNORE INTO users(email) VALUES (?)", (email,))
+                c.execute("INSERT INTO project_users VALUES (?,?,?) ON CONFLICT(project_id, email) "
+                          "DO UPDATE SET role = excluded.role", (project_id, email, role))
+
+    # -- labels -------------------------------------------------------------------------
+    def project_stages(self, project_id: str) -> list[str]:
+        rows = self.store.query("SELECT stages FROM projects WHERE id = ?", (project_id,))
+        if not rows:
+            raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+        return json.loads(rows[0]["stages"])
+
+    def list_label_rows(self, project_id: str, *, stage: str | None = None,
+                        edited_after: datetime | None = None) -> list[LabelRowInfo]:
+        self.project_stages(project_id)
+        sql = ("SELECT lr.*, i.name FROM label_rows lr JOIN items i ON i.id = lr.data_hash "
+               "WHERE lr.project_id = ?")
+        params: list[Any] = [project_id]
+        if stage is not None:
+            sql += " AND lr.stage = ?"
+            params.append(stage)
+        if edited_after is not None:
+            sql += " AND lr.last_edited_at > ?"
+            params.append(edited_after.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+        sql += " ORDER BY i.rowid"
+        return [LabelRowInfo(label_hash=r["label_hash"], data_hash=r["data_hash"], data_title=r["name"],
+                             stage=r["stage"], last_edited_at=parse_iso(r["last_edited_at"]))
+                for r in self.store.query(sql, tuple(params))]
+
+    def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
+        self.project_stages(project_id)
+        out: list[dict[str, Any]] = []
+        hashes = list(data_hashes)
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            rows = self.store.query(
+                "SELECT lr.*, i.name, i.item_type, i.url, i.width, i.height, d.id AS ds_id, d.title AS ds_title "
+                "FROM label_rows lr JOIN items i ON i.id = lr.data_hash "
+                "JOIN project_datasets pd ON pd.project_id = lr.project_id "
+                "JOIN dataset_items di ON di.dataset_id = pd.dataset_id AND di.item_id = lr.data_hash "
+                "JOIN datasets d ON d.id = pd.dataset_id "
+                f"WHERE lr.project_id = ? AND lr.data_hash IN ({','.join('?' * len(chunk))})",
+                (project_id, *chunk))
+            seen = set()
+            for r in rows:
+                if r["data_hash"] in seen:
+                    continue
+                seen.add(r["data_hash"])
+                body = json.loads(r["body"]) if r["body"] else {}
+                if "raw" in body:  # an imported export: returned as it came, with our stage
+                    row = dict(body["raw"])
+                    row["last_edited_at"] = lbl.encord_time(parse_iso(r["last_edited_at"]))
+                    out.append(row)
+                    continue
+                out.append(lbl.build_label_row(
+                    label_hash=r["label_hash"], data_hash=r["data_hash"], data_title=r["name"],
+                    item_type=r["item_type"], data_link=r["url"], width=r["width"], height=r["height"],
+                    dataset_hash=r["ds_id"], dataset_title=r["ds_title"], objects=body.get("objects", []),
+                    created_at=lbl.encord_time(parse_iso(r["created_at"])),
+                    last_edited_at=lbl.encord_time(parse_iso(r["last_edited_at"])), stage=r["stage"]))
+        return out
+
+    # -- sandbox-only operations (the simulator, demo seeding, import) ------------------
+    def save_labels(self, project_id: str, data_hash: str, objects: list[dict[str, Any]], *,
+                    stage: str | None = None, edited_at: datetime | None = None) -> None:
+        """Replace a label row's objects (and optionally move it to ``stage``), as an annotator saving."""
+        stages = self.project_stages(project_id)
+        if stage is not None and stage not in stages:
+            raise InvalidInput(f"stage {stage!r} is not in this project's workflow ({' → '.join(stages)})")
+        stamp = (edited_at or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
+        with self.store.tx() as c:
+            cur = c.execute(
+                "UPDATE label_rows SET body = ?, last_edited_at = ?, stage = COALESCE(?, stage) "
+                "WHERE project_id = ? AND data_hash = ?",
+                (json.dumps({"objects": objects}), stamp, stage, project_id, data_hash))
+            if cur.rowcount == 0:
+                raise NotFound(f"project {project_id} has no label row for data unit {data_hash}")
+
+    def stage_counts(self, project_id: str) -> dict[str, int]:
+        rows = self.store.query("SELECT stage, COUNT(*) AS n FROM label_rows WHERE project_id = ? GROUP BY stage",
+                                (project_id,))
+        return {r["stage"]: r["n"] for r in rows}
+
+
+def _urls_of(entry: dict[str, Any]) -> list[str]:
+    if "objectUrl" in entry:
+        return [str(entry["objectUrl"])]
+    numbered = sorted((int(k.split("_", 1)[1]), str(v)) for k, v in entry.items()
+                      if k.startswith("objectUrl_") and k.split("_", 1)[1].isdigit())
+    return [u for _, u in numbered]
+
+
+def _reachable(url: str) -> bool:
+    return "missing" not in url.lower() and "://" in url and not any(ch.isspace() for ch in url)

@@ -1,0 +1,206 @@
+"""Demo workspace: a realistic annotator-training programme in mid-flight.
+
+One integration per provider, nested folders, ~60 registered street-scene images, a training
+dataset, an ontology with box / rotated-box / polygon classes, an "Annotator Training" workflow
+template, a "Benchmark Labels" project with Complete gold labels, a roster of six annotators and
+three of them already provisioned with partial work of varying quality.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from annotrain_tui.core.backends.sandbox.backend import SandboxBackend
+from annotrain_tui.core.backends.sandbox.labels import object_entry
+from annotrain_tui.core.config import Paths, atomic_write_text
+from annotrain_tui.core.markers import training_description
+from annotrain_tui.core.models import Provider
+
+GOLD_EMAIL = "gold.expert@example.com"
+BENCHMARK_TITLE = "Benchmark Labels"
+DATASET_TITLE = "Annotator Training Set"
+TEMPLATE_TITLE = "Annotator Training"
+
+ONTOLOGY = [
+    {"name": "Car", "shape": "bounding_box", "color": "#E6194B"},
+    {"name": "Pedestrian", "shape": "bounding_box", "color": "#3CB44B"},
+    {"name": "Cyclist", "shape": "bounding_box", "color": "#FFE119"},
+    {"name": "Bus", "shape": "rotatable_bounding_box", "color": "#4363D8"},
+    {"name": "Road sign", "shape": "polygon", "color": "#F58231"},
+]
+
+ROSTER = [
+    ("Alex Kim", "alex.kim@example.com"),
+    ("Bea Santos", "bea.santos@example.com"),
+    ("Chidi Okafor", "chidi.okafor@example.com"),
+    ("Dana Müller", "dana.mueller@example.com"),
+    ("Eitan Levi", "eitan.levi@example.com"),
+    ("Fatima Zahra", "fatima.zahra@example.com"),
+]
+
+#: annotator email → (items completed, skill 0..1)
+PROVISIONED = {
+    "alex.kim@example.com": (60, 0.95),
+    "bea.santos@example.com": (38, 0.8),
+    "chidi.okafor@example.com": (14, 0.55),
+}
+
+N_IMAGES = 60
+
+
+def roster_csv() -> str:
+    return "name,email\n" + "".join(f"{n},{e}\n" for n, e in ROSTER)
+
+
+def _clamp(v: float) -> float:
+    return min(1.0, max(0.0, v))
+
+
+def random_geometry(rng: random.Random, shape: str) -> dict[str, Any]:
+    w, h = rng.uniform(0.05, 0.25), rng.uniform(0.05, 0.3)
+    x, y = rng.uniform(0, 1 - w), rng.uniform(0, 1 - h)
+    if shape == "bounding_box":
+        return {"x": x, "y": y, "w": w, "h": h}
+    if shape == "rotatable_bounding_box":
+        return {"x": x, "y": y, "w": w, "h": h, "theta": rng.uniform(-30, 30)}
+    # polygon: an irregular convex-ish ring around a centre
+    cx, cy, r = x + w / 2, y + h / 2, min(w, h) / 2
+    n = rng.randint(4, 7)
+    points = []
+    for k in range(n):
+        a = 2 * math.pi * k / n + rng.uniform(-0.2, 0.2)
+        rr = r * rng.uniform(0.75, 1.0)
+        points.append({"x": _clamp(cx + rr * math.cos(a)), "y": _clamp(cy + rr * math.sin(a))})
+    return {str(i): p for i, p in enumerate(points)}
+
+
+def jitter(rng: random.Random, shape: str, coords: dict[str, Any], amount: float) -> dict[str, Any]:
+    """Move a geometry by a fraction of its size, as a less careful annotator would."""
+    if shape in ("bounding_box", "rotatable_bounding_box"):
+        out = dict(coords)
+        out["x"] = _clamp(coords["x"] + rng.gauss(0, amount) * coords["w"])
+        out["y"] = _clamp(coords["y"] + rng.gauss(0, amount) * coords["h"])
+        out["w"] = max(0.005, coords["w"] * (1 + rng.gauss(0, amount)))
+        out["h"] = max(0.005, coords["h"] * (1 + rng.gauss(0, amount)))
+        if shape == "rotatable_bounding_box":
+            out["theta"] = coords["theta"] + rng.gauss(0, 40 * amount)
+        return out
+    dx, dy = rng.gauss(0, amount) * 0.05, rng.gauss(0, amount) * 0.05
+    return {k: {"x": _clamp(p["x"] + dx + rng.gauss(0, amount) * 0.01),
+                "y": _clamp(p["y"] + dy + rng.gauss(0, amount) * 0.01)} for k, p in coords.items()}
+
+
+def gold_objects(rng: random.Random, classes: list[dict[str, Any]], created_by: str,
+                 when: datetime) -> list[dict[str, Any]]:
+    objs = []
+    for _ in range(rng.randint(2, 6)):
+        cls = rng.choices(classes, weights=[5, 3, 1, 1, 2][: len(classes)] or None)[0]
+        objs.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls,
+                                 coordinates=random_geometry(rng, cls["shape"]), frame=0,
+                                 created_by=created_by, created_at=when))
+    return objs
+
+
+def annotate_like(rng: random.Random, gold: list[dict[str, Any]], classes: list[dict[str, Any]], *,
+                  skill: float, email: str, when: datetime) -> list[dict[str, Any]]:
+    """What an annotator of this skill draws on an image whose gold objects are ``gold``."""
+    from annotrain_tui.core.backends.sandbox.labels import COORD_KEYS
+
+    by_hash = {c["featureNodeHash"]: c for c in classes}
+    out = []
+    for g in gold:
+        if rng.random() > 0.55 + 0.45 * skill:  # missed
+            continue
+        cls = by_hash.get(g["featureHash"])
+        if cls is None:
+            continue
+        if rng.random() > 0.7 + 0.3 * skill:  # wrong class of the same shape
+            same = [c for c in classes if c["shape"] == cls["shape"] and c is not cls]
+            cls = rng.choice(same) if same else cls
+        coords = jitter(rng, cls["shape"], g[COORD_KEYS[cls["shape"]]], 0.02 + 0.25 * (1 - skill))
+        out.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls, coordinates=coords,
+                                frame=g.get("frame", 0), created_by=email, created_at=when))
+    if rng.random() > 0.6 + 0.4 * skill:  # an extra object that is not in the benchmark
+        cls = rng.choice(classes)
+        out.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls,
+                                coordinates=random_geometry(rng, cls["shape"]), frame=0, created_by=email,
+                                created_at=when))
+    return out
+
+
+def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int = 7) -> dict[str, str]:
+    """Fill an empty sandbox with the demo programme. Returns ids of the main pieces."""
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    integrations = {}
+    for provider, title in [
+        (Provider.AWS, "AWS S3 - street-scenes"), (Provider.GCP, "GCP - ml-datasets"),
+        (Provider.AZURE, "Azure Blob - vision"), (Provider.OTC, "OTC OBS - eu-de"),
+        (Provider.WASABI, "Wasabi - archive"), (Provider.ORACLE, "Oracle OCI - frankfurt"),
+        (Provider.DIRECT, "Direct access (public URLs)"),
+    ]:
+        integrations[provider] = backend.add_integration(title, provider)
+
+    root = backend.create_folder("Training Data", description="Files for the annotator training programme",
+                                 metadata={"team": "data-ops", "programme": "Q4 annotator onboarding"})
+    scenes = backend.create_folder("Street Scenes", description="Benchmark images (registered from S3)",
+                                   metadata={"source": "s3://street-scenes-training/2026-q4/"}, parent_id=root.id)
+    backend.create_folder("Incoming", description="New batches waiting for review", parent_id=root.id)
+    backend.create_folder("Archive", description="Previous programmes", metadata={"retention": "1y"})
+
+    manifest = {"images": [
+        {"objectUrl": f"https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4/scene_{i:03d}.jpg",
+         "title": f"scene_{i:03d}.jpg", "clientMetadata": {"split": "training", "camera": f"cam{i % 4}"}}
+        for i in range(1, N_IMAGES + 1)], "skip_duplicate_urls": True}
+    job = backend.start_registration(scenes.id, integrations[Provider.AWS].id, manifest)
+    backend._process_job(job)
+    items = backend.list_items(scenes.id)
+
+    dataset = backend.create_dataset(DATASET_TITLE, description="Street scenes for the annotator training programme")
+    backend.link_items(dataset.id, [i.id for i in items])
+    ontology = backend.add_ontology("Street Scene Objects", ONTOLOGY)
+    classes = backend.ontology_structure(ontology.id)["objects"]
+    training_tpl = backend.add_template(TEMPLATE_TITLE, ["Annotate", "Complete"])
+    qa_tpl = backend.add_template("Benchmark QA", ["Annotate", "Review", "Complete"])
+
+    bench = backend.create_project(BENCHMARK_TITLE, description="Gold-standard labels by a trusted expert",
+                                   dataset_ids=[dataset.id], ontology_id=ontology.id, template_id=qa_tpl.id)
+    backend.add_users(bench.id, [GOLD_EMAIL], "annotator")
+    gold: dict[str, list[dict[str, Any]]] = {}
+    for n, item in enumerate(items):
+        when = now - timedelta(days=6, minutes=10 * (N_IMAGES - n))
+        gold[item.id] = gold_objects(rng, classes, GOLD_EMAIL, when)
+        backend.save_labels(bench.id, item.id, gold[item.id], stage="Complete", edited_at=when)
+
+    for name, email in ROSTER:
+        if email not in PROVISIONED:
+            continue
+        done, skill = PROVISIONED[email]
+        project = backend.create_project(
+            f"Annotator Training - {name}", description=training_description(name, email, bench.id),
+            dataset_ids=[dataset.id], ontology_id=ontology.id, template_id=training_tpl.id)
+        backend.add_users(project.id, [email], "annotator")
+        for n, item in enumerate(items[:done]):
+            when = now - timedelta(hours=30 - 0.4 * n, minutes=rng.randint(0, 30))
+            labels = annotate_like(rng, gold[item.id], classes, skill=skill, email=email, when=when)
+            backend.save_labels(project.id, item.id, labels, stage="Complete", edited_at=when)
+        if done < len(items):  # one item in progress
+            item = items[done]
+            labels = annotate_like(rng, gold[item.id], classes, skill=skill, email=email, when=now)
+            backend.save_labels(project.id, item.id, labels, edited_at=now - timedelta(minutes=5))
+
+    roster_path = None
+    if paths is not None:
+        roster_path = paths.data_dir / "demo-roster.csv"
+        atomic_write_text(roster_path, roster_csv())
+    with backend.store.tx() as c:
+        for key, value in [("demo_benchmark", bench.id), ("demo_dataset", dataset.id),
+                           ("demo_roster", str(roster_path or "")), ("demo_seeded_at", now.isoformat())]:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    return {"benchmark": bench.id, "dataset": dataset.id, "ontology": ontology.id, "folder": scenes.id,
+            "template": training_tpl.id, "roster": str(roster_path or "")}

@@ -1,0 +1,138 @@
+"""Encord label-row JSON, as ``LabelRowV2.to_encord_dict()`` writes it, for the sandbox.
+
+The sandbox keeps each label row's objects as a flat list of Encord object entries with a
+``frame`` key; this module turns that into the label-row dict Encord returns, and back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+#: shape value → the coordinate key Encord uses for it in an object entry
+COORD_KEYS = {
+    "bounding_box": "boundingBox",
+    "rotatable_bounding_box": "rotatableBoundingBox",
+    "polygon": "polygon",
+    "polyline": "polyline",
+    "point": "point",
+    "bitmask": "bitmask",
+    "skeleton": "skeleton",
+}
+
+#: sandbox item_type → Encord label-row data_type
+DATA_TYPES = {
+    "image": "image", "image_group": "img_group", "image_sequence": "video", "video": "video",
+    "dicom_series": "dicom", "nifti": "nifti", "pdf": "pdf", "audio": "audio", "plain_text": "plain_text",
+}
+
+MULTI_FRAME = {"video", "dicom", "nifti", "pdf"}
+
+
+def encord_time(dt: datetime | None = None) -> str:
+    """Encord's long datetime string, e.g. 'Mon, 23 Nov 2026 19:24:47 UTC'."""
+    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return dt.strftime("%a, %d %b %Y %H:%M:%S UTC")
+
+
+def lower_snake(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def object_entry(*, object_hash: str, ontology_object: dict[str, Any], coordinates: dict[str, Any], frame: int,
+                 created_by: str, created_at: datetime | None = None) -> dict[str, Any]:
+    """One object annotation on one frame, in Encord's form (plus ``frame`` for the sandbox)."""
+    shape = ontology_object["shape"]
+    entry = {
+        "frame": frame,
+        "name": ontology_object["name"],
+        "color": ontology_object.get("color", "#888888"),
+        "shape": shape,
+        "value": lower_snake(ontology_object["name"]),
+        "createdAt": encord_time(created_at),
+        "createdBy": created_by,
+        "confidence": 1.0,
+        "objectHash": object_hash,
+        "featureHash": ontology_object["featureNodeHash"],
+        "manualAnnotation": True,
+        COORD_KEYS[shape]: coordinates,
+    }
+    return entry
+
+
+def build_label_row(*, label_hash: str, data_hash: str, data_title: str, item_type: str, data_link: str,
+                    width: int | None, height: int | None, dataset_hash: str, dataset_title: str,
+                    objects: list[dict[str, Any]], created_at: str, last_edited_at: str,
+                    stage: str) -> dict[str, Any]:
+    """The label-row dict for one data unit, from the sandbox's flat object list."""
+    data_type = DATA_TYPES.get(item_type, "image")
+    object_answers: dict[str, Any] = {}
+    frames: dict[int, list[dict[str, Any]]] = {}
+    for entry in objects:
+        e = dict(entry)
+        frame = int(e.pop("frame", 0))
+        frames.setdefault(frame, []).append(e)
+        object_answers.setdefault(e["objectHash"], {
+            "objectHash": e["objectHash"], "featureHash": e["featureHash"], "classifications": [],
+            "createdBy": e.get("createdBy"), "createdAt": e.get("createdAt"),
+        })
+    if data_type in MULTI_FRAME:
+        labels: dict[str, Any] = {
+            str(f): {"objects": objs, "classifications": []} for f, objs in sorted(frames.items())
+        }
+    else:
+        labels = {"objects": frames.get(0, []), "classifications": []}
+    unit: dict[str, Any] = {
+        "data_hash": data_hash,
+        "data_title": data_title,
+        "data_type": _mime(data_link, item_type),
+        "data_sequence": 0,
+        "labels": labels,
+        "data_link": data_link,
+        "width": width or 0,
+        "height": height or 0,
+    }
+    return {
+        "label_hash": label_hash,
+        "branch_name": "main",
+        "created_at": created_at,
+        "last_edited_at": last_edited_at,
+        "data_hash": data_hash,
+        "dataset_hash": dataset_hash,
+        "dataset_title": dataset_title,
+        "data_title": data_title,
+        "data_type": data_type,
+        "annotation_task_status": "COMPLETED" if stage == "Complete" else "IN_PROGRESS",
+        "is_shadow_data": False,
+        "object_answers": object_answers,
+        "classification_answers": {},
+        "object_actions": {},
+        "label_status": "LABELLED" if objects else "NOT_LABELLED",
+        "data_units": {data_hash: unit},
+        "spaces": {},
+    }
+
+
+def _mime(url: str, item_type: str) -> str:
+    ext = url.rsplit(".", 1)[-1].lower() if "." in url.rsplit("/", 1)[-1] else ""
+    return {
+        "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+        "mp4": "video/mp4", "webm": "video/webm", "pdf": "application/pdf", "txt": "text/plain",
+        "mp3": "audio/mpeg", "wav": "audio/wav",
+    }.get(ext, {"video": "video/mp4", "image_sequence": "video/mp4"}.get(item_type, "image/jpeg"))
+
+
+def objects_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flat object list (with ``frame``) of an Encord label-row dict."""
+    out: list[dict[str, Any]] = []
+    for unit in (row.get("data_units") or {}).values():
+        labels = unit.get("labels") or {}
+        if "objects" in labels:
+            seq = int(unit.get("data_sequence") or 0) if row.get("data_type") in ("img_group", "image_group") else 0
+            out.extend({**o, "frame": seq} for o in labels.get("objects") or [])
+        else:
+            for frame, frame_labels in labels.items():
+                if str(frame).isdigit() and isinstance(frame_labels, dict):
+                    out.extend({**o, "frame": int(frame)} for o in frame_labels.get("objects") or [])
+    return out

@@ -1,0 +1,136 @@
+"""Sandbox-only operations: the annotator simulator and importing real label-row exports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
+from annotrain_tui.core.backends.sandbox.demo import annotate_like
+from annotrain_tui.core.backends.sandbox.labels import objects_of
+from annotrain_tui.core.errors import InvalidInput, NotFound
+from annotrain_tui.core.markers import parse_training_marker
+
+IMPORT_FOLDER = "Imported labels"
+
+
+def _skill(email: str) -> float:
+    digest = hashlib.sha256(email.lower().encode()).digest()
+    return 0.5 + 0.5 * digest[0] / 255
+
+
+def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | None = 10.0,
+             seed: int | None = None, stop: threading.Event | None = None,
+             on_step=None) -> int:
+    """Annotators keep labelling: ``rate`` label rows a second move to Complete (or get revised).
+
+    Runs for ``duration`` seconds (None: until ``stop`` is set). Returns the number of steps.
+    """
+    if rate <= 0:
+        raise InvalidInput("--rate must be positive")
+    rng = random.Random(seed)
+    demo_bench = backend.store.meta("demo_benchmark")
+    trainings = []
+    for p in backend.list_projects():
+        marker = parse_training_marker(p.description)
+        bench_id = marker[0] if marker else None
+        if bench_id is None:
+            continue
+        email = marker[1]
+        trainings.append((p, bench_id, email))
+    if not trainings:
+        raise NotFound("no training projects to simulate", hint="run 'annotrain provision' or 'sandbox init --demo'")
+    gold_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    classes_cache: dict[str, list[dict[str, Any]]] = {}
+    steps = 0
+    start = time.monotonic()
+    interval = 1.0 / rate
+    while True:
+        if stop is not None and stop.is_set():
+            break
+        if duration is not None and time.monotonic() - start >= duration:
+            break
+        project, bench_id, email = rng.choice(trainings)
+        bench_id = bench_id or demo_bench
+        rows = backend.list_label_rows(project.id)
+        stages = backend.project_stages(project.id)
+        todo = [r for r in rows if r.stage != stages[-1]]
+        target = todo[0] if todo else rng.choice(rows) if rows else None
+        if target is None:
+            continue
+        key = (bench_id, target.data_hash)
+        if key not in gold_cache:
+            try:
+                got = backend.get_label_rows(bench_id, [target.data_hash])
+            except NotFound:
+                got = []
+            gold_cache[key] = objects_of(got[0]) if got else []
+        if project.ontology_id not in classes_cache:
+            classes_cache[project.ontology_id] = backend.ontology_structure(project.ontology_id)["objects"]
+        labels = annotate_like(rng, gold_cache[key], classes_cache[project.ontology_id], skill=_skill(email),
+                               email=email, when=datetime.now(timezone.utc))
+        backend.save_labels(project.id, target.data_hash, labels, stage=stages[-1])
+        steps += 1
+        if on_step is not None:
+            on_step(project, target)
+        wait = start + steps * interval - time.monotonic()
+        if wait > 0:
+            if stop is not None:
+                if stop.wait(wait):
+                    break
+            else:
+                time.sleep(wait)
+    return steps
+
+
+def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, source: str = "file") -> int:
+    """Load label rows (Encord's label-row JSON) into a sandbox project as Complete tasks.
+
+    Rows with the same data hash land on the same data unit, across projects, so an imported
+    benchmark and imported training exports pair up as they do in Encord.
+    """
+    project = backend.get_project(project_id)
+    if not isinstance(rows, list):
+        raise InvalidInput(f"{source}: expected a JSON list of label rows, got {type(rows).__name__}")
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"{source}: row {n}: expected an object, got {type(row).__name__}")
+        if not isinstance(row.get("data_hash"), str) or not row["data_hash"]:
+            raise InvalidInput(f"{source}: row {n}: missing 'data_hash'", hint="export with LabelRowV2.to_encord_dict()")
+    stages = backend.project_stages(project.id)
+    folder = next((f for f in backend.list_folders(search=IMPORT_FOLDER) if f.name == IMPORT_FOLDER), None)
+    if folder is None:
+        folder = backend.create_folder(IMPORT_FOLDER, description="Data units created by 'sandbox import-labels'")
+    with backend.store.tx() as c:
+        if project.dataset_ids:
+            dataset_id = project.dataset_ids[0]
+        else:
+            dataset_id = f"imported-{project.id}"
+            c.execute("INSERT OR IGNORE INTO datasets VALUES (?,?,?,?)",
+                      (dataset_id, f"Imported - {project.title}", "", now_iso()))
+            c.execute("INSERT OR IGNORE INTO project_datasets VALUES (?,?)", (project.id, dataset_id))
+        stamp = now_iso()
+        for row in rows:
+            dh = row["data_hash"]
+            kind = {"img_group": "image_group", "video": "video", "dicom": "dicom_series"}.get(
+                str(row.get("data_type")), "image")
+            unit = (row.get("data_units") or {}).get(dh) or {}
+            c.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      (dh, folder.id, str(row.get("data_title") or dh), kind, str(unit.get("data_link") or ""),
+                       "{}", unit.get("width"), unit.get("height"), 1, stamp))
+            c.execute("INSERT OR IGNORE INTO dataset_items VALUES (?,?,?)", (dataset_id, dh, stamp))
+        for (pid,) in c.execute("SELECT project_id FROM project_datasets WHERE dataset_id = ?",
+                                (dataset_id,)).fetchall():
+            backend._ensure_label_rows(c, pid)
+        for row in rows:
+            c.execute("UPDATE label_rows SET body = ?, stage = ?, last_edited_at = ?, "
+                      "label_hash = COALESCE(?, label_hash) WHERE project_id = ? AND data_hash = ?",
+                      (json.dumps({"raw": row}), stages[-1], stamp, row.get("label_hash"), project.id,
+                       row["data_hash"]))
+    return len(rows)

@@ -1,0 +1,82 @@
+"""One error hierarchy for the whole core.
+
+Every error carries a message a user can act on. Fronts render ``str(err)``: one line on stderr
+in the CLI, a toast or modal in the TUI. Third-party exception text is never passed through
+unfiltered (the SDK's key-parsing errors can contain key material).
+"""
+
+from __future__ import annotations
+
+
+class AnnotrainError(Exception):
+    """Base class. ``exit_code`` is what the CLI returns for it."""
+
+    exit_code = 1
+    retryable = False
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:  # one line, always
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return " ".join(text.split())
+
+
+class InvalidInput(AnnotrainError):
+    """A file, roster, manifest or argument the user gave cannot be used as it is."""
+
+    exit_code = 2
+
+
+class UnreadableInput(InvalidInput):
+    """A file could not be read at all (missing, a directory, no permission)."""
+
+
+class UsageError(InvalidInput):
+    """The command line itself is wrong."""
+
+
+class NotFound(AnnotrainError):
+    pass
+
+
+class Conflict(AnnotrainError):
+    """Something with that identity already exists, or differs from what was expected."""
+
+
+class PermissionDenied(AnnotrainError):
+    pass
+
+
+class AuthFailed(AnnotrainError):
+    pass
+
+
+class ConfigError(AnnotrainError):
+    exit_code = 2
+
+
+class Transient(AnnotrainError):
+    """A failure that may go away on retry (timeout, dropped connection, 5xx).
+
+    ``acted`` is True when the call is known to have taken effect before the answer was lost,
+    None when that is unknown (a timeout), False when it certainly did not act.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, hint: str | None = None, acted: bool | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.acted = acted
+
+
+class RateLimited(Transient):
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, acted=False)
+        self.retry_after = retry_after
+
+
+class Cancelled(AnnotrainError):
+    """The user cancelled long work."""

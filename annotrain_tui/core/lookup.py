@@ -1,0 +1,69 @@
+"""Resolve what a user typed (an id or a title/path) to one workspace object, with did-you-mean."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from annotrain_tui.core.errors import Conflict, NotFound
+
+T = TypeVar("T")
+
+
+def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T], str],
+            names_of: Callable[[T], Sequence[str]], hint: str = "") -> T:
+    ref = ref.strip()
+    for c in candidates:
+        if id_of(c) == ref:
+            return c
+    exact = [c for c in candidates if ref in names_of(c)]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise Conflict(f"{len(exact)} {kind}s are called {ref!r}", hint=f"use the id instead: "
+                       + ", ".join(id_of(c) for c in exact[:5]))
+    folded = [c for c in candidates if ref.casefold() in (n.casefold() for n in names_of(c))]
+    if len(folded) == 1:
+        return folded[0]
+    names = [n for c in candidates for n in names_of(c)]
+    close = difflib.get_close_matches(ref, names, n=1, cutoff=0.5)
+    suggestion = f"did you mean {close[0]!r}?" if close else hint
+    raise NotFound(f"no {kind} {ref!r}", hint=suggestion or None)
+
+
+def find_project(backend, ref: str):
+    return resolve(ref, backend.list_projects(), kind="project", id_of=lambda p: p.id,
+                   names_of=lambda p: [p.title], hint="see 'annotrain projects list'")
+
+
+def find_integration(backend, ref: str):
+    return resolve(ref, backend.list_integrations(), kind="integration", id_of=lambda i: i.id,
+                   names_of=lambda i: [i.title], hint="see 'annotrain integrations list'")
+
+
+def find_folder(backend, ref: str):
+    """By id, by path ('/Training Data/Street Scenes') or by a unique name."""
+    folders = backend.list_folders()
+    path = "/" + ref.strip().strip("/") if "/" in ref else None
+    if path:
+        for f in folders:
+            if f.path == path:
+                return f
+    return resolve(ref, folders, kind="folder", id_of=lambda f: f.id, names_of=lambda f: [f.name, f.path],
+                   hint="see 'annotrain folders list'")
+
+
+def find_dataset(backend, ref: str):
+    return resolve(ref, backend.list_datasets(), kind="dataset", id_of=lambda d: d.id,
+                   names_of=lambda d: [d.title], hint="see 'annotrain datasets list'")
+
+
+def find_ontology(backend, ref: str):
+    return resolve(ref, backend.list_ontologies(), kind="ontology", id_of=lambda o: o.id,
+                   names_of=lambda o: [o.title], hint="see 'annotrain ontologies list'")
+
+
+def find_template(backend, ref: str):
+    return resolve(ref, backend.list_workflow_templates(), kind="workflow template", id_of=lambda t: t.id,
+                   names_of=lambda t: [t.title], hint="see 'annotrain templates list'")

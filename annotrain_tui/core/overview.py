@@ -1,0 +1,80 @@
+"""The workspace at a glance (home screen, `annotrain status`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
+
+
+@dataclass
+class BenchmarkStatus:
+    project: Project
+    completeness: StageCount
+    training_projects: list[Project] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.completeness.total > 0 and self.completeness.complete == self.completeness.total
+
+
+@dataclass
+class Overview:
+    backend: str
+    integrations: list[Integration]
+    folders: list[Folder]
+    datasets: list[Dataset]
+    projects: list[Project]
+    benchmarks: list[BenchmarkStatus]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "integrations": [i.model_dump(mode="json") for i in self.integrations],
+            "folders": [f.model_dump(mode="json") for f in self.folders],
+            "datasets": [d.model_dump(mode="json") for d in self.datasets],
+            "projects": [p.model_dump(mode="json") for p in self.projects],
+            "benchmarks": [{"project_id": b.project.id, "title": b.project.title,
+                            "complete": b.completeness.complete, "total": b.completeness.total,
+                            "training_projects": [p.id for p in b.training_projects]} for b in self.benchmarks],
+        }
+
+
+def completeness(backend: Any, project_id: str) -> StageCount:
+    rows = backend.list_label_rows(project_id)
+    return StageCount(complete=sum(1 for r in rows if r.stage == "Complete"), total=len(rows))
+
+
+def training_projects_of(projects: list[Project], benchmark_id: str) -> list[Project]:
+    out = []
+    for p in projects:
+        marker = parse_training_marker(p.description)
+        if marker and marker[0] == benchmark_id:
+            out.append(p)
+    return out
+
+
+def benchmark_ids(projects: list[Project]) -> list[str]:
+    """Projects referenced by a training marker, then any titled like a benchmark."""
+    ids: list[str] = []
+    for p in projects:
+        marker = parse_training_marker(p.description)
+        if marker and marker[0] not in ids:
+            ids.append(marker[0])
+    for p in projects:
+        if "benchmark" in p.title.casefold() and p.id not in ids and not parse_training_marker(p.description):
+            ids.append(p.id)
+    known = {p.id for p in projects}
+    return [i for i in ids if i in known]
+
+
+def load_overview(backend: Any) -> Overview:
+    projects = backend.list_projects()
+    by_id = {p.id: p for p in projects}
+    benches = [BenchmarkStatus(project=by_id[b], completeness=completeness(backend, b),
+                               training_projects=training_projects_of(projects, b)) for b in benchmark_ids(projects)]
+    return Overview(backend=backend.describe(),
+                    integrations=backend.list_integrations(), folders=backend.list_folders(),
+                    datasets=backend.list_datasets(), projects=projects, benchmarks=benches)

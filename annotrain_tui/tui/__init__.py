@@ -1,0 +1,1 @@
+"""The Textual front. Talks to the core services only, never to a backend module directly."""

@@ -1,0 +1,183 @@
+"""The Textual application: global keys, command palette, help, screen registry."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from annotrain_tui.core.errors import AnnotrainError
+from annotrain_tui.core.workspace import Workspace
+
+
+def _screen_factories() -> dict[str, Callable[..., Screen]]:
+    """Screen name → factory taking the app's screen options. Flows register here as they land."""
+    from annotrain_tui.tui.screens.home import HomeScreen
+
+    factories: dict[str, Callable[..., Screen]] = {"home": lambda **_: HomeScreen()}
+    return factories
+
+
+FLOW_TITLES = {
+    "pick": "Pick integration and folder",
+    "manifest": "Manifests and registration",
+    "benchmark": "Benchmark setup",
+    "provision": "Provision training projects",
+    "evaluation": "Evaluate annotators",
+}
+
+
+class AnnotrainCommands(Provider):
+    """Every action of the app, namespaced ("Go: …", "Workspace: …", "App: …")."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app: AnnotrainApp = self.app  # type: ignore[assignment]
+        cmds: list[tuple[str, Callable[[], Any], str]] = [
+            ("Go: Home", partial(app.open_flow, "home"), "the workspace at a glance"),
+            ("App: Help", app.action_help, "keys of this screen and help for the focused widget"),
+            ("Workspace: Refresh", app.action_refresh, "reload what the screen shows"),
+            ("Workspace: Copy workspace location", app.action_copy_workspace, "to the clipboard (OSC 52)"),
+            ("App: Quit", app.action_quit, "leave annotrain"),
+        ]
+        for fid, title in FLOW_TITLES.items():
+            cmds.append((f"Go: {title}", partial(app.open_flow, fid), f"open the {fid} flow"))
+        return cmds
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class AnnotrainApp(App[None]):
+    TITLE = "annotrain"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {AnnotrainCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help_alt"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+    ]
+
+    def __init__(self, workspace: Workspace, *, start_screen: str = "home",
+                 screen_options: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.start_screen = start_screen
+        self.screen_options = screen_options or {}
+        self.factories = _screen_factories()
+
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        for warning in self.workspace.warnings:
+            self.notify(warning, title="Warning", severity="warning", timeout=10, markup=False)
+        self.push_screen(self.factories["home"]())
+        if self.start_screen != "home":
+            self.open_flow(self.start_screen, **self.screen_options)
+
+    def _apply_keymap(self) -> None:
+        keymap = dict(self.workspace.settings.keymap)
+        if not keymap:
+            return
+        known = {b.id for b in self._all_bindings() if b.id}
+        unknown = [k for k in keymap if k not in known]
+        if unknown:
+            parts = []
+            for k in unknown:
+                close = difflib.get_close_matches(k, sorted(known), n=1)
+                parts.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            self.notify("Unknown binding id(s) in keymap: " + ", ".join(parts), severity="warning",
+                        timeout=10, markup=False)
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    def _all_bindings(self) -> list[Binding]:
+        from annotrain_tui.tui.screens.help import HelpScreen
+        from annotrain_tui.tui.screens.home import HomeScreen
+
+        found: list[Binding] = []
+        for cls in (type(self), HomeScreen, HelpScreen, *self._extra_binding_classes()):
+            for b in getattr(cls, "BINDINGS", []):
+                if isinstance(b, Binding):
+                    found.append(b)
+        return found
+
+    def _extra_binding_classes(self) -> list[type]:
+        return []
+
+    # -- navigation ---------------------------------------------------------------------
+    def open_flow(self, name: str, **options: Any) -> None:
+        if name == "home":
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            return
+        factory = self.factories.get(name)
+        if factory is None:
+            title = FLOW_TITLES.get(name, name)
+            self.notify(f"{title}: this screen is not in this version yet. The CLI covers it: "
+                        "see 'annotrain --help'.", title="Not available yet", severity="warning", markup=False)
+            return
+        try:
+            screen = factory(**options)
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot open", severity="error", markup=False)
+            return
+        self.push_screen(screen)
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_refresh(self) -> None:
+        refresh = getattr(self.screen, "action_refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def action_help(self) -> None:
+        from annotrain_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows: list[tuple[str, str, str]] = []
+        seen = set()
+        for key, active in self.screen.active_bindings.items():
+            b = active.binding
+            if (b.id or b.action) in seen and not b.description:
+                continue
+            seen.add(b.id or b.action)
+            rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
+        focused = self.focused
+        widget_help = getattr(focused, "HELP", None) if focused is not None else None
+        self.push_screen(HelpScreen(self.screen.title or type(self.screen).__name__, rows, widget_help,
+                                    getattr(self.screen, "SCREEN_HELP", None)))
+
+    def action_copy_workspace(self) -> None:
+        text = self.workspace.backend.describe()
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied: {text}", title="Clipboard", markup=False)
+
+    # -- one place for worker failures --------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        err = event.worker.error
+        if isinstance(err, AnnotrainError):
+            self.notify(str(err), title="Error", severity="error", timeout=10, markup=False)
+        else:
+            self.log.error(repr(err))
+            self.notify(f"Unexpected error ({type(err).__name__}); details in the log.", title="Error",
+                        severity="error", timeout=10, markup=False)

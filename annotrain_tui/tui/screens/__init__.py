@@ -1,0 +1,1 @@
+"""Screens, one module each. ``SCREENS`` maps the names used by ``annotrain tui --screen NAME``."""

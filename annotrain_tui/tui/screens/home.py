@@ -1,0 +1,145 @@
+"""Home: the workspace at a glance and the ways into each flow."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
+
+from annotrain_tui.core.overview import Overview, load_overview
+from annotrain_tui.tui.messages import lit
+
+FLOWS = [
+    ("1", "pick", "Pick", "cloud integration and storage folder"),
+    ("2", "manifest", "Manifests", "write, validate and register files"),
+    ("3", "benchmark", "Benchmark", "training dataset and benchmark project"),
+    ("4", "provision", "Provision", "one training project per annotator"),
+    ("5", "evaluation", "Evaluate", "annotators against the benchmark"),
+]
+
+
+class HomeScreen(Screen[None]):
+    TITLE = "Home"
+    SCREEN_HELP = (
+        "The workspace at a glance: the backend you are connected to, benchmark completeness, and "
+        "every integration, folder, dataset, ontology and project. The numbered keys open the flows "
+        "of a training programme in order: pick storage, register files, set up the benchmark, "
+        "provision annotators, evaluate them."
+    )
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="home.refresh"),
+        *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
+        Binding("left,h", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
+        Binding("right,l", "tab(1)", "Next tab", show=False, id="home.tab_next"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home-top"):
+            yield Static(Text("Loading workspace…", style="dim"), id="summary")
+            with Horizontal(id="bench-row"):
+                yield Static(Text(""), id="bench-label")
+                yield ProgressBar(total=1, show_eta=False, id="bench-progress")
+            yield Static(self._flows_text(), id="flows")
+        with TabbedContent(id="tabs"):
+            for tab, columns in TABS.items():
+                with TabPane(tab.capitalize(), id=f"tab-{tab}"):
+                    table = DataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
+                    table.HELP = f"The workspace's {tab}. Up/Down move, Left/Right switch tabs."  # type: ignore[attr-defined]
+                    yield table
+        yield Footer()
+
+    def _flows_text(self) -> Text:
+        text = Text()
+        for key, _fid, title, _desc in FLOWS:
+            text.append(f" {key} ", style="reverse bold")
+            text.append(f" {title}  ")
+        return text
+
+    def on_mount(self) -> None:
+        self.sub_title = self.app.workspace.backend.describe()
+        for tab, columns in TABS.items():
+            table = self.query_one(f"#table-{tab}", DataTable)
+            for col in columns:
+                table.add_column(col, key=col.lower())
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home-load")
+    def load(self) -> Overview:
+        overview = load_overview(self.app.workspace.backend)
+        self.app.call_from_thread(self.show, overview)
+        return overview
+
+    def show(self, ov: Overview) -> None:
+        self.overview = ov
+        summary = Text()
+        summary.append(" · ".join(_count(n, word) for n, word in [
+            (len(ov.integrations), "integration"), (len(ov.folders), "folder"), (len(ov.datasets), "dataset"),
+            (len(ov.projects), "project")]))
+        self.query_one("#summary", Static).update(summary)
+        label = self.query_one("#bench-label", Static)
+        bar = self.query_one("#bench-progress", ProgressBar)
+        if ov.benchmarks:
+            b = ov.benchmarks[0]
+            t = Text("Benchmark ")
+            t.append_text(lit(b.project.title, "bold"))
+            t.append(f": {b.completeness.complete}/{b.completeness.total} Complete · "
+                     f"{_count(len(b.training_projects), 'trainee')}")
+            if not b.complete:
+                t.append(" ⚠ finish it before training starts", style="bold yellow")
+            label.update(t)
+            bar.update(total=max(1, b.completeness.total), progress=b.completeness.complete)
+            bar.display = True
+        else:
+            label.update(Text("No benchmark project yet: press 3 to set one up.", style="dim"))
+            bar.display = False
+        datasets = {d.id: d.title for d in ov.datasets}
+        self._fill("projects", [(p.id, [lit(p.title), lit(", ".join(datasets.get(d, d) for d in p.dataset_ids)),
+                                        Text(str(len(p.users))), lit(p.id)]) for p in ov.projects],
+                   "No projects yet. Press 3 to create the benchmark project.")
+        self._fill("folders", [(f.id, [lit(f.path), Text(str(f.item_count or 0)), lit(f.description)])
+                               for f in ov.folders], "No storage folders. Press 1 to pick or create one.")
+        self._fill("integrations", [(i.id, [lit(i.title), Text(i.provider.label), lit(i.id)])
+                                    for i in ov.integrations],
+                   "No cloud integrations. Create one in Encord first.")
+        self._fill("datasets", [(d.id, [lit(d.title), lit(d.description), lit(d.id)]) for d in ov.datasets],
+                   "No datasets yet.")
+
+    def _fill(self, tab: str, rows: list[tuple[str, list[Text]]], empty: str) -> None:
+        table = self.query_one(f"#table-{tab}", DataTable)
+        table.clear()
+        if not rows:
+            table.add_row(*([Text(empty, style="dim italic")] + [Text("")] * (len(table.columns) - 1)),
+                          key="__empty__")
+            return
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [f"tab-{t}" for t in TABS]
+        current = ids.index(tabs.active) if tabs.active in ids else 0
+        tabs.active = ids[(current + step) % len(ids)]
+        self.query_one(f"#table-{tabs.active.removeprefix('tab-')}", DataTable).focus()
+
+    def action_flow(self, flow_id: str) -> None:
+        self.app.open_flow(flow_id)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+TABS = {
+    "projects": ["Title", "Datasets", "Users", "ID"],
+    "folders": ["Path", "Items", "Description"],
+    "integrations": ["Title", "Provider", "ID"],
+    "datasets": ["Title", "Description", "ID"],
+}
