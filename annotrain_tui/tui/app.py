@@ -161,7 +161,10 @@ class AnnotrainApp(App[None]):
             seen.add(b.id or b.action)
             rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
         focused = self.focused
-        widget_help = getattr(focused, "HELP", None) if focused is not None else None
+        widget_help = None
+        if focused is not None:
+            widget_help = getattr(focused, "HELP", None) or (
+                f"{type(focused).__name__}: Tab and Shift+Tab move the focus; arrow keys move inside.")
         self.push_screen(HelpScreen(self.screen.title or type(self.screen).__name__, rows, widget_help,
                                     getattr(self.screen, "SCREEN_HELP", None)))
 

@@ -44,8 +44,8 @@ class HelpScreen(ModalScreen[None]):
             for key, desc, bid in self._key_rows:
                 table.add_row(Text(key), Text(desc), Text(bid))
             yield Static(table)
-            yield Static(Text("Rebind any key in config.toml under [keymap], e.g. help = \"f2\" "
-                              "(binding id = keys). Ctrl+P opens the command palette.", style="dim"))
+            yield Static(Text("Rebind any key in config.toml under [keymap] by its binding id, e.g. "
+                              "\"app.help\" = \"f2\". Ctrl+P opens the command palette.", style="dim"))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -33,8 +33,8 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
-        Binding("left,h", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
-        Binding("right,l", "tab(1)", "Next tab", show=False, id="home.tab_next"),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", key_display="[ ]", id="home.tab_next"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -49,7 +49,7 @@ class HomeScreen(Screen[None]):
             for tab, columns in TABS.items():
                 with TabPane(tab.capitalize(), id=f"tab-{tab}"):
                     table = DataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
-                    table.HELP = f"The workspace's {tab}. Up/Down move, Left/Right switch tabs."  # type: ignore[attr-defined]
+                    table.HELP = f"The workspace's {tab}. Up/Down move between rows; [ and ] switch tabs."  # type: ignore[attr-defined]
                     yield table
         yield Footer()
 
@@ -66,6 +66,7 @@ class HomeScreen(Screen[None]):
             table = self.query_one(f"#table-{tab}", DataTable)
             for col in columns:
                 table.add_column(col, key=col.lower())
+        self.query_one("#table-projects", DataTable).focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:

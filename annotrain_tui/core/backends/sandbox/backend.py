@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -55,8 +56,19 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_id_rng: "random.Random | None" = None
+
+
 def new_id() -> str:
+    """A uuid4; repeatable when ``seed_ids`` was called (demo data for screenshots and snapshots)."""
+    if _id_rng is not None:
+        return str(uuid.UUID(int=_id_rng.getrandbits(128), version=4))
     return str(uuid.uuid4())
+
+
+def seed_ids(seed: int | None) -> None:
+    global _id_rng
+    _id_rng = random.Random(seed) if seed is not None else None
 
 
 class SandboxBackend:
@@ -150,7 +162,8 @@ class SandboxBackend:
         if not isinstance(manifest, dict):
             raise InvalidInput("the registration manifest must be a JSON object")
         urls = sum(len(_urls_of(i)) for sec in SECTION_TYPES for i in manifest.get(sec) or [] if isinstance(i, dict))
-        delay = float(os.environ.get("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1.0")) + 0.001 * urls
+        # a job takes its base time plus a little per URL (ANNOTRAIN_SANDBOX_JOB_SECONDS=0: at once)
+        delay = float(os.environ.get("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1.0")) * (1 + urls / 1000)
         jid = new_id()
         with self.store.tx() as c:
             c.execute("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,NULL)",

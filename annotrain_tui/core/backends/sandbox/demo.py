@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -100,7 +99,7 @@ def gold_objects(rng: random.Random, classes: list[dict[str, Any]], created_by: 
     objs = []
     for _ in range(rng.randint(2, 6)):
         cls = rng.choices(classes, weights=[5, 3, 1, 1, 2][: len(classes)] or None)[0]
-        objs.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls,
+        objs.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls,
                                  coordinates=random_geometry(rng, cls["shape"]), frame=0,
                                  created_by=created_by, created_at=when))
     return objs
@@ -123,20 +122,33 @@ def annotate_like(rng: random.Random, gold: list[dict[str, Any]], classes: list[
             same = [c for c in classes if c["shape"] == cls["shape"] and c is not cls]
             cls = rng.choice(same) if same else cls
         coords = jitter(rng, cls["shape"], g[COORD_KEYS[cls["shape"]]], 0.02 + 0.25 * (1 - skill))
-        out.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls, coordinates=coords,
+        out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls, coordinates=coords,
                                 frame=g.get("frame", 0), created_by=email, created_at=when))
     if rng.random() > 0.6 + 0.4 * skill:  # an extra object that is not in the benchmark
         cls = rng.choice(classes)
-        out.append(object_entry(object_hash=uuid.uuid4().hex[:8], ontology_object=cls,
+        out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls,
                                 coordinates=random_geometry(rng, cls["shape"]), frame=0, created_by=email,
                                 created_at=when))
     return out
 
 
-def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int = 7) -> dict[str, str]:
-    """Fill an empty sandbox with the demo programme. Returns ids of the main pieces."""
+def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int = 7,
+              deterministic_ids: bool = False, now: datetime | None = None) -> dict[str, str]:
+    """Fill an empty sandbox with the demo programme. Returns ids of the main pieces.
+
+    ``deterministic_ids`` (screenshots, snapshot tests) makes every id repeatable.
+    """
+    from annotrain_tui.core.backends.sandbox.backend import seed_ids
+
+    seed_ids(seed if deterministic_ids else None)
+    try:
+        return _seed(backend, paths, seed, now or datetime.now(timezone.utc))
+    finally:
+        seed_ids(None)
+
+
+def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime) -> dict[str, str]:
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
     integrations = {}
     for provider, title in [
         (Provider.AWS, "AWS S3 - street-scenes"), (Provider.GCP, "GCP - ml-datasets"),

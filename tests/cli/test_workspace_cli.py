@@ -1,0 +1,127 @@
+"""CLI contract of the workspace commands: --json, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from annotrain_tui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("projects", "integrations", "folders", "sandbox", "config", "tui", "status"):
+        assert cmd in out
+
+
+def test_init_demo_then_projects_list_json(capsys):
+    code, out, _ = run(capsys, "sandbox", "init", "--demo")
+    assert code == 0 and "demo data" in out
+    code, out, _ = run(capsys, "projects", "list", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    titles = [p["title"] for p in doc["projects"]]
+    assert "Benchmark Labels" in titles and len(titles) == 4
+    bench = next(p for p in doc["projects"] if p["title"] == "Benchmark Labels")
+    assert bench["ontology"]["title"] == "Street Scene Objects"
+    assert bench["datasets"][0]["title"] == "Annotator Training Set"
+    assert {"email": "gold.expert@example.com", "role": "annotator"} in bench["users"]
+    training = next(p for p in doc["projects"] if p["title"] == "Annotator Training - Alex Kim")
+    assert training["template"]["title"] == "Annotator Training"
+
+
+def test_integrations_and_folders_list(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, _ = run(capsys, "integrations", "list", "--json")
+    assert code == 0 and len(json.loads(out)["integrations"]) == 7
+    code, out, _ = run(capsys, "folders", "list", "--json")
+    paths = [f["path"] for f in json.loads(out)["folders"]]
+    assert "/Training Data/Street Scenes" in paths
+    code, out, _ = run(capsys, "folders", "list")
+    assert code == 0 and "/Training Data/Street Scenes" in out and "60" in out
+
+
+def test_init_twice_is_a_domain_failure_with_one_line(capsys):
+    run(capsys, "sandbox", "init")
+    code, out, err = run(capsys, "sandbox", "init")
+    assert code == 1 and err.count("\n") == 1 and "--force" in err and "Traceback" not in err
+    code, _, _ = run(capsys, "sandbox", "init", "--force", "--demo")
+    assert code == 0
+
+
+def test_usage_errors_exit_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["projects", "frobnicate"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "usage error" in err
+
+
+def test_missing_workspace_for_import_is_clear(capsys, tmp_path):
+    f = tmp_path / "rows.json"
+    f.write_text("[")
+    code, _, err = run(capsys, "sandbox", "import-labels", "P", str(f))
+    assert code == 2 and "rows.json:1:2: invalid JSON" in err
+    code, _, err = run(capsys, "sandbox", "import-labels", "P", str(tmp_path / "nope.json"))
+    assert code == 2 and "no such file" in err
+
+
+def test_unknown_project_suggests_the_closest(capsys, tmp_path):
+    run(capsys, "sandbox", "init", "--demo")
+    f = tmp_path / "rows.json"
+    f.write_text("[]")
+    code, _, err = run(capsys, "sandbox", "import-labels", "Benchmark Label", str(f))
+    assert code == 1 and "did you mean 'Benchmark Labels'" in err
+
+
+def test_config_set_show_and_bad_key(capsys):
+    code, out, _ = run(capsys, "config", "set", "refresh_interval", "5")
+    assert code == 0
+    code, out, _ = run(capsys, "config", "show", "--json")
+    assert json.loads(out)["settings"]["refresh_interval"] == 5.0
+    code, _, err = run(capsys, "config", "set", "refresh_intervl", "5")
+    assert code == 2 and "did you mean 'refresh_interval'" in err
+
+
+def test_encord_backend_without_a_key_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "--backend", "encord", "projects", "list")
+    assert code == 2 and "--ssh-key" in err
+
+
+def test_nothing_is_written_outside_the_xdg_dirs(tmp_path):
+    """Run the real console entry point with HOME and all four XDG variables in a temp dir."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(tmp_path / var.lower())
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    cmd = [sys.executable, "-m", "annotrain_tui"]
+    subprocess.run([*cmd, "sandbox", "init", "--demo"], env=env, cwd=cwd, check=True, capture_output=True)
+    out = subprocess.run([*cmd, "projects", "list", "--json"], env=env, cwd=cwd, check=True, capture_output=True,
+                         text=True)
+    assert len(json.loads(out.stdout)["projects"]) == 4
+    subprocess.run([*cmd, "config", "set", "refresh_interval", "3"], env=env, cwd=cwd, check=True,
+                   capture_output=True)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written, "expected the workspace to be written"
+    for p in written:
+        rel = p.relative_to(tmp_path)
+        assert rel.parts[0].startswith("xdg_"), f"wrote outside the XDG dirs: {rel}"
+    assert list(home.iterdir()) == [] and list(cwd.iterdir()) == []

@@ -1,0 +1,42 @@
+"""Shared fixtures: every test runs with its own XDG dirs, so nothing touches the real home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
+    root = tmp_path_factory.mktemp("xdg")
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        d = root / var.lower()
+        d.mkdir()
+        monkeypatch.setenv(var, str(d))
+    # Registration jobs finish at once unless a test asks for a delay.
+    monkeypatch.setenv("ANNOTRAIN_SANDBOX_JOB_SECONDS", "0")
+    for var in ("ANNOTRAIN_SANDBOX_FAULTS", "ANNOTRAIN_SANDBOX_LATENCY_MS", "ANNOTRAIN_SANDBOX_SEED"):
+        monkeypatch.delenv(var, raising=False)
+    return root
+
+
+@pytest.fixture
+def sandbox(tmp_path) -> SandboxBackend:
+    backend = SandboxBackend(tmp_path / "ws.db")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """A demo workspace: (backend, ids)."""
+    from annotrain_tui.core.backends.sandbox.demo import seed_demo
+
+    backend = SandboxBackend(tmp_path / "demo.db")
+    ids = seed_demo(backend)
+    yield backend, ids
+    backend.close()

@@ -1,0 +1,38 @@
+"""Building the real app on a sandbox workspace for Pilot tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from annotrain_tui.core.backends.sandbox import SandboxBackend
+from annotrain_tui.core.backends.sandbox.demo import seed_demo
+from annotrain_tui.core.config import Paths, Settings
+from annotrain_tui.core.workspace import open_workspace
+from annotrain_tui.tui.app import AnnotrainApp
+
+
+def demo_workspace(path: Path, **settings):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        p = path.with_name(path.name + suffix)
+        if p.exists():
+            p.unlink()
+    backend = SandboxBackend(path)
+    ids = seed_demo(backend, deterministic_ids=True)
+    backend.close()
+    ws = open_workspace(Paths.default(), Settings(sandbox_path=path, retry_base_delay=0, **settings))
+    return ws, ids
+
+
+def make_app(path: Path, start_screen: str = "home", options: dict | None = None, **settings) -> AnnotrainApp:
+    ws, ids = demo_workspace(path, **settings)
+    app = AnnotrainApp(ws, start_screen=start_screen, screen_options=options)
+    app.demo_ids = ids  # type: ignore[attr-defined]
+    return app
+
+
+async def settle(app, pilot) -> None:
+    """Wait until workers are done and their results painted."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()

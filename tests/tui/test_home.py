@@ -1,0 +1,115 @@
+"""The app shell driven as a user would, with Textual's Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static, TabbedContent
+
+from annotrain_tui.tui.screens.help import HelpScreen
+from annotrain_tui.tui.screens.home import HomeScreen
+from tests.tui.helpers import make_app, settle
+
+
+def _cells(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_home_shows_the_workspace(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, HomeScreen)
+        projects = _cells(app.screen.query_one("#table-projects", DataTable))
+        assert [r[0] for r in projects][:2] == ["Benchmark Labels", "Annotator Training - Alex Kim"]
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "7 integrations" in summary and "4 projects" in summary
+        bench = str(app.screen.query_one("#bench-label", Static).render())
+        assert "60/60 Complete" in bench and "3 trainees" in bench
+
+
+async def test_tabs_switch_with_the_keyboard(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("right_square_bracket")
+        assert app.screen.query_one(TabbedContent).active == "tab-folders"
+        folders = _cells(app.screen.query_one("#table-folders", DataTable))
+        assert ["/Training Data/Street Scenes", "60"] == folders[3][:2]
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.screen.query_one(TabbedContent).active == "tab-datasets"
+
+
+async def test_f1_and_question_mark_open_help_with_binding_ids(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key in ("f1", "question_mark"):
+            await pilot.press(key)
+            assert isinstance(app.screen, HelpScreen)
+            text = " ".join(str(w.render()) for w in app.screen.query(Static))
+            assert "Focused widget" in text and "Rebind any key" in text
+            rows = {bid: (keys, desc) for keys, desc, bid in app.screen._key_rows}
+            assert rows["home.refresh"] == ("r", "Refresh")
+            assert rows["app.quit"][1] == "Quit"
+            await pilot.press("escape")
+            assert isinstance(app.screen, HomeScreen)
+
+
+async def test_command_palette_runs_namespaced_commands(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"App: Help")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_user_keymap_rebinds_by_id_and_reports_unknown_ids(tmp_path):
+    app = make_app(tmp_path / "ws.db", keymap={"app.help": "f2", "hepl": "f3"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert any("'hepl'" in m for m in notes)
+        await pilot.press("f2")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_hostile_titles_are_shown_literally(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    raw = app.workspace.raw
+    onto = raw.list_ontologies()[0]
+    hostile = "[bold red]pwn[/] \x1b[31m=HYPERLINK(\"x\") Ünïcødé 🚀"
+    raw.create_project(hostile, description="", dataset_ids=[], ontology_id=onto.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#table-projects", DataTable)
+        titles = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        shown = next(t for t in titles if "pwn" in t)
+        assert "[bold red]pwn[/]" in shown  # markup not interpreted
+        assert "\x1b" not in shown and "\\x1b[31m" in shown  # escape made visible, not emitted
+        assert "Ünïcødé 🚀" in shown and '=HYPERLINK("x")' in shown
+
+
+async def test_unavailable_flows_say_so_instead_of_failing(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.factories.pop("provision", None)
+        await pilot.press("4")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert any("Provision" in n.message for n in app._notifications)
+
+
+def test_home_snapshot_80x24(snap_compare):
+    path = Path("/tmp/annotrain-snapshots/home.db")
+    app = make_app(path)
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
