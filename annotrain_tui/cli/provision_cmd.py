@@ -1,0 +1,242 @@
+"""`annotrain benchmark …`, `annotrain roster check`, `annotrain provision`, `annotrain progress`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
+from annotrain_tui.cli.context import workspace_from_args
+from annotrain_tui.core.benchmark import (
+    benchmark_status,
+    create_benchmark_project,
+    create_training_dataset,
+    verify_dataset,
+)
+from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, training_progress
+from annotrain_tui.core.roster import RosterInvalid, read_roster
+
+ACTION_WORDS = {"create": "will create", "invite": "will invite", "done": "already done", "conflict": "CONFLICT"}
+
+
+def _print_problems(err: RosterInvalid) -> None:
+    for p in err.roster.problems:
+        sys.stderr.write(p.render(err.roster.source) + "\n")
+
+
+def _roster_check(args: argparse.Namespace) -> int:
+    roster = read_roster(args.file, title_pattern=args.title)
+    if args.json:
+        emit_json({"path": args.file, "valid": roster.ok, "annotators": len(roster.entries),
+                   "problems": [{"line": p.line, "column": p.column, "message": p.message} for p in roster.problems]})
+    else:
+        for p in roster.problems:
+            print(p.render(roster.source))
+        print(f"{len(roster.entries)} annotator(s), {len(roster.problems)} problem(s)")
+    return 0 if roster.ok else 2
+
+
+def _provision(args: argparse.Namespace) -> int:
+    roster = read_roster(args.roster, title_pattern=args.title)
+    if not roster.ok:
+        _print_problems(RosterInvalid(roster))
+        raise RosterInvalid(roster)
+    ws = workspace_from_args(args)
+    try:
+        bench = find_project(ws.backend, args.benchmark)
+        journal = Journal.for_benchmark(ws.paths.journal_dir, bench.id)
+        plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
+                         default_template=ws.settings.default_template, journal=journal)
+        if not args.json:
+            print(f"Benchmark {plan.benchmark.title!r} ({plan.benchmark.id}); template "
+                  f"{plan.template.title if plan.template else '(default workflow)'!r}")
+            print(table([[e.name, e.email, ACTION_WORDS[e.action], e.title, e.project_id or "", e.reason]
+                         for e in plan.entries], ["NAME", "EMAIL", "PLAN", "TITLE", "PROJECT", "NOTE"]))
+            for r in plan.removed:
+                print(f"not in roster (kept, never deleted): {r['email']} → {r['title']} ({r['project_id']})")
+            for note in plan.notes:
+                print(f"note: {note}")
+        if args.dry_run:
+            if args.json:
+                emit_json({"dry_run": True, "annotators": [
+                    {"name": e.name, "email": e.email, "status": e.action, "project_id": e.project_id,
+                     "title": e.title, "error": e.reason or None} for e in plan.entries],
+                    "removed": plan.removed, "notes": plan.notes})
+            return 0 if not any(e.action == "conflict" for e in plan.entries) else 1
+        if plan.has_work and not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("provisioning creates projects and invites users", hint="pass --yes to apply, "
+                                 "or --dry-run to only see the plan")
+            answer = input(f"Create {plan.count('create')} project(s) and invite {plan.count('create') + plan.count('invite')} "
+                           "annotator(s)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing done.")
+                return 1
+
+        def progress(entry, outcome):
+            if not args.json and outcome.status in ("created", "invited", "failed"):
+                print(f"  {outcome.status:<8} {outcome.email}  {outcome.project_id or ''}  {outcome.error or ''}",
+                      flush=True)
+
+        outcomes = apply_plan(ws.backend, plan, concurrency=args.concurrency, journal=journal, on_update=progress)
+    finally:
+        ws.close()
+    failed = [o for o in outcomes if o.status in ("failed", "conflict")]
+    if args.json:
+        emit_json({"annotators": [{"name": o.name, "email": o.email, "status": o.status,
+                                   "project_id": o.project_id, "title": o.title, "error": o.error}
+                                  for o in outcomes], "removed": plan.removed})
+    else:
+        print(table([[o.name, o.email, o.status, o.project_id or "", o.title, o.error or ""] for o in outcomes],
+                    ["NAME", "EMAIL", "STATUS", "PROJECT", "TITLE", "ERROR"]))
+        print(f"{len(outcomes) - len(failed)} done, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _progress(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        bench, rows = training_progress(ws.backend, args.benchmark)
+        status = benchmark_status(ws.backend, bench)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json({"benchmark": status.to_json(), "annotators": [r.to_json() for r in rows]})
+        return 0
+    print(f"Benchmark {bench.title!r}: {status.completeness.complete}/{status.completeness.total} Complete")
+    for w in status.warnings:
+        print(f"warning: {w}")
+    if not rows:
+        print("No training projects for this benchmark yet: run 'annotrain provision'.")
+        return 0
+    print(table([[r.email, f"{r.complete}/{r.total}", f"{100 * r.complete / r.total:.0f}%" if r.total else "-",
+                  r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "never", r.title]
+                 for r in rows], ["ANNOTATOR", "COMPLETE", "", "LAST ACTIVITY", "PROJECT"]))
+    return 0
+
+
+def _bench_dataset(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        check = create_training_dataset(ws.backend, args.folder, args.title)
+    finally:
+        ws.close()
+    return _report_check(args, check, created=True)
+
+
+def _report_check(args, check, created=False) -> int:
+    if args.json:
+        emit_json(check.to_json())
+    else:
+        verb = "Created" if created else "Dataset"
+        print(f"{verb} {check.dataset.title!r} ({check.dataset.id}): {check.linked} file(s) linked, "
+              f"{check.expected} expected")
+        for m in check.missing:
+            print(f"missing: {m}")
+        for x in check.extra:
+            print(f"extra:   {x}")
+    return 0 if check.ok else 1
+
+
+def _bench_verify(args: argparse.Namespace) -> int:
+    urls = None
+    if args.manifest:
+        from annotrain_tui.core.benchmark import manifest_urls
+
+        urls = manifest_urls(args.manifest)
+    if not args.folder and urls is None:
+        raise UsageError("verify needs --folder or --manifest")
+    ws = workspace_from_args(args)
+    try:
+        check = verify_dataset(ws.backend, args.dataset, folder_ref=args.folder, urls=urls)
+    finally:
+        ws.close()
+    return _report_check(args, check)
+
+
+def _bench_create(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        project = create_benchmark_project(ws.backend, args.title, dataset_ref=args.dataset,
+                                           ontology_ref=args.ontology, template_ref=args.template)
+        status = benchmark_status(ws.backend, project)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json(status.to_json())
+    else:
+        print(f"Created benchmark project {project.title!r} ({project.id}) with ONLY dataset "
+              f"{project.dataset_ids[0]} and ontology {status.ontology.title if status.ontology else '?'!r}")
+        for w in status.warnings:
+            print(f"warning: {w}")
+    return 0
+
+
+def _bench_status(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        status = benchmark_status(ws.backend, find_project(ws.backend, args.project))
+    finally:
+        ws.close()
+    if args.json:
+        emit_json(status.to_json())
+    else:
+        print(f"{status.project.title!r}: {status.completeness.complete}/{status.completeness.total} Complete")
+        if status.ontology:
+            for c in status.ontology.objects:
+                print(f"  class {c.name} ({c.shape})")
+        for w in status.warnings:
+            print(f"warning: {w}")
+    return 0 if not status.warnings else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("benchmark", help="training dataset and benchmark project",
+                           description="Set up the benchmark: training dataset, then the benchmark project.")
+    gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = add_command(gs, "create-dataset", "create the training dataset from a storage folder (links every item)",
+                    _bench_dataset)
+    p.add_argument("--folder", required=True, help="folder id, path or name")
+    p.add_argument("--title", required=True, help="dataset title")
+    add_json_flag(p)
+    p = add_command(gs, "verify", "compare a dataset with a folder or a manifest (missing / extra files)",
+                    _bench_verify)
+    p.add_argument("dataset", help="dataset id or title")
+    p.add_argument("--folder", help="folder id, path or name")
+    p.add_argument("--manifest", help="registration manifest (JSON or CSV)")
+    add_json_flag(p)
+    p = add_command(gs, "create", "create the benchmark project (the ontology and ONLY the training dataset)",
+                    _bench_create)
+    p.add_argument("--title", default="Benchmark Labels")
+    p.add_argument("--dataset", required=True, help="dataset id or title")
+    p.add_argument("--ontology", required=True, help="ontology id or title")
+    p.add_argument("--template", help="workflow template id or title (optional)")
+    add_json_flag(p)
+    p = add_command(gs, "status", "ontology classes and completeness of a benchmark project", _bench_status)
+    p.add_argument("project", help="benchmark project id or title")
+    add_json_flag(p)
+
+    group = sub.add_parser("roster", help="check a roster file", description="Check a roster CSV (name,email).")
+    gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = add_command(gs, "check", "list every problem of a roster", _roster_check, workspace=False)
+    p.add_argument("file")
+    p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern")
+    add_json_flag(p)
+
+    p = add_command(sub, "provision", "one training project per annotator of a roster (plan, then apply)",
+                    _provision)
+    p.add_argument("--roster", required=True, help="CSV with name,email (optional: title, notes)")
+    p.add_argument("--benchmark", required=True, help="benchmark project id or title")
+    p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")
+    p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern ({name}, {email})")
+    p.add_argument("--dry-run", action="store_true", help="show the plan only")
+    p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.add_argument("--concurrency", type=int, default=4, help="parallel requests (default 4)")
+    add_json_flag(p)
+
+    p = add_command(sub, "progress", "training progress per annotator: tasks Complete / total, last activity",
+                    _progress)
+    p.add_argument("--benchmark", required=True, help="benchmark project id or title")
+    add_json_flag(p)

@@ -1,0 +1,146 @@
+"""Benchmark setup: the training dataset from a storage folder, and the benchmark project.
+
+The seed's rules: the benchmark project has the ontology the training projects will share and
+ONLY the training dataset; it must be complete before training starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotrain_tui.core.errors import Conflict, InvalidInput
+from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template
+from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
+from annotrain_tui.core.overview import completeness
+
+
+@dataclass
+class DatasetCheck:
+    """A dataset compared with the files it should hold (a folder's items or a manifest's URLs)."""
+
+    dataset: Dataset
+    expected: int
+    linked: int
+    missing: list[str] = field(default_factory=list)  # expected but not in the dataset
+    extra: list[str] = field(default_factory=list)  # in the dataset but not expected
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dataset_id": self.dataset.id, "title": self.dataset.title, "expected": self.expected,
+                "linked": self.linked, "missing": self.missing, "extra": self.extra, "ok": self.ok}
+
+
+def create_training_dataset(backend: Any, folder_ref: str, title: str, *, description: str = "") -> DatasetCheck:
+    folder = find_folder(backend, folder_ref)
+    items = backend.list_items(folder.id)
+    if not items:
+        raise InvalidInput(f"folder {folder.path!r} has no files", hint="register files into it first")
+    existing = [d for d in backend.list_datasets() if d.title == title]
+    if existing:
+        raise Conflict(f"a dataset titled {title!r} already exists ({existing[0].id})",
+                       hint="choose another title, or verify it with 'annotrain benchmark verify'")
+    dataset = backend.create_dataset(title, description=description or f"Training files from {folder.path}")
+    backend.link_items(dataset.id, [i.id for i in items])
+    return verify_dataset(backend, dataset.id, folder_ref=folder.id)
+
+
+def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = None,
+                   urls: list[str] | None = None) -> DatasetCheck:
+    """Compare a dataset with a folder's items (by item id) or with a manifest's URLs."""
+    dataset = find_dataset(backend, dataset_ref)
+    rows = backend.list_data_rows(dataset.id)
+    if folder_ref is not None:
+        folder = find_folder(backend, folder_ref)
+        items = backend.list_items(folder.id)
+        want = {i.id: i.url or i.name for i in items}
+        have = {r.data_hash: r.file_link or r.title for r in rows}
+        missing = sorted(want[k] for k in want.keys() - have.keys())
+        extra = sorted(have[k] for k in have.keys() - want.keys())
+        expected = len(want)
+    elif urls is not None:
+        want_urls = set(urls)
+        have_urls = {r.file_link for r in rows}
+        missing = sorted(want_urls - have_urls)
+        extra = sorted(have_urls - want_urls)
+        expected = len(want_urls)
+    else:
+        raise InvalidInput("verify needs a folder or a manifest to compare with")
+    return DatasetCheck(dataset=dataset, expected=expected, linked=len(rows), missing=missing, extra=extra)
+
+
+def create_benchmark_project(backend: Any, title: str, *, dataset_ref: str, ontology_ref: str,
+                             template_ref: str | None = None, description: str = "") -> Project:
+    dataset = find_dataset(backend, dataset_ref)
+    ontology = find_ontology(backend, ontology_ref)
+    template = find_template(backend, template_ref) if template_ref else None
+    clash = [p for p in backend.list_projects(search=title) if p.title == title]
+    if clash:
+        raise Conflict(f"a project titled {title!r} already exists ({clash[0].id})")
+    return backend.create_project(title, description=description or "Benchmark: gold-standard labels by a trusted "
+                                  "expert", dataset_ids=[dataset.id], ontology_id=ontology.id,
+                                  template_id=template.id if template else None)
+
+
+@dataclass
+class BenchmarkStatus:
+    project: Project
+    ontology: Ontology | None
+    completeness: StageCount
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"project_id": self.project.id, "title": self.project.title,
+                "ontology": self.ontology.model_dump(mode="json") if self.ontology else None,
+                "complete": self.completeness.complete, "total": self.completeness.total,
+                "ready": not self.warnings, "warnings": self.warnings}
+
+
+def benchmark_status(backend: Any, project: Project) -> BenchmarkStatus:
+    warnings = []
+    if len(project.dataset_ids) != 1:
+        warnings.append(f"the benchmark has {len(project.dataset_ids)} datasets: attach ONLY the training dataset")
+    ontology = next((o for o in backend.list_ontologies() if o.id == project.ontology_id), None)
+    if ontology is None:
+        warnings.append("the benchmark has no ontology")
+    done = completeness(backend, project.id)
+    if done.total == 0:
+        warnings.append("the benchmark has no tasks: link files to its dataset")
+    elif done.complete < done.total:
+        warnings.append(f"only {done.complete} of {done.total} benchmark tasks are Complete: finish the benchmark "
+                        "before training starts")
+    return BenchmarkStatus(project=project, ontology=ontology, completeness=done, warnings=warnings)
+
+
+def manifest_urls(path: str) -> list[str]:
+    """Every file URL a registration manifest (JSON or CSV) names, in order."""
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    from annotrain_tui.core.errors import UnreadableInput
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableInput(f"{p}: cannot read ({exc.__class__.__name__})") from None
+    urls: list[str] = []
+    if p.suffix.lower() == ".csv":
+        for row in csv.reader(io.StringIO(text)):
+            urls.extend(c.strip() for c in row if "://" in c)
+        return urls
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{p}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
+                           hint=f"run 'annotrain manifest validate {p}'") from None
+    for section in doc.values() if isinstance(doc, dict) else []:
+        for entry in section if isinstance(section, list) else []:
+            if isinstance(entry, dict):
+                urls.extend(str(v) for k, v in entry.items() if k == "objectUrl" or k.startswith("objectUrl_"))
+    return urls

@@ -1,0 +1,175 @@
+"""Rosters: the CSV of annotators a programme trains (``name,email`` plus optional columns).
+
+Headers are case-insensitive; UTF-8 with or without BOM; blank lines ignored. Every problem is
+reported at once, per line, and a roster with any problem provisions nothing.
+Optional columns: ``title`` (this annotator's project title, overriding the pattern) and
+``notes`` (kept, shown in the TUI). Other columns are kept as ``extra``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotrain_tui.core.errors import InvalidInput, UnreadableInput
+
+# Pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
+EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]{2,}$")
+KNOWN = ("name", "email", "title", "notes")
+DEFAULT_TITLE = "Annotator Training - {name}"
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    line: int
+    name: str
+    email: str
+    title: str | None = None
+    notes: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def project_title(self, pattern: str = DEFAULT_TITLE) -> str:
+        if self.title:
+            return self.title
+        return pattern.replace("{name}", self.name).replace("{email}", self.email)
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    line: int
+    message: str
+    column: int | None = None
+
+    def render(self, source: str) -> str:
+        where = f"{source}:{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Roster:
+    source: str
+    entries: list[RosterEntry]
+    problems: list[RosterProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_invalid(self) -> None:
+        if self.problems:
+            raise RosterInvalid(self)
+
+
+class RosterInvalid(InvalidInput):
+    def __init__(self, roster: Roster) -> None:
+        n = len(roster.problems)
+        super().__init__(f"{roster.source}: {n} problem{'s' if n != 1 else ''} in the roster; nothing was provisioned",
+                         hint="fix every line listed and run again")
+        self.roster = roster
+
+
+def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TITLE) -> Roster:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableInput(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableInput(f"{p}: is a directory, expected a roster CSV file") from None
+    except PermissionError:
+        raise UnreadableInput(f"{p}: permission denied") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return Roster(str(p), [], [RosterProblem(line, "not UTF-8 text: save the roster as UTF-8 CSV")])
+    return parse_roster(text, source=str(p), title_pattern=title_pattern)
+
+
+def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFAULT_TITLE) -> Roster:
+    text = text.lstrip("\ufeff")
+    problems: list[RosterProblem] = []
+    entries: list[RosterEntry] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_line = 0
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [h.strip().lower() for h in row]
+                header_line = line
+                missing = [c for c in ("name", "email") if c not in header]
+                if missing:
+                    problems.append(RosterProblem(line, "the header row needs 'name' and 'email' columns "
+                                                        f"(missing: {', '.join(missing)}); found: {', '.join(row)}"))
+                    return Roster(source, [], problems)
+                dupes = sorted({h for h in header if header.count(h) > 1 and h})
+                if dupes:
+                    problems.append(RosterProblem(line, f"column(s) {', '.join(dupes)} appear more than once"))
+                continue
+            cells = dict(zip(header, (c.strip() for c in row)))
+            if len(row) > len(header):
+                problems.append(RosterProblem(line, f"{len(row)} cells but the header has {len(header)} columns "
+                                                    "(a comma inside a name needs quotes)"))
+                continue
+            name, email = cells.get("name", ""), cells.get("email", "")
+            col_name, col_email = header.index("name") + 1, header.index("email") + 1
+            if not name:
+                problems.append(RosterProblem(line, "missing name", col_name))
+            if not email:
+                problems.append(RosterProblem(line, "missing email", col_email))
+            elif not EMAIL.match(email):
+                problems.append(RosterProblem(line, f"invalid email {email!r} (expected name@domain.tld)", col_email))
+            extra = {k: v for k, v in cells.items() if k not in KNOWN and k}
+            entries.append(RosterEntry(line=line, name=name, email=email, title=cells.get("title") or None,
+                                       notes=cells.get("notes", ""), extra=extra))
+    except csv.Error as exc:
+        problems.append(RosterProblem(reader.line_num, f"CSV syntax error: {exc}"))
+    if header is None:
+        problems.append(RosterProblem(1, "the roster is empty: expected a header row 'name,email' and one row "
+                                         "per annotator"))
+        return Roster(source, [], problems)
+    if not entries and not problems:
+        problems.append(RosterProblem(header_line, "no annotators below the header row"))
+    seen_email: dict[str, int] = {}
+    seen_title: dict[str, int] = {}
+    for e in entries:
+        if e.email:
+            key = e.email.casefold()
+            if key in seen_email:
+                problems.append(RosterProblem(e.line, f"duplicate email {e.email!r} (first on line "
+                                                      f"{seen_email[key]}; emails are compared ignoring case)"))
+            else:
+                seen_email[key] = e.line
+        if e.name:
+            title = e.project_title(title_pattern)
+            key = title.casefold()
+            if key in seen_title:
+                problems.append(RosterProblem(e.line, f"{e.name!r} would get the same project title {title!r} as "
+                                                      f"line {seen_title[key]}: add a 'title' column or tell the "
+                                                      "names apart"))
+            else:
+                seen_title[key] = e.line
+    problems.sort(key=lambda p: (p.line, p.column or 0))
+    return Roster(source, entries, problems)
+
+
+def roster_to_csv(entries: list[RosterEntry]) -> str:
+    """Write entries back (the TUI's roster editor saves through this)."""
+    extra_cols = sorted({k for e in entries for k in e.extra})
+    has_title = any(e.title for e in entries)
+    has_notes = any(e.notes for e in entries)
+    cols = ["name", "email"] + (["title"] if has_title else []) + (["notes"] if has_notes else []) + extra_cols
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(cols)
+    for e in entries:
+        row = {"name": e.name, "email": e.email, "title": e.title or "", "notes": e.notes, **e.extra}
+        w.writerow([row.get(c, "") for c in cols])
+    return out.getvalue()
