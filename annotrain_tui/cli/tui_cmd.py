@@ -7,7 +7,7 @@ import argparse
 from annotrain_tui.cli.common import add_command
 from annotrain_tui.cli.context import workspace_from_args
 
-SCREENS = ["home", "pick", "manifest", "benchmark", "provision", "evaluation"]
+SCREENS = ["home", "pick", "manifest", "benchmark", "provision", "progress", "evaluation"]
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -15,7 +15,7 @@ def _run(args: argparse.Namespace) -> int:
 
     ws = workspace_from_args(args, demo_if_new=True)
     options = {k: v for k, v in vars(args).items()
-               if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest") and v}
+               if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest", "roster") and v}
     app = AnnotrainApp(ws, start_screen=getattr(args, "screen", "home") or "home", screen_options=options)
     try:
         app.run()
@@ -37,3 +37,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--benchmark-labels", help="offline benchmark label rows (evaluation)")
     p.add_argument("--training-labels", nargs="+", help="offline training label rows (evaluation)")
     p.add_argument("--manifest", help="manifest file to open (manifest editor)")
+    p.add_argument("--roster", help="roster file to open (provisioning)")

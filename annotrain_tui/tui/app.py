@@ -20,8 +20,14 @@ from annotrain_tui.core.workspace import Workspace
 def _screen_factories() -> dict[str, Callable[..., Screen]]:
     """Screen name → factory taking the app's screen options. Flows register here as they land."""
     from annotrain_tui.tui.screens.home import HomeScreen
+    from annotrain_tui.tui.screens.progress import ProgressScreen
+    from annotrain_tui.tui.screens.provision import ProvisionScreen
 
-    factories: dict[str, Callable[..., Screen]] = {"home": lambda **_: HomeScreen()}
+    factories: dict[str, Callable[..., Screen]] = {
+        "home": lambda **_: HomeScreen(),
+        "provision": lambda roster=None, benchmark=None, **_: ProvisionScreen(roster=roster, benchmark=benchmark),
+        "progress": lambda benchmark=None, **_: ProgressScreen(benchmark=benchmark),
+    }
     return factories
 
 
@@ -30,6 +36,7 @@ FLOW_TITLES = {
     "manifest": "Manifests and registration",
     "benchmark": "Benchmark setup",
     "provision": "Provision training projects",
+    "progress": "Training progress",
     "evaluation": "Evaluate annotators",
 }
 

@@ -1,0 +1,95 @@
+"""Training progress: per annotator, tasks Complete / total and last activity; refreshes itself."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from annotrain_tui.core.benchmark import benchmark_status
+from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.provisioning import training_progress
+from annotrain_tui.tui.messages import lit
+
+BAR = 20
+
+
+def bar(done: int, total: int) -> Text:
+    filled = round(BAR * done / total) if total else 0
+    t = Text("█" * filled, style="green")
+    t.append("░" * (BAR - filled), style="dim")
+    return t
+
+
+class ProgressScreen(Screen[None]):
+    TITLE = "Training progress"
+    SCREEN_HELP = ("Per annotator: tasks in Complete out of all tasks of their training project, and when they "
+                   "last worked. Only Complete tasks are evaluated. Refreshes on its own; r refreshes now.")
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="progress.refresh"),
+                Binding("escape", "app.back", "Back", id="progress.back")]
+
+    def __init__(self, benchmark: str | None = None) -> None:
+        super().__init__()
+        self.benchmark = benchmark
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Loading…", style="dim"), id="progress-summary")
+        yield DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for col in ("Annotator", "Complete", "Progress", "Last activity", "Project"):
+            table.add_column(col, key=col)
+        self.action_refresh()
+        self.set_interval(self.app.workspace.settings.refresh_interval, self.action_refresh)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="progress-load")
+    def load(self) -> None:
+        backend = self.app.workspace.backend
+        ref = self.benchmark
+        if ref is None:
+            ids = benchmark_ids(backend.list_projects())
+            if not ids:
+                self.app.call_from_thread(self._empty, "No benchmark project yet: set one up first (3 on Home).")
+                return
+            ref = ids[0]
+        bench, rows = training_progress(backend, ref)
+        status = benchmark_status(backend, find_project(backend, bench.id))
+        self.app.call_from_thread(self._show, bench, status, rows)
+
+    def _empty(self, message: str) -> None:
+        self.query_one("#progress-summary", Static).update(Text(message, style="dim"))
+
+    def _show(self, bench, status, rows) -> None:
+        t = Text("Benchmark ")
+        t.append_text(lit(bench.title, "bold"))
+        t.append(f": {status.completeness.complete}/{status.completeness.total} Complete")
+        for w in status.warnings:
+            t.append(f"\n⚠ {w}", style="yellow")
+        if not rows:
+            t.append("\nNo training projects yet: provision the roster first (4 on Home).", style="dim")
+        self.query_one("#progress-summary", Static).update(t)
+        table = self.query_one(DataTable)
+        seen = set()
+        with self.app.batch_update():
+            for r in rows:
+                cells = [lit(r.email), Text(f"{r.complete}/{r.total}"), bar(r.complete, r.total),
+                         Text(r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "never"),
+                         lit(r.title)]
+                seen.add(r.project_id)
+                if r.project_id in table.rows:
+                    for col, cell in zip(("Annotator", "Complete", "Progress", "Last activity", "Project"), cells):
+                        table.update_cell(r.project_id, col, cell)
+                else:
+                    table.add_row(*cells, key=r.project_id)
+            for key in [k for k in table.rows if k.value not in seen]:
+                table.remove_row(key)

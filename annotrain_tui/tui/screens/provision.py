@@ -1,0 +1,424 @@
+"""Provisioning: open a roster, edit its rows, see the plan as a diff, apply with per-annotator
+progress, retry failures. Everything runs in thread workers; the table updates in place."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+
+from annotrain_tui.core.config import atomic_write_text
+from annotrain_tui.core.errors import AnnotrainError, Cancelled
+from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
+from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
+from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+
+PLAN_STYLE = {
+    "create": ("+ create", "green"), "invite": ("~ invite", "yellow"), "done": ("= done", "dim"),
+    "conflict": ("! conflict", "bold red"),
+    "created": ("✓ created", "green"), "invited": ("✓ invited", "green"), "failed": ("✗ failed", "bold red"),
+    "cancelled": ("· cancelled", "yellow"), "skipped": ("= done", "dim"), "working": ("… working", "cyan"),
+}
+COLUMNS = ("#", "Name", "Email", "Plan", "Project / note")
+
+
+class ProvisionScreen(Screen[None]):
+    TITLE = "Provision"
+    SCREEN_HELP = (
+        "Provision one training project per annotator. Open a roster CSV (name,email; optional title, "
+        "notes), fix or edit its rows, press p for the plan (+ create, ~ invite, = done, ! conflict), then x "
+        "to apply. Each project gets the benchmark's dataset and ontology and the training workflow "
+        "template, and its annotator is invited with the project-level annotator role. A run can be "
+        "cancelled (Escape) and resumed: nothing is ever created twice."
+    )
+    BINDINGS = [
+        Binding("o", "open_roster", "Open", id="provision.open"),
+        Binding("e", "edit_row", "Edit", id="provision.edit"),
+        Binding("a", "add_row", "Add", id="provision.add"),
+        Binding("d", "delete_row", "Delete", id="provision.delete"),
+        Binding("s", "save", "Save", id="provision.save"),
+        Binding("p", "plan", "Plan", id="provision.plan"),
+        Binding("x", "apply", "Apply", id="provision.apply"),
+        Binding("f", "retry_failed", "Retry failed", id="provision.retry"),
+        Binding("g", "progress", "Progress", id="provision.progress"),
+        Binding("escape", "back", "Back", id="provision.back"),
+    ]
+
+    def __init__(self, roster: str | None = None, benchmark: str | None = None) -> None:
+        super().__init__()
+        self.roster_path: Path | None = Path(roster) if roster else None
+        self.initial_benchmark = benchmark
+        self.entries: list[RosterEntry] = []
+        self.roster: Roster | None = None
+        self.plan: Plan | None = None
+        self.outcomes: dict[str, Outcome] = {}
+        self.dirty = False
+        self.busy = False
+        self.cancel_event = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="form-row"):
+            yield Label("Roster ")
+            yield Input(placeholder="path to roster.csv (name,email) — Enter opens", id="roster-path")
+        with Horizontal(classes="form-row"):
+            yield Select([], prompt="benchmark project", id="benchmark", allow_blank=True)
+            yield Select([], prompt="training template", id="template", allow_blank=True)
+        table = DataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
+        table.HELP = ("The roster, one row per annotator, with the plan for each. e edits the row, a adds, "  # type: ignore[attr-defined]
+                      "d deletes, s saves the file.")
+        yield table
+        yield Static(Text(""), id="problems")
+        yield ProgressBar(total=1, show_eta=False, id="apply-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#roster-table", DataTable)
+        for col in COLUMNS:
+            table.add_column(col, key=col, width={"#": 3, "Plan": 11}.get(col))
+        self.query_one("#apply-progress", ProgressBar).display = False
+        if self.roster_path is None:
+            demo = self.app.workspace.paths.data_dir / "demo-roster.csv"
+            if demo.exists():
+                self.roster_path = demo
+        if self.roster_path is not None:
+            self.query_one("#roster-path", Input).value = str(self.roster_path)
+            self.load_roster(self.roster_path)
+        else:
+            self._set_problems(Text("Open a roster: type its path above and press Enter.", style="dim"))
+            self.query_one("#roster-path", Input).focus()
+        self.load_choices()
+
+    # -- loading ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="provision-choices")
+    def load_choices(self) -> None:
+        backend = self.app.workspace.backend
+        projects = backend.list_projects()
+        templates = backend.list_workflow_templates()
+        self.app.call_from_thread(self._fill_choices, projects, templates)
+
+    def _fill_choices(self, projects, templates) -> None:
+        bench = self.query_one("#benchmark", Select)
+        bench.set_options([(lit(p.title), p.id) for p in projects])
+        wanted = self.initial_benchmark
+        ids = [p.id for p in projects]
+        if wanted:
+            match = [p.id for p in projects if wanted in (p.id, p.title)]
+            if match:
+                bench.value = match[0]
+        elif benchmark_ids(projects):
+            bench.value = benchmark_ids(projects)[0]
+        elif ids:
+            bench.value = ids[0]
+        tpl = self.query_one("#template", Select)
+        tpl.set_options([(lit(t.title), t.id) for t in templates])
+        default = self.app.workspace.settings.default_template or "Annotator Training"
+        for t in templates:
+            if t.title == default:
+                tpl.value = t.id
+
+    @on(Input.Submitted, "#roster-path")
+    def _path_entered(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            return
+        self._confirm_discard(lambda: self.load_roster(Path(event.value.strip()).expanduser()))
+
+    def load_roster(self, path: Path) -> None:
+        try:
+            roster = read_roster(path, title_pattern=self.app.workspace.settings.training_title)
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot open roster", severity="error", markup=False)
+            return
+        self.roster_path = path
+        self.entries = list(roster.entries)
+        self.plan, self.outcomes, self.dirty = None, {}, False
+        self._revalidate(roster)
+        self.query_one("#roster-table", DataTable).focus()
+
+    # -- the table ------------------------------------------------------------------------
+    def _revalidate(self, roster: Roster | None = None) -> None:
+        if roster is None:
+            roster = parse_roster(roster_to_csv(self.entries), source=str(self.roster_path or "roster"),
+                                  title_pattern=self.app.workspace.settings.training_title)
+            # the rebuilt CSV has one line per entry: map problems back to our rows
+            self.entries = [replace(e, line=n + 2) for n, e in enumerate(self.entries)]
+            roster = Roster(roster.source, self.entries, roster.problems)
+        self.roster = roster
+        self._render_rows()
+        if roster.problems:
+            t = Text(f"{len(roster.problems)} problem(s) — nothing can be provisioned until they are fixed:\n",
+                     style="bold red")
+            for p in roster.problems[:50]:
+                t.append_text(lit(p.render(Path(roster.source).name)))
+                t.append("\n")
+            self._set_problems(t)
+        else:
+            self._set_problems(Text(f"{len(self.entries)} annotator(s). Press p to see the plan.", style="dim"))
+
+    def _render_rows(self) -> None:
+        table = self.query_one("#roster-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        plan_by_email = {e.email.lower(): e for e in (self.plan.entries if self.plan else [])}
+        bad_lines = {p.line for p in (self.roster.problems if self.roster else [])}
+        for n, e in enumerate(self.entries):
+            key = e.email.lower() or f"row-{n}"
+            status, note = self._status_for(e, plan_by_email)
+            label, style = PLAN_STYLE.get(status, (status, ""))
+            marker = Text(str(n + 1), style="bold red" if e.line in bad_lines else "")
+            table.add_row(marker, lit(e.name), lit(e.email), Text(label, style=style), lit(note), key=key)
+        if self.entries:
+            table.move_cursor(row=min(cursor, len(self.entries) - 1))
+
+    def _status_for(self, e: RosterEntry, plan_by_email) -> tuple[str, str]:
+        outcome = self.outcomes.get(e.email.lower())
+        if outcome is not None:
+            return outcome.status, outcome.error or outcome.project_id or ""
+        pe = plan_by_email.get(e.email.lower())
+        if pe is not None:
+            return pe.action, pe.reason or pe.project_id or pe.title
+        return "", e.project_title(self.app.workspace.settings.training_title)
+
+    def _set_problems(self, text: Text) -> None:
+        self.query_one("#problems", Static).update(text)
+
+    def _selected_index(self) -> int | None:
+        table = self.query_one("#roster-table", DataTable)
+        if not self.entries or table.cursor_row is None:
+            return None
+        return min(table.cursor_row, len(self.entries) - 1)
+
+    # -- editing --------------------------------------------------------------------------
+    def _edit_dialog(self, title: str, entry: RosterEntry | None, on_done) -> None:
+        fields = [("name", "Name", entry.name if entry else ""), ("email", "Email", entry.email if entry else ""),
+                  ("title", "Project title (optional)", (entry.title or "") if entry else "")]
+
+        def check(values):
+            if not values["name"].strip():
+                return "A name is required."
+            if "@" not in values["email"]:
+                return "An email address is required (name@domain.tld)."
+            return None
+
+        self.app.push_screen(FormDialog(title, fields, validate=check), on_done)
+
+    def action_edit_row(self) -> None:
+        idx = self._selected_index()
+        if idx is None or self.busy:
+            return
+
+        def done(values):
+            if values:
+                old = self.entries[idx]
+                self.entries[idx] = replace(old, name=values["name"].strip(), email=values["email"].strip(),
+                                            title=values["title"].strip() or None)
+                self._changed()
+
+        self._edit_dialog("Edit annotator", self.entries[idx], done)
+
+    def action_add_row(self) -> None:
+        if self.busy:
+            return
+
+        def done(values):
+            if values:
+                self.entries.append(RosterEntry(line=0, name=values["name"].strip(), email=values["email"].strip(),
+                                                title=values["title"].strip() or None))
+                self._changed()
+                self.query_one("#roster-table", DataTable).move_cursor(row=len(self.entries) - 1)
+
+        self._edit_dialog("Add annotator", None, done)
+
+    def action_delete_row(self) -> None:
+        idx = self._selected_index()
+        if idx is None or self.busy:
+            return
+        e = self.entries[idx]
+        body = Text("Remove ")
+        body.append_text(lit(f"{e.name} <{e.email}>"))
+        body.append(" from the roster? Their training project, if any, is kept.")
+
+        def done(yes):
+            if yes:
+                del self.entries[idx]
+                self._changed()
+
+        self.app.push_screen(ConfirmDialog("Remove annotator", body, yes="Remove"), done)
+
+    def _changed(self) -> None:
+        self.dirty = True
+        self.plan, self.outcomes = None, {}
+        self._revalidate()
+
+    def action_save(self) -> None:
+        if self.roster_path is None:
+            self.notify("Type a path in the Roster field first.", severity="warning")
+            return
+        atomic_write_text(self.roster_path, roster_to_csv(self.entries))
+        self.dirty = False
+        self.notify(f"Saved {self.roster_path}", title="Roster", markup=False)
+
+    def action_open_roster(self) -> None:
+        self.query_one("#roster-path", Input).focus()
+
+    def _confirm_discard(self, then) -> None:
+        if not self.dirty:
+            then()
+            return
+        self.app.push_screen(ConfirmDialog("Unsaved roster", "The roster has unsaved edits. Discard them?",
+                                           yes="Discard"), lambda yes: then() if yes else None)
+
+    def action_back(self) -> None:
+        if self.busy:
+            self.cancel_event.set()
+            self.notify("Cancelling after the requests in flight…", markup=False)
+            return
+        self._confirm_discard(self.app.pop_screen)
+
+    # -- plan and apply -------------------------------------------------------------------
+    def _ready(self) -> str | None:
+        if self.busy:
+            return "Provisioning is running."
+        if self.roster is None or not self.entries:
+            return "Open a roster first."
+        if self.roster.problems:
+            return "Fix the roster's problems first (listed below the table)."
+        if self.query_one("#benchmark", Select).value in (Select.BLANK, None):
+            return "Choose the benchmark project."
+        return None
+
+    def action_plan(self) -> None:
+        if (why := self._ready()):
+            self.notify(why, severity="warning", markup=False)
+            return
+        self.compute_plan()
+
+    @work(thread=True, exclusive=True, group="provision-plan")
+    def compute_plan(self) -> Plan:
+        ws = self.app.workspace
+        bench = self.query_one("#benchmark", Select).value
+        tpl = self.query_one("#template", Select).value
+        roster = self.roster
+        assert roster is not None
+        journal = Journal.for_benchmark(ws.paths.journal_dir, str(bench))
+        plan = make_plan(ws.backend, roster, str(bench), template_ref=None if tpl in (Select.BLANK, None) else str(tpl),
+                         title_pattern=ws.settings.training_title, journal=journal)
+        self.app.call_from_thread(self._show_plan, plan)
+        return plan
+
+    def _show_plan(self, plan: Plan) -> None:
+        self.plan, self.outcomes = plan, {}
+        self._render_rows()
+        t = Text(f"Plan: {plan.count('create')} to create, {plan.count('invite')} to invite, "
+                 f"{plan.count('done')} done, {plan.count('conflict')} conflict(s).", style="bold")
+        for r in plan.removed:
+            t.append("\nNot in the roster (kept, never deleted): ")
+            t.append_text(lit(f"{r['email']} → {r['title']}"))
+        for note in plan.notes:
+            t.append("\n")
+            t.append_text(lit(note, "dim"))
+        t.append("\nPress x to apply." if plan.has_work else "\nNothing to do.")
+        self._set_problems(t)
+
+    def action_apply(self, only: set[str] | None = None) -> None:
+        if (why := self._ready()):
+            self.notify(why, severity="warning", markup=False)
+            return
+        if self.plan is None:
+            self.notify("Press p for the plan first.", severity="warning")
+            return
+        plan = self.plan
+        n_create, n_invite = plan.count("create"), plan.count("invite")
+        if not plan.has_work and only is None:
+            self.notify("Nothing to do: every annotator is provisioned.", markup=False)
+            return
+        body = Text(f"Create {n_create} training project(s) and invite {n_create + n_invite} annotator(s) on "
+                    f"{self.app.workspace.backend.describe()}?")
+
+        def go(yes):
+            if yes:
+                self.run_apply(plan, only)
+
+        self.app.push_screen(ConfirmDialog("Apply the plan", body, yes="Apply"), go)
+
+    @work(thread=True, exclusive=True, group="provision-apply")
+    def run_apply(self, plan: Plan, only: set[str] | None) -> None:
+        ws = self.app.workspace
+        self.cancel_event.clear()
+        self.busy = True
+        todo = [e for e in plan.entries if only is None or e.email.lower() in only]
+        self.app.call_from_thread(self._start_progress, len(todo))
+        journal = Journal.for_benchmark(ws.paths.journal_dir, plan.benchmark.id)
+
+        def update(entry, outcome):
+            self.app.call_from_thread(self._row_done, outcome)
+
+        try:
+            apply_plan(ws.backend, plan, concurrency=4, journal=journal, on_update=update,
+                       cancel=self.cancel_event, only=only)
+        except Cancelled as err:
+            self.app.call_from_thread(self.notify, str(err), title="Cancelled", severity="warning", markup=False)
+        finally:
+            self.busy = False
+            self.app.call_from_thread(self._finish_apply)
+
+    def _start_progress(self, total: int) -> None:
+        bar = self.query_one("#apply-progress", ProgressBar)
+        bar.update(total=max(1, total), progress=0)
+        bar.display = True
+
+    def _row_done(self, outcome: Outcome) -> None:
+        if outcome.status == "skipped":
+            return
+        self.outcomes[outcome.email.lower()] = outcome
+        table = self.query_one("#roster-table", DataTable)
+        label, style = PLAN_STYLE.get(outcome.status, (outcome.status, ""))
+        key = outcome.email.lower()
+        try:
+            table.update_cell(key, "Plan", Text(label, style=style))
+            table.update_cell(key, "Project / note", lit(outcome.error or outcome.project_id or ""))
+        except Exception:  # noqa: BLE001 - the row was removed meanwhile
+            pass
+        self.query_one("#apply-progress", ProgressBar).advance(1)
+
+    def _finish_apply(self) -> None:
+        failed = [o for o in self.outcomes.values() if o.status in ("failed", "conflict")]
+        ok = [o for o in self.outcomes.values() if o.status in ("created", "invited", "done")]
+        msg = f"{len(ok)} provisioned, {len(failed)} failed or in conflict."
+        if failed:
+            msg += " Press f to retry the failures."
+        self._set_problems(Text(msg, style="bold red" if failed else "bold green"))
+        self.notify(msg, title="Provisioning finished", severity="warning" if failed else "information",
+                    markup=False)
+
+    def action_retry_failed(self) -> None:
+        failed = {e for e, o in self.outcomes.items() if o.status == "failed"}
+        if not failed:
+            self.notify("No failures to retry.", markup=False)
+            return
+        self.retry_plan(failed)
+
+    @work(thread=True, exclusive=True, group="provision-plan")
+    def retry_plan(self, failed: set[str]) -> None:
+        """Re-plan (a failure may have half-succeeded), then apply to the failed annotators only."""
+        ws = self.app.workspace
+        assert self.plan is not None and self.roster is not None
+        plan = make_plan(ws.backend, self.roster, self.plan.benchmark.id,
+                         template_ref=self.plan.template.id if self.plan.template else None,
+                         title_pattern=ws.settings.training_title)
+        self.app.call_from_thread(self._show_plan, plan)
+        self.app.call_from_thread(self.action_apply, failed)
+
+    def action_progress(self) -> None:
+        bench = self.query_one("#benchmark", Select).value
+        self.app.open_flow("progress", benchmark=None if bench in (Select.BLANK, None) else str(bench))
