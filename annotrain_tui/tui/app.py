@@ -19,16 +19,26 @@ from annotrain_tui.core.workspace import Workspace
 
 def _screen_factories() -> dict[str, Callable[..., Screen]]:
     """Screen name → factory taking the app's screen options. Flows register here as they land."""
+    from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
     from annotrain_tui.tui.screens.home import HomeScreen
     from annotrain_tui.tui.screens.progress import ProgressScreen
     from annotrain_tui.tui.screens.provision import ProvisionScreen
 
-    factories: dict[str, Callable[..., Screen]] = {
-        "home": lambda **_: HomeScreen(),
-        "provision": lambda roster=None, benchmark=None, **_: ProvisionScreen(roster=roster, benchmark=benchmark),
-        "progress": lambda benchmark=None, **_: ProgressScreen(benchmark=benchmark),
+    def make(cls: type[Screen], *params: str) -> Callable[..., Screen]:
+        """A factory passing only the options ``cls`` takes; ``screen_class`` lets the app list bindings."""
+
+        def factory(**options: Any) -> Screen:
+            return cls(**{k: v for k, v in options.items() if k in params})
+
+        factory.screen_class = cls  # type: ignore[attr-defined]
+        return factory
+
+    return {
+        "home": make(HomeScreen),
+        "benchmark": make(BenchmarkScreen),
+        "provision": make(ProvisionScreen, "roster", "benchmark"),
+        "progress": make(ProgressScreen, "benchmark"),
     }
-    return factories
 
 
 FLOW_TITLES = {
@@ -113,18 +123,16 @@ class AnnotrainApp(App[None]):
         self.set_keymap({k: v for k, v in keymap.items() if k in known})
 
     def _all_bindings(self) -> list[Binding]:
+        """Every binding of the app and of every screen and dialog (for keymap validation)."""
         from annotrain_tui.tui.screens.help import HelpScreen
-        from annotrain_tui.tui.screens.home import HomeScreen
+        from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 
-        found: list[Binding] = []
-        for cls in (type(self), HomeScreen, HelpScreen, *self._extra_binding_classes()):
-            for b in getattr(cls, "BINDINGS", []):
-                if isinstance(b, Binding):
-                    found.append(b)
-        return found
-
-    def _extra_binding_classes(self) -> list[type]:
-        return []
+        classes: list[type] = [type(self), HelpScreen, ConfirmDialog, FormDialog]
+        for factory in self.factories.values():
+            screen_cls = getattr(factory, "screen_class", None)
+            if screen_cls is not None:
+                classes.append(screen_cls)
+        return [b for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding)]
 
     # -- navigation ---------------------------------------------------------------------
     def open_flow(self, name: str, **options: Any) -> None:
@@ -182,6 +190,9 @@ class AnnotrainApp(App[None]):
 
     # -- one place for worker failures --------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event)
+
+    def report_worker_state(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
         err = event.worker.error

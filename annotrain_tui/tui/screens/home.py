@@ -7,11 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import AppScreen
 
 FLOWS = [
     ("1", "pick", "Pick", "cloud integration and storage folder"),
@@ -22,7 +22,7 @@ FLOWS = [
 ]
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(AppScreen):
     TITLE = "Home"
     SCREEN_HELP = (
         "The workspace at a glance: the backend you are connected to, benchmark completeness, and "
@@ -72,7 +72,7 @@ class HomeScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="home-load")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
     def load(self) -> Overview:
         overview = load_overview(self.app.workspace.backend)
         self.app.call_from_thread(self.show, overview)

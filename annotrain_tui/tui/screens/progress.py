@@ -6,7 +6,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from annotrain_tui.core.benchmark import benchmark_status
@@ -14,6 +13,7 @@ from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import training_progress
 from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import AppScreen
 
 BAR = 20
 
@@ -25,7 +25,7 @@ def bar(done: int, total: int) -> Text:
     return t
 
 
-class ProgressScreen(Screen[None]):
+class ProgressScreen(AppScreen):
     TITLE = "Training progress"
     SCREEN_HELP = ("Per annotator: tasks in Complete out of all tasks of their training project, and when they "
                    "last worked. Only Complete tasks are evaluated. Refreshes on its own; r refreshes now.")
@@ -52,7 +52,7 @@ class ProgressScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="progress-load")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="progress-load")
     def load(self) -> None:
         backend = self.app.workspace.backend
         ref = self.benchmark

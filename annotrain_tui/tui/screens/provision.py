@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from annotrain_tui.core.config import atomic_write_text
@@ -21,6 +20,7 @@ from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 
 PLAN_STYLE = {
@@ -32,7 +32,7 @@ PLAN_STYLE = {
 COLUMNS = ("#", "Name", "Email", "Plan", "Project / note")
 
 
-class ProvisionScreen(Screen[None]):
+class ProvisionScreen(AppScreen):
     TITLE = "Provision"
     SCREEN_HELP = (
         "Provision one training project per annotator. Open a roster CSV (name,email; optional title, "
@@ -100,7 +100,7 @@ class ProvisionScreen(Screen[None]):
         self.load_choices()
 
     # -- loading ------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="provision-choices")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="provision-choices")
     def load_choices(self) -> None:
         backend = self.app.workspace.backend
         projects = backend.list_projects()
@@ -293,7 +293,7 @@ class ProvisionScreen(Screen[None]):
             return "Open a roster first."
         if self.roster.problems:
             return "Fix the roster's problems first (listed below the table)."
-        if self.query_one("#benchmark", Select).value in (Select.BLANK, None):
+        if self.query_one("#benchmark", Select).value in (Select.NULL, None):
             return "Choose the benchmark project."
         return None
 
@@ -303,7 +303,7 @@ class ProvisionScreen(Screen[None]):
             return
         self.compute_plan()
 
-    @work(thread=True, exclusive=True, group="provision-plan")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="provision-plan")
     def compute_plan(self) -> Plan:
         ws = self.app.workspace
         bench = self.query_one("#benchmark", Select).value
@@ -311,7 +311,7 @@ class ProvisionScreen(Screen[None]):
         roster = self.roster
         assert roster is not None
         journal = Journal.for_benchmark(ws.paths.journal_dir, str(bench))
-        plan = make_plan(ws.backend, roster, str(bench), template_ref=None if tpl in (Select.BLANK, None) else str(tpl),
+        plan = make_plan(ws.backend, roster, str(bench), template_ref=None if tpl in (Select.NULL, None) else str(tpl),
                          title_pattern=ws.settings.training_title, journal=journal)
         self.app.call_from_thread(self._show_plan, plan)
         return plan
@@ -351,7 +351,7 @@ class ProvisionScreen(Screen[None]):
 
         self.app.push_screen(ConfirmDialog("Apply the plan", body, yes="Apply"), go)
 
-    @work(thread=True, exclusive=True, group="provision-apply")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="provision-apply")
     def run_apply(self, plan: Plan, only: set[str] | None) -> None:
         ws = self.app.workspace
         self.cancel_event.clear()
@@ -408,7 +408,7 @@ class ProvisionScreen(Screen[None]):
             return
         self.retry_plan(failed)
 
-    @work(thread=True, exclusive=True, group="provision-plan")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="provision-plan")
     def retry_plan(self, failed: set[str]) -> None:
         """Re-plan (a failure may have half-succeeded), then apply to the failed annotators only."""
         ws = self.app.workspace
@@ -421,4 +421,4 @@ class ProvisionScreen(Screen[None]):
 
     def action_progress(self) -> None:
         bench = self.query_one("#benchmark", Select).value
-        self.app.open_flow("progress", benchmark=None if bench in (Select.BLANK, None) else str(bench))
+        self.app.open_flow("progress", benchmark=None if bench in (Select.NULL, None) else str(bench))

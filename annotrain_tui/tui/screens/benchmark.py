@@ -1,0 +1,194 @@
+"""Benchmark setup: training dataset from a folder (verified), ontology with its classes, and the
+benchmark project with that ontology and ONLY that dataset; completeness of existing benchmarks."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from annotrain_tui.core.benchmark import (
+    benchmark_status,
+    create_benchmark_project,
+    create_training_dataset,
+    verify_dataset,
+)
+from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+
+SHAPE_ICONS = {"bounding_box": "▭ box", "rotatable_bounding_box": "◇ rotated box", "polygon": "⬠ polygon",
+               "polyline": "〰 polyline", "point": "• point", "bitmask": "▦ bitmask", "skeleton": "✳ skeleton"}
+
+
+class BenchmarkScreen(AppScreen):
+    TITLE = "Benchmark"
+    SCREEN_HELP = (
+        "Step 2 of the programme. Create the training dataset from a storage folder (c) — every file of the "
+        "folder is linked and the result verified — or pick an existing dataset and verify it against a "
+        "folder (v). Pick the ontology (its classes and shapes are listed), then create the benchmark project "
+        "(b) with that ontology and ONLY that dataset. Training must not start before the benchmark is "
+        "complete."
+    )
+    BINDINGS = [
+        Binding("c", "create_dataset", "Create dataset", id="benchmark.create_dataset"),
+        Binding("v", "verify", "Verify", id="benchmark.verify"),
+        Binding("b", "create_benchmark", "Create benchmark", id="benchmark.create"),
+        Binding("r", "refresh", "Refresh", id="benchmark.refresh"),
+        Binding("escape", "app.back", "Back", id="benchmark.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(Text("1. Training dataset", style="bold"), classes="section")
+            with Horizontal(classes="form-row"):
+                yield Select([], prompt="storage folder", id="folder")
+                yield Input(placeholder="new dataset title", id="dataset-title", value="Annotator Training Set")
+            with Horizontal(classes="form-row"):
+                yield Select([], prompt="or an existing dataset", id="dataset")
+            yield Static(Text(""), id="dataset-check")
+            yield Static(Text("2. Ontology", style="bold"), classes="section")
+            with Horizontal(classes="form-row"):
+                yield Select([], prompt="ontology", id="ontology")
+                yield Select([], prompt="workflow template (optional)", id="template")
+            yield Static(Text(""), id="ontology-classes")
+            yield Static(Text("3. Benchmark project", style="bold"), classes="section")
+            with Horizontal(classes="form-row"):
+                yield Label("Title ")
+                yield Input(value="Benchmark Labels", id="bench-title")
+            yield Static(Text(""), id="bench-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.ontologies = {}
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="benchmark-load")
+    def load(self) -> None:
+        b = self.app.workspace.backend
+        folders, datasets, ontologies = b.list_folders(), b.list_datasets(), b.list_ontologies()
+        templates, projects = b.list_workflow_templates(), b.list_projects()
+        statuses = [benchmark_status(b, p) for p in projects if p.id in benchmark_ids(projects)]
+        self.app.call_from_thread(self._fill, folders, datasets, ontologies, templates, statuses)
+
+    def _fill(self, folders, datasets, ontologies, templates, statuses) -> None:
+        self.ontologies = {o.id: o for o in ontologies}
+        keep = {sel: self.query_one(f"#{sel}", Select).value for sel in ("folder", "dataset", "ontology", "template")}
+        self.query_one("#folder", Select).set_options(
+            [(lit(f"{f.path} ({f.item_count or 0} files)"), f.id) for f in folders])
+        self.query_one("#dataset", Select).set_options([(lit(d.title), d.id) for d in datasets])
+        self.query_one("#ontology", Select).set_options([(lit(o.title), o.id) for o in ontologies])
+        self.query_one("#template", Select).set_options([(lit(t.title), t.id) for t in templates])
+        for sel, value in keep.items():
+            widget = self.query_one(f"#{sel}", Select)
+            if value not in (Select.NULL, None):
+                try:
+                    widget.value = value
+                except Exception:  # noqa: BLE001 - it no longer exists
+                    pass
+        if self.query_one("#ontology", Select).value in (Select.NULL, None) and ontologies:
+            self.query_one("#ontology", Select).value = ontologies[0].id
+        t = Text()
+        if not statuses:
+            t.append("No benchmark project yet.", style="dim")
+        for s in statuses:
+            t.append("Benchmark ")
+            t.append_text(lit(s.project.title, "bold"))
+            t.append(f": {s.completeness.complete}/{s.completeness.total} tasks Complete")
+            t.append(" ✓ ready for training\n" if not s.warnings else "\n", style="green")
+            for w in s.warnings:
+                t.append(f"  ⚠ {w}\n", style="yellow")
+        self.query_one("#bench-status", Static).update(t)
+
+    @on(Select.Changed, "#ontology")
+    def _show_classes(self, event: Select.Changed) -> None:
+        onto = self.ontologies.get(event.value)
+        t = Text()
+        if onto is None:
+            t.append("Pick the ontology the benchmark and every training project share.", style="dim")
+        else:
+            for c in onto.objects:
+                t.append("  ■ ", style=c.color if c.color.startswith("#") and len(c.color) == 7 else "")
+                t.append_text(lit(c.name))
+                t.append(f"  {SHAPE_ICONS.get(c.shape, c.shape)}\n", style="dim")
+            if not onto.objects:
+                t.append("This ontology has no object classes: nothing could be evaluated.", style="yellow")
+        self.query_one("#ontology-classes", Static).update(t)
+
+    def _value(self, sel: str) -> str | None:
+        v = self.query_one(f"#{sel}", Select).value
+        return None if v in (Select.NULL, None) else str(v)
+
+    def action_create_dataset(self) -> None:
+        folder, title = self._value("folder"), self.query_one("#dataset-title", Input).value.strip()
+        if not folder or not title:
+            self.notify("Pick a storage folder and give the dataset a title.", severity="warning")
+            return
+        self.run_create_dataset(folder, title)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="benchmark-action")
+    def run_create_dataset(self, folder: str, title: str) -> None:
+        check = create_training_dataset(self.app.workspace.backend, folder, title)
+        self.app.call_from_thread(self._show_check, check)
+        self.app.call_from_thread(self.action_refresh)
+
+    def action_verify(self) -> None:
+        dataset, folder = self._value("dataset"), self._value("folder")
+        if not dataset or not folder:
+            self.notify("Pick the dataset and the folder to compare it with.", severity="warning")
+            return
+        self.run_verify(dataset, folder)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="benchmark-action")
+    def run_verify(self, dataset: str, folder: str) -> None:
+        check = verify_dataset(self.app.workspace.backend, dataset, folder_ref=folder)
+        self.app.call_from_thread(self._show_check, check)
+
+    def _show_check(self, check) -> None:
+        self.last_check = check
+        t = Text()
+        t.append_text(lit(check.dataset.title, "bold"))
+        t.append(f": {check.linked} file(s) linked, {check.expected} expected. ")
+        t.append("✓ matches" if check.ok else f"{len(check.missing)} missing, {len(check.extra)} extra",
+                 style="green" if check.ok else "yellow")
+        for m in check.missing[:5]:
+            t.append("\n  missing: ", style="yellow")
+            t.append_text(lit(m))
+        for x in check.extra[:5]:
+            t.append("\n  extra: ", style="yellow")
+            t.append_text(lit(x))
+        self.query_one("#dataset-check", Static).update(t)
+
+    def action_create_benchmark(self) -> None:
+        dataset = self._value("dataset") or getattr(getattr(self, "last_check", None), "dataset", None)
+        dataset_id = dataset.id if hasattr(dataset, "id") else dataset
+        ontology, title = self._value("ontology"), self.query_one("#bench-title", Input).value.strip()
+        if not dataset_id or not ontology or not title:
+            self.notify("Pick (or create) the training dataset and the ontology, and give a title.",
+                        severity="warning")
+            return
+        body = Text("Create the benchmark project ")
+        body.append_text(lit(title, "bold"))
+        body.append(" with the chosen ontology and ONLY the training dataset?")
+
+        def go(yes):
+            if yes:
+                self.run_create_benchmark(title, dataset_id, ontology, self._value("template"))
+
+        self.app.push_screen(ConfirmDialog("Create benchmark project", body, yes="Create"), go)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="benchmark-action")
+    def run_create_benchmark(self, title: str, dataset: str, ontology: str, template: str | None) -> None:
+        project = create_benchmark_project(self.app.workspace.backend, title, dataset_ref=dataset,
+                                           ontology_ref=ontology, template_ref=template)
+        self.app.call_from_thread(self.notify, f"Created {project.title} ({project.id})", title="Benchmark",
+                                  markup=False)
+        self.app.call_from_thread(self.action_refresh)
