@@ -1,0 +1,117 @@
+"""`annotrain register MANIFEST …` and `annotrain jobs [--watch] [--retry JOB]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
+from annotrain_tui.cli.context import workspace_from_args
+from annotrain_tui.core import registration as reg
+
+
+def _record_json(r: reg.JobRecord) -> dict:
+    return {**r.model_dump(mode="json", exclude={"unit_errors"}), "failed_urls": r.failed_urls,
+            "unit_errors": [e.model_dump() for e in r.unit_errors]}
+
+
+def _describe(r: reg.JobRecord) -> str:
+    if r.status.value == "pending":
+        return f"job {r.id}: pending ({r.urls} URL(s) into {r.folder_path})"
+    if r.status.value == "done":
+        failed = len(r.failed_urls)
+        return (f"job {r.id}: done, {r.items_created} file(s) registered into {r.folder_path}"
+                + (f", {failed} URL(s) failed (retry: annotrain jobs --retry {r.id[:8]})" if failed else ""))
+    return f"job {r.id}: FAILED: {'; '.join(r.errors) or 'the whole registration failed'}"
+
+
+def _print_failures(r: reg.JobRecord) -> None:
+    for e in r.unit_errors:
+        for url in e.object_urls:
+            print(f"  failed: {url}  ({e.error})")
+
+
+def _register(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        integration = reg.find_integration(ws.backend, args.integration)
+        manifest, warnings = reg.load_for_registration(args.manifest, provider=integration.provider.value)
+        for w in warnings[:20]:
+            sys.stderr.write(f"{w}\n")
+        store = reg.JobStore(ws.paths)
+        record = reg.start(ws.backend, store, manifest, manifest_path=args.manifest,
+                           integration_ref=integration.id, folder_ref=args.folder,
+                           create_folder=args.create_folder, ignore_errors=not args.no_ignore_errors)
+        if not args.json:
+            print(f"Registration started: job {record.id} ({record.urls} URL(s) into {record.folder_path}). "
+                  "The job runs on the server; 'annotrain jobs --watch' follows it.")
+        if args.wait:
+            record = reg.wait(ws.backend, store, record, on_poll=None if args.json else
+                              (lambda r: print(f"  … {r.status.value}", flush=True)))
+    finally:
+        ws.close()
+    if args.json:
+        emit_json(_record_json(record))
+    else:
+        print(_describe(record))
+        _print_failures(record)
+    return 1 if record.status.value == "failed" or (record.finished and record.failed_urls) else 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    ws = workspace_from_args(args)
+    try:
+        store = reg.JobStore(ws.paths)
+        if args.retry:
+            original = store.get(args.retry)
+            original = reg.poll(ws.backend, store, original)
+            record = reg.retry_failed(ws.backend, store, original)
+            if args.watch:
+                record = reg.wait(ws.backend, store, record)
+            if args.json:
+                emit_json(_record_json(record))
+            else:
+                print(f"Retrying {len(original.failed_urls)} failed URL(s) of job {original.id[:8]} as job {record.id}")
+                print(_describe(record))
+                _print_failures(record)
+            return 0 if not record.finished or (record.status.value == "done" and not record.failed_urls) else 1
+        records = store.all()
+        records = [reg.poll(ws.backend, store, r) if not r.finished else r for r in records]
+        if args.watch:
+            pending = [r for r in records if not r.finished]
+            for r in pending:
+                if not args.json:
+                    print(f"following job {r.id} …", flush=True)
+                done = reg.wait(ws.backend, store, r)
+                if not args.json:
+                    print(_describe(done))
+                    _print_failures(done)
+            records = store.all()
+    finally:
+        ws.close()
+    if args.json:
+        emit_json({"jobs": [_record_json(r) for r in records]})
+        return 0
+    if not records:
+        print("No registration jobs yet. Start one with 'annotrain register MANIFEST --integration … --folder …'.")
+        return 0
+    print(table([[r.id[:8], r.status.value, f"{r.items_created}/{r.urls}", str(len(r.failed_urls)), r.folder_path,
+                  r.created_at.strftime("%Y-%m-%d %H:%M"), (r.retry_of or "")[:8]] for r in records],
+                ["JOB", "STATUS", "REGISTERED", "FAILED", "FOLDER", "STARTED", "RETRY OF"]))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "register", "register a manifest's files into a storage folder (an upload job)", _register)
+    p.add_argument("manifest", help="registration manifest, JSON or CSV")
+    p.add_argument("--integration", required=True, help="cloud integration title or id")
+    p.add_argument("--folder", required=True, help="storage folder path, name or id")
+    p.add_argument("--create-folder", action="store_true", help="create the folder (and parents) if missing")
+    p.add_argument("--no-ignore-errors", action="store_true",
+                   help="fail the whole job when one file fails (default: register the others)")
+    p.add_argument("--wait", action="store_true", help="follow the job to the end")
+    add_json_flag(p)
+    p = add_command(sub, "jobs", "registration jobs: status, failed URLs, retry", _jobs)
+    p.add_argument("--watch", action="store_true", help="follow pending jobs to the end")
+    p.add_argument("--retry", metavar="JOB", help="re-register only the failed URLs of JOB (id or prefix)")
+    add_json_flag(p)

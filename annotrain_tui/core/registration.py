@@ -1,0 +1,236 @@
+"""Registration jobs: start, persist, poll, retry the failed URLs only.
+
+Jobs are kept in the state dir (``jobs.json`` plus the manifest each job sent), so a restarted
+app or CLI keeps following them. A retry builds a manifest of only the entries whose URLs failed
+and registers it as a new job linked to the first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, Field
+
+from annotrain_tui.core.config import Paths, atomic_write_text
+from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
+from annotrain_tui.core.lookup import find_folder, find_integration
+from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
+
+SECTIONS = ("videos", "audio", "pdfs", "text", "images", "image_groups", "dicom_series", "nifti")
+
+
+class JobRecord(BaseModel):
+    id: str
+    backend: str
+    folder_id: str
+    folder_path: str
+    integration_id: str
+    integration_title: str
+    manifest_path: str
+    created_at: datetime
+    updated_at: datetime
+    status: JobStatus = JobStatus.PENDING
+    urls: int = 0
+    items_created: int = 0
+    unit_errors: list[UnitError] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    retry_of: str | None = None
+    ignore_errors: bool = True
+
+    @property
+    def failed_urls(self) -> list[str]:
+        return [u for e in self.unit_errors for u in e.object_urls]
+
+    @property
+    def finished(self) -> bool:
+        return self.status != JobStatus.PENDING
+
+
+def manifest_urls_of(entry: dict[str, Any]) -> list[str]:
+    if "objectUrl" in entry:
+        return [str(entry["objectUrl"])]
+    return [str(v) for k, v in entry.items() if k.startswith("objectUrl_")]
+
+
+def count_urls(manifest: dict[str, Any]) -> int:
+    return sum(len(manifest_urls_of(e)) for s in SECTIONS for e in manifest.get(s) or [] if isinstance(e, dict))
+
+
+def failed_manifest(manifest: dict[str, Any], failed: set[str]) -> dict[str, Any]:
+    """The entries of ``manifest`` that have a failed URL, in the same sections and order."""
+    out: dict[str, Any] = {}
+    for section in SECTIONS:
+        kept = [e for e in manifest.get(section) or []
+                if isinstance(e, dict) and failed.intersection(manifest_urls_of(e))]
+        if kept:
+            out[section] = kept
+    if "skip_duplicate_urls" in manifest:
+        out["skip_duplicate_urls"] = manifest["skip_duplicate_urls"]
+    return out
+
+
+class JobStore:
+    """jobs.json in the state dir, guarded by a file lock (the CLI and the app may both write)."""
+
+    def __init__(self, paths: Paths) -> None:
+        self.file = paths.jobs_file
+        self.dir = paths.state_dir / "jobs"
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.file.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read(self) -> list[JobRecord]:
+        if not self.file.exists():
+            return []
+        try:
+            raw = json.loads(self.file.read_text(encoding="utf-8"))
+            return [JobRecord.model_validate(r) for r in raw]
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise InvalidInput(f"{self.file}: damaged job list ({exc.__class__.__name__})",
+                               hint="move the file away; the jobs themselves are safe on the server") from None
+
+    def all(self) -> list[JobRecord]:
+        with self._locked():
+            return sorted(self._read(), key=lambda r: r.created_at, reverse=True)
+
+    def get(self, job_id: str) -> JobRecord:
+        for r in self.all():
+            if r.id == job_id or r.id.startswith(job_id):
+                return r
+        raise NotFound(f"no registration job {job_id!r}", hint="see 'annotrain jobs'")
+
+    def put(self, record: JobRecord) -> None:
+        with self._locked():
+            records = [r for r in self._read() if r.id != record.id] + [record]
+            atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1))
+
+    def save_manifest(self, job_id: str, manifest: dict[str, Any]) -> None:
+        atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest))
+
+    def manifest(self, job_id: str) -> dict[str, Any]:
+        p = self.dir / f"{job_id}.manifest.json"
+        if not p.exists():
+            raise NotFound(f"the manifest sent by job {job_id} is not kept any more")
+        return json.loads(p.read_text(encoding="utf-8"))
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
+          folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
+          retry_of: str | None = None) -> JobRecord:
+    integration = find_integration(backend, integration_ref)
+    try:
+        folder = find_folder(backend, folder_ref)
+    except NotFound:
+        if not create_folder:
+            raise
+        folder = create_folder_path(backend, folder_ref)
+    urls = count_urls(manifest)
+    if urls == 0:
+        raise InvalidInput(f"{manifest_path}: the manifest names no files to register")
+    job_id = backend.start_registration(folder.id, integration.id, manifest, ignore_errors=ignore_errors)
+    record = JobRecord(id=job_id, backend=backend.describe(), folder_id=folder.id, folder_path=folder.path,
+                       integration_id=integration.id, integration_title=integration.title,
+                       manifest_path=manifest_path, created_at=now(), updated_at=now(), urls=urls,
+                       retry_of=retry_of, ignore_errors=ignore_errors)
+    store.save_manifest(job_id, manifest)
+    store.put(record)
+    return record
+
+
+def create_folder_path(backend: Any, path: str, *, description: str = "", metadata: dict | None = None):
+    """Create ``/a/b/c`` (its missing parents too)."""
+    parts = [p for p in path.strip().strip("/").split("/") if p]
+    if not parts:
+        raise InvalidInput("a folder path needs at least one name")
+    parent = None
+    folders = backend.list_folders()
+    for depth, name in enumerate(parts):
+        prefix = "/" + "/".join(parts[: depth + 1])
+        existing = next((f for f in folders if f.path == prefix), None)
+        if existing is None:
+            last = depth == len(parts) - 1
+            existing = backend.create_folder(name, description=description if last else "",
+                                             metadata=metadata if last else None,
+                                             parent_id=parent.id if parent else None)
+        parent = existing
+    return parent
+
+
+def poll(backend: Any, store: JobStore, record: JobRecord, *, timeout: float = 0.0) -> JobRecord:
+    if record.finished:
+        return record
+    result: RegistrationResult = backend.get_registration_result(record.folder_id, record.id,
+                                                                 timeout_seconds=timeout)
+    updated = record.model_copy(update={
+        "status": result.status, "unit_errors": result.unit_errors, "errors": result.errors,
+        "items_created": result.items_created, "updated_at": now()})
+    store.put(updated)
+    return updated
+
+
+def wait(backend: Any, store: JobStore, record: JobRecord, *, step: float = 2.0, timeout: float | None = None,
+         on_poll=None, cancel: threading.Event | None = None) -> JobRecord:
+    """Poll until the job finishes (long-poll ``step`` seconds at a time)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not record.finished:
+        if cancel is not None and cancel.is_set():
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        record = poll(backend, store, record, timeout=step)
+        if on_poll is not None:
+            on_poll(record)
+    return record
+
+
+def retry_failed(backend: Any, store: JobStore, record: JobRecord) -> JobRecord:
+    if not record.finished:
+        raise Conflict(f"job {record.id} is still running; wait for it to finish")
+    failed = set(record.failed_urls)
+    if not failed:
+        raise NotFound(f"job {record.id} has no failed URLs to retry")
+    manifest = failed_manifest(store.manifest(record.id), failed)
+    return start(backend, store, manifest, manifest_path=f"{record.manifest_path} (retry of {record.id[:8]})",
+                 integration_ref=record.integration_id, folder_ref=record.folder_id,
+                 ignore_errors=record.ignore_errors, retry_of=record.id)
+
+
+class ManifestInvalid(InvalidInput):
+    exit_code = 1
+
+
+def load_for_registration(path: str, *, provider: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Validate a manifest (JSON or CSV) and return its JSON form and its warnings.
+
+    Our validator is the only one: the SDK sends whatever it is given. Any error refuses the
+    registration, naming the first problems and how to see them all.
+    """
+    from annotrain_tui.core.manifest.validate import parse_path
+
+    parsed = parse_path(path, provider=provider)
+    result = parsed.result
+    if not result.valid or parsed.data is None:
+        errors = result.errors
+        first = "; ".join(d.render(path) for d in errors[:2])
+        raise ManifestInvalid(f"{len(errors)} error(s) in the manifest, nothing registered: {first}",
+                              hint=f"run 'annotrain manifest validate {path}' for all of them")
+    return parsed.data, [d.render(path) for d in result.warnings]
