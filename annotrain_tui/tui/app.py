@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -14,13 +15,24 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from annotrain_tui.core.errors import AnnotrainError
+from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.core.workspace import Workspace
+
+
+@dataclass
+class Selection:
+    """What the user picked; the manifest and registration screens act on it."""
+
+    integration: Integration | None = None
+    folder: Folder | None = None
 
 
 def _screen_factories() -> dict[str, Callable[..., Screen]]:
     """Screen name → factory taking the app's screen options. Flows register here as they land."""
     from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
     from annotrain_tui.tui.screens.home import HomeScreen
+    from annotrain_tui.tui.screens.pick import PickScreen
+    from annotrain_tui.tui.screens.register import RegisterScreen
     from annotrain_tui.tui.screens.progress import ProgressScreen
     from annotrain_tui.tui.screens.provision import ProvisionScreen
 
@@ -35,6 +47,9 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
 
     return {
         "home": make(HomeScreen),
+        "pick": make(PickScreen),
+        "manifest": make(RegisterScreen, "manifest"),
+        "register": make(RegisterScreen, "manifest"),
         "benchmark": make(BenchmarkScreen),
         "provision": make(ProvisionScreen, "roster", "benchmark"),
         "progress": make(ProgressScreen, "benchmark"),
@@ -44,6 +59,7 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
 FLOW_TITLES = {
     "pick": "Pick integration and folder",
     "manifest": "Manifests and registration",
+    "register": "Register files and follow upload jobs",
     "benchmark": "Benchmark setup",
     "provision": "Provision training projects",
     "progress": "Training progress",
@@ -98,6 +114,7 @@ class AnnotrainApp(App[None]):
         self.start_screen = start_screen
         self.screen_options = screen_options or {}
         self.factories = _screen_factories()
+        self.selection = Selection()
 
     def on_mount(self) -> None:
         self._apply_keymap()

@@ -1,0 +1,195 @@
+"""Pick a cloud integration and a storage folder (filterable; create a folder with metadata)."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.registration import create_folder_path
+from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.dialogs import FormDialog
+
+
+def parse_metadata(text: str) -> dict:
+    """Folder metadata typed as JSON (``{"k": "v"}``) or as ``k=v, k2=v2``."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"metadata is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        if not isinstance(value, dict):
+            raise InvalidInput("metadata must be a JSON object")
+        return value
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"metadata {part.strip()!r} is not key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class PickScreen(AppScreen):
+    TITLE = "Pick integration and folder"
+    SCREEN_HELP = (
+        "Step 1. Choose the cloud integration Encord reads your files through, and the storage folder the "
+        "files are registered into. Type in the filter to narrow both lists; Enter picks the row under the "
+        "cursor; n creates a folder (inside the highlighted one) with a description and metadata. The choice "
+        "is used by the manifest and registration screens."
+    )
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="pick.filter"),
+        Binding("n", "new_folder", "New folder", id="pick.new_folder"),
+        Binding("r", "refresh", "Refresh", id="pick.refresh"),
+        Binding("m", "manifest", "Manifest", id="pick.manifest"),
+        Binding("escape", "app.back", "Back", id="pick.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="form-row"):
+            yield Label("Filter ")
+            yield Input(placeholder="type to filter integrations and folders (/)", id="filter")
+        yield Static(Text(""), id="selection")
+        t = DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
+        t.HELP = "Cloud integrations. Enter picks the highlighted one."  # type: ignore[attr-defined]
+        yield t
+        f = DataTable(id="folders", cursor_type="row", zebra_stripes=True)
+        f.HELP = "Storage folders, nested. Enter picks; n creates a folder inside the highlighted one."  # type: ignore[attr-defined]
+        yield f
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.integrations, self.folders = [], []
+        self.query_one("#integrations", DataTable).add_columns("Integration", "Provider")
+        self.query_one("#folders", DataTable).add_columns("Folder", "Files", "Description")
+        self._show_selection()
+        self.query_one("#integrations", DataTable).focus()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pick-load")
+    def load(self) -> None:
+        b = self.app.workspace.backend
+        integrations, folders = b.list_integrations(), b.list_folders()
+        self.app.call_from_thread(self._loaded, integrations, folders)
+
+    def _loaded(self, integrations, folders) -> None:
+        self.integrations, self.folders = integrations, folders
+        self._render_lists()
+
+    def _render_lists(self) -> None:
+        needle = self.query_one("#filter", Input).value.strip().casefold()
+        it = self.query_one("#integrations", DataTable)
+        it.clear()
+        shown = [i for i in self.integrations if needle in f"{i.title} {i.provider.label}".casefold()]
+        for i in shown:
+            it.add_row(lit(i.title), Text(i.provider.label), key=i.id)
+        if not shown:
+            it.add_row(Text("No integration matches." if self.integrations else
+                            "No cloud integrations: create one in Encord first.", style="dim italic"), Text(""))
+        ft = self.query_one("#folders", DataTable)
+        ft.clear()
+        fshown = [f for f in self.folders if needle in f"{f.path} {f.description}".casefold()]
+        for f in fshown:
+            depth = f.path.count("/") - 1
+            ft.add_row(lit("  " * depth + f.name), Text(str(f.item_count or 0)), lit(f.description), key=f.id)
+        if not fshown:
+            ft.add_row(Text("No folder matches." if self.folders else "No folders yet: press n to create one.",
+                            style="dim italic"), Text(""), Text(""))
+
+    @on(Input.Changed, "#filter")
+    def _filter(self) -> None:
+        self._render_lists()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#integrations", DataTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(DataTable.RowSelected, "#integrations")
+    def _pick_integration(self, event: DataTable.RowSelected) -> None:
+        match = next((i for i in self.integrations if i.id == event.row_key.value), None)
+        if match:
+            self.app.selection.integration = match
+            self._show_selection()
+            self.query_one("#folders", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#folders")
+    def _pick_folder(self, event: DataTable.RowSelected) -> None:
+        match = next((f for f in self.folders if f.id == event.row_key.value), None)
+        if match:
+            self.app.selection.folder = match
+            self._show_selection()
+
+    def _show_selection(self) -> None:
+        sel = self.app.selection
+        t = Text("Integration: ")
+        t.append_text(lit(sel.integration.title, "bold") if sel.integration else Text("none", style="dim"))
+        t.append("   Folder: ")
+        t.append_text(lit(sel.folder.path, "bold") if sel.folder else Text("none", style="dim"))
+        if sel.integration and sel.folder:
+            t.append("   → m opens the manifest", style="green")
+        self.query_one("#selection", Static).update(t)
+
+    def _highlighted_folder(self):
+        ft = self.query_one("#folders", DataTable)
+        if ft.row_count == 0 or ft.cursor_row is None:
+            return None
+        try:
+            key = ft.coordinate_to_cell_key((ft.cursor_row, 0)).row_key.value
+        except Exception:  # noqa: BLE001
+            return None
+        return next((f for f in self.folders if f.id == key), None)
+
+    def action_new_folder(self) -> None:
+        parent = self._highlighted_folder() if self.focused is self.query_one("#folders", DataTable) else None
+        fields = [("path", "Folder path (parents are created too)", (parent.path + "/") if parent else "/"),
+                  ("description", "Description", ""),
+                  ("metadata", "Metadata: JSON object or key=value, key2=value2", "")]
+
+        def check(values):
+            if not values["path"].strip().strip("/"):
+                return "Give the folder a name."
+            try:
+                parse_metadata(values["metadata"])
+            except InvalidInput as err:
+                return str(err)
+            return None
+
+        def done(values):
+            if values:
+                self.create_folder(values["path"], values["description"], parse_metadata(values["metadata"]))
+
+        self.app.push_screen(FormDialog("New storage folder", fields, validate=check, submit="Create"), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pick-create")
+    def create_folder(self, path: str, description: str, metadata: dict) -> None:
+        folder = create_folder_path(self.app.workspace.backend, path, description=description, metadata=metadata)
+        self.app.call_from_thread(self._created, folder)
+
+    def _created(self, folder) -> None:
+        self.app.selection.folder = folder
+        self.notify(f"Folder {folder.path} ready", title="Storage", markup=False)
+        self._show_selection()
+        self.action_refresh()
+
+    def action_manifest(self) -> None:
+        self.app.open_flow("manifest")
