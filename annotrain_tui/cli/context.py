@@ -15,10 +15,28 @@ def settings_from_args(args: argparse.Namespace):
         ssh_key=getattr(args, "ssh_key", None), domain=getattr(args, "domain", None))
 
 
+def ask_passphrase(key_path) -> str | None:
+    """Ask on the terminal (never echoed, never stored); None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    try:
+        return getpass.getpass(f"Passphrase for {key_path}: ")
+    except (EOFError, KeyboardInterrupt):
+        return None
+
+
 def workspace_from_args(args: argparse.Namespace, *, demo_if_new: bool = False,
                         must_exist: bool = False) -> Workspace:
     paths, settings = settings_from_args(args)
-    ws = open_workspace(paths, settings, demo_if_new=demo_if_new, must_exist=must_exist)
+    ws = open_workspace(paths, settings, demo_if_new=demo_if_new, must_exist=must_exist, passphrase=ask_passphrase)
     for warning in ws.warnings:
         sys.stderr.write(f"annotrain: warning: {warning}\n")
     return ws
+
+
+def report_backend_warnings(ws: Workspace) -> None:
+    """Warnings a backend collected while it worked (e.g. Encord projects it had to skip)."""
+    for warning in getattr(ws.raw, "warnings", None) or []:
+        sys.stderr.write(f"annotrain: warning: {warning}\n")

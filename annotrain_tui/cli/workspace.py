@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
-from annotrain_tui.cli.context import workspace_from_args
+from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.core.overview import completeness, load_overview
 
 
@@ -16,6 +16,7 @@ def _lister(kind: str):
         try:
             return LISTERS[kind](ws, args)
         finally:
+            report_backend_warnings(ws)
             ws.close()
 
     return run
@@ -115,6 +116,7 @@ def _status(args: argparse.Namespace) -> int:
     try:
         ov = load_overview(ws.backend)
     finally:
+        report_backend_warnings(ws)
         ws.close()
     if args.json:
         emit_json(ov.to_json())

@@ -56,7 +56,9 @@ def sandbox_path(paths: Paths, settings: Settings) -> Path:
 
 
 def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = False,
-                   must_exist: bool = False) -> Workspace:
+                   must_exist: bool = False, passphrase: Any = None) -> Workspace:
+    """``passphrase``: text, or a callback asked with the key path, for a passphrase-protected key
+    (never stored)."""
     warnings: list[str] = []
     policy = RetryPolicy(attempts=settings.retry_attempts, base_delay=settings.retry_base_delay)
     if settings.backend == "sandbox":
@@ -74,13 +76,17 @@ def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = Fals
             seed_demo(backend, paths)
         inner = FaultInjector.from_env(backend)
     else:
-        if settings.ssh_key_path is None:
-            raise UsageError("the encord backend needs an SSH key",
-                             hint="pass --ssh-key PATH or run 'annotrain config set ssh_key_path PATH'")
-        warning = key_file_warning(settings.ssh_key_path)
+        import os
+
+        key = settings.ssh_key_path or (Path(os.environ["ENCORD_SSH_KEY_FILE"]).expanduser()
+                                        if os.environ.get("ENCORD_SSH_KEY_FILE") else None)
+        if key is None:
+            raise UsageError("the encord backend needs an SSH key", hint="pass --ssh-key PATH, set "
+                             "ENCORD_SSH_KEY_FILE or run 'annotrain config set ssh_key_path PATH'")
+        warning = key_file_warning(key)
         if warning:
             warnings.append(warning)
         from annotrain_tui.core.backends.encord import EncordBackend
 
-        inner = EncordBackend.connect(settings)
+        inner = EncordBackend.connect(settings, passphrase=passphrase)
     return Workspace(paths=paths, settings=settings, backend=RetryingBackend(inner, policy), warnings=warnings)

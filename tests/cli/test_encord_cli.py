@@ -1,0 +1,109 @@
+"""The CLI on the encord backend: the real SDK against the loopback fake of Encord's API."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from annotrain_tui.cli import main
+from tests.fake_encord import PASSPHRASE, write_rsa_key
+from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def encord_args(fake, key) -> list[str]:
+    return ["--backend", "encord", "--ssh-key", str(key), "--domain", fake.url]
+
+
+def test_projects_list_against_the_fake(capsys, fake, encord_keys):
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "projects", "list")
+    assert code == 0 and err == ""
+    assert "Benchmark Labels" in out and "Annotator Training - Alex Kim" in out
+    assert "Street Scene Objects" in out and "gold.expert@example.com (annotator)" in out
+
+
+def test_projects_list_json_and_options_after_the_command(capsys, fake, encord_keys):
+    code, out, _ = run(capsys, "projects", "list", "--json", *encord_args(fake, encord_keys["plain"].path))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["backend"] == f"encord {fake.url}"
+    bench = next(p for p in doc["projects"] if p["title"] == "Benchmark Labels")
+    assert bench["datasets"] == [{"id": fake.demo.dataset, "title": "Annotator Training Set"}]
+    assert bench["ontology"]["title"] == "Street Scene Objects"
+
+
+def test_folders_integrations_and_status(capsys, fake, encord_keys):
+    args = encord_args(fake, encord_keys["plain"].path)
+    code, out, _ = run(capsys, *args, "folders", "list", "--json")
+    assert code == 0 and "/Training Data/Street Scenes" in [f["path"] for f in json.loads(out)["folders"]]
+    code, out, _ = run(capsys, *args, "integrations", "list")
+    assert code == 0 and "Street Scenes S3" in out and "AWS S3" in out
+    code, out, _ = run(capsys, *args, "status", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["benchmarks"][0]["complete"] == 4 and doc["benchmarks"][0]["total"] == 4
+
+
+def _one_clear_line(err: str, *keys) -> None:
+    assert err.count("\n") == 1 and err.startswith("annotrain: error: ") and "Traceback" not in err
+    for key in keys:
+        assert key.secret_fragment not in err and "PRIVATE KEY" not in err
+
+
+def test_a_passphrase_key_without_its_passphrase(capsys, caplog, fake, encord_keys):
+    caplog.set_level(logging.DEBUG)
+    locked = encord_keys["locked"]
+    code, out, err = run(capsys, *encord_args(fake, locked.path), "projects", "list")
+    assert code == 1 and out == ""
+    _one_clear_line(err, locked)
+    assert "passphrase" in err and "ENCORD_SSH_KEY_PASSPHRASE" in err
+    assert locked.secret_fragment not in caplog.text
+
+
+def test_a_passphrase_from_the_environment_unlocks_the_key(capsys, fake, encord_keys, monkeypatch):
+    monkeypatch.setenv("ENCORD_SSH_KEY_PASSPHRASE", PASSPHRASE)
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["locked"].path), "datasets", "list")
+    assert code == 0 and "Annotator Training Set" in out and PASSPHRASE not in out + err
+
+
+def test_a_bad_key_is_one_line_and_shows_no_key_material(capsys, caplog, fake, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    rsa = write_rsa_key(tmp_path / "id_rsa")
+    code, out, err = run(capsys, *encord_args(fake, rsa.path), "projects", "list")
+    assert code == 2 and out == ""
+    _one_clear_line(err, rsa)
+    assert "Ed25519" in err
+    assert rsa.secret_fragment not in caplog.text
+
+
+def test_a_missing_key_file(capsys, fake, tmp_path):
+    code, out, err = run(capsys, *encord_args(fake, tmp_path / "id_missing"), "projects", "list")
+    assert code == 2 and out == ""
+    _one_clear_line(err)
+    assert "does not exist" in err
+
+
+def test_a_key_encord_does_not_know(capsys, fake, encord_keys):
+    stranger = encord_keys["stranger"]
+    code, out, err = run(capsys, *encord_args(fake, stranger.path), "projects", "list")
+    assert code == 1 and out == ""
+    _one_clear_line(err, stranger)
+    assert "did not accept the SSH key" in err
+
+
+@pytest.mark.parametrize("status,code,words", [(403, 1, "no access"), (429, 1, "rate limiting")])
+def test_server_refusals_are_one_line(capsys, fake, encord_keys, status, code, words):
+    from tests.fake_encord import Fault
+
+    assert run(capsys, "config", "set", "retry_base_delay", "0")[0] == 0  # retries without waiting
+    fake.inject("projects.list", Fault(status=status, times=10))
+    got, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "projects", "list", "--json")
+    assert got == code and out == ""
+    _one_clear_line(err)
+    assert words in err
