@@ -1,0 +1,383 @@
+"""ShapeCanvas: the braille rasteriser (pure) and the widget (Pilot)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+
+from annotrain_tui.tui.widgets.shape_canvas import (
+    ANNOTATOR,
+    BENCHMARK,
+    LINK,
+    PALETTE,
+    Box,
+    CanvasShape,
+    Polygon,
+    RotatedBox,
+    ShapeCanvas,
+    clean,
+    geometry_from_encord,
+    palette_colour,
+    rasterise,
+    resolve_colours,
+    shape_from_encord,
+    summarise,
+)
+
+
+def bench(geometry, cls="Car", **kw) -> CanvasShape:
+    return CanvasShape(BENCHMARK, cls, geometry, **kw)
+
+
+def annot(geometry, cls="Car", **kw) -> CanvasShape:
+    return CanvasShape(ANNOTATOR, cls, geometry, **kw)
+
+
+def braille(*dots: tuple[int, int]) -> str:
+    """The braille character with the given (row 0..3, column 0..1) dots set."""
+    weights = {(0, 0): 0x01, (1, 0): 0x02, (2, 0): 0x04, (0, 1): 0x08, (1, 1): 0x10, (2, 1): 0x20,
+               (3, 0): 0x40, (3, 1): 0x80}
+    return chr(0x2800 + sum(weights[d] for d in dots))
+
+
+# --- the rasteriser ---------------------------------------------------------------------------------
+
+def test_box_outline_exact_dots_and_cells():
+    # 20×10 cells = 40×40 dots; a square image fills it: u maps to dot floor(40·u)
+    r = rasterise([bench(Box(0.25, 0.25, 0.5, 0.5))], 20, 10, aspect=1.0, labels=False)
+    assert r.viewport == (0, 0, 40, 40)
+    ys, xs = np.nonzero(r.dots)
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == (10, 30, 10, 30)
+    expected = np.zeros((40, 40), dtype=bool)
+    expected[10, 10:31] = expected[30, 10:31] = True
+    expected[10:31, 10] = expected[10:31, 30] = True
+    assert np.array_equal(r.dots, expected)
+    lines = r.lines()
+    # dot row 10 is row 2 of cell row 2; dot column 10 is the left column of cell 5, 30 that of cell 15
+    assert lines[2][5] == braille((2, 0), (2, 1), (3, 0)) == "⡤"  # top-left corner
+    assert lines[2][6:15] == braille((2, 0), (2, 1)) * 9  # top edge
+    assert lines[2][15] == braille((2, 0), (3, 0)) == "⡄"  # top-right corner
+    assert all(lines[row][5] == lines[row][15] == "⡇" for row in range(3, 7))  # left and right edges
+    assert lines[7][5] == braille((0, 0), (1, 0), (2, 0), (2, 1)) == "⠧"  # bottom-left corner
+    assert lines[7][15] == braille((0, 0), (1, 0), (2, 0)) == "⠇"  # bottom-right corner
+    assert lines[0].strip() == lines[9].strip() == ""
+
+
+def test_full_image_box_sits_on_the_last_dot_not_outside():
+    r = rasterise([bench(Box(0, 0, 1, 1))], 20, 10, aspect=1.0, labels=False)
+    assert r.dots[0, :].all() and r.dots[39, :].all() and r.dots[:, 0].all() and r.dots[:, 39].all()
+    assert r.dots.sum() == 4 * 39
+
+
+def test_shapes_outside_the_image_are_clipped_not_clamped():
+    r = rasterise([bench(Box(-0.5, 0.25, 1.0, 0.5))], 20, 10, aspect=1.0, labels=False)
+    ys, xs = np.nonzero(r.dots)
+    assert xs.min() == 0 and xs.max() == 20  # the right edge at u = 0.5; nothing drawn at the left border
+    assert not r.dots[11:30, 0].any()
+
+
+@pytest.mark.parametrize("aspect", [1.0, 2.0, 16 / 9])
+def test_rotated_box_at_90_degrees_is_the_swapped_box(aspect):
+    # pixel space: w·aspect × h turned 90° about the centre = h × w·aspect, same centre
+    x, y, w, h = 0.45, 0.3, 0.1, 0.4
+    cx, cy = x + w / 2, y + h / 2
+    w2, h2 = h / aspect, w * aspect
+    swapped = Box(cx - w2 / 2, cy - h2 / 2, w2, h2)
+    for theta in (90.0, -90.0, 270.0):
+        turned = rasterise([bench(RotatedBox(x, y, w, h, theta))], 40, 10, aspect=aspect, labels=False)
+        plain = rasterise([bench(swapped)], 40, 10, aspect=aspect, labels=False)
+        assert turned.dots.any()
+        assert np.array_equal(turned.dots, plain.dots), theta
+    unturned = rasterise([bench(RotatedBox(x, y, w, h, 0.0))], 40, 10, aspect=aspect, labels=False)
+    assert np.array_equal(unturned.dots, rasterise([bench(Box(x, y, w, h))], 40, 10, aspect=aspect,
+                                                   labels=False).dots)
+    assert not np.array_equal(unturned.dots, plain.dots)
+
+
+def test_rotation_is_clockwise_on_screen():
+    # encord: theta in degrees, clockwise in screen space (y down): a wide bar's right end goes down
+    r = rasterise([bench(RotatedBox(0.2, 0.48, 0.6, 0.04, 20.0))], 40, 20, aspect=1.0, labels=False)
+    ys, xs = np.nonzero(r.dots)
+    assert ys[xs == xs.max()].mean() > ys[xs == xs.min()].mean() + 10
+
+
+def test_polygon_outline_passes_through_its_vertices():
+    pts = [(0.1, 0.1), (0.8, 0.2), (0.6, 0.9), (0.15, 0.7)]
+    r = rasterise([bench(Polygon(pts))], 30, 15, aspect=1.0, labels=False)
+    ox, oy, vw, vh = r.viewport
+    assert (vw, vh) == (60, 60)
+    for u, v in pts:
+        assert r.dot(int(np.floor(ox + u * vw)), int(np.floor(oy + v * vh))), (u, v)
+    # and along an edge: the midpoint of the first edge
+    assert r.dot(int(ox + 0.45 * vw), int(oy + 0.15 * vh))
+    # nothing inside (outlines only)
+    assert not r.dot(int(ox + 0.4 * vw), int(oy + 0.5 * vh))
+
+
+def test_polygon_extra_rings_are_drawn():
+    outer = [(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)]
+    hole = [(0.4, 0.4), (0.6, 0.4), (0.6, 0.6), (0.4, 0.6)]
+    r = rasterise([bench(Polygon(outer, (hole,)))], 20, 10, aspect=1.0, labels=False)
+    assert r.dot(16, 16) and r.dot(24, 20)  # 0.4·40, 0.6·40
+
+
+def test_aspect_ratio_letterboxes_and_keeps_proportions():
+    # 40×10 cells = 80×40 dots, physically 2:1; a 16:9 image is limited by height
+    r = rasterise([bench(Box(0, 0, 1, 1))], 40, 10, aspect=16 / 9, labels=False)
+    ox, oy, vw, vh = r.viewport
+    assert (oy, vh) == (0, 40) and vw == round(40 * 16 / 9) and ox == (80 - vw) // 2
+    ys, xs = np.nonzero(r.dots)
+    assert (xs.min(), xs.max()) == (ox, ox + vw - 1)
+    assert not r.dots[:, :ox].any() and not r.dots[:, ox + vw:].any()
+    cells = r.cells()
+    assert not cells[5][0].inside and cells[5][20].inside and not cells[5][39].inside
+    # a tall image (1:2) leaves bands left and right; a wide one (4:1) above and below
+    tall = rasterise([], 40, 10, aspect=0.5)
+    assert tall.viewport == (30, 0, 20, 40)
+    wide = rasterise([], 40, 10, aspect=4.0)
+    assert wide.viewport == (0, 10, 80, 20)
+    # a square box on a square image is square on screen (braille dots are square at 1:2 cells)
+    sq = rasterise([bench(Box(0.25, 0.25, 0.5, 0.5))], 40, 10, aspect=1.0, labels=False)
+    ys, xs = np.nonzero(sq.dots)
+    assert xs.max() - xs.min() == ys.max() - ys.min()
+    # square terminal cells make dots twice as wide as tall: a square image is 20 × 40 dots
+    assert rasterise([], 40, 10, aspect=1.0, cell_aspect=1.0).viewport == (30, 0, 20, 40)
+
+
+def test_bad_sizes_and_bad_geometry_do_not_break():
+    assert rasterise([bench(Box(0, 0, 1, 1))], 0, 0).lines() == []
+    r = rasterise([bench(Box(float("nan"), 0, 1, 1)), bench(Polygon([])),
+                   bench(Polygon([(-1e12, 0.5), (1e12, 0.5), (0.5, 1e300)]))], 30, 8, aspect=float("nan"))
+    assert r.viewport[2] > 0 and r.dots.any()
+    assert len(rasterise([bench(Box(0, 0, 1, 1))], 1, 1).lines()) == 1
+
+
+def test_colours_per_class_and_palette():
+    shapes = [bench(Box(0.1, 0.1, 0.2, 0.2), "Car", color="#d33115"),
+              annot(Box(0.6, 0.6, 0.2, 0.2), "Car", color="#D33115"),
+              bench(Box(0.6, 0.1, 0.2, 0.2), "Person"),
+              bench(Box(0.1, 0.6, 0.2, 0.2), "Truck", color="red; [bold]")]  # invalid → palette
+    colours = resolve_colours(shapes)
+    assert colours[0] == colours[1] == "#D33115"
+    assert colours[2] in PALETTE and colours[3] in PALETTE and colours[2] != colours[3]
+    assert palette_colour("Person") == palette_colour("Person")  # stable, not Python's salted hash
+    r = rasterise(shapes, 20, 10, aspect=1.0, labels=False)
+    by_shape = {}
+    for line in r.cells():
+        for cell in line:
+            if cell.shape >= 0:
+                by_shape.setdefault(cell.shape, set()).add(cell.color)
+    assert by_shape == {0: {"#D33115"}, 1: {"#D33115"}, 2: {colours[2]}, 3: {colours[3]}}
+
+
+def test_crossing_cells_take_the_benchmark_colour_and_mark_both_sides():
+    shapes = [bench(Box(0.25, 0.25, 0.5, 0.5), "Car", color="#FF0000"),
+              annot(Box(0.25, 0.25, 0.5, 0.5), "Bus", color="#0000FF")]
+    r = rasterise(shapes, 20, 10, aspect=1.0, labels=False)
+    assert r.owner[2, 5] == 0 and r.sides[2, 5] == 1 | 2
+    cells = r.cells()
+    assert cells[2][5].color == "#FF0000" and cells[2][5].side == BENCHMARK
+
+
+def test_annotator_outlines_are_dashed_benchmark_solid():
+    b = rasterise([bench(Box(0.25, 0.25, 0.5, 0.5))], 20, 10, aspect=1.0, labels=False)
+    a = rasterise([annot(Box(0.25, 0.25, 0.5, 0.5))], 20, 10, aspect=1.0, labels=False)
+    top_b, top_a = b.dots[10, 10:31], a.dots[10, 10:31]
+    assert top_b.all()
+    assert 0.4 < top_a.mean() < 0.8  # 3 on, 2 off
+    assert not (a.dots & ~b.dots).any()  # on the same outline
+
+
+def test_pairs_numbers_links_and_unmatched_marks():
+    shapes = [bench(Box(0.1, 0.3, 0.2, 0.2), pair_id="p"),
+              annot(Box(0.6, 0.3, 0.2, 0.2), pair_id="p", label="0.12"),
+              bench(Box(0.1, 0.75, 0.1, 0.1), "Sign"),  # missed
+              annot(Box(0.7, 0.75, 0.1, 0.1), "Bus"),  # extra
+              annot(Box(0.4, 0.05, 0.1, 0.1), pair_id="lonely")]  # a pair id without partner: extra
+    r = rasterise(shapes, 40, 20, aspect=1.0)
+    labels = {}
+    for (row, col), (ch, idx) in sorted(r.labels.items()):
+        labels.setdefault(idx, []).append(ch)
+    text = {idx: "".join(chars) for idx, chars in labels.items()}
+    assert text == {0: "1", 1: "1 0.12", 2: "✗", 3: "+", 4: "+"}
+    assert r.pair_numbers == {"p": 1}
+    # the link: dots owned by LINK between the two centres (x 0.2 → 0.7, y 0.4)
+    link_cells = np.argwhere(r.owner == LINK)
+    assert len(link_cells) >= 5
+    assert set(link_cells[:, 0]) == {int(0.4 * 80) // 4}
+    no_link = rasterise(shapes, 40, 20, aspect=1.0, show_links=False)
+    assert not (no_link.owner == LINK).any()
+    # without matching at all, no marks
+    plain = rasterise([bench(Box(0.1, 0.1, 0.2, 0.2))], 40, 20, aspect=1.0, mark_unmatched=False)
+    assert plain.labels == {}
+    s = summarise(shapes)
+    assert (s.benchmark, s.annotator, s.pairs, s.missed, s.extra) == (2, 3, 1, 1, 2)
+    assert [(c.name, c.benchmark, c.annotator) for c in s.classes] == [("Car", 1, 2), ("Sign", 1, 0), ("Bus", 0, 1)]
+
+
+def test_labels_do_not_run_together():
+    # top-left corners in neighbouring cells (dot 8 → cell 4, dot 10.4 → cell 5): labels keep a gap
+    shapes = [bench(Box(0.1, 0.3, 0.3, 0.3), pair_id=1), annot(Box(0.13, 0.31, 0.3, 0.3), pair_id=1)]
+    lines = rasterise(shapes, 40, 20, aspect=1.0).lines()
+    assert not any("11" in line for line in lines)
+    assert sum(line.count("1") for line in lines) == 2
+
+
+def test_toggles_hide_shapes():
+    shapes = [bench(Box(0.1, 0.1, 0.3, 0.3), pair_id=1), annot(Box(0.5, 0.5, 0.3, 0.3), pair_id=1)]
+    both = rasterise(shapes, 30, 10, aspect=1.0)
+    assert set(np.unique(both.sides)) >= {1, 2, 4}
+    no_bench = rasterise(shapes, 30, 10, aspect=1.0, show_benchmark=False)
+    assert not (no_bench.sides & 1).any() and not (no_bench.sides & 4).any()  # links need both shapes
+    assert {idx for _, idx in no_bench.labels.values()} == {1}
+    no_annot = rasterise(shapes, 30, 10, aspect=1.0, show_annotator=False)
+    assert not (no_annot.sides & 2).any() and (no_annot.sides & 1).any()
+    none = rasterise(shapes, 30, 10, aspect=1.0, show_benchmark=False, show_annotator=False)
+    assert not none.dots.any() and none.labels == {}
+    # pair numbers do not change when one side is hidden
+    assert no_bench.pair_numbers == both.pair_numbers == {1: 1}
+
+
+def test_hostile_text_is_shown_literally():
+    assert clean("[bold]x[/]") == "[bold]x[/]"
+    assert clean("\x1b[31mred") == "\\x1b[31mred"
+    assert clean("a\nb\u202ec\x9b") == "a\\x0ab\\u202ec\\x9b"
+    r = rasterise([bench(Box(0.2, 0.4, 0.3, 0.3), label="\x1b[2J[red]x")], 40, 10, aspect=1.0)
+    row = "".join(ch for (_, _), (ch, _) in sorted(r.labels.items()))
+    assert row == "✗ \\x1b[2J[red]x" and "\x1b" not in "".join(r.lines())
+
+
+def test_wide_label_characters_keep_the_grid_aligned():
+    r = rasterise([bench(Box(0.2, 0.4, 0.3, 0.3), "車", label="車両")], 30, 10, aspect=1.0)
+    for chars in (r.row_chars(row) for row in range(r.height)):
+        assert cell_len("".join(chars)) == r.width
+
+
+def test_hundred_shapes_render():
+    rng = np.random.default_rng(7)
+    shapes = []
+    for i in range(100):
+        x, y = rng.random(2) * 0.8
+        kind = i % 3
+        geometry = (Box(x, y, 0.1, 0.1) if kind == 0 else
+                    RotatedBox(x, y, 0.1, 0.05, float(rng.random() * 360)) if kind == 1 else
+                    Polygon([(x, y), (x + 0.1, y), (x + 0.05, y + 0.12), (x - 0.02, y + 0.05)]))
+        side = BENCHMARK if i % 2 else ANNOTATOR
+        shapes.append(CanvasShape(side, f"C{i % 7}", geometry, pair_id=i // 2 if i % 5 else None, label=f"{i}"))
+    r = rasterise(shapes, 200, 60)
+    owners = set(np.unique(r.owner)) - {-1, LINK}
+    assert len(owners) >= 90  # nearly every shape owns at least one cell
+    assert len(r.lines()) == 60 and all(len(line) == 200 for line in r.lines())
+
+
+def test_encord_payloads():
+    assert geometry_from_encord({"boundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}}) == Box(0.1, 0.2, 0.3, 0.4)
+    assert geometry_from_encord({"rotatableBoundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4, "theta": 15}}) \
+        == RotatedBox(0.1, 0.2, 0.3, 0.4, 15)
+    legacy = geometry_from_encord({"polygon": {"1": {"x": 0.5, "y": 0.5}, "0": {"x": 0.1, "y": 0.1},
+                                               "2": {"x": 0.1, "y": 0.5}}})
+    assert legacy == Polygon([(0.1, 0.1), (0.5, 0.5), (0.1, 0.5)])
+    multi = geometry_from_encord({"polygons": [[[0.1, 0.1, 0.5, 0.1, 0.3, 0.4], [0.2, 0.2, 0.3, 0.2, 0.25, 0.3]]]})
+    assert multi.points == ((0.1, 0.1), (0.5, 0.1), (0.3, 0.4)) and len(multi.rings) == 1
+    assert geometry_from_encord({"point": {"0": {"x": 0.1, "y": 0.1}}}) is None
+    assert geometry_from_encord({"boundingBox": {"x": "nan", "y": 0, "w": 1, "h": 1}}) is None
+    shape = shape_from_encord({"name": "Car", "color": "#D33115", "boundingBox": {"x": 0, "y": 0, "w": 1, "h": 1}},
+                              ANNOTATOR, pair_id=3)
+    assert shape == CanvasShape(ANNOTATOR, "Car", Box(0, 0, 1, 1), "#D33115", 3)
+    with pytest.raises(ValueError):
+        CanvasShape("reviewer", "Car", Box(0, 0, 1, 1))
+
+
+# --- the widget ------------------------------------------------------------------------------------
+
+class CanvasApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ShapeCanvas(id="canvas")
+
+
+def demo_shapes() -> list[CanvasShape]:
+    return [
+        bench(Box(0.1, 0.2, 0.3, 0.4), "Car", color="#D33115", pair_id=1),
+        annot(Box(0.13, 0.22, 0.3, 0.42), "Car", color="#D33115", pair_id=1, label="0.81"),
+        bench(RotatedBox(0.55, 0.1, 0.2, 0.1, 30), "Sign", pair_id=2),
+        annot(RotatedBox(0.56, 0.1, 0.2, 0.1, 20), "Sign", pair_id=2),
+        bench(Polygon([(0.5, 0.9), (0.7, 0.5), (0.95, 0.95)]), "Road", color="#68BC00"),
+        annot(Box(0.8, 0.1, 0.1, 0.3), "Person"),
+        bench(Box(0.02, 0.7, 0.1, 0.2), "[bold]x[/] \x1b[31mevil"),
+    ]
+
+
+def screen_lines(canvas: ShapeCanvas) -> list[str]:
+    return [canvas.render_line(y).text for y in range(canvas.size.height)]
+
+
+async def test_pilot_keys_toggle_and_legend_follows():
+    app = CanvasApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        canvas.set_shapes(demo_shapes(), image_size=(1280, 720), title="street_001.jpg \x1b[2J")
+        canvas.focus()
+        await pilot.pause()
+        lines = screen_lines(canvas)
+        assert len(lines) == 20 and all(cell_len(line) == 60 for line in lines)
+        assert "street_001.jpg \\x1b[2J" in lines[0] and "1280×720" in lines[0]
+        assert lines[-2].lstrip().startswith("━")
+        raster = canvas.raster()
+        assert (raster.width, raster.height) == (60, 17)
+        assert (raster.sides & 1).any() and (raster.sides & 2).any() and (raster.owner == LINK).any()
+
+        await pilot.press("b")
+        assert canvas.show_benchmark is False
+        raster = canvas.raster()
+        assert not (raster.sides & 1).any() and (raster.sides & 2).any()
+        assert "off" in screen_lines(canvas)[-2] or "hidden" in screen_lines(canvas)[-2]
+        await pilot.press("b", "a")
+        assert canvas.show_benchmark and not canvas.show_annotator
+        assert not (canvas.raster().sides & 2).any()
+        await pilot.press("a", "l")
+        assert canvas.show_annotator and not canvas.show_links
+        assert not (canvas.raster().owner == LINK).any()
+        await pilot.press("b", "a")
+        assert any("All shapes hidden" in line for line in screen_lines(canvas))
+
+        ids = {b.id for b in ShapeCanvas.BINDINGS}
+        assert ids == {"canvas.toggle_benchmark", "canvas.toggle_annotator", "canvas.toggle_links"}
+        assert "benchmark" in ShapeCanvas.HELP and "annotator" in ShapeCanvas.HELP
+
+
+async def test_pilot_hostile_class_names_shown_literally():
+    app = CanvasApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        canvas.set_shapes(demo_shapes(), image_size=(1280, 720))
+        await pilot.pause()
+        legend = canvas.render_line(19)
+        assert "[bold]x[/] \\x1b[31mevil" in legend.text
+        for y in range(20):
+            for segment in canvas.render_line(y):
+                assert "\x1b" not in segment.text
+        # the class colour reaches the cells: Car's outline is drawn in #D33115
+        colours = {str(seg.style.color.triplet.hex).upper() for seg in canvas.render_line(4)
+                   if seg.style and seg.style.color and seg.style.color.triplet}
+        assert "#D33115" in colours
+
+
+async def test_pilot_resizes_small_and_big_and_empty():
+    app = CanvasApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        await pilot.pause()
+        assert any("No objects on this item" in line for line in screen_lines(canvas))
+        canvas.set_shapes(demo_shapes(), image_size=(640, 480))
+        await pilot.pause()
+        assert (canvas.raster().width, canvas.raster().height) == (40, 9)
+        assert all(cell_len(line) == 40 for line in screen_lines(canvas))
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert (canvas.raster().width, canvas.raster().height) == (120, 37)
+        assert all(cell_len(line) == 120 for line in screen_lines(canvas))
+        await pilot.resize_terminal(20, 4)
+        await pilot.pause()
+        assert canvas.raster().height == 2 and len(screen_lines(canvas)) == 4
