@@ -1,0 +1,170 @@
+"""`annotrain manifest validate|convert|split|new`: registration manifests (JSON or CSV).
+
+Exit codes: 0 ok (warnings allowed), 1 the manifest has errors, 2 unreadable input or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes
+from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.manifest.urls import PROVIDERS
+
+
+def _clean(text: str) -> str:
+    """One printable line (messages quote file content; no escape sequence reaches the terminal)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text.replace("\n", " "))
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"annotrain: warning: {_clean(message)}\n")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.manifest.validate import validate_bytes
+
+    data = read_bytes(args.path)
+    result = validate_bytes(data, path=str(args.path), provider=args.provider)
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        out = sys.stdout
+        for diag in result.diagnostics:
+            out.write(_clean(diag.render(str(args.path))) + "\n")
+        out.write(_clean(result.summary()) + "\n")
+    return 0 if result.valid else 1
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.manifest.convert import convert_file
+
+    read_bytes(args.input)  # unreadable input: exit 2 with the shared message
+    conversion = convert_file(args.input, args.output)
+    items = conversion.source.items if conversion.source else 0
+    if args.json:
+        emit_json({"input": str(args.input), "output": str(args.output), "format": conversion.format,
+                   "items": items, "warnings": conversion.warnings})
+        return 0
+    for note in conversion.warnings:
+        _warn(note)
+    print(f"wrote {args.output} ({conversion.format.upper()}, {items:,} item{'s' if items != 1 else ''})")
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.manifest.split import split_file
+
+    read_bytes(args.input)
+    result = split_file(args.input, args.out_dir, max_items=args.max_items, force=args.force)
+    if args.json:
+        emit_json({"input": str(args.input), "out_dir": str(args.out_dir),
+                   "files": [{"path": str(f), "items": n} for f, n in zip(result.files, result.items, strict=True)],
+                   "warnings": result.warnings})
+        return 0
+    for note in result.warnings:
+        _warn(note)
+    for file, n in zip(result.files, result.items, strict=True):
+        print(f"{file}  {n:,} item{'s' if n != 1 else ''}")
+    print(f"{len(result.files)} file{'s' if len(result.files) != 1 else ''} written to {args.out_dir}")
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.manifest.convert import dump_json
+    from annotrain_tui.core.manifest.csv import to_csv
+    from annotrain_tui.core.manifest.io import atomic_write_text
+    from annotrain_tui.core.manifest.templates import from_urls, new_template
+    from annotrain_tui.core.manifest.validate import decode, validate_text
+
+    if args.urls:
+        raw = read_bytes(args.urls)
+        text, problem = decode(raw)
+        if text is None:
+            raise UsageError(f"{args.urls}: {problem.message if problem else 'not UTF-8 text'}")
+        data = from_urls(text, args.type, title=args.title)
+    else:
+        if not args.type:
+            raise UsageError("--type is required without --urls", hint="e.g. --type images")
+        data = new_template(args.type, args.provider)
+    fmt = "csv" if args.out and Path(args.out).suffix.lower() == ".csv" else "json"
+    if fmt == "csv":
+        output, lost = to_csv(data)
+        for note in lost:
+            _warn(note)
+    else:
+        output = dump_json(data)
+    if args.urls:
+        result = validate_text(dump_json(data), provider=args.provider, format="json")
+        for diag in result.diagnostics:
+            where = f" ({diag.pointer})" if diag.pointer else ""
+            _warn(f"{diag.severity}[{diag.code}]{where}: {diag.message}")
+        if result.errors:
+            _warn(f"{len(result.errors)} error(s) in the URLs: fix them before registering "
+                  "(annotrain manifest validate)")
+    else:
+        _warn("template: replace every <placeholder> (annotrain manifest validate flags any left)")
+    if args.out:
+        atomic_write_text(args.out, output)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def _group(args: argparse.Namespace) -> int:  # pragma: no cover - argparse requires an action first
+    return 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = add_command(sub, "manifest", "check, convert, split or create registration manifests (JSON/CSV)",
+                        _group, workspace=False)
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = add_command(actions, "validate",
+                    "check a JSON or CSV manifest against Encord's rules (exit 0 valid, 1 errors, 2 unreadable)",
+                    _validate, workspace=False)
+    p.add_argument("path", metavar="PATH", help="manifest file (.json or .csv; otherwise guessed from the content)")
+    p.add_argument("--provider", choices=PROVIDERS,
+                   help="the integration's cloud provider: warn about URLs of another form")
+    add_json_flag(p)
+
+    p = add_command(actions, "convert", "convert CSV ↔ JSON (the format comes from OUT's extension)",
+                    _convert, workspace=False)
+    p.add_argument("input", metavar="IN")
+    p.add_argument("output", metavar="OUT", help="*.json or *.csv (written atomically)")
+    add_json_flag(p)
+
+    p = add_command(actions, "split",
+                    "split a manifest into upload-sized files (default: 100 videos or 1,000 images per file)",
+                    _split, workspace=False)
+    p.add_argument("input", metavar="IN")
+    p.add_argument("--max-items", type=_positive_int, metavar="N",
+                   help="items per file instead of the default (an image group counts as one item)")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write IN-part-001-of-NNN files")
+    p.add_argument("--force", action="store_true", help="replace part files that already exist")
+    add_json_flag(p)
+
+    from annotrain_tui.core.manifest.templates import TYPE_CHOICES
+
+    p = add_command(actions, "new", "a new manifest from a template, or from a file of URLs (stdout without --out)",
+                    _new, workspace=False)
+    p.add_argument("--type", metavar="TYPE",
+                   help=f"data type: {', '.join(TYPE_CHOICES)} (with --urls: default from each file's extension)")
+    p.add_argument("--provider", choices=PROVIDERS,
+                   help="cloud provider for the placeholder URLs (default aws); with --urls, checks the URLs' form")
+    p.add_argument("--urls", metavar="FILE", help="one URL per line (# comments and blank lines skipped)")
+    p.add_argument("--title", help="title of the group or series when --urls holds one folder")
+    p.add_argument("--out", metavar="FILE", help="write here (*.json, or *.csv) instead of stdout")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{value}'") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number

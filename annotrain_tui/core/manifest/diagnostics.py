@@ -1,0 +1,105 @@
+"""What the validator reports: diagnostics and the result of one validation."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+Severity = Literal["error", "warning"]
+Format = Literal["json", "csv"]
+
+# Every code the validator can emit. Codes are stable: tools and tests match on them.
+CODES: dict[str, str] = {
+    "encoding": "the file is not UTF-8 text",
+    "json-bom": "the JSON file starts with a byte order mark",
+    "json-syntax": "the text is not valid JSON",
+    "duplicate-key": "a key appears twice in one object; JSON keeps only the last value",
+    "wrong-type": "a value has the wrong JSON type",
+    "unknown-key": "a key Encord does not know (probably a typo)",
+    "no-items": "the manifest registers nothing",
+    "missing-url": "an item has no object URL",
+    "missing-title": "an image group or DICOM series has no title",
+    "url-not-absolute": "an object URL is not a full absolute URL",
+    "url-too-long": "an object URL is over 16 KB",
+    "url-scheme": "an object URL does not use https",
+    "title-too-long": "a title is over 300 characters",
+    "url-index": "objectUrl_N keys must be numbered 0, 1, 2, … without gaps",
+    "sequence-too-long": "an image sequence has too many images",
+    "too-many-items": "too many items for one upload file",
+    "too-many-urls": "too many URLs for one upload file",
+    "metadata-type": "a metadata value has the wrong type",
+    "metadata-missing": "a media metadata block lacks a required field",
+    "metadata-value": "a metadata value is out of range or inconsistent",
+    "duplicate-url": "the same URL is registered more than once",
+    "extension-mismatch": "a file's extension does not match its section",
+    "provider-mismatch": "a URL does not have the form the integration's provider expects",
+    "create-video": "a 'Create video' / createVideo value is missing, invalid or inconsistent",
+    "csv-header": "a CSV header is missing, unknown or repeated wrongly",
+    "csv-row": "a CSV row has the wrong number of cells or is malformed",
+    "no-effect": "a setting that has no effect",
+    "more-diagnostics": "further diagnostics of one kind were left out",
+}
+
+
+class Diagnostic(BaseModel):
+    """One finding. ``line``/``column`` are 1-based (characters); ``pointer`` is an RFC 6901 JSON pointer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    code: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+    # Extra facts a quick fix needs (e.g. the suggested key); not part of the JSON contract.
+    data: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"severity": self.severity, "code": self.code, "message": self.message,
+                "line": self.line, "column": self.column, "pointer": self.pointer}
+
+    def render(self, path: str) -> str:
+        """``PATH:LINE:COL: error[CODE]: message`` (``PATH: error[CODE]: …`` when the line is unknown)."""
+        where = f"{path}:{self.line}:{self.column or 1}" if self.line is not None else path
+        return f"{where}: {self.severity}[{self.code}]: {self.message}"
+
+
+class ValidationResult(BaseModel):
+    """The outcome of validating one manifest."""
+
+    path: str | None = None
+    format: Format
+    items: int = 0
+    urls: int = 0
+    sections: dict[str, int] = Field(default_factory=dict)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def valid(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def codes(self) -> list[str]:
+        return [d.code for d in self.diagnostics]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document (exact keys; other tools depend on them)."""
+        return {"path": self.path, "format": self.format, "valid": self.valid, "items": self.items,
+                "urls": self.urls, "diagnostics": [d.to_json() for d in self.diagnostics]}
+
+    def summary(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        verdict = "valid" if self.valid else "invalid"
+        return (f"{self.path or '<text>'}: {verdict} {self.format} manifest — {self.items:,} "
+                f"item{'s' if self.items != 1 else ''}, {self.urls:,} URL{'s' if self.urls != 1 else ''}, "
+                f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}")

@@ -1,0 +1,676 @@
+"""The rules, applied to a parsed manifest (the JSON form; a CSV is converted to it first).
+
+Speed matters: a manifest may list half a million files. Sections of plain items (objectUrl and
+an optional title, the common case) are checked with whole-list operations that run in C
+(``set().union``, ``map``, ``str.join``, ``bytes.translate``, ``str.count``); scheme, host and
+provider form are decided once per distinct host, extensions once per distinct extension. Any
+section that is not plain goes through pydantic-core (TypedDicts), which reports exactly what
+is wrong and where. Python only loops over items that are known to be wrong.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import partial
+from itertools import chain, repeat
+from operator import is_not, itemgetter
+from typing import Any
+
+from pydantic import ValidationError
+
+from annotrain_tui.core.manifest import schema
+from annotrain_tui.core.manifest.collector import Collector
+from annotrain_tui.core.manifest.diagnostics import ValidationResult
+from annotrain_tui.core.manifest.models import (
+    ITEM_KEYS,
+    MAX_ITEMS,
+    MAX_SEQUENCE,
+    MAX_TITLE,
+    MAX_URLS,
+    METADATA_FIELDS,
+    METADATA_KEY,
+    OBJECT_URL_N,
+    RECOMMENDED_SEQUENCE,
+    SECTION_BY_KIND,
+    SECTION_KIND,
+    SECTIONS,
+    SINGLE_SECTIONS,
+    TOP_LEVEL_FLAGS,
+    TOP_LEVEL_KEYS,
+    metadata_aliases,
+)
+from annotrain_tui.core.manifest.positions import Path, pointer
+from annotrain_tui.core.manifest.schema import URL_CHAR_PREFILTER
+from annotrain_tui.core.manifest.urls import (
+    ABSOLUTE_URL_RE,
+    FORBIDDEN_RE,
+    KIND_BY_EXTENSION,
+    URL_OK_BYTES,
+    explain_url,
+    extension,
+    foreign_extensions,
+    host_key,
+    json_type,
+    key_probe,
+    provider_mismatch,
+    url_scheme_warning,
+)
+
+_PLAIN_KEYS = frozenset({"objectUrl", "title"})
+# Bytes deleted by the one bytes.translate pass over all URLs: harmless ASCII, except ':' (counted
+# for the key balance), '?' and '#' (a query or fragment changes how the extension is found).
+_DELETE = bytes(b for b in URL_OK_BYTES if b not in b":?#")
+_DELETE_AND_NON_ASCII = _DELETE + bytes(range(0x80, 0x100))
+_is_not_none = partial(is_not, None)
+
+PathOf = Callable[[int], Path]
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point.
+
+def check_data(data: Any, col: Collector, *, provider: str | None = None, result: ValidationResult | None = None,
+               csv_mode: bool = False, count_keys: bool = False) -> int | None:
+    """Apply every rule to a parsed manifest, adding diagnostics to ``col``.
+
+    Fills ``result.items``/``urls``/``sections``. With ``count_keys`` returns the number of ':'
+    characters the JSON text must contain if no key was repeated (keys + colons inside strings),
+    or None when that is not known.
+    """
+    if not isinstance(data, dict):
+        hint = ' (wrap the list: {"images": [ … ]})' if isinstance(data, list) else ""
+        col.add("error", "wrong-type",
+                f"a manifest is a JSON object with sections such as \"images\": [ … ]; this file holds "
+                f"{json_type(data)}{hint}", path=())
+        return None
+    balance = _Balance() if count_keys else None
+    if balance is not None:
+        balance.add_dict_keys([data])
+    for key, value in data.items():
+        if key in SECTIONS:
+            if not isinstance(value, list):
+                col.add("error", "wrong-type",
+                        f'"{key}" must be an array of items ([ {{ … }}, … ]), not {json_type(value)}', path=(key,))
+                if balance is not None:
+                    balance.walk([value])
+        elif key in TOP_LEVEL_FLAGS:
+            if not isinstance(value, bool):
+                quoted = isinstance(value, str) and value.lower() in ("true", "false")
+                fix = " — write it without quotes" if quoted else ""
+                col.add("error", "wrong-type",
+                        f'"{key}" must be true or false (a JSON boolean), not {json_type(value)}{fix}', path=(key,))
+                if balance is not None:
+                    balance.walk([value])
+        else:
+            _unknown_key(col, (key,), key, TOP_LEVEL_KEYS, "at the top level")
+            if balance is not None:
+                balance.walk([value])
+
+    sections: dict[str, int] = {}
+    url_lists: list[tuple[str, list[str], PathOf]] = []
+    joins: list[tuple[str | None, bool]] = []  # (URLs joined by newlines if known, count their colons)
+    items = urls = 0
+    for name in SECTIONS:
+        entries = data.get(name)
+        if not isinstance(entries, list):
+            continue
+        sections[name] = len(entries)
+        items += len(entries)
+        if name in SINGLE_SECTIONS:
+            found, path_of, n_urls, joined = _single_section(name, entries, col, balance)
+        else:
+            found, path_of, n_urls = _group_section(name, entries, col, balance)
+            joined = None
+        urls += n_urls
+        url_lists.append((name, found, path_of))
+        joins.append((joined, joined is not None))
+    if result is not None:
+        result.items, result.urls, result.sections = items, urls, sections
+
+    if not csv_mode:
+        if items > MAX_ITEMS:
+            col.add("error", "too-many-items",
+                    f"the file lists {items:,} items; Encord accepts at most {MAX_ITEMS:,} per JSON file: "
+                    "split it (annotrain manifest split)", path=())
+        if urls > MAX_URLS:
+            col.add("error", "too-many-urls",
+                    f"the file lists {urls:,} URLs; Encord accepts at most {MAX_URLS:,} per JSON file: "
+                    "split it (annotrain manifest split)", path=())
+    if items == 0 and not col.has_errors():
+        col.add("error", "no-items",
+                'the manifest lists no files: add a section such as "images": [{"objectUrl": "https://…"}]',
+                path=())
+    if data.get("upsert_metadata") is True and data.get("skip_duplicate_urls") is not True:
+        col.add("warning", "no-effect", 'upsert_metadata has no effect unless "skip_duplicate_urls" is true',
+                path=("upsert_metadata",), at_key=True)
+
+    for (name, found, path_of), (joined, plain) in zip(url_lists, joins, strict=True):
+        if found:
+            colons = _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
+            if plain and balance is not None:
+                balance.colons += colons  # the walk counted the URLs of other sections already
+    _check_duplicate_urls(url_lists, data, col)
+    return balance.total if balance is not None else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting keys and colons (duplicate-key detection without a per-object hook).
+
+class _Balance:
+    """Keys + ':' characters inside strings, over everything json.loads kept."""
+
+    def __init__(self) -> None:
+        self.keys = 0
+        self.colons = 0
+
+    @property
+    def total(self) -> int:
+        return self.keys + self.colons
+
+    def add_dict_keys(self, dicts: Iterable[dict[str, Any]]) -> None:
+        for d in dicts:
+            self.keys += len(d)
+            self.colons += "".join(d).count(":")
+
+    def walk(self, values: Iterable[Any]) -> None:
+        """Any JSON values (objects, arrays, strings …), iteratively."""
+        stack: list[Iterable[Any]] = [values]
+        strings: list[str] = []
+        while stack:
+            for v in stack.pop():
+                t = type(v)
+                if t is str:
+                    strings.append(v)
+                elif t is dict:
+                    self.keys += len(v)
+                    strings.extend(v)
+                    stack.append(list(v.values()))
+                elif t is list:
+                    stack.append(v)
+        self.colons += sum(s.count(":") for s in strings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections of single files.
+
+def _single_section(name: str, entries: list[Any], col: Collector,
+                    balance: _Balance | None) -> tuple[list[str], PathOf, int, str | None]:
+    fast = _plain_items(entries)
+    if fast is not None:
+        found, joined, titles = fast
+        if balance is not None:  # the URLs' colons are counted by _check_urls
+            balance.keys += len(found) + len(titles)
+            balance.colons += "".join(titles).count(":")
+        return found, (lambda i: (name, i, "objectUrl")), len(found), joined
+    # Not plain: pydantic-core says exactly what is wrong where.
+    try:
+        schema.section_adapter(name).validate_python(entries)
+    except ValidationError as exc:
+        _report_schema_errors(exc, name, entries, col)
+    if balance is not None:
+        balance.walk([entries])
+    index = [i for i, e in enumerate(entries) if type(e) is dict and type(e.get("objectUrl")) is str]
+    found = [entries[i]["objectUrl"] for i in index]
+    n_urls = sum(1 for e in entries if type(e) is dict and "objectUrl" in e)
+    return found, (lambda i: (name, index[i], "objectUrl")), n_urls, None
+
+
+def _plain_items(entries: list[Any]) -> tuple[list[str], str, list[str]] | None:
+    """(urls, urls joined by newlines, titles) when every entry is {"objectUrl": str[, "title": str ≤ 300]}."""
+    if not entries:
+        return [], "", []
+    try:
+        keys = set().union(*entries)  # a non-object entry makes this fail or yields other keys
+    except TypeError:
+        return None
+    if not keys <= _PLAIN_KEYS or "objectUrl" not in keys:
+        return None
+    try:
+        urls = list(map(itemgetter("objectUrl"), entries))
+        joined = "\n".join(urls)  # TypeError unless every URL is a string
+        titles: list[str] = []
+        if "title" in keys:
+            if set(map(type, entries)) != {dict}:
+                return None
+            titles = list(filter(_is_not_none, map(dict.get, entries, repeat("title"))))  # type: ignore[arg-type]
+            if len(titles) != sum(map(len, entries)) - len(entries):
+                return None  # a "title": null somewhere
+            "".join(titles)  # TypeError unless every title is a string
+            if max(map(len, titles)) > MAX_TITLE:
+                return None
+    except (KeyError, TypeError):
+        return None
+    return urls, joined, titles
+
+
+# ---------------------------------------------------------------------------------------------
+# Image groups and DICOM series.
+
+def _group_section(name: str, entries: list[Any], col: Collector,
+                   balance: _Balance | None) -> tuple[list[str], PathOf, int]:
+    try:
+        schema.section_adapter(name).validate_python(entries)
+    except ValidationError as exc:
+        _report_schema_errors(exc, name, entries, col)
+    if balance is not None:
+        balance.walk([entries])
+    flat, owners, n_urls = _check_groups(name, entries, col)
+    return flat, (lambda i: (name, owners[i][0], owners[i][1])), n_urls
+
+
+def _check_groups(section: str, entries: list[Any], col: Collector) -> tuple[list[str], list[tuple[int, str]], int]:
+    """objectUrl_N keys of image_groups / dicom_series; returns the URL strings with their owners."""
+    flat: list[str] = []
+    owners: list[tuple[int, str]] = []
+    n_urls = 0
+    allowed = ITEM_KEYS[section]
+    what = "image group" if section == "image_groups" else "DICOM series"
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        indices: list[tuple[int, str]] = []
+        for key, value in entry.items():
+            if key in allowed:
+                continue
+            if key.startswith("objectUrl"):
+                m = OBJECT_URL_N.fullmatch(key)
+                n_urls += 1
+                if m is None:
+                    digits = key[len("objectUrl_"):]
+                    if key == "objectUrl":
+                        msg = (f'a {what} numbers its URLs: rename "objectUrl" to "objectUrl_0" (then objectUrl_1, '
+                               "objectUrl_2, … for the next files)")
+                    elif key.startswith("objectUrl_") and digits.isdigit():
+                        msg = f'write "objectUrl_{int(digits)}" (no leading zeros)'
+                    else:
+                        msg = f'"{_short(key)}" is not a URL key: use objectUrl_0, objectUrl_1, … in order'
+                    col.add("error", "url-index", msg, path=(section, i, key), at_key=True,
+                            data={"section": section, "item": i})
+                else:
+                    indices.append((int(m.group(1)), key))
+                if isinstance(value, str):
+                    flat.append(value)
+                    owners.append((i, key))
+                else:
+                    col.add("error", "wrong-type", f'"{_short(key)}" must be a URL string, not {json_type(value)}',
+                            path=(section, i, key))
+                continue
+            _unknown_key(col, (section, i, key), key, allowed + ("objectUrl_0",), f'in an entry of "{section}"')
+        if not indices:
+            if not any(k.startswith("objectUrl") for k in entry):
+                col.add("error", "missing-url",
+                        f'this {what} has no files: add "objectUrl_0": "https://…" (then objectUrl_1, …)',
+                        path=(section, i), data={"section": section})
+        else:
+            ordered = sorted(indices)
+            numbers = [n for n, _ in ordered]
+            if numbers != list(range(len(numbers))):
+                missing = sorted(set(range(len(numbers))) - set(numbers))
+                first_bad = next(k for j, (n, k) in enumerate(ordered) if n != j)
+                if numbers[0] != 0:
+                    why = f"they start at objectUrl_{numbers[0]} instead of objectUrl_0"
+                else:
+                    gap = ", ".join(f"objectUrl_{n}" for n in missing[:3]) + ("…" if len(missing) > 3 else "")
+                    why = f"{gap} {'is' if len(missing) == 1 else 'are'} missing"
+                col.add("error", "url-index",
+                        f"the URL keys of this {what} must run objectUrl_0 … objectUrl_{len(numbers) - 1} without "
+                        "gaps; "
+                        f"{why} (the number is the file's position): renumber them (quick fix available)",
+                        path=(section, i, first_bad), at_key=True, data={"section": section, "item": i})
+        if section == "image_groups":
+            if "createVideo" not in entry:
+                col.add("warning", "create-video",
+                        'createVideo is not set: set it to false for an image group or true for an image '
+                        "sequence (a video made from the images)", path=(section, i), data={"section": section})
+            if entry.get("createVideo") is True:
+                n = len(indices)
+                if n > MAX_SEQUENCE:
+                    col.add("error", "sequence-too-long",
+                            f"this image sequence has {n:,} images; Encord supports at most {MAX_SEQUENCE:,} "
+                            "(about 21:50 minutes): split it, or register the footage as a video",
+                            path=(section, i))
+                elif n > RECOMMENDED_SEQUENCE:
+                    col.add("warning", "sequence-too-long",
+                            f"this image sequence has {n:,} images; Encord recommends at most "
+                            f"{RECOMMENDED_SEQUENCE:,} for good performance: split it or use a video",
+                            path=(section, i))
+    return flat, owners, n_urls
+
+
+# ---------------------------------------------------------------------------------------------
+# Schema errors (pydantic-core) → diagnostics.
+
+def _suggest(key: str, options: Iterable[str]) -> str | None:
+    opts = list(options)
+    lower = {o.lower(): o for o in opts}
+    if key.lower() in lower:
+        return lower[key.lower()]
+    match = difflib.get_close_matches(key, opts, n=1, cutoff=0.75)
+    if match:
+        return match[0]
+    match = difflib.get_close_matches(key.lower(), list(lower), n=1, cutoff=0.75)
+    return lower[match[0]] if match else None
+
+
+def _unknown_key(col: Collector, path: Path, key: str, options: Iterable[str], where: str) -> None:
+    options = list(options)
+    suggestion = _suggest(key, options)
+    if suggestion is not None:
+        col.add("error", "unknown-key",
+                f'unknown key "{_short(key)}" {where}: did you mean "{suggestion}"? (Encord ignores keys it '
+                "does not know, so this value would be lost)",
+                path=path, at_key=True, data={"key": key, "suggestion": suggestion})
+    else:
+        col.add("warning", "unknown-key",
+                f'unknown key "{_short(key)}" {where}: Encord does not document it and will probably ignore '
+                f"it; expected one of {', '.join(options)}",
+                path=path, at_key=True, data={"key": key, "suggestion": None})
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    cur = data
+    for part in loc:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def _report_schema_errors(exc: ValidationError, section: str, entries: list[Any], col: Collector) -> None:
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = (section,) + tuple(err["loc"])
+        etype = err["type"]
+        depth = len(loc)
+        value = _value_at(entries, loc[1:])
+        if depth == 2:
+            col.add("error", "wrong-type",
+                    f'each entry of "{section}" must be an object ({{"objectUrl": …}}), not {json_type(value)}',
+                    path=loc)
+            continue
+        key = str(loc[2])
+        if depth == 3:
+            if etype == "extra_forbidden":
+                _item_unknown_key(col, section, loc, key)
+            elif key == "objectUrl":
+                if etype == "missing":
+                    col.add("error", "missing-url",
+                            f'this {section} entry has no "objectUrl": add the full URL of the file',
+                            path=loc[:2], data={"section": section})
+                else:
+                    col.add("error", "wrong-type", f"the URL must be a JSON string, not {json_type(value)}",
+                            path=loc)
+            elif key == "title":
+                if etype == "missing":
+                    what = "image group" if section == "image_groups" else "DICOM series"
+                    col.add("error", "missing-title",
+                            f'this {what} has no "title": Encord needs a title for every {what} registered '
+                            "from cloud storage", path=loc[:2])
+                elif etype == "string_too_long":
+                    col.add("error", "title-too-long",
+                            f"the title is {len(value):,} characters; Encord accepts titles up to {MAX_TITLE}: "
+                            "shorten it", path=loc)
+                else:
+                    col.add("error", "wrong-type", f'"title" must be a string, not {json_type(value)}', path=loc)
+            elif key == "clientMetadata":
+                col.add("error", "metadata-type",
+                        f'"clientMetadata" must be a JSON object ({{"key": value, …}}), not {json_type(value)}',
+                        path=loc)
+            elif key == "createVideo":
+                fix = (f" — write {value.lower()} without quotes" if isinstance(value, str)
+                       and value.lower() in ("true", "false") else "")
+                col.add("error", "wrong-type",
+                        f'"createVideo" must be true (image sequence) or false (image group), not '
+                        f"{json_type(value)}{fix}", path=loc)
+            elif key in METADATA_FIELDS:
+                col.add("error", "metadata-type", f'"{key}" must be a JSON object, not {json_type(value)}', path=loc)
+            else:
+                col.add("error", "wrong-type", f"{_short(key)}: {err['msg']}", path=loc)
+            continue
+        if key in METADATA_FIELDS and depth == 4:
+            _metadata_error(col, key, loc, etype, value, entries)
+        else:
+            col.add("error", "wrong-type", f"{pointer(loc)}: {err['msg']}", path=loc)
+
+
+def _item_unknown_key(col: Collector, section: str, loc: Path, key: str) -> None:
+    allowed = ITEM_KEYS[section]
+    if key in METADATA_FIELDS and key not in allowed:
+        own = METADATA_KEY.get(section)
+        hint = f'; {section} entries take "{own}"' if own else f"; {section} entries take no media metadata"
+        col.add("error", "unknown-key", f'"{key}" does not belong in "{section}"{hint}',
+                path=loc, at_key=True, data={"key": key, "suggestion": own})
+        return
+    if key.startswith("objectUrl_"):
+        col.add("error", "unknown-key",
+                f'"{_short(key)}": {section} entries have a single "objectUrl" (numbered objectUrl_N keys are for '
+                "image_groups and dicom_series)", path=loc, at_key=True,
+                data={"key": key, "suggestion": "objectUrl"})
+        return
+    _unknown_key(col, loc, key, allowed, f'in an entry of "{section}"')
+
+
+def _metadata_error(col: Collector, block: str, loc: Path, etype: str, value: Any, entries: list[Any]) -> None:
+    field_name = str(loc[3])
+    aliases = metadata_aliases(block)
+    documented = aliases.get(field_name, field_name)
+    spec = METADATA_FIELDS[block].get(documented)
+    if etype == "missing":
+        required = ", ".join(METADATA_FIELDS[block])
+        col.add("error", "metadata-missing",
+                f'"{block}" lacks "{documented}": Encord uses this metadata as given without reading the file, '
+                f"so all of {required} are required", path=loc[:3], data={"field": documented})
+    elif etype == "extra_forbidden":
+        block_value = _value_at(entries, loc[1:3])
+        if field_name in aliases and isinstance(block_value, dict):
+            spellings = [k for k in block_value if aliases.get(k) == documented]
+            col.add("error", "metadata-value",
+                    f'"{block}" gives {documented} twice, as ' + " and ".join(f'"{k}"' for k in spellings)
+                    + ": keep one", path=loc, at_key=True)
+        else:
+            _unknown_key(col, loc, field_name, list(METADATA_FIELDS[block]), f'in "{block}"')
+    elif etype in ("greater_than", "greater_than_equal"):
+        bound = "greater than 0" if etype == "greater_than" else "0 or more"
+        col.add("error", "metadata-value", f'"{documented}" in "{block}" must be {bound}, not {value!r}', path=loc)
+    else:
+        want = {"int": "an integer", "number": "a number", "string": "a string"}[spec[1]] if spec else "another type"
+        fix = " (remove the quotes)" if isinstance(value, str) and spec and spec[1] != "string" else ""
+        col.add("error", "metadata-type",
+                f'"{documented}" in "{block}" must be {want}, not {json_type(value)}{fix}', path=loc)
+
+
+# ---------------------------------------------------------------------------------------------
+# URL checks over a whole list at once.
+
+def _distinct(urls: list[str], key_fn: Callable[[str], str], count_fn: Callable[[str], int],
+              covered_fn: Callable[[list[str], set[str]], list[str]] | None = None) -> dict[str, int]:
+    """Distinct keys of a URL list with their counts.
+
+    Keys come from a sample; C-level counts over the joined list prove the sample found them
+    all (each URL has exactly one key, so the counts add up to len(urls) only then). When they
+    do not, ``covered_fn`` picks the URLs none of the known keys covers (a cheap C-level test per
+    URL), and only those get their key computed.
+    """
+    n = len(urls)
+    step = max(1, n // 512)
+    keys = set(map(key_fn, urls[:256])) | set(map(key_fn, urls[::step]))
+    if len(keys) <= 64:
+        counts = {k: count_fn(k) for k in keys}
+        if all(c >= 0 for c in counts.values()):
+            if sum(counts.values()) == n:
+                return counts
+            if covered_fn is not None:
+                rest = covered_fn(urls, set(counts))
+                for key, c in Counter(map(key_fn, rest)).items():
+                    counts[key] = counts.get(key, 0) + c
+                if sum(counts.values()) == n:
+                    return counts
+    return dict(Counter(map(key_fn, urls)))
+
+
+def _not_under_hosts(urls: list[str], keys: set[str]) -> list[str]:
+    prefixes = tuple(k for k in keys if not k.endswith("\n"))
+    whole = {k[:-1] for k in keys if k.endswith("\n")}
+    return [u for u in urls if not u.startswith(prefixes) and u not in whole]
+
+
+def _not_with_suffixes(urls: list[str], keys: set[str]) -> list[str]:
+    ends = tuple("." + k for k in keys if k)
+    return [u for u in urls if not u.endswith(ends)]
+
+
+def _suffix(url: str) -> str:
+    dot = url.rfind(".")
+    if dot < 0 or "/" in url[dot:]:
+        return ""
+    return url[dot + 1:]
+
+
+def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, *, provider: str | None,
+                csv_mode: bool, joined: str | None = None) -> int:
+    """Every URL rule over one list; returns the number of ':' in the URLs (for the key balance)."""
+    if joined is None:
+        joined = "\n".join(urls)
+    suspicious: set[int] = set()
+
+    # Characters: one bytes.translate over everything deletes the harmless ASCII bytes; what is left
+    # is the colons (counted on the way), forbidden characters, and non-ASCII bytes.
+    if joined.isascii():
+        rest = joined.encode("ascii").translate(None, _DELETE)
+    else:
+        rest = joined.encode("utf-8", "surrogatepass").translate(None, _DELETE_AND_NON_ASCII)
+        suspicious.update(i for i, u in enumerate(urls) if not u.isascii() and FORBIDDEN_RE.search(u))
+    colons = rest.count(b":")
+    queries = rest.count(b"?") + rest.count(b"#")
+    if len(rest) != colons + queries:
+        for char in set(rest.decode("ascii")) - set(":?#"):  # the few forbidden ASCII characters present
+            suspicious.update(i for i, u in enumerate(urls) if char in u)
+    del rest
+    if "/.../" in joined:
+        suspicious.update(i for i, u in enumerate(urls) if "/.../" in u)
+    if max(map(len, urls)) > URL_CHAR_PREFILTER:
+        suspicious.update(i for i, u in enumerate(urls) if len(u) > URL_CHAR_PREFILTER)
+
+    # Scheme, host and provider: once per distinct host.
+    hosts = _distinct(urls, host_key, lambda k: urls.count(k[:-1]) if k.endswith("\n")
+                      else joined.startswith(k) + joined.count("\n" + k), _not_under_hosts)
+    scheme_notes: dict[str, str] = {}
+    provider_notes: dict[str, str] = {}
+    bad_hosts: list[str] = []
+    for key in hosts:
+        probe = key_probe(key)
+        if not ABSOLUTE_URL_RE.fullmatch(probe):
+            bad_hosts.append(key)
+            continue
+        note = url_scheme_warning(probe)
+        if note:
+            scheme_notes[key] = note
+        if provider is not None and not (provider == "direct" and note):  # one warning is enough
+            note = provider_mismatch(probe, provider)
+            if note:
+                provider_notes[key] = note
+    for key in bad_hosts:
+        suspicious.update(_with_key(urls, key))
+
+    bad = sorted(suspicious)
+    reported = 0
+    for i in bad:
+        if col.full("url-not-absolute"):
+            col.bump("url-not-absolute", "error", len(bad) - reported)
+            break
+        reported += 1
+        for code, message in explain_url(urls[i]):
+            col.add("error", code, message, path=path_of(i), data={"url": urls[i]})
+    bad_set = set(bad)
+    for notes, code in ((scheme_notes, "url-scheme"), (provider_notes, "provider-mismatch")):
+        for key, message in notes.items():
+            for i in _with_key(urls, key):
+                if i in bad_set:
+                    continue
+                if col.full(code):
+                    col.bump(code, "warning", 1)
+                    continue
+                col.add("warning", code, message, path=path_of(i),
+                        data={"url": urls[i], "provider": provider})
+    _check_extensions(section, urls, joined, path_of, col, bad_set, has_query=queries > 0)
+    return colons
+
+
+def _with_key(urls: list[str], key: str) -> list[int]:
+    if key.endswith("\n"):
+        whole = key[:-1]
+        return [i for i, u in enumerate(urls) if u == whole]
+    return [i for i, u in enumerate(urls) if u.startswith(key)]
+
+
+def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathOf, col: Collector,
+                      skip: set[int], *, has_query: bool) -> None:
+    kind = SECTION_KIND[section]
+    foreign = foreign_extensions(kind)
+    if has_query:
+        exts = _distinct(urls, extension, lambda k: -1)  # query strings: look at each URL
+        by_suffix = False
+    else:
+        exts = _distinct(urls, _suffix, lambda s: -1 if not s else
+                         joined.count("." + s + "\n") + joined.endswith("." + s), _not_with_suffixes)
+        by_suffix = True
+    wrong: list[int] = []
+    for key in exts:
+        ext = key.lower()
+        if by_suffix and ext == "gz":
+            wrong.extend(i for i, u in enumerate(urls) if extension(u) in foreign)
+            continue
+        if ext in foreign:
+            if by_suffix:
+                wrong.extend(i for i, u in enumerate(urls) if u.endswith("." + key))
+            else:
+                wrong.extend(i for i, u in enumerate(urls) if extension(u) == key)
+    for i in sorted(set(wrong)):
+        if i in skip:
+            continue
+        if col.full("extension-mismatch"):
+            col.bump("extension-mismatch", "warning", 1)
+            continue
+        ext = extension(urls[i])
+        other = KIND_BY_EXTENSION[ext]
+        target = SECTION_BY_KIND[other]
+        col.add("warning", "extension-mismatch",
+                f"'.{ext}' is {'an' if other[:1] in 'aeiou' else 'a'} {other} file, but it is listed under "
+                f'"{section}": move it to "{target}" (Encord rejects a file whose type does not match its section)',
+                path=path_of(i), data={"url": urls[i], "kind": other, "section": section})
+
+
+def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict[str, Any], col: Collector) -> None:
+    total = sum(len(urls) for _, urls, _ in lists)
+    if total < 2:
+        return
+    distinct = len(set(lists[0][1])) if len(lists) == 1 else len(set(chain.from_iterable(u for _, u, _ in lists)))
+    if distinct == total:
+        return
+    seen: dict[str, Path] = {}
+    skip = data.get("skip_duplicate_urls") is True
+    for _, urls, path_of in lists:
+        for i, u in enumerate(urls):
+            if not ABSOLUTE_URL_RE.fullmatch(u):
+                continue  # already an error; a repeated placeholder is not news
+            first = seen.get(u)
+            if first is None:
+                seen[u] = path_of(i)
+                continue
+            if col.full("duplicate-url"):
+                col.bump("duplicate-url", "warning", 1)
+                continue
+            advice = ("remove the repeated entry (skip_duplicate_urls skips URLs already in the folder; whether "
+                      "it also drops a repeat within one file is not documented)" if skip else
+                      'remove the repeated entry, or set "skip_duplicate_urls": true to skip URLs that are '
+                      "already in the folder")
+            col.add("warning", "duplicate-url",
+                    f"this URL is already listed at {pointer(first)} ({{related}}); it would be registered "
+                    f"twice: {advice}", path=path_of(i), related=first, data={"url": u})

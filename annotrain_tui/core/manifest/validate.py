@@ -1,0 +1,331 @@
+"""Validate a registration manifest (JSON or CSV) against Encord's documented rules.
+
+Fast path for the common case (a big, clean JSON file read from bytes): one plain
+``json.loads``, the rules of :mod:`.rules` (whole-list operations in C; pydantic-core for
+sections that are not plain), and a colon count that proves no key was repeated — json.loads
+would keep the last of two equal keys silently. The text is decoded and walked for positions
+(line/column/pointer) only when there is something to report.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from annotrain_tui.core.errors import UnreadableInput, UsageError
+from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
+from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
+from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
+from annotrain_tui.core.manifest.positions import LineIndex, locate, pointer
+from annotrain_tui.core.manifest.rules import check_data
+from annotrain_tui.core.manifest.urls import PROVIDERS
+
+__all__ = ["DEFAULT_MAX_PER_CODE", "Collector", "Parsed", "check_data", "decode", "detect_format",
+           "explain_json_error", "parse_path", "parse_text", "read_file", "validate_bytes", "validate_path",
+           "validate_text"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points.
+
+def detect_format(text_or_bytes: str | bytes, path: str | FsPath | None = None) -> Format:
+    """``csv`` for a .csv file, ``json`` for .json; otherwise by the first character."""
+    if path is not None:
+        suffix = FsPath(path).suffix.lower()
+        if suffix == ".csv":
+            return "csv"
+        if suffix == ".json":
+            return "json"
+    head = text_or_bytes[:4096]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", "replace")
+    head = head.lstrip("\ufeff \t\r\n")
+    first_line = head.split("\n", 1)[0].lower()
+    if "objecturl" in first_line and head[:1] not in ("{", "["):
+        return "csv"
+    return "csv" if head.startswith(("http://", "https://", "s3://", "gs://")) else "json"
+
+
+def _check_provider(provider: str | None) -> None:
+    if provider is not None and provider not in PROVIDERS:
+        raise UsageError(f"unknown provider '{provider}'", hint=f"choose one of {', '.join(PROVIDERS)}")
+
+
+def validate_path(path: str | FsPath, *, provider: str | None = None, format: Format | None = None,
+                  max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> ValidationResult:
+    """Validate a manifest file. Raises UnreadableInput when it cannot be read at all."""
+    data = read_file(path)
+    return validate_bytes(data, path=str(path), provider=provider, format=format, max_per_code=max_per_code)
+
+
+def read_file(path: str | FsPath) -> bytes:
+    p = FsPath(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableInput(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableInput(f"{p}: is a directory, expected a file") from None
+    except PermissionError:
+        raise UnreadableInput(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise UnreadableInput(f"{p}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+
+
+def decode(data: bytes) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 text of a file, or an ``encoding`` diagnostic saying where and how to fix it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4]:
+        return None, Diagnostic(
+            severity="error", code="encoding", line=1, column=1,
+            message="the file is UTF-16 or UTF-32 encoded: save it as UTF-8 (Encord reads UTF-8 only)")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line = data.count(b"\n", 0, start) + 1
+        line_start = data.rfind(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        byte = data[start:start + 1].hex().upper()
+        return None, Diagnostic(
+            severity="error", code="encoding", line=line, column=column,
+            message=f"byte 0x{byte} is not valid UTF-8 (a Latin-1 or Windows-1252 file?): "
+                    "save the file as UTF-8")
+
+
+def validate_bytes(data: bytes, *, path: str | None = None, provider: str | None = None,
+                   format: Format | None = None,
+                   max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> ValidationResult:
+    """Validate the raw bytes of a manifest (non-UTF-8 input is an ``encoding`` error)."""
+    return parse_bytes(data, path=path, provider=provider, format=format, max_per_code=max_per_code).result
+
+
+def validate_text(text: str, *, path: str | None = None, provider: str | None = None,
+                  format: Format | None = None,
+                  max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> ValidationResult:
+    """Validate a manifest held as text (JSON or CSV; guessed from ``path`` or the content)."""
+    return parse_text(text, path=path, provider=provider, format=format, max_per_code=max_per_code).result
+
+
+@dataclass
+class Parsed:
+    """A validated manifest: the JSON form of its content (``None`` when it cannot be read as one)."""
+
+    result: ValidationResult
+    data: dict[str, Any] | None
+    text: str | None = None
+
+
+def parse_text(text: str, *, path: str | None = None, provider: str | None = None,
+               format: Format | None = None,
+               max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> Parsed:
+    """Validate and keep the parsed content (a CSV comes back in its JSON form)."""
+    _check_provider(provider)
+    fmt = format or detect_format(text, path)
+    if fmt == "csv":
+        from annotrain_tui.core.manifest.csv import parse_csv
+
+        return parse_csv(text, path=path, provider=provider, max_per_code=max_per_code)
+    return _validate_json(_Body(text=text), path=path, provider=provider, max_per_code=max_per_code)
+
+
+def parse_bytes(data: bytes, *, path: str | None = None, provider: str | None = None,
+                format: Format | None = None,
+                max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> Parsed:
+    """Validate and parse raw bytes. JSON is parsed from the bytes directly (no separate decode
+    unless a diagnostic needs line/column positions)."""
+    _check_provider(provider)
+    fmt = format or detect_format(data, path)
+    if fmt == "json" and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]:
+        return _validate_json(_Body(raw=data), path=path, provider=provider, max_per_code=max_per_code)
+    text, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        return Parsed(ValidationResult(path=path, format=fmt, diagnostics=[problem]), None)
+    return parse_text(text, path=path, provider=provider, format=fmt, max_per_code=max_per_code)
+
+
+def parse_path(path: str | FsPath, *, provider: str | None = None, format: Format | None = None,
+               max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> Parsed:
+    """Read, validate and parse a manifest file (UnreadableInput when it cannot be read)."""
+    return parse_bytes(read_file(path), path=str(path), provider=provider, format=format,
+                       max_per_code=max_per_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON.
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class _Body:
+    """The JSON source, as text or as UTF-8 bytes; the text is made only when needed."""
+
+    def __init__(self, *, text: str | None = None, raw: bytes | None = None) -> None:
+        self.raw = raw
+        self.bom = text.startswith("\ufeff") if text is not None else bool(raw and raw.startswith(_UTF8_BOM))
+        self._text = (text[1:] if self.bom else text) if text is not None else None
+
+    @property
+    def text(self) -> str:
+        """The text without the BOM (positions are counted in it)."""
+        if self._text is None:
+            assert self.raw is not None
+            self._text = self.raw.decode("utf-8-sig", "surrogatepass")
+        return self._text
+
+    def source(self) -> str | bytes:
+        return self._text if self._text is not None else (self.raw or b"")
+
+    def colons(self) -> int:
+        if self._text is None and self.raw is not None:
+            return self.raw.count(b":")
+        return self.text.count(":")
+
+    def blank(self) -> bool:
+        if self._text is None and self.raw is not None:
+            return not self.raw[len(_UTF8_BOM) if self.bom else 0:].strip()
+        return not self.text.strip()
+
+
+class _NonStandard(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonStandard(name)
+
+
+def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_per_code: int | None) -> Parsed:
+    col = Collector(max_per_code)
+    if body.bom:
+        col.add("error", "json-bom",
+                "the file starts with a UTF-8 byte order mark (BOM); the Encord SDK reads JSON manifests "
+                "without removing it and fails: save the file as UTF-8 without BOM", line=1, column=1)
+    result = ValidationResult(path=path, format="json")
+    if body.blank():
+        col.add("error", "json-syntax", 'the file is empty: a manifest is a JSON object such as '
+                '{"images": [{"objectUrl": "https://…"}]}', line=1, column=1)
+        result.diagnostics = col.finish(None)
+        return Parsed(result, None, None)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # half a million small dicts: the cyclic GC would rescan them again and again
+    try:
+        try:
+            data = json.loads(body.source(), parse_constant=_reject_constant)
+        except UnicodeDecodeError:
+            _, problem = decode(body.raw or b"")
+            result.diagnostics = [problem] if problem else []
+            return Parsed(result, None, None)
+        except json.JSONDecodeError as exc:
+            offset, message = explain_json_error(body.text, exc)
+            col.add("error", "json-syntax", message, offset=offset)
+            result.diagnostics = col.finish(body.text)
+            return Parsed(result, None, body.text)
+        except _NonStandard as exc:
+            const_at = _find_constant(body.text, str(exc))
+            col.add("error", "json-syntax", f"{exc} is not valid JSON: write a number, or null", offset=const_at)
+            result.diagnostics = col.finish(body.text)
+            return Parsed(result, None, body.text)
+        except RecursionError:
+            col.add("error", "json-syntax", "the JSON is nested too deeply to be a manifest", line=1, column=1)
+            result.diagnostics = col.finish(None)
+            return Parsed(result, None, None)
+        balance = check_data(data, col, provider=provider, result=result, count_keys=True)
+        # json.loads keeps the last of two equal keys and says nothing. Every ':' in the text is
+        # either a key's separator or inside a string, so without a lost key the colons add up
+        # exactly; only when they do not is the text walked to find the repeated keys.
+        maybe_duplicates = balance is None or body.colons() != balance
+        needs_text = maybe_duplicates or any(p.path is not None or p.offset is not None for p in col.pending)
+        diagnostics = col.finish(body.text if needs_text else None)
+        if maybe_duplicates:
+            diagnostics = _duplicate_key_diagnostics(body.text, diagnostics)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    result.diagnostics = diagnostics
+    return Parsed(result, data if isinstance(data, dict) else None, body._text)
+
+
+def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    located = locate(body, (), find_duplicates=True)
+    index = LineIndex(body)
+    positions = index.positions([d.offset for d in located.duplicates] + [d.first_offset for d in located.duplicates])
+    extra: list[Diagnostic] = []
+    for dup in located.duplicates:
+        line, column = positions[dup.offset]
+        first_line = positions[dup.first_offset][0]
+        where = "at the top level" if not dup.path else f"in {pointer(dup.path)}"
+        if not dup.path and dup.key in SECTIONS:
+            fix = (f'merge the two "{dup.key}" arrays into one (every item of the first one is dropped '
+                   "as the file stands)")
+        elif OBJECT_URL_N.fullmatch(dup.key):
+            fix = "renumber the objectUrl_N keys 0, 1, 2, … (the first URL is dropped as the file stands)"
+        else:
+            fix = "keep one of them (the first value is dropped as the file stands)"
+        extra.append(Diagnostic(
+            severity="error", code="duplicate-key", line=line, column=column,
+            pointer=pointer(dup.path + (dup.key,)),
+            message=f'"{dup.key}" appears again {where} (first at line {first_line}); JSON keeps only the last '
+                    f"value: {fix}",
+            data={"key": dup.key, "object": pointer(dup.path), "first_line": first_line}))
+    merged = extra + diagnostics
+    merged.sort(key=lambda d: (d.line is None, d.line or 0, d.column or 0))
+    return merged
+
+
+def _find_constant(text: str, name: str) -> int | None:
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text):
+        if m.group(1) is not None:
+            return m.start(1)
+    return None
+
+
+def explain_json_error(text: str, exc: json.JSONDecodeError) -> tuple[int, str]:
+    """The offset to report and a message saying how to fix a JSON syntax error."""
+    pos = exc.pos
+    msg = exc.msg
+    ahead = text[pos:pos + 40]
+    prev = pos - 1
+    while prev >= 0 and text[prev] in " \t\r\n":
+        prev -= 1
+    prev_char = text[prev] if prev >= 0 else ""
+    if msg.startswith("Expecting property name") and ahead[:1] == "}" and prev_char == ",":
+        return prev, "trailing comma before '}': JSON does not allow a comma after the last member — remove it"
+    if msg == "Expecting value" and ahead[:1] == "]" and prev_char == ",":
+        return prev, "trailing comma before ']': JSON does not allow a comma after the last element — remove it"
+    if msg.startswith("Expecting property name") and ahead[:1] == "'":
+        return pos, "keys must be in double quotes (\"key\"), not single quotes"
+    if msg.startswith("Expecting property name"):
+        return pos, "expected a key in double quotes here (a stray character, or a missing '}'?)"
+    if msg == "Expecting value":
+        if ahead.startswith(("//", "/*")):
+            return pos, "JSON does not allow comments: remove them"
+        if ahead[:1] == "'":
+            return pos, "strings must be in double quotes (\"…\"), not single quotes"
+        if pos >= len(text.rstrip()):
+            return pos, "the JSON ends too early: a value, ']' or '}' is missing"
+        word = re.match(r"[^\s,\]}\"]+", ahead)
+        if word:
+            shown = word.group()[:30]
+            return pos, (f"'{shown}' is not a JSON value: write a number, true, false, null or a string in "
+                         "double quotes (replace the template placeholder)")
+        return pos, "expected a value here (a number, true, false, null, a \"string\", [ … ] or { … })"
+    if msg == "Expecting ',' delimiter":
+        return pos, "a comma is missing before this (between two members or elements), or a bracket is unbalanced"
+    if msg == "Expecting ':' delimiter":
+        return pos, "a ':' is missing between the key and its value"
+    if msg.startswith("Unterminated string"):
+        return pos, "this string is never closed: add the closing double quote"
+    if msg.startswith("Invalid control character"):
+        return pos, "a raw line break or tab inside a string: write it as \\n or \\t, or remove it"
+    if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
+        return pos, "invalid backslash escape in a string: write a backslash as \\\\ (or use forward slashes)"
+    if msg == "Extra data":
+        return pos, "there is text after the end of the JSON document: remove it, or wrap everything in one object"
+    return pos, f"{msg[0].lower()}{msg[1:]}" if msg else "invalid JSON"
+
+
