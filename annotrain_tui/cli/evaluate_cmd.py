@@ -1,0 +1,178 @@
+"""`annotrain evaluate`: score annotator training projects against the benchmark.
+
+Offline form (label-row JSON files, as ``LabelRowV2.to_encord_dict()`` writes them, one list per file):
+
+    annotrain evaluate --benchmark-labels BM.json --training-labels TR.json [TR2.json ...]
+        [--matching seed|optimal] [--iou-threshold 0.5] [--low-overlap 0.8]
+        [--shape bounding_box|rotatable_bounding_box|polygon]
+        [--out FILE.csv] [--summary-json FILE] [--json]
+
+Online form (projects in the workspace): ``--benchmark PROJECT [--training PROJECT ... | --all]``.
+
+Exit codes: 0 done; 2 usage, unreadable or invalid label files; 1 nothing to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes, table
+from annotrain_tui.core.errors import UsageError
+
+_SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon")
+_HELP = "score annotator training projects against the benchmark (IoU and class)"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "evaluate", _HELP, run, epilog=(
+        "Offline: --benchmark-labels BM.json --training-labels TR.json [...] (label-row JSON lists, as "
+        "LabelRowV2.to_encord_dict() writes). Online: --benchmark PROJECT --training PROJECT [...] or --all. "
+        "Exit 0 ok, 2 usage or bad label files, 1 nothing to compare."))
+    src = p.add_argument_group("what to compare")
+    bench = src.add_mutually_exclusive_group(required=True)
+    bench.add_argument("--benchmark-labels", metavar="FILE", help="benchmark label rows (JSON list)")
+    bench.add_argument("--benchmark", metavar="PROJECT", help="benchmark project in the workspace (online)")
+    src.add_argument("--training-labels", metavar="FILE", nargs="+", default=[],
+                     help="one label-row JSON file per training project")
+    src.add_argument("--training", metavar="PROJECT", nargs="+", action="extend", default=[],
+                     help="training project(s) in the workspace (online)")
+    src.add_argument("--all", action="store_true", help="every training project of the benchmark (online)")
+
+    how = p.add_argument_group("how to compare")
+    how.add_argument("--matching", choices=["optimal", "seed"], default="optimal",
+                     help="optimal: one-to-one, every frame and compared shape (default); seed: the published "
+                          "script (best IoU per object, frame 0, bounding boxes unless --shape)")
+    how.add_argument("--iou-threshold", type=float, default=0.5, metavar="X",
+                     help="IoU a match needs, in (0, 1] (default 0.5)")
+    how.add_argument("--low-overlap", type=float, default=0.8, metavar="X",
+                     help="warn about matches below this IoU (default 0.8)")
+    how.add_argument("--shape", choices=_SHAPES, help="compare only this shape")
+    how.add_argument("--pass-f1", type=float, default=0.8, metavar="X", help="F1 needed to pass (default 0.8)")
+    how.add_argument("--pass-class-accuracy", type=float, default=0.9, metavar="X",
+                     help="class accuracy needed to pass (default 0.9)")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--out", metavar="FILE.csv",
+                     help="per-object CSV (seed: the script's iou_results.csv columns; optimal: full rows)")
+    out.add_argument("--summary-json", metavar="FILE", help="write the per-annotator summary as JSON")
+    add_json_flag(p)
+
+
+def evaluate_online(args: argparse.Namespace) -> int:
+    """Evaluate projects of the workspace (wired to the backend by the workspace layer)."""
+    raise UsageError("online evaluation needs a workspace backend (not wired yet)")
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_numbers(args)
+    if args.benchmark is not None:
+        if args.training_labels:
+            raise UsageError("--training-labels goes with --benchmark-labels; with --benchmark use --training or --all")
+        if args.training and args.all:
+            raise UsageError("give --training PROJECT ... or --all, not both")
+        if not args.training and not args.all:
+            raise UsageError("--benchmark needs --training PROJECT ... or --all")
+        return evaluate_online(args)
+    if args.training or args.all:
+        raise UsageError("--training and --all go with --benchmark; with --benchmark-labels use --training-labels")
+    if not args.training_labels:
+        raise UsageError("--benchmark-labels needs --training-labels FILE [FILE ...]")
+    return _run_offline(args)
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    for flag, value, low_open in (("--iou-threshold", args.iou_threshold, True),
+                                  ("--low-overlap", args.low_overlap, False),
+                                  ("--pass-f1", args.pass_f1, False),
+                                  ("--pass-class-accuracy", args.pass_class_accuracy, False)):
+        if not (0.0 <= value <= 1.0) or (low_open and value == 0.0):
+            raise UsageError(f"{flag} must be in {'(0' if low_open else '[0'}, 1], got {value}")
+
+
+def _run_offline(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.evaluation import PassMark, evaluate, parse_label_rows, read_label_rows
+
+    seen: set[str] = set()
+    for path in args.training_labels:
+        if path in seen:
+            raise UsageError(f"{path} is given twice in --training-labels")
+        seen.add(path)
+
+    benchmark = parse_label_rows(
+        read_label_rows(read_bytes(args.benchmark_labels), source=args.benchmark_labels),
+        source=args.benchmark_labels)
+
+    def training_sets() -> Iterator[tuple[str, Any]]:
+        for path in args.training_labels:  # one file in memory at a time
+            yield path, read_label_rows(read_bytes(path), source=path)
+
+    result = evaluate(
+        benchmark, training_sets(), matching=args.matching, iou_threshold=args.iou_threshold,
+        low_overlap=args.low_overlap, shape=args.shape,
+        pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
+        benchmark_source=args.benchmark_labels, keep_objects=bool(args.out))
+
+    written: dict[str, Any] = {}
+    if args.out:
+        written["out"] = _write_rows(result, args.out, seed=args.matching == "seed")
+    if args.summary_json:
+        from annotrain_tui.core.exports import write_json
+
+        write_json(args.summary_json, result.summary_json())
+        written["summary_json"] = args.summary_json
+
+    if args.json:
+        emit_json({**result.to_json(), **({"written": written} if written else {})})
+    else:
+        _print_human(result, written)
+    for warning in result.warnings:
+        sys.stderr.write(f"annotrain: warning: {warning}\n")
+    return 0
+
+
+def _write_rows(result: Any, path: str, *, seed: bool) -> dict[str, Any]:
+    from annotrain_tui.core.exports import write_csv
+
+    rows = result.seed_rows() if seed else result.objects
+    write_csv(Path(path), rows)
+    return {"path": path, "rows": int(len(rows))}
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_human(result: Any, written: dict[str, Any]) -> None:
+    s = result.settings
+    frames = "frame 0" if s.frame0_only else "every frame"
+    print(f"Compared {result.paired_rows} paired label row(s), {result.frames} frame(s) "
+          f"[{s.matching} matching, IoU ≥ {s.iou_threshold:g}, {', '.join(s.shapes)}, {frames}]")
+    rows = []
+    for name, a in result.annotators.items():  # sorted by annotator
+        rows.append([name, a.status, str(a.objects), str(a.benchmark_objects), str(a.matched), str(a.missed),
+                     str(a.extra), _fmt(a.precision), _fmt(a.recall), _fmt(a.f1), _fmt(a.mean_iou),
+                     _fmt(a.class_accuracy), str(a.low_overlap)])
+    if rows:
+        print(table(rows, ["ANNOTATOR", "STATUS", "OBJECTS", "BENCHMARK", "MATCHED", "MISSED", "EXTRA",
+                           "PRECISION", "RECALL", "F1", "MEAN IOU", "CLASS ACC", "LOW IOU"]))
+    else:
+        print("No annotator objects or benchmark objects of the compared shapes in the paired rows.")
+    pm = s.pass_mark
+    print(f"Pass mark: F1 ≥ {pm.f1:g} and class accuracy ≥ {pm.class_accuracy:g} "
+          f"(close: within {pm.margin:g}); LOW IOU = matches below {s.low_overlap:g}.")
+    nc = {k: v for side in ("benchmark", "training") for k, v in result.not_compared[side].items()}
+    if nc:
+        parts = []
+        for side in ("benchmark", "training"):
+            counts = result.not_compared[side]
+            if counts:
+                parts.append(f"{side}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print("Not compared: " + "; ".join(parts))
+    if "out" in written:
+        print(f"Wrote {written['out']['rows']} row(s) to {written['out']['path']}")
+    if "summary_json" in written:
+        print(f"Wrote the summary to {written['summary_json']}")

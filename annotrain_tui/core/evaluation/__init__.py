@@ -1,0 +1,44 @@
+"""Evaluation engine: Encord label rows → object tables → IoU → matching → per-annotator scores.
+
+Headless (never imports textual or the Encord SDK). Start at :func:`evaluate`.
+"""
+
+from annotrain_tui.core.evaluation.engine import (
+    OBJECT_COLUMNS,
+    OUTCOMES,
+    SEED_COLUMNS,
+    UNMATCHED,
+    AnnotatorScore,
+    EvaluationResult,
+    Evaluator,
+    PassMark,
+    ProjectResult,
+    Settings,
+    evaluate,
+)
+from annotrain_tui.core.evaluation.parse import (
+    COMPARED_SHAPES,
+    ObjectTable,
+    load_label_rows,
+    parse_label_rows,
+    read_label_rows,
+)
+
+__all__ = [
+    "AnnotatorScore",
+    "COMPARED_SHAPES",
+    "EvaluationResult",
+    "Evaluator",
+    "OBJECT_COLUMNS",
+    "OUTCOMES",
+    "ObjectTable",
+    "PassMark",
+    "ProjectResult",
+    "SEED_COLUMNS",
+    "Settings",
+    "UNMATCHED",
+    "evaluate",
+    "load_label_rows",
+    "parse_label_rows",
+    "read_label_rows",
+]

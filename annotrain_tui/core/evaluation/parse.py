@@ -1,0 +1,558 @@
+"""Encord label rows (``LabelRowV2.to_encord_dict()`` form) → columnar object tables.
+
+One entry per object *annotation*: an object on a video present on 30 frames is 30 entries, one
+per frame (its ``objectHash`` ties them together). Only the three compared shapes are kept as
+geometry:
+
+* ``bounding_box``: ``boundingBox`` ``{x, y, w, h}``, normalised 0..1 (top-left, size);
+* ``rotatable_bounding_box``: ``rotatableBoundingBox`` ``{x, y, w, h, theta}``; the unrotated box,
+  turned ``theta`` degrees (clockwise on screen) about its centre;
+* ``polygon``: ``polygons`` (list of polygons, each a list of flat ``[x0, y0, x1, y1, …]`` contours,
+  the first outer, the rest holes), else the legacy ``polygon`` (``{"0": {"x", "y"}, …}`` or a list).
+
+Every other shape the SDK knows (polyline, point, bitmask, skeleton, cuboid, ellipse, circle, …),
+shapes it does not know, and root classifications are *not compared*: they are counted in
+:attr:`ObjectTable.not_compared` (unknown shapes also get a warning) and skipped, never an error.
+
+Strict where evaluation needs it: a row without ``data_hash`` or ``data_units``, an object without
+``objectHash``/``featureHash``/``shape``, or a compared shape with missing, non-numeric, NaN or
+infinite coordinates (or a negative box size) raises :class:`InvalidInput` with the file, the row
+index (0-based, as in the JSON list), its ``label_hash``, the frame and the object.
+Tolerant elsewhere: missing titles, names, ``createdBy``, image sizes, … are fine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from annotrain_tui.core.errors import InvalidInput, UnreadableInput
+
+__all__ = [
+    "BOX",
+    "ROTATED",
+    "POLYGON",
+    "COMPARED_SHAPES",
+    "KNOWN_SHAPES",
+    "ObjectTable",
+    "parse_label_rows",
+    "load_label_rows",
+    "read_label_rows",
+    "safe_text",
+]
+
+BOX = "bounding_box"
+ROTATED = "rotatable_bounding_box"
+POLYGON = "polygon"
+COMPARED_SHAPES: tuple[str, ...] = (BOX, ROTATED, POLYGON)
+SHAPE_CODE = {s: i for i, s in enumerate(COMPARED_SHAPES)}
+# Every shape of ``encord.objects.common.Shape`` (SDK 0.1.2xx); copied so core does not import the SDK.
+KNOWN_SHAPES = frozenset({
+    "bounding_box", "polygon", "point", "skeleton", "polyline", "rotatable_bounding_box", "bitmask",
+    "audio", "time_range", "text", "cuboid", "cuboid_2d", "segmentation", "circle", "ellipse",
+})
+_SINGLE_FRAME_TYPES = frozenset({"image", "img_group"})
+_MULTI_FRAME_TYPES = frozenset({"video", "dicom", "nifti", "pdf", "scene"})
+_MAX_FRAME = 2**31 - 1
+
+
+def safe_text(value: Any, limit: int = 80) -> str:
+    """An untrusted value for a message: printable, one line, bounded length."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
+            int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+@dataclass
+class ObjectTable:
+    """Parsed label rows of one source (a project or a file), column by column.
+
+    ``rows`` has one entry per label row (``label_hash``, ``data_hash``, ``data_title``,
+    ``data_type``, ``classifications``), in input order. The object columns are numpy arrays of one
+    length, one entry per object annotation of a compared shape:
+
+    ``row`` (index into ``rows``), ``frame``, ``seq`` (rank of the object's first appearance in its
+    row, the SDK's ``get_object_instances()`` order), ``object_hash``, ``feature_code``/``name_code``/
+    ``created_by_code`` (indices into ``feature_vocab``, ``name_vocab``, ``created_by_vocab``; the
+    ``feature_hash``, ``name`` and ``created_by`` properties give the strings, ``None`` for a missing
+    ``createdBy``), ``shape`` (code into :data:`COMPARED_SHAPES`),
+    ``x``, ``y``, ``w``, ``h`` (box; for polygons their bounds), ``theta`` (degrees; NaN unless
+    rotated), ``img_w``, ``img_h`` (pixels of the data unit, NaN when absent), ``geom`` (shapely
+    geometry for polygons, ``None`` otherwise).
+    """
+
+    source: str
+    rows: pd.DataFrame
+    row: np.ndarray
+    frame: np.ndarray
+    seq: np.ndarray
+    object_hash: np.ndarray
+    feature_code: np.ndarray
+    name_code: np.ndarray
+    created_by_code: np.ndarray
+    feature_vocab: np.ndarray
+    name_vocab: np.ndarray
+    created_by_vocab: np.ndarray
+    shape: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    theta: np.ndarray
+    img_w: np.ndarray
+    img_h: np.ndarray
+    geom: np.ndarray
+    not_compared: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @property
+    def feature_hash(self) -> np.ndarray:
+        return self.feature_vocab[self.feature_code] if len(self.feature_code) else np.empty(0, dtype=object)
+
+    @property
+    def name(self) -> np.ndarray:
+        return self.name_vocab[self.name_code] if len(self.name_code) else np.empty(0, dtype=object)
+
+    @property
+    def created_by(self) -> np.ndarray:
+        return self.created_by_vocab[self.created_by_code] if len(self.created_by_code) else np.empty(0, dtype=object)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The object columns as a DataFrame (shape as its name), joined with the row columns."""
+        df = pd.DataFrame({
+            "row": self.row, "frame": self.frame, "seq": self.seq, "object_hash": self.object_hash,
+            "feature_hash": self.feature_hash, "name": self.name,
+            "shape": np.array(COMPARED_SHAPES, dtype=object)[self.shape] if len(self.shape) else
+            np.array([], dtype=object),
+            "created_by": self.created_by, "x": self.x, "y": self.y, "w": self.w, "h": self.h,
+            "theta": self.theta, "img_w": self.img_w, "img_h": self.img_h, "geom": self.geom,
+        })
+        rows = self.rows[["label_hash", "data_hash", "data_title"]].reset_index(drop=True)
+        return df.join(rows, on="row")
+
+
+_NUM = (int, float)
+
+
+def _number(value: Any, where: str, what: str, key: str) -> float:
+    """A finite real number, else one clear InvalidInput."""
+    t = type(value)
+    if t is float:
+        if value - value == 0.0:  # false for NaN and ±inf
+            return value
+        kind = "NaN" if value != value else "infinite"
+        raise InvalidInput(f"{where}: {what} has {kind} coordinate '{key}'",
+                           hint="fix or delete the object in the source project and export again")
+    if t is int:
+        return float(value)
+    if value is None:
+        raise InvalidInput(f"{where}: {what} coordinate '{key}' is null")
+    raise InvalidInput(f"{where}: {what} coordinate '{key}' is not a number (got {_type_name(value)})")
+
+
+def _box_values(payload: Any, where: str, what: str, keys: tuple[str, ...]) -> list[float]:
+    if not isinstance(payload, dict):
+        if payload is None:
+            raise InvalidInput(f"{where}: {what} has no coordinates")
+        raise InvalidInput(f"{where}: {what} coordinates must be an object, got {_type_name(payload)}")
+    out = []
+    for key in keys:
+        if key not in payload:
+            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'")
+        out.append(_number(payload[key], where, what, key))
+    if out[2] < 0 or out[3] < 0:
+        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})")
+    return out
+
+
+def _point_xy(point: Any, where: str, index: Any) -> tuple[float, float]:
+    if not isinstance(point, dict):
+        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} must be an object with x and y, "
+                           f"got {_type_name(point)}")
+    if "x" not in point or "y" not in point:
+        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} is missing 'x' or 'y'")
+    return (_number(point["x"], where, f"polygon vertex {safe_text(index)}", "x"),
+            _number(point["y"], where, f"polygon vertex {safe_text(index)}", "y"))
+
+
+def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
+    """[[outer, hole, …], …] as (n, 2) float arrays, from ``polygons`` or else ``polygon``."""
+    multi = obj.get("polygons")
+    if multi:
+        if not isinstance(multi, list):
+            raise InvalidInput(f"{where}: 'polygons' must be a list, got {_type_name(multi)}")
+        polys = []
+        for pi, poly in enumerate(multi):
+            if not isinstance(poly, list) or not poly:
+                raise InvalidInput(f"{where}: polygons[{pi}] must be a non-empty list of contours")
+            rings = []
+            for ci, contour in enumerate(poly):
+                if not isinstance(contour, list) or len(contour) % 2:
+                    raise InvalidInput(f"{where}: polygons[{pi}][{ci}] must be a flat list [x0, y0, x1, y1, …] "
+                                       "of even length")
+                for vi, v in enumerate(contour):
+                    if type(v) not in _NUM:
+                        raise InvalidInput(f"{where}: polygons[{pi}][{ci}] value {vi} is not a number "
+                                           f"(got {_type_name(v)})")
+                arr = np.asarray(contour, dtype=np.float64).reshape(-1, 2)
+                if not np.isfinite(arr).all():
+                    bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+                    kind = "NaN" if np.isnan(arr[bad]).any() else "infinite"
+                    raise InvalidInput(f"{where}: polygon has {kind} coordinate at vertex {bad} "
+                                       f"(polygons[{pi}][{ci}])",
+                                       hint="fix or delete the object in the source project and export again")
+                rings.append(arr)
+            polys.append(rings)
+        return polys
+    legacy = obj.get("polygon")
+    if isinstance(legacy, dict):
+        try:
+            items = sorted((int(k), v) for k, v in legacy.items())
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{where}: polygon vertex keys must be integers (\"0\", \"1\", …)") from None
+        pts = [_point_xy(v, where, k) for k, v in items]
+    elif isinstance(legacy, list):
+        pts = [_point_xy(v, where, k) for k, v in enumerate(legacy)]
+    elif legacy is None or legacy == {}:
+        raise InvalidInput(f"{where}: polygon has no coordinates ('polygon' or 'polygons')")
+    else:
+        raise InvalidInput(f"{where}: 'polygon' must be an object or a list, got {_type_name(legacy)}")
+    return [[np.asarray(pts, dtype=np.float64).reshape(-1, 2)]]
+
+
+class _RowWhere:
+    """"FILE: row N (label_hash H)", formatted only when a message needs it."""
+
+    __slots__ = ("src", "index", "label_hash")
+
+    def __init__(self, src: str, index: int, label_hash: Any) -> None:
+        self.src, self.index, self.label_hash = src, index, label_hash
+
+    def __str__(self) -> str:
+        return f"{self.src}: row {self.index} (label_hash {safe_text(self.label_hash, 40)})"
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+def _where(row_where: Any, frame: int, index: int, object_hash: str) -> str:
+    return f"{row_where} frame {frame} object {index} ({safe_text(object_hash, 40)})"
+
+
+def _frame_number(value: Any, where: str, what: str) -> int:
+    if type(value) is int:
+        frame = value
+    elif isinstance(value, str) and value.isdigit():
+        frame = int(value)
+    else:
+        raise InvalidInput(f"{where}: {what} must be a frame number, got {safe_text(value)}")
+    if not 0 <= frame <= _MAX_FRAME:
+        raise InvalidInput(f"{where}: {what} {frame} is out of range")
+    return frame
+
+
+def _dimension(value: Any) -> float:
+    if type(value) in _NUM and value > 0 and value - value == 0:
+        return float(value)
+    return math.nan
+
+
+def _frames_of_unit(unit: dict, data_type: Any, where: Any) -> Iterator[tuple[int, Any]]:
+    labels = unit.get("labels")
+    if labels is None:
+        return
+    if not isinstance(labels, dict):
+        raise InvalidInput(f"{where}: 'labels' must be an object, got {_type_name(labels)}")
+    if data_type in _SINGLE_FRAME_TYPES or (data_type not in _MULTI_FRAME_TYPES and "objects" in labels):
+        frame = _frame_number(unit.get("data_sequence", 0), where, "data_sequence")
+        yield frame, labels.get("objects", [])
+        return
+    if data_type not in _MULTI_FRAME_TYPES and data_type is not None:
+        return  # audio, text, time series, groups: no frame objects to compare
+    for key, frame_labels in labels.items():
+        if not (isinstance(key, str) and key.isdigit()):
+            if data_type == "scene":
+                continue  # scene stream keys ("stream#frame") are not frames
+            raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number")
+        if not isinstance(frame_labels, dict):
+            raise InvalidInput(f"{where}: labels[{safe_text(key)}] must be an object, got {_type_name(frame_labels)}")
+        yield _frame_number(key, where, "frame"), frame_labels.get("objects", [])
+
+
+def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
+    """Parse label-row dicts (a list, or any iterable: it is consumed once) into an :class:`ObjectTable`.
+
+    ``source`` names the file or project in messages and is the table's :attr:`~ObjectTable.source`.
+    """
+    records: list[tuple[Any, ...]] = []
+    row_meta: list[tuple[Any, str, str, Any, int]] = []
+    not_compared: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    degenerate = 0
+    # Codes for the repeated strings (json.loads makes one str per occurrence; these share them).
+    features: dict[str, int] = {}
+    names: dict[str, int] = {}
+    creators: dict[str | None, int] = {}
+    polys: list[tuple[int, list[list[np.ndarray]]]] = []
+    src = safe_text(source, 200)
+
+    add = records.append
+    feature_id, name_id, creator_id = features.setdefault, names.setdefault, creators.setdefault
+    for ri, lr in enumerate(rows):
+        if type(lr) is not dict:
+            raise InvalidInput(f"{src}: row {ri}: expected a label row (JSON object), got {_type_name(lr)}")
+        label_hash = lr.get("label_hash")
+        row_where = _RowWhere(src, ri, label_hash)
+        if label_hash is not None and type(label_hash) is not str:
+            raise InvalidInput(f"{row_where}: 'label_hash' must be a string or null")
+        data_hash = lr.get("data_hash")
+        if type(data_hash) is not str or not data_hash:
+            what = "is missing 'data_hash'" if data_hash is None else "has an invalid 'data_hash'"
+            raise InvalidInput(f"{row_where} {what}",
+                               hint="export label rows with LabelRowV2.to_encord_dict(); data_hash pairs them")
+        title = lr.get("data_title")
+        title = title if type(title) is str else ""
+        data_type = lr.get("data_type")
+        units = lr.get("data_units")
+        if type(units) is not dict:
+            if units is None:
+                raise InvalidInput(f"{row_where} is missing 'data_units'")
+            raise InvalidInput(f"{row_where}: 'data_units' must be an object, got {_type_name(units)}")
+        answers = lr.get("classification_answers")
+        n_classifications = len(answers) if type(answers) is dict else 0
+        if n_classifications:
+            not_compared["classification"] = not_compared.get("classification", 0) + n_classifications
+        row_meta.append((label_hash, data_hash, title, data_type, n_classifications))
+
+        first_seen: dict[str, int] = {}
+        seq_id = first_seen.setdefault
+        for unit_key, unit in units.items():
+            if type(unit) is not dict:
+                raise InvalidInput(f"{row_where}: data unit {safe_text(unit_key, 40)} must be an object, "
+                                   f"got {_type_name(unit)}")
+            img_w = _dimension(unit.get("width"))
+            img_h = _dimension(unit.get("height"))
+            for frame, objects in _frames_of_unit(unit, data_type, row_where):
+                if type(objects) is not list:
+                    raise InvalidInput(f"{row_where} frame {frame}: 'objects' must be a list, "
+                                       f"got {_type_name(objects)}")
+                on_frame: set[str] = set()
+                for oi, obj in enumerate(objects):
+                    if type(obj) is not dict:
+                        raise InvalidInput(f"{row_where} frame {frame} object {oi}: expected an object, "
+                                           f"got {_type_name(obj)}")
+                    get = obj.get
+                    object_hash = get("objectHash")
+                    shape = get("shape")
+                    if type(object_hash) is not str or not object_hash:
+                        raise InvalidInput(f"{row_where} frame {frame} object {oi}: missing 'objectHash'")
+                    code = SHAPE_CODE.get(shape) if type(shape) is str else None
+                    if code is None:
+                        if type(shape) is not str:
+                            raise InvalidInput(f"{row_where} frame {frame} object {oi} "
+                                               f"({safe_text(object_hash, 40)}): missing 'shape'")
+                        if shape in KNOWN_SHAPES:
+                            not_compared[shape] = not_compared.get(shape, 0) + 1
+                        else:
+                            key = safe_text(shape, 40)
+                            unknown[key] = unknown.get(key, 0) + 1
+                        continue
+                    if "event" in obj and get("event") == "delete":
+                        continue  # an event-based row's end marker, not an annotation
+                    if object_hash in on_frame:
+                        raise InvalidInput(f"{_where(row_where, frame, oi, object_hash)}: the same objectHash "
+                                           f"appears twice on frame {frame}")
+                    on_frame.add(object_hash)
+                    feature_hash = get("featureHash")
+                    if type(feature_hash) is not str or not feature_hash:
+                        raise InvalidInput(f"{_where(row_where, frame, oi, object_hash)}: missing 'featureHash' "
+                                           "(the object's class)")
+                    name = get("name")
+                    if type(name) is not str or not name:
+                        name = feature_hash
+                    created_by = get("createdBy")
+                    if created_by is not None and type(created_by) is not str:
+                        raise InvalidInput(f"{_where(row_where, frame, oi, object_hash)}: 'createdBy' must be an "
+                                           "email string or null")
+                    theta = math.nan
+                    if code == 0:
+                        bb = get("boundingBox")
+                        try:  # fast path: four finite floats, non-negative size
+                            x, y, w, h = bb["x"], bb["y"], bb["w"], bb["h"]
+                            ok = (type(x) is float and type(y) is float and type(w) is float and type(h) is float
+                                  and x - x == 0.0 and y - y == 0.0 and w - w == 0.0 and h - h == 0.0
+                                  and w >= 0.0 and h >= 0.0)
+                        except (TypeError, KeyError):
+                            ok = False
+                        if not ok:
+                            x, y, w, h = _box_values(bb, _where(row_where, frame, oi, object_hash), "bounding box",
+                                                     ("x", "y", "w", "h"))
+                    elif code == 1:
+                        x, y, w, h, theta = _box_values(get("rotatableBoundingBox"),
+                                                        _where(row_where, frame, oi, object_hash),
+                                                        "rotatable bounding box", ("x", "y", "w", "h", "theta"))
+                    else:
+                        polys.append((len(records), _polygon_rings(obj, _where(row_where, frame, oi, object_hash))))
+                        x = y = w = h = math.nan
+                    add((ri, frame, seq_id(object_hash, len(first_seen)), object_hash,
+                         feature_id(feature_hash, len(features)), name_id(name, len(names)), code,
+                         creator_id(created_by, len(creators)), x, y, w, h, theta, img_w, img_h))
+
+    n = len(records)
+    cols: list[Any] = list(zip(*records)) if records else [()] * 15
+    geom = np.full(n, None, dtype=object)
+    x = np.asarray(cols[8], dtype=np.float64)
+    y = np.asarray(cols[9], dtype=np.float64)
+    w = np.asarray(cols[10], dtype=np.float64)
+    h = np.asarray(cols[11], dtype=np.float64)
+    if polys:
+        idx = np.fromiter((i for i, _ in polys), dtype=np.int64, count=len(polys))
+        built, n_degenerate = _build_polygons([p for _, p in polys])
+        degenerate += n_degenerate
+        geom[idx] = built
+        b = shapely.bounds(built)
+        empty = shapely.is_empty(built)
+        b[empty] = 0.0
+        x[idx], y[idx], w[idx], h[idx] = b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+
+    warnings: list[str] = []
+    for shape, count in sorted(unknown.items()):
+        warnings.append(f"{src}: {count} object annotation(s) of unknown shape '{shape}' skipped")
+        not_compared[f"unknown:{shape}"] = count
+    if degenerate:
+        warnings.append(f"{src}: {degenerate} polygon(s) with fewer than 3 distinct vertices or no area "
+                        "(they overlap nothing)")
+
+    rows_df = pd.DataFrame(row_meta, columns=["label_hash", "data_hash", "data_title", "data_type", "classifications"])
+    return ObjectTable(
+        source=source,
+        rows=rows_df,
+        row=np.asarray(cols[0], dtype=np.int64),
+        frame=np.asarray(cols[1], dtype=np.int64),
+        seq=np.asarray(cols[2], dtype=np.int64),
+        object_hash=_object_array(cols[3]),
+        feature_code=np.asarray(cols[4], dtype=np.int32),
+        name_code=np.asarray(cols[5], dtype=np.int32),
+        created_by_code=np.asarray(cols[7], dtype=np.int32),
+        feature_vocab=_object_array(list(features)),
+        name_vocab=_object_array(list(names)),
+        created_by_vocab=_object_array(list(creators)),
+        shape=np.asarray(cols[6], dtype=np.int8),
+        x=x, y=y, w=w, h=h,
+        theta=np.asarray(cols[12], dtype=np.float64),
+        img_w=np.asarray(cols[13], dtype=np.float64),
+        img_h=np.asarray(cols[14], dtype=np.float64),
+        geom=geom,
+        not_compared=not_compared,
+        warnings=warnings,
+    )
+
+
+def _object_array(values: Any) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, int]:
+    """Shapely geometries (vectorised for the common single-contour case), made valid; count degenerate."""
+    out = np.empty(len(polys), dtype=object)
+    simple = [i for i, p in enumerate(polys) if len(p) == 1 and len(p[0]) == 1 and len(p[0][0]) >= 3]
+    if simple:
+        rings = [polys[i][0][0] for i in simple]
+        coords = np.concatenate(rings)
+        indices = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
+        out[np.asarray(simple)] = shapely.polygons(shapely.linearrings(coords, indices=indices))
+    done = set(simple)
+    for i, p in enumerate(polys):
+        if i in done:
+            continue
+        parts = []
+        for rings in p:
+            if len(rings[0]) < 3:
+                continue
+            holes = [r for r in rings[1:] if len(r) >= 3]
+            parts.append(shapely.Polygon(rings[0], holes))
+        if not parts:
+            out[i] = shapely.Polygon()
+        elif len(parts) == 1:
+            out[i] = parts[0]
+        else:
+            out[i] = shapely.unary_union(shapely.make_valid(np.asarray(parts, dtype=object)))
+    invalid = ~shapely.is_valid(out)
+    if invalid.any():
+        out[invalid] = shapely.make_valid(out[invalid])
+    area = shapely.area(out)
+    degenerate = int((area <= 0).sum())
+    return out, degenerate
+
+
+# --- files -------------------------------------------------------------------------------------
+
+def read_label_rows(data: bytes | str, *, source: str) -> list[Any]:
+    """Decode a label-row JSON document (a list of row objects); errors name ``source`` and line:column."""
+    src = safe_text(source, 200)
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{src}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    else:
+        text = data
+    if not text.strip():
+        raise InvalidInput(f"{src}: the file is empty, expected a JSON list of label rows")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        detail = exc.msg.removesuffix(" starting at").lower()
+        end = text.rstrip()
+        if exc.pos >= len(end) or not end.endswith(("]", "}")):
+            detail += "; the file ends before the JSON does (truncated?)"
+        raise InvalidInput(f"{src}: invalid JSON at line {exc.lineno} column {exc.colno}: {detail}") from None
+    except RecursionError:
+        raise InvalidInput(f"{src}: JSON nested too deeply") from None
+    if not isinstance(doc, list):
+        hint = " (a single label row? wrap it in [ ])" if isinstance(doc, dict) and "data_units" in doc else ""
+        raise InvalidInput(f"{src}: expected a JSON list of label rows (as LabelRowV2.to_encord_dict() writes), "
+                           f"got {_type_name(doc)}{hint}")
+    return doc
+
+
+def load_label_rows(path: str | Path) -> list[Any]:
+    """Read a label-row JSON file: a list of ``LabelRowV2.to_encord_dict()`` objects.
+
+    Raises :class:`UnreadableInput` when the file cannot be read and :class:`InvalidInput` for
+    invalid JSON (with line:column), a top level that is not a list, or undecodable bytes. The rows
+    themselves are checked by :func:`parse_label_rows`.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableInput(f"{safe_text(str(p), 200)}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableInput(f"{safe_text(str(p), 200)}: is a directory, expected a file") from None
+    except PermissionError:
+        raise UnreadableInput(f"{safe_text(str(p), 200)}: permission denied") from None
+    except OSError as exc:
+        raise UnreadableInput(f"{safe_text(str(p), 200)}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    return read_label_rows(data, source=str(path))
