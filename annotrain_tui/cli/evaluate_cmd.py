@@ -63,8 +63,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def evaluate_online(args: argparse.Namespace) -> int:
-    """Evaluate projects of the workspace (wired to the backend by the workspace layer)."""
-    raise UsageError("online evaluation needs a workspace backend (not wired yet)")
+    """Evaluate projects of the workspace: their Complete label rows, paired by data hash."""
+    from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
+    from annotrain_tui.core.evaluation import PassMark
+    from annotrain_tui.core.evaluation.live import LiveEvaluation
+
+    ws = workspace_from_args(args)
+    try:
+        live = LiveEvaluation(ws.backend, args.benchmark, None if args.all else args.training,
+                              matching=args.matching, iou_threshold=args.iou_threshold,
+                              low_overlap=args.low_overlap, shape=args.shape,
+                              pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
+                              keep_objects=bool(args.out), block_size=10**9)  # one block: rows keep their order
+        result = live.load()
+    finally:
+        report_backend_warnings(ws)
+        ws.close()
+    if result.paired_rows == 0:
+        from annotrain_tui.core.errors import AnnotrainError
+
+        raise AnnotrainError("no Complete training label row shares a data unit with the benchmark's Complete rows",
+                             hint="annotators must move their tasks to Complete first")
+    return _report(args, result)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,6 +136,10 @@ def _run_offline(args: argparse.Namespace) -> int:
         pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
         benchmark_source=args.benchmark_labels, keep_objects=bool(args.out))
 
+    return _report(args, result)
+
+
+def _report(args: argparse.Namespace, result: Any) -> int:
     written: dict[str, Any] = {}
     if args.out:
         written["out"] = _write_rows(result, args.out, seed=args.matching == "seed")

@@ -167,7 +167,6 @@ def test_nothing_paired_exits_1(capsys, files, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--benchmark", "BM", "--all"], "online evaluation needs a workspace backend (not wired yet)"),
     (["--benchmark", "BM"], "--benchmark needs --training PROJECT"),
     (["--benchmark", "BM", "--training", "T", "--all"], "not both"),
     (["--benchmark", "BM", "--training-labels", "x.json"], "--training-labels goes with --benchmark-labels"),
@@ -217,3 +216,22 @@ def test_untrusted_annotator_text_is_printed_literally(capsys, tmp_path):
     code, out, _ = run(capsys, "evaluate", "--benchmark-labels", tmp_path / "b.json", "--training-labels",
                        tmp_path / "t.json")
     assert code == 0 and "\x1b" not in out and "[bold]x\\x1b[2J@y" in out
+
+
+def test_online_evaluate_all_training_projects_of_the_demo(capsys, tmp_path):
+    import json as _json
+
+    from annotrain_tui.cli import main as _main
+
+    assert _main(["sandbox", "init", "--demo"]) == 0
+    capsys.readouterr()
+    out_csv = tmp_path / "iou_results.csv"
+    code = _main(["evaluate", "--benchmark", "Benchmark Labels", "--all", "--matching", "seed",
+                  "--out", str(out_csv), "--json"])
+    doc = _json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(doc["annotators"]) == {"alex.kim@example.com", "bea.santos@example.com", "chidi.okafor@example.com"}
+    assert out_csv.read_text().splitlines()[0] == "training_email,data_unit_name,label_id,iou_score,class_score"
+    code = _main(["evaluate", "--benchmark", "Benchmark Labels", "--training", "Annotator Training - Alex Kim"])
+    out = capsys.readouterr().out
+    assert code == 0 and "alex.kim@example.com" in out and "bea.santos" not in out

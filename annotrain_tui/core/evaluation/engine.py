@@ -432,14 +432,20 @@ class Evaluator:
 
     # -- one training set ---------------------------------------------------------------------
 
-    def add(self, name: str, rows: Iterable[Mapping[str, Any]] | ObjectTable) -> ProjectResult:
-        """Evaluate one training set and fold it in (replacing an earlier set of the same name)."""
+    def add(self, name: str, rows: Iterable[Mapping[str, Any]] | ObjectTable, *,
+            annotator: str | None = None) -> ProjectResult:
+        """Evaluate one training set and fold it in (replacing an earlier set of the same name).
+
+        ``annotator`` is who objects without ``createdBy``, and misses on rows nobody annotated, are
+        charged to (default: ``name``); live views add a project in several parts under one annotator.
+        """
         tr = rows if isinstance(rows, ObjectTable) else parse_label_rows(rows, source=name)
-        result = self._evaluate_table(name, tr)
+        result = self._evaluate_table(name, tr, annotator or name)
         self._projects[name] = result
         return result
 
-    def _evaluate_table(self, name: str, tr: ObjectTable) -> ProjectResult:
+    def _evaluate_table(self, name: str, tr: ObjectTable, owner: str | None = None) -> ProjectResult:
+        owner = owner or name
         bm = self._bm
         s = self.settings
         warnings = list(tr.warnings)
@@ -508,13 +514,13 @@ class Evaluator:
         low = matched & (t_iou < s.low_overlap)
 
         # Annotators: createdBy, else the project's name. Misses go to the row's main annotator.
-        creators = [v if isinstance(v, str) and v else name for v in tr.created_by_vocab.tolist()]
-        annot_names = list(dict.fromkeys(creators + [name]))
+        creators = [v if isinstance(v, str) and v else owner for v in tr.created_by_vocab.tolist()]
+        annot_names = list(dict.fromkeys(creators + [owner]))
         annot_of_creator = np.array([annot_names.index(v) for v in creators] or [0], dtype=np.int64)
         t_annot = annot_of_creator[tr.created_by_code[ti]] if n_t else np.zeros(0, dtype=np.int64)
         k = len(annot_names)
         counts = np.bincount(t_annot, minlength=k)
-        project_main = int(np.argmax(counts)) if n_t else annot_names.index(name)
+        project_main = int(np.argmax(counts)) if n_t else annot_names.index(owner)
         main_of_row = np.full(tr.n_rows, project_main, dtype=np.int64)
         if n_t and (counts > 0).sum() > 1:
             t_row = tr.row[ti]

@@ -46,7 +46,7 @@ ROSTER = [
 PROVISIONED = {
     "alex.kim@example.com": (60, 0.95),
     "bea.santos@example.com": (38, 0.8),
-    "chidi.okafor@example.com": (14, 0.55),
+    "chidi.okafor@example.com": (14, 0.35),
 }
 
 N_IMAGES = 60

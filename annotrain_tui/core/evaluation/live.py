@@ -1,0 +1,230 @@
+"""Online evaluation: a benchmark project and its training projects, kept up to date.
+
+``LiveEvaluation.load()`` fetches the Complete label rows of the benchmark and of every training
+project (one project in memory at a time while it is parsed) and evaluates them. ``refresh()``
+asks each project only for the label rows edited since the last poll, fetches just those, and
+re-evaluates only the part of the project they fall in: a project is evaluated in blocks of
+label rows (a row's block is fixed by its data hash), so one changed row costs one block.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from annotrain_tui.core.errors import Cancelled, NotFound
+from annotrain_tui.core.evaluation.engine import EvaluationResult, Evaluator, PassMark
+from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.models import LabelRowInfo, Project
+
+COMPLETE = "Complete"
+FETCH_CHUNK = 500
+ANNOTATOR_COLUMNS = ("annotator", "projects", "complete", "total", "objects", "benchmark_objects", "matched",
+                     "mean_iou", "class_accuracy", "precision", "recall", "f1", "missed", "extra", "low_overlap",
+                     "status", "last_activity")
+
+
+@dataclass
+class TrainingSource:
+    project: Project
+    annotator: str  # the marker's email, else the project title
+    blocks: int = 1
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # data_hash → Complete label row
+    total: int = 0  # label rows in the project, any stage
+    last_activity: datetime | None = None
+    watermark: datetime | None = None  # newest last_edited_at seen
+
+    def block_of(self, data_hash: str) -> int:
+        return zlib.crc32(data_hash.encode()) % self.blocks
+
+    def block_name(self, block: int) -> str:
+        return f"{self.project.id}#{block}"
+
+    def block_rows(self, block: int) -> list[dict[str, Any]]:
+        return [r for h, r in self.rows.items() if self.block_of(h) == block]
+
+
+@dataclass
+class RefreshReport:
+    changed_rows: int
+    changed_projects: list[str]
+    new_projects: list[str]
+    result: EvaluationResult
+    benchmark_changed: bool = False
+
+
+def _newest(rows: list[LabelRowInfo]) -> datetime | None:
+    stamps = [r.last_edited_at for r in rows if r.last_edited_at is not None]
+    return max(stamps) if stamps else None
+
+
+class LiveEvaluation:
+    def __init__(self, backend: Any, benchmark_ref: str, training_refs: list[str] | None = None, *,
+                 matching: str = "optimal", iou_threshold: float = 0.5, low_overlap: float = 0.8,
+                 shape: str | None = None, pass_mark: PassMark = PassMark(), block_size: int = 64,
+                 keep_objects: bool = True) -> None:
+        self.backend = backend
+        self.benchmark = find_project(backend, benchmark_ref)
+        self.training_refs = training_refs
+        self.options = dict(matching=matching, iou_threshold=iou_threshold, low_overlap=low_overlap, shape=shape,
+                            pass_mark=pass_mark, keep_objects=keep_objects)
+        self.block_size = max(1, block_size)
+        self.sources: dict[str, TrainingSource] = {}
+        self.evaluator: Evaluator | None = None
+        self.bench_watermark: datetime | None = None
+        self.result: EvaluationResult | None = None
+        self._lock = threading.Lock()
+
+    # -- fetching -----------------------------------------------------------------------
+    def _fetch(self, project_id: str, infos: list[LabelRowInfo], cancel: threading.Event | None = None
+               ) -> list[dict[str, Any]]:
+        hashes = [i.data_hash for i in infos if i.stage == COMPLETE]
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(hashes), FETCH_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("evaluation cancelled")
+            rows.extend(self.backend.get_label_rows(project_id, hashes[start:start + FETCH_CHUNK]))
+        return rows
+
+    def training_projects(self) -> list[tuple[Project, str]]:
+        projects = self.backend.list_projects()
+        if self.training_refs:
+            chosen = [find_project(self.backend, ref) for ref in self.training_refs]
+        else:
+            chosen = [p for p in projects if (parse_training_marker(p.description) or ("",))[0] == self.benchmark.id]
+        out = []
+        for p in chosen:
+            if p.id == self.benchmark.id:
+                continue
+            marker = parse_training_marker(p.description)
+            out.append((p, marker[1] if marker else p.title))
+        return out
+
+    def _new_evaluator(self, cancel: threading.Event | None) -> None:
+        infos = self.backend.list_label_rows(self.benchmark.id, stage=COMPLETE)
+        rows = self._fetch(self.benchmark.id, infos, cancel)
+        self.bench_watermark = _newest(infos)
+        self.evaluator = Evaluator(rows, benchmark_source=self.benchmark.title, **self.options)
+
+    def _load_source(self, project: Project, annotator: str, cancel: threading.Event | None) -> TrainingSource:
+        infos = self.backend.list_label_rows(project.id)
+        src = TrainingSource(project=project, annotator=annotator,
+                             blocks=max(1, math.ceil(len(infos) / self.block_size)), total=len(infos))
+        src.watermark = _newest(infos)
+        src.last_activity = _newest([i for i in infos if i.stage != "Annotate"])
+        for row in self._fetch(project.id, infos, cancel):
+            src.rows[row["data_hash"]] = row
+        return src
+
+    # -- public -------------------------------------------------------------------------
+    def load(self, *, on_progress: Callable[[int, int, str], None] | None = None,
+             cancel: threading.Event | None = None) -> EvaluationResult:
+        with self._lock:
+            self._new_evaluator(cancel)
+            trainings = self.training_projects()
+            if not trainings:
+                raise NotFound(f"benchmark {self.benchmark.title!r} has no training projects to evaluate",
+                               hint="provision annotators first, or name projects with --training")
+            self.sources = {}
+            for n, (project, annotator) in enumerate(trainings):
+                if on_progress is not None:
+                    on_progress(n, len(trainings), project.title)
+                src = self._load_source(project, annotator, cancel)
+                self.sources[project.id] = src
+                self._add_all_blocks(src)
+            if on_progress is not None:
+                on_progress(len(trainings), len(trainings), "")
+            self.result = self.evaluator.result()
+            return self.result
+
+    def _add_all_blocks(self, src: TrainingSource) -> None:
+        assert self.evaluator is not None
+        for block in range(src.blocks):
+            self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
+
+    def refresh(self, *, include_new_projects: bool = True) -> RefreshReport:
+        """Fetch only what changed since the last poll and re-evaluate only those blocks."""
+        with self._lock:
+            assert self.evaluator is not None, "load() first"
+            bench_changed = bool(self.backend.list_label_rows(self.benchmark.id, edited_after=self.bench_watermark)) \
+                if self.bench_watermark else False
+            if bench_changed:  # the gold changed: everything is re-scored against it
+                self._new_evaluator(None)
+                for src in self.sources.values():
+                    self._add_all_blocks(src)
+            changed_rows, changed_projects, new_projects = 0, [], []
+            if include_new_projects:
+                for project, annotator in self.training_projects():
+                    if project.id not in self.sources:
+                        src = self._load_source(project, annotator, None)
+                        self.sources[project.id] = src
+                        self._add_all_blocks(src)
+                        new_projects.append(project.id)
+            for src in self.sources.values():
+                if src.project.id in new_projects:
+                    continue
+                infos = self.backend.list_label_rows(src.project.id, edited_after=src.watermark)
+                if not infos:
+                    continue
+                newest = _newest(infos)
+                if newest and (src.watermark is None or newest > src.watermark):
+                    src.watermark = newest
+                worked = _newest([i for i in infos if i.stage != "Annotate"])
+                if worked and (src.last_activity is None or worked > src.last_activity):
+                    src.last_activity = worked
+                blocks: set[int] = set()
+                for info in infos:
+                    if info.stage != COMPLETE and src.rows.pop(info.data_hash, None) is not None:
+                        blocks.add(src.block_of(info.data_hash))
+                for row in self._fetch(src.project.id, infos):
+                    src.rows[row["data_hash"]] = row
+                    blocks.add(src.block_of(row["data_hash"]))
+                changed_rows += len(infos)
+                for block in blocks:
+                    self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
+                if blocks:
+                    changed_projects.append(src.project.id)
+            if changed_projects or new_projects or bench_changed or self.result is None:
+                self.result = self.evaluator.result()
+            return RefreshReport(changed_rows=changed_rows, changed_projects=changed_projects,
+                                 new_projects=new_projects, result=self.result, benchmark_changed=bench_changed)
+
+    # -- views ----------------------------------------------------------------------------
+    def annotator_frame(self) -> pd.DataFrame:
+        """One row per annotator: progress (from their projects) and scores (from the engine)."""
+        result = self.result
+        by_annotator: dict[str, dict[str, Any]] = {}
+        for src in self.sources.values():
+            a = by_annotator.setdefault(src.annotator, {"projects": 0, "complete": 0, "total": 0,
+                                                        "last_activity": None})
+            a["projects"] += 1
+            a["complete"] += len(src.rows)
+            a["total"] += src.total
+            if src.last_activity and (a["last_activity"] is None or src.last_activity > a["last_activity"]):
+                a["last_activity"] = src.last_activity
+        records = []
+        scores = result.annotators if result else {}
+        for name in sorted(set(by_annotator) | set(scores)):
+            p = by_annotator.get(name, {"projects": 0, "complete": 0, "total": 0, "last_activity": None})
+            s = scores.get(name)
+            records.append({
+                "annotator": name, **p,
+                "objects": s.objects if s else 0, "benchmark_objects": s.benchmark_objects if s else 0,
+                "matched": s.matched if s else 0,
+                "mean_iou": s.mean_iou if s else None, "class_accuracy": s.class_accuracy if s else None,
+                "precision": s.precision if s else None, "recall": s.recall if s else None,
+                "f1": s.f1 if s else None, "missed": s.missed if s else 0, "extra": s.extra if s else 0,
+                "low_overlap": s.low_overlap if s else 0, "status": s.status if s else "no work yet",
+            })
+        frame = pd.DataFrame.from_records(records, columns=list(ANNOTATOR_COLUMNS))
+        for col in ("mean_iou", "class_accuracy", "precision", "recall", "f1"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        return frame
