@@ -80,6 +80,7 @@ class LiveEvaluation:
         self.sources: dict[str, TrainingSource] = {}
         self.evaluator: Evaluator | None = None
         self.bench_watermark: datetime | None = None
+        self.bench_rows: dict[str, dict[str, Any]] = {}
         self.result: EvaluationResult | None = None
         self._lock = threading.Lock()
 
@@ -112,6 +113,7 @@ class LiveEvaluation:
         infos = self.backend.list_label_rows(self.benchmark.id, stage=COMPLETE)
         rows = self._fetch(self.benchmark.id, infos, cancel)
         self.bench_watermark = _newest(infos)
+        self.bench_rows = {r["data_hash"]: r for r in rows}
         self.evaluator = Evaluator(rows, benchmark_source=self.benchmark.title, **self.options)
 
     def _load_source(self, project: Project, annotator: str, cancel: threading.Event | None) -> TrainingSource:
@@ -197,6 +199,36 @@ class LiveEvaluation:
             return RefreshReport(changed_rows=changed_rows, changed_projects=changed_projects,
                                  new_projects=new_projects, result=self.result, benchmark_changed=bench_changed)
 
+    def rescore(self, **options: Any) -> EvaluationResult:
+        """Evaluate again with other options (e.g. the IoU threshold), from the rows already fetched."""
+        with self._lock:
+            self.options.update(options)
+            self.evaluator = Evaluator(list(self.bench_rows.values()), benchmark_source=self.benchmark.title,
+                                       **self.options)
+            for src in self.sources.values():
+                self._add_all_blocks(src)
+            self.result = self.evaluator.result()
+            return self.result
+
+    def item_rows(self, data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The benchmark's and the annotator's label rows of one data unit (for the item view)."""
+        mine = None
+        for src in self.sources.values():
+            row = src.rows.get(data_hash)
+            if row is not None and (src.annotator == annotator or mine is None):
+                mine = row
+                if src.annotator == annotator:
+                    break
+        return self.bench_rows.get(data_hash), mine
+
+    @property
+    def live(self) -> bool:
+        return True
+
+    @property
+    def title(self) -> str:
+        return self.benchmark.title
+
     # -- views ----------------------------------------------------------------------------
     def annotator_frame(self) -> pd.DataFrame:
         """One row per annotator: progress (from their projects) and scores (from the engine)."""
@@ -228,3 +260,92 @@ class LiveEvaluation:
         for col in ("mean_iou", "class_accuracy", "precision", "recall", "f1"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
         return frame
+
+
+class OfflineEvaluation(LiveEvaluation):
+    """The same session over label-row JSON exports (no workspace): refresh re-reads changed files."""
+
+    def __init__(self, benchmark_path: str, training_paths: list[str], **options: Any) -> None:
+        self.benchmark_path = benchmark_path
+        self.training_paths = list(training_paths)
+        self.backend = None
+        self.benchmark = Project(id=benchmark_path, title=benchmark_path)
+        self.training_refs = None
+        block_size = options.pop("block_size", 64)
+        self.options = dict(matching="optimal", iou_threshold=0.5, low_overlap=0.8, shape=None,
+                            pass_mark=PassMark(), keep_objects=True)
+        self.options.update(options)
+        self.block_size = block_size
+        self.sources = {}
+        self.evaluator = None
+        self.bench_watermark = None
+        self.bench_rows = {}
+        self.result = None
+        self._lock = threading.Lock()
+        self._mtimes: dict[str, float] = {}
+
+    @property
+    def live(self) -> bool:
+        return False
+
+    def _read(self, path: str) -> list[dict[str, Any]]:
+        from pathlib import Path
+
+        from annotrain_tui.core.evaluation.parse import load_label_rows
+
+        self._mtimes[path] = Path(path).stat().st_mtime
+        return [r for r in load_label_rows(path) if isinstance(r, dict)]
+
+    @staticmethod
+    def _main_creator(rows: list[dict[str, Any]]) -> str | None:
+        """The createdBy most objects of an export carry (who the file belongs to)."""
+        from collections import Counter
+
+        counts: Counter[str] = Counter()
+        for row in rows:
+            for unit in (row.get("data_units") or {}).values():
+                labels = unit.get("labels") or {} if isinstance(unit, dict) else {}
+                frames = [labels] if "objects" in labels else [v for v in labels.values() if isinstance(v, dict)]
+                for frame in frames:
+                    for obj in frame.get("objects") or []:
+                        if isinstance(obj, dict) and isinstance(obj.get("createdBy"), str) and obj["createdBy"]:
+                            counts[obj["createdBy"]] += 1
+        return counts.most_common(1)[0][0] if counts else None
+
+    def _source(self, path: str) -> TrainingSource:
+        rows = self._read(path)
+        owner = self._main_creator(rows) or path
+        src = TrainingSource(project=Project(id=path, title=path), annotator=owner,
+                             blocks=max(1, math.ceil(len(rows) / self.block_size)), total=len(rows))
+        for row in rows:
+            if isinstance(row.get("data_hash"), str):
+                src.rows[row["data_hash"]] = row
+        return src
+
+    def load(self, *, on_progress=None, cancel=None) -> EvaluationResult:
+        with self._lock:
+            rows = self._read(self.benchmark_path)
+            self.bench_rows = {r["data_hash"]: r for r in rows if isinstance(r.get("data_hash"), str)}
+            self.evaluator = Evaluator(rows, benchmark_source=self.benchmark_path, **self.options)
+            self.sources = {}
+            for n, path in enumerate(self.training_paths):
+                if on_progress is not None:
+                    on_progress(n, len(self.training_paths), path)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("evaluation cancelled")
+                src = self._source(path)
+                self.sources[path] = src
+                self._add_all_blocks(src)
+            self.result = self.evaluator.result()
+            return self.result
+
+    def refresh(self, *, include_new_projects: bool = True) -> RefreshReport:
+        from pathlib import Path
+
+        changed = [p for p in [self.benchmark_path, *self.training_paths]
+                   if Path(p).exists() and Path(p).stat().st_mtime != self._mtimes.get(p)]
+        if changed:
+            self.load()
+        assert self.result is not None
+        return RefreshReport(changed_rows=0, changed_projects=changed, new_projects=[], result=self.result,
+                             benchmark_changed=self.benchmark_path in changed)

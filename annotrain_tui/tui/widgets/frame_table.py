@@ -83,10 +83,18 @@ class FrameTable(ScrollView, can_focus=True):
             super().__init__()
             self.table, self.key = table, key
 
+        @property
+        def control(self) -> "FrameTable":
+            return self.table
+
     class RowSelected(Message):
         def __init__(self, table: "FrameTable", key: Any) -> None:
             super().__init__()
             self.table, self.key = table, key
+
+        @property
+        def control(self) -> "FrameTable":
+            return self.table
 
     def __init__(self, columns: Sequence[Column], *, key_column: str | None = None, empty: str = "No rows.",
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
