@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,14 +43,30 @@ class TrainingSource:
     last_activity: datetime | None = None
     watermark: datetime | None = None  # newest last_edited_at seen
 
+    members: dict[int, set[str]] = field(default_factory=dict)  # block → data hashes in it
+
     def block_of(self, data_hash: str) -> int:
         return zlib.crc32(data_hash.encode()) % self.blocks
 
     def block_name(self, block: int) -> str:
         return f"{self.project.id}#{block}"
 
+    def put(self, row: dict[str, Any]) -> int:
+        h = row["data_hash"]
+        self.rows[h] = row
+        block = self.block_of(h)
+        self.members.setdefault(block, set()).add(h)
+        return block
+
+    def drop(self, data_hash: str) -> int | None:
+        if self.rows.pop(data_hash, None) is None:
+            return None
+        block = self.block_of(data_hash)
+        self.members.get(block, set()).discard(data_hash)
+        return block
+
     def block_rows(self, block: int) -> list[dict[str, Any]]:
-        return [r for h, r in self.rows.items() if self.block_of(h) == block]
+        return [self.rows[h] for h in sorted(self.members.get(block, ()))]
 
 
 @dataclass
@@ -69,7 +86,7 @@ def _newest(rows: list[LabelRowInfo]) -> datetime | None:
 class LiveEvaluation:
     def __init__(self, backend: Any, benchmark_ref: str, training_refs: list[str] | None = None, *,
                  matching: str = "optimal", iou_threshold: float = 0.5, low_overlap: float = 0.8,
-                 shape: str | None = None, pass_mark: PassMark = PassMark(), block_size: int = 64,
+                 shape: str | None = None, pass_mark: PassMark = PassMark(), block_size: int = 32,
                  keep_objects: bool = True) -> None:
         self.backend = backend
         self.benchmark = find_project(backend, benchmark_ref)
@@ -123,7 +140,7 @@ class LiveEvaluation:
         src.watermark = _newest(infos)
         src.last_activity = _newest([i for i in infos if i.stage != "Annotate"])
         for row in self._fetch(project.id, infos, cancel):
-            src.rows[row["data_hash"]] = row
+            src.put(row)
         return src
 
     # -- public -------------------------------------------------------------------------
@@ -152,12 +169,16 @@ class LiveEvaluation:
         for block in range(src.blocks):
             self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
 
-    def refresh(self, *, include_new_projects: bool = True) -> RefreshReport:
-        """Fetch only what changed since the last poll and re-evaluate only those blocks."""
+    def refresh(self, *, include_new_projects: bool = True, check_benchmark: bool = True) -> RefreshReport:
+        """Fetch only what changed since the last poll and re-evaluate only those blocks.
+
+        ``include_new_projects`` and ``check_benchmark`` each cost a call; a live view makes them on
+        every few polls and on demand, and asks the training projects every time.
+        """
         with self._lock:
             assert self.evaluator is not None, "load() first"
             bench_changed = bool(self.backend.list_label_rows(self.benchmark.id, edited_after=self.bench_watermark)) \
-                if self.bench_watermark else False
+                if self.bench_watermark and check_benchmark else False
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
@@ -170,10 +191,17 @@ class LiveEvaluation:
                         self.sources[project.id] = src
                         self._add_all_blocks(src)
                         new_projects.append(project.id)
-            for src in self.sources.values():
-                if src.project.id in new_projects:
-                    continue
-                infos = self.backend.list_label_rows(src.project.id, edited_after=src.watermark)
+            polled = [src for src in self.sources.values() if src.project.id not in new_projects]
+            # The listings are small and independent: ask every project at once.
+            def poll(src: TrainingSource) -> list[LabelRowInfo]:
+                return self.backend.list_label_rows(src.project.id, edited_after=src.watermark)
+
+            if len(polled) > 1:
+                with ThreadPoolExecutor(max_workers=min(8, len(polled)), thread_name_prefix="poll") as pool:
+                    listings = list(pool.map(poll, polled))
+            else:
+                listings = [poll(src) for src in polled]
+            for src, infos in zip(polled, listings):
                 if not infos:
                     continue
                 newest = _newest(infos)
@@ -184,11 +212,10 @@ class LiveEvaluation:
                     src.last_activity = worked
                 blocks: set[int] = set()
                 for info in infos:
-                    if info.stage != COMPLETE and src.rows.pop(info.data_hash, None) is not None:
-                        blocks.add(src.block_of(info.data_hash))
+                    if info.stage != COMPLETE and (gone := src.drop(info.data_hash)) is not None:
+                        blocks.add(gone)
                 for row in self._fetch(src.project.id, infos):
-                    src.rows[row["data_hash"]] = row
-                    blocks.add(src.block_of(row["data_hash"]))
+                    blocks.add(src.put(row))
                 changed_rows += len(infos)
                 for block in blocks:
                     self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
@@ -271,7 +298,7 @@ class OfflineEvaluation(LiveEvaluation):
         self.backend = None
         self.benchmark = Project(id=benchmark_path, title=benchmark_path)
         self.training_refs = None
-        block_size = options.pop("block_size", 64)
+        block_size = options.pop("block_size", 32)
         self.options = dict(matching="optimal", iou_threshold=0.5, low_overlap=0.8, shape=None,
                             pass_mark=PassMark(), keep_objects=True)
         self.options.update(options)
@@ -319,7 +346,7 @@ class OfflineEvaluation(LiveEvaluation):
                              blocks=max(1, math.ceil(len(rows) / self.block_size)), total=len(rows))
         for row in rows:
             if isinstance(row.get("data_hash"), str):
-                src.rows[row["data_hash"]] = row
+                src.put(row)
         return src
 
     def load(self, *, on_progress=None, cancel=None) -> EvaluationResult:
@@ -339,7 +366,7 @@ class OfflineEvaluation(LiveEvaluation):
             self.result = self.evaluator.result()
             return self.result
 
-    def refresh(self, *, include_new_projects: bool = True) -> RefreshReport:
+    def refresh(self, *, include_new_projects: bool = True, check_benchmark: bool = True) -> RefreshReport:
         from pathlib import Path
 
         changed = [p for p in [self.benchmark_path, *self.training_paths]
