@@ -30,7 +30,9 @@ class Selection:
 def _screen_factories() -> dict[str, Callable[..., Screen]]:
     """Screen name → factory taking the app's screen options. Flows register here as they land."""
     from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
+    from annotrain_tui.tui.screens.evaluation import EvaluationScreen
     from annotrain_tui.tui.screens.home import HomeScreen
+    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
     from annotrain_tui.tui.screens.pick import PickScreen
     from annotrain_tui.tui.screens.register import RegisterScreen
     from annotrain_tui.tui.screens.progress import ProgressScreen
@@ -48,11 +50,12 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
     return {
         "home": make(HomeScreen),
         "pick": make(PickScreen),
-        "manifest": make(RegisterScreen, "manifest"),
+        "manifest": make(ManifestEditorScreen, "manifest"),
         "register": make(RegisterScreen, "manifest"),
         "benchmark": make(BenchmarkScreen),
         "provision": make(ProvisionScreen, "roster", "benchmark"),
         "progress": make(ProgressScreen, "benchmark"),
+        "evaluation": make(EvaluationScreen, "benchmark", "training", "benchmark_labels", "training_labels"),
     }
 
 

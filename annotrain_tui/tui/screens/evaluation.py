@@ -60,20 +60,20 @@ def sparkline(values: np.ndarray, bins: int = 8) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))] if c else " " for c in counts)
 
 
-ANNOTATOR_COLUMNS = [
+ANNOTATOR_COLUMNS = [  # the scores that decide first, so 80 columns show them
     Column("annotator", "Annotator"),
     Column("status", "Status", style=lambda v: STATUS_STYLE.get(v)),
-    Column("projects", "Proj", align="right"),
-    Column("progress", "Complete", align="right"),
-    Column("objects", "Objects", align="right"),
-    Column("mean_iou", "Mean IoU", align="right", format=fmt_ratio, style=score_style),
-    Column("class_accuracy", "Class acc", align="right", format=fmt_ratio, style=score_style),
+    Column("f1", "F1", align="right", format=fmt_ratio, style=score_style),
+    Column("mean_iou", "IoU", align="right", format=fmt_ratio, style=score_style),
+    Column("class_accuracy", "Class", align="right", format=fmt_ratio, style=score_style),
+    Column("progress", "Done", align="right"),
+    Column("iou_dist", "IoU 0→1", width=8),
     Column("precision", "Precision", align="right", format=fmt_ratio, style=score_style),
     Column("recall", "Recall", align="right", format=fmt_ratio, style=score_style),
-    Column("f1", "F1", align="right", format=fmt_ratio, style=score_style),
+    Column("objects", "Objects", align="right"),
     Column("missed", "Missed", align="right"),
     Column("extra", "Extra", align="right"),
-    Column("iou_dist", "IoU 0→1", width=8),
+    Column("projects", "Proj", align="right"),
     Column("last_activity", "Last activity", format=fmt_time),
 ]
 ITEM_COLUMNS = [
@@ -205,10 +205,11 @@ class EvaluationScreen(AppScreen):
         self._publish()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
-    def refresh_worker(self) -> None:
+    def refresh_worker(self, full: bool = True) -> None:
+        """Poll for edited label rows; ``full`` also looks for new projects and benchmark edits."""
         if self.session is None:
             return
-        report = self.session.refresh()
+        report = self.session.refresh(include_new_projects=full, check_benchmark=full)
         if report.changed_projects or report.new_projects or report.benchmark_changed:
             self._publish(changed=report.changed_rows)
         else:
@@ -304,7 +305,8 @@ class EvaluationScreen(AppScreen):
 
     def _tick(self) -> None:
         if self.live_on and self.session is not None and self.session.live and self.is_current:
-            self.refresh_worker()
+            self.ticks = getattr(self, "ticks", 0) + 1
+            self.refresh_worker(full=self.ticks % 6 == 0)  # a full check every sixth poll
 
     def action_refresh(self) -> None:
         if self.session is None:

@@ -143,7 +143,7 @@ class FrameTable(ScrollView, can_focus=True):
             if c.width is not None:
                 widths.append(c.width)
                 continue
-            longest = len(c.label) + 2
+            longest = len(c.label) + (2 if c.align == "left" else 0)
             if len(sample) and c.key in sample:
                 values = sample[c.key].map(lambda v, c=c: len(self._format(c, v)))
                 longest = max(longest, int(values.max()) if len(values) else 0)
