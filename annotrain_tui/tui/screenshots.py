@@ -21,6 +21,7 @@ SHOTS: list[tuple[str, str, tuple[int, int], dict, list[str]]] = [
     ("home", "home", (80, 24), {}, []),
     ("help", "home", (80, 24), {}, ["f1"]),
     ("pick", "pick", (80, 24), {}, ["enter"]),
+    ("manifest", "manifest", (100, 30), {"manifest": "{tmp}/batch.json"}, []),
     ("register", "register", (100, 30), {"manifest": "{tmp}/batch.json"}, ["v"]),
     ("benchmark", "benchmark", (100, 30), {}, []),
     ("provision", "provision", (100, 30), {}, ["p"]),
