@@ -173,6 +173,14 @@ class AnnotrainApp(App[None]):
             return
         self.push_screen(screen)
 
+    async def action_quit(self) -> None:
+        """Quit, unless a screen with unsaved work asks first (it calls ``exit`` once answered)."""
+        for screen in reversed(self.screen_stack):
+            ask = getattr(screen, "confirm_quit", None)
+            if callable(ask) and ask(self.exit):
+                return
+        self.exit()
+
     def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
