@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from annotrain_tui.core.errors import Cancelled, NotFound
@@ -283,9 +284,9 @@ class LiveEvaluation:
                 "f1": s.f1 if s else None, "missed": s.missed if s else 0, "extra": s.extra if s else 0,
                 "low_overlap": s.low_overlap if s else 0, "status": s.status if s else "no work yet",
             })
-        frame = pd.DataFrame.from_records(records, columns=list(ANNOTATOR_COLUMNS))
+        frame = pd.DataFrame({col: [r[col] for r in records] for col in ANNOTATOR_COLUMNS})
         for col in ("mean_iou", "class_accuracy", "precision", "recall", "f1"):
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+            frame[col] = np.array([np.nan if r[col] is None else r[col] for r in records], dtype=float)
         return frame
 
 
