@@ -162,6 +162,8 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
         match_b[t] = blk.b[g[take], c[take]]
         match_iou[t] = iou[g[take], r[take], c[take]]
         if len(conflict):
+            conflict = _assign_unique_bests(blk, iou, q, conflict, threshold, match_b, match_iou)
+        if len(conflict):
             cost = np.where(q[conflict], -iou[conflict], 0.0)  # min cost = max IoU; sub-threshold weighs 0
             nts, nbs = blk.nt[conflict].tolist(), blk.nb[conflict].tolist()
             rs, cs = [], []
@@ -178,3 +180,34 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
             match_iou[t] = w[keep]
         solved += len(conflict)
     return match_b, match_iou, solved
+
+
+def _assign_unique_bests(blk: Block, iou: np.ndarray, q: np.ndarray, groups: np.ndarray, threshold: float,
+                         match_b: np.ndarray, match_iou: np.ndarray) -> np.ndarray:
+    """Solve, without linear_sum_assignment, the groups whose optimum is each object's own best.
+
+    When every training object's best qualifying benchmark object is strictly better than its
+    second best, and no two objects share their best, giving each object its best reaches the
+    largest possible total (no object can do better) and every other assignment is strictly worse:
+    the optimum is unique, so it is exactly what linear_sum_assignment returns. Returns the groups
+    still to solve.
+    """
+    sub = np.where(q[groups], iou[groups], -1.0)  # (G, mt, mb); -1: not a candidate
+    mb = sub.shape[2]
+    best = sub.argmax(axis=2)
+    best_v = np.take_along_axis(sub, best[..., None], axis=2)[..., 0]
+    second = np.partition(sub, mb - 2, axis=2)[..., mb - 2] if mb >= 2 else np.full(best_v.shape, -1.0)
+    has = best_v >= threshold
+    unique_row = ~has | (best_v > second)
+    g_idx = np.broadcast_to(np.arange(len(groups))[:, None], best.shape)
+    keys = (g_idx * mb + best)[has]
+    counts = np.bincount(keys, minlength=len(groups) * mb)
+    shared = np.zeros(len(groups), dtype=bool)
+    np.logical_or.at(shared, keys // mb, counts[keys] > 1)
+    easy = unique_row.all(axis=1) & ~shared
+    if easy.any():
+        eg, er = np.nonzero(has & easy[:, None])
+        t = blk.t[groups[eg], er]
+        match_b[t] = blk.b[groups[eg], best[eg, er]]
+        match_iou[t] = best_v[eg, er]
+    return groups[~easy]
