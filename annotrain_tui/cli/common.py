@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.core.errors import UnreadableInput
+from annotrain_tui.core.files import read_user_bytes
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, func, *, workspace: bool = True,
@@ -34,18 +34,8 @@ def emit_json(document: Any) -> None:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a user's file, turning every OS failure into one clear UnreadableInput (exit 2)."""
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableInput(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableInput(f"{p}: is a directory, expected a file") from None
-    except PermissionError:
-        raise UnreadableInput(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise UnreadableInput(f"{p}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    """Read a user's file; every OS failure is one clear UnreadableInput (exit 2)."""
+    return read_user_bytes(path)
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

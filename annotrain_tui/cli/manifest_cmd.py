@@ -75,7 +75,7 @@ def _split(args: argparse.Namespace) -> int:
 def _new(args: argparse.Namespace) -> int:
     from annotrain_tui.core.manifest.convert import dump_json
     from annotrain_tui.core.manifest.csv import to_csv
-    from annotrain_tui.core.manifest.io import atomic_write_text
+    from annotrain_tui.core.files import atomic_write_text
     from annotrain_tui.core.manifest.templates import from_urls, new_template
     from annotrain_tui.core.manifest.validate import decode, validate_text
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
-from annotrain_tui.core.overview import completeness, load_overview
+from annotrain_tui.core.overview import load_overview
 
 
 def _lister(kind: str):

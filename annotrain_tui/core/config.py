@@ -7,9 +7,7 @@ with a did-you-mean. Secrets are never stored: an SSH key is kept as a *path*.
 from __future__ import annotations
 
 import difflib
-import os
 import stat
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from annotrain_tui.core.errors import ConfigError
+from annotrain_tui.core.files import atomic_write_text
 
 APP = "annotrain"
 
@@ -136,7 +135,7 @@ def save_settings(settings: Settings, paths: Paths | None = None) -> Path:
     paths = paths or Paths.default()
     data = settings.model_dump(mode="json", exclude_defaults=True)
     data = {k: v for k, v in data.items() if v is not None}
-    atomic_write_text(paths.config_file, tomli_w.dumps(data))
+    atomic_write_text(paths.config_file, tomli_w.dumps(data), make_parents=True)
     return paths.config_file
 
 
@@ -157,27 +156,6 @@ def set_setting(settings: Settings, key: str, raw: str) -> Settings:
             value = None
         data[base] = value
     return parse_settings(data, source=f"config set {key}")
-
-
-def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def key_file_warning(path: Path) -> str | None:

@@ -21,7 +21,7 @@ def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise Conflict(f"{len(exact)} {kind}s are called {ref!r}", hint=f"use the id instead: "
+        raise Conflict(f"{len(exact)} {kind}s are called {ref!r}", hint="use the id instead: "
                        + ", ".join(id_of(c) for c in exact[:5]))
     folded = [c for c in candidates if ref.casefold() in (n.casefold() for n in names_of(c))]
     if len(folded) == 1:

@@ -13,12 +13,12 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 from pydantic import BaseModel, Field
 
-from annotrain_tui.core.config import Paths, atomic_write_text
+from annotrain_tui.core.config import Paths
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
@@ -117,10 +117,11 @@ class JobStore:
     def put(self, record: JobRecord) -> None:
         with self._locked():
             records = [r for r in self._read() if r.id != record.id] + [record]
-            atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1))
+            atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1),
+                              make_parents=True)
 
     def save_manifest(self, job_id: str, manifest: dict[str, Any]) -> None:
-        atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest))
+        atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest), make_parents=True)
 
     def manifest(self, job_id: str) -> dict[str, Any]:
         p = self.dir / f"{job_id}.manifest.json"

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotrain_tui.core.errors import InvalidInput, UnreadableInput
+from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.files import read_user_bytes
 
 # Pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
 EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]{2,}$")
@@ -73,14 +74,7 @@ class RosterInvalid(InvalidInput):
 
 def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TITLE) -> Roster:
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableInput(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableInput(f"{p}: is a directory, expected a roster CSV file") from None
-    except PermissionError:
-        raise UnreadableInput(f"{p}: permission denied") from None
+    data = read_user_bytes(p)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -24,7 +24,7 @@ from annotrain_tui.core.manifest import (
     validate_path,
     validate_text,
 )
-from annotrain_tui.core.manifest.io import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
 S3 = "https://encord-integration.s3.eu-west-2.amazonaws.com"

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from annotrain_tui.core.errors import InvalidInput, UnreadableInput
+from annotrain_tui.core.files import read_user_bytes
+from annotrain_tui.core.errors import InvalidInput
 
 __all__ = [
     "BOX",
@@ -544,15 +545,5 @@ def load_label_rows(path: str | Path) -> list[Any]:
     invalid JSON (with line:column), a top level that is not a list, or undecodable bytes. The rows
     themselves are checked by :func:`parse_label_rows`.
     """
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableInput(f"{safe_text(str(p), 200)}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableInput(f"{safe_text(str(p), 200)}: is a directory, expected a file") from None
-    except PermissionError:
-        raise UnreadableInput(f"{safe_text(str(p), 200)}: permission denied") from None
-    except OSError as exc:
-        raise UnreadableInput(f"{safe_text(str(p), 200)}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    data = read_user_bytes(path)
     return read_label_rows(data, source=str(path))

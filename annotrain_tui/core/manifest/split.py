@@ -17,7 +17,7 @@ from typing import Any
 from annotrain_tui.core.errors import Conflict, UsageError
 from annotrain_tui.core.manifest.convert import dump_json, require_content
 from annotrain_tui.core.manifest.csv import to_csv
-from annotrain_tui.core.manifest.io import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     MAX_CSV_ENTRIES,

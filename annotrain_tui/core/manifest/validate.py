@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from annotrain_tui.core.errors import UnreadableInput, UsageError
+from annotrain_tui.core.files import read_user_bytes
+from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
 from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
@@ -63,17 +64,7 @@ def validate_path(path: str | FsPath, *, provider: str | None = None, format: Fo
 
 
 def read_file(path: str | FsPath) -> bytes:
-    p = FsPath(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableInput(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise UnreadableInput(f"{p}: is a directory, expected a file") from None
-    except PermissionError:
-        raise UnreadableInput(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise UnreadableInput(f"{p}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    return read_user_bytes(path)
 
 
 def decode(data: bytes) -> tuple[str | None, Diagnostic | None]:

@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
-from annotrain_tui.core.manifest.io import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
-from annotrain_tui.core.config import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.errors import AnnotrainError, Cancelled
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend
 from annotrain_tui.core.backends.sandbox.labels import object_entry
-from annotrain_tui.core.config import Paths, atomic_write_text
+from annotrain_tui.core.config import Paths
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.markers import training_description
 from annotrain_tui.core.models import Provider
 
@@ -209,7 +209,7 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
     roster_path = None
     if paths is not None:
         roster_path = paths.data_dir / "demo-roster.csv"
-        atomic_write_text(roster_path, roster_csv())
+        atomic_write_text(roster_path, roster_csv(), make_parents=True)
     with backend.store.tx() as c:
         for key, value in [("demo_benchmark", bench.id), ("demo_dataset", dataset.id),
                            ("demo_roster", str(roster_path or "")), ("demo_seeded_at", now.isoformat())]:

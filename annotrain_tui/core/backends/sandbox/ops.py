@@ -8,7 +8,6 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
