@@ -13,7 +13,8 @@ SCREENS = ["home", "pick", "manifest", "benchmark", "provision", "progress", "ev
 def _run(args: argparse.Namespace) -> int:
     from annotrain_tui.tui.app import AnnotrainApp
 
-    ws = workspace_from_args(args, demo_if_new=True)
+    # Inspecting exported label files needs no workspace: then no demo data is seeded.
+    ws = workspace_from_args(args, demo_if_new=not getattr(args, "benchmark_labels", None))
     options = {k: v for k, v in vars(args).items()
                if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest", "roster") and v}
     app = AnnotrainApp(ws, start_screen=getattr(args, "screen", "home") or "home", screen_options=options)
