@@ -117,30 +117,11 @@ def benchmark_status(backend: Any, project: Project) -> BenchmarkStatus:
 
 def manifest_urls(path: str) -> list[str]:
     """Every file URL a registration manifest (JSON or CSV) names, in order."""
-    import csv
-    import io
-    import json
-    from pathlib import Path
+    from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
+    from annotrain_tui.core.manifest.validate import parse_path
 
-    from annotrain_tui.core.errors import UnreadableInput
-
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnreadableInput(f"{p}: cannot read ({exc.__class__.__name__})") from None
-    urls: list[str] = []
-    if p.suffix.lower() == ".csv":
-        for row in csv.reader(io.StringIO(text)):
-            urls.extend(c.strip() for c in row if "://" in c)
-        return urls
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{p}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
-                           hint=f"run 'annotrain manifest validate {p}'") from None
-    for section in doc.values() if isinstance(doc, dict) else []:
-        for entry in section if isinstance(section, list) else []:
-            if isinstance(entry, dict):
-                urls.extend(str(v) for k, v in entry.items() if k == "objectUrl" or k.startswith("objectUrl_"))
-    return urls
+    parsed = parse_path(path)
+    if parsed.data is None:
+        first = parsed.result.errors[0].render(path) if parsed.result.errors else path
+        raise InvalidInput(f"cannot read the manifest: {first}", hint=f"run 'annotrain manifest validate {path}'")
+    return [url for _, entry in manifest_entries(parsed.data) for url in entry_urls(entry)]

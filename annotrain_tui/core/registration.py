@@ -21,9 +21,9 @@ from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
 from annotrain_tui.core.lookup import find_folder, find_integration
+from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
 
-SECTIONS = ("videos", "audio", "pdfs", "text", "images", "image_groups", "dicom_series", "nifti")
 
 
 class JobRecord(BaseModel):
@@ -53,24 +53,16 @@ class JobRecord(BaseModel):
         return self.status != JobStatus.PENDING
 
 
-def manifest_urls_of(entry: dict[str, Any]) -> list[str]:
-    if "objectUrl" in entry:
-        return [str(entry["objectUrl"])]
-    return [str(v) for k, v in entry.items() if k.startswith("objectUrl_")]
-
-
 def count_urls(manifest: dict[str, Any]) -> int:
-    return sum(len(manifest_urls_of(e)) for s in SECTIONS for e in manifest.get(s) or [] if isinstance(e, dict))
+    return sum(len(entry_urls(e)) for _, e in manifest_entries(manifest))
 
 
 def failed_manifest(manifest: dict[str, Any], failed: set[str]) -> dict[str, Any]:
     """The entries of ``manifest`` that have a failed URL, in the same sections and order."""
     out: dict[str, Any] = {}
-    for section in SECTIONS:
-        kept = [e for e in manifest.get(section) or []
-                if isinstance(e, dict) and failed.intersection(manifest_urls_of(e))]
-        if kept:
-            out[section] = kept
+    for section, entry in manifest_entries(manifest):
+        if failed.intersection(entry_urls(entry)):
+            out.setdefault(section, []).append(entry)
     if "skip_duplicate_urls" in manifest:
         out["skip_duplicate_urls"] = manifest["skip_duplicate_urls"]
     return out

@@ -127,3 +127,15 @@ def test_a_killed_run_resumes_with_exactly_one_project_per_annotator(tmp_path):
         if p["title"].startswith("Annotator Training - Person"):
             n = p["title"].rsplit(" ", 1)[1]
             assert {"email": f"p{n}@example.com", "role": "annotator"} in p["users"]
+
+
+def test_verify_a_dataset_against_a_manifest_lists_missing_and_extra(capsys, tmp_path):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, _ = run(capsys, "folders", "list", "--json")
+    base = "https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4"
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"images": [{"objectUrl": f"{base}/scene_{i:03d}.jpg"} for i in range(2, 62)]}))
+    code, out, _ = run(capsys, "benchmark", "verify", "Annotator Training Set", "--manifest", str(manifest), "--json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["missing"] == [f"{base}/scene_061.jpg"] and doc["extra"] == [f"{base}/scene_001.jpg"]

@@ -54,6 +54,24 @@ ITEM_KEYS: Final[dict[str, tuple[str, ...]]] = {
 
 OBJECT_URL_N: Final = re.compile(r"objectUrl_(0|[1-9][0-9]*)")
 
+
+
+def entry_urls(entry: dict[str, Any]) -> list[str]:
+    """The file URLs of one manifest item: ``objectUrl``, or ``objectUrl_N`` in index order."""
+    if "objectUrl" in entry:
+        return [str(entry["objectUrl"])]
+    numbered = sorted((int(k[len("objectUrl_"):]), str(v)) for k, v in entry.items() if OBJECT_URL_N.fullmatch(k))
+    return [url for _, url in numbered]
+
+
+def manifest_entries(manifest: dict[str, Any]):
+    """(section, item) for every item of a manifest's JSON form, in order."""
+    for section in SECTIONS:
+        for entry in manifest.get(section) or []:
+            if isinstance(entry, dict):
+                yield section, entry
+
+
 MAX_ITEMS: Final = 500_000          # per JSON file
 MAX_URLS: Final = 1_000_000         # per JSON file
 MAX_TITLE: Final = 300              # characters

@@ -79,6 +79,8 @@ class FrameTable(ScrollView, can_focus=True):
     cursor_column: reactive[int] = reactive(0, init=False)
 
     class RowHighlighted(Message):
+        """The cursor moved to the row with this key."""
+
         def __init__(self, table: "FrameTable", key: Any) -> None:
             super().__init__()
             self.table, self.key = table, key
@@ -87,14 +89,8 @@ class FrameTable(ScrollView, can_focus=True):
         def control(self) -> "FrameTable":
             return self.table
 
-    class RowSelected(Message):
-        def __init__(self, table: "FrameTable", key: Any) -> None:
-            super().__init__()
-            self.table, self.key = table, key
-
-        @property
-        def control(self) -> "FrameTable":
-            return self.table
+    class RowSelected(RowHighlighted):
+        """Enter on the row with this key."""
 
     def __init__(self, columns: Sequence[Column], *, key_column: str | None = None, empty: str = "No rows.",
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:

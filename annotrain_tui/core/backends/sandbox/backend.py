@@ -23,6 +23,7 @@ from typing import Any
 from annotrain_tui.core.backends.sandbox import labels as lbl
 from annotrain_tui.core.backends.sandbox.store import Store
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
+from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,
@@ -162,7 +163,7 @@ class SandboxBackend:
             raise NotFound(f"integration {integration_id} not found")
         if not isinstance(manifest, dict):
             raise InvalidInput("the registration manifest must be a JSON object")
-        urls = sum(len(_urls_of(i)) for sec in SECTION_TYPES for i in manifest.get(sec) or [] if isinstance(i, dict))
+        urls = sum(len(entry_urls(e)) for _, e in manifest_entries(manifest))
         # a job takes its base time plus a little per URL (ANNOTRAIN_SANDBOX_JOB_SECONDS=0: at once)
         delay = float(os.environ.get("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1.0")) * (1 + urls / 1000)
         jid = new_id()
@@ -200,39 +201,37 @@ class SandboxBackend:
             existing = {r[0] for r in c.execute("SELECT url FROM items WHERE folder_id = ?", (job["folder_id"],))}
             to_create: list[tuple] = []
             unit_errors: list[UnitError] = []
-            for section, item_type in SECTION_TYPES.items():
-                for entry in manifest.get(section) or []:
-                    if not isinstance(entry, dict):
-                        continue
-                    urls = _urls_of(entry)
-                    if not urls:
-                        unit_errors.append(UnitError(object_urls=[], error="entry has no objectUrl"))
-                        continue
-                    bad = [u for u in urls if not _reachable(u)]
-                    flaky = [u for u in urls if "flaky" in u.lower()]
-                    if flaky and not bad:
-                        seen = {r[0] for r in c.execute(
-                            f"SELECT key FROM meta WHERE key IN ({','.join('?' * len(flaky))})",
-                            [f"flaky:{u}" for u in flaky])}
-                        bad = [u for u in flaky if f"flaky:{u}" not in seen]
-                        c.executemany("INSERT OR IGNORE INTO meta VALUES (?, 'seen')", [(f"flaky:{u}",) for u in flaky])
-                    if bad:
-                        unit_errors.append(UnitError(
-                            object_urls=bad, error="Encord could not access the file (check the URL and the "
-                            "integration's permissions)"))
-                        continue
-                    key = urls[0]
-                    if skip_dupes and key in existing:
-                        continue
-                    existing.add(key)
-                    kind = item_type
-                    if section == "image_groups" and entry.get("createVideo", False):
-                        kind = "image_sequence"
-                    title = entry.get("title") or key.rstrip("/").rsplit("/", 1)[-1] or key
-                    meta = entry.get("clientMetadata") or {}
-                    frames = len(urls) if section in ("image_groups", "dicom_series") else 1
-                    to_create.append((new_id(), job["folder_id"], str(title), kind, key, json.dumps(meta),
-                                      1280, 720, frames, now_iso()))
+            for section, entry in manifest_entries(manifest):
+                item_type = SECTION_TYPES[section]
+                urls = entry_urls(entry)
+                if not urls:
+                    unit_errors.append(UnitError(object_urls=[], error="entry has no objectUrl"))
+                    continue
+                bad = [u for u in urls if not _reachable(u)]
+                flaky = [u for u in urls if "flaky" in u.lower()]
+                if flaky and not bad:
+                    seen = {r[0] for r in c.execute(
+                        f"SELECT key FROM meta WHERE key IN ({','.join('?' * len(flaky))})",
+                        [f"flaky:{u}" for u in flaky])}
+                    bad = [u for u in flaky if f"flaky:{u}" not in seen]
+                    c.executemany("INSERT OR IGNORE INTO meta VALUES (?, 'seen')", [(f"flaky:{u}",) for u in flaky])
+                if bad:
+                    unit_errors.append(UnitError(
+                        object_urls=bad, error="Encord could not access the file (check the URL and the "
+                        "integration's permissions)"))
+                    continue
+                key = urls[0]
+                if skip_dupes and key in existing:
+                    continue
+                existing.add(key)
+                kind = item_type
+                if section == "image_groups" and entry.get("createVideo", False):
+                    kind = "image_sequence"
+                title = entry.get("title") or key.rstrip("/").rsplit("/", 1)[-1] or key
+                meta = entry.get("clientMetadata") or {}
+                frames = len(urls) if section in ("image_groups", "dicom_series") else 1
+                to_create.append((new_id(), job["folder_id"], str(title), kind, key, json.dumps(meta),
+                                  1280, 720, frames, now_iso()))
             if unit_errors and not job["ignore_errors"]:
                 result = RegistrationResult(
                     status=JobStatus.FAILED, unit_errors=unit_errors,
@@ -475,14 +474,6 @@ class SandboxBackend:
         rows = self.store.query("SELECT stage, COUNT(*) AS n FROM label_rows WHERE project_id = ? GROUP BY stage",
                                 (project_id,))
         return {r["stage"]: r["n"] for r in rows}
-
-
-def _urls_of(entry: dict[str, Any]) -> list[str]:
-    if "objectUrl" in entry:
-        return [str(entry["objectUrl"])]
-    numbered = sorted((int(k.split("_", 1)[1]), str(v)) for k, v in entry.items()
-                      if k.startswith("objectUrl_") and k.split("_", 1)[1].isdigit())
-    return [u for _, u in numbered]
 
 
 def _reachable(url: str) -> bool:
