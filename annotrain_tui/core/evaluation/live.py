@@ -114,11 +114,11 @@ class LiveEvaluation:
         return rows
 
     def training_projects(self) -> list[tuple[Project, str]]:
-        projects = self.backend.list_projects()
         if self.training_refs:
             chosen = [find_project(self.backend, ref) for ref in self.training_refs]
         else:
-            chosen = [p for p in projects if (parse_training_marker(p.description) or ("",))[0] == self.benchmark.id]
+            chosen = [p for p in self.backend.list_projects()
+                      if (parse_training_marker(p.description) or ("",))[0] == self.benchmark.id]
         out = []
         for p in chosen:
             if p.id == self.benchmark.id:
