@@ -281,6 +281,25 @@ def test_get_label_rows_exports_encord_label_rows(backend, fake):
     assert {"v1.labelrow.get", "v1.labelrow.put"} <= fake.routes_called()
 
 
+def test_get_edited_label_rows_lists_once_and_initialises_only_the_complete_rows(backend, fake):
+    items, training = fake.demo.items, fake.demo.training
+    (review,) = backend.list_label_rows(training, stage="Review")
+    fake.ws.label(training, items[1], stage="Complete", boxes=[("Car", {"x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1})])
+    fake.ws.label(training, items[2], stage="Annotate", boxes=[])
+    before = len(fake.log)
+    infos, rows = backend.get_edited_label_rows(training, edited_after=review.last_edited_at)
+    assert sorted((i.data_hash, i.stage) for i in infos) == sorted([(items[1], "Complete"), (items[2], "Annotate")])
+    (row,) = rows
+    assert row["data_hash"] == items[1]
+    (unit,) = row["data_units"].values()
+    assert unit["labels"]["objects"][0]["boundingBox"]["x"] == pytest.approx(0.5)
+    routes = [entry.route for entry in fake.log[before:]]
+    listings = [r for r in routes if "metadata" in r or r.endswith("label-rows")]
+    assert routes.count("v1.labelrow.get") == 1  # one bundle
+    assert len(listings) == 1, routes  # the rows listed are the rows fetched: no second listing by data hash
+    assert backend.get_edited_label_rows(training, edited_after=infos[-1].last_edited_at) == ([], [])
+
+
 # -- error mapping: every injected failure ----------------------------------------------------
 V2_CALL = ("projects.list", lambda b, d: b.list_projects())
 V1_CALL = ("v1.labelrowmetadata.get", lambda b, d: b.list_label_rows(d.benchmark))

@@ -218,6 +218,36 @@ def test_evaluator_add_replaces_a_project_for_incremental_refresh():
     assert ev.result().annotators == {}
 
 
+def test_running_totals_equal_a_fresh_evaluation_after_adds_replacements_and_removals():
+    """result() folds sets in as they come; after any sequence it must equal evaluating the final sets anew."""
+    import random
+
+    prog = make_programme(seed=11, n_items=24, annotators=("a@x", "b@x", "c@x"))
+    names = list(prog.training)
+    rng = random.Random(4)
+    ev = Evaluator(prog.benchmark)
+    added: dict[str, tuple[list, str]] = {}  # what each live set holds now
+    for step in range(40):
+        annotator = rng.choice(names)
+        name = f"{annotator}#{rng.randrange(3)}"
+        if step % 7 == 6:
+            ev.remove(name)
+            added.pop(name, None)
+        else:
+            start = rng.randrange(len(prog.training[annotator]))
+            rows = prog.training[annotator][start:start + rng.randrange(1, 9)]
+            ev.add(name, rows, annotator=annotator)
+            added[name] = (rows, annotator)
+    got = ev.result()
+    assert [p.name for p in got.projects] == list(added)  # a replaced set keeps its place
+    fresh = Evaluator(prog.benchmark)
+    for name, (rows, annotator) in added.items():
+        fresh.add(name, rows, annotator=annotator)
+    want = fresh.result()
+    assert got.to_json() == want.to_json()
+    assert [a.sources for a in got.annotators.values()] == [a.sources for a in want.annotators.values()]
+
+
 def test_duplicate_training_set_names_are_refused():
     prog = make_programme(seed=6, n_items=2, annotators=("a@x",))
     rows = next(iter(prog.training.values()))

@@ -213,3 +213,31 @@ def test_optimal_needs_no_search_when_pairs_are_isolated():
     assert match_b.tolist() == [0, 1, 2] and match_iou.tolist() == [0.9, 0.8, 0.7]
     with pytest.raises(ValueError):
         optimal_matches(blocks, 3, 0.0)
+
+
+def _one_group(table: np.ndarray):
+    n_t, n_b = table.shape
+    blocks = make_blocks(np.zeros(n_t, dtype=np.int64), np.zeros(n_b, dtype=np.int64), 1)
+    for blk in blocks:
+        valid = blk.valid(n_t, n_b)
+        blk.iou = np.zeros(valid.shape)
+        g, r, c = np.nonzero(valid)
+        blk.iou[g, r, c] = table[blk.t[g, r], blk.b[g, c]]
+    return blocks
+
+
+@pytest.mark.parametrize(("table", "searched"), [
+    # conflicts (object 0 has two candidates), but every best is unique and unshared: no search
+    (np.array([[0.9, 0.6, 0.0], [0.0, 0.8, 0.0], [0.0, 0.55, 0.7]]), 0),
+    # object 0's two candidates tie: the answer is linear_sum_assignment's, so it must be asked
+    (np.array([[0.7, 0.7], [0.0, 0.6]]), 1),
+    # two objects share their best: greedy would be wrong, the search finds 0.85 + 0.8
+    (np.array([[0.9, 0.8], [0.85, 0.0]]), 1),
+])
+def test_unique_bests_are_taken_without_search_and_anything_else_is_searched(table, searched):
+    match_b, match_iou, solved = optimal_matches(_one_group(table), table.shape[0], 0.5)
+    assert solved == searched
+    m = np.where(table >= 0.5, table, 0.0)
+    r, c = linear_sum_assignment(m, maximize=True)
+    want = {int(i): int(j) for i, j in zip(r, c) if m[i, j] > 0}
+    assert {i: int(j) for i, j in enumerate(match_b.tolist()) if j >= 0} == want

@@ -27,6 +27,11 @@ class CountingBackend:
         self.fetched += len(hashes)
         return self.inner.get_label_rows(project_id, hashes)
 
+    def get_edited_label_rows(self, project_id, **kwargs):
+        infos, rows = self.inner.get_edited_label_rows(project_id, **kwargs)
+        self.fetched += len(rows)
+        return infos, rows
+
 
 def test_live_load_equals_a_one_shot_evaluation(demo):
     sb, ids = demo
@@ -110,3 +115,50 @@ def test_a_benchmark_without_training_projects_is_a_clear_error(sandbox):
     sandbox.create_project("Lonely", description="", dataset_ids=[], ontology_id=onto.id)
     with pytest.raises(NotFound, match="no training projects"):
         LiveEvaluation(sandbox, "Lonely").load()
+
+
+class Rendezvous:
+    """Records protocol calls; once armed, every call waits until all ``parties`` calls are in flight,
+    so calls made one after another never get through (a broken barrier, not a slow test)."""
+
+    name = "sandbox"
+
+    def __init__(self, inner):
+        self.inner, self.calls, self.barrier = inner, [], None
+
+    def __getattr__(self, attr):
+        from annotrain_tui.core.backends.base import PROTOCOL_METHODS
+
+        target = getattr(self.inner, attr)
+        if attr not in PROTOCOL_METHODS:
+            return target
+
+        def call(*args, **kwargs):
+            self.calls.append(attr)
+            if self.barrier is not None:
+                self.barrier.wait(timeout=30)
+            return target(*args, **kwargs)
+
+        return call
+
+
+def test_a_refresh_asks_everything_at_once_one_call_per_question(demo):
+    import threading
+
+    sb, ids = demo
+    backend = Rendezvous(sb)
+    live = LiveEvaluation(backend, ids["benchmark"])
+    live.load()
+    n = len(live.sources)
+    chidi = next(s for s in live.sources.values() if s.annotator == "chidi.okafor@example.com")
+    todo = next(r for r in sb.list_label_rows(chidi.project.id) if r.stage != "Complete")
+    sb.save_labels(chidi.project.id, todo.data_hash, [], stage="Complete")
+    backend.calls.clear()
+    backend.barrier = threading.Barrier(n + 2)  # every project's poll, the benchmark check, the project list
+    report = live.refresh()
+    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows", "list_projects"])
+    assert report.changed_rows == 1 and report.changed_projects == [chidi.project.id]
+    backend.calls.clear()
+    backend.barrier = None
+    live.refresh(include_new_projects=False, check_benchmark=False)
+    assert backend.calls == ["get_edited_label_rows"] * n  # a plain poll: one call per project

@@ -137,6 +137,11 @@ def test_stage_filter_edited_after_and_labels_round_trip(sandbox):
     (got,) = objects_of(row)
     assert got["boundingBox"] == {"x": .1, "y": .2, "w": .3, "h": .4}
     assert got["createdBy"] == "a@x.com" and got["featureHash"] == onto["featureNodeHash"]
+    sandbox.save_labels(proj.id, items[2].id, [], stage="Annotate")
+    infos, rows = sandbox.get_edited_label_rows(proj.id, edited_after=before)  # a poll: every edit, Complete rows
+    assert [(i.data_hash, i.stage) for i in infos] == [(items[1].id, "Complete"), (items[2].id, "Annotate")]
+    assert rows == [row]
+    assert sandbox.get_edited_label_rows(proj.id, edited_after=infos[-1].last_edited_at) == ([], [])
     with pytest.raises(InvalidInput):
         sandbox.save_labels(proj.id, items[0].id, [], stage="Review")  # not in this template
 

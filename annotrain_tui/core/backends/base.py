@@ -49,6 +49,7 @@ PROTOCOL_METHODS = (
     "add_users",
     "list_label_rows",
     "get_label_rows",
+    "get_edited_label_rows",
 )
 
 
@@ -113,5 +114,10 @@ class Backend(Protocol):
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
         """Full label rows in Encord's label-row JSON format (``LabelRowV2.to_encord_dict()``)."""
+
+    def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
+                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+        """What a live poll needs in one call: every label row edited after ``edited_after`` (any stage,
+        as ``list_label_rows`` lists them) and the full rows of those in ``stage``."""
 
     def close(self) -> None: ...

@@ -637,13 +637,28 @@ class EncordBackend:
         project = self._sdk_project(project_id)
         with self._sdk(f"label rows of project {project_id}"):
             rows = project.list_label_rows_v2(workflow_graph_node_title_eq=stage, edited_after=edited_after)
-        out = []
-        for r in rows:
-            node = r.workflow_graph_node
-            out.append(LabelRowInfo(label_hash=r.label_hash, data_hash=r.data_hash, data_title=r.data_title,
-                                    stage=node.title if node is not None else "",
-                                    last_edited_at=_utc(r.last_edited_at)))
-        return out
+        return [self._row_info(r) for r in rows]
+
+    def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
+                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+        """One listing of the rows edited since the last poll, then one bundle initialising those in
+        ``stage`` (the rows listed are initialised as they are: no second listing by data hash)."""
+        project = self._sdk_project(project_id)
+        with self._sdk(f"label rows of project {project_id}"):
+            rows = project.list_label_rows_v2(edited_after=edited_after)
+            infos = [self._row_info(r) for r in rows]
+            wanted = [r for r, info in zip(rows, infos) if info.stage == stage]
+            if wanted:
+                with project.create_bundle() as bundle:
+                    for row in wanted:
+                        row.initialise_labels(bundle=bundle)
+            return infos, [row.to_encord_dict() for row in wanted]
+
+    @staticmethod
+    def _row_info(r: Any) -> LabelRowInfo:
+        node = r.workflow_graph_node
+        return LabelRowInfo(label_hash=r.label_hash, data_hash=r.data_hash, data_title=r.data_title,
+                            stage=node.title if node is not None else "", last_edited_at=_utc(r.last_edited_at))
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
         """Initialise (in one bundle per chunk) and export each row as ``to_encord_dict()``.

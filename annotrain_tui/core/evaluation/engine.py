@@ -235,12 +235,26 @@ class EvaluationResult:
     settings: Settings
     annotators: dict[str, AnnotatorScore]
     projects: list[ProjectResult]
-    confusion_counts: pd.DataFrame  # columns annotator, benchmark_class, annotator_class, count
+    confusion_totals: dict[tuple[str, str, str], int]  # (annotator, benchmark class, annotator class) -> count
     not_compared: dict[str, dict[str, int]]
     warnings: list[str]
     benchmark_rows: int
     keep_objects: bool = True
     _objects: pd.DataFrame | None = field(default=None, repr=False)
+    _confusion_counts: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def confusion_counts(self) -> pd.DataFrame:
+        """Columns annotator, benchmark_class, annotator_class, count; sorted (built on first use)."""
+        if self._confusion_counts is None:
+            keys = sorted(self.confusion_totals)
+            self._confusion_counts = pd.DataFrame({
+                "annotator": pd.Series([k[0] for k in keys], dtype=object),
+                "benchmark_class": pd.Series([k[1] for k in keys], dtype=object),
+                "annotator_class": pd.Series([k[2] for k in keys], dtype=object),
+                "count": np.array([self.confusion_totals[k] for k in keys], dtype=np.int64),
+            })
+        return self._confusion_counts
 
     @property
     def paired_rows(self) -> int:
@@ -416,13 +430,50 @@ class Evaluator:
         self._bm_class = self._class_ids(bm.name_vocab)
         self._box = _box_columns(bm)
         self._projects: dict[str, ProjectResult] = {}
+        # Running totals over self._projects, kept as each set is added or removed (result() then
+        # costs the number of annotators, not of sets): integer counts are exact under
+        # subtraction; IoU sums are kept per set and added with fsum, so no rounding drifts in.
+        self._totals: dict[str, np.ndarray] = {}
+        self._iou_parts: dict[str, dict[str, float]] = {}  # annotator -> set name -> IoU sum
+        self._conf: dict[tuple[str, str, str], int] = {}
+        self._training_nc: dict[str, int] = {}
 
     @property
     def benchmark(self) -> ObjectTable:
         return self._bm
 
     def remove(self, name: str) -> None:
-        self._projects.pop(name, None)
+        old = self._projects.pop(name, None)
+        if old is not None:
+            self._fold(old, -1)
+
+    def _fold(self, p: ProjectResult, sign: int) -> None:
+        """Add (sign 1) or take out (sign -1) one set's contribution to the running totals."""
+        for i, annot in enumerate(p.stats.names):
+            row = p.stats.counts[i] * sign
+            if annot in self._totals:
+                self._totals[annot] += row
+            else:
+                self._totals[annot] = row.copy()
+            parts = self._iou_parts.setdefault(annot, {})
+            if sign > 0:
+                parts[p.name] = float(p.stats.iou_sum[i])
+            else:
+                parts.pop(p.name, None)
+                if not parts:  # no set lists this annotator any more
+                    del self._iou_parts[annot], self._totals[annot]
+        for a, b, t, n in p.confusion:
+            left = self._conf.get((a, b, t), 0) + sign * n
+            if left:
+                self._conf[(a, b, t)] = left
+            else:
+                self._conf.pop((a, b, t), None)
+        for key, n in p.not_compared.items():
+            left = self._training_nc.get(key, 0) + sign * n
+            if left:
+                self._training_nc[key] = left
+            else:
+                self._training_nc.pop(key, None)
 
     def _class_ids(self, vocab: np.ndarray) -> np.ndarray:
         out = np.empty(len(vocab), dtype=np.int64)
@@ -441,7 +492,11 @@ class Evaluator:
         """
         tr = rows if isinstance(rows, ObjectTable) else parse_label_rows(rows, source=name)
         result = self._evaluate_table(name, tr, annotator or name)
-        self._projects[name] = result
+        old = self._projects.get(name)
+        if old is not None:
+            self._fold(old, -1)
+        self._projects[name] = result  # a replaced set keeps its place
+        self._fold(result, 1)
         return result
 
     def _evaluate_table(self, name: str, tr: ObjectTable, owner: str | None = None) -> ProjectResult:
@@ -570,15 +625,18 @@ class Evaluator:
             box_t = tr.shape[ti] == SHAPE_CODE[BOX]
             box_b = bm.shape[bi] == SHAPE_CODE[BOX]
             positive = bool((tb[4][:-1][box_t] > 0).all() and (bb[4][:-1][box_b] > 0).all())
+        others: dict[int, list[tuple[Block, tuple[np.ndarray, ...]]]] = {}
         for blk in blocks:
             if blk.shape == SHAPE_CODE[BOX]:
                 a = [c[blk.t][:, :, None] for c in tb]
                 b = [c[blk.b][:, None, :] for c in bb]
                 blk.iou = geometry.box_iou_corners(*a, *b, positive_areas=positive)
-                continue
-            g, r, c = np.nonzero(blk.valid(n_t, n_b))
-            t, b = ti[blk.t[g, r]], bi[blk.b[g, c]]
-            if blk.shape == SHAPE_CODE[ROTATED]:
+            else:
+                others.setdefault(blk.shape, []).append((blk, np.nonzero(blk.valid(n_t, n_b))))
+        for code, parts in others.items():  # one geometry call per shape, over every block's real cells
+            t = ti[np.concatenate([blk.t[g, r] for blk, (g, r, _) in parts])]
+            b = bi[np.concatenate([blk.b[g, c] for blk, (g, _, c) in parts])]
+            if code == SHAPE_CODE[ROTATED]:
                 img_w = np.where(np.isnan(bm.img_w[b]), tr.img_w[t], bm.img_w[b])
                 img_h = np.where(np.isnan(bm.img_h[b]), tr.img_h[t], bm.img_h[b])
                 values = geometry.rotated_iou_pairs(tr.x[t], tr.y[t], tr.w[t], tr.h[t], tr.theta[t],
@@ -587,8 +645,11 @@ class Evaluator:
                 ba = np.column_stack([tr.x[t], tr.y[t], tr.x[t] + tr.w[t], tr.y[t] + tr.h[t]])
                 bb_ = np.column_stack([bm.x[b], bm.y[b], bm.x[b] + bm.w[b], bm.y[b] + bm.h[b]])
                 values = geometry.polygon_iou_pairs(tr.geom[t], bm.geom[b], ba, bb_)
-            blk.iou = np.zeros((blk.t.shape[0], blk.t.shape[1], blk.b.shape[1]))
-            blk.iou[g, r, c] = values
+            start = 0
+            for blk, (g, r, c) in parts:
+                blk.iou = np.zeros((blk.t.shape[0], blk.t.shape[1], blk.b.shape[1]))
+                blk.iou[g, r, c] = values[start:start + len(g)]
+                start += len(g)
 
     @staticmethod
     def _stats(annot_names: list[str], t_annot: np.ndarray, matched: np.ndarray, low: np.ndarray,
@@ -643,8 +704,7 @@ class Evaluator:
                              b_annot: np.ndarray, miss: np.ndarray) -> Callable[[], pd.DataFrame]:
         """Capture what the per-object rows need (arrays, not the label rows) and build them on demand."""
         bm = self._bm
-        rows = tr.rows[["label_hash", "data_hash", "data_title"]]
-        bm_label = bm.rows["label_hash"]
+        rows = tr.rows  # one row per label row; its columns are picked only if the rows are built
         cols = (tr.row, tr.frame, tr.shape, tr.object_hash, tr.name_vocab, tr.name_code, tr.feature_vocab,
                 tr.feature_code, tr.created_by_vocab, tr.created_by_code)
 
@@ -676,7 +736,7 @@ class Evaluator:
             label = rows["label_hash"].to_numpy(dtype=object)
             data_hash = rows["data_hash"].to_numpy(dtype=object)
             title = rows["data_title"].to_numpy(dtype=object)
-            bm_lab = bm_label.to_numpy(dtype=object)
+            bm_lab = bm.rows["label_hash"].to_numpy(dtype=object)
             return pd.DataFrame({
                 "annotator": col(annot_names[t_annot], annot_names[b_annot[miss]]),
                 "source": col(name, name),
@@ -707,32 +767,16 @@ class Evaluator:
         """Combine every training set added so far."""
         projects = list(self._projects.values())
         s = self.settings
-        totals: dict[str, np.ndarray] = {}
-        iou_sums: dict[str, float] = {}
-        sources: dict[str, list[str]] = {}
-        for p in projects:
-            for i, annot in enumerate(p.stats.names):
-                totals[annot] = totals[annot] + p.stats.counts[i] if annot in totals else p.stats.counts[i].copy()
-                iou_sums[annot] = iou_sums.get(annot, 0.0) + float(p.stats.iou_sum[i])
-                sources.setdefault(annot, []).append(p.name)
+        position = {name: i for i, name in enumerate(self._projects)}
         annotators: dict[str, AnnotatorScore] = {}
-        for annot in sorted(totals):
-            objects, matched, low, correct, benchmark, missed = (int(v) for v in totals[annot])
+        for annot in sorted(self._totals):
+            objects, matched, low, correct, benchmark, missed = (int(v) for v in self._totals[annot])
+            parts = self._iou_parts[annot]
             score = AnnotatorScore(
                 annotator=annot, objects=objects, benchmark_objects=benchmark, matched=matched, missed=missed,
-                extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=iou_sums[annot],
-                status="", sources=tuple(sources[annot]))
+                extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=math.fsum(parts.values()),
+                status="", sources=tuple(sorted(parts, key=position.__getitem__)))
             annotators[annot] = replace(score, status=s.pass_mark.status(score.f1, score.class_accuracy))
-        conf: dict[tuple[str, str, str], int] = {}
-        for p in projects:
-            for a, b, t, n in p.confusion:
-                conf[(a, b, t)] = conf.get((a, b, t), 0) + n
-        confusion_counts = pd.DataFrame(
-            [(*k, conf[k]) for k in sorted(conf)],
-            columns=["annotator", "benchmark_class", "annotator_class", "count"]).astype({"count": np.int64})
-        training_nc: dict[str, int] = {}
-        for p in projects:
-            _add_counts(training_nc, p.not_compared)
         warnings = list(self._warnings)
         for p in projects:
             warnings.extend(p.warnings)
@@ -740,9 +784,9 @@ class Evaluator:
             more = len(warnings) - _MAX_WARNINGS
             warnings = warnings[:_MAX_WARNINGS] + [f"… and {more} more warning(s)"]
         return EvaluationResult(
-            settings=s, annotators=annotators, projects=projects, confusion_counts=confusion_counts,
+            settings=s, annotators=annotators, projects=projects, confusion_totals=dict(self._conf),
             not_compared={"benchmark": dict(sorted(self._bm_not_compared.items())),
-                          "training": dict(sorted(training_nc.items()))},
+                          "training": dict(sorted(self._training_nc.items()))},
             warnings=warnings, benchmark_rows=self._bm.n_rows, keep_objects=self.keep_objects,
         )
 

@@ -15,6 +15,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,14 @@ class RefreshReport:
 def _newest(rows: list[LabelRowInfo]) -> datetime | None:
     stamps = [r.last_edited_at for r in rows if r.last_edited_at is not None]
     return max(stamps) if stamps else None
+
+
+def _all_at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Run independent backend calls concurrently (each is mostly waiting on the network)."""
+    if len(jobs) <= 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="poll") as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 class LiveEvaluation:
@@ -173,36 +182,38 @@ class LiveEvaluation:
     def refresh(self, *, include_new_projects: bool = True, check_benchmark: bool = True) -> RefreshReport:
         """Fetch only what changed since the last poll and re-evaluate only those blocks.
 
-        ``include_new_projects`` and ``check_benchmark`` each cost a call; a live view makes them on
-        every few polls and on demand, and asks the training projects every time.
+        Every question goes out at once, one call each: per training project the rows edited since
+        its last poll with the Complete ones' labels (``get_edited_label_rows``), and, when asked,
+        whether the benchmark changed (``check_benchmark``) and whether new training projects
+        appeared (``include_new_projects``). A refresh therefore waits for one round trip, however
+        many projects there are; a live view asks the last two every few polls and on demand.
         """
         with self._lock:
             assert self.evaluator is not None, "load() first"
-            bench_changed = bool(self.backend.list_label_rows(self.benchmark.id, edited_after=self.bench_watermark)) \
-                if self.bench_watermark and check_benchmark else False
+            polled = list(self.sources.values())
+            jobs: list[Callable[[], Any]] = [
+                partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark,
+                        stage=COMPLETE) for src in polled]
+            if check_benchmark and self.bench_watermark:
+                jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, edited_after=self.bench_watermark))
+            if include_new_projects:
+                jobs.append(self.training_projects)
+            answers = _all_at_once(jobs)
+            polls = answers[:len(polled)]
+            bench_changed = bool(answers[len(polled)]) if check_benchmark and self.bench_watermark else False
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
                     self._add_all_blocks(src)
             changed_rows, changed_projects, new_projects = 0, [], []
             if include_new_projects:
-                for project, annotator in self.training_projects():
+                for project, annotator in answers[-1]:
                     if project.id not in self.sources:
                         src = self._load_source(project, annotator, None)
                         self.sources[project.id] = src
                         self._add_all_blocks(src)
                         new_projects.append(project.id)
-            polled = [src for src in self.sources.values() if src.project.id not in new_projects]
-            # The listings are small and independent: ask every project at once.
-            def poll(src: TrainingSource) -> list[LabelRowInfo]:
-                return self.backend.list_label_rows(src.project.id, edited_after=src.watermark)
-
-            if len(polled) > 1:
-                with ThreadPoolExecutor(max_workers=min(8, len(polled)), thread_name_prefix="poll") as pool:
-                    listings = list(pool.map(poll, polled))
-            else:
-                listings = [poll(src) for src in polled]
-            for src, infos in zip(polled, listings):
+            for src, (infos, rows) in zip(polled, polls):
                 if not infos:
                     continue
                 newest = _newest(infos)
@@ -215,7 +226,7 @@ class LiveEvaluation:
                 for info in infos:
                     if info.stage != COMPLETE and (gone := src.drop(info.data_hash)) is not None:
                         blocks.add(gone)
-                for row in self._fetch(src.project.id, infos):
+                for row in rows:
                     blocks.add(src.put(row))
                 changed_rows += len(infos)
                 for block in blocks:
@@ -270,24 +281,34 @@ class LiveEvaluation:
             a["total"] += src.total
             if src.last_activity and (a["last_activity"] is None or src.last_activity > a["last_activity"]):
                 a["last_activity"] = src.last_activity
-        records = []
         scores = result.annotators if result else {}
-        for name in sorted(set(by_annotator) | set(scores)):
-            p = by_annotator.get(name, {"projects": 0, "complete": 0, "total": 0, "last_activity": None})
-            s = scores.get(name)
-            records.append({
-                "annotator": name, **p,
-                "objects": s.objects if s else 0, "benchmark_objects": s.benchmark_objects if s else 0,
-                "matched": s.matched if s else 0,
-                "mean_iou": s.mean_iou if s else None, "class_accuracy": s.class_accuracy if s else None,
-                "precision": s.precision if s else None, "recall": s.recall if s else None,
-                "f1": s.f1 if s else None, "missed": s.missed if s else 0, "extra": s.extra if s else 0,
-                "low_overlap": s.low_overlap if s else 0, "status": s.status if s else "no work yet",
-            })
-        frame = pd.DataFrame({col: [r[col] for r in records] for col in ANNOTATOR_COLUMNS})
-        for col in ("mean_iou", "class_accuracy", "precision", "recall", "f1"):
-            frame[col] = np.array([np.nan if r[col] is None else r[col] for r in records], dtype=float)
-        return frame
+        names = sorted(set(by_annotator) | set(scores))
+        none = {"projects": 0, "complete": 0, "total": 0, "last_activity": None}
+        progress = [by_annotator.get(n, none) for n in names]
+        found = [scores.get(n) for n in names]
+
+        def ints(get: Callable[[Any], int]) -> np.ndarray:
+            return np.array([get(s) if s else 0 for s in found], dtype=np.int64)
+
+        def rates(get: Callable[[Any], float | None]) -> np.ndarray:
+            return np.array([np.nan if s is None or (v := get(s)) is None else v for s in found], dtype=float)
+
+        columns: dict[str, Any] = {
+            "annotator": np.array(names, dtype=object),
+            "projects": np.array([p["projects"] for p in progress], dtype=np.int64),
+            "complete": np.array([p["complete"] for p in progress], dtype=np.int64),
+            "total": np.array([p["total"] for p in progress], dtype=np.int64),
+            "objects": ints(lambda s: s.objects), "benchmark_objects": ints(lambda s: s.benchmark_objects),
+            "matched": ints(lambda s: s.matched),
+            "mean_iou": rates(lambda s: s.mean_iou), "class_accuracy": rates(lambda s: s.class_accuracy),
+            "precision": rates(lambda s: s.precision), "recall": rates(lambda s: s.recall),
+            "f1": rates(lambda s: s.f1),
+            "missed": ints(lambda s: s.missed), "extra": ints(lambda s: s.extra),
+            "low_overlap": ints(lambda s: s.low_overlap),
+            "status": np.array([s.status if s else "no work yet" for s in found], dtype=object),
+            "last_activity": pd.Series([p["last_activity"] for p in progress], dtype=None if names else object),
+        }
+        return pd.DataFrame(columns, columns=list(ANNOTATOR_COLUMNS))
 
 
 class OfflineEvaluation(LiveEvaluation):

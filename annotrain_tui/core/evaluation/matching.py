@@ -102,6 +102,10 @@ def make_blocks(t_key: np.ndarray, b_key: np.ndarray, n_frames: int, max_cells: 
     cls_t = np.ceil(np.log2(nt + 1)).astype(np.int64)
     cls_b = np.ceil(np.log2(nb + 1)).astype(np.int64)
     bucket = (shape * 64 + cls_t) * 64 + cls_b
+    for code in np.unique(shape).tolist():  # a shape whose groups all fit one block needs no size classes
+        sel = shape == code
+        if int(sel.sum()) * int(nt[sel].max()) * int(nb[sel].max()) <= max_cells:
+            bucket[sel] = code * 64 * 64
     if (bucket == bucket[0]).all():
         groups = [np.arange(len(bucket))]
     else:
@@ -147,22 +151,29 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
     solved = 0
     for blk in blocks:
         iou = blk.iou
+        n_g, mt, mb = iou.shape
         q = iou >= threshold
-        g, r, c = np.nonzero(q)
-        if len(g) == 0:
+        cell = np.flatnonzero(q)  # qualifying cells, in (group, row, column) order
+        if len(cell) == 0:
             continue
-        mt, mb = iou.shape[1], iou.shape[2]
-        t_slot, b_slot = g * mt + r, g * mb + c
-        deg_t = np.bincount(t_slot, minlength=iou.shape[0] * mt)  # qualifying pairs per object
-        deg_b = np.bincount(b_slot, minlength=iou.shape[0] * mb)
+        t_slot = cell // mb  # group * mt + row
+        g = t_slot // mt
+        b_slot = g * mb + (cell - t_slot * mb)  # group * mb + column
+        deg_t = np.bincount(t_slot, minlength=n_g * mt)  # qualifying pairs per object
+        deg_b = np.bincount(b_slot, minlength=n_g * mb)
         simple = (deg_t[t_slot] == 1) & (deg_b[b_slot] == 1)
-        conflict = np.unique(g[~simple])
-        take = simple & ~np.isin(g, conflict) if len(conflict) else simple
-        t = blk.t[g[take], r[take]]
-        match_b[t] = blk.b[g[take], c[take]]
-        match_iou[t] = iou[g[take], r[take], c[take]]
-        if len(conflict):
-            conflict = _assign_unique_bests(blk, iou, q, conflict, threshold, match_b, match_iou)
+        if simple.all():
+            take = simple
+            conflict = np.zeros(0, dtype=np.int64)
+        else:
+            bad = np.zeros(n_g, dtype=bool)
+            bad[g[~simple]] = True
+            take = ~bad[g]
+            conflict = _assign_unique_bests(blk, iou, cell[~take], t_slot[~take], b_slot[~take], g[~take],
+                                            match_b, match_iou)
+        t = blk.t.ravel()[t_slot[take]]
+        match_b[t] = blk.b.ravel()[b_slot[take]]
+        match_iou[t] = iou.ravel()[cell[take]]
         if len(conflict):
             cost = np.where(q[conflict], -iou[conflict], 0.0)  # min cost = max IoU; sub-threshold weighs 0
             nts, nbs = blk.nt[conflict].tolist(), blk.nb[conflict].tolist()
@@ -182,32 +193,34 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
     return match_b, match_iou, solved
 
 
-def _assign_unique_bests(blk: Block, iou: np.ndarray, q: np.ndarray, groups: np.ndarray, threshold: float,
-                         match_b: np.ndarray, match_iou: np.ndarray) -> np.ndarray:
+def _assign_unique_bests(blk: Block, iou: np.ndarray, cell: np.ndarray, t_slot: np.ndarray, b_slot: np.ndarray,
+                         g: np.ndarray, match_b: np.ndarray, match_iou: np.ndarray) -> np.ndarray:
     """Solve, without linear_sum_assignment, the groups whose optimum is each object's own best.
 
-    When every training object's best qualifying benchmark object is strictly better than its
-    second best, and no two objects share their best, giving each object its best reaches the
-    largest possible total (no object can do better) and every other assignment is strictly worse:
-    the optimum is unique, so it is exactly what linear_sum_assignment returns. Returns the groups
-    still to solve.
+    Takes the qualifying cells of the groups in conflict (flat indices into ``iou``, in (group, row,
+    column) order, with their row and column slots and group). When every training object's best
+    qualifying benchmark object is strictly better than its second best, and no two objects share
+    their best, giving each object its best reaches the largest possible total (no object can do
+    better) and every other assignment is strictly worse: the optimum is unique, so it is exactly
+    what linear_sum_assignment returns. Returns the groups still to solve.
     """
-    sub = np.where(q[groups], iou[groups], -1.0)  # (G, mt, mb); -1: not a candidate
-    mb = sub.shape[2]
-    best = sub.argmax(axis=2)
-    best_v = np.take_along_axis(sub, best[..., None], axis=2)[..., 0]
-    second = np.partition(sub, mb - 2, axis=2)[..., mb - 2] if mb >= 2 else np.full(best_v.shape, -1.0)
-    has = best_v >= threshold
-    unique_row = ~has | (best_v > second)
-    g_idx = np.broadcast_to(np.arange(len(groups))[:, None], best.shape)
-    keys = (g_idx * mb + best)[has]
-    counts = np.bincount(keys, minlength=len(groups) * mb)
-    shared = np.zeros(len(groups), dtype=bool)
-    np.logical_or.at(shared, keys // mb, counts[keys] > 1)
-    easy = unique_row.all(axis=1) & ~shared
-    if easy.any():
-        eg, er = np.nonzero(has & easy[:, None])
-        t = blk.t[groups[eg], er]
-        match_b[t] = blk.b[groups[eg], best[eg, er]]
-        match_iou[t] = best_v[eg, er]
-    return groups[~easy]
+    values = iou.ravel()[cell]
+    head = np.r_[True, t_slot[1:] != t_slot[:-1]]
+    start = np.flatnonzero(head)  # each object's first qualifying cell
+    row = np.cumsum(head) - 1  # the object of each cell
+    best = np.maximum.reduceat(values, start)
+    at_best = np.flatnonzero(values == best[row])
+    first = at_best[np.r_[True, row[at_best[1:]] != row[at_best[:-1]]]]  # argmax: the first best
+    rest = values.copy()
+    rest[first] = -1.0
+    second = np.maximum.reduceat(rest, start)  # -1 when the best is the object's only candidate
+    best_b = b_slot[first]
+    shared = np.bincount(best_b, minlength=iou.shape[0] * iou.shape[2])[best_b] > 1
+    group = g[start]
+    hard = np.zeros(iou.shape[0], dtype=bool)
+    hard[group[(best <= second) | shared]] = True
+    easy = ~hard[group]
+    t = blk.t.ravel()[t_slot[start[easy]]]
+    match_b[t] = blk.b.ravel()[best_b[easy]]
+    match_iou[t] = best[easy]
+    return np.flatnonzero(hard)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,8 +192,22 @@ def _point_xy(point: Any, where: str, index: Any) -> tuple[float, float]:
                            f"got {_type_name(point)}")
     if "x" not in point or "y" not in point:
         raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} is missing 'x' or 'y'")
-    return (_number(point["x"], where, f"polygon vertex {safe_text(index)}", "x"),
-            _number(point["y"], where, f"polygon vertex {safe_text(index)}", "y"))
+    what = _Lazy(lambda: f"polygon vertex {safe_text(index)}")
+    return _number(point["x"], where, what, "x"), _number(point["y"], where, what, "y")
+
+
+def _float_points(points: list[Any]) -> np.ndarray | None:
+    """(n, 2) array when every vertex is {x: float, y: float} with finite values; else None (the
+    caller then checks vertex by vertex, to say which one is wrong)."""
+    try:
+        xs = [p["x"] for p in points]
+        ys = [p["y"] for p in points]
+    except (TypeError, KeyError, IndexError):
+        return None
+    if not (all(type(v) is float for v in xs) and all(type(v) is float for v in ys)):
+        return None
+    arr = np.array([xs, ys], dtype=np.float64).T
+    return arr if np.isfinite(arr).all() else None
 
 
 def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
@@ -231,8 +245,14 @@ def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
             items = sorted((int(k), v) for k, v in legacy.items())
         except (TypeError, ValueError):
             raise InvalidInput(f"{where}: polygon vertex keys must be integers (\"0\", \"1\", …)") from None
+        fast = _float_points([v for _, v in items])
+        if fast is not None:
+            return [[fast]]
         pts = [_point_xy(v, where, k) for k, v in items]
     elif isinstance(legacy, list):
+        fast = _float_points(legacy)
+        if fast is not None:
+            return [[fast]]
         pts = [_point_xy(v, where, k) for k, v in enumerate(legacy)]
     elif legacy is None or legacy == {}:
         raise InvalidInput(f"{where}: polygon has no coordinates ('polygon' or 'polygons')")
@@ -255,8 +275,22 @@ class _RowWhere:
     __format__ = lambda self, spec: str(self)  # noqa: E731
 
 
-def _where(row_where: Any, frame: int, index: int, object_hash: str) -> str:
-    return f"{row_where} frame {frame} object {index} ({safe_text(object_hash, 40)})"
+class _Lazy:
+    """Text for an error message, formatted only if a message is ever made (parsing stays fast)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self.make = make
+
+    def __str__(self) -> str:
+        return self.make()
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+def _where(row_where: Any, frame: int, index: int, object_hash: str) -> _Lazy:
+    return _Lazy(lambda: f"{row_where} frame {frame} object {index} ({safe_text(object_hash, 40)})")
 
 
 def _frame_number(value: Any, where: str, what: str) -> int:

@@ -454,6 +454,11 @@ class SandboxBackend:
                     last_edited_at=lbl.encord_time(parse_iso(r["last_edited_at"])), stage=r["stage"]))
         return out
 
+    def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
+                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+        infos = self.list_label_rows(project_id, edited_after=edited_after)
+        return infos, self.get_label_rows(project_id, [i.data_hash for i in infos if i.stage == stage])
+
     # -- sandbox-only operations (the simulator, demo seeding, import) ------------------
     def save_labels(self, project_id: str, data_hash: str, objects: list[dict[str, Any]], *,
                     stage: str | None = None, edited_at: datetime | None = None) -> None:
