@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
@@ -85,12 +86,8 @@ def _newest(rows: list[LabelRowInfo]) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def _all_at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run independent backend calls concurrently (each is mostly waiting on the network)."""
-    if len(jobs) <= 1:
-        return [job() for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="poll") as pool:
-        return list(pool.map(lambda job: job(), jobs))
+def _run(job: Callable[[], Any]) -> Any:
+    return job()
 
 
 class LiveEvaluation:
@@ -110,6 +107,7 @@ class LiveEvaluation:
         self.bench_rows: dict[str, dict[str, Any]] = {}
         self.result: EvaluationResult | None = None
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- fetching -----------------------------------------------------------------------
     def _fetch(self, project_id: str, infos: list[LabelRowInfo], cancel: threading.Event | None = None
@@ -198,7 +196,7 @@ class LiveEvaluation:
                 jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, edited_after=self.bench_watermark))
             if include_new_projects:
                 jobs.append(self.training_projects)
-            answers = _all_at_once(jobs)
+            answers = self._all_at_once(jobs)
             polls = answers[:len(polled)]
             bench_changed = bool(answers[len(polled)]) if check_benchmark and self.bench_watermark else False
             if bench_changed:  # the gold changed: everything is re-scored against it
@@ -237,6 +235,19 @@ class LiveEvaluation:
                 self.result = self.evaluator.result()
             return RefreshReport(changed_rows=changed_rows, changed_projects=changed_projects,
                                  new_projects=new_projects, result=self.result, benchmark_changed=bench_changed)
+
+    def _all_at_once(self, jobs: list[Callable[[], Any]]) -> list[Any]:
+        """Run independent backend calls concurrently (each mostly waits on the network).
+
+        The pool lives as long as the session: its threads keep their backend connections (the
+        sandbox opens one SQLite connection per thread), so a poll pays no thread or connection setup.
+        """
+        if len(jobs) <= 1:
+            return [job() for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="poll")
+            weakref.finalize(self, self._pool.shutdown, wait=False)
+        return list(self._pool.map(_run, jobs))
 
     def rescore(self, **options: Any) -> EvaluationResult:
         """Evaluate again with other options (e.g. the IoU threshold), from the rows already fetched."""
@@ -331,6 +342,7 @@ class OfflineEvaluation(LiveEvaluation):
         self.bench_rows = {}
         self.result = None
         self._lock = threading.Lock()
+        self._pool = None
         self._mtimes: dict[str, float] = {}
 
     @property
