@@ -648,11 +648,16 @@ class EncordBackend:
             rows = project.list_label_rows_v2(edited_after=edited_after)
             infos = [self._row_info(r) for r in rows]
             wanted = [r for r, info in zip(rows, infos) if info.stage == stage]
-            if wanted:
-                with project.create_bundle() as bundle:
-                    for row in wanted:
-                        row.initialise_labels(bundle=bundle)
+            self._initialise(project, wanted)
             return infos, [row.to_encord_dict() for row in wanted]
+
+    @staticmethod
+    def _initialise(project: Any, rows: list[Any]) -> None:
+        """Fetch the labels of listed rows in one bundle (the SDK sends up to 1,000 rows a request)."""
+        if rows:
+            with project.create_bundle() as bundle:
+                for row in rows:
+                    row.initialise_labels(bundle=bundle)
 
     @staticmethod
     def _row_info(r: Any) -> LabelRowInfo:
@@ -672,9 +677,7 @@ class EncordBackend:
             chunk = wanted[start:start + 500]
             with self._sdk(f"label rows of project {project_id}"):
                 rows = project.list_label_rows_v2(data_hashes=chunk)
-                with project.create_bundle() as bundle:
-                    for row in rows:
-                        row.initialise_labels(bundle=bundle)
+                self._initialise(project, rows)
             out.extend(row.to_encord_dict() for row in rows)
         return out
 

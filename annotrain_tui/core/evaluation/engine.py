@@ -358,9 +358,14 @@ def _check_settings(matching: str, iou_threshold: float, low_overlap: float, sha
                     shapes=shapes, pass_mark=pass_mark)  # type: ignore[arg-type]
 
 
-def _add_counts(into: dict[str, int], more: Mapping[str, int]) -> None:
-    for k, v in more.items():
-        into[k] = into.get(k, 0) + int(v)
+def _add_counts(into: dict[Any, int], more: Mapping[Any, int] | Iterable[tuple[Any, int]], sign: int = 1) -> None:
+    """Add (or with ``sign`` -1 take out) counts by key; a key whose count reaches 0 is dropped."""
+    for k, v in (more.items() if isinstance(more, Mapping) else more):
+        left = into.get(k, 0) + sign * int(v)
+        if left:
+            into[k] = left
+        else:
+            into.pop(k, None)
 
 
 def _filtered_counts(table: ObjectTable, candidate: np.ndarray, keep: np.ndarray,
@@ -462,18 +467,8 @@ class Evaluator:
                 parts.pop(p.name, None)
                 if not parts:  # no set lists this annotator any more
                     del self._iou_parts[annot], self._totals[annot]
-        for a, b, t, n in p.confusion:
-            left = self._conf.get((a, b, t), 0) + sign * n
-            if left:
-                self._conf[(a, b, t)] = left
-            else:
-                self._conf.pop((a, b, t), None)
-        for key, n in p.not_compared.items():
-            left = self._training_nc.get(key, 0) + sign * n
-            if left:
-                self._training_nc[key] = left
-            else:
-                self._training_nc.pop(key, None)
+        _add_counts(self._conf, (((a, b, t), n) for a, b, t, n in p.confusion), sign)
+        _add_counts(self._training_nc, p.not_compared, sign)
 
     def _class_ids(self, vocab: np.ndarray) -> np.ndarray:
         out = np.empty(len(vocab), dtype=np.int64)

@@ -101,6 +101,10 @@ class LiveEvaluation:
         self.options = dict(matching=matching, iou_threshold=iou_threshold, low_overlap=low_overlap, shape=shape,
                             pass_mark=pass_mark, keep_objects=keep_objects)
         self.block_size = max(1, block_size)
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """What a session holds before load() (shared with OfflineEvaluation)."""
         self.sources: dict[str, TrainingSource] = {}
         self.evaluator: Evaluator | None = None
         self.bench_watermark: datetime | None = None
@@ -192,13 +196,14 @@ class LiveEvaluation:
             jobs: list[Callable[[], Any]] = [
                 partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark,
                         stage=COMPLETE) for src in polled]
-            if check_benchmark and self.bench_watermark:
+            ask_benchmark = bool(check_benchmark and self.bench_watermark)
+            if ask_benchmark:
                 jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, edited_after=self.bench_watermark))
             if include_new_projects:
                 jobs.append(self.training_projects)
             answers = self._all_at_once(jobs)
             polls = answers[:len(polled)]
-            bench_changed = bool(answers[len(polled)]) if check_benchmark and self.bench_watermark else False
+            bench_changed = ask_benchmark and bool(answers[len(polled)])
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
@@ -336,13 +341,7 @@ class OfflineEvaluation(LiveEvaluation):
                             pass_mark=PassMark(), keep_objects=True)
         self.options.update(options)
         self.block_size = block_size
-        self.sources = {}
-        self.evaluator = None
-        self.bench_watermark = None
-        self.bench_rows = {}
-        self.result = None
-        self._lock = threading.Lock()
-        self._pool = None
+        self._init_state()
         self._mtimes: dict[str, float] = {}
 
     @property

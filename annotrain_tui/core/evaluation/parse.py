@@ -261,20 +261,6 @@ def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
     return [[np.asarray(pts, dtype=np.float64).reshape(-1, 2)]]
 
 
-class _RowWhere:
-    """"FILE: row N (label_hash H)", formatted only when a message needs it."""
-
-    __slots__ = ("src", "index", "label_hash")
-
-    def __init__(self, src: str, index: int, label_hash: Any) -> None:
-        self.src, self.index, self.label_hash = src, index, label_hash
-
-    def __str__(self) -> str:
-        return f"{self.src}: row {self.index} (label_hash {safe_text(self.label_hash, 40)})"
-
-    __format__ = lambda self, spec: str(self)  # noqa: E731
-
-
 class _Lazy:
     """Text for an error message, formatted only if a message is ever made (parsing stays fast)."""
 
@@ -287,6 +273,11 @@ class _Lazy:
         return self.make()
 
     __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+def _row_where(src: str, index: int, label_hash: Any) -> _Lazy:
+    """"FILE: row N (label_hash H)"."""
+    return _Lazy(lambda: f"{src}: row {index} (label_hash {safe_text(label_hash, 40)})")
 
 
 def _where(row_where: Any, frame: int, index: int, object_hash: str) -> _Lazy:
@@ -356,7 +347,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         if type(lr) is not dict:
             raise InvalidInput(f"{src}: row {ri}: expected a label row (JSON object), got {_type_name(lr)}")
         label_hash = lr.get("label_hash")
-        row_where = _RowWhere(src, ri, label_hash)
+        row_where = _row_where(src, ri, label_hash)
         if label_hash is not None and type(label_hash) is not str:
             raise InvalidInput(f"{row_where}: 'label_hash' must be a string or null")
         data_hash = lr.get("data_hash")
