@@ -1,0 +1,97 @@
+"""The one untrusted-text policy: how any string from a file, a server or the user is made safe to show.
+
+Every front shows untrusted strings (titles, emails, class names, file paths, server messages,
+parts of a user's file) through :func:`shown`. It escapes, visibly and reversibly:
+
+- C0 and C1 control characters (NUL, ESC, CSI ``\\x9b``, BEL, DEL, and CR/LF/TAB in one-line
+  fields), so no escape sequence (CSI, OSC 0/2 window title, OSC 52 clipboard) reaches a terminal;
+- bidi embeddings, overrides, isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F,
+  U+061C), so text cannot be shown in another order than it is stored;
+- every other format character (zero-width space and joiners, soft hyphen, BOM), line and
+  paragraph separators, unassigned and private-use code points;
+- lone surrogates (``\\udc80``, as ``surrogateescape`` leaves undecodable bytes), which no
+  terminal, clipboard or UTF-8 file can carry.
+
+Escapes look like Python's: ``\\x1b``, ``\\u202e``, ``\\udc80``, ``\\U000e0001``. A backslash is
+left as it is (the output is for reading, not for parsing back). Markup is never interpreted
+here: the TUI wraps the result in ``rich.text.Text`` (see ``tui.messages.lit``), never in markup.
+
+Pure Python, no imports beyond the standard library: the CLI imports it on every start.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate"]
+
+# Space separators are safe to show as they are (one cell wide, no terminal effect); the rest of
+# what str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp) is escaped.
+_SAFE_CATEGORIES = frozenset({"Zs"})
+
+
+def escape_char(ch: str) -> str:
+    """The visible escape of one character: ``\\x1b``, ``\\u202e``, ``\\udc80``, ``\\U000e0001``."""
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _keep(ch: str, multiline: bool) -> bool:
+    if ch.isprintable():
+        return True
+    if multiline and ch == "\n":
+        return True
+    return unicodedata.category(ch) in _SAFE_CATEGORIES
+
+
+def is_clean(text: str, *, multiline: bool = False) -> bool:
+    """True when :func:`shown` would return ``text`` unchanged."""
+    if text.isprintable():
+        return True
+    return all(_keep(ch, multiline) for ch in text)
+
+
+def shown(value: object, *, multiline: bool = False, limit: int | None = None) -> str:
+    """``value`` as text that is safe to put on a terminal, in a title, a toast or the clipboard.
+
+    ``multiline`` keeps LF (one-line fields escape it, like CR and TAB, which are always escaped).
+    ``limit`` truncates the result to that many characters, ending it with ``…``.
+    ``None`` is shown as the empty string. Non-strings go through ``str()`` first; a ``bytes``
+    value is decoded as UTF-8 with undecodable bytes escaped.
+    """
+    if value is None:
+        text = ""
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("utf-8", "surrogateescape")
+    else:
+        try:
+            text = str(value)
+        except Exception:  # a hostile __str__ must not take the front down
+            text = f"<{type(value).__name__}>"
+    if not text.isprintable():
+        text = "".join(ch if _keep(ch, multiline) else escape_char(ch) for ch in text)
+    if limit is not None:
+        text = truncate(text, limit)
+    return text
+
+
+def shown_lines(value: object, *, limit: int | None = None) -> str:
+    """:func:`shown` for multi-line text: LF kept, CRLF and lone CR turned into LF first."""
+    text = value if isinstance(value, str) else shown(value, multiline=True)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return shown(text, multiline=True, limit=limit)
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one ``…`` when something was cut."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"

@@ -1,0 +1,42 @@
+"""The one untrusted-text policy (core/text.py)."""
+
+from annotrain_tui.core.text import is_clean, shown, shown_lines, truncate
+
+HOSTILE = "a\x1b]0;pwned\x07\x1b]52;c;ZWNobyBoaQ==\x07\x9b31m\x00\r\n\t\u202e\u2066\u200f\udc80[b]x[/b]"
+
+
+def test_every_family_is_escaped_visibly():
+    out = shown(HOSTILE)
+    for raw, esc in [("\x1b", "\\x1b"), ("\x07", "\\x07"), ("\x9b", "\\x9b"), ("\x00", "\\x00"),
+                     ("\r", "\\x0d"), ("\n", "\\x0a"), ("\t", "\\x09"), ("\u202e", "\\u202e"),
+                     ("\u2066", "\\u2066"), ("\u200f", "\\u200f"), ("\udc80", "\\udc80")]:
+        assert raw not in out
+        assert esc in out
+    assert "[b]x[/b]" in out  # markup is left literal, not stripped or interpreted
+    assert out.isprintable()
+    out.encode("utf-8")  # no lone surrogate survives
+
+
+def test_clean_text_is_unchanged_and_spaces_kept():
+    for text in ["plain", "José Ñandú", "名前", "a\u00a0b", "emoji 🙂"]:
+        assert shown(text) == text
+        assert is_clean(text)
+
+
+def test_multiline_keeps_lf_only():
+    assert shown("a\nb", multiline=True) == "a\nb"
+    assert shown_lines("a\r\nb\rc\x1b") == "a\nb\nc\\x1b"
+
+
+def test_non_strings_and_limits():
+    assert shown(None) == ""
+    assert shown(3.5) == "3.5"
+    assert shown(b"\xffok") == "\\udcffok"
+    assert shown("abcdef", limit=4) == "abc…"
+    assert truncate("abc", 3) == "abc"
+
+    class Bad:
+        def __str__(self):
+            raise RuntimeError("no")
+
+    assert shown(Bad()) == "<Bad>"
