@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.files import read_user_bytes
+from annotrain_tui.core.text import shown
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, func, *, workspace: bool = True,
@@ -48,6 +49,55 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _one_line(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Untrusted text: no control characters (escape sequences) reach the terminal.
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    # Untrusted text: the one policy (core/text.py); no escape sequence reaches the terminal.
+    return shown(value)
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (``nan``, ``inf`` and ``1e400`` are refused, exit 2)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a finite number")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is negative; give a number >= 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} must be greater than 0")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a finite number between 0 and 1 inclusive."""
+    value = finite_float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} must be between 0 and 1")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (no 4,300-digit literals: those are refused too)."""
+    stripped = text.strip()
+    if not stripped.isdigit() or len(stripped) > 9 or int(stripped) < 1:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a whole number >= 1")
+    return int(stripped)
+
+
+def add_force_flag(parser: argparse.ArgumentParser, what: str = "output files") -> None:
+    """``--force``: the one rule for every command that writes a file the user named."""
+    parser.add_argument("--force", action="store_true", help=f"overwrite {what} that already exist")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes, table
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, finite_float, read_bytes, table
 from annotrain_tui.core.errors import UsageError
 
 _SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon")
@@ -46,13 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--matching", choices=["optimal", "seed"], default="optimal",
                      help="optimal: one-to-one, every frame and compared shape (default); seed: the published "
                           "script (best IoU per object, frame 0, bounding boxes unless --shape)")
-    how.add_argument("--iou-threshold", type=float, default=0.5, metavar="X",
+    how.add_argument("--iou-threshold", type=finite_float, default=0.5, metavar="X",
                      help="IoU a match needs, in (0, 1] (default 0.5)")
-    how.add_argument("--low-overlap", type=float, default=0.8, metavar="X",
+    how.add_argument("--low-overlap", type=finite_float, default=0.8, metavar="X",
                      help="warn about matches below this IoU (default 0.8)")
     how.add_argument("--shape", choices=_SHAPES, help="compare only this shape")
-    how.add_argument("--pass-f1", type=float, default=0.8, metavar="X", help="F1 needed to pass (default 0.8)")
-    how.add_argument("--pass-class-accuracy", type=float, default=0.9, metavar="X",
+    how.add_argument("--pass-f1", type=finite_float, default=0.8, metavar="X", help="F1 needed to pass (default 0.8)")
+    how.add_argument("--pass-class-accuracy", type=finite_float, default=0.9, metavar="X",
                      help="class accuracy needed to pass (default 0.9)")
 
     out = p.add_argument_group("output")

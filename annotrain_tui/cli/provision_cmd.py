@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_int, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core.benchmark import (
     benchmark_status,
@@ -233,7 +233,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern ({name}, {email})")
     p.add_argument("--dry-run", action="store_true", help="show the plan only")
     p.add_argument("--yes", action="store_true", help="apply without asking")
-    p.add_argument("--concurrency", type=int, default=4, help="parallel requests (default 4)")
+    p.add_argument("--concurrency", type=positive_int, default=4, help="parallel requests (default 4)")
     add_json_flag(p)
 
     p = add_command(sub, "progress", "training progress per annotator: tasks Complete / total, last activity",

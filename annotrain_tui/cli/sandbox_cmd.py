@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
 from annotrain_tui.core.errors import Conflict, InvalidInput, UsageError
 from annotrain_tui.core.lookup import find_project
@@ -124,8 +124,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(gs, "reset", "delete the sandbox workspace", _reset)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = add_command(gs, "simulate", "annotators keep labelling, so live views change", _simulate)
-    p.add_argument("--rate", type=float, default=2.0, help="label rows per second (default 2)")
-    p.add_argument("--for", dest="duration", type=float, default=10.0, metavar="SECONDS",
+    p.add_argument("--rate", type=positive_float, default=2.0, help="label rows per second (default 2)")
+    p.add_argument("--for", dest="duration", type=positive_float, default=10.0, metavar="SECONDS",
                    help="how long to run (default 10)")
     p.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
     p.add_argument("--quiet", action="store_true", help="no line per step")
