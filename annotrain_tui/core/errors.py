@@ -80,3 +80,16 @@ class RateLimited(Transient):
 
 class Cancelled(AnnotrainError):
     """The user cancelled long work."""
+
+
+class OutputExists(InvalidInput):
+    """The file an output would be written to already exists and overwriting was not asked for.
+
+    The CLI reports it (``--force`` overwrites); the TUI asks the user and retries with force.
+    ``path`` is the real path that would be replaced.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = "pass --force to overwrite it",
+                 path: object | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path

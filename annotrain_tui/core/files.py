@@ -8,18 +8,186 @@ the new file, never half of one.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from annotrain_tui.core.errors import InvalidInput, UnreadableInput
+from annotrain_tui.core.errors import InvalidInput, OutputExists, UnreadableInput
+from annotrain_tui.core.text import shown as _shown
+
+__all__ = [
+    "read_user_bytes", "atomic_write_text", "check_output", "check_distinct_outputs",
+    "check_input_file", "file_identity", "same_file", "unique_files", "real_target",
+    "kind_of", "display_path",
+]
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the one untrusted-text policy shows it (one line, at most 300 characters)."""
+    return _shown(str(path), limit=300)
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words, for one-line errors."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of the file ``path`` names (symlinks followed), None if it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` name one file: same device and inode, or the same real path.
+
+    Spelling does not matter (``x``, ``./x``, ``dir/../x``, a symlink to it, a hard link to it).
+    """
+    ia, ib = file_identity(a), file_identity(b)
+    if ia is not None and ib is not None:
+        return ia == ib
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return False
+
+
+def unique_files(paths: Iterable[str | Path]) -> list[Path]:
+    """``paths`` in order, each file once: a file given twice under two spellings counts once."""
+    seen: set[object] = set()
+    out: list[Path] = []
+    for p in paths:
+        ident = file_identity(p)
+        key: object = ident if ident is not None else ("path", os.path.realpath(p))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Path(p))
+    return out
+
+
+def real_target(path: str | Path) -> Path:
+    """The path a writer must replace: symlinks resolved (the link is kept, its target written)."""
+    return Path(os.path.realpath(path))
+
+
+def _refuse_non_regular(target: Path, shown_name: str) -> os.stat_result | None:
+    """stat ``target`` (symlinks followed); None when it does not exist; InvalidInput if not a regular file."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise InvalidInput(f"{shown_name}: a part of the path is not a directory") from None
+    except PermissionError:
+        raise InvalidInput(f"{shown_name}: cannot write (permission denied)") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        raise InvalidInput(f"{shown_name}: cannot write ({reason})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(f"{shown_name}: is {kind_of(st.st_mode)}, not a regular file; "
+                           "refusing to write over it (give a file name)")
+    return st
+
+
+def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = False) -> Path:
+    """Check that ``target`` may be written, and return the real path to write to.
+
+    Refused (``InvalidInput``, exit 2): a target that exists and is not a regular file (a device
+    such as ``/dev/null``, a FIFO, a directory); a target that is the same file as one of
+    ``inputs`` (same ``st_dev``/``st_ino`` or same real path, whatever the spelling, hard links
+    and symlinks included); a target whose directory does not exist. An existing regular file
+    raises :class:`OutputExists` (hint "pass --force to overwrite it") unless ``force``.
+
+    A symlink is written through: the returned path is its target, so the link itself is kept.
+    """
+    p = Path(target)
+    name = display_path(p)
+    if not str(target).strip():
+        raise InvalidInput("the output file name is empty (give a file name)")
+    try:
+        real = real_target(p)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        raise InvalidInput(f"{name}: cannot use this path ({reason})") from None
+    st = _refuse_non_regular(real, name)
+    for inp in inputs:
+        if inp is None:
+            continue
+        if same_file(real, inp) if st is not None else os.path.realpath(inp) == str(real):
+            raise InvalidInput(f"{name}: is one of this command's inputs ({display_path(inp)}); "
+                               "writing it would destroy the input (choose another output file)")
+    if st is None:
+        parent = real.parent
+        if not parent.is_dir():
+            raise InvalidInput(f"{name}: the directory {display_path(parent)} does not exist")
+        return real
+    if not force:
+        raise OutputExists(f"{name} already exists", path=real)
+    return real
+
+
+def check_distinct_outputs(outputs: Mapping[str, str | Path | None]) -> None:
+    """Refuse two outputs that are the same file (``{"--out": a, "--summary-json": b}``; None skipped)."""
+    named = [(label, p) for label, p in outputs.items() if p is not None]
+    for i, (label_a, a) in enumerate(named):
+        for label_b, b in named[i + 1:]:
+            if same_file(a, b) or os.path.realpath(a) == os.path.realpath(b):
+                raise InvalidInput(f"{label_a} and {label_b} name the same file ({display_path(a)}); "
+                                   "give each output its own file")
+
+
+def check_input_file(path: str | Path) -> os.stat_result:
+    """stat an input file without opening it: missing, a directory, a FIFO, a device → UnreadableInput."""
+    p = Path(path)
+    name = display_path(p)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise UnreadableInput(f"{name}: no such file") from None
+    except NotADirectoryError:
+        raise UnreadableInput(f"{name}: no such file (a part of the path is not a directory)") from None
+    except PermissionError:
+        raise UnreadableInput(f"{name}: permission denied") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        raise UnreadableInput(f"{name}: cannot read ({reason})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UnreadableInput(f"{name}: is a directory, expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableInput(f"{name}: is {kind_of(st.st_mode)}, not a regular file (give a file)")
+    return st
 
 
 def read_user_bytes(path: str | Path) -> bytes:
-    """The bytes of a file the user named; missing, a directory, no permission → UnreadableInput."""
+    """The bytes of a file the user named; missing, a directory, a FIFO or device, no permission → UnreadableInput.
+
+    The file is stat'ed first and never opened unless it is a regular file: a FIFO would block
+    and ``/dev/zero`` would never end.
+    """
     p = Path(path)
-    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(p))[:300]
+    check_input_file(p)
+    shown = display_path(p)
     try:
-        return p.read_bytes()
+        with open(p, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
+                raise UnreadableInput(f"{shown}: is {kind_of(st.st_mode)}, not a regular file (give a file)")
+            return fh.read()
     except FileNotFoundError:
         raise UnreadableInput(f"{shown}: no such file") from None
     except IsADirectoryError:
@@ -36,7 +204,8 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
     ``make_parents`` creates missing directories (our own state and config files; a path the user
     typed is reported instead). ``mode`` sets the file's permissions (e.g. 0o600).
     """
-    target = Path(path)
+    target = real_target(path)  # write through a symlink: the link is kept, its target replaced
+    _refuse_non_regular(target, display_path(path))  # never replace /dev/null, a FIFO, a directory
     directory = target.parent if str(target.parent) else Path(".")
     if make_parents:
         try:
@@ -46,13 +215,14 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except FileNotFoundError:
-        raise InvalidInput(f"{target}: the directory {directory} does not exist") from None
+        raise InvalidInput(f"{display_path(target)}: the directory {display_path(directory)} does not exist") from None
     except PermissionError:
-        raise InvalidInput(f"{target}: cannot write in {directory} (permission denied)") from None
+        raise InvalidInput(f"{display_path(target)}: cannot write in {display_path(directory)} (permission denied)") from None
     except OSError as exc:
-        raise InvalidInput(f"{target}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise InvalidInput(f"{display_path(target)}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        # errors="backslashreplace": a lone surrogate is written as its visible escape, never a traceback.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -70,14 +240,14 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
         os.replace(tmp, target)
     except IsADirectoryError:
         _unlink(tmp)
-        raise InvalidInput(f"{target}: is a directory, expected a file path") from None
+        raise InvalidInput(f"{display_path(target)}: is a directory, expected a file path") from None
     except OSError as exc:
         _unlink(tmp)
-        raise InvalidInput(f"{target}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise InvalidInput(f"{display_path(target)}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
     except BaseException:
         _unlink(tmp)
         raise
-    return target
+    return Path(path)
 
 
 def _unlink(name: str) -> None:
