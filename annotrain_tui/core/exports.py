@@ -3,9 +3,16 @@
 CSV cells are untrusted text (titles, emails, class names come from servers and files). A
 spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as
 a formula, so such *string* cells get a leading ``'`` (numbers are written as they are, negative
-ones included). Everything else is exactly what ``pandas.DataFrame.to_csv(index=False)`` writes:
-the CSV of a frame without such cells is byte-identical to pandas' own (the seed script's
-``iou_results.csv`` included).
+ones included) — at the start of the cell and right after every CR or LF inside it, since a
+reader that splits lines first sees a cell start there. Every cell holding a CR or LF (a lone
+``\r`` included, which Python's csv module leaves bare with ``\n`` line endings) is quoted, so it
+stays one cell. Lone surrogates (undecodable bytes) are written as their visible escape
+(``\udc80``), never a traceback. Everything else is exactly what
+``pandas.DataFrame.to_csv(index=False)`` writes: the CSV of a frame without such cells is
+byte-identical to pandas' own (the seed script's ``iou_results.csv`` included).
+
+This is the one CSV writer of the project: :func:`write_csv` (frames and mappings, to a file),
+:func:`csv_text` (rows to a string: the roster and the manifest CSV use it).
 
 Atomic: the file is written next to the target under a temporary name and moved over it with
 ``os.replace``, so a reader never sees half a file and a failure leaves the old file in place.
@@ -16,6 +23,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,17 +34,43 @@ import numpy as np
 import pandas as pd
 
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.files import display_path, kind_of, real_target
+from annotrain_tui.core.text import escape_char
 
-__all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "write_csv", "write_json", "atomic_write"]
+__all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "csv_text", "write_csv",
+           "write_json", "atomic_write"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+# A zero-width point where a reader may see a cell start (the start, or right after a CR/LF)
+# followed by a formula prefix: a ``'`` goes there.
+_FORMULA_AT_CELL_START = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    return _SURROGATE.sub(lambda m: escape_char(m.group()), text)
+
+
+def _risky(value: str) -> bool:
+    return value.startswith(FORMULA_PREFIXES) or "\r" in value or "\n" in value or not value.isprintable()
+
 
 def neutralise(value: Any) -> Any:
-    """``'`` before a string that a spreadsheet would read as a formula; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """A string made safe for a CSV cell; anything else unchanged.
+
+    ``'`` before a formula prefix at the start and after every CR/LF; lone surrogates escaped.
+    """
+    if not isinstance(value, str) or not _risky(value):
+        return value
+    if not value.isprintable():
+        value = _escape_surrogates(value)
+    if value.startswith(FORMULA_PREFIXES) or "\r" in value or "\n" in value:
+        value = _FORMULA_AT_CELL_START.sub("'", value)
     return value
+
+
+safe_cell = neutralise
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -46,31 +81,42 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
             continue
         values = series.to_numpy(dtype=object)
-        risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in values),
+        risky = np.fromiter((isinstance(v, str) and _risky(v) for v in values),
                             dtype=bool, count=len(values))
         if risky.any():
             values = values.copy()
-            values[risky] = ["'" + v for v in values[risky]]
+            values[risky] = [neutralise(v) for v in values[risky]]
             out[col] = pd.Series(values, index=out.index, dtype=object)
     # Column names are cells too.
     out.columns = [neutralise(c) for c in out.columns]
     return out
 
 
-def _display(path: Path) -> str:
-    text = str(path)
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+def _display(path: str | Path) -> str:
+    return display_path(path)
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` for a temporary file beside ``path``, then move it over ``path``.
 
+    A symlink is written through (its target is replaced, the link kept); an existing target that
+    is not a regular file (a directory, ``/dev/null``, a FIFO) is refused, never replaced.
     OS failures become one :class:`InvalidInput` naming the file (exit 2 in the CLI).
     """
-    target = Path(path)
+    given = Path(path)
+    target = real_target(given)
     parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise InvalidInput(f"{_display(target)}: is a directory, expected a file name")
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InvalidInput(f"{_display(given)}: cannot write ({exc.strerror or type(exc).__name__})") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InvalidInput(f"{_display(given)}: is a directory, expected a file name")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(f"{_display(given)}: is {kind_of(st.st_mode)}, not a regular file; "
+                           "refusing to write over it (give a file name)")
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
     except FileNotFoundError:
@@ -93,7 +139,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     except BaseException:
         _unlink(tmp)
         raise
-    return target
+    return given
 
 
 def _unlink(path: str) -> None:
@@ -112,8 +158,64 @@ def write_csv(path: str | Path, rows: pd.DataFrame | Iterable[Mapping[str, Any]]
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=columns)
     if columns is not None and isinstance(rows, pd.DataFrame):
         df = df.loc[:, list(columns)]
+    text = frame_csv_text(df)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+
+    return atomic_write(path, write)
+
+
+def frame_csv_text(df: pd.DataFrame) -> str:
+    """The CSV text of a frame: ``to_csv(index=False)`` of its neutralised copy, every CR/LF cell quoted."""
     safe = neutralise_frame(df)
-    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False))
+    cells_with_cr = any(isinstance(c, str) and "\r" in c for c in safe.columns) or any(
+        series.dtype == object and any(isinstance(v, str) and "\r" in v for v in series.to_numpy())
+        for _, series in safe.items())
+    if not cells_with_cr:
+        return safe.to_csv(index=False)
+    # The csv module quotes only cells holding the delimiter, the quote or a character of the
+    # line terminator: with "\r\n" every cell holding a CR or LF is quoted. Row ends (CRLF outside
+    # quotes) then go back to "\n", so the rest of the file is pandas' bytes.
+    return _crlf_rows_to_lf(safe.to_csv(index=False, lineterminator="\r\n"))
+
+
+def _crlf_rows_to_lf(text: str) -> str:
+    parts = text.split('"')
+    # Even parts are outside quotes (a doubled "" inside a quoted cell toggles twice).
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("\r\n", "\n")
+    return '"'.join(parts)
+
+
+def _quote_cell(cell: str, lineterminator: str, quote_padded: bool) -> str:
+    if cell == "":
+        return cell
+    if ("," in cell or '"' in cell or "\r" in cell or "\n" in cell
+            or any(ch in cell for ch in lineterminator)
+            or (quote_padded and cell.strip() != cell)):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def csv_text(rows: Iterable[Sequence[Any]], *, lineterminator: str = "\n", quote_padded: bool = False) -> str:
+    """Rows of cells as CSV text, by the same rules as :func:`write_csv`.
+
+    Cells are neutralised (formula prefixes at a cell start and after CR/LF, lone surrogates
+    escaped) and quoted like Python's ``csv`` module with ``QUOTE_MINIMAL`` — except that every
+    cell holding a CR or LF is quoted whatever the line terminator. ``quote_padded`` also quotes
+    cells with leading or trailing whitespace (for readers that strip unquoted cells).
+    ``None`` is written as an empty cell; other non-strings as ``str(value)``.
+    """
+    lines: list[str] = []
+    for row in rows:
+        cells = ["" if c is None else neutralise(c if isinstance(c, str) else str(c)) for c in row]
+        if len(cells) == 1 and cells[0] == "":
+            lines.append('""' + lineterminator)  # as the csv module: an empty row would be lost
+            continue
+        lines.append(",".join(_quote_cell(c, lineterminator, quote_padded) for c in cells) + lineterminator)
+    return "".join(lines)
 
 
 def _json_safe(value: Any) -> Any:

@@ -155,15 +155,19 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
 
 
 def roster_to_csv(entries: list[RosterEntry]) -> str:
-    """Write entries back (the TUI's roster editor saves through this)."""
+    """Write entries back (the TUI's roster editor saves through this).
+
+    Through the project's one CSV writer (core/exports.py ``csv_text``): a cell holding a CR or LF
+    stays one quoted cell, formula prefixes are neutralised, lone surrogates escaped.
+    """
+    from annotrain_tui.core.exports import csv_text
+
     extra_cols = sorted({k for e in entries for k in e.extra})
     has_title = any(e.title for e in entries)
     has_notes = any(e.notes for e in entries)
     cols = ["name", "email"] + (["title"] if has_title else []) + (["notes"] if has_notes else []) + extra_cols
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(cols)
+    lines: list[list[str]] = [cols]
     for e in entries:
         row = {"name": e.name, "email": e.email, "title": e.title or "", "notes": e.notes, **e.extra}
-        w.writerow([row.get(c, "") for c in cols])
-    return out.getvalue()
+        lines.append([row.get(c, "") for c in cols])
+    return csv_text(lines, lineterminator="\n")

@@ -402,12 +402,19 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
 
     Sections CSV cannot express (audio, pdfs, text, nifti) are left out and reported.
     """
+    from annotrain_tui.core.exports import csv_text, neutralise
+
     lost: list[str] = []
     out = io.StringIO()
     rows = 0
+    neutralised = 0
 
     def write(cells: list[str]) -> None:
-        out.write(",".join(_quote(c) for c in cells) + "\r\n")
+        # The project's one CSV writer: CR/LF cells quoted, formula prefixes neutralised, lone
+        # surrogates escaped; padded cells quoted too (Encord strips unquoted whitespace).
+        nonlocal neutralised
+        neutralised += sum(1 for c in cells if neutralise(c) != c)
+        out.write(csv_text([cells], lineterminator="\r\n", quote_padded=True))
 
     for name in ("audio", "pdfs", "text", "nifti"):
         entries = data.get(name)
@@ -461,13 +468,11 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
     if meta_items:
         lost.append(f"media metadata (videoMetadata, imageMetadata, …) of {meta_items:,} "
                     f"item{'s' if meta_items != 1 else ''} is dropped: Encord will read those files instead")
+    if neutralised:
+        lost.append(f"{neutralised:,} cell{'s' if neutralised != 1 else ''} that a spreadsheet would run as a "
+                    "formula (starting with = + - @, a tab or CR, also after a line break) "
+                    f"{'are' if neutralised != 1 else 'is'} written with a ' before it")
     if rows > MAX_CSV_ENTRIES:
         lost.append(f"the CSV has {rows:,} entries; Encord accepts at most {MAX_CSV_ENTRIES:,} per CSV file: "
                     "split it first (annotrain manifest split --max-items …)")
     return out.getvalue(), lost
-
-
-def _quote(cell: str) -> str:
-    if cell == "" or not any(ch in cell for ch in ',"\r\n') and cell.strip() == cell:
-        return cell
-    return '"' + cell.replace('"', '""') + '"'
