@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.diagnostics import ValidationResult
 from annotrain_tui.core.manifest.models import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.positions import Path
@@ -206,8 +207,33 @@ def _parse_header(record: Record, col: Collector) -> _Section | None:
 
 
 def _show(text: str, limit: int = 60) -> str:
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return shown(text, limit=limit)
+
+
+def _nul_cells(body: str, col: Collector) -> bool:
+    """Report each line holding a NUL character (with its line:column); True when there is one.
+
+    A NUL in a CSV cell is binary damage (or a file that is not text): it is its own error, not
+    a URL problem, and nothing else in the file is checked until it is gone.
+    """
+    if "\0" not in body:
+        return False
+    line, line_start, last_line = 1, 0, 0
+    for m in _LINE_END_OR_NUL.finditer(body):
+        if m.group() != "\0":
+            line += 1
+            line_start = m.end()
+            continue
+        if line == last_line:
+            continue
+        last_line = line
+        col.add("error", "csv-nul",
+                "a NUL character (U+0000) in this cell: the file holds binary data or is damaged (or is not a CSV "
+                "text file); remove it", line=line, column=m.start() - line_start + 1)
+    return True
+
+
+_LINE_END_OR_NUL = re.compile(r"\r\n|[\r\n\0]")
 
 
 def parse_csv(text: str, *, path: str | None = None, provider: str | None = None,
@@ -216,6 +242,9 @@ def parse_csv(text: str, *, path: str | None = None, provider: str | None = None
     col = Collector(max_per_code)
     result = ValidationResult(path=path, format="csv")
     body = text[1:] if text.startswith("\ufeff") else text
+    if _nul_cells(body, col):
+        result.diagnostics = col.finish(None)
+        return Parsed(result, None, text)
     try:
         records = read_records(body)
     except CsvSyntaxError as exc:
@@ -389,7 +418,10 @@ def _build(records: list[Record], col: Collector) -> _Build | None:
         n = sum(1 for k in group if k.startswith("objectUrl_"))
         group[f"objectUrl_{n}"] = url
         build.where[(kind, g, f"objectUrl_{n}")] = where_url
-    if build.entries == 0 and not col.has_errors():
+    if first and not col.has_errors():
+        col.add("error", "no-items", "the file is empty: a CSV manifest starts with a header row such as "
+                "ObjectUrl,Image title, then one row per file", line=1, column=1)
+    elif build.entries == 0 and not col.has_errors():
         col.add("error", "no-items", "the CSV has a header but no rows: add one row per file", line=1, column=1)
     return build
 

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.jsonread import JsonProblem, loads
 from annotrain_tui.core.manifest.diagnostics import Diagnostic
 from annotrain_tui.core.manifest.models import GROUP_SECTIONS, SECTIONS
 from annotrain_tui.core.manifest.positions import (
@@ -45,8 +46,8 @@ class Fix:
 
 def _parse(text: str) -> None:
     try:
-        json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        loads(text)
+    except JsonProblem as exc:
         raise InvalidInput("this fix needs valid JSON: fix the syntax error first") from exc
 
 

@@ -131,8 +131,8 @@ def _f(name: str, other: str, **kw: Any) -> Any:
 class VideoMetadata(_Model):
     """``videoMetadata``: used as given, without looking at the file; it must be accurate."""
 
-    fps: float = Field(gt=0)
-    duration: float = Field(gt=0, description="seconds")
+    fps: float = Field(gt=0, allow_inf_nan=False)
+    duration: float = Field(gt=0, allow_inf_nan=False, description="seconds")
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     file_size: int = _f("file_size", "fileSize", ge=0)
@@ -140,7 +140,7 @@ class VideoMetadata(_Model):
 
 
 class AudioMetadata(_Model):
-    duration: float = Field(gt=0, description="seconds")
+    duration: float = Field(gt=0, allow_inf_nan=False, description="seconds")
     file_size: int = _f("file_size", "fileSize", ge=0)
     mime_type: str = _f("mime_type", "mimeType")
     sample_rate: int = _f("sample_rate", "sampleRate", gt=0)

@@ -43,6 +43,7 @@ from annotrain_tui.core.manifest.models import (
 )
 from annotrain_tui.core.manifest.positions import Path, pointer
 from annotrain_tui.core.manifest.schema import URL_CHAR_PREFILTER
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.urls import (
     ABSOLUTE_URL_RE,
     FORBIDDEN_RE,
@@ -370,8 +371,7 @@ def _unknown_key(col: Collector, path: Path, key: str, options: Iterable[str], w
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return shown(text, limit=limit)
 
 
 def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
@@ -476,6 +476,9 @@ def _metadata_error(col: Collector, block: str, loc: Path, etype: str, value: An
                     + ": keep one", path=loc, at_key=True)
         else:
             _unknown_key(col, loc, field_name, list(METADATA_FIELDS[block]), f'in "{block}"')
+    elif etype == "finite_number":
+        col.add("error", "metadata-value",
+                f'"{documented}" in "{block}" must be a finite number, not {shown(repr(value), limit=40)}', path=loc)
     elif etype in ("greater_than", "greater_than_equal"):
         bound = "greater than 0" if etype == "greater_than" else "0 or more"
         col.add("error", "metadata-value", f'"{documented}" in "{block}" must be {bound}, not {value!r}', path=loc)

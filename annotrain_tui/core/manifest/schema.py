@@ -42,6 +42,8 @@ def _metadata_typed_dict(block: str) -> Any:
             kw["gt"] = 0
         elif bound == "ge0":
             kw["ge"] = 0
+        if kind == "number":
+            kw["allow_inf_nan"] = False  # inf/NaN never reach here from JSON (jsonread), but may from code
         alias = AliasChoices(name, other) if other != name else None
         fields[name] = Required[Annotated[_PY_TYPES[kind], Field(validation_alias=alias, **kw)]]
     td = TypedDict(block[0].upper() + block[1:], fields)  # type: ignore[misc]

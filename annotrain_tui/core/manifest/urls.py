@@ -11,6 +11,8 @@ import re
 from typing import Final, Literal, get_args
 from urllib.parse import urlsplit
 
+from annotrain_tui.core.text import shown
+
 Provider = Literal["aws", "gcp", "azure", "otc", "wasabi", "oracle", "direct"]
 PROVIDERS: Final[tuple[str, ...]] = get_args(Provider)
 
@@ -172,8 +174,7 @@ _PLACEHOLDER_WORDS = re.compile(
 
 
 def _shorten(text: str, limit: int = 80) -> str:
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown(text, limit=limit)
 
 
 def explain_url(url: object) -> list[tuple[str, str]]:
@@ -200,14 +201,14 @@ def explain_url(url: object) -> list[tuple[str, str]]:
 
 
 def _why_not_absolute(url: str) -> str:
-    shown = _shorten(url)
+    shown_url = _shorten(url)
     if "<" in url or ">" in url:
         if url.startswith("<") and ABSOLUTE_URL_RE.fullmatch(url.strip("<>")):
-            return f"the URL '{shown}' is wrapped in angle brackets: remove the '<' and '>'"
-        return (f"'{shown}' is a placeholder (angle brackets): replace it with the full URL of the file, "
+            return f"the URL '{shown_url}' is wrapped in angle brackets: remove the '<' and '>'"
+        return (f"'{shown_url}' is a placeholder (angle brackets): replace it with the full URL of the file, "
                 f"e.g. {PROVIDER_EXAMPLES['aws']}")
     if "{" in url or "}" in url:
-        return f"'{shown}' contains a {{placeholder}}: replace it with the real value"
+        return f"'{shown_url}' contains a {{placeholder}}: replace it with the real value"
     m = re.search(r"\s", url)
     if m:
         what = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return",
@@ -215,9 +216,9 @@ def _why_not_absolute(url: str) -> str:
         return (f"the URL contains {what} at character {m.start() + 1}: object URLs cannot contain whitespace; "
                 "percent-encode it (a space is %20)")
     if "/.../" in url or "…" in url:
-        return f"'{shown}' contains a '...' placeholder segment: write the full object path"
+        return f"'{shown_url}' contains a '...' placeholder segment: write the full object path"
     if "\\" in url:
-        return f"'{shown}' contains a backslash (a Windows path?): use the file's https URL with forward slashes"
+        return f"'{shown_url}' contains a backslash (a Windows path?): use the file's https URL with forward slashes"
     bad = FORBIDDEN_RE.search(url)
     if bad:
         char = bad.group()
@@ -225,27 +226,27 @@ def _why_not_absolute(url: str) -> str:
         return (f"the URL contains the character {name} at position {bad.start() + 1}, which a URL cannot hold "
                 "as it is: remove it, or percent-encode it")
     if _PLACEHOLDER_WORDS.search(url) and "://" not in url:
-        return (f"'{shown}' is a template placeholder, not a URL: replace it with the full URL of the file, "
+        return (f"'{shown_url}' is a template placeholder, not a URL: replace it with the full URL of the file, "
                 f"e.g. {PROVIDER_EXAMPLES['aws']}")
     if "://" not in url:
         if url.startswith("arn:"):
-            return (f"'{shown}' is not a Multi-Region Access Point object: write the access point ARN followed by "
+            return (f"'{shown_url}' is not a Multi-Region Access Point object: write the access point ARN followed by "
                     "the object name, e.g. arn:aws:s3::123456789012:accesspoint/alias.mrap/path/to/file")
-        return (f"'{shown}' is not an absolute URL (no scheme or host): use the full URL, e.g. "
+        return (f"'{shown_url}' is not an absolute URL (no scheme or host): use the full URL, e.g. "
                 f"{PROVIDER_EXAMPLES['aws']}")
     try:
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), parts.hostname or ""
     except ValueError:
-        return f"'{shown}' is not a well-formed URL: check the host part"
+        return f"'{shown_url}' is not a well-formed URL: check the host part"
     if scheme not in ("https", "http", "s3", "gs"):
-        return f"'{shown}' uses the '{scheme}:' scheme: Encord fetches files over https"
+        return f"'{shown_url}' uses the '{scheme}:' scheme: Encord fetches files over https"
     if not host:
-        return f"'{shown}' has no host name: use the full URL, e.g. {PROVIDER_EXAMPLES['aws']}"
+        return f"'{shown_url}' has no host name: use the full URL, e.g. {PROVIDER_EXAMPLES['aws']}"
     if "." not in host and scheme in ("https", "http"):
         return (f"the host '{_shorten(host, 40)}' is not a full domain name (a placeholder?): use the bucket's real "
                 f"host, e.g. {PROVIDER_EXAMPLES['aws']}")
-    return f"'{shown}' is not a valid absolute URL: check the host and the characters used"
+    return f"'{shown_url}' is not a valid absolute URL: check the host and the characters used"
 
 
 def url_scheme_warning(url: str) -> str | None:

@@ -10,14 +10,13 @@ would keep the last of two equal keys silently. The text is decoded and walked f
 from __future__ import annotations
 
 import gc
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.jsonread import JsonProblem, explain_json_error, loads, wide_encoding
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
 from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
@@ -69,10 +68,11 @@ def read_file(path: str | FsPath) -> bytes:
 
 def decode(data: bytes) -> tuple[str | None, Diagnostic | None]:
     """UTF-8 text of a file, or an ``encoding`` diagnostic saying where and how to fix it."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4]:
+    wide = wide_encoding(data)
+    if wide is not None:
         return None, Diagnostic(
             severity="error", code="encoding", line=1, column=1,
-            message="the file is UTF-16 or UTF-32 encoded: save it as UTF-8 (Encord reads UTF-8 only)")
+            message=f"the file is {wide} encoded: save it as UTF-8 (Encord reads UTF-8 only)")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -130,7 +130,8 @@ def parse_bytes(data: bytes, *, path: str | None = None, provider: str | None = 
     unless a diagnostic needs line/column positions)."""
     _check_provider(provider)
     fmt = format or detect_format(data, path)
-    if fmt == "json" and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]:
+    # json.loads(bytes) guesses UTF-16/32 from NULs in the first 4 bytes: such files are decoded here.
+    if fmt == "json" and b"\x00" not in data[:4] and wide_encoding(data) is None:
         return _validate_json(_Body(raw=data), path=path, provider=provider, max_per_code=max_per_code)
     text, problem = decode(data)
     if text is None:
@@ -182,14 +183,6 @@ class _Body:
         return not self.text.strip()
 
 
-class _NonStandard(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NonStandard(name)
-
-
 def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_per_code: int | None) -> Parsed:
     col = Collector(max_per_code)
     if body.bom:
@@ -206,25 +199,19 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
     gc.disable()  # half a million small dicts: the cyclic GC would rescan them again and again
     try:
         try:
-            data = json.loads(body.source(), parse_constant=_reject_constant)
+            data = loads(body.source(), text=body._text)
         except UnicodeDecodeError:
             _, problem = decode(body.raw or b"")
             result.diagnostics = [problem] if problem else []
             return Parsed(result, None, None)
-        except json.JSONDecodeError as exc:
-            offset, message = explain_json_error(body.text, exc)
-            col.add("error", "json-syntax", message, offset=offset)
+        except JsonProblem as exc:
+            code = "json-number" if exc.kind == "number" else "json-syntax"
+            if exc.offset is None:
+                col.add("error", code, exc.message, line=1, column=1)
+            else:
+                col.add("error", code, exc.message, offset=exc.offset)
             result.diagnostics = col.finish(body.text)
             return Parsed(result, None, body.text)
-        except _NonStandard as exc:
-            const_at = _find_constant(body.text, str(exc))
-            col.add("error", "json-syntax", f"{exc} is not valid JSON: write a number, or null", offset=const_at)
-            result.diagnostics = col.finish(body.text)
-            return Parsed(result, None, body.text)
-        except RecursionError:
-            col.add("error", "json-syntax", "the JSON is nested too deeply to be a manifest", line=1, column=1)
-            result.diagnostics = col.finish(None)
-            return Parsed(result, None, None)
         balance = check_data(data, col, provider=provider, result=result, count_keys=True)
         # json.loads keeps the last of two equal keys and says nothing. Every ':' in the text is
         # either a key's separator or inside a string, so without a lost key the colons add up
@@ -266,57 +253,3 @@ def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic]) -> list
     merged = extra + diagnostics
     merged.sort(key=lambda d: (d.line is None, d.line or 0, d.column or 0))
     return merged
-
-
-def _find_constant(text: str, name: str) -> int | None:
-    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text):
-        if m.group(1) is not None:
-            return m.start(1)
-    return None
-
-
-def explain_json_error(text: str, exc: json.JSONDecodeError) -> tuple[int, str]:
-    """The offset to report and a message saying how to fix a JSON syntax error."""
-    pos = exc.pos
-    msg = exc.msg
-    ahead = text[pos:pos + 40]
-    prev = pos - 1
-    while prev >= 0 and text[prev] in " \t\r\n":
-        prev -= 1
-    prev_char = text[prev] if prev >= 0 else ""
-    if msg.startswith("Expecting property name") and ahead[:1] == "}" and prev_char == ",":
-        return prev, "trailing comma before '}': JSON does not allow a comma after the last member — remove it"
-    if msg == "Expecting value" and ahead[:1] == "]" and prev_char == ",":
-        return prev, "trailing comma before ']': JSON does not allow a comma after the last element — remove it"
-    if msg.startswith("Expecting property name") and ahead[:1] == "'":
-        return pos, "keys must be in double quotes (\"key\"), not single quotes"
-    if msg.startswith("Expecting property name"):
-        return pos, "expected a key in double quotes here (a stray character, or a missing '}'?)"
-    if msg == "Expecting value":
-        if ahead.startswith(("//", "/*")):
-            return pos, "JSON does not allow comments: remove them"
-        if ahead[:1] == "'":
-            return pos, "strings must be in double quotes (\"…\"), not single quotes"
-        if pos >= len(text.rstrip()):
-            return pos, "the JSON ends too early: a value, ']' or '}' is missing"
-        word = re.match(r"[^\s,\]}\"]+", ahead)
-        if word:
-            shown = word.group()[:30]
-            return pos, (f"'{shown}' is not a JSON value: write a number, true, false, null or a string in "
-                         "double quotes (replace the template placeholder)")
-        return pos, "expected a value here (a number, true, false, null, a \"string\", [ … ] or { … })"
-    if msg == "Expecting ',' delimiter":
-        return pos, "a comma is missing before this (between two members or elements), or a bracket is unbalanced"
-    if msg == "Expecting ':' delimiter":
-        return pos, "a ':' is missing between the key and its value"
-    if msg.startswith("Unterminated string"):
-        return pos, "this string is never closed: add the closing double quote"
-    if msg.startswith("Invalid control character"):
-        return pos, "a raw line break or tab inside a string: write it as \\n or \\t, or remove it"
-    if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
-        return pos, "invalid backslash escape in a string: write a backslash as \\\\ (or use forward slashes)"
-    if msg == "Extra data":
-        return pos, "there is text after the end of the JSON document: remove it, or wrap everything in one object"
-    return pos, f"{msg[0].lower()}{msg[1:]}" if msg else "invalid JSON"
-
-
