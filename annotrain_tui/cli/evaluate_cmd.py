@@ -20,8 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, finite_float, read_bytes, table
+from annotrain_tui.cli.common import (
+    add_command,
+    add_force_flag,
+    add_json_flag,
+    emit_json,
+    finite_float,
+    read_bytes,
+    table,
+)
 from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.text import shown
 
 _SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon")
 _HELP = "score annotator training projects against the benchmark (IoU and class)"
@@ -59,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--out", metavar="FILE.csv",
                      help="per-object CSV (seed: the script's iou_results.csv columns; optimal: full rows)")
     out.add_argument("--summary-json", metavar="FILE", help="write the per-annotator summary as JSON")
+    add_force_flag(out)
     add_json_flag(p)
 
 
@@ -68,6 +78,7 @@ def evaluate_online(args: argparse.Namespace) -> int:
     from annotrain_tui.core.evaluation import PassMark
     from annotrain_tui.core.evaluation.live import LiveEvaluation
 
+    _check_outputs(args, inputs=[])
     ws = workspace_from_args(args)
     try:
         live = LiveEvaluation(ws.backend, args.benchmark, None if args.all else args.training,
@@ -116,11 +127,19 @@ def _check_numbers(args: argparse.Namespace) -> None:
 def _run_offline(args: argparse.Namespace) -> int:
     from annotrain_tui.core.evaluation import PassMark, evaluate, parse_label_rows, read_label_rows
 
-    seen: set[str] = set()
-    for path in args.training_labels:
-        if path in seen:
-            raise UsageError(f"{path} is given twice in --training-labels")
-        seen.add(path)
+    from annotrain_tui.core.files import check_input_file, unique_files
+
+    # Inputs that are missing or not regular files (FIFOs, /dev/zero) are refused before any work.
+    for path in [args.benchmark_labels, *args.training_labels]:
+        check_input_file(path)
+    # One file given twice (any spelling: ./x, a symlink, a hard link) counts once.
+    given = list(args.training_labels)
+    args.training_labels = [str(p) for p in unique_files(given)]
+    if len(args.training_labels) != len(given):
+        n = len(given) - len(args.training_labels)
+        sys.stderr.write(f"annotrain: warning: {n} --training-labels file{'s are' if n != 1 else ' is'} given "
+                         "twice (the same file under another name); each file counts once\n")
+    _check_outputs(args, inputs=[args.benchmark_labels, *args.training_labels])
 
     benchmark = parse_label_rows(
         read_label_rows(read_bytes(args.benchmark_labels), source=args.benchmark_labels),
@@ -139,14 +158,32 @@ def _run_offline(args: argparse.Namespace) -> int:
     return _report(args, result)
 
 
+def _check_outputs(args: argparse.Namespace, *, inputs: list[str]) -> None:
+    """--out and --summary-json, checked before any work: never an input, a device, each other,
+    or an existing file without --force (core/files.py ``check_output``)."""
+    from annotrain_tui.core.files import check_distinct_outputs, check_output
+
+    check_distinct_outputs({"--out": args.out or None, "--summary-json": args.summary_json or None})
+    for value in (args.out, args.summary_json):
+        if value:
+            check_output(value, inputs=inputs, force=args.force)
+
+
 def _report(args: argparse.Namespace, result: Any) -> int:
+    from annotrain_tui.core.files import check_output
+
+    inputs = [p for p in [getattr(args, "benchmark_labels", None), *getattr(args, "training_labels", [])] if p]
     written: dict[str, Any] = {}
+    # Checked again right before writing (a file may have appeared during a long evaluation).
+    real_out = check_output(args.out, inputs=inputs, force=args.force) if args.out else None
+    real_summary = check_output(args.summary_json, inputs=inputs, force=args.force) if args.summary_json else None
     if args.out:
-        written["out"] = _write_rows(result, args.out, seed=args.matching == "seed")
+        written["out"] = _write_rows(result, str(real_out), seed=args.matching == "seed")
+        written["out"]["path"] = args.out
     if args.summary_json:
         from annotrain_tui.core.exports import write_json
 
-        write_json(args.summary_json, result.summary_json())
+        write_json(real_summary, result.summary_json())
         written["summary_json"] = args.summary_json
 
     if args.json:
@@ -197,6 +234,6 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
                 parts.append(f"{side}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         print("Not compared: " + "; ".join(parts))
     if "out" in written:
-        print(f"Wrote {written['out']['rows']} row(s) to {written['out']['path']}")
+        print(f"Wrote {written['out']['rows']} row(s) to {shown(written['out']['path'])}")
     if "summary_json" in written:
-        print(f"Wrote the summary to {written['summary_json']}")
+        print(f"Wrote the summary to {shown(written['summary_json'])}")

@@ -9,14 +9,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, read_bytes
+from annotrain_tui.cli.common import add_command, add_force_flag, add_json_flag, emit_json, read_bytes
 from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.urls import PROVIDERS
 
 
 def _clean(text: str) -> str:
-    """One printable line (messages quote file content; no escape sequence reaches the terminal)."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text.replace("\n", " "))
+    """One printable line (messages quote file content): the one untrusted-text policy."""
+    return shown(text)
 
 
 def _warn(message: str) -> None:
@@ -42,7 +43,7 @@ def _convert(args: argparse.Namespace) -> int:
     from annotrain_tui.core.manifest.convert import convert_file
 
     read_bytes(args.input)  # unreadable input: exit 2 with the shared message
-    conversion = convert_file(args.input, args.output)
+    conversion = convert_file(args.input, args.output, force=args.force)
     items = conversion.source.items if conversion.source else 0
     if args.json:
         emit_json({"input": str(args.input), "output": str(args.output), "format": conversion.format,
@@ -50,7 +51,7 @@ def _convert(args: argparse.Namespace) -> int:
         return 0
     for note in conversion.warnings:
         _warn(note)
-    print(f"wrote {args.output} ({conversion.format.upper()}, {items:,} item{'s' if items != 1 else ''})")
+    print(f"wrote {shown(args.output)} ({conversion.format.upper()}, {items:,} item{'s' if items != 1 else ''})")
     return 0
 
 
@@ -67,23 +68,26 @@ def _split(args: argparse.Namespace) -> int:
     for note in result.warnings:
         _warn(note)
     for file, n in zip(result.files, result.items, strict=True):
-        print(f"{file}  {n:,} item{'s' if n != 1 else ''}")
-    print(f"{len(result.files)} file{'s' if len(result.files) != 1 else ''} written to {args.out_dir}")
+        print(f"{shown(file)}  {n:,} item{'s' if n != 1 else ''}")
+    print(f"{len(result.files)} file{'s' if len(result.files) != 1 else ''} written to {shown(args.out_dir)}")
     return 0
 
 
 def _new(args: argparse.Namespace) -> int:
     from annotrain_tui.core.manifest.convert import dump_json
     from annotrain_tui.core.manifest.csv import to_csv
-    from annotrain_tui.core.files import atomic_write_text
+    from annotrain_tui.core.files import atomic_write_text, check_output
     from annotrain_tui.core.manifest.templates import from_urls, new_template
     from annotrain_tui.core.manifest.validate import decode, validate_text
 
+    real_out = None
+    if args.out:  # checked before any work: never an input, a device or an existing file without --force
+        real_out = check_output(args.out, inputs=[args.urls] if args.urls else [], force=args.force)
     if args.urls:
         raw = read_bytes(args.urls)
         text, problem = decode(raw)
         if text is None:
-            raise UsageError(f"{args.urls}: {problem.message if problem else 'not UTF-8 text'}")
+            raise UsageError(f"{shown(args.urls)}: {problem.message if problem else 'not UTF-8 text'}")
         data = from_urls(text, args.type, title=args.title)
     else:
         if not args.type:
@@ -107,8 +111,8 @@ def _new(args: argparse.Namespace) -> int:
     else:
         _warn("template: replace every <placeholder> (annotrain manifest validate flags any left)")
     if args.out:
-        atomic_write_text(args.out, output)
-        print(f"wrote {args.out}")
+        atomic_write_text(real_out, output)
+        print(f"wrote {shown(args.out)}")
     else:
         sys.stdout.write(output)
     return 0
@@ -135,6 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     _convert, workspace=False)
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT", help="*.json or *.csv (written atomically)")
+    add_force_flag(p)
     add_json_flag(p)
 
     p = add_command(actions, "split",
@@ -144,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-items", type=_positive_int, metavar="N",
                    help="items per file instead of the default (an image group counts as one item)")
     p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write IN-part-001-of-NNN files")
-    p.add_argument("--force", action="store_true", help="replace part files that already exist")
+    add_force_flag(p, "part files")
     add_json_flag(p)
 
     from annotrain_tui.core.manifest.templates import TYPE_CHOICES
@@ -158,6 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--urls", metavar="FILE", help="one URL per line (# comments and blank lines skipped)")
     p.add_argument("--title", help="title of the group or series when --urls holds one folder")
     p.add_argument("--out", metavar="FILE", help="write here (*.json, or *.csv) instead of stdout")
+    add_force_flag(p)
 
 
 def _positive_int(value: str) -> int:

@@ -174,7 +174,6 @@ def test_nothing_paired_exits_1(capsys, files, tmp_path):
     (["--benchmark-labels", "BM.json", "--training", "T"], "--training and --all go with --benchmark"),
     (["--benchmark-labels", "BM.json", "--training-labels", "a", "--iou-threshold", "0"], "--iou-threshold"),
     (["--benchmark-labels", "BM.json", "--training-labels", "a", "--low-overlap", "2"], "--low-overlap"),
-    (["--benchmark-labels", "BM.json", "--training-labels", "a", "a"], "given twice"),
 ])
 def test_usage_errors_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "evaluate", *argv)

@@ -154,7 +154,7 @@ def test_split(capsys, tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
         "big-part-001-of-003.json", "big-part-002-of-003.json", "big-part-003-of-003.json"]
     code, _, err = run(capsys, "manifest", "split", str(source), "--max-items", "10", "--out-dir", str(tmp_path / "p"))
-    assert code == 1 and "already exists" in err
+    assert code == 2 and "already exists" in err and "--force" in err
     code, _, _ = run(capsys, "manifest", "split", str(source), "--max-items", "0", "--out-dir", str(tmp_path / "q"))
     assert code == 2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from annotrain_tui.core.errors import Conflict, InvalidInput, UsageError
+from annotrain_tui.core.errors import InvalidInput, OutputExists, UsageError
 from annotrain_tui.core.manifest import (
     DATA_TYPES,
     PROVIDERS,
@@ -125,7 +125,7 @@ def test_split_file_writes_valid_parts_and_refuses_to_overwrite(tmp_path: Path) 
         assert r.valid and r.diagnostics == []
         urls += [i["objectUrl"] for i in json.loads(f.read_text())["images"]]
     assert urls == [i["objectUrl"] for i in _images(2345)["images"]]
-    with pytest.raises(Conflict):
+    with pytest.raises(OutputExists):
         split_file(source, tmp_path / "out", max_items=1000)
     assert split_file(source, tmp_path / "out", max_items=1000, force=True).items == [1000, 1000, 345]
 

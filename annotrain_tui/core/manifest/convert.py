@@ -10,7 +10,7 @@ from typing import Any
 from annotrain_tui.core.errors import InvalidInput, UsageError
 from annotrain_tui.core.manifest.csv import to_csv
 from annotrain_tui.core.manifest.diagnostics import Format, ValidationResult
-from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.manifest.validate import Parsed, parse_path, parse_text
 
 # Errors after which the parsed content is not what the author wrote: converting would lose data.
@@ -75,11 +75,18 @@ def target_format(path: str | Path) -> Format:
     raise UsageError(f"{path}: cannot tell the output format", hint="name the output file *.json or *.csv")
 
 
-def convert_file(in_path: str | Path, out_path: str | Path, *, target: Format | None = None) -> Conversion:
-    """Convert one file to another (written atomically); the format comes from OUT's extension."""
+def convert_file(in_path: str | Path, out_path: str | Path, *, target: Format | None = None,
+                 force: bool = False) -> Conversion:
+    """Convert one file to another (written atomically); the format comes from OUT's extension.
+
+    OUT must not be IN (whatever the spelling: same inode or real path), nor a device, FIFO or
+    directory; an existing OUT is replaced only with ``force`` (else :class:`OutputExists`).
+    A symlink OUT is written through.
+    """
     fmt = target or target_format(out_path)
-    if Path(in_path).resolve() == Path(out_path).resolve():
-        raise UsageError("the input and output are the same file")
+    real_out = check_output(out_path, inputs=[in_path], force=force)
     conversion = convert_parsed(parse_path(in_path), fmt)
-    atomic_write_text(out_path, conversion.text)
+    # Checked again right before writing: the file may have appeared meanwhile.
+    check_output(real_out, inputs=[in_path], force=force)
+    atomic_write_text(real_out, conversion.text)
     return conversion

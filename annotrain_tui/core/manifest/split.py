@@ -9,15 +9,15 @@ two; every chunk keeps the top-level settings (``skip_duplicate_urls`` …) of t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.core.errors import Conflict, UsageError
+from annotrain_tui.core.errors import InvalidInput, UsageError
 from annotrain_tui.core.manifest.convert import dump_json, require_content
 from annotrain_tui.core.manifest.csv import to_csv
-from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text, check_output, display_path
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     MAX_CSV_ENTRIES,
@@ -98,7 +98,13 @@ def part_names(stem: str, suffix: str, count: int) -> Iterator[str]:
 
 
 def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: int | None = None,
-                 force: bool = False) -> SplitResult:
+                 force: bool = False, inputs: Iterable[str | Path] = ()) -> SplitResult:
+    """Write the chunks as ``<stem>-part-…`` files in ``out_dir``.
+
+    Every part file is checked like any output (core/files.py ``check_output``): never one of
+    ``inputs``, never a device, FIFO or directory; existing parts are replaced only with ``force``.
+    """
+    inputs = list(inputs)
     data = require_content(parsed, "split")
     fmt = parsed.result.format
     chunks = chunk(data, max_items=max_items, max_rows=MAX_CSV_ENTRIES if fmt == "csv" else None)
@@ -111,13 +117,19 @@ def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: i
                                "them over (run annotrain manifest validate)")
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
-        raise UsageError(f"{directory}: not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"{display_path(directory)}: not a directory (give --out-dir a directory)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"{display_path(directory)}: cannot create the directory "
+                           f"({exc.strerror or exc.__class__.__name__})") from None
     suffix = ".csv" if fmt == "csv" else ".json"
-    targets = [directory / name for name in part_names(stem, suffix, len(chunks))]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise Conflict(f"{existing[0]} already exists", hint="choose another --out-dir, or pass --force to replace")
+    names = [directory / name for name in part_names(stem, suffix, len(chunks))]
+    # Every part is checked before the first is written: a refusal leaves nothing half done.
+    targets = [check_output(t, inputs=inputs, force=force) for t in names]
+    if len({str(t) for t in targets}) != len(targets):  # part files that are links to one another
+        raise InvalidInput(f"{display_path(directory)}: two part files there are the same file (symlinks); "
+                           "choose another --out-dir")
     for target, part in zip(targets, chunks, strict=True):
         if fmt == "csv":
             text, lost = to_csv(part)
@@ -127,7 +139,7 @@ def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: i
         else:
             text = dump_json(part)
         atomic_write_text(target, text)
-        result.files.append(target)
+        result.files.append(names[len(result.files)])
         result.items.append(sum(len(v) for k, v in part.items() if k in SECTIONS))
     return result
 
@@ -136,4 +148,5 @@ def split_file(in_path: str | Path, out_dir: str | Path, *, max_items: int | Non
                force: bool = False) -> SplitResult:
     """Split a JSON or CSV manifest into ``<stem>-part-001-of-NNN`` files in ``out_dir``."""
     parsed = parse_path(in_path)
-    return split_parsed(parsed, out_dir, stem=Path(in_path).stem, max_items=max_items, force=force)
+    return split_parsed(parsed, out_dir, stem=Path(in_path).stem, max_items=max_items, force=force,
+                        inputs=[in_path])
