@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_int, table
 from annotrain_tui.cli.context import workspace_from_args
@@ -15,8 +16,9 @@ from annotrain_tui.core.benchmark import (
 )
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.lookup import find_project
-from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, training_progress
+from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock, training_progress
 from annotrain_tui.core.roster import RosterInvalid, read_roster
+from annotrain_tui.core.text import shown
 
 ACTION_WORDS = {"create": "will create", "invite": "will invite", "done": "already done", "conflict": "CONFLICT"}
 
@@ -44,45 +46,61 @@ def _provision(args: argparse.Namespace) -> int:
         _print_problems(RosterInvalid(roster))
         raise RosterInvalid(roster)
     ws = workspace_from_args(args)
+
+    def waiting(line: str) -> None:
+        sys.stderr.write(f"annotrain: {line}\n")
+        sys.stderr.flush()
+
     try:
         bench = find_project(ws.backend, args.benchmark)
         journal = Journal.for_benchmark(ws.paths.journal_dir, bench.id)
-        plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
-                         default_template=ws.settings.default_template, journal=journal)
-        if not args.json:
-            print(f"Benchmark {plan.benchmark.title!r} ({plan.benchmark.id}); template "
-                  f"{plan.template.title if plan.template else '(default workflow)'!r}")
-            print(table([[e.name, e.email, ACTION_WORDS[e.action], e.title, e.project_id or "", e.reason]
-                         for e in plan.entries], ["NAME", "EMAIL", "PLAN", "TITLE", "PROJECT", "NOTE"]))
-            for r in plan.removed:
-                print(f"not in roster (kept, never deleted): {r['email']} → {r['title']} ({r['project_id']})")
-            for note in plan.notes:
-                print(f"note: {note}")
-        if args.dry_run:
-            if args.json:
-                emit_json({"dry_run": True, "annotators": [
-                    {"name": e.name, "email": e.email, "status": e.action, "project_id": e.project_id,
-                     "title": e.title, "error": e.reason or None} for e in plan.entries],
-                    "removed": plan.removed, "notes": plan.notes})
-            return 0 if not any(e.action == "conflict" for e in plan.entries) else 1
-        if plan.has_work and not args.yes:
-            if not sys.stdin.isatty():
-                raise UsageError("provisioning creates projects and invites users", hint="pass --yes to apply, "
-                                 "or --dry-run to only see the plan")
-            answer = input(f"Create {plan.count('create')} project(s) and invite {plan.count('create') + plan.count('invite')} "
-                           "annotator(s)? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing done.")
-                return 1
-
-        def progress(entry, outcome):
-            if not args.json and outcome.status in ("created", "invited", "failed"):
-                print(f"  {outcome.status:<8} {outcome.email}  {outcome.project_id or ''}  {outcome.error or ''}",
-                      flush=True)
-
-        outcomes = apply_plan(ws.backend, plan, concurrency=args.concurrency, journal=journal, on_update=progress)
+        hold = ExitStack()
+        if not args.dry_run:
+            # plan + apply under the benchmark's lock: a second run waits here, then plans afresh
+            hold.enter_context(provisioning_lock(bench, paths=ws.paths, on_wait=waiting))
+        with hold:
+            return _plan_and_apply(args, ws, roster, bench, journal, waiting)
     finally:
         ws.close()
+
+
+def _plan_and_apply(args, ws, roster, bench, journal, waiting) -> int:
+    plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
+                     default_template=ws.settings.default_template, journal=journal)
+    if not args.json:
+        print(f"Benchmark {shown(plan.benchmark.title)!r} ({shown(plan.benchmark.id)}); template "
+              f"{shown(plan.template.title) if plan.template else '(default workflow)'!r}")
+        print(table([[e.name, e.email, ACTION_WORDS[e.action], e.title, e.project_id or "", e.reason]
+                     for e in plan.entries], ["NAME", "EMAIL", "PLAN", "TITLE", "PROJECT", "NOTE"]))
+        for r in plan.removed:
+            print(f"not in roster (kept, never deleted): {shown(r['email'])} → {shown(r['title'])} "
+                  f"({shown(r['project_id'])})")
+        for note in plan.notes:
+            print(f"note: {note}")
+    if args.dry_run:
+        if args.json:
+            emit_json({"dry_run": True, "annotators": [
+                {"name": e.name, "email": e.email, "status": e.action, "project_id": e.project_id,
+                 "title": e.title, "error": e.reason or None} for e in plan.entries],
+                "removed": plan.removed, "notes": plan.notes})
+        return 0 if not any(e.action == "conflict" for e in plan.entries) else 1
+    if plan.has_work and not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("provisioning creates projects and invites users", hint="pass --yes to apply, "
+                             "or --dry-run to only see the plan")
+        answer = input(f"Create {plan.count('create')} project(s) and invite {plan.count('create') + plan.count('invite')} "
+                       "annotator(s)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing done.")
+            return 1
+
+    def progress(entry, outcome):
+        if not args.json and outcome.status in ("created", "invited", "failed"):
+            print(f"  {outcome.status:<8} {shown(outcome.email)}  {shown(outcome.project_id or '')}  "
+                  f"{shown(outcome.error or '')}", flush=True)
+
+    outcomes = apply_plan(ws.backend, plan, concurrency=args.concurrency, journal=journal, on_update=progress,
+                          paths=ws.paths, on_wait=waiting)
     failed = [o for o in outcomes if o.status in ("failed", "conflict")]
     if args.json:
         emit_json({"annotators": [{"name": o.name, "email": o.email, "status": o.status,

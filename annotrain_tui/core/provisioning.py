@@ -5,6 +5,13 @@ template, and has its annotator invited with the project-level annotator role (E
 per-stage assignment through the SDK). Projects are recognised by a marker in their description
 (``core.markers``), not by title alone; every step is appended to a journal so a killed run
 resumes without duplicates, and running again is a no-op.
+
+Concurrent operators: ``apply_plan`` holds the provisioning lock of the benchmark
+(``core.locks``, in the state dir) and recomputes the plan under it, so a second run on this
+machine waits for the first (saying so, with the holder's pid) and then finds its work done. Two
+machines do not share that lock: right before each create the server is asked again for a project
+carrying the annotator's marker, and after the run every annotator with two marked projects is
+reported (a conflict naming both projects, exit 1), never silently.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput
+from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template
 from annotrain_tui.core.markers import parse_training_marker, training_description
 from annotrain_tui.core.models import Project, WorkflowTemplate
 from annotrain_tui.core.roster import DEFAULT_TITLE, Roster
+from annotrain_tui.core.text import shown
 
 Action = Literal["create", "invite", "done", "conflict"]
 ROLE_NOTE = ("Annotators are invited with the project-level 'annotator' role: the Encord SDK cannot assign a "
@@ -47,6 +57,8 @@ class Plan:
     entries: list[PlanEntry]
     removed: list[dict[str, str]] = field(default_factory=list)  # in a training project, not in the roster
     notes: list[str] = field(default_factory=list)
+    # what make_plan was given, so apply_plan can plan afresh under the lock (None: apply as is)
+    recipe: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def count(self, action: Action) -> int:
         return sum(1 for e in self.entries if e.action == action)
@@ -119,6 +131,40 @@ def resolve_template(backend: Any, ref: str | None, default: str | None = None) 
     return None
 
 
+def marked_projects(projects: list[Project], benchmark_id: str) -> dict[str, list[Project]]:
+    """annotator email → the projects whose marker names that annotator and this benchmark."""
+    ours: dict[str, list[Project]] = {}
+    for p in projects:
+        marker = parse_training_marker(p.description)
+        if marker and marker[0] == benchmark_id:
+            ours.setdefault(marker[1], []).append(p)
+    return ours
+
+
+def name_projects(projects: list[Project]) -> str:
+    """'Title A' (id-a) and 'Title B' (id-b): every project named, for a message."""
+    names = [f"{shown(p.title, limit=80)!r} ({shown(p.id, limit=64)})" for p in projects]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def duplicate_message(email: str, projects: list[Project]) -> str:
+    return (f"{len(projects)} training projects carry the marker of {shown(email, limit=120)} for this benchmark: "
+            f"{name_projects(projects)}; keep one and archive the others (annotrain never deletes)")
+
+
+def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout: float | None = None,
+                      on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None):
+    """The lock held across plan + apply of one benchmark (key: its id), in the state dir.
+
+    A second holder waits (``on_wait`` gets one line naming the holder), then goes on; after
+    ``timeout`` seconds it gets ``core.locks.LockBusy``. Re-entrant in the holding thread.
+    """
+    paths = paths or Paths.default()
+    what = f"provisioning of benchmark {shown(benchmark.title, limit=80)!r} ({shown(benchmark.id, limit=64)})"
+    return state_lock(paths.state_dir, f"provision-{benchmark.id}", what=what, timeout=timeout, on_wait=on_wait,
+                      cancel=cancel)
+
+
 def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
               title_pattern: str = DEFAULT_TITLE, default_template: str | None = None,
               journal: Journal | None = None) -> Plan:
@@ -131,11 +177,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
         raise Conflict(f"benchmark {bench.title!r} has no ontology")
     template = resolve_template(backend, template_ref, default_template)
     projects = backend.list_projects()
-    ours: dict[str, list[Project]] = {}
-    for p in projects:
-        marker = parse_training_marker(p.description)
-        if marker and marker[0] == bench.id:
-            ours.setdefault(marker[1], []).append(p)
+    ours = marked_projects(projects, bench.id)
     by_title: dict[str, list[Project]] = {}
     for p in projects:
         by_title.setdefault(p.title.casefold(), []).append(p)
@@ -148,9 +190,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
         if not mine and email in journaled:  # created, but the listing does not show it yet
             mine = [p for p in projects if p.id == journaled[email]]
         if len(mine) > 1:
-            ids = ", ".join(p.id for p in mine)
-            entries.append(PlanEntry(r.name, r.email, title, "conflict", mine[0].id,
-                                     f"{len(mine)} training projects exist for this annotator ({ids}); keep one"))
+            entries.append(PlanEntry(r.name, r.email, title, "conflict", mine[0].id, duplicate_message(email, mine)))
             continue
         if mine:
             p = mine[0]
@@ -164,7 +204,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
             if diffs:
                 entries.append(PlanEntry(r.name, r.email, p.title, "conflict", p.id,
                                          f"project {p.title!r} has a different {', '.join(diffs)} than the benchmark"))
-            elif not any(u.email.lower() == email and u.role in ("annotator", "annotator_reviewer") for u in p.users):
+            elif not _invited(p, email):
                 entries.append(PlanEntry(r.name, r.email, p.title, "invite", p.id, "annotator not invited yet"))
             else:
                 entries.append(PlanEntry(r.name, r.email, p.title, "done", p.id))
@@ -186,21 +226,50 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
     if removed:
         notes.append(f"{len(removed)} annotator(s) have a training project but are not in the roster; they are "
                      "reported, never deleted.")
-    return Plan(benchmark=bench, template=template, entries=entries, removed=removed, notes=notes)
+    # planning afresh (under the lock) keeps what the user saw: the same roster, template and titles
+    recipe = dict(roster=roster, template_ref=template.id if template else None, title_pattern=title_pattern,
+                  default_template=None if template else default_template, journal=journal)
+    return Plan(benchmark=bench, template=template, entries=entries, removed=removed, notes=notes, recipe=recipe)
 
 
 def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journal | None = None,
                on_update: Callable[[PlanEntry, Outcome], None] | None = None,
-               cancel: threading.Event | None = None, only: set[str] | None = None) -> list[Outcome]:
-    """Carry the plan out with bounded concurrency. ``only``: emails to (re)try, the rest untouched."""
+               cancel: threading.Event | None = None, only: set[str] | None = None,
+               paths: Paths | None = None, on_wait: Callable[[str], None] | None = None,
+               lock_timeout: float | None = None) -> list[Outcome]:
+    """Carry the plan out with bounded concurrency. ``only``: emails to (re)try, the rest untouched.
+
+    Holds the benchmark's provisioning lock (``paths``: whose state dir; ``on_wait``: one line when
+    another run holds it) and plans afresh under it, so what another run made meanwhile is done,
+    not made again. Each create is preceded by a look for the annotator's marker on the server;
+    afterwards, an annotator with two marked projects gets a conflict naming both.
+    """
     if concurrency < 1:
         raise InvalidInput("--concurrency must be at least 1")
+    with provisioning_lock(plan.benchmark, paths=paths, timeout=lock_timeout, on_wait=on_wait, cancel=cancel):
+        if plan.recipe is not None:
+            recipe = dict(plan.recipe)
+            if journal is not None:
+                recipe["journal"] = journal
+            plan = make_plan(backend, recipe.pop("roster"), plan.benchmark.id, **recipe)
+        return _apply_locked(backend, plan, concurrency=concurrency, journal=journal, on_update=on_update,
+                             cancel=cancel, only=only)
+
+
+def _invited(project: Project, email: str) -> bool:
+    return any(u.email.lower() == email and u.role in ("annotator", "annotator_reviewer") for u in project.users)
+
+
+def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journal | None,
+                  on_update: Callable[[PlanEntry, Outcome], None] | None, cancel: threading.Event | None,
+                  only: set[str] | None) -> list[Outcome]:
     bench = plan.benchmark
     if journal:
-        journal.record("start", benchmark=bench.id, annotators=len(plan.entries))
+        journal.record("start", benchmark=bench.id, annotators=len(plan.entries), pid=os.getpid())
 
     def one(entry: PlanEntry) -> Outcome:
         base = dict(name=entry.name, email=entry.email, title=entry.title)
+        email = entry.email.strip().lower()
         if only is not None and entry.email.lower() not in only:
             return Outcome(status="skipped", project_id=entry.project_id, **base)
         if entry.action == "done":
@@ -213,21 +282,31 @@ def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journ
         try:
             status = "invited"
             if entry.action == "create":
-                project = backend.create_project(
-                    entry.title, description=training_description(entry.name, entry.email, bench.id),
-                    dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id,
-                    template_id=plan.template.id if plan.template else None)
+                # Another machine (no shared lock) may have made it since the plan: ask the server again.
+                found = marked_projects(backend.list_projects(), bench.id).get(email, [])
+                if found:
+                    project = found[0]
+                    if journal:
+                        journal.record("found", email=email, project_id=project.id, title=project.title)
+                    if _invited(project, email):
+                        return Outcome(status="done", project_id=project.id, **{**base, "title": project.title})
+                    base["title"] = project.title
+                else:
+                    project = backend.create_project(
+                        entry.title, description=training_description(entry.name, entry.email, bench.id),
+                        dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id,
+                        template_id=plan.template.id if plan.template else None)
+                    status = "created"
+                    if journal:
+                        journal.record("created", email=email, project_id=project.id, title=entry.title)
                 project_id = project.id
-                status = "created"
-                if journal:
-                    journal.record("created", email=entry.email.lower(), project_id=project_id, title=entry.title)
             backend.add_users(project_id, [entry.email], "annotator")
             if journal:
-                journal.record("invited", email=entry.email.lower(), project_id=project_id)
+                journal.record("invited", email=email, project_id=project_id)
             return Outcome(status=status, project_id=project_id, **base)
         except AnnotrainError as err:
             if journal:
-                journal.record("failed", email=entry.email.lower(), project_id=project_id, error=str(err))
+                journal.record("failed", email=email, project_id=project_id, error=str(err))
             return Outcome(status="failed", project_id=project_id, error=str(err), **base)
         except Exception as err:  # noqa: BLE001 - one annotator's surprise must not stop the others
             return Outcome(status="failed", project_id=project_id,
@@ -241,12 +320,41 @@ def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journ
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="provision") as pool:
         outcomes = list(pool.map(run, plan.entries))
+    outcomes = _report_duplicates(backend, plan, outcomes, journal=journal, on_update=on_update)
     if journal:
         journal.record("finish", benchmark=bench.id,
                        failed=sum(1 for o in outcomes if o.status in ("failed", "conflict")))
     if cancel is not None and cancel.is_set():
         raise Cancelled("provisioning cancelled; run again to finish (nothing is created twice)")
     return outcomes
+
+
+def _report_duplicates(backend: Any, plan: Plan, outcomes: list[Outcome], *, journal: Journal | None,
+                       on_update: Callable[[PlanEntry, Outcome], None] | None) -> list[Outcome]:
+    """After the run: every annotator of the plan with two marked projects becomes a conflict naming both.
+
+    Two machines provisioning at once (or a project copied by hand) can leave two; annotrain never
+    deletes, so the user is told which ones, and the run fails (exit 1).
+    """
+    try:
+        ours = marked_projects(backend.list_projects(), plan.benchmark.id)
+    except AnnotrainError as err:
+        raise AnnotrainError(f"provisioning ran, but the check for duplicate training projects failed: {err}",
+                        hint="run 'annotrain provision --dry-run' again: duplicates show as conflicts") from None
+    out = []
+    for entry, outcome in zip(plan.entries, outcomes):
+        mine = ours.get(entry.email.strip().lower(), [])
+        if len(mine) > 1:
+            message = duplicate_message(entry.email, mine)
+            if journal and outcome.error != message:
+                journal.record("duplicate", email=entry.email.lower(), project_ids=[p.id for p in mine])
+            if outcome.status != "conflict" or outcome.error != message:
+                outcome = Outcome(name=outcome.name, email=outcome.email, status="conflict",
+                                  project_id=outcome.project_id or mine[0].id, title=outcome.title, error=message)
+                if on_update is not None:
+                    on_update(entry, outcome)
+        out.append(outcome)
+    return out
 
 
 @dataclass

@@ -1,0 +1,263 @@
+"""One lock primitive for work that two operators (or two threads) must not do at once.
+
+``state_lock(state_dir, key, what=...)`` is an advisory ``fcntl.flock`` on
+``<state dir>/locks/<key>.lock`` (directory 0700, file 0600):
+
+- it is tried at once; when another process holds it, ``on_wait`` gets ONE line naming the holder
+  ("waiting for provisioning of benchmark 'X' by pid N on host H (annotrain provision …)") and the
+  lock is polled until ``timeout`` seconds have passed, then ``LockBusy`` (exit 1) names the holder;
+- the holder writes its pid, host, command and start time into the lock file, for that message;
+- it is released when the ``with`` block ends, and by the kernel when the process dies, SIGKILL
+  included (a flock lives and dies with the open file);
+- within one process it is re-entrant for the thread that holds it, and other threads of the same
+  process (the TUI's workers) wait for it like another process would.
+
+What a second run does is decided here, once, for every front: it WAITS (bounded) and then goes
+on; callers re-read the state under the lock, so the second run finds the first one's work done.
+``ANNOTRAIN_LOCK_TIMEOUT`` (seconds) overrides the default wait; ``0`` refuses at once.
+
+The state dir is per user and per machine: this does not protect two machines sharing an Encord
+workspace (provisioning re-checks the server for that, see ``core.provisioning``).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from annotrain_tui.core.errors import Cancelled, Conflict, InvalidInput
+from annotrain_tui.core.text import shown
+
+DEFAULT_TIMEOUT = 600.0
+_POLL_FIRST, _POLL_MAX = 0.02, 0.25
+
+__all__ = ["DEFAULT_TIMEOUT", "LockBusy", "lock_path", "state_lock", "holder_of"]
+
+
+class LockBusy(Conflict):
+    """Another process (or thread) holds the lock and did not let go in time."""
+
+
+class _Entry:
+    """The process-wide state of one lock file: which thread holds it, how deep, the open file."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition(threading.Lock())
+        self.owner: int | None = None
+        self.owner_name = ""
+        self.depth = 0
+        self.fd: int | None = None
+
+
+_entries: dict[str, _Entry] = {}
+_entries_lock = threading.Lock()
+
+
+def _entry(path: Path) -> _Entry:
+    with _entries_lock:
+        return _entries.setdefault(str(path), _Entry())
+
+
+def _timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return max(0.0, timeout)
+    text = os.environ.get("ANNOTRAIN_LOCK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(f"ANNOTRAIN_LOCK_TIMEOUT={shown(text, limit=40)} is not a number of seconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise InvalidInput(f"ANNOTRAIN_LOCK_TIMEOUT={shown(text, limit=40)} must be a finite number of seconds >= 0")
+    return value
+
+
+def lock_path(state_dir: Path, key: str) -> Path:
+    """``<state dir>/locks/<safe key>-<hash>.lock``: any key (a server id, a title) gives a safe name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[:80].strip("._") or "lock"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return Path(state_dir) / "locks" / f"{safe}-{digest}.lock"
+
+
+def _private_dir(directory: Path) -> None:
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.mkdir(exist_ok=True, mode=0o700)
+        if directory.stat().st_mode & 0o077:
+            os.chmod(directory, 0o700)
+    except OSError as exc:
+        raise InvalidInput(f"{directory}: cannot create the lock directory "
+                           f"({exc.strerror or exc.__class__.__name__})",
+                           hint="check the permissions of the state dir ('annotrain config paths')") from None
+
+
+def _open(path: Path) -> int:
+    _private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot open the lock file ({exc.strerror or exc.__class__.__name__})",
+                           hint="check the permissions of the state dir ('annotrain config paths')") from None
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass
+    return fd
+
+
+def _command() -> str:
+    argv = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
+    return " ".join(argv)[:300]
+
+
+def _write_holder(fd: int) -> None:
+    info = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
+            "thread": threading.current_thread().name, "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    data = json.dumps(info, ensure_ascii=True).encode("ascii") + b"\n"
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+    except OSError:
+        pass  # the lock holds without the note; waiters then say "another process"
+
+
+def holder_of(path: Path) -> dict[str, Any] | None:
+    """What the holder wrote into the lock file (pid, host, command, thread, since), or None."""
+    try:
+        raw = Path(path).read_bytes()[:4096]
+        info = json.loads(raw.decode("utf-8", "replace"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _describe(info: dict[str, Any] | None) -> str:
+    if not info:
+        return "another process"
+    pid = shown(str(info.get("pid", "?")), limit=12)
+    host = shown(str(info.get("host", "?")), limit=80)
+    command = shown(str(info.get("command", "")), limit=120)
+    since = shown(str(info.get("since", "")), limit=40)
+    text = f"pid {pid} on host {host}"
+    if command:
+        text += f" ({command})"
+    if since:
+        text += f", since {since}"
+    return text
+
+
+@contextmanager
+def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = None,
+               on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[Path]:
+    """Hold the lock ``key`` under ``state_dir`` for the ``with`` block (see the module docstring).
+
+    ``what`` names the work in messages ("provisioning of benchmark 'X'"). ``on_wait`` gets one
+    line when the lock is busy, before waiting. Raises ``LockBusy`` after ``timeout`` seconds,
+    ``Cancelled`` as soon as ``cancel`` is set while waiting.
+    """
+    path = lock_path(state_dir, key)
+    entry = _entry(path)
+    me = threading.get_ident()
+    limit = _timeout(timeout)
+    deadline = time.monotonic() + limit
+    told = False
+
+    def tell(holder: str) -> None:
+        nonlocal told
+        if not told and on_wait is not None and limit > 0:
+            told = True
+            on_wait(f"waiting for {what} by {holder} (up to {limit:g}s)…")
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"stopped waiting for {what}; nothing was done")
+
+    def busy(holder: str) -> LockBusy:
+        waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
+        return LockBusy(f"{what} is in progress by {holder}; {waited}",
+                        hint="let it finish, then run again (a re-run only does what is left)")
+
+    # 1. one thread of this process at a time; the holding thread re-enters.
+    with entry.cond:
+        if entry.owner == me:
+            entry.depth += 1
+            reentered = True
+        else:
+            reentered = False
+            while entry.owner is not None:
+                holder = f"pid {os.getpid()} (this process, thread {shown(entry.owner_name, limit=60)})"
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise busy(holder)
+                tell(holder)
+                check_cancel()
+                entry.cond.wait(min(remaining, _POLL_MAX))
+            entry.owner, entry.owner_name, entry.depth = me, threading.current_thread().name, 1
+    if reentered:
+        try:
+            yield path
+        finally:
+            with entry.cond:
+                entry.depth -= 1
+        return
+
+    # 2. one process at a time: flock, tried at once, then polled until the deadline.
+    fd: int | None = None
+    try:
+        fd = _open(path)
+        pause = _POLL_FIRST
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise InvalidInput(f"{path}: cannot lock ({exc.strerror or exc.__class__.__name__})") from None
+            holder = _describe(holder_of(path))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise busy(holder)
+            tell(holder)
+            check_cancel()
+            sleep(min(pause, remaining))
+            pause = min(_POLL_MAX, pause * 2)
+        _write_holder(fd)
+        entry.fd = fd
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        with entry.cond:
+            entry.owner, entry.owner_name, entry.depth = None, "", 0
+            entry.cond.notify_all()
+        raise
+    try:
+        yield path
+    finally:
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+            with entry.cond:
+                entry.fd = None
+                entry.owner, entry.owner_name, entry.depth = None, "", 0
+                entry.cond.notify_all()
