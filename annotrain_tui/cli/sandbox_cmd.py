@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
-from annotrain_tui.core.errors import Conflict, InvalidInput, UsageError
+from annotrain_tui.core.errors import Conflict, InvalidInput, PermissionDenied, UsageError
 from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import sandbox_path
 
 
@@ -22,34 +24,49 @@ def _sandbox_only(args) -> None:
 def _remove(path) -> None:
     for suffix in ("", "-wal", "-shm"):
         p = path.with_name(path.name + suffix)
-        if p.exists():
+        try:
             p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise PermissionDenied(f"cannot delete {shown(str(p))} ({exc.strerror or type(exc).__name__})",
+                                   hint="the workspace is read-only") from None
+
+
+def _ours(path) -> None:
+    """Refuse (one line, the file untouched) unless ``path`` is an annotrain workspace."""
+    from annotrain_tui.core.backends.sandbox.store import recognise
+
+    recognise(path)
 
 
 def _init(args: argparse.Namespace) -> int:
     _sandbox_only(args)
     paths, settings = settings_from_args(args)
     path = sandbox_path(paths, settings)
-    if path.exists():
+    exists = os.path.lexists(path)
+    if exists:
         if not args.force:
-            raise Conflict(f"a sandbox workspace already exists at {path}",
+            raise Conflict(f"a sandbox workspace already exists at {shown(str(path))}",
                            hint="pass --force to replace it (its contents are lost)")
-        _remove(path)
-    from annotrain_tui.core.backends.sandbox import SandboxBackend
-
-    backend = SandboxBackend(path)
-    ids = {}
+        _ours(path)  # --force replaces our workspace, never another program's file
+    # Built beside the target and moved into place once complete: a failure, a full disk or a kill
+    # half-way leaves no workspace (or the old one, with --force).
     if args.demo:
-        from annotrain_tui.core.backends.sandbox.demo import seed_demo
+        from annotrain_tui.core.backends.sandbox.demo import create_demo_workspace
 
-        ids = seed_demo(backend, paths)
-    backend.close()
+        ids = create_demo_workspace(path, paths, replace=exists)
+    else:
+        from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+        SandboxBackend.build(path, replace=exists)
+        ids = {}
     if args.json:
         emit_json({"path": str(path), "demo": bool(args.demo), **ids})
     else:
-        print(f"Sandbox workspace {'with demo data ' if args.demo else ''}created at {path}")
+        print(f"Sandbox workspace {'with demo data ' if args.demo else ''}created at {shown(str(path))}")
         if ids.get("roster"):
-            print(f"Demo roster: {ids['roster']}")
+            print(f"Demo roster: {shown(ids['roster'])}")
     return 0
 
 
@@ -57,18 +74,19 @@ def _reset(args: argparse.Namespace) -> int:
     _sandbox_only(args)
     paths, settings = settings_from_args(args)
     path = sandbox_path(paths, settings)
-    if not path.exists():
-        print(f"No sandbox workspace at {path}; nothing to reset.")
+    if not os.path.lexists(path):
+        print(f"No sandbox workspace at {shown(str(path))}; nothing to reset.")
         return 0
+    _ours(path)  # never delete a file that is not ours
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError(f"resetting deletes {path}", hint="pass --yes to confirm")
-        answer = input(f"Delete the sandbox workspace at {path}? [y/N] ")
+            raise UsageError(f"resetting deletes {shown(str(path))}", hint="pass --yes to confirm")
+        answer = input(f"Delete the sandbox workspace at {shown(str(path))}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Kept.")
             return 1
     _remove(path)
-    print(f"Deleted {path}. Run 'annotrain sandbox init --demo' for a fresh demo workspace.")
+    print(f"Deleted {shown(str(path))}. Run 'annotrain sandbox init --demo' for a fresh demo workspace.")
     return 0
 
 

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.core.config import Paths, Settings, key_file_warning, load_settings
-from annotrain_tui.core.errors import NotFound, UsageError
+from annotrain_tui.core.config import (
+    Paths,
+    Settings,
+    check_domain,
+    key_file_warning,
+    key_path_from_text,
+    load_settings,
+)
+from annotrain_tui.core.errors import ConfigError, NotFound, UsageError
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 
@@ -42,10 +49,13 @@ def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, 
         updates["backend"] = backend
     if sandbox:
         updates["sandbox_path"] = Path(sandbox).expanduser()
-    if ssh_key:
-        updates["ssh_key_path"] = Path(ssh_key).expanduser()
-    if domain:
-        updates["encord_domain"] = domain
+    if ssh_key:  # key text given where the path belongs is refused, never echoed
+        updates["ssh_key_path"] = key_path_from_text(ssh_key, source="--ssh-key")
+    if domain:  # model_copy does not validate: check here what the settings would
+        try:
+            updates["encord_domain"] = check_domain(domain)
+        except ValueError as exc:
+            raise ConfigError(str(exc).replace("encord_domain", "--domain", 1)) from None
     if updates:
         settings = settings.model_copy(update=updates)
     return paths, settings
@@ -53,6 +63,37 @@ def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, 
 
 def sandbox_path(paths: Paths, settings: Settings) -> Path:
     return settings.sandbox_path or paths.default_sandbox
+
+
+def is_default_sandbox(paths: Paths, settings: Settings) -> bool:
+    """The workspace in the user data dir, chosen by nobody (no --sandbox, no sandbox_path in config)."""
+    return settings.sandbox_path is None or Path(settings.sandbox_path) == paths.default_sandbox
+
+
+def open_sandbox(paths: Paths, settings: Settings, *, read_only: bool = False) -> Any:
+    """The one rule for opening a sandbox workspace, for every command of both fronts:
+
+    - the DEFAULT workspace (user data dir) that does not exist yet is created with the demo
+      programme, all or nothing, by the first command of any kind (CLI or TUI);
+    - a path the user chose (--sandbox, config ``sandbox_path``) that does not exist is NotFound
+      and nothing is created (no file, no directory): only 'sandbox init' creates one;
+    - an existing file is opened for reading (nothing written until a write); one that is not an
+      annotrain workspace is refused untouched; one that cannot be written serves reads.
+    """
+    import os
+
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    path = sandbox_path(paths, settings)
+    if not os.path.lexists(path) and is_default_sandbox(paths, settings) and not read_only:
+        from annotrain_tui.core.backends.sandbox.demo import create_demo_workspace
+        from annotrain_tui.core.errors import Conflict
+
+        try:
+            create_demo_workspace(path, paths)
+        except Conflict:
+            pass  # another first command made it meanwhile
+    return SandboxBackend(path, create=False, read_only=read_only)
 
 
 def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = False,
@@ -63,22 +104,14 @@ def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = Fals
     policy = RetryPolicy(attempts=settings.retry_attempts, base_delay=settings.retry_base_delay)
     if settings.backend == "sandbox":
         from annotrain_tui.core.backends.faults import FaultInjector
-        from annotrain_tui.core.backends.sandbox import SandboxBackend
 
-        path = sandbox_path(paths, settings)
-        fresh = not path.exists()
-        if fresh and must_exist:
-            raise NotFound(f"no sandbox workspace at {path}", hint="run 'annotrain sandbox init --demo'")
-        backend = SandboxBackend(path)
-        if fresh and demo_if_new:
-            from annotrain_tui.core.backends.sandbox.demo import seed_demo
-
-            seed_demo(backend, paths)
-        inner = FaultInjector.from_env(backend)
+        # One rule whatever the caller asks (demo_if_new / must_exist are kept for callers only).
+        inner = FaultInjector.from_env(open_sandbox(paths, settings))
     else:
         import os
 
-        key = settings.ssh_key_path or (Path(os.environ["ENCORD_SSH_KEY_FILE"]).expanduser()
+        key = settings.ssh_key_path or (key_path_from_text(os.environ["ENCORD_SSH_KEY_FILE"],
+                                                           source="ENCORD_SSH_KEY_FILE")
                                         if os.environ.get("ENCORD_SSH_KEY_FILE") else None)
         if key is None:
             raise UsageError("the encord backend needs an SSH key", hint="pass --ssh-key PATH, set "

@@ -230,5 +230,8 @@ def test_a_non_sqlite_file_is_reported_not_crashed(tmp_path):
 
     bad = tmp_path / "bad.db"
     bad.write_text("this is not a database" * 100)
-    with pytest.raises(InvalidInput, match="not a sandbox workspace"):
+    before = bad.read_bytes()
+    with pytest.raises(InvalidInput, match="not an annotrain workspace") as err:
         SandboxBackend(bad).list_projects()
+    assert "reset" not in str(err.value)
+    assert bad.read_bytes() == before

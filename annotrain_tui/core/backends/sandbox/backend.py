@@ -15,15 +15,16 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.backends.sandbox import labels as lbl
-from annotrain_tui.core.backends.sandbox.store import Store
+from annotrain_tui.core.backends.sandbox.store import Store, new_workspace_file
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,
@@ -76,13 +77,43 @@ def seed_ids(seed: int | None) -> None:
 class SandboxBackend:
     name = "sandbox"
 
-    def __init__(self, path: Path, *, create: bool = True, user: str = "you@sandbox.local") -> None:
-        self.store = Store(path)
+    def __init__(self, path: Path, *, create: bool = True, read_only: bool = False,
+                 user: str = "you@sandbox.local", _building: bool = False) -> None:
+        """Open the workspace at ``path`` (a read: nothing is written until a write).
+
+        A missing file is created empty (atomically) when ``create`` is set and ``read_only`` is
+        not; otherwise NotFound and nothing is created. A file that is not an annotrain workspace is
+        refused untouched (InvalidInput). ``read_only`` serves reads and refuses every write.
+        """
+        path = Path(path)
+        if not _building and not os.path.lexists(path):
+            if not create or read_only:
+                raise NotFound(f"no sandbox workspace at {shown(str(path), limit=300)}",
+                               hint="create it with 'annotrain --sandbox PATH sandbox init --demo'")
+            try:
+                with new_workspace_file(path):
+                    pass
+            except Conflict:
+                pass  # made by another process meanwhile: open that one
+        self.store = Store(path, read_only=read_only, _building=_building)
         self.user = user
-        if not self.store.is_initialised():
-            if not create:
-                raise NotFound(f"no sandbox workspace at {path}", hint="run 'annotrain sandbox init --demo'")
-            self.store.init_schema()
+
+    @classmethod
+    def build(cls, path: Path, fill: "Callable[[SandboxBackend], Any] | None" = None, *,
+              replace: bool = False) -> Any:
+        """Create the workspace at ``path`` all or nothing: ``fill(backend)`` runs on a temporary
+        file beside it, which replaces ``path`` only once complete. Returns what ``fill`` returns."""
+        with new_workspace_file(Path(path), replace=replace) as tmp:
+            backend = cls(tmp, _building=True)
+            try:
+                result = fill(backend) if fill is not None else None
+            finally:
+                backend.close()
+        return result
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
 
     # ------------------------------------------------------------------------------------
     @property

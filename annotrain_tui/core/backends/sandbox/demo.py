@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend
@@ -132,22 +133,44 @@ def annotate_like(rng: random.Random, gold: list[dict[str, Any]], classes: list[
     return out
 
 
+def create_demo_workspace(path: Path, paths: Paths | None = None, *, replace: bool = False,
+                          **options: Any) -> dict[str, str]:
+    """A new workspace at ``path`` with the demo programme, all or nothing.
+
+    The roster file is written first (atomically, complete or absent); the workspace is seeded
+    in a temporary file beside ``path`` and moved into place only once complete, so a failure,
+    a full disk or a kill half-way leaves no workspace at ``path`` (and a rerun needs no --force).
+    ``replace`` replaces an existing workspace, only once the new one is complete.
+    """
+    if paths is not None:
+        atomic_write_text(demo_roster_path(paths), roster_csv(), make_parents=True)
+    return SandboxBackend.build(path, lambda backend: seed_demo(backend, paths, _write_roster=False, **options),
+                                replace=replace)
+
+
+def demo_roster_path(paths: Paths) -> Path:
+    return paths.data_dir / "demo-roster.csv"
+
+
 def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int = 7,
-              deterministic_ids: bool = False, now: datetime | None = None) -> dict[str, str]:
+              deterministic_ids: bool = False, now: datetime | None = None,
+              _write_roster: bool = True) -> dict[str, str]:
     """Fill an empty sandbox with the demo programme. Returns ids of the main pieces.
 
-    ``deterministic_ids`` (screenshots, snapshot tests) makes every id repeatable.
+    ``deterministic_ids`` (screenshots, snapshot tests) makes every id repeatable. To create a
+    new demo workspace all or nothing, use :func:`create_demo_workspace`.
     """
     from annotrain_tui.core.backends.sandbox.backend import seed_ids
 
     seed_ids(seed if deterministic_ids else None)
     try:
-        return _seed(backend, paths, seed, now or datetime.now(timezone.utc))
+        return _seed(backend, paths, seed, now or datetime.now(timezone.utc), _write_roster)
     finally:
         seed_ids(None)
 
 
-def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime) -> dict[str, str]:
+def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime,
+          write_roster: bool = True) -> dict[str, str]:
     rng = random.Random(seed)
     integrations = {}
     for provider, title in [
@@ -208,8 +231,9 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
 
     roster_path = None
     if paths is not None:
-        roster_path = paths.data_dir / "demo-roster.csv"
-        atomic_write_text(roster_path, roster_csv(), make_parents=True)
+        roster_path = demo_roster_path(paths)
+        if write_roster:
+            atomic_write_text(roster_path, roster_csv(), make_parents=True)
     with backend.store.tx() as c:
         for key, value in [("demo_benchmark", bench.id), ("demo_dataset", dataset.id),
                            ("demo_roster", str(roster_path or "")), ("demo_seeded_at", now.isoformat())]:

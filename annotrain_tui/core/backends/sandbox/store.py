@@ -1,16 +1,35 @@
-"""SQLite storage for the sandbox workspace: schema, per-thread connections, transactions."""
+"""SQLite storage for the sandbox workspace: schema, per-thread connections, transactions.
+
+Opening is a read. A file is recognised as an annotrain workspace by its header (``PRAGMA
+application_id`` = :data:`APPLICATION_ID`, ``PRAGMA user_version`` = schema version), or, for a
+workspace made before the marker existed, by its tables, read with ``immutable=1`` (no lock, no
+``-wal``/``-shm``, nothing written). Anything else (not SQLite, another program's database) is
+refused untouched. ``journal_mode=WAL`` and the marker are written only by a write, or when a
+workspace is created. A workspace that cannot be written (read-only mount, no permission, or
+opened with ``read_only=True``) serves reads; a write then fails with one line.
+
+New workspaces are built in a temporary file beside the target, completely, then fsynced and
+moved into place (:func:`new_workspace_file`): a crash or a full disk leaves no half workspace.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
-from annotrain_tui.core.errors import AnnotrainError, InvalidInput
+from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, PermissionDenied
+from annotrain_tui.core.text import shown
 
 SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of every annotrain workspace ("AnTr").
+APPLICATION_ID = int.from_bytes(b"AnTr", "big")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,71 +75,228 @@ CREATE INDEX IF NOT EXISTS label_rows_edited ON label_rows (project_id, last_edi
 """
 
 
-class Store:
-    """One SQLite file, one connection per thread (WAL lets readers run beside a writer)."""
+#: The tables every workspace has (a legacy workspace, without the marker, is recognised by them).
+TABLES = frozenset(
+    line.split()[5] for line in SCHEMA.splitlines() if line.startswith("CREATE TABLE IF NOT EXISTS "))
 
-    def __init__(self, path: Path) -> None:
+_READ_ONLY_ERRORS = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR_WRITE")
+
+
+def _p(path: Path) -> str:
+    return shown(str(path), limit=300)
+
+
+def _uri(path: Path, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{quote(str(Path(path).absolute()))}?{query}"
+
+
+def _not_ours(path: Path, why: str) -> InvalidInput:
+    return InvalidInput(f"{_p(path)}: not an annotrain workspace ({why}); it was left untouched",
+                        hint="point --sandbox at an annotrain workspace, or create a new one with "
+                             "'annotrain --sandbox NEW.db sandbox init --demo'")
+
+
+def recognise(path: Path) -> str:
+    """``"marked"`` or ``"legacy"`` when ``path`` is an annotrain workspace; never writes anything.
+
+    Missing → NotFound; a directory, unreadable, not SQLite, another program's database or a newer
+    schema → one-line errors that never suggest deleting the file.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(100)
+    except FileNotFoundError:
+        raise NotFound(f"no sandbox workspace at {_p(path)}",
+                       hint="create it with 'annotrain --sandbox PATH sandbox init --demo'") from None
+    except IsADirectoryError:
+        raise _not_ours(path, "a directory") from None
+    except PermissionError:
+        raise InvalidInput(f"{_p(path)}: cannot read the workspace (permission denied)") from None
+    except OSError as exc:
+        raise InvalidInput(f"{_p(path)}: cannot read the workspace ({exc.strerror or type(exc).__name__})") from None
+    if not head:
+        raise _not_ours(path, "an empty file")
+    if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
+        raise _not_ours(path, "not a SQLite database")
+    user_version = int.from_bytes(head[60:64], "big")
+    application_id = int.from_bytes(head[68:72], "big")
+    if application_id == APPLICATION_ID:
+        if user_version > SCHEMA_VERSION:
+            raise InvalidInput(f"{_p(path)}: this workspace was made by a newer annotrain (schema {user_version}, "
+                               f"this version reads {SCHEMA_VERSION})", hint="upgrade annotrain")
+        return "marked"
+    if application_id != 0:
+        raise _not_ours(path, "the SQLite database of another program")
+    # No marker: a workspace made before the marker existed has all our tables and a schema version.
+    tables, version = _peek(path, immutable=True)
+    if not TABLES <= tables and path.with_name(path.name + "-wal").exists():
+        tables, version = _peek(path, immutable=False)  # the schema may still be in a live WAL
+    if not TABLES <= tables or version is None:
+        raise _not_ours(path, "the SQLite database of another program")
+    return "legacy"
+
+
+def _peek(path: Path, *, immutable: bool) -> tuple[set[str], str | None]:
+    """Table names and meta.schema_version, read without a lock or a write (immutable=1)."""
+    conn = None
+    try:
+        conn = sqlite3.connect(_uri(path, **({"immutable": "1"} if immutable else {"mode": "ro"})), uri=True)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = None
+        if "meta" in tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = row[0] if row else None
+        return tables, version
+    except sqlite3.DatabaseError as exc:
+        raise _not_ours(path, f"unreadable as SQLite: {exc}") from None
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _read_only_reason(path: Path) -> str | None:
+    """Why this workspace cannot be written (None: it can, as far as the OS tells before trying)."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except (OSError, AttributeError):
+        pass
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        return "no write permission"
+    return None
+
+
+class Store:
+    """One SQLite file, one connection per thread (WAL lets readers run beside a writer).
+
+    Constructing a Store recognises the file (see :func:`recognise`) and writes nothing.
+    ``read_only=True`` opens it the way a read-only mount would force; it is also chosen by
+    itself when the file or its directory cannot be written.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False, _building: bool = False) -> None:
         self.path = Path(path)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._building = _building
+        self.kind = "marked" if _building else recognise(self.path)
+        reason = "opened read-only" if read_only else (None if _building else _read_only_reason(self.path))
+        self.read_only_reason = reason
+        self._mode = "ro" if reason else "rw"
+        self._prepared = _building  # journal_mode=WAL and the marker, on the first write
+
+    @property
+    def read_only(self) -> bool:
+        return self._mode != "rw"
+
+    def _open(self, mode: str) -> sqlite3.Connection:
+        params = {"mode": "ro"} if mode == "ro" else {"immutable": "1"} if mode == "immutable" else {"mode": "rw"}
+        conn = sqlite3.connect(_uri(self.path, **params), uri=True, isolation_level=None, timeout=30,
+                               check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            if self._building:  # a temporary file nobody else sees: speed over durability (fsynced at the end)
+                conn.execute("PRAGMA journal_mode=MEMORY")
+                conn.execute("PRAGMA synchronous=OFF")
+            else:
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # a read now, not at the first query
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
-                conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA foreign_keys=ON")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=30000")
+                try:
+                    conn = self._open(self._mode)
+                except sqlite3.OperationalError as exc:
+                    # A read-only mount (or directory) where SQLite cannot make the WAL index: read the
+                    # file as immutable, the only way SQLite reads a WAL database there.
+                    if self._mode == "rw" and getattr(exc, "sqlite_errorname", "") in _READ_ONLY_ERRORS:
+                        self._mode, self.read_only_reason = "ro", "cannot be written"
+                        return self.connect()
+                    if self._mode != "ro" or self.read_only_reason == "opened read-only":
+                        raise
+                    self._mode = "immutable"
+                    conn = self._open(self._mode)
             except sqlite3.DatabaseError as exc:
-                raise InvalidInput(f"{self.path}: not a sandbox workspace ({exc})",
-                                   hint="point --sandbox at another file or run 'annotrain sandbox reset'") from None
+                raise AnnotrainError(f"sandbox {_p(self.path)}: cannot open the workspace ({exc})") from None
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
 
+    def _write_error(self, exc: sqlite3.Error) -> AnnotrainError:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if self.read_only or name.startswith(_READ_ONLY_ERRORS) or "readonly" in str(exc):
+            return PermissionDenied(f"workspace is read-only: {_p(self.path)}",
+                                    hint="copy it somewhere writable and pass --sandbox COPY")
+        if name == "SQLITE_FULL" or "disk is full" in str(exc):
+            return AnnotrainError(f"sandbox {_p(self.path)}: the disk is full; nothing was written",
+                                  hint="free some space and try again")
+        return AnnotrainError(f"sandbox {_p(self.path)}: {exc}")
+
+    def _prepare_for_writes(self, conn: sqlite3.Connection) -> None:
+        """Before the first write: WAL (persistent), and the marker on a legacy workspace."""
+        with self._lock:
+            if self._prepared:
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+            if self.kind == "legacy":
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self.kind = "marked"
+            self._prepared = True
+
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (BEGIN IMMEDIATE: writers queue instead of failing late)."""
+        if self.read_only:
+            raise PermissionDenied(f"workspace is read-only: {_p(self.path)}",
+                                   hint="copy it somewhere writable and pass --sandbox COPY")
         conn = self.connect()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._prepare_for_writes(conn)
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise self._write_error(exc) from None
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise self._write_error(exc) from None
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             return self.connect().execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise AnnotrainError(f"sandbox {self.path}: {exc}") from None
-
-    def init_schema(self) -> None:
-        with self.tx() as conn:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            raise AnnotrainError(f"sandbox {_p(self.path)}: {exc}") from None
 
     def meta(self, key: str) -> str | None:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
     def is_initialised(self) -> bool:
-        if not self.path.exists():
-            return False
-        try:
-            return self.meta("schema_version") is not None
-        except AnnotrainError:
-            return False
+        """Always True: a Store is only made over a recognised workspace."""
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -131,3 +307,159 @@ class Store:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+# -- creating a workspace: all or nothing --------------------------------------------------------
+_TEMP_SUFFIXES = ("", "-journal", "-wal", "-shm")
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+
+
+def _unlink_all(path: Path) -> None:
+    for suffix in _TEMP_SUFFIXES:
+        try:
+            os.unlink(path.with_name(path.name + suffix))
+        except OSError:
+            pass
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temporary files of builds whose process died (killed half-way): never a live one."""
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".new")):
+            continue
+        middle = name[len(prefix):-len(".new")].split(".")
+        if len(middle) != 2 or not middle[0].isdigit():
+            continue
+        pid = int(middle[0])
+        if pid != os.getpid():
+            try:
+                os.kill(pid, 0)
+                continue  # alive: its build is under way
+            except ProcessLookupError:
+                pass
+            except OSError:
+                continue
+        elif name in _BUILDING:
+            continue
+        _unlink_all(path.with_name(name))
+
+
+_BUILDING: set[str] = set()
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+def _create_error(path: Path, exc: BaseException) -> AnnotrainError:
+    text = str(exc)
+    if isinstance(exc, OSError):
+        text = exc.strerror or type(exc).__name__
+        if exc.errno in (27, 28, 122):  # EFBIG, ENOSPC, EDQUOT
+            text = "the disk is full or the file is too large"
+    elif "disk is full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
+        text = "the disk is full"
+    return AnnotrainError(f"cannot create the sandbox workspace {_p(path)}: {text}; nothing was left there")
+
+
+@contextmanager
+def new_workspace_file(path: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Build a workspace in a temporary file beside ``path``; on success move it into place.
+
+    Yields the temporary path, which already holds the schema and the marker: fill it (e.g. with a
+    ``SandboxBackend(tmp, _building=True)``) and close every connection before the block ends.
+    Then it is switched to WAL, fsynced and moved to ``path``: with ``replace`` over an existing
+    file (which the caller checked is a workspace), else only if ``path`` still does not exist
+    (Conflict otherwise). On any failure (an exception, a full disk) the temporary file is
+    removed and ``path`` is as it was; a process killed half-way leaves only a temporary file,
+    removed by the next build.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _create_error(path, exc) from None
+    _remove_stale_temps(path)
+    tmp = _temp_name(path)
+    _BUILDING.add(tmp.name)
+    try:
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.execute("BEGIN")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise _create_error(path, exc) from None
+        yield tmp
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                conn.close()  # the last connection: checkpointed, -wal and -shm removed
+            _fsync(tmp)
+            _place(tmp, path, replace=replace)
+            _fsync(path.parent, directory=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise _create_error(path, exc) from None
+    except AnnotrainError as err:
+        _unlink_all(tmp)
+        if isinstance(err, Conflict):
+            raise
+        # The store inside the build translates a full disk into its own message; say it once, here.
+        if not str(err).startswith("cannot create the sandbox workspace"):
+            raise AnnotrainError(f"cannot create the sandbox workspace {_p(path)}: {err.message}; "
+                                 "nothing was left there") from None
+        raise
+    except BaseException:
+        _unlink_all(tmp)
+        raise
+    finally:
+        _BUILDING.discard(tmp.name)
+
+
+def _place(tmp: Path, path: Path, *, replace: bool) -> None:
+    if replace:
+        # A stale WAL beside the new file would be replayed into it: the old one goes first.
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.unlink(path.with_name(path.name + suffix))
+            except FileNotFoundError:
+                pass
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # atomic and never over an existing file (two first runs at once)
+    except FileExistsError:
+        raise Conflict(f"a sandbox workspace already exists at {_p(path)}",
+                       hint="pass --force to replace it (its contents are lost)") from None
+    except OSError:  # a file system without hard links
+        if os.path.lexists(path):
+            raise Conflict(f"a sandbox workspace already exists at {_p(path)}",
+                           hint="pass --force to replace it (its contents are lost)") from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
