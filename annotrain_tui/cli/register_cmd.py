@@ -8,6 +8,7 @@ import sys
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
+from annotrain_tui.core.text import shown
 
 
 def _record_json(r: reg.JobRecord) -> dict:
@@ -16,19 +17,20 @@ def _record_json(r: reg.JobRecord) -> dict:
 
 
 def _describe(r: reg.JobRecord) -> str:
+    job, folder = shown(r.id), shown(r.folder_path)
     if r.status.value == "pending":
-        return f"job {r.id}: pending ({r.urls} URL(s) into {r.folder_path})"
+        return f"job {job}: pending ({r.urls} URL(s) into {folder})"
     if r.status.value == "done":
         failed = len(r.failed_urls)
-        return (f"job {r.id}: done, {r.items_created} file(s) registered into {r.folder_path}"
-                + (f", {failed} URL(s) failed (retry: annotrain jobs --retry {r.id[:8]})" if failed else ""))
-    return f"job {r.id}: FAILED: {'; '.join(r.errors) or 'the whole registration failed'}"
+        return (f"job {job}: done, {r.items_created} file(s) registered into {folder}"
+                + (f", {failed} URL(s) failed (retry: annotrain jobs --retry {shown(r.id[:8])})" if failed else ""))
+    return f"job {job}: FAILED: {shown('; '.join(r.errors), limit=500) or 'the whole registration failed'}"
 
 
 def _print_failures(r: reg.JobRecord) -> None:
     for e in r.unit_errors:
         for url in e.object_urls:
-            print(f"  failed: {url}  ({e.error})")
+            print(f"  failed: {shown(url)}  ({shown(e.error, limit=300)})")
 
 
 def _register(args: argparse.Namespace) -> int:
@@ -43,7 +45,7 @@ def _register(args: argparse.Namespace) -> int:
                            integration_ref=integration.id, folder_ref=args.folder,
                            create_folder=args.create_folder, ignore_errors=not args.no_ignore_errors)
         if not args.json:
-            print(f"Registration started: job {record.id} ({record.urls} URL(s) into {record.folder_path}). "
+            print(f"Registration started: job {shown(record.id)} ({record.urls} URL(s) into {shown(record.folder_path)}). "
                   "The job runs on the server; 'annotrain jobs --watch' follows it.")
         if args.wait:
             record = reg.wait(ws.backend, store, record, on_poll=None if args.json else
@@ -65,13 +67,20 @@ def _jobs(args: argparse.Namespace) -> int:
         if args.retry:
             original = store.get(args.retry)
             original = reg.poll(ws.backend, store, original)
-            record = reg.retry_failed(ws.backend, store, original)
+            try:
+                record, existing = reg.retry_failed(ws.backend, store, original), False
+            except reg.RetryExists as already:  # another run retried it first: follow that job, start none
+                record, existing = already.existing, True
+                if not args.json:
+                    print(f"Not retrying again: {already}")
             if args.watch:
                 record = reg.wait(ws.backend, store, record)
             if args.json:
-                emit_json(_record_json(record))
+                emit_json({**_record_json(record), "existing": existing})
             else:
-                print(f"Retrying {len(original.failed_urls)} failed URL(s) of job {original.id[:8]} as job {record.id}")
+                if not existing:
+                    print(f"Retrying {len(original.failed_urls)} failed URL(s) of job {shown(original.id[:8])} "
+                          f"as job {shown(record.id)}")
                 print(_describe(record))
                 _print_failures(record)
             return 0 if not record.finished or (record.status.value == "done" and not record.failed_urls) else 1
@@ -81,7 +90,7 @@ def _jobs(args: argparse.Namespace) -> int:
             pending = [r for r in records if not r.finished]
             for r in pending:
                 if not args.json:
-                    print(f"following job {r.id} …", flush=True)
+                    print(f"following job {shown(r.id)} …", flush=True)
                 done = reg.wait(ws.backend, store, r)
                 if not args.json:
                     print(_describe(done))

@@ -127,7 +127,8 @@ def _command() -> str:
 
 def _write_holder(fd: int) -> None:
     info = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
-            "thread": threading.current_thread().name, "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "thread": threading.current_thread().name,
+            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     data = json.dumps(info, ensure_ascii=True).encode("ascii") + b"\n"
     try:
         os.ftruncate(fd, 0)

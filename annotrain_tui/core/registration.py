@@ -3,11 +3,16 @@
 Jobs are kept in the state dir (``jobs.json`` plus the manifest each job sent), so a restarted
 app or CLI keeps following them. A retry builds a manifest of only the entries whose URLs failed
 and registers it as a new job linked to the first.
+
+Concurrent operators (the CLI twice, the CLI and the app): ``jobs.json`` is read-modify-written
+under the state dir's ``jobs`` lock (``core.locks``) and replaced atomically, so no writer loses
+another's job; a finished job is never set back to pending by a slower poll. Retrying a job is
+done under that job's own lock, and a job that already has a pending or done retry is not retried
+again: ``RetryExists`` names the existing retry job.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import threading
 import time
@@ -19,10 +24,12 @@ from pydantic import BaseModel, Field
 
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
-from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
+from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound, UsageError
+from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
+from annotrain_tui.core.text import shown
 
 
 
@@ -68,23 +75,37 @@ def failed_manifest(manifest: dict[str, Any], failed: set[str]) -> dict[str, Any
     return out
 
 
+class RetryExists(Conflict):
+    """The job already has a retry that is pending or done; ``existing`` is that retry job."""
+
+    def __init__(self, original: "JobRecord", existing: "JobRecord") -> None:
+        state = existing.status.value
+        if existing.finished and existing.failed_urls:
+            state += f", {len(existing.failed_urls)} URL(s) failed again"
+        super().__init__(f"job {shown(original.id)} already has a retry: job {shown(existing.id)} ({state}); "
+                         "no second retry was started",
+                         hint=(f"retry that one: annotrain jobs --retry {shown(existing.id[:8])}"
+                               if existing.finished and existing.failed_urls else "see 'annotrain jobs'"))
+        self.original = original
+        self.existing = existing
+
+
 class JobStore:
-    """jobs.json in the state dir, guarded by a file lock (the CLI and the app may both write)."""
+    """jobs.json in the state dir, read-modify-written under the ``jobs`` lock (the CLI and the app may both write)."""
 
     def __init__(self, paths: Paths) -> None:
         self.file = paths.jobs_file
         self.dir = paths.state_dir / "jobs"
-        self._lock = threading.Lock()
+        self.state_dir = paths.state_dir
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.file.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with state_lock(self.state_dir, "jobs", what="an update of the registration job list"):
+            yield
+
+    def lock_job(self, job_id: str):
+        """The lock of one job's follow-up work (its retry), held across check and start."""
+        return state_lock(self.state_dir, f"job-{job_id}", what=f"a retry of job {shown(job_id, limit=64)}")
 
     def _read(self) -> list[JobRecord]:
         if not self.file.exists():
@@ -92,7 +113,7 @@ class JobStore:
         try:
             raw = json.loads(self.file.read_text(encoding="utf-8"))
             return [JobRecord.model_validate(r) for r in raw]
-        except (json.JSONDecodeError, ValueError) as exc:
+        except (json.JSONDecodeError, ValueError, TypeError) as exc:
             raise InvalidInput(f"{self.file}: damaged job list ({exc.__class__.__name__})",
                                hint="move the file away; the jobs themselves are safe on the server") from None
 
@@ -101,14 +122,30 @@ class JobStore:
             return sorted(self._read(), key=lambda r: r.created_at, reverse=True)
 
     def get(self, job_id: str) -> JobRecord:
-        for r in self.all():
-            if r.id == job_id or r.id.startswith(job_id):
-                return r
-        raise NotFound(f"no registration job {job_id!r}", hint="see 'annotrain jobs'")
+        """The job with this id, or the only one whose id starts with it (an ambiguous prefix is refused)."""
+        ref = job_id.strip()
+        if not ref:
+            raise UsageError("give a registration job id or the start of one", hint="see 'annotrain jobs'")
+        records = self.all()
+        exact = [r for r in records if r.id == ref]
+        if exact:
+            return exact[0]
+        matches = [r for r in records if r.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f"no registration job {shown(ref, limit=80)!r}", hint="see 'annotrain jobs'")
+        ids = ", ".join(shown(r.id) for r in matches[:10]) + (", …" if len(matches) > 10 else "")
+        raise UsageError(f"{shown(ref, limit=80)!r} is the start of {len(matches)} registration jobs: {ids}",
+                         hint="give more of the id")
 
     def put(self, record: JobRecord) -> None:
         with self._locked():
-            records = [r for r in self._read() if r.id != record.id] + [record]
+            current = self._read()
+            before = next((r for r in current if r.id == record.id), None)
+            if before is not None and before.finished and not record.finished:
+                return  # a slower poll that still saw it pending: the finished state stays
+            records = [r for r in current if r.id != record.id] + [record]
             atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1),
                               make_parents=True)
 
@@ -118,8 +155,16 @@ class JobStore:
     def manifest(self, job_id: str) -> dict[str, Any]:
         p = self.dir / f"{job_id}.manifest.json"
         if not p.exists():
-            raise NotFound(f"the manifest sent by job {job_id} is not kept any more")
-        return json.loads(p.read_text(encoding="utf-8"))
+            raise NotFound(f"the manifest sent by job {shown(job_id)} is not kept any more")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"{shown(str(p))}: the manifest kept for job {shown(job_id)} is damaged "
+                               f"({exc.__class__.__name__})", hint="register the failed files again by hand") from None
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{shown(str(p))}: the manifest kept for job {shown(job_id)} is not a JSON object",
+                               hint="register the failed files again by hand")
+        return data
 
 
 def now() -> datetime:
@@ -195,16 +240,31 @@ def wait(backend: Any, store: JobStore, record: JobRecord, *, step: float = 2.0,
     return record
 
 
+def existing_retry(store: JobStore, record: JobRecord) -> JobRecord | None:
+    """The newest retry of ``record`` that is pending or done (a whole-job failure does not count)."""
+    retries = [r for r in store.all() if r.retry_of == record.id and r.status != JobStatus.FAILED]
+    return retries[0] if retries else None
+
+
 def retry_failed(backend: Any, store: JobStore, record: JobRecord) -> JobRecord:
-    if not record.finished:
-        raise Conflict(f"job {record.id} is still running; wait for it to finish")
-    failed = set(record.failed_urls)
-    if not failed:
-        raise NotFound(f"job {record.id} has no failed URLs to retry")
-    manifest = failed_manifest(store.manifest(record.id), failed)
-    return start(backend, store, manifest, manifest_path=f"{record.manifest_path} (retry of {record.id[:8]})",
-                 integration_ref=record.integration_id, folder_ref=record.folder_id,
-                 ignore_errors=record.ignore_errors, retry_of=record.id)
+    """Register the failed URLs of ``record`` again, as one new job; never a second one.
+
+    Under the job's lock the store is read afresh: when a retry of this job is pending or done
+    (another process or thread made it), ``RetryExists`` names it and nothing is started.
+    """
+    with store.lock_job(record.id):
+        existing = existing_retry(store, record)
+        if existing is not None:
+            raise RetryExists(record, existing)
+        if not record.finished:
+            raise Conflict(f"job {shown(record.id)} is still running; wait for it to finish")
+        failed = set(record.failed_urls)
+        if not failed:
+            raise NotFound(f"job {shown(record.id)} has no failed URLs to retry")
+        manifest = failed_manifest(store.manifest(record.id), failed)
+        return start(backend, store, manifest, manifest_path=f"{record.manifest_path} (retry of {record.id[:8]})",
+                     integration_ref=record.integration_id, folder_ref=record.folder_id,
+                     ignore_errors=record.ignore_errors, retry_of=record.id)
 
 
 class ManifestInvalid(InvalidInput):
