@@ -78,7 +78,12 @@ def evaluate_online(args: argparse.Namespace) -> int:
     from annotrain_tui.core.evaluation import PassMark
     from annotrain_tui.core.evaluation.live import LiveEvaluation
 
-    _check_outputs(args, inputs=[])
+    from annotrain_tui.core.config import Paths
+
+    # The workspace file and the key are inputs too: --out must never replace them.
+    paths = Paths.default()
+    _check_outputs(args, inputs=[p for p in (getattr(args, "sandbox", None), getattr(args, "ssh_key", None),
+                                             paths.default_sandbox, paths.config_file) if p])
     ws = workspace_from_args(args)
     try:
         live = LiveEvaluation(ws.backend, args.benchmark, None if args.all else args.training,

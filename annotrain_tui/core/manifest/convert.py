@@ -83,8 +83,8 @@ def convert_file(in_path: str | Path, out_path: str | Path, *, target: Format | 
     directory; an existing OUT is replaced only with ``force`` (else :class:`OutputExists`).
     A symlink OUT is written through.
     """
-    fmt = target or target_format(out_path)
     real_out = check_output(out_path, inputs=[in_path], force=force)
+    fmt = target or target_format(out_path)
     conversion = convert_parsed(parse_path(in_path), fmt)
     # Checked again right before writing: the file may have appeared meanwhile.
     check_output(real_out, inputs=[in_path], force=force)
