@@ -1,6 +1,27 @@
+"""``python -m annotrain_tui``: the CLI, with Ctrl+C handled from the very first import."""
+
 import sys
 
-from annotrain_tui.cli import main
+
+def _entry() -> int:
+    try:
+        try:
+            from annotrain_tui.cli import main  # imports the core: Ctrl+C may arrive meanwhile
+
+            return main()
+        except KeyboardInterrupt:
+            pass
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            sys.stderr.write("annotrain: interrupted\n")
+        except (OSError, ValueError):
+            pass
+        return 130
+    except KeyboardInterrupt:
+        return 130
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry())

@@ -3,6 +3,12 @@
 Exit codes: 0 ok, 1 domain failure, 2 usage or unreadable input. Errors are one line on stderr.
 Each command group lives in its own module exposing ``register(subparsers)``; handlers take the
 parsed ``args`` and return an exit code (or raise a core ``AnnotrainError``).
+
+:func:`main` is the edge: whatever happens -- Ctrl+C while the command modules are still being
+imported, a full disk or a read-only directory (OSError), SQLite refusing to write, stdout on a
+full device, an exception nobody expected -- ends in one line on stderr and an exit code, never a
+traceback. Unexpected errors leave their traceback in a crash log (core/crashlog.py). Every line
+goes through ``redact`` (no key text) and ``shown`` (no escape sequence).
 """
 
 from __future__ import annotations
@@ -30,8 +36,40 @@ COMMAND_MODULES = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        sys.stderr.write(f"annotrain: usage error: {message} (see '{self.prog} --help')\n")
+        _say(f"annotrain: usage error: {message} (see '{self.prog} --help')")
         raise SystemExit(2)
+
+
+def _say(line: str) -> None:
+    """One line on stderr: key text removed, control characters made visible."""
+    from annotrain_tui.core.secrets import redact
+    from annotrain_tui.core.text import shown
+
+    try:
+        sys.stderr.write(shown(redact(" ".join(str(line).split()))) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr itself is gone: nothing more can be said
+        pass
+
+
+def _key_path_arg(text: str) -> str:
+    """argparse type of --ssh-key: a path; key text is refused without being echoed."""
+    from annotrain_tui.core.config import KEY_TEXT_MESSAGE
+    from annotrain_tui.core.secrets import looks_like_key_text
+
+    if looks_like_key_text(text):
+        raise argparse.ArgumentTypeError(KEY_TEXT_MESSAGE.replace("ssh_key_path", "this", 1))
+    return text
+
+
+def _domain_arg(text: str) -> str:
+    """argparse type of --domain: http(s)://host[:port]."""
+    from annotrain_tui.core.config import check_domain
+
+    try:
+        return check_domain(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("encord_domain ")) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,15 +98,27 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
                        help="backend to use (default: from config, else sandbox)")
     group.add_argument("--sandbox", metavar="PATH", default=argparse.SUPPRESS,
                        help="sandbox workspace file (default: in the user data dir)")
-    group.add_argument("--ssh-key", metavar="PATH", default=argparse.SUPPRESS,
+    group.add_argument("--ssh-key", metavar="PATH", default=argparse.SUPPRESS, type=_key_path_arg,
                        help="Encord SSH private key file (stored as a path only)")
-    group.add_argument("--domain", metavar="URL", default=argparse.SUPPRESS,
+    group.add_argument("--domain", metavar="URL", default=argparse.SUPPRESS, type=_domain_arg,
                        help="Encord API domain (US or private clouds)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every way it can end is an exit code and at most one line on stderr."""
+    try:
+        try:
+            return _guarded(argv)
+        except KeyboardInterrupt:  # Ctrl+C while a failure was being reported
+            return _interrupted()
+    except KeyboardInterrupt:  # ... or while the first one was
+        return 130
+
+
+def _run(argv: Sequence[str] | None, seen: dict) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    seen["args"] = args
     handler = getattr(args, "func", None)
     if handler is None:
         if getattr(args, "command", None):
@@ -76,13 +126,206 @@ def main(argv: Sequence[str] | None = None) -> int:
         from annotrain_tui.cli import tui_cmd
 
         handler = tui_cmd.run_default
+    return int(handler(args) or 0)
+
+
+class _GuardedStdout:
+    """sys.stdout while a command runs: remembers the error a write or flush of it raised, so the
+    edge knows a failure was the output's (a full /dev/full, a closed pipe) and not a file's."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.failure: BaseException | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as err:
+            self.failure = err
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _guarded(argv: Sequence[str] | None) -> int:
+    seen: dict = {}
+    real = sys.stdout
+    guard = _GuardedStdout(real) if real is not None else None
+    if guard is not None:
+        sys.stdout = guard  # type: ignore[assignment]
     try:
-        return int(handler(args) or 0)
-    except AnnotrainError as err:
-        sys.stderr.write(f"annotrain: error: {err}\n")
-        return err.exit_code
+        return _handled(argv, seen, guard)
+    finally:
+        if guard is not None and sys.stdout is guard:
+            sys.stdout = real
+
+
+def _handled(argv: Sequence[str] | None, seen: dict, guard: "_GuardedStdout | None") -> int:
+    try:
+        code = _run(argv, seen)
+        sys.stdout.flush()  # a full stdout fails here, inside the handler, not at interpreter exit
+        if guard is not None and isinstance(guard.failure, OSError):  # a failure someone swallowed
+            if isinstance(guard.failure, BrokenPipeError):
+                _silence_stdout()
+                return code
+            return _stdout_failed(guard.failure)
+        return code
+    except SystemExit as exc:  # argparse: --help, --version, usage errors (it swallows write errors)
+        try:
+            sys.stdout.flush()
+        except OSError as err:
+            return _stdout_failed(err)
+        if guard is not None and isinstance(guard.failure, OSError) and not isinstance(
+                guard.failure, BrokenPipeError):
+            return _stdout_failed(guard.failure)
+        raise exc
     except KeyboardInterrupt:
-        sys.stderr.write("annotrain: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        return 0
+        return _interrupted()
+    except BrokenPipeError as err:  # the reader went away (annotrain ... | head): not an error
+        if guard is not None and guard.failure is err:
+            _silence_stdout()
+            return 0
+        return _os_failed(err)
+    except AnnotrainError as err:
+        _say(f"annotrain: error: {err}")
+        return err.exit_code
+    except OSError as err:
+        if guard is not None and guard.failure is err:
+            return _stdout_failed(err)
+        return _os_failed(err)
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error):
+            return _sqlite_failed(exc, seen.get("args"))
+        if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+            _say("annotrain: error: the input holds a number with more than 4300 digits, which no annotrain "
+                 "file needs (remove or shorten it)")
+            return 2
+        return _internal(exc, argv)
+    except BaseException as exc:  # MemoryError is an Exception; this is GeneratorExit and kin
+        return _internal(exc, argv)
+
+
+def _interrupted() -> int:
+    import signal
+
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C cannot cut the line
+    except (ValueError, OSError):  # not the main thread
+        pass
+    try:
+        _say("annotrain: interrupted")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail ("Exception ignored")."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, (sys.__stdout__ or sys.stdout).fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (tests capture it)
+        pass
+    except Exception:  # io.UnsupportedOperation is an OSError and ValueError; anything else: leave it
+        pass
+
+
+def _stdout_failed(err: OSError) -> int:
+    _silence_stdout()
+    _say(f"annotrain: error: cannot write the output: {err.strerror or type(err).__name__}"
+         f"{_advice(err.errno, output=True)}")
+    return 1
+
+
+_ADVICE = {
+    "ENOSPC": "free some space, then run the command again",
+    "EDQUOT": "the disk quota is used up: free some space, then run the command again",
+    "EFBIG": "the file-size limit is reached (see 'ulimit -f'), or the file system takes no larger files",
+    "EROFS": "the file system is read-only: point annotrain at a writable place (--sandbox PATH, or the "
+             "XDG_DATA_HOME / XDG_STATE_HOME / XDG_CONFIG_HOME variables)",
+    "EACCES": "check the permissions of the file and its directory",
+    "EPERM": "check the permissions of the file and its directory",
+    "ENOENT": "check the path",
+    "ENOTDIR": "check the path: a part of it is a file, not a directory",
+    "EISDIR": "give a file, not a directory",
+    "EMFILE": "too many open files: raise 'ulimit -n' or close other programs",
+    "EIO": "the device reported an I/O error: check the disk",
+}
+
+
+def _advice(errno_value: int | None, *, output: bool = False) -> str:
+    import errno
+
+    name = errno.errorcode.get(errno_value or 0, "")
+    if output and name in ("ENOSPC", "EFBIG", "EDQUOT"):
+        return " (stdout is on a full device or over its size limit: redirect it elsewhere)"
+    advice = _ADVICE.get(name)
+    return f" ({advice})" if advice else ""
+
+
+def _os_failed(err: OSError) -> int:
+    import errno
+
+    from annotrain_tui.core.text import shown
+
+    what = err.strerror or type(err).__name__
+    where = f"{shown(err.filename, limit=300)}: " if err.filename is not None else ""
+    _say(f"annotrain: error: {where}{what}{_advice(err.errno)}")
+    unreadable = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP}
+    return 2 if err.errno in unreadable else 1
+
+
+_SQLITE_ADVICE = (
+    ("disk is full", "free some space, then run the command again"),
+    ("readonly", "the file or its directory is read-only: check its permissions or point --sandbox at a "
+                 "writable file"),
+    ("locked", "another annotrain is writing to it: try again in a moment"),
+    ("disk i/o", "the device reported an I/O error: check the disk"),
+    ("not a database", "this file is not a sandbox workspace: point --sandbox at another file"),
+    ("unable to open", "check the path and its permissions"),
+)
+
+
+def _sqlite_failed(exc: Exception, args: argparse.Namespace | None) -> int:
+    from annotrain_tui.core.text import shown
+
+    message = str(exc)
+    advice = next((a for key, a in _SQLITE_ADVICE if key in message.lower()), None)
+    where = "the sandbox workspace"
+    try:  # name the file when the settings say which it is
+        from annotrain_tui.cli.context import settings_from_args
+        from annotrain_tui.core.workspace import sandbox_path
+
+        if args is not None:
+            paths, settings = settings_from_args(args)
+            where = f"the sandbox workspace {shown(sandbox_path(paths, settings))}"
+    except Exception:
+        pass
+    _say(f"annotrain: error: {where}: {shown(message, limit=200)}" + (f" ({advice})" if advice else ""))
+    return 1
+
+
+def _internal(exc: BaseException, argv: Sequence[str] | None) -> int:
+    from annotrain_tui.core import crashlog
+
+    try:
+        line, _ = crashlog.report(exc, argv=list(sys.argv[1:] if argv is None else argv), where="cli")
+    except Exception:  # the crash log machinery itself failed: still one line
+        line = f"internal error: {type(exc).__name__} (no crash log written)"
+    _say(f"annotrain: {line}")
+    return 1

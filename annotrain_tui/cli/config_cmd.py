@@ -1,11 +1,18 @@
-"""`annotrain config show|set|path`."""
+"""`annotrain config show|set|paths|reset`.
+
+``set`` works on the file's own keys, so it repairs a file whose values are wrong; a file that is
+not TOML (or nests too deeply to read) is refused with its line and the way out: fix that line, or
+``config reset``, which moves the file aside (nothing is deleted) so the defaults apply again.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json
-from annotrain_tui.core.config import Paths, key_file_warning, load_settings, save_settings, set_setting
+from annotrain_tui.core.config import Paths, key_file_warning, load_settings, reset_config, update_config
+from annotrain_tui.core.secrets import redact
+from annotrain_tui.core.text import shown
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -16,22 +23,33 @@ def _show(args: argparse.Namespace) -> int:
         emit_json({"file": str(paths.config_file), "settings": data,
                    "paths": {k: str(v) for k, v in vars(paths).items()}})
         return 0
-    print(f"# {paths.config_file}{'' if paths.config_file.exists() else ' (not written yet: defaults)'}")
+    print(f"# {shown(paths.config_file)}{'' if paths.config_file.exists() else ' (not written yet: defaults)'}")
     for key, value in data.items():
-        print(f"{key} = {value!r}" if not isinstance(value, dict) else f"{key} = {value}")
+        text = f"{value!r}" if not isinstance(value, dict) else f"{value}"
+        print(f"{key} = {redact(shown(text))}")
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
     paths = Paths.default()
-    settings = set_setting(load_settings(paths), args.key, args.value)
-    file = save_settings(settings, paths)
-    print(f"{args.key} set in {file}")
+    settings = update_config(paths, args.key, args.value)
+    print(f"{redact(shown(args.key, limit=60))} {'unset' if args.value == '' else 'set'} in "
+          f"{shown(paths.config_file)}")
     if args.key == "ssh_key_path" and settings.ssh_key_path:
         if not settings.ssh_key_path.exists():
-            print(f"warning: {settings.ssh_key_path} does not exist (yet)")
+            print(f"warning: {shown(settings.ssh_key_path)} does not exist (yet)")
         elif warning := key_file_warning(settings.ssh_key_path):
-            print(f"warning: {warning}")
+            print(f"warning: {shown(warning)}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    paths = Paths.default()
+    moved = reset_config(paths)
+    if moved is None:
+        print(f"No settings file at {shown(paths.config_file)}: the defaults apply already.")
+    else:
+        print(f"Moved {shown(paths.config_file)} to {shown(moved)}; the defaults apply now.")
     return 0
 
 
@@ -51,3 +69,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("key")
     p.add_argument("value")
     add_command(gs, "paths", "print where annotrain keeps config, data, state and cache", _paths, workspace=False)
+    add_command(gs, "reset", "move the settings file aside (kept as a .bak beside it): back to the defaults",
+                _reset, workspace=False)

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from annotrain_tui.cli.common import add_command
 from annotrain_tui.cli.context import workspace_from_args
 
-SCREENS = ["home", "pick", "manifest", "benchmark", "provision", "progress", "evaluation"]
+SCREENS = ["home", "pick", "folders", "manifest", "benchmark", "provision", "progress", "evaluation"]
+#: Other names of a screen (``--screen folders``: the integration and folder picker).
+SCREEN_ALIASES = {"folders": "pick"}
+NO_TTY = ("annotrain: the TUI needs a terminal (stdin/stdout is not a TTY); use a command, "
+          "see 'annotrain --help'")
+
+
+def _has_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or replaced streams
+        return False
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not _has_terminal():  # without one, the app would draw escape sequences into a pipe forever
+        sys.stderr.write(NO_TTY + "\n")
+        return 2
     from annotrain_tui.tui.app import AnnotrainApp
 
     # Inspecting exported label files needs no workspace: then no demo data is seeded.
     ws = workspace_from_args(args, demo_if_new=not getattr(args, "benchmark_labels", None))
     options = {k: v for k, v in vars(args).items()
                if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest", "roster") and v}
-    app = AnnotrainApp(ws, start_screen=getattr(args, "screen", "home") or "home", screen_options=options)
+    screen = getattr(args, "screen", "home") or "home"
+    app = AnnotrainApp(ws, start_screen=SCREEN_ALIASES.get(screen, screen), screen_options=options)
     try:
         app.run()
     finally:

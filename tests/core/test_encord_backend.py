@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from annotrain_tui.core.backends.base import PROTOCOL_METHODS, Backend
 from annotrain_tui.core.backends.encord import EncordBackend, provider_from_title
@@ -495,8 +496,13 @@ def test_key_file_from_the_environment_and_domain_checks(fake, encord_keys, monk
     monkeypatch.delenv("ENCORD_SSH_KEY_FILE")
     with pytest.raises(UsageError):
         EncordBackend.connect(encord_settings(fake, None))  # type: ignore[arg-type]
+    # A domain without a scheme is refused by the settings themselves, and by connect when the
+    # settings were built without validation (model_copy).
+    with pytest.raises(ValidationError):
+        encord_settings(fake, encord_keys["plain"].path, encord_domain="api.encord.com")
+    unchecked = encord_settings(fake, encord_keys["plain"].path).model_copy(update={"encord_domain": "api.encord.com"})
     with pytest.raises(ConfigError):
-        EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path, encord_domain="api.encord.com"))
+        EncordBackend.connect(unchecked)
 
 
 def test_key_text_in_the_environment_is_not_needed(fake, encord_keys):

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from annotrain_tui.core.config import Settings
+from annotrain_tui.core.config import DOMAIN_HINT, Settings, check_domain, key_path_from_text
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.errors import (
     AnnotrainError,
     AuthFailed,
@@ -78,7 +79,6 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_DOMAIN = "https://api.encord.com"
 KEY_FILE_ENV = "ENCORD_SSH_KEY_FILE"
 PASSPHRASE_ENV = "ENCORD_SSH_KEY_PASSPHRASE"
-DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
 ROLES = ("admin", "team_manager", "reviewer", "annotator", "annotator_reviewer")
 ROUTER_STAGES = frozenset({"USER_ROUTER", "PERCENTAGE_ROUTER"})
 MAX_KEY_BYTES = 64 * 1024
@@ -180,8 +180,8 @@ def _inspect_key(text: str, path: Path) -> _KeyInfo:
         raise InvalidInput(f"SSH key file {path} is damaged (not a readable OpenSSH private key)", hint=hint)
     kind = key_type.decode("ascii", "replace")
     if kind != "ssh-ed25519":
-        shown = re.sub(r"[^\x21-\x7e]", "?", kind)[:40]  # file content: printable only
-        raise InvalidInput(f"SSH key file {path} holds a {shown} key, not an Ed25519 key", hint=hint)
+        raise InvalidInput(f"SSH key file {path} holds a {shown(kind, limit=40)} key, not an Ed25519 key",
+                           hint=hint)
     return _KeyInfo(encrypted=cipher != b"none", key_type=kind)
 
 
@@ -232,10 +232,11 @@ def _resolve_passphrase(source: PassphraseSource, path: Path) -> str | None:
 
 
 def _check_domain(domain: str) -> str:
-    domain = domain.strip().rstrip("/")
-    if not re.fullmatch(r"https?://[^\s/?#]+", domain):
-        raise ConfigError(f"encord_domain {domain!r} is not an API address", hint=DOMAIN_HINT)
-    return domain
+    """The one domain check (core.config.check_domain), as a ConfigError."""
+    try:
+        return check_domain(domain)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 # -- error mapping -----------------------------------------------------------------------------
@@ -311,7 +312,7 @@ class EncordBackend:
         """
         key_path = settings.ssh_key_path
         if key_path is None and os.environ.get(KEY_FILE_ENV):
-            key_path = Path(os.environ[KEY_FILE_ENV]).expanduser()
+            key_path = key_path_from_text(os.environ[KEY_FILE_ENV], source=KEY_FILE_ENV)
         if key_path is None:
             raise UsageError("the encord backend needs an SSH key", hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} "
                              "or run 'annotrain config set ssh_key_path PATH'")
