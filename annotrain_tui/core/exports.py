@@ -235,7 +235,9 @@ def write_json(path: str | Path, document: Any) -> Path:
     text = json.dumps(_json_safe(document), ensure_ascii=False, indent=2, allow_nan=False, default=str) + "\n"
 
     def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        # A lone surrogate (undecodable bytes in a title or an email) is written as the JSON
+        # escape \udc80, which reads back as the same string: never a traceback.
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
             fh.write(text)
 
     return atomic_write(path, write)
