@@ -695,7 +695,7 @@ async def test_a_big_file_turns_highlighting_off_and_says_so(tmp_path, monkeypat
         await settle(app, pilot)
         screen = app.screen
         assert not screen.highlighting and screen.editor.language is None
-        assert "highlighting off" in summary(screen) or "plain text" in summary(screen)
+        assert "syntax colours off: 526 B is over 100 B" in summary(screen) or "plain text" in summary(screen)
 
 
 async def test_a_small_json_file_is_highlighted_when_tree_sitter_is_there(tmp_path):

@@ -24,6 +24,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static, TextArea
@@ -35,6 +36,7 @@ from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
 from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
+from annotrain_tui.core.text import shown
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
@@ -170,7 +172,62 @@ if _FAST_EDITOR:
         pass
 
     class CachedSyntaxDocument(_CachedText, SyntaxAwareDocument):
-        pass
+        """The syntax-aware document, keeping what highlighting costs bounded on every edit.
+
+        ``track`` gives it the limits and the exact cost of its text. Each edit then raises cheap
+        upper bounds (an edit raises the nesting depth by at most the openers it inserts plus the
+        closers it deletes; the bytes in a window of rows by at most the bytes it inserts); only
+        when a bound passes its limit is the exact cost computed again. When the exact cost is over
+        a limit (or the text can no longer be encoded, a lone surrogate), the syntax tree is no
+        longer updated: ``off_reason`` says why, and the editor turns highlighting off.
+        """
+
+        limits: tuple[int, int, int] | None = None  # (chars, depth, window); None: not tracked
+        off_reason: str | None = None
+        _chars = _depth = _window = 0
+
+        def track(self, cost: TextCost, limits: tuple[int, int, int]) -> None:
+            self.limits = limits
+            self._chars, self._depth, self._window = cost.chars, cost.depth, cost.window
+
+        def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
+            if self.limits is None:
+                return super().replace_range(start, end, text)
+            self._text = None
+            if self.off_reason is not None:  # the tree is dropped: a plain edit
+                return Document.replace_range(self, start, end, text)
+            top, bottom = sorted((start, end))
+            deleted = self.get_text_range(top, bottom)
+            start_byte = self._location_to_byte_offset(top)
+            start_point = self._location_to_point(top)
+            old_end_byte = self._location_to_byte_offset(bottom)
+            old_end_point = self._location_to_point(bottom)
+            result = Document.replace_range(self, start, end, text)
+            try:
+                inserted = text.encode("utf-8")
+            except UnicodeEncodeError:
+                self.off_reason = "the text holds a lone surrogate (not UTF-8)"
+                return result
+            max_chars, max_depth, max_window = self.limits
+            self._chars += len(text) - len(deleted)
+            self._depth += text.count("[") + text.count("{") + deleted.count("]") + deleted.count("}")
+            self._window = max_window + 1 if "\n" in deleted else self._window + len(inserted)
+            if self._chars > max_chars or self._depth > max_depth or self._window > max_window:
+                cost = text_cost(self.text) if self._chars <= max_chars else TextCost(self._chars, 0)
+                self._chars, self._depth, self._window = cost.chars, cost.depth, cost.window
+                self.off_reason = too_costly(cost, max_chars, max_depth, max_window)
+                if self.off_reason is not None:
+                    return result
+            self._syntax_tree.edit(
+                start_byte=start_byte,
+                old_end_byte=old_end_byte,
+                new_end_byte=start_byte + len(inserted),
+                start_point=start_point,
+                old_end_point=old_end_point,
+                new_end_point=self._location_to_point(result.end_location),
+            )
+            self._syntax_tree = self._parser.parse(self._read_callable, self._syntax_tree)  # type: ignore[arg-type]
+            return result
 
 
 class ManifestTextArea(TextArea):
@@ -194,12 +251,45 @@ class ManifestTextArea(TextArea):
             "the problem list.")
 
     _highlight_window: tuple[int, int] = (0, -1)
+    # (characters, nesting depth, bytes in a window of rows) above which highlighting is off; None:
+    # no limits (a plain TextArea). Checked before a document is highlighted and on every edit.
+    highlight_limits: tuple[int, int, int] | None = None
+    highlight_off_reason: str | None = None  # why the last text asked to be highlighted is not
+
+    class HighlightingOff(Message):
+        """Highlighting was turned off because of the text (``reason`` says what is over which limit)."""
+
+        def __init__(self, text_area: ManifestTextArea, reason: str) -> None:
+            super().__init__()
+            self.text_area, self.reason = text_area, reason
+
+        @property
+        def control(self) -> ManifestTextArea:
+            return self.text_area
 
     @property
     def _fast(self) -> bool:
         return _FAST_EDITOR and self.FAST
 
+    def _gate(self, text: str) -> tuple[str | None, TextCost | None]:
+        """(why ``text`` must not be highlighted or None, its cost) under ``highlight_limits``."""
+        assert self.highlight_limits is not None
+        max_chars, max_depth, max_window = self.highlight_limits
+        if len(text) > max_chars:  # no need to look further
+            cost = TextCost(len(text), 0)
+        else:
+            cost = text_cost(text)
+        return too_costly(cost, max_chars, max_depth, max_window), cost
+
     def _set_document(self, text: str, language: str | None) -> None:
+        cost: TextCost | None = None
+        self.highlight_off_reason = None
+        if language and self.highlight_limits is not None:
+            reason, cost = self._gate(text)
+            if reason is not None:  # never parsed nor queried: opened as plain text
+                self.highlight_off_reason = reason
+                language = None
+                self.set_reactive(TextArea.language, None)
         if not self._fast:
             super()._set_document(text, language)
             return
@@ -210,6 +300,8 @@ class ManifestTextArea(TextArea):
             super()._set_document("", language)
             if isinstance(self.document, SyntaxAwareDocument):
                 document = CachedSyntaxDocument(text, self.document.language)
+                if cost is not None and self.highlight_limits is not None:
+                    document.track(cost, self.highlight_limits)
             else:  # no parser for the language: the stock path fell back to plain text
                 document = CachedTextDocument(text)
         else:
@@ -248,6 +340,12 @@ class ManifestTextArea(TextArea):
         highlights.clear()
         if not self._highlight_query:
             return
+        reason = getattr(self.document, "off_reason", None)
+        if reason is not None:  # an edit took the text over a limit: never query it again
+            self._highlight_query = None
+            self.highlight_off_reason = reason
+            self.call_later(self._drop_syntax, reason)
+            return
         top = max(0, self.scroll_offset.y - self.HIGHLIGHT_MARGIN)
         bottom = self.scroll_offset.y + max(self.size.height, 1) + self.HIGHLIGHT_MARGIN
         self._highlight_window = (top, bottom)
@@ -266,6 +364,17 @@ class ManifestTextArea(TextArea):
                     highlights[row].append((0, None, name))
                 if top <= end_row <= bottom:
                     highlights[end_row].append((0, end_col, name))
+
+    def _drop_syntax(self, reason: str) -> None:
+        """Go on as plain text (same text, cursor, scroll and undo history), and say why."""
+        if isinstance(self.document, SyntaxAwareDocument):
+            selection, scroll = self.selection, self.scroll_offset
+            self.set_reactive(TextArea.language, None)
+            self._set_document(self.document.text, None)
+            self.highlight_off_reason = reason
+            self.selection = selection
+            self.scroll_to(scroll.x, scroll.y, animate=False, immediate=True)
+        self.post_message(self.HighlightingOff(self, reason))
 
     def get_line(self, line_index: int) -> Text:
         """The line as drawn: control characters made visible (a manifest is untrusted text)."""
@@ -418,12 +527,127 @@ def sort_key(d: Diagnostic) -> tuple[int, int]:
     return (d.line or 0, d.column or 0)
 
 
-def _clean(text: str) -> str:
-    return lit(text).plain
+def _text(value: object, style: str = "") -> Text:
+    """Untrusted text (from the file, its name, the user) as a one-line rich Text, never markup:
+    escaped by the one policy, :func:`annotrain_tui.core.text.shown`."""
+    return Text(shown(value), style=style, no_wrap=True, overflow="ellipsis")
+
+
+# -- what highlighting a text would cost -------------------------------------------------------------
+# Textual's TextArea parses the whole document with tree-sitter on load and on every edit, and runs
+# its highlight query over the rows around the viewport, on the UI thread. The parse is linear in the
+# size; the query's cost grows with the nesting depth (quadratically: 16,000 nested brackets take
+# 1.7 s per query, 100,000 over a minute) and with the characters in the rows it covers (a 1 MB
+# single-line file is in every window: 0.8 s per keystroke). All three are bounded before
+# highlighting is turned on, and kept bounded on every edit (``TrackedSyntaxDocument``).
+
+WINDOW_ROWS = 500  # rows one highlight query covers at most (the viewport and the margins around it)
+
+
+@dataclass(frozen=True)
+class TextCost:
+    """What highlighting ``text`` would cost: its size, its deepest ``[``/``{`` nesting (brackets in
+    strings count too: an over-estimate) and the most bytes in any ``WINDOW_ROWS`` consecutive rows."""
+
+    chars: int
+    depth: int
+    depth_at: int = 0   # byte offset of the first bracket that reaches ``depth``
+    window: int = 0
+    surrogate: bool = False  # holds a lone surrogate: tree-sitter reads UTF-8 and would fail
+
+
+def _bytes_of(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+_STEP = None  # byte → +1 for [ and {, -1 for ] and }, 0 otherwise (a numpy table, made on first use)
+
+
+def _depths(data: bytes):  # type: ignore[no-untyped-def]
+    """(offsets, depths) of every bracket byte (numpy): the nesting depth after each one, counting +1
+    for ``[``/``{`` and -1 for ``]``/``}``, never below 0 (stray closers do not hide the openers after
+    them). Brackets never occur inside a multi-byte UTF-8 sequence."""
+    import numpy as np
+
+    global _STEP
+    if _STEP is None:
+        table = np.zeros(256, dtype=np.int8)
+        table[[0x5B, 0x7B]] = 1
+        table[[0x5D, 0x7D]] = -1
+        _STEP = table
+    step = _STEP[np.frombuffer(data, dtype=np.uint8)]
+    offsets = np.flatnonzero(step)
+    level = np.cumsum(step[offsets], dtype=np.int64 if len(offsets) >= 2**31 else np.int32)
+    return offsets, level - np.minimum(np.minimum.accumulate(level), 0)
+
+
+def text_cost(text: str) -> TextCost:
+    """The cost bounds of ``text`` (C-level passes: ~10 ms a megabyte)."""
+    import numpy as np
+
+    try:
+        data, surrogate = text.encode("utf-8"), False
+    except UnicodeEncodeError:
+        data, surrogate = _bytes_of(text), True
+    offsets, depths = _depths(data)
+    depth = at = 0
+    if len(depths):
+        i = int(np.argmax(depths))
+        depth, at = max(0, int(depths[i])), int(offsets[i])
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+    if len(ends) < WINDOW_ROWS:
+        window = len(data)
+    else:
+        edges = np.concatenate(([-1], ends, [len(data) - 1]))
+        window = int((edges[WINDOW_ROWS:] - edges[:-WINDOW_ROWS]).max())
+    return TextCost(len(text), depth, at, window, surrogate)
+
+
+def first_deeper_than(text: str, limit: int) -> tuple[int, int, int] | None:
+    """(line, column, deepest), 1-based, of the first bracket nested deeper than ``limit`` (None: none)."""
+    import numpy as np
+
+    data = _bytes_of(text)
+    offsets, depths = _depths(data)
+    over = np.flatnonzero(depths > limit)
+    if not len(over):
+        return None
+    at = int(offsets[over[0]])
+    line_start = data.rfind(b"\n", 0, at) + 1
+    column = len(data[line_start:at].decode("utf-8", "surrogatepass")) + 1
+    return data.count(b"\n", 0, at) + 1, column, int(depths.max())
+
+
+def too_deep_result(text: str, path: str | None, limit: int) -> ValidationResult:
+    """What a validation that hit Python's recursion limit reports: one diagnostic at the first
+    bracket nested deeper than ``limit`` (a manifest nests four levels)."""
+    where = first_deeper_than(text, limit)
+    line = column = None
+    if where is not None:
+        line, column, deepest = where
+        message = (f"nesting too deep at {line}:{column}: {deepest:,} levels of [ and {{ inside one another "
+                   f"(a manifest needs four): remove the extra brackets")
+    else:
+        message = "nesting too deep to be read: remove the extra [ and { brackets"
+    return ValidationResult(path=path, format="json", diagnostics=[
+        Diagnostic(severity="error", code="json-syntax", message=message, line=line, column=column)])
+
+
+def too_costly(cost: TextCost, max_chars: int, max_depth: int, max_window: int) -> str | None:
+    """Why highlighting is off for a text of this cost (None: it can be on)."""
+    if cost.chars > max_chars:
+        return f"{_size(cost.chars)} is over {_size(max_chars)}"
+    if cost.surrogate:
+        return "the text holds a lone surrogate (not UTF-8)"
+    if cost.depth > max_depth:
+        return f"nesting depth {cost.depth} > {max_depth}"
+    if cost.window > max_window:
+        return f"{_size(cost.window)} in {WINDOW_ROWS} rows is over {_size(max_window)}"
+    return None
 
 
 def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB" if n >= 1e3 else f"{n} B"
 
 
 # -------------------------------------------------------------------------------------------------
@@ -534,6 +758,8 @@ class ManifestEditorScreen(AppScreen):
 
     DEBOUNCE = 0.3                    # seconds after the last keystroke before validating / drafting
     HIGHLIGHT_MAX_CHARS = 1_000_000   # JSON highlighting above this costs too much per keystroke
+    HIGHLIGHT_MAX_DEPTH = 256         # tree-sitter's highlight query grows with the nesting depth
+    HIGHLIGHT_MAX_WINDOW = 200_000    # bytes in the rows one highlight query covers (long lines)
     MAX_ROWS = 500                    # diagnostics listed (navigation covers all of them)
 
     def __init__(self, manifest: str | None = None) -> None:
@@ -727,14 +953,15 @@ class ManifestEditorScreen(AppScreen):
         if self.format == "json":
             if highlighting_problem():
                 self.note = highlighting_problem() or ""
-            elif len(body) > self.HIGHLIGHT_MAX_CHARS:
-                self.note = (f"highlighting off: {_size(len(body))} is over "
-                             f"{_size(self.HIGHLIGHT_MAX_CHARS)} (keeps typing fast)")
             else:
                 language = "json"
-        self.highlighting = language is not None
+        # The editor checks these before it parses anything, and on every edit.
+        editor.highlight_limits = (self.HIGHLIGHT_MAX_CHARS, self.HIGHLIGHT_MAX_DEPTH, self.HIGHLIGHT_MAX_WINDOW)
         editor.set_reactive(TextArea.language, language)
         editor.load_text(body)
+        if editor.highlight_off_reason:
+            self.note = f"syntax colours off: {editor.highlight_off_reason}"
+        self.highlighting = editor.language is not None
         self._skip_change_for = editor.document
         self.generation += 1
         if path is not None:
@@ -748,6 +975,12 @@ class ManifestEditorScreen(AppScreen):
 
     def _mark_painted(self) -> None:
         self.painted_at = time.perf_counter()
+
+    @on(ManifestTextArea.HighlightingOff, "#me-editor")
+    def _highlighting_off(self, event: ManifestTextArea.HighlightingOff) -> None:
+        self.highlighting = False
+        self.note = f"syntax colours off: {event.reason}"
+        self._show_summary()
 
     # -- typing ---------------------------------------------------------------------------------
     @on(TextArea.Changed, "#me-editor")
@@ -777,7 +1010,7 @@ class ManifestEditorScreen(AppScreen):
 
     def _show_dirty(self, dirty: bool) -> None:
         self._dirty_shown = dirty
-        name = _clean(str(self.path)) if self.path is not None else "untitled"
+        name = shown(str(self.path)) if self.path is not None else "untitled"
         self.sub_title = name + (" (modified)" if dirty else "")
 
     # -- validation -----------------------------------------------------------------------------
@@ -806,7 +1039,10 @@ class ManifestEditorScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-validate", description="manifest-validate")
     def run_validation(self, text: str, generation: int, path: str | None, provider: str | None) -> None:
-        result = validate_text(text, path=path, provider=provider)  # format: by suffix, else by content
+        try:
+            result = validate_text(text, path=path, provider=provider)  # format: by suffix, else by content
+        except RecursionError:  # a reader that recurses per nesting level: one diagnostic, not a failure
+            result = too_deep_result(text, path, self.HIGHLIGHT_MAX_DEPTH)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_result, generation, result, provider)
 
@@ -1106,7 +1342,10 @@ class ManifestEditorScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-fix", description="manifest-fix")
     def find_fixes(self, diagnostic: Diagnostic, text: str, generation: int) -> None:
-        fixes = fixes_for(diagnostic, text)
+        try:
+            fixes = fixes_for(diagnostic, text)
+        except RecursionError:
+            fixes = []  # nested too deeply to be read: the message says what to change
         self.app.call_from_thread(self._offer_fixes, diagnostic, fixes, text, generation)
 
     def _offer_fixes(self, diagnostic: Diagnostic, fixes: list[Fix], text: str, generation: int) -> None:
