@@ -121,8 +121,14 @@ def _open(path: Path) -> int:
 
 
 def _command() -> str:
-    argv = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:]]
-    return " ".join(argv)[:300]
+    first = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    if first == "-c":
+        first = "python -c"
+    elif os.path.basename(first) == "__main__.py":  # python -m annotrain_tui
+        first = "annotrain"
+    else:
+        first = os.path.basename(first)
+    return " ".join([first, *sys.argv[1:]])[:300]
 
 
 def _write_holder(fd: int) -> None:
@@ -192,7 +198,7 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
     def busy(holder: str) -> LockBusy:
         waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
         return LockBusy(f"{what} is in progress by {holder}; {waited}",
-                        hint="let it finish, then run again (a re-run only does what is left)")
+                        hint="let it finish, then run again: a re-run only does what is left")
 
     # 1. one thread of this process at a time; the holding thread re-enters.
     with entry.cond:
