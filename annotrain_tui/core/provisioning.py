@@ -33,6 +33,7 @@ from annotrain_tui.core.lookup import find_project, find_template
 from annotrain_tui.core.markers import parse_training_marker, training_description
 from annotrain_tui.core.models import Project, WorkflowTemplate
 from annotrain_tui.core.roster import DEFAULT_TITLE, Roster
+from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
 Action = Literal["create", "invite", "done", "conflict"]
@@ -96,8 +97,8 @@ class Journal:
         line = json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "event": event, **data},
                           ensure_ascii=False)
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:
+            self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8", opener=private_opener) as fh:
                 fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound, UsageError
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
@@ -147,10 +148,11 @@ class JobStore:
                 return  # a slower poll that still saw it pending: the finished state stays
             records = [r for r in current if r.id != record.id] + [record]
             atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1),
-                              make_parents=True)
+                              mode=PRIVATE_FILE, make_parents=True)
 
     def save_manifest(self, job_id: str, manifest: dict[str, Any]) -> None:
-        atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest), make_parents=True)
+        atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest), mode=PRIVATE_FILE,
+                          make_parents=True)
 
     def manifest(self, job_id: str) -> dict[str, Any]:
         p = self.dir / f"{job_id}.manifest.json"
