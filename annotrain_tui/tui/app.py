@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.models import Folder, Integration
+from annotrain_tui.core.secrets import redact
 from annotrain_tui.core.workspace import Workspace
 
 
@@ -225,8 +226,40 @@ class AnnotrainApp(App[None]):
             return
         err = event.worker.error
         if isinstance(err, AnnotrainError):
-            self.notify(str(err), title="Error", severity="error", timeout=10, markup=False)
-        else:
-            self.log.error(repr(err))
-            self.notify(f"Unexpected error ({type(err).__name__}); details in the log.", title="Error",
+            self.notify(redact(str(err)), title="Error", severity="error", timeout=10, markup=False)
+        elif err is not None:
+            what, tail = self.crash_report(err, where=f"worker {event.worker.name or ''}".strip())
+            name, _, message = what.partition(": ")
+            self.notify(f"Unexpected error ({name}){': ' + message if message else ''}; {tail}", title="Error",
                         severity="error", timeout=10, markup=False)
+
+    def crash_report(self, err: BaseException, *, where: str = "tui") -> tuple[str, str]:
+        """Write the crash log of an unexpected error (traceback without locals, no key text);
+        return ``(<type>: <message>, "details in <path>")`` for the line that is shown."""
+        from annotrain_tui.core import crashlog
+
+        state_dir = getattr(getattr(self.workspace, "paths", None), "state_dir", None)
+        try:
+            path = crashlog.write_crash_log(err, state_dir=state_dir, where=where)
+            tail = f"details in {path}"
+        except Exception as failure:  # a full disk must not take the app down too
+            path = None
+            tail = f"no crash log written ({getattr(failure, 'strerror', None) or type(failure).__name__})"
+        self.last_crash_log = path
+        return crashlog.summary(err, limit=160), tail
+
+    def _fatal_error(self) -> None:
+        """An exception no handler caught: Textual would print a traceback *with locals* at exit.
+        Instead the crash log gets the traceback (no locals, redacted) and the exit shows one line."""
+        import sys
+
+        from rich.text import Text
+
+        err = sys.exc_info()[1] or self._exception
+        if err is None:
+            super()._fatal_error()
+            return
+        self.bell()
+        what, tail = self.crash_report(err, where="tui")
+        self._exit_renderables.append(Text(f"annotrain: internal error: {what} ({tail})"))
+        self._close_messages_no_wait()
