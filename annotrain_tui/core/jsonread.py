@@ -73,13 +73,19 @@ def char_name(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
-def loads(source: str | bytes, *, text: str | None = None) -> Any:
+def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) -> Any:
     """Parse strict JSON; raise :class:`JsonProblem` (located) for anything that is not.
 
     ``source`` may be UTF-8 bytes (``UnicodeDecodeError`` is left to the caller, who knows how to
     say where the bad byte is). ``text`` is the decoded text when the caller has it already.
+    ``finite=False`` lets ``NaN``, ``Infinity`` and out-of-range literals through as floats, for a
+    reader that checks every number it uses and can then name the object holding a bad one (label
+    rows: Python's ``json.dump`` writes ``NaN``); over-long integers and deep nesting are errors
+    either way.
     """
     try:
+        if not finite:
+            return json.loads(source)
         return json.loads(source, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         body = text if text is not None else _text_of(source)

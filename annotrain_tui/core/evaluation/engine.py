@@ -66,6 +66,11 @@ from annotrain_tui.core.evaluation.parse import (
     safe_text,
 )
 
+# Far-off or huge coordinates (1e300) overflow in box areas and shapely's measures; the results are
+# checked (non-positive unions give IoU 0; NaN never matches), so numpy's RuntimeWarnings would only
+# be noise on the user's terminal. Every public entry point of the engine runs under this.
+_quiet = np.errstate(all="ignore")
+
 __all__ = [
     "Matching",
     "PassMark",
@@ -390,6 +395,7 @@ class Evaluator:
     again replaces its previous contribution (incremental refresh). ``result()`` combines.
     """
 
+    @_quiet
     def __init__(
         self,
         benchmark_rows: Iterable[Mapping[str, Any]] | ObjectTable,
@@ -478,6 +484,7 @@ class Evaluator:
 
     # -- one training set ---------------------------------------------------------------------
 
+    @_quiet
     def add(self, name: str, rows: Iterable[Mapping[str, Any]] | ObjectTable, *,
             annotator: str | None = None) -> ProjectResult:
         """Evaluate one training set and fold it in (replacing an earlier set of the same name).
@@ -703,6 +710,7 @@ class Evaluator:
         cols = (tr.row, tr.frame, tr.shape, tr.object_hash, tr.name_vocab, tr.name_code, tr.feature_vocab,
                 tr.feature_code, tr.created_by_vocab, tr.created_by_code)
 
+        @_quiet
         def build() -> pd.DataFrame:
             row, frame, shape, object_hash, name_vocab, name_code, feature_vocab, feature_code, by_vocab, by_code = cols
             t_rows, t_frame, t_shape, t_hash = row[ti], frame[ti], shape[ti], object_hash[ti]
@@ -758,6 +766,7 @@ class Evaluator:
 
     # -- totals -------------------------------------------------------------------------------
 
+    @_quiet
     def result(self) -> EvaluationResult:
         """Combine every training set added so far."""
         projects = list(self._projects.values())
@@ -828,6 +837,7 @@ def _count_frames(t_key: np.ndarray, b_key: np.ndarray, n_frames: int) -> int:
     return int(len(np.unique((keys // f // 3) * f + keys % f)))
 
 
+@_quiet
 def evaluate(
     benchmark_rows: Iterable[Mapping[str, Any]] | ObjectTable,
     training_sets: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],

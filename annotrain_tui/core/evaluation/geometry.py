@@ -21,6 +21,10 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
+# Huge coordinates overflow in areas (inf - inf is NaN); the results are checked, so numpy's
+# RuntimeWarnings are noise for the user: every public function runs under this.
+_quiet = np.errstate(all="ignore")
+
 __all__ = [
     "box_iou_pairs",
     "box_iou_corners",
@@ -32,6 +36,7 @@ __all__ = [
 ]
 
 
+@_quiet
 def box_iou_pairs(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, ah: np.ndarray,
                   bx: np.ndarray, by: np.ndarray, bw: np.ndarray, bh: np.ndarray) -> np.ndarray:
     """IoU of axis-aligned boxes ``a[i]`` and ``b[i]`` (top-left x, y, width, height).
@@ -54,6 +59,7 @@ def box_iou_pairs(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, ah: np.ndarray
     return out
 
 
+@_quiet
 def box_iou_corners(ax1: np.ndarray, ay1: np.ndarray, ax2: np.ndarray, ay2: np.ndarray, a_area: np.ndarray,
                     bx1: np.ndarray, by1: np.ndarray, bx2: np.ndarray, by2: np.ndarray,
                     b_area: np.ndarray, *, positive_areas: bool = False) -> np.ndarray:
@@ -80,6 +86,7 @@ def box_iou_corners(ax1: np.ndarray, ay1: np.ndarray, ax2: np.ndarray, ay2: np.n
     return out
 
 
+@_quiet
 def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box in ``a`` (n, 4: x, y, w, h) with every box in ``b`` (m, 4), as (n, m)."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
@@ -104,6 +111,7 @@ def _corners(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, theta: 
     return np.stack([px, py], axis=-1)
 
 
+@_quiet
 def rotated_box_polygons(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, theta: np.ndarray,
                          img_w: np.ndarray | float = 1.0, img_h: np.ndarray | float = 1.0) -> np.ndarray:
     """Shapely polygons of rotatable boxes in pixel space (``img_w`` × ``img_h``; NaN sizes count as 1)."""
@@ -115,6 +123,7 @@ def rotated_box_polygons(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndar
     return shapely.polygons(_corners(x, y, w, h, theta, sx, sy))
 
 
+@_quiet
 def rotated_box_bounds(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, theta: np.ndarray,
                        sx: np.ndarray | float = 1.0, sy: np.ndarray | float = 1.0) -> np.ndarray:
     """(n, 4) axis-aligned bounds (minx, miny, maxx, maxy) of rotated boxes, same space as above."""
@@ -139,6 +148,7 @@ def _intersection_area(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
         return out
 
 
+@_quiet
 def polygon_iou_pairs(ga: np.ndarray, gb: np.ndarray,
                       bounds_a: np.ndarray | None = None, bounds_b: np.ndarray | None = None) -> np.ndarray:
     """IoU of shapely geometries ``ga[i]`` and ``gb[i]`` (0.0 when the union has no area)."""
@@ -163,6 +173,7 @@ def polygon_iou_pairs(ga: np.ndarray, gb: np.ndarray,
     return out
 
 
+@_quiet
 def rotated_iou_pairs(ax: np.ndarray, ay: np.ndarray, aw: np.ndarray, ah: np.ndarray, at: np.ndarray,
                       bx: np.ndarray, by: np.ndarray, bw: np.ndarray, bh: np.ndarray, bt: np.ndarray,
                       img_w: np.ndarray | float = 1.0, img_h: np.ndarray | float = 1.0) -> np.ndarray:

@@ -23,7 +23,6 @@ Tolerant elsewhere: missing titles, names, ``createdBy``, image sizes, … are f
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ import shapely
 
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
+from annotrain_tui.core.text import shown
 
 __all__ = [
     "BOX",
@@ -60,16 +61,23 @@ KNOWN_SHAPES = frozenset({
     "bounding_box", "polygon", "point", "skeleton", "polyline", "rotatable_bounding_box", "bitmask",
     "audio", "time_range", "text", "cuboid", "cuboid_2d", "segmentation", "circle", "ellipse",
 })
-_SINGLE_FRAME_TYPES = frozenset({"image", "img_group"})
-_MULTI_FRAME_TYPES = frozenset({"video", "dicom", "nifti", "pdf", "scene"})
+# Every ``data_type`` of ``encord.constants.enums.DataType`` (plus "image_group", the storage name
+# of img_group); copied so core does not import the SDK. Anything else is a located error.
+_SINGLE_FRAME_TYPES = frozenset({"image", "img_group", "image_group"})
+_MULTI_FRAME_TYPES = frozenset({"video", "dicom", "dicom_study", "nifti", "pdf", "scene"})
+_NO_FRAME_TYPES = frozenset({"audio", "time_series", "plain_text", "group"})
+KNOWN_DATA_TYPES = _SINGLE_FRAME_TYPES | _MULTI_FRAME_TYPES | _NO_FRAME_TYPES
 _MAX_FRAME = 2**31 - 1
+# Normalised coordinates put the image in 0..1; an object with a coordinate beyond ±FAR (box
+# corners, polygon bounds) is far outside it, most likely pixels written where fractions belong.
+# It is still compared (it overlaps nothing), with a warning naming it.
+FAR = 10.0
+_FAR_NAMED = 3  # objects named in that warning
 
 
 def safe_text(value: Any, limit: int = 80) -> str:
-    """An untrusted value for a message: printable, one line, bounded length."""
-    text = value if isinstance(value, str) else repr(value)
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """An untrusted value for a message: one line, escaped by the untrusted-text policy, bounded."""
+    return shown(value if isinstance(value, str) else repr(value), limit=limit)
 
 
 def _type_name(value: Any) -> str:
@@ -302,28 +310,55 @@ def _dimension(value: Any) -> float:
     return math.nan
 
 
-def _frames_of_unit(unit: dict, data_type: Any, where: Any) -> Iterator[tuple[int, Any]]:
+def _objects_in(frame_labels: Any) -> int:
+    objects = frame_labels.get("objects") if isinstance(frame_labels, dict) else None
+    return len(objects) if isinstance(objects, list) else 0
+
+
+def _frames_of_unit(unit: dict, data_type: Any, where: Any,
+                    skipped: list[tuple[Any, str, int]]) -> Iterator[tuple[int, Any]]:
+    """(frame, objects) of one data unit, read by the layout its data type has.
+
+    Labels in the other layout (frame-numbered keys on an image, a bare ``objects`` list on a
+    video, objects on audio or text) are not read: each such unit adds (where, why, objects
+    skipped) to ``skipped``, which becomes one warning, so nothing is silently 0 objects.
+    """
     labels = unit.get("labels")
     if labels is None:
         return
     if not isinstance(labels, dict):
         raise InvalidInput(f"{where}: 'labels' must be an object, got {_type_name(labels)}")
-    if data_type in _SINGLE_FRAME_TYPES or (data_type not in _MULTI_FRAME_TYPES and "objects" in labels):
+    if data_type in _SINGLE_FRAME_TYPES or (data_type is None and "objects" in labels):
+        frame_keys = [k for k in labels if isinstance(k, str) and k.isdigit()]
+        if frame_keys:
+            n = sum(_objects_in(labels[k]) for k in frame_keys)
+            skipped.append((where, f"data_type '{data_type or 'image'}' has one frame, but its labels are keyed by "
+                                   f"frame number like a video's ({len(frame_keys)} frame(s))", n))
         frame = _frame_number(unit.get("data_sequence", 0), where, "data_sequence")
         yield frame, labels.get("objects", [])
         return
-    if data_type not in _MULTI_FRAME_TYPES and data_type is not None:
-        return  # audio, text, time series, groups: no frame objects to compare
+    if data_type in _NO_FRAME_TYPES:
+        n = _objects_in(labels) + sum(_objects_in(v) for k, v in labels.items() if isinstance(k, str) and k.isdigit())
+        if n:
+            skipped.append((where, f"data_type '{data_type}' has no frames to compare, but its labels hold objects", n))
+        return
+    image_layout = "objects" in labels
+    if image_layout:
+        skipped.append((where, f"data_type '{data_type}' has numbered frames, but its labels have an image's layout "
+                               "('objects' with no frame number)", _objects_in(labels)))
     for key, frame_labels in labels.items():
         if not (isinstance(key, str) and key.isdigit()):
             if data_type == "scene":
                 continue  # scene stream keys ("stream#frame") are not frames
+            if image_layout and key in ("objects", "classifications"):
+                continue  # reported above
             raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number")
         if not isinstance(frame_labels, dict):
             raise InvalidInput(f"{where}: labels[{safe_text(key)}] must be an object, got {_type_name(frame_labels)}")
         yield _frame_number(key, where, "frame"), frame_labels.get("objects", [])
 
 
+@np.errstate(all="ignore")  # shapely/numpy overflow on huge coordinates: checked, not printed
 def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     """Parse label-row dicts (a list, or any iterable: it is consumed once) into an :class:`ObjectTable`.
 
@@ -339,6 +374,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     names: dict[str, int] = {}
     creators: dict[str | None, int] = {}
     polys: list[tuple[int, list[list[np.ndarray]]]] = []
+    skipped: list[tuple[Any, str, int]] = []  # labels in the wrong layout for their data type
     src = safe_text(source, 200)
 
     add = records.append
@@ -358,6 +394,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         title = lr.get("data_title")
         title = title if type(title) is str else ""
         data_type = lr.get("data_type")
+        if data_type is not None and (type(data_type) is not str or data_type not in KNOWN_DATA_TYPES):
+            raise InvalidInput(f"{row_where}: unknown data_type {safe_text(repr(data_type), 40)}: Encord's are "
+                               f"{', '.join(sorted(KNOWN_DATA_TYPES))}",
+                               hint="export label rows with LabelRowV2.to_encord_dict()")
         units = lr.get("data_units")
         if type(units) is not dict:
             if units is None:
@@ -377,7 +417,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
                                    f"got {_type_name(unit)}")
             img_w = _dimension(unit.get("width"))
             img_h = _dimension(unit.get("height"))
-            for frame, objects in _frames_of_unit(unit, data_type, row_where):
+            for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:
                     raise InvalidInput(f"{row_where} frame {frame}: 'objects' must be a list, "
                                        f"got {_type_name(objects)}")
@@ -464,6 +504,21 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     for shape, count in sorted(unknown.items()):
         warnings.append(f"{src}: {count} object annotation(s) of unknown shape '{shape}' skipped")
         not_compared[f"unknown:{shape}"] = count
+    if skipped:
+        n_objects = sum(n for _, _, n in skipped)
+        where, why, first_n = skipped[0]
+        more = (f"; {len(skipped) - 1} more data unit(s) like it, {n_objects} object annotation(s) not read in all"
+                if len(skipped) > 1 else "")
+        warnings.append(f"{where}: {why}, so its {first_n} object annotation(s) were not read{more} (fix "
+                        "data_type, or export the rows again)")
+        not_compared["frame-layout"] = not_compared.get("frame-layout", 0) + n_objects
+    far = _far_outside(x, y, w, h)
+    if len(far):
+        named = "; ".join(f"row {int(cols[0][i])} (label_hash {safe_text(row_meta[int(cols[0][i])][0], 40)}) "
+                          f"frame {int(cols[1][i])} object {safe_text(cols[3][i], 40)}" for i in far[:_FAR_NAMED])
+        more = f"; and {len(far) - _FAR_NAMED} more" if len(far) > _FAR_NAMED else ""
+        warnings.append(f"{src}: {len(far)} object annotation(s) lie far outside the image (a coordinate beyond "
+                        f"±{FAR:g}, where the image spans 0..1: pixel values where fractions belong?): {named}{more}")
     if degenerate:
         warnings.append(f"{src}: {degenerate} polygon(s) with fewer than 3 distinct vertices or no area "
                         "(they overlap nothing)")
@@ -491,6 +546,15 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         not_compared=not_compared,
         warnings=warnings,
     )
+
+
+def _far_outside(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Indices of objects with a corner beyond ±FAR (NaN compares false; no numpy warnings)."""
+    if not len(x):
+        return np.empty(0, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        far = ((np.abs(x) > FAR) | (np.abs(y) > FAR) | (np.abs(x + w) > FAR) | (np.abs(y + h) > FAR))
+    return np.flatnonzero(far)
 
 
 def _object_array(values: Any) -> np.ndarray:
@@ -538,24 +602,29 @@ def read_label_rows(data: bytes | str, *, source: str) -> list[Any]:
     """Decode a label-row JSON document (a list of row objects); errors name ``source`` and line:column."""
     src = safe_text(source, 200)
     if isinstance(data, bytes):
+        wide = wide_encoding(data)
+        if wide is not None:
+            raise InvalidInput(f"{src}: the file is {wide} encoded, not UTF-8: save it as UTF-8")
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{src}: not UTF-8 text (bad byte at offset {exc.start})") from None
     else:
-        text = data
+        text = data.removeprefix("\ufeff")
     if not text.strip():
         raise InvalidInput(f"{src}: the file is empty, expected a JSON list of label rows")
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        detail = exc.msg.removesuffix(" starting at").lower()
+        # NaN, Infinity and 1e400 pass here: every coordinate is checked below, naming its object.
+        doc = loads(text, text=text, finite=False)
+    except JsonProblem as exc:
+        offset = exc.offset if exc.offset is not None else 0
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        detail = exc.message
         end = text.rstrip()
-        if exc.pos >= len(end) or not end.endswith(("]", "}")):
+        if exc.kind == "syntax" and (offset >= len(end) or not end.endswith(("]", "}"))):
             detail += "; the file ends before the JSON does (truncated?)"
-        raise InvalidInput(f"{src}: invalid JSON at line {exc.lineno} column {exc.colno}: {detail}") from None
-    except RecursionError:
-        raise InvalidInput(f"{src}: JSON nested too deeply") from None
+        raise InvalidInput(f"{src}: invalid JSON at line {line} column {column}: {detail}") from None
     if not isinstance(doc, list):
         hint = " (a single label row? wrap it in [ ])" if isinstance(doc, dict) and "data_units" in doc else ""
         raise InvalidInput(f"{src}: expected a JSON list of label rows (as LabelRowV2.to_encord_dict() writes), "
