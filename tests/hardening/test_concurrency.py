@@ -475,3 +475,46 @@ def test_a_slow_poll_never_sets_a_finished_job_back_to_pending():
     store.put(fake_record("j1", "done"))  # a fast poller saw it finish
     store.put(fake_record("j1", "pending"))  # a slow one, started earlier, answers late
     assert store.get("j1").status.value == "done"
+
+
+# -- the TUI gets the same behaviour from the core ----------------------------------------------
+
+async def test_the_provisioning_screen_says_who_it_waits_for_then_plans_afresh(tmp_path):
+    import time
+
+    from textual.widgets import DataTable, Static
+
+    from tests.tui.helpers import make_app, settle
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(roster_text(2), encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    bench = app.demo_ids["benchmark"]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        holder = hold_in_other_process(Paths.default().state_dir, f"provision-{bench}")
+        try:
+            await pilot.press("x", "y")
+            deadline = time.monotonic() + 30
+            problems = ""
+            while "waiting for provisioning" not in problems and time.monotonic() < deadline:
+                await pilot.pause(0.02)  # polling for a condition, not timing anything
+                problems = str(app.screen.query_one("#problems", Static).render())
+            assert f"waiting for provisioning of benchmark 'Benchmark Labels' ({bench}) by pid {holder.pid}" in problems
+            assert any("waiting for provisioning" in n.message for n in app._notifications)
+            # meanwhile the other run made one of the two projects
+            raw = app.workspace.raw
+            b = raw.get_project(bench)
+            other = raw.create_project("Made by the other run", description=training_description(
+                "Trainee 0", "t0@example.com", bench), dataset_ids=b.dataset_ids, ontology_id=b.ontology_id)
+            raw.add_users(other.id, ["t0@example.com"], "annotator")
+        finally:
+            holder.kill()
+            holder.wait()
+        await settle(app, pilot)
+        table = app.screen.query_one("#roster-table", DataTable)
+        plans = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert plans == {"t0@example.com": "= done", "t1@example.com": "✓ created"}
+        assert set(marked(app.workspace.raw.list_projects(), bench).values()) == {1}

@@ -363,9 +363,13 @@ class ProvisionScreen(AppScreen):
         def update(entry, outcome):
             self.app.call_from_thread(self._row_done, outcome)
 
+        def waiting(line: str) -> None:  # another run (CLI or app) holds this benchmark: say who
+            self.app.call_from_thread(self._set_problems, lit(line + " Escape stops waiting."))
+            self.app.call_from_thread(self.notify, line, title="Waiting", severity="warning", markup=False)
+
         try:
             apply_plan(ws.backend, plan, concurrency=4, journal=journal, on_update=update,
-                       cancel=self.cancel_event, only=only)
+                       cancel=self.cancel_event, only=only, paths=ws.paths, on_wait=waiting)
         except Cancelled as err:
             self.app.call_from_thread(self.notify, str(err), title="Cancelled", severity="warning", markup=False)
         finally:
