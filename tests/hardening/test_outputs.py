@@ -293,10 +293,12 @@ def _input_cases(tmp: Path, fifo: Path) -> list[list[str]]:
         ["evaluate", "--benchmark-labels", fifo, "--training-labels", good],
         ["evaluate", "--benchmark-labels", good, "--training-labels", "/dev/zero"],
         ["evaluate", "--benchmark-labels", good, "--training-labels", good, fifo],
+        ["provision", "--roster", fifo, "--benchmark", "B", "--dry-run"],
+        ["provision", "--roster", "/dev/zero", "--benchmark", "B", "--dry-run"],
     ]
 
 
-@pytest.mark.parametrize("case", range(10))
+@pytest.mark.parametrize("case", range(12))
 def test_inputs_that_are_not_regular_files_are_refused_at_once(tmp_path, case):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
