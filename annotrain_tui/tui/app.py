@@ -17,7 +17,9 @@ from textual.worker import Worker, WorkerState
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.core.secrets import redact
+from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import Workspace
+from annotrain_tui.tui.messages import RawTextFilter
 
 
 @dataclass
@@ -71,6 +73,11 @@ FLOW_TITLES = {
 }
 
 
+def shown_parts(text: object) -> list[str]:
+    """``text`` split on TAB (the clipboard's field separator); a non-string goes through ``shown``."""
+    return (text if isinstance(text, str) else shown(text, multiline=True)).split("\t")
+
+
 class AnnotrainCommands(Provider):
     """Every action of the app, namespaced ("Go: …", "Workspace: …", "App: …")."""
 
@@ -85,7 +92,7 @@ class AnnotrainCommands(Provider):
         ]
         for fid, title in FLOW_TITLES.items():
             cmds.append((f"Go: {title}", partial(app.open_flow, fid), f"open the {fid} flow"))
-        return cmds
+        return [(shown(name), callback, shown(help_text)) for name, callback, help_text in cmds]
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
@@ -119,6 +126,49 @@ class AnnotrainApp(App[None]):
         self.screen_options = screen_options or {}
         self.factories = _screen_factories()
         self.selection = Selection()
+        self._raw_text_filter = RawTextFilter()
+
+    # -- untrusted text: titles, toasts, the clipboard, and what reaches the terminal ------
+    # Every string from a file, a server or the user goes through core.text.shown() at these
+    # mechanisms, so a screen written tomorrow cannot show one raw.
+    def validate_title(self, title: Any) -> str:
+        return shown(title)
+
+    def validate_sub_title(self, sub_title: Any) -> str:
+        return shown(sub_title)
+
+    def format_title(self, title: str, sub_title: str):  # noqa: ANN201 - textual Content
+        """The Header's text: a screen's title that did not come through a validator is made safe here."""
+        return super().format_title(shown(title), shown(sub_title))
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast (the screens' and Textual's own): message and title through the policy as one
+        line each (like the CLI's one-line errors), never markup (``markup`` is accepted for
+        Textual's signature and ignored)."""
+        super().notify(shown(message), title=shown(title), severity=severity,  # type: ignore[arg-type]
+                       timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """Textual's Ctrl+C hint, without markup (toasts never interpret it)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {self.get_key_display(active.binding) or key} to quit the app",
+                            title="Do you want to quit?")
+                return
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 carries only what the policy lets through: lines and tab-separated fields are kept,
+        any other control, bidi or format character and any lone surrogate (which cannot be
+        encoded, and used to kill the app) is escaped visibly."""
+        safe = "\t".join(shown(part, multiline=True) for part in shown_parts(text))
+        super().copy_to_clipboard(safe)
+
+    def get_line_filters(self):  # noqa: ANN201 - Sequence[LineFilter]
+        """The last line of defence: no raw control, bidi or surrogate character reaches the terminal,
+        even from a widget that forgot ``lit()`` (those show a replacement character instead)."""
+        own = getattr(self, "_raw_text_filter", None)
+        return [*([own] if own is not None else []), *super().get_line_filters()]
 
     def on_mount(self) -> None:
         self._apply_keymap()

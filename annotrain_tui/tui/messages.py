@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
+from textual.color import Color
+from textual.filter import LineFilter
+
+from annotrain_tui.core.text import is_clean, shown
+
+#: what the line filter draws for a raw character a widget let through (one per cell it took)
+REPLACEMENT = "\ufffd"
 
 
-def lit(value: object, style: str = "") -> Text:
-    """Untrusted text shown literally: never parsed as markup; control characters made visible."""
-    text = "" if value is None else str(value)
-    if any(not ch.isprintable() for ch in text):
-        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+def lit(value: object, style: str = "", *, multiline: bool = False, limit: int | None = None) -> Text:
+    """Untrusted text shown literally: never parsed as markup; made safe by the one policy,
+    :func:`annotrain_tui.core.text.shown` (controls, bidi, format characters and lone surrogates
+    escaped visibly; LF kept only when ``multiline``)."""
+    return Text(shown(value, multiline=multiline, limit=limit), style=style, no_wrap=not multiline,
+                overflow="ellipsis")
+
+
+def _unraw(text: str) -> str:
+    return "".join(ch if is_clean(ch) else REPLACEMENT * cell_len(ch) for ch in text)
+
+
+class RawTextFilter(LineFilter):
+    """The app's last line of defence, applied to every line every widget renders.
+
+    Text reaches the screen through ``lit()``/``shown()``, which escape raw characters visibly. A
+    widget that forgot to (a screen written tomorrow, a third-party widget) would send an escape
+    sequence, a bidi override or a lone surrogate to the terminal; this filter replaces any such
+    character (the policy's own test, :func:`core.text.is_clean`) by U+FFFD in as many cells as it
+    took, so the layout is unchanged and nothing raw is ever written.
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(seg.control or seg.text.isprintable() for seg in segments):
+            return segments
+        return [seg if seg.control or is_clean(seg.text) else Segment(_unraw(seg.text), seg.style, seg.control)
+                for seg in segments]

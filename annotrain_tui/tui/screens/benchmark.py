@@ -3,6 +3,8 @@ benchmark project with that ontology and ONLY that dataset; completeness of exis
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,8 +21,10 @@ from annotrain_tui.core.benchmark import (
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")  # an ontology's colour is untrusted: a bad one would not parse
 SHAPE_ICONS = {"bounding_box": "▭ box", "rotatable_bounding_box": "◇ rotated box", "polygon": "⬠ polygon",
                "polyline": "〰 polyline", "point": "• point", "bitmask": "▦ bitmask", "skeleton": "✳ skeleton"}
 
@@ -48,7 +52,7 @@ class BenchmarkScreen(AppScreen):
             yield Static(Text("1. Training dataset", style="bold"), classes="section")
             with Horizontal(classes="form-row"):
                 yield Select([], prompt="storage folder", id="folder")
-                yield Input(placeholder="new dataset title", id="dataset-title", value="Annotator Training Set")
+                yield SafeInput(placeholder="new dataset title", id="dataset-title", value="Annotator Training Set")
             with Horizontal(classes="form-row"):
                 yield Select([], prompt="or an existing dataset", id="dataset")
             yield Static(Text(""), id="dataset-check")
@@ -60,7 +64,7 @@ class BenchmarkScreen(AppScreen):
             yield Static(Text("3. Benchmark project", style="bold"), classes="section")
             with Horizontal(classes="form-row"):
                 yield Label("Title ")
-                yield Input(value="Benchmark Labels", id="bench-title")
+                yield SafeInput(value="Benchmark Labels", id="bench-title")
             yield Static(Text(""), id="bench-status")
         yield Footer()
 
@@ -105,7 +109,9 @@ class BenchmarkScreen(AppScreen):
             t.append(f": {s.completeness.complete}/{s.completeness.total} tasks Complete")
             t.append(" ✓ ready for training\n" if not s.warnings else "\n", style="green")
             for w in s.warnings:
-                t.append(f"  ⚠ {w}\n", style="yellow")
+                t.append("  ⚠ ", style="yellow")
+                t.append_text(lit(w, "yellow"))
+                t.append("\n")
         self.query_one("#bench-status", Static).update(t)
 
     @on(Select.Changed, "#ontology")
@@ -116,9 +122,11 @@ class BenchmarkScreen(AppScreen):
             t.append("Pick the ontology the benchmark and every training project share.", style="dim")
         else:
             for c in onto.objects:
-                t.append("  ■ ", style=c.color if c.color.startswith("#") and len(c.color) == 7 else "")
+                t.append("  ■ ", style=c.color if _HEX_COLOUR.fullmatch(str(c.color or "")) else "")
                 t.append_text(lit(c.name))
-                t.append(f"  {SHAPE_ICONS.get(c.shape, c.shape)}\n", style="dim")
+                t.append("  ")
+                t.append_text(lit(SHAPE_ICONS.get(c.shape, c.shape), "dim"))
+                t.append("\n")
             if not onto.objects:
                 t.append("This ontology has no object classes: nothing could be evaluated.", style="yellow")
         self.query_one("#ontology-classes", Static).update(t)

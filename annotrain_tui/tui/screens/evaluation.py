@@ -3,6 +3,7 @@ filters, IoU distributions, export and copy. Refreshes in place, keeping sort, c
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,11 +23,14 @@ from textual.widgets.option_list import Option
 
 from annotrain_tui.core.evaluation import PassMark
 from annotrain_tui.core.evaluation.live import LiveEvaluation, OfflineEvaluation
+from annotrain_tui.core.errors import AnnotrainError, OutputExists
 from annotrain_tui.core.exports import write_csv, write_json
+from annotrain_tui.core.files import check_output
 from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.text import shown
 from annotrain_tui.tui.messages import lit
-from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.dialogs import FormDialog
+from annotrain_tui.tui.screens.base import AppScreen, SafeTitles
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, shape_from_encord
 
@@ -49,6 +53,26 @@ def fmt_time(v: Any) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
         return "never"
     return pd.Timestamp(v).strftime("%m-%d %H:%M")
+
+
+def iou_threshold(text: str) -> tuple[float | None, str | None]:
+    """The IoU threshold the user typed, or (None, why not): a finite number in (0, 1]."""
+    raw = text.strip()
+    what = shown(raw, limit=40)
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, f"The IoU threshold must be a number in (0, 1]; '{what}' is not a number."
+    if not math.isfinite(value):
+        return None, f"The IoU threshold must be a finite number in (0, 1]; '{what}' is not."
+    if not 0 < value <= 1:
+        return None, f"The IoU threshold must be in (0, 1] (above 0, at most 1); '{what}' is out of range."
+    return value, None
+
+
+def _as_shown(column: pd.Series) -> pd.Series:
+    """A text column as the user sees it (the policy's escapes), casefolded: filters match what is shown."""
+    return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else shown(v)).astype(str).str.casefold()
 
 
 def sparkline(values: np.ndarray, bins: int = 8) -> str:
@@ -100,7 +124,7 @@ OBJECT_COLUMNS = [
 ]
 
 
-class ChoiceDialog(ModalScreen["str | None"]):
+class ChoiceDialog(SafeTitles, ModalScreen["str | None"]):
     DEFAULT_CSS = """
     ChoiceDialog { align: center middle; }
     ChoiceDialog > OptionList { width: 60; max-width: 95%; height: auto; max-height: 80%; border: round $accent; }
@@ -112,8 +136,8 @@ class ChoiceDialog(ModalScreen["str | None"]):
         self._title, self._choices = title, choices
 
     def compose(self) -> ComposeResult:
-        ol = OptionList(*[Option(Text(label), id=key) for key, label in self._choices])
-        ol.border_title = self._title
+        ol = OptionList(*[Option(lit(label), id=key) for key, label in self._choices])
+        ol.border_title = lit(self._title)
         yield ol
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -235,12 +259,12 @@ class EvaluationScreen(AppScreen):
     def _filtered(self, frame: pd.DataFrame) -> pd.DataFrame:
         needle = self.filters["annotator"].casefold()
         if needle:
-            frame = frame[frame["annotator"].str.casefold().str.contains(needle, regex=False)]
+            frame = frame[_as_shown(frame["annotator"]).str.contains(needle, regex=False)]
         cls = self.filters["class"].casefold()
         if cls and self.objects is not None and len(self.objects):
             o = self.objects
-            has = o[o["class"].fillna("").str.casefold().str.contains(cls, regex=False)
-                    | o["benchmark_class"].fillna("").str.casefold().str.contains(cls, regex=False)]
+            has = o[_as_shown(o["class"]).str.contains(cls, regex=False)
+                    | _as_shown(o["benchmark_class"]).str.contains(cls, regex=False)]
             frame = frame[frame["annotator"].isin(set(has["annotator"]))]
         return frame
 
@@ -274,7 +298,7 @@ class EvaluationScreen(AppScreen):
             t.append("  · offline export", style="dim")
         active = [f"{k}~{v!r}" for k, v in self.filters.items() if v]
         if active:
-            t.append("  filter: " + ", ".join(active), style="magenta")
+            t.append_text(lit("  filter: " + ", ".join(active), "magenta"))
         self._status(t)
 
     def _show_detail(self) -> None:
@@ -293,7 +317,9 @@ class EvaluationScreen(AppScreen):
             wrong = [(b, a, int(conf.at[b, a])) for b in conf.index for a in conf.columns
                      if b != a and b != "unmatched" and a != "unmatched" and conf.at[b, a]]
             if wrong:
-                t.append("Class confusions: " + ", ".join(f"{b}→{a} ×{n}" for b, a, n in wrong[:4]))
+                t.append("Class confusions: ")
+                for k, (b, a, n) in enumerate(wrong[:4]):
+                    t.append_text(lit(f"{', ' if k else ''}{b}→{a} ×{n}"))
         if r.warnings:
             t.append(f"\n⚠ {len(r.warnings)} warning(s): ", style="yellow")
             t.append_text(lit(r.warnings[0]))
@@ -337,17 +363,16 @@ class EvaluationScreen(AppScreen):
                   ("iou", "IoU threshold for a match (0–1]", f"{s.get('iou_threshold', 0.5):g}")]
 
         def check(values):
-            try:
-                v = float(values["iou"])
-            except ValueError:
-                return "The IoU threshold must be a number."
-            return None if 0 < v <= 1 else "The IoU threshold must be in (0, 1]."
+            return iou_threshold(values["iou"])[1]
 
         def done(values):
             if values is None:
                 return
+            iou, error = iou_threshold(values["iou"])
+            if iou is None:  # never applied: the form refuses it first
+                self.notify(error or "bad IoU threshold", severity="error")
+                return
             self.filters = {"annotator": values["annotator"].strip(), "class": values["class"].strip()}
-            iou = float(values["iou"])
             if self.session is not None and abs(iou - self.session.options.get("iou_threshold", 0.5)) > 1e-12:
                 self.rescore(iou)
             elif hasattr(self, "frame"):
@@ -376,15 +401,37 @@ class EvaluationScreen(AppScreen):
 
             def done(values):
                 if values and values["path"].strip():
-                    self.export(kind, values["path"].strip())
+                    self.export_to(kind, values["path"].strip())
 
             self.app.push_screen(FormDialog("Export to", [("path", "File", str(Path.cwd() / default))],
                                             submit="Write"), done)
 
         self.app.push_screen(ChoiceDialog("Export", choices), chosen)
 
+    def export_inputs(self) -> list[str]:
+        """The files this evaluation reads (offline label exports): an export never replaces one."""
+        return [p for p in [self.benchmark_labels, *(self.training_labels or [])] if p]
+
+    def export_to(self, kind: str, path: str, *, force: bool = False) -> None:
+        """Check the target (core.files.check_output): refuse one of the inputs or a target that is
+        not a regular file; a symlink is written through; an existing file is overwritten only
+        after the user says so."""
+        try:
+            target = check_output(path, inputs=self.export_inputs(), force=force)
+        except OutputExists:
+            body = Text()
+            body.append_text(lit(path, "bold"))
+            body.append(" already exists. Overwrite it?")
+            self.app.push_screen(ConfirmDialog("Overwrite the file?", body, yes="Overwrite", enter_says_yes=True),
+                                 lambda yes: self.export_to(kind, path, force=True) if yes else None)
+            return
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot export", severity="error", timeout=10)
+            return
+        self.export(kind, str(target), shown_as=path)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-export")
-    def export(self, kind: str, path: str) -> None:
+    def export(self, kind: str, path: str, shown_as: str | None = None) -> None:
         assert self.session is not None and self.session.result is not None
         r = self.session.result
         if kind == "json":
@@ -398,7 +445,8 @@ class EvaluationScreen(AppScreen):
             rows = r.objects
             write_csv(Path(path), rows)
             n = len(rows)
-        self.app.call_from_thread(self.notify, f"Wrote {n} row(s) to {path}", title="Export", markup=False)
+        self.app.call_from_thread(self.notify, f"Wrote {n} row(s) to {shown_as or path}", title="Export",
+                                  markup=False)
 
     def action_copy(self) -> None:
         table = self.query_one("#annotators", FrameTable)
@@ -449,8 +497,8 @@ class AnnotatorScreen(AppScreen):
         o = o[o["annotator"] == self.annotator]
         cls = self.parent_screen.filters["class"].casefold()
         if cls:
-            o = o[o["class"].fillna("").str.casefold().str.contains(cls, regex=False)
-                  | o["benchmark_class"].fillna("").str.casefold().str.contains(cls, regex=False)]
+            o = o[_as_shown(o["class"]).str.contains(cls, regex=False)
+                  | _as_shown(o["benchmark_class"]).str.contains(cls, regex=False)]
         return o.assign(row_id=np.arange(len(o)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="annotator-build")

@@ -10,8 +10,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.screens.base import SafeTitles
 
-class HelpScreen(ModalScreen[None]):
+
+class HelpScreen(SafeTitles, ModalScreen[None]):
+    """Every text here (a screen's title, key names from the user's keymap, help) goes through ``lit()``."""
+
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -30,19 +35,19 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(Text(f"Help: {self._screen_title}"), classes="help-title")
+            yield Static(lit(f"Help: {self._screen_title}"), classes="help-title")
             if self._screen_help:
-                yield Static(Text(self._screen_help))
+                yield Static(lit(self._screen_help, multiline=True))
             if self._widget_help:
                 yield Static(Text("Focused widget"), classes="help-title")
-                yield Static(Text(self._widget_help))
+                yield Static(lit(self._widget_help, multiline=True))
             yield Static(Text("Keys"), classes="help-title")
             table = Table(show_header=True, header_style="bold", box=None, expand=True)
             table.add_column("Key", no_wrap=True)
             table.add_column("Action")
             table.add_column("Binding id", style="dim", no_wrap=True)
             for key, desc, bid in self._key_rows:
-                table.add_row(Text(key), Text(desc), Text(bid))
+                table.add_row(lit(key), lit(desc), lit(bid))
             yield Static(table)
             yield Static(Text("Rebind any key in config.toml under [keymap] by its binding id, e.g. "
                               "\"app.help\" = \"f2\". Ctrl+P opens the command palette.", style="dim"))

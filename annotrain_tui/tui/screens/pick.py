@@ -15,6 +15,7 @@ from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.registration import create_folder_path
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import FormDialog
 
 
@@ -62,7 +63,7 @@ class PickScreen(AppScreen):
         yield Header()
         with Horizontal(classes="form-row"):
             yield Label("Filter ")
-            yield Input(placeholder="type to filter integrations and folders (/)", id="filter")
+            yield SafeInput(placeholder="type to filter integrations and folders (/)", id="filter")
         yield Static(Text(""), id="selection")
         t = DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
         t.HELP = "Cloud integrations. Enter picks the highlighted one."  # type: ignore[attr-defined]

@@ -74,7 +74,8 @@ class ProgressScreen(AppScreen):
         t.append_text(lit(bench.title, "bold"))
         t.append(f": {status.completeness.complete}/{status.completeness.total} Complete")
         for w in status.warnings:
-            t.append(f"\n⚠ {w}", style="yellow")
+            t.append("\n⚠ ", style="yellow")
+            t.append_text(lit(w, "yellow"))
         if not rows:
             t.append("\nNo training projects yet: provision the roster first (4 on Home).", style="dim")
         self.query_one("#progress-summary", Static).update(t)

@@ -3,6 +3,7 @@ progress, retry failures. Everything runs in thread workers; the table updates i
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -14,13 +15,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
-from annotrain_tui.core.files import atomic_write_text
-from annotrain_tui.core.errors import AnnotrainError, Cancelled
+from annotrain_tui.core.files import atomic_write_text, check_output
+from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 
 PLAN_STYLE = {
@@ -30,6 +32,15 @@ PLAN_STYLE = {
     "cancelled": ("· cancelled", "yellow"), "skipped": ("= done", "dim"), "working": ("… working", "cyan"),
 }
 COLUMNS = ("#", "Name", "Email", "Plan", "Project / note")
+
+
+def file_state(path: Path) -> tuple[int, int, int, int] | None:
+    """(device, inode, mtime, size) of the file at ``path`` (through symlinks), None when there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class ProvisionScreen(AppScreen):
@@ -65,12 +76,13 @@ class ProvisionScreen(AppScreen):
         self.dirty = False
         self.busy = False
         self.cancel_event = threading.Event()
+        self.loaded_state: tuple[int, int, int, int] | None = None  # the roster file as it was opened
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="form-row"):
             yield Label("Roster ")
-            yield Input(placeholder="path to roster.csv (name,email) — Enter opens", id="roster-path")
+            yield SafeInput(placeholder="path to roster.csv (name,email) — Enter opens", id="roster-path")
         with Horizontal(classes="form-row"):
             yield Select([], prompt="benchmark project", id="benchmark", allow_blank=True)
             yield Select([], prompt="training template", id="template", allow_blank=True)
@@ -140,6 +152,7 @@ class ProvisionScreen(AppScreen):
             self.notify(str(err), title="Cannot open roster", severity="error", markup=False)
             return
         self.roster_path = path
+        self.loaded_state = file_state(path)
         self.entries = list(roster.entries)
         self.plan, self.outcomes, self.dirty = None, {}, False
         self._revalidate(roster)
@@ -260,13 +273,39 @@ class ProvisionScreen(AppScreen):
         self.plan, self.outcomes = None, {}
         self._revalidate()
 
-    def action_save(self) -> None:
-        if self.roster_path is None:
+    def action_save(self, force: bool = False) -> None:
+        """Save the roster over the file it was opened from (core.files.check_output first).
+
+        A target that is not a regular file is refused; a symlink is written through. The file as
+        it was opened is saved over without a question (that is what saving is); one that changed
+        on disk since (another operator, another program) is overwritten only after the user says
+        so, and so is an existing file the roster was not opened from."""
+        path = self.roster_path
+        if path is None:
             self.notify("Type a path in the Roster field first.", severity="warning")
             return
-        atomic_write_text(self.roster_path, roster_to_csv(self.entries))
+        unchanged = self.loaded_state is not None and file_state(path) == self.loaded_state
+        try:
+            target = check_output(path, force=force or unchanged)
+        except OutputExists:
+            body = Text()
+            body.append_text(lit(path, "bold"))
+            body.append(" changed on disk since it was opened. Overwrite it with the roster shown here?"
+                        if self.loaded_state is not None else " already exists. Overwrite it?")
+            self.app.push_screen(ConfirmDialog("Overwrite the roster?", body, yes="Overwrite", enter_says_yes=True),
+                                 lambda yes: self.action_save(force=True) if yes else None)
+            return
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10)
+            return
+        try:
+            atomic_write_text(target, roster_to_csv(self.entries))
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10)
+            return
+        self.loaded_state = file_state(target)
         self.dirty = False
-        self.notify(f"Saved {self.roster_path}", title="Roster", markup=False)
+        self.notify(f"Saved {path}", title="Roster", markup=False)
 
     def action_open_roster(self) -> None:
         self.query_one("#roster-path", Input).focus()

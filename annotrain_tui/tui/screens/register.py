@@ -16,6 +16,7 @@ from annotrain_tui.core import registration as reg
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 
 STATUS_STYLE = {"pending": "cyan", "done": "green", "failed": "bold red"}
@@ -51,7 +52,7 @@ class RegisterScreen(AppScreen):
         yield Static(Text(""), id="reg-selection")
         with Horizontal(classes="form-row"):
             yield Label("Manifest ")
-            yield Input(placeholder="path to manifest.json or .csv — Enter validates", id="manifest-path")
+            yield SafeInput(placeholder="path to manifest.json or .csv — Enter validates", id="manifest-path")
         yield Static(Text(""), id="reg-validation")
         jobs = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         jobs.HELP = "Registration jobs, newest first. The failed URLs of the highlighted job are listed below."  # type: ignore[attr-defined]

@@ -3,8 +3,8 @@
 Textual's DataTable measures every cell before its first paint (about 9 s at 100,000 × 6 here);
 this widget uses the line API instead: a row is formatted only when it is on screen. Sorting is a
 numpy argsort of one column; updates keep the sort, the cursor (by row key) and the scroll.
-Cell text is untrusted: it is drawn as plain segments (never markup) with control characters made
-visible.
+Cell text is untrusted: it is drawn as plain segments (never markup) made safe by the one policy,
+``core.text.shown`` (controls, bidi, format characters and lone surrogates escaped visibly).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-_CONTROL = {i: f"\\x{i:02x}" for i in list(range(0, 32)) + [127]}
+from annotrain_tui.core.text import shown
+
 
 
 def clean(text: str) -> str:
-    """One printable line: control characters (escape sequences, newlines) shown as \\xNN."""
-    return text.translate(_CONTROL) if any(ord(c) < 32 or ord(c) == 127 for c in text) else text
+    """One printable line, by the one untrusted-text policy (:func:`annotrain_tui.core.text.shown`)."""
+    return shown(text)
 
 
 def fit(text: str, width: int, align: str) -> str:

@@ -33,9 +33,10 @@ Drawing rules (what :func:`rasterise` does):
   (benchmark shapes are labelled first); one that finds no free place is shortened to its marker,
   then dropped.
 * Coordinates outside 0..1 are clipped at the image edge (not clamped onto it); non-finite
-  coordinates are skipped. Class names, labels and titles are untrusted: control, C1 and bidi
-  characters are shown as ``\\xNN``/``\\uNNNN`` (:func:`clean`), and the widget draws text as
-  plain segments or :class:`rich.text.Text`, never through markup.
+  coordinates are skipped. Class names, labels and titles are untrusted: they go through the one
+  policy, ``core.text.shown`` (:func:`clean`; controls, bidi, format characters and lone
+  surrogates shown as ``\\xNN``/``\\uNNNN``), and the widget draws text as plain segments or
+  :class:`rich.text.Text`, never through markup.
 
 The widget: :class:`ShapeCanvas` (keys ``b``/``a``/``l`` toggle the benchmark, the annotator and
 the pair links; binding ids ``canvas.toggle_benchmark``, ``canvas.toggle_annotator``,
@@ -61,6 +62,8 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
+
+from annotrain_tui.core.text import shown as _policy
 
 __all__ = [
     "BENCHMARK",
@@ -115,24 +118,10 @@ _BRAILLE_WEIGHTS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x
 
 # --- untrusted text ---------------------------------------------------------------------------------
 
-_BIDI = {0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
-
-
-def _escape_char(ch: str) -> str:
-    o = ord(ch)
-    if o < 32 or o == 127 or 0x80 <= o < 0xA0:
-        return f"\\x{o:02x}"
-    if o in _BIDI:
-        return f"\\u{o:04x}"
-    return ch
-
-
 def clean(text: Any) -> str:
-    """One printable line: control (C0, DEL, C1) and bidi characters shown as ``\\xNN``/``\\uNNNN``."""
-    s = "" if text is None else str(text)
-    if all(32 <= ord(c) < 127 for c in s):
-        return s
-    return "".join(_escape_char(c) for c in s)
+    """One printable line, by the one untrusted-text policy (:func:`annotrain_tui.core.text.shown`):
+    control (C0, DEL, C1), bidi and format characters and lone surrogates escaped visibly."""
+    return _policy(text)
 
 
 # --- geometry and shape records -------------------------------------------------------------------
