@@ -46,10 +46,10 @@ def _init(args: argparse.Namespace) -> int:
     path = sandbox_path(paths, settings)
     exists = os.path.lexists(path)
     if exists:
+        _ours(path)  # --force replaces our workspace, never another program's file
         if not args.force:
             raise Conflict(f"a sandbox workspace already exists at {shown(str(path))}",
-                           hint="pass --force to replace it (its contents are lost)")
-        _ours(path)  # --force replaces our workspace, never another program's file
+                           hint="pass --force to replace it; its contents are lost")
     # Built beside the target and moved into place once complete: a failure, a full disk or a kill
     # half-way leaves no workspace (or the old one, with --force).
     if args.demo:

@@ -8,6 +8,7 @@ from typing import Any
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.core.overview import load_overview
+from annotrain_tui.core.text import shown
 
 
 def _lister(kind: str):
@@ -121,13 +122,13 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(ov.to_json())
         return 0
-    print(f"Workspace: {ov.backend}")
+    print(f"Workspace: {shown(ov.backend)}")
     print(f"{len(ov.integrations)} integrations, {len(ov.folders)} folders, {len(ov.datasets)} datasets, "
           f"{len(ov.projects)} projects")
     for b in ov.benchmarks:
         flag = "complete" if b.complete else "NOT complete: finish it before training starts"
-        print(f"Benchmark {b.project.title!r}: {b.completeness.complete}/{b.completeness.total} tasks Complete "
-              f"({flag}); {len(b.training_projects)} training project(s)")
+        print(f"Benchmark '{shown(b.project.title)}': {b.completeness.complete}/{b.completeness.total} tasks "
+              f"Complete ({flag}); {len(b.training_projects)} training project(s)")
     return 0
 
 

@@ -481,3 +481,26 @@ def test_reset_deletes_our_workspace_only(tmp_path, capsys):
     code, _, err = run(capsys, "--sandbox", theirs, "sandbox", "reset", "--yes")
     assert code == 2 and "not an annotrain workspace" in err and "sandbox reset" not in err
     assert snapshot(theirs) == before
+
+
+def test_init_without_force_on_a_foreign_file_says_it_is_not_ours(tmp_path, capsys):
+    theirs = tmp_path / "theirs.db"
+    _foreign_rollback(theirs)
+    before = snapshot(theirs)
+    code, _, err = run(capsys, "--sandbox", theirs, "sandbox", "init", "--demo")
+    assert code == 2 and "not an annotrain workspace" in err and "--force" not in err
+    assert snapshot(theirs) == before
+
+
+def test_status_shows_a_hostile_title_and_path_escaped(tmp_path, capsys):
+    target = tmp_path / "w\x1b]0;pwned\x07.db"
+    _demo_at(target)
+    backend = SandboxBackend(target)
+    with backend.store.tx() as c:
+        c.execute("UPDATE projects SET title = ? WHERE title = 'Benchmark Labels'", ("Bench\x1b[2J\u202emark",))
+    backend.close()
+    capsys.readouterr()
+    code, out, _ = run(capsys, "--sandbox", target, "status")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "Benchmark 'Bench\\x1b[2J\\u202emark'" in out and "w\\x1b]0;pwned\\x07.db" in out

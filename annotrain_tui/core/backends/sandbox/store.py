@@ -14,6 +14,7 @@ moved into place (:func:`new_workspace_file`): a crash or a full disk leaves no 
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import sqlite3
@@ -79,7 +80,7 @@ CREATE INDEX IF NOT EXISTS label_rows_edited ON label_rows (project_id, last_edi
 TABLES = frozenset(
     line.split()[5] for line in SCHEMA.splitlines() if line.startswith("CREATE TABLE IF NOT EXISTS "))
 
-_READ_ONLY_ERRORS = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR_WRITE")
+_READ_ONLY_ERRORS = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")
 
 
 def _p(path: Path) -> str:
@@ -236,13 +237,14 @@ class Store:
 
     def _write_error(self, exc: sqlite3.Error) -> AnnotrainError:
         name = getattr(exc, "sqlite_errorname", "") or ""
-        if self.read_only or name.startswith(_READ_ONLY_ERRORS) or "readonly" in str(exc):
+        if not self._building and (self.read_only or name.startswith(_READ_ONLY_ERRORS) or "readonly" in str(exc)):
             return PermissionDenied(f"workspace is read-only: {_p(self.path)}",
                                     hint="copy it somewhere writable and pass --sandbox COPY")
-        if name == "SQLITE_FULL" or "disk is full" in str(exc):
-            return AnnotrainError(f"sandbox {_p(self.path)}: the disk is full; nothing was written",
-                                  hint="free some space and try again")
-        return AnnotrainError(f"sandbox {_p(self.path)}: {exc}")
+        reason = _write_reason(exc)
+        if self._building:  # new_workspace_file names the target: the temporary file means nothing to a user
+            return AnnotrainError(reason)
+        return AnnotrainError(f"sandbox {_p(self.path)}: {reason}; nothing was written",
+                              hint="free some space and try again" if "full" in reason else None)
 
     def _prepare_for_writes(self, conn: sqlite3.Connection) -> None:
         """Before the first write: WAL (persistent), and the marker on a legacy workspace."""
@@ -366,14 +368,25 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
         os.close(fd)
 
 
-def _create_error(path: Path, exc: BaseException) -> AnnotrainError:
-    text = str(exc)
+def _write_reason(exc: BaseException) -> str:
+    """What a failed write says to a user (SQLite reports EFBIG and some ENOSPC as a disk I/O error)."""
     if isinstance(exc, OSError):
-        text = exc.strerror or type(exc).__name__
-        if exc.errno in (27, 28, 122):  # EFBIG, ENOSPC, EDQUOT
-            text = "the disk is full or the file is too large"
-    elif "disk is full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL":
-        text = "the disk is full"
+        if exc.errno in (errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            return "the disk is full (or the file size limit was reached)"
+        return exc.strerror or type(exc).__name__
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL" or "disk is full" in str(exc):
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"a write failed: the disk is full or failing ({exc})"
+    return str(exc)
+
+
+def _create_error(path: Path, exc: BaseException) -> AnnotrainError:
+    if isinstance(exc, PermissionError) or (getattr(exc, "sqlite_errorname", "") or "").startswith(_READ_ONLY_ERRORS):
+        text = f"cannot write in {_p(path.parent)} (read-only or no permission)"
+    else:
+        text = _write_reason(exc)
     return AnnotrainError(f"cannot create the sandbox workspace {_p(path)}: {text}; nothing was left there")
 
 
@@ -455,11 +468,11 @@ def _place(tmp: Path, path: Path, *, replace: bool) -> None:
         os.link(tmp, path)  # atomic and never over an existing file (two first runs at once)
     except FileExistsError:
         raise Conflict(f"a sandbox workspace already exists at {_p(path)}",
-                       hint="pass --force to replace it (its contents are lost)") from None
+                       hint="pass --force to replace it; its contents are lost") from None
     except OSError:  # a file system without hard links
         if os.path.lexists(path):
             raise Conflict(f"a sandbox workspace already exists at {_p(path)}",
-                           hint="pass --force to replace it (its contents are lost)") from None
+                           hint="pass --force to replace it; its contents are lost") from None
         os.replace(tmp, path)
         return
     os.unlink(tmp)
