@@ -244,7 +244,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
 
     p = add_command(sub, "provision", "one training project per annotator of a roster (plan, then apply)",
-                    _provision)
+                    _provision, epilog="A second run on the same benchmark (this machine, this user) waits for "
+                    "the first, saying whose it is (ANNOTRAIN_LOCK_TIMEOUT seconds, default 600; 0 refuses at once), "
+                    "then plans afresh and creates only what is left.")
     p.add_argument("--roster", required=True, help="CSV with name,email (optional: title, notes)")
     p.add_argument("--benchmark", required=True, help="benchmark project id or title")
     p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")

@@ -122,5 +122,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p = add_command(sub, "jobs", "registration jobs: status, failed URLs, retry", _jobs)
     p.add_argument("--watch", action="store_true", help="follow pending jobs to the end")
-    p.add_argument("--retry", metavar="JOB", help="re-register only the failed URLs of JOB (id or prefix)")
+    p.add_argument("--retry", metavar="JOB", help="re-register only the failed URLs of JOB (id or an unambiguous "
+                   "prefix); a job already retried is not retried again (its retry job is shown)")
     add_json_flag(p)
