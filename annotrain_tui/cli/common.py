@@ -30,7 +30,12 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a file or server: \udXXXX escapes, same string
+        text = json.dumps(document, ensure_ascii=True, indent=2, default=str)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
 
 
