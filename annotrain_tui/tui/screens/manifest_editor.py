@@ -176,19 +176,19 @@ if _FAST_EDITOR:
 
         ``track`` gives it the limits and the exact cost of its text. Each edit then raises cheap
         upper bounds (an edit raises the nesting depth by at most the openers it inserts plus the
-        closers it deletes; the bytes in a window of rows by at most the bytes it inserts); only
+        closers it deletes; the tokens on a line or in a window of rows by at most the tokens it
+        inserts, unless it joins lines); only
         when a bound passes its limit is the exact cost computed again. When the exact cost is over
         a limit (or the text can no longer be encoded, a lone surrogate), the syntax tree is no
         longer updated: ``off_reason`` says why, and the editor turns highlighting off.
         """
 
-        limits: tuple[int, int, int] | None = None  # (chars, depth, window); None: not tracked
+        limits: HighlightLimits | None = None  # None: not tracked
         off_reason: str | None = None
-        _chars = _depth = _window = 0
+        _cost: TextCost  # upper bounds of the text's cost (exact after a recount)
 
-        def track(self, cost: TextCost, limits: tuple[int, int, int]) -> None:
-            self.limits = limits
-            self._chars, self._depth, self._window = cost.chars, cost.depth, cost.window
+        def track(self, cost: TextCost, limits: HighlightLimits) -> None:
+            self.limits, self._cost = limits, cost
 
         def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
             if self.limits is None:
@@ -208,14 +208,18 @@ if _FAST_EDITOR:
             except UnicodeEncodeError:
                 self.off_reason = "the text holds a lone surrogate (not UTF-8)"
                 return result
-            max_chars, max_depth, max_window = self.limits
-            self._chars += len(text) - len(deleted)
-            self._depth += text.count("[") + text.count("{") + deleted.count("]") + deleted.count("}")
-            self._window = max_window + 1 if "\n" in deleted else self._window + len(inserted)
-            if self._chars > max_chars or self._depth > max_depth or self._window > max_window:
-                cost = text_cost(self.text) if self._chars <= max_chars else TextCost(self._chars, 0)
-                self._chars, self._depth, self._window = cost.chars, cost.depth, cost.window
-                self.off_reason = too_costly(cost, max_chars, max_depth, max_window)
+            limits, old = self.limits, self._cost
+            added = tokens_in(text)
+            joined = "\n" in deleted  # joining lines can put two lines' tokens on one
+            bound = TextCost(
+                old.chars + len(text) - len(deleted),
+                old.depth + text.count("[") + text.count("{") + deleted.count("]") + deleted.count("}"),
+                line_tokens=limits.line_tokens + 1 if joined else old.line_tokens + added,
+                window_tokens=limits.window_tokens + 1 if joined else old.window_tokens + added)
+            self._cost = bound
+            if too_costly(bound, limits) is not None:  # a bound is over: count exactly
+                self._cost = text_cost(self.text) if bound.chars <= limits.chars else bound
+                self.off_reason = too_costly(self._cost, limits)
                 if self.off_reason is not None:
                     return result
             self._syntax_tree.edit(
@@ -253,7 +257,7 @@ class ManifestTextArea(TextArea):
     _highlight_window: tuple[int, int] = (0, -1)
     # (characters, nesting depth, bytes in a window of rows) above which highlighting is off; None:
     # no limits (a plain TextArea). Checked before a document is highlighted and on every edit.
-    highlight_limits: tuple[int, int, int] | None = None
+    highlight_limits: HighlightLimits | None = None
     highlight_off_reason: str | None = None  # why the last text asked to be highlighted is not
 
     class HighlightingOff(Message):
@@ -273,13 +277,10 @@ class ManifestTextArea(TextArea):
 
     def _gate(self, text: str) -> tuple[str | None, TextCost | None]:
         """(why ``text`` must not be highlighted or None, its cost) under ``highlight_limits``."""
-        assert self.highlight_limits is not None
-        max_chars, max_depth, max_window = self.highlight_limits
-        if len(text) > max_chars:  # no need to look further
-            cost = TextCost(len(text), 0)
-        else:
-            cost = text_cost(text)
-        return too_costly(cost, max_chars, max_depth, max_window), cost
+        limits = self.highlight_limits
+        assert limits is not None
+        cost = TextCost(len(text)) if len(text) > limits.chars else text_cost(text)  # too big: look no further
+        return too_costly(cost, limits), cost
 
     def _set_document(self, text: str, language: str | None) -> None:
         cost: TextCost | None = None
@@ -534,25 +535,37 @@ def _text(value: object, style: str = "") -> Text:
 
 
 # -- what highlighting a text would cost -------------------------------------------------------------
-# Textual's TextArea parses the whole document with tree-sitter on load and on every edit, and runs
-# its highlight query over the rows around the viewport, on the UI thread. The parse is linear in the
-# size; the query's cost grows with the nesting depth (quadratically: 16,000 nested brackets take
-# 1.7 s per query, 100,000 over a minute) and with the characters in the rows it covers (a 1 MB
-# single-line file is in every window: 0.8 s per keystroke). All three are bounded before
-# highlighting is turned on, and kept bounded on every edit (``TrackedSyntaxDocument``).
+# Textual's TextArea parses the whole document with tree-sitter on load and on every edit, runs its
+# highlight query over the rows around the viewport and styles each captured token of a drawn line,
+# all on the UI thread. The parse is linear in the size. The query grows with the nesting depth
+# (quadratically: 16,000 nested brackets take 1.7 s per query, 100,000 over a minute) and with the
+# tokens in the rows it covers; drawing grows with the tokens on a line (20 KB of brackets on one
+# line: 0.4 s per keystroke). Each is bounded before highlighting is turned on, and kept bounded on
+# every edit (``CachedSyntaxDocument``).
 
 WINDOW_ROWS = 500  # rows one highlight query covers at most (the viewport and the margins around it)
+_TOKEN_BYTES = b'[]{},:"'  # what the JSON highlight query captures, about one node each
+
+
+@dataclass(frozen=True)
+class HighlightLimits:
+    chars: int          # characters in the document
+    depth: int          # [ / { nesting
+    line_tokens: int    # tokens on one line (drawn, and styled token by token, on every frame)
+    window_tokens: int  # tokens in any WINDOW_ROWS consecutive rows (one highlight query)
 
 
 @dataclass(frozen=True)
 class TextCost:
     """What highlighting ``text`` would cost: its size, its deepest ``[``/``{`` nesting (brackets in
-    strings count too: an over-estimate) and the most bytes in any ``WINDOW_ROWS`` consecutive rows."""
+    strings count too: an over-estimate), the most tokens (``_TOKEN_BYTES``) on one line and in any
+    ``WINDOW_ROWS`` consecutive rows."""
 
     chars: int
-    depth: int
+    depth: int = 0
     depth_at: int = 0   # byte offset of the first bracket that reaches ``depth``
-    window: int = 0
+    line_tokens: int = 0
+    window_tokens: int = 0
     surrogate: bool = False  # holds a lone surrogate: tree-sitter reads UTF-8 and would fail
 
 
@@ -560,7 +573,21 @@ def _bytes_of(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-_STEP = None  # byte → +1 for [ and {, -1 for ] and }, 0 otherwise (a numpy table, made on first use)
+_TABLES = None  # numpy tables, made on first use: byte → bracket step (+1 / -1 / 0), byte → is a token
+
+
+def _tables():  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    global _TABLES
+    if _TABLES is None:
+        step = np.zeros(256, dtype=np.int8)
+        step[[0x5B, 0x7B]] = 1
+        step[[0x5D, 0x7D]] = -1
+        token = np.zeros(256, dtype=np.int8)
+        token[list(_TOKEN_BYTES)] = 1
+        _TABLES = step, token
+    return _TABLES
 
 
 def _depths(data: bytes):  # type: ignore[no-untyped-def]
@@ -569,20 +596,14 @@ def _depths(data: bytes):  # type: ignore[no-untyped-def]
     them). Brackets never occur inside a multi-byte UTF-8 sequence."""
     import numpy as np
 
-    global _STEP
-    if _STEP is None:
-        table = np.zeros(256, dtype=np.int8)
-        table[[0x5B, 0x7B]] = 1
-        table[[0x5D, 0x7D]] = -1
-        _STEP = table
-    step = _STEP[np.frombuffer(data, dtype=np.uint8)]
+    step = _tables()[0][np.frombuffer(data, dtype=np.uint8)]
     offsets = np.flatnonzero(step)
     level = np.cumsum(step[offsets], dtype=np.int64 if len(offsets) >= 2**31 else np.int32)
     return offsets, level - np.minimum(np.minimum.accumulate(level), 0)
 
 
 def text_cost(text: str) -> TextCost:
-    """The cost bounds of ``text`` (C-level passes: ~10 ms a megabyte)."""
+    """The cost bounds of ``text`` (C-level passes: ~15 ms a megabyte)."""
     import numpy as np
 
     try:
@@ -594,13 +615,37 @@ def text_cost(text: str) -> TextCost:
     if len(depths):
         i = int(np.argmax(depths))
         depth, at = max(0, int(depths[i])), int(offsets[i])
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
-    if len(ends) < WINDOW_ROWS:
-        window = len(data)
-    else:
-        edges = np.concatenate(([-1], ends, [len(data) - 1]))
-        window = int((edges[WINDOW_ROWS:] - edges[:-WINDOW_ROWS]).max())
-    return TextCost(len(text), depth, at, window, surrogate)
+    b = np.frombuffer(data, dtype=np.uint8)
+    counted = np.cumsum(_tables()[1][b], dtype=np.int64 if len(b) >= 2**31 else np.int32)
+    total = int(counted[-1]) if len(b) else 0
+    ends = np.flatnonzero(b == 0x0A)
+    # tokens up to each line's end, then per line, then per WINDOW_ROWS lines
+    before = np.concatenate(([0], counted[ends], [total]))
+    per_line = np.diff(before)
+    line_tokens = int(per_line.max()) if len(per_line) else 0
+    rows = len(per_line)
+    window = total if rows <= WINDOW_ROWS else int((before[WINDOW_ROWS:] - before[:-WINDOW_ROWS]).max())
+    return TextCost(len(text), depth, at, line_tokens, window, surrogate)
+
+
+def tokens_in(text: str) -> int:
+    """How many ``_TOKEN_BYTES`` ``text`` holds (str.count: C speed)."""
+    return sum(text.count(ch) for ch in '[]{},:"')
+
+
+def too_costly(cost: TextCost, limits: HighlightLimits) -> str | None:
+    """Why highlighting is off for a text of this cost (None: it can be on)."""
+    if cost.chars > limits.chars:
+        return f"{_size(cost.chars)} is over {_size(limits.chars)}"
+    if cost.surrogate:
+        return "the text holds a lone surrogate (not UTF-8)"
+    if cost.depth > limits.depth:
+        return f"nesting depth {cost.depth} > {limits.depth}"
+    if cost.line_tokens > limits.line_tokens:
+        return f"{cost.line_tokens:,} tokens on one line > {limits.line_tokens:,}"
+    if cost.window_tokens > limits.window_tokens:
+        return f"{cost.window_tokens:,} tokens in {WINDOW_ROWS} rows > {limits.window_tokens:,}"
+    return None
 
 
 def first_deeper_than(text: str, limit: int) -> tuple[int, int, int] | None:
@@ -631,19 +676,6 @@ def too_deep_result(text: str, path: str | None, limit: int) -> ValidationResult
         message = "nesting too deep to be read: remove the extra [ and { brackets"
     return ValidationResult(path=path, format="json", diagnostics=[
         Diagnostic(severity="error", code="json-syntax", message=message, line=line, column=column)])
-
-
-def too_costly(cost: TextCost, max_chars: int, max_depth: int, max_window: int) -> str | None:
-    """Why highlighting is off for a text of this cost (None: it can be on)."""
-    if cost.chars > max_chars:
-        return f"{_size(cost.chars)} is over {_size(max_chars)}"
-    if cost.surrogate:
-        return "the text holds a lone surrogate (not UTF-8)"
-    if cost.depth > max_depth:
-        return f"nesting depth {cost.depth} > {max_depth}"
-    if cost.window > max_window:
-        return f"{_size(cost.window)} in {WINDOW_ROWS} rows is over {_size(max_window)}"
-    return None
 
 
 def _size(n: int) -> str:
@@ -759,7 +791,8 @@ class ManifestEditorScreen(AppScreen):
     DEBOUNCE = 0.3                    # seconds after the last keystroke before validating / drafting
     HIGHLIGHT_MAX_CHARS = 1_000_000   # JSON highlighting above this costs too much per keystroke
     HIGHLIGHT_MAX_DEPTH = 256         # tree-sitter's highlight query grows with the nesting depth
-    HIGHLIGHT_MAX_WINDOW = 200_000    # bytes in the rows one highlight query covers (long lines)
+    HIGHLIGHT_MAX_LINE_TOKENS = 2_000  # tokens on one line: each is styled whenever the line is drawn
+    HIGHLIGHT_MAX_WINDOW_TOKENS = 50_000  # tokens in the rows one highlight query covers
     MAX_ROWS = 500                    # diagnostics listed (navigation covers all of them)
 
     def __init__(self, manifest: str | None = None) -> None:
@@ -956,7 +989,8 @@ class ManifestEditorScreen(AppScreen):
             else:
                 language = "json"
         # The editor checks these before it parses anything, and on every edit.
-        editor.highlight_limits = (self.HIGHLIGHT_MAX_CHARS, self.HIGHLIGHT_MAX_DEPTH, self.HIGHLIGHT_MAX_WINDOW)
+        editor.highlight_limits = HighlightLimits(self.HIGHLIGHT_MAX_CHARS, self.HIGHLIGHT_MAX_DEPTH,
+                                                  self.HIGHLIGHT_MAX_LINE_TOKENS, self.HIGHLIGHT_MAX_WINDOW_TOKENS)
         editor.set_reactive(TextArea.language, language)
         editor.load_text(body)
         if editor.highlight_off_reason:
