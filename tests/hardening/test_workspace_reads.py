@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -504,3 +505,26 @@ def test_status_shows_a_hostile_title_and_path_escaped(tmp_path, capsys):
     assert code == 0
     assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
     assert "Benchmark 'Bench\\x1b[2J\\u202emark'" in out and "w\\x1b]0;pwned\\x07.db" in out
+
+
+def test_a_write_the_os_refuses_unforeseen_is_a_read_only_line(tmp_path, monkeypatch):
+    """When nothing tells beforehand that the file cannot be written, SQLite opens it for reading
+    by itself; the first write is then refused with the same one line (the write path's fallback)."""
+    from annotrain_tui.core.backends.sandbox import store
+
+    target = tmp_path / "ws.db"
+    _demo_at(target)
+    if subprocess.run(["chattr", "+i", str(target)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        monkeypatch.setattr(store, "_read_only_reason", lambda path: None)
+        backend = SandboxBackend(target, create=False)
+        try:
+            assert not backend.read_only
+            assert len(backend.list_projects()) == 4
+            with pytest.raises(PermissionDenied, match=f"^workspace is read-only: {re.escape(str(target))}"):
+                backend.add_integration("X", "aws")
+        finally:
+            backend.close()
+    finally:
+        subprocess.run(["chattr", "-i", str(target)], check=True)

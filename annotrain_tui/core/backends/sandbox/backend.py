@@ -88,8 +88,9 @@ class SandboxBackend:
         path = Path(path)
         if not _building and not os.path.lexists(path):
             if not create or read_only:
-                raise NotFound(f"no sandbox workspace at {shown(str(path), limit=300)}",
-                               hint="create it with 'annotrain --sandbox PATH sandbox init --demo'")
+                where = shown(str(path), limit=300)
+                raise NotFound(f"no sandbox workspace at {where}",
+                               hint=f"create it with 'annotrain --sandbox {where} sandbox init --demo'")
             try:
                 with new_workspace_file(path):
                     pass

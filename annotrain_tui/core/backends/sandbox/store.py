@@ -110,7 +110,7 @@ def recognise(path: Path) -> str:
             head = handle.read(100)
     except FileNotFoundError:
         raise NotFound(f"no sandbox workspace at {_p(path)}",
-                       hint="create it with 'annotrain --sandbox PATH sandbox init --demo'") from None
+                       hint=f"create it with 'annotrain --sandbox {_p(path)} sandbox init --demo'") from None
     except IsADirectoryError:
         raise _not_ours(path, "a directory") from None
     except PermissionError:
