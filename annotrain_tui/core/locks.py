@@ -90,7 +90,7 @@ def lock_path(state_dir: Path, key: str) -> Path:
     """``<state dir>/locks/<safe key>-<hash>.lock``: any key (a server id, a title) gives a safe name."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[:80].strip("._") or "lock"
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return Path(state_dir) / "locks" / f"{safe}-{digest}.lock"
+    return Path(os.path.abspath(state_dir)) / "locks" / f"{safe}-{digest}.lock"
 
 
 def _private_dir(directory: Path) -> None:

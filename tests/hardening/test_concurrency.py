@@ -206,16 +206,14 @@ def test_a_run_refused_at_once_names_the_holder_and_creates_nothing(tmp_path, ca
     code, out, _ = run(capsys, "projects", "list", "--json")
     bench_id = next(p["id"] for p in json.loads(out)["projects"] if p["title"] == "Benchmark Labels")
     before = len(json.loads(out)["projects"])
-    from annotrain_tui.core.locks import lock_path as path_of
-
-    key_path = path_of(Paths.default().state_dir, f"provision-{bench_id}")
+    key_path = lock_path(Paths.default().state_dir, f"provision-{bench_id}")
     proc = hold_in_other_process(Paths.default().state_dir, f"provision-{bench_id}")
     r = tmp_path / "r.csv"
     r.write_text(roster_text(3))
     try:
         monkeypatch.setenv("ANNOTRAIN_LOCK_TIMEOUT", "0")
         code, out, err = run(capsys, "provision", "--roster", str(r), "--benchmark", "Benchmark Labels", "--yes")
-        assert key_path.exists()
+        assert holder_of(key_path)["pid"] == proc.pid
     finally:
         proc.kill()
         proc.wait()
