@@ -26,14 +26,14 @@ def _show(args: argparse.Namespace) -> int:
     print(f"# {shown(paths.config_file)}{'' if paths.config_file.exists() else ' (not written yet: defaults)'}")
     for key, value in data.items():
         text = f"{value!r}" if not isinstance(value, dict) else f"{value}"
-        print(f"{key} = {redact(shown(text))}")
+        print(f"{key} = {shown(redact(text))}")
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
     paths = Paths.default()
     settings = update_config(paths, args.key, args.value)
-    print(f"{redact(shown(args.key, limit=60))} {'unset' if args.value == '' else 'set'} in "
+    print(f"{shown(redact(args.key), limit=60)} {'unset' if args.value == '' else 'set'} in "
           f"{shown(paths.config_file)}")
     if args.key == "ssh_key_path" and settings.ssh_key_path:
         if not settings.ssh_key_path.exists():

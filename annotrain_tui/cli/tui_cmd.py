@@ -38,6 +38,9 @@ def _run(args: argparse.Namespace) -> int:
         app.run()
     finally:
         ws.close()
+    fatal = getattr(app, "fatal_line", None)
+    if fatal:  # an error no handler caught: its one line, now that the terminal is restored
+        sys.stderr.write(fatal + "\n")
     return app.return_code or 0
 
 

@@ -70,7 +70,7 @@ def check_domain(value: str) -> str:
         elif parts.path or parts.query or parts.fragment or not text.isprintable() or " " in text:
             problem = "give only scheme, host and port"
     if problem is not None:
-        raise ValueError(f"encord_domain '{redact(shown(text, limit=80))}' is not an API address: {problem} "
+        raise ValueError(f"encord_domain '{shown(redact(text), limit=80)}' is not an API address: {problem} "
                          f"({DOMAIN_HINT})")
     return text
 
@@ -171,7 +171,7 @@ def _did_you_mean(key: str, known: list[str]) -> str:
 
 def _name(key: object) -> str:
     """A key name from the user's file or command line, safe to put in a message."""
-    return redact(shown(key, limit=60))
+    return shown(redact(str(key)), limit=60)
 
 
 def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | None = None) -> Settings:
@@ -185,7 +185,7 @@ def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | 
         for err in exc.errors(include_input=False, include_url=False):
             where = _name(".".join(str(p) for p in err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(msg if msg.startswith(f"{where} ") else f"'{where}': {redact(shown(msg))}")
+            problems.append(msg if msg.startswith(f"{where} ") else f"'{where}': {shown(redact(msg))}")
         settings = None
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems), hint=hint)
@@ -253,9 +253,9 @@ def read_config_data(file: Path) -> dict[str, Any]:
         m = re.search(r"\(at line (\d+), column (\d+)\)\s*$", msg)
         if m:
             msg = msg[: m.start()].rstrip()
-            problem = f"{where}:{m.group(1)}:{m.group(2)}: invalid TOML: {redact(shown(msg))}"
+            problem = f"{where}:{m.group(1)}:{m.group(2)}: invalid TOML: {shown(redact(msg))}"
         else:
-            problem = f"{where}: invalid TOML: {redact(shown(msg))}"
+            problem = f"{where}: invalid TOML: {shown(redact(msg))}"
     except RecursionError:
         at = _deep_nesting_at(text)
         pos = "" if at is None else ":{}:{}".format(*_line_col(text, at))

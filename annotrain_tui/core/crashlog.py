@@ -40,7 +40,7 @@ def crash_text(exc: BaseException, *, argv: list[str] | None = None, where: str 
     if where:
         lines.append(f"where: {where}")
     if argv is not None:
-        lines.append("argv: " + " ".join(shown(a, limit=300) for a in argv))
+        lines.append("argv: " + " ".join(shown(redact(a), limit=300) for a in argv))
     lines.append("")
     try:
         lines.extend(chunk.rstrip("\n") for chunk in traceback.format_exception(exc))

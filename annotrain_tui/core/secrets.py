@@ -27,11 +27,11 @@ __all__ = ["REMOVED", "looks_like_key_text", "redact"]
 REMOVED = "<key text removed>"
 
 _B64 = r"[A-Za-z0-9+/=]"
-# An armoured block: BEGIN line, then anything up to the matching END line, or (no END line)
-# the base64 that follows the BEGIN line.
+# An armoured block: BEGIN line, then base64 and header text up to the END line, or (no END
+# line) the base64 that follows the BEGIN line.
 _ARMOUR_BLOCK = re.compile(
     r"-----\s*BEGIN[A-Z0-9 \t]*PRIVATE KEY\s*-----"
-    r"(?:.*?-----\s*END[A-Z0-9 \t]*PRIVATE KEY\s*-----"
+    r"(?:[A-Za-z0-9+/=\s\\:,._-]*?-----\s*END[A-Z0-9 \t]*PRIVATE KEY\s*-----"
     r"|(?:(?:\s|\\[nr])*[A-Za-z0-9+/=]{16,})*)",
     re.DOTALL,
 )

@@ -300,10 +300,9 @@ class AnnotrainApp(App[None]):
 
     def _fatal_error(self) -> None:
         """An exception no handler caught: Textual would print a traceback *with locals* at exit.
-        Instead the crash log gets the traceback (no locals, redacted) and the exit shows one line."""
+        Instead the crash log gets the traceback (no locals, redacted) and ``fatal_line`` is the
+        one line the exit shows."""
         import sys
-
-        from rich.text import Text
 
         err = sys.exc_info()[1] or self._exception
         if err is None:
@@ -311,5 +310,7 @@ class AnnotrainApp(App[None]):
             return
         self.bell()
         what, tail = self.crash_report(err, where="tui")
-        self._exit_renderables.append(Text(f"annotrain: internal error: {what} ({tail})"))
+        # Nothing goes to _exit_renderables (Textual would wrap it at the terminal width): the entry
+        # that ran the app (cli/tui_cmd.py) prints this line once the terminal is restored.
+        self.fatal_line = f"annotrain: internal error: {what} ({tail})"
         self._close_messages_no_wait()
