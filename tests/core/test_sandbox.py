@@ -233,5 +233,49 @@ def test_a_non_sqlite_file_is_reported_not_crashed(tmp_path):
     before = bad.read_bytes()
     with pytest.raises(InvalidInput, match="not an annotrain workspace") as err:
         SandboxBackend(bad).list_projects()
-    assert "reset" not in str(err.value)
+    assert "sandbox reset" not in str(err.value)
     assert bad.read_bytes() == before
+
+
+def test_a_new_workspace_never_replaces_one_made_meanwhile(tmp_path):
+    """Two first runs at once: the one that finishes second opens the first one's workspace."""
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    target = tmp_path / "ws.db"
+
+    def fill(outer):
+        outer.add_integration("outer", "aws")
+        SandboxBackend.build(target, lambda inner: inner.add_integration("inner", "gcp"))  # finishes first
+
+    with pytest.raises(Conflict, match="already exists"):
+        SandboxBackend.build(target, fill)
+    backend = SandboxBackend(target, create=False)
+    try:
+        assert [i.title for i in backend.list_integrations()] == ["inner"]
+    finally:
+        backend.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.db"]
+
+
+def test_a_new_workspace_carries_the_marker_and_is_in_wal(tmp_path):
+    import sqlite3
+
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+    from annotrain_tui.core.backends.sandbox.store import APPLICATION_ID, SCHEMA_VERSION
+
+    SandboxBackend(tmp_path / "ws.db").close()
+    conn = sqlite3.connect(tmp_path / "ws.db")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_opening_a_missing_path_without_create_makes_nothing(tmp_path):
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    with pytest.raises(NotFound, match="no sandbox workspace"):
+        SandboxBackend(tmp_path / "a" / "b.db", create=False)
+    with pytest.raises(NotFound):
+        SandboxBackend(tmp_path / "c.db", read_only=True)
+    assert list(tmp_path.iterdir()) == []

@@ -219,13 +219,15 @@ class Store:
                 try:
                     conn = self._open(self._mode)
                 except sqlite3.OperationalError as exc:
-                    # A read-only mount (or directory) where SQLite cannot make the WAL index: read the
-                    # file as immutable, the only way SQLite reads a WAL database there.
-                    if self._mode == "rw" and getattr(exc, "sqlite_errorname", "") in _READ_ONLY_ERRORS:
+                    if (getattr(exc, "sqlite_errorname", "") or "") not in _READ_ONLY_ERRORS:
+                        raise
+                    if self._mode == "rw":  # the OS refused what it did not say it would: read instead
                         self._mode, self.read_only_reason = "ro", "cannot be written"
                         return self.connect()
-                    if self._mode != "ro" or self.read_only_reason == "opened read-only":
+                    if self._mode != "ro":
                         raise
+                    # A read-only mount (or directory) where SQLite cannot make the WAL index: read the
+                    # file as immutable, the only way SQLite reads a WAL database there.
                     self._mode = "immutable"
                     conn = self._open(self._mode)
             except sqlite3.DatabaseError as exc:
