@@ -12,6 +12,8 @@ syntax highlighting is switched off above a size threshold (the panel says so).
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -31,13 +33,12 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Opt
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from annotrain_tui.core.errors import AnnotrainError, InvalidInput
+from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
-from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text, check_output, display_path, read_user_bytes
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
 
@@ -452,30 +453,42 @@ class Opened:
     draft_older: bool = False        # the file changed after the draft was written
 
 
-def read_for_editing(path: Path, draft: Path) -> Opened:
+def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Opened:
     """Read ``path`` as UTF-8 text, and its draft when that differs from the file (a draft older than
-    the file is reported too, marked: the file changed after it, but it may hold unsaved edits)."""
+    the file is reported too, marked: the file changed after it, but it may hold unsaved edits).
+
+    The file is stat'ed before it is opened: a FIFO (which would block), a device (``/dev/zero``
+    never ends) or a file over ``max_bytes`` is reported, never read."""
     out = Opened(path)
+    name = display_path(path)
     file_mtime: float | None = None
     try:
-        data = path.read_bytes()
-        file_mtime = path.stat().st_mtime
+        st = os.stat(path)
     except FileNotFoundError:
         out.missing = True
-    except IsADirectoryError:
-        out.error = f"{path} is a directory: type the path of a .json or .csv manifest file"
-    except PermissionError:
-        out.error = f"{path}: permission denied"
-    except OSError as exc:
-        out.error = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
-    else:
-        text, problem = decode(data)
-        if text is None:
-            where = f" (line {problem.line}, column {problem.column})" if problem and problem.line else ""
-            detail = problem.message if problem else "not UTF-8 text"
-            out.error = f"{path} cannot be edited as text{where}: {detail}"
+        st = None
+    except (OSError, ValueError):
+        st = None  # reported by the reader below, in its words
+    if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > max_bytes:
+        out.error = (f"{name} is {_size(st.st_size)}: too big to edit here (at most {_size(max_bytes)}); "
+                     "check it with `annotrain manifest validate` or cut it with `annotrain manifest split`")
+    elif not out.missing:
+        try:
+            data = read_user_bytes(path)  # regular files only
+            file_mtime = st.st_mtime if st is not None else None
+        except UnreadableInput as err:
+            if not os.path.lexists(path):
+                out.missing = True
+            else:
+                out.error = f"{err}: type the path of a .json or .csv manifest file"
         else:
-            out.text = text
+            text, problem = decode(data)
+            if text is None:
+                where = f" (line {problem.line}, column {problem.column})" if problem and problem.line else ""
+                detail = problem.message if problem else "not UTF-8 text"
+                out.error = f"{name} cannot be edited as text{where}: {detail}"
+            else:
+                out.text = text
     if out.error is None:
         try:
             draft_mtime = draft.stat().st_mtime
@@ -734,11 +747,11 @@ class FixPicker(ModalScreen["str | None"]):
         d = self._diagnostic
         where = f" at {d.line}:{d.column or 1}" if d.line is not None else ""
         with Vertical():
-            yield Static(Text(f"Quick fix: {d.code}{where}"), classes="dialog-title")
-            message = lit(d.message)
+            yield Static(Text(f"Quick fix: {shown(d.code)}{where}"), classes="dialog-title")
+            message = _text(d.message)
             message.no_wrap, message.overflow = False, "fold"
             yield Static(message)
-            options = OptionList(*[Option(Text(f.title), id=f.id) for f in self._fixes], id="fix-options")
+            options = OptionList(*[Option(_text(f.title), id=f.id) for f in self._fixes], id="fix-options")
             options.HELP = "Up/Down pick a fix, Enter applies it (Ctrl+Z undoes it), Escape cancels."  # type: ignore[attr-defined]
             yield options
 
@@ -821,6 +834,7 @@ class ManifestEditorScreen(AppScreen):
         self._draft_lock = threading.Lock()
         self._draft_generation = -1    # newest generation written to (or deleted from) the draft
         self._stale_drafts: set[Path] = set()
+        self._path_alias: tuple[str, str] | None = None  # (what the path field shows, the real path)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -860,7 +874,7 @@ class ManifestEditorScreen(AppScreen):
         self.table.add_column("Code", key="code", width=18)
         self.table.add_column("Message", key="message")
         if self.initial:
-            self.query_one("#me-path", Input).value = self.initial
+            self._show_path(self.initial)
             self.open_path(self.initial)
         else:
             self._show_summary()
@@ -879,9 +893,18 @@ class ManifestEditorScreen(AppScreen):
     def action_focus_path(self) -> None:
         self.query_one("#me-path", Input).focus()
 
+    def _show_path(self, raw: str) -> None:
+        """Put a path in the path field, escaped by the one policy when it holds control, bidi or
+        format characters (an Input draws its value as it is); Enter on it opens the real path."""
+        value = shown(raw)
+        self._path_alias = (value, raw) if value != raw else None
+        self.query_one("#me-path", Input).value = value
+
     @on(Input.Submitted, "#me-path")
     def _path_entered(self, event: Input.Submitted) -> None:
         value = event.value.strip()
+        if self._path_alias is not None and event.value == self._path_alias[0]:
+            value = self._path_alias[1]  # the escaped name of a real path, unchanged
         if not value:
             self.notify("Type the path of a manifest file (.json or .csv).", severity="warning", markup=False)
             return
@@ -904,7 +927,7 @@ class ManifestEditorScreen(AppScreen):
     def _opened(self, opened: Opened) -> None:
         path = opened.path
         if opened.error:
-            self.notify(opened.error, title="Cannot open", severity="error", timeout=10, markup=False)
+            self.notify(shown(opened.error), title="Cannot open", severity="error", timeout=10, markup=False)
             self._show_summary(problem=opened.error)
             return
         if opened.missing:
@@ -912,7 +935,7 @@ class ManifestEditorScreen(AppScreen):
                 self._offer_draft(opened, saved_text="")
                 return
             body = Text()
-            body.append_text(lit(str(path), "bold"))
+            body.append_text(_text(str(path), "bold"))
             body.append(" does not exist. Start a new manifest there from a template? Nothing is written "
                         "until you save (Ctrl+S).")
             self.app.push_screen(ConfirmDialog("No such file", body, yes="New from template"),
@@ -925,7 +948,7 @@ class ManifestEditorScreen(AppScreen):
 
     def _offer_draft(self, opened: Opened, saved_text: str) -> None:
         body = Text("An unsaved draft of ")
-        body.append_text(lit(str(opened.path), "bold"))
+        body.append_text(_text(str(opened.path), "bold"))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(opened.draft_mtime or 0))
         if opened.missing:
             body.append(f" from {stamp} was kept (the file does not exist).\n")
@@ -999,7 +1022,7 @@ class ManifestEditorScreen(AppScreen):
         self._skip_change_for = editor.document
         self.generation += 1
         if path is not None:
-            self.query_one("#me-path", Input).value = str(path)
+            self._show_path(str(path))
         self._show_dirty(body != saved_text)
         self.draft_saved_at = None
         self.painted_at = None
@@ -1109,7 +1132,7 @@ class ManifestEditorScreen(AppScreen):
             style = SEVERITY_STYLE.get(d.severity, "")
             where = f"{d.line}:{d.column or 1}" if d.line is not None else "—"
             table.add_row(Text("err" if d.severity == "error" else "warn", style=style), Text(where),
-                          lit(d.code, style), lit(d.message), key=str(index))
+                          _text(d.code, style), _text(d.message), key=str(index))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), scroll=False)
 
@@ -1117,7 +1140,7 @@ class ManifestEditorScreen(AppScreen):
         t = Text()
         result = self.result
         if problem:
-            t.append_text(lit(problem, "bold red"))
+            t.append_text(_text(problem, "bold red"))
         elif self.path is None and not self.editor.text and result is None:
             t.append("Type a manifest path above and press Enter, or Ctrl+T to start from a template.",
                      style="dim")
@@ -1155,9 +1178,9 @@ class ManifestEditorScreen(AppScreen):
             return
         d = self.diagnostics[index]
         t = Text(f"{d.line}:{d.column or 1} " if d.line is not None else "", style="dim")
-        t.append_text(lit(d.code, SEVERITY_STYLE.get(d.severity, "")))
+        t.append_text(_text(d.code, SEVERITY_STYLE.get(d.severity, "")))
         t.append(": ")
-        message = lit(d.message)
+        message = _text(d.message)
         t.append_text(message)
         t.no_wrap, t.overflow = False, "fold"
         detail.update(t)
@@ -1226,7 +1249,7 @@ class ManifestEditorScreen(AppScreen):
             if not raw:
                 return "Type a file path (ending in .json or .csv)."
             if Path(raw).expanduser().is_dir():
-                return f"{raw} is a directory: add a file name."
+                return f"{shown(raw)} is a directory: add a file name."
             return None
 
         def done(values: dict[str, str] | None) -> None:
@@ -1236,7 +1259,7 @@ class ManifestEditorScreen(AppScreen):
             new = Path(values["path"].strip()).expanduser()
             self.path = new.resolve() if not new.is_absolute() else new
             self._stale_drafts.add(old)
-            self.query_one("#me-path", Input).value = str(self.path)
+            self._show_path(str(self.path))
             self.run_save(self.path, self.editor.text, self.generation, then)
 
         self.app.push_screen(FormDialog("Save the manifest as", [("path", "File (.json or .csv)", "")],
@@ -1258,7 +1281,7 @@ class ManifestEditorScreen(AppScreen):
         self._show_dirty(self.editor.text != text)
         result = self.result
         n_err = len(result.errors) if result is not None else 0
-        self.notify(f"Saved {path}" + (f" ({n_err} error{'s' if n_err != 1 else ''} left)" if n_err else ""),
+        self.notify(f"Saved {display_path(path)}" + (f" ({n_err} error{'s' if n_err != 1 else ''} left)" if n_err else ""),
                     title="Manifest", severity="warning" if n_err else "information", markup=False)
         self._show_summary()
         if then is not None:
@@ -1270,7 +1293,7 @@ class ManifestEditorScreen(AppScreen):
             then()
             return
         body = Text("The changes to ")
-        body.append_text(lit(str(self.path) if self.path else "the untitled manifest", "bold"))
+        body.append_text(_text(str(self.path) if self.path else "the untitled manifest", "bold"))
         body.append(" are not saved. A draft is kept until you save or discard them.")
 
         def answer(choice: str | None) -> None:
@@ -1387,7 +1410,7 @@ class ManifestEditorScreen(AppScreen):
             self.notify("The text changed meanwhile: press F4 again.", markup=False)
             return
         if not fixes:
-            self.notify(f"No quick fix for {diagnostic.code}; the message says what to change.",
+            self.notify(f"No quick fix for {shown(diagnostic.code)}; the message says what to change.",
                         title="Quick fix", markup=False)
             return
         by_id = {f.id: f for f in fixes}
@@ -1415,7 +1438,7 @@ class ManifestEditorScreen(AppScreen):
             self.notify("The text changed meanwhile; the fix was not applied. Press F4 again.", markup=False)
             return
         self.replace_as_one_edit(start, end, insert, validate=True)
-        self.notify(f"{title} (Ctrl+Z undoes it)", title="Quick fix", markup=False)
+        self.notify(f"{shown(title)} (Ctrl+Z undoes it)", title="Quick fix", markup=False)
 
     def replace_as_one_edit(self, start: tuple[int, int], end: tuple[int, int], insert: str, *,
                             validate: bool = False) -> None:
@@ -1445,9 +1468,9 @@ class ManifestEditorScreen(AppScreen):
                 except AnnotrainError as err:
                     return str(err)
             if not urls and prov not in PROVIDERS:
-                return f"Unknown provider '{prov}': choose one of {', '.join(PROVIDERS)}."
+                return f"Unknown provider '{shown(prov)}': choose one of {', '.join(PROVIDERS)}."
             if urls and not Path(urls).expanduser().is_file():
-                return f"{urls}: no such file."
+                return f"{shown(urls)}: no such file."
             return None
 
         def done(values: dict[str, str] | None) -> None:
@@ -1469,10 +1492,10 @@ class ManifestEditorScreen(AppScreen):
         from annotrain_tui.core.manifest.templates import from_urls, new_template
 
         if urls:
-            data = Path(urls).expanduser().read_bytes()
+            data = read_user_bytes(Path(urls).expanduser())  # a FIFO or device is refused, not read
             text, problem = decode(data)
             if text is None:
-                raise InvalidInput(f"{urls}: {problem.message if problem else 'not UTF-8 text'}")
+                raise InvalidInput(f"{display_path(urls)}: {problem.message if problem else 'not UTF-8 text'}")
             manifest = from_urls(text, kind or None)
         else:
             manifest = new_template(kind, provider)
