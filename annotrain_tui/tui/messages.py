@@ -37,7 +37,7 @@ class RawTextFilter(LineFilter):
     """
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        if all(seg.control or seg.text.isprintable() for seg in segments):
+        if all(seg.control or is_clean(seg.text) for seg in segments):
             return segments
         return [seg if seg.control or is_clean(seg.text) else Segment(_unraw(seg.text), seg.style, seg.control)
                 for seg in segments]

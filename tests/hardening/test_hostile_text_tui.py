@@ -321,3 +321,65 @@ async def test_offline_export_with_a_hostile_created_by_and_a_lone_surrogate(tmp
         check(app, "offline annotator", expect=("\\udc80",))
         assert "\\x1b]0;pwn-title" in app.screen.sub_title
         check_terminal(written)
+
+
+async def test_a_screen_written_tomorrow_that_forgets_lit_still_sends_nothing_raw(tmp_path):
+    """The mechanisms, not the call sites: titles validated, toasts escaped and never markup, the
+    clipboard filtered, and a widget that draws raw text is caught by the app's line filter."""
+    from rich.text import Text
+    from textual.screen import Screen
+    from textual.widgets import Footer, Header, Static
+
+    from annotrain_tui.tui.screens.base import AppScreen
+
+    class Careless(AppScreen):
+        def compose(self):
+            yield Header()
+            yield Static(Text("careless " + H), id="careless")  # no lit(): raw text
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.title = H
+            self.sub_title = H
+            self.notify(H, title=H, markup=True)
+
+    class PlainTextual(Screen):  # not even an AppScreen: the Header still goes through the app
+        def compose(self):
+            yield Header()
+
+        def on_mount(self) -> None:
+            self.title = H
+            self.sub_title = H
+
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=(240, 40)) as pilot:
+        written = spy_terminal(app)
+        await settle(app, pilot)
+        app.title = H
+        app.sub_title = H
+        assert app.title.startswith("\\x1b]0;") and not raw_chars(app.title)
+        app.push_screen(Careless())
+        await pilot.pause()
+        assert app.screen.title.startswith("\\x1b]0;pwn-title\\x07") and "\\udc80" in app.screen.sub_title
+        lines = screen_lines(app)
+        assert not set().union(*(raw_chars(line) for line in lines))
+        text = "\n".join(lines)
+        assert "careless ]0;pwn-title" in text  # ESC (no cell) dropped by the filter, never sent
+        assert "mark\ufffd" + MARKUP in text  # the lone surrogate (one cell) replaced, markup literal
+        toast = [n for n in app._notifications if "pwn-title" in n.message][-1]
+        assert toast.message.startswith("\\x1b]0;pwn-title") and not toast.markup and not raw_chars(toast.title)
+        assert MARKUP in toast.message
+        app.copy_to_clipboard(H)
+        await pilot.pause()
+        assert "\udc80" not in app.clipboard and "\\x1b]52;" in app.clipboard and "\\x0d" in app.clipboard
+        assert "\n" in app.clipboard and "\t" in app.clipboard  # lines and fields are kept
+        app.push_screen(PlainTextual())
+        await pilot.pause()
+        header = "\n".join(screen_lines(app)[:1])
+        assert "\\x1b]0;pwn-title" in header and not raw_chars(header)
+        check_terminal(written)
+        assert any(w.startswith("\x1b]52;c;") for w in written)  # the clipboard write happened
+        app.action_help_quit()  # Textual's own Ctrl+C hint has markup in it: shown as plain text
+        await pilot.pause()
+        hint = [n for n in app._notifications if "to quit" in n.message][-1]
+        assert hint.message == "Press ^q to quit the app" and not hint.markup

@@ -222,7 +222,7 @@ class EvaluationScreen(AppScreen):
             session = LiveEvaluation(backend, ref, self.training_refs, **self._options())
 
         def progress(done: int, total: int, name: str) -> None:
-            self.app.call_from_thread(self._status, Text(f"Loading {done}/{total} project(s)… {name}", style="dim"))
+            self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
 
         session.load(on_progress=progress, cancel=self.cancel)
         self.session = session

@@ -189,7 +189,7 @@ class ProvisionScreen(AppScreen):
             status, note = self._status_for(e, plan_by_email)
             label, style = PLAN_STYLE.get(status, (status, ""))
             marker = Text(str(n + 1), style="bold red" if e.line in bad_lines else "")
-            table.add_row(marker, lit(e.name), lit(e.email), Text(label, style=style), lit(note), key=key)
+            table.add_row(marker, lit(e.name), lit(e.email), lit(label, style), lit(note), key=key)
         if self.entries:
             table.move_cursor(row=min(cursor, len(self.entries) - 1))
 
@@ -428,7 +428,7 @@ class ProvisionScreen(AppScreen):
         label, style = PLAN_STYLE.get(outcome.status, (outcome.status, ""))
         key = outcome.email.lower()
         try:
-            table.update_cell(key, "Plan", Text(label, style=style))
+            table.update_cell(key, "Plan", lit(label, style))
             table.update_cell(key, "Project / note", lit(outcome.error or outcome.project_id or ""))
         except Exception:  # noqa: BLE001 - the row was removed meanwhile
             pass

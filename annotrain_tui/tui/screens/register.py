@@ -121,7 +121,7 @@ class RegisterScreen(AppScreen):
     def _upsert(self, r: reg.JobRecord) -> None:
         self.records[r.id] = r
         table = self.query_one("#jobs", DataTable)
-        cells = [Text(r.id[:8]), Text(r.status.value, style=STATUS_STYLE.get(r.status.value, "")),
+        cells = [lit(r.id[:8]), Text(r.status.value, style=STATUS_STYLE.get(r.status.value, "")),
                  Text(f"{r.items_created}/{r.urls}"), Text(str(len(r.failed_urls)),
                                                             style="bold red" if r.failed_urls else ""),
                  lit(r.folder_path), Text(r.created_at.strftime("%m-%d %H:%M"))]
@@ -133,7 +133,7 @@ class RegisterScreen(AppScreen):
             ordered = sorted(self.records.values(), key=lambda x: x.created_at, reverse=True)
             table.clear()
             for x in ordered:
-                table.add_row(Text(x.id[:8]), Text(x.status.value, style=STATUS_STYLE.get(x.status.value, "")),
+                table.add_row(lit(x.id[:8]), Text(x.status.value, style=STATUS_STYLE.get(x.status.value, "")),
                               Text(f"{x.items_created}/{x.urls}"), Text(str(len(x.failed_urls))),
                               lit(x.folder_path), Text(x.created_at.strftime("%m-%d %H:%M")), key=x.id)
         pending = any(not x.finished for x in self.records.values())
