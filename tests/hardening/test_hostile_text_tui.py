@@ -383,3 +383,28 @@ async def test_a_screen_written_tomorrow_that_forgets_lit_still_sends_nothing_ra
         await pilot.pause()
         hint = [n for n in app._notifications if "to quit" in n.message][-1]
         assert hint.message == "Press ^q to quit the app" and not hint.markup
+
+
+async def test_data_table_string_cells_and_labels_are_never_markup(tmp_path):
+    from annotrain_tui.tui.screens.base import AppScreen
+    from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+    class Table(AppScreen):
+        def compose(self):
+            yield SafeDataTable(id="t")
+
+        def on_mount(self) -> None:
+            t = self.query_one(SafeDataTable)
+            t.add_column("[b]col[/b]", key="c")
+            t.add_row(H, key="r")
+            t.add_row("second", key="r2")
+            t.update_cell("r2", "c", "[link=https://evil.example]click[/link]")
+
+    app = hostile_app(tmp_path)
+    async with app.run_test(size=(240, 20)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(Table())
+        await pilot.pause()
+        text = check(app, "data table", expect=("[b]col[/b]", MARKUP, "[link=https://evil.example]click[/link]",
+                                                "\\x1b]0;pwn-title"))
+        assert "\\udc80" in text

@@ -4,6 +4,7 @@ filters, IoU distributions, export and copy. Refreshes in place, keeping sort, c
 from __future__ import annotations
 
 import math
+import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -417,7 +418,7 @@ class EvaluationScreen(AppScreen):
         not a regular file; a symlink is written through; an existing file is overwritten only
         after the user says so."""
         try:
-            target = check_output(path, inputs=self.export_inputs(), force=force)
+            target = check_output(os.path.expanduser(path), inputs=self.export_inputs(), force=force)
         except OutputExists:
             body = Text()
             body.append_text(lit(path, "bold"))

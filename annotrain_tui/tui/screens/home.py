@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, Tabb
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 FLOWS = [
     ("1", "pick", "Pick", "cloud integration and storage folder"),
@@ -48,7 +49,7 @@ class HomeScreen(AppScreen):
         with TabbedContent(id="tabs"):
             for tab, columns in TABS.items():
                 with TabPane(tab.capitalize(), id=f"tab-{tab}"):
-                    table = DataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
+                    table = SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
                     table.HELP = f"The workspace's {tab}. Up/Down move between rows; [ and ] switch tabs."  # type: ignore[attr-defined]
                     yield table
         yield Footer()

@@ -15,6 +15,7 @@ from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.registration import create_folder_path
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import FormDialog
 
@@ -65,10 +66,10 @@ class PickScreen(AppScreen):
             yield Label("Filter ")
             yield SafeInput(placeholder="type to filter integrations and folders (/)", id="filter")
         yield Static(Text(""), id="selection")
-        t = DataTable(id="integrations", cursor_type="row", zebra_stripes=True)
+        t = SafeDataTable(id="integrations", cursor_type="row", zebra_stripes=True)
         t.HELP = "Cloud integrations. Enter picks the highlighted one."  # type: ignore[attr-defined]
         yield t
-        f = DataTable(id="folders", cursor_type="row", zebra_stripes=True)
+        f = SafeDataTable(id="folders", cursor_type="row", zebra_stripes=True)
         f.HELP = "Storage folders, nested. Enter picks; n creates a folder inside the highlighted one."  # type: ignore[attr-defined]
         yield f
         yield Footer()

@@ -14,6 +14,7 @@ from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import training_progress
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 BAR = 20
 
@@ -39,7 +40,7 @@ class ProgressScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Loading…", style="dim"), id="progress-summary")
-        yield DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
+        yield SafeDataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, 
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 
@@ -86,7 +87,7 @@ class ProvisionScreen(AppScreen):
         with Horizontal(classes="form-row"):
             yield Select([], prompt="benchmark project", id="benchmark", allow_blank=True)
             yield Select([], prompt="training template", id="template", allow_blank=True)
-        table = DataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
+        table = SafeDataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
         table.HELP = ("The roster, one row per annotator, with the plan for each. e edits the row, a adds, "  # type: ignore[attr-defined]
                       "d deletes, s saves the file.")
         yield table

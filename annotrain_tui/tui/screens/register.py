@@ -16,6 +16,7 @@ from annotrain_tui.core import registration as reg
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 
@@ -54,11 +55,11 @@ class RegisterScreen(AppScreen):
             yield Label("Manifest ")
             yield SafeInput(placeholder="path to manifest.json or .csv — Enter validates", id="manifest-path")
         yield Static(Text(""), id="reg-validation")
-        jobs = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        jobs = SafeDataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         jobs.HELP = "Registration jobs, newest first. The failed URLs of the highlighted job are listed below."  # type: ignore[attr-defined]
         yield jobs
         yield ProgressBar(total=None, show_eta=False, id="reg-progress")
-        failed = DataTable(id="failed", cursor_type="row")
+        failed = SafeDataTable(id="failed", cursor_type="row")
         failed.HELP = "URLs of the highlighted job that Encord could not register, with the reason."  # type: ignore[attr-defined]
         yield failed
         yield Footer()
