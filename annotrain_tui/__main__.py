@@ -3,7 +3,9 @@
 import sys
 
 
-def _entry() -> int:
+def entry() -> int:
+    """The program: ``python -m annotrain_tui`` (and a console-script target that catches Ctrl+C
+    during the first import too)."""
     try:
         try:
             from annotrain_tui.cli import main  # imports the core: Ctrl+C may arrive meanwhile
@@ -24,4 +26,4 @@ def _entry() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_entry())
+    sys.exit(entry())
