@@ -69,3 +69,43 @@ def test_loose_key_permissions_warn_like_ssh(tmp_path):
     assert "too open" in key_file_warning(key) and "chmod 600" in key_file_warning(key)
     key.chmod(0o600)
     assert key_file_warning(key) is None
+
+
+def test_check_domain_accepts_addresses_and_refuses_the_rest():
+    from annotrain_tui.core.config import check_domain
+
+    assert check_domain(" https://api.us.encord.com/ ") == "https://api.us.encord.com"
+    assert check_domain("http://[::1]:8080") == "http://[::1]:8080"
+    for bad in ("http://[::1", "api.encord.com", "https://", "https://h:0x50", "https://h/p", "https://a b"):
+        with pytest.raises(ValueError, match="is not an API address"):
+            check_domain(bad)
+
+
+def test_update_config_edits_the_files_own_keys(isolated_dirs):
+    from annotrain_tui.core.config import read_config_data, update_config
+
+    paths = Paths.default()
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text("retry_attempts = 0\nkeymap = { help = 'f2' }\n")
+    with pytest.raises(ConfigError, match="retry_attempts"):
+        load_settings(paths)
+    update_config(paths, "retry_attempts", "4")
+    update_config(paths, "keymap.quit", "ctrl+x")
+    assert read_config_data(paths.config_file) == {"retry_attempts": 4, "keymap": {"help": "f2", "quit": "ctrl+x"}}
+    update_config(paths, "retry_attempts", "")  # unset: the default again
+    assert load_settings(paths).retry_attempts == Settings().retry_attempts
+    with pytest.raises(ConfigError, match="not a table"):
+        update_config(paths, "backend.x", "y")
+
+
+def test_a_broken_file_names_its_line_and_column(isolated_dirs):
+    from annotrain_tui.core.config import read_config_data
+
+    paths = Paths.default()
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_bytes(b"backend = 'sandbox'\nname = 'caf\xe9'\n")
+    with pytest.raises(ConfigError, match=r"config\.toml:2:12: not UTF-8 text"):
+        read_config_data(paths.config_file)
+    paths.config_file.write_text("a = 1\n\nb = [1,\n  2,, 3]\n")
+    with pytest.raises(ConfigError, match=r"config\.toml:4:5: invalid TOML"):
+        read_config_data(paths.config_file)
