@@ -36,7 +36,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
-from annotrain_tui.core.files import atomic_write_text, check_output, display_path, read_user_bytes
+from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.core.text import shown
 from annotrain_tui.tui.screens.base import AppScreen
@@ -451,6 +451,16 @@ class Opened:
     draft: str | None = None         # a draft that differs from the file
     draft_mtime: float | None = None
     draft_older: bool = False        # the file changed after the draft was written
+    identity: tuple[int, ...] | None = None  # disk_identity of the file read
+
+
+def disk_identity(path: Path | str) -> tuple[int, ...] | None:
+    """Which file, in which state, is at ``path`` now (device, inode, size, mtime); None: nothing."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Opened:
@@ -476,6 +486,7 @@ def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Op
         try:
             data = read_user_bytes(path)  # regular files only
             file_mtime = st.st_mtime if st is not None else None
+            out.identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if st is not None else None
         except UnreadableInput as err:
             if not os.path.lexists(path):
                 out.missing = True
@@ -835,6 +846,8 @@ class ManifestEditorScreen(AppScreen):
         self._draft_generation = -1    # newest generation written to (or deleted from) the draft
         self._stale_drafts: set[Path] = set()
         self._path_alias: tuple[str, str] | None = None  # (what the path field shows, the real path)
+        self._disk: tuple[int, ...] | None = None  # the file at self.path as last read or written
+        self._read_from: set[Path] = set()           # files of URLs templates were made from
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -944,7 +957,7 @@ class ManifestEditorScreen(AppScreen):
         if opened.draft is not None:
             self._offer_draft(opened, saved_text=opened.text or "")
             return
-        self._install(path, opened.text or "")
+        self._install(path, opened.text or "", identity=opened.identity)
 
     def _offer_draft(self, opened: Opened, saved_text: str) -> None:
         body = Text("An unsaved draft of ")
@@ -961,13 +974,13 @@ class ManifestEditorScreen(AppScreen):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self._install(opened.path, saved_text, text=opened.draft)
+                self._install(opened.path, saved_text, text=opened.draft, identity=opened.identity)
             else:
                 self._delete_draft_file(draft_path_for(self.drafts_dir, opened.path))
                 if opened.missing:
                     self._create_missing(opened.path)
                 else:
-                    self._install(opened.path, saved_text)
+                    self._install(opened.path, saved_text, identity=opened.identity)
 
         self.app.push_screen(ConfirmDialog("Restore the draft?", body, yes="Restore"), answer)
 
@@ -996,10 +1009,13 @@ class ManifestEditorScreen(AppScreen):
         self._install(path, "")
         self.action_template()
 
-    def _install(self, path: Path | None, saved_text: str, text: str | None = None) -> None:
-        """Show a manifest in the editor: ``saved_text`` is what is on disk, ``text`` what to edit."""
+    def _install(self, path: Path | None, saved_text: str, text: str | None = None,
+                 identity: tuple[int, ...] | None = None) -> None:
+        """Show a manifest in the editor: ``saved_text`` is what is on disk (``identity``: which file
+        that is, None when there is none), ``text`` what to edit."""
         body = saved_text if text is None else text
         self.path = path
+        self._disk = identity
         self.saved_text = saved_text
         self._discarded = False
         self.format = detect_format(body[:4096], path) if (path is not None or body) else "json"
@@ -1237,11 +1253,17 @@ class ManifestEditorScreen(AppScreen):
                 pass
 
     # -- saving ---------------------------------------------------------------------------------
+    # Saving writes the open file (atomically). It asks first when that would replace a file the
+    # editor did not read or write itself: another file named in "Save as", or the open path when
+    # what is there now is not what was read (another program replaced it, or it did not exist).
+    # It never replaces a non-regular file (a device, a FIFO, a directory) nor one of the files the
+    # editor reads from (a draft, the file of URLs a template came from): core.files.check_output.
+
     def action_save(self, then: Callable[[], None] | None = None) -> None:
         if self.path is None:
             self._ask_path(then)
             return
-        self.run_save(self.path, self.editor.text, self.generation, then)
+        self.run_save(self.path, self.editor.text, self.generation, then, self._disk)
 
     def _ask_path(self, then: Callable[[], None] | None) -> None:
         def check(values: dict[str, str]) -> str | None:
@@ -1255,27 +1277,62 @@ class ManifestEditorScreen(AppScreen):
         def done(values: dict[str, str] | None) -> None:
             if not values:
                 return
-            old = self.draft_path
             new = Path(values["path"].strip()).expanduser()
-            self.path = new.resolve() if not new.is_absolute() else new
-            self._stale_drafts.add(old)
-            self._show_path(str(self.path))
-            self.run_save(self.path, self.editor.text, self.generation, then)
+            target = new.resolve() if not new.is_absolute() else new
+            # The open file under another name is the open file; anything else that exists is asked about.
+            known = self._disk if self.path is not None and file_identity(target) == file_identity(self.path) else None
+            self.run_save(target, self.editor.text, self.generation, then, known)
 
         self.app.push_screen(FormDialog("Save the manifest as", [("path", "File (.json or .csv)", "")],
                                         validate=check, submit="Save"), done)
 
+    def _inputs(self) -> list[Path]:
+        """Files the editor reads from, which a save must never replace."""
+        drafts = [self.draft_path, draft_path_for(self.drafts_dir, None), *self._stale_drafts]
+        return [*drafts, *self._read_from]
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-save", description="manifest-save")
-    def run_save(self, path: Path, text: str, generation: int, then: Callable[[], None] | None) -> None:
+    def run_save(self, path: Path, text: str, generation: int, then: Callable[[], None] | None,
+                 known: tuple[int, ...] | None = None, force: bool = False) -> None:
+        """Write ``text`` to ``path``; ``known``: the identity of the file the editor last read or wrote
+        there (replacing that one is the point of saving); ``force``: the user said to replace it."""
+        try:
+            check_output(path, inputs=self._inputs(), force=force or (known is not None and disk_identity(path) == known))
+        except OutputExists:
+            self.app.call_from_thread(self._confirm_replace, path, then)
+            return
+        old_draft = self.draft_path
         with self._draft_lock:
             atomic_write_text(path, text)  # InvalidInput (no such directory, …) is reported by the app
+            identity = disk_identity(path)
             self._draft_generation = max(self._draft_generation, generation)
-            for draft in {draft_path_for(self.drafts_dir, path), *self._stale_drafts}:
+            for draft in {draft_path_for(self.drafts_dir, path), old_draft, *self._stale_drafts}:
                 self._delete_draft_file(draft)
-        self.app.call_from_thread(self._saved, path, text, then)
+        self.app.call_from_thread(self._saved, path, text, then, identity)
 
-    def _saved(self, path: Path, text: str, then: Callable[[], None] | None) -> None:
+    def _confirm_replace(self, path: Path, then: Callable[[], None] | None) -> None:
+        body = Text()
+        body.append_text(_text(str(path), "bold"))
+        if self.path is not None and path == self.path:
+            body.append(" was changed or replaced by another program since it was opened (or created since). "
+                        "Replace it with the editor's text?")
+        else:
+            body.append(" already exists. Replace it with the editor's text?")
+        body.append(" No keeps it (and your edits, in the draft).")
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.run_save(path, self.editor.text, self.generation, then, None, True)
+
+        self.app.push_screen(ConfirmDialog("Replace the file?", body, yes="Replace"), answer)
+
+    def _saved(self, path: Path, text: str, then: Callable[[], None] | None,
+               identity: tuple[int, ...] | None = None) -> None:
         self._stale_drafts.clear()
+        if path != self.path:  # saved as another file: that is the file now
+            self.path = path
+            self._show_path(str(path))
+        self._disk = identity
         self.saved_text = text
         self.draft_saved_at = None
         self._show_dirty(self.editor.text != text)
@@ -1492,7 +1549,9 @@ class ManifestEditorScreen(AppScreen):
         from annotrain_tui.core.manifest.templates import from_urls, new_template
 
         if urls:
-            data = read_user_bytes(Path(urls).expanduser())  # a FIFO or device is refused, not read
+            source = Path(urls).expanduser()
+            data = read_user_bytes(source)  # a FIFO or device is refused, not read
+            self._read_from.add(source)
             text, problem = decode(data)
             if text is None:
                 raise InvalidInput(f"{display_path(urls)}: {problem.message if problem else 'not UTF-8 text'}")
@@ -1510,7 +1569,7 @@ class ManifestEditorScreen(AppScreen):
     def _template_ready(self, text: str, from_url_list: bool) -> None:
         editor = self.editor
         if not editor.text and self.saved_text == "" and not editor.history.undo_stack:
-            self._install(self.path, self.saved_text, text=text)
+            self._install(self.path, self.saved_text, text=text, identity=self._disk)
         else:
             old = editor.text
             change = minimal_edit(old, text)
