@@ -407,3 +407,29 @@ async def test_a_file_too_big_to_edit_is_refused_with_a_hint(tmp_path, monkeypat
             assert any("too big to edit here" in m and "manifest split" in m for m in messages(app))
 
     await bounded(session())
+
+
+async def test_pasted_bidi_controls_and_lone_surrogates_are_drawn_visibly(tmp_path):
+    """Nothing that reorders or breaks the terminal is drawn; tree-sitter (UTF-8 only) is not fed
+    a lone surrogate: highlighting goes off instead of the edit failing."""
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+
+    async def session() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            screen, editor = app.screen, app.screen.editor
+            highlighted = screen.highlighting
+            editor.insert("\u202e\u2066\u200b\udcff\x1b", (2, 4))
+            await settle(app, pilot)
+            line = editor.get_line(2).plain
+            assert not any(ch in line for ch in "\u202e\u2066\u200b\udcff\x1b")
+            assert len(line) == len(editor.document.get_line(2))  # one cell drawn for each character
+            assert "\u202e\u2066\u200b\udcff\x1b" in editor.text  # the text itself is what was pasted
+            if highlighted:
+                assert not screen.highlighting and "lone surrogate" in summary(screen)
+            await pilot.press("x")
+            assert screen.is_dirty()
+
+    await bounded(session())

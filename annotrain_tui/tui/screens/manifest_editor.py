@@ -6,7 +6,14 @@ Everything slow runs in thread workers: reading the file, validating (debounced,
 last keystroke, older runs ignored), quick fixes, drafts and saving. Big files (a 50,000-item
 manifest is 150,000 lines) stay responsive: the editor below works around the parts of Textual's
 TextArea that cost time proportional to the whole document on every keystroke or frame, and JSON
-syntax highlighting is switched off above a size threshold (the panel says so).
+syntax highlighting is switched off above bounds on the size, the nesting depth and the tokens per
+line or per query (checked before it is turned on and on every edit; the panel says which).
+
+A hostile file cannot hang it: the file is stat'ed before it is read (FIFOs, devices and huge files
+are refused), tree-sitter never sees a text over the bounds, and a validation that recurses too deep
+becomes one diagnostic. Everything shown from the file or its name goes through core.text.shown.
+Saving never replaces a non-regular file or one of the editor's inputs, and asks before replacing a
+file it did not read or write itself (core.files.check_output).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
 from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
-from annotrain_tui.core.text import shown
+from annotrain_tui.core.text import is_clean, shown
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
 
@@ -95,6 +102,18 @@ def _tab_widths(line: str, tab_width: int) -> list[int]:
 # � for C1 controls), never sent to the terminal; tabs stay tabs (the editor expands them).
 VISIBLE_CONTROLS = {i: 0x2400 + i for i in range(32) if i != 9} | {0x7F: 0x2421} | {
     i: 0xFFFD for i in range(0x80, 0xA0)}
+
+
+def drawn(line: str) -> str:
+    """A line of the document as the editor draws it, one character for one: control characters as
+    the symbols above; anything else the untrusted-text policy would escape (bidi controls, format
+    characters, lone surrogates, …) as U+FFFD, so nothing reorders, hides or breaks the display."""
+    if is_clean(line):
+        return line
+    line = line.translate(VISIBLE_CONTROLS)
+    if is_clean(line.replace("\t", " ")):
+        return line
+    return "".join(ch if ch == "\t" or is_clean(ch) else "\ufffd" for ch in line)
 
 
 class _LineView:
@@ -380,7 +399,7 @@ class ManifestTextArea(TextArea):
 
     def get_line(self, line_index: int) -> Text:
         """The line as drawn: control characters made visible (a manifest is untrusted text)."""
-        return Text(self.document.get_line(line_index).translate(VISIBLE_CONTROLS), end="", no_wrap=True)
+        return Text(drawn(self.document.get_line(line_index)), end="", no_wrap=True)
 
     def render_lines(self, crop):  # type: ignore[no-untyped-def]
         if self._fast and self._highlight_query:
