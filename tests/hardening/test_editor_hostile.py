@@ -433,3 +433,17 @@ async def test_pasted_bidi_controls_and_lone_surrogates_are_drawn_visibly(tmp_pa
             assert screen.is_dirty()
 
     await bounded(session())
+
+
+def test_bracket_matching_is_bounded_on_a_long_line(monkeypatch):
+    """The partner of a bracket is looked for within BRACKET_SCAN_CHARS characters, even on one line."""
+    editor = me.ManifestTextArea()
+    text = "[" + "1," * 500 + "1]"
+    editor.load_text(text)
+    assert editor.find_matching_bracket("[", (0, 0)) == (0, len(text) - 1)
+    assert editor.find_matching_bracket("]", (0, len(text) - 1)) == (0, 0)
+    monkeypatch.setattr(me.ManifestTextArea, "BRACKET_SCAN_CHARS", 100)
+    assert editor.find_matching_bracket("[", (0, 0)) is None
+    assert editor.find_matching_bracket("]", (0, len(text) - 1)) is None
+    editor.load_text("[\n" + "1,\n" * 10 + "1]")
+    assert editor.find_matching_bracket("[", (0, 0)) == (11, 1)  # near enough, over lines

@@ -263,10 +263,11 @@ class ManifestTextArea(TextArea):
     matching bracket as far as the end of the document. Here: height and wrap tables are O(1) (soft
     wrap is off), the text is joined once per change, the width is measured by C-level passes,
     highlights are computed for the rows around the viewport only, and bracket matching looks at
-    most ``BRACKET_SCAN_LINES`` lines away.
+    most ``BRACKET_SCAN_LINES`` lines (``BRACKET_SCAN_CHARS`` characters) away.
     """
 
     BRACKET_SCAN_LINES = 2000
+    BRACKET_SCAN_CHARS = 200_000  # and at most this many characters (one long line)
     HIGHLIGHT_MARGIN = 200  # rows highlighted above and below the viewport
     FAST = True  # False: the stock code paths (the bench compares both)
     HELP = ("The manifest. Type to edit; Ctrl+Z / Ctrl+Y undo and redo; F6 selects the line, F7 everything. "
@@ -421,6 +422,7 @@ class ManifestTextArea(TextArea):
         lines = self.document.lines
         row, column = search_from
         stack: list[str] = []
+        budget = self.BRACKET_SCAN_CHARS
         last_row = min(len(lines) - 1, row + self.BRACKET_SCAN_LINES) if forward else max(
             0, row - self.BRACKET_SCAN_LINES)
         while 0 <= row < len(lines):
@@ -429,6 +431,9 @@ class ManifestTextArea(TextArea):
                 indices = range(column, len(line))
             else:
                 indices = range(min(column, len(line) - 1) if column != -1 else len(line) - 1, -1, -1)
+            budget -= len(indices)
+            if budget < 0:  # a long line: look only as far as the budget goes
+                indices = indices[:len(indices) + budget]
             for col in indices:
                 ch = line[col]
                 if (ch in pairs) if forward else (ch in closing):
@@ -439,7 +444,7 @@ class ManifestTextArea(TextArea):
                         stack.pop()
                         if not stack:
                             return (row, col)
-            if row == last_row:
+            if row == last_row or budget <= 0:
                 return None
             row += 1 if forward else -1
             column = 0 if forward else -1
