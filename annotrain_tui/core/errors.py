@@ -38,6 +38,11 @@ class UsageError(InvalidInput):
     """The command line itself is wrong."""
 
 
+class WriteFailed(AnnotrainError):
+    """A file could not be written for a reason of the system, not of the path given (disk full,
+    read-only file system, file-size limit, I/O error): exit 1; the old file, if any, is intact."""
+
+
 class NotFound(AnnotrainError):
     pass
 

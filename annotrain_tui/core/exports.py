@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from annotrain_tui.core.errors import InvalidInput
-from annotrain_tui.core.files import display_path, kind_of, real_target
+from annotrain_tui.core.files import display_path, real_target, refuse_non_regular, write_error
 from annotrain_tui.core.text import escape_char
 
 __all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "csv_text", "write_csv",
@@ -101,22 +100,13 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
 
     A symlink is written through (its target is replaced, the link kept); an existing target that
     is not a regular file (a directory, ``/dev/null``, a FIFO) is refused, never replaced.
-    OS failures become one :class:`InvalidInput` naming the file (exit 2 in the CLI).
+    OS failures become one error naming the file (``files.write_error``: exit 1 for a full disk or a
+    read-only file system, 2 for a bad path).
     """
     given = Path(path)
     target = real_target(given)
     parent = target.parent if str(target.parent) else Path(".")
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InvalidInput(f"{_display(given)}: cannot write ({exc.strerror or type(exc).__name__})") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise InvalidInput(f"{_display(given)}: is a directory, expected a file name")
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        raise InvalidInput(f"{_display(given)}: is {kind_of(st.st_mode)}, not a regular file; "
-                           "refusing to write over it (give a file name)")
+    refuse_non_regular(target, _display(given))  # never replace /dev/null, a FIFO, a directory
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
     except FileNotFoundError:
@@ -124,7 +114,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     except PermissionError:
         raise InvalidInput(f"{_display(target)}: cannot write (permission denied)") from None
     except OSError as exc:
-        raise InvalidInput(f"{_display(target)}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        raise write_error(target, exc) from None
     os.close(fd)
     try:
         write(tmp)
@@ -135,7 +125,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
         os.replace(tmp, target)
     except OSError as exc:
         _unlink(tmp)
-        raise InvalidInput(f"{_display(target)}: cannot write ({exc.strerror or type(exc).__name__})") from None
+        raise write_error(target, exc) from None
     except BaseException:
         _unlink(tmp)
         raise

@@ -7,13 +7,14 @@ the new file, never half of one.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from annotrain_tui.core.errors import InvalidInput, OutputExists, UnreadableInput
+from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput, WriteFailed
 from annotrain_tui.core.text import shown as _shown
 
 __all__ = [
@@ -85,7 +86,7 @@ def real_target(path: str | Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _refuse_non_regular(target: Path, shown_name: str) -> os.stat_result | None:
+def refuse_non_regular(target: Path, shown_name: str) -> os.stat_result | None:
     """stat ``target`` (symlinks followed); None when it does not exist; InvalidInput if not a regular file."""
     try:
         st = os.stat(target)
@@ -124,7 +125,7 @@ def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), force
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc.__class__.__name__
         raise InvalidInput(f"{name}: cannot use this path ({reason})") from None
-    st = _refuse_non_regular(real, name)
+    st = refuse_non_regular(real, name)
     for inp in inputs:
         if inp is None:
             continue
@@ -198,6 +199,31 @@ def read_user_bytes(path: str | Path) -> bytes:
         raise UnreadableInput(f"{shown}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
 
 
+_SYSTEM_HINTS = {
+    errno.ENOSPC: "the disk is full; free some space and try again",
+    errno.EDQUOT: "the disk quota is used up; free some space and try again",
+    errno.EFBIG: "the file is larger than this system allows (ulimit -f?)",
+    errno.EROFS: "the file system is read-only; write somewhere else",
+    errno.EIO: "an I/O error; check the disk",
+}
+
+
+def write_error(target: str | Path, exc: OSError) -> AnnotrainError:
+    """The one error for a write that failed: the system's fault (full, read-only, too large, I/O)
+    is a :class:`WriteFailed` (exit 1); anything about the path itself is an InvalidInput (exit 2).
+    The old file, if any, is left as it was by every writer that uses this."""
+    name = display_path(target)
+    reason = exc.strerror or type(exc).__name__
+    hint = _SYSTEM_HINTS.get(exc.errno or -1)
+    if hint:
+        return WriteFailed(f"{name}: cannot write ({reason})", hint=f"{hint}; the old file, if any, is unchanged")
+    if isinstance(exc, IsADirectoryError):
+        return InvalidInput(f"{name}: is a directory, expected a file path")
+    if isinstance(exc, PermissionError):
+        return InvalidInput(f"{name}: cannot write (permission denied)")
+    return InvalidInput(f"{name}: cannot write ({reason})")
+
+
 def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, make_parents: bool = False) -> Path:
     """Write ``text`` (UTF-8, no BOM, newlines as given) so readers see the old or the new file, never half.
 
@@ -205,11 +231,11 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
     typed is reported instead). ``mode`` sets the file's permissions (e.g. 0o600).
     """
     target = real_target(path)  # write through a symlink: the link is kept, its target replaced
-    _refuse_non_regular(target, display_path(path))  # never replace /dev/null, a FIFO, a directory
+    refuse_non_regular(target, display_path(path))  # never replace /dev/null, a FIFO, a directory
     directory = target.parent if str(target.parent) else Path(".")
     if make_parents:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
+        try:  # our own config/state dirs: private when the file is (mode given)
+            directory.mkdir(parents=True, exist_ok=True, **({"mode": 0o700} if mode is not None else {}))
         except OSError:
             pass  # reported below, by mkstemp
     try:
@@ -219,7 +245,7 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
     except PermissionError:
         raise InvalidInput(f"{display_path(target)}: cannot write in {display_path(directory)} (permission denied)") from None
     except OSError as exc:
-        raise InvalidInput(f"{display_path(target)}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise write_error(target, exc) from None
     try:
         # errors="backslashreplace": a lone surrogate is written as its visible escape, never a traceback.
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
@@ -238,12 +264,9 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
-    except IsADirectoryError:
-        _unlink(tmp)
-        raise InvalidInput(f"{display_path(target)}: is a directory, expected a file path") from None
     except OSError as exc:
         _unlink(tmp)
-        raise InvalidInput(f"{display_path(target)}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+        raise write_error(target, exc) from None
     except BaseException:
         _unlink(tmp)
         raise
