@@ -29,10 +29,9 @@ def ask_passphrase(key_path) -> str | None:
         return None
 
 
-def workspace_from_args(args: argparse.Namespace, *, demo_if_new: bool = False,
-                        must_exist: bool = False) -> Workspace:
+def workspace_from_args(args: argparse.Namespace) -> Workspace:
     paths, settings = settings_from_args(args)
-    ws = open_workspace(paths, settings, demo_if_new=demo_if_new, must_exist=must_exist, passphrase=ask_passphrase)
+    ws = open_workspace(paths, settings, passphrase=ask_passphrase)
     for warning in ws.warnings:
         sys.stderr.write(f"annotrain: warning: {shown(redact(warning))}\n")
     return ws

@@ -94,7 +94,7 @@ def _simulate(args: argparse.Namespace) -> int:
     _sandbox_only(args)
     from annotrain_tui.core.backends.sandbox.ops import simulate
 
-    ws = workspace_from_args(args, must_exist=True)
+    ws = workspace_from_args(args)
     try:
         def report(project, row):
             if not args.quiet:
@@ -118,7 +118,7 @@ def _import(args: argparse.Namespace) -> int:
         raise InvalidInput(f"{args.file}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{args.file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    ws = workspace_from_args(args, must_exist=True)
+    ws = workspace_from_args(args)
     try:
         project = find_project(ws.backend, args.project)
         n = import_labels(ws.raw, project.id, rows, source=args.file)

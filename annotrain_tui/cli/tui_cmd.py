@@ -28,8 +28,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     from annotrain_tui.tui.app import AnnotrainApp
 
-    # Inspecting exported label files needs no workspace: then no demo data is seeded.
-    ws = workspace_from_args(args, demo_if_new=not getattr(args, "benchmark_labels", None))
+    # One rule for the default workspace (core.workspace.open_sandbox): a fresh one gets the demo.
+    ws = workspace_from_args(args)
     options = {k: v for k, v in vars(args).items()
                if k in ("benchmark", "training", "benchmark_labels", "training_labels", "manifest", "roster") and v}
     screen = getattr(args, "screen", "home") or "home"

@@ -17,7 +17,7 @@ from annotrain_tui.core.config import (
     key_path_from_text,
     load_settings,
 )
-from annotrain_tui.core.errors import ConfigError, NotFound, UsageError
+from annotrain_tui.core.errors import ConfigError, UsageError
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 
@@ -96,8 +96,7 @@ def open_sandbox(paths: Paths, settings: Settings, *, read_only: bool = False) -
     return SandboxBackend(path, create=False, read_only=read_only)
 
 
-def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = False,
-                   must_exist: bool = False, passphrase: Any = None) -> Workspace:
+def open_workspace(paths: Paths, settings: Settings, *, passphrase: Any = None) -> Workspace:
     """``passphrase``: text, or a callback asked with the key path, for a passphrase-protected key
     (never stored)."""
     warnings: list[str] = []
@@ -105,7 +104,6 @@ def open_workspace(paths: Paths, settings: Settings, *, demo_if_new: bool = Fals
     if settings.backend == "sandbox":
         from annotrain_tui.core.backends.faults import FaultInjector
 
-        # One rule whatever the caller asks (demo_if_new / must_exist are kept for callers only).
         inner = FaultInjector.from_env(open_sandbox(paths, settings))
     else:
         import os

@@ -209,8 +209,8 @@ def test_ctrl_c_in_the_first_moments_of_a_real_run(delay):
     assert "Traceback" not in err
     if proc.returncode == 130:
         assert err == "annotrain: interrupted\n"
-    elif proc.returncode == -signal.SIGINT:
-        assert err == ""
+    elif proc.returncode == -signal.SIGINT:  # the shell shows 130 for this too
+        assert err in ("", "annotrain: interrupted\n")
     else:
         assert proc.returncode == 0 and err == ""
 
