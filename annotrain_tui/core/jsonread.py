@@ -29,7 +29,7 @@ from typing import Any
 
 from annotrain_tui.core.text import shown
 
-__all__ = ["JsonProblem", "MAX_DEPTH_SHOWN", "explain_json_error", "loads", "wide_encoding", "char_name"]
+__all__ = ["JsonProblem", "MAX_DEPTH_SHOWN", "depth_problem", "explain_json_error", "loads", "wide_encoding", "char_name"]
 
 # Nesting is reported at the first bracket this deep (Python's parser gives up near 1,000).
 MAX_DEPTH_SHOWN = 500
@@ -102,10 +102,7 @@ def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) 
                           "infinity): write a finite value (at most about 1.8e308), or a string",
                           _find_token(body, lambda tok: tok == literal), kind="number") from None
     except RecursionError:
-        body = text if text is not None else _text_of(source)
-        offset, depth = _deep_point(body)
-        raise JsonProblem(f"the JSON is nested {depth:,} levels deep here ([ or {{ inside one another): "
-                          "no manifest or label file is; is this the right file?", offset, kind="depth") from None
+        raise depth_problem(text if text is not None else _text_of(source)) from None
     except ValueError as exc:  # an integer literal longer than sys.get_int_max_str_digits()
         if "integer string conversion" not in str(exc) and "digits" not in str(exc):
             raise
@@ -120,6 +117,14 @@ def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) 
         raise JsonProblem(f"a number{digits} here is longer than the {limit:,} digits a JSON reader accepts "
                           "(Python and the Encord SDK refuse it): write it as a string, or shorten it",
                           at, kind="number") from None
+
+
+def depth_problem(text: str) -> JsonProblem:
+    """The located error for JSON nested deeper than a reader can follow (json.loads itself, or a
+    walker over what it returned): the same message wherever the depth ran out."""
+    offset, depth = _deep_point(text)
+    return JsonProblem(f"the JSON is nested {depth:,} levels deep here ([ or {{ inside one another): "
+                       "no manifest or label file is; is this the right file?", offset, kind="depth")
 
 
 def _text_of(source: str | bytes) -> str:

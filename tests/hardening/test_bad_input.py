@@ -143,7 +143,7 @@ def test_deep_nesting_is_a_located_error(capsys, tmp_path):
     code, lines, _ = validate(capsys, f)
     assert code == 1 and len(lines) == 1
     # located at the bracket that reaches depth 500 (the object is level 1), not at 1:1
-    assert lines[0].startswith("1:510: error[json-syntax]: the JSON is nested 500 levels deep here")
+    assert lines[0].startswith("1:510: error[json-depth]: the JSON is nested 500 levels deep here")
 
 
 def test_three_nul_bytes_are_not_utf16(capsys, tmp_path):
@@ -306,3 +306,17 @@ def test_an_overflowing_coordinate_in_a_label_file_names_the_object(capsys, tmp_
     code, out, err = run(capsys, "evaluate", "--benchmark-labels", benchmark, "--training-labels", bad)
     assert code == 2 and err.count("\n") == 1
     assert "row 0 (label_hash T1) frame 0 object 0 (t1): bounding box has infinite coordinate 'x'" in err
+
+
+def test_json_deep_enough_for_json_loads_but_not_for_the_walkers_is_one_located_error(capsys, tmp_path):
+    """499 levels of repeated keys: json.loads follows them, the validator's walkers (duplicate keys,
+    positions) must not end in RecursionError: one json-depth error with its position."""
+    depth = 499
+    path = tmp_path / "dup.json"
+    path.write_text('{"images": [{"objectUrl": "https://x/a.jpg", "clientMetadata": '
+                    + '{"k":1,"k":' * depth + "1" + "}" * depth + "}]}")
+    code = main(["manifest", "validate", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    first = out.splitlines()[0]
+    assert first.startswith(f"{path}:1:") and "error[json-depth]: the JSON is nested" in first

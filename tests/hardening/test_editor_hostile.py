@@ -67,7 +67,7 @@ async def test_a_deeply_nested_file_opens_plain_takes_keys_and_quits(tmp_path, k
             # The validation reports the nesting as one positioned diagnostic.
             assert len(screen.diagnostics) == 1
             d = screen.diagnostics[0]
-            assert d.severity == "error" and d.code == "json-syntax" and "nest" in d.message
+            assert d.severity == "error" and d.code == "json-depth" and "nest" in d.message
             assert d.line == 1 and d.column is not None and d.column > 1
             # A keystroke is handled; editing, validation and the draft work.
             screen.editor.focus()
@@ -211,7 +211,7 @@ async def test_a_validator_that_recurses_too_deep_gives_one_diagnostic(tmp_path,
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
             screen = app.screen
-            assert [(d.code, d.line, d.column) for d in screen.diagnostics] == [("json-syntax", 1, 267)]
+            assert [(d.code, d.line, d.column) for d in screen.diagnostics] == [("json-depth", 1, 267)]
             assert screen.diagnostics[0].message.startswith("nesting too deep at 1:267: 301 levels")
             assert "validation failed" not in summary(screen)
 
@@ -230,7 +230,7 @@ async def test_nesting_just_under_the_readers_limit_is_one_diagnostic(tmp_path):
             screen = app.screen
             assert len(screen.diagnostics) == 1
             d = screen.diagnostics[0]
-            assert d.code == "json-syntax" and "nest" in d.message and d.line == 1
+            assert d.code == "json-depth" and "nest" in d.message and d.line == 1
             assert "validation failed" not in summary(screen)
 
     await bounded(session())

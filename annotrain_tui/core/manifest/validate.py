@@ -16,7 +16,7 @@ from typing import Any
 
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.errors import UsageError
-from annotrain_tui.core.jsonread import JsonProblem, explain_json_error, loads, wide_encoding
+from annotrain_tui.core.jsonread import JsonProblem, depth_problem, explain_json_error, loads, wide_encoding
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
 from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
@@ -205,27 +205,34 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
             result.diagnostics = [problem] if problem else []
             return Parsed(result, None, None)
         except JsonProblem as exc:
-            code = "json-number" if exc.kind == "number" else "json-syntax"
-            if exc.offset is None:
-                col.add("error", code, exc.message, line=1, column=1)
-            else:
-                col.add("error", code, exc.message, offset=exc.offset)
-            result.diagnostics = col.finish(body.text)
-            return Parsed(result, None, body.text)
-        balance = check_data(data, col, provider=provider, result=result, count_keys=True)
-        # json.loads keeps the last of two equal keys and says nothing. Every ':' in the text is
-        # either a key's separator or inside a string, so without a lost key the colons add up
-        # exactly; only when they do not is the text walked to find the repeated keys.
-        maybe_duplicates = balance is None or body.colons() != balance
-        needs_text = maybe_duplicates or any(p.path is not None or p.offset is not None for p in col.pending)
-        diagnostics = col.finish(body.text if needs_text else None)
-        if maybe_duplicates:
-            diagnostics = _duplicate_key_diagnostics(body.text, diagnostics)
+            return _json_problem(exc, col, result, body)
+        try:
+            balance = check_data(data, col, provider=provider, result=result, count_keys=True)
+            # json.loads keeps the last of two equal keys and says nothing. Every ':' in the text is
+            # either a key's separator or inside a string, so without a lost key the colons add up
+            # exactly; only when they do not is the text walked to find the repeated keys.
+            maybe_duplicates = balance is None or body.colons() != balance
+            needs_text = maybe_duplicates or any(p.path is not None or p.offset is not None for p in col.pending)
+            diagnostics = col.finish(body.text if needs_text else None)
+            if maybe_duplicates:
+                diagnostics = _duplicate_key_diagnostics(body.text, diagnostics)
+        except RecursionError:  # json.loads followed it, a walker over the result could not
+            return _json_problem(depth_problem(body.text), Collector(max_per_code), result, body)
     finally:
         if gc_was_enabled:
             gc.enable()
     result.diagnostics = diagnostics
     return Parsed(result, data if isinstance(data, dict) else None, body._text)
+
+
+def _json_problem(exc: JsonProblem, col: Collector, result: ValidationResult, body: _Body) -> Parsed:
+    code = {"number": "json-number", "depth": "json-depth"}.get(exc.kind, "json-syntax")
+    if exc.offset is None:
+        col.add("error", code, exc.message, line=1, column=1)
+    else:
+        col.add("error", code, exc.message, offset=exc.offset)
+    result.diagnostics = col.finish(body.text)
+    return Parsed(result, None, body.text)
 
 
 def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -723,7 +723,7 @@ def too_deep_result(text: str, path: str | None, limit: int) -> ValidationResult
     else:
         message = "nesting too deep to be read: remove the extra [ and { brackets"
     return ValidationResult(path=path, format="json", diagnostics=[
-        Diagnostic(severity="error", code="json-syntax", message=message, line=line, column=column)])
+        Diagnostic(severity="error", code="json-depth", message=message, line=line, column=column)])
 
 
 def _size(n: int) -> str:
