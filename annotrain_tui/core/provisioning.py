@@ -28,11 +28,12 @@ from typing import Any, Literal
 
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput
+from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template
 from annotrain_tui.core.markers import parse_training_marker, training_description
 from annotrain_tui.core.models import Project, WorkflowTemplate
-from annotrain_tui.core.roster import DEFAULT_TITLE, Roster
+from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
@@ -97,26 +98,41 @@ class Journal:
         line = json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "event": event, **data},
                           ensure_ascii=False)
         with self._lock:
-            self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8", opener=private_opener) as fh:
-                fh.write(line + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            try:
+                self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                # backslashreplace: a lone surrogate (from a server's error text) becomes its JSON escape
+                with open(self.path, "a", encoding="utf-8", errors="backslashreplace", opener=private_opener) as fh:
+                    fh.write(line + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:  # a full disk, a read-only state dir: one line naming the journal
+                err = write_error(self.path, exc)
+                raise type(err)(f"cannot write the provisioning journal: {err.message}", hint=(
+                    (err.hint + "; " if err.hint else "") + "re-running provisioning resumes where it stopped"
+                )) from None
 
     def events(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         out = []
-        for raw in self.path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []  # the journal only speeds up a resume: the marker scan covers everything
+        for raw in text.splitlines():
             try:
-                out.append(json.loads(raw))
-            except json.JSONDecodeError:
+                event = json.loads(raw)
+            except (ValueError, RecursionError):
                 continue  # a line cut by a kill: the marker scan covers it
+            if isinstance(event, dict):
+                out.append(event)
         return out
 
     def created_projects(self) -> dict[str, str]:
         """email → project id of every create the journal saw succeed."""
-        return {e["email"]: e["project_id"] for e in self.events() if e.get("event") == "created"}
+        return {identity(e["email"]): e["project_id"] for e in self.events()
+                if e.get("event") == "created" and isinstance(e.get("email"), str)
+                and isinstance(e.get("project_id"), str)}
 
 
 def resolve_template(backend: Any, ref: str | None, default: str | None = None) -> WorkflowTemplate | None:
@@ -138,7 +154,7 @@ def marked_projects(projects: list[Project], benchmark_id: str) -> dict[str, lis
     for p in projects:
         marker = parse_training_marker(p.description)
         if marker and marker[0] == benchmark_id:
-            ours.setdefault(marker[1], []).append(p)
+            ours.setdefault(identity(marker[1]), []).append(p)
     return ours
 
 
@@ -181,11 +197,11 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
     ours = marked_projects(projects, bench.id)
     by_title: dict[str, list[Project]] = {}
     for p in projects:
-        by_title.setdefault(p.title.casefold(), []).append(p)
+        by_title.setdefault(identity(p.title), []).append(p)
     journaled = journal.created_projects() if journal else {}
     entries: list[PlanEntry] = []
     for r in roster.entries:
-        email = r.email.strip().lower()
+        email = identity(r.email)
         title = r.project_title(title_pattern)
         mine = ours.get(email, [])
         if not mine and email in journaled:  # created, but the listing does not show it yet
@@ -210,14 +226,14 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
             else:
                 entries.append(PlanEntry(r.name, r.email, p.title, "done", p.id))
             continue
-        clash = by_title.get(title.casefold(), [])
+        clash = by_title.get(identity(title), [])
         if clash:
             entries.append(PlanEntry(r.name, r.email, title, "conflict", clash[0].id,
                                      f"a project titled {title!r} exists but was not created for this annotator "
                                      "and benchmark; rename it or give the annotator a 'title' in the roster"))
             continue
         entries.append(PlanEntry(r.name, r.email, title, "create"))
-    listed = {r.email.strip().lower() for r in roster.entries}
+    listed = {identity(r.email) for r in roster.entries}
     removed = [{"email": email, "project_id": ps[0].id, "title": ps[0].title}
                for email, ps in sorted(ours.items()) if email not in listed]
     notes = [ROLE_NOTE]
@@ -258,7 +274,7 @@ def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journ
 
 
 def _invited(project: Project, email: str) -> bool:
-    return any(u.email.lower() == email and u.role in ("annotator", "annotator_reviewer") for u in project.users)
+    return any(identity(u.email) == email and u.role in ("annotator", "annotator_reviewer") for u in project.users)
 
 
 def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journal | None,
@@ -268,10 +284,12 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
     if journal:
         journal.record("start", benchmark=bench.id, annotators=len(plan.entries), pid=os.getpid())
 
+    wanted = None if only is None else {identity(o) for o in only}
+
     def one(entry: PlanEntry) -> Outcome:
         base = dict(name=entry.name, email=entry.email, title=entry.title)
-        email = entry.email.strip().lower()
-        if only is not None and entry.email.lower() not in only:
+        email = identity(entry.email)
+        if wanted is not None and email not in wanted:
             return Outcome(status="skipped", project_id=entry.project_id, **base)
         if entry.action == "done":
             return Outcome(status="done", project_id=entry.project_id, **base)
@@ -344,11 +362,11 @@ def _report_duplicates(backend: Any, plan: Plan, outcomes: list[Outcome], *, jou
                         hint="run 'annotrain provision --dry-run' again: duplicates show as conflicts") from None
     out = []
     for entry, outcome in zip(plan.entries, outcomes):
-        mine = ours.get(entry.email.strip().lower(), [])
+        mine = ours.get(identity(entry.email), [])
         if len(mine) > 1:
             message = duplicate_message(entry.email, mine)
             if journal and outcome.error != message:
-                journal.record("duplicate", email=entry.email.lower(), project_ids=[p.id for p in mine])
+                journal.record("duplicate", email=identity(entry.email), project_ids=[p.id for p in mine])
             if outcome.status != "conflict" or outcome.error != message:
                 outcome = Outcome(name=outcome.name, email=outcome.email, status="conflict",
                                   project_id=outcome.project_id or mine[0].id, title=outcome.title, error=message)

@@ -80,9 +80,8 @@ def _file_size_limit(limit: int):
 def test_sandbox_init_on_a_full_disk_is_one_line(limit):
     proc = run_cli("sandbox", "init", "--demo", preexec_fn=_file_size_limit(limit))
     line = one_line(proc.stderr)
-    # 1 from the edge and SQLite; core.files.atomic_write_text still says 2 (InvalidInput) for a
-    # write that fails, which is its owner's to change.
-    assert proc.returncode in (1, 2) and line.startswith("annotrain: error: ")
+    # A write the system refused (core.files.write_error, SQLite) is a domain failure: exit 1.
+    assert proc.returncode == 1 and line.startswith("annotrain: error: ")
 
 
 def test_provisioning_on_a_full_disk_is_one_line(tmp_path):
@@ -103,6 +102,7 @@ def test_provisioning_on_a_full_disk_is_one_line(tmp_path):
     line = one_line(proc.stderr)
     assert proc.returncode == 1 and line.startswith("annotrain: error: ")
     assert "File too large" in line and "ulimit -f" in line
+    assert "provisioning journal" in line and journal.name in line
 
 
 # -- OSError and sqlite3.Error at the edge ----------------------------------------------------------
