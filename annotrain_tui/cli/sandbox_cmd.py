@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -111,13 +110,12 @@ def _import(args: argparse.Namespace) -> int:
     _sandbox_only(args)
     from annotrain_tui.core.backends.sandbox.ops import import_labels
 
-    data = read_bytes(args.file)
-    try:
-        rows = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{args.file}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{args.file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    from annotrain_tui.core.evaluation.parse import parse_label_rows, read_label_rows
+
+    # The one reader of label files (located errors: encodings, 4,300-digit numbers, nesting), and
+    # the evaluation's own checks, so a row that evaluation would refuse is refused before import.
+    rows = read_label_rows(read_bytes(args.file), source=args.file)
+    parse_label_rows(rows, source=args.file)
     ws = workspace_from_args(args)
     try:
         project = find_project(ws.backend, args.project)

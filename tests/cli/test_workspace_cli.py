@@ -75,9 +75,23 @@ def test_missing_workspace_for_import_is_clear(capsys, tmp_path):
     f = tmp_path / "rows.json"
     f.write_text("[")
     code, _, err = run(capsys, "sandbox", "import-labels", "P", str(f))
-    assert code == 2 and "rows.json:1:2: invalid JSON" in err
+    # the one label-file reader: the same located wording as 'evaluate'
+    assert code == 2 and "rows.json: invalid JSON at line 1 column 2" in err
     code, _, err = run(capsys, "sandbox", "import-labels", "P", str(tmp_path / "nope.json"))
     assert code == 2 and "no such file" in err
+
+
+def test_import_refuses_rows_that_evaluation_would_refuse(capsys, tmp_path):
+    run(capsys, "sandbox", "init", "--demo")
+    for content, message in [
+        ('[{"data_hash": "d", "data_type": "hologram", "data_units": {}}]', "data_type"),
+        ('[{"data_hash": "d", "x": ' + "9" * 5000 + "}]", "4,300 digits"),
+        ("[" * 5000 + "]" * 5000, "nested"),
+    ]:
+        f = tmp_path / "rows.json"
+        f.write_text(content)
+        code, _, err = run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(f))
+        assert code == 2 and err.count("\n") == 1 and message in err, err
 
 
 def test_unknown_project_suggests_the_closest(capsys, tmp_path):
