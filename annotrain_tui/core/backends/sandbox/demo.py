@@ -54,7 +54,9 @@ N_IMAGES = 60
 
 
 def roster_csv() -> str:
-    return "name,email\n" + "".join(f"{n},{e}\n" for n, e in ROSTER)
+    from annotrain_tui.core.exports import csv_text  # the project's one CSV writer
+
+    return csv_text([("name", "email"), *ROSTER])
 
 
 def _clamp(v: float) -> float:
