@@ -92,6 +92,15 @@ async def test_register_follow_to_the_end_and_retry_failed_only(tmp_path, monkey
         assert retry.retry_of == job.id and retry.urls == 1 and retry.failed_urls == []
         folder = app.selection.folder
         assert sorted(i.name for i in raw.list_items(folder.id)) == ["flaky.jpg", "ok.jpg"]
+        # Retrying the same job again starts nothing: the app says which retry exists and shows it.
+        table = screen.query_one("#jobs", DataTable)
+        table.move_cursor(row=[r.key.value for r in table.ordered_rows].index(job.id)
+                          if job.id in [r.key.value for r in table.ordered_rows] else 1)
+        await pilot.press("t", "y")
+        await settle(app, pilot)
+        assert len(screen.records) == 2
+        assert any("already has a retry" in n.message and retry.id in n.message and n.severity == "warning"
+                   for n in app._notifications)  # a warning, not the error funnel's toast
 
 
 async def test_register_without_a_selection_says_what_to_do(tmp_path):

@@ -275,8 +275,18 @@ class RegisterScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
     def run_retry(self, r: reg.JobRecord) -> None:
-        record = reg.retry_failed(self.app.workspace.backend, self.store, r)
+        try:
+            record = reg.retry_failed(self.app.workspace.backend, self.store, r)
+        except reg.RetryExists as err:  # another run (or a second press) retried it already: follow that one
+            self.app.call_from_thread(self._follow_existing, err)
+            return
         self.app.call_from_thread(self._started, record, 0)
+
+    def _follow_existing(self, err: "reg.RetryExists") -> None:
+        self._upsert(err.existing)
+        self.notify(str(err), title="Registration", severity="warning", markup=False)
+        if not err.existing.finished:
+            self.follow(err.existing)
 
     def action_copy_failed(self) -> None:
         r = self._current()
