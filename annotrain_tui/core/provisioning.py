@@ -31,7 +31,7 @@ from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, Inval
 from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template
-from annotrain_tui.core.markers import parse_training_marker, training_description
+from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
 from annotrain_tui.core.models import Project, WorkflowTemplate
 from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
@@ -302,7 +302,10 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
             status = "invited"
             if entry.action == "create":
                 # Another machine (no shared lock) may have made it since the plan: ask the server again.
-                found = marked_projects(backend.list_projects(), bench.id).get(email, [])
+                # Only the projects carrying this annotator's marker: on Encord no project's users and
+                # datasets are loaded but theirs. (A marker edited by hand is caught after the run.)
+                marker = training_marker(bench.id, entry.email)
+                found = marked_projects(backend.list_projects(description_contains=marker), bench.id).get(email, [])
                 if found:
                     project = found[0]
                     if journal:

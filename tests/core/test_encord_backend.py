@@ -223,6 +223,20 @@ def test_list_and_get_projects(backend, fake):
         backend.get_project("00000000-0000-4000-8000-000000000000")
 
 
+def test_listing_by_description_loads_only_the_matching_projects_details(backend, fake, monkeypatch):
+    """The provisioning re-check before each create asks for one marker: the users and datasets
+    (one SDK call each per project) are loaded for the projects that carry it, not for every one."""
+    p = backend.create_project("Annotator Training - Sam", description="x [annotrain:training benchmark=b "
+                               "annotator=sam@example.com] y", dataset_ids=[fake.demo.dataset],
+                               ontology_id=fake.demo.ontology, template_id=fake.demo.template)
+    detailed = []
+    real = backend._project_model
+    monkeypatch.setattr(backend, "_project_model", lambda sdk: detailed.append(sdk.project_hash) or real(sdk))
+    found = backend.list_projects(description_contains="[annotrain:training benchmark=b annotator=sam@example.com]")
+    assert [q.id for q in found] == [p.id] and detailed == [p.id]
+    assert backend.list_projects(description_contains="[annotrain:training benchmark=b annotator=nobody]") == []
+
+
 def test_create_project_from_a_template_and_add_users(backend, fake):
     p = backend.create_project("Annotator Training - Sam", description="marker", dataset_ids=[fake.demo.dataset],
                                ontology_id=fake.demo.ontology, template_id=fake.demo.template)

@@ -98,7 +98,10 @@ class Backend(Protocol):
     def list_workflow_templates(self) -> list[WorkflowTemplate]:
         """Encord has no listing call: the adapter returns the templates named in config."""
 
-    def list_projects(self, *, search: str | None = None) -> list[Project]: ...
+    def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
+        """``search``: titles containing it (any case); ``description_contains``: descriptions holding
+        that exact text (a marker), applied before any per-project detail is loaded."""
+        ...
 
     def get_project(self, project_id: str) -> Project: ...
 

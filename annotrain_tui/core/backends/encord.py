@@ -526,12 +526,14 @@ class EncordBackend:
         return [WorkflowTemplate(id=tid, title=title)
                 for title, tid in sorted(self.settings.workflow_templates.items(), key=lambda kv: kv[0].casefold())]
 
-    def list_projects(self, *, search: str | None = None) -> list[Project]:
+    def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
         with self._sdk("listing projects"):
             loaded = list(self._iter_projects())
         if search:
             needle = search.casefold()
             loaded = [p for p in loaded if needle in p.title.casefold()]
+        if description_contains is not None:  # before the per-project calls for users and datasets
+            loaded = [p for p in loaded if description_contains in (p.description or "")]
         with ThreadPoolExecutor(max_workers=DETAIL_WORKERS) as pool:
             projects = list(pool.map(self._project_model, loaded))
         return sorted(projects, key=lambda p: (p.created_at or datetime.min.replace(tzinfo=timezone.utc), p.title))

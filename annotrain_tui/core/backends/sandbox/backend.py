@@ -365,15 +365,19 @@ class SandboxBackend:
                        template_id=r["template_id"], users=users.get(r["id"], []),
                        created_at=parse_iso(r["created_at"]))
 
-    def list_projects(self, *, search: str | None = None) -> list[Project]:
+    def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
         users: dict[str, list[ProjectUser]] = {}
         for r in self.store.query("SELECT * FROM project_users ORDER BY email COLLATE NOCASE"):
             users.setdefault(r["project_id"], []).append(ProjectUser(email=r["email"], role=r["role"]))
         datasets: dict[str, list[str]] = {}
         for r in self.store.query("SELECT * FROM project_datasets"):
             datasets.setdefault(r["project_id"], []).append(r["dataset_id"])
-        projects = [self._project(r, users, datasets)
-                    for r in self.store.query("SELECT * FROM projects ORDER BY created_at, rowid")]
+        if description_contains is not None:
+            rows = self.store.query("SELECT * FROM projects WHERE instr(description, ?) > 0 ORDER BY created_at, rowid",
+                                    (description_contains,))
+        else:
+            rows = self.store.query("SELECT * FROM projects ORDER BY created_at, rowid")
+        projects = [self._project(r, users, datasets) for r in rows]
         if search:
             needle = search.casefold()
             projects = [p for p in projects if needle in p.title.casefold()]
