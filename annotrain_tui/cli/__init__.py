@@ -91,12 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _path_arg(text: str) -> str:
+    from annotrain_tui.cli.common import path_arg
+
+    return path_arg(text)
+
+
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command (also accepted after the subcommand)."""
     group = parser.add_argument_group("workspace")
     group.add_argument("--backend", choices=["sandbox", "encord"], default=argparse.SUPPRESS,
                        help="backend to use (default: from config, else sandbox)")
-    group.add_argument("--sandbox", metavar="PATH", default=argparse.SUPPRESS,
+    group.add_argument("--sandbox", metavar="PATH", default=argparse.SUPPRESS, type=_path_arg,
                        help="sandbox workspace file (default: in the user data dir)")
     group.add_argument("--ssh-key", metavar="PATH", default=argparse.SUPPRESS, type=_key_path_arg,
                        help="Encord SSH private key file (stored as a path only)")

@@ -103,6 +103,16 @@ def positive_int(text: str) -> int:
     return int(stripped)
 
 
+def path_arg(text: str) -> str:
+    """argparse type for a file or directory the user names: an empty or blank name is a usage error
+    (``--out ""`` would otherwise be taken as 'no output' and write nothing, silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the file name is empty (give a file name)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("the file name contains a NUL character")
+    return text
+
+
 def add_force_flag(parser: argparse.ArgumentParser, what: str = "output files") -> None:
     """``--force``: the one rule for every command that writes a file the user named."""
     parser.add_argument("--force", action="store_true", help=f"overwrite {what} that already exist")

@@ -23,6 +23,7 @@ from typing import Any
 from annotrain_tui.cli.common import (
     add_command,
     add_force_flag,
+    path_arg,
     add_json_flag,
     emit_json,
     finite_float,
@@ -43,9 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Exit 0 ok, 2 usage or bad label files, 1 nothing to compare."))
     src = p.add_argument_group("what to compare")
     bench = src.add_mutually_exclusive_group(required=True)
-    bench.add_argument("--benchmark-labels", metavar="FILE", help="benchmark label rows (JSON list)")
+    bench.add_argument("--benchmark-labels", metavar="FILE", type=path_arg, help="benchmark label rows (JSON list)")
     bench.add_argument("--benchmark", metavar="PROJECT", help="benchmark project in the workspace (online)")
-    src.add_argument("--training-labels", metavar="FILE", nargs="+", default=[],
+    src.add_argument("--training-labels", metavar="FILE", nargs="+", default=[], type=path_arg,
                      help="one label-row JSON file per training project")
     src.add_argument("--training", metavar="PROJECT", nargs="+", action="extend", default=[],
                      help="training project(s) in the workspace (online)")
@@ -65,9 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="class accuracy needed to pass (default 0.9)")
 
     out = p.add_argument_group("output")
-    out.add_argument("--out", metavar="FILE.csv",
+    out.add_argument("--out", metavar="FILE.csv", type=path_arg,
                      help="per-object CSV (seed: the script's iou_results.csv columns; optimal: full rows)")
-    out.add_argument("--summary-json", metavar="FILE", help="write the per-annotator summary as JSON")
+    out.add_argument("--summary-json", metavar="FILE", type=path_arg, help="write the per-annotator summary as JSON")
     add_force_flag(out)
     add_json_flag(p)
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from annotrain_tui.cli.common import add_command, add_force_flag, add_json_flag, emit_json, read_bytes
+from annotrain_tui.cli.common import add_command, add_force_flag, add_json_flag, emit_json, path_arg, read_bytes
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.urls import PROVIDERS
@@ -130,7 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(actions, "validate",
                     "check a JSON or CSV manifest against Encord's rules (exit 0 valid, 1 errors, 2 unreadable)",
                     _validate, workspace=False)
-    p.add_argument("path", metavar="PATH", help="manifest file (.json or .csv; otherwise guessed from the content)")
+    p.add_argument("path", metavar="PATH", type=path_arg, help="manifest file (.json or .csv; otherwise guessed from the content)")
     p.add_argument("--provider", choices=PROVIDERS,
                    help="the integration's cloud provider: warn about URLs of another form")
     add_json_flag(p)
@@ -138,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(actions, "convert", "convert CSV ↔ JSON (the format comes from OUT's extension)",
                     _convert, workspace=False)
     p.add_argument("input", metavar="IN")
-    p.add_argument("output", metavar="OUT", help="*.json or *.csv (written atomically)")
+    p.add_argument("output", metavar="OUT", type=path_arg, help="*.json or *.csv (written atomically)")
     add_force_flag(p)
     add_json_flag(p)
 
@@ -148,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="IN")
     p.add_argument("--max-items", type=_positive_int, metavar="N",
                    help="items per file instead of the default (an image group counts as one item)")
-    p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write IN-part-001-of-NNN files")
+    p.add_argument("--out-dir", required=True, metavar="DIR", type=path_arg, help="where to write IN-part-001-of-NNN files")
     add_force_flag(p, "part files")
     add_json_flag(p)
 
@@ -160,9 +160,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"data type: {', '.join(TYPE_CHOICES)} (with --urls: default from each file's extension)")
     p.add_argument("--provider", choices=PROVIDERS,
                    help="cloud provider for the placeholder URLs (default aws); with --urls, checks the URLs' form")
-    p.add_argument("--urls", metavar="FILE", help="one URL per line (# comments and blank lines skipped)")
+    p.add_argument("--urls", metavar="FILE", type=path_arg, help="one URL per line (# comments and blank lines skipped)")
     p.add_argument("--title", help="title of the group or series when --urls holds one folder")
-    p.add_argument("--out", metavar="FILE", help="write here (*.json, or *.csv) instead of stdout")
+    p.add_argument("--out", metavar="FILE", type=path_arg, help="write here (*.json, or *.csv) instead of stdout")
     add_force_flag(p)
 
 

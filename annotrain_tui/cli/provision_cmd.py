@@ -6,7 +6,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_int, table
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_int, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core.benchmark import (
     benchmark_status,
@@ -223,7 +223,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     _bench_verify)
     p.add_argument("dataset", help="dataset id or title")
     p.add_argument("--folder", help="folder id, path or name")
-    p.add_argument("--manifest", help="registration manifest (JSON or CSV)")
+    p.add_argument("--manifest", type=path_arg, help="registration manifest (JSON or CSV)")
     add_json_flag(p)
     p = add_command(gs, "create", "create the benchmark project (the ontology and ONLY the training dataset)",
                     _bench_create)
@@ -239,7 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("roster", help="check a roster file", description="Check a roster CSV (name,email).")
     gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add_command(gs, "check", "list every problem of a roster", _roster_check, workspace=False)
-    p.add_argument("file")
+    p.add_argument("file", type=path_arg)
     p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern")
     add_json_flag(p)
 
@@ -247,7 +247,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     _provision, epilog="A second run on the same benchmark (this machine, this user) waits for "
                     "the first, saying whose it is (ANNOTRAIN_LOCK_TIMEOUT seconds, default 600; 0 refuses at once), "
                     "then plans afresh and creates only what is left.")
-    p.add_argument("--roster", required=True, help="CSV with name,email (optional: title, notes)")
+    p.add_argument("--roster", required=True, type=path_arg, help="CSV with name,email (optional: title, notes)")
     p.add_argument("--benchmark", required=True, help="benchmark project id or title")
     p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")
     p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern ({name}, {email})")

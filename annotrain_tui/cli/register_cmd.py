@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.text import shown
@@ -112,7 +112,7 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "register", "register a manifest's files into a storage folder (an upload job)", _register)
-    p.add_argument("manifest", help="registration manifest, JSON or CSV")
+    p.add_argument("manifest", type=path_arg, help="registration manifest, JSON or CSV")
     p.add_argument("--integration", required=True, help="cloud integration title or id")
     p.add_argument("--folder", required=True, help="storage folder path, name or id")
     p.add_argument("--create-folder", action="store_true", help="create the folder (and parents) if missing")

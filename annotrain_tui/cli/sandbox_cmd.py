@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, positive_float, read_bytes
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
 from annotrain_tui.core.errors import Conflict, InvalidInput, PermissionDenied, UsageError
 from annotrain_tui.core.lookup import find_project
@@ -147,5 +147,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no line per step")
     p = add_command(gs, "import-labels", "load Encord label-row JSON exports into a sandbox project", _import)
     p.add_argument("project", help="project id or title")
-    p.add_argument("file", help="JSON list of label rows (LabelRowV2.to_encord_dict())")
+    p.add_argument("file", type=path_arg, help="JSON list of label rows (LabelRowV2.to_encord_dict())")
     add_json_flag(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotrain_tui.cli.common import add_command
+from annotrain_tui.cli.common import add_command, path_arg
 from annotrain_tui.cli.context import workspace_from_args
 
 SCREENS = ["home", "pick", "folders", "manifest", "benchmark", "provision", "progress", "evaluation"]
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--screen", choices=SCREENS, default="home", help="open directly on this screen")
     p.add_argument("--benchmark", help="benchmark project (evaluation, provisioning)")
     p.add_argument("--training", nargs="+", help="training projects (evaluation)")
-    p.add_argument("--benchmark-labels", help="offline benchmark label rows (evaluation)")
-    p.add_argument("--training-labels", nargs="+", help="offline training label rows (evaluation)")
-    p.add_argument("--manifest", help="manifest file to open (manifest editor)")
-    p.add_argument("--roster", help="roster file to open (provisioning)")
+    p.add_argument("--benchmark-labels", type=path_arg, help="offline benchmark label rows (evaluation)")
+    p.add_argument("--training-labels", nargs="+", type=path_arg, help="offline training label rows (evaluation)")
+    p.add_argument("--manifest", type=path_arg, help="manifest file to open (manifest editor)")
+    p.add_argument("--roster", type=path_arg, help="roster file to open (provisioning)")

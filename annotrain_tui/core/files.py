@@ -105,6 +105,46 @@ def refuse_non_regular(target: Path, shown_name: str) -> os.stat_result | None:
     return st
 
 
+# Files this process reads as its own state, whatever the command's inputs: the workspace it opened,
+# the key it signs with (added by core.workspace when it opens them). The config file, the default
+# workspace and everything in the state dir are always protected (see _own_files).
+_PROTECTED: dict[str, str] = {}
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def protect(path: str | Path | None, what: str) -> None:
+    """Refuse ``path`` as an output for the rest of this process (``what`` names it in the message)."""
+    if path is None or not str(path).strip():
+        return
+    real = os.path.realpath(path)
+    _PROTECTED.setdefault(real, what)
+    if what == "the sandbox workspace":
+        for side in _SQLITE_SIDE_FILES:
+            _PROTECTED.setdefault(real + side, what)
+
+
+def _own_file(real: Path) -> str | None:
+    """What ``real`` is, when it is one of annotrain's own files; else None."""
+    hit = _PROTECTED.get(str(real))
+    if hit:
+        return hit
+    from annotrain_tui.core.config import Paths  # lazy: config imports this module
+
+    try:
+        paths = Paths.default()
+    except Exception:  # pragma: no cover - platformdirs cannot tell: nothing more to protect
+        return None
+    if str(real) == os.path.realpath(paths.config_file):
+        return "annotrain's config file"
+    sandbox = os.path.realpath(paths.default_sandbox)
+    if str(real) in (sandbox, *(sandbox + side for side in _SQLITE_SIDE_FILES)):
+        return "the default sandbox workspace"
+    state = os.path.realpath(paths.state_dir)
+    if str(real).startswith(state + os.sep):
+        return "one of annotrain's state files (jobs, journals, locks, crash logs)"
+    return None
+
+
 def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = False) -> Path:
     """Check that ``target`` may be written, and return the real path to write to.
 
@@ -126,6 +166,9 @@ def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), force
         reason = getattr(exc, "strerror", None) or exc.__class__.__name__
         raise InvalidInput(f"{name}: cannot use this path ({reason})") from None
     st = refuse_non_regular(real, name)
+    own = _own_file(real)
+    if own:
+        raise InvalidInput(f"{name}: is {own}; writing it would destroy it (choose another output file)")
     for inp in inputs:
         if inp is None:
             continue
@@ -137,9 +180,17 @@ def check_output(target: str | Path, *, inputs: Iterable[str | Path] = (), force
         if not parent.is_dir():
             raise InvalidInput(f"{name}: the directory {display_path(parent)} does not exist")
         return real
+    if _special_file_system(real):
+        raise InvalidInput(f"{name}: is on a kernel file system (/proc, /sys), not a file to write; "
+                           "choose another output file")
     if not force:
         raise OutputExists(f"{name} already exists", path=real)
     return real
+
+
+def _special_file_system(real: Path) -> bool:
+    parts = real.parts
+    return len(parts) > 1 and parts[1] in ("proc", "sys")
 
 
 def check_distinct_outputs(outputs: Mapping[str, str | Path | None]) -> None:

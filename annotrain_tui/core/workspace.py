@@ -18,6 +18,7 @@ from annotrain_tui.core.config import (
     load_settings,
 )
 from annotrain_tui.core.errors import ConfigError, UsageError
+from annotrain_tui.core.files import protect
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 
@@ -85,6 +86,7 @@ def open_sandbox(paths: Paths, settings: Settings, *, read_only: bool = False) -
     from annotrain_tui.core.backends.sandbox import SandboxBackend
 
     path = sandbox_path(paths, settings)
+    protect(path, "the sandbox workspace")  # no output of this process may replace it
     if not os.path.lexists(path) and is_default_sandbox(paths, settings) and not read_only:
         from annotrain_tui.core.backends.sandbox.demo import create_demo_workspace
         from annotrain_tui.core.errors import Conflict
@@ -114,6 +116,7 @@ def open_workspace(paths: Paths, settings: Settings, *, passphrase: Any = None) 
         if key is None:
             raise UsageError("the encord backend needs an SSH key", hint="pass --ssh-key PATH, set "
                              "ENCORD_SSH_KEY_FILE or run 'annotrain config set ssh_key_path PATH'")
+        protect(key, "the SSH key")
         warning = key_file_warning(key)
         if warning:
             warnings.append(warning)

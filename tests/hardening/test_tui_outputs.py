@@ -207,3 +207,17 @@ async def test_a_roster_cell_with_a_carriage_return_round_trips_through_a_save(t
     after = read_roster(roster).entries
     assert [(e.name, e.email, e.notes) for e in after] == [(e.name, e.email, e.notes) for e in before]
     assert len(after) == 2
+
+
+async def test_an_export_never_replaces_the_workspace_the_screen_reads(tmp_path):
+    """Found by a trial: an online export onto the workspace file itself (after 'Overwrite? y')
+    turned the workspace into CSV. The workspace the app opened is refused like any input."""
+    ws = tmp_path / "ws.db"
+    app = make_app(ws, start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        before = ws.read_bytes()
+        await export_seed(app, pilot, ws)
+        assert isinstance(app.screen, EvaluationScreen)  # refused outright: no overwrite question
+        assert any("writing it would destroy it" in m for m in toasts(app)), toasts(app)
+        assert ws.read_bytes()[:16] == b"SQLite format 3\x00" and len(ws.read_bytes()) >= len(before) // 2
