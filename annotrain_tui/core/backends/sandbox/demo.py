@@ -145,13 +145,25 @@ def create_demo_workspace(path: Path, paths: Paths | None = None, *, replace: bo
     ``replace`` replaces an existing workspace, only once the new one is complete.
     """
     if paths is not None:
-        atomic_write_text(demo_roster_path(paths), roster_csv(), make_parents=True)
+        write_demo_roster(paths)
     return SandboxBackend.build(path, lambda backend: seed_demo(backend, paths, _write_roster=False, **options),
                                 replace=replace)
 
 
 def demo_roster_path(paths: Paths) -> Path:
     return paths.data_dir / "demo-roster.csv"
+
+
+def write_demo_roster(paths: Paths) -> bool:
+    """Write the demo roster unless a file (or a link, even a dangling one) is there already: it may
+    hold the user's edits, or point at a file of theirs. True when written."""
+    import os
+
+    path = demo_roster_path(paths)
+    if os.path.lexists(path):
+        return False
+    atomic_write_text(path, roster_csv(), make_parents=True)
+    return True
 
 
 def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int = 7,
@@ -235,7 +247,7 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
     if paths is not None:
         roster_path = demo_roster_path(paths)
         if write_roster:
-            atomic_write_text(roster_path, roster_csv(), make_parents=True)
+            write_demo_roster(paths)
     with backend.store.tx() as c:
         for key, value in [("demo_benchmark", bench.id), ("demo_dataset", dataset.id),
                            ("demo_roster", str(roster_path or "")), ("demo_seeded_at", now.isoformat())]:
