@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.files import read_user_bytes
-from annotrain_tui.core.text import shown
+from annotrain_tui.core.text import json_text, shown
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, func, *, workspace: bool = True,
@@ -30,11 +30,9 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 def emit_json(document: Any) -> None:
     """Print exactly one JSON document on stdout."""
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a file or server: \udXXXX escapes, same string
-        text = json.dumps(document, ensure_ascii=True, indent=2, default=str)
+    # The untrusted-text policy for JSON: C1, bidi, format characters and lone surrogates as
+    # \uXXXX escapes (the same strings to a reader, nothing raw for a terminal).
+    text = json_text(json.dumps(document, ensure_ascii=False, indent=2, default=str))
     sys.stdout.write(text)
     sys.stdout.write("\n")
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.files import display_path, real_target, refuse_non_regular, write_error
-from annotrain_tui.core.text import escape_char
+from annotrain_tui.core.text import escape_char, json_text
 
 __all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "csv_text", "write_csv",
            "write_json", "atomic_write"]
@@ -222,12 +222,14 @@ def _json_safe(value: Any) -> Any:
 
 def write_json(path: str | Path, document: Any) -> Path:
     """Write one JSON document (UTF-8, indented; NaN and infinities as null) atomically."""
-    text = json.dumps(_json_safe(document), ensure_ascii=False, indent=2, allow_nan=False, default=str) + "\n"
+    # The untrusted-text policy for JSON (core.text.json_text): a lone surrogate (undecodable bytes
+    # in a title or an email), C1 controls and bidi are written as \uXXXX escapes, which read back
+    # as the same strings: never a traceback, nothing raw for whoever cats the file.
+    text = json_text(json.dumps(_json_safe(document), ensure_ascii=False, indent=2, allow_nan=False,
+                                default=str)) + "\n"
 
     def write(tmp: str) -> None:
-        # A lone surrogate (undecodable bytes in a title or an email) is written as the JSON
-        # escape \udc80, which reads back as the same string: never a traceback.
-        with open(tmp, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
 
     return atomic_write(path, write)

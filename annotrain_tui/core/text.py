@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate"]
+__all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate", "json_text"]
 
 # Space separators are safe to show as they are (one cell wide, no terminal effect); the rest of
 # what str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp) is escaped.
@@ -95,3 +95,23 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code > 0xFFFF:  # JSON escapes astral characters as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_text(text: str) -> str:
+    """JSON text (as ``json.dumps(..., ensure_ascii=False)`` writes it) made safe to print: every
+    character :func:`shown` would escape becomes a JSON ``\\uXXXX`` escape. The document means
+    exactly the same (a reader gets the same strings back, lone surrogates included); only what a
+    terminal would act on — C1 controls, bidi, format characters, surrogates — no longer appears raw.
+    C0 controls are escaped by ``json.dumps`` already; structure (LF, spaces) is kept."""
+    if text.isascii():
+        return text.replace("\x7f", "\\u007f")
+    return "".join(ch if (" " <= ch <= "~" or ch == "\n" or (not ch.isascii() and _keep(ch, False)))
+                   else _json_escape(ch) for ch in text)

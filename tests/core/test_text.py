@@ -40,3 +40,17 @@ def test_non_strings_and_limits():
             raise RuntimeError("no")
 
     assert shown(Bad()) == "<Bad>"
+
+
+def test_json_text_escapes_what_a_terminal_acts_on_and_means_the_same():
+    import json
+
+    from annotrain_tui.core.text import json_text
+
+    doc = {"t": "x\u202ey\x9b31m\udc80\U000e0001\x7f José 🙂 名前", "n": [1, "\n\t\x1b"]}
+    text = json_text(json.dumps(doc, ensure_ascii=False, indent=2))
+    assert json.loads(text) == doc
+    text.encode("utf-8")
+    for raw in ("\u202e", "\x9b", "\udc80", "\U000e0001", "\x7f", "\x1b"):
+        assert raw not in text
+    assert "José 🙂 名前" in text  # ordinary text stays readable

@@ -27,3 +27,22 @@ def test_lone_surrogate_in_an_email_is_valid_json(tmp_path):
     out = proc.stdout.decode("utf-8")
     doc = json.loads(out)
     assert "ev\udc80il@example.com" in json.dumps(doc, ensure_ascii=False)
+
+
+def test_json_outputs_carry_no_raw_bidi_or_c1(tmp_path):
+    """Found by a trial: every --json output wrote U+202E and U+009B raw (only surrogates were escaped)."""
+    import sqlite3
+
+    ws = tmp_path / "h.db"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "annotrain_tui", "--sandbox", str(ws), *a],  # noqa: E731
+                                    capture_output=True, timeout=120)
+    assert run("sandbox", "init", "--demo").returncode == 0
+    with sqlite3.connect(ws) as c:
+        c.execute("UPDATE datasets SET title = 'a\u202eRTL\u009b31m'")
+    for argv in (["datasets", "list", "--json"], ["status", "--json"], ["projects", "list", "--json"]):
+        proc = run(*argv)
+        assert proc.returncode == 0, proc.stderr
+        text = proc.stdout.decode("utf-8")
+        assert "\u202e" not in text and "\u009b" not in text, argv
+        if argv[0] == "datasets":
+            assert "a\u202eRTL\u009b31m" in json.dumps(json.loads(text), ensure_ascii=False)
