@@ -41,9 +41,18 @@ __all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "c
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-# A zero-width point where a reader may see a cell start (the start, or right after a CR/LF)
-# followed by a formula prefix: a ``'`` goes there.
-_FORMULA_AT_CELL_START = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+# Where a reader may see a line start: every break str.splitlines() knows (CR, LF, VT, FF, FS, GS,
+# RS, NEL, LINE and PARAGRAPH SEPARATOR). A cell holding one is always quoted.
+LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Where a reader that splits without honouring quotes may see a cell start: the separators of CSV,
+# of European spreadsheets (;), of TSV and of pipes.
+SEPARATORS = ",;\t|"
+# A zero-width point where a reader may see a cell start (the cell's start, after a line break or a
+# separator) followed by a formula prefix: a ``'`` goes there.
+_FORMULA_AT_CELL_START = re.compile("(?:^|(?<=[" + re.escape(LINE_BREAKS + SEPARATORS) + "]))(?=[=+\\-@\t\r])")
+_BREAK_OR_SEPARATOR = re.compile("[" + re.escape(LINE_BREAKS + SEPARATORS) + "]")
+_HAS_BREAK = re.compile("[" + re.escape(LINE_BREAKS) + "]")
+_HAS_UNUSUAL_BREAK = re.compile("[" + re.escape(LINE_BREAKS.replace("\n", "")) + "]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -52,21 +61,22 @@ def _escape_surrogates(text: str) -> str:
 
 
 def _risky(value: str) -> bool:
-    return value.startswith(FORMULA_PREFIXES) or "\r" in value or "\n" in value or not value.isprintable()
+    return (value.startswith(FORMULA_PREFIXES) or not value.isprintable()
+            or _BREAK_OR_SEPARATOR.search(value) is not None)
 
 
 def neutralise(value: Any) -> Any:
     """A string made safe for a CSV cell; anything else unchanged.
 
-    ``'`` before a formula prefix at the start and after every CR/LF; lone surrogates escaped.
+    ``'`` before a formula prefix at the start, after every line break (any of ``LINE_BREAKS``) and
+    after every separator (``SEPARATORS``: a reader that ignores quotes sees a cell start there);
+    lone surrogates escaped.
     """
     if not isinstance(value, str) or not _risky(value):
         return value
     if not value.isprintable():
         value = _escape_surrogates(value)
-    if value.startswith(FORMULA_PREFIXES) or "\r" in value or "\n" in value:
-        value = _FORMULA_AT_CELL_START.sub("'", value)
-    return value
+    return _FORMULA_AT_CELL_START.sub("'", value)
 
 
 safe_cell = neutralise
@@ -160,29 +170,33 @@ def write_csv(path: str | Path, rows: pd.DataFrame | Iterable[Mapping[str, Any]]
 def frame_csv_text(df: pd.DataFrame) -> str:
     """The CSV text of a frame: ``to_csv(index=False)`` of its neutralised copy, every CR/LF cell quoted."""
     safe = neutralise_frame(df)
-    cells_with_cr = any(isinstance(c, str) and "\r" in c for c in safe.columns) or any(
-        series.dtype == object and any(isinstance(v, str) and "\r" in v for v in series.to_numpy())
+    unusual = any(isinstance(c, str) and _HAS_UNUSUAL_BREAK.search(c) for c in safe.columns) or any(
+        series.dtype == object and any(isinstance(v, str) and _HAS_UNUSUAL_BREAK.search(v) for v in series.to_numpy())
         for _, series in safe.items())
-    if not cells_with_cr:
+    if not unusual:
         return safe.to_csv(index=False)
     # The csv module quotes only cells holding the delimiter, the quote or a character of the
-    # line terminator: with "\r\n" every cell holding a CR or LF is quoted. Row ends (CRLF outside
-    # quotes) then go back to "\n", so the rest of the file is pandas' bytes.
-    return _crlf_rows_to_lf(safe.to_csv(index=False, lineterminator="\r\n"))
+    # line terminator: with every line break in the terminator, every cell holding one is quoted.
+    # Row ends (the terminator outside quotes) then go back to "\n": the rest is pandas' bytes.
+    return _rows_to_lf(safe.to_csv(index=False, lineterminator=_ALL_BREAKS_TERMINATOR), _ALL_BREAKS_TERMINATOR)
 
 
-def _crlf_rows_to_lf(text: str) -> str:
+# Starts with CRLF so that the csv module's own handling stays conventional; holds every break.
+_ALL_BREAKS_TERMINATOR = "\r\n" + LINE_BREAKS.replace("\r", "").replace("\n", "")
+
+
+def _rows_to_lf(text: str, terminator: str) -> str:
     parts = text.split('"')
     # Even parts are outside quotes (a doubled "" inside a quoted cell toggles twice).
     for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("\r\n", "\n")
+        parts[i] = parts[i].replace(terminator, "\n")
     return '"'.join(parts)
 
 
 def _quote_cell(cell: str, lineterminator: str, quote_padded: bool) -> str:
     if cell == "":
         return cell
-    if ("," in cell or '"' in cell or "\r" in cell or "\n" in cell
+    if ("," in cell or '"' in cell or _HAS_BREAK.search(cell)
             or any(ch in cell for ch in lineterminator)
             or (quote_padded and cell.strip() != cell)):
         return '"' + cell.replace('"', '""') + '"'

@@ -160,8 +160,12 @@ class AnnotrainApp(App[None]):
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 carries only what the policy lets through: lines and tab-separated fields are kept,
         any other control, bidi or format character and any lone surrogate (which cannot be
-        encoded, and used to kill the app) is escaped visibly."""
-        safe = "\t".join(shown(part, multiline=True) for part in shown_parts(text))
+        encoded, and used to kill the app) is escaped visibly. What is pasted is cells (TAB and line
+        separated): each one is neutralised like a CSV export cell, so a spreadsheet runs no formula."""
+        from annotrain_tui.core.exports import neutralise
+
+        lines = (shown(part, multiline=True) for part in shown_parts(text))
+        safe = "\t".join("\n".join(neutralise(cell) for cell in part.split("\n")) for part in lines)
         super().copy_to_clipboard(safe)
 
     def get_line_filters(self):  # noqa: ANN201 - Sequence[LineFilter]

@@ -213,3 +213,25 @@ def test_evaluate_cli_out_is_formula_safe(tmp_path, capsys):
     assert len(rows) == 2 and all(len(r) == len(rows[0]) for r in rows)
     assert _formula_starts(text) == []
     assert "img\r'=cmd" in text
+
+
+# Found by a trial: cells were not neutralised after the line breaks str.splitlines() knows besides
+# CR/LF (VT, FF, FS, GS, RS, NEL, U+2028, U+2029), nor after a separator inside a quoted cell.
+@pytest.mark.parametrize("brk", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029",
+                                 ",", ";", "\t", "|"])
+def test_every_line_break_and_separator_is_a_cell_start(tmp_path, brk):
+    import csv as _csv
+
+    from annotrain_tui.core.exports import write_csv
+
+    value = f"x{brk}=cmd|' /C calc'!A0"
+    out = tmp_path / "o.csv"
+    write_csv(out, pd.DataFrame({"title": [value, "plain"], "n": [1, 2]}))
+    text = out.read_text(encoding="utf-8")
+    # any way of cutting the text into lines and cells: no piece starts with a formula prefix
+    for line in text.splitlines():
+        for sep in (",", ";", "\t", "|"):
+            for piece in line.split(sep):
+                assert not piece.lstrip('"').startswith(("=", "+", "@")), (brk, line)
+    rows = list(_csv.reader(open(out, encoding="utf-8", newline="")))
+    assert len(rows) == 3 and rows[1][0] == value.replace(brk + "=", brk + "'=")

@@ -408,3 +408,36 @@ async def test_data_table_string_cells_and_labels_are_never_markup(tmp_path):
         text = check(app, "data table", expect=("[b]col[/b]", MARKUP, "[link=https://evil.example]click[/link]",
                                                 "\\x1b]0;pwn-title"))
         assert "\\udc80" in text
+
+
+async def test_the_clipboard_copy_carries_no_live_formula(tmp_path):
+    """Found by a trial: `y` copied an annotator whose createdBy is =HYPERLINK(...) unprefixed; pasted
+    into a spreadsheet it ran. Each copied cell is neutralised like a CSV export cell."""
+    from annotrain_tui.core.evaluation.synth import make_programme
+    from annotrain_tui.tui.widgets.frame_table import FrameTable
+
+    evil = '=HYPERLINK("http://x","y")@example.com'
+    prog = make_programme(seed=3, n_items=4)
+    bm = tmp_path / "bm.json"
+    bm.write_text(json.dumps(prog.benchmark))
+    rows = next(iter(prog.training.values()))
+    for row in rows:
+        for unit in (row.get("data_units") or {}).values():
+            labels = unit.get("labels") or {}
+            frames = [labels] if "objects" in labels else list(labels.values())
+            for frame in frames:
+                for obj in frame.get("objects") or []:
+                    obj["createdBy"] = evil
+    tr = tmp_path / "tr.json"
+    tr.write_text(json.dumps(rows))
+    app = hostile_app(tmp_path, "evaluation", {"benchmark_labels": str(bm), "training_labels": [str(tr)]})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#annotators", FrameTable)
+        keys = [table.frame["annotator"].iat[int(i)] for i in table.order]
+        table.cursor_row = keys.index(evil)
+        await pilot.press("y")
+        await pilot.pause()
+        cells = [c for line in app.clipboard.split("\n") for c in line.split("\t")]
+        assert evil not in cells and "'" + evil in cells, app.clipboard
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))]
