@@ -14,6 +14,16 @@ Hangul fillers) or a control character (Cc) in a name, an email or a title; and 
 NFKC changes (fullwidth letters, ``＠``): Encord compares addresses as written, so it must be
 written plainly. Names are kept as written.
 
+Lossless: every non-blank line below the header becomes an entry, rows with problems included
+(the problems are attached by line, so an editor can show them and let the user fix them), and
+each entry keeps its row as written (``cells``: every cell, unstripped, extra cells, cells under
+an empty or repeated column name). :func:`roster_to_csv` with the roster's ``columns`` writes the
+rows back from those cells, so an unedited roster is written back cell for cell. What cannot be
+written back — undecodable bytes, a first line that is not a ``name,email`` header (a comment, a
+title line), malformed CSV quoting, a cell the one CSV writer would change (its formula guard) —
+is listed in ``Roster.unkept`` (line, why), checked by writing the roster and reading it back;
+a roster with anything unkept is not ``lossless`` and must never be saved over its file.
+
 Templates: ``{name}`` and ``{email}`` are placeholders only in the title *pattern* (``--title``),
 expanded in one pass; a name, an email or a ``title`` cell is literal text, so a name that
 contains ``{email}`` stays as it is.
@@ -26,6 +36,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 
 from annotrain_tui.core.errors import InvalidInput
@@ -80,6 +91,8 @@ class RosterEntry:
     title: str | None = None
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # the row as written (unstripped, every cell, aligned with Roster.columns); () for a new entry
+    cells: tuple[str, ...] = ()
 
     def project_title(self, pattern: str = DEFAULT_TITLE) -> str:
         if self.title:
@@ -103,10 +116,35 @@ class Roster:
     source: str
     entries: list[RosterEntry]
     problems: list[RosterProblem]
+    # the header row as written; None when the file has no usable header (then written as name,email,…)
+    columns: list[str] | None = None
+    # why writing this roster back would not reproduce the file (line, reason); empty: lossless
+    unkept: list[RosterProblem] = field(default_factory=list)
+    newline: str = "\n"
+    bom: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def lossless(self) -> bool:
+        """Every line of the file is represented: writing the entries back loses nothing."""
+        return not self.unkept
+
+    def unkept_summary(self) -> str:
+        """``line 1: why`` for the first unkept line (and how many more), '' when lossless."""
+        if not self.unkept:
+            return ""
+        first = self.unkept[0]
+        where = f"line {first.line}" + (f":{first.column}" if first.column else "")
+        more = f"; and {len(self.unkept) - 1} more" if len(self.unkept) > 1 else ""
+        return f"{where}: {shown(first.message, limit=160)}{more}"
+
+    def to_csv(self, entries: list[RosterEntry] | None = None) -> str:
+        """``entries`` (default: this roster's) written in this roster's layout (columns, line ends, BOM)."""
+        return roster_to_csv(self.entries if entries is None else entries, columns=self.columns,
+                             newline=self.newline, bom=self.bom)
 
     def raise_if_invalid(self) -> None:
         if self.problems:
@@ -125,25 +163,43 @@ def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TITLE) -> Rost
     p = Path(path)
     data = read_user_bytes(p)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # shown (each bad byte as U+FFFD) so the rows can be seen, never lossless: never saved over
         line = data[: exc.start].count(b"\n") + 1
-        return Roster(str(p), [], [RosterProblem(line, "not UTF-8 text: save the roster as UTF-8 CSV")])
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start: exc.start].decode("utf-8", errors="replace")) + 1
+        roster = parse_roster(data.decode("utf-8", errors="replace"), source=str(p), title_pattern=title_pattern)
+        roster.problems.insert(0, RosterProblem(line, "not UTF-8 text: save the roster as UTF-8 CSV", col))
+        roster.problems.sort(key=lambda q: (q.line, q.column or 0))
+        roster.unkept.insert(0, RosterProblem(line, f"not UTF-8 text (byte 0x{data[exc.start]:02X}; shown as "
+                                                    "U+FFFD, which a save would write)", col))
+        return roster
     return parse_roster(text, source=str(p), title_pattern=title_pattern)
 
 
 def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFAULT_TITLE) -> Roster:
-    text = text.lstrip("\ufeff")
+    stripped = text.lstrip("\ufeff")
+    boms, text = len(text) - len(stripped), stripped
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
     problems: list[RosterProblem] = []
     entries: list[RosterEntry] = []
+    unkept: list[RosterProblem] = []
+    if boms > 1:
+        unkept.append(RosterProblem(1, f"{boms} byte-order marks at the start (a save writes one)"))
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
+    columns: list[str] | None = None
     header_line = 0
+    first_at: dict[str, int] = {}
+    shifted: set[int] = set()  # lines with more cells than the header
+    read_rows: list[tuple[int, list[str]]] = []  # every non-blank row as read (header included)
     try:
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
+            read_rows.append((line, row))
             if header is None:
                 header = [h.strip().lower() for h in row]
                 header_line = line
@@ -155,22 +211,38 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                     if hidden is not None:
                         ci, (_, ch, kind) = hidden
                         why = f"; header cell {ci + 1} contains the {kind} character {char_name(ch)}: retype it"
-                    problems.append(RosterProblem(line, "the header row needs 'name' and 'email' columns "
-                                                        f"(missing: {', '.join(missing)}); found: "
-                                                        f"{shown(', '.join(row), limit=120)}{why}"))
-                    return Roster(source, [], problems)
-                dupes = sorted({h for h in header if header.count(h) > 1 and h})
-                if dupes:
-                    problems.append(RosterProblem(line, f"column(s) {', '.join(dupes)} appear more than once"))
+                    problem = RosterProblem(line, "the header row needs 'name' and 'email' columns "
+                                                  f"(missing: {', '.join(missing)}); found: "
+                                                  f"{shown(', '.join(row), limit=120)}{why}")
+                    problems.append(problem)
+                    unkept.append(RosterProblem(line, "not a 'name,email' header row (a comment or title line "
+                                                      "above the header, or an unknown layout); a save would "
+                                                      "write none of the lines below it"))
+                    return Roster(source, [], problems, None, unkept, newline, boms > 0)
+                columns = list(row)
+                first_at = {}
+                for ci, h in enumerate(header):
+                    if h and h in first_at:
+                        problems.append(RosterProblem(line, f"column {ci + 1} '{shown(row[ci].strip(), limit=40)}' "
+                                                            f"repeats column {first_at[h] + 1}: rename or remove one "
+                                                            "of them", ci + 1))
+                    first_at.setdefault(h, ci)
                 continue
-            cells = dict(zip(header, (c.strip() for c in row)))
+            first = first_at  # a column name's first position (a repeated one is a problem above)
+            cells = {h: (row[i].strip() if i < len(row) else "") for h, i in first.items()}
+            name, email = cells.get("name", ""), cells.get("email", "")
+            col_name, col_email = first["name"] + 1, first["email"] + 1
+            extra = {k: v for k, v in cells.items() if k not in KNOWN and k}
+            entry = RosterEntry(line=line, name=name, email=email, title=cells.get("title") or None,
+                                notes=cells.get("notes", ""), extra=extra, cells=tuple(row))
+            entries.append(entry)  # kept whatever its problems: an editor shows them on the row
             if len(row) > len(header):
+                # the cells are shifted (an unquoted comma): the cell count is the one problem to report
                 problems.append(RosterProblem(line, f"{len(row)} cells but the header has {len(header)} columns "
                                                     "(a comma inside a name needs quotes)"))
+                shifted.add(line)
                 continue
-            name, email = cells.get("name", ""), cells.get("email", "")
-            col_name, col_email = header.index("name") + 1, header.index("email") + 1
-            hidden = _hidden_problems(line, header, cells)
+            hidden = _hidden_problems(line, first, cells)
             problems.extend(hidden)
             bad_cols = {p.column for p in hidden}
             if not name:
@@ -187,20 +259,21 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
             elif not EMAIL.match(email):
                 problems.append(RosterProblem(line, f"invalid email '{shown(email)}' (expected name@domain.tld)",
                                               col_email))
-            extra = {k: v for k, v in cells.items() if k not in KNOWN and k}
-            entries.append(RosterEntry(line=line, name=name, email=email, title=cells.get("title") or None,
-                                       notes=cells.get("notes", ""), extra=extra))
     except csv.Error as exc:
         problems.append(RosterProblem(reader.line_num, f"CSV syntax error: {exc}"))
+        unkept.append(RosterProblem(reader.line_num, f"CSV syntax error ({exc}): the lines from here on were not "
+                                                     "read"))
     if header is None:
         problems.append(RosterProblem(1, "the roster is empty: expected a header row 'name,email' and one row "
                                          "per annotator"))
-        return Roster(source, [], problems)
+        return Roster(source, [], problems, None, unkept, newline, boms > 0)
     if not entries and not problems:
         problems.append(RosterProblem(header_line, "no annotators below the header row"))
     seen_email: dict[str, int] = {}
     seen_title: dict[str, int] = {}
     for e in entries:
+        if e.line in shifted:
+            continue
         if e.email:
             key = identity(e.email)
             if key in seen_email:
@@ -220,14 +293,55 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
             else:
                 seen_title[key] = e.line
     problems.sort(key=lambda p: (p.line, p.column or 0))
-    return Roster(source, entries, problems)
+    if not unkept:
+        unkept.extend(_strict_csv_problems(text))
+    if not unkept:
+        unkept.extend(_round_trip_problems(read_rows, roster_to_csv(entries, columns=columns)))
+    return Roster(source, entries, problems, columns, unkept, newline, boms > 0)
 
 
-def _hidden_problems(line: int, header: list[str], cells: dict[str, str]) -> list[RosterProblem]:
+def _strict_csv_problems(text: str) -> list[RosterProblem]:
+    """Quoting that only a lenient reader accepts (an unterminated quote, text after a closing quote):
+    what it read is a guess, so writing it back would rewrite the lines the user wrote."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return [RosterProblem(reader.line_num, f"malformed CSV quoting ({exc}): a save would rewrite these lines")]
+    return []
+
+
+def _round_trip_problems(read_rows: list[tuple[int, list[str]]], written: str) -> list[RosterProblem]:
+    """The mechanism behind ``lossless``: the roster as the one writer would save it, read back, row
+    for row and cell for cell against the rows as they were read. The first difference is reported."""
+    from annotrain_tui.core.exports import neutralise
+
+    back = [row for row in csv.reader(io.StringIO(written, newline="")) if any(c.strip() for c in row)]
+    for (line, row), again in zip_longest(read_rows, back, fillvalue=(0, None)):
+        if isinstance(again, tuple):  # zip_longest's fill on the side of the rows written back
+            again = None
+        if row is None or row == again:
+            continue
+        if again is None:
+            return [RosterProblem(line, "this row would not be written")]
+        for ci, (was, now) in enumerate(zip_longest(row, again)):
+            if was == now:
+                continue
+            if was is None or now is None:
+                return [RosterProblem(line, f"{len(row)} cells would be written as {len(again)}", ci + 1)]
+            why = (" (the CSV writer puts ' before a leading =, +, -, @ so that a spreadsheet does not run it)"
+                   if neutralise(was) == now else "")
+            return [RosterProblem(line, f"cell {ci + 1} '{shown(was, limit=40)}' would be written as "
+                                        f"'{shown(now, limit=40)}'{why}", ci + 1)]
+    return []
+
+
+def _hidden_problems(line: int, first: dict[str, int], cells: dict[str, str]) -> list[RosterProblem]:
     """One problem per name/email/title cell holding an invisible or control character."""
     out: list[RosterProblem] = []
     for column in ("name", "email", "title"):
-        if column not in header:
+        if column not in first:
             continue
         found = hidden_char(cells.get(column, ""))
         if found is None:
@@ -236,24 +350,64 @@ def _hidden_problems(line: int, header: list[str], cells: dict[str, str]) -> lis
         how = ("retype the cell (invisible characters come in with text pasted from web pages and documents)"
                if kind == "invisible" else "remove it")
         out.append(RosterProblem(line, f"the {column} contains the {kind} character {char_name(ch)} at character "
-                                       f"{index + 1}: {how}", header.index(column) + 1))
+                                       f"{index + 1}: {how}", first[column] + 1))
     return out
 
 
-def roster_to_csv(entries: list[RosterEntry]) -> str:
-    """Write entries back (the TUI's roster editor saves through this).
+def roster_to_csv(entries: list[RosterEntry], columns: list[str] | None = None, *, newline: str = "\n",
+                  bom: bool = False) -> str:
+    """Write entries back (the TUI's roster editor saves through this; ``Roster.to_csv`` passes the
+    file's own layout).
+
+    With ``columns`` (the header as written) every row is written from its entry's ``cells``, so
+    nothing the file held is dropped: extra cells past the header, cells under an empty or repeated
+    column name, whitespace. A field the user changed (name, email, title, notes, an extra value)
+    replaces its cell at the column's first position; a ``title`` or ``notes`` value with no column
+    gets one at the end. Without ``columns``: ``name,email`` (then title, notes, extra columns).
 
     Through the project's one CSV writer (core/exports.py ``csv_text``): a cell holding a CR or LF
     stays one quoted cell, formula prefixes are neutralised, lone surrogates escaped.
     """
     from annotrain_tui.core.exports import csv_text
 
-    extra_cols = sorted({k for e in entries for k in e.extra})
-    has_title = any(e.title for e in entries)
-    has_notes = any(e.notes for e in entries)
-    cols = ["name", "email"] + (["title"] if has_title else []) + (["notes"] if has_notes else []) + extra_cols
+    own_layout = columns is not None  # entries' cells line up with these columns
+    if columns is None:
+        extra_cols = sorted({k for e in entries for k in e.extra})
+        has_title = any(e.title for e in entries)
+        has_notes = any(e.notes for e in entries)
+        columns = (["name", "email"] + (["title"] if has_title else []) + (["notes"] if has_notes else [])
+                   + extra_cols)
+    cols = list(columns)
+    keys = [c.strip().lower() for c in cols]
+    for k in ("title", "notes"):
+        if k not in keys and any(getattr(e, k) for e in entries):
+            cols.append(k)
+            keys.append(k)
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k:
+            first.setdefault(k, i)
     lines: list[list[str]] = [cols]
     for e in entries:
-        row = {"name": e.name, "email": e.email, "title": e.title or "", "notes": e.notes, **e.extra}
-        lines.append([row.get(c, "") for c in cols])
-    return csv_text(lines, lineterminator="\n")
+        lines.append(_entry_cells(e, first, len(cols), e.cells if own_layout else ()))
+    text = csv_text(lines, lineterminator=newline)
+    return ("\ufeff" if bom else "") + text
+
+
+def _entry_cells(e: RosterEntry, first: dict[str, int], width: int, written: tuple[str, ...]) -> list[str]:
+    """The entry's row: its cells as written, each field the user changed put in its column."""
+    cells = list(written) if written else [""] * width
+    fields = {"name": e.name, "email": e.email, "title": e.title or "", "notes": e.notes}
+    for key, i in first.items():
+        if key in fields:
+            value = fields[key]
+        elif key in e.extra:
+            value = e.extra[key]
+        else:
+            continue
+        current = cells[i] if i < len(cells) else ""
+        if current.strip() == value:
+            continue  # unchanged: keep the cell exactly as written (its spacing included)
+        cells.extend([""] * (i + 1 - len(cells)))
+        cells[i] = value
+    return cells
