@@ -139,3 +139,24 @@ def test_nothing_is_written_outside_the_xdg_dirs(tmp_path):
         rel = p.relative_to(tmp_path)
         assert rel.parts[0].startswith("xdg_"), f"wrote outside the XDG dirs: {rel}"
     assert list(home.iterdir()) == [] and list(cwd.iterdir()) == []
+
+
+def test_import_stores_what_sqlite_cannot_carry_as_is(capsys, tmp_path):
+    """Found by a trial: a data_title with a lone surrogate (JSON "\\ud800"), a width of 10**30 or an
+    object crashed the import (UnicodeEncodeError, OverflowError, binding error)."""
+    import json as _json
+
+    from annotrain_tui.core.evaluation.synth import make_programme
+
+    run(capsys, "sandbox", "init", "--demo")
+    rows = make_programme(seed=4, n_items=3, annotators=("a@example.com",)).benchmark
+    rows[0]["data_title"] = "x\ud800y"
+    unit = rows[1]["data_units"][rows[1]["data_hash"]]
+    unit["width"] = 10**30
+    rows[2]["data_units"][rows[2]["data_hash"]]["height"] = {"a": 1}
+    f = tmp_path / "rows.json"
+    f.write_text(_json.dumps(rows))
+    code, out, err = run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(f))
+    assert code == 0 and err == "" and "Imported 3 label row(s)" in out
+    code, out, err = run(capsys, "projects", "list", "--json")
+    assert code == 0

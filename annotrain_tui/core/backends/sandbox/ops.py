@@ -88,6 +88,16 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
     return steps
 
 
+def _pixels(value: Any) -> int | None:
+    """An image dimension as the sandbox stores it: a whole number of pixels, or unknown (None)
+    for anything else a file may hold (a string, an object, 1e30, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not (0 < value <= 1_000_000):  # NaN fails this too
+        return None
+    return int(value)
+
+
 def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, source: str = "file") -> int:
     """Load label rows (Encord's label-row JSON) into a sandbox project as Complete tasks.
 
@@ -122,7 +132,7 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
             unit = (row.get("data_units") or {}).get(dh) or {}
             c.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
                       (dh, folder.id, str(row.get("data_title") or dh), kind, str(unit.get("data_link") or ""),
-                       "{}", unit.get("width"), unit.get("height"), 1, stamp))
+                       "{}", _pixels(unit.get("width")), _pixels(unit.get("height")), 1, stamp))
             c.execute("INSERT OR IGNORE INTO dataset_items VALUES (?,?,?)", (dataset_id, dh, stamp))
         for (pid,) in c.execute("SELECT project_id FROM project_datasets WHERE dataset_id = ?",
                                 (dataset_id,)).fetchall():

@@ -87,6 +87,40 @@ def _p(path: Path) -> str:
     return shown(str(path), limit=300)
 
 
+def _storable(value: object) -> object:
+    """A parameter SQLite can store: a lone surrogate (undecodable bytes, or a JSON "\\ud800" in a
+    user's file) is kept as its visible escape, as a server that speaks UTF-8 must; an integer
+    beyond SQLite's 64 bits is stored as text rather than crashing the write."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return str(value)
+    return value
+
+
+def _storable_params(params: object) -> object:
+    if isinstance(params, dict):
+        return {k: _storable(v) for k, v in params.items()}
+    if isinstance(params, (tuple, list)):
+        return tuple(_storable(v) for v in params)
+    return params
+
+
+class _TextSafeConnection(sqlite3.Connection):
+    """Every statement's parameters go through :func:`_storable`: the one place where text from
+    files and servers enters the sandbox."""
+
+    def execute(self, sql, parameters=(), /):  # type: ignore[override]
+        return super().execute(sql, _storable_params(parameters))
+
+    def executemany(self, sql, seq_of_parameters, /):  # type: ignore[override]
+        return super().executemany(sql, (_storable_params(p) for p in seq_of_parameters))
+
+
 def _uri(path: Path, **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"file:{quote(str(Path(path).absolute()))}?{query}"
@@ -196,7 +230,7 @@ class Store:
     def _open(self, mode: str) -> sqlite3.Connection:
         params = {"mode": "ro"} if mode == "ro" else {"immutable": "1"} if mode == "immutable" else {"mode": "rw"}
         conn = sqlite3.connect(_uri(self.path, **params), uri=True, isolation_level=None, timeout=30,
-                               check_same_thread=False)
+                               check_same_thread=False, factory=_TextSafeConnection)
         try:
             conn.row_factory = sqlite3.Row
             if self._building:  # a temporary file nobody else sees: speed over durability (fsynced at the end)
