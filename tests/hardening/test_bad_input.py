@@ -320,3 +320,23 @@ def test_json_deep_enough_for_json_loads_but_not_for_the_walkers_is_one_located_
     assert code == 1 and err == ""
     first = out.splitlines()[0]
     assert first.startswith(f"{path}:1:") and "error[json-depth]: the JSON is nested" in first
+
+
+@pytest.mark.parametrize("title,errors", [
+    ("\\ud800z", 1),            # a lone high half
+    ("z\\udc80", 1),            # a lone low half
+    ("\\udc80\\ud800", 2),      # two halves in the wrong order
+    ("\\ud83d\\ude00 ok", 0),   # a proper pair: one character
+    ("\\\\ud800", 0),           # an escaped backslash, then text: no escape at all
+])
+def test_a_lone_surrogate_escape_is_named_where_it_is(capsys, tmp_path, title, errors):
+    """Found by a trial: '"title" must be a string, not a string' (and valid without clientMetadata)."""
+    path = tmp_path / "m.json"
+    for meta in ("", ', "clientMetadata": {"k": "v"}'):
+        path.write_text('{"images": [{"objectUrl": "https://b.s3.eu-west-1.amazonaws.com/p/1.jpg", "title": "'
+                        + title + '"' + meta + "}]}")
+        code = main(["manifest", "validate", str(path)])
+        out, _ = capsys.readouterr()
+        lines = [line for line in out.splitlines() if "error[" in line]
+        assert len(lines) == errors and all("error[json-surrogate]" in line for line in lines), out
+        assert "not a string" not in out and code == (1 if errors else 0)

@@ -388,6 +388,8 @@ def _report_schema_errors(exc: ValidationError, section: str, entries: list[Any]
     for err in exc.errors(include_url=False, include_context=False, include_input=False):
         loc = (section,) + tuple(err["loc"])
         etype = err["type"]
+        if etype == "string_unicode":
+            continue  # a lone surrogate: the JSON reader names it where it is (json-surrogate)
         depth = len(loc)
         value = _value_at(entries, loc[1:])
         if depth == 2:

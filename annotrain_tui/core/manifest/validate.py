@@ -10,6 +10,7 @@ would keep the last of two equal keys silently. The text is decoded and walked f
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -206,6 +207,12 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
             return Parsed(result, None, None)
         except JsonProblem as exc:
             return _json_problem(exc, col, result, body)
+        if "\\u" in body.text:  # JSON escapes can spell half a character: Encord stores UTF-8 text
+            for offset, escape in _lone_surrogates(body.text):
+                col.add("error", "json-surrogate",
+                        f"{escape} is half of a UTF-16 surrogate pair with no other half: it is no character, "
+                        "and Encord stores text as UTF-8; write the whole character (both escapes) or remove it",
+                        offset=offset)
         try:
             balance = check_data(data, col, provider=provider, result=result, count_keys=True)
             # json.loads keeps the last of two equal keys and says nothing. Every ':' in the text is
@@ -223,6 +230,25 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
             gc.enable()
     result.diagnostics = diagnostics
     return Parsed(result, data if isinstance(data, dict) else None, body._text)
+
+
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)(\\u[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _lone_surrogates(text: str) -> list[tuple[int, str]]:
+    """(offset, escape) of every ``\\udXXX`` escape in ``text`` that is not half of a high+low pair."""
+    found = [(m.start(2), m.group(2)) for m in _SURROGATE_ESCAPE.finditer(text)]
+    lone: list[tuple[int, str]] = []
+    i = 0
+    while i < len(found):
+        offset, esc = found[i]
+        high = esc[2].lower() == "d" and esc[3].lower() in "89ab"
+        if high and i + 1 < len(found) and found[i + 1][0] == offset + 6 and found[i + 1][1][3].lower() in "cdef":
+            i += 2  # a proper pair: one character
+            continue
+        lone.append((offset, esc))
+        i += 1
+    return lone
 
 
 def _json_problem(exc: JsonProblem, col: Collector, result: ValidationResult, body: _Body) -> Parsed:
