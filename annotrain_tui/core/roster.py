@@ -47,6 +47,7 @@ from annotrain_tui.core.text import shown
 EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]{2,}$")
 KNOWN = ("name", "email", "title", "notes")
 DEFAULT_TITLE = "Annotator Training - {name}"
+PREAMBLE_LINES = 10  # how many non-blank lines above the header (a title, a comment) are looked past
 PLACEHOLDER = re.compile(r"\{(name|email)\}")
 # Invisible characters that are not in category Cf: line/paragraph separators, Hangul fillers.
 _INVISIBLE_EXTRA = frozenset("\u2028\u2029\u115f\u1160\u3164\uffa0")
@@ -194,31 +195,27 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
     first_at: dict[str, int] = {}
     shifted: set[int] = set()  # lines with more cells than the header
     read_rows: list[tuple[int, list[str]]] = []  # every non-blank row as read (header included)
+    preamble: list[tuple[int, list[str]]] = []  # non-blank rows before the header
     try:
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            read_rows.append((line, row))
             if header is None:
-                header = [h.strip().lower() for h in row]
-                header_line = line
-                missing = [c for c in ("name", "email") if c not in header]
-                if missing:
-                    hidden = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))),
-                                  None)
-                    why = ""
-                    if hidden is not None:
-                        ci, (_, ch, kind) = hidden
-                        why = f"; header cell {ci + 1} contains the {kind} character {char_name(ch)}: retype it"
-                    problem = RosterProblem(line, "the header row needs 'name' and 'email' columns "
-                                                  f"(missing: {', '.join(missing)}); found: "
-                                                  f"{shown(', '.join(row), limit=120)}{why}")
-                    problems.append(problem)
-                    unkept.append(RosterProblem(line, "not a 'name,email' header row (a comment or title line "
-                                                      "above the header, or an unknown layout); a save would "
-                                                      "write none of the lines below it"))
-                    return Roster(source, [], problems, None, unkept, newline, boms > 0)
+                keys = [h.strip().lower() for h in row]
+                if "name" not in keys or "email" not in keys:
+                    preamble.append((line, row))  # a title or comment line, or no header: look a little further
+                    if len(preamble) < PREAMBLE_LINES:
+                        continue
+                    break
+                header, header_line = keys, line
+                for pline, prow in preamble:
+                    text_shown = shown(",".join(prow), limit=60)
+                    problems.append(RosterProblem(pline, f"'{text_shown}' comes before the header row (line {line}):"
+                                                         " a roster starts with its header row; remove this line"))
+                    unkept.append(RosterProblem(pline, f"'{text_shown}' is above the header row (line {line}); a "
+                                                       "save would not write it"))
+                read_rows.append((line, row))
                 columns = list(row)
                 first_at = {}
                 for ci, h in enumerate(header):
@@ -228,6 +225,7 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                                                             "of them", ci + 1))
                     first_at.setdefault(h, ci)
                 continue
+            read_rows.append((line, row))
             first = first_at  # a column name's first position (a repeated one is a problem above)
             cells = {h: (row[i].strip() if i < len(row) else "") for h, i in first.items()}
             name, email = cells.get("name", ""), cells.get("email", "")
@@ -263,6 +261,22 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
         problems.append(RosterProblem(reader.line_num, f"CSV syntax error: {exc}"))
         unkept.append(RosterProblem(reader.line_num, f"CSV syntax error ({exc}): the lines from here on were not "
                                                      "read"))
+    if header is None and preamble:
+        line, row = preamble[0]
+        keys = [h.strip().lower() for h in row]
+        missing = [c for c in ("name", "email") if c not in keys]
+        hidden = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))), None)
+        why = ""
+        if hidden is not None:
+            ci, (_, ch, kind) = hidden
+            why = f"; header cell {ci + 1} contains the {kind} character {char_name(ch)}: retype it"
+        problems.append(RosterProblem(line, "the header row needs 'name' and 'email' columns "
+                                            f"(missing: {', '.join(missing)}); found: "
+                                            f"{shown(', '.join(row), limit=120)}{why}"))
+        unkept.insert(0, RosterProblem(line, f"'{shown(','.join(row), limit=60)}' is not a 'name,email' header "
+                                             "row (an unknown layout); a save would write none of the lines "
+                                             "below it"))
+        return Roster(source, [], problems, None, unkept, newline, boms > 0)
     if header is None:
         problems.append(RosterProblem(1, "the roster is empty: expected a header row 'name,email' and one row "
                                          "per annotator"))

@@ -59,6 +59,7 @@ class ProvisionScreen(AppScreen):
         Binding("a", "add_row", "Add", id="provision.add"),
         Binding("d", "delete_row", "Delete", id="provision.delete"),
         Binding("s", "save", "Save", id="provision.save"),
+        Binding("w", "save_as", "Save as", id="provision.save_as"),
         Binding("p", "plan", "Plan", id="provision.plan"),
         Binding("x", "apply", "Apply", id="provision.apply"),
         Binding("f", "retry_failed", "Retry failed", id="provision.retry"),
@@ -78,6 +79,9 @@ class ProvisionScreen(AppScreen):
         self.busy = False
         self.cancel_event = threading.Event()
         self.loaded_state: tuple[int, int, int, int] | None = None  # the roster file as it was opened
+        # the roster as read from its file: its layout (columns, line ends) and what a save cannot keep
+        self.roster_file: Roster | None = None
+        self.row_keys: dict[str, str] = {}  # email (lower case) -> table row key of its first row
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,6 +158,7 @@ class ProvisionScreen(AppScreen):
             return
         self.roster_path = path
         self.loaded_state = file_state(path)
+        self.roster_file = roster
         self.entries = list(roster.entries)
         self.plan, self.outcomes, self.dirty = None, {}, False
         self._revalidate(roster)
@@ -162,22 +167,42 @@ class ProvisionScreen(AppScreen):
     # -- the table ------------------------------------------------------------------------
     def _revalidate(self, roster: Roster | None = None) -> None:
         if roster is None:
-            roster = parse_roster(roster_to_csv(self.entries), source=str(self.roster_path or "roster"),
-                                  title_pattern=self.app.workspace.settings.training_title)
-            # the rebuilt CSV has one line per entry: map problems back to our rows
-            self.entries = [replace(e, line=n + 2) for n, e in enumerate(self.entries)]
-            roster = Roster(roster.source, self.entries, roster.problems)
+            # validate the roster as a save would write it (every row, in the file's layout)
+            rebuilt = parse_roster(self._csv(), source=str(self.roster_path or "roster"),
+                                   title_pattern=self.app.workspace.settings.training_title)
+            # every entry is one row of the rebuilt CSV: its problems are on that row's line
+            if len(rebuilt.entries) == len(self.entries):
+                self.entries = [replace(e, line=r.line) for e, r in zip(self.entries, rebuilt.entries)]
+            roster = replace(rebuilt, entries=self.entries)
         self.roster = roster
         self._render_rows()
+        t = Text()
+        if (why := self._unkept_line()):
+            t.append_text(lit(why, "bold yellow"))
+            t.append("\n")
         if roster.problems:
-            t = Text(f"{len(roster.problems)} problem(s) — nothing can be provisioned until they are fixed:\n",
+            t.append(f"{len(roster.problems)} problem(s) — nothing can be provisioned until they are fixed:\n",
                      style="bold red")
             for p in roster.problems[:50]:
                 t.append_text(lit(p.render(Path(roster.source).name)))
                 t.append("\n")
-            self._set_problems(t)
         else:
-            self._set_problems(Text(f"{len(self.entries)} annotator(s). Press p to see the plan.", style="dim"))
+            t.append(f"{len(self.entries)} annotator(s). Press p to see the plan.", style="dim")
+        self._set_problems(t)
+
+    def _csv(self) -> str:
+        """The roster shown, as a save writes it: in the layout of the file it came from."""
+        if self.roster_file is not None and self.roster_file.columns is not None:
+            return self.roster_file.to_csv(self.entries)
+        return roster_to_csv(self.entries)
+
+    def _unkept_line(self) -> str:
+        """One line: why saving over the opened file would lose what it holds ('' when it would not)."""
+        if self.roster_file is None or self.roster_file.lossless or self.roster_path is None:
+            return ""
+        name = Path(self.roster_file.source).name
+        return (f"{name} has lines annotrain cannot keep ({self.roster_file.unkept_summary()}); "
+                "fix them in an editor, or save under another name (w).")
 
     def _render_rows(self) -> None:
         table = self.query_one("#roster-table", DataTable)
@@ -185,8 +210,10 @@ class ProvisionScreen(AppScreen):
         table.clear()
         plan_by_email = {e.email.lower(): e for e in (self.plan.entries if self.plan else [])}
         bad_lines = {p.line for p in (self.roster.problems if self.roster else [])}
+        self.row_keys = {}
         for n, e in enumerate(self.entries):
-            key = e.email.lower() or f"row-{n}"
+            key = f"row-{n}"  # by position: rows with the same email (a problem) are all shown
+            self.row_keys.setdefault(e.email.lower(), key)
             status, note = self._status_for(e, plan_by_email)
             label, style = PLAN_STYLE.get(status, (status, ""))
             marker = Text(str(n + 1), style="bold red" if e.line in bad_lines else "")
@@ -277,13 +304,20 @@ class ProvisionScreen(AppScreen):
     def action_save(self, force: bool = False) -> None:
         """Save the roster over the file it was opened from (core.files.check_output first).
 
-        A target that is not a regular file is refused; a symlink is written through. The file as
-        it was opened is saved over without a question (that is what saving is); one that changed
-        on disk since (another operator, another program) is overwritten only after the user says
-        so, and so is an existing file the roster was not opened from."""
+        A file the roster cannot represent losslessly (``Roster.unkept``: undecodable bytes, lines
+        above the header, malformed quoting, a cell the CSV writer would change) is never saved
+        over: one line says why, and save-as offers another file. A target that is not a regular
+        file is refused; a symlink is written through. The file as it was opened is saved over
+        without a question (that is what saving is); one that changed on disk since (another
+        operator, another program) is overwritten only after the user says so, and so is an
+        existing file the roster was not opened from."""
         path = self.roster_path
         if path is None:
             self.notify("Type a path in the Roster field first.", severity="warning")
+            return
+        if (why := self._unkept_line()):
+            self.notify(why, title="Not saved", severity="warning", timeout=15, markup=False)
+            self.action_save_as()
             return
         unchanged = self.loaded_state is not None and file_state(path) == self.loaded_state
         try:
@@ -297,15 +331,61 @@ class ProvisionScreen(AppScreen):
                                  lambda yes: self.action_save(force=True) if yes else None)
             return
         except AnnotrainError as err:
-            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10)
+            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
             return
-        try:
-            atomic_write_text(target, roster_to_csv(self.entries))
+        self._write(path, target)
+
+    def action_save_as(self) -> None:
+        """Save the roster to a file the user names (never over a file it cannot represent losslessly)."""
+        if self.busy:
+            return
+        base = self.roster_path or Path("roster.csv")
+        suggestion = base.with_name(f"{base.stem}-edited{base.suffix or '.csv'}")
+
+        def check(values):
+            return None if values["path"].strip() else "Type the path of the new file."
+
+        def done(values):
+            if values:
+                self._save_as(Path(values["path"].strip()).expanduser())
+
+        self.app.push_screen(FormDialog("Save the roster as", [("path", "New file", str(suggestion))],
+                                        validate=check), done)
+
+    def _save_as(self, path: Path, force: bool = False) -> None:
+        keep = [] if self.roster_file is None or self.roster_file.lossless else [self.roster_file.source]
+        try:  # the file that cannot be kept is an input: check_output refuses it, whatever its spelling
+            target = check_output(path, inputs=keep, force=force)
+        except OutputExists:
+            body = Text()
+            body.append_text(lit(path, "bold"))
+            body.append(" already exists. Overwrite it with the roster shown here?")
+            self.app.push_screen(ConfirmDialog("Overwrite the file?", body, yes="Overwrite"),
+                                 lambda yes: self._save_as(path, force=True) if yes else None)
+            return
         except AnnotrainError as err:
-            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10)
+            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
             return
+        self._write(path, target)
+
+    def _write(self, path: Path, target: Path) -> None:
+        text = self._csv()
+        try:
+            atomic_write_text(target, text)
+        except AnnotrainError as err:
+            self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
+            return
+        if path != self.roster_path:  # saved as: the screen now edits the new file
+            self.roster_path = path
+            self.query_one("#roster-path", Input).value = str(path)
+        # the file now holds exactly what was written: its layout and rows are the ones to edit next
+        written = parse_roster(text, source=str(path), title_pattern=self.app.workspace.settings.training_title)
+        self.roster_file = written
+        if len(written.entries) == len(self.entries):
+            self.entries = list(written.entries)
         self.loaded_state = file_state(target)
         self.dirty = False
+        self._revalidate()
         self.notify(f"Saved {path}", title="Roster", markup=False)
 
     def action_open_roster(self) -> None:
@@ -427,7 +507,7 @@ class ProvisionScreen(AppScreen):
         self.outcomes[outcome.email.lower()] = outcome
         table = self.query_one("#roster-table", DataTable)
         label, style = PLAN_STYLE.get(outcome.status, (outcome.status, ""))
-        key = outcome.email.lower()
+        key = self.row_keys.get(outcome.email.lower(), outcome.email.lower())
         try:
             table.update_cell(key, "Plan", lit(label, style))
             table.update_cell(key, "Project / note", lit(outcome.error or outcome.project_id or ""))
