@@ -106,6 +106,11 @@ def path_arg(text: str) -> str:
     (``--out ""`` would otherwise be taken as 'no output' and write nothing, silently)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("the file name is empty (give a file name)")
+    from annotrain_tui.core.secrets import looks_like_key_text
+
+    if looks_like_key_text(text):  # never echoed: the message names no part of it
+        raise argparse.ArgumentTypeError("this is the text of a key, not a file name: save the key to a file "
+                                         "(chmod 600) and give the file's path")
     if "\x00" in text:
         raise argparse.ArgumentTypeError("the file name contains a NUL character")
     return text

@@ -175,7 +175,7 @@ def explain_json_error(text: str, exc: json.JSONDecodeError) -> tuple[int, str]:
     """The offset to report and a message saying how to fix a JSON syntax error."""
     pos = exc.pos
     msg = exc.msg
-    ahead = text[pos:pos + 40]
+    ahead = text[pos:pos + 200]  # enough for a quoted word to be recognised as key text before it is cut
     prev = pos - 1
     while prev >= 0 and text[prev] in " \t\r\n":
         prev -= 1

@@ -32,7 +32,7 @@ _B64 = r"[A-Za-z0-9+/=]"
 _ARMOUR_BLOCK = re.compile(
     r"-----\s*BEGIN[A-Z0-9 \t]*PRIVATE KEY\s*-----"
     r"(?:[A-Za-z0-9+/=\s\\:,._-]*?-----\s*END[A-Z0-9 \t]*PRIVATE KEY\s*-----"
-    r"|(?:(?:\s|\\[nr])*[A-Za-z0-9+/=]{16,})*)",
+    r"|(?:(?:\s|\\[nrt]|\\x0[9ad])*[A-Za-z0-9+/=]{16,})*)",
     re.DOTALL,
 )
 # A lone armour line (an END without BEGIN, a BEGIN cut in the middle).
@@ -77,8 +77,13 @@ def _blob_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Between two lines of a key body: whitespace, or a line break as some front escaped it (``\n``
+# from repr, ``\x0a`` from core.text.shown).
+_GAP = re.compile(r"(?:\s|\\[nrt]|\\x0[9ad]|\\u202[89])+")
+
+
 def _only_gap(between: str) -> bool:
-    return bool(re.fullmatch(r"(?:\s|\\[nr])+", between))
+    return bool(_GAP.fullmatch(between))
 
 
 def looks_like_key_text(value: object) -> bool:

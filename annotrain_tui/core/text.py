@@ -16,6 +16,9 @@ Escapes look like Python's: ``\\x1b``, ``\\u202e``, ``\\udc80``, ``\\U000e0001``
 left as it is (the output is for reading, not for parsing back). Markup is never interpreted
 here: the TUI wraps the result in ``rich.text.Text`` (see ``tui.messages.lit``), never in markup.
 
+It also removes key text (``core.secrets.redact``) before anything else, so a private key pasted
+where a path or a name belongs is never shown, not even cut to a column's width.
+
 Pure Python, no imports beyond the standard library: the CLI imports it on every start.
 """
 
@@ -23,11 +26,15 @@ from __future__ import annotations
 
 import unicodedata
 
+from annotrain_tui.core.secrets import redact
+
 __all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate", "json_text"]
 
 # Space separators are safe to show as they are (one cell wide, no terminal effect); the rest of
 # what str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp) is escaped.
 _SAFE_CATEGORIES = frozenset({"Zs"})
+# Shorter text cannot hold a key body line (secrets._MIN_BLOB) unless it has armour ("-----").
+_KEY_TEXT_MIN = 60
 
 
 def escape_char(ch: str) -> str:
@@ -74,6 +81,8 @@ def shown(value: object, *, multiline: bool = False, limit: int | None = None) -
             text = str(value)
         except Exception:  # a hostile __str__ must not take the front down
             text = f"<{type(value).__name__}>"
+    if len(text) >= _KEY_TEXT_MIN or "-----" in text:
+        text = redact(text)  # key text never shows, whole or cut (redacted before any truncation)
     if not text.isprintable():
         text = "".join(ch if _keep(ch, multiline) else escape_char(ch) for ch in text)
     if limit is not None:

@@ -283,3 +283,33 @@ def test_jobs_file_is_0600(demo):
     finally:
         os.umask(old)
     assert _mode(paths.jobs_file) == 0o600
+
+
+def test_key_text_is_removed_before_it_is_escaped_or_cut(tmp_path):
+    """Found by a trial: shown() escaped the key's line breaks (\\x0a) and cut it before redact()
+    ran, so key lines leaked; and --sandbox / any file option took key text as a name."""
+    import subprocess
+    import sys
+
+    from annotrain_tui.core.secrets import REMOVED
+    from annotrain_tui.core.text import shown
+
+    if True:
+        key = ("-----BEGIN OPENSSH PRIVATE KEY-----\n"
+               "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+               "QyNTUxOQAAACBM8FQ2y1dWKmw6lTowXMGvibm8Abuvi4kBjZN2MeBFawAAAJBhdx5dYXce\n"
+               "XQAAAAtzc2gtZWQyNTUxOQAAACBM8FQ2y1dWKmw6lTowXMGvibm8Abuvi4kBjZN2MeBFaw\n"
+               "-----END OPENSSH PRIVATE KEY-----\n")
+    body = key.splitlines()[2]
+    for text in (key, key.replace("\n", " "), body, f"x {body} y"):
+        for limit in (None, 20, 45):
+            out = shown(text, limit=limit)
+            assert body[:12] not in out and body[-12:] not in out, (text[:30], limit, out)
+            assert limit == 20 or REMOVED[:8] in out, (text[:30], limit, out)
+    env = dict(__import__("os").environ)
+    for argv in (["--sandbox", key, "status"], ["manifest", "validate", key], ["roster", "check", body]):
+        proc = subprocess.run([sys.executable, "-m", "annotrain_tui", *argv], capture_output=True, text=True,
+                              timeout=120, env=env)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        for line in key.splitlines()[1:-1]:
+            assert line[:16] not in proc.stderr and line[-16:] not in proc.stderr, proc.stderr
