@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import secrets
 import sqlite3
 import threading
@@ -139,6 +140,16 @@ def recognise(path: Path) -> str:
     schema → one-line errors that never suggest deleting the file.
     """
     path = Path(path)
+    try:  # stat first: a FIFO would block the open, a device would read forever
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError:
+        mode = None  # the open below says what is wrong
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        from annotrain_tui.core.files import kind_of
+
+        raise _not_ours(path, f"{kind_of(mode)}, not a regular file")
     try:
         with open(path, "rb") as handle:
             head = handle.read(100)
