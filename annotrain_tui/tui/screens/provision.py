@@ -51,7 +51,9 @@ class ProvisionScreen(AppScreen):
         "notes), fix or edit its rows, press p for the plan (+ create, ~ invite, = done, ! conflict), then x "
         "to apply. Each project gets the benchmark's dataset and ontology and the training workflow "
         "template, and its annotator is invited with the project-level annotator role. A run can be "
-        "cancelled (Escape) and resumed: nothing is ever created twice."
+        "cancelled (Escape) and resumed: nothing is ever created twice. s saves the roster over its file, every "
+        "row and cell kept — never over a file annotrain cannot write back whole (lines above the header, bytes "
+        "that are not UTF-8): then w saves it under another name."
     )
     BINDINGS = [
         Binding("o", "open_roster", "Open", id="provision.open"),
@@ -93,7 +95,7 @@ class ProvisionScreen(AppScreen):
             yield Select([], prompt="training template", id="template", allow_blank=True)
         table = SafeDataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
         table.HELP = ("The roster, one row per annotator, with the plan for each. e edits the row, a adds, "  # type: ignore[attr-defined]
-                      "d deletes, s saves the file.")
+                      "d deletes, s saves the file, w saves it as another file.")
         yield table
         yield Static(Text(""), id="problems")
         yield ProgressBar(total=1, show_eta=False, id="apply-progress")
