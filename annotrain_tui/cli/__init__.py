@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -163,6 +164,12 @@ class _GuardedStdout:
 
 def _guarded(argv: Sequence[str] | None) -> int:
     seen: dict = {}
+    if sys.stderr is None:  # started with 2>&-: say nothing, but never a crash
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:  # started with >&-: nowhere to put the answer
+        sys.stderr.write("annotrain: error: standard output is closed; run it with its output somewhere "
+                         "(e.g. > /dev/null)\n")
+        return 1
     real = sys.stdout
     guard = _GuardedStdout(real) if real is not None else None
     if guard is not None:
