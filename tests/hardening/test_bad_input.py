@@ -340,3 +340,14 @@ def test_a_lone_surrogate_escape_is_named_where_it_is(capsys, tmp_path, title, e
         lines = [line for line in out.splitlines() if "error[" in line]
         assert len(lines) == errors and all("error[json-surrogate]" in line for line in lines), out
         assert "not a string" not in out and code == (1 if errors else 0)
+
+
+def test_a_huge_number_in_a_url_key_is_a_located_error(capsys, tmp_path):
+    """Found by a trial: objectUrl_<5,000 digits> ended in the generic 4,300-digit line, unlocated."""
+    path = tmp_path / "m.json"
+    path.write_text('{"dicom_series": [{"title": "t", "objectUrl_0": "https://b.s3.eu-west-1.amazonaws.com/a.dcm", '
+                    '"objectUrl_' + "9" * 5000 + '": "https://b.s3.eu-west-1.amazonaws.com/b.dcm"}]}')
+    code = main(["manifest", "validate", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 1 and err == ""
+    assert out.startswith(f"{path}:1:") and "error[url-index]" in out and "5,000-digit" in out

@@ -122,7 +122,7 @@ def renumber_object_urls(text: str, ptr: str | None = None) -> str:
                 m = _URL_KEY.fullmatch(k)
                 if not m:
                     continue
-                digits = re.fullmatch(r"objectUrl_(\d+)", k)
+                digits = re.fullmatch(r"objectUrl_([0-9]{1,300})", k)  # ASCII digits; int() of 300 is cheap
                 number = float(int(digits.group(1))) if digits else last + 0.5
                 last = number if digits else last
                 found.append((number, doc_index, k_start, k_end))

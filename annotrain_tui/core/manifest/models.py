@@ -52,7 +52,7 @@ ITEM_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "dicom_series": ("title", "clientMetadata"),
 }
 
-OBJECT_URL_N: Final = re.compile(r"objectUrl_(0|[1-9][0-9]*)")
+OBJECT_URL_N: Final = re.compile(r"objectUrl_(0|[1-9][0-9]{0,8})")  # at most 9 digits: int() of any match is cheap and safe
 
 
 

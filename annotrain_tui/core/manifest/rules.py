@@ -283,7 +283,10 @@ def _check_groups(section: str, entries: list[Any], col: Collector) -> tuple[lis
                     if key == "objectUrl":
                         msg = (f'a {what} numbers its URLs: rename "objectUrl" to "objectUrl_0" (then objectUrl_1, '
                                "objectUrl_2, … for the next files)")
-                    elif key.startswith("objectUrl_") and digits.isdigit():
+                    elif key.startswith("objectUrl_") and digits.isascii() and digits.isdigit() and len(digits) > 9:
+                        msg = (f'"objectUrl_" is followed by a {len(digits):,}-digit number: number the URLs '
+                               "objectUrl_0, objectUrl_1, … in order")
+                    elif key.startswith("objectUrl_") and digits.isascii() and digits.isdigit():
                         msg = f'write "objectUrl_{int(digits)}" (no leading zeros)'
                     else:
                         msg = f'"{_short(key)}" is not a URL key: use objectUrl_0, objectUrl_1, … in order'
