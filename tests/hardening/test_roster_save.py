@@ -180,6 +180,9 @@ async def test_r1_problem_row_and_unnamed_column_survive_a_save(tmp_path):
     ("r2.csv", R2, "r2.csv has lines annotrain cannot keep (line 1: '# team roster 2025' is above the header row",
      ["ann@e.com", "bob@e.com"]),
     ("r3.csv", R3, "r3.csv has lines annotrain cannot keep (line 2:3: not UTF-8 text", ["zoe@e.com", "bob@e.com"]),
+    ("f.csv", b"name,email,notes\nAnn,ann@e.com,=1+1\nBob,bob@e.com,\n",
+     "f.csv has lines annotrain cannot keep (line 2:3: cell 3 '=1+1' would be written as ''=1+1'",
+     ["ann@e.com", "bob@e.com"]),
 ])
 async def test_a_roster_that_is_not_lossless_is_never_saved_over_and_can_be_saved_as(tmp_path, name, data, why,
                                                                                       emails):
@@ -195,7 +198,8 @@ async def test_a_roster_that_is_not_lossless_is_never_saved_over_and_can_be_save
                                                                  "name (w).")
         assert not any(m.startswith("Saved") for m in toasts(app))
         # save-as is offered; naming the original (another spelling) is refused, the file is untouched
-        await save_as(app, pilot, tmp_path / "." / name)
+        (tmp_path / "sub").mkdir()
+        await save_as(app, pilot, tmp_path / "sub" / ".." / name)
         assert roster.read_bytes() == data and any("one of this command's inputs" in m for m in toasts(app))
         # a new file: written with every row shown, and the screen now edits it
         await press_save(app, pilot, "w")
