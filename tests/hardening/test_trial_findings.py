@@ -33,3 +33,30 @@ def test_closed_stdout_or_stderr_is_one_line_not_an_internal_error(tmp_path):
     proc = subprocess.run([*ANNOTRAIN, "status"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                           timeout=60, preexec_fn=lambda: os.close(2))
     assert proc.returncode == 0 and "Benchmark Labels" in proc.stdout
+
+
+def test_ctrl_c_while_the_console_script_imports_is_never_a_traceback():
+    """The `annotrain` script imports the package before entry() runs: a trial saw a traceback from
+    there once in ~30 tries. The package's early handler covers that window (the signal's timing only
+    chooses where it lands; every landing must end in the one line, exit 130, or a finished run)."""
+    import shutil
+    import signal
+    import time
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("annotrain")
+    if not script.exists():
+        script = Path(shutil.which("annotrain") or "")
+    if not script.is_file():
+        import pytest
+
+        pytest.skip("the annotrain console script is not installed")
+    for delay in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12):
+        proc = subprocess.Popen([str(script), "config", "paths"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)  # where the signal lands, not a measured result
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, (delay, err)
+        assert (proc.returncode in (130, -signal.SIGINT) and err in ("", "annotrain: interrupted\n")) or (
+            proc.returncode == 0 and err == ""), (delay, proc.returncode, err)
