@@ -113,3 +113,28 @@ def test_home_snapshot_80x24(snap_compare):
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_failed_load_says_so_instead_of_loading_forever(tmp_path, monkeypatch):
+    """Found by a trial: after the workspace failed to load (a toast), Home kept 'Loading workspace…'."""
+    from annotrain_tui.core.errors import PermissionDenied
+    from annotrain_tui.tui.screens import home
+
+    calls = []
+
+    def failing(backend):
+        calls.append(1)
+        if len(calls) == 1:
+            raise PermissionDenied("Encord refused the listing (403)")
+        return real(backend)
+
+    real = home.load_overview
+    monkeypatch.setattr(home, "load_overview", failing)
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "Loading" not in summary and "Could not load the workspace" in summary and "403" in summary
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert "4 projects" in str(app.screen.query_one("#summary", Static).render())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from annotrain_tui.core.text import shown
 
@@ -32,3 +32,9 @@ class AppScreen(SafeTitles, Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker_state(event)  # type: ignore[attr-defined]
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker, event.worker.error)
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        """A screen's own reaction to a failed worker (the toast is the app's): replace a
+        "Loading…" placeholder with what went wrong, so nothing stays loading for good."""

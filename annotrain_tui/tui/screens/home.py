@@ -9,7 +9,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 
+from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
+from annotrain_tui.core.secrets import redact
 from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
@@ -72,6 +74,17 @@ class HomeScreen(AppScreen):
 
     def action_refresh(self) -> None:
         self.load()
+
+    def worker_failed(self, worker, error) -> None:
+        if worker.group != "home-load":
+            return
+        text = Text("Could not load the workspace", style="bold red")
+        if error is not None:
+            text.append(": ")
+            text.append_text(lit(redact(str(error)) if isinstance(error, AnnotrainError) else type(error).__name__))
+        text.append(" · press r to try again", style="dim")
+        self.query_one("#summary", Static).update(text)
+        self.query_one("#bench-progress", ProgressBar).display = False
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
     def load(self) -> Overview:
