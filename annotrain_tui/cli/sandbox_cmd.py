@@ -84,7 +84,17 @@ def _reset(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Kept.")
             return 1
-    _remove(path)
+    # Never under a running operation: provisioning holds the workspace file's own lock (an flock
+    # every process opening the file sees); reset tries it at once and refuses while it is held.
+    # Held while deleting, so a run waiting for it finds the file gone and stops with one line.
+    from annotrain_tui.core.locks import LockBusy, file_lock
+
+    try:
+        with file_lock(path, what=f"a reset of {shown(str(path))}", timeout=0):
+            _remove(path)
+    except LockBusy as busy:
+        raise Conflict(f"not reset: the sandbox workspace {shown(str(path))} is in use by {busy.holder}; "
+                       "nothing was deleted", hint="let that run finish, then reset") from None
     print(f"Deleted {shown(str(path))}. Run 'annotrain sandbox init --demo' for a fresh demo workspace.")
     return 0
 

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import socket
 import sys
 import threading
@@ -44,11 +45,13 @@ from annotrain_tui.core.text import shown
 DEFAULT_TIMEOUT = 600.0
 _POLL_FIRST, _POLL_MAX = 0.02, 0.25
 
-__all__ = ["DEFAULT_TIMEOUT", "LockBusy", "lock_path", "state_lock", "holder_of"]
+__all__ = ["DEFAULT_TIMEOUT", "LockBusy", "file_lock", "file_lock_holder", "lock_path", "state_lock", "holder_of"]
 
 
 class LockBusy(Conflict):
-    """Another process (or thread) holds the lock and did not let go in time."""
+    """Another process (or thread) holds the lock and did not let go in time. ``holder`` names it."""
+
+    holder = "another process"
 
 
 class _Entry:
@@ -197,8 +200,10 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
 
     def busy(holder: str) -> LockBusy:
         waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
-        return LockBusy(f"{what} is in progress by {holder}; {waited}",
-                        hint="let it finish, then run again: a re-run only does what is left")
+        err = LockBusy(f"{what} is in progress by {holder}; {waited}",
+                       hint="let it finish, then run again: a re-run only does what is left")
+        err.holder = holder
+        return err
 
     # 1. one thread of this process at a time; the holding thread re-enters.
     with entry.cond:
@@ -268,3 +273,209 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
                 entry.fd = None
                 entry.owner, entry.owner_name, entry.depth = None, "", 0
                 entry.cond.notify_all()
+
+
+# -- a lock on a file itself (the sandbox workspace) ----------------------------------------------
+#
+# ``state_lock`` lives in one user's state dir: two operators with different state dirs (two users,
+# two XDG_STATE_HOME) sharing one sandbox file do not see each other's state locks. ``file_lock``
+# takes an ``fcntl.flock`` on the shared file itself, so everyone who opens that file sees it.
+#
+# - The file is opened READ-ONLY for the flock (a flock needs no write access: read-only workspaces
+#   lock too). SQLite locks the same file with POSIX ``fcntl`` byte-range locks; on Linux, flock and
+#   POSIX locks are independent (neither blocks nor releases the other; tests check it). On NFS,
+#   Linux emulates flock with a POSIX lock of the whole file: that would conflict with SQLite's, and
+#   SQLite's WAL mode does not work on network file systems anyway.
+# - POSIX locks have one trap: closing ANY descriptor of a file drops every POSIX lock the process
+#   holds on it, SQLite's included. So the descriptor opened for the flock is never closed: one per
+#   file (device, inode), kept for the life of the process, and shared by every lock of that file.
+# - Whoever holds it is found in ``/proc/locks`` (Linux): "pid N on host H (command)".
+# - The holder of a file may delete or replace it (``sandbox reset``, ``init --force``) before a
+#   waiter gets the lock: once locked, the path is checked to still be the file that was locked;
+#   otherwise ``gone()`` is raised (the caller's one line) and nothing is done.
+
+_file_fds: dict[tuple[int, int], int] = {}
+
+
+def _file_fd(path: Path, gone: Callable[[], Exception]) -> tuple[int, tuple[int, int]]:
+    """The process's one read-only descriptor of the file at ``path`` (opened once, never closed)."""
+    for _ in range(5):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise gone() from None
+        except OSError as exc:
+            raise InvalidInput(f"{shown(str(path))}: cannot lock ({exc.strerror or exc.__class__.__name__})") from None
+        key = (st.st_dev, st.st_ino)
+        with _entries_lock:
+            fd = _file_fds.get(key)
+            if fd is not None:
+                return fd, key
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+            except FileNotFoundError:
+                raise gone() from None
+            except OSError as exc:
+                raise InvalidInput(f"{shown(str(path))}: cannot open it to lock it "
+                                   f"({exc.strerror or exc.__class__.__name__})") from None
+            opened = os.fstat(fd)
+            actual = (opened.st_dev, opened.st_ino)
+            _file_fds.setdefault(actual, fd)  # kept even when the path moved meanwhile: never closed
+            if actual == key:
+                return _file_fds[actual], key
+    raise gone()
+
+
+def _same_file(path: Path, key: tuple[int, int]) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == key
+
+
+def _command_of(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            parts = [p.decode("utf-8", "replace") for p in handle.read(4096).split(b"\0") if p]
+    except OSError:
+        return ""
+    if len(parts) > 1 and os.path.basename(parts[0]).startswith("python"):
+        if parts[1] == "-m" and len(parts) > 2:
+            parts = parts[2:]
+        elif not parts[1].startswith("-"):
+            parts = parts[1:]  # a script run by its interpreter (the annotrain entry point)
+    if not parts:
+        return ""
+    first = os.path.basename(parts[0])
+    if first in ("annotrain_tui", "__main__.py"):
+        first = "annotrain"
+    return shlex.join([first, *parts[1:]])
+
+
+def file_lock_holder(path: Path, key: tuple[int, int] | None = None) -> str:
+    """Who holds a flock on the file at ``path``: "pid N on host H (command)", or "another process"."""
+    if key is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "another process"
+        key = (st.st_dev, st.st_ino)
+    dev, ino = key
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as handle:
+            lines = handle.read(1 << 20).splitlines()
+    except OSError:
+        return "another process"
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[1] == "->" or fields[1] != "FLOCK":
+            continue
+        if fields[5] != wanted or not fields[4].isdigit():
+            continue
+        pid = int(fields[4])
+        if pid == os.getpid():
+            return f"pid {pid} (this process)"
+        text = f"pid {pid} on host {shown(socket.gethostname(), limit=80)}"
+        command = _command_of(pid)
+        return text + (f" ({shown(command, limit=120)})" if command else "")
+    return "another process"
+
+
+@contextmanager
+def file_lock(path: Path, *, what: str, timeout: float | None = None,
+              on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+              gone: Callable[[], Exception] | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> Iterator[Path]:
+    """Hold an exclusive flock on the file ``path`` itself for the ``with`` block (see above).
+
+    Waits like :func:`state_lock` (``on_wait`` gets one line naming the holder; ``LockBusy`` after
+    ``timeout`` seconds, ``0``: refuse at once; ``Cancelled`` when ``cancel`` is set); re-entrant in
+    the holding thread; other threads of this process wait. ``gone()`` (default: a Conflict) is
+    raised when the file is missing, or was deleted or replaced before the lock was had.
+    """
+    path = Path(path)
+    where = shown(str(path), limit=300)
+    if gone is None:
+        def gone() -> Exception:
+            return Conflict(f"{where} was deleted or replaced meanwhile; nothing was done")
+    limit = _timeout(timeout)
+    deadline = time.monotonic() + limit
+    fd, key = _file_fd(path, gone)
+    entry = _entry(Path(f"//file/{key[0]}:{key[1]}"))
+    me = threading.get_ident()
+    told = False
+
+    def busy(holder: str) -> LockBusy:
+        waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
+        err = LockBusy(f"{what} is in progress by {holder}; {waited}", hint="let it finish, then run again")
+        err.holder = holder
+        return err
+
+    def tell_or_stop(holder: str) -> float:
+        """Raise when the wait is over (deadline, cancel); else say who we wait for (once), return the time left."""
+        nonlocal told
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise busy(holder)
+        if not told and on_wait is not None and limit > 0:
+            told = True
+            on_wait(f"waiting for {what} by {holder} (up to {limit:g}s)…")
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"stopped waiting for {what}; nothing was done")
+        return remaining
+
+    # 1. one thread of this process at a time (they share the one descriptor); the holder re-enters.
+    with entry.cond:
+        if entry.owner == me:
+            entry.depth += 1
+            reentered = True
+        else:
+            reentered = False
+            while entry.owner is not None:
+                remaining = tell_or_stop(f"pid {os.getpid()} (this process, thread {shown(entry.owner_name, limit=60)})")
+                entry.cond.wait(min(remaining, _POLL_MAX))
+            entry.owner, entry.owner_name, entry.depth = me, threading.current_thread().name, 1
+    if reentered:
+        try:
+            yield path
+        finally:
+            with entry.cond:
+                entry.depth -= 1
+        return
+
+    def free() -> None:
+        with entry.cond:
+            entry.owner, entry.owner_name, entry.depth = None, "", 0
+            entry.cond.notify_all()
+
+    # 2. one process at a time: the flock, tried at once, then polled until the deadline.
+    locked = False
+    try:
+        pause = _POLL_FIRST
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise InvalidInput(f"{where}: cannot lock ({exc.strerror or exc.__class__.__name__})") from None
+            remaining = tell_or_stop(file_lock_holder(path, key))
+            sleep(min(pause, remaining))
+            pause = min(_POLL_MAX, pause * 2)
+        if not _same_file(path, key):  # deleted or replaced by the one we waited for
+            raise gone()
+    except BaseException:
+        if locked:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        free()
+        raise
+    try:
+        yield path
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            free()

@@ -7,9 +7,11 @@ per-stage assignment through the SDK). Projects are recognised by a marker in th
 resumes without duplicates, and running again is a no-op.
 
 Concurrent operators: ``apply_plan`` holds the provisioning lock of the benchmark
-(``core.locks``, in the state dir) and recomputes the plan under it, so a second run on this
-machine waits for the first (saying so, with the holder's pid) and then finds its work done. Two
-machines do not share that lock: right before each create the server is asked again for a project
+(``core.locks``, in the state dir) and the workspace's own operation lock (``Backend.operation_lock``:
+on a sandbox file an flock on the file itself, so operators with different state dirs sharing one
+file see it too), and recomputes the plan under them, so a second run waits for the first (saying
+so, with the holder's pid) and then finds its work done. A workspace deleted or replaced under a
+run (``WorkspaceGone``) stops it with that one error. Two machines on Encord share no lock: right before each create the server is asked again for a project
 carrying the annotator's marker, and after the run every annotator with two marked projects is
 reported (a conflict naming both projects, exit 1), never silently.
 """
@@ -19,13 +21,15 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from annotrain_tui.core.backends.base import WorkspaceGone
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput
 from annotrain_tui.core.files import write_error
@@ -169,17 +173,28 @@ def duplicate_message(email: str, projects: list[Project]) -> str:
             f"{name_projects(projects)}; keep one and archive the others (annotrain never deletes)")
 
 
+@contextmanager
 def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout: float | None = None,
-                      on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None):
-    """The lock held across plan + apply of one benchmark (key: its id), in the state dir.
+                      on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+                      backend: Any = None) -> Iterator[None]:
+    """The lock held across plan + apply of one benchmark (key: its id), in the state dir, and, with
+    ``backend``, that workspace's own operation lock too (``Backend.operation_lock``: on a sandbox file,
+    an flock every operator of the file sees, whatever their state dir; on Encord nothing).
 
     A second holder waits (``on_wait`` gets one line naming the holder), then goes on; after
-    ``timeout`` seconds it gets ``core.locks.LockBusy``. Re-entrant in the holding thread.
+    ``timeout`` seconds it gets ``core.locks.LockBusy``. Re-entrant in the holding thread. Always
+    the state-dir lock first, then the workspace's: no two runs take them in the other order.
     """
     paths = paths or Paths.default()
     what = f"provisioning of benchmark {shown(benchmark.title, limit=80)!r} ({shown(benchmark.id, limit=64)})"
-    return state_lock(paths.state_dir, f"provision-{benchmark.id}", what=what, timeout=timeout, on_wait=on_wait,
-                      cancel=cancel)
+    with state_lock(paths.state_dir, f"provision-{benchmark.id}", what=what, timeout=timeout, on_wait=on_wait,
+                    cancel=cancel):
+        operation_lock = getattr(backend, "operation_lock", None) if backend is not None else None
+        if operation_lock is None:
+            yield
+            return
+        with operation_lock(what, timeout=timeout, on_wait=on_wait, cancel=cancel):
+            yield
 
 
 def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
@@ -263,7 +278,8 @@ def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journ
     """
     if concurrency < 1:
         raise InvalidInput("--concurrency must be at least 1")
-    with provisioning_lock(plan.benchmark, paths=paths, timeout=lock_timeout, on_wait=on_wait, cancel=cancel):
+    with provisioning_lock(plan.benchmark, paths=paths, timeout=lock_timeout, on_wait=on_wait, cancel=cancel,
+                           backend=backend):
         if plan.recipe is not None:
             recipe = dict(plan.recipe)
             if journal is not None:
@@ -285,6 +301,7 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
         journal.record("start", benchmark=bench.id, annotators=len(plan.entries), pid=os.getpid())
 
     wanted = None if only is None else {identity(o) for o in only}
+    lost: list[WorkspaceGone] = []  # the workspace went away: the run stops, with that one error
 
     def one(entry: PlanEntry) -> Outcome:
         base = dict(name=entry.name, email=entry.email, title=entry.title)
@@ -295,7 +312,7 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
             return Outcome(status="done", project_id=entry.project_id, **base)
         if entry.action == "conflict":
             return Outcome(status="conflict", project_id=entry.project_id, error=entry.reason, **base)
-        if cancel is not None and cancel.is_set():
+        if (cancel is not None and cancel.is_set()) or lost:
             return Outcome(status="cancelled", project_id=entry.project_id, **base)
         project_id = entry.project_id
         try:
@@ -326,6 +343,9 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
             if journal:
                 journal.record("invited", email=email, project_id=project_id)
             return Outcome(status=status, project_id=project_id, **base)
+        except WorkspaceGone as err:
+            lost.append(err)
+            return Outcome(status="cancelled", project_id=project_id, error=str(err), **base)
         except AnnotrainError as err:
             if journal:
                 journal.record("failed", email=email, project_id=project_id, error=str(err))
@@ -336,12 +356,14 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
 
     def run(entry: PlanEntry) -> Outcome:
         outcome = one(entry)
-        if on_update is not None:
+        if on_update is not None and not lost:
             on_update(entry, outcome)
         return outcome
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="provision") as pool:
         outcomes = list(pool.map(run, plan.entries))
+    if lost:
+        raise lost[0]
     outcomes = _report_duplicates(backend, plan, outcomes, journal=journal, on_update=on_update)
     if journal:
         journal.record("finish", benchmark=bench.id,

@@ -8,9 +8,13 @@ made before it retries one whose answer was lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
+from threading import Event
 from typing import Any, Protocol, runtime_checkable
+
+from annotrain_tui.core.errors import Conflict
 
 from annotrain_tui.core.models import (
     DataRow,
@@ -51,6 +55,11 @@ PROTOCOL_METHODS = (
     "get_label_rows",
     "get_edited_label_rows",
 )
+
+
+class WorkspaceGone(Conflict):
+    """The workspace itself went away under a running operation (a sandbox file deleted or replaced
+    by 'sandbox reset' or 'init --force'): no further call can succeed; the run stops at once."""
 
 
 @runtime_checkable
@@ -122,5 +131,20 @@ class Backend(Protocol):
                               stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         """What a live poll needs in one call: every label row edited after ``edited_after`` (any stage,
         as ``list_label_rows`` lists them) and the full rows of those in ``stage``."""
+
+    # -- operators working at once ---------------------------------------------------------
+    def operation_lock(self, name: str, *, timeout: float | None = None,
+                       on_wait: Callable[[str], None] | None = None,
+                       cancel: Event | None = None) -> AbstractContextManager[Any]:
+        """Held across work that two operators of the same workspace must not do at once (the plan and
+        apply of provisioning), by everyone who opens that workspace, whatever their state dir.
+
+        Sandbox: an flock on the workspace file itself (``core.locks.file_lock``; waits like the
+        state-dir lock, naming the holder; 'sandbox reset' refuses while it is held; raises
+        ``WorkspaceGone`` when the file was deleted or replaced meanwhile). Encord: no lock exists
+        that other machines would see; a no-op there, and the marker re-check before each create
+        plus the duplicate report after the run cover operators who share no lock.
+        """
+        ...
 
     def close(self) -> None: ...

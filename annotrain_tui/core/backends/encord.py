@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -356,6 +357,13 @@ class EncordBackend:
     def close(self) -> None:
         with self._lock:
             self._projects.clear()
+
+    def operation_lock(self, name: str, *, timeout: float | None = None, on_wait: Any = None,
+                       cancel: Any = None) -> Any:
+        """A no-op: Encord offers no lock that another machine would see. Operators who share no lock
+        are covered by provisioning's marker re-check before each create and its duplicate report
+        after the run (``core.provisioning``); on one machine the state-dir lock serialises them."""
+        return contextlib.nullcontext()
 
     def check(self) -> str:
         """One signed call (the first page of storage folders); returns the key's fingerprint."""

@@ -131,6 +131,11 @@ class SandboxBackend:
     def close(self) -> None:
         self.store.close()
 
+    def operation_lock(self, name: str, *, timeout: float | None = None, on_wait: Callable[[str], None] | None = None,
+                       cancel: Any = None) -> Any:
+        """The workspace file's own lock (``Store.operation_lock``): every operator of this file sees it."""
+        return self.store.operation_lock(name, timeout=timeout, on_wait=on_wait, cancel=cancel)
+
     # -- storage ------------------------------------------------------------------------
     def add_integration(self, title: str, provider: Provider | str) -> Integration:
         integ = Integration(id=new_id(), title=title, provider=Provider(provider))

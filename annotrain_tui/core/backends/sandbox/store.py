@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
+from annotrain_tui.core.backends.base import WorkspaceGone
 from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, PermissionDenied
 from annotrain_tui.core.text import shown
 
@@ -202,6 +203,15 @@ def _peek(path: Path, *, immutable: bool) -> tuple[set[str], str | None]:
             conn.close()
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path`` (None: no file there)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _read_only_reason(path: Path) -> str | None:
     """Why this workspace cannot be written (None: it can, as far as the OS tells before trying)."""
     try:
@@ -229,6 +239,7 @@ class Store:
         self._lock = threading.Lock()
         self._building = _building
         self.kind = "marked" if _building else recognise(self.path)
+        self._identity = None if _building else _identity(self.path)  # the file this Store serves
         reason = "opened read-only" if read_only else (None if _building else _read_only_reason(self.path))
         self.read_only_reason = reason
         self._mode = "ro" if reason else "rw"
@@ -237,6 +248,31 @@ class Store:
     @property
     def read_only(self) -> bool:
         return self._mode != "rw"
+
+    # -- the workspace lock (see core.locks.file_lock) and the file staying the same ------------------
+    def gone(self) -> WorkspaceGone:
+        return WorkspaceGone(f"the sandbox workspace {_p(self.path)} was deleted or replaced while this run was "
+                             "using it ('sandbox reset' or 'sandbox init --force'); nothing more was written",
+                             hint="check the workspace ('annotrain projects list'), then run again: a re-run "
+                                  "only does what is left")
+
+    def check_still_there(self) -> None:
+        """WorkspaceGone unless ``path`` still names the file this Store opened (deleted, or replaced)."""
+        if self._identity is not None and _identity(self.path) != self._identity:
+            raise self.gone()
+
+    @contextmanager
+    def operation_lock(self, name: str, *, timeout: float | None = None, on_wait=None,
+                       cancel: threading.Event | None = None) -> Iterator[None]:
+        """An flock on the workspace file itself (opened read-only: read-only workspaces lock too),
+        seen by every process that opens it whatever its state dir; 'sandbox reset' refuses while
+        it is held. Raises WorkspaceGone when the file was deleted or replaced before or meanwhile."""
+        from annotrain_tui.core.locks import file_lock
+
+        with file_lock(self.path, what=f"{name} on the sandbox workspace {_p(self.path)}", timeout=timeout,
+                       on_wait=on_wait, cancel=cancel, gone=self.gone):
+            self.check_still_there()  # the file locked is the one this Store reads and writes
+            yield
 
     def _open(self, mode: str) -> sqlite3.Connection:
         params = {"mode": "ro"} if mode == "ro" else {"immutable": "1"} if mode == "immutable" else {"mode": "rw"}
@@ -317,6 +353,12 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise self._write_error(exc) from None
+        try:
+            # Deleted or replaced since it was opened: a write would go into a file nobody sees again.
+            self.check_still_there()
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         try:
             yield conn
         except BaseException as exc:
@@ -481,7 +523,11 @@ def new_workspace_file(path: Path, *, replace: bool = False) -> Iterator[Path]:
             finally:
                 conn.close()  # the last connection: checkpointed, -wal and -shm removed
             _fsync(tmp)
-            _place(tmp, path, replace=replace)
+            if replace and os.path.lexists(path):
+                with _unused(path):  # never under a running operation (its file's own lock, at once)
+                    _place(tmp, path, replace=replace)
+            else:
+                _place(tmp, path, replace=replace)
             _fsync(path.parent, directory=True)
         except (OSError, sqlite3.Error) as exc:
             raise _create_error(path, exc) from None
@@ -499,6 +545,20 @@ def new_workspace_file(path: Path, *, replace: bool = False) -> Iterator[Path]:
         raise
     finally:
         _BUILDING.discard(tmp.name)
+
+
+@contextmanager
+def _unused(path: Path) -> Iterator[None]:
+    """Hold the workspace's operation lock at once, or refuse (Conflict naming the holder): replacing
+    the file under a run (provisioning) would lose what it writes next."""
+    from annotrain_tui.core.locks import LockBusy, file_lock
+
+    try:
+        with file_lock(path, what=f"a replacement of {_p(path)}", timeout=0):
+            yield
+    except LockBusy as busy:
+        raise Conflict(f"not replaced: the sandbox workspace {_p(path)} is in use by {busy.holder}; it was left "
+                       "as it was", hint="let that run finish, then try again") from None
 
 
 def _place(tmp: Path, path: Path, *, replace: bool) -> None:
