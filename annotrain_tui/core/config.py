@@ -14,7 +14,11 @@ The file is written 0600, its directory created 0700.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import math
+import os
 import re
+import unicodedata
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -24,10 +28,10 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from annotrain_tui.core.errors import ConfigError
-from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.errors import ConfigError, InvalidInput
+from annotrain_tui.core.files import atomic_write_text, user_path
 from annotrain_tui.core.secrets import PRIVATE_FILE, looks_like_key_text, make_private_dir, redact
-from annotrain_tui.core.text import shown
+from annotrain_tui.core.text import escape_char, shown
 
 APP = "annotrain"
 
@@ -41,34 +45,112 @@ REPAIR_HINT = ("fix that line, or run 'annotrain config reset' to move the file 
 SET_HINT = "change it with 'annotrain config set KEY VALUE' ('' unsets a key) or edit the file"
 #: A config file larger than this is not read (it is not a settings file).
 MAX_CONFIG_BYTES = 1024 * 1024
+#: Upper bounds of the settings in seconds: no value may make a command wait (almost) for ever.
+MAX_TIMEOUT = 3600.0
+MAX_RETRY_DELAY = 30.0  # the retry layer never waits longer between attempts (retry.RetryPolicy)
+MAX_REFRESH = 3600.0
+#: The settings that are numbers; `config set` converts its text for them (_value_from_text).
+NUMBER_SETTINGS = ("request_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
+                   "pass_f1", "pass_class_accuracy", "refresh_interval")
 DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
 
 
-def check_domain(value: str) -> str:
-    """An Encord API address: ``http(s)://host[:port]`` (no path, query or credentials).
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
-    Returns it without a trailing slash; anything else (``http://[::1``, ``api.encord.com``, a
-    port that is not a number) is a ValueError whose message is safe to show.
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` (no brackets, no port) is not a host name or IP literal; None when it is one."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"'{shown(host, limit=80)}' is not a valid IPv6 address"
+        return None
+    labels = host.split(".")
+    if all(label.isascii() and label.isdigit() for label in labels if label) and labels[-1]:
+        try:  # all-numeric: only a real dotted IPv4 address (256.1.1.1 and 1.2.3 are not)
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"'{shown(host, limit=80)}' is not a valid IPv4 address"
+        return None
+    if len(host) > 253:
+        return f"the host name is {len(host)} characters long (at most 253)"
+    for label in labels:
+        if not label:
+            return f"the host name '{shown(host, limit=80)}' has an empty label (two dots, or a dot at an end)"
+        if len(label) > 63:
+            return f"the host name has a label of {len(label)} characters (at most 63)"
+        if not label.isascii():
+            return "the host name holds non-ASCII letters: give its xn-- (punycode) form"
+        if not _LABEL.match(label):
+            return (f"the host name label '{shown(label, limit=63)}' may hold only letters, digits and "
+                    "hyphens, and may not start or end with a hyphen")
+    if labels[-1].isdigit():
+        return f"the host name '{shown(host, limit=80)}' ends in a number (not a name, not an IPv4 address)"
+    return None
+
+
+def _domain_problem(text: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    if not text.isprintable() or any(ch.isspace() for ch in text):
+        return "it holds spaces or control characters"
+    if "%" in text:
+        return "it holds percent-encoding (%..): write the address as it is"
+    if "\\" in text:
+        return "it holds a backslash"
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return "it is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "it needs a scheme, http:// or https://"
+    if not parts.netloc:
+        return "it has no host"
+    netloc = parts.netloc
+    if "@" in netloc:
+        return "it must not carry a user name or password"
+    if parts.path not in ("", "/"):
+        return f"it has a path ('{shown(parts.path, limit=60)}'): give only scheme, host and port"
+    if "?" in text or "#" in text:
+        return "it has a query or fragment (? or #): give only scheme, host and port"
+    if netloc.startswith("["):
+        close = netloc.find("]")
+        if close < 0:
+            return "its IPv6 address has no closing ']'"
+        host, rest = netloc[1:close], netloc[close + 1:]
+        if not host:
+            return "it has no host"
+        if ":" not in host:
+            return "only an IPv6 address goes in [brackets]"
+    else:
+        host, _, port = netloc.partition(":")
+        rest = f":{port}" if _ else ""
+        if not host:
+            return "it has no host"
+    if rest:
+        if not rest.startswith(":"):
+            return "give only scheme, host and port"
+        port_text = rest[1:]
+        if not port_text:
+            return "the port after ':' is empty"
+        if not (port_text.isascii() and port_text.isdigit()):
+            return f"the port '{shown(port_text, limit=20)}' is not a number"
+        if not 1 <= int(port_text) <= 65535:
+            return f"the port {int(port_text) if len(port_text) < 12 else port_text[:12] + '...'} is outside 1-65535"
+    return _host_problem(host)
+
+
+def check_domain(value: str) -> str:
+    """An Encord API address: ``http(s)://host[:port]`` (the one check, for --domain, config and set).
+
+    The host is a DNS name (labels of 1-63 letters, digits and hyphens, no hyphen at either end,
+    at most 253 characters) or an IPv4/IPv6 literal; the port is 1-65535; no user info,
+    percent-encoding, path (other than '/'), query or fragment. Returns the address without a
+    trailing slash; anything else is a ValueError whose message names the problem and is safe to show.
     """
     text = value.strip().rstrip("/")
-    problem = None
-    try:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-        host = parts.hostname
-    except ValueError:
-        parts, host, problem = None, None, "it is not a valid URL"
-    if problem is None and parts is not None:
-        if parts.scheme not in ("http", "https"):
-            problem = "it needs a scheme, http:// or https://"
-        elif not host:
-            problem = "it has no host"
-        elif parts.username is not None or parts.password is not None:
-            problem = "it must not carry a user name or password"
-        elif parts.path or parts.query or parts.fragment or not text.isprintable() or " " in text:
-            problem = "give only scheme, host and port"
+    problem = _domain_problem(text)
     if problem is not None:
         raise ValueError(f"encord_domain '{shown(redact(text), limit=80)}' is not an API address: {problem} "
                          f"({DOMAIN_HINT})")
@@ -79,7 +161,27 @@ def key_path_from_text(text: str | Path, *, source: str) -> Path:
     """A key path given as text (``--ssh-key``, ``ENCORD_SSH_KEY_FILE``); key text is refused unechoed."""
     if looks_like_key_text(str(text)):
         raise ConfigError(KEY_TEXT_MESSAGE.replace("ssh_key_path", source, 1))
-    return Path(text).expanduser()
+    try:
+        return check_path_text(text)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def check_path_text(value: str | Path) -> Path:
+    """A path setting or option as a Path: ``~``/``~name`` expanded by the one ``files.user_path``;
+    empty, or holding a control character (NUL, a line break, ESC ...), is a ValueError whose
+    message is safe to show."""
+    text = os.fspath(value)
+    if not text.strip():
+        raise ValueError("the path is empty (give a file's path, or unset the setting)")
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"'{shown(text, limit=120)}' contains the control character {escape_char(bad)}, "
+                         "which no path here may hold (remove it)")
+    try:
+        return user_path(text)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
 
 
 @dataclass(frozen=True)
@@ -126,7 +228,7 @@ class Paths:
 class Settings(BaseModel):
     """Everything a user can set. ``annotrain config show`` prints it; ``config set`` edits it."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     backend: Literal["sandbox", "encord"] = "sandbox"
     sandbox_path: Path | None = Field(None, description="sandbox workspace file (default: user data dir)")
@@ -136,27 +238,42 @@ class Settings(BaseModel):
         default_factory=dict, description="Encord workflow templates, title = template hash")
     default_template: str | None = Field(None, description="template title used for training projects")
     training_title: str = Field("Annotator Training - {name}", description="title pattern for training projects")
-    request_timeout: float = Field(30.0, gt=0, description="seconds before an interactive call gives up")
-    retry_attempts: int = Field(5, ge=1, le=20)
-    retry_base_delay: float = Field(0.5, ge=0)
-    iou_threshold: float = Field(0.5, ge=0, le=1)
-    low_overlap: float = Field(0.8, ge=0, le=1)
-    pass_f1: float = Field(0.8, ge=0, le=1)
-    pass_class_accuracy: float = Field(0.9, ge=0, le=1)
-    refresh_interval: float = Field(10.0, ge=0.5, description="seconds between live refreshes")
+    # Numbers are strict (a TOML string or true/false is not a number) and finite (allow_inf_nan);
+    # every one has an upper bound, so no setting can make a command wait for ever.
+    request_timeout: float = Field(30.0, gt=0, le=MAX_TIMEOUT, strict=True,
+                                   description="seconds before an interactive call gives up")
+    retry_attempts: int = Field(5, ge=1, le=20, strict=True)
+    retry_base_delay: float = Field(0.5, ge=0, le=MAX_RETRY_DELAY, strict=True)
+    iou_threshold: float = Field(0.5, ge=0, le=1, strict=True)
+    low_overlap: float = Field(0.8, ge=0, le=1, strict=True)
+    pass_f1: float = Field(0.8, ge=0, le=1, strict=True)
+    pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
+    refresh_interval: float = Field(10.0, ge=0.5, le=MAX_REFRESH, strict=True,
+                                    description="seconds between live refreshes")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id = keys, e.g. help = \"f2\"")
 
-    @field_validator("ssh_key_path", mode="before")
+    @field_validator("ssh_key_path", "sandbox_path", mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> Any:
+        if isinstance(value, (str, Path)):
+            return check_path_text(value)
+        return value  # None, or a type pydantic refuses with its own message
+
+    @field_validator("ssh_key_path", mode="before")  # runs before _expand: pydantic runs later ones first
     @classmethod
     def _not_key_text(cls, value: Any) -> Any:
         if value is not None and looks_like_key_text(str(value)):
             raise ValueError(KEY_TEXT_MESSAGE)
         return value
 
-    @field_validator("ssh_key_path", "sandbox_path")
+    @field_validator(*NUMBER_SETTINGS, mode="before")
     @classmethod
-    def _expand(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number, not {'true' if value else 'false'}")
+        if isinstance(value, str):
+            raise ValueError(f"must be a number, not the text '{shown(value, limit=40)}' (write it without quotes)")
+        return value
 
     @field_validator("encord_domain")
     @classmethod
@@ -174,23 +291,104 @@ def _name(key: object) -> str:
     return shown(redact(str(key)), limit=60)
 
 
-def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | None = None) -> Settings:
-    """Validate a settings mapping, reporting every problem at once in one message."""
+def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | None = None,
+                   lines: dict[str, int] | None = None) -> Settings:
+    """Validate a settings mapping, reporting every problem at once in one message.
+
+    ``lines`` (key or ``table.key`` → line in the file) locates each problem: the first one's line
+    goes into the location (``file:3: ...``), the others say ``line N:``.
+    """
     known = list(Settings.model_fields)
-    problems = [f"unknown key '{_name(k)}'{_did_you_mean(str(k), known)}" for k in data if k not in known]
+    problems: list[tuple[str, str]] = [
+        (str(k), f"unknown key '{_name(k)}'{_did_you_mean(str(k), known)}") for k in data if k not in known]
     clean = {k: v for k, v in data.items() if k in known}
     try:
         settings = Settings.model_validate(clean)
     except ValidationError as exc:
         for err in exc.errors(include_input=False, include_url=False):
-            where = _name(".".join(str(p) for p in err["loc"]))
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(msg if msg.startswith(f"{where} ") else f"'{where}': {shown(redact(msg))}")
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append((key, _problem(key, err["msg"])))
         settings = None
     if problems:
-        raise ConfigError(f"{source}: " + "; ".join(problems), hint=hint)
+        raise ConfigError(_located(source, problems, lines or {}), hint=hint)
     assert settings is not None
     return settings
+
+
+def _problem(key: str, msg: str) -> str:
+    where = _name(key)
+    msg = msg.removeprefix("Value error, ")
+    return msg if msg.startswith(f"{where} ") else f"'{where}': {shown(redact(msg))}"
+
+
+def _line_of(key: str, lines: dict[str, int]) -> int | None:
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return None
+
+
+def _located(source: str, problems: list[tuple[str, str]], lines: dict[str, int]) -> str:
+    big = 1 << 62  # problems in the order of the file; those without a line last
+    problems = sorted(problems, key=lambda p: (_line_of(p[0], lines) or big))
+    first = _line_of(problems[0][0], lines)
+    parts = [problems[0][1]]
+    for key, msg in problems[1:]:
+        line = _line_of(key, lines)
+        parts.append(msg if line is None or first is None else f"line {line}: {msg}")
+    return f"{source}{'' if first is None else f':{first}'}: " + "; ".join(parts)
+
+
+_KEY_LINE = re.compile(r"""\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*(?:=|\.)""")
+_TABLE_LINE = re.compile(r"""\s*\[\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*\]""")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Where each top-level key (and ``table.key``) of a settings file is, by line (1-based).
+
+    Only for locating problems in messages: a plain scan of ``key =`` and ``[table]`` lines, never
+    a second parser; a key it does not find is reported without a line.
+    """
+    found: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if m := _TABLE_LINE.match(line):
+            table = next(g for g in m.groups() if g is not None)
+            found.setdefault(table, number)
+        elif m := _KEY_LINE.match(line):
+            key = next(g for g in m.groups() if g is not None)
+            found.setdefault(f"{table}.{key}" if table else key, number)
+    return found
+
+
+def _value_from_text(key: str, raw: str) -> Any:
+    """A ``config set`` value, typed as the setting is: the model itself is strict (a TOML string is
+    not a number), so the command line's text is converted here, and refused when it is no number."""
+    if key not in NUMBER_SETTINGS:
+        return raw
+    text = raw.strip().replace("_", "")
+    if Settings.model_fields[key].annotation is int:
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
+            raise ConfigError(f"config set {key}: '{shown(raw, limit=40)}' is not a whole number")
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        raise ConfigError(f"config set {key}: '{shown(raw, limit=40)}' is not a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"config set {key}: '{shown(raw, limit=40)}' is not a finite number")
+    return number
+
+
+def _check_one(key: str, value: Any) -> None:
+    """Validate one setting's new value on its own, so its problem is reported as the argument's."""
+    try:
+        Settings.__pydantic_validator__.validate_assignment(Settings.model_construct(), key, value)
+    except ValidationError as exc:
+        msgs = [e["msg"].removeprefix("Value error, ")
+                for e in exc.errors(include_input=False, include_url=False)]
+        raise ConfigError(f"config set {_name(key)}: " + "; ".join(msgs)) from None
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
@@ -239,6 +437,9 @@ def read_config_data(file: Path) -> dict[str, Any]:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where}: too large for a settings file (over {MAX_CONFIG_BYTES // 1024} KiB)",
                           hint=REPAIR_HINT.replace("fix that line", "fix the file"))
+    if raw.startswith(b"\xef\xbb\xbf"):  # TOML 1.0 allows none, tomllib says "Invalid statement"
+        raise ConfigError(f"{where} starts with a byte order mark (BOM)",
+                          hint="save it as UTF-8 without BOM, or run 'annotrain config reset' to move it aside")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -276,7 +477,15 @@ def load_settings(paths: Paths | None = None) -> Settings:
     if not file.exists():
         return Settings()
     data = read_config_data(file)
-    return parse_settings(data, source=shown(file), hint=SET_HINT)
+    return parse_settings(data, source=shown(file), hint=SET_HINT, lines=_file_key_lines(file))
+
+
+def _file_key_lines(file: Path) -> dict[str, int]:
+    try:
+        with open(file, "rb") as fh:
+            return key_lines(fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace"))
+    except OSError:
+        return {}
 
 
 def save_settings(settings: Settings, paths: Paths | None = None) -> Path:
@@ -316,9 +525,13 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
         data[base] = {**(current if isinstance(current, dict) else {}), sub: raw}
     elif raw == "":
         data.pop(base, None)  # unset: back to the default
-    else:
-        data[base] = raw
-    settings = parse_settings(data, source=f"{shown(paths.config_file)} (after config set {_name(key)})")
+    else:  # the new value's own problem is the argument's: "config set KEY: ..."
+        value = _value_from_text(base, raw)
+        _check_one(base, value)
+        data[base] = value
+    lines = {k: n for k, n in _file_key_lines(paths.config_file).items() if k.partition(".")[0] != base}
+    settings = parse_settings(data, source=shown(paths.config_file), lines=lines,
+                              hint=f"config set {_name(key)} saved nothing; {SET_HINT}")
     save_settings(settings, paths)
     return settings
 
@@ -356,7 +569,7 @@ def set_setting(settings: Settings, key: str, raw: str) -> Settings:
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")
         data[base] = {**data[base], sub: raw}
     else:
-        value: Any = raw
+        value: Any = _value_from_text(base, raw) if raw != "" else raw
         if raw == "" and Settings.model_fields[base].default is None:
             value = None
         data[base] = value

@@ -329,3 +329,32 @@ def _unlink(name: str) -> None:
         os.unlink(name)
     except OSError:
         pass
+
+
+def user_path(text: str | Path) -> Path:
+    """The one expansion of a path a user wrote (``~``, ``~name``), for every option, setting and
+    environment variable that names a file.
+
+    ``~name`` of a user this system does not know, or ``~`` without a home directory, is one
+    InvalidInput (exit 2) naming the path, never ``RuntimeError: Could not determine home
+    directory``; a NUL (which no file name can hold) is refused the same way.
+    """
+    raw = os.fspath(text)
+    if "\x00" in raw:
+        raise InvalidInput(f"{_shown(raw, limit=300)}: the path contains a NUL character (remove it)")
+    if not raw.startswith("~"):
+        return Path(raw)
+    head = raw[1:].split(os.sep, 1)[0]
+    if os.altsep:
+        head = head.split(os.altsep, 1)[0]
+    try:
+        expanded = os.path.expanduser(raw)
+    except (KeyError, ValueError, OSError):
+        expanded = raw
+    if expanded == raw or expanded.startswith("~"):  # expanduser leaves what it cannot expand as it is
+        if head:
+            raise InvalidInput(f"{_shown(raw, limit=300)}: there is no user '{_shown(head, limit=60)}' "
+                               "(check the path)")
+        raise InvalidInput(f"{_shown(raw, limit=300)}: there is no home directory to expand '~' to "
+                           "(set HOME, or give the full path)")
+    return Path(expanded)

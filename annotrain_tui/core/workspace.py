@@ -13,6 +13,7 @@ from annotrain_tui.core.config import (
     Paths,
     Settings,
     check_domain,
+    check_path_text,
     key_file_warning,
     key_path_from_text,
     load_settings,
@@ -48,8 +49,11 @@ def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, 
     updates: dict[str, Any] = {}
     if backend:
         updates["backend"] = backend
-    if sandbox:
-        updates["sandbox_path"] = Path(sandbox).expanduser()
+    if sandbox:  # expanded and checked as the sandbox_path setting is (core.config.check_path_text)
+        try:
+            updates["sandbox_path"] = check_path_text(sandbox)
+        except ValueError as exc:
+            raise ConfigError(f"--sandbox: {exc}") from None
     if ssh_key:  # key text given where the path belongs is refused, never echoed
         updates["ssh_key_path"] = key_path_from_text(ssh_key, source="--ssh-key")
     if domain:  # model_copy does not validate: check here what the settings would
