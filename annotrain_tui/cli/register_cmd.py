@@ -8,6 +8,7 @@ import sys
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.text import shown
 
 
@@ -23,7 +24,8 @@ def _describe(r: reg.JobRecord) -> str:
     if r.status.value == "done":
         failed = len(r.failed_urls)
         return (f"job {job}: done, {r.items_created} file(s) registered into {folder}"
-                + (f", {failed} URL(s) failed (retry: annotrain jobs --retry {shown(r.id[:8])})" if failed else ""))
+                + (f", {failed} URL(s) failed (retry: annotrain jobs --retry {shell_word(r.id[:8])})"
+                   if failed else ""))
     return f"job {job}: FAILED: {shown('; '.join(r.errors), limit=500) or 'the whole registration failed'}"
 
 

@@ -9,6 +9,7 @@ import sys
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
 from annotrain_tui.core.errors import Conflict, InvalidInput, PermissionDenied, UsageError
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import sandbox_path
@@ -95,7 +96,8 @@ def _reset(args: argparse.Namespace) -> int:
     except LockBusy as busy:
         raise Conflict(f"not reset: the sandbox workspace {shown(str(path))} is in use by {busy.holder}; "
                        "nothing was deleted", hint="let that run finish, then reset") from None
-    print(f"Deleted {shown(str(path))}. Run 'annotrain sandbox init --demo' for a fresh demo workspace.")
+    print(f"Deleted {shown(str(path))}. For a fresh demo workspace run: "
+          f"annotrain --sandbox {shell_word(path)} sandbox init --demo")
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotrain_tui.core.errors import Conflict, InvalidInput
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template
 from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
 from annotrain_tui.core.overview import completeness
@@ -123,5 +124,6 @@ def manifest_urls(path: str) -> list[str]:
     parsed = parse_path(path)
     if parsed.data is None:
         first = parsed.result.errors[0].render(path) if parsed.result.errors else path
-        raise InvalidInput(f"cannot read the manifest: {first}", hint=f"run 'annotrain manifest validate {path}'")
+        raise InvalidInput(f"cannot read the manifest: {first}",
+                           hint=f"run: annotrain manifest validate {shell_word(path)}")
     return [url for _, entry in manifest_entries(parsed.data) for url in entry_urls(entry)]

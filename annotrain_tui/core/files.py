@@ -287,8 +287,8 @@ def atomic_write_text(path: str | Path, text: str, *, mode: int | None = None, m
     if make_parents:
         try:  # our own config/state dirs: private when the file is (mode given)
             directory.mkdir(parents=True, exist_ok=True, **({"mode": 0o700} if mode is not None else {}))
-        except OSError:
-            pass  # reported below, by mkstemp
+        except OSError as exc:  # its own reason (a read-only file system, a full disk), not "does not exist"
+            raise write_error(directory, exc) from None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except FileNotFoundError:
@@ -358,3 +358,12 @@ def user_path(text: str | Path) -> Path:
         raise InvalidInput(f"{_shown(raw, limit=300)}: there is no home directory to expand '~' to "
                            "(set HOME, or give the full path)")
     return Path(expanded)
+
+
+def shell_word(value: str | Path) -> str:
+    """A path or user value as ONE shell word, for a hint the user may paste into a shell: shown
+    first (the one untrusted-text policy), then ``shlex.quote``, so a space, ``;``, ``$(...)`` or a
+    quote in it stays inside the word (``'a b;rm x.db'``)."""
+    import shlex
+
+    return shlex.quote(_shown(os.fspath(value) if isinstance(value, Path) else str(value), limit=300))

@@ -30,6 +30,7 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.text import shown
 
 
@@ -85,7 +86,7 @@ class RetryExists(Conflict):
             state += f", {len(existing.failed_urls)} URL(s) failed again"
         super().__init__(f"job {shown(original.id)} already has a retry: job {shown(existing.id)} ({state}); "
                          "no second retry was started",
-                         hint=(f"retry that one: annotrain jobs --retry {shown(existing.id[:8])}"
+                         hint=(f"retry that one: annotrain jobs --retry {shell_word(existing.id[:8])}"
                                if existing.finished and existing.failed_urls else "see 'annotrain jobs'"))
         self.original = original
         self.existing = existing
@@ -287,5 +288,5 @@ def load_for_registration(path: str, *, provider: str | None = None) -> tuple[di
         errors = result.errors
         first = "; ".join(d.render(path) for d in errors[:2])
         raise ManifestInvalid(f"{len(errors)} error(s) in the manifest, nothing registered: {first}",
-                              hint=f"run 'annotrain manifest validate {path}' for all of them")
+                              hint=f"for all of them run: annotrain manifest validate {shell_word(path)}")
     return parsed.data, [d.render(path) for d in result.warnings]

@@ -89,8 +89,9 @@ class SandboxBackend:
         if not _building and not os.path.lexists(path):
             if not create or read_only:
                 where = shown(str(path), limit=300)
+                from annotrain_tui.core.files import shell_word
                 raise NotFound(f"no sandbox workspace at {where}",
-                               hint=f"create it with 'annotrain --sandbox {where} sandbox init --demo'")
+                               hint=f"create it with: annotrain --sandbox {shell_word(path)} sandbox init --demo")
             try:
                 with new_workspace_file(path):
                     pass

@@ -14,6 +14,7 @@ from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
 from annotrain_tui.core.backends.sandbox.demo import annotate_like
 from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.errors import InvalidInput, NotFound
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.markers import parse_training_marker
 
 IMPORT_FOLDER = "Imported labels"
@@ -44,7 +45,8 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         email = marker[1]
         trainings.append((p, bench_id, email))
     if not trainings:
-        raise NotFound("no training projects to simulate", hint="run 'annotrain provision' or 'sandbox init --demo'")
+        raise NotFound("no training projects to simulate", hint="provision some first, or start over with: "
+                       f"annotrain --sandbox {shell_word(backend.store.path)} sandbox init --demo --force")
     gold_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
     classes_cache: dict[str, list[dict[str, Any]]] = {}
     steps = 0

@@ -155,8 +155,9 @@ def recognise(path: Path) -> str:
         with open(path, "rb") as handle:
             head = handle.read(100)
     except FileNotFoundError:
+        from annotrain_tui.core.files import shell_word
         raise NotFound(f"no sandbox workspace at {_p(path)}",
-                       hint=f"create it with 'annotrain --sandbox {_p(path)} sandbox init --demo'") from None
+                       hint=f"create it with: annotrain --sandbox {shell_word(path)} sandbox init --demo") from None
     except IsADirectoryError:
         raise _not_ours(path, "a directory") from None
     except PermissionError:
