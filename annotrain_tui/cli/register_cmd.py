@@ -66,7 +66,7 @@ def _jobs(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
         store = reg.JobStore(ws.paths)
-        if args.retry:
+        if args.retry is not None:  # '' too: a usage error, never "list the jobs"
             original = store.get(args.retry)
             original = reg.poll(ws.backend, store, original)
             try:
@@ -88,6 +88,8 @@ def _jobs(args: argparse.Namespace) -> int:
             return 0 if not record.finished or (record.status.value == "done" and not record.failed_urls) else 1
         records = store.all()
         records = [reg.poll(ws.backend, store, r) if not r.finished else r for r in records]
+        if store.unsaved:
+            sys.stderr.write(f"annotrain: warning: job status shown but not kept: {store.unsaved}\n")
         if args.watch:
             pending = [r for r in records if not r.finished]
             for r in pending:

@@ -39,19 +39,44 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.core.errors import Cancelled, Conflict, InvalidInput
+from annotrain_tui.core.errors import Cancelled, Conflict, InvalidInput, WriteFailed
 from annotrain_tui.core.text import shown
 
 DEFAULT_TIMEOUT = 600.0
 _POLL_FIRST, _POLL_MAX = 0.02, 0.25
 
-__all__ = ["DEFAULT_TIMEOUT", "LockBusy", "file_lock", "file_lock_holder", "lock_path", "state_lock", "holder_of"]
+__all__ = ["DEFAULT_TIMEOUT", "LockBusy", "LockUnwritable", "file_lock", "file_lock_holder", "lock_path", "state_lock", "holder_of"]
 
 
 class LockBusy(Conflict):
     """Another process (or thread) holds the lock and did not let go in time. ``holder`` names it."""
 
     holder = "another process"
+
+
+class LockUnwritable(WriteFailed):
+    """The lock file cannot be made for a reason of the system (a read-only file system, a full disk):
+    exit 1. ``errno`` says which; a read (``state_lock(read=True)``) goes on without the lock on a
+    read-only file system, where no writer can be either."""
+
+    errno: int | None = None
+
+
+_SYSTEM_ERRNOS = {errno.EROFS: "the state dir is on a read-only file system",
+                  errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                  errno.EIO: "an I/O error"}
+
+
+def _lock_error(path: Path, doing: str, exc: OSError) -> InvalidInput | LockUnwritable:
+    reason = exc.strerror or exc.__class__.__name__
+    if exc.errno in _SYSTEM_ERRNOS:
+        err = LockUnwritable(f"{path}: {doing} ({reason})",
+                             hint=f"{_SYSTEM_ERRNOS[exc.errno]}; nothing was done ('annotrain config paths' "
+                                  "shows the state dir)")
+        err.errno = exc.errno
+        return err
+    return InvalidInput(f"{path}: {doing} ({reason})",
+                        hint="check the permissions of the state dir ('annotrain config paths')")
 
 
 class _Entry:
@@ -103,9 +128,7 @@ def _private_dir(directory: Path) -> None:
         if directory.stat().st_mode & 0o077:
             os.chmod(directory, 0o700)
     except OSError as exc:
-        raise InvalidInput(f"{directory}: cannot create the lock directory "
-                           f"({exc.strerror or exc.__class__.__name__})",
-                           hint="check the permissions of the state dir ('annotrain config paths')") from None
+        raise _lock_error(directory, "cannot create the lock directory", exc) from None
 
 
 def _open(path: Path) -> int:
@@ -113,8 +136,7 @@ def _open(path: Path) -> int:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot open the lock file ({exc.strerror or exc.__class__.__name__})",
-                           hint="check the permissions of the state dir ('annotrain config paths')") from None
+        raise _lock_error(path, "cannot open the lock file", exc) from None
     try:
         if os.fstat(fd).st_mode & 0o077:
             os.fchmod(fd, 0o600)
@@ -174,12 +196,15 @@ def _describe(info: dict[str, Any] | None) -> str:
 @contextmanager
 def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = None,
                on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
-               sleep: Callable[[float], None] = time.sleep) -> Iterator[Path]:
+               sleep: Callable[[float], None] = time.sleep, read: bool = False) -> Iterator[Path]:
     """Hold the lock ``key`` under ``state_dir`` for the ``with`` block (see the module docstring).
 
     ``what`` names the work in messages ("provisioning of benchmark 'X'"). ``on_wait`` gets one
     line when the lock is busy, before waiting. Raises ``LockBusy`` after ``timeout`` seconds,
-    ``Cancelled`` as soon as ``cancel`` is set while waiting.
+    ``Cancelled`` as soon as ``cancel`` is set while waiting. A lock file that cannot be made for a
+    reason of the system is ``LockUnwritable`` (exit 1), except for a ``read`` on a read-only file
+    system: it goes on without the lock (nobody can write there, and writers replace files
+    atomically, so a read sees a whole file).
     """
     path = lock_path(state_dir, key)
     entry = _entry(path)
@@ -232,7 +257,24 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
     # 2. one process at a time: flock, tried at once, then polled until the deadline.
     fd: int | None = None
     try:
-        fd = _open(path)
+        try:
+            fd = _open(path)
+        except LockUnwritable as err:
+            if not (read and err.errno == errno.EROFS):
+                raise
+        if fd is None:  # a read on a read-only file system: no lock to take, none needed
+            with entry.cond:
+                entry.owner, entry.owner_name, entry.depth = None, "", 0
+                entry.cond.notify_all()
+    except BaseException:
+        with entry.cond:
+            entry.owner, entry.owner_name, entry.depth = None, "", 0
+            entry.cond.notify_all()
+        raise
+    if fd is None:
+        yield path
+        return
+    try:
         pause = _POLL_FIRST
         while True:
             try:

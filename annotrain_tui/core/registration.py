@@ -14,6 +14,8 @@ again: ``RetryExists`` names the existing retry job.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -23,9 +25,9 @@ from typing import Any, Iterator
 from pydantic import BaseModel, Field
 
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.files import atomic_write_text, write_error
 from annotrain_tui.core.secrets import PRIVATE_FILE
-from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound, UsageError
+from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, UsageError, WriteFailed
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
@@ -99,11 +101,32 @@ class JobStore:
         self.file = paths.jobs_file
         self.dir = paths.state_dir / "jobs"
         self.state_dir = paths.state_dir
+        self.unsaved: str | None = None  # why a polled status could not be kept (read-only state dir)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with state_lock(self.state_dir, "jobs", what="an update of the registration job list"):
+    def _locked(self, *, read: bool = False) -> Iterator[None]:
+        # A read on a read-only state dir goes on without the lock (writes are atomic renames, so a
+        # read sees a whole file); a write there fails with one line (exit 1).
+        with state_lock(self.state_dir, "jobs", what="an update of the registration job list", read=read):
             yield
+
+    def check_writable(self) -> None:
+        """Before a job starts: the job list and the manifests kept for retries can be written, or one
+        line why (a read-only file system or a full disk: ``WriteFailed``, exit 1). A job the server
+        runs but nobody records could neither be followed nor retried, and would be started again."""
+        for directory in (self.state_dir, self.dir):
+            try:
+                directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd, probe = tempfile.mkstemp(prefix=".annotrain-probe.", suffix=".tmp", dir=directory)
+                os.close(fd)
+                os.unlink(probe)
+            except OSError as exc:
+                err = write_error(directory, exc)
+                hint = ("the state dir is read-only or full: make it writable, or point XDG_STATE_HOME elsewhere "
+                        "('annotrain config paths' shows it)") if isinstance(err, WriteFailed) else \
+                    "check the permissions of the state dir ('annotrain config paths')"
+                raise type(err)(f"cannot record registration jobs: {err.message}; nothing was started",
+                                hint=hint) from None
 
     def lock_job(self, job_id: str):
         """The lock of one job's follow-up work (its retry), held across check and start."""
@@ -120,7 +143,7 @@ class JobStore:
                                hint="move the file away; the jobs themselves are safe on the server") from None
 
     def all(self) -> list[JobRecord]:
-        with self._locked():
+        with self._locked(read=True):
             return sorted(self._read(), key=lambda r: r.created_at, reverse=True)
 
     def get(self, job_id: str) -> JobRecord:
@@ -177,6 +200,7 @@ def now() -> datetime:
 def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
           folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
           retry_of: str | None = None) -> JobRecord:
+    store.check_writable()  # first: a job (or a folder) nobody records would be made again by the next run
     integration = find_integration(backend, integration_ref)
     try:
         folder = find_folder(backend, folder_ref)
@@ -192,8 +216,12 @@ def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_p
                        integration_id=integration.id, integration_title=integration.title,
                        manifest_path=manifest_path, created_at=now(), updated_at=now(), urls=urls,
                        retry_of=retry_of, ignore_errors=ignore_errors)
-    store.save_manifest(job_id, manifest)
-    store.put(record)
+    try:
+        store.save_manifest(job_id, manifest)
+        store.put(record)
+    except AnnotrainError as err:  # the state dir failed since the check (the disk filled): say which job runs
+        raise type(err)(f"registration job {shown(job_id)} was started on the server, but could not be recorded: "
+                        f"{err.message}", hint=err.hint) from None
     return record
 
 
@@ -224,8 +252,20 @@ def poll(backend: Any, store: JobStore, record: JobRecord, *, timeout: float = 0
     updated = record.model_copy(update={
         "status": result.status, "unit_errors": result.unit_errors, "errors": result.errors,
         "items_created": result.items_created, "updated_at": now()})
-    store.put(updated)
+    try:
+        store.put(updated)
+    except WriteFailed as err:
+        if not _read_only_fs(store.state_dir):
+            raise
+        store.unsaved = str(err)  # a read-only state dir: the status is shown, not kept (nothing can be)
     return updated
+
+
+def _read_only_fs(directory: Any) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def wait(backend: Any, store: JobStore, record: JobRecord, *, step: float = 2.0, timeout: float | None = None,
