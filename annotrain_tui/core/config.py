@@ -162,19 +162,23 @@ def key_path_from_text(text: str | Path, *, source: str) -> Path:
     if looks_like_key_text(str(text)):
         raise ConfigError(KEY_TEXT_MESSAGE.replace("ssh_key_path", source, 1))
     try:
-        return check_path_text(text)
+        return check_path_text(text, controls=False)
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def check_path_text(value: str | Path) -> Path:
-    """A path setting or option as a Path: ``~``/``~name`` expanded by the one ``files.user_path``;
-    empty, or holding a control character (NUL, a line break, ESC ...), is a ValueError whose
-    message is safe to show."""
+def check_path_text(value: str | Path, *, controls: bool = True) -> Path:
+    """A path setting or option as a Path: ``~``/``~name`` expanded by the one ``files.user_path``
+    (an unknown user is one line); empty is a ValueError whose message is safe to show.
+
+    ``controls``: a *setting* (config.toml, ``config set``) holding a control character (NUL, a
+    line break, ESC ...) is refused too: no settings file needs one. A path given on the command
+    line or in ENCORD_SSH_KEY_FILE (``controls=False``) names a file as it is: a strange but real
+    file name is used, and shown escaped (only NUL, which no file name can hold, is refused)."""
     text = os.fspath(value)
     if not text.strip():
         raise ValueError("the path is empty (give a file's path, or unset the setting)")
-    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None) if controls else None
     if bad is not None:
         raise ValueError(f"'{shown(text, limit=120)}' contains the control character {escape_char(bad)}, "
                          "which no path here may hold (remove it)")

@@ -49,9 +49,9 @@ def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, 
     updates: dict[str, Any] = {}
     if backend:
         updates["backend"] = backend
-    if sandbox:  # expanded and checked as the sandbox_path setting is (core.config.check_path_text)
+    if sandbox:  # expanded as every user's path is (core.config.check_path_text: ~name, NUL)
         try:
-            updates["sandbox_path"] = check_path_text(sandbox)
+            updates["sandbox_path"] = check_path_text(sandbox, controls=False)
         except ValueError as exc:
             raise ConfigError(f"--sandbox: {exc}") from None
     if ssh_key:  # key text given where the path belongs is refused, never echoed

@@ -162,17 +162,24 @@ def test_a_control_character_in_a_path_setting_is_refused_with_its_line(capsys, 
     assert "\x00" not in err and "\x1b" not in err and "\x9b" not in err
 
 
-def test_a_control_character_in_a_path_option_or_variable_is_refused(capsys, monkeypatch):
-    rc, out, err = cli(["--sandbox", "w\x1b[31m.db", "status"], capsys)
+def test_a_control_character_in_config_set_is_refused_and_nothing_written(capsys):
+    rc, out, err = cli(["config", "set", "sandbox_path", "a\tb"], capsys)
     line = one_line(err)
-    assert rc == 2 and "--sandbox" in line and "control character \\x1b" in line and "\x1b" not in err
-    monkeypatch.setenv("ENCORD_SSH_KEY_FILE", "k\nx")
+    assert rc == 2 and "config set sandbox_path" in line and "\\x09" in line
+    assert not Paths.default().config_file.exists()
+
+
+def test_a_strange_file_name_on_the_command_line_is_used_as_it_is_and_shown_escaped(capsys, tmp_path, monkeypatch):
+    """Only settings refuse control characters: a file named on the command line (or in
+    ENCORD_SSH_KEY_FILE) is a real file name, looked up as it is and shown escaped."""
+    path = tmp_path / "w\x1b[31m.db"
+    rc, out, err = cli(["--sandbox", str(path), "status"], capsys)
+    line = one_line(err)
+    assert rc == 1 and "no sandbox workspace at" in line and "w\\x1b[31m.db" in line and "\x1b" not in err
+    monkeypatch.setenv("ENCORD_SSH_KEY_FILE", str(tmp_path / "k\x07x"))
     rc, out, err = cli(["--backend", "encord", "projects", "list"], capsys)
     line = one_line(err)
-    assert rc == 2 and "ENCORD_SSH_KEY_FILE" in line and "\\x0a" in line
-    rc, out, err = cli(["config", "set", "sandbox_path", "a\tb"], capsys)
-    assert rc == 2 and "config set sandbox_path" in one_line(err)
-    assert not Paths.default().config_file.exists()
+    assert rc == 2 and "does not exist" in line and "k\\x07x" in line and "\x07" not in err
 
 
 # -- 4. the API address ---------------------------------------------------------------------------------
