@@ -351,3 +351,90 @@ def test_a_huge_number_in_a_url_key_is_a_located_error(capsys, tmp_path):
     out, err = capsys.readouterr()
     assert code == 1 and err == ""
     assert out.startswith(f"{path}:1:") and "error[url-index]" in out and "5,000-digit" in out
+
+
+def _rows_with(mutate):
+    from annotrain_tui.core.evaluation.synth import make_programme
+
+    programme = make_programme(seed=1, n_items=4, video_every=3, annotators=("a@example.com",))
+    rows = json.loads(json.dumps(next(iter(programme.training.values()))))
+    mutate(rows)
+    return programme.benchmark, rows
+
+
+def _evaluate(tmp_path, bench, rows, text=None):
+    (tmp_path / "bm.json").write_text(json.dumps(bench))
+    (tmp_path / "tr.json").write_text(text if text is not None else json.dumps(rows))
+    return subprocess.run([sys.executable, "-m", "annotrain_tui", "evaluate", "--benchmark-labels",
+                           str(tmp_path / "bm.json"), "--training-labels", str(tmp_path / "tr.json")],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _unit(rows, i):
+    return next(iter(rows[i]["data_units"].values()))
+
+
+def test_a_self_crossing_polygon_is_bounded_not_a_hang(tmp_path):
+    """Found by a trial: one 300-vertex star (40,000 self-crossings) kept shapely.make_valid busy for
+    over a minute, deaf to Ctrl+C. Past the crossing bound the polygon is not repaired, and said so."""
+    import math
+
+    def star(rows):
+        obj = dict(_unit(rows, 0)["labels"]["objects"][0])
+        obj.pop("boundingBox", None)
+        obj.update(shape="polygon", objectHash="STAR0001")
+        obj["polygon"] = {str(i): {"x": .5 + .4 * math.cos(i * 137 / 300 * 2 * math.pi),
+                                   "y": .5 + .4 * math.sin(i * 137 / 300 * 2 * math.pi)} for i in range(300)}
+        _unit(rows, 0)["labels"]["objects"].append(obj)
+
+    proc = _evaluate(tmp_path, *_rows_with(star))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "cross themselves more than 64 times" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_crossing_counts_of_known_rings():
+    import math
+
+    import numpy as np
+
+    from annotrain_tui.core.evaluation.parse import _crossings
+
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
+    bowtie = np.array([[0, 0], [1, 1], [1, 0], [0, 1]], float)
+    pentagram = np.array([[math.cos(i * 4 * math.pi / 5), math.sin(i * 4 * math.pi / 5)] for i in range(5)])
+    assert [_crossings(r, 99) for r in (square, bowtie, pentagram)] == [0, 1, 5]
+    assert _crossings(np.vstack([bowtie, bowtie[:1]]), 99) == 1  # closed or open, the same ring
+
+
+@pytest.mark.parametrize("key", ["\u00b2", "\u0661", "\uff11", "00", "01", "9" * 5000])
+def test_frame_keys_are_ascii_frame_numbers(tmp_path, key):
+    """'²' passed str.isdigit() and crashed int(); '00' merged silently into frame 0."""
+    def rekey(rows):
+        labels = _unit(rows, 2)["labels"]
+        first = next(k for k in labels if k.isdigit())
+        labels[key] = labels.pop(first)
+
+    proc = _evaluate(tmp_path, *_rows_with(rekey))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is not a frame number" in proc.stderr and "tr.json: row 2" in proc.stderr
+
+
+@pytest.mark.parametrize("where", ["box", "polygons", "width"])
+def test_integers_too_big_for_a_float_are_located_not_internal_errors(tmp_path, where):
+    bench, rows = _rows_with(lambda rows: None)
+    text = json.dumps(rows)
+    huge = "9" * 4299
+    if where == "box":
+        text = text.replace('"boundingBox": {"h": ', '"boundingBox": {"h": ' + huge + ', "_": ', 1)
+    elif where == "polygons":
+        text = json.dumps([{**r, "data_units": {k: {**u, "labels": {"objects": [
+            {"objectHash": "P1", "featureHash": "f", "name": "x", "shape": "polygon", "createdBy": "a@example.com",
+             "polygons": [[[1, 2, 3, 4, 5, 6]]]}]}} for k, u in r["data_units"].items()}} for r in rows[:1]])
+        text = text.replace("[[[1, ", "[[[" + huge + ", ", 1)
+    else:
+        text = text.replace('"width": ', '"width": ' + huge + ', "_w": ', 1)
+    proc = _evaluate(tmp_path, bench, rows, text=text)
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 1, 2)
+    if where != "width":
+        assert proc.returncode == 2 and "infinite coordinate" in proc.stderr, proc.stderr

@@ -24,6 +24,7 @@ Tolerant elsewhere: missing titles, names, ``createdBy``, image sizes, … are f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,7 +174,12 @@ def _number(value: Any, where: str, what: str, key: str) -> float:
         raise InvalidInput(f"{where}: {what} has {kind} coordinate '{key}'",
                            hint="fix or delete the object in the source project and export again")
     if t is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a 400-digit integer: no coordinate
+            raise InvalidInput(f"{where}: {what} has infinite coordinate '{key}' (an integer of "
+                               f"{len(str(abs(value))):,} digits)",
+                               hint="fix or delete the object in the source project and export again") from None
     if value is None:
         raise InvalidInput(f"{where}: {what} coordinate '{key}' is null")
     raise InvalidInput(f"{where}: {what} coordinate '{key}' is not a number (got {_type_name(value)})")
@@ -237,7 +243,11 @@ def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
                     if type(v) not in _NUM:
                         raise InvalidInput(f"{where}: polygons[{pi}][{ci}] value {vi} is not a number "
                                            f"(got {_type_name(v)})")
-                arr = np.asarray(contour, dtype=np.float64).reshape(-1, 2)
+                try:
+                    arr = np.asarray(contour, dtype=np.float64).reshape(-1, 2)
+                except OverflowError:  # an integer of hundreds of digits: infinite as a coordinate
+                    arr = np.asarray([float("inf") if type(v) is int and abs(v) > 1e308 else v for v in contour],
+                                     dtype=np.float64).reshape(-1, 2)
                 if not np.isfinite(arr).all():
                     bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
                     kind = "NaN" if np.isnan(arr[bad]).any() else "infinite"
@@ -250,6 +260,8 @@ def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
     legacy = obj.get("polygon")
     if isinstance(legacy, dict):
         try:
+            if not all(is_frame_key(k) for k in legacy):  # the same shape of key: "0", "1", …
+                raise ValueError
             items = sorted((int(k), v) for k, v in legacy.items())
         except (TypeError, ValueError):
             raise InvalidInput(f"{where}: polygon vertex keys must be integers (\"0\", \"1\", …)") from None
@@ -292,10 +304,19 @@ def _where(row_where: Any, frame: int, index: int, object_hash: str) -> _Lazy:
     return _Lazy(lambda: f"{row_where} frame {frame} object {index} ({safe_text(object_hash, 40)})")
 
 
+_FRAME_KEY = re.compile(r"0|[1-9][0-9]{0,8}")
+
+
+def is_frame_key(key: Any) -> bool:
+    """A frame number as Encord writes it as a key: ASCII digits, no leading zero, at most 9 digits.
+    ("²", "١", "１" pass str.isdigit() and are no frame; "00" would silently merge into frame 0.)"""
+    return isinstance(key, str) and _FRAME_KEY.fullmatch(key) is not None
+
+
 def _frame_number(value: Any, where: str, what: str) -> int:
     if type(value) is int:
         frame = value
-    elif isinstance(value, str) and value.isdigit():
+    elif is_frame_key(value):
         frame = int(value)
     else:
         raise InvalidInput(f"{where}: {what} must be a frame number, got {safe_text(value)}")
@@ -306,7 +327,10 @@ def _frame_number(value: Any, where: str, what: str) -> int:
 
 def _dimension(value: Any) -> float:
     if type(value) in _NUM and value > 0 and value - value == 0:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits: no size
+            return math.nan
     return math.nan
 
 
@@ -329,7 +353,7 @@ def _frames_of_unit(unit: dict, data_type: Any, where: Any,
     if not isinstance(labels, dict):
         raise InvalidInput(f"{where}: 'labels' must be an object, got {_type_name(labels)}")
     if data_type in _SINGLE_FRAME_TYPES or (data_type is None and "objects" in labels):
-        frame_keys = [k for k in labels if isinstance(k, str) and k.isdigit()]
+        frame_keys = [k for k in labels if is_frame_key(k)]
         if frame_keys:
             n = sum(_objects_in(labels[k]) for k in frame_keys)
             skipped.append((where, f"data_type '{data_type or 'image'}' has one frame, but its labels are keyed by "
@@ -338,7 +362,7 @@ def _frames_of_unit(unit: dict, data_type: Any, where: Any,
         yield frame, labels.get("objects", [])
         return
     if data_type in _NO_FRAME_TYPES:
-        n = _objects_in(labels) + sum(_objects_in(v) for k, v in labels.items() if isinstance(k, str) and k.isdigit())
+        n = _objects_in(labels) + sum(_objects_in(v) for k, v in labels.items() if is_frame_key(k))
         if n:
             skipped.append((where, f"data_type '{data_type}' has no frames to compare, but its labels hold objects", n))
         return
@@ -347,12 +371,13 @@ def _frames_of_unit(unit: dict, data_type: Any, where: Any,
         skipped.append((where, f"data_type '{data_type}' has numbered frames, but its labels have an image's layout "
                                "('objects' with no frame number)", _objects_in(labels)))
     for key, frame_labels in labels.items():
-        if not (isinstance(key, str) and key.isdigit()):
+        if not is_frame_key(key):
             if data_type == "scene":
                 continue  # scene stream keys ("stream#frame") are not frames
             if image_layout and key in ("objects", "classifications"):
                 continue  # reported above
-            raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number")
+            raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number (0, 1, 2, … in ASCII "
+                               "digits, no leading zeros)")
         if not isinstance(frame_labels, dict):
             raise InvalidInput(f"{where}: labels[{safe_text(key)}] must be an object, got {_type_name(frame_labels)}")
         yield _frame_number(key, where, "frame"), frame_labels.get("objects", [])
@@ -369,6 +394,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     not_compared: dict[str, int] = {}
     unknown: dict[str, int] = {}
     degenerate = 0
+    unrepaired = 0
     # Codes for the repeated strings (json.loads makes one str per occurrence; these share them).
     features: dict[str, int] = {}
     names: dict[str, int] = {}
@@ -492,8 +518,9 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     h = np.asarray(cols[11], dtype=np.float64)
     if polys:
         idx = np.fromiter((i for i, _ in polys), dtype=np.int64, count=len(polys))
-        built, n_degenerate = _build_polygons([p for _, p in polys])
+        built, n_degenerate, n_unrepaired = _build_polygons([p for _, p in polys])
         degenerate += n_degenerate
+        unrepaired += n_unrepaired
         geom[idx] = built
         b = shapely.bounds(built)
         empty = shapely.is_empty(built)
@@ -522,6 +549,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     if degenerate:
         warnings.append(f"{src}: {degenerate} polygon(s) with fewer than 3 distinct vertices or no area "
                         "(they overlap nothing)")
+    if unrepaired:
+        warnings.append(f"{src}: {unrepaired} polygon(s) cross themselves more than {MAX_REPAIR_CROSSINGS} times "
+                        f"(or have over {MAX_REPAIR_VERTICES:,} vertices and cross): not repaired, they overlap "
+                        "nothing (redraw them)")
 
     rows_df = pd.DataFrame(row_meta, columns=["label_hash", "data_hash", "data_title", "data_type", "classifications"])
     return ObjectTable(
@@ -586,14 +617,72 @@ def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, in
             out[i] = shapely.Polygon()
         elif len(parts) == 1:
             out[i] = parts[0]
+        else:  # several contours: each repaired within bounds, then joined
+            fixed = [part if shapely.is_valid(part) else (shapely.make_valid(part) if _repairable(part) else None)
+                     for part in parts]
+            out[i] = shapely.Polygon() if any(f is None for f in fixed) else shapely.unary_union(fixed)
+    invalid = np.flatnonzero(~shapely.is_valid(out))
+    unrepaired = 0
+    for i in invalid:  # rare; one at a time, so Ctrl+C is heard between them
+        if _repairable(out[i]):
+            out[i] = shapely.make_valid(out[i])
         else:
-            out[i] = shapely.unary_union(shapely.make_valid(np.asarray(parts, dtype=object)))
-    invalid = ~shapely.is_valid(out)
-    if invalid.any():
-        out[invalid] = shapely.make_valid(out[invalid])
+            out[i] = shapely.Polygon()
+            unrepaired += 1
     area = shapely.area(out)
-    degenerate = int((area <= 0).sum())
-    return out, degenerate
+    degenerate = int((area <= 0).sum()) - unrepaired
+    return out, degenerate, unrepaired
+
+
+#: A self-crossing polygon is repaired (shapely.make_valid) only within these bounds: the repair's
+#: cost grows with the crossings (a 300-vertex star with 40,000 of them took over a minute, deaf to
+#: Ctrl+C). Annotators' slips cross a few times; more is not a shape anyone drew.
+MAX_REPAIR_VERTICES = 2000
+MAX_REPAIR_CROSSINGS = 64
+
+
+def _repairable(geometry: Any) -> bool:
+    """Whether make_valid may run on ``geometry`` (any polygonal geometry) within the bounds above."""
+    if shapely.get_num_coordinates(geometry) > MAX_REPAIR_VERTICES:
+        return False
+    crossings = 0
+    for part in shapely.get_parts(geometry):
+        rings = [shapely.get_exterior_ring(part)]
+        rings += list(shapely.get_interior_ring(part, range(shapely.get_num_interior_rings(part))))
+        for ring in rings:
+            if ring is None:
+                continue
+            crossings += _crossings(shapely.get_coordinates(ring), MAX_REPAIR_CROSSINGS + 1 - crossings)
+            if crossings > MAX_REPAIR_CROSSINGS:
+                return False
+    return True
+
+
+def _crossings(ring: np.ndarray, stop: int) -> int:
+    """Proper crossings between non-adjacent edges of a closed ring (vectorised in row chunks),
+    counting up to ``stop``."""
+    a = ring[:-1] if len(ring) > 1 and np.array_equal(ring[0], ring[-1]) else ring
+    n = len(a)
+    if n < 4:
+        return 0
+    p, q = a, np.roll(a, -1, axis=0)
+    d = q - p
+    total = 0
+    with np.errstate(all="ignore"):
+        for start in range(0, n, 256):
+            i = np.arange(start, min(n, start + 256))[:, None]
+            j = np.arange(n)[None, :]
+            pairs = (j > i + 1) & ~((i == 0) & (j == n - 1))
+            pi, di = p[i[:, 0]][:, None, :], d[i[:, 0]][:, None, :]
+            o1 = di[..., 0] * (p[None, :, 1] - pi[..., 1]) - di[..., 1] * (p[None, :, 0] - pi[..., 0])
+            o2 = di[..., 0] * (q[None, :, 1] - pi[..., 1]) - di[..., 1] * (q[None, :, 0] - pi[..., 0])
+            o3 = d[None, :, 0] * (pi[..., 1] - p[None, :, 1]) - d[None, :, 1] * (pi[..., 0] - p[None, :, 0])
+            qi = pi + di
+            o4 = d[None, :, 0] * (qi[..., 1] - p[None, :, 1]) - d[None, :, 1] * (qi[..., 0] - p[None, :, 0])
+            total += int(((o1 * o2 < 0) & (o3 * o4 < 0) & pairs).sum())
+            if total >= stop:
+                return total
+    return total
 
 
 # --- files -------------------------------------------------------------------------------------

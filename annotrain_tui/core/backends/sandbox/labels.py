@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from annotrain_tui.core.evaluation.parse import is_frame_key
+
 #: shape value → the coordinate key Encord uses for it in an object entry
 COORD_KEYS = {
     "bounding_box": "boundingBox",
@@ -133,6 +135,6 @@ def objects_of(row: dict[str, Any]) -> list[dict[str, Any]]:
             out.extend({**o, "frame": seq} for o in labels.get("objects") or [])
         else:
             for frame, frame_labels in labels.items():
-                if str(frame).isdigit() and isinstance(frame_labels, dict):
+                if is_frame_key(str(frame)) and isinstance(frame_labels, dict):
                     out.extend({**o, "frame": int(frame)} for o in frame_labels.get("objects") or [])
     return out
