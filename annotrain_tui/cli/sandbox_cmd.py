@@ -127,7 +127,9 @@ def _import(args: argparse.Namespace) -> int:
     # The one reader of label files (located errors: encodings, 4,300-digit numbers, nesting), and
     # the evaluation's own checks, so a row that evaluation would refuse is refused before import.
     rows = read_label_rows(read_bytes(args.file), source=args.file)
-    parse_label_rows(rows, source=args.file)
+    table = parse_label_rows(rows, source=args.file)
+    for warning in table.warnings:  # the same warnings offline 'evaluate' gives for this file
+        sys.stderr.write(f"annotrain: warning: {shown(warning)}\n")
     ws = workspace_from_args(args)
     try:
         project = find_project(ws.backend, args.project)

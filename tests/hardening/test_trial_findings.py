@@ -63,3 +63,29 @@ def test_ctrl_c_while_the_console_script_imports_is_never_a_traceback():
         assert "Traceback" not in err, (delay, err)
         assert (proc.returncode in (130, -signal.SIGINT) and err in ("", "annotrain: interrupted\n")) or (
             proc.returncode == 0 and err == ""), (delay, proc.returncode, err)
+
+
+def test_simulate_stops_at_for_however_slow_the_rate(tmp_path):
+    """--rate 0.01 --for 0.2 ran for 100 s (one step's wait): the run ends at --for."""
+    ws = tmp_path / "ws.db"
+    assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0
+    proc = run_cli("--sandbox", str(ws), "sandbox", "simulate", "--rate", "0.01", "--for", "0.2", "--quiet",
+                   timeout=30)  # a hang fails here, long before the old 100 s
+    assert proc.returncode == 0 and "Simulated 1 labelling step(s)." in proc.stdout
+
+
+def test_import_labels_gives_the_warnings_evaluate_gives(tmp_path):
+    import json
+
+    from annotrain_tui.core.evaluation.synth import make_programme
+
+    ws = tmp_path / "ws.db"
+    assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0
+    rows = make_programme(seed=1, n_items=4, video_every=3, annotators=("a@example.com",)).benchmark
+    video = next(r for r in rows if r["data_type"] == "video")
+    unit = next(iter(video["data_units"].values()))
+    unit["labels"] = {"objects": [o for f in unit["labels"].values() for o in f.get("objects", [])]}
+    f = tmp_path / "rows.json"
+    f.write_text(json.dumps(rows))
+    proc = run_cli("--sandbox", str(ws), "sandbox", "import-labels", "Benchmark Labels", str(f))
+    assert proc.returncode == 0 and "annotrain: warning:" in proc.stderr and "image's layout" in proc.stderr

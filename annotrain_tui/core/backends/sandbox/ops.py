@@ -63,7 +63,12 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         stages = backend.project_stages(project.id)
         todo = [r for r in rows if r.stage != stages[-1]]
         target = todo[0] if todo else rng.choice(rows) if rows else None
-        if target is None:
+        if target is None:  # nothing to label in that project: wait a step, never spin
+            steps_skipped = min(interval, 0.5)
+            if stop is not None and stop.wait(steps_skipped):
+                break
+            if stop is None:
+                time.sleep(steps_skipped)
             continue
         key = (bench_id, target.data_hash)
         if key not in gold_cache:
@@ -80,7 +85,10 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         steps += 1
         if on_step is not None:
             on_step(project, target)
-        wait = start + steps * interval - time.monotonic()
+        now = time.monotonic()
+        wait = start + steps * interval - now
+        if duration is not None:  # never past --for, however slow the rate
+            wait = min(wait, start + duration - now)
         if wait > 0:
             if stop is not None:
                 if stop.wait(wait):
