@@ -16,8 +16,14 @@ What a second run does is decided here, once, for every front: it WAITS (bounded
 on; callers re-read the state under the lock, so the second run finds the first one's work done.
 ``ANNOTRAIN_LOCK_TIMEOUT`` (seconds) overrides the default wait; ``0`` refuses at once.
 
-The state dir is per user and per machine: this does not protect two machines sharing an Encord
-workspace (provisioning re-checks the server for that, see ``core.provisioning``).
+The state dir is per user and per machine: this does not protect two operators with different
+state dirs sharing one sandbox file (``file_lock`` below, on the file itself, does: provisioning
+holds both, through ``Backend.operation_lock``), nor two machines sharing an Encord workspace
+(provisioning re-checks the server for that, see ``core.provisioning``).
+
+A read (``read=True``) on a read-only file system goes on without the lock: no writer can exist
+there, and writers replace files atomically. Any other lock file the system cannot make is
+``LockUnwritable`` (a ``WriteFailed``, exit 1).
 """
 
 from __future__ import annotations
