@@ -41,3 +41,16 @@ class RawTextFilter(LineFilter):
             return segments
         return [seg if seg.control or is_clean(seg.text) else Segment(_unraw(seg.text), seg.style, seg.control)
                 for seg in segments]
+
+
+def typed_path(widget, text: str):
+    """A path the user typed into a field, expanded the one way (``core.files.user_path``): ``~nonuser``
+    or a NUL becomes a toast on ``widget`` and None, never an exception in an event handler."""
+    from annotrain_tui.core.errors import AnnotrainError
+    from annotrain_tui.core.files import user_path
+
+    try:
+        return user_path(text.strip())
+    except AnnotrainError as err:
+        widget.notify(str(err), title="Path", severity="error", markup=False)
+        return None

@@ -43,9 +43,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.fixes import Fix, fixes_for
-from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes
+from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes, user_path
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.core.text import is_clean, shown
+from annotrain_tui.tui.messages import typed_path
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
 
@@ -948,7 +949,9 @@ class ManifestEditorScreen(AppScreen):
         self._confirm_unsaved("Open another manifest", lambda: self.open_path(value))
 
     def open_path(self, raw: str) -> None:
-        path = Path(raw).expanduser()
+        path = typed_path(self, raw)
+        if path is None:
+            return
         try:
             path = path.resolve()
         except (OSError, RuntimeError):
@@ -1294,14 +1297,17 @@ class ManifestEditorScreen(AppScreen):
             raw = values["path"].strip()
             if not raw:
                 return "Type a file path (ending in .json or .csv)."
-            if Path(raw).expanduser().is_dir():
-                return f"{shown(raw)} is a directory: add a file name."
+            try:
+                if user_path(raw).is_dir():
+                    return f"{shown(raw)} is a directory: add a file name."
+            except AnnotrainError as err:
+                return str(err)
             return None
 
         def done(values: dict[str, str] | None) -> None:
             if not values:
                 return
-            new = Path(values["path"].strip()).expanduser()
+            new = user_path(values["path"].strip())  # checked above
             target = new.resolve() if not new.is_absolute() else new
             # The open file under another name is the open file; anything else that exists is asked about.
             known = self._disk if self.path is not None and file_identity(target) == file_identity(self.path) else None
@@ -1550,8 +1556,11 @@ class ManifestEditorScreen(AppScreen):
                     return str(err)
             if not urls and prov not in PROVIDERS:
                 return f"Unknown provider '{shown(prov)}': choose one of {', '.join(PROVIDERS)}."
-            if urls and not Path(urls).expanduser().is_file():
-                return f"{shown(urls)}: no such file."
+            try:
+                if urls and not user_path(urls).is_file():
+                    return f"{shown(urls)}: no such file."
+            except AnnotrainError as err:
+                return str(err)
             return None
 
         def done(values: dict[str, str] | None) -> None:
@@ -1573,7 +1582,7 @@ class ManifestEditorScreen(AppScreen):
         from annotrain_tui.core.manifest.templates import from_urls, new_template
 
         if urls:
-            source = Path(urls).expanduser()
+            source = user_path(urls)
             data = read_user_bytes(source)  # a FIFO or device is refused, not read
             self._read_from.add(source)
             text, problem = decode(data)

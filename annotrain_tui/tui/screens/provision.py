@@ -15,12 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
-from annotrain_tui.core.files import atomic_write_text, check_output
+from annotrain_tui.core.files import atomic_write_text, check_output, user_path
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.messages import lit, typed_path
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput
@@ -150,7 +150,9 @@ class ProvisionScreen(AppScreen):
     def _path_entered(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             return
-        self._confirm_discard(lambda: self.load_roster(Path(event.value.strip()).expanduser()))
+        path = typed_path(self, event.value)
+        if path is not None:
+            self._confirm_discard(lambda: self.load_roster(path))
 
     def load_roster(self, path: Path) -> None:
         try:
@@ -345,11 +347,17 @@ class ProvisionScreen(AppScreen):
         suggestion = base.with_name(f"{base.stem}-edited{base.suffix or '.csv'}")
 
         def check(values):
-            return None if values["path"].strip() else "Type the path of the new file."
+            if not values["path"].strip():
+                return "Type the path of the new file."
+            try:
+                user_path(values["path"])
+            except AnnotrainError as err:
+                return str(err)
+            return None
 
         def done(values):
             if values:
-                self._save_as(Path(values["path"].strip()).expanduser())
+                self._save_as(user_path(values["path"].strip()))  # checked above
 
         self.app.push_screen(FormDialog("Save the roster as", [("path", "New file", str(suggestion))],
                                         validate=check), done)
