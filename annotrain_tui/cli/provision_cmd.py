@@ -57,7 +57,7 @@ def _provision(args: argparse.Namespace) -> int:
         hold = ExitStack()
         if not args.dry_run:
             # plan + apply under the benchmark's lock: a second run waits here, then plans afresh
-            hold.enter_context(provisioning_lock(bench, paths=ws.paths, on_wait=waiting))
+            hold.enter_context(provisioning_lock(bench, paths=ws.paths, on_wait=waiting, backend=ws.backend))
         with hold:
             return _plan_and_apply(args, ws, roster, bench, journal, waiting)
     finally:
