@@ -20,7 +20,10 @@ def demo_workspace(path: Path, **settings):
     backend = SandboxBackend(path)
     ids = seed_demo(backend, deterministic_ids=True)
     backend.close()
-    ws = open_workspace(Paths.default(), Settings(sandbox_path=path, retry_base_delay=0, **settings))
+    # The workspace path as --sandbox gives it (a strange but real file name is used and shown
+    # escaped; only settings files refuse control characters in paths).
+    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0, **settings).model_copy(
+        update={"sandbox_path": path}))
     return ws, ids
 
 
