@@ -57,15 +57,24 @@ def _one_line(value: Any) -> str:
 
 
 def finite_float(text: str) -> float:
-    """argparse type: a finite number (``nan``, ``inf`` and ``1e400`` are refused, exit 2)."""
+    """argparse type: a finite number (``nan``, ``inf`` and ``1e400`` are refused, exit 2), and one
+    that reads as what was written (``1e-400``, not 0 but read as 0.0, is refused too)."""
     import math
+    import re
 
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a number") from None
     if not math.isfinite(value):
+        if math.isinf(value) and re.search(r"[0-9]", text):
+            raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is too large to be a number (at most "
+                                             f"{sys.float_info.max!r}): give a finite number")
         raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a finite number")
+    if value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", text, maxsplit=1)[0]):
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is too small to be a number: it is not 0, "
+                                         f"but it would be read as 0.0 (non-zero numbers go down to about "
+                                         f"{5e-324!r}): give 0 or a larger value")
     return value
 
 

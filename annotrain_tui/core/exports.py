@@ -36,7 +36,7 @@ from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.files import display_path, real_target, refuse_non_regular, write_error
 from annotrain_tui.core.text import escape_char, json_text
 
-__all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "csv_text", "write_csv",
+__all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "cell_changes", "csv_text", "write_csv",
            "write_json", "atomic_write"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +80,15 @@ def neutralise(value: Any) -> Any:
 
 
 safe_cell = neutralise
+
+
+def cell_changes(value: Any) -> tuple[bool, bool]:
+    """What :func:`neutralise` does to a cell, for a report: (a ``'`` goes before a formula prefix,
+    lone surrogates are written as their escape). Both False when the cell is written as it is."""
+    if not isinstance(value, str) or not _risky(value):
+        return False, False
+    escaped = _escape_surrogates(value) if not value.isprintable() else value
+    return _FORMULA_AT_CELL_START.search(escaped) is not None, escaped != value
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,8 @@ crashes on becomes one located :class:`JsonProblem`.
 
 ``json.loads`` alone lets bad input through or fails in ways that are not a syntax error:
 
-- ``1e400`` (any literal out of float range) is read as ``inf`` without a word;
+- ``1e400`` (any literal out of float range) is read as ``inf`` without a word, and ``1e-400``
+  (a non-zero literal below the smallest float) as ``0.0``, which changes the data silently;
 - ``NaN``, ``Infinity`` and ``-Infinity`` are accepted although JSON has no such values;
 - an integer literal over ``sys.get_int_max_str_digits()`` digits (4,300 by default) raises a plain
   ``ValueError``, not a ``JSONDecodeError``, so it has no position;
@@ -29,7 +30,8 @@ from typing import Any
 
 from annotrain_tui.core.text import shown
 
-__all__ = ["JsonProblem", "MAX_DEPTH_SHOWN", "depth_problem", "explain_json_error", "loads", "wide_encoding", "char_name"]
+__all__ = ["JsonProblem", "MAX_DEPTH_SHOWN", "depth_problem", "explain_json_error", "loads", "wide_encoding", "char_name",
+           "FLOAT_MAX_TEXT"]
 
 # Nesting is reported at the first bracket this deep (Python's parser gives up near 1,000).
 MAX_DEPTH_SHOWN = 500
@@ -53,6 +55,10 @@ class _NonFinite(ValueError):
     pass
 
 
+class _Underflow(ValueError):
+    pass
+
+
 def _reject_constant(name: str) -> Any:
     raise _NonStandard(name)
 
@@ -61,7 +67,17 @@ def _finite_float(literal: str) -> float:
     value = float(literal)
     if value - value != 0.0:  # inf - inf is NaN
         raise _NonFinite(literal)
+    if value == 0.0 and _NONZERO_DIGIT.search(literal.partition("e")[0].partition("E")[0]):
+        raise _Underflow(literal)  # 1e-400 reads as 0.0: a value the user did not write
     return value
+
+
+_NONZERO_DIGIT = re.compile("[1-9]")
+
+#: The largest finite float (``sys.float_info.max``), as messages name it.
+FLOAT_MAX_TEXT = repr(sys.float_info.max)  # 1.7976931348623157e+308
+#: The smallest non-zero float (a subnormal), as messages name it.
+FLOAT_MIN_TEXT = repr(5e-324)
 
 
 def char_name(ch: str) -> str:
@@ -78,6 +94,8 @@ def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) 
 
     ``source`` may be UTF-8 bytes (``UnicodeDecodeError`` is left to the caller, who knows how to
     say where the bad byte is). ``text`` is the decoded text when the caller has it already.
+    Finite also means representable: a literal with a non-zero digit that reads as ``0.0``
+    (``1e-400``, below the smallest float) is refused, naming the literal, as ``1e400`` is.
     ``finite=False`` lets ``NaN``, ``Infinity`` and out-of-range literals through as floats, for a
     reader that checks every number it uses and can then name the object holding a bad one (label
     rows: Python's ``json.dump`` writes ``NaN``); over-long integers and deep nesting are errors
@@ -99,7 +117,14 @@ def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) 
         body = text if text is not None else _text_of(source)
         literal = str(exc)
         raise JsonProblem(f"the number {shown(literal, limit=40)} is too large to be a number (it would be read as "
-                          "infinity): write a finite value (at most about 1.8e308), or a string",
+                          f"infinity): write a finite value (at most {FLOAT_MAX_TEXT.replace('e+', 'e')}), "
+                          "or a string", _find_token(body, lambda tok: tok == literal), kind="number") from None
+    except _Underflow as exc:
+        body = text if text is not None else _text_of(source)
+        literal = str(exc)
+        raise JsonProblem(f"the number {shown(literal, limit=40)} is too small to be a number: it is not 0, but it "
+                          f"would be read as 0.0 (non-zero numbers go down to about {FLOAT_MIN_TEXT}): write 0, a "
+                          "larger value, or a string",
                           _find_token(body, lambda tok: tok == literal), kind="number") from None
     except RecursionError:
         raise depth_problem(text if text is not None else _text_of(source)) from None

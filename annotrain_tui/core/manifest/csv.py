@@ -434,18 +434,23 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
 
     Sections CSV cannot express (audio, pdfs, text, nifti) are left out and reported.
     """
-    from annotrain_tui.core.exports import csv_text, neutralise
+    from annotrain_tui.core.exports import cell_changes, csv_text
 
     lost: list[str] = []
     out = io.StringIO()
     rows = 0
     neutralised = 0
+    escaped = 0
 
     def write(cells: list[str]) -> None:
         # The project's one CSV writer: CR/LF cells quoted, formula prefixes neutralised, lone
-        # surrogates escaped; padded cells quoted too (Encord strips unquoted whitespace).
-        nonlocal neutralised
-        neutralised += sum(1 for c in cells if neutralise(c) != c)
+        # surrogates escaped; padded cells quoted too (Encord strips unquoted whitespace). The
+        # report counts what the writer really changed, each change for its own reason.
+        nonlocal neutralised, escaped
+        for cell in cells:
+            formula, surrogate = cell_changes(cell)
+            neutralised += formula
+            escaped += surrogate
         out.write(csv_text([cells], lineterminator="\r\n", quote_padded=True))
 
     for name in ("audio", "pdfs", "text", "nifti"):
@@ -502,8 +507,13 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
                     f"item{'s' if meta_items != 1 else ''} is dropped: Encord will read those files instead")
     if neutralised:
         lost.append(f"{neutralised:,} cell{'s' if neutralised != 1 else ''} that a spreadsheet would run as a "
-                    "formula (starting with = + - @, a tab or CR, also after a line break) "
+                    "formula (starting with = + - @, a tab or CR, also after a line break or a separator) "
                     f"{'are' if neutralised != 1 else 'is'} written with a ' before it")
+    if escaped:
+        lost.append(f"{escaped:,} cell{'s' if escaped != 1 else ''} "
+                    f"{'hold' if escaped != 1 else 'holds'} half of a UTF-16 surrogate pair (no character; "
+                    "undecodable text?), written as its escape (\\udXXX as six characters, which Encord "
+                    "would store as they are): write the whole character in the manifest, or remove it")
     if rows > MAX_CSV_ENTRIES:
         lost.append(f"the CSV has {rows:,} entries; Encord accepts at most {MAX_CSV_ENTRIES:,} per CSV file: "
                     "split it first (annotrain manifest split --max-items …)")

@@ -82,6 +82,13 @@ MAX_CSV_ENTRIES: Final = 10_000
 RECOMMENDED_VIDEOS_PER_UPLOAD: Final = 100
 RECOMMENDED_IMAGES_PER_UPLOAD: Final = 1_000
 
+# Whole numbers Encord stores are 64-bit: a metadata integer above this is refused (no wider type
+# holds it on the server, and a reader would wrap it or round it).
+MAX_INT64: Final = 2**63 - 1
+# Beyond this, a JSON reader that holds every number as a 64-bit float (JavaScript: Encord's web
+# app) no longer reads every whole number exactly: clientMetadata integers past it are warned about.
+MAX_EXACT_FLOAT_INT: Final = 2**53
+
 # Metadata fields: documented name → (other accepted spelling, JSON type, lower bound kind).
 # type is "int", "number" or "string"; bound is "gt0", "ge0" or None.
 METADATA_FIELDS: Final[dict[str, dict[str, tuple[str, str, str | None]]]] = {
@@ -133,37 +140,37 @@ class VideoMetadata(_Model):
 
     fps: float = Field(gt=0, allow_inf_nan=False)
     duration: float = Field(gt=0, allow_inf_nan=False, description="seconds")
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-    file_size: int = _f("file_size", "fileSize", ge=0)
+    width: int = Field(gt=0, le=MAX_INT64)
+    height: int = Field(gt=0, le=MAX_INT64)
+    file_size: int = _f("file_size", "fileSize", ge=0, le=MAX_INT64)
     mime_type: str = _f("mime_type", "mimeType")
 
 
 class AudioMetadata(_Model):
     duration: float = Field(gt=0, allow_inf_nan=False, description="seconds")
-    file_size: int = _f("file_size", "fileSize", ge=0)
+    file_size: int = _f("file_size", "fileSize", ge=0, le=MAX_INT64)
     mime_type: str = _f("mime_type", "mimeType")
-    sample_rate: int = _f("sample_rate", "sampleRate", gt=0)
-    bit_depth: int = _f("bit_depth", "bitDepth", gt=0)
+    sample_rate: int = _f("sample_rate", "sampleRate", gt=0, le=MAX_INT64)
+    bit_depth: int = _f("bit_depth", "bitDepth", gt=0, le=MAX_INT64)
     codec: str
-    num_channels: int = _f("num_channels", "numChannels", gt=0)
+    num_channels: int = _f("num_channels", "numChannels", gt=0, le=MAX_INT64)
 
 
 class PdfMetadata(_Model):
-    file_size: int = _f("fileSize", "file_size", ge=0)
-    num_pages: int = _f("numPages", "num_pages", gt=0)
+    file_size: int = _f("fileSize", "file_size", ge=0, le=MAX_INT64)
+    num_pages: int = _f("numPages", "num_pages", gt=0, le=MAX_INT64)
 
 
 class TextMetadata(_Model):
-    file_size: int = _f("fileSize", "file_size", ge=0)
+    file_size: int = _f("fileSize", "file_size", ge=0, le=MAX_INT64)
     mime_type: str = _f("mime_type", "mimeType")
 
 
 class ImageMetadata(_Model):
     mime_type: str = _f("mimeType", "mime_type")
-    file_size: int = _f("fileSize", "file_size", ge=0)
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    file_size: int = _f("fileSize", "file_size", ge=0, le=MAX_INT64)
+    width: int = Field(gt=0, le=MAX_INT64)
+    height: int = Field(gt=0, le=MAX_INT64)
 
 
 class _SingleItem(_Model):

@@ -25,6 +25,8 @@ from annotrain_tui.core.manifest.collector import Collector
 from annotrain_tui.core.manifest.diagnostics import ValidationResult
 from annotrain_tui.core.manifest.models import (
     ITEM_KEYS,
+    MAX_EXACT_FLOAT_INT,
+    MAX_INT64,
     MAX_ITEMS,
     MAX_SEQUENCE,
     MAX_TITLE,
@@ -210,6 +212,7 @@ def _single_section(name: str, entries: list[Any], col: Collector,
         schema.section_adapter(name).validate_python(entries)
     except ValidationError as exc:
         _report_schema_errors(exc, name, entries, col)
+    _check_client_numbers(name, entries, col)
     if balance is not None:
         balance.walk([entries])
     index = [i for i, e in enumerate(entries) if type(e) is dict and type(e.get("objectUrl")) is str]
@@ -255,6 +258,7 @@ def _group_section(name: str, entries: list[Any], col: Collector,
         schema.section_adapter(name).validate_python(entries)
     except ValidationError as exc:
         _report_schema_errors(exc, name, entries, col)
+    _check_client_numbers(name, entries, col)
     if balance is not None:
         balance.walk([entries])
     flat, owners, n_urls = _check_groups(name, entries, col)
@@ -486,12 +490,73 @@ def _metadata_error(col: Collector, block: str, loc: Path, etype: str, value: An
                 f'"{documented}" in "{block}" must be a finite number, not {shown(repr(value), limit=40)}', path=loc)
     elif etype in ("greater_than", "greater_than_equal"):
         bound = "greater than 0" if etype == "greater_than" else "0 or more"
-        col.add("error", "metadata-value", f'"{documented}" in "{block}" must be {bound}, not {value!r}', path=loc)
+        col.add("error", "metadata-value", f'"{documented}" in "{block}" must be {bound}, not {_number_text(value)}',
+                path=loc)
+    elif etype == "less_than_equal":
+        col.add("error", "metadata-value",
+                f'"{documented}" in "{block}" is {_number_text(value)}, larger than the largest whole number Encord '
+                f"stores, {MAX_INT64}: write the real value", path=loc, data={"field": documented})
     else:
         want = {"int": "an integer", "number": "a number", "string": "a string"}[spec[1]] if spec else "another type"
         fix = " (remove the quotes)" if isinstance(value, str) and spec and spec[1] != "string" else ""
+        if spec and spec[1] == "int" and type(value) is float:
+            # 480.0 or 1e30: a whole number written with a fraction or an exponent is no integer to the SDK.
+            if value.is_integer() and abs(value) <= MAX_INT64:
+                fix = f" ({value!r}, with a decimal point or an exponent): write {int(value)}"
+            elif value.is_integer():
+                fix = (f" ({value!r}); as a whole number it would be larger than the largest whole number Encord "
+                       f"stores, {MAX_INT64}")
+            else:
+                fix = f" ({value!r}): write a whole number"
         col.add("error", "metadata-type",
                 f'"{documented}" in "{block}" must be {want}, not {json_type(value)}{fix}', path=loc)
+
+
+def _number_text(value: Any) -> str:
+    """A number for a message: as written, or its digit count when it is too long to show."""
+    if type(value) is int and abs(value) >= 10**40:
+        return f"a whole number of {len(str(abs(value))):,} digits"
+    return shown(repr(value), limit=60)
+
+
+def _check_client_numbers(section: str, entries: list[Any], col: Collector) -> None:
+    """Whole numbers in ``clientMetadata`` that other readers cannot hold exactly: a warning each.
+
+    clientMetadata is free JSON (Encord documents no number range), so these are warnings, not
+    errors: beyond ±(2**63-1) no 64-bit integer holds the value (databases, most JSON readers);
+    beyond ±2**53 a reader that holds numbers as 64-bit floats (JavaScript, Encord's web app) reads
+    a nearby value instead. Both say how to keep every digit: write the number as a string.
+    """
+    for i, entry in enumerate(entries):
+        if type(entry) is not dict:
+            continue
+        meta = entry.get("clientMetadata")
+        if type(meta) is not dict or not meta:
+            continue
+        stack: list[tuple[Path, Any]] = [((section, i, "clientMetadata"), meta)]
+        while stack:
+            path, node = stack.pop()
+            pairs = node.items() if type(node) is dict else enumerate(node)
+            for key, value in pairs:
+                t = type(value)
+                if t is int:
+                    if -MAX_EXACT_FLOAT_INT <= value <= MAX_EXACT_FLOAT_INT:
+                        continue
+                    if col.full("metadata-precision"):
+                        col.bump("metadata-precision", "warning", 1)
+                        continue
+                    if abs(value) > MAX_INT64:
+                        why = (f"beyond ±{MAX_INT64} (the largest 64-bit whole number): no 64-bit integer holds "
+                               "it, so a database or a JSON reader other than Python's may refuse it, wrap it or "
+                               "round it")
+                    else:
+                        why = (f"beyond ±{MAX_EXACT_FLOAT_INT} (2**53): a JSON reader that holds numbers as 64-bit "
+                               f"floats (JavaScript, Encord's web app) reads it as {float(value):.17g}")
+                    col.add("warning", "metadata-precision",
+                            f"the whole number {_number_text(value)} in clientMetadata is {why}: write it as a "
+                            'string ("…") to keep every digit', path=path + (key,), data={"value": str(value)})
+                elif t is dict or t is list:
+                    stack.append((path + (key,), value))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, ConfigDict, Field, StringConstraints, TypeAda
 from typing_extensions import NotRequired, Required, TypedDict
 
 from annotrain_tui.core.manifest.models import (
+    MAX_INT64,
     MAX_TITLE,
     METADATA_FIELDS,
     METADATA_KEY,
@@ -42,6 +43,8 @@ def _metadata_typed_dict(block: str) -> Any:
             kw["gt"] = 0
         elif bound == "ge0":
             kw["ge"] = 0
+        if kind == "int":
+            kw["le"] = MAX_INT64  # 2**64 is a Python int; Encord stores 64-bit whole numbers
         if kind == "number":
             kw["allow_inf_nan"] = False  # inf/NaN never reach here from JSON (jsonread), but may from code
         alias = AliasChoices(name, other) if other != name else None
