@@ -17,10 +17,18 @@ from annotrain_tui.core.benchmark import (
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock, training_progress
-from annotrain_tui.core.roster import RosterInvalid, read_roster
+from annotrain_tui.core.roster import DEFAULT_TITLE, RosterInvalid, read_roster, title_pattern_problem
 from annotrain_tui.core.text import shown
 
 ACTION_WORDS = {"create": "will create", "invite": "will invite", "done": "already done", "conflict": "CONFLICT"}
+
+
+def title_pattern_arg(text: str) -> str:
+    """argparse type of --title: the one title-pattern check (core.roster), refused before anything runs."""
+    problem = title_pattern_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def _print_problems(err: RosterInvalid) -> None:
@@ -240,7 +248,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add_command(gs, "check", "list every problem of a roster", _roster_check, workspace=False)
     p.add_argument("file", type=path_arg)
-    p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern")
+    p.add_argument("--title", default=DEFAULT_TITLE, type=title_pattern_arg,
+                   help="project title pattern ({name}, {email})")
     add_json_flag(p)
 
     p = add_command(sub, "provision", "one training project per annotator of a roster (plan, then apply)",
@@ -250,7 +259,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--roster", required=True, type=path_arg, help="CSV with name,email (optional: title, notes)")
     p.add_argument("--benchmark", required=True, help="benchmark project id or title")
     p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")
-    p.add_argument("--title", default="Annotator Training - {name}", help="project title pattern ({name}, {email})")
+    p.add_argument("--title", default=DEFAULT_TITLE, type=title_pattern_arg,
+                   help="project title pattern ({name}, {email})")
     p.add_argument("--dry-run", action="store_true", help="show the plan only")
     p.add_argument("--yes", action="store_true", help="apply without asking")
     p.add_argument("--concurrency", type=positive_int, default=4, help="parallel requests (default 4)")

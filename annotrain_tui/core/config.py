@@ -279,6 +279,16 @@ class Settings(BaseModel):
             raise ValueError(f"must be a number, not the text '{shown(value, limit=40)}' (write it without quotes)")
         return value
 
+    @field_validator("training_title")
+    @classmethod
+    def _title_pattern(cls, value: str) -> str:
+        from annotrain_tui.core.roster import title_pattern_problem  # the one check of a title pattern
+
+        problem = title_pattern_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("encord_domain")
     @classmethod
     def _domain(cls, value: str | None) -> str | None:

@@ -37,7 +37,7 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template
 from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
 from annotrain_tui.core.models import Project, WorkflowTemplate
-from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, identity
+from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, check_title_pattern, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
@@ -200,6 +200,7 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
 def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
               title_pattern: str = DEFAULT_TITLE, default_template: str | None = None,
               journal: Journal | None = None) -> Plan:
+    check_title_pattern(title_pattern)  # the one check (the CLI's --title and the setting use it too)
     roster.raise_if_invalid()
     bench = find_project(backend, benchmark_ref)
     if len(bench.dataset_ids) != 1:

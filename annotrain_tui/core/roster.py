@@ -6,13 +6,34 @@ Optional columns: ``title`` (this annotator's project title, overriding the patt
 ``notes`` (kept, shown in the TUI). Other columns are kept as ``extra``.
 
 Comparing: every comparison of names, emails and titles (duplicates here, existing projects and
-users in provisioning) goes through :func:`identity`: Unicode NFKC, then case folding, so
-``Ａｌｉｃｅ``/``alice`` and ``ﬁ``/``fi`` are the same. Refused, per line, naming the character by
-code point: an invisible character (zero-width space or joiner, soft hyphen, BOM, bidi mark,
-embedding, override or isolate: Unicode category Cf, plus line/paragraph separators and the
-Hangul fillers) or a control character (Cc) in a name, an email or a title; and an email that
-NFKC changes (fullwidth letters, ``＠``): Encord compares addresses as written, so it must be
-written plainly. Names are kept as written.
+users in provisioning) goes through :func:`identity`: invisible characters dropped, Unicode NFKC,
+then case folding, so ``Ａｌｉｃｅ``/``alice``, ``ﬁ``/``fi`` and ``Alice\ufe0f``/``Alice`` are the same.
+
+Refused, per line, naming the character by code point and located at the character itself
+(line:column in the file, also inside a quoted multi-line cell):
+
+- a control character (Cc) in a name, an email or a title;
+- an invisible character (:func:`is_invisible`, the one rule): format characters (Cf: zero-width
+  space and joiners, soft hyphen, BOM, bidi marks, embeddings, overrides, isolates), surrogates,
+  private-use and unassigned code points, line/paragraph separators, every Unicode
+  Default_Ignorable code point (Hangul fillers U+115F/U+1160/U+3164/U+FFA0, variation selectors
+  U+FE00–FE0F and U+E0100–E01EF, tags, the combining grapheme joiner…) and blank glyphs
+  (U+2800 BRAILLE PATTERN BLANK);
+- a name without a single letter or digit (only combining marks, punctuation or symbols);
+- an email that is not plain ASCII. Decision: Encord addresses are ASCII in practice, and a
+  look-alike (Cyrillic ``а`` for Latin ``a``) would invite a stranger, so the first non-ASCII
+  character is named (``U+0430 CYRILLIC SMALL LETTER A``); when NFKC makes the address plain
+  (fullwidth letters, ``＠``) that form is suggested; a space of any kind inside the address
+  (U+00A0, U+3000) is a space to remove. Internationalised addresses (RFC 6531) are therefore
+  refused: give the annotator's ASCII address.
+- an email whose syntax is wrong: the local part is RFC 5322 atext and dots (no leading,
+  trailing or double dot; no brackets, quotes or spaces), the domain is LDH labels (letters,
+  digits, inner hyphens) joined by at least one dot;
+- a quote that opens a cell and is never closed (located at the quote: the csv module would
+  silently read the rest of the file as that cell);
+- a project title over Encord's length (:data:`MAX_TITLE`).
+
+Names are kept as written.
 
 Lossless: every non-blank line below the header becomes an entry, rows with problems included
 (the problems are attached by line, so an editor can show them and let the user fix them), and
@@ -26,11 +47,15 @@ a roster with anything unkept is not ``lossless`` and must never be saved over i
 
 Templates: ``{name}`` and ``{email}`` are placeholders only in the title *pattern* (``--title``),
 expanded in one pass; a name, an email or a ``title`` cell is literal text, so a name that
-contains ``{email}`` stays as it is.
+contains ``{email}`` stays as it is. A pattern is checked by :func:`title_pattern_problem`, the
+one check wherever a pattern arrives (the CLI's ``--title``, the ``training_title`` setting,
+``make_plan``): not empty or blank, no control or invisible character, braces only in ``{name}``
+and ``{email}`` (an unknown placeholder or a lone brace is refused), within :data:`MAX_TITLE`.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import re
@@ -39,23 +64,49 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
 
-from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.errors import InvalidInput, UsageError
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.text import shown
 
-# Pragmatic address check: one @, a dot in the domain, no spaces or angle brackets.
-EMAIL = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]{2,}$")
+# Addresses: an RFC 5322 dot-atom local part (atext and single inner dots), then a domain of
+# LDH labels (letters, digits, inner hyphens), at least two of them; ASCII only (see the docstring).
+ATEXT = "!#$%&'*+-/=?^_`{|}~"
+_LOCAL = re.compile(r"[A-Za-z0-9" + re.escape(ATEXT) + r"]+(?:\.[A-Za-z0-9" + re.escape(ATEXT) + r"]+)*")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+EMAIL = re.compile(r"^" + _LOCAL.pattern + r"@(?:" + _LABEL.pattern + r"\.)+" + _LABEL.pattern + r"$")
 KNOWN = ("name", "email", "title", "notes")
 DEFAULT_TITLE = "Annotator Training - {name}"
 PREAMBLE_LINES = 10  # how many non-blank lines above the header (a title, a comment) are looked past
 PLACEHOLDER = re.compile(r"\{(name|email)\}")
-# Invisible characters that are not in category Cf: line/paragraph separators, Hangul fillers.
-_INVISIBLE_EXTRA = frozenset("\u2028\u2029\u115f\u1160\u3164\uffa0")
+MAX_TITLE = 300  # characters in a project title (the bound core/manifest uses for Encord titles)
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): what renders as nothing.
+# Most are Cf or Cn; these ranges also hold the Hangul fillers (Lo), variation selectors and the
+# combining grapheme joiner (Mn), which str.isprintable() calls printable.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+# Invisible too, though not default-ignorable: blank patterns (a cell that shows as a space).
+_BLANK_GLYPHS = frozenset("\u2800")
+
+
+def is_invisible(ch: str) -> bool:
+    """The roster's one invisible-character rule: format, surrogate, private-use, unassigned,
+    line/paragraph separators, every Default_Ignorable code point and blank glyphs."""
+    if unicodedata.category(ch) in ("Cf", "Cs", "Co", "Cn", "Zl", "Zp") or ch in _BLANK_GLYPHS:
+        return True
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _DEFAULT_IGNORABLE)
 
 
 def identity(text: str) -> str:
-    """The form in which names, emails and titles are compared: NFKC, case-folded (NFKC again,
-    as case folding can leave compatibility characters), outer whitespace removed."""
+    """The form in which names, emails and titles are compared: invisible characters removed,
+    NFKC, case-folded (NFKC again, as case folding can leave compatibility characters), outer
+    whitespace removed. (A server's title may hold what a roster refuses: ``Alice\ufe0f`` is Alice.)"""
+    if not text.isascii():
+        text = "".join(ch for ch in text if not is_invisible(ch))
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
@@ -73,14 +124,96 @@ def char_name(ch: str) -> str:
 
 def hidden_char(text: str) -> tuple[int, str, str] | None:
     """(0-based index, character, "invisible" | "control") of the first hidden character, or None."""
-    if text.isprintable():
+    if text.isascii() and text.isprintable():
         return None
     for i, ch in enumerate(text):
-        cat = unicodedata.category(ch)
-        if cat == "Cc":
+        if unicodedata.category(ch) == "Cc":
             return i, ch, "control"
-        if cat in ("Cf", "Cs", "Co", "Cn") or ch in _INVISIBLE_EXTRA:
+        if is_invisible(ch):
             return i, ch, "invisible"
+    return None
+
+
+def title_pattern_problem(pattern: str) -> str | None:
+    """What is wrong with a project title *pattern* (``--title``, the ``training_title`` setting),
+    or None. The one check of a pattern, wherever it comes from: not empty, no control or invisible
+    character, braces only in ``{name}`` and ``{email}``, within Encord's title length."""
+    if not pattern.strip():
+        return (f"the title pattern '{shown(pattern)}' is empty or blank: give a title such as '{DEFAULT_TITLE}' "
+                "({name} and {email} are replaced per annotator)")
+    found = hidden_char(pattern)
+    if found is not None:
+        index, ch, kind = found
+        return (f"the title pattern '{shown(pattern, limit=80)}' contains the {kind} character {char_name(ch)} at "
+                f"character {index + 1}: remove it")
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "{":
+            m = PLACEHOLDER.match(pattern, i)
+            if m:
+                i = m.end()
+                continue
+            close = pattern.find("}", i)
+            opened = pattern.find("{", i + 1)
+            if close < 0 or 0 <= opened < close:
+                return (f"the title pattern '{shown(pattern, limit=80)}' has a '{{' at character {i + 1} that is "
+                        "never closed: the only placeholders are {name} and {email} (braces are not allowed "
+                        "otherwise)")
+            return (f"the title pattern '{shown(pattern, limit=80)}' has the unknown placeholder "
+                    f"'{shown(pattern[i:close + 1], limit=40)}' at character {i + 1}: the only placeholders are "
+                    "{name} and {email}")
+        if ch == "}":
+            return (f"the title pattern '{shown(pattern, limit=80)}' has a '}}' at character {i + 1} with no '{{' "
+                    "before it: the only placeholders are {name} and {email} (braces are not allowed otherwise)")
+        i += 1
+    fixed = len(PLACEHOLDER.sub("", pattern))
+    if fixed > MAX_TITLE:
+        return (f"the title pattern is {fixed:,} characters without its placeholders; Encord accepts project "
+                f"titles up to {MAX_TITLE}: shorten it")
+    return None
+
+
+def check_title_pattern(pattern: str) -> str:
+    """``pattern`` itself, or UsageError (exit 2) saying what is wrong with it."""
+    problem = title_pattern_problem(pattern)
+    if problem is not None:
+        raise UsageError(problem)
+    return pattern
+
+
+def email_problem(email: str) -> str | None:
+    """What is wrong with an address (already free of control and invisible characters), or None."""
+    space = next((i for i, ch in enumerate(email) if ch.isspace() or unicodedata.category(ch) == "Zs"), None)
+    if space is not None:
+        return (f"invalid email '{shown(email)}': remove the space ({char_name(email[space])}) inside the address "
+                f"at character {space + 1}")
+    if not email.isascii():
+        plain = unicodedata.normalize("NFKC", email)
+        if plain != email and plain.isascii() and EMAIL.match(plain):
+            return (f"the email '{shown(email)}' uses compatibility characters (fullwidth or other variant "
+                    f"forms): write it as '{shown(plain)}'")
+        i, ch = next((i, ch) for i, ch in enumerate(email) if not ch.isascii())
+        return (f"the email '{shown(email)}' contains the non-ASCII character {char_name(ch)} at character "
+                f"{i + 1}: Encord addresses are plain ASCII (a look-alike letter would invite someone else); "
+                "retype it")
+    if email.count("@") != 1:
+        return f"invalid email '{shown(email)}': an address has exactly one @ (name@domain.tld)"
+    local, domain = email.split("@")
+    if not local or not domain:
+        return f"invalid email '{shown(email)}' (expected name@domain.tld)"
+    if not _LOCAL.fullmatch(local):
+        bad = next((ch for ch in local if not (ch.isalnum() or ch in ATEXT or ch == ".")), None)
+        why = (f"the character '{shown(bad)}' is not allowed before the @ (letters, digits, . and {ATEXT} are)"
+               if bad is not None else "a dot cannot start or end the part before the @ or follow another dot")
+        return f"invalid email '{shown(email)}': {why}"
+    if len(local) > 64 or len(email) > 254:
+        return f"invalid email '{shown(email)}': too long (64 characters before the @, 254 in all)"
+    labels = domain.split(".")
+    if (len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels)
+            or len(labels[-1]) < 2 or labels[-1].isdigit()):
+        return (f"invalid email '{shown(email)}': the domain must be names of letters, digits and inner "
+                "hyphens joined by dots (expected name@domain.tld)")
     return None
 
 
@@ -194,11 +327,14 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
     header_line = 0
     first_at: dict[str, int] = {}
     shifted: set[int] = set()  # lines with more cells than the header
+    bad: set[tuple[int, str]] = set()  # (line, "name" | "email") already refused: not compared with others
     read_rows: list[tuple[int, list[str]]] = []  # every non-blank row as read (header included)
     preamble: list[tuple[int, list[str]]] = []  # non-blank rows before the header
+    where = _Locator(text)
+    last_line = 0  # a row starts on the line after the previous row ended (a quoted cell may span lines)
     try:
         for row in reader:
-            line = reader.line_num
+            line, last_line = last_line + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
@@ -240,29 +376,36 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                                                     "(a comma inside a name needs quotes)"))
                 shifted.add(line)
                 continue
-            hidden = _hidden_problems(line, first, cells)
-            problems.extend(hidden)
-            bad_cols = {p.column for p in hidden}
+            hidden = _hidden_problems(line, first, cells, row, where)
+            problems.extend(p for _, p in hidden)
+            bad_cols = {column for column, _ in hidden}
+            bad.update((line, "name" if column == "title" else column) for column in bad_cols)
             if not name:
                 problems.append(RosterProblem(line, "missing name", col_name))
+            elif "name" not in bad_cols and not any(unicodedata.category(ch)[0] in "LN" for ch in name):
+                bad.add((line, "name"))
+                problems.append(RosterProblem(line, f"the name '{shown(name, limit=40)}' has no letter or digit (it "
+                                                    f"starts with {char_name(name[0])}): write the annotator's "
+                                                    "name", col_name))
             if not email:
                 problems.append(RosterProblem(line, "missing email", col_email))
-            elif col_email in bad_cols:
-                pass  # the hidden character is the problem to fix first
-            elif unicodedata.normalize("NFKC", email) != email:
-                plain = unicodedata.normalize("NFKC", email)
-                problems.append(RosterProblem(line, f"the email '{shown(email)}' uses compatibility characters "
-                                                    f"(fullwidth or other variant forms): write it as "
-                                                    f"'{shown(plain)}'", col_email))
-            elif not EMAIL.match(email):
-                problems.append(RosterProblem(line, f"invalid email '{shown(email)}' (expected name@domain.tld)",
-                                              col_email))
+            elif "email" not in bad_cols and (why := email_problem(email)) is not None:
+                bad.add((line, "email"))  # (a hidden character is the one problem to fix first)
+                problems.append(RosterProblem(line, why, col_email))
+            if name and "name" not in bad_cols and "title" not in bad_cols:
+                title = entry.project_title(title_pattern)
+                if len(title) > MAX_TITLE:
+                    source_col = first["title"] + 1 if entry.title else col_name
+                    problems.append(RosterProblem(line, f"the project title '{shown(title, limit=60)}' would be "
+                                                        f"{len(title):,} characters; Encord accepts up to "
+                                                        f"{MAX_TITLE}: give a shorter 'title'", source_col))
     except csv.Error as exc:
         problems.append(RosterProblem(reader.line_num, f"CSV syntax error: {exc}"))
         unkept.append(RosterProblem(reader.line_num, f"CSV syntax error ({exc}): the lines from here on were not "
                                                      "read"))
     if header is None and preamble:
         line, row = preamble[0]
+        problems.extend(_unclosed_quote_problems(text, where, problems))
         keys = [h.strip().lower() for h in row]
         missing = [c for c in ("name", "email") if c not in keys]
         hidden = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))), None)
@@ -281,14 +424,18 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
         problems.append(RosterProblem(1, "the roster is empty: expected a header row 'name,email' and one row "
                                          "per annotator"))
         return Roster(source, [], problems, None, unkept, newline, boms > 0)
+    unclosed = _unclosed_quote_problems(text, where, problems)
+    if unclosed:  # what was read from the quote on is a guess: the quote is the one problem there
+        entries_from = unclosed[0].line
+        problems[:] = [q for q in problems if q.line < entries_from] + unclosed
     if not entries and not problems:
         problems.append(RosterProblem(header_line, "no annotators below the header row"))
     seen_email: dict[str, int] = {}
     seen_title: dict[str, int] = {}
     for e in entries:
-        if e.line in shifted:
+        if e.line in shifted or (unclosed and e.line >= unclosed[0].line):
             continue
-        if e.email:
+        if e.email and (e.line, "email") not in bad:
             key = identity(e.email)
             if key in seen_email:
                 problems.append(RosterProblem(e.line, f"duplicate email '{shown(e.email)}' (first on line "
@@ -296,14 +443,16 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                                                       "Unicode variant forms)"))
             else:
                 seen_email[key] = e.line
-        if e.name:
+        if e.name and (e.line, "name") not in bad:
             title = e.project_title(title_pattern)
             key = identity(title)
             if key in seen_title:
+                fixed = "" if e.title or PLACEHOLDER.search(title_pattern) else (
+                    f"; the title pattern '{shown(title_pattern, limit=60)}' has no {{name}} or {{email}}")
                 problems.append(RosterProblem(e.line, f"'{shown(e.name)}' would get the same project title "
                                                       f"'{shown(title)}' as line {seen_title[key]} (titles are "
-                                                      "compared ignoring case and Unicode variant forms): add a "
-                                                      "'title' column or tell the names apart"))
+                                                      "compared ignoring case and Unicode variant forms"
+                                                      f"{fixed}): add a 'title' column or tell the names apart"))
             else:
                 seen_title[key] = e.line
     problems.sort(key=lambda p: (p.line, p.column or 0))
@@ -351,9 +500,80 @@ def _round_trip_problems(read_rows: list[tuple[int, list[str]]], written: str) -
     return []
 
 
-def _hidden_problems(line: int, first: dict[str, int], cells: dict[str, str]) -> list[RosterProblem]:
-    """One problem per name/email/title cell holding an invisible or control character."""
-    out: list[RosterProblem] = []
+class _Locator:
+    """Where a character of a cell is in the file (line, column), as the csv module reads it: lines
+    end at LF, CRLF or a lone CR; a quoted cell starts after its quote and holds each "" as one ". """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def cell_char(self, line: int, row: list[str], cell: int, index: int) -> tuple[int, int] | None:
+        """(line, column) of ``row[cell][index]`` for the row starting on ``line``; None when the
+        row's text is not what a plain reading gives (lenient quoting)."""
+        if line > len(self.starts):
+            return None
+        pos, text = self.starts[line - 1], self.text
+        for i, value in enumerate(row[: cell + 1]):
+            if text.startswith('"', pos):
+                written = '"' + value.replace('"', '""') + '"'
+                if not text.startswith(written, pos):
+                    return None
+                if i == cell:
+                    return self.at(pos + 1 + index + value.count('"', 0, index))
+            else:
+                if not text.startswith(value, pos):
+                    return None
+                if i == cell:
+                    return self.at(pos + index)
+                written = value
+            pos += len(written) + 1  # and the comma
+        return None
+
+
+def _unclosed_quote(text: str) -> int | None:
+    """Offset of a quote that opens a cell and is never closed (the lenient csv reader then reads
+    the rest of the file into that cell without a word), or None. Follows the csv module's default
+    dialect: a quote opens a cell only as its first character; "" inside is one quote."""
+    state, opened = "start", None
+    for i, ch in enumerate(text):
+        if state == "start":
+            if ch == '"':
+                state, opened = "quoted", i
+            elif ch not in ",\r\n":
+                state = "field"
+        elif state == "field":
+            if ch in ",\r\n":
+                state = "start"
+        elif state == "quoted":
+            if ch == '"':
+                state = "closed"
+        else:  # just after a closing quote
+            state = "quoted" if ch == '"' else ("start" if ch in ",\r\n" else "field")
+    return opened if state == "quoted" else None
+
+
+def _unclosed_quote_problems(text: str, where: _Locator, problems: list[RosterProblem]) -> list[RosterProblem]:
+    opened = _unclosed_quote(text)
+    if opened is None or any(q.message.startswith("CSV syntax error") for q in problems):
+        return []
+    line, col = where.at(opened)
+    last = len(where.starts) - (1 if text.endswith(("\n", "\r")) else 0)
+    rest = f"lines {line}–{last}" if last > line else f"line {line}"
+    return [RosterProblem(line, f"this quote opens a cell that is never closed, so the rest of the file ({rest}) "
+                                "was read as one cell: add the closing quote after the cell's text, or remove "
+                                "this one", col)]
+
+
+def _hidden_problems(line: int, first: dict[str, int], cells: dict[str, str], row: list[str],
+                     where: _Locator) -> list[tuple[str, RosterProblem]]:
+    """(column, problem) per name/email/title cell holding an invisible or control character,
+    located at the character itself (line:column in the file, even inside a multi-line cell)."""
+    out: list[tuple[str, RosterProblem]] = []
     for column in ("name", "email", "title"):
         if column not in first:
             continue
@@ -363,8 +583,14 @@ def _hidden_problems(line: int, first: dict[str, int], cells: dict[str, str]) ->
         index, ch, kind = found
         how = ("retype the cell (invisible characters come in with text pasted from web pages and documents)"
                if kind == "invisible" else "remove it")
-        out.append(RosterProblem(line, f"the {column} contains the {kind} character {char_name(ch)} at character "
-                                       f"{index + 1}: {how}", first[column] + 1))
+        what = " (a line break)" if ch in "\r\n" else ""
+        ci = first[column]
+        raw = row[ci] if ci < len(row) else ""
+        at = where.cell_char(line, row, ci, index + len(raw) - len(raw.lstrip()))
+        at_line, at_col = at if at is not None else (line, ci + 1)
+        row_at = f" (cell {ci + 1} of the row starting on line {line})" if at_line != line else ""
+        out.append((column, RosterProblem(at_line, f"the {column}{row_at} contains the {kind} character "
+                                                   f"{char_name(ch)}{what} at character {index + 1}: {how}", at_col)))
     return out
 
 

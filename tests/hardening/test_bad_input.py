@@ -44,13 +44,14 @@ def roster_lines(capsys, tmp_path, body: str) -> tuple[int, list[str]]:
     return code, [ln.removeprefix(f"{f}:") for ln in out.splitlines()[:-1]]
 
 
+# where: line:column of the invisible character itself in the file
 @pytest.mark.parametrize("cell, where, char", [
-    ("Bob\u200b,bob@example.com", "2:1", "U+200B ZERO WIDTH SPACE"),
-    ("Bob,bob\u00ad@example.com", "2:2", "U+00AD SOFT HYPHEN"),
-    ("Bob \u202eevil,bob@example.com", "2:1", "U+202E RIGHT-TO-LEFT OVERRIDE"),
-    ("Bob\u2066x\u2069,bob@example.com", "2:1", "U+2066 LEFT-TO-RIGHT ISOLATE"),
-    ("Bob,\ufeffbob@example.com", "2:2", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
-    ("Bob,b\u200dob@example.com", "2:2", "U+200D ZERO WIDTH JOINER"),
+    ("Bob\u200b,bob@example.com", "2:4", "U+200B ZERO WIDTH SPACE"),
+    ("Bob,bob\u00ad@example.com", "2:8", "U+00AD SOFT HYPHEN"),
+    ("Bob \u202eevil,bob@example.com", "2:5", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("Bob\u2066x\u2069,bob@example.com", "2:4", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("Bob,\ufeffbob@example.com", "2:5", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    ("Bob,b\u200dob@example.com", "2:6", "U+200D ZERO WIDTH JOINER"),
 ])
 def test_invisible_characters_are_a_line_error_naming_the_code_point(capsys, tmp_path, cell, where, char):
     code, lines = roster_lines(capsys, tmp_path, cell + "\n")
@@ -63,7 +64,7 @@ def test_invisible_characters_are_a_line_error_naming_the_code_point(capsys, tmp
 def test_a_control_character_in_an_email_is_an_error(capsys, tmp_path):
     code, lines = roster_lines(capsys, tmp_path, "Dee,dee\x07@example.com\nEve,eve\x1b[2J@example.com\n")
     assert code == 2
-    assert [ln.split(": ")[0] for ln in lines] == ["2:2", "3:2"]
+    assert [ln.split(": ")[0] for ln in lines] == ["2:8", "3:8"]  # line:column of the character itself
     assert "control character U+0007" in lines[0] and "control character U+001B" in lines[1]
     assert "\x1b" not in "".join(lines)
 
