@@ -405,7 +405,10 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                                                      "read"))
     if header is None and preamble:
         line, row = preamble[0]
-        problems.extend(_unclosed_quote_problems(text, where, problems))
+        unclosed = _unclosed_quote_problems(text, where, problems)
+        if unclosed and unclosed[0].line <= line:  # the quote swallowed the header row: that is the problem
+            return Roster(source, [], unclosed, None, unkept or [unclosed[0]], newline, boms > 0)
+        problems.extend(unclosed)
         keys = [h.strip().lower() for h in row]
         missing = [c for c in ("name", "email") if c not in keys]
         hidden = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))), None)
@@ -559,7 +562,7 @@ def _unclosed_quote(text: str) -> int | None:
 
 def _unclosed_quote_problems(text: str, where: _Locator, problems: list[RosterProblem]) -> list[RosterProblem]:
     opened = _unclosed_quote(text)
-    if opened is None or any(q.message.startswith("CSV syntax error") for q in problems):
+    if opened is None:
         return []
     line, col = where.at(opened)
     last = len(where.starts) - (1 if text.endswith(("\n", "\r")) else 0)
