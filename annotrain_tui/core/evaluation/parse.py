@@ -16,13 +16,19 @@ shapes it does not know, and root classifications are *not compared*: they are c
 
 Strict where evaluation needs it: a row without ``data_hash`` or ``data_units``, an object without
 ``objectHash``/``featureHash``/``shape``, or a compared shape with missing, non-numeric, NaN or
-infinite coordinates (or a negative box size) raises :class:`InvalidInput` with the file, the row
-index (0-based, as in the JSON list), its ``label_hash``, the frame and the object.
-Tolerant elsewhere: missing titles, names, ``createdBy``, image sizes, … are fine.
+infinite coordinates (or a negative box size), or a ``confidence`` that is not a finite number,
+raises :class:`InvalidInput` with the file, the row index (0-based, as in the JSON list), its
+``label_hash``, the frame and the object.
+Tolerant elsewhere: missing titles, names, ``createdBy``, image sizes, … are fine. What is read but
+cannot be compared as written is a warning naming the rows: ``"data_units": {}`` (nothing read), a
+data unit ``width``/``height`` present but not a pixel count (0, -1, ``"1280"``, ``true``, ``1e-300``:
+its rotated boxes lose that pixel scale), boxes of zero width or height and zero-area polygons
+(they overlap nothing).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -325,13 +331,41 @@ def _frame_number(value: Any, where: str, what: str) -> int:
     return frame
 
 
+_MAX_PIXELS = 2**31 - 1  # a data unit's width or height, as Encord stores it (a 32-bit integer)
+
+
 def _dimension(value: Any) -> float:
-    if type(value) in _NUM and value > 0 and value - value == 0:
-        try:
-            return float(value)
-        except OverflowError:  # an integer of hundreds of digits: no size
-            return math.nan
+    """A data unit's width or height in pixels; NaN when absent (``None``) or not a pixel count
+    (the caller warns about the latter: see :func:`_bad_dimension`)."""
+    if type(value) in _NUM and 1 <= value <= _MAX_PIXELS:  # NaN compares false; bool is not int here
+        return float(value)
     return math.nan
+
+
+def _bad_dimension(value: Any) -> str:
+    """Why a present width/height is no pixel count, for the warning."""
+    if type(value) in _NUM:
+        if value != value:
+            return "got NaN"
+        if type(value) is int and abs(value) >= 10**40:
+            return f"got a whole number of {len(str(abs(value))):,} digits"
+        return f"got {value!r}"
+    try:  # as the file spells it: "1280", true, null
+        spelled = json.dumps(value, ensure_ascii=False) if not isinstance(value, (dict, list)) else None
+    except (TypeError, ValueError):
+        spelled = None
+    if spelled is None:
+        return ("got an object" if isinstance(value, dict) else "got a list" if isinstance(value, list)
+                else f"got {safe_text(repr(value), 40)}")
+    return f"got {safe_text(spelled, 40)} ({_type_name(value)})"
+
+
+# What the engine does with a unit whose size is unknown (engine._fill_iou: the benchmark unit's size,
+# else the training unit's; geometry.rotated_iou_pairs: a NaN width or height counts as 1).
+_DIMENSION_CONSEQUENCE = ("the value is ignored: rotated boxes on this data unit are scaled by the benchmark's "
+                          "value for it (else the training file's), or by 1 when neither file has a valid one, which "
+                          "distorts their rotation (their IoU is then not the one on the image)")
+_BAD_NAMED = 3  # rows named in the data-unit warnings
 
 
 def _objects_in(frame_labels: Any) -> int:
@@ -401,6 +435,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     creators: dict[str | None, int] = {}
     polys: list[tuple[int, list[list[np.ndarray]]]] = []
     skipped: list[tuple[Any, str, int]] = []  # labels in the wrong layout for their data type
+    no_units: list[_Lazy] = []  # rows with "data_units": {}
+    bad_sizes: list[_Lazy] = []  # data units whose width/height is present but no pixel count
     src = safe_text(source, 200)
 
     add = records.append
@@ -429,6 +465,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             if units is None:
                 raise InvalidInput(f"{row_where} is missing 'data_units'")
             raise InvalidInput(f"{row_where}: 'data_units' must be an object, got {_type_name(units)}")
+        if not units:
+            no_units.append(row_where)
         answers = lr.get("classification_answers")
         n_classifications = len(answers) if type(answers) is dict else 0
         if n_classifications:
@@ -441,8 +479,15 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             if type(unit) is not dict:
                 raise InvalidInput(f"{row_where}: data unit {safe_text(unit_key, 40)} must be an object, "
                                    f"got {_type_name(unit)}")
-            img_w = _dimension(unit.get("width"))
-            img_h = _dimension(unit.get("height"))
+            raw_w, raw_h = unit.get("width"), unit.get("height")
+            img_w = _dimension(raw_w)
+            img_h = _dimension(raw_h)
+            if img_w != img_w and raw_w is not None:
+                bad_sizes.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
+                                       f"width must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
+            if img_h != img_h and raw_h is not None:
+                bad_sizes.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
+                                       f"height must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
             for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:
                     raise InvalidInput(f"{row_where} frame {frame}: 'objects' must be a list, "
@@ -485,6 +530,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
                     if created_by is not None and type(created_by) is not str:
                         raise InvalidInput(f"{_where(row_where, frame, oi, object_hash)}: 'createdBy' must be an "
                                            "email string or null")
+                    if "confidence" in obj:
+                        confidence = get("confidence")
+                        if type(confidence) is not float or confidence - confidence != 0.0:
+                            _check_confidence(confidence, _where(row_where, frame, oi, object_hash))
                     theta = math.nan
                     if code == 0:
                         bb = get("boundingBox")
@@ -549,6 +598,23 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     if degenerate:
         warnings.append(f"{src}: {degenerate} polygon(s) with fewer than 3 distinct vertices or no area "
                         "(they overlap nothing)")
+    flat = _zero_size_boxes(np.asarray(cols[6], dtype=np.int8), w, h)
+    if len(flat):
+        named = "; ".join(f"row {int(cols[0][i])} (label_hash {safe_text(row_meta[int(cols[0][i])][0], 40)}) "
+                          f"frame {int(cols[1][i])} object {safe_text(cols[3][i], 40)}" for i in flat[:_FAR_NAMED])
+        more = f"; and {len(flat) - _FAR_NAMED} more" if len(flat) > _FAR_NAMED else ""
+        warnings.append(f"{src}: {len(flat)} box(es) of zero width or height, no area (they overlap nothing): "
+                        f"{named}{more}")
+    if no_units:
+        more = f"; and {len(no_units) - _BAD_NAMED} more row(s) like it" if len(no_units) > _BAD_NAMED else ""
+        warnings.append(f"{'; '.join(map(str, no_units[:_BAD_NAMED]))}: no data units (\"data_units\": {{}}), so "
+                        f"nothing in {'it' if len(no_units) == 1 else 'them'} is read: "
+                        f"{'it counts as a row' if len(no_units) == 1 else 'they count as rows'} with no objects (in a "
+                        f"training file, every benchmark object of that data counts as missed){more} (export the "
+                        "rows again)")
+    if bad_sizes:
+        more = f"; and {len(bad_sizes) - _BAD_NAMED} more like it" if len(bad_sizes) > _BAD_NAMED else ""
+        warnings.append(f"{'; '.join(map(str, bad_sizes[:_BAD_NAMED]))}{more}: {_DIMENSION_CONSEQUENCE}")
     if unrepaired:
         warnings.append(f"{src}: {unrepaired} polygon(s) cross themselves more than {MAX_REPAIR_CROSSINGS} times "
                         f"(or have over {MAX_REPAIR_VERTICES:,} vertices and cross): not repaired, they overlap "
@@ -577,6 +643,31 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         not_compared=not_compared,
         warnings=warnings,
     )
+
+
+def _zero_size_boxes(shape: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Indices of boxes (plain or rotated) with zero width or height: no area, they overlap nothing."""
+    if not len(shape):
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero((shape != SHAPE_CODE[POLYGON]) & ((w == 0.0) | (h == 0.0)))
+
+
+def _check_confidence(value: Any, where: Any) -> None:
+    """An object's ``confidence``: a finite number or null (as the SDK writes it), else one clear error."""
+    if value is None or type(value) is float and value - value == 0.0:
+        return
+    if type(value) is int:
+        if abs(value) <= 1e308:
+            return
+        raise InvalidInput(f"{where}: 'confidence' is an integer of {len(str(abs(value))):,} digits, not a "
+                           "confidence (a number from 0 to 1)",
+                           hint="fix or delete the object in the source project and export again")
+    if type(value) is float:
+        kind = "NaN" if value != value else "infinite"
+        raise InvalidInput(f"{where}: 'confidence' is {kind}, not a confidence (a number from 0 to 1)",
+                           hint="fix or delete the object in the source project and export again")
+    raise InvalidInput(f"{where}: 'confidence' must be a number from 0 to 1, got {safe_text(repr(value), 40)} "
+                       f"({_type_name(value)})")
 
 
 def _far_outside(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
