@@ -69,7 +69,7 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         if math.isinf(value) and re.search(r"[0-9]", text):
             raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is too large to be a number (at most "
-                                             f"{sys.float_info.max!r}): give a finite number")
+                                             f"{sys.float_info.max!r}".replace("e+", "e") + "): give a finite number")
         raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a finite number")
     if value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", text, maxsplit=1)[0]):
         raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is too small to be a number: it is not 0, "

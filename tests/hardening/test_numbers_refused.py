@@ -198,7 +198,7 @@ def _labels(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("value, wording", [
     ("1e-400", "1e-400 is too small to be a number: it is not 0, but it would be read as 0.0"),
     ("-3E-500", "-3E-500 is too small to be a number"),
-    ("1e400", "1e400 is too large to be a number (at most 1.7976931348623157e+308)"),
+    ("1e400", "1e400 is too large to be a number (at most 1.7976931348623157e308): give a finite number"),
 ])
 def test_numeric_options_refuse_what_would_not_read_as_written(capsys, tmp_path, value, wording):
     f = _labels(tmp_path)
