@@ -14,15 +14,28 @@ def entry() -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except (ValueError, OSError):  # pragma: no cover - not the main thread
         pass
+    # A Ctrl+C that lands in code Python calls from C (a __del__, an import hook) is "ignored" and
+    # printed with a traceback by the unraisable hook; here it is remembered instead, and the run
+    # ends as interrupted.
+    swallowed: list[BaseException] = []
+    default_hook = sys.unraisablehook
+
+    def unraisable(info) -> None:  # noqa: ANN001 - sys.UnraisableHookArgs
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            swallowed.append(info.exc_value)
+            return
+        default_hook(info)
+
+    sys.unraisablehook = unraisable
     try:
         try:
             from annotrain_tui.cli import main  # imports the core: Ctrl+C may arrive meanwhile
 
-            return main()
+            code = main()
+            if not swallowed:
+                return code
         except KeyboardInterrupt:
             pass
-        import signal
-
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             sys.stderr.write("annotrain: interrupted\n")

@@ -157,6 +157,8 @@ def test_import_stores_what_sqlite_cannot_carry_as_is(capsys, tmp_path):
     f = tmp_path / "rows.json"
     f.write_text(_json.dumps(rows))
     code, out, err = run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(f))
-    assert code == 0 and err == "" and "Imported 3 label row(s)" in out
+    assert code == 0 and "Imported 3 label row(s)" in out
+    # the bad sizes are said (as offline evaluate says them), never a crash
+    assert all(line.startswith("annotrain: warning: ") for line in err.splitlines()) and "width" in err
     code, out, err = run(capsys, "projects", "list", "--json")
     assert code == 0
