@@ -137,16 +137,21 @@ def _run(argv: Sequence[str] | None, seen: dict) -> int:
 
 
 class _GuardedStdout:
-    """sys.stdout while a command runs: remembers the error a write or flush of it raised, so the
-    edge knows a failure was the output's (a full /dev/full, a closed pipe) and not a file's."""
+    """sys.stdout while a command runs: every write passes the untrusted-text policy's last gate
+    (core.text.output_text: no escape sequence, bidi control or lone surrogate reaches the
+    terminal, even from a line a command forgot to pass through shown()); and it remembers the
+    error a write or flush raised, so the edge knows a failure was the output's (a full /dev/full,
+    a closed pipe) and not a file's."""
 
     def __init__(self, stream) -> None:
         self._stream = stream
         self.failure: BaseException | None = None
 
     def write(self, text: str) -> int:
+        from annotrain_tui.core.text import output_text
+
         try:
-            return self._stream.write(text)
+            return self._stream.write(output_text(text) if isinstance(text, str) else text)
         except OSError as err:
             self.failure = err
             raise
@@ -174,11 +179,16 @@ def _guarded(argv: Sequence[str] | None) -> int:
     guard = _GuardedStdout(real) if real is not None else None
     if guard is not None:
         sys.stdout = guard  # type: ignore[assignment]
+    real_err = sys.stderr
+    err_gate = _GuardedStdout(real_err)  # the same last gate for what goes to stderr (the TUI draws on
+    sys.stderr = err_gate  # type: ignore[assignment]  # sys.__stderr__, which stays as it is)
     try:
         return _handled(argv, seen, guard)
     finally:
         if guard is not None and sys.stdout is guard:
             sys.stdout = real
+        if sys.stderr is err_gate:
+            sys.stderr = real_err
 
 
 def _handled(argv: Sequence[str] | None, seen: dict, guard: "_GuardedStdout | None") -> int:

@@ -56,7 +56,7 @@ def _reset(args: argparse.Namespace) -> int:
 def _paths(args: argparse.Namespace) -> int:
     paths = Paths.default()
     for key, value in vars(paths).items():
-        print(f"{key:<11} {value}")
+        print(f"{key:<11} {shown(value)}")
     return 0
 
 

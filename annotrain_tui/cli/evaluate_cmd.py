@@ -197,7 +197,7 @@ def _report(args: argparse.Namespace, result: Any) -> int:
     else:
         _print_human(result, written)
     for warning in result.warnings:
-        sys.stderr.write(f"annotrain: warning: {warning}\n")
+        sys.stderr.write(f"annotrain: warning: {shown(warning)}\n")
     return 0
 
 

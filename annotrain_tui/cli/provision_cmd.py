@@ -56,7 +56,7 @@ def _provision(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
 
     def waiting(line: str) -> None:
-        sys.stderr.write(f"annotrain: {line}\n")
+        sys.stderr.write(f"annotrain: {shown(line)}\n")
         sys.stderr.flush()
 
     try:
@@ -84,7 +84,7 @@ def _plan_and_apply(args, ws, roster, bench, journal, waiting) -> int:
             print(f"not in roster (kept, never deleted): {shown(r['email'])} → {shown(r['title'])} "
                   f"({shown(r['project_id'])})")
         for note in plan.notes:
-            print(f"note: {note}")
+            print(f"note: {shown(note)}")
     if args.dry_run:
         if args.json:
             emit_json({"dry_run": True, "annotators": [
@@ -131,9 +131,9 @@ def _progress(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"benchmark": status.to_json(), "annotators": [r.to_json() for r in rows]})
         return 0
-    print(f"Benchmark {bench.title!r}: {status.completeness.complete}/{status.completeness.total} Complete")
+    print(f"Benchmark '{shown(bench.title)}': {status.completeness.complete}/{status.completeness.total} Complete")
     for w in status.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {shown(w)}")
     if not rows:
         print("No training projects for this benchmark yet: run 'annotrain provision'.")
         return 0
@@ -157,12 +157,12 @@ def _report_check(args, check, created=False) -> int:
         emit_json(check.to_json())
     else:
         verb = "Created" if created else "Dataset"
-        print(f"{verb} {check.dataset.title!r} ({check.dataset.id}): {check.linked} file(s) linked, "
+        print(f"{verb} '{shown(check.dataset.title)}' ({shown(check.dataset.id)}): {check.linked} file(s) linked, "
               f"{check.expected} expected")
         for m in check.missing:
-            print(f"missing: {m}")
+            print(f"missing: {shown(m)}")
         for x in check.extra:
-            print(f"extra:   {x}")
+            print(f"extra:   {shown(x)}")
     return 0 if check.ok else 1
 
 
@@ -193,10 +193,10 @@ def _bench_create(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(status.to_json())
     else:
-        print(f"Created benchmark project {project.title!r} ({project.id}) with ONLY dataset "
-              f"{project.dataset_ids[0]} and ontology {status.ontology.title if status.ontology else '?'!r}")
+        print(f"Created benchmark project '{shown(project.title)}' ({shown(project.id)}) with ONLY dataset "
+              f"{shown(project.dataset_ids[0])} and ontology '{shown(status.ontology.title) if status.ontology else '?'}'")
         for w in status.warnings:
-            print(f"warning: {w}")
+            print(f"warning: {shown(w)}")
     return 0
 
 
@@ -209,12 +209,12 @@ def _bench_status(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(status.to_json())
     else:
-        print(f"{status.project.title!r}: {status.completeness.complete}/{status.completeness.total} Complete")
+        print(f"'{shown(status.project.title)}': {status.completeness.complete}/{status.completeness.total} Complete")
         if status.ontology:
             for c in status.ontology.objects:
-                print(f"  class {c.name} ({c.shape})")
+                print(f"  class {shown(c.name)} ({shown(c.shape)})")
         for w in status.warnings:
-            print(f"warning: {w}")
+            print(f"warning: {shown(w)}")
     return 0 if not status.warnings else 1
 
 

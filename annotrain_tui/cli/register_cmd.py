@@ -41,7 +41,7 @@ def _register(args: argparse.Namespace) -> int:
         integration = reg.find_integration(ws.backend, args.integration)
         manifest, warnings = reg.load_for_registration(args.manifest, provider=integration.provider.value)
         for w in warnings[:20]:
-            sys.stderr.write(f"{w}\n")
+            sys.stderr.write(f"{shown(w)}\n")
         store = reg.JobStore(ws.paths)
         record = reg.start(ws.backend, store, manifest, manifest_path=args.manifest,
                            integration_ref=integration.id, folder_ref=args.folder,
@@ -74,7 +74,7 @@ def _jobs(args: argparse.Namespace) -> int:
             except reg.RetryExists as already:  # another run retried it first: follow that job, start none
                 record, existing = already.existing, True
                 if not args.json:
-                    print(f"Not retrying again: {already}")
+                    print(f"Not retrying again: {shown(already)}")
             if args.watch:
                 record = reg.wait(ws.backend, store, record)
             if args.json:

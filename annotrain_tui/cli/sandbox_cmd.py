@@ -109,7 +109,7 @@ def _simulate(args: argparse.Namespace) -> int:
     try:
         def report(project, row):
             if not args.quiet:
-                print(f"{project.title}: {row.data_title} → Complete", flush=True)
+                print(f"{shown(project.title)}: {shown(row.data_title)} → Complete", flush=True)
 
         steps = simulate(ws.raw, rate=args.rate, duration=args.duration, seed=args.seed, on_step=report)
     finally:
@@ -139,7 +139,7 @@ def _import(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"project_id": project.id, "imported": n})
     else:
-        print(f"Imported {n} label row(s) into {project.title!r} (stage Complete).")
+        print(f"Imported {n} label row(s) into '{shown(project.title)}' (stage Complete).")
     return 0
 
 

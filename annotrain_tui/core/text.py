@@ -28,7 +28,7 @@ import unicodedata
 
 from annotrain_tui.core.secrets import redact
 
-__all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate", "json_text"]
+__all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate", "json_text", "output_text"]
 
 # Space separators are safe to show as they are (one cell wide, no terminal effect); the rest of
 # what str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp) is escaped.
@@ -124,3 +124,16 @@ def json_text(text: str) -> str:
         return text.replace("\x7f", "\\u007f")
     return "".join(ch if (" " <= ch <= "~" or ch == "\n" or (not ch.isascii() and _keep(ch, False)))
                    else _json_escape(ch) for ch in text)
+
+
+def output_text(text: str) -> str:
+    """The last gate before a terminal: what a front writes to stdout/stderr, with LF and TAB (its
+    own layout) kept and everything else :func:`shown` would escape escaped. Text that went
+    through :func:`shown` or :func:`json_text` passes unchanged; a line a command forgot to pass
+    through them cannot carry an escape sequence, a bidi override or a lone surrogate."""
+    if text.isascii():
+        if text.isprintable():
+            return text
+        return "".join(ch if (" " <= ch <= "~" or ch in "\n\t") else escape_char(ch) for ch in text)
+    return "".join(ch if (" " <= ch <= "~" or ch in "\n\t" or (not ch.isascii() and _keep(ch, False)))
+                   else escape_char(ch) for ch in text)
