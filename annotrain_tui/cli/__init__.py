@@ -126,6 +126,9 @@ def _run(argv: Sequence[str] | None, seen: dict) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     seen["args"] = args
+    from annotrain_tui.core import envvars
+
+    envvars.check_all()  # every ANNOTRAIN_* variable, before anything is read, opened or created
     handler = getattr(args, "func", None)
     if handler is None:
         if getattr(args, "command", None):

@@ -108,16 +108,11 @@ def _entry(path: Path) -> _Entry:
 def _timeout(timeout: float | None) -> float:
     if timeout is not None:
         return max(0.0, timeout)
-    text = os.environ.get("ANNOTRAIN_LOCK_TIMEOUT", "").strip()
-    if not text:
+    from annotrain_tui.core import envvars
+
+    if not os.environ.get("ANNOTRAIN_LOCK_TIMEOUT", "").strip():
         return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput(f"ANNOTRAIN_LOCK_TIMEOUT={shown(text, limit=40)} is not a number of seconds") from None
-    if not value >= 0 or value == float("inf"):
-        raise InvalidInput(f"ANNOTRAIN_LOCK_TIMEOUT={shown(text, limit=40)} must be a finite number of seconds >= 0")
-    return value
+    return envvars.number("ANNOTRAIN_LOCK_TIMEOUT")
 
 
 def lock_path(state_dir: Path, key: str) -> Path:

@@ -88,3 +88,34 @@ def test_import_labels_gives_the_warnings_evaluate_gives(tmp_path):
     f.write_text(json.dumps(rows))
     proc = run_cli("--sandbox", str(ws), "sandbox", "import-labels", "Benchmark Labels", str(f))
     assert proc.returncode == 0 and "annotrain: warning:" in proc.stderr and "image's layout" in proc.stderr
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("var,value", [
+    ("ANNOTRAIN_LOCK_TIMEOUT", "abc"), ("ANNOTRAIN_LOCK_TIMEOUT", "-1"), ("ANNOTRAIN_LOCK_TIMEOUT", "inf"),
+    ("ANNOTRAIN_SANDBOX_JOB_SECONDS", "abc"), ("ANNOTRAIN_SANDBOX_JOB_SECONDS", "nan"),
+    ("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1e400"), ("ANNOTRAIN_SANDBOX_LATENCY_MS", "nan"),
+    ("ANNOTRAIN_SANDBOX_LATENCY_MS", "99999999999999999999"), ("ANNOTRAIN_SANDBOX_FAULTS", "2"),
+    ("ANNOTRAIN_SANDBOX_SEED", "x"),
+])
+def test_a_bad_environment_variable_is_one_line_before_anything_starts(tmp_path, var, value):
+    """A trial: ANNOTRAIN_LOCK_TIMEOUT=abc was read after the upload job had started (the job was
+    lost); the sandbox variables gave internal errors (float('abc'), NaN timestamps)."""
+    import json
+    import sqlite3
+
+    ws = tmp_path / "ws.db"
+    assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"images": [
+        {"objectUrl": "https://street-scenes-training.s3.eu-west-1.amazonaws.com/w2/ok.jpg"}]}))
+    with sqlite3.connect(ws) as c:
+        before = c.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    proc = run_cli("--sandbox", str(ws), "register", str(manifest), "--integration", "AWS S3 - street-scenes",
+                   "--folder", "/Archive", "--create-folder", env={**os.environ, var: value})
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and proc.stderr.startswith(
+        f"annotrain: error: {var}="), proc.stderr
+    with sqlite3.connect(ws) as c:
+        assert c.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == before  # nothing was started

@@ -9,7 +9,6 @@ from Encord does). ``ANNOTRAIN_SANDBOX_LATENCY_MS=50`` adds that much to every c
 from __future__ import annotations
 
 import functools
-import os
 import random
 import threading
 import time
@@ -34,13 +33,11 @@ class FaultInjector:
 
     @classmethod
     def from_env(cls, inner: Any) -> Any:
-        try:
-            rate = float(os.environ.get("ANNOTRAIN_SANDBOX_FAULTS", "0") or 0)
-            latency = float(os.environ.get("ANNOTRAIN_SANDBOX_LATENCY_MS", "0") or 0)
-            seed_text = os.environ.get("ANNOTRAIN_SANDBOX_SEED")
-            seed = int(seed_text) if seed_text else None
-        except ValueError as exc:
-            raise InvalidInput(f"bad ANNOTRAIN_SANDBOX_* value: {exc}") from None
+        from annotrain_tui.core import envvars
+
+        rate = envvars.number("ANNOTRAIN_SANDBOX_FAULTS")
+        latency = envvars.number("ANNOTRAIN_SANDBOX_LATENCY_MS")
+        seed = envvars.integer("ANNOTRAIN_SANDBOX_SEED")
         if rate <= 0 and latency <= 0:
             return inner
         return cls(inner, fault_rate=rate, latency_ms=latency, seed=seed)

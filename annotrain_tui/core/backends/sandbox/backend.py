@@ -203,7 +203,9 @@ class SandboxBackend:
             raise InvalidInput("the registration manifest must be a JSON object")
         urls = sum(len(entry_urls(e)) for _, e in manifest_entries(manifest))
         # a job takes its base time plus a little per URL (ANNOTRAIN_SANDBOX_JOB_SECONDS=0: at once)
-        delay = float(os.environ.get("ANNOTRAIN_SANDBOX_JOB_SECONDS", "1.0")) * (1 + urls / 1000)
+        from annotrain_tui.core import envvars
+
+        delay = envvars.number("ANNOTRAIN_SANDBOX_JOB_SECONDS") * (1 + urls / 1000)
         jid = new_id()
         with self.store.tx() as c:
             c.execute("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,NULL)",
