@@ -60,6 +60,13 @@ def _key_path_arg(text: str) -> str:
 
     if looks_like_key_text(text):
         raise argparse.ArgumentTypeError(KEY_TEXT_MESSAGE.replace("ssh_key_path", "this", 1))
+    from annotrain_tui.core.errors import AnnotrainError
+    from annotrain_tui.core.files import protect, user_path
+
+    try:  # no output of this run may replace it, whether a backend opens it or not
+        protect(user_path(text), "the SSH key")
+    except AnnotrainError:
+        pass  # ~nonuser: reported where the key is opened
     return text
 
 

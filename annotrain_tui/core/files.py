@@ -136,6 +136,21 @@ def _own_file(real: Path) -> str | None:
         return None
     if str(real) == os.path.realpath(paths.config_file):
         return "annotrain's config file"
+    keys = [os.environ.get("ENCORD_SSH_KEY_FILE", "")]
+    try:  # the key the config names (a broken config protects nothing more, and is reported elsewhere)
+        from annotrain_tui.core.config import load_settings
+
+        configured = load_settings(paths).ssh_key_path
+        keys.append(str(configured) if configured else "")
+    except Exception:  # noqa: BLE001 - only a lookup here
+        pass
+    for key in keys:
+        if key.strip():
+            try:
+                if str(real) == os.path.realpath(user_path(key)):
+                    return "the SSH key"
+            except (AnnotrainError, OSError, ValueError):
+                continue
     sandbox = os.path.realpath(paths.default_sandbox)
     if str(real) in (sandbox, *(sandbox + side for side in _SQLITE_SIDE_FILES)):
         return "the default sandbox workspace"

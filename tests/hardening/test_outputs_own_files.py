@@ -102,3 +102,26 @@ def test_an_empty_file_name_is_a_usage_error_not_no_file(capsys, labels, argv):
     argv = [a.format(bm=bm, tr=tr) for a in argv]
     code, out, err = run(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and "file name is empty" in err, err
+
+
+@pytest.mark.parametrize("how", ["--ssh-key", "env", "config"])
+def test_the_ssh_key_is_never_an_output_even_when_no_backend_opens_it(capsys, tmp_path, labels, monkeypatch, how):
+    """A trial: `--ssh-key k evaluate … --out k --force` replaced the private key with a CSV (offline
+    evaluation opens no backend, so the key was never registered as protected)."""
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    before = key.read_bytes()
+    bm, tr = labels
+    extra = []
+    if how == "--ssh-key":
+        extra = ["--ssh-key", str(key)]
+    elif how == "env":
+        monkeypatch.setenv("ENCORD_SSH_KEY_FILE", str(key))
+    else:
+        assert run(capsys, "config", "set", "ssh_key_path", str(key))[0] == 0
+    for argv in (["evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--out", key, "--force"],
+                 ["manifest", "new", "--out", key, "--force"]):
+        code, _, err = run(capsys, *extra, *argv)
+        assert code == 2 and "is the SSH key" in err, err
+    assert key.read_bytes() == before
