@@ -532,6 +532,16 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
     base, _, sub = key.partition(".")
     if base not in known:
         raise ConfigError(f"unknown key '{_name(key)}'{_did_you_mean(base, known)}")
+    # Whatever the key: key text is never written to the file (nor echoed here), and neither a key
+    # nor a value holds control characters, which no setting needs.
+    if base != "ssh_key_path" and (looks_like_key_text(raw) or looks_like_key_text(sub)):  # that one says more
+        raise ConfigError(f"config set {_name(base)}: the value is the text of a key, which no setting holds "
+                          "(save a key to a file, chmod 600, and set ssh_key_path to its path); nothing was saved")
+    for part, what in ((sub, "the key"), (raw, "the value")):
+        bad = next((ch for ch in part if unicodedata.category(ch) in ("Cc", "Cf")), None)
+        if bad is not None:
+            raise ConfigError(f"config set {_name(key)}: {what} holds the control character {escape_char(bad)}; "
+                              "nothing was saved")
     if sub:
         if Settings.model_fields[base].default_factory is not dict:
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")

@@ -313,3 +313,28 @@ def test_key_text_is_removed_before_it_is_escaped_or_cut(tmp_path):
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
         for line in key.splitlines()[1:-1]:
             assert line[:16] not in proc.stderr and line[-16:] not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("key", ["keymap.app.quit", "default_template", "workflow_templates.Annotator Training"])
+def test_config_set_never_writes_key_text_under_any_key(capsys, key):
+    """A trial: config set keymap.quit "$(cat key)" stored the private key in config.toml."""
+    from annotrain_tui.cli import main
+    from annotrain_tui.core.config import Paths
+
+    text = ("-----BEGIN OPENSSH PRIVATE KEY-----\n"
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+            "-----END OPENSSH PRIVATE KEY-----\n")
+    code = main(["config", "set", key, text])
+    _, err = capsys.readouterr()
+    assert code == 2 and "text of a key" in err and "b3BlbnNz" not in err
+    file = Paths.default().config_file
+    assert not file.exists() or "PRIVATE KEY" not in file.read_text()
+
+
+def test_config_set_refuses_control_characters_in_keys_and_values(capsys):
+    from annotrain_tui.cli import main
+
+    assert main(["config", "set", "keymap.a\x1b[2J", "x"]) == 2
+    assert main(["config", "set", "default_template", "T\x1b]0;x\x07"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and err.count("control character") == 2
