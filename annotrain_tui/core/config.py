@@ -537,7 +537,7 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
     if base != "ssh_key_path" and (looks_like_key_text(raw) or looks_like_key_text(sub)):  # that one says more
         raise ConfigError(f"config set {_name(base)}: the value is the text of a key, which no setting holds "
                           "(save a key to a file, chmod 600, and set ssh_key_path to its path); nothing was saved")
-    for part, what in ((sub, "the key"), (raw, "the value")):
+    for part, what in (((sub, "the key"), (raw, "the value")) if base != "ssh_key_path" else ()):
         bad = next((ch for ch in part if unicodedata.category(ch) in ("Cc", "Cf")), None)
         if bad is not None:
             raise ConfigError(f"config set {_name(key)}: {what} holds the control character {escape_char(bad)}; "
