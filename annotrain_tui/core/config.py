@@ -440,6 +440,22 @@ def read_config_data(file: Path) -> dict[str, Any]:
     """The config file's TOML as a mapping; every way it can be broken is one ConfigError
     naming the file and, where there is one, the line and column."""
     where = shown(file)
+    try:  # stat first: a FIFO would block every command, a device would read forever
+        mode = os.stat(file).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(file):
+            raise ConfigError(f"{where}: is a symbolic link to a file that does not exist",
+                              hint="point the link at your config file, or remove it") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read ({exc.strerror or type(exc).__name__})",
+                          hint="fix the file (a symbolic link loop?) or run 'annotrain config reset' to move it aside"
+                          ) from None
+    if not stat.S_ISREG(mode):
+        from annotrain_tui.core.files import kind_of
+
+        raise ConfigError(f"{where}: is {kind_of(mode)}, not a regular file",
+                          hint="run 'annotrain config reset' to move it aside")
     try:
         with open(file, "rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
@@ -488,7 +504,7 @@ def read_config_data(file: Path) -> dict[str, Any]:
 def load_settings(paths: Paths | None = None) -> Settings:
     paths = paths or Paths.default()
     file = paths.config_file
-    if not file.exists():
+    if not os.path.lexists(file):  # a link to nothing or a loop is not "no file": read_config_data says what
         return Settings()
     data = read_config_data(file)
     return parse_settings(data, source=shown(file), hint=SET_HINT, lines=_file_key_lines(file))
@@ -566,12 +582,12 @@ def reset_config(paths: Paths) -> Path | None:
     from datetime import datetime
 
     file = paths.config_file
-    if not file.exists():
+    if not os.path.lexists(file):  # a broken link or a loop is moved aside too
         return None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = file.with_name(f"{file.name}.{stamp}.bak")
     n = 1
-    while target.exists():
+    while os.path.lexists(target):
         target = file.with_name(f"{file.name}.{stamp}-{n}.bak")
         n += 1
     try:

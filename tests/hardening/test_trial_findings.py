@@ -119,3 +119,27 @@ def test_a_bad_environment_variable_is_one_line_before_anything_starts(tmp_path,
         f"annotrain: error: {var}="), proc.stderr
     with sqlite3.connect(ws) as c:
         assert c.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == before  # nothing was started
+
+
+@pytest.mark.parametrize("kind", ["fifo", "loop", "dangling", "directory"])
+def test_a_config_file_that_is_not_a_file_is_one_line_and_config_reset_moves_it(tmp_path, kind):
+    """A trial: a FIFO config.toml hung every command; a symlink loop was silently ignored by reads."""
+    from annotrain_tui.core.config import Paths
+
+    env = dict(os.environ)
+    file = Paths.default().config_file
+    file.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(file)
+    elif kind == "loop":
+        file.symlink_to(file)
+    elif kind == "dangling":
+        file.symlink_to(tmp_path / "nowhere.toml")
+    else:
+        file.mkdir()
+    for argv in (["status"], ["config", "show"], ["config", "set", "backend", "sandbox"]):
+        proc = run_cli(*argv, timeout=30, env=env)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "config.toml" in proc.stderr, (argv, proc)
+    proc = run_cli("config", "reset", env=env)
+    assert proc.returncode == 0 and "Moved" in proc.stdout, proc
+    assert run_cli("status", env=env).returncode == 0
