@@ -553,12 +553,15 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
     if base != "ssh_key_path" and (looks_like_key_text(raw) or looks_like_key_text(sub)):  # that one says more
         raise ConfigError(f"config set {_name(base)}: the value is the text of a key, which no setting holds "
                           "(save a key to a file, chmod 600, and set ssh_key_path to its path); nothing was saved")
-    for part, what in (((sub, "the key"), (raw, "the value")) if base != "ssh_key_path" else ()):
-        bad = next((ch for ch in part if unicodedata.category(ch) in ("Cc", "Cf")), None)
-        if bad is not None:
-            raise ConfigError(f"config set {_name(key)}: {what} holds the control character {escape_char(bad)}; "
-                              "nothing was saved")
+    def no_controls() -> None:  # after a key's own check, which names its problem better
+        for part, what in (((sub, "the key"), (raw, "the value")) if base != "ssh_key_path" else ()):
+            bad = next((ch for ch in part if unicodedata.category(ch) in ("Cc", "Cf")), None)
+            if bad is not None:
+                raise ConfigError(f"config set {_name(key)}: {what} holds the control character "
+                                  f"{escape_char(bad)}; nothing was saved")
+
     if sub:
+        no_controls()
         if Settings.model_fields[base].default_factory is not dict:
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")
         current = data.get(base)
@@ -568,6 +571,7 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
     else:  # the new value's own problem is the argument's: "config set KEY: ..."
         value = _value_from_text(base, raw)
         _check_one(base, value)
+        no_controls()
         data[base] = value
     lines = {k: n for k, n in _file_key_lines(paths.config_file).items() if k.partition(".")[0] != base}
     settings = parse_settings(data, source=shown(paths.config_file), lines=lines,
