@@ -263,6 +263,17 @@ class Settings(BaseModel):
             return check_path_text(value)
         return value  # None, or a type pydantic refuses with its own message
 
+    @field_validator("default_template", "training_title", "workflow_templates", "keymap", "encord_domain",
+                     mode="before", check_fields=False)
+    @classmethod
+    def _no_key_text_anywhere(cls, value: Any) -> Any:
+        """No setting holds key text (a config file edited by hand, a table entry): refused, never echoed."""
+        texts = list(value.keys()) + list(value.values()) if isinstance(value, dict) else [value]
+        if any(isinstance(t, str) and looks_like_key_text(t) for t in texts):
+            raise ValueError("holds the text of a key, which no setting holds: remove it (keys are kept in "
+                             "files; ssh_key_path names one)")
+        return value
+
     @field_validator("ssh_key_path", mode="before")  # runs before _expand: pydantic runs later ones first
     @classmethod
     def _not_key_text(cls, value: Any) -> Any:

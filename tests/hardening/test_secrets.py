@@ -338,3 +338,20 @@ def test_config_set_refuses_control_characters_in_keys_and_values(capsys):
     assert main(["config", "set", "default_template", "T\x1b]0;x\x07"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and err.count("control character") == 2
+
+
+def test_a_config_file_holding_key_text_in_any_setting_is_one_line_and_repairable(capsys):
+    """A trial: key text written by hand under default_template loaded silently."""
+    from annotrain_tui.cli import main
+    from annotrain_tui.core.config import Paths
+
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    file = Paths.default().config_file
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(f'default_template = "-----BEGIN OPENSSH PRIVATE KEY----- {body}"\n')
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "text of a key" in err and body[:12] not in err
+    assert main(["config", "set", "default_template", ""]) == 0
+    assert main(["status"]) == 0
+    capsys.readouterr()
