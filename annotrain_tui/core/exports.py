@@ -49,7 +49,14 @@ LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 SEPARATORS = ",;\t|"
 # A zero-width point where a reader may see a cell start (the cell's start, after a line break or a
 # separator) followed by a formula prefix: a ``'`` goes there.
-_FORMULA_AT_CELL_START = re.compile("(?:^|(?<=[" + re.escape(LINE_BREAKS + SEPARATORS) + "]))(?=[=+\\-@\t\r])")
+# What a spreadsheet may read as a formula's first character: the ASCII prefixes and their
+# full-width forms (some applications fold them), after any run of spaces or invisible characters
+# that an import may trim (NBSP and other spaces, zero-width and bidi marks, BOM).
+_PREFIX_CHARS = "=+\\-@\t\r\uff1d\uff0b\uff0d\uff20"
+_LEAD_IN = " \u00a0\u1680\u2000-\u200f\u202a-\u202f\u205f-\u206f\u3000\ufeff"
+_FORMULA_AT_CELL_START = re.compile("(?:^|(?<=[" + re.escape(LINE_BREAKS + SEPARATORS) + "]))(?=[" + _LEAD_IN
+                                    + "]*[" + _PREFIX_CHARS + "])")
+_FORMULA_LEAD = re.compile("[" + _LEAD_IN + "]*[" + _PREFIX_CHARS + "]")
 _BREAK_OR_SEPARATOR = re.compile("[" + re.escape(LINE_BREAKS + SEPARATORS) + "]")
 _HAS_BREAK = re.compile("[" + re.escape(LINE_BREAKS) + "]")
 _HAS_UNUSUAL_BREAK = re.compile("[" + re.escape(LINE_BREAKS.replace("\n", "")) + "]")
@@ -62,7 +69,7 @@ def _escape_surrogates(text: str) -> str:
 
 def _risky(value: str) -> bool:
     return (value.startswith(FORMULA_PREFIXES) or not value.isprintable()
-            or _BREAK_OR_SEPARATOR.search(value) is not None)
+            or _BREAK_OR_SEPARATOR.search(value) is not None or _FORMULA_LEAD.match(value) is not None)
 
 
 def neutralise(value: Any) -> Any:

@@ -235,3 +235,21 @@ def test_every_line_break_and_separator_is_a_cell_start(tmp_path, brk):
                 assert not piece.lstrip('"').startswith(("=", "+", "@")), (brk, line)
     rows = list(_csv.reader(open(out, encoding="utf-8", newline="")))
     assert len(rows) == 3 and rows[1][0] == value.replace(brk + "=", brk + "'=")
+
+
+@pytest.mark.parametrize("value", ["\u200b=CarCmd()", " =3+3", "\ufeff=7+7", "\uff1d4+4", "\u00a0@SUM(A1)",
+                                   "\u202e+1", "ok, \u200b=x"])
+def test_a_formula_behind_spaces_invisible_characters_or_in_full_width_is_neutralised(tmp_path, value):
+    """A trial: U+200B, BOM, a space or the full-width ＝ before the formula skipped the guard; an
+    import that trims them would run it."""
+    import csv as _csv
+    import re as _re
+
+    from annotrain_tui.core.exports import write_csv
+
+    out = tmp_path / "o.csv"
+    write_csv(out, pd.DataFrame({"title": [value]}))
+    (cell,) = list(_csv.reader(open(out, encoding="utf-8", newline="")))[1]
+    for piece in _re.split("[,;\t|]", cell):
+        trimmed = _re.sub("^[\\s\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+", "", piece)
+        assert not trimmed.startswith(("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")), cell
