@@ -8,6 +8,7 @@ import sys
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
+from annotrain_tui.core.errors import NotFound, Transient, UsageError
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.text import shown
 
@@ -63,11 +64,14 @@ def _register(args: argparse.Namespace) -> int:
 
 
 def _jobs(args: argparse.Namespace) -> int:
+    if args.all and (args.watch or args.retry is not None):
+        raise UsageError("--all lists every workspace's jobs without following them: use it without "
+                         "--watch and --retry", hint="follow or retry a job from its own workspace")
     ws = workspace_from_args(args)
     try:
         store = reg.JobStore(ws.paths)
         if args.retry is not None:  # '' too: a usage error, never "list the jobs"
-            original = store.get(args.retry)
+            original = store.find(ws.backend, args.retry)  # a job of another workspace: refused, naming it
             original = reg.poll(ws.backend, store, original)
             try:
                 record, existing = reg.retry_failed(ws.backend, store, original), False
@@ -86,8 +90,17 @@ def _jobs(args: argparse.Namespace) -> int:
                 print(_describe(record))
                 _print_failures(record)
             return 0 if not record.finished or (record.status.value == "done" and not record.failed_urls) else 1
-        records = store.all()
-        records = [reg.poll(ws.backend, store, r) if not r.finished else r for r in records]
+        split = reg.jobs_of_workspace(ws.backend, store)  # only this workspace's jobs are asked about here
+        if args.all:
+            return _list_all(args, split)
+        records, unpolled = [], 0
+        for r in split.mine:
+            try:
+                records.append(reg.poll(ws.backend, store, r) if not r.finished else r)
+            except (NotFound, Transient) as err:  # one job the server cannot answer for: the others are listed
+                records.append(r)
+                unpolled += 1
+                sys.stderr.write(f"annotrain: warning: job {shown(r.id)} shown as last recorded: {err}\n")
         if store.unsaved:
             sys.stderr.write(f"annotrain: warning: job status shown but not kept: {store.unsaved}\n")
         if args.watch:
@@ -99,18 +112,48 @@ def _jobs(args: argparse.Namespace) -> int:
                 if not args.json:
                     print(_describe(done))
                     _print_failures(done)
-            records = store.all()
+            mine = {r.id for r in records}
+            records = [r for r in store.all() if r.id in mine]
     finally:
         ws.close()
+    hidden = len(split.others)
+    note = (f"{hidden} job(s) of other workspaces not shown ('annotrain jobs --all' lists them)" if hidden else None)
     if args.json:
-        emit_json({"jobs": [_record_json(r) for r in records]})
+        emit_json({"workspace": split.key, "jobs": [_record_json(r) for r in records], "other_workspaces_jobs": hidden,
+                   "unpolled_jobs": unpolled})
+        if note:
+            sys.stderr.write(f"annotrain: note: {note}\n")
+        return 1 if unpolled else 0
+    if not records:
+        print("No registration jobs in this workspace yet. Start one with "
+              "'annotrain register MANIFEST --integration … --folder …'.")
+    else:
+        print(table([[r.id[:8], r.status.value, f"{r.items_created}/{r.urls}", str(len(r.failed_urls)),
+                      r.folder_path, r.created_at.strftime("%Y-%m-%d %H:%M"), (r.retry_of or "")[:8]]
+                     for r in records],
+                    ["JOB", "STATUS", "REGISTERED", "FAILED", "FOLDER", "STARTED", "RETRY OF"]))
+    if note:
+        print(note)
+    return 1 if unpolled else 0
+
+
+def _list_all(args: argparse.Namespace, split: "reg.WorkspaceJobs") -> int:
+    """Every workspace's jobs as last recorded: none is polled (another workspace's cannot be asked here)."""
+    records = sorted(split.mine + split.others, key=lambda r: r.created_at, reverse=True)
+    here = {r.id for r in split.mine}
+    if args.json:
+        emit_json({"workspace": split.key,
+                   "jobs": [{**_record_json(r), "workspace": reg.record_workspace(r), "this_workspace": r.id in here}
+                            for r in records]})
         return 0
     if not records:
         print("No registration jobs yet. Start one with 'annotrain register MANIFEST --integration … --folder …'.")
         return 0
     print(table([[r.id[:8], r.status.value, f"{r.items_created}/{r.urls}", str(len(r.failed_urls)), r.folder_path,
-                  r.created_at.strftime("%Y-%m-%d %H:%M"), (r.retry_of or "")[:8]] for r in records],
-                ["JOB", "STATUS", "REGISTERED", "FAILED", "FOLDER", "STARTED", "RETRY OF"]))
+                  r.created_at.strftime("%Y-%m-%d %H:%M"),
+                  ("(this one) " if r.id in here else "") + reg.workspace_label(r)] for r in records],
+                ["JOB", "STATUS", "REGISTERED", "FAILED", "FOLDER", "STARTED", "WORKSPACE"]))
+    print("Statuses as last recorded (not polled); a workspace's own 'annotrain jobs' follows its jobs.")
     return 0
 
 
@@ -126,6 +169,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p = add_command(sub, "jobs", "registration jobs: status, failed URLs, retry", _jobs)
     p.add_argument("--watch", action="store_true", help="follow pending jobs to the end")
+    p.add_argument("--all", action="store_true", help="list the jobs of every workspace, as last recorded "
+                   "(not polled), each with its workspace")
     p.add_argument("--retry", metavar="JOB", help="re-register only the failed URLs of JOB (id or an unambiguous "
                    "prefix); a job already retried is not retried again (its retry job is shown)")
     add_json_flag(p)

@@ -39,7 +39,9 @@ from annotrain_tui.core.text import shown
 
 class JobRecord(BaseModel):
     id: str
-    backend: str
+    backend: str = ""  # backend.describe() when started: for people (records of old versions: the path as typed)
+    #: ``workspace_key()`` of the workspace that started the job; None in records of old versions
+    workspace: str | None = None
     folder_id: str
     folder_path: str
     integration_id: str
@@ -146,12 +148,13 @@ class JobStore:
         with self._locked(read=True):
             return sorted(self._read(), key=lambda r: r.created_at, reverse=True)
 
-    def get(self, job_id: str) -> JobRecord:
-        """The job with this id, or the only one whose id starts with it (an ambiguous prefix is refused)."""
+    def get(self, job_id: str, *, among: list[JobRecord] | None = None) -> JobRecord:
+        """The job with this id, or the only one whose id starts with it (an ambiguous prefix is refused);
+        ``among``: look only there (one workspace's jobs, ``jobs_of_workspace``)."""
         ref = job_id.strip()
         if not ref:
             raise UsageError("give a registration job id or the start of one", hint="see 'annotrain jobs'")
-        records = self.all()
+        records = self.all() if among is None else among
         exact = [r for r in records if r.id == ref]
         if exact:
             return exact[0]
@@ -163,6 +166,20 @@ class JobStore:
         ids = ", ".join(shown(r.id) for r in matches[:10]) + (", …" if len(matches) > 10 else "")
         raise UsageError(f"{shown(ref, limit=80)!r} is the start of {len(matches)} registration jobs: {ids}",
                          hint="give more of the id")
+
+    def find(self, backend: Any, job_id: str) -> JobRecord:
+        """The job ``job_id`` names among the jobs of ``backend``'s workspace; a job of another workspace
+        is refused naming that workspace (``WrongWorkspace``), never asked about here."""
+        split = jobs_of_workspace(backend, self)
+        try:
+            return self.get(job_id, among=split.mine)
+        except NotFound:
+            try:
+                other = self.get(job_id, among=split.others)
+            except NotFound:
+                raise NotFound(f"no registration job {shown(job_id.strip(), limit=80)!r} in this workspace",
+                               hint="see 'annotrain jobs' ('annotrain jobs --all' lists every workspace's)") from None
+            raise WrongWorkspace(other) from None
 
     def put(self, record: JobRecord) -> None:
         with self._locked():
@@ -193,6 +210,170 @@ class JobStore:
         return data
 
 
+# -- which workspace a job belongs to ------------------------------------------------------------
+# One job list serves every workspace (the state dir is per user, not per workspace), so each
+# record names its workspace by a stable identity and every front shows and polls only the jobs
+# of the workspace it opened: a job is only ever asked about where it was started.
+
+_SANDBOX, _ENCORD, _KEY = "sandbox ", "encord ", " key "
+
+
+def _real(path: str) -> str:
+    try:
+        return os.path.realpath(os.path.expanduser(path))
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+
+
+def _unwrap(backend: Any) -> Any:
+    while hasattr(backend, "inner"):  # the retry layer, fault injection
+        backend = backend.inner
+    return backend
+
+
+def _key_fingerprint(backend: Any) -> str | None:
+    """The public fingerprint of the Encord key the adapter holds (never key text), when it can tell."""
+    raw = _unwrap(backend)
+    try:
+        fp = getattr(raw, "key_fingerprint", None)
+        fp = fp() if callable(fp) else fp
+        if isinstance(fp, str) and fp.strip():
+            return fp.strip()
+        config = getattr(getattr(getattr(raw, "_client", None), "user_config", None), "config", None)
+        public_key = getattr(config, "public_key", None)
+        if public_key is None:
+            return None
+        from annotrain_tui.core.backends.encord import _fingerprint
+
+        return _fingerprint(public_key)
+    except Exception:  # noqa: BLE001 - an SDK without it: the domain alone names the workspace
+        return None
+
+
+def workspace_key(backend: Any) -> str:
+    """The stable identity of the workspace ``backend`` serves, the same from any cwd and either front:
+    ``sandbox /real/absolute/path.db``, or ``encord DOMAIN`` plus `` key SHA256:…`` (the key's public
+    fingerprint) when the adapter exposes it. Never any key text."""
+    text = str(backend.describe()).strip()
+    if text.startswith(_SANDBOX):
+        return _SANDBOX + _real(text[len(_SANDBOX):])
+    if text.startswith(_ENCORD):
+        domain = text[len(_ENCORD):].strip().rstrip("/")
+        fp = _key_fingerprint(backend)
+        return _ENCORD + domain + (_KEY + fp if fp else "")
+    return text
+
+
+def _parts(key: str) -> tuple[str, str, str | None]:
+    """(kind, where, key fingerprint or None) of a workspace key."""
+    if key.startswith(_SANDBOX):
+        return "sandbox", key[len(_SANDBOX):], None
+    if key.startswith(_ENCORD):
+        rest = key[len(_ENCORD):]
+        domain, _, fp = rest.partition(_KEY)
+        return "encord", domain.strip().rstrip("/").casefold(), fp.strip() or None
+    return "", key, None
+
+
+def record_workspace(record: JobRecord) -> str | None:
+    """The workspace key of a record; for records of old versions derived from what they kept (None when
+    that is a relative sandbox path or nothing: the cwd it was relative to was not recorded)."""
+    if record.workspace:
+        return record.workspace
+    text = (record.backend or "").strip()
+    if text.startswith(_SANDBOX):
+        path = text[len(_SANDBOX):]
+        return _SANDBOX + _real(path) if os.path.isabs(os.path.expanduser(path)) else None
+    if text.startswith(_ENCORD):
+        return _ENCORD + text[len(_ENCORD):].strip().rstrip("/")
+    return None
+
+
+def same_workspace(a: str, b: str) -> bool:
+    ka, wa, fa = _parts(a)
+    kb, wb, fb = _parts(b)
+    if ka != kb or wa != wb:
+        return False
+    return fa is None or fb is None or fa == fb  # a record without a fingerprint: the domain decides
+
+
+def workspace_label(record: JobRecord) -> str:
+    """The workspace of a record, for people (untrusted text: show it through ``shown()``)."""
+    key = record_workspace(record)
+    if key is not None:
+        return key
+    return (f"{record.backend} (as typed, relative to an unknown directory)" if record.backend
+            else "an unrecorded workspace")
+
+
+def workspace_hint(key: str) -> str:
+    """The global options that open the workspace ``key`` names."""
+    kind, where, _ = _parts(key)
+    if kind == "sandbox":
+        return f"--sandbox {shell_word(where)}"
+    if kind == "encord":
+        fp = _parts(key)[2]
+        return (f"--backend encord --domain {shell_word(where)} and the SSH key "
+                + (f"{fp} " if fp else "") + "that started it")
+    return "the workspace that started it"
+
+
+class WrongWorkspace(UsageError):
+    """A job of another workspace was named: it is neither polled nor retried from this one."""
+
+    def __init__(self, record: JobRecord) -> None:
+        key = record_workspace(record)
+        if key is not None:
+            super().__init__(f"job {shown(record.id)} belongs to {shown(key)}: run with {shown(workspace_hint(key))}")
+        else:
+            super().__init__(f"job {shown(record.id)} belongs to another workspace ({shown(workspace_label(record))}): "
+                             "open that workspace to follow or retry it")
+        self.record = record
+
+
+class WorkspaceJobs(BaseModel):
+    key: str
+    mine: list[JobRecord]
+    others: list[JobRecord]
+
+
+def jobs_of_workspace(backend: Any, store: "JobStore") -> WorkspaceJobs:
+    """The store's jobs split into this workspace's and the others' (newest first). A record of an
+    old version that names no usable workspace is this workspace's when its folder is one of this
+    workspace's (folder ids are unique); when that cannot be asked, it is counted as another's."""
+    key = workspace_key(backend)
+    mine: list[JobRecord] = []
+    others: list[JobRecord] = []
+    unsure: list[JobRecord] = []
+    for r in store.all():
+        k = record_workspace(r)
+        if k is None:
+            unsure.append(r)
+        else:
+            (mine if same_workspace(k, key) else others).append(r)
+    if unsure:
+        kind = _parts(key)[0]
+        candidates = {r.id for r in unsure if not r.backend or r.backend.strip().startswith(kind + " ")}
+        folders: set[str] = set()
+        if candidates:
+            try:
+                folders = {f.id for f in backend.list_folders()}
+            except AnnotrainError:
+                folders = set()
+        for r in unsure:
+            (mine if r.id in candidates and r.folder_id in folders else others).append(r)
+        mine.sort(key=lambda r: r.created_at, reverse=True)
+        others.sort(key=lambda r: r.created_at, reverse=True)
+    return WorkspaceJobs(key=key, mine=mine, others=others)
+
+
+def check_workspace(backend: Any, record: JobRecord) -> None:
+    """``WrongWorkspace`` when ``record`` is known to belong to another workspace than ``backend``'s."""
+    k = record_workspace(record)
+    if k is not None and not same_workspace(k, workspace_key(backend)):
+        raise WrongWorkspace(record)
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -212,7 +393,7 @@ def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_p
     if urls == 0:
         raise InvalidInput(f"{manifest_path}: the manifest names no files to register")
     job_id = backend.start_registration(folder.id, integration.id, manifest, ignore_errors=ignore_errors)
-    record = JobRecord(id=job_id, backend=backend.describe(), folder_id=folder.id, folder_path=folder.path,
+    record = JobRecord(id=job_id, backend=backend.describe(), workspace=workspace_key(backend), folder_id=folder.id, folder_path=folder.path,
                        integration_id=integration.id, integration_title=integration.title,
                        manifest_path=manifest_path, created_at=now(), updated_at=now(), urls=urls,
                        retry_of=retry_of, ignore_errors=ignore_errors)
@@ -247,9 +428,11 @@ def create_folder_path(backend: Any, path: str, *, description: str = "", metada
 def poll(backend: Any, store: JobStore, record: JobRecord, *, timeout: float = 0.0) -> JobRecord:
     if record.finished:
         return record
+    check_workspace(backend, record)  # a job is only asked about where it was started
     result: RegistrationResult = backend.get_registration_result(record.folder_id, record.id,
                                                                  timeout_seconds=timeout)
     updated = record.model_copy(update={
+        "workspace": record.workspace or workspace_key(backend),  # an old record, found to be this one's
         "status": result.status, "unit_errors": result.unit_errors, "errors": result.errors,
         "items_created": result.items_created, "updated_at": now()})
     try:
@@ -295,6 +478,7 @@ def retry_failed(backend: Any, store: JobStore, record: JobRecord) -> JobRecord:
     Under the job's lock the store is read afresh: when a retry of this job is pending or done
     (another process or thread made it), ``RetryExists`` names it and nothing is started.
     """
+    check_workspace(backend, record)
     with store.lock_job(record.id):
         existing = existing_retry(store, record)
         if existing is not None:
