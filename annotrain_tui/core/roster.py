@@ -458,9 +458,15 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
                                                       f"{fixed}): add a 'title' column or tell the names apart"))
             else:
                 seen_title[key] = e.line
+    quoting = _strict_csv_problems(text)
+    said = any("quote" in p.message for p in problems)  # an unclosed quote is reported where it opens
+    if quoting and not said:  # the lenient reader guessed ("a@example.com"x read as a@example.comx): never use a guess
+        problems.extend(RosterProblem(q.line, "the quotes on this line are malformed (text after a closing quote, "
+                                               "or a quote that never closes), so its cells are a guess: fix the "
+                                               "quotes") for q in quoting)
     problems.sort(key=lambda p: (p.line, p.column or 0))
     if not unkept:
-        unkept.extend(_strict_csv_problems(text))
+        unkept.extend(quoting)
     if not unkept:
         unkept.extend(_round_trip_problems(read_rows, roster_to_csv(entries, columns=columns)))
     return Roster(source, entries, problems, columns, unkept, newline, boms > 0)

@@ -263,3 +263,14 @@ def test_a_hidden_character_on_a_later_line_of_a_row_names_the_row(capsys, tmp_p
     from annotrain_tui.core.roster import parse_roster
 
     assert [e.line for e in parse_roster(text).entries] == [2, 3]  # a row's line is the line it starts on
+
+
+def test_text_after_a_closing_quote_is_a_problem_not_a_guessed_email(tmp_path, capsys):
+    """A round-2 trial: "a@example.com"x was read as a@example.comx and would have been invited."""
+    from annotrain_tui.cli import main
+
+    path = tmp_path / "q.csv"
+    path.write_text('name,email\nA,"a@example.com"x\n')
+    code = main(["roster", "check", str(path)])
+    out, _ = capsys.readouterr()
+    assert code == 2 and f"{path}:2:" in out and "quotes on this line are malformed" in out
