@@ -45,6 +45,7 @@ class RegisterScreen(AppScreen):
         super().__init__()
         self.manifest_path = manifest
         self.records: dict[str, reg.JobRecord] = {}
+        self.hidden_jobs = 0  # jobs of other workspaces in the shared job list (not shown, not polled)
         self.following: set[str] = set()
         self.cancel = threading.Event()
 
@@ -95,7 +96,9 @@ class RegisterScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register-load")
     def load_jobs(self) -> None:
-        records = self.store.all()
+        # Only this workspace's jobs: another workspace's cannot be asked about here (registration.workspace_key).
+        split = reg.jobs_of_workspace(self.app.workspace.backend, self.store)
+        records, self.hidden_jobs = split.mine, len(split.others)
         fresh = []
         for r in records:
             if not r.finished:
@@ -113,10 +116,14 @@ class RegisterScreen(AppScreen):
         table = self.query_one("#jobs", DataTable)
         for r in records:
             self._upsert(r)
+        others = (f"{self.hidden_jobs} job(s) of other workspaces not shown: open their workspace to follow them."
+                  if self.hidden_jobs else "")
         if not records and table.row_count == 0:
             self.query_one("#reg-validation", Static).update(
-                Text("No registration jobs yet. Type a manifest path above, check it (v), register it (x).",
-                     style="dim"))
+                Text("No registration jobs in this workspace yet. Type a manifest path above, check it (v), "
+                     "register it (x). " + others, style="dim"))
+        elif others:
+            self.query_one("#reg-validation", Static).update(Text(others, style="dim"))
         self._show_failed()
 
     def _upsert(self, r: reg.JobRecord) -> None:
