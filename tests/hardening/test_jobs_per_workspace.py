@@ -14,6 +14,8 @@ import os
 
 import pytest
 
+from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
+
 from annotrain_tui.cli import main
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.backends.sandbox import SandboxBackend
@@ -226,3 +228,23 @@ async def test_register_screen_shows_only_this_workspaces_jobs(tmp_path, monkeyp
         assert foreign.id not in screen.records and foreign.id not in polled
         note = str(screen.query_one("#reg-validation", Static).render())
         assert "1 job(s) of other workspaces not shown" in note
+
+
+def test_an_encord_workspace_is_its_domain_and_key_fingerprint(fake, encord_keys):
+    from annotrain_tui.core.backends.encord import EncordBackend
+    from annotrain_tui.core.retry import RetryingBackend
+    from tests.fake_encord.fixtures import encord_settings
+
+    key = encord_keys["plain"]
+    backend = EncordBackend.connect(encord_settings(fake, key.path))
+    fingerprint = backend.check().removeprefix("SSH key ")  # the adapter's own fingerprint of the public key
+    assert fingerprint.startswith("SHA256:")
+    assert reg.workspace_key(RetryingBackend(backend)) == f"encord {fake.url.rstrip('/')} key {fingerprint}"
+    text = key.path.read_text()
+    assert not any(line in reg.workspace_key(backend) for line in text.splitlines()[1:-1] if len(line) > 8)
+    old = reg.JobRecord(id="j", backend=f"encord {fake.url}", folder_id="f", folder_path="/f", integration_id="i",
+                        integration_title="I", manifest_path="m", created_at=reg.now(), updated_at=reg.now())
+    reg.check_workspace(backend, old)  # a record of an old version: the domain decides
+    other = old.model_copy(update={"workspace": f"encord {fake.url} key SHA256:someoneelse"})
+    with pytest.raises(reg.WrongWorkspace, match="belongs to encord .* run with --backend encord --domain"):
+        reg.check_workspace(backend, other)
