@@ -133,7 +133,7 @@ def _import(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
         project = find_project(ws.backend, args.project)
-        n = import_labels(ws.raw, project.id, rows, source=args.file)
+        n = import_labels(ws.raw, project.id, rows, source=args.file, add_items=args.add_items)
     finally:
         ws.close()
     if args.json:
@@ -162,4 +162,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(gs, "import-labels", "load Encord label-row JSON exports into a sandbox project", _import)
     p.add_argument("project", help="project id or title")
     p.add_argument("file", type=path_arg, help="JSON list of label rows (LabelRowV2.to_encord_dict())")
+    p.add_argument("--add-items", action="store_true",
+                   help="add rows whose data units are not in the project's dataset (every project on that "
+                        "dataset gets their tasks)")
     add_json_flag(p)

@@ -156,7 +156,7 @@ def test_import_stores_what_sqlite_cannot_carry_as_is(capsys, tmp_path):
     rows[2]["data_units"][rows[2]["data_hash"]]["height"] = {"a": 1}
     f = tmp_path / "rows.json"
     f.write_text(_json.dumps(rows))
-    code, out, err = run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(f))
+    code, out, err = run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(f), "--add-items")
     assert code == 0 and "Imported 3 label row(s)" in out
     # the bad sizes are said (as offline evaluate says them), never a crash
     assert all(line.startswith("annotrain: warning: ") for line in err.splitlines()) and "width" in err

@@ -86,8 +86,27 @@ def test_import_labels_gives_the_warnings_evaluate_gives(tmp_path):
     unit["labels"] = {"objects": [o for f in unit["labels"].values() for o in f.get("objects", [])]}
     f = tmp_path / "rows.json"
     f.write_text(json.dumps(rows))
-    proc = run_cli("--sandbox", str(ws), "sandbox", "import-labels", "Benchmark Labels", str(f))
+    proc = run_cli("--sandbox", str(ws), "sandbox", "import-labels", "Benchmark Labels", str(f), "--add-items")
     assert proc.returncode == 0 and "annotrain: warning:" in proc.stderr and "image's layout" in proc.stderr
+
+
+def test_import_labels_never_adds_tasks_to_other_projects_unasked(tmp_path):
+    """A round-2 trial: rows of unknown data units became items of the dataset every project shares: the
+    Complete benchmark turned incomplete and every trainee got new tasks, without a word."""
+    import json
+
+    from annotrain_tui.core.evaluation.synth import make_programme
+
+    ws = tmp_path / "ws.db"
+    assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0
+    rows = make_programme(seed=2, n_items=3, annotators=("a@example.com",)).benchmark
+    f = tmp_path / "rows.json"
+    f.write_text(json.dumps(rows))
+    before = run_cli("--sandbox", str(ws), "status").stdout
+    proc = run_cli("--sandbox", str(ws), "sandbox", "import-labels", "Annotator Training - Bea Santos", str(f))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--add-items" in proc.stderr
+    assert "other project(s) share" in proc.stderr
+    assert run_cli("--sandbox", str(ws), "status").stdout == before  # nothing changed, no folder made
 
 
 import pytest  # noqa: E402

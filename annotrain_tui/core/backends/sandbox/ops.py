@@ -10,6 +10,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from annotrain_tui.core.text import shown
+
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
 from annotrain_tui.core.backends.sandbox.demo import annotate_like
 from annotrain_tui.core.backends.sandbox.labels import objects_of
@@ -108,11 +110,16 @@ def _pixels(value: Any) -> int | None:
     return int(value)
 
 
-def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, source: str = "file") -> int:
+def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, source: str = "file",
+                  add_items: bool = False) -> int:
     """Load label rows (Encord's label-row JSON) into a sandbox project as Complete tasks.
 
     Rows with the same data hash land on the same data unit, across projects, so an imported
     benchmark and imported training exports pair up as they do in Encord.
+
+    A row whose data unit is not in the project's dataset would add a new item to that dataset, and
+    so a task to every project sharing it (a Complete benchmark would no longer be): that is refused,
+    naming the rows, unless ``add_items`` says the user wants it.
     """
     project = backend.get_project(project_id)
     if not isinstance(rows, list):
@@ -123,6 +130,19 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
         if not isinstance(row.get("data_hash"), str) or not row["data_hash"]:
             raise InvalidInput(f"{source}: row {n}: missing 'data_hash'", hint="export with LabelRowV2.to_encord_dict()")
     stages = backend.project_stages(project.id)
+    if project.dataset_ids and not add_items:
+        dataset_id = project.dataset_ids[0]
+        known = {r["item_id"] for r in backend.store.query(
+            "SELECT item_id FROM dataset_items WHERE dataset_id = ?", (dataset_id,))}
+        unknown = [row["data_hash"] for row in rows if row["data_hash"] not in known]
+        sharing = [r["project_id"] for r in backend.store.query(
+            "SELECT project_id FROM project_datasets WHERE dataset_id = ? AND project_id != ?", (dataset_id, project.id))]
+        if unknown and sharing:
+            raise InvalidInput(
+                f"{source}: {len(unknown)} row(s) (the first with data_hash {shown(unknown[0], limit=64)}) are not "
+                f"in the dataset of {shown(project.title, limit=80)!r}, which {len(sharing)} other project(s) share: "
+                "importing them would add items, and tasks, to all of them",
+                hint="export the rows from a project on the same dataset, or pass --add-items to add them anyway")
     folder = next((f for f in backend.list_folders(search=IMPORT_FOLDER) if f.name == IMPORT_FOLDER), None)
     if folder is None:
         folder = backend.create_folder(IMPORT_FOLDER, description="Data units created by 'sandbox import-labels'")
