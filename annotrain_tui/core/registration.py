@@ -235,17 +235,8 @@ def _key_fingerprint(backend: Any) -> str | None:
     """The public fingerprint of the Encord key the adapter holds (never key text), when it can tell."""
     raw = _unwrap(backend)
     try:
-        fp = getattr(raw, "key_fingerprint", None)
-        fp = fp() if callable(fp) else fp
-        if isinstance(fp, str) and fp.strip():
-            return fp.strip()
-        config = getattr(getattr(getattr(raw, "_client", None), "user_config", None), "config", None)
-        public_key = getattr(config, "public_key", None)
-        if public_key is None:
-            return None
-        from annotrain_tui.core.backends.encord import _fingerprint
-
-        return _fingerprint(public_key)
+        fp = getattr(raw, "key_fingerprint", None)  # EncordBackend.key_fingerprint
+        return fp.strip() if isinstance(fp, str) and fp.strip() else None
     except Exception:  # noqa: BLE001 - an SDK without it: the domain alone names the workspace
         return None
 

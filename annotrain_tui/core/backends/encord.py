@@ -365,6 +365,16 @@ class EncordBackend:
         after the run (``core.provisioning``); on one machine the state-dir lock serialises them."""
         return contextlib.nullcontext()
 
+    @property
+    def key_fingerprint(self) -> str | None:
+        """The public fingerprint of the key this backend signs with (``SHA256:…``), never key text;
+        None when the SDK does not expose the public key."""
+        try:
+            public_key = getattr(self._client.user_config.config, "public_key", None)
+        except AttributeError:
+            return None
+        return _fingerprint(public_key) if public_key is not None else None
+
     def check(self) -> str:
         """One signed call (the first page of storage folders); returns the key's fingerprint."""
         with self._sdk("checking the connection"):
