@@ -76,7 +76,7 @@ def _plan_and_apply(args, ws, roster, bench, journal, waiting) -> int:
     plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
                      default_template=ws.settings.default_template, journal=journal)
     if not args.json:
-        print(f"Benchmark {shown(plan.benchmark.title)!r} ({shown(plan.benchmark.id)}); template "
+        print(f"Benchmark '{shown(plan.benchmark.title)}' ({shown(plan.benchmark.id)}); template "
               f"{shown(plan.template.title) if plan.template else '(default workflow)'!r}")
         print(table([[e.name, e.email, ACTION_WORDS[e.action], e.title, e.project_id or "", e.reason]
                      for e in plan.entries], ["NAME", "EMAIL", "PLAN", "TITLE", "PROJECT", "NOTE"]))

@@ -164,7 +164,7 @@ def marked_projects(projects: list[Project], benchmark_id: str) -> dict[str, lis
 
 def name_projects(projects: list[Project]) -> str:
     """'Title A' (id-a) and 'Title B' (id-b): every project named, for a message."""
-    names = [f"{shown(p.title, limit=80)!r} ({shown(p.id, limit=64)})" for p in projects]
+    names = [f"'{shown(p.title, limit=80)}' ({shown(p.id, limit=64)})" for p in projects]
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
@@ -186,7 +186,7 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
     the state-dir lock first, then the workspace's: no two runs take them in the other order.
     """
     paths = paths or Paths.default()
-    what = f"provisioning of benchmark {shown(benchmark.title, limit=80)!r} ({shown(benchmark.id, limit=64)})"
+    what = f"provisioning of benchmark '{shown(benchmark.title, limit=80)}' ({shown(benchmark.id, limit=64)})"
     with state_lock(paths.state_dir, f"provision-{benchmark.id}", what=what, timeout=timeout, on_wait=on_wait,
                     cancel=cancel):
         operation_lock = getattr(backend, "operation_lock", None) if backend is not None else None

@@ -155,16 +155,16 @@ class JobStore:
         if not ref:
             raise UsageError("give a registration job id or the start of one", hint="see 'annotrain jobs'")
         records = self.all() if among is None else among
-        exact = [r for r in records if r.id == ref]
+        exact = [r for r in records if r.id.casefold() == ref.casefold()]  # ids are hex: any case names them
         if exact:
             return exact[0]
-        matches = [r for r in records if r.id.startswith(ref)]
+        matches = [r for r in records if r.id.casefold().startswith(ref.casefold())]
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise NotFound(f"no registration job {shown(ref, limit=80)!r}", hint="see 'annotrain jobs'")
+            raise NotFound(f"no registration job '{shown(ref, limit=80)}'", hint="see 'annotrain jobs'")
         ids = ", ".join(shown(r.id) for r in matches[:10]) + (", …" if len(matches) > 10 else "")
-        raise UsageError(f"{shown(ref, limit=80)!r} is the start of {len(matches)} registration jobs: {ids}",
+        raise UsageError(f"'{shown(ref, limit=80)}' is the start of {len(matches)} registration jobs: {ids}",
                          hint="give more of the id")
 
     def find(self, backend: Any, job_id: str) -> JobRecord:
@@ -177,7 +177,7 @@ class JobStore:
             try:
                 other = self.get(job_id, among=split.others)
             except NotFound:
-                raise NotFound(f"no registration job {shown(job_id.strip(), limit=80)!r} in this workspace",
+                raise NotFound(f"no registration job '{shown(job_id.strip(), limit=80)}' in this workspace",
                                hint="see 'annotrain jobs' ('annotrain jobs --all' lists every workspace's)") from None
             raise WrongWorkspace(other) from None
 

@@ -410,6 +410,9 @@ def _frames_of_unit(unit: dict, data_type: Any, where: Any,
                 continue  # scene stream keys ("stream#frame") are not frames
             if image_layout and key in ("objects", "classifications"):
                 continue  # reported above
+            if isinstance(key, str) and key.isascii() and key.isdigit() and key[:1] != "0":
+                raise InvalidInput(f"{where}: labels key {safe_text(key, 20)} ({len(key):,} digits) is too large "
+                                   "to be a frame number")
             raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number (0, 1, 2, … in ASCII "
                                "digits, no leading zeros)")
         if not isinstance(frame_labels, dict):

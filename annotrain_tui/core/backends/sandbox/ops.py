@@ -140,7 +140,7 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
         if unknown and sharing:
             raise InvalidInput(
                 f"{source}: {len(unknown)} row(s) (the first with data_hash {shown(unknown[0], limit=64)}) are not "
-                f"in the dataset of {shown(project.title, limit=80)!r}, which {len(sharing)} other project(s) share: "
+                f"in the dataset of '{shown(project.title, limit=80)}', which {len(sharing)} other project(s) share: "
                 "importing them would add items, and tasks, to all of them",
                 hint="export the rows from a project on the same dataset, or pass --add-items to add them anyway")
     folder = next((f for f in backend.list_folders(search=IMPORT_FOLDER) if f.name == IMPORT_FOLDER), None)
