@@ -194,6 +194,58 @@ def _describe(info: dict[str, Any] | None) -> str:
     return text
 
 
+class _Wait:
+    """One bounded wait for a lock: who holds it is said once, the deadline and ``cancel`` end it."""
+
+    def __init__(self, what: str, limit: float, on_wait: Callable[[str], None] | None,
+                 cancel: threading.Event | None, hint: str) -> None:
+        self.what, self.limit, self.on_wait, self.cancel, self.hint = what, limit, on_wait, cancel, hint
+        self.deadline = time.monotonic() + limit
+        self.told = False
+
+    def step(self, holder: str) -> float:
+        """Raise when the wait is over (deadline: LockBusy naming ``holder``; cancel: Cancelled);
+        else say who we wait for (once) and return the time left."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            waited = f"after waiting {self.limit:g}s" if self.limit > 0 else "and this run does not wait"
+            err = LockBusy(f"{self.what} is in progress by {holder}; {waited}", hint=self.hint)
+            err.holder = holder
+            raise err
+        if not self.told and self.on_wait is not None and self.limit > 0:
+            self.told = True
+            self.on_wait(f"waiting for {self.what} by {holder} (up to {self.limit:g}s)…")
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"stopped waiting for {self.what}; nothing was done")
+        return remaining
+
+
+def _enter_thread(entry: "_Entry", wait: _Wait) -> bool:
+    """Step 1 of both locks: one thread of this process at a time; the holding thread re-enters
+    (True: it did, and must only give its depth back)."""
+    me = threading.get_ident()
+    with entry.cond:
+        if entry.owner == me:
+            entry.depth += 1
+            return True
+        while entry.owner is not None:
+            remaining = wait.step(f"pid {os.getpid()} (this process, thread {shown(entry.owner_name, limit=60)})")
+            entry.cond.wait(min(remaining, _POLL_MAX))
+        entry.owner, entry.owner_name, entry.depth = me, threading.current_thread().name, 1
+    return False
+
+
+def _leave_reentered(entry: "_Entry") -> None:
+    with entry.cond:
+        entry.depth -= 1
+
+
+def _free(entry: "_Entry") -> None:
+    with entry.cond:
+        entry.owner, entry.owner_name, entry.depth = None, "", 0
+        entry.cond.notify_all()
+
+
 @contextmanager
 def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = None,
                on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
@@ -209,50 +261,15 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
     """
     path = lock_path(state_dir, key)
     entry = _entry(path)
-    me = threading.get_ident()
-    limit = _timeout(timeout)
-    deadline = time.monotonic() + limit
-    told = False
-
-    def tell(holder: str) -> None:
-        nonlocal told
-        if not told and on_wait is not None and limit > 0:
-            told = True
-            on_wait(f"waiting for {what} by {holder} (up to {limit:g}s)…")
-
-    def check_cancel() -> None:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"stopped waiting for {what}; nothing was done")
-
-    def busy(holder: str) -> LockBusy:
-        waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
-        err = LockBusy(f"{what} is in progress by {holder}; {waited}",
-                       hint="let it finish, then run again: a re-run only does what is left")
-        err.holder = holder
-        return err
+    wait = _Wait(what, _timeout(timeout), on_wait, cancel,
+                 hint="let it finish, then run again: a re-run only does what is left")
 
     # 1. one thread of this process at a time; the holding thread re-enters.
-    with entry.cond:
-        if entry.owner == me:
-            entry.depth += 1
-            reentered = True
-        else:
-            reentered = False
-            while entry.owner is not None:
-                holder = f"pid {os.getpid()} (this process, thread {shown(entry.owner_name, limit=60)})"
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise busy(holder)
-                tell(holder)
-                check_cancel()
-                entry.cond.wait(min(remaining, _POLL_MAX))
-            entry.owner, entry.owner_name, entry.depth = me, threading.current_thread().name, 1
-    if reentered:
+    if _enter_thread(entry, wait):
         try:
             yield path
         finally:
-            with entry.cond:
-                entry.depth -= 1
+            _leave_reentered(entry)
         return
 
     # 2. one process at a time: flock, tried at once, then polled until the deadline.
@@ -264,13 +281,9 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
             if not (read and err.errno == errno.EROFS):
                 raise
         if fd is None:  # a read on a read-only file system: no lock to take, none needed
-            with entry.cond:
-                entry.owner, entry.owner_name, entry.depth = None, "", 0
-                entry.cond.notify_all()
+            _free(entry)
     except BaseException:
-        with entry.cond:
-            entry.owner, entry.owner_name, entry.depth = None, "", 0
-            entry.cond.notify_all()
+        _free(entry)
         raise
     if fd is None:
         yield path
@@ -284,12 +297,7 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise InvalidInput(f"{path}: cannot lock ({exc.strerror or exc.__class__.__name__})") from None
-            holder = _describe(holder_of(path))
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise busy(holder)
-            tell(holder)
-            check_cancel()
+            remaining = wait.step(_describe(holder_of(path)))
             sleep(min(pause, remaining))
             pause = min(_POLL_MAX, pause * 2)
         _write_holder(fd)
@@ -297,9 +305,7 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
     except BaseException:
         if fd is not None:
             os.close(fd)
-        with entry.cond:
-            entry.owner, entry.owner_name, entry.depth = None, "", 0
-            entry.cond.notify_all()
+        _free(entry)
         raise
     try:
         yield path
@@ -312,10 +318,8 @@ def state_lock(state_dir: Path, key: str, *, what: str, timeout: float | None = 
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-            with entry.cond:
-                entry.fd = None
-                entry.owner, entry.owner_name, entry.depth = None, "", 0
-                entry.cond.notify_all()
+            entry.fd = None
+            _free(entry)
 
 
 # -- a lock on a file itself (the sandbox workspace) ----------------------------------------------
@@ -443,55 +447,17 @@ def file_lock(path: Path, *, what: str, timeout: float | None = None,
     if gone is None:
         def gone() -> Exception:
             return Conflict(f"{where} was deleted or replaced meanwhile; nothing was done")
-    limit = _timeout(timeout)
-    deadline = time.monotonic() + limit
+    wait = _Wait(what, _timeout(timeout), on_wait, cancel, hint="let it finish, then run again")
     fd, key = _file_fd(path, gone)
     entry = _entry(Path(f"//file/{key[0]}:{key[1]}"))
-    me = threading.get_ident()
-    told = False
-
-    def busy(holder: str) -> LockBusy:
-        waited = f"after waiting {limit:g}s" if limit > 0 else "and this run does not wait"
-        err = LockBusy(f"{what} is in progress by {holder}; {waited}", hint="let it finish, then run again")
-        err.holder = holder
-        return err
-
-    def tell_or_stop(holder: str) -> float:
-        """Raise when the wait is over (deadline, cancel); else say who we wait for (once), return the time left."""
-        nonlocal told
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise busy(holder)
-        if not told and on_wait is not None and limit > 0:
-            told = True
-            on_wait(f"waiting for {what} by {holder} (up to {limit:g}s)…")
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"stopped waiting for {what}; nothing was done")
-        return remaining
 
     # 1. one thread of this process at a time (they share the one descriptor); the holder re-enters.
-    with entry.cond:
-        if entry.owner == me:
-            entry.depth += 1
-            reentered = True
-        else:
-            reentered = False
-            while entry.owner is not None:
-                remaining = tell_or_stop(f"pid {os.getpid()} (this process, thread {shown(entry.owner_name, limit=60)})")
-                entry.cond.wait(min(remaining, _POLL_MAX))
-            entry.owner, entry.owner_name, entry.depth = me, threading.current_thread().name, 1
-    if reentered:
+    if _enter_thread(entry, wait):
         try:
             yield path
         finally:
-            with entry.cond:
-                entry.depth -= 1
+            _leave_reentered(entry)
         return
-
-    def free() -> None:
-        with entry.cond:
-            entry.owner, entry.owner_name, entry.depth = None, "", 0
-            entry.cond.notify_all()
 
     # 2. one process at a time: the flock, tried at once, then polled until the deadline.
     locked = False
@@ -505,7 +471,7 @@ def file_lock(path: Path, *, what: str, timeout: float | None = None,
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise InvalidInput(f"{where}: cannot lock ({exc.strerror or exc.__class__.__name__})") from None
-            remaining = tell_or_stop(file_lock_holder(path, key))
+            remaining = wait.step(file_lock_holder(path, key))
             sleep(min(pause, remaining))
             pause = min(_POLL_MAX, pause * 2)
         if not _same_file(path, key):  # deleted or replaced by the one we waited for
@@ -513,7 +479,7 @@ def file_lock(path: Path, *, what: str, timeout: float | None = None,
     except BaseException:
         if locked:
             fcntl.flock(fd, fcntl.LOCK_UN)
-        free()
+        _free(entry)
         raise
     try:
         yield path
@@ -521,4 +487,4 @@ def file_lock(path: Path, *, what: str, timeout: float | None = None,
         try:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            free()
+            _free(entry)
