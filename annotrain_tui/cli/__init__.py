@@ -35,7 +35,29 @@ COMMAND_MODULES = (
 )
 
 
+class _StoreOnce(argparse._StoreAction):
+    """Every single-value option of every command: given twice with two values, it is a usage error
+    (argparse would keep the last one silently: `--out a.csv --out b.csv` wrote only b.csv)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        seen = namespace.__dict__.setdefault("_given_once", {})
+        if option_string and self.dest in seen and seen[self.dest] != values:
+            from annotrain_tui.core.text import shown
+
+            parser.error(f"{option_string} is given twice ('{shown(seen[self.dest], limit=60)}' and "
+                         f"'{shown(values, limit=60)}'): give it once")
+        if option_string:
+            seen[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        # the registry is shared with argument groups: every plain option of this parser is "once"
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+
     def error(self, message: str) -> None:  # one line, exit 2
         _say(f"annotrain: usage error: {message} (see '{self.prog} --help')")
         raise SystemExit(2)

@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = src.add_mutually_exclusive_group(required=True)
     bench.add_argument("--benchmark-labels", metavar="FILE", type=path_arg, help="benchmark label rows (JSON list)")
     bench.add_argument("--benchmark", metavar="PROJECT", help="benchmark project in the workspace (online)")
-    src.add_argument("--training-labels", metavar="FILE", nargs="+", default=[], type=path_arg,
+    src.add_argument("--training-labels", metavar="FILE", nargs="+", action="extend", default=[], type=path_arg,
                      help="one label-row JSON file per training project")
     src.add_argument("--training", metavar="PROJECT", nargs="+", action="extend", default=[],
                      help="training project(s) in the workspace (online)")

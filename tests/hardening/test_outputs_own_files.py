@@ -125,3 +125,20 @@ def test_the_ssh_key_is_never_an_output_even_when_no_backend_opens_it(capsys, tm
         code, _, err = run(capsys, *extra, *argv)
         assert code == 2 and "is the SSH key" in err, err
     assert key.read_bytes() == before
+
+
+def test_a_single_option_given_twice_is_a_usage_error_and_lists_extend(capsys, tmp_path, labels):
+    """A round-3 trial: `--out a.csv --out b.csv` wrote only b.csv, and a repeated --training-labels
+    dropped the earlier files, silently."""
+    bm, tr = labels
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr,
+                       "--out", tmp_path / "a.csv", "--out", tmp_path / "b.csv")
+    assert code == 2 and "--out is given twice" in err and not (tmp_path / "a.csv").exists()
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--benchmark-labels", tr, "--training-labels", tr)
+    assert code == 2 and "--benchmark-labels is given twice" in err
+    tr2 = tmp_path / "T2.json"
+    tr2.write_text(tr.read_text().replace("zoe@example.com", "yan@example.com"))
+    code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr,
+                         "--training-labels", tr2, "--json")
+    assert code in (0, 1), err
+    assert set(json.loads(out)["annotators"]) == {"zoe@example.com", "yan@example.com"}
