@@ -145,6 +145,12 @@ def _run_offline(args: argparse.Namespace) -> int:
         n = len(given) - len(args.training_labels)
         sys.stderr.write(f"annotrain: warning: {n} --training-labels file{'s are' if n != 1 else ' is'} given "
                          "twice (the same file under another name); each file counts once\n")
+    from annotrain_tui.core.files import same_file
+
+    if any(same_file(p, args.benchmark_labels) for p in args.training_labels):
+        raise UsageError(f"{shown(args.benchmark_labels)} is given as the benchmark and as a training file: "
+                         "the benchmark would be scored against itself",
+                         hint="give the trainees' exports to --training-labels")
     _check_outputs(args, inputs=[args.benchmark_labels, *args.training_labels])
 
     benchmark = parse_label_rows(

@@ -142,3 +142,11 @@ def test_a_single_option_given_twice_is_a_usage_error_and_lists_extend(capsys, t
                          "--training-labels", tr2, "--json")
     assert code in (0, 1), err
     assert set(json.loads(out)["annotators"]) == {"zoe@example.com", "yan@example.com"}
+
+
+def test_the_benchmark_given_as_a_training_file_is_refused(capsys, labels, tmp_path):
+    bm, tr = labels
+    link = tmp_path / "also-bm.json"
+    link.symlink_to(bm)
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, link)
+    assert code == 2 and "scored against itself" in err

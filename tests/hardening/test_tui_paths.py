@@ -36,3 +36,23 @@ async def test_an_unknown_user_in_a_typed_manifest_path(tmp_path):
         await settle(app, pilot)
         assert app.is_running
         assert any("there is no user 'nonuser-annotrain'" in m for m in toasts(app)), toasts(app)
+
+
+async def test_offline_evaluation_counts_a_training_file_once_under_two_spellings(tmp_path, monkeypatch):
+    """A round-3 trial: the TUI doubled every count for `tr0.json ./tr0.json` (the CLI counted once)."""
+    import json
+
+    from annotrain_tui.core.evaluation.synth import make_programme
+
+    programme = make_programme(seed=3, n_items=4, annotators=("zoe@example.com",))
+    (tmp_path / "bm.json").write_text(json.dumps(programme.benchmark))
+    (tmp_path / "tr.json").write_text(json.dumps(next(iter(programme.training.values()))))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation",
+                   options={"benchmark_labels": "bm.json", "training_labels": ["tr.json", "./tr.json", "bm.json"]})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        session = app.screen.session
+        assert session.training_paths == ["tr.json"]
+        assert any("given twice count once" in m for m in toasts(app)) and any(
+            "are the benchmark file" in m for m in toasts(app))

@@ -331,8 +331,14 @@ class OfflineEvaluation(LiveEvaluation):
     """The same session over label-row JSON exports (no workspace): refresh re-reads changed files."""
 
     def __init__(self, benchmark_path: str, training_paths: list[str], **options: Any) -> None:
+        from annotrain_tui.core.files import same_file, unique_files
+
         self.benchmark_path = benchmark_path
-        self.training_paths = list(training_paths)
+        # each file once, whatever its spelling (as the CLI counts them); the benchmark is not a trainee
+        unique = [str(p) for p in unique_files(training_paths)]
+        self.dropped_duplicates = len(list(training_paths)) - len(unique)
+        self.training_paths = [p for p in unique if not same_file(p, benchmark_path)]
+        self.dropped_benchmark = len(unique) - len(self.training_paths)
         self.backend = None
         self.benchmark = Project(id=benchmark_path, title=benchmark_path)
         self.training_refs = None

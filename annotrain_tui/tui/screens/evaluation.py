@@ -209,6 +209,11 @@ class EvaluationScreen(AppScreen):
         if self.benchmark_labels:
             session: LiveEvaluation = OfflineEvaluation(self.benchmark_labels, self.training_labels or [],
                                                         **self._options())
+            for n, what in ((session.dropped_duplicates, "training file(s) given twice count once"),
+                            (session.dropped_benchmark, "training file(s) that are the benchmark file left out")):
+                if n:
+                    self.app.call_from_thread(self.notify, f"{n} {what}", title="Evaluation", severity="warning",
+                                              markup=False)
         else:
             backend = self.app.workspace.backend
             ref = self.benchmark_ref
