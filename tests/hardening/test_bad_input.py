@@ -440,3 +440,18 @@ def test_integers_too_big_for_a_float_are_located_not_internal_errors(tmp_path, 
     assert proc.returncode in (0, 1, 2)
     if where != "width":
         assert proc.returncode == 2 and "infinite coordinate" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"a": 1e400}', "too large to be a number"),
+    ('{"b": 123456789012345678901234567890}', "64 bits"),
+    ('{"c": NaN}', "not valid JSON"),
+    ('{"d": ' + "[" * 3000 + "]" * 3000 + "}", "nested"),
+])
+def test_folder_metadata_is_read_by_the_strict_reader(text, message):
+    """A round-3 trial: the new-folder dialog stored 1e400 as null and a 30-digit integer as is."""
+    from annotrain_tui.core.errors import InvalidInput
+    from annotrain_tui.core.metadata import parse_metadata
+
+    with pytest.raises(InvalidInput, match=message):
+        parse_metadata(text)

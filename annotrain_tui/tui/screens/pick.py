@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from rich.text import Text
 from textual import on, work
@@ -11,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.registration import create_folder_path
 from annotrain_tui.tui.messages import lit
@@ -20,28 +20,6 @@ from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import FormDialog
 
 
-def parse_metadata(text: str) -> dict:
-    """Folder metadata typed as JSON (``{"k": "v"}``) or as ``k=v, k2=v2``."""
-    text = text.strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"metadata is not valid JSON: {exc.msg} at column {exc.colno}") from None
-        if not isinstance(value, dict):
-            raise InvalidInput("metadata must be a JSON object")
-        return value
-    out = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"metadata {part.strip()!r} is not key=value")
-        out[key.strip()] = value.strip()
-    return out
 
 
 class PickScreen(AppScreen):
