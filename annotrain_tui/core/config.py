@@ -547,6 +547,10 @@ def _write_config(paths: Paths, data: dict[str, Any]) -> Path:
     return paths.config_file
 
 
+# A keymap value: Textual key names (letters, digits, f1…, ctrl+…, shift+…, question_mark), comma separated.
+_KEYS = re.compile(r"[a-z0-9_]+(?:\+[a-z0-9_]+)*(?:,[a-z0-9_]+(?:\+[a-z0-9_]+)*)*")
+
+
 def update_config(paths: Paths, key: str, raw: str) -> Settings:
     """``annotrain config set``: change one key *in the file* and write it back.
 
@@ -576,7 +580,19 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
         if Settings.model_fields[base].default_factory is not dict:
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")
         current = data.get(base)
-        data[base] = {**(current if isinstance(current, dict) else {}), sub: raw}
+        table = dict(current if isinstance(current, dict) else {})
+        if raw == "":  # '' unsets: the entry goes, as it does for a plain key
+            table.pop(sub, None)
+        else:
+            if base == "keymap" and not _KEYS.fullmatch(raw):
+                raise ConfigError(f"config set {_name(key)}: '{shown(raw, limit=40)}' is not a list of keys "
+                                  "(key names such as f2, ctrl+q or question_mark, separated by commas); "
+                                  "nothing was saved")
+            table[sub] = raw
+        if table:
+            data[base] = table
+        else:
+            data.pop(base, None)
     elif raw == "":
         data.pop(base, None)  # unset: back to the default
     else:  # the new value's own problem is the argument's: "config set KEY: ..."

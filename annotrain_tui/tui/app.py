@@ -195,7 +195,13 @@ class AnnotrainApp(App[None]):
                 parts.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
             self.notify("Unknown binding id(s) in keymap: " + ", ".join(parts), severity="warning",
                         timeout=10, markup=False)
-        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+        # a value with no key in it (",,,", "") would leave the action with no key at all, Ctrl+Q's
+        # quit included: such entries are ignored, and said so
+        empty = [k for k, v in keymap.items() if k in known and not [p for p in str(v).split(",") if p.strip()]]
+        if empty:
+            self.notify("Keymap entries with no key ignored (the default keys stay): " + ", ".join(
+                f"'{k}'" for k in empty), severity="warning", timeout=10, markup=False)
+        self.set_keymap({k: v for k, v in keymap.items() if k in known and k not in empty})
 
     def _all_bindings(self) -> list[Binding]:
         """Every binding of the app and of every screen and dialog (for keymap validation)."""

@@ -162,3 +162,19 @@ def test_a_config_file_that_is_not_a_file_is_one_line_and_config_reset_moves_it(
     proc = run_cli("config", "reset", env=env)
     assert proc.returncode == 0 and "Moved" in proc.stdout, proc
     assert run_cli("status", env=env).returncode == 0
+
+
+def test_config_set_table_entry_unset_removes_it_and_keymap_values_are_keys(capsys):
+    """A round-3 trial: `config set keymap.quit ''` said 'unset' but wrote quit = ""; ',,,' was taken."""
+    from annotrain_tui.cli import main
+    from annotrain_tui.core.config import Paths
+
+    assert main(["config", "set", "keymap.app.help", "f2,question_mark"]) == 0
+    assert main(["config", "set", "keymap.quit", "x"]) == 0
+    assert main(["config", "set", "keymap.quit", ""]) == 0
+    text = Paths.default().config_file.read_text()
+    assert "quit" not in text and '"app.help" = "f2,question_mark"' in text
+    assert main(["config", "set", "keymap.app.quit", ",,,"]) == 2
+    assert main(["config", "set", "keymap.app.help", ""]) == 0
+    assert "keymap" not in Paths.default().config_file.read_text()
+    capsys.readouterr()

@@ -138,3 +138,14 @@ async def test_a_failed_load_says_so_instead_of_loading_forever(tmp_path, monkey
         await pilot.press("r")
         await settle(app, pilot)
         assert "4 projects" in str(app.screen.query_one("#summary", Static).render())
+
+
+async def test_a_keymap_entry_with_no_key_is_ignored_and_ctrl_q_still_quits(tmp_path):
+    """A round-3 trial: keymap.app.quit = ',,,' left no key that quits the app."""
+    app = make_app(tmp_path / "ws.db", keymap={"app.quit": ",,,"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert any("no key ignored" in n.message and "'app.quit'" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0 or not app.is_running
