@@ -196,7 +196,11 @@ def test_a_write_into_a_deleted_workspace_fails_and_a_run_stops_at_once(demo):
     with pytest.raises(WorkspaceGone):
         apply_plan(backend, plan, concurrency=2, on_update=lambda e, o: updates.append(o))
     assert updates == []  # no per-annotator "failed" lines: the one error says it all
-    assert len(backend.list_projects()) == before  # nothing was written into the deleted file
+    # nothing was written into the deleted file (read through the open connection: a read through
+    # the backend now says the workspace is gone, as a write does)
+    assert backend.store.connect().execute("SELECT COUNT(*) FROM projects").fetchone()[0] == before
+    with pytest.raises(WorkspaceGone):
+        backend.list_projects()
 
 
 # -- operators with different state dirs on one shared file ----------------------------------------

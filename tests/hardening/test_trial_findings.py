@@ -178,3 +178,23 @@ def test_config_set_table_entry_unset_removes_it_and_keymap_values_are_keys(caps
     assert main(["config", "set", "keymap.app.help", ""]) == 0
     assert "keymap" not in Paths.default().config_file.read_text()
     capsys.readouterr()
+
+
+async def test_a_workspace_deleted_under_the_tui_is_said_on_refresh(tmp_path):
+    """A round-3 trial: after `sandbox reset` the TUI's refresh went on showing the deleted workspace."""
+    from textual.widgets import Static
+
+    from tests.tui.helpers import make_app, settle
+
+    ws = tmp_path / "ws.db"
+    app = make_app(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for suffix in ("", "-wal", "-shm"):
+            p = ws.with_name(ws.name + suffix)
+            if p.exists():
+                p.unlink()
+        await pilot.press("r")
+        await settle(app, pilot)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "Could not load the workspace" in summary and "deleted or replaced" in summary, summary

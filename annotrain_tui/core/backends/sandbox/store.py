@@ -377,6 +377,7 @@ class Store:
                 raise self._write_error(exc) from None
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        self.check_still_there()  # a read of a deleted workspace would show what is no longer there
         try:
             return self.connect().execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
