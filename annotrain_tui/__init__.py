@@ -5,15 +5,16 @@ __version__ = "0.1.0"
 
 def _early_interrupt_handler() -> None:
     """Ctrl+C before the program's own handling starts (the console script imports this package
-    first): one line and exit 130, never a traceback. Only for the `annotrain` command itself:
-    importing the package as a library changes nothing. ``__main__.entry`` puts Python's own
-    handler back as its first step."""
+    first; ``python -m`` imports it, then compiles ``__main__``): one line and exit 130, never a
+    traceback. ``__main__.entry`` puts Python's own handler back as its first step."""
     import os
     import signal
     import sys
     import threading
 
-    if os.path.basename(sys.argv[0] if sys.argv else "") != "annotrain":
+    # the `annotrain` script, or `python -m annotrain_tui` (while runpy imports the package and then
+    # compiles __main__, argv[0] is still "-m"); a library import of the package changes nothing
+    if os.path.basename(sys.argv[0] if sys.argv else "") not in ("annotrain", "-m"):
         return
     if threading.current_thread() is not threading.main_thread():
         return
