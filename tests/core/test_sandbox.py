@@ -279,3 +279,18 @@ def test_opening_a_missing_path_without_create_makes_nothing(tmp_path):
     with pytest.raises(NotFound):
         SandboxBackend(tmp_path / "c.db", read_only=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_label_rows_carry_only_the_sdks_task_statuses(demo):
+    """Issue 12: the sandbox wrote IN_PROGRESS, which Encord does not have (encord/orm/label_row.py
+    AnnotationTaskStatus: QUEUED, ASSIGNED, IN_REVIEW, RETURNED, COMPLETED)."""
+    from encord.orm.label_row import AnnotationTaskStatus
+
+    backend, _ = demo
+    known = {s.value for s in AnnotationTaskStatus}
+    seen = set()
+    for project in backend.list_projects():
+        rows = backend.list_label_rows(project.id)
+        bodies = backend.get_label_rows(project.id, [r.data_hash for r in rows])
+        seen |= {b["annotation_task_status"] for b in bodies}
+    assert seen <= known and {"COMPLETED", "QUEUED"} <= seen

@@ -12,6 +12,21 @@ from typing import Any
 
 from annotrain_tui.core.evaluation.parse import is_frame_key
 
+#: The values the SDK knows for a label row's ``annotation_task_status`` (encord 0.1.x,
+#: ``encord/orm/label_row.py`` ``AnnotationTaskStatus``): there is no ``IN_PROGRESS``.
+TASK_STATUSES = ("QUEUED", "ASSIGNED", "IN_REVIEW", "RETURNED", "COMPLETED")
+
+
+def task_status(stage: str | None, labelled: bool) -> str:
+    """The SDK's task status for a sandbox task in ``stage``: COMPLETED in the final stage, IN_REVIEW in
+    a review stage, ASSIGNED once an annotator has labelled it, else QUEUED (created, not started)."""
+    name = (stage or "").casefold()
+    if name == "complete":
+        return "COMPLETED"
+    if "review" in name:
+        return "IN_REVIEW"
+    return "ASSIGNED" if labelled else "QUEUED"
+
 #: shape value → the coordinate key Encord uses for it in an object entry
 COORD_KEYS = {
     "bounding_box": "boundingBox",
@@ -105,7 +120,7 @@ def build_label_row(*, label_hash: str, data_hash: str, data_title: str, item_ty
         "dataset_title": dataset_title,
         "data_title": data_title,
         "data_type": data_type,
-        "annotation_task_status": "COMPLETED" if stage == "Complete" else "IN_PROGRESS",
+        "annotation_task_status": task_status(stage, bool(objects)),
         "is_shadow_data": False,
         "object_answers": object_answers,
         "classification_answers": {},
