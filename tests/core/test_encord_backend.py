@@ -204,6 +204,19 @@ def test_list_ontologies(backend):
         ("Car", "bounding_box"), ("Truck", "rotatable_bounding_box"), ("Road", "polygon")]
 
 
+def test_single_page_routes_are_read_whole(backend, fake):
+    """Issue 12: the SDK reads `ontologies` and `projects/{id}/datasets` as one page (encord 0.1.x
+    user_client.get_ontologies, client.list_project_datasets); the fake paged them, so with more
+    ontologies than its page size the adapter would have listed only the first page."""
+    assert fake.page_size < 4
+    for n in range(3):
+        fake.ws.add_ontology(f"Extra {n}", [("Thing", "bounding_box")])
+    assert len(backend.list_ontologies()) == 4
+    extra = [fake.ws.add_dataset(f"DS {n}") for n in range(3)]
+    pid = fake.ws.add_project("Many datasets", ontology=fake.demo.ontology, datasets=[fake.demo.dataset, *extra])
+    assert len(backend.get_project(pid).dataset_ids) == 4
+
+
 def test_workflow_templates_come_from_config(backend, fake):
     (tpl,) = backend.list_workflow_templates()
     assert (tpl.title, tpl.id) == ("Annotator Training", fake.demo.template)

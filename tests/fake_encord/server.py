@@ -370,6 +370,13 @@ class _V2:
         nxt = str(start + size) if start + size < len(items) else None
         return Page[Any](results=[_dump(x) for x in chunk], next_page_token=nxt).to_dict(exclude_none=False)
 
+    def whole(self, items: list[Any]) -> Any:
+        """One page holding everything, for the routes the SDK reads as a single page (it never asks
+        for a second one there, so paging them would hide items from it)."""
+        from encord.http.v2.payloads import Page
+
+        return Page[Any](results=[_dump(x) for x in items], next_page_token=None).to_dict(exclude_none=False)
+
     def folder(self, fid: str) -> Any:
         if fid not in self.ws.folders:
             raise _Answer(404, {"message": "folder not found"})
@@ -469,7 +476,9 @@ class _V2:
         from encord.utilities.ontology_user import OntologiesFilterParams
 
         parse(OntologiesFilterParams, self.q)
-        return self.page([self.ws.ontology_dto(o) for o in self.ws.ontologies])
+        # encord 0.1.x user_client.get_ontologies: `self._api_client.get("ontologies", ...,
+        # result_type=Page[OntologyWithUserRole])` and reads `page.results` once, no next page.
+        return self.whole([self.ws.ontology_dto(o) for o in self.ws.ontologies])
 
     def ontology_get(self, id: str) -> Any:
         if id not in self.ws.ontologies:
@@ -494,8 +503,10 @@ class _V2:
         from encord.orm.project import ProjectDataset
 
         p = self.project(id)
-        return self.page([ProjectDataset(dataset_hash=d, title=self.ws.datasets[d].title,
-                                         description=self.ws.datasets[d].description) for d in p.datasets])
+        # encord 0.1.x client.list_project_datasets: `self._api_client.get(f"projects/{hash}/datasets",
+        # result_type=Page[ProjectDataset]).results`: one page, never a second.
+        return self.whole([ProjectDataset(dataset_hash=d, title=self.ws.datasets[d].title,
+                                          description=self.ws.datasets[d].description) for d in p.datasets])
 
     def project_users(self, id: str) -> Any:
         from encord.orm.project import ProjectUserResponse
