@@ -537,3 +537,18 @@ def test_key_text_in_the_environment_is_not_needed(fake, encord_keys):
     assert "ENCORD_SSH_KEY" not in os.environ
     b = EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path))
     assert b.list_ontologies()
+
+
+def test_a_row_the_bundle_answer_leaves_out_is_skipped_with_a_warning_not_a_raw_sdk_error(backend, fake):
+    """Issue 12: a row deleted between the listing and the bundle fetch is left out of the answer; the SDK
+    then never initialises it and to_encord_dict() raised LabelRowError (called "SDK too old")."""
+    from tests.fake_encord.server import Fault
+
+    items = fake.demo.items
+    backend.get_label_rows(fake.demo.training, [items[0]])  # make sure the row has a label hash
+    fake.inject("v1.labelrow.get", Fault(body=[]))  # the bundle answer omits every row
+    assert backend.get_label_rows(fake.demo.training, [items[0]]) == []
+    assert any("were not in its answer" in w for w in backend.warnings)
+    fake.inject("v1.labelrow.get", Fault(body=[]))
+    infos, rows = backend.get_edited_label_rows(fake.demo.benchmark, edited_after=None)
+    assert infos and rows == []

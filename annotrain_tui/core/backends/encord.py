@@ -669,16 +669,29 @@ class EncordBackend:
             rows = project.list_label_rows_v2(edited_after=edited_after)
             infos = [self._row_info(r) for r in rows]
             wanted = [r for r, info in zip(rows, infos) if info.stage == stage]
-            self._initialise(project, wanted)
+            wanted = self._initialise(project, wanted)
             return infos, [row.to_encord_dict() for row in wanted]
 
-    @staticmethod
-    def _initialise(project: Any, rows: list[Any]) -> None:
-        """Fetch the labels of listed rows in one bundle (the SDK sends up to 1,000 rows a request)."""
-        if rows:
-            with project.create_bundle() as bundle:
-                for row in rows:
-                    row.initialise_labels(bundle=bundle)
+    def _initialise(self, project: Any, rows: list[Any]) -> list[Any]:
+        """Fetch the labels of listed rows in one bundle (the SDK sends up to 1,000 rows a request);
+        the rows it initialised, in order.
+
+        A bundle answer may leave a row out (deleted between the listing and the fetch): the SDK then
+        never calls that row's handler (encord/http/bundle.py BundleResultMapper: results are matched
+        by label hash), so the row stays uninitialised and ``to_encord_dict()`` would raise
+        ``LabelRowError``. Such rows are left out, with one warning, never a raw SDK error."""
+        if not rows:
+            return []
+        with project.create_bundle() as bundle:
+            for row in rows:
+                row.initialise_labels(bundle=bundle)
+        ready = [row for row in rows if getattr(row, "is_labelling_initialised", True)]
+        if len(ready) != len(rows):
+            missing = [row for row in rows if row not in ready]
+            first = shown(getattr(missing[0], "data_title", "") or getattr(missing[0], "data_hash", ""), limit=80)
+            self.warnings.append(f"{len(missing)} label row(s) listed by Encord were not in its answer "
+                                 f"(deleted meanwhile?), first '{first}': left out; the next refresh looks again")
+        return ready
 
     @staticmethod
     def _row_info(r: Any) -> LabelRowInfo:
@@ -698,8 +711,8 @@ class EncordBackend:
             chunk = wanted[start:start + 500]
             with self._sdk(f"label rows of project {project_id}"):
                 rows = project.list_label_rows_v2(data_hashes=chunk)
-                self._initialise(project, rows)
-            out.extend(row.to_encord_dict() for row in rows)
+                rows = self._initialise(project, rows)
+                out.extend(row.to_encord_dict() for row in rows)
         return out
 
     # -- error mapping ------------------------------------------------------------------------
