@@ -552,3 +552,12 @@ def test_a_row_the_bundle_answer_leaves_out_is_skipped_with_a_warning_not_a_raw_
     fake.inject("v1.labelrow.get", Fault(body=[]))
     infos, rows = backend.get_edited_label_rows(fake.demo.benchmark, edited_after=None)
     assert infos and rows == []
+
+
+def test_a_rate_limit_inside_the_v1_envelope_is_retried_with_backoff(backend, fake):
+    """Issue 12: the v1 API also refuses rate-limited calls in its envelope (HTTP 200, no Retry-After);
+    the adapter maps it to RateLimited and the retry layer backs off by itself."""
+    sleeps: list[float] = []
+    fake.inject(V1_CALL[0], Fault(status=429, in_envelope=True, message="slow down"))
+    rows = V1_CALL[1](retrying(backend, sleeps), fake.demo)
+    assert rows and len(sleeps) == 1  # one retry, by the policy's own back-off (no Retry-After to follow)

@@ -57,6 +57,10 @@ class Fault:
     body: Any = None  # answer 200 with this instead (a malformed answer)
     times: int = 1
     after: int = 0  # let this many calls through first
+    # v1 only: a 429 from inside the request handler comes back in the legacy envelope (HTTP 200,
+    # RATE_LIMIT_ERROR), which has no room for Retry-After (encord/http/error_utils.py: "Rate limits
+    # the API rejects from inside a request handler come back through the legacy envelope").
+    in_envelope: bool = False
 
 
 @dataclass
@@ -298,6 +302,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _fail(self, fault: Fault, v2: bool) -> None:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         status = fault.status or 500
+        if status == 429 and fault.in_envelope and not v2:
+            answer = v1_error(429, fault.message, code=eu.RATE_LIMIT_ERROR)
+            self._send(answer.status, answer.body, answer.headers)
+            return
         if status == 429 or status >= 500:  # the rate limiter and the infrastructure answer in HTTP
             if status >= 500:
                 self._send(status, None, headers, raw=b"<html><body>502 Bad Gateway</body></html>")
