@@ -122,8 +122,7 @@ def json_text(text: str) -> str:
     C0 controls are escaped by ``json.dumps`` already; structure (LF, spaces) is kept."""
     if text.isascii():
         return text.replace("\x7f", "\\u007f")
-    return "".join(ch if (" " <= ch <= "~" or ch == "\n" or (not ch.isascii() and _keep(ch, False)))
-                   else _json_escape(ch) for ch in text)
+    return _escape_unsafe(text, "\n", _json_escape)
 
 
 def output_text(text: str) -> str:
@@ -131,9 +130,13 @@ def output_text(text: str) -> str:
     own layout) kept and everything else :func:`shown` would escape escaped. Text that went
     through :func:`shown` or :func:`json_text` passes unchanged; a line a command forgot to pass
     through them cannot carry an escape sequence, a bidi override or a lone surrogate."""
-    if text.isascii():
-        if text.isprintable():
-            return text
-        return "".join(ch if (" " <= ch <= "~" or ch in "\n\t") else escape_char(ch) for ch in text)
-    return "".join(ch if (" " <= ch <= "~" or ch in "\n\t" or (not ch.isascii() and _keep(ch, False)))
-                   else escape_char(ch) for ch in text)
+    if text.isascii() and text.isprintable():
+        return text
+    return _escape_unsafe(text, "\n\t", escape_char)
+
+
+def _escape_unsafe(text: str, layout: str, escape) -> str:  # noqa: ANN001 - escape: str -> str
+    """``text`` with what :func:`shown` would escape passed through ``escape``; printable ASCII and
+    the ``layout`` characters (LF, TAB) kept as they are."""
+    return "".join(ch if (" " <= ch <= "~" or ch in layout or (not ch.isascii() and _keep(ch, False)))
+                   else escape(ch) for ch in text)

@@ -591,23 +591,23 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         warnings.append(f"{where}: {why}, so its {first_n} object annotation(s) were not read{more} (fix "
                         "data_type, or export the rows again)")
         not_compared["frame-layout"] = not_compared.get("frame-layout", 0) + n_objects
+    def named(found: np.ndarray) -> str:
+        """The first objects of ``found`` by row, label hash, frame and object hash, and how many more."""
+        first = "; ".join(f"row {int(cols[0][i])} (label_hash {safe_text(row_meta[int(cols[0][i])][0], 40)}) "
+                          f"frame {int(cols[1][i])} object {safe_text(cols[3][i], 40)}" for i in found[:_FAR_NAMED])
+        return first + (f"; and {len(found) - _FAR_NAMED} more" if len(found) > _FAR_NAMED else "")
+
     far = _far_outside(x, y, w, h)
     if len(far):
-        named = "; ".join(f"row {int(cols[0][i])} (label_hash {safe_text(row_meta[int(cols[0][i])][0], 40)}) "
-                          f"frame {int(cols[1][i])} object {safe_text(cols[3][i], 40)}" for i in far[:_FAR_NAMED])
-        more = f"; and {len(far) - _FAR_NAMED} more" if len(far) > _FAR_NAMED else ""
         warnings.append(f"{src}: {len(far)} object annotation(s) lie far outside the image (a coordinate beyond "
-                        f"±{FAR:g}, where the image spans 0..1: pixel values where fractions belong?): {named}{more}")
+                        f"±{FAR:g}, where the image spans 0..1: pixel values where fractions belong?): {named(far)}")
     if degenerate:
         warnings.append(f"{src}: {degenerate} polygon(s) with fewer than 3 distinct vertices or no area "
                         "(they overlap nothing)")
     flat = _zero_size_boxes(np.asarray(cols[6], dtype=np.int8), w, h)
     if len(flat):
-        named = "; ".join(f"row {int(cols[0][i])} (label_hash {safe_text(row_meta[int(cols[0][i])][0], 40)}) "
-                          f"frame {int(cols[1][i])} object {safe_text(cols[3][i], 40)}" for i in flat[:_FAR_NAMED])
-        more = f"; and {len(flat) - _FAR_NAMED} more" if len(flat) > _FAR_NAMED else ""
         warnings.append(f"{src}: {len(flat)} box(es) of zero width or height, no area (they overlap nothing): "
-                        f"{named}{more}")
+                        f"{named(flat)}")
     if no_units:
         more = f"; and {len(no_units) - _BAD_NAMED} more row(s) like it" if len(no_units) > _BAD_NAMED else ""
         warnings.append(f"{'; '.join(map(str, no_units[:_BAD_NAMED]))}: no data units (\"data_units\": {{}}), so "
