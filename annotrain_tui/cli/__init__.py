@@ -8,7 +8,7 @@ parsed ``args`` and return an exit code (or raise a core ``AnnotrainError``).
 imported, a full disk or a read-only directory (OSError), SQLite refusing to write, stdout on a
 full device, an exception nobody expected -- ends in one line on stderr and an exit code, never a
 traceback. Unexpected errors leave their traceback in a crash log (core/crashlog.py). Every line
-goes through ``redact`` (no key text) and ``shown`` (no escape sequence).
+goes through ``shown`` (no key text, no escape sequence).
 """
 
 from __future__ import annotations
@@ -64,12 +64,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _say(line: str) -> None:
-    """One line on stderr: key text removed, control characters made visible."""
-    from annotrain_tui.core.secrets import redact
+    """One line on stderr: key text removed, control characters made visible (both by shown)."""
     from annotrain_tui.core.text import shown
 
     try:
-        sys.stderr.write(shown(redact(" ".join(str(line).split()))) + "\n")
+        sys.stderr.write(shown(" ".join(str(line).split())) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError):  # stderr itself is gone: nothing more can be said
         pass

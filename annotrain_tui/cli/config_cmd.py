@@ -11,7 +11,6 @@ import argparse
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json
 from annotrain_tui.core.config import Paths, key_file_warning, load_settings, reset_config, update_config
-from annotrain_tui.core.secrets import redact
 from annotrain_tui.core.text import shown
 
 
@@ -26,14 +25,14 @@ def _show(args: argparse.Namespace) -> int:
     print(f"# {shown(paths.config_file)}{'' if paths.config_file.exists() else ' (not written yet: defaults)'}")
     for key, value in data.items():
         text = f"{value!r}" if not isinstance(value, dict) else f"{value}"
-        print(f"{key} = {shown(redact(text))}")
+        print(f"{key} = {shown(text)}")
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
     paths = Paths.default()
     settings = update_config(paths, args.key, args.value)
-    print(f"{shown(redact(args.key), limit=60)} {'unset' if args.value == '' else 'set'} in "
+    print(f"{shown(args.key, limit=60)} {'unset' if args.value == '' else 'set'} in "
           f"{shown(paths.config_file)}")
     if args.key == "ssh_key_path" and settings.ssh_key_path:
         if not settings.ssh_key_path.exists():

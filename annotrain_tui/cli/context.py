@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.secrets import redact
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import Workspace, open_workspace, resolve_settings
 
@@ -33,11 +32,11 @@ def workspace_from_args(args: argparse.Namespace) -> Workspace:
     paths, settings = settings_from_args(args)
     ws = open_workspace(paths, settings, passphrase=ask_passphrase)
     for warning in ws.warnings:
-        sys.stderr.write(f"annotrain: warning: {shown(redact(warning))}\n")
+        sys.stderr.write(f"annotrain: warning: {shown(warning)}\n")
     return ws
 
 
 def report_backend_warnings(ws: Workspace) -> None:
     """Warnings a backend collected while it worked (e.g. Encord projects it had to skip)."""
     for warning in getattr(ws.raw, "warnings", None) or []:
-        sys.stderr.write(f"annotrain: warning: {shown(redact(warning))}\n")
+        sys.stderr.write(f"annotrain: warning: {shown(warning)}\n")

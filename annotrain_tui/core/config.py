@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from annotrain_tui.core.errors import ConfigError, InvalidInput
 from annotrain_tui.core.files import atomic_write_text, user_path
-from annotrain_tui.core.secrets import PRIVATE_FILE, looks_like_key_text, make_private_dir, redact
+from annotrain_tui.core.secrets import PRIVATE_FILE, looks_like_key_text, make_private_dir
 from annotrain_tui.core.text import escape_char, shown
 
 APP = "annotrain"
@@ -152,7 +152,7 @@ def check_domain(value: str) -> str:
     text = value.strip().rstrip("/")
     problem = _domain_problem(text)
     if problem is not None:
-        raise ValueError(f"encord_domain '{shown(redact(text), limit=80)}' is not an API address: {problem} "
+        raise ValueError(f"encord_domain '{shown(text, limit=80)}' is not an API address: {problem} "
                          f"({DOMAIN_HINT})")
     return text
 
@@ -313,7 +313,7 @@ def _did_you_mean(key: str, known: list[str]) -> str:
 
 def _name(key: object) -> str:
     """A key name from the user's file or command line, safe to put in a message."""
-    return shown(redact(str(key)), limit=60)
+    return shown(str(key), limit=60)
 
 
 def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | None = None,
@@ -343,7 +343,7 @@ def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | 
 def _problem(key: str, msg: str) -> str:
     where = _name(key)
     msg = msg.removeprefix("Value error, ")
-    return msg if msg.startswith(f"{where} ") else f"'{where}': {shown(redact(msg))}"
+    return msg if msg.startswith(f"{where} ") else f"'{where}': {shown(msg)}"
 
 
 def _line_of(key: str, lines: dict[str, int]) -> int | None:
@@ -495,9 +495,9 @@ def read_config_data(file: Path) -> dict[str, Any]:
         m = re.search(r"\(at line (\d+), column (\d+)\)\s*$", msg)
         if m:
             msg = msg[: m.start()].rstrip()
-            problem = f"{where}:{m.group(1)}:{m.group(2)}: invalid TOML: {shown(redact(msg))}"
+            problem = f"{where}:{m.group(1)}:{m.group(2)}: invalid TOML: {shown(msg)}"
         else:
-            problem = f"{where}: invalid TOML: {shown(redact(msg))}"
+            problem = f"{where}: invalid TOML: {shown(msg)}"
     except RecursionError:
         at = _deep_nesting_at(text)
         pos = "" if at is None else ":{}:{}".format(*_line_col(text, at))

@@ -40,13 +40,13 @@ def crash_text(exc: BaseException, *, argv: list[str] | None = None, where: str 
     if where:
         lines.append(f"where: {where}")
     if argv is not None:
-        lines.append("argv: " + " ".join(shown(redact(a), limit=300) for a in argv))
+        lines.append("argv: " + " ".join(shown(a, limit=300) for a in argv))
     lines.append("")
     try:
         lines.extend(chunk.rstrip("\n") for chunk in traceback.format_exception(exc))
     except Exception:  # a hostile __str__ in the chain: keep the types at least
         lines.append(f"{type(exc).__name__} (its traceback could not be formatted)")
-    return shown(redact("\n".join(lines)), multiline=True) + "\n"
+    return shown("\n".join(lines), multiline=True) + "\n"
 
 
 def write_crash_log(exc: BaseException, *, state_dir: Path | None = None, argv: list[str] | None = None,

@@ -33,7 +33,8 @@ __all__ = ["shown", "shown_lines", "is_clean", "escape_char", "truncate", "json_
 # Space separators are safe to show as they are (one cell wide, no terminal effect); the rest of
 # what str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp) is escaped.
 _SAFE_CATEGORIES = frozenset({"Zs"})
-# Shorter text cannot hold a key body line (secrets._MIN_BLOB) unless it has armour ("-----").
+# Shorter text cannot hold a key body line (secrets._MIN_BLOB) unless it has armour ("-----") or
+# starts a public key ("ssh-ed25519 AAAA…"): so shown(x) removes all that secrets.redact(x) would.
 _KEY_TEXT_MIN = 60
 
 
@@ -81,7 +82,7 @@ def shown(value: object, *, multiline: bool = False, limit: int | None = None) -
             text = str(value)
         except Exception:  # a hostile __str__ must not take the front down
             text = f"<{type(value).__name__}>"
-    if len(text) >= _KEY_TEXT_MIN or "-----" in text:
+    if len(text) >= _KEY_TEXT_MIN or "-----" in text or "AAAA" in text:  # what secrets.redact can find
         text = redact(text)  # key text never shows, whole or cut (redacted before any truncation)
     if not text.isprintable():
         text = "".join(ch if _keep(ch, multiline) else escape_char(ch) for ch in text)
