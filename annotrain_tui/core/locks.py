@@ -45,10 +45,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from annotrain_tui.core import envvars
 from annotrain_tui.core.errors import Cancelled, Conflict, InvalidInput, WriteFailed
 from annotrain_tui.core.text import shown
 
-DEFAULT_TIMEOUT = 600.0
+DEFAULT_TIMEOUT = envvars.VARIABLES["ANNOTRAIN_LOCK_TIMEOUT"].default  # 600 s
 _POLL_FIRST, _POLL_MAX = 0.02, 0.25
 
 __all__ = ["DEFAULT_TIMEOUT", "LockBusy", "LockUnwritable", "file_lock", "file_lock_holder", "lock_path", "state_lock", "holder_of"]
@@ -108,11 +109,7 @@ def _entry(path: Path) -> _Entry:
 def _timeout(timeout: float | None) -> float:
     if timeout is not None:
         return max(0.0, timeout)
-    from annotrain_tui.core import envvars
-
-    if not os.environ.get("ANNOTRAIN_LOCK_TIMEOUT", "").strip():
-        return DEFAULT_TIMEOUT
-    return envvars.number("ANNOTRAIN_LOCK_TIMEOUT")
+    return envvars.number("ANNOTRAIN_LOCK_TIMEOUT")  # DEFAULT_TIMEOUT when unset
 
 
 def lock_path(state_dir: Path, key: str) -> Path:
