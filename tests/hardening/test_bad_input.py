@@ -19,15 +19,12 @@ import pytest
 from annotrain_tui.cli import main
 from annotrain_tui.core.roster import expand_title, identity, parse_roster
 from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
+from tests.hardening.helpers import run
 
 CAR, SIGN, ROAD = (DEFAULT_CLASSES[i] for i in (0, 3, 5))
 URL = "https://bucket.s3.eu-west-2.amazonaws.com/a.jpg"
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(path: Path, data: bytes | str) -> Path:

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from annotrain_tui.cli import main
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import Cancelled
@@ -26,14 +25,11 @@ from annotrain_tui.core.locks import LockBusy, holder_of, lock_path, state_lock
 from annotrain_tui.core.markers import parse_training_marker, training_description
 from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock
 from annotrain_tui.core.roster import parse_roster
+from tests.hardening.helpers import run
 
 CLI = [sys.executable, "-m", "annotrain_tui"]
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def roster_text(n: int) -> str:

@@ -16,20 +16,16 @@ import pytest
 
 from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
 
-from annotrain_tui.cli import main
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.backends.sandbox import SandboxBackend
 from annotrain_tui.core.config import Paths
+from tests.hardening.helpers import run
 
 OK = "https://street-scenes-training.s3.eu-west-1.amazonaws.com/w2/ok.jpg"
 FLAKY = "https://street-scenes-training.s3.eu-west-1.amazonaws.com/w2/flaky.jpg"
 INTEGRATION, FOLDER = "AWS S3 - street-scenes", "/Training Data/Street Scenes"
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

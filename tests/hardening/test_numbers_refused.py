@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from annotrain_tui.cli import main
 from annotrain_tui.core.manifest.models import METADATA_FIELDS, METADATA_KEY
 from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
+from tests.hardening.helpers import run
 
 CAR, SIGN, ROAD = (DEFAULT_CLASSES[i] for i in (0, 3, 5))
 
@@ -31,14 +31,6 @@ URLS = {"videos": "v.mp4", "audio": "a.mp3", "pdfs": "d.pdf", "text": "t.txt", "
 HOST = "https://b.s3.us-east-1.amazonaws.com/p/"
 
 
-def run(capsys, *argv):
-    """The real CLI; a usage error (argparse's SystemExit) comes back as its exit code."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def where(text: str, token: str) -> str:

@@ -21,6 +21,7 @@ import pytest
 import annotrain_tui
 from annotrain_tui.cli import build_parser, main
 from annotrain_tui.core.config import Paths
+from tests.hardening.helpers import cli
 
 ANNOTRAIN = [sys.executable, "-m", "annotrain_tui"]
 
@@ -38,10 +39,6 @@ def one_line(err: str) -> str:
     return err.strip()
 
 
-def cli(argv, capsys) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- stdout on a full device -------------------------------------------------------------------------

@@ -25,18 +25,12 @@ from annotrain_tui.core.errors import InvalidInput, OutputExists
 from annotrain_tui.core.evaluation.synth import make_programme
 from annotrain_tui.core.exports import atomic_write, write_csv, write_json
 from annotrain_tui.core.files import atomic_write_text, check_distinct_outputs, check_output, read_user_bytes
+from tests.hardening.helpers import run
 
 S3 = "https://encord-integration.s3.eu-west-2.amazonaws.com"
 TIMEOUT = 120  # seconds; only a hang (a FIFO opened) comes near it
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_subprocess(*argv, cwd: Path) -> subprocess.CompletedProcess[str]:

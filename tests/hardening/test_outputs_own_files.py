@@ -8,18 +8,11 @@ import json
 
 import pytest
 
-from annotrain_tui.cli import main
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.evaluation.synth import make_programme
+from tests.hardening.helpers import run
 
 
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from annotrain_tui.cli import main
 from annotrain_tui.core.roster import parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.screens.provision import ProvisionScreen
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.tui.helpers import make_app, settle
+from tests.hardening.helpers import run
 
 R1 = b"name,email,,team\nAnn,ann@e.com,keepme,red\nBob,bob@e.com,x,y,z,w\nCy,cy@e.com,,blue\n"
 R2 = b"# team roster 2025\nname,email\nAnn,ann@e.com\nBob,bob@e.com\n"
@@ -27,10 +27,6 @@ R3 = b"name,email\nZo\xebe,zoe@e.com\nBob,bob@e.com\n"
 DUP = b"name,email,x,x\nAnn,ann@example.com,1,2\n"
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def toasts(app) -> list[str]:

@@ -13,17 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from annotrain_tui.cli import main
 from annotrain_tui.core.config import Paths, check_domain, load_settings
+from tests.hardening.helpers import cli
 
 
-def cli(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse: a usage error (one line, exit 2)
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err: str) -> str:

@@ -29,14 +29,11 @@ from annotrain_tui.core.backends.sandbox import SandboxBackend
 from annotrain_tui.core.backends.sandbox.store import APPLICATION_ID, SCHEMA, SCHEMA_VERSION
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import PermissionDenied
+from tests.hardening.helpers import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
