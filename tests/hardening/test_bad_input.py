@@ -25,8 +25,6 @@ CAR, SIGN, ROAD = (DEFAULT_CLASSES[i] for i in (0, 3, 5))
 URL = "https://bucket.s3.eu-west-2.amazonaws.com/a.jpg"
 
 
-
-
 def write(path: Path, data: bytes | str) -> Path:
     path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
     return path

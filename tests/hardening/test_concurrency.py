@@ -30,8 +30,6 @@ from tests.hardening.helpers import run
 CLI = [sys.executable, "-m", "annotrain_tui"]
 
 
-
-
 def roster_text(n: int) -> str:
     return "name,email\n" + "".join(f"Trainee {i},t{i}@example.com\n" for i in range(n))
 

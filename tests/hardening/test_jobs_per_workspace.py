@@ -26,8 +26,6 @@ FLAKY = "https://street-scenes-training.s3.eu-west-1.amazonaws.com/w2/flaky.jpg"
 INTEGRATION, FOLDER = "AWS S3 - street-scenes", "/Training Data/Street Scenes"
 
 
-
-
 @pytest.fixture
 def polled(monkeypatch):
     """The job ids the sandbox was asked about (every poll goes through get_registration_result)."""

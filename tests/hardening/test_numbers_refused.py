@@ -31,8 +31,6 @@ URLS = {"videos": "v.mp4", "audio": "a.mp3", "pdfs": "d.pdf", "text": "t.txt", "
 HOST = "https://b.s3.us-east-1.amazonaws.com/p/"
 
 
-
-
 def where(text: str, token: str) -> str:
     """'line:column' (1-based) of the first occurrence of ``token`` in ``text``."""
     at = text.index(token)

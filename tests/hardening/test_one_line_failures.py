@@ -39,8 +39,6 @@ def one_line(err: str) -> str:
     return err.strip()
 
 
-
-
 # -- stdout on a full device -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [["status"], ["status", "--json"], ["projects", "list", "--json"],

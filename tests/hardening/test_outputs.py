@@ -31,8 +31,6 @@ S3 = "https://encord-integration.s3.eu-west-2.amazonaws.com"
 TIMEOUT = 120  # seconds; only a hang (a FIFO opened) comes near it
 
 
-
-
 def run_subprocess(*argv, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process: a FIFO that were opened would block it, not the test run."""
     return subprocess.run([sys.executable, "-m", "annotrain_tui", *[str(a) for a in argv]], cwd=cwd,

@@ -13,8 +13,6 @@ from annotrain_tui.core.evaluation.synth import make_programme
 from tests.hardening.helpers import run
 
 
-
-
 @pytest.fixture
 def labels(tmp_path):
     programme = make_programme(seed=3, n_items=3, annotators=("zoe@example.com",))

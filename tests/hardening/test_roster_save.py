@@ -27,8 +27,6 @@ R3 = b"name,email\nZo\xebe,zoe@e.com\nBob,bob@e.com\n"
 DUP = b"name,email,x,x\nAnn,ann@example.com,1,2\n"
 
 
-
-
 def toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 

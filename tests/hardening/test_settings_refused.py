@@ -17,8 +17,6 @@ from annotrain_tui.core.config import Paths, check_domain, load_settings
 from tests.hardening.helpers import cli
 
 
-
-
 def one_line(err: str) -> str:
     assert "Traceback" not in err and "internal error" not in err, err
     assert err.count("\n") == 1 and err.endswith("\n"), err

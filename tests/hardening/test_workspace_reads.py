@@ -34,8 +34,6 @@ from tests.hardening.helpers import run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-
 def snapshot(path: Path) -> tuple[bytes, int, list[str]]:
     """The bytes, the mtime and the directory listing: what a read must leave as it was."""
     return path.read_bytes(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent))
