@@ -78,27 +78,11 @@ def finite_float(text: str) -> float:
     return value
 
 
-def non_negative_float(text: str) -> float:
-    """argparse type: a finite number >= 0."""
-    value = finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is negative; give a number >= 0")
-    return value
-
-
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
     value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} must be greater than 0")
-    return value
-
-
-def fraction(text: str) -> float:
-    """argparse type: a finite number between 0 and 1 inclusive."""
-    value = finite_float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} must be between 0 and 1")
     return value
 
 
