@@ -117,10 +117,6 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _display(path: str | Path) -> str:
-    return display_path(path)
-
-
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` for a temporary file beside ``path``, then move it over ``path``.
 
@@ -132,13 +128,13 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     given = Path(path)
     target = real_target(given)
     parent = target.parent if str(target.parent) else Path(".")
-    refuse_non_regular(target, _display(given))  # never replace /dev/null, a FIFO, a directory
+    refuse_non_regular(target, display_path(given))  # never replace /dev/null, a FIFO, a directory
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
     except FileNotFoundError:
-        raise InvalidInput(f"{_display(target)}: cannot write (no such directory {_display(parent)})") from None
+        raise InvalidInput(f"{display_path(target)}: cannot write (no such directory {display_path(parent)})") from None
     except PermissionError:
-        raise InvalidInput(f"{_display(target)}: cannot write (permission denied)") from None
+        raise InvalidInput(f"{display_path(target)}: cannot write (permission denied)") from None
     except OSError as exc:
         raise write_error(target, exc) from None
     os.close(fd)
