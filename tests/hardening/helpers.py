@@ -19,3 +19,14 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def cli(argv, capsys) -> tuple[int, str, str]:
     """:func:`run` with the argument list first."""
     return run(capsys, *argv)
+
+
+def interpreter_startup_only(err: str) -> bool:
+    """True when a traceback on stderr is the interpreter's own, from before any line of annotrain
+    ran (a Ctrl+C landing in site -- which also runs the .pth files of site-packages --, encodings
+    or runpy finding the package): every frame frozen, or the whole of it inside site."""
+    frames = [line.strip() for line in err.splitlines() if line.strip().startswith('File "')]
+    if not frames:
+        return False
+    return all(f.startswith('File "<frozen ') for f in frames) or any(f.startswith('File "<frozen site>"')
+                                                                      for f in frames)

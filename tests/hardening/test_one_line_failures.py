@@ -21,7 +21,7 @@ import pytest
 import annotrain_tui
 from annotrain_tui.cli import build_parser, main
 from annotrain_tui.core.config import Paths
-from tests.hardening.helpers import cli
+from tests.hardening.helpers import cli, interpreter_startup_only
 
 ANNOTRAIN = [sys.executable, "-m", "annotrain_tui"]
 
@@ -201,8 +201,7 @@ def test_ctrl_c_in_the_first_moments_of_a_real_run(delay):
         time.sleep(delay)  # not timing a result: choosing where in the start the signal lands
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    frames = [line.strip() for line in err.splitlines() if line.strip().startswith('File "')]
-    if frames and all(f.startswith('File "<frozen ') for f in frames):
+    if interpreter_startup_only(err):
         return  # the interpreter's own start-up (site, runpy finding the package): no line of annotrain ran yet
     assert "Traceback" not in err
     if proc.returncode == 130:
