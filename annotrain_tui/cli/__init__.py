@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "annotrain_tui.cli.register_cmd",
     "annotrain_tui.cli.provision_cmd",
     "annotrain_tui.cli.evaluate_cmd",
+    "annotrain_tui.cli.doctor_cmd",
     "annotrain_tui.cli.tui_cmd",
 )
 
