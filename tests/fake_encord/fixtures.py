@@ -15,7 +15,8 @@ from tests.fake_encord.server import FakeEncord
 
 @dataclass
 class Demo:
-    """Ids of what :func:`seed` put in the fake."""
+    """Ids of what :func:`seed` put in the fake. ``items`` are storage item uuids, never data hashes:
+    a dataset's data units have their own hashes (``fake.ws.data_hash(demo.dataset, item)``)."""
 
     integration: str
     top: str

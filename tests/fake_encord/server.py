@@ -8,7 +8,13 @@
 - Routes are named (``V2_ROUTES`` for v2, ``v1.<query type>.<method>`` for v1) and faults can be
   injected per route: an HTTP status (401/403/404/409/429 with Retry-After/5xx), a dropped
   connection (before or after the call acted), or a delay.
-- Listings page with a small page size so lazy iteration and errors on later pages are exercised.
+- Bearer tokens (``EncordUserClient.create_with_bearer_token``; SDK/configs.py BearerConfig sends
+  ``Authorization: Bearer <token>`` on both APIs) are accepted when registered with
+  :meth:`FakeEncord.register_token`; unknown ones are refused like unknown keys.
+- Listings the SDK iterates (projects, folders, items, users, workflow tasks) page with a small page
+  size so lazy iteration and errors on later pages are exercised; the ones it reads as one page
+  (ontologies, a project's datasets) never page.
+- What the fake does and why (the citation for each behaviour) is tabled in ``model.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from encord.http import error_utils as eu
 
-from tests.fake_encord.model import JobRec, Workspace, new_id
+from tests.fake_encord.model import JobRec, Workspace, aware, new_id, utc_naive
 
 # The v1 API answers HTTP 200 with the error code (a one-element list, as the SDK compares it) in
 # an envelope: {"status": 404, "response": ["RESOURCE_NOT_FOUND_ERROR"], "payload": ...}.
@@ -65,12 +71,25 @@ class Fault:
 
 @dataclass
 class Logged:
+    """One call. ``params``: v2: the query, plus ``body_bytes`` and ``items`` (the length of a JSON
+    list body); v1: ``resource``, ``id``, ``body_bytes``, ``uids`` (how many uids, for a list),
+    ``item_uuids`` (how many, in a link) and ``data_hashes`` (how many, in a metadata filter)."""
+
     scheme: str  # "v1" or "v2"
     route: str
     method: str
-    key: str | None
+    key: str | None  # public key hex, or "bearer:<token>"
     verified: bool
     params: dict[str, Any] = field(default_factory=dict)
+
+
+#: routes that change the workspace (every call is in ``FakeEncord.log``; ``writes()`` picks these)
+WRITE_ROUTES = {"folders.create", "jobs.start", "jobs.cancel", "datasets.create", "tasks.actions", "tasks.move",
+                "v1.datasetlinkitems.post", "v1.project.post", "v1.labelrow.put", "v1.labelrow.post",
+                "v1.projectusers.post"}
+
+
+_NO_CONTENT = object()  # a call whose answer is an empty body (the SDK's result_type=None)
 
 
 class _Answer(Exception):
@@ -87,13 +106,25 @@ def _dump(obj: Any) -> Any:
     return obj
 
 
-def parse(dto: Any, data: dict[str, Any]) -> Any:
-    """Validate request data with the SDK's model; absent optional query fields are None (or [])."""
-    data = dict(data)
+def _is_list(annotation: Any) -> bool:
+    import typing
+
+    if getattr(annotation, "__origin__", None) is list:
+        return True
+    return any(_is_list(a) for a in typing.get_args(annotation) if a is not type(None))
+
+
+def parse(dto: Any, data: dict[str, Any] | None) -> Any:
+    """Validate request data with the SDK's model; absent optional query fields are None (or []).
+    A list field sent once in a query string (``?dataHashes=x``) arrives as one value: made a list."""
+    data = dict(data or {})
     for name, f in dto.model_fields.items():
         alias = f.alias or name
-        if alias not in data and name not in data and f.is_required():
-            data[alias] = [] if getattr(f.annotation, "__origin__", None) is list else None
+        key = alias if alias in data else name if name in data else None
+        if key is None and f.is_required():
+            data[alias] = [] if _is_list(f.annotation) else None
+        elif key is not None and _is_list(f.annotation) and not isinstance(data[key], list):
+            data[key] = [data[key]]
     return dto.from_dict(data)
 
 
@@ -113,6 +144,8 @@ class FakeEncord:
     def __init__(self) -> None:
         self.ws = Workspace()
         self.keys: set[str] = set()  # registered public keys (raw hex)
+        self.tokens: set[str] = set()  # registered bearer tokens
+        self.max_hold = 30.0  # never hold a long poll longer than this, whatever it asks
         self.log: list[Logged] = []
         self.refused: list[str] = []
         self.unhandled: list[str] = []
@@ -152,6 +185,15 @@ class FakeEncord:
     def register_key(self, public_hex: str) -> None:
         self.keys.add(public_hex)
 
+    def register_token(self, token: str) -> None:
+        """Accept ``Authorization: Bearer <token>`` (EncordUserClient.create_with_bearer_token)."""
+        self.tokens.add(token)
+
+    def writes(self) -> list[Logged]:
+        """The logged calls that change the workspace (creates, links, label-row PUTs, task actions)."""
+        with self.lock:
+            return [e for e in self.log if e.route in WRITE_ROUTES]
+
     def inject(self, route: str, fault: Fault) -> None:
         with self.lock:
             self.faults.setdefault(route, []).append(fault)
@@ -160,6 +202,22 @@ class FakeEncord:
         return {entry.route for entry in self.log}
 
     # -- faults ------------------------------------------------------------------------------
+    def _long_poll(self, job_id: str, timeout: Any) -> None:
+        """The long poll (SDK/orm/storage.py GetUploadJobParams.timeout_seconds: "Maximum number of
+        seconds to wait before returning the current job status"): while a held job is pending, wait
+        for it to settle, up to the requested seconds (never longer; 0 = one check, PR #278)."""
+        job = self.ws.jobs.get(job_id)
+        try:
+            seconds = max(0.0, min(float(timeout if timeout is not None else 60), self.max_hold))
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if job is None:
+            return
+        job.waits.append(seconds)
+        if job.held and job.result is None and seconds > 0:
+            job.waiting.set()
+            job.settled.wait(seconds)
+
     def _fault_for(self, route: str) -> Fault | None:
         with self.lock:
             n = self.calls.get(route, 0)
@@ -171,7 +229,21 @@ class FakeEncord:
         return None
 
     # -- signatures --------------------------------------------------------------------------
+    def verify_bearer(self, headers: Any) -> str | None:
+        """``Bearer <token>`` (SDK/configs.py BearerConfig.define_headers / define_headers_v2): the
+        caller's id, or None when the request is not bearer-authenticated."""
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        token = auth[len("Bearer "):]
+        if token not in self.tokens:
+            raise _Refused("unknown bearer token")
+        return f"bearer:{token}"
+
     def verify_v1(self, headers: Any, body: bytes) -> str:
+        bearer = self.verify_bearer(headers)
+        if bearer is not None:
+            return bearer
         auth = headers.get("Authorization", "")
         pub, _, sig = auth.partition(":")
         self._verify(pub, bytes.fromhex(sig) if re.fullmatch(r"[0-9a-f]*", sig) else b"",
@@ -179,6 +251,9 @@ class FakeEncord:
         return pub
 
     def verify_v2(self, method: str, target: str, headers: Any, body: bytes) -> str:
+        bearer = self.verify_bearer(headers)
+        if bearer is not None:
+            return bearer
         digest = headers.get("Content-Digest", "")
         expected = "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
         if digest != expected:
@@ -259,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
         v2 = split.path.startswith("/v2/public/")
         try:
             if v2:
-                route, call, params = self._route_v2(split.path[len("/v2/public/"):], split.query, body)
+                route, call, params, groups = self._route_v2(split.path[len("/v2/public/"):], split.query, body)
                 try:
                     key = fake.verify_v2(self.command, self.path, self.headers, body)
                 except _Refused as why:
@@ -267,6 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _Answer(401, {"message": "You are not authenticated to access the Encord platform."})
             else:
                 route, call, params = self._route_v1(split.path, body)
+                groups = {}
                 try:
                     key = fake.verify_v1(self.headers, body)
                 except _Refused as why:
@@ -290,8 +366,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if fault.body is not None:
                     self._send(200, fault.body if v2 else {"status": 200, "response": fault.body})
                     return
+            if route == "jobs.get":
+                fake._long_poll(groups.get("job", ""), params.get("timeoutSeconds"))
             with fake.lock:
                 result = call()
+            if result is _NO_CONTENT:
+                self._send(200, None)
+                return
             self._send(200, result if v2 else {"status": 200, "response": result})
         except _Answer as answer:
             self._send(answer.status, answer.body, answer.headers)
@@ -332,14 +413,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     # -- v2 ----------------------------------------------------------------------------------
-    def _route_v2(self, path: str, query: str, body: bytes) -> tuple[str, Callable[[], Any], dict[str, Any]]:
+    def _route_v2(self, path: str, query: str,
+                  body: bytes) -> tuple[str, Callable[[], Any], dict[str, Any], dict[str, str]]:
         raw = {k: (v[0] if len(v) == 1 else v) for k, v in parse_qs(query).items()}
         payload = json.loads(body) if body else None
         api = _V2(self.owner, raw, payload)
+        logged: dict[str, Any] = {**raw, "body_bytes": len(body)}
+        if isinstance(payload, list):
+            logged["items"] = len(payload)
         for method, pattern, name, fn in V2_ROUTES:
             m = re.fullmatch(pattern, path)
             if m and method == self.command:
-                return name, (lambda fn=fn, m=m: fn(api, **m.groupdict())), raw
+                return name, (lambda fn=fn, m=m: fn(api, **m.groupdict())), logged, m.groupdict()
         self.owner.unhandled.append(f"{self.command} /v2/public/{path}")
         raise _Answer(404, {"message": "no such route in the fake"})
 
@@ -359,7 +444,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fn is None or path != expected_path:
             self.owner.unhandled.append(f"{path} {name}")
             raise v1_error(400, code=eu.UNKNOWN_ERROR)
-        return name, (lambda: fn(api)), {"resource": res_type, "id": res_id}
+        logged: dict[str, Any] = {"resource": res_type, "id": res_id, "body_bytes": len(body)}
+        uid = values.get("uid")
+        if isinstance(uid, list):
+            logged["uids"] = len(uid)
+        payload = values.get("payload") if isinstance(values.get("payload"), dict) else {}
+        for key in ("item_uuids", "data_hashes"):
+            if isinstance(payload.get(key), list):
+                logged[key] = len(payload[key])
+        return name, (lambda: fn(api)), logged
 
 
 class _V2:
@@ -385,11 +478,36 @@ class _V2:
 
         return Page[Any](results=[_dump(x) for x in items], next_page_token=None).to_dict(exclude_none=False)
 
+    # -- permissions ---------------------------------------------------------------------------
     def folder(self, fid: str) -> Any:
-        if fid not in self.ws.folders:
-            raise _Answer(404, {"message": "folder not found"})
+        # SDK/user_client.py get_storage_folder: "AuthorisationError: If the folder with the given
+        # UUID does not exist or the user does not have access to it" -- 403 for both, never 404.
+        f = self.ws.folders.get(fid)
+        if f is None or not f.visible:
+            raise _Answer(403, {"message": "You are not authorised to access this asset."})
         return fid
 
+    def project(self, id: str) -> Any:
+        p = self.ws.projects.get(id)
+        if p is None:  # unknown: a switch (model.py, "Unknown (switches)")
+            status = self.ws.unknown_project_status
+            raise _Answer(status, {"message": "project not found" if status == 404 else
+                                   "You are not authorised to access this asset."})
+        if not p.visible:
+            raise _Answer(403, {"message": "You are not authorised to access this asset."})
+        return p
+
+    def project_details(self, id: str) -> Any:
+        """users / datasets of a project: only for admins and team managers (SDK/user_client.py
+        get_project docstring: project admin, team manager or organisation admin)."""
+        from tests.fake_encord.model import NO_PROJECT_DETAILS
+
+        p = self.project(id)
+        if p.role in NO_PROJECT_DETAILS:
+            raise _Answer(403, {"message": "You are not authorised to access this asset."})
+        return p
+
+    # -- storage -------------------------------------------------------------------------------
     def integrations(self) -> Any:
         from encord.orm.cloud_integration import (
             CloudIntegrationV2,
@@ -405,7 +523,7 @@ class _V2:
         from encord.orm.storage import ListFoldersParams
 
         params = parse(ListFoldersParams, self.q)
-        found = [f for f in self.ws.folders.values() if recursive or f.parent == parent]
+        found = [f for f in self.ws.folders.values() if f.visible and (recursive or f.parent == parent)]
         if params.search:
             found = [f for f in found if params.search.casefold() in f.name.casefold()]
         found.sort(key=lambda f: f.name.casefold())
@@ -447,19 +565,32 @@ class _V2:
         if p.integration_hash is None or str(p.integration_hash) not in self.ws.integrations:
             raise _Answer(404, {"message": "integration not found"})
         job = JobRec(new_id(), fid, str(p.integration_hash), p.external_files or {}, p.ignore_errors,
-                     self.ws.job_polls_pending)
+                     self.ws.job_polls_pending, held=self.ws.job_hold)
+        if not job.held:
+            job.settled.set()
         self.ws.jobs[job.uuid] = job
         return job.uuid
+
+    def _job(self, id: str, job: str) -> Any:
+        rec = self.ws.jobs.get(job)
+        if rec is None or rec.folder != self.folder(id):
+            raise _Answer(404, {"message": "upload job not found"})
+        return rec
 
     def job_get(self, id: str, job: str) -> Any:
         from encord.orm.storage import GetUploadJobParams
 
         parse(GetUploadJobParams, self.q)
-        rec = self.ws.jobs.get(job)
-        if rec is None or rec.folder != self.folder(id):
-            raise _Answer(404, {"message": "upload job not found"})
-        return self.ws.upload_state(rec)
+        return self.ws.upload_state(self._job(id, job))
 
+    def job_cancel(self, id: str, job: str) -> Any:
+        """SDK/storage.py StorageFolder.add_data_to_folder_job_cancel -> AddDataToFolderJobCancelResponse."""
+        from encord.orm.storage import AddDataToFolderJobCancelResponse
+
+        rec = self._job(id, job)
+        return AddDataToFolderJobCancelResponse(units_cancelled_count=self.ws.cancel_job(rec.uuid))
+
+    # -- datasets, ontologies, projects -------------------------------------------------------
     def datasets(self) -> Any:
         from encord.orm.dataset import (
             DatasetsWithUserRolesListParams,
@@ -470,9 +601,10 @@ class _V2:
 
         parse(DatasetsWithUserRolesListParams, self.q)
         return DatasetsWithUserRolesListResponse(result=[
-            DatasetWithUserRole(dataset_uuid=d.hash, title=d.title, description=d.description, created_at=d.created_at,
-                                last_edited_at=d.created_at, user_role=DatasetUserRoleV2.ADMIN)
-            for d in self.ws.datasets.values()])
+            DatasetWithUserRole(dataset_uuid=d.hash, title=d.title, description=d.description,
+                                created_at=aware(d.created_at), last_edited_at=aware(d.created_at),
+                                user_role=DatasetUserRoleV2[d.role])
+            for d in self.ws.datasets.values() if d.visible])
 
     def dataset_create(self) -> Any:
         from encord.orm.dataset import CreateDatasetPayload, CreateDatasetResponseV2
@@ -497,12 +629,8 @@ class _V2:
         from encord.orm.project import ProjectFilterParams
 
         parse(ProjectFilterParams, self.q)
-        return self.page([self.ws.project_dto(p) for p in self.ws.projects])
-
-    def project(self, id: str) -> Any:
-        if id not in self.ws.projects:
-            raise _Answer(404, {"message": "project not found"})
-        return self.ws.projects[id]
+        # user_client.list_projects: "projects the user has access to" -- hidden ones are not listed
+        return self.page([self.ws.project_dto(p.hash) for p in self.ws.projects.values() if p.visible])
 
     def project_get(self, id: str) -> Any:
         return self.ws.project_dto(self.project(id).hash)
@@ -510,7 +638,7 @@ class _V2:
     def project_datasets(self, id: str) -> Any:
         from encord.orm.project import ProjectDataset
 
-        p = self.project(id)
+        p = self.project_details(id)
         # encord 0.1.x client.list_project_datasets: `self._api_client.get(f"projects/{hash}/datasets",
         # result_type=Page[ProjectDataset]).results`: one page, never a second.
         return self.whole([ProjectDataset(dataset_hash=d, title=self.ws.datasets[d].title,
@@ -519,11 +647,104 @@ class _V2:
     def project_users(self, id: str) -> Any:
         from encord.orm.project import ProjectUserResponse
 
-        p = self.project(id)
+        p = self.project_details(id)
         return self.page([ProjectUserResponse(user_email=e, user_role=r) for e, r in sorted(p.users.items())])
+
+    # -- workflow tasks (SDK/workflow/common.py WorkflowClient) -------------------------------
+    def _stage(self, p: Any, s: str) -> Any:
+        stage = next((st for st in p.stages if st.uuid == s), None)
+        if stage is None:
+            raise _Answer(404, {"message": "stage not found"})
+        return stage
+
+    def tasks(self, id: str, s: str) -> Any:
+        """GET .../workflow/stages/{s}/tasks, paged (get_paged_iterator), with the filters of
+        annotation.py _AnnotationTasksQueryParams / review.py / final.py: userEmails, dataHashes,
+        datasetHashes, dataTitleContains, statuses. Only rows in that stage have a task there."""
+        from encord.workflow.stages.annotation import _AnnotationTasksQueryParams
+
+        p = self.project(id)
+        stage = self._stage(p, s)
+        q = parse(_AnnotationTasksQueryParams, {k: v for k, v in self.q.items() if k != "statuses"})
+        statuses = self.q.get("statuses")
+        statuses = None if statuses is None else set(statuses if isinstance(statuses, list) else [statuses])
+        found = []
+        for row in p.rows.values():
+            if row.stage_uuid != stage.uuid:
+                continue
+            dto = self.ws.task_dto(p, row)
+            if q.user_emails and row.assignee not in q.user_emails:
+                continue
+            if q.data_hashes and uuid.UUID(row.data_hash) not in q.data_hashes:
+                continue
+            if q.dataset_hashes and uuid.UUID(self.ws.units[row.data_hash].dataset) not in q.dataset_hashes:
+                continue
+            if q.data_title_contains and q.data_title_contains.casefold() not in dto.data_title.casefold():
+                continue
+            if statuses and getattr(getattr(dto, "status", None), "value", None) not in statuses:
+                continue
+            found.append(dto)
+        return self.page(found)
+
+    def _task(self, p: Any, stage: Any, task_uuid: str) -> Any:
+        row = next((r for r in p.rows.values() if r.task_uuid == str(task_uuid)), None)
+        if row is None or row.stage_uuid != stage.uuid:
+            raise _Answer(400, {"message": f"task {task_uuid} is not in stage {stage.title!r}"})
+        return row
+
+    def _next_stage(self, p: Any, stage: Any) -> Any:
+        i = p.stages.index(stage)
+        return p.stages[min(i + 1, len(p.stages) - 1)]
+
+    def task_actions(self, id: str, s: str) -> Any:
+        """POST .../actions: a list of actions (annotation.py _ActionAssign / _ActionRelease /
+        _ActionSubmit; review.py _ActionApprove / _ActionReject, ASSIGN, RELEASE)."""
+        p = self.project(id)
+        stage = self._stage(p, s)
+        actions = self.body if isinstance(self.body, list) else []
+        rows = [(a, self._task(p, stage, a.get("taskUuid"))) for a in actions]  # all checked before any acts
+        for a, row in rows:
+            kind = a.get("action")
+            if kind == "ASSIGN":
+                email = a.get("assignee")
+                if not email or (self.ws.assign_requires_member and email not in p.users):
+                    raise _Answer(400, {"message": f"{email} is not a user of the project"})
+            elif kind not in ("RELEASE", "SUBMIT", "APPROVE", "REJECT"):
+                raise _Answer(400, {"message": f"unknown action {kind!r}"})
+        now = self.ws.tick()
+        for a, row in rows:
+            kind = a.get("action")
+            row.task_updated_at = now
+            if kind == "ASSIGN":
+                row.assignee, row.task_status = a["assignee"], "ASSIGNED"
+            elif kind == "RELEASE":
+                row.assignee, row.task_status = None, "RELEASED"
+            else:  # a stage move without a label edit
+                target = self._next_stage(p, stage) if kind in ("SUBMIT", "APPROVE") else next(
+                    (st for st in p.stages if st.stage_type == "ANNOTATION"), p.stages[0])
+                keep = a.get("assignee") if a.get("assignee") else None
+                self.ws._to_stage(p, row, target.uuid, now)
+                if keep:
+                    row.assignee, row.task_status = keep, "ASSIGNED"
+                self.ws.touch_on_move(row)
+        return _NO_CONTENT
+
+    def task_move(self, id: str, s: str) -> Any:
+        """POST .../move-tasks (common.py WorkflowMoveTasksRequest: taskUuids, destinationStageUuid)."""
+        p = self.project(id)
+        stage = self._stage(p, s)
+        body = self.body if isinstance(self.body, dict) else {}
+        target = self._stage(p, str(body.get("destinationStageUuid")))
+        rows = [self._task(p, stage, t) for t in body.get("taskUuids") or []]
+        now = self.ws.tick()
+        for row in rows:
+            self.ws._to_stage(p, row, target.uuid, now)
+            self.ws.touch_on_move(row)
+        return _NO_CONTENT
 
 
 _ID = r"(?P<id>[0-9a-f-]+)"
+_STAGE = rf"projects/{_ID}/workflow/stages/(?P<s>[0-9a-f-]+)"
 V2_ROUTES: list[Route] = [
     ("GET", r"cloud-integrations", "integrations.list", _V2.integrations),
     ("GET", r"storage/folders", "folders.list", _V2.folders_top),
@@ -534,6 +755,7 @@ V2_ROUTES: list[Route] = [
     ("GET", rf"storage/folders/{_ID}/items", "items.list", _V2.items),
     ("POST", rf"storage/folders/{_ID}/data-upload-jobs", "jobs.start", _V2.job_start),
     ("GET", rf"storage/folders/{_ID}/data-upload-jobs/(?P<job>[0-9a-f-]+)", "jobs.get", _V2.job_get),
+    ("POST", rf"storage/folders/{_ID}/data-upload-jobs/(?P<job>[0-9a-f-]+)/cancel", "jobs.cancel", _V2.job_cancel),
     ("GET", r"datasets/list", "datasets.list", _V2.datasets),
     ("POST", r"datasets", "datasets.create", _V2.dataset_create),
     ("GET", r"ontologies", "ontologies.list", _V2.ontologies),
@@ -542,6 +764,9 @@ V2_ROUTES: list[Route] = [
     ("GET", rf"projects/{_ID}", "projects.get", _V2.project_get),
     ("GET", rf"projects/{_ID}/datasets", "projects.datasets", _V2.project_datasets),
     ("GET", rf"projects/{_ID}/users", "projects.users", _V2.project_users),
+    ("GET", rf"{_STAGE}/tasks", "tasks.list", _V2.tasks),
+    ("POST", rf"{_STAGE}/actions", "tasks.actions", _V2.task_actions),
+    ("POST", rf"{_STAGE}/move-tasks", "tasks.move", _V2.task_move),
 ]
 
 
@@ -553,14 +778,20 @@ class _V1:
         self.res_type, self.res_id, self.uid, self.payload = res_type, res_id, uid, payload or {}
 
     def dataset_rec(self) -> Any:
-        if self.res_type != "dataset" or self.res_id not in self.ws.datasets:
+        d = self.ws.datasets.get(self.res_id) if self.res_type == "dataset" else None
+        if d is None:
             raise v1_error(404)
-        return self.ws.datasets[self.res_id]
+        if not d.visible:  # user_client.get_dataset: dataset admins and org admins only
+            raise v1_error(403)
+        return d
 
     def project_rec(self) -> Any:
-        if self.res_type != "project" or self.res_id not in self.ws.projects:
-            raise v1_error(404)
-        return self.ws.projects[self.res_id]
+        p = self.ws.projects.get(self.res_id) if self.res_type == "project" else None
+        if p is None:
+            raise v1_error(self.ws.unknown_project_status)
+        if not p.visible:
+            raise v1_error(403)
+        return p
 
     def dataset_get(self) -> Any:
         d = self.dataset_rec()
@@ -568,19 +799,32 @@ class _V1:
         return self.ws.dataset_orm(d.hash, with_rows=bool(settings.get("fetch_rows", True)))
 
     def data_rows(self) -> Any:
-        return [self.ws.data_row(i) for i in self.dataset_rec().items]
+        return [self.ws.data_row(h) for h in self.dataset_rec().units]
 
     def link_items(self) -> Any:
+        """client.link_items sends item_uuids and duplicates_behavior (PR #623; orm/dataset.py
+        DataLinkDuplicatesBehavior): SKIP (default) leaves items already in the dataset, DUPLICATE
+        links them again (a second data unit), FAIL refuses the call if any is already linked. The
+        answer is the data rows made."""
         d = self.dataset_rec()
-        new = []
-        for iid in self.payload.get("item_uuids") or []:
+        behaviour = str(self.payload.get("duplicates_behavior") or "SKIP")
+        ids = [str(i) for i in self.payload.get("item_uuids") or []]
+        for iid in ids:
             if iid not in self.ws.items:
                 raise v1_error(404, f"item {iid} not found")
-            if iid not in d.items:
-                d.items.append(iid)
-                new.append(iid)
+            if not self.ws.folders[self.ws.items[iid].parent].visible:
+                raise v1_error(403, f"item {iid}")
+        linked = {self.ws.units[h].item for h in d.units}
+        if behaviour == "FAIL" and any(i in linked for i in ids):
+            raise v1_error(409, "an item is already linked to the dataset")
+        new = []
+        for iid in ids:
+            if iid in linked and behaviour != "DUPLICATE":
+                continue
+            new.append(self.ws.link(d.hash, iid).data_hash)
+            linked.add(iid)
         self.ws.sync_rows()
-        return [self.ws.data_row(i) for i in new]
+        return [self.ws.data_row(h) for h in new]
 
     def project_create(self) -> Any:
         p = self.payload
@@ -594,32 +838,52 @@ class _V1:
             stages = self.ws.templates.get(p["workflow_template_id"])
             if stages is None:
                 raise v1_error(404, "template")
-        return self.ws.add_project(p["title"], ontology=p["ontology_hash"], datasets=list(p.get("dataset_hashes") or []),
+        return self.ws.add_project(p["title"], ontology=p["ontology_hash"],
+                                   datasets=list(p.get("dataset_hashes") or []),
                                    description=p.get("description") or "", stages=stages)
 
     def row_metadata(self) -> Any:
-        from datetime import datetime as dt
-
+        """client.list_label_rows: one unpaged call; uninitialised rows included (project.py
+        list_label_rows_v2 always asks for them). edited_after/before are isoformat strings
+        (client_utilities.optional_datetime_to_iso_str), compared as UTC with the naive stamps."""
         p = self.project_rec()
         q = self.payload
         rows = list(p.rows.values())
         if q.get("data_hashes") is not None:
             rows = [r for r in rows if r.data_hash in set(q["data_hashes"])]
+        if q.get("label_hashes") is not None:
+            rows = [r for r in rows if r.label_hash in set(q["label_hashes"])]
+        if not q.get("include_uninitialised_labels"):
+            rows = [r for r in rows if r.label_hash is not None]
         if q.get("workflow_graph_node_title_eq") is not None:
             rows = [r for r in rows if self.ws.stage_title(p, r.stage_uuid) == q["workflow_graph_node_title_eq"]]
+        if q.get("data_title_eq") is not None:
+            rows = [r for r in rows if self.ws.item_of(r.data_hash).name == q["data_title_eq"]]
         if q.get("edited_after"):
-            after = dt.fromisoformat(q["edited_after"])
+            after = utc_naive(q["edited_after"])
             rows = [r for r in rows if r.last_edited_at is not None and r.last_edited_at > after]
-        return [self.ws.row_metadata(p, r).to_dict() for r in rows]
+        if q.get("edited_before"):
+            before = utc_naive(q["edited_before"])
+            rows = [r for r in rows if r.last_edited_at is not None and r.last_edited_at < before]
+        return [self.ws.metadata_dict(p, r) for r in rows]
 
     def label_rows_get(self) -> Any:
+        """client.get_label_rows: uids are label hashes; rows in ``bundle_omits`` (or deleted since
+        the listing) are left out of the answer."""
         p = self.project_rec()
         by_label = {r.label_hash: r for r in p.rows.values() if r.label_hash}
-        return [self.ws.label_row(p, by_label[h]) for h in self.uid or [] if h in by_label]
+        return [self.ws.label_row(p, by_label[h]) for h in self.uid or []
+                if h in by_label and by_label[h].data_hash not in self.ws.bundle_omits]
 
     def label_rows_create(self) -> Any:
+        """client.create_label_rows (a PUT; uids are data hashes): a write, logged like every call."""
         p = self.project_rec()
-        return [self.ws.label_row(p, p.rows[h]) for h in self.uid or [] if h in p.rows]
+        out = []
+        for h in self.uid or []:
+            if h in p.rows:
+                self.ws.create_label_row(p, p.rows[h])
+                out.append(self.ws.label_row(p, p.rows[h]))
+        return out
 
     def add_users(self) -> Any:
         from encord.utilities.project_user import ProjectUser
