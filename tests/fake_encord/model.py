@@ -100,9 +100,14 @@ attribute a test sets; the default is the fake's earlier behaviour unless said o
   failures ends ERROR having created nothing; True: the good items are created anyway.
 - ``Workspace.assign_requires_member = True``: ASSIGN to an email that is not a project user
   answers 400; False accepts anyone.
-- ``Workspace.bundle_omits: set[str]``: data hashes whose rows the label-row GET leaves out while
-  the listing still shows them (a row deleted between listing and fetch). ``ws.delete_row``
-  deletes for real instead.
+- ``Workspace.bundle_omits: set[str]`` (default empty): data hashes whose rows the label-row GET
+  leaves out while the listing still shows them (a row deleted between listing and fetch).
+  ``ws.delete_row`` deletes for real instead.
+
+Still unknown and not switched (the fake's choice, named so one real sitting can settle it):
+creating a label row (``labelrow.put``) sets created_at = last_edited_at = now; ``link_items`` with
+FAIL answers the v1 RESOURCE_EXISTS error; a task action on a task not in that stage answers 400;
+label-row timestamps are whole seconds (only the one LABEL_ROW_BLURB sample shows their form).
 """
 
 from __future__ import annotations
@@ -700,9 +705,8 @@ class Workspace:
         kind = self.stage(p, row.stage_uuid).stage_type
         if kind == "ANNOTATION":
             return AnnotationTask(status=row.task_status, label_branch_name="main", assignee=row.assignee, **common)
-        if kind == "REVIEW":
-            status = "NEW" if row.task_status in ("NEW", "RELEASED") else row.task_status
-            return ReviewTask(status=status, assignee=row.assignee, **common)
+        if kind == "REVIEW":  # ReviewTaskStatus has NEW, ASSIGNED, RELEASED too
+            return ReviewTask(status=row.task_status, assignee=row.assignee, **common)
         return FinalStageTask(**common)
 
     # -- v1 answers -------------------------------------------------------------------------
