@@ -135,6 +135,8 @@ class _Doctor:
         self.warnings = list(warnings)
         self.kind = getattr(backend, "name", "") or ""
         self._projects: list[Project] | None = None
+        self._listing_error: BaseException | None = None
+        self._crashes: dict[int, tuple[str, Any]] = {}
         self._details: dict[str, Project] = {}
         self.skip_reason: str | None = None
         self.report = DoctorReport(backend=self._describe())
@@ -147,8 +149,16 @@ class _Doctor:
 
     # -- shared reads (each made once) ---------------------------------------------------------
     def projects(self) -> list[Project]:
+        """The one project listing, read once; a listing that failed fails each check that needs it
+        with the same error (and at most one crash log)."""
+        if self._listing_error is not None:
+            raise self._listing_error
         if self._projects is None:
-            self._projects = list(self.backend.list_projects())
+            try:
+                self._projects = list(self.backend.list_projects())
+            except Exception as exc:
+                self._listing_error = exc
+                raise
         return self._projects
 
     def details(self, project: Project) -> Project:
@@ -174,6 +184,7 @@ class _Doctor:
     # -- running ---------------------------------------------------------------------------------
     def run_one(self, check_id: str, fn: Callable[[], Check | list[Check]], *, benchmark: Project | None = None,
                 name: str | None = None) -> None:
+        named = name
         name = name or TITLES[check_id]
         if self.skip_reason is not None:
             self.report.checks.append(Check(check_id, name, SKIPPED, self.skip_reason,
@@ -190,16 +201,24 @@ class _Doctor:
         except AnnotrainError as err:
             result = Check(check_id, name, FAIL, err.message, err.hint or "")
         except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
-            from annotrain_tui.core import crashlog
-
-            line, path = crashlog.report(exc, state_dir=getattr(self.paths, "state_dir", None),
-                                         where=f"doctor {check_id}")
-            result = Check(check_id, name, FAIL, f"this check could not run: {line}",
-                           "report it with the crash log", {"crash_log": str(path) if path else None})
+            result = self._crashed(check_id, name, exc)
         for check in result if isinstance(result, list) else [result]:
             if benchmark is not None and check.benchmark_id is None:
                 check.benchmark_id = benchmark.id
+            if named:
+                check.name = named
             self.report.checks.append(check)
+
+    def _crashed(self, check_id: str, name: str, exc: BaseException) -> Check:
+        """An unexpected error (a bug, an SDK change): a fail naming its crash log, one log per error."""
+        if id(exc) not in self._crashes:
+            from annotrain_tui.core import crashlog
+
+            self._crashes[id(exc)] = crashlog.report(exc, state_dir=getattr(self.paths, "state_dir", None),
+                                                     where=f"doctor {check_id}")
+        line, path = self._crashes[id(exc)]
+        return Check(check_id, name, FAIL, f"this check could not run: {line}", "report it with the crash log",
+                     {"crash_log": str(path) if path else None})
 
     def run(self) -> DoctorReport:
         self.run_one("connection", self.check_connection)
@@ -216,6 +235,10 @@ class _Doctor:
             except AnnotrainError as err:
                 self.report.checks.append(Check("benchmark", TITLES["benchmark"], FAIL, err.message, err.hint or ""))
                 self._skip_benchmark_checks(f"skipped: {err.message}")
+                benches = []
+            except Exception as exc:  # noqa: BLE001 - as in run_one
+                self.report.checks.append(self._crashed("benchmark", TITLES["benchmark"], exc))
+                self._skip_benchmark_checks("skipped: the benchmark could not be found")
                 benches = []
             else:
                 if not benches:
