@@ -33,6 +33,7 @@ class Selection:
 def _screen_factories() -> dict[str, Callable[..., Screen]]:
     """Screen name → factory taking the app's screen options. Flows register here as they land."""
     from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
+    from annotrain_tui.tui.screens.doctor import DoctorScreen
     from annotrain_tui.tui.screens.evaluation import EvaluationScreen
     from annotrain_tui.tui.screens.home import HomeScreen
     from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
@@ -59,6 +60,7 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
         "provision": make(ProvisionScreen, "roster", "benchmark"),
         "progress": make(ProgressScreen, "benchmark"),
         "evaluation": make(EvaluationScreen, "benchmark", "training", "benchmark_labels", "training_labels"),
+        "doctor": make(DoctorScreen, "benchmark"),
     }
 
 
@@ -70,6 +72,7 @@ FLOW_TITLES = {
     "provision": "Provision training projects",
     "progress": "Training progress",
     "evaluation": "Evaluate annotators",
+    "doctor": "Doctor: preflight checks of the workspace",
 }
 
 

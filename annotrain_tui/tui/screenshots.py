@@ -26,6 +26,7 @@ SHOTS: list[tuple[str, str, tuple[int, int], dict, list[str]]] = [
     ("benchmark", "benchmark", (100, 30), {}, []),
     ("provision", "provision", (100, 30), {}, ["p"]),
     ("progress", "progress", (80, 24), {}, []),
+    ("doctor", "doctor", (80, 24), {}, []),
     ("evaluation", "evaluation", (100, 30), {}, []),
     ("annotator", "evaluation", (100, 30), {}, ["down", "enter"]),
     ("item", "evaluation", (100, 30), {}, ["down", "enter", "enter"]),

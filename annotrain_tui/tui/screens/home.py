@@ -36,6 +36,7 @@ class HomeScreen(AppScreen):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
+        Binding("d", "flow('doctor')", "Doctor", show=False, id="home.flow.doctor"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
         Binding("right_square_bracket", "tab(1)", "Next tab", key_display="[ ]", id="home.tab_next"),
     ]
