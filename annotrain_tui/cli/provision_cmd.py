@@ -152,6 +152,22 @@ def _bench_dataset(args: argparse.Namespace) -> int:
     return _report_check(args, check, created=True)
 
 
+def _bench_link(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.benchmark import link_folder
+
+    ws = workspace_from_args(args)
+    try:
+        result = link_folder(ws.backend, args.folder, args.dataset)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json(result.to_json())
+        return 0 if result.check.ok else 1
+    print(f"Linked {result.linked_now} new file(s) from the folder" if result.linked_now
+          else "Every file of the folder was already in the dataset")
+    return _report_check(args, result.check)
+
+
 def _report_check(args, check, created=False) -> int:
     if args.json:
         emit_json(check.to_json())
@@ -194,7 +210,7 @@ def _bench_create(args: argparse.Namespace) -> int:
         emit_json(status.to_json())
     else:
         print(f"Created benchmark project '{shown(project.title)}' ({shown(project.id)}) with ONLY dataset "
-              f"{shown(project.dataset_ids[0])} and ontology '{shown(status.ontology.title) if status.ontology else '?'}'")
+              f"{shown(status.project.dataset_ids[0]) if status.project.dataset_ids else '?'} and ontology '{shown(status.ontology.title) if status.ontology else '?'}'")
         for w in status.warnings:
             print(f"warning: {shown(w)}")
     return 0
@@ -232,6 +248,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", help="dataset id or title")
     p.add_argument("--folder", help="folder id, path or name")
     p.add_argument("--manifest", type=path_arg, help="registration manifest (JSON or CSV)")
+    add_json_flag(p)
+    p = add_command(gs, "link-folder", "link a folder's files into an existing dataset (only those it lacks)",
+                    _bench_link)
+    p.add_argument("dataset", help="dataset id or title")
+    p.add_argument("--folder", required=True, help="folder id, path or name")
     add_json_flag(p)
     p = add_command(gs, "create", "create the benchmark project (the ontology and ONLY the training dataset)",
                     _bench_create)

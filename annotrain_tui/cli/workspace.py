@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from annotrain_tui.core.lookup import with_details
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.core.overview import load_overview
@@ -26,6 +27,8 @@ def _lister(kind: str):
 def _projects(ws, args) -> int:
     b = ws.backend
     projects = b.list_projects(search=getattr(args, "search", None))
+    if getattr(args, "details", False):  # one more call per project (Encord lists without them)
+        projects = [with_details(b, p) for p in projects]
     datasets = {d.id: d.title for d in b.list_datasets()}
     ontologies = {o.id: o.title for o in b.list_ontologies()}
     templates = {t.id: t.title for t in b.list_workflow_templates()}
@@ -33,10 +36,13 @@ def _projects(ws, args) -> int:
     for p in projects:
         docs.append({
             "id": p.id, "title": p.title, "description": p.description,
-            "datasets": [{"id": d, "title": datasets.get(d)} for d in p.dataset_ids],
+            "datasets": None if p.dataset_ids is None else [{"id": d, "title": datasets.get(d)} for d in p.dataset_ids],
             "ontology": {"id": p.ontology_id, "title": ontologies.get(p.ontology_id)},
             "template": {"id": p.template_id, "title": templates.get(p.template_id)} if p.template_id else None,
-            "users": [{"email": u.email, "role": u.role} for u in p.users],
+            "users": None if p.users is None else [{"email": u.email, "role": u.role} for u in p.users],
+            "stages": [{"title": st.title, "kind": st.kind} for st in p.stages],
+            "your_role": p.caller_role,
+            "details_refused": p.details_refused,
             "created_at": p.created_at.isoformat() if p.created_at else None,
         })
     if args.json:
@@ -46,9 +52,12 @@ def _projects(ws, args) -> int:
         print("No projects yet. Create a benchmark with 'annotrain benchmark create' or run "
               "'annotrain sandbox init --demo'.")
         return 0
-    rows = [[d["title"], d["id"], ", ".join(x["title"] or x["id"] for x in d["datasets"]),
+    unknown = "(refused)" if any(d["details_refused"] for d in docs) else "(--details)"
+    rows = [[d["title"], d["id"],
+             unknown if d["datasets"] is None else ", ".join(x["title"] or x["id"] for x in d["datasets"]),
              d["ontology"]["title"] or "", (d["template"] or {}).get("title") or "",
-             ", ".join(f"{u['email']} ({u['role']})" for u in d["users"])] for d in docs]
+             unknown if d["users"] is None else ", ".join(f"{u['email']} ({u['role']})" for u in d["users"])]
+            for d in docs]
     print(table(rows, ["TITLE", "ID", "DATASET", "ONTOLOGY", "TEMPLATE", "USERS"]))
     return 0
 
@@ -147,5 +156,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_json_flag(lister)
         if kind in ("projects", "folders"):
             lister.add_argument("--search", help="only those whose name contains this text")
+        if kind == "projects":
+            lister.add_argument("--details", action="store_true",
+                                help="also load each project's datasets and users (on Encord one call per project)")
     status = add_command(sub, "status", "the workspace at a glance, with benchmark completeness", _status)
     add_json_flag(status)

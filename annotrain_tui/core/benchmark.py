@@ -11,7 +11,7 @@ from typing import Any
 
 from annotrain_tui.core.errors import Conflict, InvalidInput
 from annotrain_tui.core.files import shell_word
-from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template
+from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template, with_details
 from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
 from annotrain_tui.core.overview import completeness
 
@@ -43,10 +43,40 @@ def create_training_dataset(backend: Any, folder_ref: str, title: str, *, descri
     existing = [d for d in backend.list_datasets() if d.title == title]
     if existing:
         raise Conflict(f"a dataset titled {title!r} already exists ({existing[0].id})",
-                       hint="choose another title, or verify it with 'annotrain benchmark verify'")
+                       hint="link the folder into it with 'annotrain benchmark link-folder', or choose another title")
     dataset = backend.create_dataset(title, description=description or f"Training files from {folder.path}")
     backend.link_items(dataset.id, [i.id for i in items])
     return verify_dataset(backend, dataset.id, folder_ref=folder.id)
+
+
+@dataclass
+class LinkResult:
+    check: DatasetCheck
+    linked_now: int  # items this call linked (those the dataset did not have)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.check.to_json(), "linked_now": self.linked_now}
+
+
+def link_folder(backend: Any, folder_ref: str, dataset_ref: str) -> LinkResult:
+    """Link a folder's items into an existing dataset, only those it does not hold yet (seed 002 step 7
+    uses an existing dataset; files added to a folder later are not added to its datasets by
+    themselves). The join is by storage item (``DataRow.item_id``), never by data hash."""
+    folder = find_folder(backend, folder_ref)
+    dataset = find_dataset(backend, dataset_ref)
+    items = backend.list_items(folder.id)
+    if not items:
+        raise InvalidInput(f"folder {folder.path!r} has no files", hint="register files into it first")
+    have = {_item_of(r) for r in backend.list_data_rows(dataset.id)}
+    missing = [i.id for i in items if i.id not in have]
+    if missing:
+        backend.link_items(dataset.id, missing)
+    return LinkResult(check=verify_dataset(backend, dataset.id, folder_ref=folder.id), linked_now=len(missing))
+
+
+def _item_of(row: Any) -> str:
+    """The storage item behind a data row (the sandbox's rows are their items)."""
+    return row.item_id or row.data_hash
 
 
 def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = None,
@@ -58,7 +88,7 @@ def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = N
         folder = find_folder(backend, folder_ref)
         items = backend.list_items(folder.id)
         want = {i.id: i.url or i.name for i in items}
-        have = {r.data_hash: r.file_link or r.title for r in rows}
+        have = {_item_of(r): r.file_link or r.title for r in rows}  # by storage item: see DataRow
         missing = sorted(want[k] for k in want.keys() - have.keys())
         extra = sorted(have[k] for k in have.keys() - want.keys())
         expected = len(want)
@@ -81,9 +111,22 @@ def create_benchmark_project(backend: Any, title: str, *, dataset_ref: str, onto
     clash = [p for p in backend.list_projects(search=title) if p.title == title]
     if clash:
         raise Conflict(f"a project titled {title!r} already exists ({clash[0].id})")
-    return backend.create_project(title, description=description or "Benchmark: gold-standard labels by a trusted "
-                                  "expert", dataset_ids=[dataset.id], ontology_id=ontology.id,
-                                  template_id=template.id if template else None)
+    project = backend.create_project(title, description=description or "Benchmark: gold-standard labels by a "
+                                     "trusted expert", dataset_ids=[dataset.id], ontology_id=ontology.id,
+                                     template_id=template.id if template else None)
+    check_workflow(project, template)
+    return project
+
+
+def check_workflow(project: Project, template: Any = None) -> None:
+    """After a create: refuse a workflow that cannot carry training, naming what it lacks (Encord has
+    no call that shows a template's stages before a project is made from it)."""
+    problems = project.workflow_problems()
+    if problems:
+        made = f"project '{project.title}' ({project.id}) was created"
+        source = f" from template '{template.title}'" if template is not None else ""
+        raise Conflict(f"{made}{source}, but its workflow has " + "; ".join(problems),
+                       hint="fix the template (or pick another with --template), archive this project and run again")
 
 
 @dataclass
@@ -102,7 +145,11 @@ class BenchmarkStatus:
 
 def benchmark_status(backend: Any, project: Project) -> BenchmarkStatus:
     warnings = []
-    if len(project.dataset_ids) != 1:
+    project = with_details(backend, project)
+    warnings += project.workflow_problems()
+    if project.dataset_ids is None:
+        warnings.append("the benchmark's datasets cannot be read with this key: " + (project.details_refused or "refused"))
+    elif len(project.dataset_ids) != 1:
         warnings.append(f"the benchmark has {len(project.dataset_ids)} datasets: attach ONLY the training dataset")
     ontology = next((o for o in backend.list_ontologies() if o.id == project.ontology_id), None)
     if ontology is None:

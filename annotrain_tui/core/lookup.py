@@ -6,7 +6,8 @@ import difflib
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from annotrain_tui.core.errors import Conflict, NotFound
+from annotrain_tui.core.errors import Conflict, NotFound, PermissionDenied
+from annotrain_tui.core.text import shown
 
 T = TypeVar("T")
 
@@ -32,9 +33,34 @@ def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T]
     raise NotFound(f"no {kind} {ref!r}", hint=suggestion or None)
 
 
-def find_project(backend, ref: str):
-    return resolve(ref, backend.list_projects(), kind="project", id_of=lambda p: p.id,
-                   names_of=lambda p: [p.title], hint="see 'annotrain projects list'")
+def find_project(backend, ref: str, *, details: bool = False):
+    """By id (one call: ``get_project``), else by title from the listing. ``details``: with its
+    datasets and users loaded (see ``with_details``)."""
+    ref = ref.strip()
+    try:
+        project = backend.get_project(ref, details=details)
+    except (NotFound, PermissionDenied):
+        project = None
+    if project is None:
+        project = resolve(ref, backend.list_projects(), kind="project", id_of=lambda p: p.id,
+                          names_of=lambda p: [p.title], hint="see 'annotrain projects list'")
+    return with_details(backend, project) if details else project
+
+
+def with_details(backend, project):
+    """The project with its datasets and users loaded (one call when the listing left them out)."""
+    return project if project.has_details else backend.get_project(project.id)
+
+
+def require_details(backend, project, what: str):
+    """``with_details``, or a PermissionDenied naming the project when its details were refused."""
+    project = with_details(backend, project)
+    if not project.has_details:
+        raise PermissionDenied(f"cannot {what}: the datasets and users of project '{shown(project.title, limit=80)}' "
+                               f"({shown(project.id, limit=64)}) are not readable with this key"
+                               + (f" ({project.details_refused})" if project.details_refused else ""),
+                               hint="ask for the project admin or team manager role on it")
+    return project
 
 
 def find_integration(backend, ref: str):

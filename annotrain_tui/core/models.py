@@ -51,7 +51,8 @@ class Folder(_Model):
 
 
 class Item(_Model):
-    """A storage item (a registered file). On Encord its uuid doubles as the data hash."""
+    """A storage item (a registered file). On Encord a dataset's data row for it has its own data
+    hash and names the item by ``backing_item_uuid`` (see :class:`DataRow`)."""
 
     id: str
     name: str
@@ -85,10 +86,15 @@ class Dataset(_Model):
 
 
 class DataRow(_Model):
+    """A dataset's data unit. ``item_id``: the storage item behind it (Encord's ``backing_item_uuid``;
+    the sandbox's data hash is the item id). Join folders and datasets through it, never through
+    ``data_hash``: on Encord linking an item creates a new data unit with its own hash."""
+
     data_hash: str
     title: str
     data_type: str
     file_link: str = ""
+    item_id: str | None = None
 
 
 class ObjectClass(_Model):
@@ -115,25 +121,104 @@ class ProjectUser(_Model):
     role: str  # admin, team_manager, reviewer, annotator, annotator_reviewer
 
 
+#: Stage kinds, from Encord's ``WorkflowStageType`` (encord/orm/workflow.py): what a stage *is*,
+#: whatever it is titled. Flows key on these, never on the titles "Annotate" and "Complete".
+ANNOTATION, REVIEW, DONE = "annotation", "review", "done"
+
+
+class Stage(_Model):
+    """One workflow stage: its title (which a user may rename) and its kind (``WorkflowStageType``
+    lower-cased: annotation, review, done, consensus_annotation, consensus_review, user_router,
+    percentage_router, agent, ...)."""
+
+    title: str
+    kind: str
+    id: str = ""
+
+
+def stages_from_titles(titles: list[str]) -> list[Stage]:
+    """Stages known only by title (a sandbox template or workspace written before stages had
+    kinds): the last is the final (done) stage, a title with 'review' in it is a review stage, the
+    others annotation stages."""
+    out = []
+    for n, title in enumerate(titles):
+        kind = DONE if n == len(titles) - 1 else REVIEW if "review" in title.casefold() else ANNOTATION
+        out.append(Stage(title=title, kind=kind))
+    return out
+
+
 class Project(_Model):
+    """A project. A listing gives what one paged call carries (title, description, ontology, stages,
+    the caller's role); ``dataset_ids`` and ``users`` are ``None`` until the project's details are
+    loaded (``Backend.get_project``, ``core.lookup.with_details``), or when they were refused
+    (``details_refused`` says why: on Encord only a project admin or team manager may read them)."""
+
     id: str
     title: str
     description: str = ""
-    dataset_ids: list[str] = Field(default_factory=list)
+    dataset_ids: list[str] | None = Field(default_factory=list)
     ontology_id: str | None = None
     template_id: str | None = None
-    users: list[ProjectUser] = Field(default_factory=list)
+    users: list[ProjectUser] | None = Field(default_factory=list)
     created_at: datetime | None = None
+    stages: list[Stage] = Field(default_factory=list)
+    caller_role: str | None = None
+    details_refused: str | None = None
+
+    @property
+    def has_details(self) -> bool:
+        return self.dataset_ids is not None and self.users is not None
+
+    @property
+    def done_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == DONE]
+
+    @property
+    def final_stage(self) -> Stage | None:
+        """The stage finished work reaches (Encord's Complete, a DONE-type stage, however titled);
+        with several, the one titled Complete, else the first."""
+        done = self.done_stages
+        return next((s for s in done if s.title == "Complete"), done[0] if done else None)
+
+    @property
+    def annotation_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == ANNOTATION]
+
+    def stage_kind(self, title: str) -> str:
+        return next((s.kind for s in self.stages if s.title == title), "")
+
+    def workflow_problems(self) -> list[str]:
+        """What this project's workflow lacks for training (empty: fine, or stages not known)."""
+        if not self.stages:
+            return []
+        problems = []
+        if not self.annotation_stages:
+            problems.append("no annotation stage (a stage of type Annotate) for the trainee to work in")
+        if self.final_stage is None:
+            problems.append("no final stage (a stage of type Complete) that finished work reaches")
+        return problems
 
 
 class LabelRowInfo(_Model):
-    """A project's label row without its labels (what a listing returns)."""
+    """A project's label row without its labels (what a listing returns). ``stage`` is the stage's
+    title, ``stage_kind`` its kind (see :class:`Stage`); flows decide by the kind."""
 
     label_hash: str | None  # None until the row has been initialised
     data_hash: str
     data_title: str
     stage: str
     last_edited_at: datetime | None = None
+    stage_kind: str = ""
+
+    @property
+    def done(self) -> bool:
+        """In a final (DONE-type) stage: the work is Complete."""
+        return self.stage_kind == DONE if self.stage_kind else self.stage == "Complete"
+
+    @property
+    def started(self) -> bool:
+        """Past the annotation stage (submitted at least once)."""
+        return self.stage_kind != ANNOTATION if self.stage_kind else self.stage != "Annotate"
 
 
 class StageCount(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotrain_tui.core.lookup import with_details
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
 
@@ -44,7 +45,7 @@ class Overview:
 
 def completeness(backend: Any, project_id: str) -> StageCount:
     rows = backend.list_label_rows(project_id)
-    return StageCount(complete=sum(1 for r in rows if r.stage == "Complete"), total=len(rows))
+    return StageCount(complete=sum(1 for r in rows if r.done), total=len(rows))
 
 
 def training_projects_of(projects: list[Project], benchmark_id: str) -> list[Project]:
@@ -72,6 +73,9 @@ def benchmark_ids(projects: list[Project]) -> list[str]:
 
 def load_overview(backend: Any) -> Overview:
     projects = backend.list_projects()
+    # details (datasets, users) only for the benchmarks: on Encord each costs calls and may be refused
+    benches = set(benchmark_ids(projects))
+    projects = [with_details(backend, p) if p.id in benches else p for p in projects]
     by_id = {p.id: p for p in projects}
     benches = [BenchmarkStatus(project=by_id[b], completeness=completeness(backend, b),
                                training_projects=training_projects_of(projects, b)) for b in benchmark_ids(projects)]

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from annotrain_tui.core.backends.base import WorkspaceGone
+from annotrain_tui.core.benchmark import check_workflow
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput
 from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
-from annotrain_tui.core.lookup import find_project, find_template
+from annotrain_tui.core.lookup import find_project, find_template, require_details
 from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
 from annotrain_tui.core.models import Project, WorkflowTemplate
 from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, check_title_pattern, identity
@@ -202,7 +203,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
               journal: Journal | None = None) -> Plan:
     check_title_pattern(title_pattern)  # the one check (the CLI's --title and the setting use it too)
     roster.raise_if_invalid()
-    bench = find_project(backend, benchmark_ref)
+    bench = require_details(backend, find_project(backend, benchmark_ref), "provision from this benchmark")
     if len(bench.dataset_ids) != 1:
         raise Conflict(f"benchmark {bench.title!r} has {len(bench.dataset_ids)} datasets; a benchmark project "
                        "must have exactly one (the training dataset)")
@@ -226,7 +227,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
             entries.append(PlanEntry(r.name, r.email, title, "conflict", mine[0].id, duplicate_message(email, mine)))
             continue
         if mine:
-            p = mine[0]
+            p = require_details(backend, mine[0], "check the training project of " + shown(r.email, limit=120))
             diffs = []
             if sorted(p.dataset_ids) != sorted(bench.dataset_ids):
                 diffs.append("dataset")
@@ -237,6 +238,9 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
             if diffs:
                 entries.append(PlanEntry(r.name, r.email, p.title, "conflict", p.id,
                                          f"project {p.title!r} has a different {', '.join(diffs)} than the benchmark"))
+            elif p.workflow_problems():
+                entries.append(PlanEntry(r.name, r.email, p.title, "conflict", p.id,
+                                         f"project {p.title!r}: its workflow has " + "; ".join(p.workflow_problems())))
             elif not _invited(p, email):
                 entries.append(PlanEntry(r.name, r.email, p.title, "invite", p.id, "annotator not invited yet"))
             else:
@@ -325,7 +329,7 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
                 marker = training_marker(bench.id, entry.email)
                 found = marked_projects(backend.list_projects(description_contains=marker), bench.id).get(email, [])
                 if found:
-                    project = found[0]
+                    project = require_details(backend, found[0], "check the training project found")
                     if journal:
                         journal.record("found", email=email, project_id=project.id, title=project.title)
                     if _invited(project, email):
@@ -339,10 +343,13 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
                     status = "created"
                     if journal:
                         journal.record("created", email=email, project_id=project.id, title=entry.title)
+                    check_workflow(project, plan.template)
                 project_id = project.id
             backend.add_users(project_id, [entry.email], "annotator")
+            # The seed adds the trainee "to the annotation stage": each Annotate-stage task is theirs.
+            assigned = backend.assign_tasks(project_id, entry.email)
             if journal:
-                journal.record("invited", email=email, project_id=project_id)
+                journal.record("invited", email=email, project_id=project_id, tasks_assigned=assigned)
             return Outcome(status=status, project_id=project_id, **base)
         except WorkspaceGone as err:
             lost.append(err)
@@ -425,9 +432,9 @@ def training_progress(backend: Any, benchmark_ref: str) -> tuple[Project, list[T
         if not marker or marker[0] != bench.id:
             continue
         rows = backend.list_label_rows(p.id)
-        done = [r for r in rows if r.stage == "Complete"]
-        # activity = edits to tasks that left the first stage (creation stamps every row)
-        touched = [r.last_edited_at for r in rows if r.stage != "Annotate" and r.last_edited_at]
+        done = [r for r in rows if r.done]
+        # activity = edits to tasks that left the annotation stage (creation stamps every row)
+        touched = [r.last_edited_at for r in rows if r.started and r.last_edited_at]
         out.append(TraineeProgress(email=marker[1], project_id=p.id, title=p.title, complete=len(done),
                                    total=len(rows), last_activity=max(touched) if touched else None))
     out.sort(key=lambda t: t.email)

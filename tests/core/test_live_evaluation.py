@@ -154,11 +154,14 @@ def test_a_refresh_asks_everything_at_once_one_call_per_question(demo):
     todo = next(r for r in sb.list_label_rows(chidi.project.id) if r.stage != "Complete")
     sb.save_labels(chidi.project.id, todo.data_hash, [], stage="Complete")
     backend.calls.clear()
-    backend.barrier = threading.Barrier(n + 2)  # every project's poll, the benchmark check, the project list
+    # every project's poll and its list of Complete rows, the benchmark check, the project list
+    backend.barrier = threading.Barrier(2 * n + 2)
     report = live.refresh()
-    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows", "list_projects"])
+    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows"] * (n + 1)
+                                           + ["list_projects"])
     assert report.changed_rows == 1 and report.changed_projects == [chidi.project.id]
     backend.calls.clear()
     backend.barrier = None
     live.refresh(include_new_projects=False, check_benchmark=False)
-    assert backend.calls == ["get_edited_label_rows"] * n  # a plain poll: one call per project
+    # a plain poll: per project, its edits and its Complete rows (metadata), all in one round trip
+    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows"] * n)

@@ -51,6 +51,7 @@ PROTOCOL_METHODS = (
     "get_project",
     "create_project",
     "add_users",
+    "assign_tasks",
     "list_label_rows",
     "get_label_rows",
     "get_edited_label_rows",
@@ -99,7 +100,8 @@ class Backend(Protocol):
     def link_items(self, dataset_id: str, item_ids: Sequence[str]) -> int:
         """Link storage items to a dataset (idempotent); returns how many are linked now."""
 
-    def list_data_rows(self, dataset_id: str) -> list[DataRow]: ...
+    def list_data_rows(self, dataset_id: str) -> list[DataRow]:
+        """The dataset's data units, each naming its storage item (``DataRow.item_id``)."""
 
     # -- ontologies, templates, projects ---------------------------------------------------
     def list_ontologies(self) -> list[Ontology]: ...
@@ -108,11 +110,15 @@ class Backend(Protocol):
         """Encord has no listing call: the adapter returns the templates named in config."""
 
     def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
-        """``search``: titles containing it (any case); ``description_contains``: descriptions holding
-        that exact text (a marker), applied before any per-project detail is loaded."""
+        """What one paged listing carries: title, description, ontology, stages (with their kinds), the
+        caller's role. ``dataset_ids`` and ``users`` may be None (not loaded): load them for the
+        projects a flow needs with ``get_project`` (``core.lookup.with_details``). ``search``: titles
+        containing it (any case); ``description_contains``: descriptions holding that exact text."""
         ...
 
-    def get_project(self, project_id: str) -> Project: ...
+    def get_project(self, project_id: str, *, details: bool = True) -> Project:
+        """One project (``details``: with its datasets and users; without, one call). Details the caller may not read are None,
+        with ``details_refused`` saying why; the project itself is still returned."""
 
     def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str],
                        ontology_id: str, template_id: str | None = None) -> Project: ...
@@ -120,17 +126,25 @@ class Backend(Protocol):
     def add_users(self, project_id: str, emails: Iterable[str], role: str = "annotator") -> None:
         """Invite users with a project role (idempotent)."""
 
+    def assign_tasks(self, project_id: str, email: str) -> int:
+        """Assign every unassigned task of the project's annotation stages to ``email`` (Encord's
+        ``AnnotationTask.assign``); tasks someone else holds are left. Returns how many were assigned
+        by this call (idempotent: 0 the second time)."""
+
     # -- labels ----------------------------------------------------------------------------
     def list_label_rows(self, project_id: str, *, stage: str | None = None,
-                        edited_after: datetime | None = None) -> list[LabelRowInfo]: ...
+                        edited_after: datetime | None = None, done_only: bool = False) -> list[LabelRowInfo]:
+        """Every label row (uninitialised ones included); ``stage``: only those in the stage of that
+        title; ``done_only``: only those in a final (DONE-type) stage, whatever it is titled."""
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
         """Full label rows in Encord's label-row JSON format (``LabelRowV2.to_encord_dict()``)."""
 
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
-                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+                              stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         """What a live poll needs in one call: every label row edited after ``edited_after`` (any stage,
-        as ``list_label_rows`` lists them) and the full rows of those in ``stage``."""
+        as ``list_label_rows`` lists them) and the full rows of those in ``stage`` (by title), or, when
+        None, of those in a final (DONE-type) stage."""
 
     # -- operators working at once ---------------------------------------------------------
     def operation_lock(self, name: str, *, timeout: float | None = None,

@@ -5,6 +5,12 @@ project (one project in memory at a time while it is parsed) and evaluates them.
 asks each project only for the label rows edited since the last poll, fetches just those, and
 re-evaluates only the part of the project they fall in: a project is evaluated in blocks of
 label rows (a row's block is fixed by its data hash), so one changed row costs one block.
+
+"Complete" is a stage *kind* (Encord's DONE-type stage, however it is titled), never the title.
+Whether Encord bumps a label row's ``last_edited_at`` when a task only moves stage (a reviewer
+approving it) is not documented, so each poll also lists the rows now in a final stage (metadata
+only, the same concurrent round trip): a row that reached Complete without an edit is fetched on
+that poll, and one that left it is dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +35,6 @@ from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
 
-COMPLETE = "Complete"
 FETCH_CHUNK = 500
 ANNOTATOR_COLUMNS = ("annotator", "projects", "complete", "total", "objects", "benchmark_objects", "matched",
                      "mean_iou", "class_accuracy", "precision", "recall", "f1", "missed", "extra", "low_overlap",
@@ -108,6 +113,7 @@ class LiveEvaluation:
         self.sources: dict[str, TrainingSource] = {}
         self.evaluator: Evaluator | None = None
         self.bench_watermark: datetime | None = None
+        self.bench_done: dict[str, datetime | None] = {}  # data hash → last_edited_at of its Complete row
         self.bench_rows: dict[str, dict[str, Any]] = {}
         self.result: EvaluationResult | None = None
         self._lock = threading.Lock()
@@ -116,7 +122,7 @@ class LiveEvaluation:
     # -- fetching -----------------------------------------------------------------------
     def _fetch(self, project_id: str, infos: list[LabelRowInfo], cancel: threading.Event | None = None
                ) -> list[dict[str, Any]]:
-        hashes = [i.data_hash for i in infos if i.stage == COMPLETE]
+        hashes = [i.data_hash for i in infos if i.done]
         rows: list[dict[str, Any]] = []
         for start in range(0, len(hashes), FETCH_CHUNK):
             if cancel is not None and cancel.is_set():
@@ -139,9 +145,10 @@ class LiveEvaluation:
         return out
 
     def _new_evaluator(self, cancel: threading.Event | None) -> None:
-        infos = self.backend.list_label_rows(self.benchmark.id, stage=COMPLETE)
+        infos = self.backend.list_label_rows(self.benchmark.id, done_only=True)
         rows = self._fetch(self.benchmark.id, infos, cancel)
         self.bench_watermark = _newest(infos)
+        self.bench_done = {i.data_hash: i.last_edited_at for i in infos}
         self.bench_rows = {r["data_hash"]: r for r in rows}
         self.evaluator = Evaluator(rows, benchmark_source=self.benchmark.title, **self.options)
 
@@ -150,7 +157,7 @@ class LiveEvaluation:
         src = TrainingSource(project=project, annotator=annotator,
                              blocks=max(1, math.ceil(len(infos) / self.block_size)), total=len(infos))
         src.watermark = _newest(infos)
-        src.last_activity = _newest([i for i in infos if i.stage != "Annotate"])
+        src.last_activity = _newest([i for i in infos if i.started])
         for row in self._fetch(project.id, infos, cancel):
             src.put(row)
         return src
@@ -185,7 +192,8 @@ class LiveEvaluation:
         """Fetch only what changed since the last poll and re-evaluate only those blocks.
 
         Every question goes out at once, one call each: per training project the rows edited since
-        its last poll with the Complete ones' labels (``get_edited_label_rows``), and, when asked,
+        its last poll with the Complete ones' labels (``get_edited_label_rows``) and the rows now in
+        a final stage (metadata only: stage moves without an edit), and, when asked,
         whether the benchmark changed (``check_benchmark``) and whether new training projects
         appeared (``include_new_projects``). A refresh therefore waits for one round trip, however
         many projects there are; a live view asks the last two every few polls and on demand.
@@ -194,16 +202,21 @@ class LiveEvaluation:
             assert self.evaluator is not None, "load() first"
             polled = list(self.sources.values())
             jobs: list[Callable[[], Any]] = [
-                partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark,
-                        stage=COMPLETE) for src in polled]
-            ask_benchmark = bool(check_benchmark and self.bench_watermark)
+                partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark)
+                for src in polled]
+            jobs += [partial(self.backend.list_label_rows, src.project.id, done_only=True) for src in polled]
+            ask_benchmark = bool(check_benchmark and self.evaluator is not None)
             if ask_benchmark:
-                jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, edited_after=self.bench_watermark))
+                jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, done_only=True))
             if include_new_projects:
                 jobs.append(self.training_projects)
             answers = self._all_at_once(jobs)
             polls = answers[:len(polled)]
-            bench_changed = ask_benchmark and bool(answers[len(polled)])
+            done_now = answers[len(polled):2 * len(polled)]
+            bench_changed = False
+            if ask_benchmark:
+                bench_now = {i.data_hash: i.last_edited_at for i in answers[2 * len(polled)]}
+                bench_changed = bench_now != self.bench_done
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
@@ -216,22 +229,36 @@ class LiveEvaluation:
                         self.sources[project.id] = src
                         self._add_all_blocks(src)
                         new_projects.append(project.id)
-            for src, (infos, rows) in zip(polled, polls):
-                if not infos:
-                    continue
-                newest = _newest(infos)
-                if newest and (src.watermark is None or newest > src.watermark):
-                    src.watermark = newest
-                worked = _newest([i for i in infos if i.stage != "Annotate"])
-                if worked and (src.last_activity is None or worked > src.last_activity):
-                    src.last_activity = worked
+            for src, (infos, rows), done in zip(polled, polls, done_now):
                 blocks: set[int] = set()
-                for info in infos:
-                    if info.stage != COMPLETE and (gone := src.drop(info.data_hash)) is not None:
+                if infos:
+                    newest = _newest(infos)
+                    if newest and (src.watermark is None or newest > src.watermark):
+                        src.watermark = newest
+                    worked = _newest([i for i in infos if i.started])
+                    if worked and (src.last_activity is None or worked > src.last_activity):
+                        src.last_activity = worked
+                    for info in infos:
+                        if not info.done and (gone := src.drop(info.data_hash)) is not None:
+                            blocks.add(gone)
+                    for row in rows:
+                        blocks.add(src.put(row))
+                    changed_rows += len(infos)
+                # Stage moves that did not touch the row (see the module docstring).
+                done_hashes = {i.data_hash for i in done}
+                fetched = {r.get("data_hash") for r in rows}
+                for h in [h for h in src.rows if h not in done_hashes and h not in fetched]:
+                    if (gone := src.drop(h)) is not None:
                         blocks.add(gone)
-                for row in rows:
-                    blocks.add(src.put(row))
-                changed_rows += len(infos)
+                        changed_rows += 1
+                moved = [i for i in done if i.data_hash not in src.rows and i.data_hash not in fetched]
+                if moved:
+                    for row in self._fetch(src.project.id, moved):
+                        blocks.add(src.put(row))
+                    changed_rows += len(moved)
+                    worked = _newest(moved)
+                    if worked and (src.last_activity is None or worked > src.last_activity):
+                        src.last_activity = worked
                 for block in blocks:
                     self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
                 if blocks:
@@ -250,7 +277,7 @@ class LiveEvaluation:
         if len(jobs) <= 1:
             return [job() for job in jobs]
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="poll")
+            self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="poll")
             weakref.finalize(self, self._pool.shutdown, wait=False)
         return list(self._pool.map(_run, jobs))
 

@@ -117,8 +117,11 @@ class HomeScreen(AppScreen):
             label.update(Text("No benchmark project yet: press 3 to set one up.", style="dim"))
             bar.display = False
         datasets = {d.id: d.title for d in ov.datasets}
-        self._fill("projects", [(p.id, [lit(p.title), lit(", ".join(datasets.get(d, d) for d in p.dataset_ids)),
-                                        Text(str(len(p.users))), lit(p.id)]) for p in ov.projects],
+        self._fill("projects", [(p.id, [lit(p.title),
+                                        lit("—" if p.dataset_ids is None else
+                                            ", ".join(datasets.get(d, d) for d in p.dataset_ids)),
+                                        Text("—" if p.users is None else str(len(p.users))), lit(p.id)])
+                                for p in ov.projects],
                    "No projects yet. Press 3 to create the benchmark project.")
         self._fill("folders", [(f.id, [lit(f.path), Text(str(f.item_count or 0)), lit(f.description)])
                                for f in ov.folders], "No storage folders. Press 1 to pick or create one.")

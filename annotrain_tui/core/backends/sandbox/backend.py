@@ -39,8 +39,10 @@ from annotrain_tui.core.models import (
     ProjectUser,
     Provider,
     RegistrationResult,
+    Stage,
     UnitError,
     WorkflowTemplate,
+    stages_from_titles,
 )
 
 SECTION_TYPES = {
@@ -49,6 +51,19 @@ SECTION_TYPES = {
 }
 ROLES = ("admin", "team_manager", "reviewer", "annotator", "annotator_reviewer")
 DEFAULT_STAGES = ["Annotate", "Review", "Complete"]
+#: Created by the first assignment (not in SCHEMA: a workspace made before it must still open).
+_ASSIGNEES = ("CREATE TABLE IF NOT EXISTS task_assignees (project_id TEXT NOT NULL, data_hash TEXT NOT NULL, "
+              "assignee TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (project_id, data_hash))")
+
+
+def stored_stages(text: str) -> list[Stage]:
+    """A project's or template's stored stages: titles (kinds inferred, see ``stages_from_titles``)
+    or ``{"title", "kind"}`` objects."""
+    raw = json.loads(text)
+    if all(isinstance(t, str) for t in raw):
+        return stages_from_titles(raw)
+    return [Stage(title=str(t["title"]), kind=str(t["kind"])) if isinstance(t, dict) else stages_from_titles([t])[0]
+            for t in raw]
 
 
 def now_iso() -> str:
@@ -328,8 +343,8 @@ class SandboxBackend:
         rows = self.store.query(
             "SELECT i.* FROM dataset_items d JOIN items i ON i.id = d.item_id WHERE d.dataset_id = ? "
             "ORDER BY d.linked_at, i.rowid", (dataset_id,))
-        return [DataRow(data_hash=r["id"], title=r["name"], data_type=r["item_type"], file_link=r["url"])
-                for r in rows]
+        return [DataRow(data_hash=r["id"], title=r["name"], data_type=r["item_type"], file_link=r["url"],
+                        item_id=r["id"]) for r in rows]
 
     # -- ontologies, templates, projects ------------------------------------------------
     def add_ontology(self, title: str, objects: list[dict[str, Any]]) -> Ontology:
@@ -357,21 +372,24 @@ class SandboxBackend:
                             color=o.get("color", "#888888")) for o in structure.get("objects", [])]))
         return out
 
-    def add_template(self, title: str, stages: list[str]) -> WorkflowTemplate:
-        tpl = WorkflowTemplate(id=new_id(), title=title, stages=stages)
+    def add_template(self, title: str, stages: list[str] | list[tuple[str, str]]) -> WorkflowTemplate:
+        """A template from stage titles, or (title, kind) pairs for stages titled otherwise."""
+        stored = [s if isinstance(s, str) else {"title": s[0], "kind": s[1]} for s in stages]
+        tpl = WorkflowTemplate(id=new_id(), title=title, stages=[s if isinstance(s, str) else s[0] for s in stages])
         with self.store.tx() as c:
-            c.execute("INSERT INTO templates VALUES (?,?,?)", (tpl.id, tpl.title, json.dumps(tpl.stages)))
+            c.execute("INSERT INTO templates VALUES (?,?,?)", (tpl.id, tpl.title, json.dumps(stored)))
         return tpl
 
     def list_workflow_templates(self) -> list[WorkflowTemplate]:
-        return [WorkflowTemplate(id=r["id"], title=r["title"], stages=json.loads(r["stages"]))
+        return [WorkflowTemplate(id=r["id"], title=r["title"], stages=[s.title for s in stored_stages(r["stages"])])
                 for r in self.store.query("SELECT * FROM templates ORDER BY title COLLATE NOCASE")]
 
     def _project(self, r, users: dict[str, list[ProjectUser]], datasets: dict[str, list[str]]) -> Project:
         return Project(id=r["id"], title=r["title"], description=r["description"],
                        dataset_ids=datasets.get(r["id"], []), ontology_id=r["ontology_id"],
                        template_id=r["template_id"], users=users.get(r["id"], []),
-                       created_at=parse_iso(r["created_at"]))
+                       created_at=parse_iso(r["created_at"]), stages=stored_stages(r["stages"]),
+                       caller_role="admin")
 
     def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
         users: dict[str, list[ProjectUser]] = {}
@@ -391,7 +409,7 @@ class SandboxBackend:
             projects = [p for p in projects if needle in p.title.casefold()]
         return projects
 
-    def get_project(self, project_id: str) -> Project:
+    def get_project(self, project_id: str, *, details: bool = True) -> Project:
         for p in self.list_projects():
             if p.id == project_id:
                 return p
@@ -422,7 +440,8 @@ class SandboxBackend:
         return self.get_project(pid)
 
     def _ensure_label_rows(self, c, project_id: str) -> None:
-        stages = json.loads(c.execute("SELECT stages FROM projects WHERE id = ?", (project_id,)).fetchone()[0])
+        stages = [st.title for st in stored_stages(
+            c.execute("SELECT stages FROM projects WHERE id = ?", (project_id,)).fetchone()[0])]
         stamp = now_iso()
         c.execute(
             "INSERT OR IGNORE INTO label_rows (project_id, data_hash, label_hash, stage, last_edited_at, created_at) "
@@ -446,11 +465,17 @@ class SandboxBackend:
         rows = self.store.query("SELECT stages FROM projects WHERE id = ?", (project_id,))
         if not rows:
             raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
-        return json.loads(rows[0]["stages"])
+        return [st.title for st in stored_stages(rows[0]["stages"])]
+
+    def stage_objects(self, project_id: str) -> list[Stage]:
+        rows = self.store.query("SELECT stages FROM projects WHERE id = ?", (project_id,))
+        if not rows:
+            raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+        return stored_stages(rows[0]["stages"])
 
     def list_label_rows(self, project_id: str, *, stage: str | None = None,
-                        edited_after: datetime | None = None) -> list[LabelRowInfo]:
-        self.project_stages(project_id)
+                        edited_after: datetime | None = None, done_only: bool = False) -> list[LabelRowInfo]:
+        kinds = {s.title: s.kind for s in self.stage_objects(project_id)}
         sql = ("SELECT lr.*, i.name FROM label_rows lr JOIN items i ON i.id = lr.data_hash "
                "WHERE lr.project_id = ?")
         params: list[Any] = [project_id]
@@ -461,12 +486,15 @@ class SandboxBackend:
             sql += " AND lr.last_edited_at > ?"
             params.append(edited_after.astimezone(timezone.utc).isoformat(timespec="microseconds"))
         sql += " ORDER BY i.rowid"
-        return [LabelRowInfo(label_hash=r["label_hash"], data_hash=r["data_hash"], data_title=r["name"],
-                             stage=r["stage"], last_edited_at=parse_iso(r["last_edited_at"]))
-                for r in self.store.query(sql, tuple(params))]
+        infos = [LabelRowInfo(label_hash=r["label_hash"], data_hash=r["data_hash"], data_title=r["name"],
+                              stage=r["stage"], last_edited_at=parse_iso(r["last_edited_at"]),
+                              stage_kind=kinds.get(r["stage"], ""))
+                 for r in self.store.query(sql, tuple(params))]
+        return [i for i in infos if i.done] if done_only else infos
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
-        self.project_stages(project_id)
+        kinds = {st.title: st.kind for st in self.stage_objects(project_id)}
+        assignees = self.task_assignees(project_id)
         out: list[dict[str, Any]] = []
         hashes = list(data_hashes)
         for start in range(0, len(hashes), 500):
@@ -495,13 +523,38 @@ class SandboxBackend:
                     item_type=r["item_type"], data_link=r["url"], width=r["width"], height=r["height"],
                     dataset_hash=r["ds_id"], dataset_title=r["ds_title"], objects=body.get("objects", []),
                     created_at=lbl.encord_time(parse_iso(r["created_at"])),
-                    last_edited_at=lbl.encord_time(parse_iso(r["last_edited_at"])), stage=r["stage"]))
+                    last_edited_at=lbl.encord_time(parse_iso(r["last_edited_at"])), stage=r["stage"],
+                    stage_kind=kinds.get(r["stage"], ""), assigned=r["data_hash"] in assignees))
         return out
 
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
-                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+                              stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         infos = self.list_label_rows(project_id, edited_after=edited_after)
-        return infos, self.get_label_rows(project_id, [i.data_hash for i in infos if i.stage == stage])
+        wanted = [i.data_hash for i in infos if (i.stage == stage if stage is not None else i.done)]
+        return infos, self.get_label_rows(project_id, wanted)
+
+    # -- tasks ----------------------------------------------------------------------------
+    def assign_tasks(self, project_id: str, email: str) -> int:
+        """Assign every unassigned task in the project's annotation stages to ``email`` (as Encord's
+        ``AnnotationTask.assign``); a task someone else holds is left to them. Returns how many were
+        assigned now (0 when all already were: idempotent)."""
+        annotate = [s.title for s in self.stage_objects(project_id) if s.kind == "annotation"]
+        if not annotate:
+            return 0
+        with self.store.tx() as c:
+            c.execute(_ASSIGNEES)
+            cur = c.execute(
+                "INSERT OR IGNORE INTO task_assignees (project_id, data_hash, assignee) "
+                f"SELECT project_id, data_hash, ? FROM label_rows WHERE project_id = ? "
+                f"AND stage IN ({','.join('?' * len(annotate))})", (email, project_id, *annotate))
+            return cur.rowcount
+
+    def task_assignees(self, project_id: str) -> dict[str, str]:
+        """data hash → assignee (empty when nothing was ever assigned)."""
+        if not self.store.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_assignees'"):
+            return {}
+        return {r["data_hash"]: r["assignee"] for r in self.store.query(
+            "SELECT data_hash, assignee FROM task_assignees WHERE project_id = ?", (project_id,))}
 
     # -- sandbox-only operations (the simulator, demo seeding, import) ------------------
     def save_labels(self, project_id: str, data_hash: str, objects: list[dict[str, Any]], *,

@@ -17,15 +17,16 @@ from annotrain_tui.core.evaluation.parse import is_frame_key
 TASK_STATUSES = ("QUEUED", "ASSIGNED", "IN_REVIEW", "RETURNED", "COMPLETED")
 
 
-def task_status(stage: str | None, labelled: bool) -> str:
-    """The SDK's task status for a sandbox task in ``stage``: COMPLETED in the final stage, IN_REVIEW in
-    a review stage, ASSIGNED once an annotator has labelled it, else QUEUED (created, not started)."""
+def task_status(stage: str | None, labelled: bool, *, kind: str = "", assigned: bool = False) -> str:
+    """The SDK's task status for a sandbox task in ``stage`` (of ``kind``, see ``models.Stage``; by title
+    when not given): COMPLETED in the final stage, IN_REVIEW in a review stage, ASSIGNED once assigned
+    to or labelled by an annotator, else QUEUED (created, not started)."""
     name = (stage or "").casefold()
-    if name == "complete":
+    if kind == "done" or (not kind and name == "complete"):
         return "COMPLETED"
-    if "review" in name:
+    if kind == "review" or (not kind and "review" in name):
         return "IN_REVIEW"
-    return "ASSIGNED" if labelled else "QUEUED"
+    return "ASSIGNED" if labelled or assigned else "QUEUED"
 
 #: shape value → the coordinate key Encord uses for it in an object entry
 COORD_KEYS = {
@@ -81,7 +82,7 @@ def object_entry(*, object_hash: str, ontology_object: dict[str, Any], coordinat
 def build_label_row(*, label_hash: str, data_hash: str, data_title: str, item_type: str, data_link: str,
                     width: int | None, height: int | None, dataset_hash: str, dataset_title: str,
                     objects: list[dict[str, Any]], created_at: str, last_edited_at: str,
-                    stage: str) -> dict[str, Any]:
+                    stage: str, stage_kind: str = "", assigned: bool = False) -> dict[str, Any]:
     """The label-row dict for one data unit, from the sandbox's flat object list."""
     data_type = DATA_TYPES.get(item_type, "image")
     object_answers: dict[str, Any] = {}
@@ -120,7 +121,7 @@ def build_label_row(*, label_hash: str, data_hash: str, data_title: str, item_ty
         "dataset_title": dataset_title,
         "data_title": data_title,
         "data_type": data_type,
-        "annotation_task_status": task_status(stage, bool(objects)),
+        "annotation_task_status": task_status(stage, bool(objects), kind=stage_kind, assigned=assigned),
         "is_shadow_data": False,
         "object_answers": object_answers,
         "classification_answers": {},
