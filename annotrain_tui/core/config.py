@@ -50,7 +50,7 @@ MAX_TIMEOUT = 3600.0
 MAX_RETRY_DELAY = 30.0  # the retry layer never waits longer between attempts (retry.RetryPolicy)
 MAX_REFRESH = 3600.0
 #: The settings that are numbers; `config set` converts its text for them (_value_from_text).
-NUMBER_SETTINGS = ("request_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
+NUMBER_SETTINGS = ("request_timeout", "bulk_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
                    "pass_f1", "pass_class_accuracy", "refresh_interval")
 DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
 
@@ -246,6 +246,10 @@ class Settings(BaseModel):
     # every one has an upper bound, so no setting can make a command wait for ever.
     request_timeout: float = Field(30.0, gt=0, le=MAX_TIMEOUT, strict=True,
                                    description="seconds before an interactive call gives up")
+    # A bundle of label rows, a whole dataset's data rows or a link of many items is one long request
+    # (the SDK's own default read timeout is 180 s: encord/http/constants.py DEFAULT_READ_TIMEOUT).
+    bulk_timeout: float = Field(180.0, gt=0, le=MAX_TIMEOUT, strict=True,
+                                description="seconds before a bulk call (label rows, data rows, linking) gives up")
     retry_attempts: int = Field(5, ge=1, le=20, strict=True)
     retry_base_delay: float = Field(0.5, ge=0, le=MAX_RETRY_DELAY, strict=True)
     iou_threshold: float = Field(0.5, ge=0, le=1, strict=True)

@@ -72,9 +72,13 @@ class Transient(AnnotrainError):
 
     retryable = True
 
-    def __init__(self, message: str, *, hint: str | None = None, acted: bool | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, acted: bool | None = None,
+                 attempts: int | None = None) -> None:
         super().__init__(message, hint=hint)
         self.acted = acted
+        #: At most this many attempts in all for this kind of failure (None: the policy's). A timeout
+        #: of a long bulk request is worth one more try, not five.
+        self.attempts = attempts
 
 
 class RateLimited(Transient):

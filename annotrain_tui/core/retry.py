@@ -44,6 +44,8 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, *, what: str,
     """
     last: Transient | None = None
     for attempt in range(policy.attempts):
+        if last is not None and last.attempts is not None and attempt >= last.attempts:
+            break
         if attempt:
             d = policy.delay(attempt - 1, last) if last else 0
             log.info("retrying %s in %.2fs (attempt %d/%d): %s", what, d, attempt + 1, policy.attempts, last)
@@ -62,7 +64,8 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, *, what: str,
         except Transient as err:
             last = err
     assert last is not None
-    raise Transient(f"{what} still failing after {policy.attempts} attempts: {last.message}",
+    tried = min(policy.attempts, last.attempts or policy.attempts)
+    raise Transient(f"{what} still failing after {tried} attempts: {last.message}",
                     hint="the service may be down; try again later", acted=last.acted)
 
 

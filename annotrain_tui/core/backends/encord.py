@@ -5,20 +5,28 @@ The SDK is imported lazily (``connect``), it costs ~0.5 s. What the adapter has 
 - Creating a client checks nothing; :meth:`EncordBackend.check` makes one cheap signed call.
 - Listings are lazy and paged: errors surface while iterating, so every listing is consumed inside
   the error-mapping block.
-- The SDK's own retries are switched off and its timeouts set to ``settings.request_timeout``:
-  retrying is the job of ``core.retry``. Creates are never retried here; a failure whose answer
-  may have been lost is ``Transient(acted=None)`` so the retry layer looks before it retries.
+- The SDK's own retries are switched off: retrying is the job of ``core.retry``. Timeouts are by
+  kind of call: two clients share the key, one for interactive calls (``settings.request_timeout``),
+  one for bulk ones (label rows, a dataset's data rows, linking items: ``settings.bulk_timeout``),
+  and bulk calls are chunked so no one request grows with the project; a bulk timeout is tried
+  twice in all, not five times. Creates are never retried here; a failure whose answer may have
+  been lost is ``Transient(acted=None)`` so the retry layer looks before it retries.
+- Listing projects is one paged listing: its rows carry title, description, ontology, workflow
+  stages (with their types) and the caller's role. A project's datasets and users are loaded only
+  by ``get_project`` (for the projects a flow needs); where Encord refuses them (a caller who is not
+  project admin or team manager there) the project is kept, with ``details_refused`` and a warning.
+- Stages are known by type (``WorkflowStageType``): Complete means a DONE-type stage and Annotate an
+  ANNOTATION-type one, whatever they are titled.
+- Reading never writes: a listed row that has no label hash (never opened) is reported and left
+  out, not created with ``create_label_rows`` as ``initialise_labels`` would.
 - SDK exceptions become core errors with a message a user can act on. Key-parsing errors can
   contain the key text, so they are never shown, logged or chained (not even as ``__context__``).
 - There is no call that lists workflow templates (they come from ``settings.workflow_templates``)
   and none that gives an integration's provider (it is read from the integration's title, see
   :func:`provider_from_title`).
-- A project whose workflow has router stages cannot be loaded by the SDK: listings skip it and
-  say so in :attr:`EncordBackend.warnings`.
-- One SDK internal is used, the client's ``_api_client``: to read project pages one project at a
-  time (so one unloadable project does not end the listing) and to poll an upload job once
-  (the SDK's own poll loop sleeps 10 s between failures). Both fall back to the public calls if
-  the SDK's layout changes; tested with encord 0.1.205 and 0.1.211.
+- SDK internals (the project listing's rows, one project row by id, one poll of an upload job) are
+  used only through :mod:`annotrain_tui.core.backends.encord_internals`, which fails loudly when
+  the SDK moves them; tested with encord 0.1.205 and 0.1.211.
 """
 
 from __future__ import annotations
@@ -33,13 +41,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from annotrain_tui.core.backends import encord_internals as internals
 from annotrain_tui.core.config import DOMAIN_HINT, Settings, check_domain, key_path_from_text
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.errors import (
@@ -69,6 +77,7 @@ from annotrain_tui.core.models import (
     ProjectUser,
     Provider,
     RegistrationResult,
+    Stage,
     UnitError,
     WorkflowTemplate,
 )
@@ -85,8 +94,12 @@ ROUTER_STAGES = frozenset({"USER_ROUTER", "PERCENTAGE_ROUTER"})
 MAX_KEY_BYTES = 64 * 1024
 #: Seconds between polls of a registration job that is still pending.
 POLL_INTERVAL = 0.5
-#: Concurrent per-project detail fetches (datasets, users) in ``list_projects``.
-DETAIL_WORKERS = 4
+#: Label rows per bundle request, storage items per link request: bulk calls are chunked so that no
+#: one request grows with the project (the SDK would send up to 1,000 rows a request, encord/http/limits.py).
+BUNDLE_ROWS = 100
+LINK_ITEMS = 500
+#: Attempts in all for a bulk call that timed out (the retry policy's count is for quick calls).
+BULK_TIMEOUT_ATTEMPTS = 2
 
 #: A passphrase: the text itself, or a callback asked with the key path (None: not given).
 PassphraseSource = str | Callable[[Path], str | None] | None
@@ -291,15 +304,20 @@ class EncordBackend:
     name = "encord"
 
     def __init__(self, client: "EncordUserClient", *, domain: str, settings: Settings,
-                 key_path: Path) -> None:
+                 key_path: Path | None, bulk_client: "EncordUserClient | None" = None,
+                 auth: str = "SSH key") -> None:
         self._client = client
+        self._bulk = bulk_client or client
         self.domain = domain
         self.settings = settings
         self.key_path = key_path
+        self.auth = auth
         self.timeout = settings.request_timeout
+        self.bulk_timeout = settings.bulk_timeout
         #: Problems found while listing (e.g. projects the SDK cannot load), for the fronts to show.
         self.warnings: list[str] = []
-        self._projects: dict[str, SdkProject] = {}
+        self._projects: dict[tuple[str, bool], SdkProject] = {}
+        self._dtos: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     # -- connecting ---------------------------------------------------------------------------
@@ -328,16 +346,16 @@ class EncordBackend:
             if not secret:
                 raise AuthFailed(f"SSH key {key_path} is protected by a passphrase and none was given",
                                  hint=f"set {PASSPHRASE_ENV} or use a key without a passphrase")
-        client = cls._create_client(settings, key_path, domain, secret, info)
-        return cls(client, domain=domain, settings=settings, key_path=key_path)
+        client = cls._create_client(settings, key_path, domain, secret, info, settings.request_timeout)
+        bulk = cls._create_client(settings, key_path, domain, secret, info, settings.bulk_timeout)
+        return cls(client, domain=domain, settings=settings, key_path=key_path, bulk_client=bulk)
 
     @staticmethod
     def _create_client(settings: Settings, key_path: Path, domain: str, secret: str | None,
-                       info: _KeyInfo) -> "EncordUserClient":
+                       info: _KeyInfo, t: float) -> "EncordUserClient":
         from encord.http.constants import RequestsSettings
         from encord.user_client import EncordUserClient
 
-        t = settings.request_timeout
         requests_settings = RequestsSettings(
             max_retries=0, backoff_factor=0.0, connection_retries=0,
             connect_timeout=min(t, 10.0), read_timeout=t, write_timeout=t)  # type: ignore[arg-type]
@@ -357,6 +375,7 @@ class EncordBackend:
     def close(self) -> None:
         with self._lock:
             self._projects.clear()
+            self._dtos.clear()
 
     def operation_lock(self, name: str, *, timeout: float | None = None, on_wait: Any = None,
                        cancel: Any = None) -> Any:
@@ -477,14 +496,7 @@ class EncordBackend:
         when a poll fails (up to 3 times), which would stall the caller and stack with the core's
         retries, so the same request is made here once.
         """
-        from encord.orm.storage import GetUploadJobParams, UploadLongPollingState
-
-        api = getattr(self._client, "_api_client", None)
-        if api is None:  # pragma: no cover - SDK layout changed: the SDK's own (slower) polling
-            return self._client.get_storage_folder(folder).add_private_data_to_folder_get_result(
-                job, timeout_seconds=wait)
-        return api.get(f"storage/folders/{folder}/data-upload-jobs/{job}",
-                       params=GetUploadJobParams(timeout_seconds=wait), result_type=UploadLongPollingState)
+        return internals.poll_upload_job(self._client, folder, job, wait)
 
     def list_items(self, folder_id: str) -> list[Item]:
         with self._sdk(f"storage folder {folder_id}"):
@@ -512,20 +524,25 @@ class EncordBackend:
         return Dataset(id=str(made.dataset_hash), title=title, description=description)
 
     def link_items(self, dataset_id: str, item_ids: Sequence[str]) -> int:
+        """Link in chunks of ``LINK_ITEMS`` (a whole folder in one request grows without bound); items
+        already linked are skipped (``DataLinkDuplicatesBehavior.SKIP``, the SDK's default since PR
+        #623), so this is idempotent and a retried chunk links nothing twice."""
         ids = [_uuid(i, "storage item") for i in dict.fromkeys(item_ids)]
         key = str(_uuid(dataset_id, "dataset"))
-        with self._sdk(f"dataset {dataset_id}"):
-            dataset = self._client.get_dataset(key, include_data_rows=False)
-            if ids:  # duplicates are skipped (the SDK's default), so this is idempotent
-                dataset.link_items(ids)
+        with self._sdk(f"dataset {dataset_id}", bulk=True):
+            dataset = self._bulk.get_dataset(key, include_data_rows=False)
+            for start in range(0, len(ids), LINK_ITEMS):
+                dataset.link_items(ids[start:start + LINK_ITEMS])
             return len(dataset.list_data_rows())
 
     def list_data_rows(self, dataset_id: str) -> list[DataRow]:
+        """The dataset's data units; each names its storage item by ``backing_item_uuid`` (a data
+        unit has its own hash: linking an item creates a new data unit, PR #623)."""
         key = str(_uuid(dataset_id, "dataset"))
-        with self._sdk(f"dataset {dataset_id}"):
-            rows = self._client.get_dataset(key).data_rows
-        return [DataRow(data_hash=r.uid, title=r.title, data_type=_data_type(r.data_type), file_link=r.file_link or "")
-                for r in rows]
+        with self._sdk(f"dataset {dataset_id}", bulk=True):
+            rows = self._bulk.get_dataset(key).data_rows
+        return [DataRow(data_hash=r.uid, title=r.title, data_type=_data_type(r.data_type), file_link=r.file_link or "",
+                        item_id=_backing_item(r)) for r in rows]
 
     # -- ontologies, templates, projects -----------------------------------------------------
     def list_ontologies(self) -> list[Ontology]:
@@ -545,86 +562,93 @@ class EncordBackend:
                 for title, tid in sorted(self.settings.workflow_templates.items(), key=lambda kv: kv[0].casefold())]
 
     def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
+        """One paged listing; no per-project call (datasets and users: ``get_project``)."""
         with self._sdk("listing projects"):
-            loaded = list(self._iter_projects())
+            dtos = list(internals.iter_project_dtos(self._client))
+        with self._lock:
+            for dto in dtos:
+                self._dtos[str(dto.project_hash)] = dto
+        projects = [self._project_model(dto) for dto in dtos]
         if search:
             needle = search.casefold()
-            loaded = [p for p in loaded if needle in p.title.casefold()]
-        if description_contains is not None:  # before the per-project calls for users and datasets
-            loaded = [p for p in loaded if description_contains in (p.description or "")]
-        with ThreadPoolExecutor(max_workers=DETAIL_WORKERS) as pool:
-            projects = list(pool.map(self._project_model, loaded))
+            projects = [p for p in projects if needle in p.title.casefold()]
+        if description_contains is not None:
+            projects = [p for p in projects if description_contains in p.description]
         return sorted(projects, key=lambda p: (p.created_at or datetime.min.replace(tzinfo=timezone.utc), p.title))
-
-    def _iter_projects(self) -> Iterator["SdkProject"]:
-        """Every project the SDK can load; one whose workflow it cannot load is skipped with a warning.
-
-        ``EncordUserClient.list_projects`` is a generator that dies on such a project (taking the
-        rest of the listing with it), so the pages are read here and each project built alone.
-        """
-        api = getattr(self._client, "_api_client", None)
-        config = getattr(getattr(self._client, "user_config", None), "config", None)
-        if api is None or config is None:  # pragma: no cover - SDK layout changed: no skipping
-            yield from self._client.list_projects()
-            return
-        from encord.client import EncordClientProject
-        from encord.constants.string_constants import TYPE_PROJECT
-        from encord.http.querier import Querier
-        from encord.orm.project import ProjectDTO, ProjectFilterParams
-        from encord.project import Project as SdkProject
-
-        for dto in api.get_paged_iterator("projects", params=ProjectFilterParams(), result_type=ProjectDTO):
-            try:
-                querier = Querier(config, resource_type=TYPE_PROJECT, resource_id=str(dto.project_hash))
-                client = EncordClientProject(querier=querier, config=config, api_client=api)
-                project = SdkProject(client=client, project_instance=dto, ontology=None, api_client=api)
-            except (AssertionError, ValueError, TypeError):
-                self._warn(f"project {dto.title!r} ({dto.project_hash}) was skipped: {self._unloadable(dto)}")
-                continue
-            with self._lock:
-                self._projects[str(dto.project_hash)] = project
-            yield project
-
-    @staticmethod
-    def _unloadable(dto: Any) -> str:
-        stages = [getattr(s.stage_type, "value", str(s.stage_type)) for s in (dto.workflow.stages if dto.workflow else [])]
-        if any(s in ROUTER_STAGES for s in stages):
-            return "its workflow has router stages, which the encord SDK cannot load"
-        return "the encord SDK cannot load its workflow"
 
     def _warn(self, message: str) -> None:
         with self._lock:
             if message not in self.warnings:
                 self.warnings.append(message)
 
-    def _project_model(self, project: "SdkProject") -> Project:
-        pid = str(project.project_hash)
-        with self._sdk(f"project {pid}"):
-            datasets = [str(d.dataset_hash) for d in project.list_datasets()]
-            users = [ProjectUser(email=u.user_email, role=_role_name(u.user_role)) for u in project.list_users()]
-        return Project(id=pid, title=project.title, description=project.description or "", dataset_ids=datasets,
-                       ontology_id=str(project.ontology_hash) if project.ontology_hash else None, template_id=None,
-                       users=sorted(users, key=lambda u: u.email.casefold()), created_at=_utc(project.created_at))
+    @staticmethod
+    def _project_model(dto: Any, *, datasets: list[str] | None = None, users: list[ProjectUser] | None = None,
+                       refused: str | None = None) -> Project:
+        workflow = getattr(dto, "workflow", None)
+        stages = [Stage(title=st.title, kind=_stage_kind(st.stage_type), id=str(st.uuid))
+                  for st in (workflow.stages if workflow else [])]
+        return Project(id=str(dto.project_hash), title=dto.title, description=dto.description or "",
+                       dataset_ids=datasets, users=None if users is None else sorted(users, key=lambda u: u.email.casefold()),
+                       ontology_id=str(dto.ontology_hash) if dto.ontology_hash else None, template_id=None,
+                       created_at=_utc(dto.created_at), stages=stages,
+                       caller_role=_role_name(dto.user_role) if getattr(dto, "user_role", None) is not None else None,
+                       details_refused=refused)
 
-    def _sdk_project(self, project_id: str, *, fresh: bool = False) -> "SdkProject":
+    def get_project(self, project_id: str, *, details: bool = True) -> Project:
+        """``details=False``: one call (the project's row). With details: its datasets and users too;
+        where Encord refuses them the project is returned without them (``details_refused``)."""
+        key = str(_uuid(project_id, "project"))
+        with self._sdk(f"project {project_id}"):
+            dto = internals.project_dto(self._client, UUID(key))
+        with self._lock:
+            self._dtos[key] = dto
+        if not details:
+            return self._project_model(dto)
+        refused: list[str] = []
+        datasets = users = None
+        try:
+            project = self._sdk_project(key, fresh=True)
+        except PermissionDenied as err:
+            refused.append(err.message)
+            project = None
+        except AnnotrainError as err:  # e.g. router stages: the SDK cannot load it
+            refused.append(err.message)
+            project = None
+        if project is not None:
+            try:
+                with self._sdk(f"the datasets of project {project_id}"):
+                    datasets = [str(d.dataset_hash) for d in project.list_datasets()]
+            except PermissionDenied as err:
+                refused.append(err.message)
+            try:
+                with self._sdk(f"the users of project {project_id}"):
+                    users = [ProjectUser(email=u.user_email, role=_role_name(u.user_role)) for u in project.list_users()]
+            except PermissionDenied as err:
+                refused.append(err.message)
+        reason = "; ".join(refused) or None
+        if reason:
+            self._warn(f"project '{shown(dto.title, limit=80)}' ({key}): {reason} (needs the project admin or team "
+                       "manager role); shown without its datasets or users")
+        return self._project_model(dto, datasets=datasets, users=users, refused=reason)
+
+    def _sdk_project(self, project_id: str, *, fresh: bool = False, bulk: bool = False) -> "SdkProject":
+        """The SDK's ``Project`` (public ``get_project``), on the bulk client for label-row calls."""
         key = str(_uuid(project_id, "project"))
         with self._lock:
-            cached = None if fresh else self._projects.get(key)
+            cached = None if fresh else self._projects.get((key, bulk))
         if cached is not None:
             return cached
+        client = self._bulk if bulk else self._client
         with self._sdk(f"project {project_id}"):
             try:
-                project = self._client.get_project(key)
+                project = client.get_project(key)
             except AssertionError:  # the SDK's workflow loader rejects router stages
                 raise AnnotrainError(f"project {project_id} cannot be used: its workflow has stages the encord "
                                      "SDK cannot load (router stages)",
                                      hint="remove the router stages or use another project") from None
         with self._lock:
-            self._projects[key] = project
+            self._projects[(key, bulk)] = project
         return project
-
-    def get_project(self, project_id: str) -> Project:
-        return self._project_model(self._sdk_project(project_id, fresh=True))
 
     def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str], ontology_id: str,
                        template_id: str | None = None) -> Project:
@@ -637,9 +661,9 @@ class EncordBackend:
         return project.model_copy(update={"template_id": template_id})
 
     def add_users(self, project_id: str, emails: Iterable[str], role: str = "annotator") -> None:
-        """Add users with a project-level role (Encord has no per-stage assignment in the SDK).
+        """Add users with a project-level role (``assign_tasks`` then gives them the stage's tasks).
 
-        Users already in the project keep their role (Encord's rule).
+        Users already in the project keep their role (Encord's rule, PR #889).
         """
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", hint="one of " + ", ".join(ROLES))
@@ -652,89 +676,139 @@ class EncordBackend:
         with self._sdk(f"adding users to project {project_id}"):
             project.add_users(wanted, ProjectUserRole[role.upper()])
 
-    # -- labels -------------------------------------------------------------------------------
-    def list_label_rows(self, project_id: str, *, stage: str | None = None,
-                        edited_after: datetime | None = None) -> list[LabelRowInfo]:
+    def assign_tasks(self, project_id: str, email: str) -> int:
+        """Assign each unassigned task of every Annotate-type stage (``AnnotationTask.assign``, bundled:
+        encord/workflow/common.py ``WorkflowClient.action``); tasks someone holds are left."""
+        from encord.workflow.stages.annotation import AnnotationStage
+
         project = self._sdk_project(project_id)
-        with self._sdk(f"label rows of project {project_id}"):
-            rows = project.list_label_rows_v2(workflow_graph_node_title_eq=stage, edited_after=edited_after)
-        return [self._row_info(r) for r in rows]
+        assigned = 0
+        with self._sdk(f"assigning the tasks of project {project_id} to {shown(email, limit=80)}"):
+            for stage in project.workflow.stages:
+                if not isinstance(stage, AnnotationStage):
+                    continue
+                free = [t for t in stage.get_tasks() if not t.assignee]
+                for start in range(0, len(free), LINK_ITEMS):
+                    with project.create_bundle() as bundle:
+                        for task in free[start:start + LINK_ITEMS]:
+                            task.assign(email, bundle=bundle)
+                assigned += len(free)
+        return assigned
+
+    # -- labels -------------------------------------------------------------------------------
+    def _kinds(self, project: Any) -> dict[str, str]:
+        """Stage uuid → kind, from the project's workflow (``ProjectDTO.workflow.stages``)."""
+        key = str(project.project_hash)
+        with self._lock:
+            dto = self._dtos.get(key)
+        workflow = getattr(dto, "workflow", None) if dto is not None else None
+        if workflow is None:
+            instance = getattr(project, "_project_instance", None)
+            workflow = getattr(instance, "workflow", None)
+        return {str(st.uuid): _stage_kind(st.stage_type) for st in (workflow.stages if workflow else [])}
+
+    def _listed(self, project: Any, *, stage: str | None = None, edited_after: datetime | None = None,
+                done_only: bool = False, data_hashes: list[str] | None = None) -> list[tuple[Any, LabelRowInfo]]:
+        kinds = self._kinds(project)
+        done_titles = {st.title for st in project.workflow.stages if _stage_kind(st.stage_type) == "done"} \
+            if done_only else set()
+        title = stage
+        if done_only and stage is None and len(done_titles) == 1:
+            title = next(iter(done_titles))  # the server filters: one DONE stage is the usual case
+        kwargs: dict[str, Any] = {"workflow_graph_node_title_eq": title, "edited_after": edited_after}
+        if data_hashes is not None:
+            kwargs["data_hashes"] = data_hashes
+        rows = project.list_label_rows_v2(**kwargs)
+        pairs = [(r, self._row_info(r, kinds)) for r in rows]
+        return [(r, i) for r, i in pairs if i.done] if done_only else pairs
+
+    def list_label_rows(self, project_id: str, *, stage: str | None = None,
+                        edited_after: datetime | None = None, done_only: bool = False) -> list[LabelRowInfo]:
+        project = self._sdk_project(project_id, bulk=True)
+        with self._sdk(f"label rows of project {project_id}", bulk=True):
+            return [info for _, info in self._listed(project, stage=stage, edited_after=edited_after,
+                                                     done_only=done_only)]
 
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
-                              stage: str = "Complete") -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
-        """One listing of the rows edited since the last poll, then one bundle initialising those in
-        ``stage`` (the rows listed are initialised as they are: no second listing by data hash)."""
-        project = self._sdk_project(project_id)
-        with self._sdk(f"label rows of project {project_id}"):
-            rows = project.list_label_rows_v2(edited_after=edited_after)
-            infos = [self._row_info(r) for r in rows]
-            wanted = [r for r, info in zip(rows, infos) if info.stage == stage]
-            wanted = self._initialise(project, wanted)
-            return infos, [row.to_encord_dict() for row in wanted]
-
-    def _initialise(self, project: Any, rows: list[Any]) -> list[Any]:
-        """Fetch the labels of listed rows in one bundle (the SDK sends up to 1,000 rows a request);
-        the rows it initialised, in order.
-
-        A bundle answer may leave a row out (deleted between the listing and the fetch): the SDK then
-        never calls that row's handler (encord/http/bundle.py BundleResultMapper: results are matched
-        by label hash), so the row stays uninitialised and ``to_encord_dict()`` would raise
-        ``LabelRowError``. Such rows are left out, with one warning, never a raw SDK error."""
-        if not rows:
-            return []
-        with project.create_bundle() as bundle:
-            for row in rows:
-                row.initialise_labels(bundle=bundle)
-        ready = [row for row in rows if getattr(row, "is_labelling_initialised", True)]
-        if len(ready) != len(rows):
-            missing = [row for row in rows if row not in ready]
-            first = shown(getattr(missing[0], "data_title", "") or getattr(missing[0], "data_hash", ""), limit=80)
-            self.warnings.append(f"{len(missing)} label row(s) listed by Encord were not in its answer "
-                                 f"(deleted meanwhile?), first '{first}': left out; the next refresh looks again")
-        return ready
-
-    @staticmethod
-    def _row_info(r: Any) -> LabelRowInfo:
-        node = r.workflow_graph_node
-        return LabelRowInfo(label_hash=r.label_hash, data_hash=r.data_hash, data_title=r.data_title,
-                            stage=node.title if node is not None else "", last_edited_at=_utc(r.last_edited_at))
+                              stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
+        """One listing of the rows edited since the last poll, then bundles initialising those in
+        ``stage`` (None: a final stage); the rows listed are initialised as they are."""
+        project = self._sdk_project(project_id, bulk=True)
+        with self._sdk(f"label rows of project {project_id}", bulk=True):
+            pairs = self._listed(project, edited_after=edited_after)
+            wanted = [r for r, info in pairs if (info.stage == stage if stage is not None else info.done)]
+            return [info for _, info in pairs], self._export(project, wanted)
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
-        """Initialise (in one bundle per chunk) and export each row as ``to_encord_dict()``.
-
-        A row that was never opened has no labels yet: initialising creates it, as Encord does.
-        """
-        project = self._sdk_project(project_id)
+        """The full rows, listed and initialised ``BUNDLE_ROWS`` at a time."""
+        project = self._sdk_project(project_id, bulk=True)
         wanted = list(dict.fromkeys(data_hashes))
         out: list[dict[str, Any]] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            with self._sdk(f"label rows of project {project_id}"):
-                rows = project.list_label_rows_v2(data_hashes=chunk)
-                rows = self._initialise(project, rows)
-                out.extend(row.to_encord_dict() for row in rows)
+        for start in range(0, len(wanted), BUNDLE_ROWS):
+            with self._sdk(f"label rows of project {project_id}", bulk=True):
+                pairs = self._listed(project, data_hashes=wanted[start:start + BUNDLE_ROWS])
+                out.extend(self._export(project, [r for r, _ in pairs]))
         return out
+
+    def _export(self, project: Any, rows: list[Any]) -> list[dict[str, Any]]:
+        """Initialise ``rows`` in bundles of ``BUNDLE_ROWS`` and export each (``to_encord_dict``).
+
+        Never writes: a row without a label hash was never opened, and ``initialise_labels`` would
+        create it with ``create_label_rows`` (encord/objects/ontology_labels_impl.py); it is left out
+        with one warning. A bundle answer may leave a row out (deleted between the listing and the
+        fetch): the SDK then never initialises it (encord/http/bundle.py matches results by label
+        hash) and ``to_encord_dict()`` would raise ``LabelRowError``; such rows are left out too."""
+        unopened = [r for r in rows if not r.label_hash]
+        if unopened:
+            first = shown(unopened[0].data_title or unopened[0].data_hash, limit=80)
+            self._warn(f"{len(unopened)} label row(s) in project '{shown(project.title, limit=80)}' have no labels "
+                       f"yet (never opened), first '{first}': reported, not created (reading never writes)")
+        todo = [r for r in rows if r.label_hash]
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(todo), BUNDLE_ROWS):
+            chunk = todo[start:start + BUNDLE_ROWS]
+            with project.create_bundle() as bundle:
+                for row in chunk:
+                    row.initialise_labels(bundle=bundle)
+            ready = [row for row in chunk if getattr(row, "is_labelling_initialised", True)]
+            if len(ready) != len(chunk):
+                missing = [row for row in chunk if row not in ready]
+                first = shown(getattr(missing[0], "data_title", "") or getattr(missing[0], "data_hash", ""), limit=80)
+                self._warn(f"{len(missing)} label row(s) listed by Encord were not in its answer "
+                           f"(deleted meanwhile?), first '{first}': left out; the next refresh looks again")
+            out.extend(row.to_encord_dict() for row in ready)
+        return out
+
+    @staticmethod
+    def _row_info(r: Any, kinds: dict[str, str] | None = None) -> LabelRowInfo:
+        node = r.workflow_graph_node
+        kind = (kinds or {}).get(str(node.uuid), "") if node is not None else ""
+        return LabelRowInfo(label_hash=r.label_hash, data_hash=r.data_hash, data_title=r.data_title,
+                            stage=node.title if node is not None else "", last_edited_at=_utc(r.last_edited_at),
+                            stage_kind=kind)
 
     # -- error mapping ------------------------------------------------------------------------
     @contextmanager
-    def _sdk(self, what: str, *, before_acting: bool = False) -> Iterator[None]:
+    def _sdk(self, what: str, *, before_acting: bool = False, bulk: bool = False) -> Iterator[None]:
         """Map SDK and network failures inside the block to core errors about ``what``.
 
         ``before_acting``: the block only prepares a create, so a failure in it did not act.
+        ``bulk``: the block's requests run on the bulk client (its timeout is named, and a timeout is
+        tried ``BULK_TIMEOUT_ATTEMPTS`` times in all).
         """
         try:
             yield
         except AnnotrainError:
             raise
         except Exception as exc:
-            err = self._translate(exc, what)
+            err = self._translate(exc, what, bulk=bulk)
             if err is None:
                 raise
             if isinstance(err, Transient) and before_acting:
                 err.acted = False
             raise err from None
 
-    def _translate(self, exc: Exception, what: str) -> AnnotrainError | None:
+    def _translate(self, exc: Exception, what: str, *, bulk: bool = False) -> AnnotrainError | None:
         """The core error for an SDK or network failure (None: not a failure we know; re-raise it).
 
         Creates need no special case: every failure whose answer may have been lost (a server
@@ -755,7 +829,10 @@ class EncordBackend:
                               hint="add its public key to your Encord profile (Settings > Public keys) or check "
                                    f"the domain: {DOMAIN_HINT}")
         if isinstance(exc, (ex.AuthorisationError, ex.OperationNotAllowed)):
-            return PermissionDenied(f"no access to {what}", hint="ask a workspace or project admin for access")
+            # Encord answers 403 for what does not exist as well as for what is not shared (the SDK
+            # documents AuthorisationError for get_storage_folder): say both.
+            return PermissionDenied(f"no access to {what} (or it does not exist)",
+                                    hint="check the id, or ask a workspace or project admin for access")
         if isinstance(exc, ex.ResourceNotFoundError):
             return NotFound(f"{what} not found on Encord", hint="check the id, or that you have access to it")
         if isinstance(exc, ex.ResourceExistsError):
@@ -763,12 +840,19 @@ class EncordBackend:
         if isinstance(exc, (ex.InvalidArgumentsError, ex.PayloadTooLargeError, ex.InvalidDateFormatError)):
             return InvalidInput(f"Encord rejected {what}: {_one_line(exc.message)}", hint=support)
         if isinstance(exc, ex.TimeOutError):
-            return Transient(f"{where} did not answer in time ({what})", acted=None)
+            return Transient(f"{where} did not answer in time ({what})", acted=None,
+                             attempts=BULK_TIMEOUT_ATTEMPTS if bulk else None)
+        if isinstance(exc, ex.MultiLabelLimitError):
+            return InvalidInput(f"Encord refused {what}: too many label rows in one request",
+                                hint=f"lower BUNDLE_ROWS ({BUNDLE_ROWS}); please report this")
+        if isinstance(exc, (ex.LabelRowError, ex.DatasetError, ex.OntologyError)):
+            return AnnotrainError(f"Encord's answer could not be used ({what}): {_one_line(exc.message)}",
+                                  hint="run it again; if it persists, report it with this line")
         if isinstance(exc, ex.UnknownException):
             return Transient(f"{where} reported a server error ({what})", hint=support, acted=None)
         cause = _requests_failure(exc)
         if cause is not None:
-            return self._network_error(cause, what)
+            return self._network_error(cause, what, bulk=bulk)
         if isinstance(exc, ex.RequestException):  # e.g. an HTML error page from a proxy
             return Transient(f"{where} sent an answer that could not be read ({what})",
                              hint="a proxy or an outage in between?", acted=None)
@@ -782,7 +866,7 @@ class EncordBackend:
             return self._network_error(exc, what)
         return None
 
-    def _network_error(self, exc: BaseException, what: str) -> AnnotrainError:
+    def _network_error(self, exc: BaseException, what: str, *, bulk: bool = False) -> AnnotrainError:
         where = f"Encord at {self.domain}"
         kind = _network_kind(exc)
         if kind == "tls":
@@ -792,8 +876,10 @@ class EncordBackend:
             return Transient(f"cannot reach {where} ({what})", hint="is the network up and the domain right?",
                              acted=False)
         if kind == "timeout":
-            return Transient(f"{where} did not answer within {self.timeout:g}s ({what})",
-                             hint="raise request_timeout in config for slow links", acted=None)
+            limit, setting = (self.bulk_timeout, "bulk_timeout") if bulk else (self.timeout, "request_timeout")
+            return Transient(f"{where} did not answer within {limit:g}s ({what})",
+                             hint=f"raise {setting} in config for slow links", acted=None,
+                             attempts=BULK_TIMEOUT_ATTEMPTS if bulk else None)
         if kind == "dropped":
             return Transient(f"the connection to {where} dropped ({what})", acted=None)
         return Transient(f"request to {where} failed ({what})", acted=None)
@@ -830,6 +916,21 @@ def _uuid(value: str | None, kind: str) -> UUID:
 def _role_name(role: Any) -> str:
     """admin, team_manager, reviewer, annotator, annotator_reviewer, viewer (or unknown)."""
     return str(getattr(role, "name", role)).lower()
+
+
+def _stage_kind(stage_type: Any) -> str:
+    """A ``WorkflowStageType`` as a ``models.Stage`` kind: its value lower-cased (annotation, review,
+    done, consensus_annotation, user_router, ...)."""
+    return str(getattr(stage_type, "value", stage_type)).lower()
+
+
+def _backing_item(row: Any) -> str | None:
+    """The storage item behind a dataset's data row (``DataRow.backing_item_uuid``), if the SDK has it."""
+    try:
+        value = row.backing_item_uuid
+    except (AttributeError, KeyError):
+        return None
+    return str(value) if value else None
 
 
 def _data_type(data_type: Any) -> str:
