@@ -26,7 +26,11 @@ def test_projects_list_against_the_fake(capsys, fake, encord_keys):
     code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "projects", "list")
     assert code == 0 and err == ""
     assert "Benchmark Labels" in out and "Annotator Training - Alex Kim" in out
-    assert "Street Scene Objects" in out and "gold.expert@example.com (annotator)" in out
+    # one paged listing: datasets and users are one more call per project, asked for with --details
+    assert "Street Scene Objects" in out and "(--details)" in out and "gold.expert" not in out
+    assert {e.route for e in fake.log if e.route.startswith("projects.")} == {"projects.list"}
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "projects", "list", "--details")
+    assert code == 0 and "gold.expert@example.com (annotator)" in out
 
 
 def test_projects_list_json_and_options_after_the_command(capsys, fake, encord_keys):
@@ -35,6 +39,10 @@ def test_projects_list_json_and_options_after_the_command(capsys, fake, encord_k
     doc = json.loads(out)
     assert doc["backend"] == f"encord {fake.url}"
     bench = next(p for p in doc["projects"] if p["title"] == "Benchmark Labels")
+    assert bench["datasets"] is None and bench["users"] is None and bench["your_role"] == "admin"
+    assert [st["kind"] for st in bench["stages"]] == ["annotation", "review", "done"]
+    code, out, _ = run(capsys, "projects", "list", "--json", "--details", *encord_args(fake, encord_keys["plain"].path))
+    bench = next(p for p in json.loads(out)["projects"] if p["title"] == "Benchmark Labels")
     assert bench["datasets"] == [{"id": fake.demo.dataset, "title": "Annotator Training Set"}]
     assert bench["ontology"]["title"] == "Street Scene Objects"
 

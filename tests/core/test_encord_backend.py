@@ -43,6 +43,11 @@ def backend(fake, encord_keys):
     assert not fake.unhandled, fake.unhandled
 
 
+def dh(fake, item: str) -> str:
+    """The data hash of a demo item's data unit in the demo dataset (not the item's uuid: issue 12)."""
+    return fake.ws.data_hash(fake.demo.dataset, item)
+
+
 def retrying(backend, sleeps: list[float] | None = None) -> RetryingBackend:
     record = sleeps if sleeps is not None else []
     return RetryingBackend(backend, RetryPolicy(attempts=3, base_delay=0, sleep=record.append))
@@ -148,6 +153,7 @@ def test_create_folder_nested_and_invalid_names(backend, fake):
 
 def test_registration_job_runs_and_reports_unit_errors(backend, fake):
     fake.ws.job_polls_pending = 1
+    fake.ws.unreachable_urls.add("s3://street-bucket/missing.jpg")
     manifest = {"images": [{"objectUrl": "s3://street-bucket/new_1.jpg", "title": "new 1"},
                            {"objectUrl": "s3://street-bucket/missing.jpg"}]}
     job = backend.start_registration(fake.demo.street, fake.demo.integration, manifest)
@@ -160,6 +166,7 @@ def test_registration_job_runs_and_reports_unit_errors(backend, fake):
 
 
 def test_registration_without_ignore_errors_fails_and_bad_ids_are_not_found(backend, fake):
+    fake.ws.unreachable_urls.add("s3://b/missing.jpg")
     job = backend.start_registration(fake.demo.street, fake.demo.integration,
                                      {"images": [{"objectUrl": "s3://b/missing.jpg"}]}, ignore_errors=False)
     result = backend.get_registration_result(fake.demo.street, job)
@@ -177,7 +184,9 @@ def test_list_items(backend, fake):
     assert [i.id for i in items] == fake.demo.items  # five items over three pages
     assert items[0].item_type == "image" and items[0].url == "s3://street-bucket/img_000.jpg"
     assert items[0].folder_id == fake.demo.street
-    with pytest.raises(NotFound):
+    # Encord answers 403 for a folder that does not exist (the SDK documents AuthorisationError for
+    # get_storage_folder), so the message says both
+    with pytest.raises(PermissionDenied, match="or it does not exist"):
         backend.list_items("00000000-0000-4000-8000-000000000000")
 
 
@@ -190,7 +199,9 @@ def test_datasets_create_link_idempotently_and_list_rows(backend, fake):
     assert backend.link_items(made.id, items[:3]) == 3
     assert backend.link_items(made.id, items[1:4]) == 4  # already linked ones are skipped
     rows = backend.list_data_rows(made.id)
-    assert [r.data_hash for r in rows] == items[:4]
+    # each data unit has its own hash and names its item by backing_item_uuid (PR #623)
+    assert [r.item_id for r in rows] == items[:4]
+    assert not {r.data_hash for r in rows} & set(items)
     assert rows[0].data_type == "image" and rows[0].file_link.startswith("s3://")
     with pytest.raises(InvalidInput):
         backend.create_dataset("  ")
@@ -223,9 +234,15 @@ def test_workflow_templates_come_from_config(backend, fake):
 
 
 def test_list_and_get_projects(backend, fake):
+    before = len(fake.log)
     projects = backend.list_projects()
     assert [p.title for p in projects] == ["Benchmark Labels", "Annotator Training - Alex Kim"]
-    bench = projects[0]
+    assert {e.route for e in fake.log[before:]} == {"projects.list"}  # one paged listing, no per-project call
+    assert projects[0].dataset_ids is None and projects[0].users is None  # not loaded by a listing
+    assert [(s.title, s.kind) for s in projects[0].stages] == [("Annotate", "annotation"), ("Review", "review"),
+                                                             ("Complete", "done")]
+    assert projects[0].caller_role == "admin"
+    bench = backend.get_project(projects[0].id)
     assert bench.dataset_ids == [fake.demo.dataset] and bench.ontology_id == fake.demo.ontology
     assert [(u.email, u.role) for u in bench.users] == [("gold.expert@example.com", "annotator"),
                                                         ("owner@example.com", "admin")]
@@ -242,11 +259,10 @@ def test_listing_by_description_loads_only_the_matching_projects_details(backend
     p = backend.create_project("Annotator Training - Sam", description="x [annotrain:training benchmark=b "
                                "annotator=sam@example.com] y", dataset_ids=[fake.demo.dataset],
                                ontology_id=fake.demo.ontology, template_id=fake.demo.template)
-    detailed = []
-    real = backend._project_model
-    monkeypatch.setattr(backend, "_project_model", lambda sdk: detailed.append(sdk.project_hash) or real(sdk))
+    before = len(fake.log)
     found = backend.list_projects(description_contains="[annotrain:training benchmark=b annotator=sam@example.com]")
-    assert [q.id for q in found] == [p.id] and detailed == [p.id]
+    assert [q.id for q in found] == [p.id]
+    assert {e.route for e in fake.log[before:]} == {"projects.list"}
     assert backend.list_projects(description_contains="[annotrain:training benchmark=b annotator=nobody]") == []
 
 
@@ -266,16 +282,20 @@ def test_create_project_from_a_template_and_add_users(backend, fake):
                                template_id="00000000-0000-4000-8000-000000000000")
 
 
-def test_a_project_with_router_stages_is_skipped_with_a_warning(backend, fake):
+def test_a_project_with_router_stages_is_listed_and_refused_only_where_the_sdk_cannot_load_it(backend, fake):
+    """The listing reads its rows without building the SDK's Workflow, so a router-stage project no
+    longer ends (or hides from) the listing; only its label rows need the SDK's Project."""
     routed = fake.ws.add_project("Routed QA", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
                                  stages=[("Annotate", "ANNOTATION"), ("Split", "PERCENTAGE_ROUTER"),
                                          ("Complete", "DONE")])
     fake.ws.add_project("After the router", ontology=fake.demo.ontology, datasets=[])
-    titles = [p.title for p in backend.list_projects()]
-    assert titles == ["Benchmark Labels", "Annotator Training - Alex Kim", "After the router"]
-    assert len(backend.warnings) == 1 and "'Routed QA'" in backend.warnings[0] and "router" in backend.warnings[0]
-    backend.list_projects()
-    assert len(backend.warnings) == 1  # not repeated
+    listed = backend.list_projects()
+    assert [p.title for p in listed] == ["Benchmark Labels", "Annotator Training - Alex Kim", "Routed QA",
+                                        "After the router"]
+    assert [s.kind for s in listed[2].stages] == ["annotation", "percentage_router", "done"]
+    assert backend.warnings == []
+    detailed = backend.get_project(routed)  # kept, with the reason its details are missing
+    assert detailed.dataset_ids is None and "router" in (detailed.details_refused or "")
     with pytest.raises(AnnotrainError, match="router") as exc:
         backend.list_label_rows(routed)
     assert not exc.value.retryable
@@ -286,31 +306,34 @@ def test_list_label_rows_by_stage_and_edit_time(backend, fake):
     rows = backend.list_label_rows(fake.demo.training)
     assert len(rows) == 4 and {r.stage for r in rows} == {"Annotate", "Review"}
     (review,) = backend.list_label_rows(fake.demo.training, stage="Review")
-    assert review.data_hash == fake.demo.items[0] and review.label_hash and review.data_title == "img_000.jpg"
+    assert review.data_hash == dh(fake, fake.demo.items[0]) and review.label_hash and review.data_title == "img_000.jpg"
+    assert review.stage_kind == "review" and not review.done and review.started
     assert review.last_edited_at is not None and review.last_edited_at.tzinfo is not None
     fresh = [r for r in rows if r.stage == "Annotate"]
     assert all(r.label_hash is None for r in fresh)  # never opened
     assert backend.list_label_rows(fake.demo.training, edited_after=review.last_edited_at) == []
     earlier = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert len(backend.list_label_rows(fake.demo.benchmark, stage="Complete", edited_after=earlier)) == 4
+    assert len(backend.list_label_rows(fake.demo.benchmark, done_only=True)) == 4
 
 
-def test_get_label_rows_exports_encord_label_rows(backend, fake):
-    items = fake.demo.items
+def test_get_label_rows_exports_encord_label_rows_and_never_writes(backend, fake):
+    items = [dh(fake, i) for i in fake.demo.items[:4]]
     rows = backend.get_label_rows(fake.demo.training, [items[0], items[1], items[0]])
-    assert [r["data_hash"] for r in rows] == [items[0], items[1]]
+    # items[1] was never opened (no label hash): reported, not created with create_label_rows
+    assert [r["data_hash"] for r in rows] == [items[0]]
     labelled = rows[0]
     (unit,) = labelled["data_units"].values()
     (obj,) = unit["labels"]["objects"]
     assert obj["name"] == "Car" and obj["boundingBox"]["w"] == pytest.approx(0.2)
     assert labelled["label_hash"] and labelled["data_type"] == "image"
-    assert rows[1]["data_units"][items[1]]["labels"]["objects"] == []
-    assert fake.ws.projects[fake.demo.training].rows[items[1]].label_hash  # initialising created the row
-    assert {"v1.labelrow.get", "v1.labelrow.put"} <= fake.routes_called()
+    assert fake.ws.row(fake.demo.training, items[1]).label_hash is None
+    assert "v1.labelrow.get" in fake.routes_called() and fake.writes() == []
+    assert any("never opened" in w and "not created" in w for w in backend.warnings)
 
 
 def test_get_edited_label_rows_lists_once_and_initialises_only_the_complete_rows(backend, fake):
-    items, training = fake.demo.items, fake.demo.training
+    items, training = [dh(fake, i) for i in fake.demo.items[:4]], fake.demo.training
     (review,) = backend.list_label_rows(training, stage="Review")
     fake.ws.label(training, items[1], stage="Complete", boxes=[("Car", {"x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1})])
     fake.ws.label(training, items[2], stage="Annotate", boxes=[])
@@ -492,7 +515,7 @@ def test_the_sdk_s_own_key_error_quotes_the_key_and_is_never_shown(fake, tmp_pat
     info = adapter._KeyInfo(encrypted=False, key_type="ssh-ed25519")  # as if our header check had passed
     caplog.set_level(logging.DEBUG)
     with pytest.raises(InvalidInput) as exc:
-        EncordBackend._create_client(settings, rsa.path, fake.url, None, info)
+        EncordBackend._create_client(settings, rsa.path, fake.url, None, info, settings.request_timeout)
     out, errs = capsys.readouterr()
     for text in (str(exc.value), out, errs, caplog.text):
         _no_leak(text, rsa)
@@ -544,10 +567,9 @@ def test_a_row_the_bundle_answer_leaves_out_is_skipped_with_a_warning_not_a_raw_
     then never initialises it and to_encord_dict() raised LabelRowError (called "SDK too old")."""
     from tests.fake_encord.server import Fault
 
-    items = fake.demo.items
-    backend.get_label_rows(fake.demo.training, [items[0]])  # make sure the row has a label hash
+    first = dh(fake, fake.demo.items[0])  # labelled in the seed: it has a label hash
     fake.inject("v1.labelrow.get", Fault(body=[]))  # the bundle answer omits every row
-    assert backend.get_label_rows(fake.demo.training, [items[0]]) == []
+    assert backend.get_label_rows(fake.demo.training, [first]) == []
     assert any("were not in its answer" in w for w in backend.warnings)
     fake.inject("v1.labelrow.get", Fault(body=[]))
     infos, rows = backend.get_edited_label_rows(fake.demo.benchmark, edited_after=None)

@@ -268,6 +268,7 @@ class LabelRec:
     task_created_at: datetime = BASE_TIME
     task_updated_at: datetime = BASE_TIME
     assignee: str | None = None
+    labelled_by: str | None = None  # the objects' createdBy (who saved the labels)
     task_status: str = "NEW"  # AnnotationTaskStatus / ReviewTaskStatus value
 
     @property
@@ -467,8 +468,11 @@ class Workspace:
     def label(self, project: str, ref: str, *, stage: str | None = None,
               boxes: list[tuple[str, dict[str, float]]] | None = None,
               objects: list[tuple[Any, ...]] | None = None,
-              classifications: list[tuple[Any, ...]] | None = None) -> None:
+              classifications: list[tuple[Any, ...]] | None = None, by: str | None = None) -> None:
         """An annotator saving (always a label edit: last_edited_at moves).
+
+        ``by``: who saves (the objects' ``createdBy``, as Encord stamps the user who made them);
+        default the task's assignee, else the project's one annotator, else the owner.
 
         ``ref``: a data hash or a storage item uuid (resolved to its unit in the project's datasets).
         ``boxes``: (object name, {x, y, w, h}), frame 0. ``objects``: (object name, coordinates[, frames])
@@ -491,6 +495,8 @@ class Workspace:
             for name, answer, *frames in classifications:
                 cls = next(c for c in onto.classifications if c.attributes[0].name == name)
                 row.classifications.append(ClsRec(cls.feature_node_hash, answer, _frames(frames[0] if frames else 0)))
+        annotators = [e for e, r in p.users.items() if r == 1]
+        row.labelled_by = by or row.assignee or (annotators[0] if len(annotators) == 1 else None) or row.labelled_by
         now = self.tick()
         if stage is not None:
             self._to_stage(p, row, stage, now)
@@ -835,7 +841,7 @@ class Workspace:
         for o in row.objects:
             obj = structure.get_child_by_hash(o.feature)
             inst = obj.create_instance()
-            inst.set_for_frames(_coordinates(obj.shape, o.coords), frames=o.frames, created_by=self.owner)
+            inst.set_for_frames(_coordinates(obj.shape, o.coords), frames=o.frames, created_by=row.labelled_by or self.owner)
             lr.add_object_instance(inst)
         for c in row.classifications:
             cls = structure.get_child_by_hash(c.feature)
@@ -848,7 +854,7 @@ class Workspace:
             else:
                 answer = c.answer
             inst.set_answer(answer)
-            inst.set_for_frames(frames=c.frames, created_by=self.owner)
+            inst.set_for_frames(frames=c.frames, created_by=row.labelled_by or self.owner)
             lr.add_classification_instance(inst)
         out = lr.to_encord_dict()
         out["created_at"], out["last_edited_at"] = label_row_time(row.created_at), label_row_time(row.last_edited_at)

@@ -1,0 +1,195 @@
+"""The adapter in a workspace as Encord really has it (issue 12): a caller who is not admin everywhere,
+stages titled otherwise, data units that are not storage items, stage moves that may not touch a
+row, bulk calls chunked, reads that never write. The real SDK over HTTP against the fake."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotrain_tui.core.backends import encord as adapter
+from annotrain_tui.core.backends import encord_internals as internals
+from annotrain_tui.core.backends.encord import EncordBackend
+from annotrain_tui.core.benchmark import create_benchmark_project, link_folder, verify_dataset
+from annotrain_tui.core.errors import Conflict, NotFound, PermissionDenied, Transient
+from annotrain_tui.core.evaluation.live import LiveEvaluation
+from annotrain_tui.core.lookup import find_project, require_details
+from annotrain_tui.core.markers import training_description
+from annotrain_tui.core.provisioning import apply_plan, make_plan
+from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
+from annotrain_tui.core.roster import parse_roster
+from tests.fake_encord import Fault
+from tests.fake_encord.fixtures import encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+
+BOX = {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.3}
+
+
+@pytest.fixture
+def backend(fake, encord_keys):
+    b = EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path))
+    yield b
+    b.close()
+    assert not fake.errors, fake.errors
+    assert not fake.unhandled, fake.unhandled
+
+
+def objects(result, annotator: str) -> int:
+    """The annotator's objects in Complete rows (0 when none is scored yet)."""
+    score = result.annotators.get(annotator)
+    return score.objects if score is not None else 0
+
+
+def retrying(b):
+    return RetryingBackend(b, RetryPolicy(attempts=5, base_delay=0, sleep=lambda _s: None))
+
+
+def forbidden_project(fake) -> str:
+    """A project the caller works in as an annotator only: Encord refuses its users and datasets."""
+    return fake.ws.add_project("Someone else's QA", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
+                               role=1)
+
+
+# -- permissions ------------------------------------------------------------------------------
+def test_a_forbidden_project_is_listed_and_kept_without_its_details(backend, fake):
+    pid = forbidden_project(fake)
+    listed = {p.id: p for p in backend.list_projects()}
+    assert listed[pid].caller_role == "annotator"
+    detailed = backend.get_project(pid)
+    assert detailed.dataset_ids is None and detailed.users is None and detailed.details_refused
+    assert any("Someone else's QA" in w and "team manager" in w for w in backend.warnings)
+    with pytest.raises(PermissionDenied, match="Someone else's QA"):
+        require_details(backend, listed[pid], "check it")
+
+
+def test_a_workspace_with_one_forbidden_project_still_provisions_and_evaluates(backend, fake):
+    forbidden_project(fake)
+    b = retrying(backend)
+    roster = parse_roster("name,email\nSam Lee,sam@example.com\n", source="roster.csv")
+    plan = make_plan(b, roster, fake.demo.benchmark, template_ref=fake.demo.template)
+    assert [e.action for e in plan.entries] == ["create"]
+    (outcome,) = apply_plan(b, plan, concurrency=1)
+    assert outcome.status == "created", outcome.error
+    project = fake.ws.projects[outcome.project_id]
+    assert project.users["sam@example.com"] == 1
+    annotate = next(s.uuid for s in project.stages if s.stage_type == "ANNOTATION")
+    tasks = [r for r in project.rows.values() if r.stage_uuid == annotate]
+    assert tasks and {r.assignee for r in tasks} == {"sam@example.com"}  # every Annotate task is theirs
+    assert b.assign_tasks(outcome.project_id, "sam@example.com") == 0  # idempotent
+    for item in fake.demo.items[:2]:
+        fake.ws.label(outcome.project_id, item, stage="Complete", boxes=[("Car", BOX)])
+    live = LiveEvaluation(b, fake.demo.benchmark)
+    result = live.load()
+    assert objects(result, "sam@example.com") == 2 and result.annotators["sam@example.com"].matched >= 1
+    assert not [w for w in fake.writes() if w.route == "v1.labelrow.put"]  # reading never writes
+
+
+@pytest.mark.parametrize("status", [404, 403])
+def test_an_unknown_project_id_under_both_answers(backend, fake, status):
+    """Unknown whether Encord answers 404 or 403 for a project id it does not know: both are handled."""
+    fake.ws.unknown_project_status = status
+    with pytest.raises(NotFound if status == 404 else PermissionDenied):
+        backend.get_project("00000000-0000-4000-8000-000000000000")
+    assert find_project(backend, "Benchmark Labels").id == fake.demo.benchmark  # by title: from the listing
+
+
+def test_a_lookup_by_id_is_one_call(backend, fake):
+    before = len(fake.log)
+    assert find_project(backend, fake.demo.training).id == fake.demo.training
+    assert [e.route for e in fake.log[before:]] == ["projects.get"]
+
+
+# -- stages by type ---------------------------------------------------------------------------
+def test_stages_titled_otherwise_are_known_by_their_type(backend, fake):
+    ws = fake.ws
+    tpl = ws.add_template([("Label", "ANNOTATION"), ("QA", "REVIEW"), ("Done", "DONE")])
+    bench = ws.add_project("Gold (renamed stages)", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
+                           stages=ws.templates[tpl])
+    trainee = ws.add_project("Renamed - Kim", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
+                             stages=ws.templates[tpl], description=training_description("Kim", "kim@example.com", bench))
+    for item in fake.demo.items[:4]:
+        ws.label(bench, item, stage="Done", boxes=[("Car", BOX)])
+    ws.label(trainee, fake.demo.items[0], stage="Done", boxes=[("Car", BOX)], by="kim@example.com")
+    assert len(backend.list_label_rows(bench, done_only=True)) == 4
+    result = LiveEvaluation(backend, bench).load()
+    assert objects(result, "kim@example.com") == 1 and result.annotators["kim@example.com"].matched == 1
+
+
+def test_a_template_that_cannot_carry_training_is_refused_naming_what_it_lacks(backend, fake):
+    tpl = fake.ws.add_template([("Review only", "REVIEW"), ("Complete", "DONE")])
+    backend.settings = backend.settings.model_copy(update={"workflow_templates": {"Review only": tpl}})
+    with pytest.raises(Conflict, match="no annotation stage") as exc:
+        create_benchmark_project(backend, "Bad gold", dataset_ref=fake.demo.dataset, ontology_ref=fake.demo.ontology,
+                                 template_ref="Review only")
+    assert "was created from template 'Review only'" in str(exc.value)
+
+
+# -- stage moves: both behaviours -------------------------------------------------------------
+@pytest.mark.parametrize("touches", [True, False], ids=["move-bumps-row", "move-leaves-row"])
+def test_live_refresh_sees_a_task_reach_complete_whichever_way_encord_stamps_it(backend, fake, touches):
+    ws = fake.ws
+    ws.stage_move_touches_row = touches
+    live = LiveEvaluation(backend, fake.demo.benchmark)
+    live.load()
+    first = objects(live.result, "alex@example.com")
+    ws.label(fake.demo.training, fake.demo.items[1], stage="Review", boxes=[("Car", BOX)])
+    live.refresh()
+    ws.move(fake.demo.training, fake.demo.items[1], "Complete")  # approved: no label edit
+    report = live.refresh(include_new_projects=False)
+    assert objects(report.result, "alex@example.com") == first + 1
+    assert report.changed_projects == [fake.demo.training]
+    ws.move(fake.demo.training, fake.demo.items[1], "Review")  # sent back: it leaves Complete
+    report = live.refresh(include_new_projects=False)
+    assert objects(report.result, "alex@example.com") == first
+
+
+# -- ids: data units are not items ------------------------------------------------------------
+def test_verify_and_link_join_through_the_backing_item(backend, fake):
+    check = verify_dataset(backend, fake.demo.dataset, folder_ref=fake.demo.street)
+    assert check.missing == ["s3://street-bucket/img_004.jpg"] and check.extra == []
+    linked = link_folder(backend, fake.demo.street, fake.demo.dataset)
+    assert linked.linked_now == 1 and linked.check.ok
+    assert link_folder(backend, fake.demo.street, fake.demo.dataset).linked_now == 0  # only what is missing
+    units = [u for u in fake.ws.units.values() if u.dataset == fake.demo.dataset]
+    assert len(units) == 5  # no item linked twice
+
+
+# -- bulk calls: chunked, their own timeout ---------------------------------------------------
+def test_bulk_calls_are_chunked(backend, fake, monkeypatch):
+    monkeypatch.setattr(adapter, "BUNDLE_ROWS", 2)
+    monkeypatch.setattr(adapter, "LINK_ITEMS", 2)
+    made = backend.create_dataset("Chunked")
+    before = len(fake.log)
+    backend.link_items(made.id, fake.demo.items)
+    links = [e for e in fake.log[before:] if e.route == "v1.datasetlinkitems.post"]
+    assert [e.params["item_uuids"] for e in links] == [2, 2, 1]
+    hashes = [fake.ws.data_hash(fake.demo.dataset, i) for i in fake.demo.items[:4]]
+    before = len(fake.log)
+    assert len(backend.get_label_rows(fake.demo.benchmark, hashes)) == 4
+    bundles = [e for e in fake.log[before:] if e.route == "v1.labelrow.get"]
+    assert len(bundles) == 2 and all(e.params["uids"] <= 2 for e in bundles)
+
+
+def test_a_bulk_timeout_is_tried_twice_not_five_times(fake, encord_keys):
+    settings = encord_settings(fake, encord_keys["plain"].path, bulk_timeout=0.3, retry_attempts=5)
+    b = retrying(EncordBackend.connect(settings))
+    hashes = [fake.ws.data_hash(fake.demo.dataset, fake.demo.items[0])]
+    b.list_label_rows(fake.demo.benchmark)  # the project is loaded before the faults
+    fake.inject("v1.labelrow.get", Fault(delay=1.0, times=5))
+    with pytest.raises(Transient, match="bulk_timeout|0.3s") as exc:
+        b.get_label_rows(fake.demo.benchmark, hashes)
+    assert "after 2 attempts" in str(exc.value)
+    assert fake.calls["v1.labelrow.get"] == 2
+
+
+# -- the SDK internals, in one place ----------------------------------------------------------
+def test_the_sdk_internals_annotrain_uses_are_all_there(backend):
+    """Fails loudly on an SDK that moved one of them (then: update encord_internals, or pin)."""
+    assert internals.missing(backend._client) == []
+
+
+def test_a_moved_internal_is_one_loud_error_not_a_silent_skip():
+    class Moved:  # a client of an SDK whose layout changed
+        user_config = None
+
+    assert "EncordUserClient._api_client" in internals.missing(Moved())
+    with pytest.raises(internals.SdkChanged, match="changed an internal annotrain uses"):
+        list(internals.iter_project_dtos(Moved()))
