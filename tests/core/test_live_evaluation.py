@@ -165,3 +165,34 @@ def test_a_refresh_asks_everything_at_once_one_call_per_question(demo):
     live.refresh(include_new_projects=False, check_benchmark=False)
     # a plain poll: per project, its edits and its Complete rows (metadata), all in one round trip
     assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows"] * n)
+
+
+def test_a_training_project_whose_rows_are_refused_is_left_out_and_said(demo):
+    """Issue 12: a caller without access to one trainee's project still evaluates the others."""
+    from annotrain_tui.core.errors import PermissionDenied
+
+    sb, ids = demo
+    first = LiveEvaluation(sb, ids["benchmark"])
+    first.load()
+    victim = next(iter(first.sources.values()))
+
+    class Refusing:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            target = getattr(self.inner, name)
+            if name not in ("list_label_rows", "get_label_rows", "get_edited_label_rows"):
+                return target
+
+            def call(project_id, *args, **kwargs):
+                if project_id == victim.project.id:
+                    raise PermissionDenied(f"no access to label rows of project {project_id}")
+                return target(project_id, *args, **kwargs)
+            return call
+
+    live = LiveEvaluation(Refusing(sb), ids["benchmark"])
+    result = live.load()
+    assert victim.project.id not in live.sources and len(live.sources) == len(first.sources) - 1
+    assert any("no access to its label rows" in w and victim.project.id in w for w in result.warnings)
+    assert live.refresh().result.warnings == result.warnings  # not retried every poll, still said

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotrain_tui.core.errors import Cancelled, NotFound
+from annotrain_tui.core.errors import Cancelled, NotFound, PermissionDenied
 from annotrain_tui.core.evaluation.engine import EvaluationResult, Evaluator, PassMark
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
@@ -118,6 +118,14 @@ class LiveEvaluation:
         self.result: EvaluationResult | None = None
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        #: Training projects whose label rows were refused (project id → message): left out, said.
+        self.refused: dict[str, str] = {}
+
+    def _result(self) -> EvaluationResult:
+        assert self.evaluator is not None
+        result = self.evaluator.result()
+        result.warnings.extend(f"left out (no access to its label rows): {m}" for m in self.refused.values())
+        return result
 
     # -- fetching -----------------------------------------------------------------------
     def _fetch(self, project_id: str, infos: list[LabelRowInfo], cancel: threading.Event | None = None
@@ -175,12 +183,16 @@ class LiveEvaluation:
             for n, (project, annotator) in enumerate(trainings):
                 if on_progress is not None:
                     on_progress(n, len(trainings), project.title)
-                src = self._load_source(project, annotator, cancel)
+                try:
+                    src = self._load_source(project, annotator, cancel)
+                except PermissionDenied as err:  # one trainee's project refused: the others still count
+                    self.refused[project.id] = str(err)
+                    continue
                 self.sources[project.id] = src
                 self._add_all_blocks(src)
             if on_progress is not None:
                 on_progress(len(trainings), len(trainings), "")
-            self.result = self.evaluator.result()
+            self.result = self._result()
             return self.result
 
     def _add_all_blocks(self, src: TrainingSource) -> None:
@@ -224,8 +236,12 @@ class LiveEvaluation:
             changed_rows, changed_projects, new_projects = 0, [], []
             if include_new_projects:
                 for project, annotator in answers[-1]:
-                    if project.id not in self.sources:
-                        src = self._load_source(project, annotator, None)
+                    if project.id not in self.sources and project.id not in self.refused:
+                        try:
+                            src = self._load_source(project, annotator, None)
+                        except PermissionDenied as err:
+                            self.refused[project.id] = str(err)
+                            continue
                         self.sources[project.id] = src
                         self._add_all_blocks(src)
                         new_projects.append(project.id)
@@ -264,7 +280,7 @@ class LiveEvaluation:
                 if blocks:
                     changed_projects.append(src.project.id)
             if changed_projects or new_projects or bench_changed or self.result is None:
-                self.result = self.evaluator.result()
+                self.result = self._result()
             return RefreshReport(changed_rows=changed_rows, changed_projects=changed_projects,
                                  new_projects=new_projects, result=self.result, benchmark_changed=bench_changed)
 
@@ -289,7 +305,7 @@ class LiveEvaluation:
                                        **self.options)
             for src in self.sources.values():
                 self._add_all_blocks(src)
-            self.result = self.evaluator.result()
+            self.result = self._result()
             return self.result
 
     def item_rows(self, data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
