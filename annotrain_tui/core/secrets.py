@@ -100,13 +100,29 @@ def looks_like_key_text(value: object) -> bool:
     return bool(_blob_spans(text))
 
 
+#: Secrets this process holds that look like nothing in particular (a bearer token): removed
+#: wherever they appear, like key text. Filled by ``register_secret``; never written anywhere.
+_LITERALS: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Remove ``value`` from everything annotrain shows or logs from now on (see ``redact``)."""
+    value = value.strip()
+    if len(value) >= 8:
+        _LITERALS.add(value)
+
+
 def redact(text: object) -> str:
-    """``text`` with every key-like run replaced by ``<key text removed>`` (idempotent)."""
+    """``text`` with every key-like run (and every registered secret) replaced by
+    ``<key text removed>`` (idempotent)."""
     if text is None:
         return ""
     out = text if isinstance(text, str) else str(text)
     if not out:
         return out
+    for secret in _LITERALS:
+        if secret in out:
+            out = out.replace(secret, REMOVED)
     out = _ARMOUR_BLOCK.sub(REMOVED, out)
     out = _ARMOUR_LINE.sub(REMOVED, out)
     out = _PUBLIC_LINE.sub(REMOVED, out)

@@ -117,14 +117,17 @@ def open_workspace(paths: Paths, settings: Settings, *, passphrase: Any = None) 
         key = settings.ssh_key_path or (key_path_from_text(os.environ["ENCORD_SSH_KEY_FILE"],
                                                            source="ENCORD_SSH_KEY_FILE")
                                         if os.environ.get("ENCORD_SSH_KEY_FILE") else None)
-        if key is None:
-            raise UsageError("the encord backend needs an SSH key", hint="pass --ssh-key PATH, set "
-                             "ENCORD_SSH_KEY_FILE or run 'annotrain config set ssh_key_path PATH'")
-        protect(key, "the SSH key")
-        warning = key_file_warning(key)
-        if warning:
-            warnings.append(warning)
-        from annotrain_tui.core.backends.encord import EncordBackend
+        from annotrain_tui.core.backends.encord import TOKEN_ENV, EncordBackend
+
+        if key is None and not os.environ.get(TOKEN_ENV, "").strip():
+            raise UsageError("the encord backend needs an SSH key (or a bearer token)",
+                             hint="pass --ssh-key PATH, set ENCORD_SSH_KEY_FILE or run 'annotrain config set "
+                                  f"ssh_key_path PATH'; or set {TOKEN_ENV}")
+        if key is not None:
+            protect(key, "the SSH key")
+            warning = key_file_warning(key)
+            if warning:
+                warnings.append(warning)
 
         inner = EncordBackend.connect(settings, passphrase=passphrase)
     return Workspace(paths=paths, settings=settings, backend=RetryingBackend(inner, policy), warnings=warnings)

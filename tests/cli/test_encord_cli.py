@@ -115,3 +115,20 @@ def test_server_refusals_are_one_line(capsys, fake, encord_keys, status, code, w
     assert got == code and out == ""
     _one_clear_line(err)
     assert words in err
+
+
+def test_a_bearer_token_from_the_environment_signs_in_and_is_never_shown(capsys, caplog, fake, monkeypatch):
+    """Issue 12: the SDK's other documented sign-in (create_with_bearer_token), from the environment only."""
+    caplog.set_level(logging.DEBUG)
+    token = "tok_" + "Zq8" * 12
+    fake.register_token(token)
+    monkeypatch.setenv("ENCORD_BEARER_TOKEN", token)
+    base = ["--backend", "encord", "--domain", fake.url]
+    code, out, err = run(capsys, *base, "projects", "list", "--json")
+    assert code == 0 and "Benchmark Labels" in out
+    code, out, err = run(capsys, *base, "doctor", "--json")
+    assert token not in out + err
+    monkeypatch.setenv("ENCORD_BEARER_TOKEN", "tok_" + "Wr0ng" * 8)
+    code, out, err = run(capsys, *base, "projects", "list")
+    assert code == 1 and out == "" and "did not accept the bearer token" in err and "ENCORD_BEARER_TOKEN" in err
+    assert "Wr0ng" not in err and token not in caplog.text and "Wr0ng" not in caplog.text

@@ -68,7 +68,7 @@ def no_proxy(monkeypatch) -> None:
     for var in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(var, "127.0.0.1,localhost")
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
-                "ENCORD_SSH_KEY_FILE", "ENCORD_SSH_KEY_PASSPHRASE", "ENCORD_SSH_KEY"):
+                "ENCORD_SSH_KEY_FILE", "ENCORD_SSH_KEY_PASSPHRASE", "ENCORD_SSH_KEY", "ENCORD_BEARER_TOKEN"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -88,6 +88,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_DOMAIN = "https://api.encord.com"
 KEY_FILE_ENV = "ENCORD_SSH_KEY_FILE"
+#: A bearer token (``EncordUserClient.create_with_bearer_token``), read from the environment only:
+#: annotrain never stores it. An SSH key, when one is set, wins.
+TOKEN_ENV = "ENCORD_BEARER_TOKEN"
 PASSPHRASE_ENV = "ENCORD_SSH_KEY_PASSPHRASE"
 ROLES = ("admin", "team_manager", "reviewer", "annotator", "annotator_reviewer")
 ROUTER_STAGES = frozenset({"USER_ROUTER", "PERCENTAGE_ROUTER"})
@@ -312,6 +315,7 @@ class EncordBackend:
         self.settings = settings
         self.key_path = key_path
         self.auth = auth
+        self._token_id: str | None = None
         self.timeout = settings.request_timeout
         self.bulk_timeout = settings.bulk_timeout
         #: Problems found while listing (e.g. projects the SDK cannot load), for the fronts to show.
@@ -332,10 +336,13 @@ class EncordBackend:
         key_path = settings.ssh_key_path
         if key_path is None and os.environ.get(KEY_FILE_ENV):
             key_path = key_path_from_text(os.environ[KEY_FILE_ENV], source=KEY_FILE_ENV)
-        if key_path is None:
-            raise UsageError("the encord backend needs an SSH key", hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} "
-                             "or run 'annotrain config set ssh_key_path PATH'")
         domain = _check_domain(settings.encord_domain or DEFAULT_DOMAIN)
+        if key_path is None and os.environ.get(TOKEN_ENV, "").strip():
+            return cls._connect_with_token(settings, domain, os.environ[TOKEN_ENV].strip())
+        if key_path is None:
+            raise UsageError("the encord backend needs an SSH key (or a bearer token)",
+                             hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} or run 'annotrain config set ssh_key_path "
+                                  f"PATH'; or set {TOKEN_ENV}")
         info = _inspect_key(_read_key_file(key_path), key_path)
         secret: str | None = None
         if info.encrypted:
@@ -350,15 +357,37 @@ class EncordBackend:
         bulk = cls._create_client(settings, key_path, domain, secret, info, settings.bulk_timeout)
         return cls(client, domain=domain, settings=settings, key_path=key_path, bulk_client=bulk)
 
+    @classmethod
+    def _connect_with_token(cls, settings: Settings, domain: str, token: str) -> "EncordBackend":
+        """Sign in with a bearer token (the SDK's other documented way in 0.1.x). The token is
+        registered as a secret first: no message, log or output shows it."""
+        from annotrain_tui.core.secrets import register_secret
+        from encord.user_client import EncordUserClient
+
+        register_secret(token)
+        if any(ch.isspace() or not ch.isprintable() for ch in token):
+            raise InvalidInput(f"{TOKEN_ENV} is not a bearer token (it holds spaces or control characters)")
+        clients = []
+        for t in (settings.request_timeout, settings.bulk_timeout):
+            try:
+                clients.append(EncordUserClient.create_with_bearer_token(
+                    token, requests_settings=_requests_settings(t), domain=domain))
+            except Exception:  # noqa: BLE001 - the SDK's errors may quote the token: chain none
+                failure = InvalidInput(f"{TOKEN_ENV} could not be used as an Encord bearer token")
+                break
+        else:
+            backend = cls(clients[0], domain=domain, settings=settings, key_path=None, bulk_client=clients[1],
+                          auth="bearer token")
+            backend._token_id = "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+            return backend
+        raise failure
+
     @staticmethod
     def _create_client(settings: Settings, key_path: Path, domain: str, secret: str | None,
                        info: _KeyInfo, t: float) -> "EncordUserClient":
-        from encord.http.constants import RequestsSettings
         from encord.user_client import EncordUserClient
 
-        requests_settings = RequestsSettings(
-            max_retries=0, backoff_factor=0.0, connection_retries=0,
-            connect_timeout=min(t, 10.0), read_timeout=t, write_timeout=t)  # type: ignore[arg-type]
+        requests_settings = _requests_settings(t)
         try:
             return EncordUserClient.create_with_ssh_private_key(
                 ssh_private_key_path=key_path, password=secret, requests_settings=requests_settings, domain=domain)
@@ -388,6 +417,8 @@ class EncordBackend:
     def key_fingerprint(self) -> str | None:
         """The public fingerprint of the key this backend signs with (``SHA256:…``), never key text;
         None when the SDK does not expose the public key."""
+        if self._token_id is not None:  # a bearer token: a digest of it names the workspace's caller
+            return self._token_id
         try:
             public_key = getattr(self._client.user_config.config, "public_key", None)
         except AttributeError:
@@ -398,6 +429,8 @@ class EncordBackend:
         """One signed call (the first page of storage folders); returns the key's fingerprint."""
         with self._sdk("checking the connection"):
             next(iter(self._client.list_storage_folders(page_size=1)), None)
+        if self.key_path is None:
+            return self.auth
         public_key = getattr(self._client.user_config.config, "public_key", None)
         return f"SSH key {_fingerprint(public_key)}" if public_key is not None else f"SSH key {self.key_path.name}"
 
@@ -825,6 +858,9 @@ class EncordBackend:
             return RateLimited(f"{where} is rate limiting requests ({what})", retry_after=wait,
                                hint=f"it asked to wait {wait}s" if wait else "wait a little and try again")
         if isinstance(exc, (ex.AuthenticationError, ex.SshKeyNotFound, ex.DuplicateSshKeyError)):
+            if self.key_path is None:
+                return AuthFailed(f"{where} did not accept the {self.auth} in {TOKEN_ENV}",
+                                  hint=f"get a new token, or check the domain: {DOMAIN_HINT}")
             return AuthFailed(f"{where} did not accept the SSH key {self.key_path}",
                               hint="add its public key to your Encord profile (Settings > Public keys) or check "
                                    f"the domain: {DOMAIN_HINT}")
@@ -883,6 +919,14 @@ class EncordBackend:
         if kind == "dropped":
             return Transient(f"the connection to {where} dropped ({what})", acted=None)
         return Transient(f"request to {where} failed ({what})", acted=None)
+
+
+def _requests_settings(t: float) -> Any:
+    """The SDK's own retries off (``core.retry`` retries), timeouts ``t``."""
+    from encord.http.constants import RequestsSettings
+
+    return RequestsSettings(max_retries=0, backoff_factor=0.0, connection_retries=0,
+                            connect_timeout=min(t, 10.0), read_timeout=t, write_timeout=t)  # type: ignore[arg-type]
 
 
 def _key_failure(exc: Exception, path: Path, info: _KeyInfo) -> AnnotrainError:
