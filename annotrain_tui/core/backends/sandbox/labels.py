@@ -49,7 +49,9 @@ MULTI_FRAME = {"video", "dicom", "nifti", "pdf"}
 
 
 def encord_time(dt: datetime | None = None) -> str:
-    """Encord's long datetime string, e.g. 'Mon, 23 Nov 2026 19:24:47 UTC'."""
+    """Encord's long datetime string, e.g. 'Mon, 23 Nov 2026 19:24:47 UTC': what a label row exported
+    by the SDK carries (``LabelRowV2.to_encord_dict`` writes its times with
+    encord/common/time_parser.py ``format_datetime_to_long_string``)."""
     dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
     return dt.strftime("%a, %d %b %Y %H:%M:%S UTC")
 
