@@ -89,6 +89,18 @@ def test_benchmark_setup_commands(capsys):
     assert code == 1 and len(json.loads(out)["extra"]) == 60
 
 
+def test_link_folder_into_an_existing_dataset(capsys):
+    """Issue 12 (seed 002 step 7): a folder linked into an existing dataset; nothing linked twice."""
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, _ = run(capsys, "benchmark", "link-folder", "Annotator Training Set", "--folder",
+                       "/Training Data/Street Scenes", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["linked_now"] == 0 and doc["ok"]
+    code, out, _ = run(capsys, "benchmark", "link-folder", "Annotator Training Set", "--folder",
+                       "/Training Data/Street Scenes")
+    assert code == 0 and "already in the dataset" in out
+
+
 def test_a_killed_run_resumes_with_exactly_one_project_per_annotator(tmp_path):
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "annotrain_tui"]
