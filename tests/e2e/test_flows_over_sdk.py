@@ -298,6 +298,29 @@ def test_a_complete_row_without_labels_is_reported_never_created(encord_world, t
     assert ws.row(ana, empty).label_hash is None
 
 
+def test_evaluation_survives_a_row_gone_from_the_bundle_and_rate_limits(encord_world, tmp_path):
+    """A row listed but left out of the bundle (deleted between listing and fetch: ws.bundle_omits), a
+    v1 rate limit inside the envelope on the listing and a 500 on the bundle: the evaluation scores
+    the rest, says which row it left out, and writes nothing."""
+    world, fake, ws = encord_world, encord_world.fake, encord_world.ws
+    prog = set_up_benchmark(world, tmp_path)
+    assert provision(world, prog, tmp_path).code == 0
+    trainees_label(world, prog)
+    ana = prog.projects["ana@example.com"]
+    ws.bundle_omits.add(world.item(ana, f"{BUCKET}/images/b.jpg"))
+    fake.inject("v1.labelrowmetadata.get", Fault(status=429, in_envelope=True))
+    fake.inject("v1.labelrow.get", Fault(status=500))
+    before = len(fake.writes())
+    ev = cli(*world.args(), "evaluate", "--benchmark", BENCHMARK, "--all", "--json")
+    assert ev.code == 0, ev.err
+    assert "1 label row(s) listed by Encord were not in its answer" in ev.err and "'b.jpg'" in ev.err
+    ana_scores = scores(ev.json)["ana@example.com"]
+    assert (ana_scores["objects"], ana_scores["matched"], ana_scores["f1"]) == (3, 3, 1.0)  # b.jpg's box left out
+    assert_scores(ev.json, {e: EXPECTED[e] for e in ("bo@example.com", "cy@example.com")})
+    assert all(f.times == 0 for faults in fake.faults.values() for f in faults)
+    assert fake.writes()[before:] == []
+
+
 # -- 6. the same programme on the sandbox ----------------------------------------------------
 
 def test_the_same_programme_on_the_sandbox_prints_the_same_numbers(encord_world, sandbox_world, tmp_path):
