@@ -57,11 +57,9 @@ TITLES = {
     "jobs": "Registration jobs",
 }
 
-#: There is no `annotrain benchmark link-folder` command yet: the fix (core.benchmark.link_folder) is
-#: named, with the command that shows what it would link.
-LINK_HINT = ("link the missing items into the dataset (core.benchmark.link_folder; no CLI command for it yet; "
-             "'annotrain benchmark verify DATASET --folder PATH' lists them); every project on the dataset then "
-             "gets a task for each, which the benchmark must label")
+#: The fix: ``core.benchmark.link_folder`` (only what the dataset lacks).
+LINK_HINT = ("annotrain benchmark link-folder DATASET --folder PATH links only the missing ones; every project on "
+             "the dataset then gets a task for each, which the benchmark must label")
 
 
 @dataclass
@@ -545,8 +543,9 @@ class _Doctor:
             parts = []
             for f, dataset_id, outside in short[:5]:
                 examples = ", ".join(f"'{shown(i.name, limit=60)}'" for i in outside[:3])
+                verb = "is" if len(outside) == 1 else "are"
                 parts.append(f"{_plural(len(outside), 'item')} of folder '{shown(f.path, limit=120)}' "
-                             f"are not in dataset '{shown(titles.get(dataset_id) or dataset_id, limit=80)}' "
+                             f"{verb} not in dataset '{shown(titles.get(dataset_id) or dataset_id, limit=80)}' "
                              f"(e.g. {examples})")
             return Check("folders", name, WARN, "; ".join(parts), LINK_HINT, detail)
         return Check("folders", name, OK, f"every item of the {_plural(len(rows), 'folder')} holding the "
