@@ -63,10 +63,6 @@ def settings_for(world: EncordWorld, **extra) -> Settings:
                                    "request_timeout": 5.0, "retry_base_delay": 0.0, **extra})
 
 
-def training_rows(world: EncordWorld, project: str) -> list:
-    return list(world.ws.projects[project].rows.values())
-
-
 def assert_scores(doc: dict, expected: dict = EXPECTED) -> None:
     got = scores(doc)
     for who, want in expected.items():
