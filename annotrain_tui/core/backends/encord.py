@@ -862,8 +862,9 @@ class EncordBackend:
                 return AuthFailed(f"{where} did not accept the {self.auth} in {TOKEN_ENV}",
                                   hint=f"get a new token, or check the domain: {DOMAIN_HINT}")
             return AuthFailed(f"{where} did not accept the SSH key {self.key_path}",
-                              hint="add its public key to your Encord profile (Settings > Public keys) or check "
-                                   f"the domain: {DOMAIN_HINT}")
+                              hint="add its public key to your Encord profile (Settings > Public keys), check "
+                                   f"the domain ({DOMAIN_HINT}) and that this machine's clock is right "
+                                   "(requests are signed with the time)")
         if isinstance(exc, (ex.AuthorisationError, ex.OperationNotAllowed)):
             # Encord answers 403 for what does not exist as well as for what is not shared (the SDK
             # documents AuthorisationError for get_storage_folder): say both.
@@ -889,9 +890,10 @@ class EncordBackend:
         cause = _requests_failure(exc)
         if cause is not None:
             return self._network_error(cause, what, bulk=bulk)
-        if isinstance(exc, ex.RequestException):  # e.g. an HTML error page from a proxy
+        if isinstance(exc, ex.RequestException):  # e.g. an HTML page: the web app's domain, or a proxy
             return Transient(f"{where} sent an answer that could not be read ({what})",
-                             hint="a proxy or an outage in between?", acted=None)
+                             hint=f"is encord_domain the API's? {DOMAIN_HINT} (not app.encord.com); "
+                                  "or a proxy or an outage in between", acted=None, attempts=2)
         if isinstance(exc, (ex.GenericServerError, ex.MethodNotAllowedError, ex.WrongProjectTypeError,
                             ex.CorruptedLabelError, ex.MultiLabelLimitError)):
             return AnnotrainError(f"Encord refused {what}: {_one_line(exc.message)}", hint=support)
