@@ -383,3 +383,20 @@ def test_zero_area_polygons_keep_their_warning(capsys, tmp_path):
     assert code == 0
     assert lines == [f"annotrain: warning: {tr}: 1 polygon(s) with fewer than 3 distinct vertices or no area "
                      "(they overlap nothing)"]
+
+
+def test_a_unit_with_no_shapes_may_have_no_size(capsys, tmp_path):
+    """Issue 12: the SDK builds PDF (and audio, text) label rows with width/height 0; a size matters only
+    where there are shapes to scale, so a unit without objects is not warned about."""
+    bench, rows = _programme()
+    key = _unit_key(rows, 0)
+    unit = rows[0]["data_units"][key]
+    unit["width"] = unit["height"] = 0
+    labels = unit.get("labels", {})
+    if isinstance(labels.get("objects"), list):
+        labels["objects"] = []
+    else:
+        for frame in labels.values():
+            frame["objects"] = []
+    code, _, lines, _ = _evaluate(capsys, tmp_path, bench, rows)
+    assert code == 0 and not [line for line in lines if "pixels" in line]

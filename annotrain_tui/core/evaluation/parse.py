@@ -485,11 +485,14 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             raw_w, raw_h = unit.get("width"), unit.get("height")
             img_w = _dimension(raw_w)
             img_h = _dimension(raw_h)
+            # A size matters only where there are shapes to scale: a PDF, audio or text unit (or an
+            # image nobody labelled) may carry 0 (the SDK builds PDF rows with width/height 0).
+            shapes_before, unit_bad = len(records), []
             if img_w != img_w and raw_w is not None:
-                bad_sizes.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
+                unit_bad.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
                                        f"width must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
             if img_h != img_h and raw_h is not None:
-                bad_sizes.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
+                unit_bad.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
                                        f"height must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
             for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:
@@ -560,6 +563,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
                     add((ri, frame, seq_id(object_hash, len(first_seen)), object_hash,
                          feature_id(feature_hash, len(features)), name_id(name, len(names)), code,
                          creator_id(created_by, len(creators)), x, y, w, h, theta, img_w, img_h))
+            if unit_bad and len(records) > shapes_before:
+                bad_sizes.extend(unit_bad)
 
     n = len(records)
     cols: list[Any] = list(zip(*records)) if records else [()] * 15
