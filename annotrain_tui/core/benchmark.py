@@ -80,8 +80,9 @@ def _item_of(row: Any) -> str:
 
 
 def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = None,
-                   urls: list[str] | None = None) -> DatasetCheck:
-    """Compare a dataset with a folder's items (by item id) or with a manifest's URLs."""
+                   urls: list[str] | list[list[str]] | None = None) -> DatasetCheck:
+    """Compare a dataset with a folder's items (by item id) or with a manifest's entries (``urls``:
+    one URL per data unit, or each unit's list of files, as ``manifest_urls`` gives them)."""
     dataset = find_dataset(backend, dataset_ref)
     rows = backend.list_data_rows(dataset.id)
     if folder_ref is not None:
@@ -93,11 +94,14 @@ def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = N
         extra = sorted(have[k] for k in have.keys() - want.keys())
         expected = len(want)
     elif urls is not None:
-        want_urls = set(urls)
+        # One manifest entry is one data unit, whatever its number of files (an image group, an
+        # image sequence or a DICOM series names several; its data row links one of them).
+        groups = list(dict.fromkeys(tuple([u] if isinstance(u, str) else u) for u in urls))
         have_urls = {r.file_link for r in rows}
-        missing = sorted(want_urls - have_urls)
-        extra = sorted(have_urls - want_urls)
-        expected = len(want_urls)
+        missing = sorted(g[0] for g in groups if g and not have_urls.intersection(g))
+        named = {u for g in groups for u in g}
+        extra = sorted(have_urls - named)
+        expected = len(groups)
     else:
         raise InvalidInput("verify needs a folder or a manifest to compare with")
     return DatasetCheck(dataset=dataset, expected=expected, linked=len(rows), missing=missing, extra=extra)
@@ -163,8 +167,9 @@ def benchmark_status(backend: Any, project: Project) -> BenchmarkStatus:
     return BenchmarkStatus(project=project, ontology=ontology, completeness=done, warnings=warnings)
 
 
-def manifest_urls(path: str) -> list[str]:
-    """Every file URL a registration manifest (JSON or CSV) names, in order."""
+def manifest_urls(path: str) -> list[list[str]]:
+    """The file URLs of each entry of a registration manifest (JSON or CSV), in order: one list per
+    data unit (an image group, image sequence or DICOM series has several)."""
     from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
     from annotrain_tui.core.manifest.validate import parse_path
 
@@ -173,4 +178,4 @@ def manifest_urls(path: str) -> list[str]:
         first = parsed.result.errors[0].render(path) if parsed.result.errors else path
         raise InvalidInput(f"cannot read the manifest: {first}",
                            hint=f"run: annotrain manifest validate {shell_word(path)}")
-    return [url for _, entry in manifest_entries(parsed.data) for url in entry_urls(entry)]
+    return [list(entry_urls(entry)) for _, entry in manifest_entries(parsed.data)]

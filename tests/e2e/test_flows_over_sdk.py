@@ -168,10 +168,6 @@ def test_dataset_from_the_folder_verified_and_later_files_linked_once(encord_wor
     assert prog.status["complete"] == prog.status["total"] == 11 and prog.status["ready"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="ADAPTER BUG: (core/benchmark.py verify_dataset) `benchmark verify "
-                   "--manifest` compares every URL of the manifest with the data rows' file_link, so the second "
-                   "and later files of each image group, image sequence and DICOM series are reported missing "
-                   "although the whole group is one linked data unit (both backends)")
 def test_verify_against_the_manifest_counts_groups_as_one_file(encord_world, tmp_path):
     prog = set_up_benchmark(encord_world, tmp_path)
     ran = cli(*encord_world.args(), "benchmark", "verify", DATASET, "--manifest", prog.manifest, "--json")
@@ -353,11 +349,6 @@ def test_the_same_programme_on_the_sandbox_prints_the_same_numbers(encord_world,
     assert_scores({"annotators": outputs["sandbox"]["scores"]})
 
 
-@pytest.mark.xfail(strict=True, reason="ADAPTER BUG: (core/evaluation/parse.py, the data-unit size check) a PDF "
-                   "label row as the SDK builds it has width 0 and height 0 on its data unit; the evaluation warns "
-                   "'width must be a positive number of pixels ... rotated boxes on this data unit are scaled ...' "
-                   "for a benchmark row with no objects at all, so the encord run prints a warning the sandbox "
-                   "run (width 1280) does not")
 def test_the_programme_evaluates_without_warnings_on_encord(encord_world, tmp_path):
     prog = set_up_benchmark(encord_world, tmp_path)
     assert provision(encord_world, prog, tmp_path).code == 0
