@@ -93,9 +93,14 @@ def evaluate_online(args: argparse.Namespace) -> int:
                               pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
                               keep_objects=bool(args.out), block_size=10**9)  # one block: rows keep their order
         result = live.load()
-    finally:
+    except BaseException:
         report_backend_warnings(ws)
+        raise
+    finally:
         ws.close()
+    # What the backend noticed (a row deleted meanwhile, a project without access) belongs to the
+    # result: in its --json document and printed once with its other warnings.
+    result.warnings.extend(w for w in getattr(ws.raw, "warnings", None) or [] if w not in result.warnings)
     if result.paired_rows == 0:
         from annotrain_tui.core.errors import AnnotrainError
 

@@ -132,3 +132,17 @@ def test_a_bearer_token_from_the_environment_signs_in_and_is_never_shown(capsys,
     code, out, err = run(capsys, *base, "projects", "list")
     assert code == 1 and out == "" and "did not accept the bearer token" in err and "ENCORD_BEARER_TOKEN" in err
     assert "Wr0ng" not in err and token not in caplog.text and "Wr0ng" not in caplog.text
+
+
+def test_what_the_backend_noticed_is_in_the_evaluation_json_and_said_once(capsys, fake, encord_keys):
+    """Issue 12: a row the bundle answer left out is a warning of the result (--json), not only of stderr."""
+    box = {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.3}
+    for item in fake.demo.items[1:3]:
+        fake.ws.label(fake.demo.training, item, stage="Complete", boxes=[("Car", box)], by="alex@example.com")
+    fake.ws.bundle_omits.add(fake.ws.data_hash(fake.demo.dataset, fake.demo.items[2]))  # deleted meanwhile
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "evaluate", "--benchmark",
+                         "Benchmark Labels", "--all", "--json")
+    assert code == 0, err
+    warnings = json.loads(out)["warnings"]
+    assert any("were not in its answer" in w for w in warnings)
+    assert err.count("were not in its answer") == 1
