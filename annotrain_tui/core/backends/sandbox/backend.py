@@ -473,6 +473,12 @@ class SandboxBackend:
             raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
         return stored_stages(rows[0]["stages"])
 
+    def final_stage(self, project_id: str) -> str:
+        """The title of the project's final (done) stage, where finished work goes."""
+        stages = self.stage_objects(project_id)
+        done = [st.title for st in stages if st.kind == "done"]
+        return "Complete" if "Complete" in done else done[0] if done else stages[-1].title
+
     def list_label_rows(self, project_id: str, *, stage: str | None = None,
                         edited_after: datetime | None = None, done_only: bool = False) -> list[LabelRowInfo]:
         kinds = {s.title: s.kind for s in self.stage_objects(project_id)}

@@ -62,8 +62,8 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         project, bench_id, email = rng.choice(trainings)
         bench_id = bench_id or demo_bench
         rows = backend.list_label_rows(project.id)
-        stages = backend.project_stages(project.id)
-        todo = [r for r in rows if r.stage != stages[-1]]
+        final = backend.final_stage(project.id)
+        todo = [r for r in rows if not r.done]
         target = todo[0] if todo else rng.choice(rows) if rows else None
         if target is None:  # nothing to label in that project: wait a step, never spin
             steps_skipped = min(interval, 0.5)
@@ -83,7 +83,7 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
             classes_cache[project.ontology_id] = backend.ontology_structure(project.ontology_id)["objects"]
         labels = annotate_like(rng, gold_cache[key], classes_cache[project.ontology_id], skill=_skill(email),
                                email=email, when=datetime.now(timezone.utc))
-        backend.save_labels(project.id, target.data_hash, labels, stage=stages[-1])
+        backend.save_labels(project.id, target.data_hash, labels, stage=final)
         steps += 1
         if on_step is not None:
             on_step(project, target)
@@ -129,7 +129,7 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
             raise InvalidInput(f"{source}: row {n}: expected an object, got {type(row).__name__}")
         if not isinstance(row.get("data_hash"), str) or not row["data_hash"]:
             raise InvalidInput(f"{source}: row {n}: missing 'data_hash'", hint="export with LabelRowV2.to_encord_dict()")
-    stages = backend.project_stages(project.id)
+    final = backend.final_stage(project.id)
     if project.dataset_ids and not add_items:
         dataset_id = project.dataset_ids[0]
         known = {r["item_id"] for r in backend.store.query(
@@ -170,6 +170,6 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
         for row in rows:
             c.execute("UPDATE label_rows SET body = ?, stage = ?, last_edited_at = ?, "
                       "label_hash = COALESCE(?, label_hash) WHERE project_id = ? AND data_hash = ?",
-                      (json.dumps({"raw": row}), stages[-1], stamp, row.get("label_hash"), project.id,
+                      (json.dumps({"raw": row}), final, stamp, row.get("label_hash"), project.id,
                        row["data_hash"]))
     return len(rows)
