@@ -31,16 +31,7 @@ from annotrain_tui.core.errors import (
 from annotrain_tui.core.models import JobStatus, Provider
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 from tests.fake_encord import PASSPHRASE, Fault, write_rsa_key
-from tests.fake_encord.fixtures import encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def backend(fake, encord_keys):
-    b = EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path))
-    yield b
-    b.close()
-    assert not fake.errors, fake.errors
-    assert not fake.unhandled, fake.unhandled
+from tests.fake_encord.fixtures import backend, encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
 
 
 def dh(fake, item: str) -> str:

@@ -18,18 +18,9 @@ from annotrain_tui.core.provisioning import apply_plan, make_plan
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 from annotrain_tui.core.roster import parse_roster
 from tests.fake_encord import Fault
-from tests.fake_encord.fixtures import encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+from tests.fake_encord.fixtures import backend, encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
 
 BOX = {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.3}
-
-
-@pytest.fixture
-def backend(fake, encord_keys):
-    b = EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path))
-    yield b
-    b.close()
-    assert not fake.errors, fake.errors
-    assert not fake.unhandled, fake.unhandled
 
 
 def objects(result, annotator: str) -> int:

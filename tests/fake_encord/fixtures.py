@@ -92,3 +92,15 @@ def encord_settings(fake: FakeEncord, key: Path | None, **extra: Any) -> Setting
     }
     values.update(extra)
     return Settings(**values)
+
+
+@pytest.fixture
+def backend(fake, encord_keys):
+    """The Encord adapter on the fake, checked afterwards for answers the fake could not give."""
+    from annotrain_tui.core.backends.encord import EncordBackend
+
+    b = EncordBackend.connect(encord_settings(fake, encord_keys["plain"].path))
+    yield b
+    b.close()
+    assert not fake.errors, fake.errors
+    assert not fake.unhandled, fake.unhandled
