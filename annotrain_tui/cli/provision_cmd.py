@@ -137,9 +137,14 @@ def _progress(args: argparse.Namespace) -> int:
     if not rows:
         print("No training projects for this benchmark yet: run 'annotrain provision'.")
         return 0
-    print(table([[r.email, f"{r.complete}/{r.total}", f"{100 * r.complete / r.total:.0f}%" if r.total else "-",
-                  r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "never", r.title]
+    print(table([[r.email, f"{r.complete}/{r.total}" if not r.error else "?",
+                  f"{100 * r.complete / r.total:.0f}%" if r.total else "-",
+                  "unreadable" if r.error else r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "never",
+                  r.title]
                  for r in rows], ["ANNOTATOR", "COMPLETE", "", "LAST ACTIVITY", "PROJECT"]))
+    for r in rows:
+        if r.error:
+            print(f"annotrain: warning: {shown(r.email)}: {shown(r.error)}", file=sys.stderr)
     return 0
 
 

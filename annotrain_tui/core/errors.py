@@ -51,8 +51,17 @@ class Conflict(AnnotrainError):
     """Something with that identity already exists, or differs from what was expected."""
 
 
-class PermissionDenied(AnnotrainError):
+class Unusable(AnnotrainError):
+    """One object (a project) cannot be used with this key or SDK, though others can: flows over many
+    projects leave it out and say so, rather than stop."""
+
+
+class PermissionDenied(Unusable):
     pass
+
+
+class SdkCannotLoad(Unusable):
+    """The SDK cannot load this project (its workflow has stages the SDK does not know, e.g. routers)."""
 
 
 class AuthFailed(AnnotrainError):

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from annotrain_tui.core.backends.base import WorkspaceGone
 from annotrain_tui.core.benchmark import check_workflow
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput
+from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput, Unusable
 from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
@@ -227,7 +227,11 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
             entries.append(PlanEntry(r.name, r.email, title, "conflict", mine[0].id, duplicate_message(email, mine)))
             continue
         if mine:
-            p = require_details(backend, mine[0], "check the training project of " + shown(r.email, limit=120))
+            try:
+                p = require_details(backend, mine[0], "check the training project of " + shown(r.email, limit=120))
+            except Unusable as err:  # that one row cannot be planned; the others can
+                entries.append(PlanEntry(r.name, r.email, mine[0].title, "conflict", mine[0].id, str(err)))
+                continue
             diffs = []
             if sorted(p.dataset_ids) != sorted(bench.dataset_ids):
                 diffs.append("dataset")
@@ -417,11 +421,13 @@ class TraineeProgress:
     complete: int
     total: int
     last_activity: datetime | None
+    error: str | None = None  # the project could not be read (no access, or the SDK cannot load it)
 
     def to_json(self) -> dict[str, Any]:
         return {"email": self.email, "project_id": self.project_id, "title": self.title,
                 "complete": self.complete, "total": self.total,
-                "last_activity": self.last_activity.isoformat() if self.last_activity else None}
+                "last_activity": self.last_activity.isoformat() if self.last_activity else None,
+                "error": self.error}
 
 
 def training_progress(backend: Any, benchmark_ref: str) -> tuple[Project, list[TraineeProgress]]:
@@ -431,7 +437,12 @@ def training_progress(backend: Any, benchmark_ref: str) -> tuple[Project, list[T
         marker = parse_training_marker(p.description)
         if not marker or marker[0] != bench.id:
             continue
-        rows = backend.list_label_rows(p.id)
+        try:
+            rows = backend.list_label_rows(p.id)
+        except Unusable as err:  # one unreadable project: said on its row, the others still shown
+            out.append(TraineeProgress(email=marker[1], project_id=p.id, title=p.title, complete=0, total=0,
+                                       last_activity=None, error=str(err)))
+            continue
         done = [r for r in rows if r.done]
         # activity = edits to tasks that left the annotation stage (creation stamps every row)
         touched = [r.last_edited_at for r in rows if r.started and r.last_edited_at]

@@ -311,8 +311,10 @@ def test_list_label_rows_by_stage_and_edit_time(backend, fake):
 def test_get_label_rows_exports_encord_label_rows_and_never_writes(backend, fake):
     items = [dh(fake, i) for i in fake.demo.items[:4]]
     rows = backend.get_label_rows(fake.demo.training, [items[0], items[1], items[0]])
-    # items[1] was never opened (no label hash): reported, not created with create_label_rows
-    assert [r["data_hash"] for r in rows] == [items[0]]
+    # items[1] was never opened (no label hash): a row with no objects built from its metadata, as the
+    # sandbox has it, never created with create_label_rows
+    assert [r["data_hash"] for r in rows] == [items[0], items[1]]
+    assert rows[1]["label_hash"] is None and rows[1]["data_units"][items[1]]["labels"] == {}
     labelled = rows[0]
     (unit,) = labelled["data_units"].values()
     (obj,) = unit["labels"]["objects"]
@@ -320,7 +322,7 @@ def test_get_label_rows_exports_encord_label_rows_and_never_writes(backend, fake
     assert labelled["label_hash"] and labelled["data_type"] == "image"
     assert fake.ws.row(fake.demo.training, items[1]).label_hash is None
     assert "v1.labelrow.get" in fake.routes_called() and fake.writes() == []
-    assert any("never opened" in w and "not created" in w for w in backend.warnings)
+    assert any("never opened" in w and "nothing created" in w for w in backend.warnings)
 
 
 def test_get_edited_label_rows_lists_once_and_initialises_only_the_complete_rows(backend, fake):

@@ -184,3 +184,59 @@ def test_a_moved_internal_is_one_loud_error_not_a_silent_skip():
     assert "EncordUserClient._api_client" in internals.missing(Moved())
     with pytest.raises(internals.SdkChanged, match="changed an internal annotrain uses"):
         list(internals.iter_project_dtos(Moved()))
+
+
+# -- one odd training project never stops the programme (trial, issue 12) ---------------------
+def _odd_trainees(fake) -> tuple[str, str]:
+    ws, bench = fake.ws, fake.demo.benchmark
+    routed = ws.add_project("Annotator Training - Router", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
+                            stages=[("Annotate", "ANNOTATION"), ("Split", "PERCENTAGE_ROUTER"), ("Complete", "DONE")],
+                            description=training_description("Rou", "rout@example.com", bench))
+    forbidden = ws.add_project("Annotator Training - Forb", ontology=fake.demo.ontology, datasets=[fake.demo.dataset],
+                               role=1, description=training_description("Forb", "forb@example.com", bench))
+    return routed, forbidden
+
+
+def test_a_router_or_forbidden_training_project_is_left_out_of_evaluation_and_progress(backend, fake):
+    from annotrain_tui.core.provisioning import training_progress
+
+    routed, _ = _odd_trainees(fake)
+    fake.ws.label(fake.demo.training, fake.demo.items[1], stage="Complete", boxes=[("Car", BOX)])
+    live = LiveEvaluation(backend, fake.demo.benchmark)
+    result = live.load()
+    assert objects(result, "alex@example.com") == 1
+    assert routed in live.refused and any("router" in w for w in result.warnings)
+    _, rows = training_progress(backend, fake.demo.benchmark)
+    by = {r.email: r for r in rows}
+    assert by["alex@example.com"].error is None and by["alex@example.com"].complete == 1
+    assert "router" in by["rout@example.com"].error
+
+
+def test_provisioning_plans_around_a_training_project_it_cannot_read(backend, fake):
+    _odd_trainees(fake)
+    roster = parse_roster("name,email\nForb,forb@example.com\nRou,rout@example.com\nNew One,new@example.com\n",
+                          source="roster.csv")
+    plan = make_plan(backend, roster, fake.demo.benchmark, template_ref=fake.demo.template)
+    actions = {e.email: (e.action, e.reason) for e in plan.entries}
+    assert actions["new@example.com"][0] == "create"
+    assert actions["forb@example.com"][0] == "conflict" and "not readable" in actions["forb@example.com"][1]
+    assert actions["rout@example.com"][0] == "conflict" and "router" in actions["rout@example.com"][1]
+
+
+# -- the same programme scores the same on both backends --------------------------------------
+def test_a_task_moved_to_complete_without_labels_is_a_row_with_no_objects(backend, fake):
+    """As on the sandbox: the benchmark's objects on it are missed (no free pass), and nothing is written."""
+    fake.ws.label(fake.demo.training, fake.demo.items[1], stage="Complete", boxes=[("Car", BOX)])
+    fake.ws.move(fake.demo.training, fake.demo.items[2], "Complete")  # never opened
+    result = LiveEvaluation(backend, fake.demo.benchmark).load()
+    score = result.annotators["alex@example.com"]
+    assert score.objects == 1 and score.missed == 1
+    assert fake.ws.row(fake.demo.training, fake.demo.items[2]).label_hash is None and fake.writes() == []
+
+
+def test_objects_a_reviewer_made_in_a_trainee_project_count_for_the_trainee(backend, fake):
+    """The marker names whose project it is; createdBy of an object a lead fixed does not split the trainee."""
+    fake.ws.label(fake.demo.training, fake.demo.items[1], stage="Complete", boxes=[("Car", BOX)],
+                  by="lead@example.com")
+    result = LiveEvaluation(backend, fake.demo.benchmark).load()
+    assert list(result.annotators) == ["alex@example.com"] and objects(result, "alex@example.com") == 1

@@ -59,6 +59,7 @@ from annotrain_tui.core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    SdkCannotLoad,
     Transient,
     UnreadableInput,
     UsageError,
@@ -639,12 +640,13 @@ class EncordBackend:
             return self._project_model(dto)
         refused: list[str] = []
         datasets = users = None
+        denied = False
         try:
             project = self._sdk_project(key, fresh=True)
         except PermissionDenied as err:
             refused.append(err.message)
-            project = None
-        except AnnotrainError as err:  # e.g. router stages: the SDK cannot load it
+            denied, project = True, None
+        except SdkCannotLoad as err:  # router stages: no role would help
             refused.append(err.message)
             project = None
         if project is not None:
@@ -653,15 +655,18 @@ class EncordBackend:
                     datasets = [str(d.dataset_hash) for d in project.list_datasets()]
             except PermissionDenied as err:
                 refused.append(err.message)
+                denied = True
             try:
                 with self._sdk(f"the users of project {project_id}"):
                     users = [ProjectUser(email=u.user_email, role=_role_name(u.user_role)) for u in project.list_users()]
             except PermissionDenied as err:
                 refused.append(err.message)
+                denied = True
         reason = "; ".join(refused) or None
         if reason:
-            self._warn(f"project '{shown(dto.title, limit=80)}' ({key}): {reason} (needs the project admin or team "
-                       "manager role); shown without its datasets or users")
+            why = " (needs the project admin or team manager role)" if denied else ""
+            self._warn(f"project '{shown(dto.title, limit=80)}' ({key}): {reason}{why}; shown without its datasets "
+                       "or users")
         return self._project_model(dto, datasets=datasets, users=users, refused=reason)
 
     def _sdk_project(self, project_id: str, *, fresh: bool = False, bulk: bool = False) -> "SdkProject":
@@ -676,9 +681,9 @@ class EncordBackend:
             try:
                 project = client.get_project(key)
             except AssertionError:  # the SDK's workflow loader rejects router stages
-                raise AnnotrainError(f"project {project_id} cannot be used: its workflow has stages the encord "
-                                     "SDK cannot load (router stages)",
-                                     hint="remove the router stages or use another project") from None
+                raise SdkCannotLoad(f"project {project_id} cannot be used: its workflow has stages the encord "
+                                    "SDK cannot load (router stages)",
+                                    hint="remove the router stages or use another project") from None
         with self._lock:
             self._projects[(key, bulk)] = project
         return project
@@ -794,10 +799,12 @@ class EncordBackend:
         unopened = [r for r in rows if not r.label_hash]
         if unopened:
             first = shown(unopened[0].data_title or unopened[0].data_hash, limit=80)
-            self._warn(f"{len(unopened)} label row(s) in project '{shown(project.title, limit=80)}' have no labels "
-                       f"yet (never opened), first '{first}': reported, not created (reading never writes)")
+            self._warn(f"{len(unopened)} label row(s) in project '{shown(project.title, limit=80)}' were never opened "
+                       f"(no labels), first '{first}': scored as rows with no objects, nothing created")
         todo = [r for r in rows if r.label_hash]
-        out: list[dict[str, Any]] = []
+        # As the sandbox has them: a task moved on without labels is a row with no objects (its
+        # benchmark objects are missed), built from the listing's metadata, never by a write.
+        made: dict[int, dict[str, Any]] = {id(r): _empty_row(r) for r in unopened}
         for start in range(0, len(todo), BUNDLE_ROWS):
             chunk = todo[start:start + BUNDLE_ROWS]
             with project.create_bundle() as bundle:
@@ -809,8 +816,8 @@ class EncordBackend:
                 first = shown(getattr(missing[0], "data_title", "") or getattr(missing[0], "data_hash", ""), limit=80)
                 self._warn(f"{len(missing)} label row(s) listed by Encord were not in its answer "
                            f"(deleted meanwhile?), first '{first}': left out; the next refresh looks again")
-            out.extend(row.to_encord_dict() for row in ready)
-        return out
+            made.update((id(row), row.to_encord_dict()) for row in ready)
+        return [made[id(r)] for r in rows if id(r) in made]  # in the listing's order
 
     @staticmethod
     def _row_info(r: Any, kinds: dict[str, str] | None = None) -> LabelRowInfo:
@@ -962,6 +969,17 @@ def _uuid(value: str | None, kind: str) -> UUID:
 def _role_name(role: Any) -> str:
     """admin, team_manager, reviewer, annotator, annotator_reviewer, viewer (or unknown)."""
     return str(getattr(role, "name", role)).lower()
+
+
+def _empty_row(r: Any) -> dict[str, Any]:
+    """A label row with no labels, in ``to_encord_dict``'s shape, from a listed row's metadata."""
+    data_type = str(getattr(r.data_type, "value", r.data_type) or "image").lower()
+    unit = {"data_hash": r.data_hash, "data_title": r.data_title, "data_type": data_type, "labels": {},
+            "width": getattr(r, "width", None), "height": getattr(r, "height", None)}
+    return {"label_hash": None, "data_hash": r.data_hash, "data_title": r.data_title, "data_type": data_type,
+            "dataset_hash": str(getattr(r, "dataset_hash", "") or ""), "label_status": "NOT_LABELLED",
+            "object_answers": {}, "classification_answers": {}, "object_actions": {},
+            "data_units": {r.data_hash: unit}}
 
 
 def _stage_kind(stage_type: Any) -> str:

@@ -486,14 +486,16 @@ class Evaluator:
 
     @_quiet
     def add(self, name: str, rows: Iterable[Mapping[str, Any]] | ObjectTable, *,
-            annotator: str | None = None) -> ProjectResult:
+            annotator: str | None = None, credit_owner: bool = False) -> ProjectResult:
         """Evaluate one training set and fold it in (replacing an earlier set of the same name).
 
         ``annotator`` is who objects without ``createdBy``, and misses on rows nobody annotated, are
         charged to (default: ``name``); live views add a project in several parts under one annotator.
+        ``credit_owner``: every object is the annotator's, whoever ``createdBy`` names (a training
+        project belongs to the trainee its marker names, even where a reviewer touched an object).
         """
         tr = rows if isinstance(rows, ObjectTable) else parse_label_rows(rows, source=name)
-        result = self._evaluate_table(name, tr, annotator or name)
+        result = self._evaluate_table(name, tr, annotator or name, credit_owner=credit_owner)
         old = self._projects.get(name)
         if old is not None:
             self._fold(old, -1)
@@ -501,7 +503,8 @@ class Evaluator:
         self._fold(result, 1)
         return result
 
-    def _evaluate_table(self, name: str, tr: ObjectTable, owner: str | None = None) -> ProjectResult:
+    def _evaluate_table(self, name: str, tr: ObjectTable, owner: str | None = None, *,
+                        credit_owner: bool = False) -> ProjectResult:
         owner = owner or name
         bm = self._bm
         s = self.settings
@@ -571,7 +574,8 @@ class Evaluator:
         low = matched & (t_iou < s.low_overlap)
 
         # Annotators: createdBy, else the project's name. Misses go to the row's main annotator.
-        creators = [v if isinstance(v, str) and v else owner for v in tr.created_by_vocab.tolist()]
+        creators = [owner if credit_owner or not (isinstance(v, str) and v) else v
+                    for v in tr.created_by_vocab.tolist()]
         annot_names = list(dict.fromkeys(creators + [owner]))
         annot_of_creator = np.array([annot_names.index(v) for v in creators] or [0], dtype=np.int64)
         t_annot = annot_of_creator[tr.created_by_code[ti]] if n_t else np.zeros(0, dtype=np.int64)

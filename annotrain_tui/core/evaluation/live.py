@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotrain_tui.core.errors import Cancelled, NotFound, PermissionDenied
+from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import EvaluationResult, Evaluator, PassMark
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
@@ -45,6 +45,7 @@ ANNOTATOR_COLUMNS = ("annotator", "projects", "complete", "total", "objects", "b
 class TrainingSource:
     project: Project
     annotator: str  # the marker's email, else the project title
+    marked: bool = False  # the annotator comes from the project's training marker
     blocks: int = 1
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # data_hash → Complete label row
     total: int = 0  # label rows in the project, any stage
@@ -124,7 +125,7 @@ class LiveEvaluation:
     def _result(self) -> EvaluationResult:
         assert self.evaluator is not None
         result = self.evaluator.result()
-        result.warnings.extend(f"left out (no access to its label rows): {m}" for m in self.refused.values())
+        result.warnings.extend(f"a training project was left out: {m}" for m in self.refused.values())
         return result
 
     # -- fetching -----------------------------------------------------------------------
@@ -162,8 +163,10 @@ class LiveEvaluation:
 
     def _load_source(self, project: Project, annotator: str, cancel: threading.Event | None) -> TrainingSource:
         infos = self.backend.list_label_rows(project.id)
+        marker = parse_training_marker(project.description)
         src = TrainingSource(project=project, annotator=annotator,
-                             blocks=max(1, math.ceil(len(infos) / self.block_size)), total=len(infos))
+                             blocks=max(1, math.ceil(len(infos) / self.block_size)), total=len(infos),
+                             marked=bool(marker and marker[1] == annotator))
         src.watermark = _newest(infos)
         src.last_activity = _newest([i for i in infos if i.started])
         for row in self._fetch(project.id, infos, cancel):
@@ -185,7 +188,7 @@ class LiveEvaluation:
                     on_progress(n, len(trainings), project.title)
                 try:
                     src = self._load_source(project, annotator, cancel)
-                except PermissionDenied as err:  # one trainee's project refused: the others still count
+                except Unusable as err:  # one trainee's project refused: the others still count
                     self.refused[project.id] = str(err)
                     continue
                 self.sources[project.id] = src
@@ -198,7 +201,8 @@ class LiveEvaluation:
     def _add_all_blocks(self, src: TrainingSource) -> None:
         assert self.evaluator is not None
         for block in range(src.blocks):
-            self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
+            self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator,
+                                   credit_owner=src.marked)
 
     def refresh(self, *, include_new_projects: bool = True, check_benchmark: bool = True) -> RefreshReport:
         """Fetch only what changed since the last poll and re-evaluate only those blocks.
@@ -239,7 +243,7 @@ class LiveEvaluation:
                     if project.id not in self.sources and project.id not in self.refused:
                         try:
                             src = self._load_source(project, annotator, None)
-                        except PermissionDenied as err:
+                        except Unusable as err:
                             self.refused[project.id] = str(err)
                             continue
                         self.sources[project.id] = src
@@ -276,7 +280,8 @@ class LiveEvaluation:
                     if worked and (src.last_activity is None or worked > src.last_activity):
                         src.last_activity = worked
                 for block in blocks:
-                    self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator)
+                    self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator,
+                                   credit_owner=src.marked)
                 if blocks:
                     changed_projects.append(src.project.id)
             if changed_projects or new_projects or bench_changed or self.result is None:

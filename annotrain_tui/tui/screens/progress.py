@@ -79,12 +79,17 @@ class ProgressScreen(AppScreen):
             t.append_text(lit(w, "yellow"))
         if not rows:
             t.append("\nNo training projects yet: provision the roster first (4 on Home).", style="dim")
+        for r in rows:
+            if r.error:
+                t.append("\n⚠ ", style="yellow")
+                t.append_text(lit(f"{r.email}: {r.error}", "yellow"))
         self.query_one("#progress-summary", Static).update(t)
         table = self.query_one(DataTable)
         seen = set()
         with self.app.batch_update():
             for r in rows:
-                cells = [lit(r.email), Text(f"{r.complete}/{r.total}"), bar(r.complete, r.total),
+                cells = [lit(r.email), Text("?" if r.error else f"{r.complete}/{r.total}"), bar(r.complete, r.total),
+                         Text("unreadable", style="yellow") if r.error else
                          Text(r.last_activity.strftime("%Y-%m-%d %H:%M") if r.last_activity else "never"),
                          lit(r.title)]
                 seen.add(r.project_id)
