@@ -374,8 +374,9 @@ class _Doctor:
         detail["checked_projects"] = [{"project_id": p.id, "title": p.title,
                                        "stages": [{"title": s.title, "kind": s.kind} for s in p.stages],
                                        "problems": p.workflow_problems()} for p in checked]
-        note = ("Encord has no call that lists a template's stages, so the workflows of "
-                f"{_plural(len(checked), 'existing training project')} were checked instead")
+        note = ("Encord has no call that shows a template by its hash, so the workflows of "
+                f"{_plural(len(checked), 'existing training project')} were checked instead (a wrong hash shows "
+                "at the next create)")
         if bad:
             return Check("template", name, FAIL, f"template '{shown(template.title, limit=80)}' "
                          f"({shown(template.id, limit=64)}): " + "; ".join(

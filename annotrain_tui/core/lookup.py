@@ -73,9 +73,12 @@ def find_folder(backend, ref: str):
     folders = backend.list_folders()
     path = "/" + ref.strip().strip("/") if "/" in ref else None
     if path:
-        for f in folders:
-            if f.path == path:
-                return f
+        same = [f for f in folders if f.path == path]
+        if len(same) > 1:  # Encord allows two folders of one name side by side: never pick one silently
+            raise Conflict(f"{len(same)} folders have the path {ref!r}", hint="use the id instead: "
+                           + ", ".join(f.id for f in same[:5]))
+        if same:
+            return same[0]
     return resolve(ref, folders, kind="folder", id_of=lambda f: f.id, names_of=lambda f: [f.name, f.path],
                    hint="see 'annotrain folders list'")
 

@@ -43,8 +43,8 @@ from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
 Action = Literal["create", "invite", "done", "conflict"]
-ROLE_NOTE = ("Annotators are invited with the project-level 'annotator' role: the Encord SDK cannot assign a "
-             "user to one workflow stage.")
+ROLE_NOTE = ("Annotators are invited with the project-level 'annotator' role and given every task of the "
+             "annotation stage.")
 
 
 @dataclass

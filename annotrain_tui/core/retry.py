@@ -65,8 +65,10 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, *, what: str,
             last = err
     assert last is not None
     tried = min(policy.attempts, last.attempts or policy.attempts)
-    raise Transient(f"{what} still failing after {tried} attempts: {last.message}",
-                    hint="the service may be down; try again later", acted=last.acted)
+    hint = ("the service kept rate limiting: wait a minute and try again" if isinstance(last, RateLimited)
+            else last.hint or "the service may be down; try again later")
+    raise Transient(f"{what.replace('_', ' ')} still failing after {tried} attempts: {last.message}",
+                    hint=hint, acted=last.acted)
 
 
 class RetryingBackend:

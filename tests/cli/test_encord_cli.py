@@ -105,7 +105,7 @@ def test_a_key_encord_does_not_know(capsys, fake, encord_keys):
     assert "did not accept the SSH key" in err
 
 
-@pytest.mark.parametrize("status,code,words", [(403, 1, "no access"), (429, 1, "rate limiting")])
+@pytest.mark.parametrize("status,code,words", [(403, 1, "refused listing projects"), (429, 1, "rate limiting")])
 def test_server_refusals_are_one_line(capsys, fake, encord_keys, status, code, words):
     from tests.fake_encord import Fault
 
@@ -146,3 +146,33 @@ def test_what_the_backend_noticed_is_in_the_evaluation_json_and_said_once(capsys
     warnings = json.loads(out)["warnings"]
     assert any("were not in its answer" in w for w in warnings)
     assert err.count("were not in its answer") == 1
+
+
+@pytest.mark.parametrize("route,body", [
+    ("v1.labelrow.get", {"status": 200, "response": [{"weird": 1}], "payload": [1, 2]}),
+    ("v1.labelrowmetadata.get", [{"label_hash": 1}]),
+])
+def test_an_answer_the_sdk_cannot_read_is_one_line_with_no_sdk_traceback(capsys, fake, encord_keys, route, body):
+    """Trial (issue 12): the SDK logged its own traceback on stderr (no handler: logging.lastResort) and the
+    failure ended as an internal error; it is one line naming Encord's answer."""
+    from tests.fake_encord import Fault
+
+    fake.ws.label(fake.demo.training, fake.demo.items[1], stage="Complete", boxes=[("Car", {"x": 0.1, "y": 0.1,
+                                                                                            "w": 0.2, "h": 0.3})])
+    assert run(capsys, "config", "set", "retry_base_delay", "0")[0] == 0
+    fake.inject(route, Fault(body=body, times=100))
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "evaluate", "--benchmark",
+                         "Benchmark Labels", "--all")
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    assert "unexpected answer from Encord" in err and err.count("\n") == 1
+
+
+def test_a_create_with_an_unknown_template_names_it(capsys, fake, encord_keys, tmp_path):
+    assert run(capsys, "config", "set", "workflow_templates.Annotator Training",
+               "00000000-0000-4000-8000-00000000dead")[0] == 0
+    roster = tmp_path / "r.csv"
+    roster.write_text("name,email\nBea Ng,bea@example.com\n")
+    code, out, err = run(capsys, *encord_args(fake, encord_keys["plain"].path), "provision", "--roster", str(roster),
+                         "--benchmark", "Benchmark Labels", "--template", "Annotator Training", "--yes")
+    assert code == 1
+    assert "00000000-0000-4000-8000-00000000dead" in out + err and "workflow template" in out + err

@@ -240,3 +240,14 @@ def test_objects_a_reviewer_made_in_a_trainee_project_count_for_the_trainee(back
                   by="lead@example.com")
     result = LiveEvaluation(backend, fake.demo.benchmark).load()
     assert list(result.annotators) == ["alex@example.com"] and objects(result, "alex@example.com") == 1
+
+
+def test_two_folders_with_one_path_are_never_picked_silently(backend, fake):
+    from annotrain_tui.core.lookup import find_folder
+
+    fake.ws.add_folder("Copy")
+    fake.ws.add_folder("Copy")
+    with pytest.raises(Conflict, match="2 folders have the path"):
+        find_folder(backend, "/Copy")
+    with pytest.raises(Conflict, match="2 folders are called"):
+        find_folder(backend, "Copy")

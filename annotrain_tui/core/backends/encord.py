@@ -36,6 +36,7 @@ import binascii
 import contextlib
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import threading
@@ -87,6 +88,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from encord.project import Project as SdkProject
     from encord.user_client import EncordUserClient
 
+_log = logging.getLogger(__name__)
+
 DEFAULT_DOMAIN = "https://api.encord.com"
 KEY_FILE_ENV = "ENCORD_SSH_KEY_FILE"
 #: A bearer token (``EncordUserClient.create_with_bearer_token``), read from the environment only:
@@ -102,8 +105,9 @@ POLL_INTERVAL = 0.5
 #: one request grows with the project (the SDK would send up to 1,000 rows a request, encord/http/limits.py).
 BUNDLE_ROWS = 100
 LINK_ITEMS = 500
-#: Attempts in all for a bulk call that timed out (the retry policy's count is for quick calls).
-BULK_TIMEOUT_ATTEMPTS = 2
+#: Attempts in all for a call that timed out: a server too slow once is likely slow again, and five
+#: tries of a 30 s (or 180 s bulk) timeout would keep the user waiting minutes for one line.
+TIMEOUT_ATTEMPTS = 2
 
 #: A passphrase: the text itself, or a callback asked with the key path (None: not given).
 PassphraseSource = str | Callable[[Path], str | None] | None
@@ -366,6 +370,7 @@ class EncordBackend:
         from encord.user_client import EncordUserClient
 
         register_secret(token)
+        _quiet_sdk_logs()
         if any(ch.isspace() or not ch.isprintable() for ch in token):
             raise InvalidInput(f"{TOKEN_ENV} is not a bearer token (it holds spaces or control characters)")
         clients = []
@@ -388,6 +393,7 @@ class EncordBackend:
                        info: _KeyInfo, t: float) -> "EncordUserClient":
         from encord.user_client import EncordUserClient
 
+        _quiet_sdk_logs()
         requests_settings = _requests_settings(t)
         try:
             return EncordUserClient.create_with_ssh_private_key(
@@ -692,7 +698,8 @@ class EncordBackend:
                        template_id: str | None = None) -> Project:
         if not title.strip():
             raise InvalidInput("a project needs a title")
-        with self._sdk(f"creating project {title!r}"):
+        what = f"creating project {title!r}" + (f" from workflow template {template_id}" if template_id else "")
+        with self._sdk(what):
             pid = self._client.create_project(title, [str(d) for d in dataset_ids], description,
                                               ontology_hash=ontology_id, workflow_template_hash=template_id)
         project = self.get_project(str(pid))
@@ -834,7 +841,7 @@ class EncordBackend:
 
         ``before_acting``: the block only prepares a create, so a failure in it did not act.
         ``bulk``: the block's requests run on the bulk client (its timeout is named, and a timeout is
-        tried ``BULK_TIMEOUT_ATTEMPTS`` times in all).
+        tried ``TIMEOUT_ATTEMPTS`` times in all).
         """
         try:
             yield
@@ -873,10 +880,17 @@ class EncordBackend:
                                    f"the domain ({DOMAIN_HINT}) and that this machine's clock is right "
                                    "(requests are signed with the time)")
         if isinstance(exc, (ex.AuthorisationError, ex.OperationNotAllowed)):
+            if what.startswith(("listing ", "checking ")):
+                return PermissionDenied(f"Encord refused {what} with this key",
+                                        hint="ask a workspace admin for access")
             # Encord answers 403 for what does not exist as well as for what is not shared (the SDK
             # documents AuthorisationError for get_storage_folder): say both.
             return PermissionDenied(f"no access to {what} (or it does not exist)",
                                     hint="check the id, or ask a workspace or project admin for access")
+        if isinstance(exc, ex.ResourceNotFoundError) and what.startswith("creating "):
+            return NotFound(f"{what}: Encord does not know one of the ids it names (the ontology, a dataset or "
+                            "the workflow template)",
+                            hint="check workflow_templates in config ('annotrain doctor' lists what it can check)")
         if isinstance(exc, ex.ResourceNotFoundError):
             return NotFound(f"{what} not found on Encord", hint="check the id, or that you have access to it")
         if isinstance(exc, ex.ResourceExistsError):
@@ -884,8 +898,7 @@ class EncordBackend:
         if isinstance(exc, (ex.InvalidArgumentsError, ex.PayloadTooLargeError, ex.InvalidDateFormatError)):
             return InvalidInput(f"Encord rejected {what}: {_one_line(exc.message)}", hint=support)
         if isinstance(exc, ex.TimeOutError):
-            return Transient(f"{where} did not answer in time ({what})", acted=None,
-                             attempts=BULK_TIMEOUT_ATTEMPTS if bulk else None)
+            return Transient(f"{where} did not answer in time ({what})", acted=None, attempts=TIMEOUT_ATTEMPTS)
         if isinstance(exc, ex.MultiLabelLimitError):
             return InvalidInput(f"Encord refused {what}: too many label rows in one request",
                                 hint=f"lower BUNDLE_ROWS ({BUNDLE_ROWS}); please report this")
@@ -909,6 +922,14 @@ class EncordBackend:
                                   hint="the installed encord SDK may be too old for the server: pip install -U encord")
         if isinstance(exc, requests.exceptions.RequestException):  # pragma: no cover - handled above
             return self._network_error(exc, what)
+        if _raised_in_sdk(exc):
+            # Raised inside the SDK and of no kind above (a KeyError, a TypeError, a bare Exception
+            # "Convert failed"): it could not read an answer, which is what is unexpected. Logged with its traceback, shown as one line.
+            _log.debug("the encord SDK could not read an answer (%s)", what, exc_info=exc)
+            return AnnotrainError(f"unexpected answer from Encord ({what}): the SDK could not read it "
+                                  f"({type(exc).__name__})",
+                                  hint="the installed encord SDK may not match the server: pip install -U 'encord<0.2'; "
+                                       "if it persists, report it with this line")
         return None
 
     def _network_error(self, exc: BaseException, what: str, *, bulk: bool = False) -> AnnotrainError:
@@ -924,7 +945,7 @@ class EncordBackend:
             limit, setting = (self.bulk_timeout, "bulk_timeout") if bulk else (self.timeout, "request_timeout")
             return Transient(f"{where} did not answer within {limit:g}s ({what})",
                              hint=f"raise {setting} in config for slow links", acted=None,
-                             attempts=BULK_TIMEOUT_ATTEMPTS if bulk else None)
+                             attempts=TIMEOUT_ATTEMPTS)
         if kind == "dropped":
             return Transient(f"the connection to {where} dropped ({what})", acted=None)
         return Transient(f"request to {where} failed ({what})", acted=None)
@@ -969,6 +990,26 @@ def _uuid(value: str | None, kind: str) -> UUID:
 def _role_name(role: Any) -> str:
     """admin, team_manager, reviewer, annotator, annotator_reviewer, viewer (or unknown)."""
     return str(getattr(role, "name", role)).lower()
+
+
+def _quiet_sdk_logs() -> None:
+    """The SDK logs its own errors (with tracebacks) on loggers without handlers, which Python then
+    prints on stderr (``logging.lastResort``). annotrain says each failure in one line: the SDK's
+    records go where annotrain's own go (the log file, when the front set one up), never raw to the
+    terminal."""
+    sdk = logging.getLogger("encord")
+    if not any(isinstance(h, logging.NullHandler) for h in sdk.handlers):
+        sdk.addHandler(logging.NullHandler())
+
+
+def _raised_in_sdk(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside the encord package (its innermost frame)."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    filename = last.tb_frame.f_code.co_filename if last is not None else ""
+    return f"{os.sep}encord{os.sep}" in filename
 
 
 def _empty_row(r: Any) -> dict[str, Any]:
