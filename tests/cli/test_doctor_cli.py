@@ -104,7 +104,7 @@ def test_doctor_json_on_the_encord_backend(capsys, fake, encord_keys, request):
                                               + checks[crashed[0]]["message"], strict=False))
     assert not crashed
     assert checks["roles"]["status"] == "ok", checks["roles"]
-    assert checks["template"]["status"] == "ok" and "Encord has no call that lists a template's stages" \
+    assert checks["template"]["status"] == "ok" and "Encord has no call that shows a template by its hash" \
         in checks["template"]["message"]
     assert checks["benchmark"]["status"] == "ok" and "4/4 tasks Complete" in checks["benchmark"]["message"]
     assert checks["annotators"]["status"] == "ok"
