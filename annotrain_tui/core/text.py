@@ -85,7 +85,16 @@ def shown(value: object, *, multiline: bool = False, limit: int | None = None) -
     if len(text) >= _KEY_TEXT_MIN or "-----" in text or "AAAA" in text:  # what secrets.redact can find
         text = redact(text)  # key text never shows, whole or cut (redacted before any truncation)
     if not text.isprintable():
-        text = "".join(ch if _keep(ch, multiline) else escape_char(ch) for ch in text)
+        pieces = [ch if _keep(ch, multiline) else escape_char(ch) for ch in text]
+        if limit is not None and sum(map(len, pieces)) > limit:  # cut between escapes, never inside one
+            kept, size = [], 0
+            for piece in pieces:
+                if size + len(piece) > limit - 1:
+                    break
+                kept.append(piece)
+                size += len(piece)
+            return "".join(kept) + "…" if limit > 0 else ""
+        text = "".join(pieces)
     if limit is not None:
         text = truncate(text, limit)
     return text

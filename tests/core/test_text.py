@@ -1,5 +1,7 @@
 """The one untrusted-text policy (core/text.py)."""
 
+import pytest
+
 from annotrain_tui.core.text import is_clean, shown, shown_lines, truncate
 
 HOSTILE = "a\x1b]0;pwned\x07\x1b]52;c;ZWNobyBoaQ==\x07\x9b31m\x00\r\n\t\u202e\u2066\u200f\udc80[b]x[/b]"
@@ -54,3 +56,16 @@ def test_json_text_escapes_what_a_terminal_acts_on_and_means_the_same():
     for raw in ("\u202e", "\x9b", "\udc80", "\U000e0001", "\x7f", "\x1b"):
         assert raw not in text
     assert "José 🙂 名前" in text  # ordinary text stays readable
+
+
+@pytest.mark.parametrize("limit", range(1, 30))
+def test_a_cut_never_splits_an_escape(limit):
+    """Trial (issue 12): a long hostile title was cut inside an escape ('\\x0…')."""
+    import re
+
+    from annotrain_tui.core.text import shown
+
+    out = shown("ab\x01\u202e" * 5 + "tail", limit=limit)
+    assert len(out) <= limit
+    body = out[:-1] if out.endswith("…") else out
+    assert not re.search(r"\\(x[0-9a-f]?|u[0-9a-f]{0,3})$", body), out
