@@ -157,14 +157,14 @@ def test_a_refresh_asks_everything_at_once_one_call_per_question(demo):
     # every project's poll and its list of Complete rows, the benchmark check, the project list
     backend.barrier = threading.Barrier(2 * n + 2)
     report = live.refresh()
-    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows"] * (n + 1)
+    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_done"] * (n + 1)
                                            + ["list_projects"])
     assert report.changed_rows == 1 and report.changed_projects == [chidi.project.id]
     backend.calls.clear()
     backend.barrier = None
     live.refresh(include_new_projects=False, check_benchmark=False)
     # a plain poll: per project, its edits and its Complete rows (metadata), all in one round trip
-    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_label_rows"] * n)
+    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_done"] * n)
 
 
 def test_a_training_project_whose_rows_are_refused_is_left_out_and_said(demo):

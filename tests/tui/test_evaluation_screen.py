@@ -157,14 +157,19 @@ async def test_hostile_emails_and_titles_are_shown_literally_and_exported_safely
     app = make_app(tmp_path / "ws.db", start_screen="evaluation")
     raw = app.workspace.raw
     hostile = "=HYPERLINK(\"x\")[bold red]Ünï[/]\x1b[2J@evil"
-    alex = next(p for p in raw.list_projects() if p.title.endswith("Alex Kim"))
-    row = raw.list_label_rows(alex.id, stage="Complete")[0]
+    # A project with no training marker: its objects are credited to their createdBy (a marked
+    # project's are its trainee's, whoever createdBy names).
+    bench = next(p for p in raw.list_projects() if p.title == "Benchmark Labels")
+    unmarked = raw.create_project("Unmarked copy", description="", dataset_ids=bench.dataset_ids,
+                                  ontology_id=bench.ontology_id)
+    row = raw.list_label_rows(bench.id, stage="Complete")[0]
     from annotrain_tui.core.backends.sandbox.labels import objects_of
 
-    objs = objects_of(raw.get_label_rows(alex.id, [row.data_hash])[0])
+    objs = objects_of(raw.get_label_rows(bench.id, [row.data_hash])[0])
     for o in objs:
         o["createdBy"] = hostile
-    raw.save_labels(alex.id, row.data_hash, objs, stage="Complete")
+    raw.save_labels(unmarked.id, row.data_hash, objs, stage="Complete")
+    app.screen_options = {"benchmark": bench.id, "training": [unmarked.id]}
     async with app.run_test(size=(120, 30)) as pilot:
         screen, table = await open_eval(pilot, app)
         shown = [r[0] for r in table.rows_as_text()]

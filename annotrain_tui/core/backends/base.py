@@ -55,6 +55,7 @@ PROTOCOL_METHODS = (
     "list_label_rows",
     "get_label_rows",
     "get_edited_label_rows",
+    "list_done",
 )
 
 
@@ -145,6 +146,11 @@ class Backend(Protocol):
         """What a live poll needs in one call: every label row edited after ``edited_after`` (any stage,
         as ``list_label_rows`` lists them) and the full rows of those in ``stage`` (by title), or, when
         None, of those in a final (DONE-type) stage."""
+
+    def list_done(self, project_id: str) -> dict[str, datetime | None]:
+        """data hash → last_edited_at of every row now in a final (DONE-type) stage: the cheap form of
+        ``list_label_rows(done_only=True)`` a live poll asks each time (a stage move Encord may not
+        stamp as an edit shows here)."""
 
     # -- operators working at once ---------------------------------------------------------
     def operation_lock(self, name: str, *, timeout: float | None = None,

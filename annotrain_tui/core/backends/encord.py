@@ -774,6 +774,9 @@ class EncordBackend:
             return [info for _, info in self._listed(project, stage=stage, edited_after=edited_after,
                                                      done_only=done_only)]
 
+    def list_done(self, project_id: str) -> dict[str, datetime | None]:
+        return {i.data_hash: i.last_edited_at for i in self.list_label_rows(project_id, done_only=True)}
+
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
                               stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         """One listing of the rows edited since the last poll, then bundles initialising those in

@@ -220,10 +220,10 @@ class LiveEvaluation:
             jobs: list[Callable[[], Any]] = [
                 partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark)
                 for src in polled]
-            jobs += [partial(self.backend.list_label_rows, src.project.id, done_only=True) for src in polled]
+            jobs += [partial(self.backend.list_done, src.project.id) for src in polled]
             ask_benchmark = bool(check_benchmark and self.evaluator is not None)
             if ask_benchmark:
-                jobs.append(partial(self.backend.list_label_rows, self.benchmark.id, done_only=True))
+                jobs.append(partial(self.backend.list_done, self.benchmark.id))
             if include_new_projects:
                 jobs.append(self.training_projects)
             answers = self._all_at_once(jobs)
@@ -231,8 +231,7 @@ class LiveEvaluation:
             done_now = answers[len(polled):2 * len(polled)]
             bench_changed = False
             if ask_benchmark:
-                bench_now = {i.data_hash: i.last_edited_at for i in answers[2 * len(polled)]}
-                bench_changed = bench_now != self.bench_done
+                bench_changed = answers[2 * len(polled)] != self.bench_done
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
@@ -265,20 +264,20 @@ class LiveEvaluation:
                         blocks.add(src.put(row))
                     changed_rows += len(infos)
                 # Stage moves that did not touch the row (see the module docstring).
-                done_hashes = {i.data_hash for i in done}
                 fetched = {r.get("data_hash") for r in rows}
-                for h in [h for h in src.rows if h not in done_hashes and h not in fetched]:
+                for h in [h for h in src.rows if h not in done and h not in fetched]:
                     if (gone := src.drop(h)) is not None:
                         blocks.add(gone)
                         changed_rows += 1
-                moved = [i for i in done if i.data_hash not in src.rows and i.data_hash not in fetched]
+                moved = [h for h in done if h not in src.rows and h not in fetched]
                 if moved:
-                    for row in self._fetch(src.project.id, moved):
-                        blocks.add(src.put(row))
+                    for start in range(0, len(moved), FETCH_CHUNK):
+                        for row in self.backend.get_label_rows(src.project.id, moved[start:start + FETCH_CHUNK]):
+                            blocks.add(src.put(row))
                     changed_rows += len(moved)
-                    worked = _newest(moved)
-                    if worked and (src.last_activity is None or worked > src.last_activity):
-                        src.last_activity = worked
+                    stamps = [done[h] for h in moved if done[h] is not None]
+                    if stamps and (src.last_activity is None or max(stamps) > src.last_activity):
+                        src.last_activity = max(stamps)
                 for block in blocks:
                     self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator,
                                    credit_owner=src.marked)

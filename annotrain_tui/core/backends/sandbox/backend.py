@@ -533,6 +533,14 @@ class SandboxBackend:
                     stage_kind=kinds.get(r["stage"], ""), assigned=r["data_hash"] in assignees))
         return out
 
+    def list_done(self, project_id: str) -> dict[str, datetime | None]:
+        done = [st.title for st in self.stage_objects(project_id) if st.kind == "done"]
+        if not done:
+            return {}
+        rows = self.store.query(f"SELECT data_hash, last_edited_at FROM label_rows WHERE project_id = ? "
+                                f"AND stage IN ({','.join('?' * len(done))})", (project_id, *done))
+        return {r["data_hash"]: parse_iso(r["last_edited_at"]) for r in rows}
+
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
                               stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         infos = self.list_label_rows(project_id, edited_after=edited_after)
