@@ -32,6 +32,11 @@ class CountingBackend:
         self.fetched += len(rows)
         return infos, rows
 
+    def poll_label_rows(self, project_id, **kwargs):
+        infos, rows, done = self.inner.poll_label_rows(project_id, **kwargs)
+        self.fetched += len(rows)
+        return infos, rows, done
+
 
 def test_live_load_equals_a_one_shot_evaluation(demo):
     sb, ids = demo
@@ -154,17 +159,17 @@ def test_a_refresh_asks_everything_at_once_one_call_per_question(demo):
     todo = next(r for r in sb.list_label_rows(chidi.project.id) if r.stage != "Complete")
     sb.save_labels(chidi.project.id, todo.data_hash, [], stage="Complete")
     backend.calls.clear()
-    # every project's poll and its list of Complete rows, the benchmark check, the project list
-    backend.barrier = threading.Barrier(2 * n + 2)
+    # every project's poll, the benchmark check, the project list
+    backend.barrier = threading.Barrier(n + 2)
     report = live.refresh()
-    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_done"] * (n + 1)
+    assert sorted(backend.calls) == sorted(["poll_label_rows"] * n + ["list_done"]
                                            + ["list_projects"])
     assert report.changed_rows == 1 and report.changed_projects == [chidi.project.id]
     backend.calls.clear()
     backend.barrier = None
     live.refresh(include_new_projects=False, check_benchmark=False)
-    # a plain poll: per project, its edits and its Complete rows (metadata), all in one round trip
-    assert sorted(backend.calls) == sorted(["get_edited_label_rows"] * n + ["list_done"] * n)
+    # a plain poll: one call per project (its edits, and which rows are in a final stage now)
+    assert backend.calls == ["poll_label_rows"] * n
 
 
 def test_a_training_project_whose_rows_are_refused_is_left_out_and_said(demo):

@@ -56,6 +56,7 @@ PROTOCOL_METHODS = (
     "get_label_rows",
     "get_edited_label_rows",
     "list_done",
+    "poll_label_rows",
 )
 
 
@@ -151,6 +152,10 @@ class Backend(Protocol):
         """data hash → last_edited_at of every row now in a final (DONE-type) stage: the cheap form of
         ``list_label_rows(done_only=True)`` a live poll asks each time (a stage move Encord may not
         stamp as an edit shows here)."""
+
+    def poll_label_rows(self, project_id: str, *, edited_after: datetime | None
+                        ) -> tuple[list[LabelRowInfo], list[dict[str, Any]], dict[str, datetime | None]]:
+        """A live poll in one call: ``get_edited_label_rows`` and ``list_done`` together."""
 
     # -- operators working at once ---------------------------------------------------------
     def operation_lock(self, name: str, *, timeout: float | None = None,

@@ -777,6 +777,12 @@ class EncordBackend:
     def list_done(self, project_id: str) -> dict[str, datetime | None]:
         return {i.data_hash: i.last_edited_at for i in self.list_label_rows(project_id, done_only=True)}
 
+    def poll_label_rows(self, project_id: str, *, edited_after: datetime | None
+                        ) -> tuple[list[LabelRowInfo], list[dict[str, Any]], dict[str, datetime | None]]:
+        """The edits (one listing, one bundle) and the rows in a final stage (one listing)."""
+        infos, rows = self.get_edited_label_rows(project_id, edited_after=edited_after)
+        return infos, rows, self.list_done(project_id)
+
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
                               stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         """One listing of the rows edited since the last poll, then bundles initialising those in

@@ -218,9 +218,7 @@ class LiveEvaluation:
             assert self.evaluator is not None, "load() first"
             polled = list(self.sources.values())
             jobs: list[Callable[[], Any]] = [
-                partial(self.backend.get_edited_label_rows, src.project.id, edited_after=src.watermark)
-                for src in polled]
-            jobs += [partial(self.backend.list_done, src.project.id) for src in polled]
+                partial(self.backend.poll_label_rows, src.project.id, edited_after=src.watermark) for src in polled]
             ask_benchmark = bool(check_benchmark and self.evaluator is not None)
             if ask_benchmark:
                 jobs.append(partial(self.backend.list_done, self.benchmark.id))
@@ -228,10 +226,9 @@ class LiveEvaluation:
                 jobs.append(self.training_projects)
             answers = self._all_at_once(jobs)
             polls = answers[:len(polled)]
-            done_now = answers[len(polled):2 * len(polled)]
             bench_changed = False
             if ask_benchmark:
-                bench_changed = answers[2 * len(polled)] != self.bench_done
+                bench_changed = answers[len(polled)] != self.bench_done
             if bench_changed:  # the gold changed: everything is re-scored against it
                 self._new_evaluator(None)
                 for src in self.sources.values():
@@ -248,7 +245,7 @@ class LiveEvaluation:
                         self.sources[project.id] = src
                         self._add_all_blocks(src)
                         new_projects.append(project.id)
-            for src, (infos, rows), done in zip(polled, polls, done_now):
+            for src, (infos, rows, done) in zip(polled, polls):
                 blocks: set[int] = set()
                 if infos:
                     newest = _newest(infos)

@@ -541,6 +541,11 @@ class SandboxBackend:
                                 f"AND stage IN ({','.join('?' * len(done))})", (project_id, *done))
         return {r["data_hash"]: parse_iso(r["last_edited_at"]) for r in rows}
 
+    def poll_label_rows(self, project_id: str, *, edited_after: datetime | None
+                        ) -> tuple[list[LabelRowInfo], list[dict[str, Any]], dict[str, datetime | None]]:
+        infos, rows = self.get_edited_label_rows(project_id, edited_after=edited_after)
+        return infos, rows, self.list_done(project_id)
+
     def get_edited_label_rows(self, project_id: str, *, edited_after: datetime | None,
                               stage: str | None = None) -> tuple[list[LabelRowInfo], list[dict[str, Any]]]:
         infos = self.list_label_rows(project_id, edited_after=edited_after)
