@@ -234,6 +234,7 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
             f"Annotator Training - {name}", description=training_description(name, email, bench.id),
             dataset_ids=[dataset.id], ontology_id=ontology.id, template_id=training_tpl.id)
         backend.add_users(project.id, [email], "annotator")
+        backend.assign_tasks(project.id, email)  # as provisioning does: the annotation stage's tasks are theirs
         for n, item in enumerate(items[:done]):
             when = now - timedelta(hours=30 - 0.4 * n, minutes=rng.randint(0, 30))
             labels = annotate_like(rng, gold[item.id], classes, skill=skill, email=email, when=when)
