@@ -251,3 +251,33 @@ def test_two_folders_with_one_path_are_never_picked_silently(backend, fake):
         find_folder(backend, "/Copy")
     with pytest.raises(Conflict, match="2 folders are called"):
         find_folder(backend, "Copy")
+
+
+# -- the other unknowns, both ways --------------------------------------------------------------
+@pytest.mark.parametrize("keeps", [False, True], ids=["error-creates-nothing", "error-keeps-good-items"])
+def test_a_failed_job_without_ignore_errors_reports_whatever_encord_kept(backend, fake, keeps):
+    """Unknown whether a job that ends ERROR (ignore_errors=False) kept its good files: the result says
+    what was made either way, and the failure is never a success."""
+    from annotrain_tui.core.models import JobStatus
+
+    fake.ws.error_job_keeps_good_items = keeps
+    fake.ws.unreachable_urls.add("s3://street-bucket/gone.jpg")
+    before = len(backend.list_items(fake.demo.street))
+    job = backend.start_registration(fake.demo.street, fake.demo.integration, {"images": [
+        {"objectUrl": "s3://street-bucket/fine.jpg"}, {"objectUrl": "s3://street-bucket/gone.jpg"}]},
+        ignore_errors=False)
+    result = backend.get_registration_result(fake.demo.street, job, timeout_seconds=5)
+    assert result.status is JobStatus.FAILED and result.unit_errors
+    made = len(backend.list_items(fake.demo.street)) - before
+    assert made == (1 if keeps else 0) and result.items_created == made
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["assign-needs-member", "assign-anyone"])
+def test_provisioning_assigns_after_inviting_so_either_rule_holds(backend, fake, strict):
+    fake.ws.assign_requires_member = strict
+    roster = parse_roster("name,email\nSam Lee,sam@example.com\n", source="roster.csv")
+    (outcome,) = apply_plan(retrying(backend), make_plan(backend, roster, fake.demo.benchmark,
+                                                         template_ref=fake.demo.template), concurrency=1)
+    assert outcome.status == "created", outcome.error
+    rows = fake.ws.projects[outcome.project_id].rows.values()
+    assert {r.assignee for r in rows} == {"sam@example.com"}
