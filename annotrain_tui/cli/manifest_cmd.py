@@ -1,4 +1,4 @@
-"""`annotrain manifest validate|convert|split|new`: registration manifests (JSON or CSV).
+"""`annotrain manifest validate|convert|split|new|fix`: registration manifests (JSON or CSV).
 
 Exit codes: 0 ok (warnings allowed), 1 the manifest has errors, 2 unreadable input or bad usage.
 """
@@ -118,12 +118,106 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+FIX_HELP = (
+    "apply the quick fixes (the manifest editor's F4) without asking: percent-encode a space or another "
+    "character a URL cannot hold, trim a URL, cut a title to 300 characters, move an item to the section of "
+    "its file type, remove a repeated URL, quote a CSV title holding a comma, merge repeated sections, … "
+    "Each fix changes only the characters it must. Without --out FILE is rewritten in place (atomically) "
+    "and what you wrote is kept first, byte for byte, in FILE.bak (an existing FILE.bak needs --force). "
+    "Exit 0 when no error is left, 1 when errors remain (listed, with what still needs you)."
+)
+
+
+def _codes(raw: str | None) -> frozenset[str] | None:
+    import difflib
+
+    from annotrain_tui.core.manifest.diagnostics import CODES
+
+    if raw is None:
+        return None
+    codes = frozenset(c.strip() for c in raw.split(",") if c.strip())
+    if not codes:
+        raise UsageError("--code is empty", hint="e.g. --code url-not-absolute (codes: annotrain manifest validate)")
+    for code in sorted(codes):
+        if code not in CODES:
+            match = difflib.get_close_matches(code, list(CODES), n=1)
+            hint = f"did you mean '{match[0]}'?" if match else f"codes: {', '.join(CODES)}"
+            raise UsageError(f"--code: no diagnostic code '{shown(code)}'", hint=hint)
+    return codes
+
+
+def _fix(args: argparse.Namespace) -> int:
+    import os
+
+    from annotrain_tui.core.files import atomic_write_text, check_output
+    from annotrain_tui.core.manifest.fixes import apply_fixes
+    from annotrain_tui.core.manifest.validate import decode
+
+    codes = _codes(args.code)
+    source = Path(args.path)
+    backup = Path(f"{args.path}.bak") if not args.out else None
+    target = None
+    if args.out and not args.dry_run:  # before any work: never an input, a device or an existing file without --force
+        target = check_output(args.out, inputs=[args.path], force=args.force)
+    data = read_bytes(args.path)
+    text, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        run_text, applied, remaining, fmt = None, [], [problem], "json"
+    else:
+        run = apply_fixes(text, codes=codes, path=str(source), provider=args.provider)
+        run_text, applied, remaining, fmt = run.text, run.applied, run.remaining, run.format
+    fixable = len(run.fixable_left()) if text is not None else 0
+    written: str | None = None
+    kept: str | None = None
+    if run_text is not None and not args.dry_run:
+        if target is not None:
+            atomic_write_text(target, run_text)
+            written = str(args.out)
+        elif applied:  # in place: FILE.bak first (never over an older one without --force), then FILE
+            check_output(backup, inputs=[args.path], force=args.force)  # type: ignore[arg-type]
+            mode = os.stat(args.path).st_mode & 0o7777
+            atomic_write_text(backup, text, mode=mode)  # type: ignore[arg-type]  # decoded strictly: the same bytes
+            atomic_write_text(args.path, run_text)
+            written, kept = str(args.path), str(backup)
+    errors = [d for d in remaining if d.severity == "error"]
+    if args.json:
+        emit_json({"path": str(args.path), "format": fmt, "dry_run": args.dry_run, "written": written,
+                   "backup": kept, "fixed": [a.to_json() for a in applied],
+                   "remaining": [d.to_json() for d in remaining], "fixable_left": fixable,
+                   "valid": not errors})
+        return 1 if errors else 0
+    out = sys.stdout
+    name = str(args.path)
+    for a in applied:
+        where = f"{name}:{a.line}:{a.column or 1}" if a.line is not None else name
+        out.write(_clean(f"{where}: fixed[{a.code}]: {a.title}") + "\n")
+    for diag in remaining:
+        out.write(_clean(diag.render(written or name)) + "\n")
+    n = len(applied)
+    verb = "would apply" if args.dry_run else "applied"
+    summary = f"{n} fix{'es' if n != 1 else ''} {verb}"
+    if written and kept:
+        summary += f"; wrote {written} (what it held before: {kept})"
+    elif written:
+        summary += f"; wrote {written}"
+    elif not args.dry_run and not n:
+        summary += "; nothing written"
+    n_err, n_warn = len(errors), len(remaining) - len(errors)
+    summary += (f"; {n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''} left")
+    if fixable:
+        summary += (f" ({fixable} with a fix of {'another code' if codes else 'your choosing'}: "
+                    f"{'--all, or ' if codes else ''}the manifest editor's F4)")
+    out.write(_clean(summary) + "\n")
+    return 1 if errors else 0
+
+
 def _group(args: argparse.Namespace) -> int:  # pragma: no cover - argparse requires an action first
     return 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    group = add_command(sub, "manifest", "check, convert, split or create registration manifests (JSON/CSV)",
+    group = add_command(sub, "manifest", "check, fix, convert, split or create registration manifests (JSON/CSV)",
                         _group, workspace=False)
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -164,6 +258,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", help="title of the group or series when --urls holds one folder")
     p.add_argument("--out", metavar="FILE", type=path_arg, help="write here (*.json, or *.csv) instead of stdout")
     add_force_flag(p)
+
+    p = add_command(actions, "fix", "apply the quick fixes (the editor's F4) without asking: in place keeping FILE.bak, or to --out", _fix,
+                    workspace=False, epilog=FIX_HELP)
+    p.add_argument("path", metavar="FILE", type=path_arg, help="manifest file (.json or .csv)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--code", metavar="CODE",
+                       help="fix only problems with this code (several: comma-separated), e.g. url-not-absolute")
+    which.add_argument("--all", action="store_true", help="fix every problem that has a fix (the default)")
+    p.add_argument("--out", metavar="FILE", type=path_arg,
+                   help="write the fixed manifest here; FILE itself is left as it is")
+    p.add_argument("--provider", choices=PROVIDERS, help="the integration's cloud provider (as for validate)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be fixed; write nothing")
+    add_force_flag(p, "--out, or FILE.bak when fixing in place,")
+    add_json_flag(p)
 
 
 def _positive_int(value: str) -> int:
