@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,12 @@ from annotrain_tui.core.manifest.validate import Parsed, parse_path, parse_text
 
 # Errors after which the parsed content is not what the author wrote: converting would lose data.
 BLOCKING_CODES = frozenset({"encoding", "json-syntax", "duplicate-key", "csv-row", "csv-header"})
+
+
+class ManifestHasErrors(InvalidInput):
+    """A manifest that reads but has errors: a domain failure (exit 1), not unreadable input."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -30,12 +37,27 @@ def dump_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def require_content(parsed: Parsed, what: str) -> dict[str, Any]:
-    """The parsed content, or InvalidInput naming the first error that makes it unusable."""
+def require_content(parsed: Parsed, what: str, *, only: Collection[str] | None = None) -> dict[str, Any]:
+    """The parsed content, or InvalidInput naming the first error that makes it unusable.
+
+    ``only``: the codes of the only errors allowed (every other error blocks, and these never do;
+    ``manifest split`` allows the size limits alone). Without it, the errors after which the content
+    is not what the author wrote block (``BLOCKING_CODES`` and document-level errors).
+    """
+    where = parsed.result.path or '<text>'
+    if only is not None:
+        allowed = frozenset(only)
+        blocking = [d for d in parsed.result.errors if d.code not in allowed]
+        if parsed.data is None or blocking:
+            first = blocking or parsed.result.errors
+            detail = f": {first[0].render(where)}" if first else ""
+            raise (InvalidInput if parsed.data is None else ManifestHasErrors)(f"cannot {what} a manifest with errors besides Encord's size limits{detail}",
+                               hint="fix it first (annotrain manifest validate shows every problem)")
+        return parsed.data
     blocking = [d for d in parsed.result.errors if d.code in BLOCKING_CODES or d.pointer == ""]
     if parsed.data is None or blocking:
         shown = blocking or parsed.result.errors
-        detail = f": {shown[0].render(parsed.result.path or '<text>')}" if shown else ""
+        detail = f": {shown[0].render(where)}" if shown else ""
         raise InvalidInput(f"cannot {what} a manifest that cannot be read as written{detail}",
                            hint="fix it first (annotrain manifest validate shows every problem)")
     return parsed.data

@@ -4,11 +4,24 @@ Encord advises smaller uploads: "Limit uploads to 100 videos or up to 1,000 imag
 By default a chunk holds at most 1,000 units, where a video counts 10 units (so 100 videos), an
 image group, image sequence or DICOM series counts one unit per file, and every other item one
 unit. ``max_items`` replaces that with a plain count of items per chunk. An item is never cut in
-two; every chunk keeps the top-level settings (``skip_duplicate_urls`` …) of the source.
+two; every chunk keeps the top-level settings (``skip_duplicate_urls``, ``upsert_metadata``, any
+other top-level key that is not a section) of the source, and no chunk exceeds Encord's limits
+(500,000 items and 1,000,000 URLs per JSON file, 10,000 entries per CSV file).
+
+A manifest whose only errors are those limits (``LIMIT_CODES``) is split: that is what the
+validator tells its author to do. Any other error refuses the split ("fix it first").
+
+The parts are written all or nothing: each to a hidden temporary file next to its target, then
+all renamed into place; a failure or an interrupt (Ctrl+C) removes the temporary files and puts
+back what a rename replaced. A run killed outright leaves only hidden temporary files, which are
+never part names (a rerun is not refused) and which the next split into that directory removes.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +30,7 @@ from typing import Any
 from annotrain_tui.core.errors import InvalidInput, UsageError
 from annotrain_tui.core.manifest.convert import dump_json, require_content
 from annotrain_tui.core.manifest.csv import to_csv
-from annotrain_tui.core.files import atomic_write_text, check_output, display_path
+from annotrain_tui.core.files import check_output, display_path, write_error
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     MAX_CSV_ENTRIES,
@@ -31,6 +44,9 @@ from annotrain_tui.core.manifest.models import (
 from annotrain_tui.core.manifest.validate import Parsed, parse_path
 
 DEFAULT_BUDGET = RECOMMENDED_IMAGES_PER_UPLOAD
+#: The validator's codes for a manifest over Encord's size limits (core/manifest/rules.py for JSON,
+#: core/manifest/csv.py for a CSV's entries): the only errors a split accepts.
+LIMIT_CODES = frozenset({"too-many-items", "too-many-urls"})
 VIDEO_UNITS = RECOMMENDED_IMAGES_PER_UPLOAD // RECOMMENDED_VIDEOS_PER_UPLOAD  # 10
 
 
@@ -99,22 +115,18 @@ def part_names(stem: str, suffix: str, count: int) -> Iterator[str]:
 
 def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: int | None = None,
                  force: bool = False, inputs: Iterable[str | Path] = ()) -> SplitResult:
-    """Write the chunks as ``<stem>-part-…`` files in ``out_dir``.
+    """Write the chunks as ``<stem>-part-…`` files in ``out_dir``, all or nothing.
 
     Every part file is checked like any output (core/files.py ``check_output``): never one of
     ``inputs``, never a device, FIFO or directory; existing parts are replaced only with ``force``.
     """
     inputs = list(inputs)
-    data = require_content(parsed, "split")
+    data = require_content(parsed, "split", only=LIMIT_CODES)
     fmt = parsed.result.format
     chunks = chunk(data, max_items=max_items, max_rows=MAX_CSV_ENTRIES if fmt == "csv" else None)
     result = SplitResult()
     if not chunks:
         raise UsageError("the manifest lists no files: nothing to split")
-    if len(parsed.result.errors):
-        n = len(parsed.result.errors)
-        result.warnings.append(f"the source has {n} validation error{'s' if n != 1 else ''}; the chunks carry "
-                               "them over (run annotrain manifest validate)")
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{display_path(directory)}: not a directory (give --out-dir a directory)")
@@ -125,12 +137,14 @@ def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: i
                            f"({exc.strerror or exc.__class__.__name__})") from None
     suffix = ".csv" if fmt == "csv" else ".json"
     names = [directory / name for name in part_names(stem, suffix, len(chunks))]
+    remove_stale_temps(directory, stem)
     # Every part is checked before the first is written: a refusal leaves nothing half done.
     targets = [check_output(t, inputs=inputs, force=force) for t in names]
     if len({str(t) for t in targets}) != len(targets):  # part files that are links to one another
         raise InvalidInput(f"{display_path(directory)}: two part files there are the same file (symlinks); "
                            "choose another --out-dir")
-    for target, part in zip(targets, chunks, strict=True):
+    texts: list[str] = []
+    for part in chunks:
         if fmt == "csv":
             text, lost = to_csv(part)
             for note in lost:
@@ -138,10 +152,138 @@ def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: i
                     result.warnings.append(note)
         else:
             text = dump_json(part)
-        atomic_write_text(target, text)
-        result.files.append(names[len(result.files)])
-        result.items.append(sum(len(v) for k, v in part.items() if k in SECTIONS))
+        texts.append(text)
+        result.items.append(sum(len(v) for k, v in part.items() if k in SECTIONS and isinstance(v, list)))
+    write_all(targets, texts, inputs=inputs, force=force)
+    result.files = names
     return result
+
+
+# -- all or nothing ------------------------------------------------------------------------------
+_TEMP_TAG = ".annotrain-split-"
+_TEMP = re.compile(r"\.(?P<name>.+)\.annotrain-split-(?P<pid>[0-9]+)-[0-9a-f]{12}\.(?:tmp|old)")
+
+
+def _temp_name(target: Path, kind: str = "tmp") -> Path:
+    return target.with_name(f".{target.name}{_TEMP_TAG}{os.getpid()}-{secrets.token_hex(6)}.{kind}")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or cannot tell): leave its files alone
+    return True
+
+
+def remove_stale_temps(directory: Path, stem: str) -> list[Path]:
+    """Remove the temporary part files a split killed outright left in ``directory`` (those of a
+    process that no longer runs; a split running now keeps its own). Returns what was removed."""
+    removed: list[Path] = []
+    prefix = f".{stem}-part-"
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix) or _TEMP_TAG not in entry.name:
+            continue
+        m = _TEMP.fullmatch(entry.name)
+        if m is None or _alive(int(m["pid"])):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_all(targets: list[Path], texts: list[str], *, inputs: Iterable[str | Path] = (),
+              force: bool = False) -> None:
+    """Write ``texts`` to ``targets`` all or nothing.
+
+    1. each text goes to a hidden temporary file next to its target (fsynced);
+    2. the targets are checked again (a file may have appeared meanwhile);
+    3. each temporary file is moved into place; an existing target (``force``) is first moved
+       aside, so a failure can put it back.
+    Any failure or interrupt (``BaseException``) removes every temporary file, removes the parts
+    already moved into place and restores what they replaced: the directory is as it was.
+    """
+    inputs = list(inputs)
+    staged: list[Path] = []
+    placed: list[tuple[Path, Path | None]] = []  # (target, the file it replaced, moved aside)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for target, text in zip(targets, texts, strict=True):
+            tmp = _temp_name(target)
+            staged.append(tmp)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~umask)
+                with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise write_error(target, exc) from None
+        for target in targets:  # again, right before the first rename
+            check_output(target, inputs=inputs, force=force)
+        for target, tmp in zip(targets, staged, strict=True):
+            aside: Path | None = None
+            try:
+                if os.path.lexists(target):
+                    aside = _temp_name(target, "old")
+                    os.rename(target, aside)
+                    try:
+                        os.chmod(tmp, os.stat(aside).st_mode & 0o7777)
+                    except OSError:
+                        pass
+                    placed.append((target, aside))
+                    os.rename(tmp, target)
+                else:
+                    try:
+                        os.link(tmp, target)  # never over a file that appeared since the check
+                    except FileExistsError:
+                        raise
+                    except OSError:  # a file system without hard links: a plain rename
+                        os.rename(tmp, target)
+                    placed.append((target, None))
+                    _unlink(tmp)
+            except FileExistsError:
+                raise InvalidInput(f"{display_path(target)}: appeared while the parts were written; nothing "
+                                   "was written", hint="run the split again") from None
+            except OSError as exc:
+                raise write_error(target, exc) from None
+    except BaseException:
+        for target, aside in reversed(placed):
+            if aside is not None:
+                try:
+                    os.replace(aside, target)
+                except OSError:
+                    pass
+            else:
+                _unlink(target)
+        for tmp in staged:
+            _unlink(tmp)
+        raise
+    for _, aside in placed:
+        if aside is not None:
+            _unlink(aside)
+    for tmp in staged:
+        _unlink(tmp)
 
 
 def split_file(in_path: str | Path, out_dir: str | Path, *, max_items: int | None = None,
