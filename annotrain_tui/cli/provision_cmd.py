@@ -45,7 +45,7 @@ def _roster_check(args: argparse.Namespace) -> int:
         for p in roster.problems:
             print(p.render(roster.source))
         print(f"{len(roster.entries)} annotator(s), {len(roster.problems)} problem(s)")
-    return 0 if roster.ok else 2
+    return 0 if roster.ok else 1  # problems in what was read: a domain failure, as a manifest's errors
 
 
 def _provision(args: argparse.Namespace) -> int:

@@ -286,6 +286,11 @@ class Roster:
 
 
 class RosterInvalid(InvalidInput):
+    """A roster that was read but has problems: a domain failure (exit 1), like a manifest with
+    errors; exit 2 stays for usage and unreadable input."""
+
+    exit_code = 1
+
     def __init__(self, roster: Roster) -> None:
         n = len(roster.problems)
         super().__init__(f"{shown(roster.source)}: {n} problem{'s' if n != 1 else ''} in the roster; nothing was provisioned",

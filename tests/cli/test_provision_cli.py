@@ -44,12 +44,16 @@ def test_dry_run_then_apply_then_noop_json(capsys, tmp_path):
     assert len(rows) == 6 and {"email", "complete", "total", "last_activity"} <= set(rows[0])
 
 
-def test_bad_roster_lists_every_problem_and_exits_2(capsys, tmp_path):
+def test_bad_roster_lists_every_problem_and_exits_1(capsys, tmp_path):
+    """Issue 17: a roster with problems is a domain failure (1), like a manifest with errors; an
+    unreadable one is input that cannot be read (2)."""
     run(capsys, "sandbox", "init", "--demo")
     bad = tmp_path / "bad.csv"
     bad.write_text("name,email\nA,not-an-email\n,b@example.com\nC,c@example.com\nC,c@example.com\n")
+    code, out, _ = run(capsys, "roster", "check", str(bad))
+    assert code == 1 and "4 problem(s)" in out
     code, out, err = run(capsys, "provision", "--roster", str(bad), "--benchmark", "Benchmark Labels", "--yes")
-    assert code == 2
+    assert code == 1
     lines = err.strip().splitlines()
     assert sum(1 for line in lines if line.startswith(f"{bad}:")) == 4
     assert "nothing was provisioned" in lines[-1]

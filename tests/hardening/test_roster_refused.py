@@ -112,7 +112,7 @@ def test_the_training_title_setting_goes_through_the_same_check(capsys, tmp_path
 def test_a_pattern_without_placeholders_says_so_in_the_duplicate_title_line(capsys, tmp_path):
     roster = write(tmp_path / "r.csv", "name,email\nAlice,a@example.com\nBob,b@example.com\n")
     code, out, _ = run(capsys, "roster", "check", roster, "--title", "Training")
-    assert code == 2
+    assert code == 1
     assert f"{roster}:3: 'Bob' would get the same project title 'Training'" in out
     assert "the title pattern 'Training' has no {name} or {email}" in out
 
@@ -120,7 +120,7 @@ def test_a_pattern_without_placeholders_says_so_in_the_duplicate_title_line(caps
 def test_a_title_over_encords_length_is_a_located_roster_problem(capsys, tmp_path):
     roster = write(tmp_path / "r.csv", "name,email\n" + "N" * 290 + ",a@example.com\n")
     code, lines = check_lines(capsys, roster)
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:1: the project title ") and "would be 311 characters; Encord accepts up to 300" in lines[0]
 
 
@@ -140,7 +140,7 @@ def test_a_title_over_encords_length_is_a_located_roster_problem(capsys, tmp_pat
 ])
 def test_invisible_names_are_refused_at_the_character(capsys, tmp_path, name, where, char):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", f"name,email\n{name},a@example.com\n"))
-    assert code == 2 and len(lines) == 1, lines
+    assert code == 1 and len(lines) == 1, lines
     assert lines[0].startswith(f"{where}: the name contains the invisible character {char} ")
     assert all(ch.isprintable() for ch in lines[0])
 
@@ -148,14 +148,14 @@ def test_invisible_names_are_refused_at_the_character(capsys, tmp_path, name, wh
 @pytest.mark.parametrize("name", ["\u0301\u0301", "--", "\U0001f642"])
 def test_a_name_needs_a_letter_or_digit(capsys, tmp_path, name):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", f"name,email\n{name},a@example.com\n"))
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:1: the name ") and "has no letter or digit (it starts with U+" in lines[0]
 
 
 def test_a_variation_selector_does_not_make_a_second_title(capsys, tmp_path):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv",
                                             "name,email\nAlice\ufe0f,a@example.com\nAlice,b@example.com\n"))
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("2:6: the name contains the invisible character")
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("2:6: the name contains the invisible character")
     assert identity("Alice\ufe0f") == identity("Alice") == identity("A\u200blice")  # a server's title compares too
 
 
@@ -167,7 +167,7 @@ def test_a_variation_selector_does_not_make_a_second_title(capsys, tmp_path):
 def test_a_non_ascii_email_is_refused_naming_the_character(capsys, tmp_path, email, char):
     roster = write(tmp_path / "r.csv", f"name,email\nAnn,a@example.com\nBea,{email}\n")
     code, lines = check_lines(capsys, roster)
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("3:2: the email ") and f"contains the non-ASCII character {char}" in lines[0]
     assert "ASCII" in lines[0] and "duplicate" not in lines[0]
 
@@ -175,7 +175,7 @@ def test_a_non_ascii_email_is_refused_naming_the_character(capsys, tmp_path, ema
 def test_provision_dry_run_refuses_a_look_alike_email(capsys, tmp_path, demo):
     roster = write(tmp_path / "r.csv", "name,email\nAnn,a@example.com\nBea,\u0430@example.com\n")
     code, out, err = run(capsys, "provision", "--roster", roster, "--benchmark", BENCH, "--dry-run")
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     lines = err.splitlines()
     assert lines[0].startswith(f"{roster}:3:2: the email ") and "U+0430 CYRILLIC SMALL LETTER A" in lines[0]
     assert lines[-1].startswith("annotrain: error: ") and "nothing was provisioned" in lines[-1]
@@ -199,7 +199,7 @@ def test_provision_dry_run_refuses_a_look_alike_email(capsys, tmp_path, demo):
 ])
 def test_address_syntax_is_atext_and_ldh(capsys, tmp_path, email, why):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", f"name,email\nAnn,{email}\n"))
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:2: invalid email ") and why in lines[0], lines[0]
 
 
@@ -214,25 +214,25 @@ def test_plain_addresses_with_atext_pass(capsys, tmp_path):
 
 def test_an_unclosed_quote_is_reported_at_the_quote(capsys, tmp_path):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", 'name,email\n"A,a@example.com\n'))
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:1: this quote opens a cell that is never closed")
     assert "missing email" not in lines[0]
     roster = write(tmp_path / "r2.csv", 'name,email\nAnn,"ann@example.com\nBob,bob@example.com\nCy,cy@example.com\n')
     code, lines = check_lines(capsys, roster)
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:5: this quote opens a cell that is never closed, so the rest of the file "
                                "(lines 2–4) was read as one cell")
 
 
 def test_an_unclosed_quote_in_the_header_is_the_one_problem(capsys, tmp_path):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", '"name,email\nA,a@example.com\n'))
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("1:1: this quote opens a cell that is never closed")
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("1:1: this quote opens a cell that is never closed")
 
 
 @pytest.mark.parametrize("space", ["\u00a0", "\u3000", "\u2009", " "])
 def test_a_space_inside_an_address_is_named_not_rewritten(capsys, tmp_path, space):
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", f"name,email\nAnn,a{space}@example.com\n"))
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     assert lines[0].startswith("2:2: invalid email ")
     assert f"remove the space (U+{ord(space):04X} {unicodedata.name(space)}) inside the address" in lines[0]
     assert "write it as" not in lines[0]
@@ -242,12 +242,12 @@ def test_a_character_inside_a_multi_line_cell_is_reported_where_it_is(capsys, tm
     text = ('name,email\nAnn,ann@example.com\n'
             '"Bob the\nsecond of his\nname and \u200bthird",bob@example.com\nCy,cy@example.com\n')
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", text))
-    assert code == 2 and len(lines) == 1
+    assert code == 1 and len(lines) == 1
     # the LF ending line 3 is the first hidden character of the cell that starts on line 3
     assert lines[0].startswith("3:9: the name contains the control character U+000A (a line break) at character 8")
     text = 'name,email,title\nAnn,ann@example.com,"Training\r\nfor Ann"\nBo,bo@example.com,"Bo\'s\ttitle"\n'
     code, lines = check_lines(capsys, write(tmp_path / "r3.csv", text))
-    assert code == 2 and len(lines) == 2
+    assert code == 1 and len(lines) == 2
     assert lines[0].startswith("2:30: the title contains the control character U+000D (a line break) at character 9")
     assert lines[1].startswith("4:24: the title contains the control character U+0009 at character 5")
 
@@ -256,7 +256,7 @@ def test_a_hidden_character_on_a_later_line_of_a_row_names_the_row(capsys, tmp_p
     # the name cell spans lines 3-4, so the email cell (and its zero-width space) is on line 4
     text = 'name,email\nAnn,ann@example.com\n"Bob\nJones",bob@\u200bexample.com\n'
     code, lines = check_lines(capsys, write(tmp_path / "r.csv", text))
-    assert code == 2 and len(lines) == 2
+    assert code == 1 and len(lines) == 2
     assert lines[0].startswith("3:5: the name contains the control character U+000A (a line break) at character 4")
     assert lines[1].startswith("4:12: the email (cell 2 of the row starting on line 3) contains the invisible "
                                "character U+200B ZERO WIDTH SPACE at character 5")
@@ -273,4 +273,4 @@ def test_text_after_a_closing_quote_is_a_problem_not_a_guessed_email(tmp_path, c
     path.write_text('name,email\nA,"a@example.com"x\n')
     code = main(["roster", "check", str(path)])
     out, _ = capsys.readouterr()
-    assert code == 2 and f"{path}:2:" in out and "quotes on this line are malformed" in out
+    assert code == 1 and f"{path}:2:" in out and "quotes on this line are malformed" in out
