@@ -42,7 +42,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
-from annotrain_tui.core.manifest.fixes import Fix, fixes_for
+from annotrain_tui.core.manifest.fixes import Fix, batch_fixes, fixes_for
 from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes, user_path
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.core.text import is_clean, shown
@@ -767,17 +767,35 @@ class UnsavedDialog(ModalScreen[str]):
         self.dismiss(choice)
 
 
+class FixOptions(OptionList):
+    """The fix list: Enter applies the highlighted fix, and the footer says so."""
+
+    BINDINGS = [Binding("enter", "select", "Apply fix", id="fix.apply")]
+
+
 class FixPicker(ModalScreen["str | None"]):
-    """The quick fixes available for one diagnostic; Enter applies the highlighted one."""
+    """The quick fixes available for one diagnostic; Enter applies the highlighted one.
+
+    Pushed at once on F4 (``fixes=None``: "looking…") and filled in when the fixes are found, so a
+    key meant for the dialog (Enter above all) always reaches the dialog, never the file; while it
+    looks, Enter does nothing. Its keys are written in it and shown by the footer.
+    """
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="FixPicker") + """
     FixPicker OptionList { height: auto; max-height: 10; margin-top: 1; }
+    FixPicker .dialog-keys { color: $text-muted; margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="fix.cancel")]
+    BINDINGS = [
+        Binding("enter", "apply", "Apply fix", show=False, id="fix.apply-waiting"),
+        Binding("escape", "cancel", "Cancel", id="fix.cancel"),
+    ]
+    KEYS = "Enter applies the highlighted fix · ↑/↓ choose · Esc cancels · then Ctrl+Z undoes it"
 
-    def __init__(self, diagnostic: Diagnostic, fixes: list[Fix]) -> None:
+    def __init__(self, diagnostic: Diagnostic, fixes: list[Fix] | None = None) -> None:
         super().__init__()
-        self._diagnostic, self._fixes = diagnostic, fixes
+        self._diagnostic = diagnostic
+        self._fixes: list[Fix] | None = None
+        self._initial = fixes
 
     def compose(self) -> ComposeResult:
         d = self._diagnostic
@@ -787,16 +805,46 @@ class FixPicker(ModalScreen["str | None"]):
             message = _text(d.message)
             message.no_wrap, message.overflow = False, "fold"
             yield Static(message)
-            options = OptionList(*[Option(_text(f.title), id=f.id) for f in self._fixes], id="fix-options")
+            yield Static(Text("Looking for fixes…"), id="fix-status")
+            options = FixOptions(id="fix-options")
             options.HELP = "Up/Down pick a fix, Enter applies it (Ctrl+Z undoes it), Escape cancels."  # type: ignore[attr-defined]
             yield options
+            yield Static(Text(self.KEYS), classes="dialog-keys", id="fix-keys")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        if self._initial is not None:
+            self.show_fixes(self._initial)
+
+    @property
+    def fixes(self) -> list[Fix] | None:
+        """The fixes shown (None while they are looked for)."""
+        return self._fixes
+
+    def show_fixes(self, fixes: list[Fix]) -> None:
+        self._fixes = list(fixes)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(_text(f.title), id=f.id) for f in self._fixes])
+        options.highlighted = 0 if self._fixes else None
+        self.query_one("#fix-status", Static).display = False
+        options.focus()
+
+    def fix(self, fix_id: str | None) -> Fix | None:
+        return next((f for f in self._fixes or [] if f.id == fix_id), None)
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        event.stop()
+        if self._fixes is not None:
+            self.dismiss(event.option.id)
+
+    def action_apply(self) -> None:
+        """Enter when the list does not take it (still looking): apply the highlighted fix, or nothing."""
+        options = self.query_one(OptionList)
+        if self._fixes and options.highlighted is not None:
+            self.dismiss(self._fixes[options.highlighted].id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -1482,23 +1530,51 @@ class ManifestEditorScreen(AppScreen):
         if d is None:
             self.notify("No problem here: F8 goes to the next one.", markup=False)
             return
-        self.find_fixes(d, self.editor.text, self.generation)
+        text, generation = self.editor.text, self.generation
+        picker = FixPicker(d)  # at once: keys pressed from now on go to the dialog, not to the file
+
+        def picked(fix_id: str | None) -> None:
+            fix = picker.fix(fix_id)
+            if fix is not None:
+                self.apply_fix(fix, text, generation)
+
+        self.app.push_screen(picker, picked)
+        self.find_fixes(d, text, generation, picker, str(self.path) if self.path else None, self.provider)
+
+    def _format(self, text: str, path: str | None) -> str:
+        from annotrain_tui.core.manifest.validate import detect_format
+
+        return detect_format(text, path)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-fix", description="manifest-fix")
-    def find_fixes(self, diagnostic: Diagnostic, text: str, generation: int) -> None:
+    def find_fixes(self, diagnostic: Diagnostic, text: str, generation: int, picker: FixPicker | None = None,
+                   path: str | None = None, provider: str | None = None) -> None:
+        fmt = self._format(text, path)
         try:
-            fixes = fixes_for(diagnostic, text)
+            fixes = fixes_for(diagnostic, text, format=fmt)
         except RecursionError:
             fixes = []  # nested too deeply to be read: the message says what to change
-        self.app.call_from_thread(self._offer_fixes, diagnostic, fixes, text, generation)
+        if fixes:  # the same loop as `annotrain manifest fix --code CODE` / `--all`
+            fixes += batch_fixes(diagnostic, path=path, provider=provider, format=fmt)
+        self.app.call_from_thread(self._offer_fixes, diagnostic, fixes, text, generation, picker)
 
-    def _offer_fixes(self, diagnostic: Diagnostic, fixes: list[Fix], text: str, generation: int) -> None:
+    def _offer_fixes(self, diagnostic: Diagnostic, fixes: list[Fix], text: str, generation: int,
+                     picker: FixPicker | None = None) -> None:
+        if picker is not None and picker is not self.app.screen:
+            return  # cancelled meanwhile
         if generation != self.generation:
+            if picker is not None:
+                picker.dismiss(None)
             self.notify("The text changed meanwhile: press F4 again.", markup=False)
             return
         if not fixes:
+            if picker is not None:
+                picker.dismiss(None)
             self.notify(f"No quick fix for {shown(diagnostic.code)}; the message says what to change.",
                         title="Quick fix", markup=False)
+            return
+        if picker is not None:
+            picker.show_fixes(fixes)
             return
         by_id = {f.id: f for f in fixes}
 
