@@ -117,6 +117,30 @@ def _templates(ws, args) -> int:
     return 0
 
 
+def _folder_create(args: argparse.Namespace) -> int:
+    """``folders create PATH``: the folder (and its missing parents), with a description and metadata."""
+    from annotrain_tui.core.errors import Conflict
+    from annotrain_tui.core.metadata import parse_metadata
+    from annotrain_tui.core.registration import create_folder_path
+
+    metadata = parse_metadata(", ".join(args.metadata)) if args.metadata else None  # one JSON, or k=v pairs
+    ws = workspace_from_args(args)
+    try:
+        path = "/" + args.path.strip().strip("/")
+        existing = next((f for f in ws.backend.list_folders() if f.path == path), None)
+        if existing is not None:
+            raise Conflict(f"folder '{shown(path)}' already exists ({shown(existing.id)})",
+                           hint="register into it with 'annotrain register MANIFEST --folder PATH'")
+        folder = create_folder_path(ws.backend, path, description=args.description or "", metadata=metadata)
+    finally:
+        ws.close()
+    if args.json:
+        emit_json({"created": True, "folder": folder.model_dump(mode="json")})
+    else:
+        print(f"Created folder '{shown(folder.path)}' ({shown(folder.id)})")
+    return 0
+
+
 LISTERS = {"projects": _projects, "integrations": _integrations, "folders": _folders, "datasets": _datasets,
            "ontologies": _ontologies, "templates": _templates}
 
@@ -156,6 +180,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_json_flag(lister)
         if kind in ("projects", "folders"):
             lister.add_argument("--search", help="only those whose name contains this text")
+        if kind == "folders":
+            maker = add_command(group_sub, "create", "create a storage folder (and its missing parents)",
+                                _folder_create)
+            maker.add_argument("path", help="the folder's path, e.g. '/Training Data/Batch 2'")
+            maker.add_argument("--description", default="", help="the folder's description")
+            maker.add_argument("--metadata", nargs="+", metavar="JSON|K=V",
+                               help='the folder\'s metadata: a JSON object, or key=value pairs')
+            add_json_flag(maker)
         if kind == "projects":
             lister.add_argument("--details", action="store_true",
                                 help="also load each project's datasets and users (on Encord one call per project)")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from annotrain_tui.core.errors import Conflict, NotFound, PermissionDenied
+from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.text import shown
 
 T = TypeVar("T")
@@ -79,8 +80,10 @@ def find_folder(backend, ref: str):
                            + ", ".join(f.id for f in same[:5]))
         if same:
             return same[0]
+    make = shell_word("/" + ref.strip().strip("/"))
     return resolve(ref, folders, kind="folder", id_of=lambda f: f.id, names_of=lambda f: [f.name, f.path],
-                   hint="see 'annotrain folders list'")
+                   hint=f"create it: annotrain folders create {make} (or register --create-folder); "
+                        "see 'annotrain folders list'")
 
 
 def find_dataset(backend, ref: str):

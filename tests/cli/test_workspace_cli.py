@@ -162,3 +162,33 @@ def test_import_stores_what_sqlite_cannot_carry_as_is(capsys, tmp_path):
     assert all(line.startswith("annotrain: warning: ") for line in err.splitlines()) and "width" in err
     code, out, err = run(capsys, "projects", "list", "--json")
     assert code == 0
+
+
+def test_folders_create_with_description_and_metadata(capsys, tmp_path):
+    """Issue 17, item 6: the CLI creates folders itself (not only register --create-folder)."""
+    import json
+
+    from annotrain_tui.cli import main
+
+    def run(*argv):
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run("sandbox", "init", "--demo")
+    code, out, _ = run("folders", "create", "/Training Data/Batch 2", "--description", "second", "--metadata",
+                       "source=cams", "region=eu", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["created"] and doc["folder"]["path"] == "/Training Data/Batch 2"
+    assert doc["folder"]["metadata"] == {"source": "cams", "region": "eu"} and doc["folder"]["description"] == "second"
+    code, out, _ = run("folders", "create", "/New/Deep", "--metadata", '{"n": 1}')
+    assert code == 0 and "Created folder '/New/Deep'" in out
+    code, _, err = run("folders", "create", "/New/Deep")
+    assert code == 1 and "already exists" in err
+    code, _, err = run("folders", "create", "/Z", "--metadata", "nokey")
+    assert code == 2 and "not key=value" in err
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"images": [{"objectUrl": "https://b.s3.eu-west-1.amazonaws.com/a.jpg"}]}')
+    code, _, err = run("register", str(manifest), "--folder", "/Nowhere at all", "--integration",
+                       "AWS S3 - street-scenes")
+    assert code == 1 and "annotrain folders create '/Nowhere at all'" in err  # a missing folder suggests it
