@@ -289,3 +289,12 @@ def test_batch_fixes_are_the_loop() -> None:
     assert one.id == "all-title-too-long" and every.id == "all"
     assert one.apply(JSON) == apply_fixes(JSON, codes={"title-too-long"}).text
     assert every.apply(JSON) == apply_fixes(JSON).text
+
+
+def test_apply_fixes_composes_two_fixes_of_one_url_and_many_at_once() -> None:
+    items = [{"objectUrl": f" {H}/a {i}.jpg "} for i in range(300)] + [{"objectUrl": f"{H}/ok.jpg"}]
+    text = json.dumps({"images": items}, indent=1)
+    run = apply_fixes(text)
+    assert run.remaining == []
+    assert run.text == text.replace(f'" {H}/a ', f'"{H}/a%20').replace('.jpg "', '.jpg"')
+    assert sorted({a.fix for a in run.applied}) == ["percent-encode-url", "trim-url"] and len(run.applied) == 600

@@ -51,6 +51,9 @@ class Fix:
     title: str
     apply: Callable[[str], str]
     local: bool = False
+    # A JSON fix that only changes the string at a pointer: (pointer, change of the value), so the
+    # loop can locate many of them in one pass over a large text.
+    string_edit: tuple[str, Callable[[str], str | None]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,11 +74,19 @@ def _root(text: str) -> int:
 
 
 def _edit(text: str, edits: list[tuple[int, int, str]]) -> str:
-    """Apply (start, end, replacement) edits; they must not overlap."""
-    out = text
-    for start, end, new in sorted(edits, key=lambda e: e[0], reverse=True):
-        out = out[:start] + new + out[end:]
-    return out
+    """Apply (start, end, replacement) edits; they must not overlap. Edits starting at one offset
+    land in reverse order of the list (as if applied one by one from the end)."""
+    if not edits:
+        return text
+    ordered = sorted(enumerate(edits), key=lambda ie: (ie[1][0], -ie[0]))
+    pieces: list[str] = []
+    pos = 0
+    for _, (start, end, new) in ordered:
+        pieces.append(text[pos:start])
+        pieces.append(new)
+        pos = max(pos, end)
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _span(text: str, ptr: str) -> tuple[Path, Any]:
@@ -802,20 +813,26 @@ def _url_fixes(diagnostic: Diagnostic) -> list[Fix]:
     out: list[Fix] = []
     if not isinstance(url, str):
         return out
-    edit = partial(_edit_value, diagnostic=diagnostic)
     if url != url.strip() and "whitespace: remove it" in diagnostic.message:
-        out.append(Fix("trim-url", "Remove the whitespace around the URL",
-                       lambda t: edit(t, change=str.strip), local=True))
+        out.append(_value_fix(diagnostic, "trim-url", "Remove the whitespace around the URL", str.strip))
     inner = url.strip().strip("<>").strip()
     if inner != url.strip() and ABSOLUTE_URL_RE.fullmatch(inner) and "angle brackets" in diagnostic.message:
-        out.append(Fix("strip-angle-brackets", "Remove the angle brackets",
-                       lambda t: edit(t, change=lambda v: v.strip().strip("<>").strip()), local=True))
+        out.append(_value_fix(diagnostic, "strip-angle-brackets", "Remove the angle brackets",
+                              lambda v: v.strip().strip("<>").strip()))
     encoded = encode_url(url)
     if "percent-encode" in diagnostic.message and encoded is not None and encoded != url \
             and ABSOLUTE_URL_RE.fullmatch(encoded.strip()):
-        out.append(Fix("percent-encode-url", f"Percent-encode it: {encoded.strip()}",
-                       lambda t: edit(t, change=encode_url), local=True))
+        out.append(_value_fix(diagnostic, "percent-encode-url", f"Percent-encode it: {encoded.strip()}", encode_url))
     return out
+
+
+def _value_fix(diagnostic: Diagnostic, fix_id: str, title: str, change: Callable[[str], str | None]) -> Fix:
+    """A local fix rewriting the value the diagnostic points at (a JSON string or a CSV cell)."""
+    def apply(text: str) -> str:
+        return _edit_value(text, diagnostic, change)
+
+    edit = (diagnostic.pointer, change) if diagnostic.pointer is not None else None
+    return Fix(fix_id, title, apply, local=True, string_edit=edit)
 
 
 def _title_fixes(diagnostic: Diagnostic, csv: bool) -> list[Fix]:
@@ -827,11 +844,9 @@ def _title_fixes(diagnostic: Diagnostic, csv: bool) -> list[Fix]:
                     partial(csv_set_title, line=line, column=column, change=truncate)),
                 Fix("shorten-title", f"Shorten the title to {MAX_TITLE} characters, keeping its start and end",
                     partial(csv_set_title, line=line, column=column, change=shorten_middle))]
-    edit = partial(_edit_value, diagnostic=diagnostic)
-    return [Fix("truncate-title", f"Cut the title to its first {MAX_TITLE} characters",
-                lambda t: edit(t, change=truncate), local=True),
-            Fix("shorten-title", f"Shorten the title to {MAX_TITLE} characters, keeping its start and end",
-                lambda t: edit(t, change=shorten_middle), local=True)]
+    return [_value_fix(diagnostic, "truncate-title", f"Cut the title to its first {MAX_TITLE} characters", truncate),
+            _value_fix(diagnostic, "shorten-title",
+                       f"Shorten the title to {MAX_TITLE} characters, keeping its start and end", shorten_middle)]
 
 
 def _csv_fixes(diagnostic: Diagnostic) -> list[Fix]:
@@ -1027,6 +1042,12 @@ def apply_fixes(text: str, *, codes: set[str] | frozenset[str] | None = None, pa
         progress = False
         local = [(d, f) for d, f in offered if f.local]
         local.sort(key=lambda df: (df[0].line or 0, df[0].column or 0), reverse=True)
+        if fmt == "json":
+            text, done = _string_edits(text, [(d, f) for d, f in local if f.string_edit is not None])
+            for d, fix in done:
+                record(d, fix)
+            progress = bool(done)
+            local = [(d, f) for d, f in local if f.string_edit is None]
         for d, fix in local:
             try:
                 new = fix.apply(text)
@@ -1053,6 +1074,39 @@ def apply_fixes(text: str, *, codes: set[str] | frozenset[str] | None = None, pa
         diagnostics = validate(text)
     remaining = validate_text(text, path=path, provider=provider, format=fmt).diagnostics  # type: ignore[arg-type]
     return FixRun(text, fmt, applied, remaining)
+
+
+def _string_edits(text: str, fixes: list[tuple[Diagnostic, Fix]]) -> tuple[str, list[tuple[Diagnostic, Fix]]]:
+    """Apply many JSON string rewrites found in one validation with one pass over the text (the
+    changes for one pointer composed in the order of its diagnostics)."""
+    if not fixes:
+        return text, []
+    _parse(text)
+    by_ptr: dict[str, list[tuple[Diagnostic, Fix]]] = {}
+    for d, fix in sorted(fixes, key=lambda df: (df[0].line or 0, df[0].column or 0)):
+        assert fix.string_edit is not None
+        by_ptr.setdefault(fix.string_edit[0], []).append((d, fix))
+    paths = {ptr: parse_pointer(ptr) for ptr in by_ptr}
+    spans = locate(text, set(paths.values())).spans
+    edits: list[tuple[int, int, str]] = []
+    done: list[tuple[Diagnostic, Fix]] = []
+    for ptr, items in by_ptr.items():
+        span = spans.get(paths[ptr])
+        if span is None:
+            continue
+        value = json.loads(text[span.value_start:span.value_end])
+        if not isinstance(value, str):
+            continue
+        new = value
+        for d, fix in items:
+            assert fix.string_edit is not None
+            changed = fix.string_edit[1](new)
+            if changed is not None and changed != new:
+                new = changed
+                done.append((d, fix))
+        if new != value:
+            edits.append((span.value_start, span.value_end, _dumps(new)))
+    return _edit(text, edits), done
 
 
 def fix_all(text: str, *, codes: set[str] | frozenset[str] | None = None, path: str | None = None,
