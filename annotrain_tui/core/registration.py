@@ -30,11 +30,24 @@ from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, UsageError, WriteFailed
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
-from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
+from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.text import shown
 
+
+
+class BatchRef(BaseModel):
+    """The batch a job is a part of (``register --batch``): a large manifest registered as a
+    sequence of jobs, one part at a time. A retry of a part carries its part's reference too."""
+
+    id: str                 # "batch-" + 12 hex digits: never a job id, so `jobs --retry batch-…` names it
+    key: str                # the registration it continues: manifest content + folder + integration + workspace
+    part: int               # 1-based
+    parts: int
+    limit: int | None = None  # items per job given with --batch N; None: the seed's advice (batch_parts)
+    urls: int = 0           # URLs of the whole batch
+    manifest_path: str = ""
 
 
 class JobRecord(BaseModel):
@@ -56,6 +69,7 @@ class JobRecord(BaseModel):
     errors: list[str] = Field(default_factory=list)
     retry_of: str | None = None
     ignore_errors: bool = True
+    batch: BatchRef | None = None
 
     @property
     def failed_urls(self) -> list[str]:
@@ -76,8 +90,9 @@ def failed_manifest(manifest: dict[str, Any], failed: set[str]) -> dict[str, Any
     for section, entry in manifest_entries(manifest):
         if failed.intersection(entry_urls(entry)):
             out.setdefault(section, []).append(entry)
-    if "skip_duplicate_urls" in manifest:
-        out["skip_duplicate_urls"] = manifest["skip_duplicate_urls"]
+    for key, value in manifest.items():  # the top-level options (skip_duplicate_urls, upsert_metadata …)
+        if key not in SECTIONS:
+            out[key] = value
     return out
 
 
@@ -183,13 +198,28 @@ class JobStore:
 
     def put(self, record: JobRecord) -> None:
         with self._locked():
-            current = self._read()
-            before = next((r for r in current if r.id == record.id), None)
-            if before is not None and before.finished and not record.finished:
+            current = self._read_raw()
+            # The other records are written back as they were read (a batch of hundreds of parts puts
+            # a record per start and per poll: each put costs one C-speed read and write, no model).
+            before = next((r for r in current if isinstance(r, dict) and r.get("id") == record.id), None)
+            if before is not None and JobRecord.model_validate(before).finished and not record.finished:
                 return  # a slower poll that still saw it pending: the finished state stays
-            records = [r for r in current if r.id != record.id] + [record]
-            atomic_write_text(self.file, json.dumps([r.model_dump(mode="json") for r in records], indent=1),
+            records = [r for r in current if not (isinstance(r, dict) and r.get("id") == record.id)]
+            records.append(record.model_dump(mode="json"))
+            atomic_write_text(self.file, json.dumps(records, separators=(",", ":")),
                               mode=PRIVATE_FILE, make_parents=True)
+
+    def _read_raw(self) -> list[Any]:
+        if not self.file.exists():
+            return []
+        try:
+            raw = json.loads(self.file.read_text(encoding="utf-8"))
+            if not isinstance(raw, list):
+                raise TypeError("not a list")
+            return raw
+        except (json.JSONDecodeError, ValueError, TypeError) as exc:
+            raise InvalidInput(f"{self.file}: damaged job list ({exc.__class__.__name__})",
+                               hint="move the file away; the jobs themselves are safe on the server") from None
 
     def save_manifest(self, job_id: str, manifest: dict[str, Any]) -> None:
         atomic_write_text(self.dir / f"{job_id}.manifest.json", json.dumps(manifest), mode=PRIVATE_FILE,
@@ -369,10 +399,7 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
-          folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
-          retry_of: str | None = None) -> JobRecord:
-    store.check_writable()  # first: a job (or a folder) nobody records would be made again by the next run
+def _target(backend: Any, integration_ref: str, folder_ref: str, create_folder: bool):
     integration = find_integration(backend, integration_ref)
     try:
         folder = find_folder(backend, folder_ref)
@@ -380,6 +407,20 @@ def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_p
         if not create_folder:
             raise
         folder = create_folder_path(backend, folder_ref)
+    return integration, folder
+
+
+def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
+          folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
+          retry_of: str | None = None, batch: BatchRef | None = None) -> JobRecord:
+    store.check_writable()  # first: a job (or a folder) nobody records would be made again by the next run
+    integration, folder = _target(backend, integration_ref, folder_ref, create_folder)
+    return _start(backend, store, manifest, manifest_path=manifest_path, integration=integration, folder=folder,
+                  ignore_errors=ignore_errors, retry_of=retry_of, batch=batch)
+
+
+def _start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration: Any,
+           folder: Any, ignore_errors: bool, retry_of: str | None = None, batch: BatchRef | None = None) -> JobRecord:
     urls = count_urls(manifest)
     if urls == 0:
         raise InvalidInput(f"{manifest_path}: the manifest names no files to register")
@@ -387,7 +428,7 @@ def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_p
     record = JobRecord(id=job_id, backend=backend.describe(), workspace=workspace_key(backend), folder_id=folder.id, folder_path=folder.path,
                        integration_id=integration.id, integration_title=integration.title,
                        manifest_path=manifest_path, created_at=now(), updated_at=now(), urls=urls,
-                       retry_of=retry_of, ignore_errors=ignore_errors)
+                       retry_of=retry_of, ignore_errors=ignore_errors, batch=batch)
     try:
         store.save_manifest(job_id, manifest)
         store.put(record)
@@ -482,26 +523,347 @@ def retry_failed(backend: Any, store: JobStore, record: JobRecord) -> JobRecord:
         manifest = failed_manifest(store.manifest(record.id), failed)
         return start(backend, store, manifest, manifest_path=f"{record.manifest_path} (retry of {record.id[:8]})",
                      integration_ref=record.integration_id, folder_ref=record.folder_id,
-                     ignore_errors=record.ignore_errors, retry_of=record.id)
+                     ignore_errors=record.ignore_errors, retry_of=record.id, batch=record.batch)
 
 
 class ManifestInvalid(InvalidInput):
     exit_code = 1
 
 
-def load_for_registration(path: str, *, provider: str | None = None) -> tuple[dict[str, Any], list[str]]:
+def load_for_registration(path: str, *, provider: str | None = None,
+                          batched: bool = False) -> tuple[dict[str, Any], list[str]]:
     """Validate a manifest (JSON or CSV) and return its JSON form and its warnings.
 
     Our validator is the only one: the SDK sends whatever it is given. Any error refuses the
-    registration, naming the first problems and how to see them all.
+    registration, naming the first problems and how to see them all. ``batched``: the manifest is
+    sent in parts (``register --batch``), each within Encord's size limits, so errors of those
+    limits alone do not refuse it.
     """
+    from annotrain_tui.core.manifest.split import LIMIT_CODES
     from annotrain_tui.core.manifest.validate import parse_path
 
     parsed = parse_path(path, provider=provider)
     result = parsed.result
-    if not result.valid or parsed.data is None:
-        errors = result.errors
+    errors = [d for d in result.errors if not (batched and d.code in LIMIT_CODES)]
+    if errors or parsed.data is None:
+        errors = errors or result.errors
         first = "; ".join(d.render(path) for d in errors[:2])
+        only_limits = bool(errors) and all(d.code in LIMIT_CODES for d in errors)
         raise ManifestInvalid(f"{len(errors)} error(s) in the manifest, nothing registered: {first}",
-                              hint=f"for all of them run: annotrain manifest validate {shell_word(path)}")
-    return parsed.data, [d.render(path) for d in result.warnings]
+                              hint=("register it in parts within the limits: add --batch" if only_limits else
+                                    f"for all of them run: annotrain manifest validate {shell_word(path)}"))
+    # registered in batches of the advised size, the advice about the batch size has been followed
+    return parsed.data, [d.render(path) for d in result.warnings if not (batched and d.code == "batch-size")]
+
+
+# -- batches: a large manifest as a sequence of jobs ---------------------------------------------
+# The seed: "Limit uploads to 100 videos or up to 1,000 images at a time." ``register --batch``
+# sends the parts of ``batch_parts`` one at a time (each followed to its end before the next starts)
+# and records each part's job with a ``BatchRef``. A rerun of the same registration (same manifest
+# content, folder, integration and workspace: ``batch_key``) continues the newest batch of that key:
+# parts already started are followed, the others started; nothing is registered twice.
+
+BATCH_PREFIX = "batch-"
+
+ADVICE = "Limit uploads to 100 videos or up to 1,000 images at a time."
+
+
+def batch_parts(manifest: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+    """The parts a batch sends, in order. ``limit``: at most that many items per part (an image group
+    or DICOM series is one item); None: the seed's advice, at most 100 videos or 1,000 images per part,
+    where each file of an image group, image sequence or DICOM series counts as an image and an
+    audio, PDF, text or NIfTI file counts like an image. Every part keeps the manifest's top-level
+    options and stays within Encord's limits (500,000 items, 1,000,000 URLs); an item is never cut."""
+    from annotrain_tui.core.manifest.split import chunk
+
+    return chunk(manifest, max_items=limit)
+
+
+def advice(manifest: dict[str, Any]) -> str | None:
+    """The seed's advice when ``manifest`` is above it (more than one part by ``batch_parts``), else None."""
+    n = len(batch_parts(manifest))
+    if n <= 1:
+        return None
+    counts: dict[str, int] = {}
+    for section, _ in manifest_entries(manifest):
+        counts[section] = counts.get(section, 0) + 1
+    what = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+    return (f"the manifest holds {what}: Encord advises \"{ADVICE}\" "
+            f"(register --batch sends it as {n:,} jobs of that size, one at a time)")
+
+
+def manifest_hash(manifest: dict[str, Any]) -> str:
+    """The content of a manifest (its JSON form: the same for a CSV and its JSON conversion, whatever
+    the spacing), as a SHA-256 hex digest."""
+    import hashlib
+
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def batch_key(workspace: str, folder_id: str, integration_id: str, content: str) -> str:
+    import hashlib
+
+    joined = "\0".join(("annotrain-batch-1", workspace, folder_id, integration_id, content))
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class BatchPlan(BaseModel):
+    id: str
+    key: str
+    manifest_path: str
+    folder_id: str
+    folder_path: str
+    integration_id: str
+    limit: int | None
+    parts: int
+    urls: int
+    started: dict[int, JobRecord] = Field(default_factory=dict)  # part → its first job
+    resumed: bool = False
+    #: set when a rerun gave another --batch than the batch it continues (the recorded one is used)
+    limit_ignored: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return len(self.started) >= self.parts
+
+
+def _new_batch_id() -> str:
+    import secrets
+
+    return BATCH_PREFIX + secrets.token_hex(6)
+
+
+def _batch_records(store: "JobStore", backend: Any, key: str) -> list[JobRecord]:
+    return [r for r in jobs_of_workspace(backend, store).mine if r.batch is not None and r.batch.key == key]
+
+
+def plan_batch(backend: Any, store: "JobStore", manifest: dict[str, Any], *, manifest_path: str,
+               integration: Any, folder: Any, limit: int | None = None,
+               new: bool = False) -> tuple[BatchPlan, list[dict[str, Any]]]:
+    """The batch this registration continues (the newest of its key with parts not yet started), or a new
+    one (``new``: always). Returns the plan and the parts' manifests."""
+    key = batch_key(workspace_key(backend), folder.id, integration.id, manifest_hash(manifest))
+    previous = [] if new else _batch_records(store, backend, key)
+    if previous:
+        newest = max(previous, key=lambda r: r.created_at).batch
+        assert newest is not None
+        mine = [r for r in previous if r.batch is not None and r.batch.id == newest.id]
+        recorded = newest.limit
+        chunks = batch_parts(manifest, recorded)
+        if len(chunks) != newest.parts:  # the parts are a pure function of the content and the limit
+            raise Conflict(f"batch {newest.id} of this manifest recorded {newest.parts} parts, the manifest "
+                           f"now gives {len(chunks)}", hint="start a new batch: add --new-batch")
+        started = {r.batch.part: r for r in sorted(mine, key=lambda r: r.created_at, reverse=True)
+                   if r.batch is not None and r.retry_of is None}
+        plan = BatchPlan(id=newest.id, key=key, manifest_path=manifest_path, folder_id=folder.id,
+                         folder_path=folder.path, integration_id=integration.id, limit=recorded,
+                         parts=newest.parts, urls=newest.urls, started=started, resumed=True,
+                         limit_ignored=limit if limit != recorded else None)
+        # every part started and finished: nothing is started again (registering again: ``new``)
+        return plan, chunks
+    chunks = batch_parts(manifest, limit)
+    plan = BatchPlan(id=_new_batch_id(), key=key, manifest_path=manifest_path, folder_id=folder.id,
+                     folder_path=folder.path, integration_id=integration.id, limit=limit, parts=len(chunks),
+                     urls=count_urls(manifest))
+    return plan, chunks
+
+
+def register_batch(backend: Any, store: "JobStore", manifest: dict[str, Any], *, manifest_path: str,
+                   integration_ref: str, folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
+                   limit: int | None = None, new: bool = False, step: float = 2.0,
+                   on_event=None, cancel: threading.Event | None = None) -> "BatchStatus":
+    """Register ``manifest`` as a batch: its parts one at a time, each followed to its end before the
+    next starts. ``on_event(kind, plan, record)``: ``"plan"`` (record None), ``"started"``,
+    ``"poll"``, ``"finished"`` and ``"followed"`` (a part started by an earlier run). Set ``cancel``
+    to stop between polls or parts: the batch is left to be continued by the same call later.
+
+    Held under the batch's lock: a second run of the same registration waits, then continues
+    what the first left (it never starts a part twice).
+    """
+    if limit is not None and limit < 1:
+        raise UsageError("--batch must be 1 or more")
+    store.check_writable()
+    integration, folder = _target(backend, integration_ref, folder_ref, create_folder)
+    if count_urls(manifest) == 0:
+        raise InvalidInput(f"{manifest_path}: the manifest names no files to register")
+    key = batch_key(workspace_key(backend), folder.id, integration.id, manifest_hash(manifest))
+    emit = on_event or (lambda *a: None)
+    with state_lock(store.state_dir, f"batch-{key[:24]}", cancel=cancel,
+                    what=f"a batched registration of {shown(manifest_path, limit=120)}"):
+        plan, chunks = plan_batch(backend, store, manifest, manifest_path=manifest_path, integration=integration,
+                                  folder=folder, limit=limit, new=new)
+        emit("plan", plan, None)
+        for k, part in enumerate(chunks, start=1):
+            if cancel is not None and cancel.is_set():
+                break
+            record = plan.started.get(k)
+            if record is None:
+                ref = BatchRef(id=plan.id, key=plan.key, part=k, parts=plan.parts, limit=plan.limit,
+                               urls=plan.urls, manifest_path=manifest_path)
+                record = _start(backend, store, part, manifest_path=f"{manifest_path} (part {k} of {plan.parts})",
+                                integration=integration, folder=folder, ignore_errors=ignore_errors, batch=ref)
+                plan.started[k] = record
+                emit("started", plan, record)
+            elif not record.finished:
+                emit("followed", plan, record)
+            else:
+                continue
+            record = wait(backend, store, record, step=step, cancel=cancel,
+                          on_poll=lambda r: emit("poll", plan, r))
+            plan.started[k] = record
+            if record.finished:
+                emit("finished", plan, record)
+    return batch_status(plan.id, [r for r in jobs_of_workspace(backend, store).mine
+                                  if r.batch is not None and r.batch.id == plan.id])
+
+
+class PartStatus(BaseModel):
+    part: int
+    job: JobRecord            # the part's first job
+    attempts: list[JobRecord]  # that job and its retries, oldest first
+    #: the latest attempt that counts: the newest retry that is pending or done (a retry that failed
+    #: as a whole does not replace its parent), or the job itself
+    leaf: JobRecord
+
+    @property
+    def pending(self) -> bool:
+        return not self.leaf.finished
+
+    @property
+    def failed_urls(self) -> list[str]:
+        return self.leaf.failed_urls if self.leaf.finished else []
+
+
+class BatchStatus(BaseModel):
+    id: str
+    manifest_path: str
+    folder_path: str
+    parts: int
+    urls: int
+    created_at: datetime
+    part_status: list[PartStatus]
+    jobs: list[JobRecord]  # every job of the batch (parts and retries), newest first
+
+    @property
+    def started(self) -> int:
+        return len(self.part_status)
+
+    @property
+    def finished_parts(self) -> int:
+        return sum(1 for p in self.part_status if not p.pending)
+
+    @property
+    def items_created(self) -> int:
+        return sum(r.items_created for r in self.jobs if r.finished)
+
+    @property
+    def failed_urls(self) -> list[str]:
+        return [u for p in self.part_status for u in p.failed_urls]
+
+    @property
+    def not_started(self) -> list[int]:
+        have = {p.part for p in self.part_status}
+        return [k for k in range(1, self.parts + 1) if k not in have]
+
+    @property
+    def status(self) -> str:
+        """pending (a part runs), incomplete (parts not started: run the same register again), failed
+        (a part failed as a whole), done (every part done; failed URLs may be left)."""
+        if any(p.pending for p in self.part_status):
+            return "pending"
+        if self.not_started:
+            return "incomplete"
+        if any(p.leaf.status == JobStatus.FAILED for p in self.part_status):
+            return "failed"
+        return "done"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status, "manifest_path": self.manifest_path,
+                "folder_path": self.folder_path, "parts": self.parts, "parts_started": self.started,
+                "parts_finished": self.finished_parts, "parts_not_started": self.not_started,
+                "urls": self.urls, "items_created": self.items_created, "failed_urls": self.failed_urls,
+                "created_at": self.created_at.isoformat(),
+                "part_jobs": [{"part": p.part, "job": p.job.id, "status": p.leaf.status.value,
+                               "urls": p.job.urls, "items_created": sum(a.items_created for a in p.attempts),
+                               "failed_urls": p.failed_urls, "retries": [a.id for a in p.attempts[1:]]}
+                              for p in self.part_status]}
+
+
+def batch_status(batch_id: str, records: list[JobRecord]) -> "BatchStatus":
+    """The state of one batch from its jobs (``records``: at least every job of it)."""
+    mine = [r for r in records if r.batch is not None and r.batch.id == batch_id]
+    if not mine:
+        raise NotFound(f"no registration batch '{shown(batch_id, limit=80)}'", hint="see 'annotrain jobs'")
+    by_retry: dict[str, list[JobRecord]] = {}
+    for r in mine:
+        if r.retry_of is not None:
+            by_retry.setdefault(r.retry_of, []).append(r)
+    parts: list[PartStatus] = []
+    for first in sorted((r for r in mine if r.retry_of is None), key=lambda r: (r.batch.part, r.created_at)):
+        if parts and parts[-1].part == first.batch.part:
+            continue  # two runs started one part (cannot happen under the batch lock): the first counts
+        attempts, leaf = [first], first
+        while True:
+            children = sorted(by_retry.get(leaf.id, []), key=lambda r: r.created_at)
+            attempts += children
+            counting = [c for c in children if c.status != JobStatus.FAILED]
+            if not counting:
+                break
+            leaf = counting[-1]
+        attempts.sort(key=lambda r: r.created_at)
+        parts.append(PartStatus(part=first.batch.part, job=first, attempts=attempts, leaf=leaf))
+    ref = mine[0].batch
+    assert ref is not None
+    return BatchStatus(id=batch_id, manifest_path=ref.manifest_path, folder_path=mine[0].folder_path,
+                       parts=ref.parts, urls=ref.urls, created_at=min(r.created_at for r in mine),
+                       part_status=parts, jobs=sorted(mine, key=lambda r: r.created_at, reverse=True))
+
+
+def group_batches(records: list[JobRecord]) -> tuple[list["BatchStatus"], list[JobRecord]]:
+    """(the batches, newest first; the jobs that are no batch's part) of ``records``."""
+    ids = list(dict.fromkeys(r.batch.id for r in records if r.batch is not None))
+    batches = sorted((batch_status(i, records) for i in ids), key=lambda b: b.created_at, reverse=True)
+    return batches, [r for r in records if r.batch is None]
+
+
+def find_batch(backend: Any, store: "JobStore", ref: str) -> "BatchStatus":
+    """The batch of this workspace ``ref`` names (its id or an unambiguous start of it)."""
+    wanted = ref.strip().casefold()
+    records = jobs_of_workspace(backend, store).mine
+    ids = sorted({r.batch.id for r in records if r.batch is not None})
+    exact = [i for i in ids if i.casefold() == wanted]
+    matches = exact or [i for i in ids if i.casefold().startswith(wanted)]
+    if not matches:
+        raise NotFound(f"no registration batch '{shown(ref.strip(), limit=80)}' in this workspace",
+                       hint="see 'annotrain jobs'")
+    if len(matches) > 1:
+        raise UsageError(f"'{shown(ref.strip(), limit=80)}' is the start of {len(matches)} batches: "
+                         + ", ".join(matches[:10]), hint="give more of the id")
+    return batch_status(matches[0], records)
+
+
+def is_batch_ref(ref: str) -> bool:
+    return ref.strip().casefold().startswith(BATCH_PREFIX)
+
+
+def retry_batch(backend: Any, store: "JobStore", batch: "BatchStatus") -> list[JobRecord]:
+    """Register again only the failed URLs of every part of ``batch``: one retry job per part with failed
+    URLs (of its latest attempt). A part whose retry runs, or that has nothing failed, is left alone."""
+    if any(p.pending for p in batch.part_status):
+        raise Conflict(f"batch {shown(batch.id)} still has a part running; wait for it to finish",
+                       hint="follow it: annotrain jobs --watch")
+    todo = [p for p in batch.part_status if p.failed_urls]
+    if not todo:
+        raise NotFound(f"batch {shown(batch.id)} has no failed URLs to retry")
+    started: list[JobRecord] = []
+    for p in todo:
+        try:
+            started.append(retry_failed(backend, store, p.leaf))
+        except RetryExists as already:  # another run retried this part meanwhile: follow that one
+            started.append(already.existing)
+    return started

@@ -252,3 +252,114 @@ def test_a_subprocess_killed_while_writing_parts_then_rerun(tmp_path: Path) -> N
     assert len(left) == 3 and all(".annotrain-split-" in name and name.startswith(".") for name in left)
     result = split_file(source, out, max_items=10)  # not refused; the dead run's files are gone
     assert listing(out) == [f.name for f in result.files]
+
+
+# -- register in batches (core) ------------------------------------------------------------------
+
+from annotrain_tui.core import registration as reg  # noqa: E402
+from annotrain_tui.core.config import Paths  # noqa: E402
+from annotrain_tui.core.models import JobStatus, RegistrationResult  # noqa: E402
+
+
+class PartsOnly:
+    """The sandbox for folders and integrations; jobs answered at once without creating items (a
+    500,001-item registration in parts, at the speed of the batching itself). ``die_at``: raise
+    between parts, as a kill would stop the run, when that part would start."""
+
+    def __init__(self, inner, die_at: int | None = None) -> None:
+        self.inner, self.die_at, self.sent = inner, die_at, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def start_registration(self, folder_id, integration_id, manifest, *, ignore_errors=True):
+        if self.die_at is not None and len(self.sent) + 1 == self.die_at:
+            raise RuntimeError("killed between parts")
+        self.sent.append(manifest)
+        return f"job-{len(self.sent):04d}"
+
+    def get_registration_result(self, folder_id, job_id, *, timeout_seconds=0.0):
+        n = int(job_id.rsplit("-", 1)[1])
+        return RegistrationResult(status=JobStatus.DONE, items_created=reg.count_urls(self.sent[n - 1]))
+
+
+def test_batch_parts_follow_the_seed_by_type() -> None:
+    data = {"videos": [{"objectUrl": f"{S3}/v/{i}.mp4"} for i in range(150)],
+            "audio": [{"objectUrl": f"{S3}/a/{i}.mp3"} for i in range(1500)], "skip_duplicate_urls": True}
+    parts = reg.batch_parts(data)
+    assert [(len(p.get("videos", [])), len(p.get("audio", []))) for p in parts] == [(100, 0), (50, 500), (0, 1000)]
+    assert all(p["skip_duplicate_urls"] is True for p in parts)
+    assert [len(p["audio"]) for p in reg.batch_parts({"audio": data["audio"]}, 700)] == [700, 700, 100]
+    note = reg.advice(data)
+    assert note is not None and reg.ADVICE in note and "3 jobs" in note
+    assert reg.advice({"videos": data["videos"][:100]}) is None
+
+
+def test_500001_items_registered_in_batches(sandbox, big500: Path) -> None:
+    sandbox.add_integration("S3", "aws")
+    sandbox.create_folder("F")
+    manifest, _ = reg.load_for_registration(str(big500), batched=True)
+    assert len(reg.batch_parts(manifest)) == 501  # the seed's default: 1,000 images per job
+    backend = PartsOnly(sandbox)
+    events: list[tuple[str, int]] = []
+    status = reg.register_batch(backend, reg.JobStore(Paths.default()), manifest, manifest_path=str(big500),
+                                integration_ref="S3", folder_ref="F", limit=100_000, step=0,
+                                on_event=lambda kind, plan, r: events.append((kind, r.batch.part if r else 0)))
+    assert status.status == "done" and status.parts == 6 and status.items_created == 500_001
+    assert [reg.count_urls(m) for m in backend.sent] == [100_000] * 5 + [1]
+    assert all(m["skip_duplicate_urls"] is True and m["upsert_metadata"] is True for m in backend.sent)
+    # one part at a time: each finishes before the next starts
+    assert events == [("plan", 0)] + [e for k in range(1, 7) for e in (("started", k), ("poll", k), ("finished", k))]
+
+
+def test_a_kill_between_parts_then_the_rerun_continues(sandbox) -> None:
+    sandbox.add_integration("S3", "aws")
+    manifest = {"images": [{"objectUrl": f"{S3}/ok/{i}.jpg"} for i in range(10)], "upsert_metadata": False}
+    store = reg.JobStore(Paths.default())
+    dying = PartsOnly(sandbox, die_at=3)
+    kwargs = dict(manifest_path="m.json", integration_ref="S3", folder_ref="/New", create_folder=True, limit=3,
+                  step=0)
+    with pytest.raises(RuntimeError):
+        reg.register_batch(dying, store, manifest, **kwargs)
+    [batch] = reg.group_batches(reg.jobs_of_workspace(sandbox, store).mine)[0]
+    assert batch.status == "incomplete" and batch.not_started == [3, 4] and batch.items_created == 6
+    again = PartsOnly(sandbox)
+    again.sent = list(dying.sent)  # the same server: job ids go on
+    status = reg.register_batch(again, store, manifest, **{**kwargs, "limit": 5})  # another --batch: the recorded one
+    assert status.id == batch.id and status.status == "done" and status.items_created == 10
+    assert [reg.count_urls(m) for m in again.sent[2:]] == [3, 1]  # parts 3 and 4 only
+    # the same registration once more starts nothing; new=True starts a new batch
+    assert reg.register_batch(again, store, manifest, **kwargs).id == batch.id and len(again.sent) == 4
+    fresh = reg.register_batch(again, store, manifest, **kwargs, new=True)
+    assert fresh.id != batch.id and len(again.sent) == 8
+
+
+def test_batch_key_is_the_content_folder_integration_and_workspace() -> None:
+    a = {"images": [{"objectUrl": f"{S3}/1.jpg", "title": "t"}]}
+    b = {"images": [{"title": "t", "objectUrl": f"{S3}/1.jpg"}]}  # same content, other key order
+    assert reg.manifest_hash(a) == reg.manifest_hash(b)
+    key = reg.batch_key("sandbox /w.db", "f1", "i1", reg.manifest_hash(a))
+    assert key != reg.batch_key("sandbox /w.db", "f2", "i1", reg.manifest_hash(a))
+    assert key != reg.batch_key("sandbox /other.db", "f1", "i1", reg.manifest_hash(a))
+    assert key != reg.batch_key("sandbox /w.db", "f1", "i1", reg.manifest_hash({"images": []}))
+
+
+def test_retry_batch_sends_only_the_failed_urls_of_every_part(sandbox) -> None:
+    sandbox.add_integration("S3", "aws")
+    urls = ["ok/1", "flaky/2", "ok/3", "missing/4", "flaky/5"]
+    manifest = {"images": [{"objectUrl": f"{S3}/{u}.jpg"} for u in urls], "skip_duplicate_urls": True}
+    store = reg.JobStore(Paths.default())
+    status = reg.register_batch(sandbox, store, manifest, manifest_path="m.json", integration_ref="S3",
+                                folder_ref="/R", create_folder=True, limit=2, step=0)
+    assert status.parts == 3 and len(status.failed_urls) == 3 and status.items_created == 2
+    retries = reg.retry_batch(sandbox, store, status)
+    assert sorted(r.urls for r in retries) == [1, 1, 1]
+    assert all(store.manifest(r.id)["skip_duplicate_urls"] is True for r in retries)
+    for r in retries:
+        reg.wait(sandbox, store, r, step=0)
+    after = reg.find_batch(sandbox, store, status.id[:9])
+    assert after.failed_urls == [f"{S3}/missing/4.jpg"] and after.items_created == 4
+    [second] = reg.retry_batch(sandbox, store, after)
+    assert second.urls == 1 and second.retry_of == next(p.leaf.id for p in after.part_status if p.failed_urls)
+    with pytest.raises(Exception, match="running"):
+        reg.retry_batch(sandbox, store, reg.find_batch(sandbox, store, status.id))
