@@ -24,6 +24,7 @@ class _Pending:
     data: dict[str, Any] | None = None
     line: int | None = None         # known line/column (CSV)
     column: int | None = None
+    report_path: Path | None = None  # a pointer to report, not to locate (a known line/column is given)
 
 
 @dataclass
@@ -114,7 +115,8 @@ class Collector:
                     message = message.replace("{related}", f"line {related_line}")
                 else:
                     message = message.replace("{related}", pointer(p.related or ()) or "the top level")
-            ptr = pointer(p.path) if (p.path is not None and pointers) else None
+            shown_path = p.path if p.path is not None else p.report_path
+            ptr = pointer(shown_path) if (shown_path is not None and pointers) else None
             diag = Diagnostic(severity=p.severity, code=p.code, message=message, line=line, column=column,
                               pointer=ptr, data=p.data)
             key = (line is None, line or 0, column or 0, i)

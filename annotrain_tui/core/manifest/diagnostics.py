@@ -27,6 +27,8 @@ CODES: dict[str, str] = {
     "url-too-long": "an object URL is over 16 KB",
     "url-scheme": "an object URL does not use https",
     "title-too-long": "a title is over 300 characters",
+    "file-name-too-long": "the file name an object URL ends with is over 300 characters",
+    "duplicate-title": "the same title is given to more than one item",
     "url-index": "objectUrl_N keys must be numbered 0, 1, 2, … without gaps",
     "sequence-too-long": "an image sequence has too many images",
     "too-many-items": "too many items for one upload file",
@@ -34,6 +36,7 @@ CODES: dict[str, str] = {
     "metadata-type": "a metadata value has the wrong type",
     "metadata-missing": "a media metadata block lacks a required field",
     "metadata-value": "a metadata value is out of range or inconsistent",
+    "metadata-mime": "a media metadata MIME type that is malformed or does not fit its section",
     "metadata-precision": "a clientMetadata whole number other readers cannot hold exactly (beyond 2**53 or 64 bits)",
     "duplicate-url": "the same URL is registered more than once",
     "extension-mismatch": "a file's extension does not match its section",
@@ -42,6 +45,7 @@ CODES: dict[str, str] = {
     "csv-header": "a CSV header is missing, unknown or repeated wrongly",
     "csv-row": "a CSV row has the wrong number of cells or is malformed",
     "no-effect": "a setting that has no effect",
+    "batch-size": "more than Encord's advice for one upload (100 videos or 1,000 images): register in batches",
     "more-diagnostics": "further diagnostics of one kind were left out",
 }
 

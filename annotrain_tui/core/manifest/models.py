@@ -75,6 +75,8 @@ def manifest_entries(manifest: dict[str, Any]):
 MAX_ITEMS: Final = 500_000          # per JSON file
 MAX_URLS: Final = 1_000_000         # per JSON file
 MAX_TITLE: Final = 300              # characters
+# "Encord supports file names up to 300 characters in length for any file or video for upload."
+MAX_FILE_NAME: Final = 300          # characters of the last path segment of an object URL, percent-decoded
 MAX_SEQUENCE: Final = 32_767        # images in one image sequence (createVideo: true)
 RECOMMENDED_SEQUENCE: Final = 15_000
 MAX_CSV_ENTRIES: Final = 10_000

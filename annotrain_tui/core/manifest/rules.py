@@ -11,12 +11,14 @@ is wrong and where. Python only loops over items that are known to be wrong.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import chain, repeat
 from operator import is_not, itemgetter
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 
@@ -24,8 +26,10 @@ from annotrain_tui.core.manifest import schema
 from annotrain_tui.core.manifest.collector import Collector
 from annotrain_tui.core.manifest.diagnostics import ValidationResult
 from annotrain_tui.core.manifest.models import (
+    GROUP_SECTIONS,
     ITEM_KEYS,
     MAX_EXACT_FLOAT_INT,
+    MAX_FILE_NAME,
     MAX_INT64,
     MAX_ITEMS,
     MAX_SEQUENCE,
@@ -34,7 +38,9 @@ from annotrain_tui.core.manifest.models import (
     METADATA_FIELDS,
     METADATA_KEY,
     OBJECT_URL_N,
+    RECOMMENDED_IMAGES_PER_UPLOAD,
     RECOMMENDED_SEQUENCE,
+    RECOMMENDED_VIDEOS_PER_UPLOAD,
     SECTION_BY_KIND,
     SECTION_KIND,
     SECTIONS,
@@ -50,13 +56,18 @@ from annotrain_tui.core.manifest.urls import (
     ABSOLUTE_URL_RE,
     FORBIDDEN_RE,
     KIND_BY_EXTENSION,
+    MIME_EXAMPLES,
+    MRAP_OBJECT_PATTERN,
     URL_OK_BYTES,
     explain_url,
     extension,
     foreign_extensions,
     host_key,
+    is_mrap_key,
     json_type,
     key_probe,
+    mime_problem,
+    mrap_form_problem,
     provider_mismatch,
     url_scheme_warning,
 )
@@ -75,12 +86,14 @@ PathOf = Callable[[int], Path]
 # Entry point.
 
 def check_data(data: Any, col: Collector, *, provider: str | None = None, result: ValidationResult | None = None,
-               csv_mode: bool = False, count_keys: bool = False) -> int | None:
+               csv_mode: bool = False, count_keys: bool = False, items_only: bool = False) -> int | None:
     """Apply every rule to a parsed manifest, adding diagnostics to ``col``.
 
     Fills ``result.items``/``urls``/``sections``. With ``count_keys`` returns the number of ':'
     characters the JSON text must contain if no key was repeated (keys + colons inside strings),
-    or None when that is not known.
+    or None when that is not known. ``items_only``: the rules of each item and URL, none about the
+    file as a whole (limits, batch size, repeats across items) — for the first copy of a repeated
+    section, which a JSON reader drops.
     """
     if not isinstance(data, dict):
         hint = ' (wrap the list: {"images": [ … ]})' if isinstance(data, list) else ""
@@ -112,6 +125,7 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
                 balance.walk([value])
 
     sections: dict[str, int] = {}
+    section_urls: dict[str, int] = {}
     url_lists: list[tuple[str, list[str], PathOf]] = []
     joins: list[tuple[str | None, bool]] = []  # (URLs joined by newlines if known, count their colons)
     items = urls = 0
@@ -127,10 +141,17 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
             found, path_of, n_urls = _group_section(name, entries, col, balance)
             joined = None
         urls += n_urls
+        section_urls[name] = n_urls
         url_lists.append((name, found, path_of))
         joins.append((joined, joined is not None))
     if result is not None:
         result.items, result.urls, result.sections = items, urls, sections
+
+    if items_only:
+        for (name, found, path_of), (joined, _) in zip(url_lists, joins, strict=True):
+            if found:
+                _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
+        return None
 
     if not csv_mode:
         if items > MAX_ITEMS:
@@ -155,6 +176,8 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
             if plain and balance is not None:
                 balance.colons += colons  # the walk counted the URLs of other sections already
     _check_duplicate_urls(url_lists, data, col)
+    _check_titles(data, col)
+    _check_batch_size(data, col, section_urls)
     return balance.total if balance is not None else None
 
 
@@ -213,6 +236,7 @@ def _single_section(name: str, entries: list[Any], col: Collector,
     except ValidationError as exc:
         _report_schema_errors(exc, name, entries, col)
     _check_client_numbers(name, entries, col)
+    _check_mime_types(name, entries, col)
     if balance is not None:
         balance.walk([entries])
     index = [i for i, e in enumerate(entries) if type(e) is dict and type(e.get("objectUrl")) is str]
@@ -628,7 +652,8 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
     del rest
     if "/.../" in joined:
         suspicious.update(i for i, u in enumerate(urls) if "/.../" in u)
-    if max(map(len, urls)) > URL_CHAR_PREFILTER:
+    longest = max(map(len, urls))
+    if longest > URL_CHAR_PREFILTER:
         suspicious.update(i for i, u in enumerate(urls) if len(u) > URL_CHAR_PREFILTER)
 
     # Scheme, host and provider: once per distinct host.
@@ -662,6 +687,8 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
         for code, message in explain_url(urls[i]):
             col.add("error", code, message, path=path_of(i), data={"url": urls[i]})
     bad_set = set(bad)
+    if provider == "aws":
+        _check_mrap_form(urls, joined, [k for k in hosts if is_mrap_key(k)], path_of, col, bad_set)
     for notes, code in ((scheme_notes, "url-scheme"), (provider_notes, "provider-mismatch")):
         for key, message in notes.items():
             for i in _with_key(urls, key):
@@ -673,6 +700,8 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
                 col.add("warning", code, message, path=path_of(i),
                         data={"url": urls[i], "provider": provider})
     _check_extensions(section, urls, joined, path_of, col, bad_set, has_query=queries > 0)
+    if longest > MAX_FILE_NAME:  # otherwise no URL is long enough to hold such a name
+        _check_file_names(urls, joined, path_of, col, bad_set)
     return colons
 
 
@@ -747,3 +776,273 @@ def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict
             col.add("warning", "duplicate-url",
                     f"this URL is already listed at {pointer(first)} ({{related}}); it would be registered "
                     f"twice: {advice}", path=path_of(i), related=first, data={"url": u})
+
+
+def _indices_at(joined: str, offsets: Iterable[int]) -> list[int]:
+    """The index of the URL each offset into the newline-joined list falls in (offsets ascending)."""
+    out: list[int] = []
+    line, pos = 0, 0
+    for off in offsets:
+        line += joined.count("\n", pos, off)
+        pos = off
+        out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# File names inside object URLs.
+
+# Both seeds: "Encord supports file names up to 300 characters in length for any file or video for
+# upload." The limit is on the file's name, not only on a "title": the name is the last path
+# segment of the URL (before any query or fragment), counted in characters once percent-decoded.
+# The regex finds, in the joined list, each last segment longer than that before decoding (a name
+# can only get shorter by decoding); a segment right after "//" is a host, not a name.
+_LONG_NAME_RE = re.compile(r"(?m)^[^\n?#]*(?<![:/])/([^/\n?#]{%d,})(?=[?#]|$)" % (MAX_FILE_NAME + 1))
+
+
+def _check_file_names(urls: list[str], joined: str, path_of: PathOf, col: Collector, skip: set[int]) -> None:
+    hits = list(_LONG_NAME_RE.finditer(joined))
+    for i, m in zip(_indices_at(joined, (m.start() for m in hits)), hits, strict=True):
+        if i in skip:
+            continue
+        raw = m.group(1)
+        name = unquote(raw)
+        if len(name) <= MAX_FILE_NAME:
+            continue
+        if col.full("file-name-too-long"):
+            col.bump("file-name-too-long", "error", 1)
+            continue
+        decoded = " (percent-decoded)" if name != raw else ""
+        col.add("error", "file-name-too-long",
+                f"the file name '{_short(name)}' is {len(name):,} characters long{decoded}; Encord supports file "
+                f"names of up to {MAX_FILE_NAME} characters: rename the file in the bucket (and this URL) to "
+                f"{MAX_FILE_NAME} characters or fewer", path=path_of(i), data={"url": urls[i], "name": name})
+
+
+# ---------------------------------------------------------------------------------------------
+# Multi-Region Access Point objects (--provider aws).
+
+def _check_mrap_form(urls: list[str], joined: str, keys: list[str], path_of: PathOf, col: Collector,
+                     skip: set[int]) -> None:
+    """Every URL that starts with an MRAP ARN must go on with ALIAS.mrap[…]/object-name (one regex per ARN)."""
+    for key in keys:
+        rx = re.compile("(?m)^" + re.escape(key) + "(?!" + MRAP_OBJECT_PATTERN + ")")
+        hits = [m.start() for m in rx.finditer(joined)]
+        for i in _indices_at(joined, hits):
+            if i in skip:
+                continue
+            message = mrap_form_problem(urls[i])
+            if message is None:
+                continue
+            if col.full("provider-mismatch"):
+                col.bump("provider-mismatch", "warning", 1)
+                continue
+            col.add("warning", "provider-mismatch", message, path=path_of(i),
+                    data={"url": urls[i], "provider": "aws"})
+
+
+# ---------------------------------------------------------------------------------------------
+# MIME types in media metadata.
+
+def _mime_spellings(block: str) -> list[str]:
+    return [k for k, v in metadata_aliases(block).items() if v in ("mime_type", "mimeType")]
+
+
+def _check_mime_types(section: str, entries: list[Any], col: Collector) -> None:
+    """A ``mime_type`` that is no MIME type, or names another kind of file than the section holds.
+
+    Errors: the seeds say Encord uses media metadata "without performing any additional
+    validation" and that "it is crucial that the metadata provided is accurate", so a wrong type is
+    never corrected on the way. Each distinct value is judged once; only a bad one costs a walk.
+    """
+    block = METADATA_KEY.get(section)
+    if block is None:
+        return
+    spellings = _mime_spellings(block)
+    if not spellings:
+        return
+    kind = SECTION_KIND[section]
+    try:
+        metas = [m for m in map(dict.get, entries, repeat(block)) if m is not None]
+        values = set(chain.from_iterable(map(dict.get, metas, repeat(k)) for k in spellings))
+    except TypeError:  # an entry or a block that is no object: already reported; look one by one
+        values = None
+    if values is not None and not any(type(v) is str and mime_problem(v, kind) for v in values):
+        return
+    for i, entry in enumerate(entries):
+        if type(entry) is not dict:
+            continue
+        meta = entry.get(block)
+        if type(meta) is not dict:
+            continue
+        for key in spellings:
+            mime = meta.get(key)
+            if type(mime) is not str:
+                continue
+            problem = mime_problem(mime, kind)
+            if problem is None:
+                continue
+            if col.full("metadata-mime"):
+                col.bump("metadata-mime", "error", 1)
+                continue
+            example = MIME_EXAMPLES[kind]
+            if problem == "not-mime":
+                message = (f'"{key}" in "{block}" is {shown(repr(mime), limit=60)}, which is not a MIME type: write '
+                           f'type/subtype, e.g. "{example}"')
+            else:
+                a = "an" if problem[:1] in "aeiou" else "a"
+                message = (f'"{key}" in "{block}" is "{_short(mime)}", {a} {problem} type, but this item is in '
+                           f'"{section}": Encord uses the metadata as given, without reading the file, so write the '
+                           f'file\'s real type (e.g. "{example}"), or move the item to "{SECTION_BY_KIND[problem]}" '
+                           f"if it is {a} {problem} file")
+            col.add("error", "metadata-mime", message, path=(section, i, block, key),
+                    data={"mime": mime, "kind": problem, "section": section})
+
+
+# ---------------------------------------------------------------------------------------------
+# Repeated titles.
+
+def _check_titles(data: dict[str, Any], col: Collector) -> None:
+    """The same title on two items of the file: a warning on the second, naming the first.
+
+    A warning, not an error: the seeds never ask for unique titles. They say a title names the
+    file ("files 1, 2 and 4 will be assigned the names in the title column"; "If left blank, the
+    original file name is used"), and in a CSV a shared title is meaningful: "When two files are
+    given the same title they are grouped into the same DICOM series". So Encord takes a repeated
+    title, but the two items then cannot be told apart by title in the folder or a project.
+    Only titles written in the file count (two untitled files named 0001.jpg in two folders are
+    common and fine). All C-level unless a repeat exists.
+    """
+    names = [k for k in data if k in SECTIONS and type(data[k]) is list and data[k]]  # the file's order
+    given: list[Any] = []
+    try:  # the titles written (empty ones left out: they name nothing), in C
+        for name in names:
+            given.extend(filter(None, map(dict.get, data[name], repeat("title"))))
+        if set(map(type, given)) <= {str} and len(set(given)) == len(given):
+            return
+    except TypeError:  # an entry that is no object (already an error): look one by one
+        pass
+    seen: dict[str, Path] = {}
+    for name in names:
+        for i, entry in enumerate(data[name]):
+            title = entry.get("title") if type(entry) is dict else None
+            if type(title) is not str or not title.strip():
+                continue
+            first = seen.get(title)
+            if first is None:
+                seen[title] = (name, i, "title")
+                continue
+            if col.full("duplicate-title"):
+                col.bump("duplicate-title", "warning", 1)
+                continue
+            col.add("warning", "duplicate-title",
+                    f'the title "{_short(title)}" is already given at {pointer(first)} ({{related}}): Encord '
+                    "accepts a repeated title, but the two items cannot be told apart by it in the folder or a "
+                    'project: give each a title of its own, or leave "title" out to use the file name',
+                    path=(name, i, "title"), related=first, data={"title": title})
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch size: "Limit uploads to 100 videos or up to 1,000 images at a time."
+
+# Counted as `manifest split` counts by default (split.py): one upload holds 1,000 units, a video
+# is 10 units (so 100 videos), an image group, image sequence or DICOM series one unit per file,
+# any other item one unit; an item is never cut in two.
+BATCH_UNITS = RECOMMENDED_IMAGES_PER_UPLOAD
+VIDEO_UNITS = RECOMMENDED_IMAGES_PER_UPLOAD // RECOMMENDED_VIDEOS_PER_UPLOAD
+
+
+def _group_files(entry: Any) -> int:
+    """The files of an image group or DICOM series (every key but its few named ones is a URL key)."""
+    if type(entry) is not dict:
+        return 0
+    return len(entry) - ("title" in entry) - ("createVideo" in entry) - ("clientMetadata" in entry)
+
+
+def batch_count(data: dict[str, Any]) -> int:
+    """How many uploads of Encord's advised size the manifest makes (``manifest split``'s default)."""
+    return _batches(_unit_runs(data))
+
+
+def _unit_runs(data: dict[str, Any]) -> list[tuple[int, int]]:
+    """(cost in units, how many items) runs, in the order of the file's sections."""
+    runs: list[tuple[int, int]] = []
+    for name in (k for k in data if k in SECTIONS and type(data[k]) is list):
+        entries = data[name]
+        if name in GROUP_SECTIONS:
+            for entry in entries:
+                cost = max(1, _group_files(entry))
+                if runs and runs[-1][0] == cost:
+                    runs[-1] = (cost, runs[-1][1] + 1)
+                else:
+                    runs.append((cost, 1))
+        elif entries:
+            runs.append((VIDEO_UNITS if name == "videos" else 1, len(entries)))
+    return runs
+
+
+def _batches(runs: Iterable[tuple[int, int]]) -> int:
+    """Greedy packing, as split.chunk does it: a new batch when the next item does not fit."""
+    chunks = used = 0
+    for cost, count in runs:
+        while count:
+            if used and used + cost > BATCH_UNITS:
+                chunks, used = chunks + 1, 0
+            if not used:
+                per = max(1, BATCH_UNITS // cost)
+                full, rest = divmod(count, per)
+                if rest == 0:
+                    full, rest = full - 1, per  # the last batch stays open for what follows
+                chunks += full
+                used, count = rest * cost, 0
+            else:
+                take = min((BATCH_UNITS - used) // cost, count)
+                used, count = used + take * cost, count - take
+    return chunks + (1 if used else 0)
+
+
+def _check_batch_size(data: dict[str, Any], col: Collector, section_urls: dict[str, int]) -> None:
+    """A warning above the seed's advice, saying `register --batch` registers it as that many jobs.
+
+    About the whole file, so it stands at line 1, column 1 (the pointer names the biggest section):
+    a clean 500,000-image manifest gets this warning, and locating a section's key would cost a
+    walk over the text that nothing else on a clean file needs.
+    """
+    videos = images = other = 0
+    units: dict[str, int] = {}
+    for name in SECTIONS:
+        entries = data.get(name)
+        if type(entries) is not list or not entries:
+            continue
+        if name == "videos":
+            videos += len(entries)
+            units[name] = len(entries) * VIDEO_UNITS
+        elif name in GROUP_SECTIONS:
+            files = section_urls.get(name, 0)
+            units[name] = max(files, len(entries))
+            if name == "image_groups":
+                images += files
+            else:
+                other += files
+        else:
+            units[name] = len(entries)
+            if name == "images":
+                images += len(entries)
+            else:
+                other += len(entries)
+    if sum(units.values()) <= BATCH_UNITS:
+        return
+    jobs = batch_count(data)
+    if jobs < 2:
+        return  # one item over the advice (a long image group): no batching makes it smaller
+    parts = [f"{n:,} {word}{'s' if n != 1 else ''}" for n, word in
+             ((videos, "video"), (images, "image"), (other, "other file")) if n]
+    what = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    biggest = max(units, key=lambda k: units[k])
+    col.add("warning", "batch-size",
+            f"this upload holds {what}; Encord advises \"Limit uploads to {RECOMMENDED_VIDEOS_PER_UPLOAD} videos or "
+            f"up to {RECOMMENDED_IMAGES_PER_UPLOAD:,} images at a time\" (smaller uploads finish sooner): "
+            f"annotrain register --batch splits it into {jobs:,} jobs of that size (or annotrain manifest split "
+            "writes them as files)",
+            line=1, column=1, report_path=(biggest,),
+            data={"jobs": jobs, "videos": videos, "images": images, "other": other, "section": biggest})

@@ -165,6 +165,92 @@ def foreign_extension_regex(kind: str) -> re.Pattern[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# MIME types in media metadata ("mime_type": "video/mp4" in videoMetadata …).
+
+# type/subtype (RFC 6838 restricted names), optionally followed by parameters ("; charset=utf-8").
+MIME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:[ \t]*;.*)?")
+# application/… types that name a file kind; every other application/… type names none.
+_APPLICATION_KINDS: Final[dict[str, str]] = {
+    "pdf": "pdf", "dicom": "dicom", "xml": "text", "json": "text", "csv": "text", "yaml": "text",
+    "x-yaml": "text", "xhtml+xml": "text", "rtf": "text", "mp4": "video", "x-matroska": "video",
+}
+# MIME types a section also takes although they name another kind (a container of audio only).
+_MIME_ALSO: Final[dict[str, frozenset[str]]] = {
+    "audio": frozenset({"video/mp4", "video/webm", "video/ogg", "application/mp4"}),
+}
+# A MIME type to suggest for each kind (the seeds' own values where they give one).
+MIME_EXAMPLES: Final[dict[str, str]] = {
+    "video": "video/mp4", "audio": "audio/mp3", "image": "image/jpeg", "text": "text/plain", "pdf": "application/pdf",
+    "dicom": "application/dicom", "nifti": "application/octet-stream",
+}
+
+
+def mime_kind(mime: str) -> str | None:
+    """The file kind a MIME type names (``video/mp4`` → ``video``); None when it names none."""
+    essence = mime.split(";", 1)[0].strip().lower()
+    major, _, minor = essence.partition("/")
+    if major in ("video", "image", "audio", "text"):
+        return major
+    if major == "application":
+        kind = _APPLICATION_KINDS.get(minor)
+        if kind is None and minor.endswith(("+xml", "+json")):
+            kind = "text"
+        return kind
+    return None
+
+
+def mime_problem(mime: str, kind: str) -> str | None:
+    """Why ``mime`` is no MIME type for a file of ``kind`` (None when it may be one)."""
+    if not MIME_RE.fullmatch(mime):
+        return "not-mime"
+    essence = mime.split(";", 1)[0].strip().lower()
+    if essence in _MIME_ALSO.get(kind, ()):
+        return None
+    named = mime_kind(mime)
+    if named is not None and named != kind:
+        return named
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Multi-Region Access Points: "the ARN of the Multi-Region Access Point followed by the object name".
+
+MRAP_KEY_RE: Final = re.compile(r"(?:https://)?arn:aws[a-z-]*:s3::[0-9]+:accesspoint/")
+# What follows the ARN's "accesspoint/": the alias (it ends in .mrap), the seed's host form
+# (ALIAS.mrap.s3-accesspoint.amazonaws.com) or AWS's global endpoint, then "/" and the object name.
+MRAP_OBJECT_PATTERN: Final = (r"[A-Za-z0-9-]+\.mrap(?:\.s3-accesspoint\.amazonaws\.com"
+                              r"|\.accesspoint\.s3-global\.amazonaws\.com)?/[^/\n]")
+MRAP_EXAMPLE: Final = ("https://arn:aws:s3::123456789012:accesspoint/ALIAS.mrap.s3-accesspoint.amazonaws.com/"
+                       "path/to/file")
+
+
+def is_mrap_key(key: str) -> bool:
+    """Whether a host key (see host_key) is a Multi-Region Access Point ARN."""
+    return MRAP_KEY_RE.fullmatch(key) is not None
+
+
+def mrap_form_problem(url: str) -> str | None:
+    """A message when a URL starting with a Multi-Region Access Point ARN does not go on with an object."""
+    m = MRAP_KEY_RE.match(url)
+    if m is None:
+        return None
+    rest = url[m.end():]
+    if re.match(MRAP_OBJECT_PATTERN, rest):
+        return None
+    alias = rest.split("/", 1)[0]
+    if not alias:
+        why = "no access point alias follows 'accesspoint/'"
+    elif ".mrap" not in alias:
+        why = f"'{_shorten(alias, 40)}' is not a Multi-Region Access Point alias (an alias ends in .mrap)"
+    elif "/" not in rest or not rest.split("/", 1)[1]:
+        why = "no object name follows the access point"
+    else:
+        why = f"'{_shorten(alias, 60)}' is not an alias (ALIAS.mrap) or the seed's host form of one"
+    return (f"this is a Multi-Region Access Point ARN, but {why}: write the ARN followed by the object name, "
+            f"e.g. {MRAP_EXAMPLE}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Explaining a URL that failed the pattern.
 
 _PLACEHOLDER_WORDS = re.compile(
@@ -282,6 +368,8 @@ def provider_mismatch(url: str, provider: str) -> str | None:
     if provider == "direct":
         return f"a Direct Access integration needs an https URL: use {PROVIDER_EXAMPLES['direct']}"
     seen = f" (it looks like {PROVIDER_NAMES[looks]})" if looks else ""
+    if looks == "aws" and MRAP_KEY_RE.match(url):
+        seen = " (it looks like an AWS S3 Multi-Region Access Point)"
     article = "an" if want[:1] in "AEIOU" else "a"
     return (f"the URL does not have the form of {article} {want} URL{seen}: Encord reads it through the chosen "
             f"{want} integration, so use the form {PROVIDER_EXAMPLES[provider]} or choose the matching integration")

@@ -21,7 +21,7 @@ from annotrain_tui.core.jsonread import JsonProblem, depth_problem, explain_json
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
 from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
-from annotrain_tui.core.manifest.positions import LineIndex, locate, pointer
+from annotrain_tui.core.manifest.positions import LineIndex, locate, members, pointer
 from annotrain_tui.core.manifest.rules import check_data
 from annotrain_tui.core.manifest.urls import PROVIDERS
 
@@ -223,7 +223,8 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
             needs_text = maybe_duplicates or any(p.path is not None or p.offset is not None for p in col.pending)
             diagnostics = col.finish(body.text if needs_text else None)
             if maybe_duplicates:
-                diagnostics = _duplicate_key_diagnostics(body.text, diagnostics)
+                diagnostics = _duplicate_key_diagnostics(body.text, diagnostics, provider=provider,
+                                                         max_per_code=max_per_code)
         except RecursionError:  # json.loads followed it, a walker over the result could not
             return _json_problem(depth_problem(body.text), Collector(max_per_code), result, body)
     finally:
@@ -262,7 +263,8 @@ def _json_problem(exc: JsonProblem, col: Collector, result: ValidationResult, bo
     return Parsed(result, None, body.text)
 
 
-def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic], *, provider: str | None = None,
+                               max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> list[Diagnostic]:
     located = locate(body, (), find_duplicates=True)
     index = LineIndex(body)
     positions = index.positions([d.offset for d in located.duplicates] + [d.first_offset for d in located.duplicates])
@@ -284,6 +286,64 @@ def _duplicate_key_diagnostics(body: str, diagnostics: list[Diagnostic]) -> list
             message=f'"{dup.key}" appears again {where} (first at line {first_line}); JSON keeps only the last '
                     f"value: {fix}",
             data={"key": dup.key, "object": pointer(dup.path), "first_line": first_line}))
+    if any(not dup.path and dup.key in SECTIONS for dup in located.duplicates):
+        extra.extend(_dropped_copies(body, index, provider=provider, max_per_code=max_per_code))
     merged = extra + diagnostics
     merged.sort(key=lambda d: (d.line is None, d.line or 0, d.column or 0))
     return merged
+
+
+def _dropped_copies(body: str, index: LineIndex, *, provider: str | None,
+                    max_per_code: int | None) -> list[Diagnostic]:
+    """The items of every copy of a repeated top-level section but the last, checked too.
+
+    A JSON reader (and Encord) keeps only the last copy, so these items would be dropped unchecked:
+    each copy is validated on its own (the rules of items and URLs; nothing about the file as a
+    whole), located where it is, and its diagnostics say which copy they are in. Their pointer is
+    left out (a pointer names the last copy) and kept in ``data["dropped_pointer"]``: a quick fix
+    that edits at a pointer must never land on the other copy.
+    """
+    start = _ws_match_end(body)
+    if start >= len(body) or body[start] != "{":
+        return []
+    found = members(body, start)
+    last: dict[str, int] = {}
+    for n, (key, *_rest) in enumerate(found):
+        last[key] = n
+    out: list[Diagnostic] = []
+    copy_number: dict[str, int] = {}
+    for n, (key, key_start, _key_end, value_start, value_end) in enumerate(found):
+        if key not in SECTIONS or last[key] == n:
+            continue
+        copy_number[key] = copy_number.get(key, 0) + 1
+        snippet = "{" + body[key_start:value_end] + "}"
+        try:
+            value = loads(body[value_start:value_end], text=body[value_start:value_end])
+        except JsonProblem:  # pragma: no cover - the whole text parsed, so each value does
+            continue
+        col = Collector(max_per_code)
+        check_data({key: value}, col, provider=provider, items_only=True)
+        if not col.pending:
+            continue
+        base_line, base_column = index.position(key_start)
+        which = "the first" if copy_number[key] == 1 else f"copy {copy_number[key]} of the"
+        note = f' (in {which} "{key}" array, which is dropped as the file stands)'
+        for d in col.finish(snippet):
+            if d.line is None:
+                continue
+            line = d.line + base_line - 1
+            column = (d.column or 1) + (base_column - 2 if d.line == 1 else 0)
+            data = dict(d.data or {})
+            data["dropped_pointer"] = d.pointer
+            message = d.message.replace(" (quick fix available)", "") + note  # fixes edit at pointers: the last copy
+            out.append(d.model_copy(update={"line": line, "column": column, "pointer": None,
+                                            "message": message, "data": data}))
+    return out
+
+
+_WS_RE = re.compile(r"[ \t\r\n]*")
+
+
+def _ws_match_end(text: str) -> int:
+    m = _WS_RE.match(text)
+    return m.end() if m else 0
