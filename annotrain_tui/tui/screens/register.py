@@ -1,5 +1,11 @@
 """Register a manifest into the picked folder and follow the upload job to the end; failed URLs
-are listed and can be retried (only they are registered again). Jobs persist across restarts."""
+are listed and can be retried (only they are registered again). Jobs persist across restarts.
+
+A large manifest is registered in batches (b): a sequence of jobs, one at a time, of the seed's
+advised size (or the size typed in "Per job"), followed together as one batch row with its parts
+below it; the batch row lists the failed URLs of every part, and t on it retries only those. A
+batch stopped half way (Escape, a crash) is continued by registering the same manifest into the
+same folder again in batches: only the parts not yet started are sent."""
 
 from __future__ import annotations
 
@@ -30,11 +36,16 @@ class RegisterScreen(AppScreen):
         "manifest is validated first (annotrain's validator is the only one: the SDK sends whatever it is "
         "given). The job runs on the server; this screen follows it to the end and lists the URLs that failed. "
         "t re-registers only the failed URLs of the highlighted job. Jobs are kept, so a restart keeps "
-        "following them."
+        "following them. b registers in batches: a sequence of jobs, one at a time, of 100 videos or 1,000 images "
+        "each (the seed's advice; an image group's or DICOM series' files count as images, other files like "
+        "images), or of the number of items typed in 'Per job'. A batch is one row with its parts below it; on "
+        "the batch row the failed URLs of every part are listed and t retries only those. Registering the same "
+        "manifest into the same folder in batches again continues a batch that was stopped."
     )
     BINDINGS = [
         Binding("v", "validate", "Validate", id="register.validate"),
         Binding("x", "register", "Register", id="register.start"),
+        Binding("b", "register_batch", "In batches", id="register.batch"),
         Binding("t", "retry", "Retry failed", id="register.retry"),
         Binding("c", "copy_failed", "Copy failed", id="register.copy"),
         Binding("r", "refresh", "Refresh", id="register.refresh"),
@@ -48,6 +59,10 @@ class RegisterScreen(AppScreen):
         self.hidden_jobs = 0  # jobs of other workspaces in the shared job list (not shown, not polled)
         self.following: set[str] = set()
         self.cancel = threading.Event()
+        self.batches: dict[str, reg.BatchStatus] = {}
+        self.batch_running: str | None = None  # the id of the batch this screen is sending
+        self._cells: dict[str, tuple[str, ...]] = {}
+        self._empty_note = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,13 +70,17 @@ class RegisterScreen(AppScreen):
         with Horizontal(classes="form-row"):
             yield Label("Manifest ")
             yield SafeInput(placeholder="path to manifest.json or .csv — Enter validates", id="manifest-path")
+            yield Label(" Per job ")
+            yield SafeInput(placeholder="seed's advice", id="batch-size", restrict=r"[0-9]*", max_length=6)
         yield Static(Text(""), id="reg-validation")
+        yield Static(Text(""), id="reg-batch")
         jobs = SafeDataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        jobs.HELP = "Registration jobs, newest first. The failed URLs of the highlighted job are listed below."  # type: ignore[attr-defined]
+        jobs.HELP = ("Registration jobs, newest first; a batch is one row (its overall progress) with its parts below. "  # type: ignore[attr-defined]
+                     "The failed URLs of the highlighted job, or of every part of the highlighted batch, are listed below.")
         yield jobs
         yield ProgressBar(total=None, show_eta=False, id="reg-progress")
         failed = SafeDataTable(id="failed", cursor_type="row")
-        failed.HELP = "URLs of the highlighted job that Encord could not register, with the reason."  # type: ignore[attr-defined]
+        failed.HELP = "URLs of the highlighted job (or batch) that Encord could not register, with the reason."  # type: ignore[attr-defined]
         yield failed
         yield Footer()
 
@@ -70,6 +89,9 @@ class RegisterScreen(AppScreen):
         self.query_one("#jobs", DataTable).add_columns("Job", "Status", "Registered", "Failed", "Folder", "Started")
         self.query_one("#failed", DataTable).add_columns("Failed URL", "Reason")
         self.query_one("#reg-progress", ProgressBar).display = False
+        self.query_one("#reg-batch", Static).display = False
+        self.query_one("#batch-size", Input).styles.width = 16  # a number: the path keeps the width
+        self.query_one("#reg-batch", Static).styles.padding = (0, 1)
         if self.manifest_path:
             self.query_one("#manifest-path", Input).value = self.manifest_path
         self._show_selection()
@@ -115,10 +137,12 @@ class RegisterScreen(AppScreen):
     def _show_jobs(self, records: list[reg.JobRecord]) -> None:
         table = self.query_one("#jobs", DataTable)
         for r in records:
-            self._upsert(r)
+            self.records[r.id] = r
+        self._render_jobs()
         others = (f"{self.hidden_jobs} job(s) of other workspaces not shown: open their workspace to follow them."
                   if self.hidden_jobs else "")
         if not records and table.row_count == 0:
+            self._empty_note = True
             self.query_one("#reg-validation", Static).update(
                 Text("No registration jobs in this workspace yet. Type a manifest path above, check it (v), "
                      "register it (x). " + others, style="dim"))
@@ -128,39 +152,119 @@ class RegisterScreen(AppScreen):
 
     def _upsert(self, r: reg.JobRecord) -> None:
         self.records[r.id] = r
-        table = self.query_one("#jobs", DataTable)
-        cells = [lit(r.id[:8]), Text(r.status.value, style=STATUS_STYLE.get(r.status.value, "")),
-                 Text(f"{r.items_created}/{r.urls}"), Text(str(len(r.failed_urls)),
-                                                            style="bold red" if r.failed_urls else ""),
-                 lit(r.folder_path), Text(r.created_at.strftime("%m-%d %H:%M"))]
-        if r.id in table.rows:
-            for col, cell in zip(table.columns, cells):
-                table.update_cell(r.id, col, cell)
-        else:
-            # newest first
-            ordered = sorted(self.records.values(), key=lambda x: x.created_at, reverse=True)
-            table.clear()
-            for x in ordered:
-                table.add_row(lit(x.id[:8]), Text(x.status.value, style=STATUS_STYLE.get(x.status.value, "")),
-                              Text(f"{x.items_created}/{x.urls}"), Text(str(len(x.failed_urls))),
-                              lit(x.folder_path), Text(x.created_at.strftime("%m-%d %H:%M")), key=x.id)
-        pending = any(not x.finished for x in self.records.values())
-        self.query_one("#reg-progress", ProgressBar).display = pending
+        self._render_jobs()
 
-    def _current(self) -> reg.JobRecord | None:
+    @staticmethod
+    def _job_cells(r: reg.JobRecord, label: str) -> list[Text]:
+        return [lit(label), Text(r.status.value, style=STATUS_STYLE.get(r.status.value, "")),
+                Text(f"{r.items_created}/{r.urls}"), Text(str(len(r.failed_urls)),
+                                                           style="bold red" if r.failed_urls else ""),
+                lit(r.folder_path), Text(r.created_at.strftime("%m-%d %H:%M"))]
+
+    @staticmethod
+    def _batch_cells(b: reg.BatchStatus) -> list[Text]:
+        style = {"pending": "cyan", "done": "green", "failed": "bold red", "incomplete": "yellow"}.get(b.status, "")
+        return [lit(b.id, "bold"), Text(f"{b.status} {b.finished_parts}/{b.parts}", style=style),
+                Text(f"{b.items_created}/{b.urls}"), Text(str(len(b.failed_urls)),
+                                                           style="bold red" if b.failed_urls else ""),
+                lit(b.folder_path), Text(b.created_at.strftime("%m-%d %H:%M"))]
+
+    def _rows(self) -> list[tuple[str, list[Text]]]:
+        """(row key, cells), newest first: a job, or a batch's row followed by its parts (and their retries)."""
+        batches, singles = reg.group_batches(list(self.records.values()))
+        self.batches = {b.id: b for b in batches}
+        entries = [(r.created_at, r) for r in singles] + [(b.created_at, b) for b in batches]
+        rows: list[tuple[str, list[Text]]] = []
+        for _, item in sorted(entries, key=lambda e: e[0], reverse=True):
+            if isinstance(item, reg.JobRecord):
+                rows.append((item.id, self._job_cells(item, item.id[:8])))
+                continue
+            rows.append((item.id, self._batch_cells(item)))
+            for p in item.part_status:
+                for a in p.attempts:
+                    rows.append((a.id, self._job_cells(a, f"  {p.part}/{item.parts} {a.id[:8]}")))
+        return rows
+
+    def _render_jobs(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        rows = self._rows()
+        keys = [k for k, _ in rows]
+        if keys == [r.key.value for r in table.ordered_rows]:
+            for key, cells in rows:  # in place: only the cells that changed
+                plain = tuple(c.plain + "\0" + str(c.style) for c in cells)
+                if self._cells.get(key) != plain:
+                    for col, cell in zip(table.columns, cells):
+                        table.update_cell(key, col, cell)
+                    self._cells[key] = plain
+        else:
+            at = self._current_key()
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+                self._cells[key] = tuple(c.plain + "\0" + str(c.style) for c in cells)
+            if at in keys:
+                table.move_cursor(row=keys.index(at))
+        if self._empty_note and self.records:  # "no jobs yet" is not true any more
+            self._empty_note = False
+            self.query_one("#reg-validation", Static).update(Text(""))
+        pending = any(not x.finished for x in self.records.values()) or self.batch_running is not None
+        self.query_one("#reg-progress", ProgressBar).display = pending
+        self._show_batch_line()
+
+    def _show_batch_line(self) -> None:
+        line = self.query_one("#reg-batch", Static)
+        b = self.batches.get(self.batch_running or "") or self.batches.get(self._current_key() or "")
+        if b is None:
+            line.display = False
+            return
+        line.display = True
+        t = Text("Batch ")
+        t.append_text(lit(b.id, "bold"))
+        t.append(f": {b.status}, {b.finished_parts}/{b.parts} part(s) finished, {b.items_created:,}/{b.urls:,} "
+                 f"file(s) registered")
+        if b.failed_urls:
+            t.append(f", {len(b.failed_urls):,} URL(s) failed (t retries only those)", style="bold red")
+        if b.status == "incomplete" and self.batch_running != b.id:
+            t.append(f"; {len(b.not_started)} part(s) not started: register the same manifest in batches (b) "
+                     "to continue", style="yellow")
+        line.update(t)
+        if self.batch_running == b.id:
+            bar = self.query_one("#reg-progress", ProgressBar)
+            bar.update(total=b.parts, progress=b.finished_parts)
+
+    def _current_key(self) -> str | None:
         table = self.query_one("#jobs", DataTable)
         if table.row_count == 0 or table.cursor_row is None:
             return None
         try:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
         except Exception:  # noqa: BLE001
             return None
-        return self.records.get(key)
+
+    def _current(self) -> reg.JobRecord | None:
+        key = self._current_key()
+        return self.records.get(key) if key is not None else None
+
+    def _current_batch(self) -> reg.BatchStatus | None:
+        key = self._current_key()
+        return self.batches.get(key) if key is not None else None
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _show_failed(self) -> None:
         table = self.query_one("#failed", DataTable)
         table.clear()
+        self._show_batch_line()
+        b = self._current_batch()
+        if b is not None:  # every part's failures (of its latest attempt)
+            for p in b.part_status:
+                if not p.leaf.finished:
+                    continue
+                for e in p.leaf.unit_errors:
+                    for url in e.object_urls:
+                        table.add_row(lit(url), lit(f"part {p.part}: {e.error}"))
+                for err in p.leaf.errors:
+                    table.add_row(Text(f"(part {p.part}, whole job)", style="bold red"), lit(err))
+            return
         r = self._current()
         if r is None:
             return
@@ -263,6 +367,91 @@ class RegisterScreen(AppScreen):
                            folder_ref=sel.folder.id)
         self.app.call_from_thread(self._started, record, len(warnings))
 
+    def _batch_limit(self) -> int | None:
+        value = self.query_one("#batch-size", Input).value.strip()
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def action_register_batch(self) -> None:
+        sel, path = self.app.selection, self._path()
+        if not (sel.integration and sel.folder):
+            self.notify("Pick the integration and the folder first (1 on Home).", severity="warning")
+            return
+        if not path:
+            self.notify("Type the manifest's path first.", severity="warning")
+            return
+        if self.batch_running is not None:
+            self.notify("A batch is being registered; wait for it (Escape stops it between parts).",
+                        severity="warning", markup=False)
+            return
+        limit = self._batch_limit()
+        body = Text("Register the files of ")
+        body.append_text(lit(path, "bold"))
+        body.append(" into ")
+        body.append_text(lit(sel.folder.path, "bold"))
+        body.append(" in batches of ")
+        body.append(f"at most {limit:,} item(s)" if limit else "100 videos or 1,000 images (the seed's advice)")
+        body.append(", one job at a time? A batch of this manifest and folder that was stopped is continued.")
+        self.app.push_screen(ConfirmDialog("Register in batches", body, yes="Register"),
+                             lambda yes: self.run_register_batch(path, limit) if yes else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
+    def run_register_batch(self, path: str, limit: int | None) -> None:
+        sel = self.app.selection
+        backend = self.app.workspace.backend
+        manifest, _ = reg.load_for_registration(path, provider=sel.integration.provider.value, batched=True)
+        self.cancel.clear()
+
+        def event(kind: str, plan: reg.BatchPlan, record: reg.JobRecord | None) -> None:
+            self.app.call_from_thread(self._batch_event, kind, plan, record)
+
+        try:
+            status = reg.register_batch(backend, self.store, manifest, manifest_path=path,
+                                        integration_ref=sel.integration.id, folder_ref=sel.folder.id, limit=limit,
+                                        step=1.0, on_event=event, cancel=self.cancel)
+        finally:
+            self.app.call_from_thread(self._batch_stopped)
+        self.app.call_from_thread(self._batch_finished, status)
+
+    def _batch_event(self, kind: str, plan: reg.BatchPlan, record: reg.JobRecord | None) -> None:
+        if kind == "plan":
+            self.batch_running = plan.id
+            for r in plan.started.values():
+                self.records[r.id] = r
+            self._render_jobs()
+            note = (f"Continuing batch {plan.id}: {len(plan.started)} of {plan.parts} part(s) were started before"
+                    if plan.resumed else f"Batch {plan.id}: {plan.urls:,} URL(s) as {plan.parts} job(s), one at a time")
+            self.notify(note, title="Registration", markup=False)
+            keys = [r.key.value for r in self.query_one("#jobs", DataTable).ordered_rows]
+            if plan.id in keys:
+                self.query_one("#jobs", DataTable).move_cursor(row=keys.index(plan.id))
+            return
+        if record is not None:
+            self.following.add(record.id)  # followed by the batch's worker, not by follow()
+            self._upsert(record)
+            if kind == "finished":
+                self.following.discard(record.id)
+            if record.batch is not None and self._current_key() == record.batch.id:
+                self._show_failed()
+
+    def _batch_stopped(self) -> None:
+        self.batch_running = None
+        self._render_jobs()
+
+    def _batch_finished(self, b: reg.BatchStatus) -> None:
+        for r in b.jobs:
+            self.records[r.id] = r
+        self._render_jobs()
+        self._show_failed()
+        if b.status == "incomplete":
+            self.notify(f"Batch {b.id} stopped: {len(b.not_started)} part(s) not started (b with the same manifest "
+                        "continues it)", title="Registration", severity="warning", markup=False)
+            return
+        msg = f"Batch {b.id}: {b.items_created} file(s) registered into {b.folder_path} in {b.parts} job(s)"
+        if b.failed_urls:
+            msg += f"; {len(b.failed_urls)} failed (t on the batch retries them)"
+        self.notify(msg, title="Upload finished", severity="warning" if b.failed_urls else "information",
+                    markup=False)
+
     def _started(self, record: reg.JobRecord, n_warnings: int) -> None:
         self._upsert(record)
         self.query_one("#jobs", DataTable).move_cursor(row=0)
@@ -271,6 +460,16 @@ class RegisterScreen(AppScreen):
         self.follow(record)
 
     def action_retry(self) -> None:
+        b = self._current_batch()
+        if b is not None:
+            if not b.failed_urls:
+                self.notify("The highlighted batch has no failed URLs.", markup=False)
+                return
+            self.app.push_screen(
+                ConfirmDialog("Retry failed URLs", f"Register the {len(b.failed_urls)} failed URL(s) of every part of "
+                              f"batch {b.id} again (only those)?", yes="Retry"),
+                lambda yes: self.run_retry_batch(b) if yes else None)
+            return
         r = self._current()
         if r is None or not r.failed_urls:
             self.notify("The highlighted job has no failed URLs.", markup=False)
@@ -289,6 +488,12 @@ class RegisterScreen(AppScreen):
             return
         self.app.call_from_thread(self._started, record, 0)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
+    def run_retry_batch(self, b: reg.BatchStatus) -> None:
+        retries = reg.retry_batch(self.app.workspace.backend, self.store, b)
+        for record in retries:
+            self.app.call_from_thread(self._started, record, 0)
+
     def _follow_existing(self, err: "reg.RetryExists") -> None:
         self._upsert(err.existing)
         self.notify(str(err), title="Registration", severity="warning", markup=False)
@@ -296,12 +501,13 @@ class RegisterScreen(AppScreen):
             self.follow(err.existing)
 
     def action_copy_failed(self) -> None:
-        r = self._current()
-        if r is None or not r.failed_urls:
+        b = self._current_batch()
+        urls = b.failed_urls if b is not None else (r.failed_urls if (r := self._current()) is not None else [])
+        if not urls:
             self.notify("No failed URLs to copy.", markup=False)
             return
-        self.app.copy_to_clipboard("\n".join(r.failed_urls))
-        self.notify(f"Copied {len(r.failed_urls)} URL(s) to the clipboard", title="Clipboard", markup=False)
+        self.app.copy_to_clipboard("\n".join(urls))
+        self.notify(f"Copied {len(urls)} URL(s) to the clipboard", title="Clipboard", markup=False)
 
     def action_back(self) -> None:
         self.cancel.set()
