@@ -228,7 +228,7 @@ def _jobs(args: argparse.Namespace) -> int:
         for b in batches:
             if b.status == "incomplete":
                 print(f"batch {shown(b.id)}: {len(b.not_started)} of {b.parts} part(s) not started: run "
-                      f"'annotrain register {shell_word(b.manifest_path)} --batch …' again (same folder) to continue")
+                      f"'annotrain register {shown(shell_word(b.manifest_path))} --batch …' again (same folder) to continue")
     if note:
         print(note)
     return 1 if unpolled else 0
