@@ -363,3 +363,32 @@ def test_retry_batch_sends_only_the_failed_urls_of_every_part(sandbox) -> None:
     assert second.urls == 1 and second.retry_of == next(p.leaf.id for p in after.part_status if p.failed_urls)
     with pytest.raises(Exception, match="running"):
         reg.retry_batch(sandbox, store, reg.find_batch(sandbox, store, status.id))
+
+
+def test_500001_items_registered_in_batches_on_the_real_sandbox(sandbox, big500: Path, monkeypatch) -> None:
+    """Issue 17, must show: the 500,001-item manifest registered in batches on the sandbox itself (its
+    duplicate check reads only each part's URLs, so 501 parts into a growing folder stay linear)."""
+    monkeypatch.setenv("ANNOTRAIN_SANDBOX_JOB_SECONDS", "0")
+    sandbox.add_integration("S3", "aws")
+    folder = sandbox.create_folder("F")
+    manifest, _ = reg.load_for_registration(str(big500), batched=True)
+    status = reg.register_batch(sandbox, reg.JobStore(Paths.default()), manifest, manifest_path=str(big500),
+                                integration_ref="S3", folder_ref="F", step=0)
+    assert status.status == "done" and status.parts == 501 and status.items_created == 500_001
+    (n,) = sandbox.store.query("SELECT COUNT(*) AS n FROM items WHERE folder_id = ?", (folder.id,))
+    assert n["n"] == 500_001
+
+
+def test_a_manifest_over_a_million_urls_registered_in_batches_on_the_sandbox(sandbox, tmp_path, monkeypatch) -> None:
+    """1,000,100 URLs in 10,001 DICOM series: over Encord's per-manifest limit, registered as parts
+    that each stay under it (here 1,000 series, 100,000 files, per job) into one folder."""
+    monkeypatch.setenv("ANNOTRAIN_SANDBOX_JOB_SECONDS", "0")
+    sandbox.add_integration("S3", "aws")
+    folder = sandbox.create_folder("D")
+    source = big_series(tmp_path / "dicom.json")
+    manifest, _ = reg.load_for_registration(str(source), batched=True)
+    status = reg.register_batch(sandbox, reg.JobStore(Paths.default()), manifest, manifest_path=str(source),
+                                integration_ref="S3", folder_ref="D", limit=1_000, step=0)
+    assert status.status == "done" and status.parts == 11 and status.items_created == 10_001
+    (n,) = sandbox.store.query("SELECT COUNT(*) AS n FROM items WHERE folder_id = ?", (folder.id,))
+    assert n["n"] == 10_001  # one item per series

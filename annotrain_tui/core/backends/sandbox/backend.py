@@ -253,7 +253,16 @@ class SandboxBackend:
                 return RegistrationResult.model_validate_json(job["result"])
             manifest = json.loads(job["manifest"])
             skip_dupes = bool(manifest.get("skip_duplicate_urls"))
-            existing = {r[0] for r in c.execute("SELECT url FROM items WHERE folder_id = ?", (job["folder_id"],))}
+            # Only this manifest's URLs are looked up (the (folder_id, url) index), never the whole
+            # folder: a registration in batches into a growing folder stays linear.
+            existing: set[str] = set()
+            if skip_dupes:
+                keys = list({u[0] for u in (entry_urls(e) for _, e in manifest_entries(manifest)) if u})
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start:start + 500]
+                    existing.update(r[0] for r in c.execute(
+                        f"SELECT url FROM items WHERE folder_id = ? AND url IN ({','.join('?' * len(chunk))})",
+                        (job["folder_id"], *chunk)))
             to_create: list[tuple] = []
             unit_errors: list[UnitError] = []
             for section, entry in manifest_entries(manifest):
