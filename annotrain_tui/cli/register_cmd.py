@@ -73,6 +73,17 @@ def _batch_limit(value: str) -> int | str:
     return number
 
 
+def _folder_exists(backend, ref: str) -> bool:
+    from annotrain_tui.core.errors import NotFound
+    from annotrain_tui.core.lookup import find_folder
+
+    try:
+        find_folder(backend, ref)
+    except NotFound:
+        return False
+    return True
+
+
 def _register_batch(args: argparse.Namespace, ws, integration, manifest: dict) -> int:
     store = reg.JobStore(ws.paths)
     limit = None if args.batch == "advice" else args.batch
@@ -129,6 +140,14 @@ def _register(args: argparse.Namespace) -> int:
                                                        batched=args.batch is not None)
         for w in warnings[:20]:
             sys.stderr.write(f"{shown(w)}\n")
+        # --create-folder says when it made one (and which), never silently
+        made_folder = bool(args.create_folder) and not _folder_exists(ws.backend, args.folder)
+        if made_folder:
+            from annotrain_tui.core.registration import create_folder_path
+
+            reg.JobStore(ws.paths).check_writable()  # first: a folder no job is recorded for helps nobody
+            folder = create_folder_path(ws.backend, args.folder)
+            sys.stderr.write(f"annotrain: created folder '{shown(folder.path)}' ({shown(folder.id)})\n")
         if args.batch is not None:
             return _register_batch(args, ws, integration, manifest)
         # the validator's batch-size warning (printed above) says it already; older rules may not

@@ -50,3 +50,20 @@ def test_unknown_integration_suggests(capsys, tmp_path):
     m.write_text('{"images": [{"objectUrl": "https://x.example.com/a.jpg"}]}')
     code, _, err = run(capsys, "register", str(m), "--integration", "AWS S3 street-scenes", "--folder", "Archive")
     assert code == 1 and "did you mean 'AWS S3 - street-scenes'" in err
+
+
+def test_create_folder_says_when_it_created_one(capsys, tmp_path, monkeypatch):
+    """Issue 17, item 6: --create-folder never creates silently; an existing folder is just used."""
+    from annotrain_tui.cli import main
+
+    monkeypatch.setenv("ANNOTRAIN_SANDBOX_JOB_SECONDS", "0")
+    main(["sandbox", "init", "--demo"])
+    capsys.readouterr()
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"images": [{"objectUrl": "https://b.s3.eu-west-1.amazonaws.com/z.jpg"}]}')
+    argv = ["register", str(manifest), "--folder", "/Made/Here", "--create-folder", "--integration",
+            "AWS S3 - street-scenes"]
+    assert main(argv) == 0
+    assert "created folder '/Made/Here'" in capsys.readouterr().err
+    assert main(argv) == 0
+    assert "created folder" not in capsys.readouterr().err
