@@ -10,6 +10,7 @@ same folder again in batches: only the parts not yet started are sent."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -340,14 +341,22 @@ class RegisterScreen(AppScreen):
             t.append(f"\n… {len(result.diagnostics) - 4} more: open the manifest editor (2 on Home)", style="dim")
         self.query_one("#reg-validation", Static).update(t)
 
-    def action_register(self) -> None:
+    def _target_ready(self) -> tuple[Any, str] | None:
+        """(selection, manifest path) when both are there; else one toast saying what is missing."""
         sel, path = self.app.selection, self._path()
         if not (sel.integration and sel.folder):
             self.notify("Pick the integration and the folder first (1 on Home).", severity="warning")
-            return
+            return None
         if not path:
             self.notify("Type the manifest's path first.", severity="warning")
+            return None
+        return sel, path
+
+    def action_register(self) -> None:
+        ready = self._target_ready()
+        if ready is None:
             return
+        sel, path = ready
         body = Text("Register the files of ")
         body.append_text(lit(path, "bold"))
         body.append(" into ")
@@ -372,13 +381,10 @@ class RegisterScreen(AppScreen):
         return int(value) if value.isdigit() and int(value) > 0 else None
 
     def action_register_batch(self) -> None:
-        sel, path = self.app.selection, self._path()
-        if not (sel.integration and sel.folder):
-            self.notify("Pick the integration and the folder first (1 on Home).", severity="warning")
+        ready = self._target_ready()
+        if ready is None:
             return
-        if not path:
-            self.notify("Type the manifest's path first.", severity="warning")
-            return
+        sel, path = ready
         if self.batch_running is not None:
             self.notify("A batch is being registered; wait for it (Escape stops it between parts).",
                         severity="warning", markup=False)
