@@ -237,7 +237,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
 
     p = add_command(actions, "split",
-                    "split a manifest into upload-sized files (default: 100 videos or 1,000 images per file)",
+                    "split a manifest into upload-sized files (default: 100 videos or 1,000 images per file); "
+                    "one over Encord's limits is split, any other error refuses it (exit 1); all parts or none",
                     _split, workspace=False)
     p.add_argument("input", metavar="IN")
     p.add_argument("--max-items", type=_positive_int, metavar="N",
