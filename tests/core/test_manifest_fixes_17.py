@@ -298,3 +298,44 @@ def test_apply_fixes_composes_two_fixes_of_one_url_and_many_at_once() -> None:
     assert run.remaining == []
     assert run.text == text.replace(f'" {H}/a ', f'"{H}/a%20').replace('.jpg "', '.jpg"')
     assert sorted({a.fix for a in run.applied}) == ["percent-encode-url", "trim-url"] and len(run.applied) == 600
+
+
+# -- trial (issue 17): a fix never drops what the user wrote ------------------------------------
+B = "https://b.s3.eu-west-2.amazonaws.com"
+
+
+def test_a_repeated_url_keeps_the_copy_that_carries_a_title_and_metadata():
+    from annotrain_tui.core.manifest.fixes import apply_fixes
+
+    text = (f'{{"images":[{{"objectUrl":"{B}/x.jpg"}},\n {{"objectUrl":"{B}/x.jpg","title":"keep.jpg",'
+            f'"clientMetadata":{{"split":"train"}}}}]}}')
+    run = apply_fixes(text, path="m.json")
+    doc = json.loads(run.text)
+    assert doc["images"] == [{"objectUrl": f"{B}/x.jpg", "title": "keep.jpg", "clientMetadata": {"split": "train"}}]
+
+
+def test_two_copies_each_with_their_own_fields_are_never_removed():
+    from annotrain_tui.core.manifest.fixes import apply_fixes
+
+    text = f'{{"images":[{{"objectUrl":"{B}/x.jpg","title":"a"}},\n {{"objectUrl":"{B}/x.jpg","title":"b"}}]}}'
+    doc = json.loads(apply_fixes(text, path="m.json").text)
+    assert [i["title"] for i in doc["images"]] == ["a", "b"]
+
+
+def test_a_repeat_across_sections_is_the_later_one_in_the_file():
+    from annotrain_tui.core.manifest.validate import validate_text
+
+    text = (f'{{"images":[{{"objectUrl":"{B}/x.jpg","title":"kept"}}],\n'
+            f' "videos":[{{"objectUrl":"{B}/x.jpg"}}]}}')
+    (dup,) = [d for d in validate_text(text, path="m.json").diagnostics if d.code == "duplicate-url"]
+    assert dup.pointer == "/videos/0/objectUrl" and dup.line == 2
+
+
+def test_a_byte_order_mark_goes_first_so_the_other_fixes_run_in_the_same_run():
+    from annotrain_tui.core.manifest.fixes import apply_fixes
+
+    text = f'\ufeff{{\n  "images": [\n    {{"objectUrl": "{B}/a b.jpg"}}\n  ]\n}}\n'
+    run = apply_fixes(text, path="m.json")
+    assert run.text == f'{{\n  "images": [\n    {{"objectUrl": "{B}/a%20b.jpg"}}\n  ]\n}}\n'
+    with pytest.raises(InvalidInput, match="json-bom"):
+        apply_fixes(text, path="m.json", codes={"url-not-absolute"})

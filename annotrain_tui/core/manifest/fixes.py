@@ -13,6 +13,7 @@ the editor's "fix every …" options both run it.
 
 from __future__ import annotations
 
+import functools
 import json
 import json.decoder
 import re
@@ -792,7 +793,8 @@ def _csv_format(diagnostic: Diagnostic, text: str | None, format: str | None) ->
     return detect_format(text) == "csv"
 
 
-def fixes_for(diagnostic: Diagnostic, text: str | None = None, *, format: str | None = None) -> list[Fix]:
+def fixes_for(diagnostic: Diagnostic, text: str | None = None, *, format: str | None = None,
+              context: str | None = None) -> list[Fix]:
     """The fixes offered for ``diagnostic``, the one to apply without asking first.
 
     ``format`` is the manifest's ("json" or "csv"); without it a diagnostic without a pointer in a
@@ -800,8 +802,8 @@ def fixes_for(diagnostic: Diagnostic, text: str | None = None, *, format: str | 
     """
     if _csv_format(diagnostic, text, format):
         out = _csv_fixes(diagnostic)
-    else:
-        out = _json_fixes(diagnostic, text)
+    else:  # ``context``: the text, to choose among fixes, without checking that each changes it
+        out = _json_fixes(diagnostic, text if text is not None else context)
     if text is not None:
         out = [f for f in out if _applies(f, text)]
     return out
@@ -875,6 +877,38 @@ def _csv_fixes(diagnostic: Diagnostic) -> list[Fix]:
     return []
 
 
+@functools.lru_cache(maxsize=1)
+def _document(text: str) -> Any:
+    """The parsed text (the last one asked: every duplicate of one round asks about the same text)."""
+    return json.loads(strip_bom(text))
+
+
+def _which_copy_to_remove(text: str | None, path: list[Any], first_ptr: str | None) -> str | None:
+    """Which copy of a repeated entry can go without losing what the user wrote: "later" when the
+    repeat holds nothing the first copy lacks (or only its URL), "earlier" when the first holds only
+    its URL, None when each carries something of its own (or the text cannot be read)."""
+    if text is None or not first_ptr:
+        return None  # cannot tell: nothing the user wrote is removed on a guess
+    try:
+        doc = _document(text)
+        first = parse_pointer(first_ptr)
+        later_item = doc[path[0]][path[1]]
+        first_item = doc[first[0]][first[1]] if len(first) == 3 and isinstance(first[1], int) else None
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    if not isinstance(later_item, dict):
+        return None
+
+    def own(item: dict) -> dict:
+        return {k: v for k, v in item.items() if not str(k).startswith("objectUrl")}
+
+    if not own(later_item) or (isinstance(first_item, dict) and own(later_item) == own(first_item)):
+        return "later"
+    if isinstance(first_item, dict) and not own(first_item) and first[0] == path[0]:
+        return "earlier"
+    return None
+
+
 def _csv_title(section: str) -> str:
     from annotrain_tui.core.manifest.csv import TITLE_FOR_SECTION
 
@@ -919,7 +953,15 @@ def _json_fixes(diagnostic: Diagnostic, text: str | None) -> list[Fix]:
         path = parse_pointer(ptr)
         if len(path) == 3 and path[0] not in GROUP_SECTIONS and isinstance(path[1], int):
             item_ptr = "/" + "/".join(str(p) for p in path[:2])
-            out.append(Fix("remove-entry", "Remove this repeated entry", partial(remove_element, ptr=item_ptr)))
+            keep = _which_copy_to_remove(text, path, data.get("first"))
+            if keep == "later":
+                out.append(Fix("remove-entry", "Remove this repeated entry", partial(remove_element, ptr=item_ptr)))
+            elif keep == "earlier":
+                first = parse_pointer(data["first"])
+                out.append(Fix("remove-earlier-entry", "Remove the earlier copy (it holds only the URL; this one "
+                               "has the title and metadata)",
+                               partial(remove_element, ptr="/" + "/".join(str(p) for p in first[:2]))))
+            # else: both copies carry something of their own: nothing is removed for the user
         elif len(path) == 3 and path[0] in GROUP_SECTIONS:
             out.append(Fix("remove-group-url", "Remove this repeated file from its group (the others renumbered)",
                            partial(remove_group_url, ptr=ptr)))
@@ -1035,9 +1077,20 @@ def apply_fixes(text: str, *, codes: set[str] | frozenset[str] | None = None, pa
                              max_per_code=None).diagnostics
 
     diagnostics = validate(text)
+    if fmt == "json" and text.startswith("\ufeff"):
+        # Every other JSON fix locates its text after the mark: it goes first, or nothing can be fixed.
+        bom = next((d for d in diagnostics if d.code == "json-bom"), None)
+        if codes is not None and "json-bom" not in codes:
+            raise InvalidInput("this file starts with a byte order mark, which the other fixes cannot work "
+                               "around: add json-bom to --code (or use --all)")
+        if bom is not None:
+            text = strip_bom(text)
+            record(bom, Fix("strip-bom", "Remove the byte order mark", strip_bom))
+            seen.add(hash(text))
+            diagnostics = validate(text)
     for _ in range(MAX_ROUNDS):
         wanted = [d for d in diagnostics if codes is None or d.code in codes]
-        offered = [(d, fixes_for(d, format=fmt)) for d in wanted]
+        offered = [(d, fixes_for(d, format=fmt, context=text)) for d in wanted]
         offered = [(d, fixes[0]) for d, fixes in offered if fixes]
         progress = False
         local = [(d, f) for d, f in offered if f.local]

@@ -758,6 +758,9 @@ def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict
         return
     seen: dict[str, Path] = {}
     skip = data.get("skip_duplicate_urls") is True
+    # in the file's order of sections, so the copy reported as the repeat is the later one
+    order = {key: n for n, key in enumerate(data)} if isinstance(data, dict) else {}
+    lists = sorted(lists, key=lambda entry: order.get(entry[0], len(order)))
     for _, urls, path_of in lists:
         for i, u in enumerate(urls):
             if not ABSOLUTE_URL_RE.fullmatch(u):
@@ -775,7 +778,7 @@ def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict
                       "already in the folder")
             col.add("warning", "duplicate-url",
                     f"this URL is already listed at {pointer(first)} ({{related}}); it would be registered "
-                    f"twice: {advice}", path=path_of(i), related=first, data={"url": u})
+                    f"twice: {advice}", path=path_of(i), related=first, data={"url": u, "first": pointer(first)})
 
 
 def _indices_at(joined: str, offsets: Iterable[int]) -> list[int]:
