@@ -339,3 +339,11 @@ def test_a_byte_order_mark_goes_first_so_the_other_fixes_run_in_the_same_run():
     assert run.text == f'{{\n  "images": [\n    {{"objectUrl": "{B}/a%20b.jpg"}}\n  ]\n}}\n'
     with pytest.raises(InvalidInput, match="json-bom"):
         apply_fixes(text, path="m.json", codes={"url-not-absolute"})
+
+
+def test_cutting_a_title_keeps_its_file_extension():
+    from annotrain_tui.core.manifest.fixes import truncate
+
+    cut = truncate("é" * 310 + ".jpg")
+    assert len(cut) == 300 and cut.endswith("é.jpg")
+    assert truncate("a" * 400) == "a" * 300

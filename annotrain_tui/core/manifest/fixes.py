@@ -371,12 +371,18 @@ def shorten_middle(value: str, limit: int = MAX_TITLE) -> str:
     return value[:limit - tail - 1].rstrip() + "…" + value[len(value) - tail:].lstrip()
 
 
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}\Z")
+
+
 def truncate(value: str, limit: int = MAX_TITLE) -> str:
-    """The first ``limit`` characters (trailing whitespace of the cut dropped)."""
+    """The first ``limit`` characters (trailing whitespace of the cut dropped), keeping a file
+    extension at the end (the seeds' titles are file names: ``my-custom-audio-file-title.mp3``)."""
     if len(value) <= limit:
         return value
-    cut = value[:limit]
-    return cut.rstrip() or cut
+    ext = _EXTENSION.search(value)
+    suffix = ext.group(0) if ext and len(ext.group(0)) < limit // 2 else ""
+    cut = value[:limit - len(suffix)]
+    return (cut.rstrip() or cut) + suffix
 
 
 def edit_json_string(text: str, ptr: str, change: Callable[[str], str | None]) -> str:
