@@ -392,3 +392,35 @@ def test_a_manifest_over_a_million_urls_registered_in_batches_on_the_sandbox(san
     assert status.status == "done" and status.parts == 11 and status.items_created == 10_001
     (n,) = sandbox.store.query("SELECT COUNT(*) AS n FROM items WHERE folder_id = ?", (folder.id,))
     assert n["n"] == 10_001  # one item per series
+
+
+def test_a_split_killed_while_placing_its_parts_is_undone_by_the_next_one(tmp_path: Path) -> None:
+    """Trial (issue 17): SIGKILL after 3 of 6 parts were moved into place left a set that looked
+    finished, and the rerun refused it without --force. The journal written before placing lets
+    the next split put the directory back, then write the whole set."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "m.json"
+    source.write_text(json.dumps({"images": [{"objectUrl": f"{S3}/i/{i}.jpg"} for i in range(60)]}))
+    out = tmp_path / "parts"
+    code = f"""
+import os, signal
+from annotrain_tui.core.manifest import split
+n = [0]
+real = os.link
+def link(a, b):
+    real(a, b)
+    n[0] += 1
+    if n[0] == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+os.link = link
+split.split_file({str(source)!r}, {str(out)!r}, max_items=10)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == -9
+    assert len([p for p in out.iterdir() if not p.name.startswith(".")]) == 3  # a partial set, for now
+    result = split_file(source, out, max_items=10)  # no --force needed
+    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert visible == [f"m-part-{n:03d}-of-006.json" for n in range(1, 7)] and len(result.files) == 6
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp or journal left

@@ -161,7 +161,7 @@ def split_parsed(parsed: Parsed, out_dir: str | Path, *, stem: str, max_items: i
 
 # -- all or nothing ------------------------------------------------------------------------------
 _TEMP_TAG = ".annotrain-split-"
-_TEMP = re.compile(r"\.(?P<name>.+)\.annotrain-split-(?P<pid>[0-9]+)-[0-9a-f]{12}\.(?:tmp|old)")
+_TEMP = re.compile(r"\.(?P<name>.+)\.annotrain-split-(?P<pid>[0-9]+)-[0-9a-f]{12}\.(?P<kind>tmp|old|journal)")
 
 
 def _temp_name(target: Path, kind: str = "tmp") -> Path:
@@ -189,6 +189,13 @@ def remove_stale_temps(directory: Path, stem: str) -> list[Path]:
         entries = list(os.scandir(directory))
     except OSError:
         return removed
+    # First undo the placing a dead split had begun (its journal says what it placed and replaced),
+    # so the visible parts are never a partial set that looks finished.
+    for entry in entries:
+        m = _TEMP.fullmatch(entry.name)
+        if entry.name.startswith(prefix) and m is not None and m["kind"] == "journal" and not _alive(int(m["pid"])):
+            _undo_journal(Path(entry.path))
+    entries = [e for e in entries if os.path.lexists(e.path)]
     for entry in entries:
         if not entry.name.startswith(prefix) or _TEMP_TAG not in entry.name:
             continue
@@ -202,6 +209,25 @@ def remove_stale_temps(directory: Path, stem: str) -> list[Path]:
         except OSError:
             pass
     return removed
+
+
+def _undo_journal(journal: Path) -> None:
+    """Put the directory back as it was before the split that wrote ``journal`` began placing."""
+    import json
+
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        entries = []
+    for target, aside in entries if isinstance(entries, list) else []:
+        try:
+            if aside and os.path.lexists(aside):
+                os.replace(aside, target)
+            elif not aside and os.path.lexists(target):
+                os.unlink(target)
+        except OSError:
+            pass
+    _unlink(journal)
 
 
 def _unlink(path: Path) -> None:
@@ -241,11 +267,23 @@ def write_all(targets: list[Path], texts: list[str], *, inputs: Iterable[str | P
                 raise write_error(target, exc) from None
         for target in targets:  # again, right before the first rename
             check_output(target, inputs=inputs, force=force)
-        for target, tmp in zip(targets, staged, strict=True):
+        # What the placing will do, on disk before it starts: a split killed outright (SIGKILL, power)
+        # half way is undone by the next one (remove_stale_temps), never left as a partial set.
+        planned = [(target, _temp_name(target, "old") if os.path.lexists(target) else None) for target in targets]
+        journal = _temp_name(targets[0], "journal") if targets else None
+        if journal is not None:
+            import json
+
+            with open(journal, "w", encoding="utf-8") as handle:
+                json.dump([[str(t), str(a) if a else None] for t, a in planned], handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            staged.append(journal)  # removed with the temps, whatever happens
+        for (target, planned_aside), tmp in zip(planned, staged, strict=False):
             aside: Path | None = None
             try:
                 if os.path.lexists(target):
-                    aside = _temp_name(target, "old")
+                    aside = planned_aside or _temp_name(target, "old")
                     os.rename(target, aside)
                     try:
                         os.chmod(tmp, os.stat(aside).st_mode & 0o7777)
