@@ -63,6 +63,17 @@ def is_clean(text: str, *, multiline: bool = False) -> bool:
     return all(_keep(ch, multiline) for ch in text)
 
 
+def hidden_character(text: str) -> str | None:
+    """The first character :func:`shown` would escape (a control, bidi or format character), named
+    as ``U+XXXX NAME``; None when there is none. For names annotrain sends to a server."""
+    import unicodedata
+
+    for ch in text:
+        if not _keep(ch, False):
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
+    return None
+
+
 def shown(value: object, *, multiline: bool = False, limit: int | None = None) -> str:
     """``value`` as text that is safe to put on a terminal, in a title, a toast or the clipboard.
 

@@ -192,3 +192,16 @@ def test_folders_create_with_description_and_metadata(capsys, tmp_path):
     code, _, err = run("register", str(manifest), "--folder", "/Nowhere at all", "--integration",
                        "AWS S3 - street-scenes")
     assert code == 1 and "annotrain folders create '/Nowhere at all'" in err  # a missing folder suggests it
+
+
+def test_a_folder_name_with_a_hidden_character_is_refused_before_anything_is_made(capsys):
+    """Trial (issue 17): a pasted ESC or bidi override in a folder name was sent to the server."""
+    from annotrain_tui.cli import main
+
+    main(["sandbox", "init", "--demo"])
+    capsys.readouterr()
+    code = main(["folders", "create", "/Fresh/x\x1b[31mred\u202eevil"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "U+001B" in err and "\x1b" not in err and err.count("\n") == 1
+    main(["folders", "list", "--json"])
+    assert "/Fresh" not in capsys.readouterr().out  # not even the parent
