@@ -15,7 +15,7 @@ Where a public call exists the adapter uses it. Three needs have none in encord 
 
 Every function checks the names it uses first and raises :class:`SdkChanged` — one loud, clear
 error naming what moved — instead of degrading silently (a changed constructor used to skip every
-project with a misleading warning). ``tests/core/test_encord_internals.py`` fails on an SDK that
+project with a misleading warning). ``tests/core/test_encord_workspace.py`` fails on an SDK that
 moved any of them; ``missing()`` is what it checks.
 """
 
@@ -34,10 +34,6 @@ USED = (
     ("encord.orm.project", "ProjectFilterParams"),
     ("encord.orm.storage", "GetUploadJobParams"),
     ("encord.orm.storage", "UploadLongPollingState"),
-    ("encord.client", "EncordClientProject"),
-    ("encord.http.querier", "Querier"),
-    ("encord.constants.string_constants", "TYPE_PROJECT"),
-    ("encord.project", "Project"),
 )
 #: Attributes of an ``EncordUserClient`` (and of its ``_api_client``) this module relies on.
 CLIENT_ATTRIBUTES = ("_api_client", "user_config")
@@ -98,28 +94,6 @@ def project_dto(client: Any, project_id: UUID) -> Any:
     from encord.orm.project import ProjectDTO
 
     return _api(client).get(f"projects/{project_id}", params=None, result_type=ProjectDTO)
-
-
-def sdk_project(client: Any, dto: Any) -> Any:
-    """An ``encord.project.Project`` from a listing row, built as ``list_projects`` builds it (its
-    ontology loads lazily). Raises ``AssertionError``/``ValueError`` when the SDK cannot load the
-    workflow (router stages), which the caller reports for that project alone."""
-    from encord.client import EncordClientProject
-    from encord.constants.string_constants import TYPE_PROJECT
-    from encord.http.querier import Querier
-    from encord.project import Project
-
-    api = _api(client)
-    config = client.user_config.config
-    try:
-        querier = Querier(config, resource_type=TYPE_PROJECT, resource_id=str(dto.project_hash))
-        inner = EncordClientProject(querier=querier, config=config, api_client=api)
-    except TypeError as exc:  # a changed signature: loud, never "cannot load its workflow"
-        raise _changed(f"EncordClientProject/Querier ({exc})") from None
-    try:
-        return Project(client=inner, project_instance=dto, ontology=None, api_client=api)
-    except TypeError as exc:
-        raise _changed(f"encord.project.Project ({exc})") from None
 
 
 def poll_upload_job(client: Any, folder: UUID, job: UUID, wait: int) -> Any:
