@@ -147,6 +147,13 @@ def stages_from_titles(titles: list[str]) -> list[Stage]:
     return out
 
 
+def final_stage_of(stages: list[Stage]) -> Stage | None:
+    """The stage finished work reaches (Encord's Complete, a DONE-type stage, however titled); with
+    several, the one titled Complete, else the first."""
+    done = [s for s in stages if s.kind == DONE]
+    return next((s for s in done if s.title == "Complete"), done[0] if done else None)
+
+
 class Project(_Model):
     """A project. A listing gives what one paged call carries (title, description, ontology, stages,
     the caller's role); ``dataset_ids`` and ``users`` are ``None`` until the project's details are
@@ -175,10 +182,8 @@ class Project(_Model):
 
     @property
     def final_stage(self) -> Stage | None:
-        """The stage finished work reaches (Encord's Complete, a DONE-type stage, however titled);
-        with several, the one titled Complete, else the first."""
-        done = self.done_stages
-        return next((s for s in done if s.title == "Complete"), done[0] if done else None)
+        """The stage finished work reaches (see :func:`final_stage_of`)."""
+        return final_stage_of(self.stages)
 
     @property
     def annotation_stages(self) -> list[Stage]:

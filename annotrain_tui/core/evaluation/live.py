@@ -131,7 +131,11 @@ class LiveEvaluation:
     # -- fetching -----------------------------------------------------------------------
     def _fetch(self, project_id: str, infos: list[LabelRowInfo], cancel: threading.Event | None = None
                ) -> list[dict[str, Any]]:
-        hashes = [i.data_hash for i in infos if i.done]
+        """The full rows of the listed ones that are Complete."""
+        return self._fetch_hashes(project_id, [i.data_hash for i in infos if i.done], cancel)
+
+    def _fetch_hashes(self, project_id: str, hashes: list[str], cancel: threading.Event | None = None
+                      ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(hashes), FETCH_CHUNK):
             if cancel is not None and cancel.is_set():
@@ -268,9 +272,8 @@ class LiveEvaluation:
                         changed_rows += 1
                 moved = [h for h in done if h not in src.rows and h not in fetched]
                 if moved:
-                    for start in range(0, len(moved), FETCH_CHUNK):
-                        for row in self.backend.get_label_rows(src.project.id, moved[start:start + FETCH_CHUNK]):
-                            blocks.add(src.put(row))
+                    for row in self._fetch_hashes(src.project.id, moved):
+                        blocks.add(src.put(row))
                     changed_rows += len(moved)
                     stamps = [done[h] for h in moved if done[h] is not None]
                     if stamps and (src.last_activity is None or max(stamps) > src.last_activity):

@@ -42,6 +42,7 @@ from annotrain_tui.core.models import (
     Stage,
     UnitError,
     WorkflowTemplate,
+    final_stage_of,
     stages_from_titles,
 )
 
@@ -485,8 +486,8 @@ class SandboxBackend:
     def final_stage(self, project_id: str) -> str:
         """The title of the project's final (done) stage, where finished work goes."""
         stages = self.stage_objects(project_id)
-        done = [st.title for st in stages if st.kind == "done"]
-        return "Complete" if "Complete" in done else done[0] if done else stages[-1].title
+        final = final_stage_of(stages)
+        return final.title if final is not None else stages[-1].title
 
     def list_label_rows(self, project_id: str, *, stage: str | None = None,
                         edited_after: datetime | None = None, done_only: bool = False) -> list[LabelRowInfo]:
