@@ -33,7 +33,7 @@ from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
 from annotrain_tui.core.files import shell_word
-from annotrain_tui.core.text import hidden_character, shown
+from annotrain_tui.core.text import refuse_hidden_characters, shown
 
 
 
@@ -444,9 +444,7 @@ def create_folder_path(backend: Any, path: str, *, description: str = "", metada
     if not parts:
         raise InvalidInput("a folder path needs at least one name")
     for name in parts:  # every name checked before any folder is made
-        if (bad := hidden_character(name)) is not None:
-            raise InvalidInput(f"folder name '{shown(name, limit=80)}' contains the character {bad}",
-                               hint="retype the name (hidden characters come in with pasted text)")
+        refuse_hidden_characters(name, "folder name")
     parent = None
     folders = backend.list_folders()
     for depth, name in enumerate(parts):

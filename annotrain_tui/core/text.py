@@ -63,15 +63,18 @@ def is_clean(text: str, *, multiline: bool = False) -> bool:
     return all(_keep(ch, multiline) for ch in text)
 
 
-def hidden_character(text: str) -> str | None:
-    """The first character :func:`shown` would escape (a control, bidi or format character), named
-    as ``U+XXXX NAME``; None when there is none. For names annotrain sends to a server."""
+def refuse_hidden_characters(text: str, what: str) -> None:
+    """Refuse (InvalidInput) a name annotrain would send to a server that holds a character
+    :func:`shown` would escape (a control, bidi or format character), naming it as ``U+XXXX NAME``."""
     import unicodedata
+
+    from annotrain_tui.core.errors import InvalidInput
 
     for ch in text:
         if not _keep(ch, False):
-            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
-    return None
+            raise InvalidInput(f"{what} '{shown(text, limit=80)}' contains the character U+{ord(ch):04X} "
+                               f"{unicodedata.name(ch, 'control character')}",
+                               hint="retype the name (hidden characters come in with pasted text)")
 
 
 def shown(value: object, *, multiline: bool = False, limit: int | None = None) -> str:

@@ -50,7 +50,7 @@ from uuid import UUID
 
 from annotrain_tui.core.backends import encord_internals as internals
 from annotrain_tui.core.config import DOMAIN_HINT, Settings, check_domain, key_path_from_text
-from annotrain_tui.core.text import hidden_character, shown
+from annotrain_tui.core.text import refuse_hidden_characters, shown
 from annotrain_tui.core.errors import (
     AnnotrainError,
     AuthFailed,
@@ -487,9 +487,7 @@ class EncordBackend:
         name = name.strip()
         if not name or "/" in name:
             raise InvalidInput(f"folder name {name!r} is not valid", hint="a non-empty name without '/'")
-        if (bad := hidden_character(name)) is not None:  # never sent to a server, where it would show raw
-            raise InvalidInput(f"folder name '{shown(name, limit=80)}' contains the character {bad}",
-                               hint="retype the name (hidden characters come in with pasted text)")
+        refuse_hidden_characters(name, "folder name")  # never sent to a server, where it would show raw
         parent = _uuid(parent_id, "storage folder") if parent_id is not None else None
         with self._sdk(f"creating folder {name!r}"):
             folder = self._client.create_storage_folder(name, description=description or None,
