@@ -124,14 +124,12 @@ class World:
 
 
 class EncordWorld(World):
-    """The fake of Encord's API. Labels carry their annotator as ``createdBy`` (the fake itself writes
-    its owner there; see :func:`attribute_labels`)."""
+    """The fake of Encord's API. Labels carry their annotator as ``createdBy`` (``ws.label(by=)``)."""
 
     name = "encord"
 
     def __init__(self, fake: FakeEncord, key: Path) -> None:
         self.fake, self.ws, self.key = fake, fake.ws, key
-        self.creators = attribute_labels(fake)
 
     def args(self) -> list[str]:
         return ["--backend", "encord", "--ssh-key", str(self.key), "--domain", self.fake.url]
@@ -159,9 +157,7 @@ class EncordWorld(World):
         raise KeyError(url)
 
     def label(self, project, url, boxes, *, by, stage):
-        h = self.item(project, url)
-        self.creators[(project, h)] = by
-        self.ws.label(project, h, boxes=boxes, stage=stage)
+        self.ws.label(project, self.item(project, url), boxes=boxes, stage=stage, by=by)
 
     def move(self, project, url, stage):
         self.ws.move(project, self.item(project, url), stage)
@@ -170,31 +166,6 @@ class EncordWorld(World):
         p = self.ws.projects[project]
         return {self.ws.item_of(h).url: row.assignee for h, row in p.rows.items()
                 if self.ws.stage(p, row.stage_uuid).stage_type == "ANNOTATION"}
-
-
-def attribute_labels(fake: FakeEncord) -> dict[tuple[str, str], str]:
-    """The fake builds every label row's objects with ``createdBy`` = its owner; Encord writes the
-    email of whoever drew them. Returns a map (project, data hash) → email that rewrites the
-    ``createdBy`` of the rows it names, as they are served."""
-    ws = fake.ws
-    creators: dict[tuple[str, str], str] = {}
-    served = ws.label_row
-
-    def label_row(p: Any, row: Any) -> dict[str, Any]:
-        out = served(p, row)
-        who = creators.get((p.hash, row.data_hash))
-        return _replace_creator(out, ws.owner, who) if who else out
-
-    ws.label_row = label_row  # type: ignore[method-assign]
-    return creators
-
-
-def _replace_creator(node: Any, old: str, new: str) -> Any:
-    if isinstance(node, dict):
-        return {k: (new if k == "createdBy" and v == old else _replace_creator(v, old, new)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_replace_creator(v, old, new) for v in node]
-    return node
 
 
 class SandboxWorld(World):
