@@ -7,16 +7,20 @@ def _early_interrupt_handler() -> None:
     """Ctrl+C before the program's own handling starts (the console script imports this package
     first; ``python -m`` imports it, then compiles ``__main__``): one line and exit 130, never a
     traceback. ``__main__.entry`` puts Python's own handler back as its first step."""
+    # Nothing slow runs before the handler is in place: os and sys are loaded by the interpreter
+    # already, and the C module _signal is built in (``import signal`` builds enums in Python, and a
+    # Ctrl+C landing there was a traceback from this very function).
     import os
-    import signal
     import sys
-    import threading
+
+    try:
+        import _signal as signal
+    except ImportError:  # pragma: no cover - not CPython
+        import signal  # type: ignore[no-redef]
 
     # the `annotrain` script, or `python -m annotrain_tui` (while runpy imports the package and then
     # compiles __main__, argv[0] is still "-m"); a library import of the package changes nothing
     if os.path.basename(sys.argv[0] if sys.argv else "") not in ("annotrain", "-m"):
-        return
-    if threading.current_thread() is not threading.main_thread():
         return
 
     def interrupted(signum, frame):  # noqa: ARG001
@@ -27,7 +31,7 @@ def _early_interrupt_handler() -> None:
 
     try:
         signal.signal(signal.SIGINT, interrupted)
-    except (ValueError, OSError):  # pragma: no cover - no signals here
+    except (ValueError, OSError):  # not the main thread (an import from a worker), or no signals here
         pass
 
 
