@@ -20,7 +20,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ def build_workspace(tmp: Path, rows: int, annotators: int):
     classes = sb.ontology_structure(onto.id)["objects"]
     bench = sb.create_project("Benchmark", description="", dataset_ids=[ds.id], ontology_id=onto.id)
     rng = random.Random(0)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     gold = {}
     for item in items:
         gold[item.id] = gold_objects(rng, classes, "gold@x.com", now)
@@ -88,7 +88,7 @@ def bench_refresh(rows: int, annotators: int, latency_ms: float, repeat: int = 5
             target = items[(per // 2 + k) % per]
             sb.save_labels(projects[0].id, target.id,
                            annotate_like(rng, gold[target.id], classes, skill=0.2, email="a0@x.com",
-                                         when=datetime.now(timezone.utc)), stage="Complete")
+                                         when=datetime.now(UTC)), stage="Complete")
             t0 = time.perf_counter()
             report = live.refresh(include_new_projects=False, check_benchmark=False)
             live.annotator_frame()

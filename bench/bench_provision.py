@@ -9,7 +9,6 @@ run with ANNOTRAIN_SANDBOX_FAULTS=0.2 that must end with exactly 200 projects, n
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time

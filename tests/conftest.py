@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+#: the loopback Encord fixtures (fake, encord_keys, no_proxy, backend) for every test that asks for them
+pytest_plugins = ["tests.fake_encord.fixtures"]
 
 
 @pytest.fixture(autouse=True)

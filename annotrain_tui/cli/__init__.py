@@ -17,7 +17,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from annotrain_tui import __version__
 from annotrain_tui.core.errors import AnnotrainError
@@ -223,7 +223,7 @@ def _guarded(argv: Sequence[str] | None) -> int:
             sys.stderr = real_err
 
 
-def _handled(argv: Sequence[str] | None, seen: dict, guard: "_GuardedStdout | None") -> int:
+def _handled(argv: Sequence[str] | None, seen: dict, guard: _GuardedStdout | None) -> int:
     try:
         code = _run(argv, seen)
         sys.stdout.flush()  # a full stdout fails here, inside the handler, not at interpreter exit

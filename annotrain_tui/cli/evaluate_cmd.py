@@ -23,10 +23,10 @@ from typing import Any
 from annotrain_tui.cli.common import (
     add_command,
     add_force_flag,
-    path_arg,
     add_json_flag,
     emit_json,
     finite_float,
+    path_arg,
     read_bytes,
     table,
 )
@@ -76,10 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def evaluate_online(args: argparse.Namespace) -> int:
     """Evaluate projects of the workspace: their Complete label rows, paired by data hash."""
     from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
+    from annotrain_tui.core.config import Paths
     from annotrain_tui.core.evaluation import PassMark
     from annotrain_tui.core.evaluation.live import LiveEvaluation
-
-    from annotrain_tui.core.config import Paths
 
     # The workspace file and the key are inputs too: --out must never replace them.
     paths = Paths.default()
@@ -137,7 +136,6 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 def _run_offline(args: argparse.Namespace) -> int:
     from annotrain_tui.core.evaluation import PassMark, evaluate, parse_label_rows, read_label_rows
-
     from annotrain_tui.core.files import check_input_file, unique_files
 
     # Inputs that are missing or not regular files (FIFOs, /dev/zero) are refused before any work.

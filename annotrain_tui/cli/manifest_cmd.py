@@ -11,8 +11,8 @@ from pathlib import Path
 
 from annotrain_tui.cli.common import add_command, add_force_flag, add_json_flag, emit_json, path_arg, read_bytes
 from annotrain_tui.core.errors import UsageError
-from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.urls import PROVIDERS
+from annotrain_tui.core.text import shown
 
 
 def _clean(text: str) -> str:
@@ -74,9 +74,9 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from annotrain_tui.core.files import atomic_write_text, check_output
     from annotrain_tui.core.manifest.convert import dump_json
     from annotrain_tui.core.manifest.csv import to_csv
-    from annotrain_tui.core.files import atomic_write_text, check_output
     from annotrain_tui.core.manifest.templates import from_urls, new_template
     from annotrain_tui.core.manifest.validate import decode, validate_text
 

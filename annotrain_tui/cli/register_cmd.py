@@ -37,11 +37,11 @@ def _print_failures(r: reg.JobRecord) -> None:
             print(f"  failed: {shown(url)}  ({shown(e.error, limit=300)})")
 
 
-def _batch_json(b: "reg.BatchStatus") -> dict:
+def _batch_json(b: reg.BatchStatus) -> dict:
     return {**b.to_json(), "jobs": [r.id for r in b.jobs]}
 
 
-def _describe_batch(b: "reg.BatchStatus") -> str:
+def _describe_batch(b: reg.BatchStatus) -> str:
     bid, folder = shown(b.id), shown(b.folder_path)
     head = (f"batch {bid}: {b.status}, {b.finished_parts}/{b.parts} part(s) finished, "
             f"{b.items_created:,} of {b.urls:,} file(s) registered into {folder}")
@@ -53,7 +53,7 @@ def _describe_batch(b: "reg.BatchStatus") -> str:
     return head
 
 
-def _print_batch_failures(b: "reg.BatchStatus") -> None:
+def _print_batch_failures(b: reg.BatchStatus) -> None:
     for p in b.part_status:
         if p.leaf.finished:
             for e in p.leaf.unit_errors:
@@ -89,7 +89,7 @@ def _register_batch(args: argparse.Namespace, ws, integration, manifest: dict) -
     limit = None if args.batch == "advice" else args.batch
     quiet = args.json
 
-    def event(kind: str, plan: "reg.BatchPlan", record: "reg.JobRecord | None") -> None:
+    def event(kind: str, plan: reg.BatchPlan, record: reg.JobRecord | None) -> None:
         if quiet:
             return
         if kind == "plan":
@@ -253,12 +253,12 @@ def _jobs(args: argparse.Namespace) -> int:
     return 1 if unpolled else 0
 
 
-def _job_row(r: "reg.JobRecord", label: str) -> list[str]:
+def _job_row(r: reg.JobRecord, label: str) -> list[str]:
     return [label, r.status.value, f"{r.items_created}/{r.urls}", str(len(r.failed_urls)), r.folder_path,
             r.created_at.strftime("%Y-%m-%d %H:%M"), (r.retry_of or "")[:8]]
 
 
-def _job_rows(batches: list["reg.BatchStatus"], singles: list["reg.JobRecord"]) -> list[list[str]]:
+def _job_rows(batches: list[reg.BatchStatus], singles: list[reg.JobRecord]) -> list[list[str]]:
     """One line per job that is no batch's part; per batch one line (its overall progress) then its parts."""
     entries: list[tuple] = [(r.created_at, "job", r) for r in singles] + [(b.created_at, "batch", b) for b in batches]
     rows: list[list[str]] = []
@@ -275,7 +275,7 @@ def _job_rows(batches: list["reg.BatchStatus"], singles: list["reg.JobRecord"]) 
     return rows
 
 
-def _retry_batch(args: argparse.Namespace, ws, store: "reg.JobStore") -> int:
+def _retry_batch(args: argparse.Namespace, ws, store: reg.JobStore) -> int:
     batch = reg.find_batch(ws.backend, store, args.retry)
     for r in batch.jobs:  # the latest state of every part before deciding what failed
         if not r.finished:
@@ -300,7 +300,7 @@ def _retry_batch(args: argparse.Namespace, ws, store: "reg.JobStore") -> int:
     return 0 if not finished or (after.status == "done" and not after.failed_urls) else 1
 
 
-def _list_all(args: argparse.Namespace, split: "reg.WorkspaceJobs") -> int:
+def _list_all(args: argparse.Namespace, split: reg.WorkspaceJobs) -> int:
     """Every workspace's jobs as last recorded: none is polled (another workspace's cannot be asked here)."""
     records = sorted(split.mine + split.others, key=lambda r: r.created_at, reverse=True)
     here = {r.id for r in split.mine}

@@ -8,7 +8,7 @@ import sys
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
-from annotrain_tui.core.errors import Conflict, InvalidInput, PermissionDenied, UsageError
+from annotrain_tui.core.errors import Conflict, PermissionDenied, UsageError
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.text import shown
@@ -121,7 +121,6 @@ def _simulate(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     _sandbox_only(args)
     from annotrain_tui.core.backends.sandbox.ops import import_labels
-
     from annotrain_tui.core.evaluation.parse import parse_label_rows, read_label_rows
 
     # The one reader of label files (located errors: encodings, 4,300-digit numbers, nesting), and

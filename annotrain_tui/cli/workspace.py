@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from annotrain_tui.core.lookup import with_details
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
+from annotrain_tui.core.lookup import with_details
 from annotrain_tui.core.overview import load_overview
 from annotrain_tui.core.text import shown
 

@@ -18,9 +18,9 @@ import ipaddress
 import math
 import os
 import re
-import unicodedata
 import stat
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -196,7 +196,7 @@ class Paths:
     cache_dir: Path
 
     @classmethod
-    def default(cls) -> "Paths":
+    def default(cls) -> Paths:
         return cls(
             config_dir=Path(platformdirs.user_config_dir(APP, appauthor=False)),
             data_dir=Path(platformdirs.user_data_dir(APP, appauthor=False)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from annotrain_tui.core.secrets import PRIVATE_FILE, make_private_dir, redact
@@ -34,7 +34,7 @@ def crash_text(exc: BaseException, *, argv: list[str] | None = None, where: str 
     from annotrain_tui import __version__
 
     lines = [
-        f"annotrain {__version__} internal error, {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"annotrain {__version__} internal error, {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"python {sys.version.split()[0]} on {sys.platform}",
     ]
     if where:
@@ -54,7 +54,7 @@ def write_crash_log(exc: BaseException, *, state_dir: Path | None = None, argv: 
     """Write the crash log for ``exc`` and return its path (OSError when it cannot be written)."""
     directory = crash_dir(state_dir)
     make_private_dir(directory)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     text = crash_text(exc, argv=argv, where=where).encode("utf-8", "surrogateescape")
     for n in range(100):
         path = directory / f"crash-{stamp}-{os.getpid()}{'' if n == 0 else f'-{n}'}.log"

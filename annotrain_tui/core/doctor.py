@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from annotrain_tui.core.errors import AnnotrainError, NotFound, Transient
@@ -562,7 +562,7 @@ class _Doctor:
         split = jobs_of_workspace(self.backend, JobStore(self.paths))
         now = self.now()
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
         pending = [r for r in split.mine if r.status == JobStatus.PENDING]
         stale = [r for r in pending if now - _aware(r.created_at) > self.pending_after]
         hours = self.pending_after.total_seconds() / 3600
@@ -586,7 +586,7 @@ class _Doctor:
 
 
 def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def run_doctor(backend: Any, *, settings: Any = None, paths: Any = None, benchmark_ref: str | None = None,
@@ -596,7 +596,7 @@ def run_doctor(backend: Any, *, settings: Any = None, paths: Any = None, benchma
     of the job list; ``benchmark_ref``: one benchmark by id or title, default every one found;
     ``now``: the clock; ``warnings``: what opening the workspace warned about)."""
     return _Doctor(backend, settings=settings, paths=paths, benchmark_ref=benchmark_ref,
-                   now=now or (lambda: datetime.now(timezone.utc)), pending_after=pending_after,
+                   now=now or (lambda: datetime.now(UTC)), pending_after=pending_after,
                    warnings=warnings).run()
 
 

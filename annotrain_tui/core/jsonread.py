@@ -111,8 +111,9 @@ def loads(source: str | bytes, *, text: str | None = None, finite: bool = True) 
         raise JsonProblem(message, offset) from None
     except _NonStandard as exc:
         body = text if text is not None else _text_of(source)
-        raise JsonProblem(f"{exc} is not valid JSON: write a number, or null",
-                          _find_token(body, lambda tok: tok == str(exc)), kind="constant") from None
+        token = str(exc)
+        raise JsonProblem(f"{token} is not valid JSON: write a number, or null",
+                          _find_token(body, lambda tok: tok == token), kind="constant") from None
     except _NonFinite as exc:
         body = text if text is not None else _text_of(source)
         literal = str(exc)

@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,7 @@ def _command() -> str:
 def _write_holder(fd: int) -> None:
     info = {"pid": os.getpid(), "host": socket.gethostname(), "command": _command(),
             "thread": threading.current_thread().name,
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "since": datetime.now(UTC).isoformat(timespec="seconds")}
     data = json.dumps(info, ensure_ascii=True).encode("ascii") + b"\n"
     try:
         os.ftruncate(fd, 0)
@@ -217,7 +217,7 @@ class _Wait:
         return remaining
 
 
-def _enter_thread(entry: "_Entry", wait: _Wait) -> bool:
+def _enter_thread(entry: _Entry, wait: _Wait) -> bool:
     """Step 1 of both locks: one thread of this process at a time; the holding thread re-enters
     (True: it did, and must only give its depth back)."""
     me = threading.get_ident()
@@ -232,12 +232,12 @@ def _enter_thread(entry: "_Entry", wait: _Wait) -> bool:
     return False
 
 
-def _leave_reentered(entry: "_Entry") -> None:
+def _leave_reentered(entry: _Entry) -> None:
     with entry.cond:
         entry.depth -= 1
 
 
-def _free(entry: "_Entry") -> None:
+def _free(entry: _Entry) -> None:
     with entry.cond:
         entry.owner, entry.owner_name, entry.depth = None, "", 0
         entry.cond.notify_all()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,11 +96,11 @@ class Journal:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_benchmark(cls, journal_dir: Path, benchmark_id: str) -> "Journal":
+    def for_benchmark(cls, journal_dir: Path, benchmark_id: str) -> Journal:
         return cls(journal_dir / f"provision-{benchmark_id}.jsonl")
 
     def record(self, event: str, **data: Any) -> None:
-        line = json.dumps({"ts": datetime.now(timezone.utc).isoformat(), "event": event, **data},
+        line = json.dumps({"ts": datetime.now(UTC).isoformat(), "event": event, **data},
                           ensure_ascii=False)
         with self._lock:
             try:

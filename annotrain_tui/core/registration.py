@@ -18,23 +18,22 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.files import atomic_write_text, write_error
-from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, UsageError, WriteFailed
+from annotrain_tui.core.files import atomic_write_text, shell_word, write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
-from annotrain_tui.core.files import shell_word
+from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.text import refuse_hidden_characters, shown
-
 
 
 class BatchRef(BaseModel):
@@ -99,7 +98,7 @@ def failed_manifest(manifest: dict[str, Any], failed: set[str]) -> dict[str, Any
 class RetryExists(Conflict):
     """The job already has a retry that is pending or done; ``existing`` is that retry job."""
 
-    def __init__(self, original: "JobRecord", existing: "JobRecord") -> None:
+    def __init__(self, original: JobRecord, existing: JobRecord) -> None:
         state = existing.status.value
         if existing.finished and existing.failed_urls:
             state += f", {len(existing.failed_urls)} URL(s) failed again"
@@ -358,7 +357,7 @@ class WorkspaceJobs(BaseModel):
     others: list[JobRecord]
 
 
-def jobs_of_workspace(backend: Any, store: "JobStore") -> WorkspaceJobs:
+def jobs_of_workspace(backend: Any, store: JobStore) -> WorkspaceJobs:
     """The store's jobs split into this workspace's and the others' (newest first). A record of an
     old version that names no usable workspace is this workspace's when its folder is one of this
     workspace's (folder ids are unique); when that cannot be asked, it is counted as another's."""
@@ -396,7 +395,7 @@ def check_workspace(backend: Any, record: JobRecord) -> None:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _target(backend: Any, integration_ref: str, folder_ref: str, create_folder: bool):
@@ -636,11 +635,11 @@ def _new_batch_id() -> str:
     return BATCH_PREFIX + secrets.token_hex(6)
 
 
-def _batch_records(store: "JobStore", backend: Any, key: str) -> list[JobRecord]:
+def _batch_records(store: JobStore, backend: Any, key: str) -> list[JobRecord]:
     return [r for r in jobs_of_workspace(backend, store).mine if r.batch is not None and r.batch.key == key]
 
 
-def plan_batch(backend: Any, store: "JobStore", manifest: dict[str, Any], *, manifest_path: str,
+def plan_batch(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
                integration: Any, folder: Any, limit: int | None = None,
                new: bool = False) -> tuple[BatchPlan, list[dict[str, Any]]]:
     """The batch this registration continues (the newest of its key with parts not yet started), or a new
@@ -671,10 +670,10 @@ def plan_batch(backend: Any, store: "JobStore", manifest: dict[str, Any], *, man
     return plan, chunks
 
 
-def register_batch(backend: Any, store: "JobStore", manifest: dict[str, Any], *, manifest_path: str,
+def register_batch(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
                    integration_ref: str, folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
                    limit: int | None = None, new: bool = False, step: float = 2.0,
-                   on_event=None, cancel: threading.Event | None = None) -> "BatchStatus":
+                   on_event=None, cancel: threading.Event | None = None) -> BatchStatus:
     """Register ``manifest`` as a batch: its parts one at a time, each followed to its end before the
     next starts. ``on_event(kind, plan, record)``: ``"plan"`` (record None), ``"started"``,
     ``"poll"``, ``"finished"`` and ``"followed"`` (a part started by an earlier run). Set ``cancel``
@@ -796,7 +795,7 @@ class BatchStatus(BaseModel):
                               for p in self.part_status]}
 
 
-def batch_status(batch_id: str, records: list[JobRecord]) -> "BatchStatus":
+def batch_status(batch_id: str, records: list[JobRecord]) -> BatchStatus:
     """The state of one batch from its jobs (``records``: at least every job of it)."""
     mine = [r for r in records if r.batch is not None and r.batch.id == batch_id]
     if not mine:
@@ -826,14 +825,14 @@ def batch_status(batch_id: str, records: list[JobRecord]) -> "BatchStatus":
                        part_status=parts, jobs=sorted(mine, key=lambda r: r.created_at, reverse=True))
 
 
-def group_batches(records: list[JobRecord]) -> tuple[list["BatchStatus"], list[JobRecord]]:
+def group_batches(records: list[JobRecord]) -> tuple[list[BatchStatus], list[JobRecord]]:
     """(the batches, newest first; the jobs that are no batch's part) of ``records``."""
     ids = list(dict.fromkeys(r.batch.id for r in records if r.batch is not None))
     batches = sorted((batch_status(i, records) for i in ids), key=lambda b: b.created_at, reverse=True)
     return batches, [r for r in records if r.batch is None]
 
 
-def find_batch(backend: Any, store: "JobStore", ref: str) -> "BatchStatus":
+def find_batch(backend: Any, store: JobStore, ref: str) -> BatchStatus:
     """The batch of this workspace ``ref`` names (its id or an unambiguous start of it)."""
     wanted = ref.strip().casefold()
     records = jobs_of_workspace(backend, store).mine
@@ -853,7 +852,7 @@ def is_batch_ref(ref: str) -> bool:
     return ref.strip().casefold().startswith(BATCH_PREFIX)
 
 
-def retry_batch(backend: Any, store: "JobStore", batch: "BatchStatus") -> list[JobRecord]:
+def retry_batch(backend: Any, store: JobStore, batch: BatchStatus) -> list[JobRecord]:
     """Register again only the failed URLs of every part of ``batch``: one retry job per part with failed
     URLs (of its latest attempt). A part whose retry runs, or that has nothing failed, is left alone."""
     if any(p.pending for p in batch.part_status):

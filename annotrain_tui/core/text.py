@@ -14,7 +14,7 @@ parts of a user's file) through :func:`shown`. It escapes, visibly and reversibl
 
 Escapes look like Python's: ``\\x1b``, ``\\u202e``, ``\\udc80``, ``\\U000e0001``. A backslash is
 left as it is (the output is for reading, not for parsing back). Markup is never interpreted
-here: the TUI wraps the result in ``rich.text.Text`` (see ``tui.messages.lit``), never in markup.
+here: the TUI wraps the result in ``rich.text.Text`` (see ``tui.text.lit``), never in markup.
 
 It also removes key text (``core.secrets.redact``) before anything else, so a private key pasted
 where a path or a name belongs is never shown, not even cut to a column's width.

@@ -20,6 +20,7 @@ from annotrain_tui.core.config import (
 )
 from annotrain_tui.core.errors import ConfigError, UsageError
 from annotrain_tui.core.files import protect
+from annotrain_tui.core.recent import Recent
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 
@@ -40,6 +41,16 @@ class Workspace:
 
     def close(self) -> None:
         self.raw.close()
+
+    @property
+    def key(self) -> str:
+        """Which workspace this is, for what the fronts remember across launches (core.recent)."""
+        if self.settings.backend == "sandbox":
+            return f"sandbox:{sandbox_path(self.paths, self.settings)}"
+        return f"encord:{self.settings.encord_domain or 'default'}"
+
+    def recent(self) -> Recent:
+        return Recent.of(self.paths, self.key)
 
 
 def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, sandbox: str | Path | None = None,

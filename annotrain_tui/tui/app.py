@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -19,7 +19,7 @@ from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.core.secrets import redact
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import Workspace
-from annotrain_tui.tui.messages import RawTextFilter
+from annotrain_tui.tui.text import RawTextFilter
 
 
 @dataclass
@@ -38,9 +38,9 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
     from annotrain_tui.tui.screens.home import HomeScreen
     from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
     from annotrain_tui.tui.screens.pick import PickScreen
-    from annotrain_tui.tui.screens.register import RegisterScreen
     from annotrain_tui.tui.screens.progress import ProgressScreen
     from annotrain_tui.tui.screens.provision import ProvisionScreen
+    from annotrain_tui.tui.screens.register import RegisterScreen
 
     def make(cls: type[Screen], *params: str) -> Callable[..., Screen]:
         """A factory passing only the options ``cls`` takes; ``screen_class`` lets the app list bindings."""
@@ -261,7 +261,7 @@ class AnnotrainApp(App[None]):
             return
         rows: list[tuple[str, str, str]] = []
         seen = set()
-        for key, active in self.screen.active_bindings.items():
+        for _key, active in self.screen.active_bindings.items():
             b = active.binding
             if (b.id or b.action) in seen and not b.description:
                 continue

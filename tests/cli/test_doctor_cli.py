@@ -8,7 +8,6 @@ import pytest
 
 from annotrain_tui.cli import main
 from annotrain_tui.core.backends.sandbox import SandboxBackend
-from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
 
 CHECKS = ["connection", "roles", "template", "integration", "benchmark", "annotators", "folders", "jobs"]
 

@@ -9,7 +9,6 @@ import pytest
 
 from annotrain_tui.cli import main
 from tests.fake_encord import PASSPHRASE, write_rsa_key
-from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
 
 
 def run(capsys, *argv):

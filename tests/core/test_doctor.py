@@ -3,7 +3,7 @@ sandbox; one failing check never stops the others; an unreachable workspace skip
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from annotrain_tui.core.errors import AnnotrainError, AuthFailed, Transient
 from annotrain_tui.core.models import JobStatus
 
 CHECKS = ["connection", "roles", "template", "integration", "benchmark", "annotators", "folders", "jobs"]
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def doctor(backend, **kw):

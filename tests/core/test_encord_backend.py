@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -31,7 +31,7 @@ from annotrain_tui.core.errors import (
 from annotrain_tui.core.models import JobStatus, Provider
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 from tests.fake_encord import PASSPHRASE, Fault, write_rsa_key
-from tests.fake_encord.fixtures import backend, encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+from tests.fake_encord.fixtures import encord_settings
 
 
 def dh(fake, item: str) -> str:
@@ -303,7 +303,7 @@ def test_list_label_rows_by_stage_and_edit_time(backend, fake):
     fresh = [r for r in rows if r.stage == "Annotate"]
     assert all(r.label_hash is None for r in fresh)  # never opened
     assert backend.list_label_rows(fake.demo.training, edited_after=review.last_edited_at) == []
-    earlier = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    earlier = datetime(2026, 1, 1, tzinfo=UTC)
     assert len(backend.list_label_rows(fake.demo.benchmark, stage="Complete", edited_after=earlier)) == 4
     assert len(backend.list_label_rows(fake.demo.benchmark, done_only=True)) == 4
 

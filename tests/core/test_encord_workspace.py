@@ -18,7 +18,7 @@ from annotrain_tui.core.provisioning import apply_plan, make_plan
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 from annotrain_tui.core.roster import parse_roster
 from tests.fake_encord import Fault
-from tests.fake_encord.fixtures import backend, encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+from tests.fake_encord.fixtures import encord_settings
 
 BOX = {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.3}
 

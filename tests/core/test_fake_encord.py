@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from uuid import UUID
 
 import pytest
 
 from tests.fake_encord import Fault
-from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -166,7 +165,7 @@ def test_metadata_stamps_are_naive_with_microseconds_and_edited_after_compares_e
     d = fake.demo
     (review,) = rows_of(sdk, d.training, workflow_graph_node_title_eq="Review")
     stamp = review.last_edited_at  # the SDK's parse_datetime reads the naive string as UTC
-    assert stamp.tzinfo is timezone.utc and stamp.microsecond != 0
+    assert stamp.tzinfo is UTC and stamp.microsecond != 0
     assert stamp.replace(tzinfo=None) == fake.ws.row(d.training, d.items[0]).last_edited_at
     raw = fake.ws.metadata_dict(fake.ws.projects[d.training], fake.ws.row(d.training, d.items[0]))
     assert raw["last_edited_at"] == stamp.replace(tzinfo=None).isoformat()  # naive, with microseconds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from annotrain_tui.core.backends.sandbox.demo import annotate_like
@@ -72,10 +74,10 @@ def test_refresh_fetches_only_changed_rows_and_updates_scores(demo):
     gold = objects_of(sb.get_label_rows(ids["benchmark"], [todo.data_hash])[0])
     classes = sb.ontology_structure(chidi.project.ontology_id)["objects"]
     import random
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     labels = annotate_like(random.Random(1), gold, classes, skill=1.0, email="chidi.okafor@example.com",
-                           when=datetime.now(timezone.utc))
+                           when=datetime.now(UTC))
     sb.save_labels(chidi.project.id, todo.data_hash, labels, stage="Complete")
     report = live.refresh()
     assert report.changed_rows == 1 and report.changed_projects == [chidi.project.id]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotrain_tui.core.errors import InvalidInput, OutputExists, UsageError
+from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.manifest import (
     DATA_TYPES,
     PROVIDERS,
@@ -24,7 +25,6 @@ from annotrain_tui.core.manifest import (
     validate_path,
     validate_text,
 )
-from annotrain_tui.core.files import atomic_write_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
 S3 = "https://encord-integration.s3.eu-west-2.amazonaws.com"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -121,7 +120,7 @@ def test_projects_get_one_label_row_per_data_unit(sandbox):
 
 def test_stage_filter_edited_after_and_labels_round_trip(sandbox):
     proj, ds, items, *_ = _project_on(sandbox)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     onto = sandbox.ontology_structure(proj.ontology_id)["objects"][0]
     from annotrain_tui.core.backends.sandbox.labels import object_entry
 
@@ -131,7 +130,7 @@ def test_stage_filter_edited_after_and_labels_round_trip(sandbox):
     done = sandbox.list_label_rows(proj.id, stage="Complete")
     assert [r.data_hash for r in done] == [items[1].id]
     assert [r.data_hash for r in sandbox.list_label_rows(proj.id, edited_after=before)] == [items[1].id]
-    assert sandbox.list_label_rows(proj.id, edited_after=datetime.now(timezone.utc) + timedelta(seconds=1)) == []
+    assert sandbox.list_label_rows(proj.id, edited_after=datetime.now(UTC) + timedelta(seconds=1)) == []
     (row,) = sandbox.get_label_rows(proj.id, [items[1].id])
     assert row["data_hash"] == items[1].id and row["data_title"] == items[1].name
     (got,) = objects_of(row)

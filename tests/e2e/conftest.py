@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import EncordWorld, SandboxWorld
-from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
 from tests.fake_encord.server import FakeEncord
 
 

@@ -12,7 +12,7 @@ from annotrain_tui.tui.app import AnnotrainApp
 from annotrain_tui.tui.screens.evaluation import EvaluationScreen
 from annotrain_tui.tui.screens.home import HomeScreen
 from annotrain_tui.tui.widgets.frame_table import FrameTable
-from tests.fake_encord.fixtures import encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+from tests.fake_encord.fixtures import encord_settings
 from tests.tui.helpers import settle
 
 

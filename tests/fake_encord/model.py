@@ -115,7 +115,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from encord.objects.common import Shape
@@ -159,7 +159,7 @@ def new_id() -> str:
 
 def aware(dt: datetime | None) -> datetime | None:
     """A naive (UTC) stamp as an aware one, for the v2 DTOs (which carry offsets)."""
-    return None if dt is None else dt.replace(tzinfo=timezone.utc)
+    return None if dt is None else dt.replace(tzinfo=UTC)
 
 
 def metadata_time(dt: datetime | None) -> str | None:
@@ -175,7 +175,7 @@ def label_row_time(dt: datetime | None) -> str | None:
 def utc_naive(text: str) -> datetime:
     """What the SDK sends for edited_after/before (an isoformat), as a naive UTC datetime."""
     dt = datetime.fromisoformat(text)
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
 
 
 @dataclass
@@ -821,7 +821,7 @@ class Workspace:
                      "PDF": DataType.PDF, "PLAIN_TEXT": DataType.PLAIN_TEXT}.get(kind, DataType.VIDEO)
         empty = LabelRowV2._build_empty_labels_dict(
             label_hash=row.label_hash, data_hash=row.data_hash, branch_name="main", data_type=base_type,
-            media_metadata=media, now=aware(row.created_at) or datetime.now(timezone.utc))
+            media_metadata=media, now=aware(row.created_at) or datetime.now(UTC))
         empty.update(data_type=KINDS[kind][1], dataset_hash=ds.hash, dataset_title=ds.title, data_title=item.name,
                      annotation_task_status=self.annotation_task_status(p, row).value,
                      label_status=self.label_status(row).value)

@@ -26,10 +26,11 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -44,7 +45,7 @@ V1_ERRORS = {401: eu.AUTHENTICATION_ERROR, 403: eu.AUTHORISATION_ERROR, 404: eu.
              409: eu.RESOURCE_EXISTS_ERROR, 400: eu.INVALID_ARGUMENTS_ERROR}
 
 
-def v1_error(status: int, payload: Any = None, code: list[str] | None = None) -> "_Answer":
+def v1_error(status: int, payload: Any = None, code: list[str] | None = None) -> _Answer:
     """The v1 API's refusal: HTTP 200 with the status and code in the envelope."""
     return _Answer(200, {"status": status, "response": code or V1_ERRORS.get(status, eu.UNKNOWN_ERROR),
                          "payload": payload})
@@ -157,7 +158,7 @@ class FakeEncord:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "FakeEncord":
+    def start(self) -> FakeEncord:
         fake = self
 
         class Handler(_Handler):
@@ -339,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
                     key = fake.verify_v2(self.command, self.path, self.headers, body)
                 except _Refused as why:
                     fake.refused.append(f"v2 {route}: {why}")
-                    raise _Answer(401, {"message": "You are not authenticated to access the Encord platform."})
+                    raise _Answer(401, {"message": "You are not authenticated to access the Encord platform."}) from None
             else:
                 route, call, params = self._route_v1(split.path, body)
                 groups = {}
@@ -347,7 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
                     key = fake.verify_v1(self.headers, body)
                 except _Refused as why:
                     fake.refused.append(f"v1 {route}: {why}")
-                    raise v1_error(401, code=eu.SSH_KEY_NOT_FOUND_ERROR if why.unknown_key else None)
+                    raise v1_error(401, code=eu.SSH_KEY_NOT_FOUND_ERROR if why.unknown_key else None) from None
             with fake.lock:
                 fake.log.append(Logged("v2" if v2 else "v1", route, self.command, key, True, params))
             fault = fake._fault_for(route)
@@ -703,7 +704,7 @@ class _V2:
         stage = self._stage(p, s)
         actions = self.body if isinstance(self.body, list) else []
         rows = [(a, self._task(p, stage, a.get("taskUuid"))) for a in actions]  # all checked before any acts
-        for a, row in rows:
+        for a, _row in rows:
             kind = a.get("action")
             if kind == "ASSIGN":
                 email = a.get("assignee")

@@ -18,8 +18,8 @@ import pytest
 
 from annotrain_tui.cli import main
 from annotrain_tui.core.roster import expand_title, identity, parse_roster
-from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
 from tests.hardening.helpers import run
+from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
 
 CAR, SIGN, ROAD = (DEFAULT_CLASSES[i] for i in (0, 3, 5))
 URL = "https://bucket.s3.eu-west-2.amazonaws.com/a.jpg"

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -146,9 +146,8 @@ def hold_in_other_process(state_dir, key):
 def test_a_lock_held_by_another_process_is_refused_naming_it_and_freed_by_sigkill(tmp_path):
     proc = hold_in_other_process(tmp_path, "k")
     try:
-        with pytest.raises(LockBusy) as info:
-            with state_lock(tmp_path, "k", what="the work", timeout=0):
-                pass
+        with pytest.raises(LockBusy) as info, state_lock(tmp_path, "k", what="the work", timeout=0):
+            pass
         assert f"pid {proc.pid} on host " in str(info.value) and "python" in str(info.value)
     finally:
         proc.kill()  # SIGKILL: no clean-up code runs in the holder
@@ -406,7 +405,7 @@ def test_concurrent_retry_threads_in_one_process_make_one_job(sandbox):
 
 
 def fake_record(job_id: str, status: str = "done") -> reg.JobRecord:
-    t = datetime.now(timezone.utc)
+    t = datetime.now(UTC)
     return reg.JobRecord(id=job_id, backend="sandbox", folder_id="f", folder_path="/F", integration_id="i",
                          integration_title="S3", manifest_path="m.json", created_at=t, updated_at=t,
                          status=status, urls=1)

@@ -321,9 +321,8 @@ def test_a_lock_file_a_read_only_file_system_refuses_is_exit_1_for_a_write(tmp_p
     monkeypatch.setattr(locks, "_open", refuse)
     with locks.state_lock(tmp_path, "jobs", what="a read", read=True):
         pass
-    with pytest.raises(locks.LockUnwritable) as info:
-        with locks.state_lock(tmp_path, "jobs", what="a write"):
-            pass
+    with pytest.raises(locks.LockUnwritable) as info, locks.state_lock(tmp_path, "jobs", what="a write"):
+        pass
     assert info.value.exit_code == 1 and "Read-only file system" in str(info.value)
     monkeypatch.undo()
     with locks.state_lock(tmp_path, "jobs", what="a write", timeout=0):  # nothing was left held

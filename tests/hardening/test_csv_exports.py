@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -233,7 +232,7 @@ def test_every_line_break_and_separator_is_a_cell_start(tmp_path, brk):
         for sep in (",", ";", "\t", "|"):
             for piece in line.split(sep):
                 assert not piece.lstrip('"').startswith(("=", "+", "@")), (brk, line)
-    rows = list(_csv.reader(open(out, encoding="utf-8", newline="")))
+    rows = list(_csv.reader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
     assert len(rows) == 3 and rows[1][0] == value.replace(brk + "=", brk + "'=")
 
 
@@ -249,7 +248,7 @@ def test_a_formula_behind_spaces_invisible_characters_or_in_full_width_is_neutra
 
     out = tmp_path / "o.csv"
     write_csv(out, pd.DataFrame({"title": [value]}))
-    (cell,) = list(_csv.reader(open(out, encoding="utf-8", newline="")))[1]
+    (cell,) = list(_csv.reader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))[1]
     for piece in _re.split("[,;\t|]", cell):
         trimmed = _re.sub("^[\\s\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+", "", piece)
         assert not trimmed.startswith(("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")), cell

@@ -260,7 +260,7 @@ async def test_a_hostile_file_name_is_shown_escaped(tmp_path):
             field.focus()
             await pilot.press("enter")
             await settle(app, pilot)
-            assert app.screen is screen and screen.path == path and not screen.editor.text == ""
+            assert app.screen is screen and screen.path == path and screen.editor.text != ""
             await pilot.press("space", "ctrl+s")
             await settle(app, pilot)
             saved = [m for m in messages(app) if m.startswith("Saved")]

@@ -14,8 +14,6 @@ import os
 
 import pytest
 
-from tests.fake_encord.fixtures import encord_keys, fake, no_proxy  # noqa: F401 (fixtures)
-
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.backends.sandbox import SandboxBackend
 from annotrain_tui.core.config import Paths

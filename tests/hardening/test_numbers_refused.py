@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from annotrain_tui.core.manifest.models import METADATA_FIELDS, METADATA_KEY
-from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
 from tests.hardening.helpers import run
+from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
 
 CAR, SIGN, ROAD = (DEFAULT_CLASSES[i] for i in (0, 3, 5))
 

@@ -18,8 +18,8 @@ from textual.widgets import DataTable, Static
 from annotrain_tui.core.roster import parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.screens.provision import ProvisionScreen
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
-from tests.tui.helpers import make_app, settle
 from tests.hardening.helpers import run
+from tests.tui.helpers import make_app, settle
 
 R1 = b"name,email,,team\nAnn,ann@e.com,keepme,red\nBob,bob@e.com,x,y,z,w\nCy,cy@e.com,,blue\n"
 R2 = b"# team roster 2025\nname,email\nAnn,ann@e.com\nBob,bob@e.com\n"

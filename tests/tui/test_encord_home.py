@@ -8,7 +8,7 @@ from annotrain_tui.core.config import Paths
 from annotrain_tui.core.workspace import open_workspace
 from annotrain_tui.tui.app import AnnotrainApp
 from annotrain_tui.tui.screens.home import HomeScreen
-from tests.fake_encord.fixtures import encord_keys, encord_settings, fake, no_proxy  # noqa: F401 (fixtures)
+from tests.fake_encord.fixtures import encord_settings
 from tests.tui.helpers import settle
 
 

@@ -124,7 +124,7 @@ async def test_export_seed_full_json_and_copy(tmp_path, monkeypatch):
             await pilot.press("enter")
             await settle(app, pilot)
             assert (tmp_path / name).exists()
-        header = next(csv.reader(open(tmp_path / "iou_results.csv")))
+        header = next(csv.reader((tmp_path / "iou_results.csv").read_text().splitlines()))
         assert header == ["training_email", "data_unit_name", "label_id", "iou_score", "class_score"]
         doc = json.loads((tmp_path / "evaluation.json").read_text())
         assert set(doc["annotators"]) == set(DEMO)
@@ -177,7 +177,7 @@ async def test_hostile_emails_and_titles_are_shown_literally_and_exported_safely
         assert "[bold red]Ünï[/]" in literal and "\x1b" not in literal and "\\x1b[2J" in literal
         await pilot.press("e", "enter", "enter")
         await settle(app, pilot)
-        cells = [r[0] for r in csv.reader(open(tmp_path / "iou_results.csv"))]
+        cells = [r[0] for r in csv.reader((tmp_path / "iou_results.csv").read_text().splitlines())]
         assert any(c.startswith("'=HYPERLINK") for c in cells)
         assert not any(c.startswith("=") for c in cells)
 
@@ -189,7 +189,7 @@ async def test_offline_exports_open_in_the_same_screen(tmp_path):
     bm = tmp_path / "bm.json"
     bm.write_text(json.dumps(prog.benchmark))
     paths = []
-    for n, (name, rows) in enumerate(prog.training.items()):
+    for n, (_name, rows) in enumerate(prog.training.items()):
         p = tmp_path / f"tr{n}.json"
         p.write_text(json.dumps(rows))
         paths.append(str(p))

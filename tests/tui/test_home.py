@@ -35,7 +35,7 @@ async def test_tabs_switch_with_the_keyboard(tmp_path):
         await pilot.press("right_square_bracket")
         assert app.screen.query_one(TabbedContent).active == "tab-folders"
         folders = _cells(app.screen.query_one("#table-folders", DataTable))
-        assert ["/Training Data/Street Scenes", "60"] == folders[3][:2]
+        assert folders[3][:2] == ["/Training Data/Street Scenes", "60"]
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert app.screen.query_one(TabbedContent).active == "tab-datasets"
 

@@ -198,7 +198,7 @@ def test_pairs_numbers_links_and_unmatched_marks():
               annot(Box(0.4, 0.05, 0.1, 0.1), pair_id="lonely")]  # a pair id without partner: extra
     r = rasterise(shapes, 40, 20, aspect=1.0)
     labels = {}
-    for (row, col), (ch, idx) in sorted(r.labels.items()):
+    for (_row, _col), (ch, idx) in sorted(r.labels.items()):
         labels.setdefault(idx, []).append(ch)
     text = {idx: "".join(chars) for idx, chars in labels.items()}
     assert text == {0: "1", 1: "1 0.12", 2: "✗", 3: "+", 4: "+"}

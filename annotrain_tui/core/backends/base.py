@@ -15,7 +15,6 @@ from threading import Event
 from typing import Any, Protocol, runtime_checkable
 
 from annotrain_tui.core.errors import Conflict
-
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,

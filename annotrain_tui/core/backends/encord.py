@@ -43,14 +43,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from annotrain_tui.core.backends import encord_internals as internals
 from annotrain_tui.core.config import DOMAIN_HINT, Settings, check_domain, key_path_from_text
-from annotrain_tui.core.text import refuse_hidden_characters, shown
 from annotrain_tui.core.errors import (
     AnnotrainError,
     AuthFailed,
@@ -83,6 +82,7 @@ from annotrain_tui.core.models import (
     UnitError,
     WorkflowTemplate,
 )
+from annotrain_tui.core.text import refuse_hidden_characters, shown
 
 if TYPE_CHECKING:  # pragma: no cover
     from encord.project import Project as SdkProject
@@ -138,7 +138,7 @@ def provider_from_title(title: str) -> Provider:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _one_line(text: object, limit: int = 200) -> str:
@@ -311,8 +311,8 @@ class EncordBackend:
 
     name = "encord"
 
-    def __init__(self, client: "EncordUserClient", *, domain: str, settings: Settings,
-                 key_path: Path | None, bulk_client: "EncordUserClient | None" = None,
+    def __init__(self, client: EncordUserClient, *, domain: str, settings: Settings,
+                 key_path: Path | None, bulk_client: EncordUserClient | None = None,
                  auth: str = "SSH key") -> None:
         self._client = client
         self._bulk = bulk_client or client
@@ -331,7 +331,7 @@ class EncordBackend:
 
     # -- connecting ---------------------------------------------------------------------------
     @classmethod
-    def connect(cls, settings: Settings, *, passphrase: PassphraseSource = None) -> "EncordBackend":
+    def connect(cls, settings: Settings, *, passphrase: PassphraseSource = None) -> EncordBackend:
         """Create the SDK client from the key file (nothing is checked on the server yet).
 
         ``passphrase`` (text, or a callback asked with the key path) unlocks an encrypted key;
@@ -363,11 +363,12 @@ class EncordBackend:
         return cls(client, domain=domain, settings=settings, key_path=key_path, bulk_client=bulk)
 
     @classmethod
-    def _connect_with_token(cls, settings: Settings, domain: str, token: str) -> "EncordBackend":
+    def _connect_with_token(cls, settings: Settings, domain: str, token: str) -> EncordBackend:
         """Sign in with a bearer token (the SDK's other documented way in 0.1.x). The token is
         registered as a secret first: no message, log or output shows it."""
-        from annotrain_tui.core.secrets import register_secret
         from encord.user_client import EncordUserClient
+
+        from annotrain_tui.core.secrets import register_secret
 
         register_secret(token)
         _quiet_sdk_logs()
@@ -390,7 +391,7 @@ class EncordBackend:
 
     @staticmethod
     def _create_client(settings: Settings, key_path: Path, domain: str, secret: str | None,
-                       info: _KeyInfo, t: float) -> "EncordUserClient":
+                       info: _KeyInfo, t: float) -> EncordUserClient:
         from encord.user_client import EncordUserClient
 
         _quiet_sdk_logs()
@@ -615,7 +616,7 @@ class EncordBackend:
             projects = [p for p in projects if needle in p.title.casefold()]
         if description_contains is not None:
             projects = [p for p in projects if description_contains in p.description]
-        return sorted(projects, key=lambda p: (p.created_at or datetime.min.replace(tzinfo=timezone.utc), p.title))
+        return sorted(projects, key=lambda p: (p.created_at or datetime.min.replace(tzinfo=UTC), p.title))
 
     def _warn(self, message: str) -> None:
         with self._lock:
@@ -676,7 +677,7 @@ class EncordBackend:
                        "or users")
         return self._project_model(dto, datasets=datasets, users=users, refused=reason)
 
-    def _sdk_project(self, project_id: str, *, fresh: bool = False, bulk: bool = False) -> "SdkProject":
+    def _sdk_project(self, project_id: str, *, fresh: bool = False, bulk: bool = False) -> SdkProject:
         """The SDK's ``Project`` (public ``get_project``), on the bulk client for label-row calls."""
         key = str(_uuid(project_id, "project"))
         with self._lock:

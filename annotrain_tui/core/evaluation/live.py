@@ -19,11 +19,11 @@ import math
 import threading
 import weakref
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -99,13 +99,13 @@ def _run(job: Callable[[], Any]) -> Any:
 class LiveEvaluation:
     def __init__(self, backend: Any, benchmark_ref: str, training_refs: list[str] | None = None, *,
                  matching: str = "optimal", iou_threshold: float = 0.5, low_overlap: float = 0.8,
-                 shape: str | None = None, pass_mark: PassMark = PassMark(), block_size: int = 32,
+                 shape: str | None = None, pass_mark: PassMark | None = None, block_size: int = 32,
                  keep_objects: bool = True) -> None:
         self.backend = backend
         self.benchmark = find_project(backend, benchmark_ref)
         self.training_refs = training_refs
         self.options = dict(matching=matching, iou_threshold=iou_threshold, low_overlap=low_overlap, shape=shape,
-                            pass_mark=pass_mark, keep_objects=keep_objects)
+                            pass_mark=pass_mark or PassMark(), keep_objects=keep_objects)
         self.block_size = max(1, block_size)
         self._init_state()
 

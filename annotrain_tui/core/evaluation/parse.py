@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
 from annotrain_tui.core.text import shown
 

@@ -50,8 +50,8 @@ class Collector:
         if count <= 0:
             return
         self.counts[code] = self.counts.get(code, 0) + count
-        if self.max_per_code is not None and self.counts[code] > self.max_per_code:
-            if severity == "error" or code not in self.dropped_severity:
+        if self.max_per_code is not None and self.counts[code] > self.max_per_code and (
+                severity == "error" or code not in self.dropped_severity):
                 self.dropped_severity[code] = severity
 
     def full(self, code: str) -> bool:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.errors import InvalidInput, UsageError
+from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.manifest.csv import to_csv
 from annotrain_tui.core.manifest.diagnostics import Format, ValidationResult
-from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.manifest.validate import Parsed, parse_path, parse_text
 
 # Errors after which the parsed content is not what the author wrote: converting would lose data.

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
-from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.diagnostics import ValidationResult
 from annotrain_tui.core.manifest.models import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.positions import Path
 from annotrain_tui.core.manifest.rules import check_data
 from annotrain_tui.core.manifest.validate import Parsed
+from annotrain_tui.core.text import shown
 
 # Header (normalised: lower case, single spaces) → role.
 TITLE_HEADERS: dict[str, str] = {

@@ -51,7 +51,6 @@ from annotrain_tui.core.manifest.models import (
 )
 from annotrain_tui.core.manifest.positions import Path, pointer
 from annotrain_tui.core.manifest.schema import URL_CHAR_PREFILTER
-from annotrain_tui.core.text import shown
 from annotrain_tui.core.manifest.urls import (
     ABSOLUTE_URL_RE,
     FORBIDDEN_RE,
@@ -71,6 +70,7 @@ from annotrain_tui.core.manifest.urls import (
     provider_mismatch,
     url_scheme_warning,
 )
+from annotrain_tui.core.text import shown
 
 _PLAIN_KEYS = frozenset({"objectUrl", "title"})
 # Bytes deleted by the one bytes.translate pass over all URLs: harmless ASCII, except ':' (counted
@@ -678,12 +678,10 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
         suspicious.update(_with_key(urls, key))
 
     bad = sorted(suspicious)
-    reported = 0
-    for i in bad:
+    for reported, i in enumerate(bad):
         if col.full("url-not-absolute"):
             col.bump("url-not-absolute", "error", len(bad) - reported)
             break
-        reported += 1
         for code, message in explain_url(urls[i]):
             col.add("error", code, message, path=path_of(i), data={"url": urls[i]})
     bad_set = set(bad)

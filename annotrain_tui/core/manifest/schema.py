@@ -9,10 +9,10 @@ location. URLs are checked apart, over the whole list at once. The public models
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired, Required
 
 from pydantic import AliasChoices, ConfigDict, Field, StringConstraints, TypeAdapter
-from typing_extensions import NotRequired, Required, TypedDict
+from typing_extensions import TypedDict
 
 from annotrain_tui.core.manifest.models import (
     MAX_INT64,

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.errors import InvalidInput, UsageError
+from annotrain_tui.core.files import check_output, display_path, write_error
 from annotrain_tui.core.manifest.convert import dump_json, require_content
 from annotrain_tui.core.manifest.csv import to_csv
-from annotrain_tui.core.files import check_output, display_path, write_error
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     MAX_CSV_ENTRIES,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, depth_problem, explain_json_error, loads, wide_encoding
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import getters
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from annotrain_tui.core.text import shown
+from annotrain_tui.tui.app import AnnotrainApp
 
 
 class SafeTitles:
@@ -30,8 +32,11 @@ class SafeTitles:
 class AppScreen(SafeTitles, Screen[None]):
     """Worker.StateChanged does not bubble; every screen hands its workers' failures to the app."""
 
+    #: the running app, typed (its workspace, selection and settings), not ``App[Any]``
+    app = getters.app(AnnotrainApp)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker_state(event)  # type: ignore[attr-defined]
+        self.app.report_worker_state(event)
         if event.state == WorkerState.ERROR:
             self.worker_failed(event.worker, event.worker.error)
 

@@ -19,7 +19,7 @@ from annotrain_tui.core.benchmark import (
     verify_dataset,
 )
 from annotrain_tui.core.overview import benchmark_ids
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog

@@ -29,7 +29,7 @@ from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.files import check_output
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen, SafeTitles
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable

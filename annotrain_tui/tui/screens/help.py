@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import SafeTitles
 
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, Tabb
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 

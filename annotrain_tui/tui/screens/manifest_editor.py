@@ -46,7 +46,7 @@ from annotrain_tui.core.manifest.fixes import Fix, batch_fixes, fixes_for
 from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes, user_path
 from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
 from annotrain_tui.core.text import is_clean, shown
-from annotrain_tui.tui.messages import typed_path
+from annotrain_tui.tui.text import typed_path
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.registration import create_folder_path
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput

@@ -12,7 +12,7 @@ from annotrain_tui.core.benchmark import benchmark_status
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import training_progress
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 

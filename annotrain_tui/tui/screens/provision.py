@@ -20,7 +20,7 @@ from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.overview import benchmark_ids
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
-from annotrain_tui.tui.messages import lit, typed_path
+from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput

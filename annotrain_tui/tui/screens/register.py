@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.errors import AnnotrainError
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 from annotrain_tui.tui.widgets.inputs import SafeInput

@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.messages import lit
 from annotrain_tui.tui.screens.base import SafeTitles
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.inputs import SafeInput
 
 DIALOG_CSS = """

@@ -27,7 +27,6 @@ from textual.strip import Strip
 from annotrain_tui.core.text import shown
 
 
-
 def clean(text: str) -> str:
     """One printable line, by the one untrusted-text policy (:func:`annotrain_tui.core.text.shown`)."""
     return shown(text)
@@ -82,12 +81,12 @@ class FrameTable(ScrollView, can_focus=True):
     class RowHighlighted(Message):
         """The cursor moved to the row with this key."""
 
-        def __init__(self, table: "FrameTable", key: Any) -> None:
+        def __init__(self, table: FrameTable, key: Any) -> None:
             super().__init__()
             self.table, self.key = table, key
 
         @property
-        def control(self) -> "FrameTable":
+        def control(self) -> FrameTable:
             return self.table
 
     class RowSelected(RowHighlighted):

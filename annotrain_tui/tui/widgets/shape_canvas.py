@@ -50,7 +50,7 @@ import re
 import zlib
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from rich.cells import get_character_cell_size
@@ -169,7 +169,7 @@ class Polygon:
         object.__setattr__(self, "rings", tuple(_floats(r) for r in self.rings))
 
 
-Geometry = Union[Box, RotatedBox, Polygon]
+Geometry = Box | RotatedBox | Polygon
 
 
 @dataclass(frozen=True)

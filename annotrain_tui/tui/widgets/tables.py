@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-from annotrain_tui.tui.messages import lit
+from annotrain_tui.tui.text import lit
 
 
 def _safe(value: Any) -> Any:

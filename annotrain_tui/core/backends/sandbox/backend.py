@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from annotrain_tui.core.backends.sandbox import labels as lbl
 from annotrain_tui.core.backends.sandbox.store import Store, new_workspace_file
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
-from annotrain_tui.core.text import shown
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,
@@ -45,6 +44,7 @@ from annotrain_tui.core.models import (
     final_stage_of,
     stages_from_titles,
 )
+from annotrain_tui.core.text import shown
 
 SECTION_TYPES = {
     "videos": "video", "audio": "audio", "pdfs": "pdf", "text": "plain_text", "images": "image",
@@ -68,14 +68,14 @@ def stored_stages(text: str) -> list[Stage]:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-_id_rng: "random.Random | None" = None
+_id_rng: random.Random | None = None
 
 
 def new_id() -> str:
@@ -117,7 +117,7 @@ class SandboxBackend:
         self.user = user
 
     @classmethod
-    def build(cls, path: Path, fill: "Callable[[SandboxBackend], Any] | None" = None, *,
+    def build(cls, path: Path, fill: Callable[[SandboxBackend], Any] | None = None, *,
               replace: bool = False) -> Any:
         """Create the workspace at ``path`` all or nothing: ``fill(backend)`` runs on a temporary
         file beside it, which replaces ``path`` only once complete. Returns what ``fill`` returns."""
@@ -500,7 +500,7 @@ class SandboxBackend:
             params.append(stage)
         if edited_after is not None:
             sql += " AND lr.last_edited_at > ?"
-            params.append(edited_after.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+            params.append(edited_after.astimezone(UTC).isoformat(timespec="microseconds"))
         sql += " ORDER BY i.rowid"
         infos = [LabelRowInfo(label_hash=r["label_hash"], data_hash=r["data_hash"], data_title=r["name"],
                               stage=r["stage"], last_edited_at=parse_iso(r["last_edited_at"]),
@@ -592,7 +592,7 @@ class SandboxBackend:
         stages = self.project_stages(project_id)
         if stage is not None and stage not in stages:
             raise InvalidInput(f"stage {stage!r} is not in this project's workflow ({' → '.join(stages)})")
-        stamp = (edited_at or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
+        stamp = (edited_at or datetime.now(UTC)).isoformat(timespec="microseconds")
         with self.store.tx() as c:
             cur = c.execute(
                 "UPDATE label_rows SET body = ?, last_edited_at = ?, stage = COALESCE(?, stage) "

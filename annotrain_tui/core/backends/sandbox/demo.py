@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int 
 
     seed_ids(seed if deterministic_ids else None)
     try:
-        return _seed(backend, paths, seed, now or datetime.now(timezone.utc), _write_roster)
+        return _seed(backend, paths, seed, now or datetime.now(UTC), _write_roster)
     finally:
         seed_ids(None)
 

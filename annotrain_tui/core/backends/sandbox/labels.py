@@ -7,7 +7,7 @@ The sandbox keeps each label row's objects as a flat list of Encord object entri
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from annotrain_tui.core.evaluation.parse import is_frame_key
@@ -52,7 +52,7 @@ def encord_time(dt: datetime | None = None) -> str:
     """Encord's long datetime string, e.g. 'Mon, 23 Nov 2026 19:24:47 UTC': what a label row exported
     by the SDK carries (``LabelRowV2.to_encord_dict`` writes its times with
     encord/common/time_parser.py ``format_datetime_to_long_string``)."""
-    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    dt = (dt or datetime.now(UTC)).astimezone(UTC)
     return dt.strftime("%a, %d %b %Y %H:%M:%S UTC")
 
 

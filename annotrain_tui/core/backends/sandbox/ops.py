@@ -7,10 +7,8 @@ import json
 import random
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
-
-from annotrain_tui.core.text import shown
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
 from annotrain_tui.core.backends.sandbox.demo import annotate_like
@@ -18,6 +16,7 @@ from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.errors import InvalidInput, NotFound
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.text import shown
 
 IMPORT_FOLDER = "Imported labels"
 
@@ -82,7 +81,7 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         if project.ontology_id not in classes_cache:
             classes_cache[project.ontology_id] = backend.ontology_structure(project.ontology_id)["objects"]
         labels = annotate_like(rng, gold_cache[key], classes_cache[project.ontology_id], skill=_skill(email),
-                               email=email, when=datetime.now(timezone.utc))
+                               email=email, when=datetime.now(UTC))
         backend.save_labels(project.id, target.data_hash, labels, stage=final)
         steps += 1
         if on_step is not None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import secrets
 import sqlite3
+import stat
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 
 from annotrain_tui.core.backends.base import WorkspaceGone
@@ -179,9 +179,9 @@ def recognise(path: Path) -> str:
         raise _not_ours(path, "the SQLite database of another program")
     # No marker: a workspace made before the marker existed has all our tables and a schema version.
     tables, version = _peek(path, immutable=True)
-    if not TABLES <= tables and path.with_name(path.name + "-wal").exists():
+    if not tables >= TABLES and path.with_name(path.name + "-wal").exists():
         tables, version = _peek(path, immutable=False)  # the schema may still be in a live WAL
-    if not TABLES <= tables or version is None:
+    if not tables >= TABLES or version is None:
         raise _not_ours(path, "the SQLite database of another program")
     return "legacy"
 

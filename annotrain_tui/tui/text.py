@@ -1,4 +1,4 @@
-"""Helpers every screen uses: literal text for untrusted strings, workers' error handling."""
+"""Untrusted text on screen: the rich wrapper over the one policy (core.text) and the last-line filter."""
 
 from __future__ import annotations
 
