@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.lookup import with_details
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
@@ -69,6 +70,24 @@ def benchmark_ids(projects: list[Project]) -> list[str]:
             ids.append(p.id)
     known = {p.id for p in projects}
     return [i for i in ids if i in known]
+
+
+def default_benchmark(backend: Backend, projects: list[Project] | None = None, *,
+                      preferred: str | None = None) -> Project | None:
+    """The benchmark a flow opens when the user named none: ``preferred`` (an id or exact title, e.g.
+    the one remembered by ``core.recent``) when it is still a benchmark of the workspace, else the
+    first of ``benchmark_ids``; None when the workspace has no benchmark yet. ``projects``: the
+    listing when the caller already has it (saves one call)."""
+    projects = backend.list_projects() if projects is None else projects
+    ids = benchmark_ids(projects)
+    if not ids:
+        return None
+    by_id = {p.id: p for p in projects}
+    if preferred:
+        for i in ids:
+            if preferred in (i, by_id[i].title):
+                return by_id[i]
+    return by_id[ids[0]]
 
 
 def load_overview(backend: Any) -> Overview:
