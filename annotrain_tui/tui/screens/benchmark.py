@@ -12,17 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from annotrain_tui.core.benchmark import (
-    benchmark_status,
-    create_benchmark_project,
-    create_training_dataset,
-    verify_dataset,
-)
-from annotrain_tui.core.overview import benchmark_ids
-from annotrain_tui.tui.text import lit
+from annotrain_tui.core.benchmark import create_benchmark_project, create_training_dataset, verify_dataset
+from annotrain_tui.core.choices import BenchmarkChoices, benchmark_choices
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+from annotrain_tui.tui.widgets.inputs import SafeInput
 
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")  # an ontology's colour is untrusted: a bad one would not parse
 SHAPE_ICONS = {"bounding_box": "▭ box", "rotatable_bounding_box": "◇ rotated box", "polygon": "⬠ polygon",
@@ -77,13 +72,12 @@ class BenchmarkScreen(AppScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="benchmark-load")
     def load(self) -> None:
-        b = self.app.workspace.backend
-        folders, datasets, ontologies = b.list_folders(), b.list_datasets(), b.list_ontologies()
-        templates, projects = b.list_workflow_templates(), b.list_projects()
-        statuses = [benchmark_status(b, p) for p in projects if p.id in benchmark_ids(projects)]
-        self.app.call_from_thread(self._fill, folders, datasets, ontologies, templates, statuses)
+        choices = benchmark_choices(self.app.workspace.backend)
+        self.app.call_from_thread(self._fill, choices)
 
-    def _fill(self, folders, datasets, ontologies, templates, statuses) -> None:
+    def _fill(self, choices: BenchmarkChoices) -> None:
+        folders, datasets, ontologies = choices.folders, choices.datasets, choices.ontologies
+        templates, statuses = choices.templates, choices.statuses
         self.ontologies = {o.id: o for o in ontologies}
         keep = {sel: self.query_one(f"#{sel}", Select).value for sel in ("folder", "dataset", "ontology", "template")}
         self.query_one("#folder", Select).set_options(

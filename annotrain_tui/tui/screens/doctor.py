@@ -12,8 +12,8 @@ from textual.widgets import Footer, Header, Static
 from annotrain_tui.core.doctor import FAIL, OK, SKIPPED, WARN, DoctorReport, run_doctor
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.secrets import redact
-from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.text import lit
 
 #: status → (badge, style)
 BADGES = {

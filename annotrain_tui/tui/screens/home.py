@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, Tabb
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
-from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 FLOWS = [
@@ -50,7 +50,7 @@ class HomeScreen(AppScreen):
                 yield ProgressBar(total=1, show_eta=False, id="bench-progress")
             yield Static(self._flows_text(), id="flows")
         with TabbedContent(id="tabs"):
-            for tab, columns in TABS.items():
+            for tab in TABS:
                 with TabPane(tab.capitalize(), id=f"tab-{tab}"):
                     table = SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
                     table.HELP = f"The workspace's {tab}. Up/Down move between rows; [ and ] switch tabs."  # type: ignore[attr-defined]

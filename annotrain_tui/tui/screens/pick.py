@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,16 +9,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
+from annotrain_tui.core.choices import PickLists, pick_lists
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
 from annotrain_tui.core.registration import create_folder_path
-from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.tables import SafeDataTable
-from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import FormDialog
-
-
+from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 
 class PickScreen(AppScreen):
@@ -65,12 +63,11 @@ class PickScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pick-load")
     def load(self) -> None:
-        b = self.app.workspace.backend
-        integrations, folders = b.list_integrations(), b.list_folders()
-        self.app.call_from_thread(self._loaded, integrations, folders)
+        lists = pick_lists(self.app.workspace.backend)
+        self.app.call_from_thread(self._loaded, lists)
 
-    def _loaded(self, integrations, folders) -> None:
-        self.integrations, self.folders = integrations, folders
+    def _loaded(self, lists: PickLists) -> None:
+        self.integrations, self.folders = lists.integrations, lists.folders
         self._render_lists()
 
     def _render_lists(self) -> None:

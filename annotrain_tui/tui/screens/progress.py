@@ -8,12 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from annotrain_tui.core.benchmark import benchmark_status
-from annotrain_tui.core.lookup import find_project
-from annotrain_tui.core.overview import benchmark_ids
-from annotrain_tui.core.provisioning import training_progress
-from annotrain_tui.tui.text import lit
+from annotrain_tui.core.benchmark import BenchmarkStatus
+from annotrain_tui.core.choices import progress_view
+from annotrain_tui.core.models import Project
+from annotrain_tui.core.provisioning import TraineeProgress
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 BAR = 20
@@ -55,22 +55,16 @@ class ProgressScreen(AppScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="progress-load")
     def load(self) -> None:
-        backend = self.app.workspace.backend
-        ref = self.benchmark
-        if ref is None:
-            ids = benchmark_ids(backend.list_projects())
-            if not ids:
-                self.app.call_from_thread(self._empty, "No benchmark project yet: set one up first (3 on Home).")
-                return
-            ref = ids[0]
-        bench, rows = training_progress(backend, ref)
-        status = benchmark_status(backend, find_project(backend, bench.id))
-        self.app.call_from_thread(self._show, bench, status, rows)
+        view = progress_view(self.app.workspace.backend, self.benchmark)
+        if view.benchmark is None or view.status is None:
+            self.app.call_from_thread(self._empty, "No benchmark project yet: set one up first (3 on Home).")
+            return
+        self.app.call_from_thread(self._show, view.benchmark, view.status, view.rows)
 
     def _empty(self, message: str) -> None:
         self.query_one("#progress-summary", Static).update(Text(message, style="dim"))
 
-    def _show(self, bench, status, rows) -> None:
+    def _show(self, bench: Project, status: BenchmarkStatus, rows: list[TraineeProgress]) -> None:
         t = Text("Benchmark ")
         t.append_text(lit(bench.title, "bold"))
         t.append(f": {status.completeness.complete}/{status.completeness.total} Complete")

@@ -15,16 +15,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
-from annotrain_tui.core.files import atomic_write_text, check_output, user_path
+from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
-from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.files import atomic_write_text, check_output, user_path
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
-from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.tables import SafeDataTable
-from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 PLAN_STYLE = {
     "create": ("+ create", "green"), "invite": ("~ invite", "yellow"), "done": ("= done", "dim"),
@@ -121,24 +121,20 @@ class ProvisionScreen(AppScreen):
     # -- loading ------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, exclusive=True, group="provision-choices")
     def load_choices(self) -> None:
-        backend = self.app.workspace.backend
-        projects = backend.list_projects()
-        templates = backend.list_workflow_templates()
-        self.app.call_from_thread(self._fill_choices, projects, templates)
+        choices = provision_choices(self.app.workspace.backend, self.initial_benchmark)
+        self.app.call_from_thread(self._fill_choices, choices)
 
-    def _fill_choices(self, projects, templates) -> None:
+    def _fill_choices(self, choices: ProvisionChoices) -> None:
         bench = self.query_one("#benchmark", Select)
-        bench.set_options([(lit(p.title), p.id) for p in projects])
-        wanted = self.initial_benchmark
-        ids = [p.id for p in projects]
-        if wanted:
-            match = [p.id for p in projects if wanted in (p.id, p.title)]
-            if match:
-                bench.value = match[0]
-        elif benchmark_ids(projects):
-            bench.value = benchmark_ids(projects)[0]
-        elif ids:
-            bench.value = ids[0]
+        bench.set_options([(lit(p.title), p.id) for p in choices.benchmarks])
+        if choices.selected is not None:
+            bench.value = choices.selected
+        if choices.unknown is not None:
+            self.notify(f"No benchmark {choices.unknown!r}: pick one in the benchmark select.",
+                        title="Provision", severity="warning", markup=False)
+        elif not choices.benchmarks:
+            self._set_problems(Text("No benchmark project yet: set one up first (3 on Home).", style="yellow"))
+        templates = choices.templates
         tpl = self.query_one("#template", Select)
         tpl.set_options([(lit(t.title), t.id) for t in templates])
         default = self.app.workspace.settings.default_template or "Annotator Training"

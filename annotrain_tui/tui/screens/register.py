@@ -21,11 +21,11 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.errors import AnnotrainError
-from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.tables import SafeDataTable
-from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 STATUS_STYLE = {"pending": "cyan", "done": "green", "failed": "bold red"}
 
@@ -500,7 +500,7 @@ class RegisterScreen(AppScreen):
         for record in retries:
             self.app.call_from_thread(self._started, record, 0)
 
-    def _follow_existing(self, err: "reg.RetryExists") -> None:
+    def _follow_existing(self, err: reg.RetryExists) -> None:
         self._upsert(err.existing)
         self.notify(str(err), title="Registration", severity="warning", markup=False)
         if not err.existing.finished:

@@ -1,0 +1,133 @@
+"""What the screens a user meets list and pick from, one call each (no Textual here).
+
+Each screen's worker makes one call and gets records back: the Pick screen's integrations and
+folders, the Benchmark screen's folders, datasets, ontologies, templates and the status of every
+benchmark, the Provision screen's benchmarks (only benchmarks: never a training project) and
+templates, the Progress screen's view of one benchmark. The rule "which benchmark is the default"
+lives here once (``default_benchmark_id``), not in each screen.
+
+``restore_selection`` turns the ids remembered across launches (core.recent) back into the
+integration and folder they name, and quietly drops one that no longer exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from annotrain_tui.core.backends.base import Backend
+from annotrain_tui.core.benchmark import BenchmarkStatus, benchmark_status
+from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.models import Dataset, Folder, Integration, Ontology, Project, WorkflowTemplate
+from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.provisioning import TraineeProgress, training_progress
+
+
+def default_benchmark_id(projects: list[Project]) -> str | None:
+    """The benchmark a screen shows when none was asked for: the first one ``benchmark_ids`` finds."""
+    ids = benchmark_ids(projects)
+    return ids[0] if ids else None
+
+
+def benchmarks_of(projects: list[Project]) -> list[Project]:
+    """The projects that are benchmarks, in ``benchmark_ids`` order (training projects never)."""
+    by_id = {p.id: p for p in projects}
+    return [by_id[i] for i in benchmark_ids(projects)]
+
+
+# -- Pick ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PickLists:
+    integrations: list[Integration]
+    folders: list[Folder]
+
+
+def pick_lists(backend: Backend) -> PickLists:
+    return PickLists(integrations=backend.list_integrations(), folders=backend.list_folders())
+
+
+@dataclass(frozen=True)
+class RestoredSelection:
+    integration: Integration | None
+    folder: Folder | None
+    #: the remembered ids that name nothing any more (the caller forgets them)
+    dropped: tuple[str, ...] = ()
+
+
+def restore_selection(backend: Backend, integration_id: str | None, folder_id: str | None) -> RestoredSelection:
+    """The integration and folder of the remembered ids, when they still exist (one listing each,
+    and none for an id that was not remembered)."""
+    integration = folder = None
+    dropped: list[str] = []
+    if integration_id:
+        integration = next((i for i in backend.list_integrations() if i.id == integration_id), None)
+        if integration is None:
+            dropped.append("integration")
+    if folder_id:
+        folder = next((f for f in backend.list_folders() if f.id == folder_id), None)
+        if folder is None:
+            dropped.append("folder")
+    return RestoredSelection(integration=integration, folder=folder, dropped=tuple(dropped))
+
+
+# -- Benchmark ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BenchmarkChoices:
+    folders: list[Folder]
+    datasets: list[Dataset]
+    ontologies: list[Ontology]
+    templates: list[WorkflowTemplate]
+    statuses: list[BenchmarkStatus] = field(default_factory=list)
+
+
+def benchmark_choices(backend: Backend) -> BenchmarkChoices:
+    """Everything the Benchmark screen lists, and the status of each benchmark already there."""
+    projects = backend.list_projects()
+    return BenchmarkChoices(folders=backend.list_folders(), datasets=backend.list_datasets(),
+                            ontologies=backend.list_ontologies(), templates=backend.list_workflow_templates(),
+                            statuses=[benchmark_status(backend, p) for p in benchmarks_of(projects)])
+
+
+# -- Provision ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProvisionChoices:
+    benchmarks: list[Project]
+    templates: list[WorkflowTemplate]
+    #: the benchmark to preselect: the one asked for (id or exact title), else the default one
+    selected: str | None = None
+    #: set when a benchmark was asked for and is not one of ``benchmarks``
+    unknown: str | None = None
+
+
+def provision_choices(backend: Backend, wanted: str | None = None) -> ProvisionChoices:
+    projects = backend.list_projects()
+    benches = benchmarks_of(projects)
+    selected, unknown = default_benchmark_id(projects), None
+    if wanted:
+        match = [p.id for p in benches if wanted in (p.id, p.title)]
+        if match:
+            selected = match[0]
+        else:
+            unknown = wanted
+    return ProvisionChoices(benchmarks=benches, templates=backend.list_workflow_templates(), selected=selected,
+                            unknown=unknown)
+
+
+# -- Progress -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProgressView:
+    """One benchmark's training progress; ``benchmark`` is None when the workspace has none yet."""
+
+    benchmark: Project | None
+    status: BenchmarkStatus | None
+    rows: list[TraineeProgress] = field(default_factory=list)
+
+
+def progress_view(backend: Backend, benchmark_ref: str | None = None) -> ProgressView:
+    ref = benchmark_ref
+    if ref is None:
+        ref = default_benchmark_id(backend.list_projects())
+        if ref is None:
+            return ProgressView(None, None)
+    bench, rows = training_progress(backend, ref)
+    status = benchmark_status(backend, find_project(backend, bench.id))
+    return ProgressView(bench, status, rows)
