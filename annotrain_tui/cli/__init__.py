@@ -18,6 +18,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from annotrain_tui import __version__
 from annotrain_tui.core.errors import AnnotrainError
@@ -59,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", None, _StoreOnce)
         self.register("action", "store", _StoreOnce)
 
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         _say(f"annotrain: usage error: {message} (see '{self.prog} --help')")
         raise SystemExit(2)
 
@@ -210,10 +211,10 @@ def _guarded(argv: Sequence[str] | None) -> int:
     real = sys.stdout
     guard = _GuardedStdout(real) if real is not None else None
     if guard is not None:
-        sys.stdout = guard  # type: ignore[assignment]
+        sys.stdout = guard
     real_err = sys.stderr
     err_gate = _GuardedStdout(real_err)  # the same last gate for what goes to stderr (the TUI draws on
-    sys.stderr = err_gate  # type: ignore[assignment]  # sys.__stderr__, which stays as it is)
+    sys.stderr = err_gate  # sys.__stderr__, which stays as it is)
     try:
         return _handled(argv, seen, guard)
     finally:

@@ -109,6 +109,6 @@ def path_arg(text: str) -> str:
     return text
 
 
-def add_force_flag(parser: argparse.ArgumentParser, what: str = "output files") -> None:
+def add_force_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "output files") -> None:
     """``--force``: the one rule for every command that writes a file the user named."""
     parser.add_argument("--force", action="store_true", help=f"overwrite {what} that already exist")

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from annotrain_tui.core.errors import AnnotrainError, NotFound, Transient
@@ -252,11 +253,11 @@ class _Doctor:
         several = len(benches) > 1
         for bench in benches:
             suffix = f" {_title(bench)}" if several else ""
-            self.run_one("benchmark", lambda b=bench: self.check_benchmark(b), benchmark=bench,
+            self.run_one("benchmark", partial(self.check_benchmark, bench), benchmark=bench,
                          name=TITLES["benchmark"] + suffix)
-            self.run_one("annotators", lambda b=bench: self.check_annotators(b), benchmark=bench,
+            self.run_one("annotators", partial(self.check_annotators, bench), benchmark=bench,
                          name=TITLES["annotators"] + suffix)
-            self.run_one("folders", lambda b=bench: self.check_folders(b), benchmark=bench,
+            self.run_one("folders", partial(self.check_folders, bench), benchmark=bench,
                          name=TITLES["folders"] + suffix)
         self.run_one("jobs", self.check_jobs)
         return self.report
@@ -459,7 +460,10 @@ class _Doctor:
         if not marked:
             return Check("annotators", name, OK, "no training projects for this benchmark yet "
                          "(provision a roster with 'annotrain provision')", "", {"projects": []})
-        rows, missing, refused, duplicates = [], [], [], []
+        rows: list[dict[str, Any]] = []
+        missing: list[tuple[Project, str]] = []
+        refused: list[tuple[Project, str]] = []
+        duplicates: list[tuple[list[Project], str]] = []
         from annotrain_tui.core.markers import parse_training_marker
 
         for email_id, projects in marked.items():

@@ -93,8 +93,8 @@ def default_benchmark(backend: Backend, projects: list[Project] | None = None, *
 def load_overview(backend: Any) -> Overview:
     projects = backend.list_projects()
     # details (datasets, users) only for the benchmarks: on Encord each costs calls and may be refused
-    benches = set(benchmark_ids(projects))
-    projects = [with_details(backend, p) if p.id in benches else p for p in projects]
+    bench_ids = set(benchmark_ids(projects))
+    projects = [with_details(backend, p) if p.id in bench_ids else p for p in projects]
     by_id = {p.id: p for p in projects}
     benches = [BenchmarkStatus(project=by_id[b], completeness=completeness(backend, b),
                                training_projects=training_projects_of(projects, b)) for b in benchmark_ids(projects)]

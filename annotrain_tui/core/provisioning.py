@@ -299,7 +299,8 @@ def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journ
 
 
 def _invited(project: Project, email: str) -> bool:
-    return any(identity(u.email) == email and u.role in ("annotator", "annotator_reviewer") for u in project.users)
+    return any(identity(u.email) == email and u.role in ("annotator", "annotator_reviewer")
+               for u in project.users or ())
 
 
 def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journal | None,

@@ -798,6 +798,7 @@ class BatchStatus(BaseModel):
 def batch_status(batch_id: str, records: list[JobRecord]) -> BatchStatus:
     """The state of one batch from its jobs (``records``: at least every job of it)."""
     mine = [r for r in records if r.batch is not None and r.batch.id == batch_id]
+    part_of = {r.id: r.batch.part for r in mine if r.batch is not None}
     if not mine:
         raise NotFound(f"no registration batch '{shown(batch_id, limit=80)}'", hint="see 'annotrain jobs'")
     by_retry: dict[str, list[JobRecord]] = {}
@@ -805,8 +806,8 @@ def batch_status(batch_id: str, records: list[JobRecord]) -> BatchStatus:
         if r.retry_of is not None:
             by_retry.setdefault(r.retry_of, []).append(r)
     parts: list[PartStatus] = []
-    for first in sorted((r for r in mine if r.retry_of is None), key=lambda r: (r.batch.part, r.created_at)):
-        if parts and parts[-1].part == first.batch.part:
+    for first in sorted((r for r in mine if r.retry_of is None), key=lambda r: (part_of[r.id], r.created_at)):
+        if parts and parts[-1].part == part_of[first.id]:
             continue  # two runs started one part (cannot happen under the batch lock): the first counts
         attempts, leaf = [first], first
         while True:
@@ -817,7 +818,7 @@ def batch_status(batch_id: str, records: list[JobRecord]) -> BatchStatus:
                 break
             leaf = counting[-1]
         attempts.sort(key=lambda r: r.created_at)
-        parts.append(PartStatus(part=first.batch.part, job=first, attempts=attempts, leaf=leaf))
+        parts.append(PartStatus(part=part_of[first.id], job=first, attempts=attempts, leaf=leaf))
     ref = mine[0].batch
     assert ref is not None
     return BatchStatus(id=batch_id, manifest_path=ref.manifest_path, folder_path=mine[0].folder_path,

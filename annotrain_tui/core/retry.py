@@ -28,7 +28,7 @@ class RetryPolicy:
         self.max_delay = max_delay
         self.sleep = sleep
 
-    def delay(self, attempt: int, err: Exception) -> float:
+    def delay(self, attempt: int, err: Exception | None) -> float:
         if isinstance(err, RateLimited) and err.retry_after:
             return min(err.retry_after, self.max_delay)
         backoff = min(self.max_delay, self.base_delay * (2 ** attempt))

@@ -416,10 +416,10 @@ def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFA
         problems.extend(unclosed)
         keys = [h.strip().lower() for h in row]
         missing = [c for c in ("name", "email") if c not in keys]
-        hidden = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))), None)
+        in_header = next(((ci, found) for ci, cell in enumerate(row) if (found := hidden_char(cell))), None)
         why = ""
-        if hidden is not None:
-            ci, (_, ch, kind) = hidden
+        if in_header is not None:
+            ci, (_, ch, kind) = in_header
             why = f"; header cell {ci + 1} contains the {kind} character {char_name(ch)}: retype it"
         problems.append(RosterProblem(line, "the header row needs 'name' and 'email' columns "
                                             f"(missing: {', '.join(missing)}); found: "
@@ -495,10 +495,12 @@ def _round_trip_problems(read_rows: list[tuple[int, list[str]]], written: str) -
     from annotrain_tui.core.exports import neutralise
 
     back = [row for row in csv.reader(io.StringIO(written, newline="")) if any(c.strip() for c in row)]
-    for (line, row), again in zip_longest(read_rows, back, fillvalue=(0, None)):
-        if isinstance(again, tuple):  # zip_longest's fill on the side of the rows written back
-            again = None
-        if row is None or row == again:
+    for index in range(max(len(read_rows), len(back))):
+        if index >= len(read_rows):  # more rows written back than read: nothing of the user's to lose
+            continue
+        line, row = read_rows[index]
+        again: list[str] | None = back[index] if index < len(back) else None
+        if row == again:
             continue
         if again is None:
             return [RosterProblem(line, "this row would not be written")]

@@ -40,10 +40,9 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
     trainings = []
     for p in backend.list_projects():
         marker = parse_training_marker(p.description)
-        bench_id = marker[0] if marker else None
-        if bench_id is None:
+        if marker is None:
             continue
-        email = marker[1]
+        bench_id, email = marker
         trainings.append((p, bench_id, email))
     if not trainings:
         raise NotFound("no training projects to simulate", hint="provision some first, or start over with: "
@@ -59,7 +58,7 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         if duration is not None and time.monotonic() - start >= duration:
             break
         project, bench_id, email = rng.choice(trainings)
-        bench_id = bench_id or demo_bench
+        bench_id = bench_id or demo_bench or ""
         rows = backend.list_label_rows(project.id)
         final = backend.final_stage(project.id)
         todo = [r for r in rows if not r.done]
@@ -78,9 +77,10 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
             except NotFound:
                 got = []
             gold_cache[key] = objects_of(got[0]) if got else []
-        if project.ontology_id not in classes_cache:
-            classes_cache[project.ontology_id] = backend.ontology_structure(project.ontology_id)["objects"]
-        labels = annotate_like(rng, gold_cache[key], classes_cache[project.ontology_id], skill=_skill(email),
+        ontology_id = project.ontology_id or ""
+        if ontology_id not in classes_cache:
+            classes_cache[ontology_id] = backend.ontology_structure(ontology_id)["objects"] if ontology_id else []
+        labels = annotate_like(rng, gold_cache[key], classes_cache[ontology_id], skill=_skill(email),
                                email=email, when=datetime.now(UTC))
         backend.save_labels(project.id, target.data_hash, labels, stage=final)
         steps += 1

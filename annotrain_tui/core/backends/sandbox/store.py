@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote
 
 from annotrain_tui.core.backends.base import WorkspaceGone
@@ -116,11 +117,11 @@ class _TextSafeConnection(sqlite3.Connection):
     """Every statement's parameters go through :func:`_storable`: the one place where text from
     files and servers enters the sandbox."""
 
-    def execute(self, sql, parameters=(), /):  # type: ignore[override]
-        return super().execute(sql, _storable_params(parameters))
+    def execute(self, sql, parameters=(), /):
+        return super().execute(sql, cast(Any, _storable_params(parameters)))
 
-    def executemany(self, sql, seq_of_parameters, /):  # type: ignore[override]
-        return super().executemany(sql, (_storable_params(p) for p in seq_of_parameters))
+    def executemany(self, sql, seq_of_parameters, /):
+        return super().executemany(sql, (cast(Any, _storable_params(p)) for p in seq_of_parameters))
 
 
 def _uri(path: Path, **params: str) -> str:
