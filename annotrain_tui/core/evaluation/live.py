@@ -414,15 +414,13 @@ class OfflineEvaluation(LiveEvaluation):
         """The createdBy most objects of an export carry (who the file belongs to)."""
         from collections import Counter
 
+        from annotrain_tui.core.evaluation.labels import frame_objects
+
         counts: Counter[str] = Counter()
         for row in rows:
-            for unit in (row.get("data_units") or {}).values():
-                labels = unit.get("labels") or {} if isinstance(unit, dict) else {}
-                frames = [labels] if "objects" in labels else [v for v in labels.values() if isinstance(v, dict)]
-                for frame in frames:
-                    for obj in frame.get("objects") or []:
-                        if isinstance(obj, dict) and isinstance(obj.get("createdBy"), str) and obj["createdBy"]:
-                            counts[obj["createdBy"]] += 1
+            for _unit, _frame, obj in frame_objects(row):
+                if isinstance(obj.get("createdBy"), str) and obj["createdBy"]:
+                    counts[obj["createdBy"]] += 1
         return counts.most_common(1)[0][0] if counts else None
 
     def _source(self, path: str) -> TrainingSource:

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,33 @@ import pandas as pd
 import shapely
 
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.evaluation.labels import (  # the one label-row reader; re-exported names for old callers
+    _NUM,
+    BOX,
+    COMPARED_SHAPES,
+    KNOWN_DATA_TYPES,
+    KNOWN_SHAPES,
+    POLYGON,
+    ROTATED,
+    SHAPE_CODE,
+    Lazy,
+    safe_text,
+    units_of,
+)
+from annotrain_tui.core.evaluation.labels import box_values as _box_values
+from annotrain_tui.core.evaluation.labels import frames_of_unit as _frames_of_unit
+from annotrain_tui.core.evaluation.labels import object_where as _where
+from annotrain_tui.core.evaluation.labels import polygon_rings as _polygon_rings
+from annotrain_tui.core.evaluation.labels import row_where as _row_where
+from annotrain_tui.core.evaluation.labels import type_name as _type_name
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
-from annotrain_tui.core.text import shown
+
+# Normalised coordinates put the image in 0..1; an object with a coordinate beyond ±FAR (box
+# corners, polygon bounds) is far outside it, most likely pixels written where fractions belong.
+# It is still compared (it overlaps nothing), with a warning naming it.
+FAR = 10.0
+_FAR_NAMED = 3  # objects named in that warning
 
 __all__ = [
     "BOX",
@@ -57,40 +80,6 @@ __all__ = [
     "read_label_rows",
     "safe_text",
 ]
-
-BOX = "bounding_box"
-ROTATED = "rotatable_bounding_box"
-POLYGON = "polygon"
-COMPARED_SHAPES: tuple[str, ...] = (BOX, ROTATED, POLYGON)
-SHAPE_CODE = {s: i for i, s in enumerate(COMPARED_SHAPES)}
-# Every shape of ``encord.objects.common.Shape`` (SDK 0.1.2xx); copied so core does not import the SDK.
-KNOWN_SHAPES = frozenset({
-    "bounding_box", "polygon", "point", "skeleton", "polyline", "rotatable_bounding_box", "bitmask",
-    "audio", "time_range", "text", "cuboid", "cuboid_2d", "segmentation", "circle", "ellipse",
-})
-# Every ``data_type`` of ``encord.constants.enums.DataType`` (plus "image_group", the storage name
-# of img_group); copied so core does not import the SDK. Anything else is a located error.
-_SINGLE_FRAME_TYPES = frozenset({"image", "img_group", "image_group"})
-_MULTI_FRAME_TYPES = frozenset({"video", "dicom", "dicom_study", "nifti", "pdf", "scene"})
-_NO_FRAME_TYPES = frozenset({"audio", "time_series", "plain_text", "group"})
-KNOWN_DATA_TYPES = _SINGLE_FRAME_TYPES | _MULTI_FRAME_TYPES | _NO_FRAME_TYPES
-_MAX_FRAME = 2**31 - 1
-# Normalised coordinates put the image in 0..1; an object with a coordinate beyond ±FAR (box
-# corners, polygon bounds) is far outside it, most likely pixels written where fractions belong.
-# It is still compared (it overlaps nothing), with a warning naming it.
-FAR = 10.0
-_FAR_NAMED = 3  # objects named in that warning
-
-
-def safe_text(value: Any, limit: int = 80) -> str:
-    """An untrusted value for a message: one line, escaped by the untrusted-text policy, bounded."""
-    return shown(value if isinstance(value, str) else repr(value), limit=limit)
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
-            int: "number", float: "number"}.get(type(value), type(value).__name__)
-
 
 @dataclass
 class ObjectTable:
@@ -167,170 +156,6 @@ class ObjectTable:
         return df.join(rows, on="row")
 
 
-_NUM = (int, float)
-
-
-def _number(value: Any, where: str, what: str, key: str) -> float:
-    """A finite real number, else one clear InvalidInput."""
-    t = type(value)
-    if t is float:
-        if value - value == 0.0:  # false for NaN and ±inf
-            return value
-        kind = "NaN" if value != value else "infinite"
-        raise InvalidInput(f"{where}: {what} has {kind} coordinate '{key}'",
-                           hint="fix or delete the object in the source project and export again")
-    if t is int:
-        try:
-            return float(value)
-        except OverflowError:  # a 400-digit integer: no coordinate
-            raise InvalidInput(f"{where}: {what} has infinite coordinate '{key}' (an integer of "
-                               f"{len(str(abs(value))):,} digits)",
-                               hint="fix or delete the object in the source project and export again") from None
-    if value is None:
-        raise InvalidInput(f"{where}: {what} coordinate '{key}' is null")
-    raise InvalidInput(f"{where}: {what} coordinate '{key}' is not a number (got {_type_name(value)})")
-
-
-def _box_values(payload: Any, where: str, what: str, keys: tuple[str, ...]) -> list[float]:
-    if not isinstance(payload, dict):
-        if payload is None:
-            raise InvalidInput(f"{where}: {what} has no coordinates")
-        raise InvalidInput(f"{where}: {what} coordinates must be an object, got {_type_name(payload)}")
-    out = []
-    for key in keys:
-        if key not in payload:
-            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'")
-        out.append(_number(payload[key], where, what, key))
-    if out[2] < 0 or out[3] < 0:
-        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})")
-    return out
-
-
-def _point_xy(point: Any, where: str, index: Any) -> tuple[float, float]:
-    if not isinstance(point, dict):
-        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} must be an object with x and y, "
-                           f"got {_type_name(point)}")
-    if "x" not in point or "y" not in point:
-        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} is missing 'x' or 'y'")
-    what = _Lazy(lambda: f"polygon vertex {safe_text(index)}")
-    return _number(point["x"], where, what, "x"), _number(point["y"], where, what, "y")
-
-
-def _float_points(points: list[Any]) -> np.ndarray | None:
-    """(n, 2) array when every vertex is {x: float, y: float} with finite values; else None (the
-    caller then checks vertex by vertex, to say which one is wrong)."""
-    try:
-        xs = [p["x"] for p in points]
-        ys = [p["y"] for p in points]
-    except (TypeError, KeyError, IndexError):
-        return None
-    if not (all(type(v) is float for v in xs) and all(type(v) is float for v in ys)):
-        return None
-    arr = np.array([xs, ys], dtype=np.float64).T
-    return arr if np.isfinite(arr).all() else None
-
-
-def _polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
-    """[[outer, hole, …], …] as (n, 2) float arrays, from ``polygons`` or else ``polygon``."""
-    multi = obj.get("polygons")
-    if multi:
-        if not isinstance(multi, list):
-            raise InvalidInput(f"{where}: 'polygons' must be a list, got {_type_name(multi)}")
-        polys = []
-        for pi, poly in enumerate(multi):
-            if not isinstance(poly, list) or not poly:
-                raise InvalidInput(f"{where}: polygons[{pi}] must be a non-empty list of contours")
-            rings = []
-            for ci, contour in enumerate(poly):
-                if not isinstance(contour, list) or len(contour) % 2:
-                    raise InvalidInput(f"{where}: polygons[{pi}][{ci}] must be a flat list [x0, y0, x1, y1, …] "
-                                       "of even length")
-                for vi, v in enumerate(contour):
-                    if type(v) not in _NUM:
-                        raise InvalidInput(f"{where}: polygons[{pi}][{ci}] value {vi} is not a number "
-                                           f"(got {_type_name(v)})")
-                try:
-                    arr = np.asarray(contour, dtype=np.float64).reshape(-1, 2)
-                except OverflowError:  # an integer of hundreds of digits: infinite as a coordinate
-                    arr = np.asarray([float("inf") if type(v) is int and abs(v) > 1e308 else v for v in contour],
-                                     dtype=np.float64).reshape(-1, 2)
-                if not np.isfinite(arr).all():
-                    bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
-                    kind = "NaN" if np.isnan(arr[bad]).any() else "infinite"
-                    raise InvalidInput(f"{where}: polygon has {kind} coordinate at vertex {bad} "
-                                       f"(polygons[{pi}][{ci}])",
-                                       hint="fix or delete the object in the source project and export again")
-                rings.append(arr)
-            polys.append(rings)
-        return polys
-    legacy = obj.get("polygon")
-    if isinstance(legacy, dict):
-        try:
-            if not all(is_frame_key(k) for k in legacy):  # the same shape of key: "0", "1", …
-                raise ValueError
-            items = sorted((int(k), v) for k, v in legacy.items())
-        except (TypeError, ValueError):
-            raise InvalidInput(f"{where}: polygon vertex keys must be integers (\"0\", \"1\", …)") from None
-        fast = _float_points([v for _, v in items])
-        if fast is not None:
-            return [[fast]]
-        pts = [_point_xy(v, where, k) for k, v in items]
-    elif isinstance(legacy, list):
-        fast = _float_points(legacy)
-        if fast is not None:
-            return [[fast]]
-        pts = [_point_xy(v, where, k) for k, v in enumerate(legacy)]
-    elif legacy is None or legacy == {}:
-        raise InvalidInput(f"{where}: polygon has no coordinates ('polygon' or 'polygons')")
-    else:
-        raise InvalidInput(f"{where}: 'polygon' must be an object or a list, got {_type_name(legacy)}")
-    return [[np.asarray(pts, dtype=np.float64).reshape(-1, 2)]]
-
-
-class _Lazy:
-    """Text for an error message, formatted only if a message is ever made (parsing stays fast)."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[], str]) -> None:
-        self.make = make
-
-    def __str__(self) -> str:
-        return self.make()
-
-    __format__ = lambda self, spec: str(self)  # noqa: E731
-
-
-def _row_where(src: str, index: int, label_hash: Any) -> _Lazy:
-    """"FILE: row N (label_hash H)"."""
-    return _Lazy(lambda: f"{src}: row {index} (label_hash {safe_text(label_hash, 40)})")
-
-
-def _where(row_where: Any, frame: int, index: int, object_hash: str) -> _Lazy:
-    return _Lazy(lambda: f"{row_where} frame {frame} object {index} ({safe_text(object_hash, 40)})")
-
-
-_FRAME_KEY = re.compile(r"0|[1-9][0-9]{0,8}")
-
-
-def is_frame_key(key: Any) -> bool:
-    """A frame number as Encord writes it as a key: ASCII digits, no leading zero, at most 9 digits.
-    ("²", "١", "１" pass str.isdigit() and are no frame; "00" would silently merge into frame 0.)"""
-    return isinstance(key, str) and _FRAME_KEY.fullmatch(key) is not None
-
-
-def _frame_number(value: Any, where: str, what: str) -> int:
-    if type(value) is int:
-        frame = value
-    elif is_frame_key(value):
-        frame = int(value)
-    else:
-        raise InvalidInput(f"{where}: {what} must be a frame number, got {safe_text(value)}")
-    if not 0 <= frame <= _MAX_FRAME:
-        raise InvalidInput(f"{where}: {what} {frame} is out of range")
-    return frame
-
-
 _MAX_PIXELS = 2**31 - 1  # a data unit's width or height, as Encord stores it (a 32-bit integer)
 
 
@@ -368,58 +193,6 @@ _DIMENSION_CONSEQUENCE = ("the value is ignored: rotated boxes on this data unit
 _BAD_NAMED = 3  # rows named in the data-unit warnings
 
 
-def _objects_in(frame_labels: Any) -> int:
-    objects = frame_labels.get("objects") if isinstance(frame_labels, dict) else None
-    return len(objects) if isinstance(objects, list) else 0
-
-
-def _frames_of_unit(unit: dict, data_type: Any, where: Any,
-                    skipped: list[tuple[Any, str, int]]) -> Iterator[tuple[int, Any]]:
-    """(frame, objects) of one data unit, read by the layout its data type has.
-
-    Labels in the other layout (frame-numbered keys on an image, a bare ``objects`` list on a
-    video, objects on audio or text) are not read: each such unit adds (where, why, objects
-    skipped) to ``skipped``, which becomes one warning, so nothing is silently 0 objects.
-    """
-    labels = unit.get("labels")
-    if labels is None:
-        return
-    if not isinstance(labels, dict):
-        raise InvalidInput(f"{where}: 'labels' must be an object, got {_type_name(labels)}")
-    if data_type in _SINGLE_FRAME_TYPES or (data_type is None and "objects" in labels):
-        frame_keys = [k for k in labels if is_frame_key(k)]
-        if frame_keys:
-            n = sum(_objects_in(labels[k]) for k in frame_keys)
-            skipped.append((where, f"data_type '{data_type or 'image'}' has one frame, but its labels are keyed by "
-                                   f"frame number like a video's ({len(frame_keys)} frame(s))", n))
-        frame = _frame_number(unit.get("data_sequence", 0), where, "data_sequence")
-        yield frame, labels.get("objects", [])
-        return
-    if data_type in _NO_FRAME_TYPES:
-        n = _objects_in(labels) + sum(_objects_in(v) for k, v in labels.items() if is_frame_key(k))
-        if n:
-            skipped.append((where, f"data_type '{data_type}' has no frames to compare, but its labels hold objects", n))
-        return
-    image_layout = "objects" in labels
-    if image_layout:
-        skipped.append((where, f"data_type '{data_type}' has numbered frames, but its labels have an image's layout "
-                               "('objects' with no frame number)", _objects_in(labels)))
-    for key, frame_labels in labels.items():
-        if not is_frame_key(key):
-            if data_type == "scene":
-                continue  # scene stream keys ("stream#frame") are not frames
-            if image_layout and key in ("objects", "classifications"):
-                continue  # reported above
-            if isinstance(key, str) and key.isascii() and key.isdigit() and key[:1] != "0":
-                raise InvalidInput(f"{where}: labels key {safe_text(key, 20)} ({len(key):,} digits) is too large "
-                                   "to be a frame number")
-            raise InvalidInput(f"{where}: labels key {safe_text(key)} is not a frame number (0, 1, 2, … in ASCII "
-                               "digits, no leading zeros)")
-        if not isinstance(frame_labels, dict):
-            raise InvalidInput(f"{where}: labels[{safe_text(key)}] must be an object, got {_type_name(frame_labels)}")
-        yield _frame_number(key, where, "frame"), frame_labels.get("objects", [])
-
-
 @np.errstate(all="ignore")  # shapely/numpy overflow on huge coordinates: checked, not printed
 def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     """Parse label-row dicts (a list, or any iterable: it is consumed once) into an :class:`ObjectTable`.
@@ -438,8 +211,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     creators: dict[str | None, int] = {}
     polys: list[tuple[int, list[list[np.ndarray]]]] = []
     skipped: list[tuple[Any, str, int]] = []  # labels in the wrong layout for their data type
-    no_units: list[_Lazy] = []  # rows with "data_units": {}
-    bad_sizes: list[_Lazy] = []  # data units whose width/height is present but no pixel count
+    no_units: list[Lazy] = []  # rows with "data_units": {}
+    bad_sizes: list[Lazy] = []  # data units whose width/height is present but no pixel count
     src = safe_text(source, 200)
 
     add = records.append
@@ -463,11 +236,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             raise InvalidInput(f"{row_where}: unknown data_type {safe_text(repr(data_type), 40)}: Encord's are "
                                f"{', '.join(sorted(KNOWN_DATA_TYPES))}",
                                hint="export label rows with LabelRowV2.to_encord_dict()")
-        units = lr.get("data_units")
-        if type(units) is not dict:
-            if units is None:
-                raise InvalidInput(f"{row_where} is missing 'data_units'")
-            raise InvalidInput(f"{row_where}: 'data_units' must be an object, got {_type_name(units)}")
+        units = units_of(lr, row_where, strict=True)
         if not units:
             no_units.append(row_where)
         answers = lr.get("classification_answers")
@@ -478,10 +247,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
 
         first_seen: dict[str, int] = {}
         seq_id = first_seen.setdefault
-        for unit_key, unit in units.items():
-            if type(unit) is not dict:
-                raise InvalidInput(f"{row_where}: data unit {safe_text(unit_key, 40)} must be an object, "
-                                   f"got {_type_name(unit)}")
+        for unit_key, unit in units:
             raw_w, raw_h = unit.get("width"), unit.get("height")
             img_w = _dimension(raw_w)
             img_h = _dimension(raw_h)
@@ -489,10 +255,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             # image nobody labelled) may carry 0 (the SDK builds PDF rows with width/height 0).
             shapes_before, unit_bad = len(records), []
             if img_w != img_w and raw_w is not None:
-                unit_bad.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
+                unit_bad.append(Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
                                        f"width must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
             if img_h != img_h and raw_h is not None:
-                unit_bad.append(_Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
+                unit_bad.append(Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
                                        f"height must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
             for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:

@@ -1,7 +1,8 @@
 """Encord label-row JSON, as ``LabelRowV2.to_encord_dict()`` writes it, for the sandbox.
 
 The sandbox keeps each label row's objects as a flat list of Encord object entries with a
-``frame`` key; this module turns that into the label-row dict Encord returns, and back.
+``frame`` key; this module writes the label-row dict Encord returns from that (the writer), and
+reads it back through the one reader, :mod:`annotrain_tui.core.evaluation.labels`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from annotrain_tui.core.evaluation.parse import is_frame_key
+from annotrain_tui.core.evaluation.labels import frame_objects
 
 #: The values the SDK knows for a label row's ``annotation_task_status`` (encord 0.1.x,
 #: ``encord/orm/label_row.py`` ``AnnotationTaskStatus``): there is no ``IN_PROGRESS``.
@@ -144,15 +145,6 @@ def _mime(url: str, item_type: str) -> str:
 
 
 def objects_of(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The flat object list (with ``frame``) of an Encord label-row dict."""
-    out: list[dict[str, Any]] = []
-    for unit in (row.get("data_units") or {}).values():
-        labels = unit.get("labels") or {}
-        if "objects" in labels:
-            seq = int(unit.get("data_sequence") or 0) if row.get("data_type") in ("img_group", "image_group") else 0
-            out.extend({**o, "frame": seq} for o in labels.get("objects") or [])
-        else:
-            for frame, frame_labels in labels.items():
-                if is_frame_key(str(frame)) and isinstance(frame_labels, dict):
-                    out.extend({**o, "frame": int(frame)} for o in frame_labels.get("objects") or [])
-    return out
+    """The flat object list (with ``frame``) of an Encord label-row dict (the one reader's tolerant
+    walk, :func:`annotrain_tui.core.evaluation.labels.frame_objects`: what a server holds, never refused)."""
+    return [{**obj, "frame": frame} for _unit, frame, obj in frame_objects(row)]

@@ -14,6 +14,7 @@ from annotrain_tui.core.backends.sandbox.backend import SandboxBackend, now_iso
 from annotrain_tui.core.backends.sandbox.demo import annotate_like
 from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.errors import InvalidInput, NotFound
+from annotrain_tui.core.evaluation.labels import unit_of
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.text import shown
@@ -158,7 +159,7 @@ def import_labels(backend: SandboxBackend, project_id: str, rows: list[Any], *, 
             dh = row["data_hash"]
             kind = {"img_group": "image_group", "video": "video", "dicom": "dicom_series"}.get(
                 str(row.get("data_type")), "image")
-            unit = (row.get("data_units") or {}).get(dh) or {}
+            unit = unit_of(row, dh)  # the one label-row reader
             c.execute("INSERT OR IGNORE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
                       (dh, folder.id, str(row.get("data_title") or dh), kind, str(unit.get("data_link") or ""),
                        "{}", _pixels(unit.get("width")), _pixels(unit.get("height")), 1, stamp))
