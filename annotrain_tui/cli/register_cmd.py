@@ -8,6 +8,7 @@ import sys
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
+from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import NotFound, Transient, UsageError
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.manifest.models import MAX_ITEMS
@@ -73,7 +74,7 @@ def _batch_limit(value: str) -> int | str:
     return number
 
 
-def _folder_exists(backend, ref: str) -> bool:
+def _folder_exists(backend: Backend, ref: str) -> bool:
     from annotrain_tui.core.errors import NotFound
     from annotrain_tui.core.lookup import find_folder
 

@@ -111,7 +111,7 @@ def _simulate(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{shown(project.title)}: {shown(row.data_title)} → Complete", flush=True)
 
-        steps = simulate(ws.raw, rate=args.rate, duration=args.duration, seed=args.seed, on_step=report)
+        steps = simulate(ws.sandbox, rate=args.rate, duration=args.duration, seed=args.seed, on_step=report)
     finally:
         ws.close()
     print(f"Simulated {steps} labelling step(s).")
@@ -132,7 +132,7 @@ def _import(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
         project = find_project(ws.backend, args.project)
-        n = import_labels(ws.raw, project.id, rows, source=args.file, add_items=args.add_items)
+        n = import_labels(ws.sandbox, project.id, rows, source=args.file, add_items=args.add_items)
     finally:
         ws.close()
     if args.json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, InvalidInput
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template, with_details
@@ -35,7 +36,7 @@ class DatasetCheck:
                 "linked": self.linked, "missing": self.missing, "extra": self.extra, "ok": self.ok}
 
 
-def create_training_dataset(backend: Any, folder_ref: str, title: str, *, description: str = "") -> DatasetCheck:
+def create_training_dataset(backend: Backend, folder_ref: str, title: str, *, description: str = "") -> DatasetCheck:
     folder = find_folder(backend, folder_ref)
     items = backend.list_items(folder.id)
     if not items:
@@ -58,7 +59,7 @@ class LinkResult:
         return {**self.check.to_json(), "linked_now": self.linked_now}
 
 
-def link_folder(backend: Any, folder_ref: str, dataset_ref: str) -> LinkResult:
+def link_folder(backend: Backend, folder_ref: str, dataset_ref: str) -> LinkResult:
     """Link a folder's items into an existing dataset, only those it does not hold yet (seed 002 step 7
     uses an existing dataset; files added to a folder later are not added to its datasets by
     themselves). The join is by storage item (``DataRow.item_id``), never by data hash."""
@@ -79,7 +80,7 @@ def _item_of(row: Any) -> str:
     return row.item_id or row.data_hash
 
 
-def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = None,
+def verify_dataset(backend: Backend, dataset_ref: str, *, folder_ref: str | None = None,
                    urls: list[str] | list[list[str]] | None = None) -> DatasetCheck:
     """Compare a dataset with a folder's items (by item id) or with a manifest's entries (``urls``:
     one URL per data unit, or each unit's list of files, as ``manifest_urls`` gives them)."""
@@ -107,7 +108,7 @@ def verify_dataset(backend: Any, dataset_ref: str, *, folder_ref: str | None = N
     return DatasetCheck(dataset=dataset, expected=expected, linked=len(rows), missing=missing, extra=extra)
 
 
-def create_benchmark_project(backend: Any, title: str, *, dataset_ref: str, ontology_ref: str,
+def create_benchmark_project(backend: Backend, title: str, *, dataset_ref: str, ontology_ref: str,
                              template_ref: str | None = None, description: str = "") -> Project:
     dataset = find_dataset(backend, dataset_ref)
     ontology = find_ontology(backend, ontology_ref)
@@ -147,7 +148,7 @@ class BenchmarkStatus:
                 "ready": not self.warnings, "warnings": self.warnings}
 
 
-def benchmark_status(backend: Any, project: Project) -> BenchmarkStatus:
+def benchmark_status(backend: Backend, project: Project) -> BenchmarkStatus:
     warnings = []
     project = with_details(backend, project)
     warnings += project.workflow_problems()

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import AnnotrainError, NotFound, Transient
 from annotrain_tui.core.lookup import find_project, with_details
 from annotrain_tui.core.models import JobStatus, Project, stages_from_titles
@@ -123,7 +124,7 @@ class _Unreachable(Exception):
 
 
 class _Doctor:
-    def __init__(self, backend: Any, *, settings: Any, paths: Any, benchmark_ref: str | None,
+    def __init__(self, backend: Backend, *, settings: Any, paths: Any, benchmark_ref: str | None,
                  now: Callable[[], datetime], pending_after: timedelta, warnings: Sequence[str]) -> None:
         self.backend = backend
         self.settings = settings
@@ -593,7 +594,7 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def run_doctor(backend: Any, *, settings: Any = None, paths: Any = None, benchmark_ref: str | None = None,
+def run_doctor(backend: Backend, *, settings: Any = None, paths: Any = None, benchmark_ref: str | None = None,
                now: Callable[[], datetime] | None = None, pending_after: timedelta = PENDING_AFTER,
                warnings: Sequence[str] = ()) -> DoctorReport:
     """Every check against ``backend`` (``settings``: the template settings; ``paths``: the state dir

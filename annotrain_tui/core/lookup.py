@@ -6,8 +6,10 @@ import difflib
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, NotFound, PermissionDenied
 from annotrain_tui.core.files import shell_word
+from annotrain_tui.core.models import Dataset, Folder, Integration, Ontology, Project, WorkflowTemplate
 from annotrain_tui.core.text import shown
 
 T = TypeVar("T")
@@ -34,7 +36,7 @@ def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T]
     raise NotFound(f"no {kind} {ref!r}", hint=suggestion or None)
 
 
-def find_project(backend, ref: str, *, details: bool = False):
+def find_project(backend: Backend, ref: str, *, details: bool = False) -> Project:
     """By id (one call: ``get_project``), else by title from the listing. ``details``: with its
     datasets and users loaded (see ``with_details``)."""
     ref = ref.strip()
@@ -48,12 +50,12 @@ def find_project(backend, ref: str, *, details: bool = False):
     return with_details(backend, project) if details else project
 
 
-def with_details(backend, project):
+def with_details(backend: Backend, project: Project) -> Project:
     """The project with its datasets and users loaded (one call when the listing left them out)."""
     return project if project.has_details else backend.get_project(project.id)
 
 
-def require_details(backend, project, what: str):
+def require_details(backend: Backend, project: Project, what: str) -> Project:
     """``with_details``, or a PermissionDenied naming the project when its details were refused."""
     project = with_details(backend, project)
     if not project.has_details:
@@ -64,12 +66,12 @@ def require_details(backend, project, what: str):
     return project
 
 
-def find_integration(backend, ref: str):
+def find_integration(backend: Backend, ref: str) -> Integration:
     return resolve(ref, backend.list_integrations(), kind="integration", id_of=lambda i: i.id,
                    names_of=lambda i: [i.title], hint="see 'annotrain integrations list'")
 
 
-def find_folder(backend, ref: str):
+def find_folder(backend: Backend, ref: str) -> Folder:
     """By id, by path ('/Training Data/Street Scenes') or by a unique name."""
     folders = backend.list_folders()
     path = "/" + ref.strip().strip("/") if "/" in ref else None
@@ -86,16 +88,16 @@ def find_folder(backend, ref: str):
                         "see 'annotrain folders list'")
 
 
-def find_dataset(backend, ref: str):
+def find_dataset(backend: Backend, ref: str) -> Dataset:
     return resolve(ref, backend.list_datasets(), kind="dataset", id_of=lambda d: d.id,
                    names_of=lambda d: [d.title], hint="see 'annotrain datasets list'")
 
 
-def find_ontology(backend, ref: str):
+def find_ontology(backend: Backend, ref: str) -> Ontology:
     return resolve(ref, backend.list_ontologies(), kind="ontology", id_of=lambda o: o.id,
                    names_of=lambda o: [o.title], hint="see 'annotrain ontologies list'")
 
 
-def find_template(backend, ref: str):
+def find_template(backend: Backend, ref: str) -> WorkflowTemplate:
     return resolve(ref, backend.list_workflow_templates(), kind="workflow template", id_of=lambda t: t.id,
                    names_of=lambda t: [t.title], hint="see 'annotrain templates list'")

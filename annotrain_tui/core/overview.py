@@ -44,7 +44,7 @@ class Overview:
         }
 
 
-def completeness(backend: Any, project_id: str) -> StageCount:
+def completeness(backend: Backend, project_id: str) -> StageCount:
     rows = backend.list_label_rows(project_id)
     return StageCount(complete=sum(1 for r in rows if r.done), total=len(rows))
 
@@ -90,7 +90,7 @@ def default_benchmark(backend: Backend, projects: list[Project] | None = None, *
     return by_id[ids[0]]
 
 
-def load_overview(backend: Any) -> Overview:
+def load_overview(backend: Backend) -> Overview:
     projects = backend.list_projects()
     # details (datasets, users) only for the benchmarks: on Encord each costs calls and may be refused
     bench_ids = set(benchmark_ids(projects))

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from annotrain_tui.core.backends.base import WorkspaceGone
+from annotrain_tui.core.backends.base import Backend, WorkspaceGone
 from annotrain_tui.core.benchmark import check_workflow
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput, Unusable
@@ -140,7 +140,7 @@ class Journal:
                 and isinstance(e.get("project_id"), str)}
 
 
-def resolve_template(backend: Any, ref: str | None, default: str | None = None) -> WorkflowTemplate | None:
+def resolve_template(backend: Backend, ref: str | None, default: str | None = None) -> WorkflowTemplate | None:
     if ref:
         return find_template(backend, ref)
     templates = backend.list_workflow_templates()
@@ -177,7 +177,7 @@ def duplicate_message(email: str, projects: list[Project]) -> str:
 @contextmanager
 def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout: float | None = None,
                       on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
-                      backend: Any = None) -> Iterator[None]:
+                      backend: Backend | None = None) -> Iterator[None]:
     """The lock held across plan + apply of one benchmark (key: its id), in the state dir, and, with
     ``backend``, that workspace's own operation lock too (``Backend.operation_lock``: on a sandbox file,
     an flock every operator of the file sees, whatever their state dir; on Encord nothing).
@@ -198,14 +198,15 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
             yield
 
 
-def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
+def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
               title_pattern: str = DEFAULT_TITLE, default_template: str | None = None,
               journal: Journal | None = None) -> Plan:
     check_title_pattern(title_pattern)  # the one check (the CLI's --title and the setting use it too)
     roster.raise_if_invalid()
     bench = require_details(backend, find_project(backend, benchmark_ref), "provision from this benchmark")
-    if len(bench.dataset_ids) != 1:
-        raise Conflict(f"benchmark {bench.title!r} has {len(bench.dataset_ids)} datasets; a benchmark project "
+    bench_datasets = bench.dataset_ids or []  # loaded: require_details
+    if len(bench_datasets) != 1:
+        raise Conflict(f"benchmark {bench.title!r} has {len(bench_datasets)} datasets; a benchmark project "
                        "must have exactly one (the training dataset)")
     if not bench.ontology_id:
         raise Conflict(f"benchmark {bench.title!r} has no ontology")
@@ -233,7 +234,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
                 entries.append(PlanEntry(r.name, r.email, mine[0].title, "conflict", mine[0].id, str(err)))
                 continue
             diffs = []
-            if sorted(p.dataset_ids) != sorted(bench.dataset_ids):
+            if sorted(p.dataset_ids or []) != sorted(bench_datasets):
                 diffs.append("dataset")
             if p.ontology_id != bench.ontology_id:
                 diffs.append("ontology")
@@ -273,7 +274,7 @@ def make_plan(backend: Any, roster: Roster, benchmark_ref: str, *, template_ref:
     return Plan(benchmark=bench, template=template, entries=entries, removed=removed, notes=notes, recipe=recipe)
 
 
-def apply_plan(backend: Any, plan: Plan, *, concurrency: int = 4, journal: Journal | None = None,
+def apply_plan(backend: Backend, plan: Plan, *, concurrency: int = 4, journal: Journal | None = None,
                on_update: Callable[[PlanEntry, Outcome], None] | None = None,
                cancel: threading.Event | None = None, only: set[str] | None = None,
                paths: Paths | None = None, on_wait: Callable[[str], None] | None = None,
@@ -303,7 +304,7 @@ def _invited(project: Project, email: str) -> bool:
                for u in project.users or ())
 
 
-def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journal | None,
+def _apply_locked(backend: Backend, plan: Plan, *, concurrency: int, journal: Journal | None,
                   on_update: Callable[[PlanEntry, Outcome], None] | None, cancel: threading.Event | None,
                   only: set[str] | None) -> list[Outcome]:
     bench = plan.benchmark
@@ -341,6 +342,8 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
                         return Outcome(status="done", project_id=project.id, **{**base, "title": project.title})
                     base["title"] = project.title
                 else:
+                    # make_plan refused a benchmark without exactly one dataset or without an ontology
+                    assert bench.dataset_ids is not None and bench.ontology_id is not None
                     project = backend.create_project(
                         entry.title, description=training_description(entry.name, entry.email, bench.id),
                         dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id,
@@ -350,6 +353,7 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
                         journal.record("created", email=email, project_id=project.id, title=entry.title)
                     check_workflow(project, plan.template)
                 project_id = project.id
+            assert project_id is not None  # an invite names the project found by the plan
             backend.add_users(project_id, [entry.email], "annotator")
             # The seed adds the trainee "to the annotation stage": each Annotate-stage task is theirs.
             assigned = backend.assign_tasks(project_id, entry.email)
@@ -386,7 +390,7 @@ def _apply_locked(backend: Any, plan: Plan, *, concurrency: int, journal: Journa
     return outcomes
 
 
-def _report_duplicates(backend: Any, plan: Plan, outcomes: list[Outcome], *, journal: Journal | None,
+def _report_duplicates(backend: Backend, plan: Plan, outcomes: list[Outcome], *, journal: Journal | None,
                        on_update: Callable[[PlanEntry, Outcome], None] | None) -> list[Outcome]:
     """After the run: every annotator of the plan with two marked projects becomes a conflict naming both.
 
@@ -431,7 +435,7 @@ class TraineeProgress:
                 "error": self.error}
 
 
-def training_progress(backend: Any, benchmark_ref: str) -> tuple[Project, list[TraineeProgress]]:
+def training_progress(backend: Backend, benchmark_ref: str) -> tuple[Project, list[TraineeProgress]]:
     bench = find_project(backend, benchmark_ref)
     out = []
     for p in backend.list_projects():

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from annotrain_tui.core.backends.base import Backend, unwrap
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, UsageError, WriteFailed
 from annotrain_tui.core.files import atomic_write_text, shell_word, write_error
@@ -181,7 +182,7 @@ class JobStore:
         raise UsageError(f"'{shown(ref, limit=80)}' is the start of {len(matches)} registration jobs: {ids}",
                          hint="give more of the id")
 
-    def find(self, backend: Any, job_id: str) -> JobRecord:
+    def find(self, backend: Backend, job_id: str) -> JobRecord:
         """The job ``job_id`` names among the jobs of ``backend``'s workspace; a job of another workspace
         is refused naming that workspace (``WrongWorkspace``), never asked about here."""
         split = jobs_of_workspace(backend, self)
@@ -254,15 +255,9 @@ def _real(path: str) -> str:
         return os.path.abspath(path)
 
 
-def _unwrap(backend: Any) -> Any:
-    while hasattr(backend, "inner"):  # the retry layer, fault injection
-        backend = backend.inner
-    return backend
-
-
-def _key_fingerprint(backend: Any) -> str | None:
+def _key_fingerprint(backend: Backend) -> str | None:
     """The public fingerprint of the Encord key the adapter holds (never key text), when it can tell."""
-    raw = _unwrap(backend)
+    raw = unwrap(backend)
     try:
         fp = getattr(raw, "key_fingerprint", None)  # EncordBackend.key_fingerprint
         return fp.strip() if isinstance(fp, str) and fp.strip() else None
@@ -270,7 +265,7 @@ def _key_fingerprint(backend: Any) -> str | None:
         return None
 
 
-def workspace_key(backend: Any) -> str:
+def workspace_key(backend: Backend) -> str:
     """The stable identity of the workspace ``backend`` serves, the same from any cwd and either front:
     ``sandbox /real/absolute/path.db``, or ``encord DOMAIN`` plus `` key SHA256:…`` (the key's public
     fingerprint) when the adapter exposes it. Never any key text."""
@@ -357,7 +352,7 @@ class WorkspaceJobs(BaseModel):
     others: list[JobRecord]
 
 
-def jobs_of_workspace(backend: Any, store: JobStore) -> WorkspaceJobs:
+def jobs_of_workspace(backend: Backend, store: JobStore) -> WorkspaceJobs:
     """The store's jobs split into this workspace's and the others' (newest first). A record of an
     old version that names no usable workspace is this workspace's when its folder is one of this
     workspace's (folder ids are unique); when that cannot be asked, it is counted as another's."""
@@ -387,7 +382,7 @@ def jobs_of_workspace(backend: Any, store: JobStore) -> WorkspaceJobs:
     return WorkspaceJobs(key=key, mine=mine, others=others)
 
 
-def check_workspace(backend: Any, record: JobRecord) -> None:
+def check_workspace(backend: Backend, record: JobRecord) -> None:
     """``WrongWorkspace`` when ``record`` is known to belong to another workspace than ``backend``'s."""
     k = record_workspace(record)
     if k is not None and not same_workspace(k, workspace_key(backend)):
@@ -398,7 +393,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _target(backend: Any, integration_ref: str, folder_ref: str, create_folder: bool):
+def _target(backend: Backend, integration_ref: str, folder_ref: str, create_folder: bool):
     integration = find_integration(backend, integration_ref)
     try:
         folder = find_folder(backend, folder_ref)
@@ -409,7 +404,7 @@ def _target(backend: Any, integration_ref: str, folder_ref: str, create_folder: 
     return integration, folder
 
 
-def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
+def start(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration_ref: str,
           folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
           retry_of: str | None = None, batch: BatchRef | None = None) -> JobRecord:
     store.check_writable()  # first: a job (or a folder) nobody records would be made again by the next run
@@ -418,7 +413,7 @@ def start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_p
                   ignore_errors=ignore_errors, retry_of=retry_of, batch=batch)
 
 
-def _start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration: Any,
+def _start(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manifest_path: str, integration: Any,
            folder: Any, ignore_errors: bool, retry_of: str | None = None, batch: BatchRef | None = None) -> JobRecord:
     urls = count_urls(manifest)
     if urls == 0:
@@ -437,7 +432,7 @@ def _start(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_
     return record
 
 
-def create_folder_path(backend: Any, path: str, *, description: str = "", metadata: dict | None = None):
+def create_folder_path(backend: Backend, path: str, *, description: str = "", metadata: dict | None = None):
     """Create ``/a/b/c`` (its missing parents too)."""
     parts = [p for p in path.strip().strip("/").split("/") if p]
     if not parts:
@@ -458,7 +453,7 @@ def create_folder_path(backend: Any, path: str, *, description: str = "", metada
     return parent
 
 
-def poll(backend: Any, store: JobStore, record: JobRecord, *, timeout: float = 0.0) -> JobRecord:
+def poll(backend: Backend, store: JobStore, record: JobRecord, *, timeout: float = 0.0) -> JobRecord:
     if record.finished:
         return record
     check_workspace(backend, record)  # a job is only asked about where it was started
@@ -484,7 +479,7 @@ def _read_only_fs(directory: Any) -> bool:
         return False
 
 
-def wait(backend: Any, store: JobStore, record: JobRecord, *, step: float = 2.0, timeout: float | None = None,
+def wait(backend: Backend, store: JobStore, record: JobRecord, *, step: float = 2.0, timeout: float | None = None,
          on_poll=None, cancel: threading.Event | None = None) -> JobRecord:
     """Poll until the job finishes (long-poll ``step`` seconds at a time)."""
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -505,7 +500,7 @@ def existing_retry(store: JobStore, record: JobRecord) -> JobRecord | None:
     return retries[0] if retries else None
 
 
-def retry_failed(backend: Any, store: JobStore, record: JobRecord) -> JobRecord:
+def retry_failed(backend: Backend, store: JobStore, record: JobRecord) -> JobRecord:
     """Register the failed URLs of ``record`` again, as one new job; never a second one.
 
     Under the job's lock the store is read afresh: when a retry of this job is pending or done
@@ -635,11 +630,11 @@ def _new_batch_id() -> str:
     return BATCH_PREFIX + secrets.token_hex(6)
 
 
-def _batch_records(store: JobStore, backend: Any, key: str) -> list[JobRecord]:
+def _batch_records(store: JobStore, backend: Backend, key: str) -> list[JobRecord]:
     return [r for r in jobs_of_workspace(backend, store).mine if r.batch is not None and r.batch.key == key]
 
 
-def plan_batch(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
+def plan_batch(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
                integration: Any, folder: Any, limit: int | None = None,
                new: bool = False) -> tuple[BatchPlan, list[dict[str, Any]]]:
     """The batch this registration continues (the newest of its key with parts not yet started), or a new
@@ -670,7 +665,7 @@ def plan_batch(backend: Any, store: JobStore, manifest: dict[str, Any], *, manif
     return plan, chunks
 
 
-def register_batch(backend: Any, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
+def register_batch(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manifest_path: str,
                    integration_ref: str, folder_ref: str, create_folder: bool = False, ignore_errors: bool = True,
                    limit: int | None = None, new: bool = False, step: float = 2.0,
                    on_event=None, cancel: threading.Event | None = None) -> BatchStatus:
@@ -833,7 +828,7 @@ def group_batches(records: list[JobRecord]) -> tuple[list[BatchStatus], list[Job
     return batches, [r for r in records if r.batch is None]
 
 
-def find_batch(backend: Any, store: JobStore, ref: str) -> BatchStatus:
+def find_batch(backend: Backend, store: JobStore, ref: str) -> BatchStatus:
     """The batch of this workspace ``ref`` names (its id or an unambiguous start of it)."""
     wanted = ref.strip().casefold()
     records = jobs_of_workspace(backend, store).mine
@@ -853,7 +848,7 @@ def is_batch_ref(ref: str) -> bool:
     return ref.strip().casefold().startswith(BATCH_PREFIX)
 
 
-def retry_batch(backend: Any, store: JobStore, batch: BatchStatus) -> list[JobRecord]:
+def retry_batch(backend: Backend, store: JobStore, batch: BatchStatus) -> list[JobRecord]:
     """Register again only the failed URLs of every part of ``batch``: one retry job per part with failed
     URLs (of its latest attempt). A part whose retry runs, or that has nothing failed, is left alone."""
     if any(p.pending for p in batch.part_status):

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from annotrain_tui.core.backends.base import CREATE_METHODS, PROTOCOL_METHODS
+from annotrain_tui.core.backends.base import CREATE_METHODS, PROTOCOL_METHODS, Backend, BackendLayer
 from annotrain_tui.core.errors import RateLimited, Transient
 
 log = logging.getLogger("annotrain.retry")
@@ -71,12 +71,11 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, *, what: str,
                     hint=hint, acted=last.acted)
 
 
-class RetryingBackend:
+class RetryingBackend(BackendLayer):
     """Wraps a backend: every protocol call goes through ``call_with_retry``."""
 
-    def __init__(self, inner: Any, policy: RetryPolicy | None = None) -> None:
-        self.inner = inner
-        self.name = inner.name
+    def __init__(self, inner: Backend, policy: RetryPolicy | None = None) -> None:
+        super().__init__(inner)
         self.policy = policy or RetryPolicy()
 
     def __getattr__(self, attr: str) -> Any:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from annotrain_tui.core.backends.base import Backend, unwrap
 from annotrain_tui.core.config import (
     Paths,
     Settings,
@@ -23,21 +24,32 @@ from annotrain_tui.core.files import protect
 from annotrain_tui.core.recent import Recent
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
+if TYPE_CHECKING:
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
 
 @dataclass
 class Workspace:
     paths: Paths
     settings: Settings
-    backend: Any  # a Backend, wrapped in retries (and fault injection when asked for)
+    backend: Backend  # wrapped in retries (and fault injection when asked for)
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def raw(self) -> Any:
-        """The unwrapped backend (sandbox-only operations live there)."""
-        inner = self.backend
-        while hasattr(inner, "inner"):
-            inner = inner.inner
-        return inner
+    def raw(self) -> Backend:
+        """The backend under the retry and fault layers (adapter-only state lives there)."""
+        return unwrap(self.backend)
+
+    @property
+    def sandbox(self) -> SandboxBackend:
+        """The sandbox backend itself, for the sandbox-only operations (simulate, import labels);
+        a UsageError on any other backend."""
+        from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+        raw = self.raw
+        if not isinstance(raw, SandboxBackend):
+            raise UsageError("this works on the sandbox backend only", hint="pass --backend sandbox")
+        return raw
 
     def close(self) -> None:
         self.raw.close()
@@ -86,7 +98,7 @@ def is_default_sandbox(paths: Paths, settings: Settings) -> bool:
     return settings.sandbox_path is None or Path(settings.sandbox_path) == paths.default_sandbox
 
 
-def open_sandbox(paths: Paths, settings: Settings, *, read_only: bool = False) -> Any:
+def open_sandbox(paths: Paths, settings: Settings, *, read_only: bool = False) -> SandboxBackend:
     """The one rule for opening a sandbox workspace, for every command of both fronts:
 
     - the DEFAULT workspace (user data dir) that does not exist yet is created with the demo
@@ -121,7 +133,7 @@ def open_workspace(paths: Paths, settings: Settings, *, passphrase: Any = None) 
     if settings.backend == "sandbox":
         from annotrain_tui.core.backends.faults import FaultInjector
 
-        inner = FaultInjector.from_env(open_sandbox(paths, settings))
+        inner: Backend = FaultInjector.from_env(open_sandbox(paths, settings))
     else:
         import os
 

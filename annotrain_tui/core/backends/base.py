@@ -172,3 +172,20 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class BackendLayer:
+    """A layer around a backend (retries, fault injection) that serves the same protocol and forwards
+    what it does not change to ``inner``. Layers stack; :func:`unwrap` finds the backend under them."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner: Backend = inner
+        self.name: str = inner.name
+
+
+def unwrap(backend: Backend) -> Backend:
+    """The backend under every layer (the one sandbox-only or adapter-only operations live on)."""
+    while isinstance(backend, BackendLayer):
+        backend = backend.inner
+    return backend
+

@@ -14,17 +14,16 @@ import threading
 import time
 from typing import Any
 
-from annotrain_tui.core.backends.base import PROTOCOL_METHODS
+from annotrain_tui.core.backends.base import PROTOCOL_METHODS, Backend, BackendLayer
 from annotrain_tui.core.errors import InvalidInput, Transient
 
 
-class FaultInjector:
-    def __init__(self, inner: Any, *, fault_rate: float = 0.0, latency_ms: float = 0.0,
+class FaultInjector(BackendLayer):
+    def __init__(self, inner: Backend, *, fault_rate: float = 0.0, latency_ms: float = 0.0,
                  seed: int | None = None) -> None:
         if not 0.0 <= fault_rate < 1.0:
             raise InvalidInput(f"fault rate {fault_rate} must be in [0, 1)")
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.fault_rate = fault_rate
         self.latency = latency_ms / 1000.0
         self._rng = random.Random(seed)
@@ -32,7 +31,7 @@ class FaultInjector:
         self.injected = {"before": 0, "after": 0}
 
     @classmethod
-    def from_env(cls, inner: Any) -> Any:
+    def from_env(cls, inner: Backend) -> Backend:
         from annotrain_tui.core import envvars
 
         rate = envvars.number("ANNOTRAIN_SANDBOX_FAULTS")
