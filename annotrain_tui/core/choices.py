@@ -17,21 +17,32 @@ from dataclasses import dataclass, field
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.benchmark import BenchmarkStatus, benchmark_status
 from annotrain_tui.core.lookup import find_project
+from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import Dataset, Folder, Integration, Ontology, Project, WorkflowTemplate
-from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.overview import benchmark_ids, default_benchmark
 from annotrain_tui.core.provisioning import TraineeProgress, training_progress
 
 
-def default_benchmark_id(projects: list[Project]) -> str | None:
-    """The benchmark a screen shows when none was asked for: the first one ``benchmark_ids`` finds."""
-    ids = benchmark_ids(projects)
-    return ids[0] if ids else None
+def default_benchmark_id(backend: Backend, projects: list[Project], preferred: str | None = None) -> str | None:
+    """The benchmark a screen shows when none was asked for (``core.overview.default_benchmark``)."""
+    bench = default_benchmark(backend, projects, preferred=preferred)
+    return bench.id if bench is not None else None
 
 
 def benchmarks_of(projects: list[Project]) -> list[Project]:
     """The projects that are benchmarks, in ``benchmark_ids`` order (training projects never)."""
     by_id = {p.id: p for p in projects}
     return [by_id[i] for i in benchmark_ids(projects)]
+
+
+def benchmark_of_project(projects: list[Project], project_id: str) -> str | None:
+    """The benchmark a project belongs to: itself when it is a benchmark, the one its training marker
+    names when it is a training project, else None."""
+    if project_id in benchmark_ids(projects):
+        return project_id
+    project = next((p for p in projects if p.id == project_id), None)
+    marker = parse_training_marker(project.description) if project is not None else None
+    return marker[0] if marker and marker[0] in {p.id for p in projects} else None
 
 
 # -- Pick ---------------------------------------------------------------------------------
@@ -53,20 +64,21 @@ class RestoredSelection:
     dropped: tuple[str, ...] = ()
 
 
+def match_remembered(integrations: list[Integration], folders: list[Folder], integration_id: str | None,
+                     folder_id: str | None) -> RestoredSelection:
+    """The integration and folder of the remembered ids among lists the caller already has."""
+    integration = next((i for i in integrations if i.id == integration_id), None) if integration_id else None
+    folder = next((f for f in folders if f.id == folder_id), None) if folder_id else None
+    dropped = [key for key, wanted, found in (("integration", integration_id, integration),
+                                              ("folder", folder_id, folder)) if wanted and found is None]
+    return RestoredSelection(integration=integration, folder=folder, dropped=tuple(dropped))
+
+
 def restore_selection(backend: Backend, integration_id: str | None, folder_id: str | None) -> RestoredSelection:
     """The integration and folder of the remembered ids, when they still exist (one listing each,
     and none for an id that was not remembered)."""
-    integration = folder = None
-    dropped: list[str] = []
-    if integration_id:
-        integration = next((i for i in backend.list_integrations() if i.id == integration_id), None)
-        if integration is None:
-            dropped.append("integration")
-    if folder_id:
-        folder = next((f for f in backend.list_folders() if f.id == folder_id), None)
-        if folder is None:
-            dropped.append("folder")
-    return RestoredSelection(integration=integration, folder=folder, dropped=tuple(dropped))
+    return match_remembered(backend.list_integrations() if integration_id else [],
+                            backend.list_folders() if folder_id else [], integration_id, folder_id)
 
 
 # -- Benchmark ----------------------------------------------------------------------------
@@ -98,10 +110,12 @@ class ProvisionChoices:
     unknown: str | None = None
 
 
-def provision_choices(backend: Backend, wanted: str | None = None) -> ProvisionChoices:
+def provision_choices(backend: Backend, wanted: str | None = None, *, preferred: str | None = None) -> ProvisionChoices:
+    """``wanted``: the benchmark the user named (said when unknown); ``preferred``: the one remembered
+    (used quietly when it still is a benchmark)."""
     projects = backend.list_projects()
     benches = benchmarks_of(projects)
-    selected, unknown = default_benchmark_id(projects), None
+    selected, unknown = default_benchmark_id(backend, projects, preferred), None
     if wanted:
         match = [p.id for p in benches if wanted in (p.id, p.title)]
         if match:
@@ -122,10 +136,10 @@ class ProgressView:
     rows: list[TraineeProgress] = field(default_factory=list)
 
 
-def progress_view(backend: Backend, benchmark_ref: str | None = None) -> ProgressView:
+def progress_view(backend: Backend, benchmark_ref: str | None = None, *, preferred: str | None = None) -> ProgressView:
     ref = benchmark_ref
     if ref is None:
-        ref = default_benchmark_id(backend.list_projects())
+        ref = default_benchmark_id(backend, backend.list_projects(), preferred)
         if ref is None:
             return ProgressView(None, None)
     bench, rows = training_progress(backend, ref)

@@ -94,9 +94,16 @@ def test_progress_view_without_a_benchmark_is_empty_not_an_error(tmp_path):
 def test_default_benchmark_is_the_first_benchmark(demo):
     sb, ids = demo
     projects = sb.list_projects()
-    assert default_benchmark_id(projects) == ids["benchmark"]
+    assert default_benchmark_id(sb, projects) == ids["benchmark"]
     assert [p.id for p in benchmarks_of(projects)] == [ids["benchmark"]]
-    assert default_benchmark_id([]) is None
+    assert default_benchmark_id(sb, []) is None
+    onto = sb.list_ontologies()[0]
+    second = sb.create_project("Cohort 2 Benchmark", description="", dataset_ids=[], ontology_id=onto.id)
+    projects = sb.list_projects()
+    assert default_benchmark_id(sb, projects, preferred=second.id) == second.id  # remembered, still there
+    assert default_benchmark_id(sb, projects, preferred="gone") == ids["benchmark"]
+    assert provision_choices(sb, preferred=second.id).selected == second.id
+    assert progress_view(sb, preferred=second.id).benchmark.id == second.id
 
 
 def test_restore_selection_keeps_what_exists_and_drops_what_does_not(demo):

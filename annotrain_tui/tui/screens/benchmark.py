@@ -27,7 +27,7 @@ SHAPE_ICONS = {"bounding_box": "▭ box", "rotatable_bounding_box": "◇ rotated
 class BenchmarkScreen(AppScreen):
     TITLE = "Benchmark"
     SCREEN_HELP = (
-        "Step 2 of the programme. Create the training dataset from a storage folder (c) — every file of the "
+        "Step 3 of the programme (3 on Home). Create the training dataset from a storage folder (c) — every file of the "
         "folder is linked and the result verified — or pick an existing dataset and verify it against a "
         "folder (v). Pick the ontology (its classes and shapes are listed), then create the benchmark project "
         "(b) with that ontology and ONLY that dataset. Training must not start before the benchmark is "

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 
+from annotrain_tui.core.choices import benchmark_of_project
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.pick import remember_selection, restore_remembered
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
@@ -29,10 +31,25 @@ class HomeScreen(AppScreen):
     TITLE = "Home"
     SCREEN_HELP = (
         "The workspace at a glance: the backend you are connected to, benchmark completeness, and "
-        "every integration, folder, dataset, ontology and project. The numbered keys open the flows "
-        "of a training programme in order: pick storage, register files, set up the benchmark, "
-        "provision annotators, evaluate them."
+        "every project, storage folder, cloud integration and dataset (one tab each; [ and ] switch). "
+        "The numbered keys open the flows of a training programme in order: 1 pick storage, 2 write and "
+        "register files, 3 set up the benchmark, 4 provision annotators, 5 evaluate them; d runs the "
+        "doctor. Enter on a row: an integration or folder is picked (as on the Pick screen), a benchmark "
+        "or training project opens its training progress, a dataset opens the Benchmark screen. The "
+        "counts refresh when you come back here and every 30 seconds; r refreshes now."
     )
+    WIDGET_HELP = {
+        "table-projects": "The workspace's projects. Enter on a benchmark (or a training project) opens its "
+                          "training progress; [ and ] switch tabs.",
+        "table-folders": "Storage folders. Enter picks the folder for the manifest and registration screens; "
+                         "[ and ] switch tabs.",
+        "table-integrations": "Cloud integrations. Enter picks the integration files are registered through; "
+                              "[ and ] switch tabs.",
+        "table-datasets": "Datasets. Enter opens the Benchmark screen, where a dataset becomes the training "
+                          "dataset; [ and ] switch tabs.",
+    }
+    #: seconds between refreshes while Home is shown (the listing is a few calls: cheap)
+    AUTO_REFRESH = 30.0
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
@@ -52,9 +69,7 @@ class HomeScreen(AppScreen):
         with TabbedContent(id="tabs"):
             for tab in TABS:
                 with TabPane(tab.capitalize(), id=f"tab-{tab}"):
-                    table = SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
-                    table.HELP = f"The workspace's {tab}. Up/Down move between rows; [ and ] switch tabs."  # type: ignore[attr-defined]
-                    yield table
+                    yield SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def _flows_text(self) -> Text:
@@ -71,7 +86,25 @@ class HomeScreen(AppScreen):
             for col in columns:
                 table.add_column(col, key=col.lower())
         self.query_one("#table-projects", DataTable).focus()
+        self.overview: Overview | None = None
+        self._restored = False
+        self._shown_once = False
+        self.refresh_timer = self.set_interval(self.AUTO_REFRESH, self._refresh_tick)
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        """Back on Home (after creating folders, datasets, projects elsewhere): the counts are re-read."""
+        self.refresh_timer.resume()
+        if self._shown_once:
+            self.action_refresh()
+        self._shown_once = True
+
+    def on_screen_suspend(self) -> None:
+        self.refresh_timer.pause()  # only while shown
+
+    def _refresh_tick(self) -> None:
+        if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         self.load()
@@ -86,6 +119,9 @@ class HomeScreen(AppScreen):
         text.append(" · press r to try again", style="dim")
         self.query_one("#summary", Static).update(text)
         self.query_one("#bench-progress", ProgressBar).display = False
+        if self.overview is None:  # nothing was ever loaded: no row may say "no projects yet"
+            for tab in TABS:
+                self._fill(tab, [], "Not loaded: the workspace could not be read (see above).")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
     def load(self) -> Overview:
@@ -95,6 +131,9 @@ class HomeScreen(AppScreen):
 
     def show(self, ov: Overview) -> None:
         self.overview = ov
+        if not self._restored:  # the first load brings back the pick of the last launch
+            self._restored = True
+            restore_remembered(self.app, ov.integrations, ov.folders)
         summary = Text()
         summary.append(" · ".join(_count(n, word) for n, word in [
             (len(ov.integrations), "integration"), (len(ov.folders), "folder"), (len(ov.datasets), "dataset"),
@@ -150,6 +189,34 @@ class HomeScreen(AppScreen):
 
     def action_flow(self, flow_id: str) -> None:
         self.app.open_flow(flow_id)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row does what the row is for (see WIDGET_HELP)."""
+        ov, key = self.overview, event.row_key.value
+        if ov is None or key in (None, "__empty__"):
+            return
+        table = event.data_table.id
+        if table == "table-integrations":
+            integration = next((i for i in ov.integrations if i.id == key), None)
+            if integration is not None:
+                self.app.selection.integration = integration
+                remember_selection(self.app, integration=integration)
+                self.notify(f"Picked the integration {integration.title}", title="Pick", markup=False)
+        elif table == "table-folders":
+            folder = next((f for f in ov.folders if f.id == key), None)
+            if folder is not None:
+                self.app.selection.folder = folder
+                remember_selection(self.app, folder=folder)
+                self.notify(f"Picked the folder {folder.path}", title="Pick", markup=False)
+        elif table == "table-projects":
+            bench = benchmark_of_project(ov.projects, key)
+            if bench is None:
+                self.notify("Not a benchmark or a training project: nothing to open.", markup=False)
+            else:
+                self.app.open_flow("progress", benchmark=bench)
+        elif table == "table-datasets":
+            self.app.open_flow("benchmark")
 
 
 def _count(n: int, word: str) -> str:

@@ -7,12 +7,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from annotrain_tui.core.choices import PickLists, pick_lists
+from annotrain_tui.core.choices import PickLists, match_remembered, pick_lists
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
+from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.core.registration import create_folder_path
+from annotrain_tui.tui.app import AnnotrainApp
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import FormDialog
@@ -20,14 +23,54 @@ from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 
+def remember_selection(app: AnnotrainApp, *, integration: Integration | None = None,
+                       folder: Folder | None = None) -> None:
+    """Keep the id of what was just picked for the next launch (core.recent); the other pick is kept."""
+    values = {k: v.id for k, v in (("integration", integration), ("folder", folder)) if v is not None}
+    if values:
+        app.workspace.recent().set(**values)
+
+
+def restore_remembered(app: AnnotrainApp, integrations: list[Integration], folders: list[Folder]) -> bool:
+    """Bring back the last launch's pick (ids kept by ``remember_selection``) into what nothing picked yet
+    this launch, among lists the caller already loaded; an id that names nothing any more is quietly
+    forgotten. True when the selection changed."""
+    recent = app.workspace.recent()
+    found = match_remembered(integrations, folders, recent.get("integration"), recent.get("folder"))
+    if found.dropped:
+        recent.set(**dict.fromkeys(found.dropped))
+    sel, changed = app.selection, False
+    if sel.integration is None and found.integration is not None:
+        sel.integration, changed = found.integration, True
+    if sel.folder is None and found.folder is not None:
+        sel.folder, changed = found.folder, True
+    return changed
+
+
+class NewFolderDialog(FormDialog):
+    """The new-folder form: the parent path is prefilled, so the cursor goes after it and nothing is
+    selected (typing appends the new folder's name instead of replacing the parent)."""
+
+    def on_mount(self) -> None:
+        for field in self.query(SafeInput):
+            field.select_on_focus = False
+            field.cursor_position = len(field.value)
+
+
 class PickScreen(AppScreen):
     TITLE = "Pick integration and folder"
     SCREEN_HELP = (
-        "Step 1. Choose the cloud integration Encord reads your files through, and the storage folder the "
-        "files are registered into. Type in the filter to narrow both lists; Enter picks the row under the "
-        "cursor; n creates a folder (inside the highlighted one) with a description and metadata. The choice "
-        "is used by the manifest and registration screens."
+        "Step 1 of the programme (1 on Home). Choose the cloud integration Encord reads your files through, "
+        "and the storage folder the files are registered into. Type in the filter (/) to narrow both lists; "
+        "Enter picks the row under the cursor; n creates a folder (inside the highlighted one) with a "
+        "description and metadata; m opens the manifest editor. The choice is used by the manifest and "
+        "registration screens, and remembered for the next launch."
     )
+    WIDGET_HELP = {
+        "filter": "Narrows both lists as you type; Enter moves to the integrations.",
+        "integrations": "Cloud integrations. Enter picks the highlighted one and moves to the folders.",
+        "folders": "Storage folders, nested. Enter picks; n creates a folder inside the highlighted one.",
+    }
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="pick.filter"),
         Binding("n", "new_folder", "New folder", id="pick.new_folder"),
@@ -42,16 +85,13 @@ class PickScreen(AppScreen):
             yield Label("Filter ")
             yield SafeInput(placeholder="type to filter integrations and folders (/)", id="filter")
         yield Static(Text(""), id="selection")
-        t = SafeDataTable(id="integrations", cursor_type="row", zebra_stripes=True)
-        t.HELP = "Cloud integrations. Enter picks the highlighted one."  # type: ignore[attr-defined]
-        yield t
-        f = SafeDataTable(id="folders", cursor_type="row", zebra_stripes=True)
-        f.HELP = "Storage folders, nested. Enter picks; n creates a folder inside the highlighted one."  # type: ignore[attr-defined]
-        yield f
+        yield SafeDataTable(id="integrations", cursor_type="row", zebra_stripes=True)
+        yield SafeDataTable(id="folders", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.integrations, self.folders = [], []
+        self.integrations: list[Integration] = []
+        self.folders: list[Folder] = []
         self.query_one("#integrations", DataTable).add_columns("Integration", "Provider")
         self.query_one("#folders", DataTable).add_columns("Folder", "Files", "Description")
         self._show_selection()
@@ -68,6 +108,8 @@ class PickScreen(AppScreen):
 
     def _loaded(self, lists: PickLists) -> None:
         self.integrations, self.folders = lists.integrations, lists.folders
+        if restore_remembered(self.app, self.integrations, self.folders):
+            self._show_selection()
         self._render_lists()
 
     def _render_lists(self) -> None:
@@ -106,6 +148,7 @@ class PickScreen(AppScreen):
         match = next((i for i in self.integrations if i.id == event.row_key.value), None)
         if match:
             self.app.selection.integration = match
+            remember_selection(self.app, integration=match)
             self._show_selection()
             self.query_one("#folders", DataTable).focus()
 
@@ -114,6 +157,7 @@ class PickScreen(AppScreen):
         match = next((f for f in self.folders if f.id == event.row_key.value), None)
         if match:
             self.app.selection.folder = match
+            remember_selection(self.app, folder=match)
             self._show_selection()
 
     def _show_selection(self) -> None:
@@ -126,12 +170,12 @@ class PickScreen(AppScreen):
             t.append("   → m opens the manifest", style="green")
         self.query_one("#selection", Static).update(t)
 
-    def _highlighted_folder(self):
+    def _highlighted_folder(self) -> Folder | None:
         ft = self.query_one("#folders", DataTable)
         if ft.row_count == 0 or ft.cursor_row is None:
             return None
         try:
-            key = ft.coordinate_to_cell_key((ft.cursor_row, 0)).row_key.value
+            key = ft.coordinate_to_cell_key(Coordinate(ft.cursor_row, 0)).row_key.value
         except Exception:  # noqa: BLE001
             return None
         return next((f for f in self.folders if f.id == key), None)
@@ -155,15 +199,16 @@ class PickScreen(AppScreen):
             if values:
                 self.create_folder(values["path"], values["description"], parse_metadata(values["metadata"]))
 
-        self.app.push_screen(FormDialog("New storage folder", fields, validate=check, submit="Create"), done)
+        self.app.push_screen(NewFolderDialog("New storage folder", fields, validate=check, submit="Create"), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pick-create")
     def create_folder(self, path: str, description: str, metadata: dict) -> None:
         folder = create_folder_path(self.app.workspace.backend, path, description=description, metadata=metadata)
         self.app.call_from_thread(self._created, folder)
 
-    def _created(self, folder) -> None:
+    def _created(self, folder: Folder) -> None:
         self.app.selection.folder = folder
+        remember_selection(self.app, folder=folder)
         self.notify(f"Folder {folder.path} ready", title="Storage", markup=False)
         self._show_selection()
         self.action_refresh()
