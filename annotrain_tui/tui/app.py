@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from annotrain_tui.core.errors import AnnotrainError
@@ -20,6 +22,9 @@ from annotrain_tui.core.secrets import redact
 from annotrain_tui.core.text import shown
 from annotrain_tui.core.workspace import Workspace
 from annotrain_tui.tui.text import RawTextFilter
+
+if TYPE_CHECKING:
+    from annotrain_tui.tui.screens.base import AppScreen
 
 
 @dataclass
@@ -30,8 +35,19 @@ class Selection:
     folder: Folder | None = None
 
 
-def _screen_factories() -> dict[str, Callable[..., Screen]]:
-    """Screen name → factory taking the app's screen options. Flows register here as they land."""
+@dataclass(frozen=True)
+class Flow:
+    """A screen the app can open by name: its class and the app options it takes."""
+
+    cls: type[AppScreen]
+    params: tuple[str, ...] = ()
+
+    def __call__(self, **options: Any) -> AppScreen:
+        return self.cls(**{k: v for k, v in options.items() if k in self.params})
+
+
+def _screen_factories() -> dict[str, Flow]:
+    """Screen name → the flow that builds it from the app's screen options."""
     from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
     from annotrain_tui.tui.screens.doctor import DoctorScreen
     from annotrain_tui.tui.screens.evaluation import EvaluationScreen
@@ -42,25 +58,16 @@ def _screen_factories() -> dict[str, Callable[..., Screen]]:
     from annotrain_tui.tui.screens.provision import ProvisionScreen
     from annotrain_tui.tui.screens.register import RegisterScreen
 
-    def make(cls: type[Screen], *params: str) -> Callable[..., Screen]:
-        """A factory passing only the options ``cls`` takes; ``screen_class`` lets the app list bindings."""
-
-        def factory(**options: Any) -> Screen:
-            return cls(**{k: v for k, v in options.items() if k in params})
-
-        factory.screen_class = cls  # type: ignore[attr-defined]
-        return factory
-
     return {
-        "home": make(HomeScreen),
-        "pick": make(PickScreen),
-        "manifest": make(ManifestEditorScreen, "manifest"),
-        "register": make(RegisterScreen, "manifest"),
-        "benchmark": make(BenchmarkScreen),
-        "provision": make(ProvisionScreen, "roster", "benchmark"),
-        "progress": make(ProgressScreen, "benchmark"),
-        "evaluation": make(EvaluationScreen, "benchmark", "training", "benchmark_labels", "training_labels"),
-        "doctor": make(DoctorScreen, "benchmark"),
+        "home": Flow(HomeScreen),
+        "pick": Flow(PickScreen),
+        "manifest": Flow(ManifestEditorScreen, ("manifest",)),
+        "register": Flow(RegisterScreen, ("manifest",)),
+        "benchmark": Flow(BenchmarkScreen),
+        "provision": Flow(ProvisionScreen, ("roster", "benchmark")),
+        "progress": Flow(ProgressScreen, ("benchmark",)),
+        "evaluation": Flow(EvaluationScreen, ("benchmark", "training", "benchmark_labels", "training_labels")),
+        "doctor": Flow(DoctorScreen, ("benchmark",)),
     }
 
 
@@ -81,12 +88,48 @@ def shown_parts(text: object) -> list[str]:
     return (text if isinstance(text, str) else shown(text, multiline=True)).split("\t")
 
 
+def palette_prefix(screen: Screen) -> str:
+    """The name a screen's actions carry in the palette ("Manifest: Save"): its ``PALETTE_PREFIX``,
+    else its class name without "Screen", split into words."""
+    own = getattr(screen, "PALETTE_PREFIX", "")
+    if own:
+        return str(own)
+    name = type(screen).__name__.removesuffix("Screen") or type(screen).__name__
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
+def screen_commands(screen: Screen) -> list[tuple[str, Callable[[], Any], str]]:
+    """The actions of ``screen`` (and of its focused widget) that have a description, as palette
+    commands run through ``run_action`` on the node that declares them; the app's own keys are
+    listed by the provider under "App:"/"Workspace:"."""
+    out: list[tuple[str, Callable[[], Any], str]] = []
+    seen: set[tuple[int, str]] = set()
+    prefix = palette_prefix(screen)
+    for key, active in screen.active_bindings.items():
+        binding, node = active.binding, active.node
+        if node is screen.app or not binding.description or not active.enabled:
+            continue
+        if (id(node), binding.action) in seen:
+            continue
+        seen.add((id(node), binding.action))
+        display = screen.app.get_key_display(binding) or key
+        out.append((f"{prefix}: {binding.description}", partial(screen.app.run_action, binding.action, node),
+                    f"{display} on this screen"))
+    return out
+
+
 class AnnotrainCommands(Provider):
-    """Every action of the app, namespaced ("Go: …", "Workspace: …", "App: …")."""
+    """Every action of the app, namespaced: the current screen's own actions ("Manifest: Save", read
+    from its bindings, so a new key is in the palette with no list to update), then "Go: …",
+    "Workspace: …", "App: …"."""
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app: AnnotrainApp = self.app  # type: ignore[assignment]
-        cmds: list[tuple[str, Callable[[], Any], str]] = [
+        app = self.app
+        assert isinstance(app, AnnotrainApp)
+        cmds: list[tuple[str, Callable[[], Any], str]] = []
+        if not isinstance(self.screen, ModalScreen):
+            cmds.extend(screen_commands(self.screen))
+        cmds += [
             ("Go: Home", partial(app.open_flow, "home"), "the workspace at a glance"),
             ("App: Help", app.action_help, "keys of this screen and help for the focused widget"),
             ("Workspace: Refresh", app.action_refresh, "reload what the screen shows"),
@@ -130,6 +173,7 @@ class AnnotrainApp(App[None]):
         self.factories = _screen_factories()
         self.selection = Selection()
         self._raw_text_filter = RawTextFilter()
+        self._reported_workers: WeakSet[Worker] = WeakSet()
 
     # -- untrusted text: titles, toasts, the clipboard, and what reaches the terminal ------
     # Every string from a file, a server or the user goes through core.text.shown() at these
@@ -144,7 +188,7 @@ class AnnotrainApp(App[None]):
         """The Header's text: a screen's title that did not come through a validator is made safe here."""
         return super().format_title(shown(title), shown(sub_title))
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every toast (the screens' and Textual's own): message and title through the policy as one
         line each (like the CLI's one-line errors), never markup (``markup`` is accepted for
@@ -212,10 +256,7 @@ class AnnotrainApp(App[None]):
         from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 
         classes: list[type] = [type(self), HelpScreen, ConfirmDialog, FormDialog]
-        for factory in self.factories.values():
-            screen_cls = getattr(factory, "screen_class", None)
-            if screen_cls is not None:
-                classes.append(screen_cls)
+        classes += [flow.cls for flow in self.factories.values()]
         return [b for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding)]
 
     # -- navigation ---------------------------------------------------------------------
@@ -224,14 +265,13 @@ class AnnotrainApp(App[None]):
             while len(self.screen_stack) > 2:
                 self.pop_screen()
             return
-        factory = self.factories.get(name)
-        if factory is None:
-            title = FLOW_TITLES.get(name, name)
-            self.notify(f"{title}: this screen is not in this version yet. The CLI covers it: "
-                        "see 'annotrain --help'.", title="Not available yet", severity="warning", markup=False)
+        flow = self.factories.get(name)
+        if flow is None:  # only a caller's typo reaches this (every FLOW_TITLES name is a flow)
+            self.notify(f"No screen named {FLOW_TITLES.get(name, name)!r}.", title="Cannot open",
+                        severity="error", markup=False)
             return
         try:
-            screen = factory(**options)
+            screen = flow(**options)
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot open", severity="error", markup=False)
             return
@@ -239,41 +279,67 @@ class AnnotrainApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit, unless a screen with unsaved work asks first (it calls ``exit`` once answered)."""
+        from annotrain_tui.tui.screens.base import AppScreen
+
         for screen in reversed(self.screen_stack):
-            ask = getattr(screen, "confirm_quit", None)
-            if callable(ask) and ask(self.exit):
+            if isinstance(screen, AppScreen) and screen.confirm_quit(self.exit):
                 return
         self.exit()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
     def action_refresh(self) -> None:
-        refresh = getattr(self.screen, "action_refresh", None)
-        if callable(refresh):
-            refresh()
+        from annotrain_tui.tui.screens.base import AppScreen
+
+        if isinstance(self.screen, AppScreen):
+            self.screen.clear_error()
+            self.screen.action_refresh()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """The key itself, always: a ``key_display`` ("[ ]" for "]", "F8" for the second key Ctrl+N) is
+        ignored, so the footer and help never name a key that is not the one bound. F-keys are
+        written F1, F8 (Textual writes f1)."""
+        from dataclasses import replace
+
+        display = super().get_key_display(replace(binding, key_display=None))
+        return re.sub(r"(?<![A-Za-z])f(\d{1,2})$", r"F\1", display)
+
+    def help_sections(self, screen: Screen) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """F1's key lists: the screen's own keys first, then the app's, then the focused widget's.
+        One row per binding (its keys joined: "F8, ^n"), each key shown as itself."""
+        rows: dict[str, dict[tuple[int, str, str], tuple[list[str], str, str]]] = {
+            "screen": {}, "app": {}, "widget": {}}
+        for key, active in screen.active_bindings.items():
+            b, node = active.binding, active.node
+            if b.action in ("command_palette", "app.command_palette") and not b.description:
+                continue
+            section = "screen" if node is screen else "app" if node is self else "widget"
+            ident = (id(node), b.id or b.action, b.description)
+            keys, desc, bid = rows[section].setdefault(ident, ([], b.description or b.action, b.id or ""))
+            display = self.get_key_display(b) or key
+            if display not in keys:
+                keys.append(display)
+        focused = screen.focused
+        widget_title = f"Keys of the focused widget ({type(focused).__name__})" if focused else "Keys of the focused widget"
+        titles = {"screen": "Keys of this screen", "app": "Keys everywhere", "widget": widget_title}
+        return [(titles[name], [(", ".join(k), d, i) for k, d, i in rows[name].values()])
+                for name in ("screen", "app", "widget") if rows[name]]
 
     def action_help(self) -> None:
+        from annotrain_tui.tui.screens.base import widget_help
         from annotrain_tui.tui.screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
             return
-        rows: list[tuple[str, str, str]] = []
-        seen = set()
-        for _key, active in self.screen.active_bindings.items():
-            b = active.binding
-            if (b.id or b.action) in seen and not b.description:
-                continue
-            seen.add(b.id or b.action)
-            rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
-        focused = self.focused
-        widget_help = None
-        if focused is not None:
-            widget_help = getattr(focused, "HELP", None) or (
-                f"{type(focused).__name__}: Tab and Shift+Tab move the focus; arrow keys move inside.")
-        self.push_screen(HelpScreen(self.screen.title or type(self.screen).__name__, rows, widget_help,
-                                    getattr(self.screen, "SCREEN_HELP", None)))
+        focused = screen.focused
+        text = widget_help(screen, focused)
+        if focused is not None and text is None:
+            text = f"{type(focused).__name__}: Tab and Shift+Tab move the focus; arrow keys move inside."
+        self.push_screen(HelpScreen(screen.title or type(screen).__name__, self.help_sections(screen), text,
+                                    getattr(screen, "SCREEN_HELP", None) or None))
 
     def action_copy_workspace(self) -> None:
         text = self.workspace.backend.describe()
@@ -285,8 +351,10 @@ class AnnotrainApp(App[None]):
         self.report_worker_state(event)
 
     def report_worker_state(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
+        """One toast per failed worker, however many handlers pass the event on."""
+        if event.state != WorkerState.ERROR or event.worker in self._reported_workers:
             return
+        self._reported_workers.add(event.worker)
         err = event.worker.error
         if isinstance(err, AnnotrainError):
             self.notify(redact(str(err)), title="Error", severity="error", timeout=10, markup=False)

@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.screens.base import SafeTitles
+from annotrain_tui.tui.text import lit
 
 
 class HelpScreen(SafeTitles, ModalScreen[None]):
@@ -25,32 +25,46 @@ class HelpScreen(SafeTitles, ModalScreen[None]):
     HelpScreen .help-title { text-style: bold; color: $accent; margin-top: 1; }
     """
 
-    def __init__(self, screen_title: str, bindings: list[tuple[str, str, str]], widget_help: str | None,
-                 screen_help: str | None) -> None:
+    def __init__(self, screen_title: str, sections: list[tuple[str, list[tuple[str, str, str]]]],
+                 widget_help: str | None, screen_help: str | None) -> None:
+        """``sections``: (title, rows of (keys, action, binding id)), in the order shown: the screen's
+        own keys, the app's, the focused widget's (see ``AnnotrainApp.help_sections``)."""
         super().__init__()
         self._screen_title = screen_title
-        self._key_rows = bindings
+        self._sections = sections
         self._widget_help = widget_help
         self._screen_help = screen_help
+
+    @property
+    def key_rows(self) -> list[tuple[str, str, str]]:
+        """Every (keys, action, binding id) row, in the order shown."""
+        return [row for _title, rows in self._sections for row in rows]
+
+    _key_rows = key_rows  # the name older tests read
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(lit(f"Help: {self._screen_title}"), classes="help-title")
             if self._screen_help:
                 yield Static(lit(self._screen_help, multiline=True))
-            if self._widget_help:
+            for n, (title, rows) in enumerate(self._sections):
+                if n == len(self._sections) - 1 and self._widget_help and title.startswith("Keys of the focused"):
+                    yield Static(Text("Focused widget"), classes="help-title")
+                    yield Static(lit(self._widget_help, multiline=True))
+                yield Static(lit(title), classes="help-title")
+                table = Table(show_header=n == 0, header_style="bold", box=None, expand=True)
+                table.add_column("Key", no_wrap=True, min_width=10)
+                table.add_column("Action", ratio=1)
+                table.add_column("Binding id", style="dim", no_wrap=True)
+                for key, desc, bid in rows:
+                    table.add_row(lit(key), lit(desc), lit(bid))
+                yield Static(table, classes="help-keys")
+            if self._widget_help and not any(t.startswith("Keys of the focused") for t, _ in self._sections[-1:]):
                 yield Static(Text("Focused widget"), classes="help-title")
                 yield Static(lit(self._widget_help, multiline=True))
-            yield Static(Text("Keys"), classes="help-title")
-            table = Table(show_header=True, header_style="bold", box=None, expand=True)
-            table.add_column("Key", no_wrap=True)
-            table.add_column("Action")
-            table.add_column("Binding id", style="dim", no_wrap=True)
-            for key, desc, bid in self._key_rows:
-                table.add_row(lit(key), lit(desc), lit(bid))
-            yield Static(table)
             yield Static(Text("Rebind any key in config.toml under [keymap] by its binding id, e.g. "
-                              "\"app.help\" = \"f2\". Ctrl+P opens the command palette.", style="dim"))
+                              "\"app.help\" = \"f2\". Ctrl+P opens the command palette (every action above "
+                              "is there too).", style="dim"))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -21,14 +21,14 @@ def _safe(value: Any) -> Any:
 
 
 class SafeDataTable(DataTable):
-    def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,  # type: ignore[override]
+    def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None):
         return super().add_column(_safe(label), width=width, key=key, default=_safe(default))
 
-    def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,  # type: ignore[override]
+    def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
                 label: Any = None):
         return super().add_row(*[_safe(c) for c in cells], height=height, key=key, label=_safe(label))
 
-    def update_cell(self, row_key: Any, column_key: Any, value: Any, *,  # type: ignore[override]
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, *,
                     update_width: bool = False) -> None:
         super().update_cell(row_key, column_key, _safe(value), update_width=update_width)

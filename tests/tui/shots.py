@@ -1,0 +1,90 @@
+"""The one table of screen shots: what the README's ``screens/*.svg`` show (``scripts/screenshots.py``)
+and what the snapshot suite compares (``tests/tui/test_snapshots.py``).
+
+A shot opens one screen of the real app on a fresh deterministic demo sandbox and presses keys as a
+user would. Paths that a screen shows (the workspace, the manifest) are fixed, not per run, so the
+picture is the same every time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: a fixed root: the workspace and manifest paths are drawn on screen, so they must not vary
+ROOT = Path("/tmp/annotrain-shots")
+
+BATCH = {"images": [
+    {"objectUrl": "https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4/extra_01.jpg"},
+    {"objectUrl": "https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4/extra_02.mp4"},
+    {"objectUrl": "<bucket>/extra_03.jpg"}]}
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str  # the SVG's file name in screens/, and the snapshot id
+    screen: str  # the flow the app starts on (a key of the app's screen registry)
+    options: dict[str, Any] = field(default_factory=dict)  # "{dir}" is the shot's own folder
+    keys: tuple[str, ...] = ()  # pressed once loaded, each followed by a settle
+    size: tuple[int, int] = (80, 24)  # the README's size
+
+
+SHOTS: list[Shot] = [
+    Shot("home", "home"),
+    Shot("help", "home", keys=("f1",)),
+    Shot("pick", "pick", keys=("enter",)),
+    Shot("manifest", "manifest", {"manifest": "{dir}/batch.json"}, size=(100, 30)),
+    Shot("register", "register", {"manifest": "{dir}/batch.json"}, ("v",), size=(100, 30)),
+    Shot("benchmark", "benchmark", size=(100, 30)),
+    Shot("provision", "provision", keys=("p",), size=(100, 30)),
+    Shot("progress", "progress"),
+    Shot("doctor", "doctor"),
+    Shot("evaluation", "evaluation", size=(100, 30)),
+    Shot("annotator", "evaluation", keys=("down", "enter"), size=(100, 30)),
+    Shot("item", "evaluation", keys=("down", "enter", "enter"), size=(100, 30)),
+]
+
+
+def shot_dir(shot: Shot, tag: str = "") -> Path:
+    """The shot's own folder (one per shot and size, so parallel tests never share a database)."""
+    return ROOT / (f"{shot.name}-{tag}" if tag else shot.name)
+
+
+def build_app(shot: Shot, tag: str = ""):
+    """The real app on a fresh deterministic demo sandbox, about to open ``shot.screen``."""
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+    from annotrain_tui.core.backends.sandbox.demo import seed_demo
+    from annotrain_tui.core.config import Paths, Settings
+    from annotrain_tui.core.workspace import open_workspace
+    from annotrain_tui.tui.app import AnnotrainApp
+
+    folder = shot_dir(shot, tag)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "batch.json").write_text(json.dumps(BATCH, indent=2))
+    db = folder / "workspace.db"
+    for suffix in ("", "-wal", "-shm"):
+        p = db.with_name(db.name + suffix)
+        if p.exists():
+            p.unlink()
+    backend = SandboxBackend(db)
+    seed_demo(backend, Paths.default(), deterministic_ids=True)
+    backend.close()
+    ws = open_workspace(Paths.default(), Settings(sandbox_path=db, retry_base_delay=0))
+    options = {k: v.replace("{dir}", str(folder)) if isinstance(v, str) else v for k, v in shot.options.items()}
+    return AnnotrainApp(ws, start_screen=shot.screen, screen_options=options)
+
+
+async def drive(app, pilot, shot: Shot) -> None:
+    """Wait for the screen to load, press the shot's keys, wait again; the title is the app's name."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    for key in shot.keys:
+        await pilot.press(key)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    app.title = "annotrain"
+    await pilot.pause()
