@@ -52,3 +52,22 @@ def screen_text(app) -> str:
                       record=True, legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+async def run_in_palette(app, pilot, text: str) -> None:
+    """Open the command palette, type ``text``, wait until the search is done and the first hit is
+    the command named ``text``, then run it with Enter (no sleeping: the search is a worker)."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*text)
+    await settle(app, pilot)
+    palette = app.screen
+    results = palette.query_one(CommandList)
+    assert results.highlighted is not None, f"no hit for {text!r}"
+    prompt = str(results.get_option_at_index(results.highlighted).prompt)
+    assert text in prompt, f"first hit for {text!r} is {prompt!r}"
+    await pilot.press("enter")
+    await settle(app, pilot)
