@@ -11,10 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker
 
-from annotrain_tui.core.benchmark import create_benchmark_project, create_training_dataset, verify_dataset
+from annotrain_tui.core.benchmark import (
+    DatasetCheck,
+    create_benchmark_project,
+    create_training_dataset,
+    verify_dataset,
+)
 from annotrain_tui.core.choices import BenchmarkChoices, benchmark_choices
+from annotrain_tui.core.models import Dataset, Ontology
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
@@ -31,8 +39,22 @@ class BenchmarkScreen(AppScreen):
         "folder is linked and the result verified — or pick an existing dataset and verify it against a "
         "folder (v). Pick the ontology (its classes and shapes are listed), then create the benchmark project "
         "(b) with that ontology and ONLY that dataset. Training must not start before the benchmark is "
-        "complete."
+        "complete. The action letters work wherever the focus is not in a text field; in a title field, "
+        "Enter does the step the field belongs to (the dataset title: c, the benchmark title: b)."
     )
+    WIDGET_HELP = {
+        "folder": "The storage folder whose files become the training dataset (c), or the folder an existing "
+                  "dataset is verified against (v). Enter opens the list.",
+        "dataset-title": "The title of the new training dataset. Enter creates it from the chosen folder (c).",
+        "dataset": "An existing dataset to use as the training dataset: v verifies it against the folder; b "
+                   "uses it for the benchmark. Enter opens the list.",
+        "ontology": "The ontology the benchmark and every training project share; its classes are listed below. "
+                    "Enter opens the list.",
+        "template": "The workflow template of the benchmark project (optional: the default when none). Enter "
+                    "opens the list.",
+        "bench-title": "The benchmark project's title. Enter creates the benchmark (b) with the chosen ontology "
+                       "and ONLY the chosen dataset.",
+    }
     BINDINGS = [
         Binding("c", "create_dataset", "Create dataset", id="benchmark.create_dataset"),
         Binding("v", "verify", "Verify", id="benchmark.verify"),
@@ -64,8 +86,23 @@ class BenchmarkScreen(AppScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.ontologies = {}
+        self.ontologies: dict[str, Ontology] = {}
+        self.datasets: dict[str, Dataset] = {}
+        self.last_check: DatasetCheck | None = None
+        self.query_one("#folder", Select).focus()  # the first step, and not a text field the letters type into
         self.action_refresh()
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "benchmark-load":
+            self.query_one("#bench-status", Static).update(failure_text("Could not read the workspace", error))
+
+    @on(Input.Submitted, "#dataset-title")
+    def _dataset_title_entered(self) -> None:
+        self.action_create_dataset()
+
+    @on(Input.Submitted, "#bench-title")
+    def _bench_title_entered(self) -> None:
+        self.action_create_benchmark()
 
     def action_refresh(self) -> None:
         self.load()
@@ -79,6 +116,7 @@ class BenchmarkScreen(AppScreen):
         folders, datasets, ontologies = choices.folders, choices.datasets, choices.ontologies
         templates, statuses = choices.templates, choices.statuses
         self.ontologies = {o.id: o for o in ontologies}
+        self.datasets = {d.id: d for d in datasets}
         keep = {sel: self.query_one(f"#{sel}", Select).value for sel in ("folder", "dataset", "ontology", "template")}
         self.query_one("#folder", Select).set_options(
             [(lit(f"{f.path} ({f.item_count or 0} files)"), f.id) for f in folders])
@@ -96,7 +134,7 @@ class BenchmarkScreen(AppScreen):
             self.query_one("#ontology", Select).value = ontologies[0].id
         t = Text()
         if not statuses:
-            t.append("No benchmark project yet.", style="dim")
+            t.append("No benchmark project yet: pick the dataset and the ontology above, then b.", style="dim")
         for s in statuses:
             t.append("Benchmark ")
             t.append_text(lit(s.project.title, "bold"))
@@ -154,7 +192,7 @@ class BenchmarkScreen(AppScreen):
         check = verify_dataset(self.app.workspace.backend, dataset, folder_ref=folder)
         self.app.call_from_thread(self._show_check, check)
 
-    def _show_check(self, check) -> None:
+    def _show_check(self, check: DatasetCheck) -> None:
         self.last_check = check
         t = Text()
         t.append_text(lit(check.dataset.title, "bold"))
@@ -170,16 +208,21 @@ class BenchmarkScreen(AppScreen):
         self.query_one("#dataset-check", Static).update(t)
 
     def action_create_benchmark(self) -> None:
-        dataset = self._value("dataset") or getattr(getattr(self, "last_check", None), "dataset", None)
-        dataset_id = dataset.id if hasattr(dataset, "id") else dataset
+        dataset_id = self._value("dataset") or (self.last_check.dataset.id if self.last_check else None)
         ontology, title = self._value("ontology"), self.query_one("#bench-title", Input).value.strip()
         if not dataset_id or not ontology or not title:
             self.notify("Pick (or create) the training dataset and the ontology, and give a title.",
                         severity="warning")
             return
+        dataset = self.datasets.get(dataset_id) or (self.last_check.dataset if self.last_check else None)
+        onto = self.ontologies.get(ontology)
         body = Text("Create the benchmark project ")
         body.append_text(lit(title, "bold"))
-        body.append(" with the chosen ontology and ONLY the training dataset?")
+        body.append(" with the ontology ")
+        body.append_text(lit(onto.title if onto else ontology, "bold"))
+        body.append(" and ONLY the training dataset ")
+        body.append_text(lit(dataset.title if dataset else dataset_id, "bold"))
+        body.append("?")
 
         def go(yes):
             if yes:

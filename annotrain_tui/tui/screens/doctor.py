@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from annotrain_tui.core.doctor import FAIL, OK, SKIPPED, WARN, DoctorReport, run_doctor
-from annotrain_tui.core.errors import AnnotrainError
-from annotrain_tui.core.secrets import redact
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
 
 #: status → (badge, style)
@@ -58,6 +58,7 @@ class DoctorScreen(AppScreen):
         "registration jobs pending for hours. Each says ok, what is wrong, and how to fix it. r runs the "
         "checks again; Escape goes back. The same report: 'annotrain doctor' (--json)."
     )
+    WIDGET_HELP = {"doctor-checks": "Each check of the preflight. Up/Down scroll; r runs them again."}
     DEFAULT_CSS = """
     #doctor-summary { height: auto; padding: 0 1; }
     #doctor-checks { height: 1fr; padding: 0 1; }
@@ -76,9 +77,7 @@ class DoctorScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Running checks…", style="dim"), id="doctor-summary")
-        checks = VerticalScroll(id="doctor-checks")
-        checks.HELP = "Each check of the preflight. Up/Down scroll; r runs them again."  # type: ignore[attr-defined]
-        yield checks
+        yield VerticalScroll(id="doctor-checks")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -99,18 +98,16 @@ class DoctorScreen(AppScreen):
         self.app.call_from_thread(self.show, report)
         return report
 
-    def worker_failed(self, worker, error) -> None:
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         if worker.group != "doctor-run":
             return
-        text = Text("The checks could not run", style="bold red")
-        if error is not None:
-            text.append(": ")
-            text.append_text(lit(redact(str(error)) if isinstance(error, AnnotrainError) else type(error).__name__))
-        text.append(" · press r to try again", style="dim")
-        self.query_one("#doctor-summary", Static).update(text)
+        self.query_one("#doctor-summary", Static).update(failure_text("The checks could not run", error))
         self.query_one("#doctor-checks").loading = False
 
-    async def show(self, report: DoctorReport) -> None:
+    def show(self, report: DoctorReport) -> None:
+        self.call_next(self._show, report)
+
+    async def _show(self, report: DoctorReport) -> None:
         self.report = report
         summary = Text()
         if report.ok:

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
+from textual.worker import Worker
 
 from annotrain_tui.core.choices import benchmark_of_project
 from annotrain_tui.core.errors import AnnotrainError
@@ -109,15 +110,10 @@ class HomeScreen(AppScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    def worker_failed(self, worker, error) -> None:
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         if worker.group != "home-load":
             return
-        text = Text("Could not load the workspace", style="bold red")
-        if error is not None:
-            text.append(": ")
-            text.append_text(lit(redact(str(error)) if isinstance(error, AnnotrainError) else type(error).__name__))
-        text.append(" · press r to try again", style="dim")
-        self.query_one("#summary", Static).update(text)
+        self.query_one("#summary", Static).update(failure_text("Could not load the workspace", error))
         self.query_one("#bench-progress", ProgressBar).display = False
         if self.overview is None:  # nothing was ever loaded: no row may say "no projects yet"
             for tab in TABS:
@@ -217,6 +213,18 @@ class HomeScreen(AppScreen):
                 self.app.open_flow("progress", benchmark=bench)
         elif table == "table-datasets":
             self.app.open_flow("benchmark")
+
+
+def failure_text(what: str, error: BaseException | None, *, retry: str = "press r to try again") -> Text:
+    """The line that replaces a "Loading…" placeholder when its worker failed: what could not be done,
+    why (an AnnotrainError's one line, redacted; else only the error's type), and how to try again."""
+    text = Text(what, style="bold red")
+    if error is not None:
+        text.append(": ")
+        text.append_text(lit(redact(str(error)) if isinstance(error, AnnotrainError) else type(error).__name__))
+    if retry:
+        text.append(f" · {retry}", style="dim")
+    return text
 
 
 def _count(n: int, word: str) -> str:

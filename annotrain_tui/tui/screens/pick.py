@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.worker import Worker
 
 from annotrain_tui.core.choices import PickLists, match_remembered, pick_lists
 from annotrain_tui.core.errors import InvalidInput
@@ -92,6 +93,7 @@ class PickScreen(AppScreen):
     def on_mount(self) -> None:
         self.integrations: list[Integration] = []
         self.folders: list[Folder] = []
+        self.load_failure: Text | None = None  # why the lists could not be read, until a load succeeds
         self.query_one("#integrations", DataTable).add_columns("Integration", "Provider")
         self.query_one("#folders", DataTable).add_columns("Folder", "Files", "Description")
         self._show_selection()
@@ -108,9 +110,17 @@ class PickScreen(AppScreen):
 
     def _loaded(self, lists: PickLists) -> None:
         self.integrations, self.folders = lists.integrations, lists.folders
+        self.load_failure = None
         if restore_remembered(self.app, self.integrations, self.folders):
             self._show_selection()
         self._render_lists()
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "pick-load":
+            from annotrain_tui.tui.screens.home import failure_text
+
+            self.load_failure = failure_text("Could not list the integrations and folders", error)
+            self._render_lists()
 
     def _render_lists(self) -> None:
         needle = self.query_one("#filter", Input).value.strip().casefold()
@@ -119,8 +129,10 @@ class PickScreen(AppScreen):
         shown = [i for i in self.integrations if needle in f"{i.title} {i.provider.label}".casefold()]
         for i in shown:
             it.add_row(lit(i.title), Text(i.provider.label), key=i.id)
-        if not shown:
-            it.add_row(Text("No integration matches." if self.integrations else
+        if self.load_failure is not None:
+            it.add_row(self.load_failure, Text(""))
+        elif not shown:
+            it.add_row(Text("No integration matches the filter." if self.integrations else
                             "No cloud integrations: create one in Encord first.", style="dim italic"), Text(""))
         ft = self.query_one("#folders", DataTable)
         ft.clear()
@@ -128,8 +140,10 @@ class PickScreen(AppScreen):
         for f in fshown:
             depth = f.path.count("/") - 1
             ft.add_row(lit("  " * depth + f.name), Text(str(f.item_count or 0)), lit(f.description), key=f.id)
-        if not fshown:
-            ft.add_row(Text("No folder matches." if self.folders else "No folders yet: press n to create one.",
+        if self.load_failure is not None:
+            ft.add_row(Text("Not loaded (see above).", style="dim italic"), Text(""), Text(""))
+        elif not fshown:
+            ft.add_row(Text("No folder matches the filter." if self.folders else "No folders yet: press n to create one.",
                             style="dim italic"), Text(""), Text(""))
 
     @on(Input.Changed, "#filter")

@@ -7,12 +7,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker
 
 from annotrain_tui.core.benchmark import BenchmarkStatus
 from annotrain_tui.core.choices import progress_view
 from annotrain_tui.core.models import Project
 from annotrain_tui.core.provisioning import TraineeProgress
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
@@ -60,6 +62,12 @@ class ProgressScreen(AppScreen):
             self.app.call_from_thread(self._empty, "No benchmark project yet: set one up first (3 on Home).")
             return
         self.app.call_from_thread(self._show, view.benchmark, view.status, view.rows)
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "progress-load":
+            self.query_one("#progress-summary", Static).update(
+                failure_text("Could not read the training progress", error,
+                             retry="it is tried again on its own; r tries now"))
 
     def _empty(self, message: str) -> None:
         self.query_one("#progress-summary", Static).update(Text(message, style="dim"))
