@@ -88,6 +88,10 @@ def shown_parts(text: object) -> list[str]:
     return (text if isinstance(text, str) else shown(text, multiline=True)).split("\t")
 
 
+#: the actions every Textual screen binds (Tab, Shift+Tab, copy): keys everywhere, not the screen's own
+TEXTUAL_SCREEN_ACTIONS = frozenset(b.action for b in Screen.BINDINGS if isinstance(b, Binding))
+
+
 def palette_prefix(screen: Screen) -> str:
     """The name a screen's actions carry in the palette ("Manifest: Save"): its ``PALETTE_PREFIX``,
     else its class name without "Screen", split into words."""
@@ -315,9 +319,14 @@ class AnnotrainApp(App[None]):
             b, node = active.binding, active.node
             if b.action in ("command_palette", "app.command_palette") and not b.description:
                 continue
-            section = "screen" if node is screen else "app" if node is self else "widget"
+            if node is screen:
+                section = "app" if b.action in TEXTUAL_SCREEN_ACTIONS else "screen"
+            else:
+                section = "app" if node is self else "widget"
             ident = (id(node), b.id or b.action, b.description)
-            keys, desc, bid = rows[section].setdefault(ident, ([], b.description or b.action, b.id or ""))
+            description = "Command palette (every action is there)" if b.action in (
+                "command_palette", "app.command_palette") else b.description or b.action
+            keys, desc, bid = rows[section].setdefault(ident, ([], description, b.id or ""))
             display = self.get_key_display(b) or key
             if display not in keys:
                 keys.append(display)

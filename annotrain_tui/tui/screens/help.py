@@ -13,6 +13,9 @@ from textual.widgets import Static
 from annotrain_tui.tui.screens.base import SafeTitles
 from annotrain_tui.tui.text import lit
 
+#: the title AnnotrainApp.help_sections gives the focused widget's keys
+WIDGET_SECTION = "Keys of the focused widget"
+
 
 class HelpScreen(SafeTitles, ModalScreen[None]):
     """Every text here (a screen's title, key names from the user's keymap, help) goes through ``lit()``."""
@@ -47,10 +50,11 @@ class HelpScreen(SafeTitles, ModalScreen[None]):
             yield Static(lit(f"Help: {self._screen_title}"), classes="help-title")
             if self._screen_help:
                 yield Static(lit(self._screen_help, multiline=True))
+            widget_keys: list[tuple[str, str, str]] = []
             for n, (title, rows) in enumerate(self._sections):
-                if n == len(self._sections) - 1 and self._widget_help and title.startswith("Keys of the focused"):
-                    yield Static(Text("Focused widget"), classes="help-title")
-                    yield Static(lit(self._widget_help, multiline=True))
+                if title.startswith(WIDGET_SECTION):
+                    widget_keys = rows  # last, and short: one wrapped paragraph
+                    continue
                 yield Static(lit(title), classes="help-title")
                 table = Table(show_header=n == 0, header_style="bold", box=None, expand=True)
                 table.add_column("Key", no_wrap=True, min_width=10)
@@ -59,9 +63,20 @@ class HelpScreen(SafeTitles, ModalScreen[None]):
                 for key, desc, bid in rows:
                     table.add_row(lit(key), lit(desc), lit(bid))
                 yield Static(table, classes="help-keys")
-            if self._widget_help and not any(t.startswith("Keys of the focused") for t, _ in self._sections[-1:]):
+            if self._widget_help or widget_keys:
                 yield Static(Text("Focused widget"), classes="help-title")
+            if self._widget_help:
                 yield Static(lit(self._widget_help, multiline=True))
+            if widget_keys:
+                line = Text(style="dim")
+                for n, (key, desc, _bid) in enumerate(widget_keys):
+                    if n:
+                        line.append("  ·  ")
+                    line.append_text(lit(key, "bold"))
+                    line.append(" ")
+                    line.append_text(lit(desc))
+                line.no_wrap = False
+                yield Static(line, classes="help-widget-keys")
             yield Static(Text("Rebind any key in config.toml under [keymap] by its binding id, e.g. "
                               "\"app.help\" = \"f2\". Ctrl+P opens the command palette (every action above "
                               "is there too).", style="dim"))

@@ -1,0 +1,83 @@
+"""F1 lists the screen's own keys first, each binding once with its real keys (trial items 20, 37:
+`F8 Next` twice where the second was Ctrl+N, `[ ] Next tab`, 30 generic widget keys first)."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from annotrain_tui.tui.screens.help import HelpScreen
+from annotrain_tui.tui.widgets.footer import KeyFooter
+from tests.tui.helpers import make_app, settle
+
+
+def help_text(app) -> str:
+    """Every part of the help, in order, as the terminal would print it (tables included)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=100, file=io.StringIO(), record=True, color_system=None)
+    for w in app.screen.query(Static):
+        console.print(w.content)
+    return console.export_text()
+
+
+async def test_the_screens_keys_come_first_then_the_apps_then_the_widgets(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        titles = [title for title, _ in app.screen._sections]
+        assert titles[0] == "Keys of this screen" and titles[1] == "Keys everywhere"
+        assert titles[-1].startswith("Keys of the focused widget")
+        own = {bid for _keys, _desc, bid in app.screen._sections[0][1]}
+        assert "home.refresh" in own and "app.quit" not in own
+        # Textual's Tab/Shift+Tab are everywhere, not the screen's own
+        assert "Focus Next" not in {desc for _k, desc, _b in app.screen._sections[0][1]}
+        text = help_text(app)
+        assert text.index("Refresh") < text.index("Quit") < text.index("Cursor down")
+
+
+async def test_a_key_display_never_hides_the_real_key(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert "[ ]" not in app.screen.query_one(KeyFooter).plain
+        await pilot.press("f1")
+        rows = {bid: keys for keys, _desc, bid in app.screen.key_rows}
+        assert rows["home.tab_next"] == "]" and rows["home.tab_prev"] == "["
+        assert "[ ]" not in help_text(app)
+
+
+async def test_a_binding_with_two_keys_is_one_row_naming_both(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="manifest")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = app.screen.key_rows
+        by_id = {bid: keys for keys, _desc, bid in rows}
+        assert by_id["manifest.next"] == "F8, ^n"
+        assert by_id["manifest.fix"] == "F4, ^."
+        ids = [bid for _k, _d, bid in rows if bid]
+        assert len(ids) == len(set(ids)), "a binding listed twice"
+
+
+async def test_widget_help_comes_from_the_screens_registry_first(tmp_path):
+    from annotrain_tui.tui.screens.base import widget_help
+
+    app = make_app(tmp_path / "ws.db", start_screen="doctor")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        focused = screen.focused
+        assert focused is not None
+        type(screen).WIDGET_HELP = {focused.id or "": "From the registry."}
+        try:
+            if focused.id:
+                assert widget_help(screen, focused) == "From the registry."
+                await pilot.press("f1")
+                assert "From the registry." in help_text(app)
+        finally:
+            del type(screen).WIDGET_HELP
