@@ -1,6 +1,7 @@
 """Command line front: argument → core service → text or ``--json``.
 
-Exit codes: 0 ok, 1 domain failure, 2 usage or unreadable input. Errors are one line on stderr.
+Exit codes (the CLI's contract, in cli/exit_codes.py): 0 ok, 1 domain failure, 2 usage or
+unreadable input. Errors are one line on stderr.
 Each command group lives in its own module exposing ``register(subparsers)``; handlers take the
 parsed ``args`` and return an exit code (or raise a core ``AnnotrainError``).
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from annotrain_tui import __version__
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.errors import AnnotrainError
 
 # Command-group modules, in the order their commands appear in --help.
@@ -252,7 +254,7 @@ def _handled(argv: Sequence[str] | None, seen: dict, guard: _GuardedStdout | Non
         return _os_failed(err)
     except AnnotrainError as err:
         _say(f"annotrain: error: {err}")
-        return err.exit_code
+        return exit_code_for(err)
     except OSError as err:
         if guard is not None and guard.failure is err:
             return _stdout_failed(err)

@@ -11,6 +11,7 @@ import argparse
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
+from annotrain_tui.cli.exit_codes import problems_code
 from annotrain_tui.core.doctor import FAIL, OK, SKIPPED, WARN, DoctorReport, run_doctor, unopened_report
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.text import shown
@@ -34,7 +35,7 @@ def _doctor(args: argparse.Namespace) -> int:
         emit_json(report.to_json())
     else:
         print_report(report)
-    return report.exit_code
+    return problems_code(not report.ok)
 
 
 def print_report(report: DoctorReport) -> None:

@@ -92,10 +92,6 @@ class DoctorReport:
     def ok(self) -> bool:
         return self.count(FAIL) == 0
 
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
     def summary(self) -> str:
         parts = [f"{self.count(s)} {s}" for s in STATUSES if self.count(s)]
         return ", ".join(parts) or "no checks"

@@ -3,15 +3,25 @@
 Every error carries a message a user can act on. Fronts render ``str(err)``: one line on stderr
 in the CLI, a toast or modal in the TUI. Third-party exception text is never passed through
 unfiltered (the SDK's key-parsing errors can contain key material).
+
+Each class has a ``kind``: ``"failure"`` (the work could not be done, or the workspace refused it: a
+domain failure) or ``"input"`` (what the user gave -- the command line, a setting, a file -- is wrong
+or cannot be read). What a front does with a kind is the front's business: the CLI's exit codes
+live in ``annotrain_tui.cli.exit_codes``, not here.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
+#: ``"failure"``: a domain failure; ``"input"``: usage or unreadable/unusable input.
+ErrorKind = Literal["failure", "input"]
+
 
 class AnnotrainError(Exception):
-    """Base class. ``exit_code`` is what the CLI returns for it."""
+    """Base class."""
 
-    exit_code = 1
+    kind: ClassVar[ErrorKind] = "failure"
     retryable = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -27,7 +37,7 @@ class AnnotrainError(Exception):
 class InvalidInput(AnnotrainError):
     """A file, roster, manifest or argument the user gave cannot be used as it is."""
 
-    exit_code = 2
+    kind: ClassVar[ErrorKind] = "input"
 
 
 class UnreadableInput(InvalidInput):
@@ -69,7 +79,9 @@ class AuthFailed(AnnotrainError):
 
 
 class ConfigError(AnnotrainError):
-    exit_code = 2
+    """A setting (config file, environment variable, global option) is wrong."""
+
+    kind: ClassVar[ErrorKind] = "input"
 
 
 class Transient(AnnotrainError):

@@ -21,13 +21,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from annotrain_tui.core.backends.base import Backend, unwrap
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, UsageError, WriteFailed
+from annotrain_tui.core.errors import (
+    AnnotrainError,
+    Conflict,
+    ErrorKind,
+    InvalidInput,
+    NotFound,
+    UsageError,
+    WriteFailed,
+)
 from annotrain_tui.core.files import atomic_write_text, shell_word, write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
@@ -523,7 +531,9 @@ def retry_failed(backend: Backend, store: JobStore, record: JobRecord) -> JobRec
 
 
 class ManifestInvalid(InvalidInput):
-    exit_code = 1
+    """A manifest that reads but has errors: a domain failure, not unreadable input."""
+
+    kind: ClassVar[ErrorKind] = "failure"
 
 
 def load_for_registration(path: str, *, provider: str | None = None,

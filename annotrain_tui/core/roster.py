@@ -63,8 +63,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import ClassVar
 
-from annotrain_tui.core.errors import InvalidInput, UsageError
+from annotrain_tui.core.errors import ErrorKind, InvalidInput, UsageError
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.text import shown
 
@@ -287,9 +288,9 @@ class Roster:
 
 class RosterInvalid(InvalidInput):
     """A roster that was read but has problems: a domain failure (exit 1), like a manifest with
-    errors; exit 2 stays for usage and unreadable input."""
+    errors; usage and unreadable input are the other kind."""
 
-    exit_code = 1
+    kind: ClassVar[ErrorKind] = "failure"
 
     def __init__(self, roster: Roster) -> None:
         n = len(roster.problems)

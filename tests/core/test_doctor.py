@@ -52,7 +52,7 @@ def test_a_healthy_demo_workspace_is_all_ok(demo):
     report = doctor(backend)
     assert [c.id for c in report.checks] == CHECKS
     assert set(statuses(report).values()) == {OK}, [(c.id, c.message) for c in report.checks if c.status != OK]
-    assert report.exit_code == 0 and report.ok and report.benchmarks == [ids["benchmark"]]
+    assert report.ok and report.ok and report.benchmarks == [ids["benchmark"]]
     checks = by_id(report)
     assert "60/60 tasks Complete" in checks["benchmark"].message
     assert "Annotator Training Set" in checks["benchmark"].message
@@ -73,7 +73,7 @@ def test_an_incomplete_benchmark_fails_that_check_only(demo):
     check = by_id(report)["benchmark"]
     assert check.status == FAIL and "only 59 of 60 tasks are Complete" in check.message
     assert "finish the benchmark" in check.hint
-    assert report.exit_code == 1
+    assert not report.ok
     assert [k for k, v in statuses(report).items() if v != OK] == ["benchmark"]
 
 
@@ -114,7 +114,7 @@ def test_items_added_to_the_folder_later_are_reported_with_the_link_hint(demo):
     assert "late_01.jpg" in check.message and "link-folder" in check.hint
     row = check.detail["folders"][0]
     assert (row["items"], row["in_dataset"], row["missing"]) == (62, 60, 2)
-    assert report.exit_code == 0  # a warning is not a failure
+    assert report.ok  # a warning is not a failure
 
 
 def test_no_integration_visible_fails(demo):
@@ -166,7 +166,7 @@ def test_a_role_that_cannot_manage_and_refused_details_are_warnings_not_crashes(
     assert {r["role"] for r in checks["roles"].detail["projects"] if r["kind"] == "training"} == {"annotator"}
     assert checks["annotators"].status == WARN and "cannot be read" in checks["annotators"].message
     assert "Annotator Training - Alex Kim" in checks["annotators"].message
-    assert report.exit_code == 0
+    assert report.ok
 
 
 def test_an_annotator_role_without_refusal_is_named(demo):
@@ -242,7 +242,7 @@ def test_an_unreachable_workspace_skips_the_rest(demo):
     assert report.checks[0].status == FAIL and report.checks[0].hint == "check ssh_key_path"
     assert [c.status for c in report.checks[1:]] == [SKIPPED] * 7
     assert all("the key was refused" in c.message for c in report.checks[1:])
-    assert report.exit_code == 1
+    assert not report.ok
 
 
 def test_a_workspace_that_stops_answering_midway_skips_what_is_left(demo):
@@ -268,7 +268,7 @@ def test_several_benchmarks_are_each_checked(demo):
     assert benches[0].status == OK and benches[1].status == FAIL and "0 of 60" in benches[1].message
     assert "'Second benchmark'" in benches[1].name
     only = doctor(backend, benchmark_ref="Benchmark Labels")
-    assert only.benchmarks == [ids["benchmark"]] and only.exit_code == 0
+    assert only.benchmarks == [ids["benchmark"]] and only.ok
 
 
 def test_a_benchmark_ref_that_names_nothing(demo):
@@ -295,7 +295,7 @@ def test_open_warnings_make_the_connection_a_warning(demo):
 
 def test_the_report_when_the_workspace_cannot_be_opened():
     report = unopened_report(AuthFailed("no key", hint="pass --ssh-key"), backend="encord")
-    assert report.exit_code == 1 and [c.id for c in report.checks] == CHECKS
+    assert not report.ok and [c.id for c in report.checks] == CHECKS
     assert report.to_json()["counts"] == {"ok": 0, "warn": 0, "fail": 1, "skipped": 7}
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.backends.base import PROTOCOL_METHODS, Backend
 from annotrain_tui.core.backends.encord import EncordBackend, provider_from_title
 from annotrain_tui.core.errors import (
@@ -475,7 +476,7 @@ def _connect_fails(settings, capsys, caplog, *keys, passphrase=None):
 
 def test_missing_and_unreadable_key_files(fake, tmp_path, capsys, caplog):
     err = _connect_fails(encord_settings(fake, tmp_path / "nope"), capsys, caplog)
-    assert isinstance(err, UnreadableInput) and "does not exist" in str(err) and err.exit_code == 2
+    assert isinstance(err, UnreadableInput) and "does not exist" in str(err) and exit_code_for(err) == 2
     err = _connect_fails(encord_settings(fake, tmp_path), capsys, caplog)
     assert isinstance(err, UnreadableInput) and "directory" in str(err)
 

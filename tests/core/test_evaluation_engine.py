@@ -7,6 +7,7 @@ import weakref
 
 import pytest
 
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput
 from annotrain_tui.core.evaluation import OBJECT_COLUMNS, Evaluator, PassMark, evaluate
 from annotrain_tui.core.evaluation.engine import STATUS_CLOSE, STATUS_NEEDS_FEEDBACK, STATUS_PASSED
@@ -114,7 +115,7 @@ def test_nothing_paired_is_a_domain_failure():
     bm = [row("d1", [o(CAR, 0.1, 0.1, 0.2, 0.2, "A", "r")])]
     with pytest.raises(AnnotrainError) as exc:
         evaluate(bm, [("TR.json", [row("zz", [])])], benchmark_source="BM.json")
-    assert exc.value.exit_code == 1 and not isinstance(exc.value, InvalidInput)
+    assert exit_code_for(exc.value) == 1 and not isinstance(exc.value, InvalidInput)
     assert "nothing to compare" in str(exc.value) and "TR.json" in str(exc.value)
     assert evaluate(bm, [("TR.json", [row("zz", [])])], require_pairs=False).paired_rows == 0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists
 from annotrain_tui.core.manifest import split as split_mod
 from annotrain_tui.core.manifest.convert import ManifestHasErrors
@@ -119,7 +120,7 @@ def test_any_other_error_still_blocks(tmp_path: Path) -> None:
     source = big_images(tmp_path / "big.json", bad_at=7)
     with pytest.raises(ManifestHasErrors) as exc:
         split_file(source, tmp_path / "p")
-    assert exc.value.exit_code == 1 and "besides Encord's size limits" in str(exc.value)
+    assert exit_code_for(exc.value) == 1 and "besides Encord's size limits" in str(exc.value)
     assert "fix it first" in (exc.value.hint or "")
     assert not (tmp_path / "p").exists()
     small = tmp_path / "small.json"
@@ -130,7 +131,7 @@ def test_any_other_error_still_blocks(tmp_path: Path) -> None:
     syntax.write_text('{"images": [}')
     with pytest.raises(InvalidInput) as exc:
         split_file(syntax, tmp_path / "p")
-    assert exc.value.exit_code == 2  # unreadable as written
+    assert exit_code_for(exc.value) == 2  # unreadable as written
 
 
 # -- all or nothing ------------------------------------------------------------------------------

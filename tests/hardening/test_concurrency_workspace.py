@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from annotrain_tui.cli import main
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.backends.base import WorkspaceGone
 from annotrain_tui.core.backends.sandbox import SandboxBackend
 from annotrain_tui.core.locks import file_lock
@@ -323,7 +324,7 @@ def test_a_lock_file_a_read_only_file_system_refuses_is_exit_1_for_a_write(tmp_p
         pass
     with pytest.raises(locks.LockUnwritable) as info, locks.state_lock(tmp_path, "jobs", what="a write"):
         pass
-    assert info.value.exit_code == 1 and "Read-only file system" in str(info.value)
+    assert exit_code_for(info.value) == 1 and "Read-only file system" in str(info.value)
     monkeypatch.undo()
     with locks.state_lock(tmp_path, "jobs", what="a write", timeout=0):  # nothing was left held
         pass

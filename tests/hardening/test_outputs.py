@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from annotrain_tui.cli import main
+from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.errors import InvalidInput, OutputExists
 from annotrain_tui.core.evaluation.synth import make_programme
 from annotrain_tui.core.exports import atomic_write, write_csv, write_json
@@ -312,7 +313,7 @@ def test_check_output_contract(tmp_path):
     with pytest.raises(OutputExists) as exc:
         check_output(src)
     assert exc.value.hint == "pass --force to overwrite it" and isinstance(exc.value, InvalidInput)
-    assert exc.value.exit_code == 2
+    assert exit_code_for(exc.value) == 2
     assert check_output(src, force=True) == src.resolve()
     with pytest.raises(InvalidInput, match="one of this command's inputs"):
         check_output(tmp_path / "." / "in.txt", inputs=[src], force=True)

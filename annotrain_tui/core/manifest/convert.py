@@ -6,9 +6,9 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from annotrain_tui.core.errors import InvalidInput, UsageError
+from annotrain_tui.core.errors import ErrorKind, InvalidInput, UsageError
 from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.manifest.csv import to_csv
 from annotrain_tui.core.manifest.diagnostics import Format, ValidationResult
@@ -19,9 +19,9 @@ BLOCKING_CODES = frozenset({"encoding", "json-syntax", "duplicate-key", "csv-row
 
 
 class ManifestHasErrors(InvalidInput):
-    """A manifest that reads but has errors: a domain failure (exit 1), not unreadable input."""
+    """A manifest that reads but has errors: a domain failure, not unreadable input."""
 
-    exit_code = 1
+    kind: ClassVar[ErrorKind] = "failure"
 
 
 @dataclass
