@@ -125,3 +125,90 @@ async def test_typing_a_missing_roster_path_is_a_message_not_a_crash(tmp_path):
         await settle(app, pilot)
         assert any("no such file" in n.message for n in app._notifications)
         app.screen.query_one("#roster-path", Input).focus()
+
+
+async def test_conflicts_are_not_offered_a_retry_and_their_note_is_readable_at_80x24(tmp_path):
+    """Trial items 18 and 22: after conflicts the screen said "Press f to retry the failures", and the
+    note that says how to resolve one was cut off at 80 (and even 160) columns."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nDana Müller,dana.mueller@example.com\nNew Person,new@example.com\n",
+                      encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    raw = app.workspace.raw
+    onto = raw.list_ontologies()[0]
+    raw.create_project("Annotator Training - Dana Müller", description="made by hand", dataset_ids=[],
+                       ontology_id=onto.id)
+    seen: list = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert plan_column(screen)["dana.mueller@example.com"] == "! conflict"
+        problems = str(screen.query_one("#problems", Static).render())
+        assert "1 conflict(s) will not be provisioned" in problems
+        await pilot.press("x", "y")
+        await settle(app, pilot)
+        problems = str(screen.query_one("#problems", Static).render())
+        assert "1 in conflict" in problems and "Press f to retry" not in problems
+        assert "give the annotator a 'title' in the roster" in problems
+        # the whole note of the highlighted row, wrapped under the table
+        table = screen.query_one("#roster-table", DataTable)
+        table.move_cursor(row=0)
+        await pilot.pause()
+        note = screen.outcomes["dana.mueller@example.com"].error
+        assert note and len(note) > 80
+        detail = screen.query_one("#row-detail", Static)
+        shown = " ".join(str(detail.render()).split())
+        assert " ".join(note.split()) in shown and detail.size.width <= 80 and detail.size.height >= 2
+        # the apply worker's named messages, observed as they were handled
+        once = list({id(m): m for m in seen}.values())  # a message is seen at the screen and where it bubbles
+        progressed = [m for m in once if isinstance(m, ProvisionScreen.Progressed)]
+        applied = [m for m in once if isinstance(m, ProvisionScreen.Applied)]
+        assert [(m.done, m.total) for m in progressed] == [(1, 2), (2, 2)]
+        assert {m.outcome.status for m in progressed} == {"conflict", "created"}
+        assert len(applied) == 1 and not applied[0].cancelled
+        assert applied[0].outcomes["new@example.com"].status == "created"
+
+
+async def test_a_failed_open_keeps_the_roster_that_is_open(tmp_path):
+    """Trial item 19: after a failed open the field kept the failed path while s saved to the old file."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nOne,one@example.com\n", encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        field = screen.query_one("#roster-path", Input)
+        field.focus()
+        field.value = str(tmp_path / "nope.csv")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("no such file" in n.message for n in app._notifications)
+        assert field.value == str(roster) and screen.roster_path == roster
+
+
+async def test_the_last_roster_is_opened_again_next_time(tmp_path):
+    roster = tmp_path / "cohort.csv"
+    roster.write_text("name,email\nOne,one@example.com\n", encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+    assert app.workspace.recent().get("roster") == str(roster)
+    again = make_app(tmp_path / "ws.db", start_screen="provision")  # same XDG dirs, same sandbox path
+    again.workspace.recent().set(roster=str(roster))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(again, pilot)
+        assert again.screen.roster_path == roster and [e.email for e in again.screen.entries] == ["one@example.com"]
+
+
+async def test_the_benchmark_select_lists_only_benchmarks(tmp_path):
+    """Trial item 32: it listed every project, training projects included."""
+    from textual.widgets import Select
+
+    app = make_app(tmp_path / "ws.db", start_screen="provision")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        select = app.screen.query_one("#benchmark", Select)
+        assert [value for _label, value in select._options if value is not Select.NULL] == [app.demo_ids["benchmark"]]
+        assert select.value == app.demo_ids["benchmark"]

@@ -13,14 +13,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.worker import Worker
 
 from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.files import atomic_write_text, check_output, user_path
-from annotrain_tui.core.provisioning import Journal, Outcome, Plan, apply_plan, make_plan
+from annotrain_tui.core.provisioning import Journal, Outcome, Plan, PlanEntry, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
@@ -53,8 +56,37 @@ class ProvisionScreen(AppScreen):
         "template, and its annotator is invited with the project-level annotator role. A run can be "
         "cancelled (Escape) and resumed: nothing is ever created twice. s saves the roster over its file, every "
         "row and cell kept — never over a file annotrain cannot write back whole (lines above the header, bytes "
-        "that are not UTF-8): then w saves it under another name."
+        "that are not UTF-8): then w saves it under another name. f retries the annotators that failed; a "
+        "conflict is not retried: its note (under the table, for the highlighted row) says how to resolve it. "
+        "The last roster opened and benchmark planned are remembered."
     )
+    WIDGET_HELP = {
+        "roster-path": "The roster CSV's path (name,email; optional title, notes). Enter opens it.",
+        "benchmark": "The benchmark the training projects copy their dataset and ontology from (only benchmarks "
+                     "are listed). Enter opens the list.",
+        "template": "The workflow template of the training projects. Enter opens the list.",
+        "roster-table": "The roster, one row per annotator, with the plan for each; the highlighted row's note is "
+                        "shown whole under the table. e edits the row, a adds, d deletes, s saves the file, w "
+                        "saves it as another file.",
+    }
+
+    DEFAULT_CSS = """
+    #row-detail { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    """
+
+    class Progressed(Message):
+        """One annotator of a run is finished (``done`` of ``total``), with its outcome."""
+
+        def __init__(self, outcome: Outcome, done: int, total: int) -> None:
+            super().__init__()
+            self.outcome, self.done, self.total = outcome, done, total
+
+    class Applied(Message):
+        """A run of the plan ended (finished, or cancelled: ``cancelled``); ``outcomes`` by email."""
+
+        def __init__(self, outcomes: dict[str, Outcome], cancelled: bool) -> None:
+            super().__init__()
+            self.outcomes, self.cancelled = outcomes, cancelled
     BINDINGS = [
         Binding("o", "open_roster", "Open", id="provision.open"),
         Binding("e", "edit_row", "Edit", id="provision.edit"),
@@ -93,10 +125,8 @@ class ProvisionScreen(AppScreen):
         with Horizontal(classes="form-row"):
             yield Select([], prompt="benchmark project", id="benchmark", allow_blank=True)
             yield Select([], prompt="training template", id="template", allow_blank=True)
-        table = SafeDataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
-        table.HELP = ("The roster, one row per annotator, with the plan for each. e edits the row, a adds, "  # type: ignore[attr-defined]
-                      "d deletes, s saves the file, w saves it as another file.")
-        yield table
+        yield SafeDataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text(""), id="row-detail")
         yield Static(Text(""), id="problems")
         yield ProgressBar(total=1, show_eta=False, id="apply-progress")
         yield Footer()
@@ -106,10 +136,13 @@ class ProvisionScreen(AppScreen):
         for col in COLUMNS:
             table.add_column(col, key=col, width={"#": 3, "Plan": 11}.get(col))
         self.query_one("#apply-progress", ProgressBar).display = False
-        if self.roster_path is None:
+        if self.roster_path is None:  # the roster opened last in this workspace, else the demo's
+            last = self.app.workspace.recent().get("roster")
             demo = self.app.workspace.paths.data_dir / "demo-roster.csv"
-            if demo.exists():
-                self.roster_path = demo
+            for candidate in ([Path(last)] if last else []) + [demo]:
+                if candidate.is_file():
+                    self.roster_path = candidate
+                    break
         if self.roster_path is not None:
             self.query_one("#roster-path", Input).value = str(self.roster_path)
             self.load_roster(self.roster_path)
@@ -121,8 +154,17 @@ class ProvisionScreen(AppScreen):
     # -- loading ------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, exclusive=True, group="provision-choices")
     def load_choices(self) -> None:
-        choices = provision_choices(self.app.workspace.backend, self.initial_benchmark)
+        choices = provision_choices(self.app.workspace.backend, self.initial_benchmark,
+                                    preferred=self.app.workspace.recent().get("benchmark"))
         self.app.call_from_thread(self._fill_choices, choices)
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "provision-choices":
+            self._set_problems(failure_text("Could not list the benchmarks and templates", error,
+                                            retry="press r to try again"))
+
+    def action_refresh(self) -> None:
+        self.load_choices()
 
     def _fill_choices(self, choices: ProvisionChoices) -> None:
         bench = self.query_one("#benchmark", Select)
@@ -155,8 +197,12 @@ class ProvisionScreen(AppScreen):
             roster = read_roster(path, title_pattern=self.app.workspace.settings.training_title)
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot open roster", severity="error", markup=False)
+            # the field shows the roster actually open (the one s saves to), not the path that failed
+            self.query_one("#roster-path", Input).value = "" if self.roster_path is None else str(self.roster_path)
             return
         self.roster_path = path
+        self.query_one("#roster-path", Input).value = str(path)
+        self.app.workspace.recent().set(roster=str(path))
         self.loaded_state = file_state(path)
         self.roster_file = roster
         self.entries = list(roster.entries)
@@ -220,6 +266,29 @@ class ProvisionScreen(AppScreen):
             table.add_row(marker, lit(e.name), lit(e.email), lit(label, style), lit(note), key=key)
         if self.entries:
             table.move_cursor(row=min(cursor, len(self.entries) - 1))
+        self._show_row_detail()
+
+    @on(DataTable.RowHighlighted, "#roster-table")
+    def _show_row_detail(self) -> None:
+        """The highlighted row's plan and note, whole and wrapped (the table's note column is cut at 80)."""
+        idx = self._selected_index()
+        detail = self.query_one("#row-detail", Static)
+        if idx is None:
+            detail.update(Text(""))
+            return
+        e = self.entries[idx]
+        plan_by_email = {p.email.lower(): p for p in (self.plan.entries if self.plan else [])}
+        status, note = self._status_for(e, plan_by_email)
+        label, style = PLAN_STYLE.get(status, (status, ""))
+        t = Text()
+        t.append_text(lit(f"{e.name} <{e.email}>", "bold"))
+        if label:
+            t.append("  ")
+            t.append_text(lit(label, style))
+        if note:
+            t.append(": ")
+            t.append_text(lit(note))
+        detail.update(t)
 
     def _status_for(self, e: RosterEntry, plan_by_email) -> tuple[str, str]:
         outcome = self.outcomes.get(e.email.lower())
@@ -453,8 +522,15 @@ class ProvisionScreen(AppScreen):
         for note in plan.notes:
             t.append("\n")
             t.append_text(lit(note, "dim"))
-        t.append("\nPress x to apply." if plan.has_work else "\nNothing to do.")
+        conflicts = plan.count("conflict")
+        if conflicts:
+            t.append(f"\n{conflicts} conflict(s) will not be provisioned: each row's note (under the table) says "
+                     "how to resolve it; then p plans again.", style="yellow")
+        t.append("\nPress x to apply." if plan.has_work else
+                 "\nNothing to create or invite." if conflicts else "\nNothing to do.")
         self._set_problems(t)
+        self._show_row_detail()
+        self.app.workspace.recent().set(benchmark=plan.benchmark.id)
 
     def action_apply(self, only: set[str] | None = None) -> None:
         if (why := self._ready()):
@@ -485,27 +561,39 @@ class ProvisionScreen(AppScreen):
         todo = [e for e in plan.entries if only is None or e.email.lower() in only]
         self.app.call_from_thread(self._start_progress, len(todo))
         journal = Journal.for_benchmark(ws.paths.journal_dir, plan.benchmark.id)
+        outcomes: dict[str, Outcome] = {}
 
-        def update(entry, outcome):
-            self.app.call_from_thread(self._row_done, outcome)
+        def update(entry: PlanEntry, outcome: Outcome) -> None:
+            outcomes[outcome.email.lower()] = outcome
+            self.post_message(self.Progressed(outcome, len(outcomes), len(todo)))
 
         def waiting(line: str) -> None:  # another run (CLI or app) holds this benchmark: say who
             self.app.call_from_thread(self._set_problems, lit(line + " Escape stops waiting."))
             self.app.call_from_thread(self.notify, line, title="Waiting", severity="warning", markup=False)
 
+        cancelled = False
         try:
             apply_plan(ws.backend, plan, concurrency=4, journal=journal, on_update=update,
                        cancel=self.cancel_event, only=only, paths=ws.paths, on_wait=waiting)
         except Cancelled as err:
+            cancelled = True
             self.app.call_from_thread(self.notify, str(err), title="Cancelled", severity="warning", markup=False)
         finally:
             self.busy = False
-            self.app.call_from_thread(self._finish_apply)
+            self.post_message(self.Applied(dict(outcomes), cancelled))
 
     def _start_progress(self, total: int) -> None:
         bar = self.query_one("#apply-progress", ProgressBar)
         bar.update(total=max(1, total), progress=0)
         bar.display = True
+
+    @on(Progressed)
+    def _progressed(self, event: Progressed) -> None:
+        self._row_done(event.outcome)
+
+    @on(Applied)
+    def _applied(self, event: Applied) -> None:
+        self._finish_apply()
 
     def _row_done(self, outcome: Outcome) -> None:
         if outcome.status == "skipped":
@@ -520,15 +608,21 @@ class ProvisionScreen(AppScreen):
         except Exception:  # noqa: BLE001 - the row was removed meanwhile
             pass
         self.query_one("#apply-progress", ProgressBar).advance(1)
+        self._show_row_detail()
 
     def _finish_apply(self) -> None:
-        failed = [o for o in self.outcomes.values() if o.status in ("failed", "conflict")]
+        failed = [o for o in self.outcomes.values() if o.status == "failed"]
+        conflicts = [o for o in self.outcomes.values() if o.status == "conflict"]
         ok = [o for o in self.outcomes.values() if o.status in ("created", "invited", "done")]
-        msg = f"{len(ok)} provisioned, {len(failed)} failed or in conflict."
+        msg = f"{len(ok)} provisioned, {len(failed)} failed, {len(conflicts)} in conflict."
         if failed:
             msg += " Press f to retry the failures."
-        self._set_problems(Text(msg, style="bold red" if failed else "bold green"))
-        self.notify(msg, title="Provisioning finished", severity="warning" if failed else "information",
+        if conflicts:
+            msg += (" A retry cannot resolve a conflict: rename the project in the way, or give the annotator a "
+                    "'title' in the roster (e edits the row), then p plans again.")
+        bad = bool(failed or conflicts)
+        self._set_problems(Text(msg, style="bold red" if bad else "bold green"))
+        self.notify(msg, title="Provisioning finished", severity="warning" if bad else "information",
                     markup=False)
 
     def action_retry_failed(self) -> None:
