@@ -64,7 +64,8 @@ async def measure(path: Path, keys: int, fast: bool) -> dict:
     from annotrain_tui.core.config import Paths, Settings
     from annotrain_tui.core.workspace import open_workspace
     from annotrain_tui.tui.app import AnnotrainApp
-    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen, ManifestTextArea
+    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
+    from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 
     ManifestTextArea.FAST = fast
     db = path.with_suffix(".db")

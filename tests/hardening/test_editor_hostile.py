@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 from textual.document._syntax_aware_document import SyntaxAwareDocument
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
+from annotrain_tui.core.manifest import text_cost as tc
 from annotrain_tui.tui.screens import manifest_editor as me
-from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen, UnsavedDialog
+from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
+from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 from tests.tui.test_manifest_editor import editor_app, messages, settle, summary, valid_text
 
 LIMIT = 20.0  # seconds for a whole session; the hang this guards against took over 70 s
@@ -186,16 +189,16 @@ async def test_typing_brackets_one_by_one_turns_highlighting_off_at_the_limit(tm
 
 
 def test_the_cost_bounds():
-    cost = me.text_cost("[" * 100_000)
+    cost = tc.text_cost("[" * 100_000)
     assert cost.depth == 100_000 and cost.line_tokens == 100_000
-    assert me.text_cost("]]]]" + "[[[").depth == 3  # stray closers do not hide the openers after them
-    assert me.text_cost('{"a": [1]}\n[]').depth == 2
-    assert me.text_cost("\udcff").surrogate
-    limits = me.HighlightLimits(chars=1_000_000, depth=256, line_tokens=2_000, window_tokens=50_000)
-    assert me.too_costly(me.text_cost(valid_text(100)), limits) is None
-    assert me.too_costly(cost, limits) == "nesting depth 100000 > 256"
-    assert me.too_costly(me.text_cost("[" + "0," * 3000 + "0]"), limits) == "3,002 tokens on one line > 2,000"
-    assert me.first_deeper_than("x\n" + "[" * 300, 256) == (2, 257, 300)
+    assert tc.text_cost("]]]]" + "[[[").depth == 3  # stray closers do not hide the openers after them
+    assert tc.text_cost('{"a": [1]}\n[]').depth == 2
+    assert tc.text_cost("\udcff").surrogate
+    limits = tc.HighlightLimits(chars=1_000_000, depth=256, line_tokens=2_000, window_tokens=50_000)
+    assert tc.too_costly(tc.text_cost(valid_text(100)), limits) is None
+    assert tc.too_costly(cost, limits) == "nesting depth 100000 > 256"
+    assert tc.too_costly(tc.text_cost("[" + "0," * 3000 + "0]"), limits) == "3,002 tokens on one line > 2,000"
+    assert tc.first_deeper_than("x\n" + "[" * 300, 256) == (2, 257, 300)
 
 
 async def test_a_validator_that_recurses_too_deep_gives_one_diagnostic(tmp_path, monkeypatch):
@@ -263,8 +266,8 @@ async def test_a_hostile_file_name_is_shown_escaped(tmp_path):
             assert app.screen is screen and screen.path == path and screen.editor.text != ""
             await pilot.press("space", "ctrl+s")
             await settle(app, pilot)
-            saved = [m for m in messages(app) if m.startswith("Saved")]
-            assert saved and escaped in saved[-1] and "\x1b" not in "".join(messages(app))
+            saved = str(screen.query_one("#me-status", Static).render())  # the panel's status line
+            assert saved.startswith("Saved") and escaped in saved and "\x1b" not in saved + "".join(messages(app))
             assert path.read_text() == screen.editor.text
 
     await bounded(session())
@@ -437,12 +440,12 @@ async def test_pasted_bidi_controls_and_lone_surrogates_are_drawn_visibly(tmp_pa
 
 def test_bracket_matching_is_bounded_on_a_long_line(monkeypatch):
     """The partner of a bracket is looked for within BRACKET_SCAN_CHARS characters, even on one line."""
-    editor = me.ManifestTextArea()
+    editor = ManifestTextArea()
     text = "[" + "1," * 500 + "1]"
     editor.load_text(text)
     assert editor.find_matching_bracket("[", (0, 0)) == (0, len(text) - 1)
     assert editor.find_matching_bracket("]", (0, len(text) - 1)) == (0, 0)
-    monkeypatch.setattr(me.ManifestTextArea, "BRACKET_SCAN_CHARS", 100)
+    monkeypatch.setattr(ManifestTextArea, "BRACKET_SCAN_CHARS", 100)
     assert editor.find_matching_bracket("[", (0, 0)) is None
     assert editor.find_matching_bracket("]", (0, len(text) - 1)) is None
     editor.load_text("[\n" + "1,\n" * 10 + "1]")

@@ -11,17 +11,13 @@ from textual.document._document import Document
 from textual.document._wrapped_document import WrappedDocument
 from textual.widgets import DataTable, Input, OptionList, Static
 
+from annotrain_tui.core.manifest.drafts import draft_path_for, location_of, minimal_edit
 from annotrain_tui.tui.screens import manifest_editor as me
 from annotrain_tui.tui.screens.home import HomeScreen
-from annotrain_tui.tui.screens.manifest_editor import (
-    FixPicker,
-    ManifestEditorScreen,
-    UnsavedDialog,
-    draft_path_for,
-    location_of,
-    minimal_edit,
-)
+from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, TemplateDialog, UnsavedDialog
+from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
+from annotrain_tui.tui.widgets import manifest_text_area as mta
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
@@ -279,19 +275,46 @@ async def test_a_programmatic_edit_is_never_merged_with_typing(tmp_path):
         assert screen.editor.text == typed
 
 
-async def test_quick_fix_without_a_fix_says_so(tmp_path):
+def status(screen: ManifestEditorScreen) -> str:
+    return str(screen.query_one("#me-status", Static).render())
+
+
+async def test_quick_fix_without_a_fix_says_so_and_the_enter_after_it_never_reaches_the_file(tmp_path):
+    """Trial item 30: "No quick fix" was a toast while a fix is a dialog, so the Enter meant for the
+    dialog went into the file. Now the dialog stays, says so, and Enter closes it."""
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"images": []}))
     app = editor_app(tmp_path, path)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert screen.diagnostics
-        screen.table.focus()
+        before = screen.editor.text
+        screen.editor.focus()
         await pilot.press("f4")
         await settle(app, pilot)
-        assert isinstance(app.screen, ManifestEditorScreen)
-        assert any("No quick fix" in m for m in messages(app))
+        assert isinstance(app.screen, FixPicker)
+        assert "No quick fix for no-items" in str(app.screen.query_one("#fix-status", Static).render())
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.editor.text == before
+        assert "No quick fix for no-items" in status(screen)  # said in the panel, not only in a toast
+
+
+async def test_f4_with_no_problem_at_the_cursor_then_enter_changes_nothing(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert not screen.diagnostics
+        before = screen.editor.text
+        await pilot.press("f4")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.editor.text == before
+        assert "No problem here" in status(screen)
 
 
 # -- saving and drafts ---------------------------------------------------------------------------
@@ -540,7 +563,7 @@ async def test_a_missing_path_offers_a_template(tmp_path):
         assert path.read_text() == screen.editor.text
 
 
-async def test_a_template_over_existing_text_is_one_undoable_edit(tmp_path):
+async def test_a_template_over_existing_text_asks_first_and_replace_is_one_undoable_edit(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(valid_text())
     app = editor_app(tmp_path, path)
@@ -548,13 +571,45 @@ async def test_a_template_over_existing_text_is_one_undoable_edit(tmp_path):
         await settle(app, pilot)
         screen = app.screen
         await pilot.press("ctrl+t")
+        assert isinstance(app.screen, TemplateDialog)  # trial item 29: never replaced without asking
+        await pilot.press("r")
         assert isinstance(app.screen, FormDialog)
         await pilot.press("enter")  # images, aws
         await settle(app, pilot)
-        assert "<bucket>" in screen.editor.text
+        assert "<bucket>" in screen.editor.text and screen.path == path
         screen.editor.focus()
         await pilot.press("ctrl+z")
         assert screen.editor.text == valid_text()
+
+
+async def test_a_template_as_a_new_manifest_leaves_the_open_file_alone(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("ctrl+t")
+        await pilot.press("n")
+        assert isinstance(app.screen, FormDialog)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.path is None and "<bucket>" in screen.editor.text
+        assert "untitled" in screen.sub_title and screen.query_one("#me-path", Input).value == ""
+        assert path.read_text() == valid_text()
+
+
+async def test_a_template_cancelled_changes_nothing(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("ctrl+t")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.editor.text == valid_text() and screen.path == path
 
 
 async def test_a_template_from_a_file_of_urls(tmp_path):
@@ -756,11 +811,11 @@ def test_draft_names_are_per_path_and_safe(tmp_path):
     assert draft_path_for(tmp_path, None).name.startswith("untitled-")
 
 
-@pytest.mark.skipif(not me._FAST_EDITOR, reason="Textual internals not available")
+@pytest.mark.skipif(not mta.FAST_EDITOR, reason="Textual internals not available")
 def test_the_flat_wrapped_document_agrees_with_textual():
     text = "{\n\t\"a\": [1,\n  2],\n\n  \"ü\": \"日本\"\n}"
-    stock_doc, flat_doc = Document(text), me.CachedTextDocument(text)
-    stock, flat = WrappedDocument(stock_doc, tab_width=4), me.FlatWrappedDocument(flat_doc, tab_width=4)
+    stock_doc, flat_doc = Document(text), mta.CachedTextDocument(text)
+    stock, flat = WrappedDocument(stock_doc, tab_width=4), mta.FlatWrappedDocument(flat_doc, tab_width=4)
 
     def same() -> None:
         assert flat_doc.text == stock_doc.text

@@ -11,7 +11,8 @@ from textual.widgets._footer import FooterKey
 
 from annotrain_tui.core.manifest.fixes import apply_fixes
 from annotrain_tui.tui.screens import manifest_editor as me
-from annotrain_tui.tui.screens.manifest_editor import FixPicker, ManifestEditorScreen
+from annotrain_tui.tui.screens.manifest_dialogs import FixPicker
+from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
 

@@ -326,3 +326,36 @@ def from_urls(text: str, data_type: str | None = None, *, title: str | None = No
             entries.append(item)
     data["skip_duplicate_urls"] = True
     return data
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    """A new manifest as text: ``source`` is the file of URLs it was made from (None: a template)."""
+
+    text: str
+    source: Any = None  # pathlib.Path
+
+
+def template_text(kind: str, provider: str, urls: str = "", *, csv: bool = False) -> TemplateText:
+    """The text of a new manifest (what the editor's Ctrl+T and `manifest new` make): a template of
+    ``kind`` for ``provider``, or, with ``urls`` (a path the user typed), one item per URL in that
+    file; as CSV when ``csv``, else JSON. Reads the file (a FIFO or device is refused, not read);
+    raises InvalidInput when it is not UTF-8 text. Slow for a big file: call it from a worker."""
+    from annotrain_tui.core.files import display_path, read_user_bytes, user_path
+    from annotrain_tui.core.manifest.convert import dump_json
+    from annotrain_tui.core.manifest.validate import decode
+
+    source = None
+    if urls:
+        source = user_path(urls)
+        text, problem = decode(read_user_bytes(source))
+        if text is None:
+            raise InvalidInput(f"{display_path(urls)}: {problem.message if problem else 'not UTF-8 text'}")
+        manifest = from_urls(text, kind or None)
+    else:
+        manifest = new_template(kind, provider)
+    if csv:
+        from annotrain_tui.core.manifest.csv import to_csv
+
+        return TemplateText(to_csv(manifest)[0], source)
+    return TemplateText(dump_json(manifest), source)

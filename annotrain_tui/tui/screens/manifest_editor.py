@@ -18,14 +18,9 @@ file it did not read or write itself (core.files.check_output).
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from rich.text import Text
@@ -34,543 +29,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static, TextArea
-from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
+from textual.worker import Worker, get_current_worker
 
-from annotrain_tui.core.errors import AnnotrainError, InvalidInput, OutputExists, UnreadableInput
+from annotrain_tui.core.errors import AnnotrainError, OutputExists
+from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, user_path
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
+from annotrain_tui.core.manifest.drafts import (
+    Opened,
+    disk_identity,
+    draft_path_for,
+    location_of,
+    minimal_edit,
+    read_for_editing,
+    save_target_problem,
+)
 from annotrain_tui.core.manifest.fixes import Fix, batch_fixes, fixes_for
-from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, read_user_bytes, user_path
-from annotrain_tui.core.manifest.validate import decode, detect_format, validate_text
-from annotrain_tui.core.text import is_clean, shown
-from annotrain_tui.tui.text import typed_path
+from annotrain_tui.core.manifest.text_cost import HighlightLimits, too_deep_result
+from annotrain_tui.core.manifest.validate import detect_format, validate_text
+from annotrain_tui.core.text import shown
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS, ConfirmDialog, FormDialog
-
-try:  # Textual internals the fast editor builds on; without them the stock TextArea is used.
-    from textual._cells import cell_len
-    from textual.document._document import Document
-    from textual.document._document_navigator import DocumentNavigator
-    from textual.document._syntax_aware_document import SyntaxAwareDocument
-    from textual.document._wrapped_document import WrappedDocument
-    from textual.expand_tabs import get_tab_widths
-    from textual.geometry import Size
-
-    _FAST_EDITOR = True
-except ImportError:  # pragma: no cover - a Textual that moved its internals
-    _FAST_EDITOR = False
-
-
-# -------------------------------------------------------------------------------------------------
-# The editor widget.
-
-@lru_cache(maxsize=1)
-def highlighting_problem() -> str | None:
-    """Why JSON can't be highlighted here (None when it can): tree-sitter or its JSON grammar is
-    missing, or it is a tree-sitter that crashes the process under Textual 8.2's TextArea (0.26.x
-    segfaults on the first parse or query; 0.25.x is fine)."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-
-        from textual._tree_sitter import TREE_SITTER, get_language
-
-        if not TREE_SITTER:
-            return "plain text: JSON highlighting needs tree-sitter and tree-sitter-json"
-        try:
-            parts = tuple(int(p) for p in version("tree-sitter").split(".")[:2])
-        except (PackageNotFoundError, ValueError):
-            parts = (0, 0)
-        if parts >= (0, 26):
-            return "plain text: tree-sitter 0.26 crashes Textual's TextArea (install tree-sitter<0.26)"
-        if get_language("json") is None:
-            return "plain text: JSON highlighting needs tree-sitter-json"
-    except Exception:  # noqa: BLE001 - any import or grammar problem means: plain text
-        return "plain text: JSON highlighting is not available"
-    return None
-
-
-def _tab_widths(line: str, tab_width: int) -> list[int]:
-    """What Textual's WrappedDocument caches per line: the expanded width of each tab."""
-    if "\t" in line:
-        return [width for _, width in get_tab_widths(line, tab_width)]
-    return [0] if line else []  # what get_tab_widths gives for a line without tabs
-
-
-# Control characters in the text are drawn as visible one-cell symbols (␛ for ESC, ␀ for NUL, …;
-# � for C1 controls), never sent to the terminal; tabs stay tabs (the editor expands them).
-VISIBLE_CONTROLS = {i: 0x2400 + i for i in range(32) if i != 9} | {0x7F: 0x2421} | {
-    i: 0xFFFD for i in range(0x80, 0xA0)}
-
-
-def drawn(line: str) -> str:
-    """A line of the document as the editor draws it, one character for one: control characters as
-    the symbols above; anything else the untrusted-text policy would escape (bidi controls, format
-    characters, lone surrogates, …) as U+FFFD, so nothing reorders, hides or breaks the display."""
-    if is_clean(line):
-        return line
-    line = line.translate(VISIBLE_CONTROLS)
-    if is_clean(line.replace("\t", " ")):
-        return line
-    return "".join(ch if ch == "\t" or is_clean(ch) else "\ufffd" for ch in line)
-
-
-class _LineView:
-    """A read-only sequence with one item per document line, made on demand: what the stock
-    WrappedDocument stores as lists (one small list or tuple per line) costs nothing here."""
-
-    __slots__ = ("_document", "_make")
-
-    def __init__(self, document, make: Callable[[int], object]) -> None:  # type: ignore[no-untyped-def]
-        self._document, self._make = document, make
-
-    def __len__(self) -> int:
-        return self._document.line_count
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
-        n = self._document.line_count
-        if isinstance(index, slice):
-            return [self._make(i) for i in range(*index.indices(n))]
-        if index < 0:
-            index += n
-        if not 0 <= index < n:
-            raise IndexError(index)
-        return self._make(index)
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return (self._make(i) for i in range(self._document.line_count))
-
-
-if _FAST_EDITOR:
-
-    class FlatWrappedDocument(WrappedDocument):
-        """Textual's WrappedDocument for soft wrap off: every line is one row, so its per-line tables
-        are views computed from the document (O(1) to build, nothing to update on an edit) and
-        ``height`` is O(1) (the stock one sums over every line, for every rendered line)."""
-
-        @property
-        def height(self) -> int:
-            return len(self._offset_to_line_info)
-
-        def wrap(self, width: int, tab_width: int | None = None) -> None:
-            if width:
-                super().wrap(width, tab_width)
-                return
-            self._width = 0
-            if tab_width:
-                self._tab_width = tab_width
-            doc = self.document
-            self._wrap_offsets = _LineView(doc, lambda i: [])  # type: ignore[assignment]
-            self._offset_to_line_info = _LineView(doc, lambda i: (i, 0))  # type: ignore[assignment]
-            self._line_index_to_offsets = _LineView(doc, lambda i: [i])  # type: ignore[assignment]
-            self._tab_width_cache = _LineView(  # type: ignore[assignment]
-                doc, lambda i: _tab_widths(doc[i], self._tab_width))
-
-        def wrap_range(self, start, old_end, new_end) -> None:  # type: ignore[no-untyped-def]
-            if self._width:
-                super().wrap_range(start, old_end, new_end)
-            # soft wrap off: the views follow the document by themselves
-
-    class _CachedText:
-        """``text`` joined once per change, not on every read (TextArea reads it for every rendered
-        line, to decide whether to draw its placeholder)."""
-
-        _text: str | None = None
-
-        @property
-        def text(self) -> str:
-            if self._text is None:
-                self._text = super().text  # type: ignore[misc]
-            return self._text
-
-        def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
-            self._text = None  # the only way a Document changes
-            return super().replace_range(start, end, text)  # type: ignore[misc]
-
-    class CachedTextDocument(_CachedText, Document):
-        pass
-
-    class CachedSyntaxDocument(_CachedText, SyntaxAwareDocument):
-        """The syntax-aware document, keeping what highlighting costs bounded on every edit.
-
-        ``track`` gives it the limits and the exact cost of its text. Each edit then raises cheap
-        upper bounds (an edit raises the nesting depth by at most the openers it inserts plus the
-        closers it deletes; the tokens on a line or in a window of rows by at most the tokens it
-        inserts, unless it joins lines); only
-        when a bound passes its limit is the exact cost computed again. When the exact cost is over
-        a limit (or the text can no longer be encoded, a lone surrogate), the syntax tree is no
-        longer updated: ``off_reason`` says why, and the editor turns highlighting off.
-        """
-
-        limits: HighlightLimits | None = None  # None: not tracked
-        off_reason: str | None = None
-        _cost: TextCost  # upper bounds of the text's cost (exact after a recount)
-
-        def track(self, cost: TextCost, limits: HighlightLimits) -> None:
-            self.limits, self._cost = limits, cost
-
-        def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
-            if self.limits is None:
-                return super().replace_range(start, end, text)
-            self._text = None
-            if self.off_reason is not None:  # the tree is dropped: a plain edit
-                return Document.replace_range(self, start, end, text)
-            top, bottom = sorted((start, end))
-            deleted = self.get_text_range(top, bottom)
-            start_byte = self._location_to_byte_offset(top)
-            start_point = self._location_to_point(top)
-            old_end_byte = self._location_to_byte_offset(bottom)
-            old_end_point = self._location_to_point(bottom)
-            result = Document.replace_range(self, start, end, text)
-            try:
-                inserted = text.encode("utf-8")
-            except UnicodeEncodeError:
-                self.off_reason = "the text holds a lone surrogate (not UTF-8)"
-                return result
-            limits, old = self.limits, self._cost
-            added = tokens_in(text)
-            joined = "\n" in deleted  # joining lines can put two lines' tokens on one
-            bound = TextCost(
-                old.chars + len(text) - len(deleted),
-                old.depth + text.count("[") + text.count("{") + deleted.count("]") + deleted.count("}"),
-                line_tokens=limits.line_tokens + 1 if joined else old.line_tokens + added,
-                window_tokens=limits.window_tokens + 1 if joined else old.window_tokens + added)
-            self._cost = bound
-            if too_costly(bound, limits) is not None:  # a bound is over: count exactly
-                self._cost = text_cost(self.text) if bound.chars <= limits.chars else bound
-                self.off_reason = too_costly(self._cost, limits)
-                if self.off_reason is not None:
-                    return result
-            self._syntax_tree.edit(
-                start_byte=start_byte,
-                old_end_byte=old_end_byte,
-                new_end_byte=start_byte + len(inserted),
-                start_point=start_point,
-                old_end_point=old_end_point,
-                new_end_point=self._location_to_point(result.end_location),
-            )
-            self._syntax_tree = self._parser.parse(self._read_callable, self._syntax_tree)  # type: ignore[arg-type]
-            return result
-
-
-class ManifestTextArea(TextArea):
-    """A TextArea that stays responsive on 150,000-line documents.
-
-    The stock widget, per keystroke or frame, sums the wrapped height over every line (for each
-    rendered line), joins the whole text (for each rendered line), measures every line's width,
-    rebuilds its wrap tables and syntax highlights for the whole document, and scans for the
-    matching bracket as far as the end of the document. Here: height and wrap tables are O(1) (soft
-    wrap is off), the text is joined once per change, the width is measured by C-level passes,
-    highlights are computed for the rows around the viewport only, and bracket matching looks at
-    most ``BRACKET_SCAN_LINES`` lines (``BRACKET_SCAN_CHARS`` characters) away.
-    """
-
-    BRACKET_SCAN_LINES = 2000
-    BRACKET_SCAN_CHARS = 200_000  # and at most this many characters (one long line)
-    HIGHLIGHT_MARGIN = 200  # rows highlighted above and below the viewport
-    FAST = True  # False: the stock code paths (the bench compares both)
-    HELP = ("The manifest. Type to edit; Ctrl+Z / Ctrl+Y undo and redo; F6 selects the line, F7 everything. "
-            "Problems are listed below as you type: F8 / Shift+F8 (or Ctrl+N / Ctrl+B) go to the next or "
-            "previous one, F4 offers a quick fix for the problem at the cursor. Ctrl+S saves, Tab moves to "
-            "the problem list.")
-
-    _highlight_window: tuple[int, int] = (0, -1)
-    # (characters, nesting depth, bytes in a window of rows) above which highlighting is off; None:
-    # no limits (a plain TextArea). Checked before a document is highlighted and on every edit.
-    highlight_limits: HighlightLimits | None = None
-    highlight_off_reason: str | None = None  # why the last text asked to be highlighted is not
-
-    class HighlightingOff(Message):
-        """Highlighting was turned off because of the text (``reason`` says what is over which limit)."""
-
-        def __init__(self, text_area: ManifestTextArea, reason: str) -> None:
-            super().__init__()
-            self.text_area, self.reason = text_area, reason
-
-        @property
-        def control(self) -> ManifestTextArea:
-            return self.text_area
-
-    @property
-    def _fast(self) -> bool:
-        return _FAST_EDITOR and self.FAST
-
-    def _gate(self, text: str) -> tuple[str | None, TextCost | None]:
-        """(why ``text`` must not be highlighted or None, its cost) under ``highlight_limits``."""
-        limits = self.highlight_limits
-        assert limits is not None
-        cost = TextCost(len(text)) if len(text) > limits.chars else text_cost(text)  # too big: look no further
-        return too_costly(cost, limits), cost
-
-    def _set_document(self, text: str, language: str | None) -> None:
-        cost: TextCost | None = None
-        self.highlight_off_reason = None
-        if language and self.highlight_limits is not None:
-            reason, cost = self._gate(text)
-            if reason is not None:  # never parsed nor queried: opened as plain text
-                self.highlight_off_reason = reason
-                language = None
-                self.set_reactive(TextArea.language, None)
-        if not self._fast:
-            super()._set_document(text, language)
-            return
-        document: Document
-        if language:
-            # The stock path on an empty text sets up the language and its highlight query; the
-            # text itself then goes into the fast document classes.
-            super()._set_document("", language)
-            if isinstance(self.document, SyntaxAwareDocument):
-                document = CachedSyntaxDocument(text, self.document.language)
-                if cost is not None and self.highlight_limits is not None:
-                    document.track(cost, self.highlight_limits)
-            else:  # no parser for the language: the stock path fell back to plain text
-                document = CachedTextDocument(text)
-        else:
-            self._highlight_query = None
-            document = CachedTextDocument(text)
-        # The stock steps, on the fast document classes.
-        self.document = document
-        self.wrapped_document = FlatWrappedDocument(self.document, tab_width=self.indent_width)
-        self.navigator = DocumentNavigator(self.wrapped_document)
-        self._build_highlight_map()
-        self.move_cursor((0, 0))
-        self._rewrap_and_refresh_virtual_size()
-
-    def _refresh_size(self) -> None:
-        if not self._fast or self.soft_wrap:
-            super()._refresh_size()
-            return
-        lines = self.document.lines
-        width = max(map(len, lines), default=0)
-        text = self.document.text if isinstance(self.document, CachedTextDocument) else None
-        if text is None or not text.isascii() or "\t" in text:
-            tab = self.indent_width
-            special = [line for line in lines if "\t" in line or not line.isascii()]
-            if special:
-                width = max(width, max(cell_len(line.expandtabs(tab)) for line in special))
-        self.virtual_size = Size(width + self.gutter_width + 1, len(lines))
-        self._refresh_scrollbars()
-
-    def _build_highlight_map(self) -> None:
-        """Highlights for the rows around the viewport only (the stock map covers the document)."""
-        if not self._fast:
-            super()._build_highlight_map()
-            return
-        self._line_cache.clear()
-        highlights = self._highlights
-        highlights.clear()
-        if not self._highlight_query:
-            return
-        reason = getattr(self.document, "off_reason", None)
-        if reason is not None:  # an edit took the text over a limit: never query it again
-            self._highlight_query = None
-            self.highlight_off_reason = reason
-            self.call_later(self._drop_syntax, reason)
-            return
-        top = max(0, self.scroll_offset.y - self.HIGHLIGHT_MARGIN)
-        bottom = self.scroll_offset.y + max(self.size.height, 1) + self.HIGHLIGHT_MARGIN
-        self._highlight_window = (top, bottom)
-        captures = self.document.query_syntax_tree(self._highlight_query, (top, 0), (bottom + 1, 0))
-        for name, nodes in captures.items():
-            for node in nodes:
-                start_row, start_col = node.start_point
-                end_row, end_col = node.end_point
-                if start_row == end_row:
-                    if top <= start_row <= bottom:
-                        highlights[start_row].append((start_col, end_col, name))
-                    continue
-                if top <= start_row <= bottom:
-                    highlights[start_row].append((start_col, None, name))
-                for row in range(max(start_row + 1, top), min(end_row, bottom + 1)):
-                    highlights[row].append((0, None, name))
-                if top <= end_row <= bottom:
-                    highlights[end_row].append((0, end_col, name))
-
-    def _drop_syntax(self, reason: str) -> None:
-        """Go on as plain text (same text, cursor, scroll and undo history), and say why."""
-        if isinstance(self.document, SyntaxAwareDocument):
-            selection, scroll = self.selection, self.scroll_offset
-            self.set_reactive(TextArea.language, None)
-            self._set_document(self.document.text, None)
-            self.highlight_off_reason = reason
-            self.selection = selection
-            self.scroll_to(scroll.x, scroll.y, animate=False, immediate=True)
-        self.post_message(self.HighlightingOff(self, reason))
-
-    def get_line(self, line_index: int) -> Text:
-        """The line as drawn: control characters made visible (a manifest is untrusted text)."""
-        return Text(drawn(self.document.get_line(line_index)), end="", no_wrap=True)
-
-    def render_lines(self, crop):  # type: ignore[no-untyped-def]
-        if self._fast and self._highlight_query:
-            top, bottom = self._highlight_window
-            y = self.scroll_offset.y
-            if y < top or y + self.size.height > bottom:
-                self._build_highlight_map()  # scrolled out of the highlighted rows
-        return super().render_lines(crop)
-
-    def find_matching_bracket(self, bracket: str, search_from: tuple[int, int]) -> tuple[int, int] | None:
-        """The stock search, bounded: a bracket whose partner is far away is simply not matched."""
-        if not self._fast:
-            return super().find_matching_bracket(bracket, search_from)
-        pairs = {"{": "}", "[": "]", "(": ")"}
-        closing = {v: k for k, v in pairs.items()}
-        forward = bracket in pairs
-        if not forward and bracket not in closing:
-            return None
-        lines = self.document.lines
-        row, column = search_from
-        stack: list[str] = []
-        budget = self.BRACKET_SCAN_CHARS
-        last_row = min(len(lines) - 1, row + self.BRACKET_SCAN_LINES) if forward else max(
-            0, row - self.BRACKET_SCAN_LINES)
-        while 0 <= row < len(lines):
-            line = lines[row]
-            if forward:
-                indices = range(column, len(line))
-            else:
-                indices = range(min(column, len(line) - 1) if column != -1 else len(line) - 1, -1, -1)
-            budget -= len(indices)
-            if budget < 0:  # a long line: look only as far as the budget goes
-                indices = indices[:len(indices) + budget]
-            for col in indices:
-                ch = line[col]
-                if (ch in pairs) if forward else (ch in closing):
-                    stack.append(ch)
-                elif (ch in closing) if forward else (ch in pairs):
-                    expected = closing[ch] if forward else pairs[ch]
-                    if stack and stack[-1] == expected:
-                        stack.pop()
-                        if not stack:
-                            return (row, col)
-            if row == last_row or budget <= 0:
-                return None
-            row += 1 if forward else -1
-            column = 0 if forward else -1
-        return None
-
-
-# -------------------------------------------------------------------------------------------------
-# Pure helpers (tested on their own).
-
-def draft_path_for(drafts_dir: Path, manifest: Path | None) -> Path:
-    """Where the draft of ``manifest`` lives: one file per absolute path (a hash keeps names safe)."""
-    key = str(manifest) if manifest is not None else "<untitled>"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    if manifest is None:
-        return drafts_dir / f"untitled-{digest}.draft"
-    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in manifest.name)[:60] or "manifest"
-    return drafts_dir / f"{stem}-{digest}.draft"
-
-
-@dataclass
-class Opened:
-    """What reading a manifest for editing found (read in a worker thread)."""
-
-    path: Path
-    text: str | None = None          # the file's text (None: missing or unreadable)
-    error: str | None = None         # why it cannot be edited (a directory, not UTF-8, …)
-    missing: bool = False
-    draft: str | None = None         # a draft that differs from the file
-    draft_mtime: float | None = None
-    draft_older: bool = False        # the file changed after the draft was written
-    identity: tuple[int, ...] | None = None  # disk_identity of the file read
-
-
-def disk_identity(path: Path | str) -> tuple[int, ...] | None:
-    """Which file, in which state, is at ``path`` now (device, inode, size, mtime); None: nothing."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Opened:
-    """Read ``path`` as UTF-8 text, and its draft when that differs from the file (a draft older than
-    the file is reported too, marked: the file changed after it, but it may hold unsaved edits).
-
-    The file is stat'ed before it is opened: a FIFO (which would block), a device (``/dev/zero``
-    never ends) or a file over ``max_bytes`` is reported, never read."""
-    out = Opened(path)
-    name = display_path(path)
-    file_mtime: float | None = None
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        out.missing = True
-        st = None
-    except (OSError, ValueError):
-        st = None  # reported by the reader below, in its words
-    if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > max_bytes:
-        out.error = (f"{name} is {_size(st.st_size)}: too big to edit here (at most {_size(max_bytes)}); "
-                     "check it with `annotrain manifest validate` or cut it with `annotrain manifest split`")
-    elif not out.missing:
-        try:
-            data = read_user_bytes(path)  # regular files only
-            file_mtime = st.st_mtime if st is not None else None
-            out.identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if st is not None else None
-        except UnreadableInput as err:
-            if not os.path.lexists(path):
-                out.missing = True
-            else:
-                out.error = f"{err}: type the path of a .json or .csv manifest file"
-        else:
-            text, problem = decode(data)
-            if text is None:
-                where = f" (line {problem.line}, column {problem.column})" if problem and problem.line else ""
-                detail = problem.message if problem else "not UTF-8 text"
-                out.error = f"{name} cannot be edited as text{where}: {detail}"
-            else:
-                out.text = text
-    if out.error is None:
-        try:
-            draft_mtime = draft.stat().st_mtime
-            draft_text = draft.read_text(encoding="utf-8")
-            if draft_text != out.text:
-                out.draft, out.draft_mtime = draft_text, draft_mtime
-                out.draft_older = file_mtime is not None and draft_mtime < file_mtime
-        except (OSError, UnicodeDecodeError):
-            pass
-    return out
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix, comparing 64K blocks in C before narrowing down."""
-    n = min(len(a), len(b))
-    i, step = 0, 1 << 16
-    while i < n:
-        j = min(n, i + step)
-        if a[i:j] == b[i:j]:
-            i = j
-            continue
-        lo, hi = i, j  # a[i:lo] == b[i:lo]; the first difference is in [lo, hi)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if a[lo:mid] == b[lo:mid]:
-                lo = mid
-            else:
-                hi = mid
-        return lo
-    return n
-
-
-def minimal_edit(old: str, new: str) -> tuple[int, int, str] | None:
-    """The one replacement (start, end, insert) turning ``old`` into ``new`` (None when equal)."""
-    if old == new:
-        return None
-    prefix = _common_prefix(old, new)
-    limit = min(len(old), len(new)) - prefix
-    suffix = min(_common_prefix(old[prefix:][::-1], new[prefix:][::-1]), limit)
-    return prefix, len(old) - suffix, new[prefix:len(new) - suffix]
-
-
-def location_of(text: str, offset: int) -> tuple[int, int]:
-    """(row, column), 0-based, of a character offset (what TextArea calls a location)."""
-    row = text.count("\n", 0, offset)
-    return row, offset - (text.rfind("\n", 0, offset) + 1)
+from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog, TemplateDialog, UnsavedDialog
+from annotrain_tui.tui.text import typed_path
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, highlighting_problem
 
 
 def sort_key(d: Diagnostic) -> tuple[int, int]:
@@ -581,273 +64,6 @@ def _text(value: object, style: str = "") -> Text:
     """Untrusted text (from the file, its name, the user) as a one-line rich Text, never markup:
     escaped by the one policy, :func:`annotrain_tui.core.text.shown`."""
     return Text(shown(value), style=style, no_wrap=True, overflow="ellipsis")
-
-
-# -- what highlighting a text would cost -------------------------------------------------------------
-# Textual's TextArea parses the whole document with tree-sitter on load and on every edit, runs its
-# highlight query over the rows around the viewport and styles each captured token of a drawn line,
-# all on the UI thread. The parse is linear in the size. The query grows with the nesting depth
-# (quadratically: 16,000 nested brackets take 1.7 s per query, 100,000 over a minute) and with the
-# tokens in the rows it covers; drawing grows with the tokens on a line (20 KB of brackets on one
-# line: 0.4 s per keystroke). Each is bounded before highlighting is turned on, and kept bounded on
-# every edit (``CachedSyntaxDocument``).
-
-WINDOW_ROWS = 500  # rows one highlight query covers at most (the viewport and the margins around it)
-_TOKEN_BYTES = b'[]{},:"'  # what the JSON highlight query captures, about one node each
-
-
-@dataclass(frozen=True)
-class HighlightLimits:
-    chars: int          # characters in the document
-    depth: int          # [ / { nesting
-    line_tokens: int    # tokens on one line (drawn, and styled token by token, on every frame)
-    window_tokens: int  # tokens in any WINDOW_ROWS consecutive rows (one highlight query)
-
-
-@dataclass(frozen=True)
-class TextCost:
-    """What highlighting ``text`` would cost: its size, its deepest ``[``/``{`` nesting (brackets in
-    strings count too: an over-estimate), the most tokens (``_TOKEN_BYTES``) on one line and in any
-    ``WINDOW_ROWS`` consecutive rows."""
-
-    chars: int
-    depth: int = 0
-    depth_at: int = 0   # byte offset of the first bracket that reaches ``depth``
-    line_tokens: int = 0
-    window_tokens: int = 0
-    surrogate: bool = False  # holds a lone surrogate: tree-sitter reads UTF-8 and would fail
-
-
-def _bytes_of(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
-
-
-_TABLES = None  # numpy tables, made on first use: byte → bracket step (+1 / -1 / 0), byte → is a token
-
-
-def _tables():  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    global _TABLES
-    if _TABLES is None:
-        step = np.zeros(256, dtype=np.int8)
-        step[[0x5B, 0x7B]] = 1
-        step[[0x5D, 0x7D]] = -1
-        token = np.zeros(256, dtype=np.int8)
-        token[list(_TOKEN_BYTES)] = 1
-        _TABLES = step, token
-    return _TABLES
-
-
-def _depths(data: bytes):  # type: ignore[no-untyped-def]
-    """(offsets, depths) of every bracket byte (numpy): the nesting depth after each one, counting +1
-    for ``[``/``{`` and -1 for ``]``/``}``, never below 0 (stray closers do not hide the openers after
-    them). Brackets never occur inside a multi-byte UTF-8 sequence."""
-    import numpy as np
-
-    step = _tables()[0][np.frombuffer(data, dtype=np.uint8)]
-    offsets = np.flatnonzero(step)
-    level = np.cumsum(step[offsets], dtype=np.int64 if len(offsets) >= 2**31 else np.int32)
-    return offsets, level - np.minimum(np.minimum.accumulate(level), 0)
-
-
-def text_cost(text: str) -> TextCost:
-    """The cost bounds of ``text`` (C-level passes: ~15 ms a megabyte)."""
-    import numpy as np
-
-    try:
-        data, surrogate = text.encode("utf-8"), False
-    except UnicodeEncodeError:
-        data, surrogate = _bytes_of(text), True
-    offsets, depths = _depths(data)
-    depth = at = 0
-    if len(depths):
-        i = int(np.argmax(depths))
-        depth, at = max(0, int(depths[i])), int(offsets[i])
-    b = np.frombuffer(data, dtype=np.uint8)
-    counted = np.cumsum(_tables()[1][b], dtype=np.int64 if len(b) >= 2**31 else np.int32)
-    total = int(counted[-1]) if len(b) else 0
-    ends = np.flatnonzero(b == 0x0A)
-    # tokens up to each line's end, then per line, then per WINDOW_ROWS lines
-    before = np.concatenate(([0], counted[ends], [total]))
-    per_line = np.diff(before)
-    line_tokens = int(per_line.max()) if len(per_line) else 0
-    rows = len(per_line)
-    window = total if rows <= WINDOW_ROWS else int((before[WINDOW_ROWS:] - before[:-WINDOW_ROWS]).max())
-    return TextCost(len(text), depth, at, line_tokens, window, surrogate)
-
-
-def tokens_in(text: str) -> int:
-    """How many ``_TOKEN_BYTES`` ``text`` holds (str.count: C speed)."""
-    return sum(text.count(ch) for ch in '[]{},:"')
-
-
-def too_costly(cost: TextCost, limits: HighlightLimits) -> str | None:
-    """Why highlighting is off for a text of this cost (None: it can be on)."""
-    if cost.chars > limits.chars:
-        return f"{_size(cost.chars)} is over {_size(limits.chars)}"
-    if cost.surrogate:
-        return "the text holds a lone surrogate (not UTF-8)"
-    if cost.depth > limits.depth:
-        return f"nesting depth {cost.depth} > {limits.depth}"
-    if cost.line_tokens > limits.line_tokens:
-        return f"{cost.line_tokens:,} tokens on one line > {limits.line_tokens:,}"
-    if cost.window_tokens > limits.window_tokens:
-        return f"{cost.window_tokens:,} tokens in {WINDOW_ROWS} rows > {limits.window_tokens:,}"
-    return None
-
-
-def first_deeper_than(text: str, limit: int) -> tuple[int, int, int] | None:
-    """(line, column, deepest), 1-based, of the first bracket nested deeper than ``limit`` (None: none)."""
-    import numpy as np
-
-    data = _bytes_of(text)
-    offsets, depths = _depths(data)
-    over = np.flatnonzero(depths > limit)
-    if not len(over):
-        return None
-    at = int(offsets[over[0]])
-    line_start = data.rfind(b"\n", 0, at) + 1
-    column = len(data[line_start:at].decode("utf-8", "surrogatepass")) + 1
-    return data.count(b"\n", 0, at) + 1, column, int(depths.max())
-
-
-def too_deep_result(text: str, path: str | None, limit: int) -> ValidationResult:
-    """What a validation that hit Python's recursion limit reports: one diagnostic at the first
-    bracket nested deeper than ``limit`` (a manifest nests four levels)."""
-    where = first_deeper_than(text, limit)
-    line = column = None
-    if where is not None:
-        line, column, deepest = where
-        message = (f"nesting too deep at {line}:{column}: {deepest:,} levels of [ and {{ inside one another "
-                   f"(a manifest needs four): remove the extra brackets")
-    else:
-        message = "nesting too deep to be read: remove the extra [ and { brackets"
-    return ValidationResult(path=path, format="json", diagnostics=[
-        Diagnostic(severity="error", code="json-depth", message=message, line=line, column=column)])
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} KB" if n >= 1e3 else f"{n} B"
-
-
-# -------------------------------------------------------------------------------------------------
-# Dialogs.
-
-class UnsavedDialog(ModalScreen[str]):
-    """Save / discard / cancel, for unsaved edits."""
-
-    DEFAULT_CSS = DIALOG_CSS.format(cls="UnsavedDialog")
-    BINDINGS = [
-        Binding("s", "choose('save')", "Save", id="unsaved.save"),
-        Binding("d", "choose('discard')", "Discard", id="unsaved.discard"),
-        Binding("escape,c", "choose('cancel')", "Cancel", id="unsaved.cancel"),
-    ]
-
-    def __init__(self, title: str, body: Text) -> None:
-        super().__init__()
-        self._title, self._body = title, body
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self._title), classes="dialog-title")
-            yield Static(self._body)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button("Discard (d)", id="discard", variant="error")
-                yield Button("Save (s)", id="save", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#save", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id or "cancel")
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
-
-
-class FixOptions(OptionList):
-    """The fix list: Enter applies the highlighted fix, and the footer says so."""
-
-    BINDINGS = [Binding("enter", "select", "Apply fix", id="fix.apply")]
-
-
-class FixPicker(ModalScreen["str | None"]):
-    """The quick fixes available for one diagnostic; Enter applies the highlighted one.
-
-    Pushed at once on F4 (``fixes=None``: "looking…") and filled in when the fixes are found, so a
-    key meant for the dialog (Enter above all) always reaches the dialog, never the file; while it
-    looks, Enter does nothing. Its keys are written in it and shown by the footer.
-    """
-
-    DEFAULT_CSS = DIALOG_CSS.format(cls="FixPicker") + """
-    FixPicker OptionList { height: auto; max-height: 10; margin-top: 1; }
-    FixPicker .dialog-keys { color: $text-muted; margin-top: 1; }
-    """
-    BINDINGS = [
-        Binding("enter", "apply", "Apply fix", show=False, id="fix.apply-waiting"),
-        Binding("escape", "cancel", "Cancel", id="fix.cancel"),
-    ]
-    KEYS = "Enter applies the highlighted fix · ↑/↓ choose · Esc cancels · then Ctrl+Z undoes it"
-
-    def __init__(self, diagnostic: Diagnostic, fixes: list[Fix] | None = None) -> None:
-        super().__init__()
-        self._diagnostic = diagnostic
-        self._fixes: list[Fix] | None = None
-        self._initial = fixes
-
-    def compose(self) -> ComposeResult:
-        d = self._diagnostic
-        where = f" at {d.line}:{d.column or 1}" if d.line is not None else ""
-        with Vertical():
-            yield Static(Text(f"Quick fix: {shown(d.code)}{where}"), classes="dialog-title")
-            message = _text(d.message)
-            message.no_wrap, message.overflow = False, "fold"
-            yield Static(message)
-            yield Static(Text("Looking for fixes…"), id="fix-status")
-            options = FixOptions(id="fix-options")
-            options.HELP = "Up/Down pick a fix, Enter applies it (Ctrl+Z undoes it), Escape cancels."  # type: ignore[attr-defined]
-            yield options
-            yield Static(Text(self.KEYS), classes="dialog-keys", id="fix-keys")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-        if self._initial is not None:
-            self.show_fixes(self._initial)
-
-    @property
-    def fixes(self) -> list[Fix] | None:
-        """The fixes shown (None while they are looked for)."""
-        return self._fixes
-
-    def show_fixes(self, fixes: list[Fix]) -> None:
-        self._fixes = list(fixes)
-        options = self.query_one(OptionList)
-        options.clear_options()
-        options.add_options([Option(_text(f.title), id=f.id) for f in self._fixes])
-        options.highlighted = 0 if self._fixes else None
-        self.query_one("#fix-status", Static).display = False
-        options.focus()
-
-    def fix(self, fix_id: str | None) -> Fix | None:
-        return next((f for f in self._fixes or [] if f.id == fix_id), None)
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if self._fixes is not None:
-            self.dismiss(event.option.id)
-
-    def action_apply(self) -> None:
-        """Enter when the list does not take it (still looking): apply the highlighted fix, or nothing."""
-        options = self.query_one(OptionList)
-        if self._fixes and options.highlighted is not None:
-            self.dismiss(self._fixes[options.highlighted].id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -866,11 +82,22 @@ class ManifestEditorScreen(AppScreen):
         "Write or fix a registration manifest (Encord's JSON or CSV upload file). It is validated as you type "
         "(300 ms after the last key) with the provider of the picked integration; problems are listed below "
         "with line:column. F8 / Shift+F8 (Ctrl+N / Ctrl+B) move the cursor to the next / previous problem; "
-        "Enter on a problem jumps to it; F4 offers a quick fix (one undoable edit, Ctrl+Z). Ctrl+S saves "
-        "(atomically), Ctrl+T starts from a template or a file of URLs, F5 saves and opens registration. "
-        "Every edit is kept in a draft until the file is saved: after a crash, opening the file again "
-        "offers the draft back. Tab moves between the path, the editor and the problem list."
+        "Enter on a problem jumps to it; F3 shows its whole message; F4 offers a quick fix (one undoable "
+        "edit, Ctrl+Z). Ctrl+S saves (atomically), F12 saves as another file (the open file stays the "
+        "target until a save succeeds), Ctrl+O goes to the path field to open another file, Ctrl+T "
+        "starts from a template or a file of URLs (asking first when the editor holds text), F5 saves "
+        "and opens registration. Every edit is kept in a draft until the file is saved: after a crash, "
+        "opening the file again offers the draft back. The last manifest opened is offered in the path "
+        "field (Enter opens it). Tab moves between the path, the editor and the problem list."
     )
+    WIDGET_HELP = {
+        "me-path": "The manifest file to edit. Enter opens it (a missing file can be created from a template). "
+                   "Ctrl+O comes back here from anywhere on the screen.",
+        "me-editor": ManifestTextArea.HELP,
+        "me-diagnostics": "The problems of the manifest, in file order: severity, line:column, code and message. "
+                          "Enter (or Ctrl+G) moves the editor's cursor to the highlighted one; F3 shows its whole "
+                          "message; F4 offers a quick fix for it.",
+    }
     BINDINGS = [
         Binding("f8,ctrl+n", "next_diagnostic", "Next", key_display="F8", id="manifest.next"),
         Binding("shift+f8,ctrl+b", "previous_diagnostic", "Previous problem", show=False,
@@ -878,12 +105,18 @@ class ManifestEditorScreen(AppScreen):
         Binding("ctrl+g", "jump", "Go to problem", show=False, id="manifest.jump"),
         Binding("f4,ctrl+full_stop", "quick_fix", "Fix", key_display="F4", id="manifest.fix"),
         Binding("ctrl+s", "save", "Save", id="manifest.save"),
+        Binding("f12", "save_as", "Save as", key_display="F12", id="manifest.save_as"),
+        Binding("f3", "show_message", "Message", key_display="F3", show=False, id="manifest.message"),
         Binding("ctrl+t", "template", "Template", id="manifest.template"),
         Binding("f5", "register", "Register", id="manifest.register"),
-        Binding("ctrl+o", "focus_path", "Open", show=False, id="manifest.open"),
+        Binding("ctrl+o", "focus_path", "Open", id="manifest.open"),
         Binding("escape", "back", "Back", id="manifest.back"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    DEFAULT_CSS = """
+    #me-status { height: auto; max-height: 2; padding: 0 1; display: none; }
+    #me-status.-shown { display: block; }
+    """
 
     DEBOUNCE = 0.3                    # seconds after the last keystroke before validating / drafting
     HIGHLIGHT_MAX_CHARS = 1_000_000   # JSON highlighting above this costs too much per keystroke
@@ -921,6 +154,16 @@ class ManifestEditorScreen(AppScreen):
         self._path_alias: tuple[str, str] | None = None  # (what the path field shows, the real path)
         self._disk: tuple[int, ...] | None = None  # the file at self.path as last read or written
         self._read_from: set[Path] = set()           # files of URLs templates were made from
+        self.status = ""                            # the status line (what just happened)
+        self.last_offered: str | None = None        # the remembered manifest put in the path field
+
+    class Validated(Message):
+        """A validation finished (posted by its worker thread, handled on the UI thread).
+        ``generation``: the text generation it validated (a result for an older one is ignored)."""
+
+        def __init__(self, generation: int, result: ValidationResult, provider: str | None) -> None:
+            super().__init__()
+            self.generation, self.result, self.provider = generation, result, provider
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -929,8 +172,7 @@ class ManifestEditorScreen(AppScreen):
             yield Label("Manifest ")
             path_input = Input(placeholder="path to manifest.json or .csv — Enter opens; Ctrl+T: template",
                                id="me-path")
-            path_input.HELP = ("The manifest file to edit. Enter opens it (a missing file can be created from a "  # type: ignore[attr-defined]
-                               "template). Ctrl+O comes back here from anywhere on the screen.")
+            path_input.HELP = self.WIDGET_HELP["me-path"]  # type: ignore[attr-defined]
             yield path_input
         with Container(id="me-body"):
             self._editor = ManifestTextArea(id="me-editor", soft_wrap=False, show_line_numbers=True,
@@ -938,10 +180,9 @@ class ManifestEditorScreen(AppScreen):
             yield self._editor
             with Vertical(id="me-panel"):
                 yield Static(Text(""), id="me-summary")
+                yield Static(Text(""), id="me-status")
                 table = DataTable(id="me-diagnostics", cursor_type="row", zebra_stripes=True)
-                table.HELP = ("The problems of the manifest, in file order: severity, line:column, code and "  # type: ignore[attr-defined]
-                              "message. Enter (or Ctrl+G) moves the editor's cursor to the highlighted one; "
-                              "F4 offers a quick fix for it.")
+                table.HELP = self.WIDGET_HELP["me-diagnostics"]  # type: ignore[attr-defined]
                 yield table
                 yield Static(Text(""), id="me-detail")
         yield Footer()
@@ -963,14 +204,41 @@ class ManifestEditorScreen(AppScreen):
             self._show_path(self.initial)
             self.open_path(self.initial)
         else:
+            self._offer_last_manifest()
             self._show_summary()
             self.query_one("#me-path", Input).focus()
             self._offer_untitled_draft()
 
+    def _offer_last_manifest(self) -> None:
+        """No file asked for: put the last manifest opened in the path field (Enter opens it). A
+        remembered file that is gone (or a store that cannot be read) is quietly not offered."""
+        last = self.app.workspace.recent().get("manifest")  # never raises: a bad store is no memory
+        try:
+            there = bool(last) and Path(str(last)).is_file()
+        except (OSError, ValueError):
+            there = False
+        if last and there:
+            self._show_path(last)
+            self.last_offered = last
+
+    def _remember(self, **values: str | Path | None) -> None:
+        """Keep picks across launches (the last manifest, the last folder saved to); a store that
+        cannot be written is dropped by core.recent, never an error."""
+        self.app.workspace.recent().set(**values)
+
+    def set_status(self, message: str, severity: str = "information") -> None:
+        """One line in the panel for what just happened (saved, fixed, no fix here, failed): it stays
+        until the next one, and never covers the problem list as a toast would."""
+        style = {"error": "bold red", "warning": "yellow"}.get(severity, "green")
+        self.status = message
+        line = self.query_one("#me-status", Static)
+        line.update(_text(message, style) if message else Text(""))
+        line.set_class(bool(message), "-shown")
+
     # -- opening --------------------------------------------------------------------------------
     @property
     def drafts_dir(self) -> Path:
-        return self.app.workspace.paths.drafts_dir  # type: ignore[attr-defined]
+        return self.app.workspace.paths.drafts_dir
 
     @property
     def draft_path(self) -> Path:
@@ -992,7 +260,7 @@ class ManifestEditorScreen(AppScreen):
         if self._path_alias is not None and event.value == self._path_alias[0]:
             value = self._path_alias[1]  # the escaped name of a real path, unchanged
         if not value:
-            self.notify("Type the path of a manifest file (.json or .csv).", severity="warning", markup=False)
+            self.set_status("Type the path of a manifest file (.json or .csv).", "warning")
             return
         self._confirm_unsaved("Open another manifest", lambda: self.open_path(value))
 
@@ -1016,6 +284,7 @@ class ManifestEditorScreen(AppScreen):
         path = opened.path
         if opened.error:
             self.notify(shown(opened.error), title="Cannot open", severity="error", timeout=10, markup=False)
+            self.set_status(f"Cannot open: {opened.error}", "error")
             self._show_summary(problem=opened.error)
             return
         if opened.missing:
@@ -1093,6 +362,8 @@ class ManifestEditorScreen(AppScreen):
         self._disk = identity
         self.saved_text = saved_text
         self._discarded = False
+        if path is not None and identity is not None:  # a file that is there: offered at the next launch
+            self._remember(manifest=str(path))
         self.format = detect_format(body[:4096], path) if (path is not None or body) else "json"
         editor = self.editor
         language = None
@@ -1146,6 +417,8 @@ class ManifestEditorScreen(AppScreen):
             self._validate_on_change = False
             self.action_validate()
             return
+        if self.status:  # typing on: what happened before is old news (and gives its room back)
+            self.set_status("")
         self._timer = self.set_timer(self.DEBOUNCE, self._debounced)
 
     def _debounced(self) -> None:
@@ -1175,7 +448,7 @@ class ManifestEditorScreen(AppScreen):
         generation = self.generation
         dirty = text != self.saved_text
         self._show_dirty(dirty)
-        sel = self.app.selection  # type: ignore[attr-defined]
+        sel = self.app.selection
         provider = sel.integration.provider.value if sel.integration else None
         self._validating = True
         self._show_summary()
@@ -1192,7 +465,11 @@ class ManifestEditorScreen(AppScreen):
         except RecursionError:  # a reader that recurses per nesting level: one diagnostic, not a failure
             result = too_deep_result(text, path, self.HIGHLIGHT_MAX_DEPTH)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_result, generation, result, provider)
+            self.post_message(self.Validated(generation, result, provider))
+
+    @on(Validated)
+    def _validated(self, event: Validated) -> None:
+        self._show_result(event.generation, event.result, event.provider)
 
     def _show_result(self, generation: int, result: ValidationResult, provider: str | None) -> None:
         if generation != self.generation:
@@ -1209,11 +486,17 @@ class ManifestEditorScreen(AppScreen):
         self._show_summary()
         self._show_detail()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)  # the app reports the failure
-        if event.state == WorkerState.ERROR and event.worker.group == "manifest-validate":
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        """The app shows the failure once (a toast); the panel keeps it: a failed save leaves the
+        editor's target as it was (nothing to undo), a failed validation says how to try again."""
+        what = shown(str(error)) if isinstance(error, AnnotrainError) else f"unexpected error ({type(error).__name__})"
+        if worker.group == "manifest-validate":
             self._validating = False
             self._show_summary(problem="validation failed: see the message; edit or Ctrl+R to try again")
+        elif worker.group == "manifest-save":
+            self.set_status(f"Not saved: {what}. Ctrl+S tries again, F12 saves elsewhere.", "error")
+        elif worker.group == "manifest-template":
+            self.set_status(f"No template: {what}", "error")
 
     def _fill_table(self) -> None:
         table = self.table
@@ -1334,34 +617,68 @@ class ManifestEditorScreen(AppScreen):
     # It never replaces a non-regular file (a device, a FIFO, a directory) nor one of the files the
     # editor reads from (a draft, the file of URLs a template came from): core.files.check_output.
 
+    # The editor's target (``self.path``) changes only when a save succeeds (``_saved``): a failed
+    # "Save as" leaves the open file the target, and F12 always offers another path.
+
     def action_save(self, then: Callable[[], None] | None = None) -> None:
-        if self.path is None:
-            self._ask_path(then)
+        typed = self._typed_target()
+        if self.path is None or typed is not None:
+            self._ask_path(then, typed)
             return
         self.run_save(self.path, self.editor.text, self.generation, then, self._disk)
 
-    def _ask_path(self, then: Callable[[], None] | None) -> None:
+    def action_save_as(self) -> None:
+        self._ask_path(None, None)
+
+    def _typed_target(self) -> str | None:
+        """A path typed into the path field but not opened (no Enter): Ctrl+S then asks where to save,
+        prefilled with it, rather than saving silently to the open file (None: nothing typed)."""
+        value = self.query_one("#me-path", Input).value.strip()
+        if self._path_alias is not None and value == self._path_alias[0]:
+            value = self._path_alias[1]
+        if not value or (self.path is not None and value == str(self.path)):
+            return None
+        if self.path is None and value == self.last_offered:
+            return None  # the remembered file, offered for opening: not a place to save to
+        return value
+
+    def _save_default(self) -> str:
+        """Where the save dialog starts: the last directory saved to (remembered across launches),
+        else the open file's directory; with the open file's name."""
+        folder = self.app.workspace.recent().get("save_dir")
+        try:
+            if not folder or not Path(folder).is_dir():
+                folder = str(self.path.parent) if self.path is not None else None
+        except (OSError, ValueError):
+            folder = None
+        if not folder:
+            return ""
+        return str(Path(folder) / self.path.name) if self.path is not None else folder.rstrip("/") + "/"
+
+    def _ask_path(self, then: Callable[[], None] | None, initial: str | None = None) -> None:
+        def target_of(raw: str) -> Path:
+            new = user_path(raw)
+            return new.resolve() if not new.is_absolute() else new
+
         def check(values: dict[str, str]) -> str | None:
             raw = values["path"].strip()
             if not raw:
                 return "Type a file path (ending in .json or .csv)."
             try:
-                if user_path(raw).is_dir():
-                    return f"{shown(raw)} is a directory: add a file name."
-            except AnnotrainError as err:
+                return save_target_problem(target_of(raw), shown(raw))
+            except (AnnotrainError, OSError, RuntimeError) as err:
                 return str(err)
-            return None
 
         def done(values: dict[str, str] | None) -> None:
             if not values:
                 return
-            new = user_path(values["path"].strip())  # checked above
-            target = new.resolve() if not new.is_absolute() else new
+            target = target_of(values["path"].strip())  # checked above: the dialog stays open until it is writable
             # The open file under another name is the open file; anything else that exists is asked about.
             known = self._disk if self.path is not None and file_identity(target) == file_identity(self.path) else None
             self.run_save(target, self.editor.text, self.generation, then, known)
 
-        self.app.push_screen(FormDialog("Save the manifest as", [("path", "File (.json or .csv)", "")],
+        self.app.push_screen(FormDialog("Save the manifest as", [("path", "File (.json or .csv)",
+                                                                   initial or self._save_default())],
                                         validate=check, submit="Save"), done)
 
     def _inputs(self) -> list[Path]:
@@ -1409,15 +726,16 @@ class ManifestEditorScreen(AppScreen):
         self._stale_drafts.clear()
         if path != self.path:  # saved as another file: that is the file now
             self.path = path
-            self._show_path(str(path))
+        self._show_path(str(path))
         self._disk = identity
         self.saved_text = text
         self.draft_saved_at = None
         self._show_dirty(self.editor.text != text)
+        self._remember(manifest=str(path), save_dir=str(path.parent))
         result = self.result
         n_err = len(result.errors) if result is not None else 0
-        self.notify(f"Saved {display_path(path)}" + (f" ({n_err} error{'s' if n_err != 1 else ''} left)" if n_err else ""),
-                    title="Manifest", severity="warning" if n_err else "information", markup=False)
+        self.set_status(f"Saved {display_path(path)}" + (f" ({n_err} error{'s' if n_err != 1 else ''} left)"
+                                                         if n_err else ""), "warning" if n_err else "information")
         self._show_summary()
         if then is not None:
             then()
@@ -1473,7 +791,7 @@ class ManifestEditorScreen(AppScreen):
     def _step(self, direction: int) -> None:
         placed = [i for i, d in enumerate(self.diagnostics) if d.line is not None]
         if not placed:
-            self.notify("No problems with a position." if self.diagnostics else "No problems.", markup=False)
+            self.set_status("No problems with a position." if self.diagnostics else "No problems.")
             return
         row, col = self.editor.cursor_location
         here = (row + 1, col + 1)
@@ -1505,6 +823,7 @@ class ManifestEditorScreen(AppScreen):
             line = editor.document.get_line(row)
             col = min(max(0, (d.column or 1) - 1), len(line))
             editor.move_cursor((row, col), center=True)
+            self.call_after_refresh(self._keep_left)
         if index < self.table.row_count:
             self.table.move_cursor(row=index)
         editor.focus()
@@ -1525,10 +844,20 @@ class ManifestEditorScreen(AppScreen):
         whole_file = [d for d in self.diagnostics if d.line is None]
         return highlighted or (whole_file[0] if whole_file else None)
 
-    def action_quick_fix(self) -> None:
+    def action_show_message(self) -> None:
+        """F3: the whole message of the problem meant (highlighted or at the cursor), wrapped, in a dialog."""
         d = self._diagnostic_here()
         if d is None:
-            self.notify("No problem here: F8 goes to the next one.", markup=False)
+            self.set_status("No problem here: F8 goes to the next one.", "warning")
+            return
+        self.app.push_screen(MessageDialog(d))
+
+    def action_quick_fix(self) -> None:
+        d = self._diagnostic_here()
+        if d is None:  # still a dialog: an Enter typed after F4 closes it, never lands in the file
+            message = "No problem here: F8 goes to the next one."
+            self.set_status(message, "warning")
+            self.app.push_screen(FixPicker(None, none=message))
             return
         text, generation = self.editor.text, self.generation
         picker = FixPicker(d)  # at once: keys pressed from now on go to the dialog, not to the file
@@ -1565,13 +894,13 @@ class ManifestEditorScreen(AppScreen):
         if generation != self.generation:
             if picker is not None:
                 picker.dismiss(None)
-            self.notify("The text changed meanwhile: press F4 again.", markup=False)
+            self.set_status("The text changed meanwhile: press F4 again.", "warning")
             return
         if not fixes:
-            if picker is not None:
-                picker.dismiss(None)
-            self.notify(f"No quick fix for {shown(diagnostic.code)}; the message says what to change.",
-                        title="Quick fix", markup=False)
+            message = f"No quick fix for {shown(diagnostic.code)} here: the message says what to change."
+            self.set_status(message, "warning")
+            if picker is not None:  # it stays open (Enter or Esc closes it): no keystroke falls into the file
+                picker.show_none(message)
             return
         if picker is not None:
             picker.show_fixes(fixes)
@@ -1589,7 +918,7 @@ class ManifestEditorScreen(AppScreen):
         new = fix.apply(text)
         change = minimal_edit(text, new)
         if change is None:
-            self.app.call_from_thread(self.notify, "The fix changes nothing here.", markup=False)
+            self.app.call_from_thread(self.set_status, "The fix changes nothing here.", "warning")
             return
         start, end, insert = change
         self.app.call_from_thread(self._apply_edit, location_of(text, start), location_of(text, end), insert,
@@ -1598,10 +927,10 @@ class ManifestEditorScreen(AppScreen):
     def _apply_edit(self, start: tuple[int, int], end: tuple[int, int], insert: str, generation: int,
                     title: str) -> None:
         if generation != self.generation:
-            self.notify("The text changed meanwhile; the fix was not applied. Press F4 again.", markup=False)
+            self.set_status("The text changed meanwhile; the fix was not applied. Press F4 again.", "warning")
             return
         self.replace_as_one_edit(start, end, insert, validate=True)
-        self.notify(f"{shown(title)} (Ctrl+Z undoes it)", title="Quick fix", markup=False)
+        self.set_status(f"Fixed: {shown(title)} (Ctrl+Z undoes it)")
 
     def replace_as_one_edit(self, start: tuple[int, int], end: tuple[int, int], insert: str, *,
                             validate: bool = False) -> None:
@@ -1613,14 +942,40 @@ class ManifestEditorScreen(AppScreen):
         editor.replace(insert, start, end, maintain_selection_offset=False)
         editor.history.checkpoint()
         editor.move_cursor(start, center=True)
+        self.call_after_refresh(self._keep_left)
         editor.focus()
 
+    def _keep_left(self) -> None:
+        """Centering the cursor scrolls sideways too: on a long URL line the whole view moved right
+        and the short lines around looked empty. When the cursor fits in the view from column 0, the
+        view goes back to column 0 (the cursor's line stays in view: only x changes)."""
+        editor = self.editor
+        row, col = editor.cursor_location
+        width = editor.scrollable_content_region.width - editor.gutter_width - 1
+        line = editor.document.get_line(row)
+        if width > 0 and len(line[:col].expandtabs(editor.indent_width)) < width and editor.scroll_x:
+            editor.scroll_to(x=0, animate=False, immediate=True)
+
     # -- templates ------------------------------------------------------------------------------
+    # A template never replaces text without asking: with text in the editor, Ctrl+T first asks
+    # whether to replace it (one undoable edit), start a new untitled manifest, or cancel.
+
     def action_template(self) -> None:
+        if not self.editor.text.strip():
+            self._ask_template("replace")
+            return
+        body = Text("The editor holds ")
+        body.append_text(_text(str(self.path) if self.path else "an untitled manifest", "bold"))
+        body.append(". Replace its text with the template (one edit: Ctrl+Z undoes it), or start a new, "
+                    "untitled manifest from the template (unsaved changes are asked about first)?")
+        self.app.push_screen(TemplateDialog(body),
+                             lambda choice: self._ask_template(choice) if choice in ("replace", "new") else None)
+
+    def _ask_template(self, mode: str) -> None:
         from annotrain_tui.core.manifest.templates import normalise_type
         from annotrain_tui.core.manifest.urls import PROVIDERS
 
-        sel = self.app.selection  # type: ignore[attr-defined]
+        sel = self.app.selection
         provider = sel.integration.provider.value if sel.integration else "aws"
 
         def check(values: dict[str, str]) -> str | None:
@@ -1641,42 +996,37 @@ class ManifestEditorScreen(AppScreen):
 
         def done(values: dict[str, str] | None) -> None:
             if values:
+                csv = self.format == "csv" or (self.path is not None and self.path.suffix.lower() == ".csv")
                 self.build_template(values["type"].strip(), values["provider"].strip(), values["urls"].strip(),
-                                    self.format == "csv" or (self.path is not None and
-                                                             self.path.suffix.lower() == ".csv"))
+                                    csv, mode)
 
         self.app.push_screen(FormDialog(
-            "New manifest from a template",
+            "New manifest from a template" if mode == "new" else "Template into this manifest",
             [("type", "Data type (images, videos, image_groups, dicom_series, …)", "images"),
              ("provider", "Provider (aws, gcp, azure, otc, wasabi, oracle, direct)", provider),
              ("urls", "Or a file of URLs, one per line (optional)", "")],
             validate=check, submit="Create"), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-template", description="manifest-template")
-    def build_template(self, kind: str, provider: str, urls: str, csv: bool) -> None:
-        from annotrain_tui.core.manifest.convert import dump_json
-        from annotrain_tui.core.manifest.templates import from_urls, new_template
+    def build_template(self, kind: str, provider: str, urls: str, csv: bool, mode: str = "replace") -> None:
+        from annotrain_tui.core.manifest.templates import template_text
 
-        if urls:
-            source = user_path(urls)
-            data = read_user_bytes(source)  # a FIFO or device is refused, not read
-            self._read_from.add(source)
-            text, problem = decode(data)
-            if text is None:
-                raise InvalidInput(f"{display_path(urls)}: {problem.message if problem else 'not UTF-8 text'}")
-            manifest = from_urls(text, kind or None)
-        else:
-            manifest = new_template(kind, provider)
-        if csv:
-            from annotrain_tui.core.manifest.csv import to_csv
+        made = template_text(kind, provider, urls, csv=csv)  # reads, decodes, converts: the core's work
+        if made.source is not None:
+            self._read_from.add(made.source)  # a save must never replace the file the URLs came from
+        self.app.call_from_thread(self._template_ready, made.text, bool(urls), mode)
 
-            output, _ = to_csv(manifest)
-        else:
-            output = dump_json(manifest)
-        self.app.call_from_thread(self._template_ready, output, bool(urls))
-
-    def _template_ready(self, text: str, from_url_list: bool) -> None:
+    def _template_ready(self, text: str, from_url_list: bool, mode: str = "replace") -> None:
         editor = self.editor
+        if mode == "new":
+            def fresh() -> None:
+                self._show_path("")
+                self.last_offered = None
+                self._install(None, "", text=text)
+                self._template_note(from_url_list)
+
+            self._confirm_unsaved("Start a new manifest", fresh)
+            return
         if not editor.text and self.saved_text == "" and not editor.history.undo_stack:
             self._install(self.path, self.saved_text, text=text, identity=self._disk)
         else:
@@ -1685,14 +1035,17 @@ class ManifestEditorScreen(AppScreen):
             if change is not None:
                 start, end, insert = change
                 self.replace_as_one_edit(location_of(old, start), location_of(old, end), insert, validate=True)
+        self._template_note(from_url_list)
+
+    def _template_note(self, from_url_list: bool) -> None:
         if not from_url_list:
-            self.notify("Replace every <placeholder> (they are flagged until you do). Ctrl+Z undoes the template.",
-                        title="Template", markup=False)
+            self.set_status("Template in: replace every <placeholder> (flagged until you do); Ctrl+Z undoes it.",
+                            "warning")
 
     # -- registration ---------------------------------------------------------------------------
     def action_register(self) -> None:
         def go() -> None:
-            self.app.open_flow("register", manifest=str(self.path))  # type: ignore[attr-defined]
+            self.app.open_flow("register", manifest=str(self.path))
 
         if self.path is None or self.is_dirty() or not self.path.exists():
             self.action_save(then=go)
