@@ -73,12 +73,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    """The flags as the engine's one settings value (both the online and the file paths use it)."""
+    from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
+
+    return EvaluationSettings(matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
+                              shape=args.shape,
+                              pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy))
+
+
 def evaluate_online(args: argparse.Namespace) -> int:
     """Evaluate projects of the workspace: their Complete label rows, paired by data hash."""
     from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
     from annotrain_tui.core.config import Paths
-    from annotrain_tui.core.evaluation import PassMark
-    from annotrain_tui.core.evaluation.live import LiveEvaluation
+    from annotrain_tui.core.evaluation.session import EvaluationSession
 
     # The workspace file and the key are inputs too: --out must never replace them.
     paths = Paths.default()
@@ -86,12 +94,10 @@ def evaluate_online(args: argparse.Namespace) -> int:
                                              paths.default_sandbox, paths.config_file) if p])
     ws = workspace_from_args(args)
     try:
-        live = LiveEvaluation(ws.backend, args.benchmark, None if args.all else args.training,
-                              matching=args.matching, iou_threshold=args.iou_threshold,
-                              low_overlap=args.low_overlap, shape=args.shape,
-                              pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
-                              keep_objects=bool(args.out), block_size=10**9)  # one block: rows keep their order
-        result = live.load()
+        session = EvaluationSession.of_workspace(ws.backend, args.benchmark, None if args.all else args.training,
+                                                 _settings(args), keep_objects=bool(args.out),
+                                                 block_size=10**9)  # one block: rows keep their order
+        result = session.load()
     except BaseException:
         report_backend_warnings(ws)
         raise
@@ -103,8 +109,7 @@ def evaluate_online(args: argparse.Namespace) -> int:
     if result.paired_rows == 0:
         from annotrain_tui.core.errors import AnnotrainError
 
-        raise AnnotrainError("no Complete training label row shares a data unit with the benchmark's Complete rows",
-                             hint="annotators must move their tasks to Complete first")
+        raise AnnotrainError(session.why_nothing_paired())  # the real cause: the benchmark, or the trainees
     return _report(args, result)
 
 
@@ -135,7 +140,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 
 def _run_offline(args: argparse.Namespace) -> int:
-    from annotrain_tui.core.evaluation import PassMark, evaluate, parse_label_rows, read_label_rows
+    from annotrain_tui.core.evaluation import evaluate, parse_label_rows, read_label_rows
     from annotrain_tui.core.files import check_input_file, unique_files
 
     # Inputs that are missing or not regular files (FIFOs, /dev/zero) are refused before any work.
@@ -164,11 +169,8 @@ def _run_offline(args: argparse.Namespace) -> int:
         for path in args.training_labels:  # one file in memory at a time
             yield path, read_label_rows(read_bytes(path), source=path)
 
-    result = evaluate(
-        benchmark, training_sets(), matching=args.matching, iou_threshold=args.iou_threshold,
-        low_overlap=args.low_overlap, shape=args.shape,
-        pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy),
-        benchmark_source=args.benchmark_labels, keep_objects=bool(args.out))
+    result = evaluate(benchmark, training_sets(), _settings(args), benchmark_source=args.benchmark_labels,
+                      keep_objects=bool(args.out))
 
     return _report(args, result)
 

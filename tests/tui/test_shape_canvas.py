@@ -7,6 +7,10 @@ import pytest
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
+from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.evaluation.labels import Skipped, geometry_of
+from annotrain_tui.core.evaluation.shapes import Point
+from annotrain_tui.core.evaluation.views import ItemShape
 from annotrain_tui.tui.widgets.shape_canvas import (
     ANNOTATOR,
     BENCHMARK,
@@ -17,12 +21,11 @@ from annotrain_tui.tui.widgets.shape_canvas import (
     Polygon,
     RotatedBox,
     ShapeCanvas,
+    canvas_shapes,
     clean,
-    geometry_from_encord,
     palette_colour,
     rasterise,
     resolve_colours,
-    shape_from_encord,
     summarise,
 )
 
@@ -272,22 +275,36 @@ def test_hundred_shapes_render():
     assert len(r.lines()) == 60 and all(len(line) == 200 for line in r.lines())
 
 
-def test_encord_payloads():
-    assert geometry_from_encord({"boundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}}) == Box(0.1, 0.2, 0.3, 0.4)
-    assert geometry_from_encord({"rotatableBoundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4, "theta": 15}}) \
+def test_the_one_reader_gives_the_canvas_its_geometry():
+    """Encord payloads are read by core.evaluation.labels (the canvas parses nothing itself)."""
+    assert geometry_of({"boundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}}) == Box(0.1, 0.2, 0.3, 0.4)
+    assert geometry_of({"rotatableBoundingBox": {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4, "theta": 15}}) \
         == RotatedBox(0.1, 0.2, 0.3, 0.4, 15)
-    legacy = geometry_from_encord({"polygon": {"1": {"x": 0.5, "y": 0.5}, "0": {"x": 0.1, "y": 0.1},
-                                               "2": {"x": 0.1, "y": 0.5}}})
+    legacy = geometry_of({"polygon": {"1": {"x": 0.5, "y": 0.5}, "0": {"x": 0.1, "y": 0.1},
+                                      "2": {"x": 0.1, "y": 0.5}}})
     assert legacy == Polygon([(0.1, 0.1), (0.5, 0.5), (0.1, 0.5)])
-    multi = geometry_from_encord({"polygons": [[[0.1, 0.1, 0.5, 0.1, 0.3, 0.4], [0.2, 0.2, 0.3, 0.2, 0.25, 0.3]]]})
+    multi = geometry_of({"polygons": [[[0.1, 0.1, 0.5, 0.1, 0.3, 0.4], [0.2, 0.2, 0.3, 0.2, 0.25, 0.3]]]})
     assert multi.points == ((0.1, 0.1), (0.5, 0.1), (0.3, 0.4)) and len(multi.rings) == 1
-    assert geometry_from_encord({"point": {"0": {"x": 0.1, "y": 0.1}}}) is None
-    assert geometry_from_encord({"boundingBox": {"x": "nan", "y": 0, "w": 1, "h": 1}}) is None
-    shape = shape_from_encord({"name": "Car", "color": "#D33115", "boundingBox": {"x": 0, "y": 0, "w": 1, "h": 1}},
-                              ANNOTATOR, pair_id=3)
-    assert shape == CanvasShape(ANNOTATOR, "Car", Box(0, 0, 1, 1), "#D33115", 3)
+    assert geometry_of({"point": {"0": {"x": 0.1, "y": 0.1}}}) == Point(0.1, 0.1)  # read, not drawn
+    skipped = Skipped()
+    assert geometry_of({"boundingBox": {"x": "nan", "y": 0, "w": 1, "h": 1}}, skipped=skipped) is None
+    assert skipped.total == 1
+    with pytest.raises(InvalidInput, match="not a number"):
+        geometry_of({"boundingBox": {"x": "nan", "y": 0, "w": 1, "h": 1}}, strict=True)
+    view = ItemShape("annotator", "Car", "#D33115", Box(0, 0, 1, 1), pair=3, label="0.91")
+    assert canvas_shapes([view]) == [CanvasShape(ANNOTATOR, "Car", Box(0, 0, 1, 1), "#D33115", 3, "0.91")]
     with pytest.raises(ValueError):
         CanvasShape("reviewer", "Car", Box(0, 0, 1, 1))
+
+
+def test_the_pure_canvas_parts_import_without_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys, annotrain_tui.tui.canvas.model, annotrain_tui.tui.canvas.raster; "
+            "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 # --- the widget ------------------------------------------------------------------------------------

@@ -4,16 +4,7 @@ Headless (never imports textual or the Encord SDK). Start at :func:`evaluate`.
 """
 
 from annotrain_tui.core.evaluation.engine import (
-    OBJECT_COLUMNS,
-    OUTCOMES,
-    SEED_COLUMNS,
-    UNMATCHED,
-    AnnotatorScore,
-    EvaluationResult,
     Evaluator,
-    PassMark,
-    ProjectResult,
-    Settings,
     evaluate,
 )
 from annotrain_tui.core.evaluation.parse import (
@@ -22,6 +13,17 @@ from annotrain_tui.core.evaluation.parse import (
     load_label_rows,
     parse_label_rows,
     read_label_rows,
+)
+from annotrain_tui.core.evaluation.results import (
+    OBJECT_COLUMNS,
+    OUTCOMES,
+    SEED_COLUMNS,
+    UNMATCHED,
+    AnnotatorScore,
+    EvaluationResult,
+    EvaluationSettings,
+    PassMark,
+    ProjectResult,
 )
 
 __all__ = [
@@ -35,7 +37,7 @@ __all__ = [
     "PassMark",
     "ProjectResult",
     "SEED_COLUMNS",
-    "Settings",
+    "EvaluationSettings",
     "UNMATCHED",
     "evaluate",
     "load_label_rows",

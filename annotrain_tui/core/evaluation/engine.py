@@ -47,8 +47,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,23 @@ from annotrain_tui.core.evaluation.parse import (
     parse_label_rows,
     safe_text,
 )
+from annotrain_tui.core.evaluation.results import (
+    MAX_WARNINGS,
+    OBJECT_COLUMNS,
+    OUTCOMES,
+    SEED_COLUMNS,
+    STATUS_CLOSE,
+    STATUS_NEEDS_FEEDBACK,
+    STATUS_PASSED,
+    UNMATCHED,
+    AnnotatorScore,
+    EvaluationResult,
+    EvaluationSettings,
+    Matching,
+    PassMark,
+    ProjectResult,
+    Stats,
+)
 
 # Far-off or huge coordinates (1e300) overflow in box areas and shapely's measures; the results are
 # checked (non-positive unions give IoU 0; NaN never matches), so numpy's RuntimeWarnings would only
@@ -74,7 +91,7 @@ _quiet = np.errstate(all="ignore")
 __all__ = [
     "Matching",
     "PassMark",
-    "Settings",
+    "EvaluationSettings",
     "AnnotatorScore",
     "ProjectResult",
     "EvaluationResult",
@@ -89,279 +106,40 @@ __all__ = [
     "STATUS_NEEDS_FEEDBACK",
 ]
 
-Matching = Literal["optimal", "seed"]
-OUTCOMES = ("matched", "low_overlap", "missed", "extra")
-UNMATCHED = "unmatched"
-STATUS_PASSED = "passed"
-STATUS_CLOSE = "close"
-STATUS_NEEDS_FEEDBACK = "needs feedback"
-SEED_COLUMNS = ("training_email", "data_unit_name", "label_id", "iou_score", "class_score")
-OBJECT_COLUMNS = (
-    "annotator", "source", "data_hash", "data_title", "frame", "label_hash", "benchmark_label_hash",
-    "shape", "object_hash", "benchmark_object_hash", "class", "benchmark_class", "feature_hash",
-    "benchmark_feature_hash", "created_by", "iou", "class_score", "outcome",
-)
-_EPS = 1e-9
-_MAX_WARNINGS = 50
+
+# -- what one training set's steps hand each other (see Evaluator._evaluate_table) -------------
+
+@dataclass(frozen=True)
+class _Pairs:
+    bench_row: np.ndarray  # per training row: its benchmark row, -1 when unpaired
+    paired: np.ndarray  # per training row: bool
+    rows: np.ndarray  # the paired training rows
+    n_unpaired: int
 
 
 @dataclass(frozen=True)
-class PassMark:
-    """Passed when F1 ≥ ``f1`` and class accuracy ≥ ``class_accuracy``; close within ``margin`` of both."""
-
-    f1: float = 0.8
-    class_accuracy: float = 0.9
-    margin: float = 0.1
-
-    def status(self, f1: float, class_accuracy: float | None) -> str:
-        ca = 1.0 if class_accuracy is None else class_accuracy  # no matches: F1 decides alone
-        if f1 >= self.f1 - _EPS and ca >= self.class_accuracy - _EPS:
-            return STATUS_PASSED
-        if f1 >= self.f1 - self.margin - _EPS and ca >= self.class_accuracy - self.margin - _EPS:
-            return STATUS_CLOSE
-        return STATUS_NEEDS_FEEDBACK
+class _Matches:  # per training annotation compared
+    best: np.ndarray  # index (into the gathered benchmark annotations) of its match / best candidate, -1 none
+    iou: np.ndarray
+    matched: np.ndarray
+    same_class: np.ndarray
+    class_score: np.ndarray
+    low: np.ndarray  # matched below the low-overlap mark
+    optimised: int  # frame groups that needed linear_sum_assignment
 
 
 @dataclass(frozen=True)
-class Settings:
-    matching: Matching
-    iou_threshold: float
-    low_overlap: float
-    shapes: tuple[str, ...]
-    pass_mark: PassMark
-
-    @property
-    def frame0_only(self) -> bool:
-        return self.matching == "seed"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"matching": self.matching, "iou_threshold": self.iou_threshold, "low_overlap": self.low_overlap,
-                "shapes": list(self.shapes), "frames": "0" if self.frame0_only else "all",
-                "pass_mark": {"f1": self.pass_mark.f1, "class_accuracy": self.pass_mark.class_accuracy,
-                              "margin": self.pass_mark.margin}}
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den else None
-
-
-@dataclass(frozen=True)
-class AnnotatorScore:
-    """One annotator's totals over every training set evaluated (see the module doc for definitions)."""
-
-    annotator: str
-    objects: int
-    benchmark_objects: int
-    matched: int
-    missed: int
-    extra: int
-    low_overlap: int
-    correct_class: int
-    iou_sum: float
-    status: str
-    sources: tuple[str, ...] = ()
-
-    @property
-    def precision(self) -> float | None:
-        return _ratio(self.matched, self.objects)
-
-    @property
-    def recall(self) -> float | None:
-        return _ratio(self.benchmark_objects - self.missed, self.benchmark_objects)
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        if p is None and r is None:
-            return 1.0
-        if p is None or r is None or p + r == 0:
-            return 0.0
-        return 2 * p * r / (p + r)
-
-    @property
-    def mean_iou(self) -> float | None:
-        return _ratio(self.iou_sum, self.matched)
-
-    @property
-    def class_accuracy(self) -> float | None:
-        return _ratio(self.correct_class, self.matched)
-
-    def summary(self) -> dict[str, Any]:
-        """The ten summary fields, in the documented order."""
-        return {"objects": self.objects, "benchmark_objects": self.benchmark_objects, "matched": self.matched,
-                "missed": self.missed, "extra": self.extra, "precision": self.precision, "recall": self.recall,
-                "f1": self.f1, "mean_iou": self.mean_iou, "class_accuracy": self.class_accuracy}
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.summary(), "low_overlap": self.low_overlap, "status": self.status,
-                "sources": list(self.sources)}
-
-
-@dataclass(frozen=True)
-class _Stats:
-    """Per-annotator counts of one training set: columns objects, matched, low_overlap,
-    correct_class, benchmark_objects, missed; plus the sum of matched IoUs."""
-
+class _Annotators:
     names: list[str]
-    counts: np.ndarray
-    iou_sum: np.ndarray
+    of_annotation: np.ndarray  # per training annotation compared: index into names
+    main_of_row: np.ndarray  # per training row: index into names
 
 
-@dataclass
-class ProjectResult:
-    """What one training set contributed: counts, confusion, and (lazily) its per-object rows."""
-
-    name: str
-    rows: int
-    paired_rows: int
-    unpaired_rows: int
-    frames: int
-    stats: _Stats  # per annotator counts
-    confusion: list[tuple[str, str, str, int]]  # (annotator, benchmark class, annotator class, count)
-    not_compared: dict[str, int]
-    warnings: list[str]
-    optimised_groups: int = 0
-    _build_objects: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
-    _objects: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def objects(self) -> pd.DataFrame | None:
-        """Per-object rows (:data:`OBJECT_COLUMNS`), built on first access; None when not kept."""
-        if self._objects is None and self._build_objects is not None:
-            self._objects = self._build_objects()
-            self._build_objects = None
-        return self._objects
-
-
-@dataclass
-class EvaluationResult:
-    """Everything an evaluation produced; ``summary_json()`` is the stable machine-readable part."""
-
-    settings: Settings
-    annotators: dict[str, AnnotatorScore]
-    projects: list[ProjectResult]
-    confusion_totals: dict[tuple[str, str, str], int]  # (annotator, benchmark class, annotator class) -> count
-    not_compared: dict[str, dict[str, int]]
-    warnings: list[str]
-    benchmark_rows: int
-    keep_objects: bool = True
-    _objects: pd.DataFrame | None = field(default=None, repr=False)
-    _confusion_counts: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def confusion_counts(self) -> pd.DataFrame:
-        """Columns annotator, benchmark_class, annotator_class, count; sorted (built on first use)."""
-        if self._confusion_counts is None:
-            keys = sorted(self.confusion_totals)
-            self._confusion_counts = pd.DataFrame({
-                "annotator": pd.Series([k[0] for k in keys], dtype=object),
-                "benchmark_class": pd.Series([k[1] for k in keys], dtype=object),
-                "annotator_class": pd.Series([k[2] for k in keys], dtype=object),
-                "count": np.array([self.confusion_totals[k] for k in keys], dtype=np.int64),
-            })
-        return self._confusion_counts
-
-    @property
-    def paired_rows(self) -> int:
-        return sum(p.paired_rows for p in self.projects)
-
-    @property
-    def frames(self) -> int:
-        return sum(p.frames for p in self.projects)
-
-    @property
-    def objects(self) -> pd.DataFrame | None:
-        """Per-object rows of every training set (None with ``keep_objects=False``).
-
-        Columns :data:`OBJECT_COLUMNS`: training objects first (in SDK order per row), then the
-        benchmark objects nobody matched (``outcome == "missed"``, annotator = who is charged).
-        ``iou`` is the match's IoU (seed mode: the script's best IoU for every training object);
-        ``class_score`` 1.0/0.0 for a match (seed: for every training object), NaN otherwise.
-        """
-        if not self.keep_objects:
-            return None
-        if self._objects is None:
-            parts = [p.objects for p in self.projects if p.objects is not None]
-            self._objects = (pd.concat(parts, ignore_index=True) if parts
-                             else pd.DataFrame(columns=list(OBJECT_COLUMNS)))
-        return self._objects
-
-    def summary_json(self) -> dict[str, Any]:
-        """``{"annotators": {email: {objects, benchmark_objects, matched, missed, extra, precision,
-        recall, f1, mean_iou, class_accuracy}}}``, annotators sorted."""
-        return {"annotators": {name: score.summary() for name, score in self.annotators.items()}}
-
-    def to_json(self) -> dict[str, Any]:
-        """The summary plus status, settings, per-source counts, confusion, not-compared and warnings."""
-        return {
-            "settings": self.settings.to_json(),
-            "benchmark_rows": self.benchmark_rows,
-            "paired_rows": self.paired_rows,
-            "frames": self.frames,
-            "sources": [{"name": p.name, "rows": p.rows, "paired_rows": p.paired_rows,
-                         "unpaired_rows": p.unpaired_rows, "frames": p.frames} for p in self.projects],
-            "annotators": {name: score.to_json() for name, score in self.annotators.items()},
-            "confusion": [{k: (int(v) if k == "count" else v) for k, v in r.items()}
-                          for r in self.confusion_counts.to_dict(orient="records")],
-            "not_compared": self.not_compared,
-            "warnings": list(self.warnings),
-        }
-
-    def confusion(self, annotator: str | None = None) -> pd.DataFrame:
-        """Benchmark class (rows) × annotator class (columns) counts, with ``unmatched`` last on both."""
-        cc = self.confusion_counts
-        if annotator is not None:
-            cc = cc[cc["annotator"] == annotator]
-        table = cc.pivot_table(index="benchmark_class", columns="annotator_class", values="count",
-                               aggfunc="sum", fill_value=0)
-        labels = sorted((set(table.index) | set(table.columns)) - {UNMATCHED})
-        return table.reindex(index=labels + [UNMATCHED], columns=labels + [UNMATCHED], fill_value=0).astype(int)
-
-    def _rows(self) -> pd.DataFrame:
-        if self.objects is None:
-            raise AnnotrainError("per-object rows were not kept (keep_objects=False)")
-        return self.objects
-
-    def seed_rows(self) -> pd.DataFrame:
-        """The published script's ``iou_results.csv`` rows (one per training object, its columns)."""
-        df = self._rows()
-        df = df[df["outcome"] != "missed"]
-
-        def text(col: str) -> pd.Series:  # object dtype: a missing email stays None, as in the script's rows
-            values = df[col].to_numpy(dtype=object)
-            return pd.Series(np.where(pd.isna(values), None, values), dtype=object)
-
-        return pd.DataFrame({
-            "training_email": text("created_by"),
-            "data_unit_name": text("data_title"),
-            "label_id": text("label_hash"),
-            "iou_score": df["iou"].to_numpy(dtype=np.float64),
-            "class_score": df["class_score"].to_numpy(dtype=np.float64),
-        })
-
-    def low_overlap_rows(self) -> pd.DataFrame:
-        """Matches with IoU below the low-overlap mark (the warnings)."""
-        df = self._rows()
-        return df[df["outcome"] == "low_overlap"]
-
-
-def _check_settings(matching: str, iou_threshold: float, low_overlap: float, shape: str | None,
-                    pass_mark: PassMark) -> Settings:
-    if matching not in ("optimal", "seed"):
-        raise InvalidInput(f"unknown matching {safe_text(matching)!s}: use 'optimal' or 'seed'")
-    for name, value, lo_open in (("IoU threshold", iou_threshold, True), ("low-overlap mark", low_overlap, False)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-                or value > 1 or value < 0 or (lo_open and value == 0):
-            raise InvalidInput(f"the {name} must be a number in {'(0' if lo_open else '[0'}, 1], got {value!r}")
-    if shape is not None and shape not in COMPARED_SHAPES:
-        raise InvalidInput(f"cannot compare shape {safe_text(shape)}: use one of {', '.join(COMPARED_SHAPES)}")
-    if shape is not None:
-        shapes: tuple[str, ...] = (shape,)
-    else:
-        shapes = (BOX,) if matching == "seed" else COMPARED_SHAPES
-    return Settings(matching=matching, iou_threshold=float(iou_threshold), low_overlap=float(low_overlap),
-                    shapes=shapes, pass_mark=pass_mark)  # type: ignore[arg-type]
-
+@dataclass(frozen=True)
+class _Charged:  # per benchmark annotation gathered
+    covered: np.ndarray
+    annotator: np.ndarray  # who it is charged to (index into names)
+    missed: np.ndarray  # indices of the uncovered ones
 
 def _add_counts(into: dict[Any, int], more: Mapping[Any, int] | Iterable[tuple[Any, int]], sign: int = 1) -> None:
     """Add (or with ``sign`` -1 take out) counts by key; a key whose count reaches 0 is dropped."""
@@ -399,16 +177,14 @@ class Evaluator:
     def __init__(
         self,
         benchmark_rows: Iterable[Mapping[str, Any]] | ObjectTable,
+        settings: EvaluationSettings | None = None,
         *,
-        matching: Matching = "optimal",
-        iou_threshold: float = 0.5,
-        low_overlap: float = 0.8,
-        shape: str | None = None,
-        pass_mark: PassMark = PassMark(),
         benchmark_source: str = "benchmark",
         keep_objects: bool = True,
+        **options: Any,
     ) -> None:
-        self.settings = _check_settings(matching, iou_threshold, low_overlap, shape, pass_mark)
+        """``settings``, or the :class:`EvaluationSettings` fields as keywords (``matching="seed"``)."""
+        self.settings = settings if settings is not None else EvaluationSettings(**options)
         self.keep_objects = keep_objects
         bm = benchmark_rows if isinstance(benchmark_rows, ObjectTable) else \
             parse_label_rows(benchmark_rows, source=benchmark_source)
@@ -503,121 +279,156 @@ class Evaluator:
         self._fold(result, 1)
         return result
 
-    def _evaluate_table(self, name: str, tr: ObjectTable, owner: str | None = None, *,
+    def _evaluate_table(self, name: str, train: ObjectTable, owner: str | None = None, *,
                         credit_owner: bool = False) -> ProjectResult:
+        """One training set against the benchmark, in named steps (see the module doc for the rules)."""
         owner = owner or name
-        bm = self._bm
-        s = self.settings
-        warnings = list(tr.warnings)
+        warnings = list(train.warnings)
         src = safe_text(name, 200)
+        pairs = self._pair_rows(train, src, warnings)
+        not_compared = dict(train.not_compared)
+        t_idx, t_key, n_frames = self._training_annotations(train, pairs, not_compared)
+        b_idx, b_pair, b_key = self._gather_benchmark(pairs, n_frames)
+        blocks = make_blocks(t_key, b_key, n_frames)
+        self._fill_iou(blocks, train, t_idx, b_idx)
+        m = self._match(blocks, train, t_idx, b_idx)
+        people = self._annotators(train, t_idx, owner, credit_owner)
+        charged = self._attribute_benchmark(m, people.of_annotation, people.main_of_row, b_pair, len(b_idx))
 
-        # Pair rows by data_hash.
-        tr_hashes = tr.rows["data_hash"].tolist()
+        stats = self._stats(people.names, people.of_annotation, m.matched, m.low, m.same_class, m.iou,
+                            charged.annotator, charged.covered)
+        confusion = self._confusion(people.names, train, t_idx, b_idx, people.of_annotation, m.matched, m.best,
+                                    charged.annotator, charged.missed)
+        frames = _count_frames(t_key, b_key, n_frames)
+        builder = None
+        if self.keep_objects:
+            builder = self._object_rows_builder(
+                name, train, t_idx, b_idx, b_pair, pairs.bench_row, np.asarray(people.names, dtype=object),
+                people.of_annotation, m.best, m.iou, m.class_score, m.matched, m.low, charged.annotator,
+                charged.missed)
+        return ProjectResult(name=name, rows=train.n_rows, paired_rows=int(len(pairs.rows)),
+                             unpaired_rows=pairs.n_unpaired, frames=frames, stats=stats, confusion=confusion,
+                             not_compared=not_compared, warnings=warnings, optimised_groups=m.optimised,
+                             _build_objects=builder)
+
+    def _pair_rows(self, train: ObjectTable, src: str, warnings: list[str]) -> _Pairs:
+        """Pair each training row with the benchmark row of its data_hash (warnings for the rest)."""
+        hashes = train.rows["data_hash"].tolist()
         get = self._bm_index.get
-        bm_row = np.fromiter((get(h, -1) for h in tr_hashes), dtype=np.int64, count=len(tr_hashes))
-        paired = bm_row >= 0
-        paired_rows = np.flatnonzero(paired)
-        n_unpaired = int(len(tr_hashes) - len(paired_rows))
-        if n_unpaired and len(paired_rows):
+        bench_row = np.fromiter((get(h, -1) for h in hashes), dtype=np.int64, count=len(hashes))
+        paired = bench_row >= 0
+        rows = np.flatnonzero(paired)
+        n_unpaired = int(len(hashes) - len(rows))
+        if n_unpaired and len(rows):
             warnings.append(f"{src}: {n_unpaired} label row(s) have no benchmark row with the same data_hash "
                             "(not compared)")
         elif n_unpaired:
             warnings.append(f"{src}: none of its {n_unpaired} label row(s) shares a data_hash with the benchmark "
                             "(not compared)")
-        paired_hashes = [tr_hashes[r] for r in paired_rows.tolist()] if n_unpaired else tr_hashes
+        paired_hashes = [hashes[r] for r in rows.tolist()] if n_unpaired else hashes
         repeats = len(paired_hashes) - len(set(paired_hashes))
         if repeats:
             warnings.append(f"{src}: {repeats} label row(s) repeat a data_hash; each is compared")
+        return _Pairs(bench_row=bench_row, paired=paired, rows=rows, n_unpaired=n_unpaired)
 
-        # Training annotations to compare, in (row, shape, frame, SDK order).
-        keep = (paired[tr.row] & self._shape_ok[tr.shape]) if len(tr) else np.zeros(0, bool)
-        if s.frame0_only:
-            keep &= tr.frame == 0
-        not_compared = dict(tr.not_compared)
-        candidate = paired[tr.row] if len(tr) else keep
+    def _training_annotations(self, train: ObjectTable, pairs: _Pairs, not_compared: dict[str, int]
+                              ) -> tuple[np.ndarray, np.ndarray, int]:
+        """The training annotations to compare (indices, in (row, shape, frame, SDK order)), their group
+        keys and the frame count the keys are built on; what the settings leave out is counted."""
+        keep = (pairs.paired[train.row] & self._shape_ok[train.shape]) if len(train) else np.zeros(0, bool)
+        if self.settings.frame0_only:
+            keep &= train.frame == 0
+        candidate = pairs.paired[train.row] if len(train) else keep
         if (candidate & ~keep).any():
-            _add_counts(not_compared, _filtered_counts(tr, candidate, keep, self._shape_codes))
-        ti = np.flatnonzero(keep)
-        n_frames = int(max(tr.frame.max(initial=0), bm.frame.max(initial=0))) + 1
-        t_key = group_keys(tr.row[ti], tr.shape[ti], tr.frame[ti], n_frames)
-        ti, t_key = _sdk_order(ti, t_key, tr.seq[ti])
+            _add_counts(not_compared, _filtered_counts(train, candidate, keep, self._shape_codes))
+        t_idx = np.flatnonzero(keep)
+        n_frames = int(max(train.frame.max(initial=0), self._bm.frame.max(initial=0))) + 1
+        t_key = group_keys(train.row[t_idx], train.shape[t_idx], train.frame[t_idx], n_frames)
+        t_idx, t_key = _sdk_order(t_idx, t_key, train.seq[t_idx])
+        return t_idx, t_key, n_frames
 
-        # Benchmark annotations of each paired row (ragged gather), already in (shape, frame, SDK order).
-        b_count = self._b_row_count[bm_row[paired_rows]]
-        b_first = self._b_row_start[bm_row[paired_rows]]
-        total_b = int(b_count.sum())
-        offsets = np.arange(total_b, dtype=np.int64) - np.repeat(np.cumsum(b_count) - b_count, b_count)
-        bi = self._b_sorted[np.repeat(b_first, b_count) + offsets]
-        b_pair = np.repeat(paired_rows, b_count)  # the training row each benchmark annotation is compared in
-        b_key = group_keys(b_pair, bm.shape[bi], bm.frame[bi], n_frames)
+    def _gather_benchmark(self, pairs: _Pairs, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The benchmark annotations of every paired row (a ragged gather, already in (shape, frame, SDK
+        order)): their indices, the training row each is compared in, and their group keys."""
+        bm = self._bm
+        count = self._b_row_count[pairs.bench_row[pairs.rows]]
+        first = self._b_row_start[pairs.bench_row[pairs.rows]]
+        total = int(count.sum())
+        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        b_idx = self._b_sorted[np.repeat(first, count) + offsets]
+        b_pair = np.repeat(pairs.rows, count)
+        b_key = group_keys(b_pair, bm.shape[b_idx], bm.frame[b_idx], n_frames)
+        return b_idx, b_pair, b_key
 
-        blocks = make_blocks(t_key, b_key, n_frames)
-        self._fill_iou(blocks, tr, ti, bi)
-        n_t, n_b = len(ti), len(bi)
-
-        # Matching, and the class check against the matched benchmark object.
+    def _match(self, blocks: list[Block], train: ObjectTable, t_idx: np.ndarray, b_idx: np.ndarray) -> _Matches:
+        """Match (optimal or seed), then check each scored match's class against the benchmark's."""
+        s = self.settings
+        n_t = len(t_idx)
         optimised = 0
         if s.matching == "seed":
-            match, t_iou = seed_best(blocks, n_t)
-            matched = t_iou >= s.iou_threshold
-            scored = match >= 0  # the script scores the class of its best candidate, whatever the IoU
+            best, iou = seed_best(blocks, n_t)
+            matched = iou >= s.iou_threshold
+            scored = best >= 0  # the script scores the class of its best candidate, whatever the IoU
         else:
-            match, t_iou, optimised = optimal_matches(blocks, n_t, s.iou_threshold)
-            matched = match >= 0
+            best, iou, optimised = optimal_matches(blocks, n_t, s.iou_threshold)
+            matched = best >= 0
             scored = matched
-        fmap = np.array([self._feature_index.get(v, -1) for v in tr.feature_vocab.tolist()], dtype=np.int64)
+        feature_in_bench = np.array([self._feature_index.get(v, -1) for v in train.feature_vocab.tolist()],
+                                    dtype=np.int64)
         same_class = np.zeros(n_t, dtype=bool)
-        same_class[scored] = fmap[tr.feature_code[ti[scored]]] == bm.feature_code[bi[match[scored]]]
-        class_score = np.where(scored, same_class.astype(np.float64), np.nan)
+        same_class[scored] = (feature_in_bench[train.feature_code[t_idx[scored]]]
+                              == self._bm.feature_code[b_idx[best[scored]]])
         if s.matching == "seed":
             class_score = same_class.astype(np.float64)  # 0.0 when nothing was found, as the script
-        low = matched & (t_iou < s.low_overlap)
+        else:
+            class_score = np.where(scored, same_class.astype(np.float64), np.nan)
+        low = matched & (iou < s.low_overlap)
+        return _Matches(best=best, iou=iou, matched=matched, same_class=same_class, class_score=class_score,
+                        low=low, optimised=optimised)
 
-        # Annotators: createdBy, else the project's name. Misses go to the row's main annotator.
+    @staticmethod
+    def _annotators(train: ObjectTable, t_idx: np.ndarray, owner: str, credit_owner: bool) -> _Annotators:
+        """Who made each annotation (createdBy, else the owner; every one the owner's with
+        ``credit_owner``) and each row's main annotator (most annotations; ties: the first seen)."""
         creators = [owner if credit_owner or not (isinstance(v, str) and v) else v
-                    for v in tr.created_by_vocab.tolist()]
-        annot_names = list(dict.fromkeys(creators + [owner]))
-        annot_of_creator = np.array([annot_names.index(v) for v in creators] or [0], dtype=np.int64)
-        t_annot = annot_of_creator[tr.created_by_code[ti]] if n_t else np.zeros(0, dtype=np.int64)
-        k = len(annot_names)
-        counts = np.bincount(t_annot, minlength=k)
-        project_main = int(np.argmax(counts)) if n_t else annot_names.index(owner)
-        main_of_row = np.full(tr.n_rows, project_main, dtype=np.int64)
+                    for v in train.created_by_vocab.tolist()]
+        names = list(dict.fromkeys(creators + [owner]))
+        of_creator = np.array([names.index(v) for v in creators] or [0], dtype=np.int64)
+        n_t = len(t_idx)
+        of_annotation = of_creator[train.created_by_code[t_idx]] if n_t else np.zeros(0, dtype=np.int64)
+        k = len(names)
+        counts = np.bincount(of_annotation, minlength=k)
+        project_main = int(np.argmax(counts)) if n_t else names.index(owner)
+        main_of_row = np.full(train.n_rows, project_main, dtype=np.int64)
         if n_t and (counts > 0).sum() > 1:
-            t_row = tr.row[ti]
-            u, first, cnt = np.unique(t_row * k + t_annot, return_index=True, return_counts=True)
-            order = np.lexsort((first, -cnt, u // k))
-            rows_o = (u // k)[order]
-            head = np.r_[True, rows_o[1:] != rows_o[:-1]]
-            main_of_row[rows_o[head]] = (u % k)[order][head]
+            row_annot, first, cnt = np.unique(train.row[t_idx] * k + of_annotation, return_index=True,
+                                              return_counts=True)
+            order = np.lexsort((first, -cnt, row_annot // k))
+            rows_sorted = (row_annot // k)[order]
+            head = np.r_[True, rows_sorted[1:] != rows_sorted[:-1]]
+            main_of_row[rows_sorted[head]] = (row_annot % k)[order][head]
+        return _Annotators(names=names, of_annotation=of_annotation, main_of_row=main_of_row)
 
+    def _attribute_benchmark(self, m: _Matches, of_annotation: np.ndarray, main_of_row: np.ndarray,
+                             b_pair: np.ndarray, n_b: int) -> _Charged:
+        """Charge every benchmark annotation to one annotator: the one whose object matched it (seed:
+        the first in SDK order), else (missed) the main annotator of the row it was compared in."""
         covered = np.zeros(n_b, dtype=bool)
-        b_annot = np.zeros(n_b, dtype=np.int64)
-        mt = np.flatnonzero(matched)
-        if s.matching == "seed":  # many-to-one: the first training object (SDK order) that matched it
+        annotator = np.zeros(n_b, dtype=np.int64)
+        hits = np.flatnonzero(m.matched)
+        if self.settings.matching == "seed":  # many-to-one
+            n_t = len(m.best)
             first_t = np.full(n_b, n_t, dtype=np.int64)
-            np.minimum.at(first_t, match[mt], mt)
+            np.minimum.at(first_t, m.best[hits], hits)
             hit = np.flatnonzero(first_t < n_t)
             covered[hit] = True
-            b_annot[hit] = t_annot[first_t[hit]]
+            annotator[hit] = of_annotation[first_t[hit]]
         else:
-            covered[match[mt]] = True
-            b_annot[match[mt]] = t_annot[mt]
-        miss = np.flatnonzero(~covered)
-        b_annot[miss] = main_of_row[b_pair[miss]]
-
-        stats = self._stats(annot_names, t_annot, matched, low, same_class, t_iou, b_annot, covered)
-        confusion = self._confusion(annot_names, tr, ti, bi, t_annot, matched, match, b_annot, miss)
-        frames = _count_frames(t_key, b_key, n_frames)
-
-        builder = None
-        if self.keep_objects:
-            builder = self._object_rows_builder(
-                name, tr, ti, bi, b_pair, bm_row, np.asarray(annot_names, dtype=object), t_annot, match,
-                t_iou, class_score, matched, low, b_annot, miss)
-        return ProjectResult(name=name, rows=tr.n_rows, paired_rows=int(len(paired_rows)), unpaired_rows=n_unpaired,
-                             frames=frames, stats=stats, confusion=confusion, not_compared=not_compared,
-                             warnings=warnings, optimised_groups=optimised, _build_objects=builder)
+            covered[m.best[hits]] = True
+            annotator[m.best[hits]] = of_annotation[hits]
+        missed = np.flatnonzero(~covered)
+        annotator[missed] = main_of_row[b_pair[missed]]
+        return _Charged(covered=covered, annotator=annotator, missed=missed)
 
     def _fill_iou(self, blocks: list[Block], tr: ObjectTable, ti: np.ndarray, bi: np.ndarray) -> None:
         """IoU of every cell of every block (0.0 on padding)."""
@@ -659,15 +470,15 @@ class Evaluator:
 
     @staticmethod
     def _stats(annot_names: list[str], t_annot: np.ndarray, matched: np.ndarray, low: np.ndarray,
-               same_class: np.ndarray, t_iou: np.ndarray, b_annot: np.ndarray, covered: np.ndarray) -> _Stats:
+               same_class: np.ndarray, t_iou: np.ndarray, b_annot: np.ndarray, covered: np.ndarray) -> Stats:
         k = len(annot_names)
         if k == 1 or (len(t_annot) and (t_annot == t_annot[0]).all() and (b_annot == t_annot[0]).all()):
             one = int(t_annot[0]) if len(t_annot) else (int(b_annot[0]) if len(b_annot) else 0)
             row = np.array([len(t_annot), matched.sum(), low.sum(), (matched & same_class).sum(), len(b_annot),
                             len(b_annot) - covered.sum()], dtype=np.int64)
             if row[0] == 0 and row[4] == 0:
-                return _Stats([], np.zeros((0, 6), dtype=np.int64), np.zeros(0))
-            return _Stats([annot_names[one]], row[None, :], np.array([t_iou[matched].sum()]))
+                return Stats([], np.zeros((0, 6), dtype=np.int64), np.zeros(0))
+            return Stats([annot_names[one]], row[None, :], np.array([t_iou[matched].sum()]))
         counts = np.stack([
             np.bincount(t_annot, minlength=k),
             np.bincount(t_annot[matched], minlength=k),
@@ -679,7 +490,7 @@ class Evaluator:
         iou_sum = np.bincount(t_annot[matched], weights=t_iou[matched], minlength=k)
         present = (counts[:, 0] > 0) | (counts[:, 4] > 0)
         names = [n for n, p in zip(annot_names, present.tolist()) if p]
-        return _Stats(names, counts[present], iou_sum[present])
+        return Stats(names, counts[present], iou_sum[present])
 
     def _confusion(self, annot_names: list[str], tr: ObjectTable, ti: np.ndarray, bi: np.ndarray,
                    t_annot: np.ndarray, matched: np.ndarray, match: np.ndarray, b_annot: np.ndarray,
@@ -788,9 +599,9 @@ class Evaluator:
         warnings = list(self._warnings)
         for p in projects:
             warnings.extend(p.warnings)
-        if len(warnings) > _MAX_WARNINGS:
-            more = len(warnings) - _MAX_WARNINGS
-            warnings = warnings[:_MAX_WARNINGS] + [f"… and {more} more warning(s)"]
+        if len(warnings) > MAX_WARNINGS:
+            more = len(warnings) - MAX_WARNINGS
+            warnings = warnings[:MAX_WARNINGS] + [f"… and {more} more warning(s)"]
         return EvaluationResult(
             settings=s, annotators=annotators, projects=projects, confusion_totals=dict(self._conf),
             not_compared={"benchmark": dict(sorted(self._bm_not_compared.items())),
@@ -845,26 +656,23 @@ def _count_frames(t_key: np.ndarray, b_key: np.ndarray, n_frames: int) -> int:
 def evaluate(
     benchmark_rows: Iterable[Mapping[str, Any]] | ObjectTable,
     training_sets: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
-    matching: Matching = "optimal",
-    iou_threshold: float = 0.5,
-    low_overlap: float = 0.8,
-    shape: str | None = None,
+    settings: EvaluationSettings | None = None,
     *,
-    pass_mark: PassMark = PassMark(),
     benchmark_source: str = "benchmark",
     keep_objects: bool = True,
     require_pairs: bool = True,
+    **options: Any,
 ) -> EvaluationResult:
     """Evaluate every training set against the benchmark (see the module doc for the rules).
 
+    ``settings``, or the :class:`EvaluationSettings` fields as keywords (``matching="seed"``).
     ``training_sets`` yields ``(name, label rows)``; it is consumed lazily, one set at a time, and
     nothing of a set but its aggregates (and per-object rows when ``keep_objects``) is kept, so a
     generator that loads each project on demand streams. Names must be unique.
     Raises :class:`InvalidInput` for bad settings or label rows, and :class:`AnnotrainError` when
     ``require_pairs`` and no training row shares a ``data_hash`` with the benchmark.
     """
-    ev = Evaluator(benchmark_rows, matching=matching, iou_threshold=iou_threshold, low_overlap=low_overlap,
-                   shape=shape, pass_mark=pass_mark, benchmark_source=benchmark_source, keep_objects=keep_objects)
+    ev = Evaluator(benchmark_rows, settings, benchmark_source=benchmark_source, keep_objects=keep_objects, **options)
     names: set[str] = set()
     for name, rows in training_sets:
         if name in names:

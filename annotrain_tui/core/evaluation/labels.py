@@ -78,7 +78,7 @@ def type_name(value: Any) -> str:
 _NUM = (int, float)
 
 
-def _number(value: Any, where: str, what: str, key: str) -> float:
+def _number(value: Any, where: Any, what: Any, key: str) -> float:
     """A finite real number, else one clear InvalidInput."""
     t = type(value)
     if t is float:
@@ -99,7 +99,7 @@ def _number(value: Any, where: str, what: str, key: str) -> float:
     raise InvalidInput(f"{where}: {what} coordinate '{key}' is not a number (got {type_name(value)})")
 
 
-def box_values(payload: Any, where: str, what: str, keys: tuple[str, ...]) -> list[float]:
+def box_values(payload: Any, where: Any, what: str, keys: tuple[str, ...]) -> list[float]:
     if not isinstance(payload, dict):
         if payload is None:
             raise InvalidInput(f"{where}: {what} has no coordinates")
@@ -114,7 +114,7 @@ def box_values(payload: Any, where: str, what: str, keys: tuple[str, ...]) -> li
     return out
 
 
-def _point_xy(point: Any, where: str, index: Any) -> tuple[float, float]:
+def _point_xy(point: Any, where: Any, index: Any) -> tuple[float, float]:
     if not isinstance(point, dict):
         raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} must be an object with x and y, "
                            f"got {type_name(point)}")
@@ -138,7 +138,7 @@ def _float_points(points: list[Any]) -> np.ndarray | None:
     return arr if np.isfinite(arr).all() else None
 
 
-def polygon_rings(obj: dict, where: str) -> list[list[np.ndarray]]:
+def polygon_rings(obj: dict, where: Any) -> list[list[np.ndarray]]:
     """[[outer, hole, …], …] as (n, 2) float arrays, from ``polygons`` or else ``polygon``."""
     multi = obj.get("polygons")
     if multi:
@@ -227,7 +227,7 @@ def is_frame_key(key: Any) -> bool:
     return isinstance(key, str) and _FRAME_KEY.fullmatch(key) is not None
 
 
-def frame_number(value: Any, where: str, what: str) -> int:
+def frame_number(value: Any, where: Any, what: str) -> int:
     if type(value) is int:
         frame = value
     elif is_frame_key(value):
@@ -425,7 +425,7 @@ def _text_or_none(value: Any) -> str | None:
 def read_objects(row: Any, *, strict: bool = False, skipped: Skipped | None = None,
                  where: Any = "label row") -> list[LabelObject]:
     """Every object annotation of a row as :class:`LabelObject` records (see :func:`frame_objects`)."""
-    out = []
+    out: list[LabelObject] = []
     for _unit, frame, obj in frame_objects(row, strict=strict, skipped=skipped, where=where):
         object_hash = obj.get("objectHash")
         if not isinstance(object_hash, str) or not object_hash:
@@ -434,7 +434,7 @@ def read_objects(row: Any, *, strict: bool = False, skipped: Skipped | None = No
             if skipped is not None:
                 skipped.add("object without objectHash", where)
             continue
-        shape = obj.get("shape") if isinstance(obj.get("shape"), str) else ""
+        shape = obj["shape"] if isinstance(obj.get("shape"), str) else ""
         geometry = geometry_of(obj, strict=strict, skipped=skipped,
                                where=object_where(where, frame, len(out), object_hash))
         name = _text_or_none(obj.get("name")) or _text_or_none(obj.get("value")) or "?"
