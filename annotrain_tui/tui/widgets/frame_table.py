@@ -2,7 +2,9 @@
 
 Textual's DataTable measures every cell before its first paint (about 9 s at 100,000 × 6 here);
 this widget uses the line API instead: a row is formatted only when it is on screen. Sorting is a
-numpy argsort of one column; updates keep the sort, the cursor (by row key) and the scroll.
+stable numpy argsort of one column (ties keep the frame's order in both directions; empty values
+last); a new sort puts the cursor on the first row, while updates of the data keep the sort, the
+cursor (by row key) and the scroll.
 Cell text is untrusted: it is drawn as plain segments (never markup) made safe by the one policy,
 ``core.text.shown`` (controls, bidi, format characters and lone surrogates escaped visibly).
 """
@@ -33,6 +35,8 @@ def clean(text: str) -> str:
 
 
 def fit(text: str, width: int, align: str) -> str:
+    if width <= 0:
+        return ""
     if len(text) > width:
         return text[: max(0, width - 1)] + "…" if width > 0 else ""
     return text.rjust(width) if align == "right" else text.ljust(width)
@@ -71,9 +75,11 @@ class FrameTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", id="table.select"),
         Binding("s", "sort_cursor_column", "Sort", id="table.sort"),
         Binding("S", "reverse", "Reverse", id="table.reverse"),
+        Binding("i", "show_row", "Whole row", show=False, id="table.row"),
     ]
     HELP = ("A large table: only the rows on screen are drawn. Up/Down/PageUp/PageDown/Home/End move, Left/Right "
-            "pick a column, s sorts by it (again: toggles), S reverses, Enter opens the row.")
+            "pick a column, s sorts by it (again: toggles), S reverses (the cursor goes to the first row), Enter opens "
+            "the row, i shows the highlighted row whole (every column, wrapped).")
 
     cursor_row: reactive[int] = reactive(0, init=False)
     cursor_column: reactive[int] = reactive(0, init=False)
@@ -163,15 +169,16 @@ class FrameTable(ScrollView, can_focus=True):
             return
         if reverse is None:
             reverse = (not self.sort_reverse) if key == self.sort_key else False
-        current = self.current_key()
         self.sort_key, self.sort_reverse = key, reverse
         self._apply_sort()
         self._row_cache.clear()
-        if current is not None:
-            pos = np.flatnonzero(self.frame[self.key_column].to_numpy() == current)
-            if len(pos):
-                self.cursor_row = int(np.flatnonzero(self.order == pos[0])[0])
-                self._scroll_cursor_into_view()
+        # the first row of the new order, in view: the row the cursor was on may have moved anywhere,
+        # and the view jumping to it showed a slice of the list (trial item 33)
+        self.scroll_to(y=0, animate=False, immediate=True)
+        if self.cursor_row != 0:
+            self.cursor_row = 0
+        elif len(self.order):
+            self.post_message(self.RowHighlighted(self, self.current_key()))
         self.refresh()
 
     def _apply_sort(self) -> None:
@@ -184,10 +191,13 @@ class FrameTable(ScrollView, can_focus=True):
             values = col.astype(str).str.casefold().to_numpy()
         else:
             values = col.to_numpy()
-        order = np.argsort(values, kind="stable")
         if self.sort_reverse:
-            order = order[::-1]
-            # keep ties in their original order when reversed, and NaNs last
+            # descending by rank, stably: equal values keep the frame's order (``order[::-1]`` would
+            # put ties backwards); NaNs are moved last below either way
+            _, rank = np.unique(values, return_inverse=True)
+            order = np.argsort(-rank.reshape(-1), kind="stable")
+        else:
+            order = np.argsort(values, kind="stable")
         if values.dtype.kind == "f":
             nan = np.isnan(values[order])
             order = np.concatenate([order[~nan], order[nan]])
@@ -216,10 +226,14 @@ class FrameTable(ScrollView, can_focus=True):
         sorted_style = base + self.get_component_rich_style("frametable--sorted")
         segs = []
         for c, w in zip(self.columns, self._widths):
-            label = c.label
             if c.key == self.sort_key:
-                label = f"{label} {'▼' if self.sort_reverse else '▲'}"
-            segs.append(Segment(fit(label, w, c.align) + " ", sorted_style if c.key == self.sort_key else header))
+                # the label is cut, never the arrow: "Clas…▲"
+                arrow = "▼" if self.sort_reverse else "▲"
+                label = fit(c.label, w - 1, "left").rstrip() + arrow
+                text = label.rjust(w) if c.align == "right" else label.ljust(w)
+                segs.append(Segment(text[:w] + " ", sorted_style))
+            else:
+                segs.append(Segment(fit(c.label, w, c.align) + " ", header))
         return Strip(segs)
 
     def _cells(self, row: int) -> list[str]:
@@ -306,6 +320,20 @@ class FrameTable(ScrollView, can_focus=True):
     def action_reverse(self) -> None:
         if self.sort_key is not None:
             self.sort_by(self.sort_key, reverse=not self.sort_reverse)
+
+    def row_record(self, row: int | None = None) -> list[tuple[str, str]]:
+        """(column label, whole value) pairs of ``row`` (the cursor's by default), formatted, not cut."""
+        row = self.cursor_row if row is None else row
+        if not 0 <= row < len(self.order):
+            return []
+        return list(zip([c.label for c in self.columns], self._cells(row)))
+
+    def action_show_row(self) -> None:
+        from annotrain_tui.tui.widgets.detail import RowDetail
+
+        record = self.row_record()
+        if record:
+            self.app.push_screen(RowDetail(record))
 
     def visible_rows(self) -> list[list[str]]:
         """The formatted rows on screen (for tests and copy)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from annotrain_tui.tui.text import lit
@@ -21,6 +22,34 @@ def _safe(value: Any) -> Any:
 
 
 class SafeDataTable(DataTable):
+    """Keys as in every table of the app (FrameTable too): Home/End go to the first/last row (a stock
+    DataTable scrolls sideways: trial item 8, an edit landed on the wrong person); Ctrl+Home/Ctrl+End
+    go to the first/last column; i shows the highlighted row whole (every cell, wrapped)."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False, id="table.first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="table.last"),
+        Binding("ctrl+home", "scroll_home", "First column", show=False, id="table.first_column"),
+        Binding("ctrl+end", "scroll_end", "Last column", show=False, id="table.last_column"),
+        Binding("i", "show_row", "Whole row", show=False, id="table.row"),
+    ]
+
+    def row_record(self, row: int | None = None) -> list[tuple[str, str]]:
+        """The (column, value) pairs of ``row`` (the cursor's row by default), as plain text."""
+        row = self.cursor_row if row is None else row
+        if not self.row_count or not 0 <= row < self.row_count:
+            return []
+        cells = self.get_row_at(row)
+        labels = [str(getattr(c.label, "plain", c.label)) for c in self.ordered_columns]
+        return [(label, str(getattr(v, "plain", v))) for label, v in zip(labels, cells)]
+
+    def action_show_row(self) -> None:
+        from annotrain_tui.tui.widgets.detail import RowDetail
+
+        record = self.row_record()
+        if record:
+            self.app.push_screen(RowDetail(record))
+
     def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None):
         return super().add_column(_safe(label), width=width, key=key, default=_safe(default))
