@@ -10,6 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
 
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -88,6 +89,9 @@ def shown_parts(text: object) -> list[str]:
     return (text if isinstance(text, str) else shown(text, multiline=True)).split("\t")
 
 
+#: what Tab does when nothing else claims it
+FOCUS_ACTIONS = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous"})
+
 #: the actions every Textual screen binds (Tab, Shift+Tab, copy): keys everywhere, not the screen's own
 TEXTUAL_SCREEN_ACTIONS = frozenset(b.action for b in Screen.BINDINGS if isinstance(b, Binding))
 
@@ -113,6 +117,8 @@ def screen_commands(screen: Screen) -> list[tuple[str, Callable[[], Any], str]]:
         binding, node = active.binding, active.node
         if node is screen.app or not binding.description or not active.enabled:
             continue
+        if binding.action in TEXTUAL_SCREEN_ACTIONS or (node is not screen and not binding.id):
+            continue  # Tab, copy, and a stock widget's cursor keys are not commands
         if (id(node), binding.action) in seen:
             continue
         seen.add((id(node), binding.action))
@@ -166,6 +172,11 @@ class AnnotrainApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+        # Priority: the focus moves while the app reads its queue, so the keys typed after Tab in the
+        # same burst (a paste, SSH) reach the next field, not the one Tab left (see action_move_focus).
+        Binding("tab", "move_focus(1)", "Next field", show=False, priority=True, id="app.focus_next"),
+        Binding("shift+tab", "move_focus(-1)", "Previous field", show=False, priority=True,
+                id="app.focus_previous"),
     ]
 
     def __init__(self, workspace: Workspace, *, start_screen: str = "home",
@@ -289,6 +300,32 @@ class AnnotrainApp(App[None]):
             if isinstance(screen, AppScreen) and screen.confirm_quit(self.exit):
                 return
         self.exit()
+
+    def action_move_focus(self, step: int) -> None:
+        """Tab / Shift+Tab, handled before the key is forwarded.
+
+        Textual forwards every key to the focused widget's queue as soon as the app reads it, and
+        checks the (non-priority) Tab binding only when the key has bubbled back up from that widget.
+        Keys that arrived in the same burst were by then already queued to the old field: "/A",
+        Tab, "desc" gave "/Adesc" in the path. As a priority binding the focus moves at once, in
+        the app's own order. A widget that uses Tab itself (a TextArea that indents, or any node
+        between the focus and the screen that binds Tab) keeps it: the action steps aside."""
+        screen = self.screen
+        focused = screen.focused
+        key = "tab" if step > 0 else "shift+tab"
+        if focused is not None:
+            if focused.check_consume_key(key, "\t" if step > 0 else None):
+                raise SkipAction()
+            for node in focused.ancestors_with_self:
+                if node is screen:
+                    break
+                bound = node._bindings.key_to_bindings.get(key, ())  # Textual has no public lookup
+                if any(b.action not in FOCUS_ACTIONS for b in bound):
+                    raise SkipAction()
+        if step > 0:
+            screen.focus_next()
+        else:
+            screen.focus_previous()
 
     async def action_back(self) -> None:
         if len(self.screen_stack) > 2:

@@ -1,0 +1,125 @@
+"""Keys behave the same everywhere (trial items 8, 9, 27; issue 13 item 10)."""
+
+from __future__ import annotations
+
+from textual import events
+
+from annotrain_tui.tui.widgets.dialogs import FormDialog
+from annotrain_tui.tui.widgets.inputs import SafeInput
+from tests.tui.helpers import make_app, settle
+
+BURST = ["/", "A", "tab", "d", "e", "s", "c", "tab", "k", "=", "v"]
+
+
+def burst(app, keys: list[str]) -> None:
+    """Keys as a paste or an SSH burst delivers them: all queued before the app handles the first."""
+    for key in keys:
+        char = {"tab": None, "=": "="}.get(key, key)
+        key_name = {"/": "slash", "=": "equals_sign"}.get(key, key)
+        app.post_message(events.Key(key_name, char))
+
+
+async def open_form(app, pilot) -> FormDialog:
+    app.push_screen(FormDialog("New folder", [("path", "Path", ""), ("description", "Description", ""),
+                                              ("metadata", "Metadata", "")]))
+    await pilot.pause()
+    assert isinstance(app.screen, FormDialog)
+    return app.screen
+
+
+async def test_keys_typed_in_the_same_burst_as_tab_go_to_the_next_field(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        form = await open_form(app, pilot)
+        burst(app, BURST)
+        await settle(app, pilot)
+        values = {k: form.query_one(f"#field-{k}", SafeInput).value for k in ("path", "description", "metadata")}
+        assert values == {"path": "/A", "description": "desc", "metadata": "k=v"}
+
+
+async def test_pilot_presses_with_tab_fill_the_fields_in_order(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        form = await open_form(app, pilot)
+        await pilot.press("/", "A", "tab", "d", "e")
+        assert form.query_one("#field-path", SafeInput).value == "/A"
+        assert form.query_one("#field-description", SafeInput).value == "de"
+        await pilot.press("shift+tab", "x")
+        assert form.query_one("#field-path", SafeInput).value == "/Ax"
+
+
+async def test_escape_in_a_filter_clears_it_then_leaves_it_never_the_screen(tmp_path):
+    from annotrain_tui.tui.screens.pick import PickScreen
+
+    app = make_app(tmp_path / "ws.db", start_screen="pick")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", "z", "z")
+        field = app.screen.query_one("#filter", SafeInput)
+        assert app.screen.focused is field and field.value == "zz"
+        await pilot.press("escape")
+        assert isinstance(app.screen, PickScreen) and field.value == "" and app.screen.focused is field
+        await pilot.press("escape")
+        assert isinstance(app.screen, PickScreen) and app.screen.focused is not field
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PickScreen)  # now Escape is the screen's Back
+
+
+async def test_escape_in_a_dialog_field_cancels_the_dialog(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        answers = []
+        app.push_screen(FormDialog("New folder", [("path", "Path", "")]), answers.append)
+        await pilot.pause()
+        await pilot.press("a", "b", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, FormDialog) and answers == [None]
+
+
+async def test_enter_in_a_form_field_submits(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        answers = []
+        app.push_screen(FormDialog("New folder", [("path", "Path", "/x")]), answers.append)
+        await pilot.pause()
+        await pilot.press("y", "enter")
+        await pilot.pause()
+        assert answers == [{"path": "/xy"}]
+
+
+async def test_home_and_end_go_to_the_first_and_last_row_of_a_data_table(tmp_path):
+    from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+    app = make_app(tmp_path / "ws.db", start_screen="progress")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(SafeDataTable)
+        table.focus()
+        assert table.row_count >= 2
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_x == 0
+
+
+async def test_i_on_a_data_table_row_shows_it_whole(tmp_path):
+    from annotrain_tui.tui.widgets.detail import RowDetail
+    from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(SafeDataTable)
+        table.focus()
+        await pilot.press("i")
+        assert isinstance(app.screen, RowDetail)
+        columns = [c for c, _ in app.screen.record]
+        assert columns[0] == "Title" and "ID" in columns
+        value = dict(app.screen.record)["ID"]
+        assert len(value) == 36  # the whole id, cut to its column in the table
+        body = app.screen.query_one("#detail-body")
+        assert body.region.width <= 80
