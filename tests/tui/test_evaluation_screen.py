@@ -42,11 +42,20 @@ async def test_sorting_by_each_column_and_reversing(tmp_path):
                 assert keyed == sorted(keyed, key=str.casefold, reverse=True)
             elif col.key not in ("last_activity", "iou_dist", "progress", "status", "annotator"):
                 assert keyed == sorted(keyed, reverse=table.sort_reverse), col.key
+            before_s = column(table, col.key)
+            keys_before = column(table, "annotator")
+            was_reverse = table.sort_reverse
             await pilot.press("S")
-            reversed_values = [v for v in column(table, col.key) if not (isinstance(v, float) and np.isnan(v))]
+            assert table.sort_reverse is (not was_reverse)
+            after_s = column(table, col.key)
+            # S reverses the order exactly (the values, and with distinct values the rows themselves).
             if col.key not in ("last_activity", "iou_dist", "progress", "status", "annotator"):
-                assert reversed_values == sorted(keyed, reverse=not table.sort_reverse) or \
-                    reversed_values == sorted(keyed, reverse=table.sort_reverse)
+                reversed_values = [v for v in after_s if not (isinstance(v, float) and np.isnan(v))]
+                assert reversed_values == sorted(keyed, reverse=table.sort_reverse), col.key
+                assert reversed_values == sorted(keyed, reverse=not was_reverse), col.key
+            assert len(after_s) == len(before_s)
+            if len(set(map(str, before_s))) == len(before_s) and len(keyed) == len(before_s):
+                assert column(table, "annotator") == list(reversed(keys_before)), col.key
         table.cursor_column = [c.key for c in table.columns].index("f1")
         await pilot.press("s")
         f1 = column(table, "f1")
@@ -87,7 +96,7 @@ async def test_filters_by_annotator_class_and_iou_threshold(tmp_path):
     app = make_app(tmp_path / "ws.db", start_screen="evaluation")
     async with app.run_test(size=(120, 30)) as pilot:
         screen, table = await open_eval(pilot, app)
-        matched_before = screen.session.result.annotators[DEMO[0]].matched
+        matched_before = screen.snapshot.result.annotators[DEMO[0]].matched
         await pilot.press("f")
         assert isinstance(app.screen, FormDialog)
         app.screen.query_one("#field-annotator").value = "BEA"
@@ -95,8 +104,8 @@ async def test_filters_by_annotator_class_and_iou_threshold(tmp_path):
         await pilot.press("enter")
         await settle(app, pilot)
         assert column(table, "annotator") == [DEMO[1]]
-        assert screen.session.result.settings.iou_threshold == 0.9
-        assert screen.session.result.annotators[DEMO[0]].matched < matched_before
+        assert screen.snapshot.result.settings.iou_threshold == 0.9
+        assert screen.snapshot.result.annotators[DEMO[0]].matched < matched_before
         await pilot.press("f")
         app.screen.query_one("#field-annotator").value = ""
         app.screen.query_one("#field-class").value = "road sign"
@@ -140,12 +149,12 @@ async def test_live_update_changes_rows_in_place_keeping_sort_cursor_and_scroll(
         table.cursor_column = [c.key for c in table.columns].index("f1")
         await pilot.press("s", "S", "down")
         key, sort, scroll = table.current_key(), (table.sort_key, table.sort_reverse), table.scroll_offset
-        before = screen.frame.set_index("annotator")["complete"].to_dict()
+        before = screen.snapshot.frame.set_index("annotator")["complete"].to_dict()
         steps = simulate(app.workspace.raw, rate=1000, duration=0.3, seed=5)  # annotators keep labelling
         assert steps > 0
         await pilot.press("r")
         await settle(app, pilot)
-        after = screen.frame.set_index("annotator")["complete"].to_dict()
+        after = screen.snapshot.frame.set_index("annotator")["complete"].to_dict()
         assert sum(after.values()) > sum(before.values())
         assert (table.sort_key, table.sort_reverse) == sort and table.current_key() == key
         assert table.scroll_offset == scroll
@@ -197,5 +206,5 @@ async def test_offline_exports_open_in_the_same_screen(tmp_path):
                    options={"benchmark_labels": str(bm), "training_labels": paths})
     async with app.run_test(size=(120, 30)) as pilot:
         screen, table = await open_eval(pilot, app)
-        assert not screen.session.live
+        assert not screen.snapshot.live
         assert column(table, "annotator") == sorted(prog.annotators.values())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +19,26 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
-from annotrain_tui.core.evaluation import PassMark
-from annotrain_tui.core.evaluation.live import LiveEvaluation, OfflineEvaluation
 from annotrain_tui.core.errors import AnnotrainError, OutputExists
+from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
+from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
+from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView
 from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.files import check_output
-from annotrain_tui.core.overview import benchmark_ids
+from annotrain_tui.core.overview import default_benchmark
 from annotrain_tui.core.text import shown
+from annotrain_tui.tui.screens.base import AppScreen, SafeTitles, failure_line
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.screens.base import AppScreen, SafeTitles
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
-from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, shape_from_encord
+from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, canvas_shapes
 
-SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
                 "needs feedback": Style(color="red", bold=True)}
 
@@ -71,20 +74,6 @@ def iou_threshold(text: str) -> tuple[float | None, str | None]:
     return value, None
 
 
-def _as_shown(column: pd.Series) -> pd.Series:
-    """A text column as the user sees it (the policy's escapes), casefolded: filters match what is shown."""
-    return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else shown(v)).astype(str).str.casefold()
-
-
-def sparkline(values: np.ndarray, bins: int = 8) -> str:
-    """IoU distribution of matches, 0..1 in ``bins`` bars."""
-    if len(values) == 0:
-        return ""
-    counts, _ = np.histogram(np.clip(values, 0, 1), bins=bins, range=(0, 1))
-    top = counts.max() or 1
-    return "".join(SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))] if c else " " for c in counts)
-
-
 ANNOTATOR_COLUMNS = [  # the scores that decide first, so 80 columns show them
     Column("annotator", "Annotator"),
     Column("status", "Status", style=lambda v: STATUS_STYLE.get(v)),
@@ -112,6 +101,10 @@ ITEM_COLUMNS = [
     Column("mean_iou", "Mean IoU", align="right", format=fmt_ratio, style=score_style),
     Column("class_accuracy", "Class acc", align="right", format=fmt_ratio, style=score_style),
 ]
+def outcome_style(v: Any) -> Style | None:
+    return Style(color="red") if v in ("missed", "extra") else Style(color="yellow") if v == "low_overlap" else None
+
+
 OBJECT_COLUMNS = [
     Column("data_title", "Item"),
     Column("frame", "Frame", align="right"),
@@ -120,9 +113,45 @@ OBJECT_COLUMNS = [
     Column("benchmark_class", "Benchmark class"),
     Column("iou", "IoU", align="right", format=fmt_ratio, style=score_style),
     Column("class_score", "Class", align="right", format=fmt_ratio),
-    Column("outcome", "Outcome", style=lambda v: Style(color="red") if v in ("missed", "extra") else
-           Style(color="yellow") if v == "low_overlap" else None),
+    Column("outcome", "Outcome", style=outcome_style),
 ]
+#: the item screen's table, narrowest first so 80 columns show the pair number, IoU and outcome;
+#: "#" is the number drawn on the canvas next to both shapes of a match
+ITEM_OBJECT_COLUMNS = [
+    Column("pair", "#", align="right", format=lambda v: "" if v is None else str(v)),
+    Column("iou", "IoU", align="right", format=fmt_ratio, style=score_style, width=5),
+    Column("outcome", "Outcome", style=outcome_style, width=11),
+    Column("class", "Class"),
+    Column("benchmark_class", "Bench class"),
+    Column("shape", "Shape"),
+]
+
+
+def copy_table(screen: AppScreen, table: FrameTable) -> None:
+    """Put a table's rows, as shown, on the clipboard (tab-separated, header first; OSC 52)."""
+    rows = table.rows_as_text()
+    screen.app.copy_to_clipboard("\n".join("\t".join(r) for r in [[c.label for c in table.columns]] + rows))
+    screen.notify(f"Copied {len(rows)} row(s) (tab-separated)", title="Clipboard", markup=False)
+
+
+def filter_dialog(f: Filter, iou: float, *, annotator_field: bool = True) -> FormDialog:
+    """The filter form (annotator, class, IoU threshold); its answer is read by :func:`filter_from`."""
+    fields = [("annotator", "Annotator contains", f.annotator)] if annotator_field else []
+    fields += [("class", "Class contains (benchmark or annotator class)", f.class_name),
+               ("iou", "IoU threshold for a match (0–1]", f"{iou:g}")]
+
+    def check(values: dict[str, str]) -> str | None:
+        return iou_threshold(values["iou"])[1]
+
+    return FormDialog("Filters", fields, validate=check, submit="Apply")
+
+
+def filter_from(values: dict[str, str], before: Filter) -> Filter | None:
+    """The Filter the form's values say (None when the IoU is refused: the form never lets that through)."""
+    iou, _error = iou_threshold(values["iou"])
+    if iou is None:
+        return None
+    return Filter(annotator=values.get("annotator", before.annotator), class_name=values["class"], iou_threshold=iou)
 
 
 class ChoiceDialog(SafeTitles, ModalScreen["str | None"]):
@@ -149,7 +178,7 @@ class ChoiceDialog(SafeTitles, ModalScreen["str | None"]):
 
 
 class EvaluationScreen(AppScreen):
-    """Level 1: one row per annotator."""
+    """Level 1: one row per annotator. Shows what the session's snapshot says; computes nothing."""
 
     TITLE = "Evaluation"
     SCREEN_HELP = (
@@ -157,8 +186,9 @@ class EvaluationScreen(AppScreen):
         "recall, F1, missed and extra objects, the IoU distribution of their matches and their last activity. "
         "Left/Right pick a column, s sorts by it (again: reverse), S reverses. Enter drills down to the "
         "annotator's items; o shows all their objects. The table refreshes on its own (and with r): only label "
-        "rows edited since the last poll are fetched and scored again, and rows update in place. f filters "
-        "(annotator, class, IoU threshold); e exports (seed CSV, full CSV, JSON); y copies the table (OSC 52)."
+        "rows edited since the last poll are fetched and scored again, and rows update in place; p pauses "
+        "and resumes that. f filters (annotator, class, IoU threshold; the class filter also applies to the "
+        "drill-down, where f changes it too); e exports (seed CSV, full CSV, JSON); y copies the table (OSC 52)."
     )
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
@@ -166,9 +196,30 @@ class EvaluationScreen(AppScreen):
         Binding("o", "objects", "Objects", id="evaluation.objects"),
         Binding("e", "export", "Export", id="evaluation.export"),
         Binding("y", "copy", "Copy", id="evaluation.copy"),
-        Binding("p", "toggle_live", "Pause", id="evaluation.pause"),
+        Binding("p", "pause", "Pause", id="evaluation.pause"),
+        Binding("p", "resume", "Resume", id="evaluation.resume"),
         Binding("escape", "back", "Back", id="evaluation.back"),
     ]
+
+    class Published(Message):
+        """A worker finished a load, refresh or re-score: the snapshot the screen shows from now on."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, snapshot: EvaluationSnapshot, changed: int | None = None) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.changed = changed
+
+    class Polled(Message):
+        """A refresh found nothing new (the "live" time moves on)."""
+
+        bubble = False  # for this screen only
+
+    class NoBenchmark(Message):
+        """The workspace has no benchmark project yet."""
+
+        bubble = False  # for this screen only
 
     def __init__(self, benchmark: str | None = None, training: list[str] | None = None,
                  benchmark_labels: str | None = None, training_labels: list[str] | None = None) -> None:
@@ -177,106 +228,125 @@ class EvaluationScreen(AppScreen):
         self.training_refs = training
         self.benchmark_labels = benchmark_labels
         self.training_labels = training_labels
-        self.session: LiveEvaluation | None = None
-        self.filters = {"annotator": "", "class": ""}
+        self.session: EvaluationSession | None = None  # touched by workers only (the UI reads snapshots)
+        self.snapshot: EvaluationSnapshot | None = None
+        self.filter = Filter()
         self.live_on = True
         self.last_refresh: datetime | None = None
+        self.ticks = 0
         self.cancel = threading.Event()
-        self.objects: pd.DataFrame | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Loading the evaluation…", style="dim"), id="eval-status")
-        yield FrameTable(ANNOTATOR_COLUMNS, key_column="annotator", id="annotators",
-                         empty="No annotators: no training project has Complete tasks paired with the benchmark.")
+        yield FrameTable(ANNOTATOR_COLUMNS, key_column="annotator", id="annotators", empty="Loading…")
         yield Static(Text(""), id="eval-detail")
         yield Footer()
 
+    @property
+    def table(self) -> FrameTable:
+        return self.query_one("#annotators", FrameTable)
+
     def on_mount(self) -> None:
-        self.query_one("#annotators", FrameTable).sort_by("annotator", reverse=False)
-        self.query_one("#annotators", FrameTable).focus()
+        self.table.sort_by("annotator", reverse=False)
+        self.table.focus()
         self.load()
         self.timer = self.set_interval(self.app.workspace.settings.refresh_interval, self._tick)
 
-    # -- loading and refreshing -----------------------------------------------------------
-    def _options(self) -> dict[str, Any]:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``p`` is Pause while live, Resume while paused (the footer shows the one that applies)."""
+        if action == "pause":
+            return self.live_on
+        if action == "resume":
+            return not self.live_on
+        return True
+
+    # -- loading and refreshing (workers post messages; only handlers touch the screen) ---------
+    def _settings(self) -> EvaluationSettings:
         s = self.app.workspace.settings
-        return dict(iou_threshold=s.iou_threshold, low_overlap=s.low_overlap,
-                    pass_mark=PassMark(f1=s.pass_f1, class_accuracy=s.pass_class_accuracy))
+        return EvaluationSettings(iou_threshold=s.iou_threshold, low_overlap=s.low_overlap,
+                                  pass_mark=PassMark(f1=s.pass_f1, class_accuracy=s.pass_class_accuracy))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-load")
     def load(self) -> None:
         if self.benchmark_labels:
-            session: LiveEvaluation = OfflineEvaluation(self.benchmark_labels, self.training_labels or [],
-                                                        **self._options())
-            for n, what in ((session.dropped_duplicates, "training file(s) given twice count once"),
-                            (session.dropped_benchmark, "training file(s) that are the benchmark file left out")):
+            source = FileSource(self.benchmark_labels, self.training_labels or [])
+            for n, what in ((source.dropped_duplicates, "training file(s) given twice count once"),
+                            (source.dropped_benchmark, "training file(s) that are the benchmark file left out")):
                 if n:
                     self.app.call_from_thread(self.notify, f"{n} {what}", title="Evaluation", severity="warning",
                                               markup=False)
+            session = EvaluationSession(source, self._settings())
         else:
             backend = self.app.workspace.backend
             ref = self.benchmark_ref
             if ref is None:
-                ids = benchmark_ids(backend.list_projects())
-                if not ids:
-                    self.app.call_from_thread(self._status, Text(
-                        "No benchmark project yet: set one up (3 on Home), provision annotators (4), then come "
-                        "back.", style="yellow"))
+                chosen = default_benchmark(backend, preferred=self.app.workspace.recent().get("benchmark"))
+                if chosen is None:
+                    self.post_message(self.NoBenchmark())
                     return
-                ref = ids[0]
-            session = LiveEvaluation(backend, ref, self.training_refs, **self._options())
+                ref = chosen.id
+            session = EvaluationSession.of_workspace(backend, ref, self.training_refs, self._settings())
 
         def progress(done: int, total: int, name: str) -> None:
             self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
 
         session.load(on_progress=progress, cancel=self.cancel)
         self.session = session
-        self._publish()
+        self.post_message(self.Published(session.snapshot()))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
     def refresh_worker(self, full: bool = True) -> None:
         """Poll for edited label rows; ``full`` also looks for new projects and benchmark edits."""
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        report = self.session.refresh(include_new_projects=full, check_benchmark=full)
+        report = session.refresh(include_new_projects=full, check_benchmark=full)
         if report.changed_projects or report.new_projects or report.benchmark_changed:
-            self._publish(changed=report.changed_rows)
+            self.post_message(self.Published(session.snapshot(), report.changed_rows))
         else:
-            self.last_refresh = datetime.now(timezone.utc)
-            self.app.call_from_thread(self._show_status)
+            self.post_message(self.Polled())
 
-    def _publish(self, changed: int | None = None) -> None:
-        """Build the frames in the worker thread; only the swap happens on the UI thread."""
-        assert self.session is not None
-        frame = self.session.annotator_frame()
-        objects = self.session.result.objects if self.session.result is not None else None
-        dist: dict[str, str] = {}
-        if objects is not None and len(objects):
-            ok = objects[objects["outcome"].isin(["matched", "low_overlap"])]
-            for name, group in ok.groupby("annotator", sort=False)["iou"]:
-                dist[name] = sparkline(group.to_numpy(dtype=float))
-        frame["iou_dist"] = frame["annotator"].map(dist).fillna("")
-        frame["progress"] = frame["complete"].astype(str) + "/" + frame["total"].astype(str)
-        self.objects = objects
-        self.last_refresh = datetime.now(timezone.utc)
-        self.app.call_from_thread(self._show, frame, changed)
+    @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
+    def rescore(self, iou: float) -> None:
+        session = self.session
+        assert session is not None
+        session.rescore(session.with_iou(iou))
+        self.post_message(self.Published(session.snapshot()))
 
-    def _filtered(self, frame: pd.DataFrame) -> pd.DataFrame:
-        needle = self.filters["annotator"].casefold()
-        if needle:
-            frame = frame[_as_shown(frame["annotator"]).str.contains(needle, regex=False)]
-        cls = self.filters["class"].casefold()
-        if cls and self.objects is not None and len(self.objects):
-            o = self.objects
-            has = o[_as_shown(o["class"]).str.contains(cls, regex=False)
-                    | _as_shown(o["benchmark_class"]).str.contains(cls, regex=False)]
-            frame = frame[frame["annotator"].isin(set(has["annotator"]))]
-        return frame
+    @on(Published)
+    def _published(self, event: Published) -> None:
+        self.snapshot = event.snapshot
+        self.last_refresh = datetime.now(UTC)
+        self._show(event.changed)
 
-    def _show(self, frame: pd.DataFrame, changed: int | None) -> None:
-        self.frame = frame
-        self.query_one("#annotators", FrameTable).set_frame(self._filtered(frame))
+    @on(Polled)
+    def _polled(self) -> None:
+        self.last_refresh = datetime.now(UTC)
+        self._show_status()
+
+    @on(NoBenchmark)
+    def _no_benchmark(self) -> None:
+        why = "No benchmark project yet: set one up (3 on Home), provision annotators (4), then come back."
+        self._status(Text(why, style="yellow"))
+        self.table.empty_text = why
+        self.table.refresh()
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        """A failed load stays on the screen (not only in a toast): the status line and the table say it."""
+        if worker.group != "evaluation-load":
+            return
+        line = failure_line(error)
+        self._status(lit(f"Could not load the evaluation: {line}", "red"))
+        self.table.empty_text = "Nothing to show: the evaluation could not be loaded (r tries again)."
+        self.table.refresh()
+
+    def _show(self, changed: int | None = None) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        self.table.empty_text = snap.empty_text(self.filter)
+        self.table.set_frame(snap.annotators(self.filter))
         self._show_status(changed)
         self._show_detail()
 
@@ -284,51 +354,44 @@ class EvaluationScreen(AppScreen):
         self.query_one("#eval-status", Static).update(text)
 
     def _show_status(self, changed: int | None = None) -> None:
-        if self.session is None:
+        snap = self.snapshot
+        if snap is None:
             return
-        r = self.session.result
-        s = r.settings if r else None
+        s, r = snap.settings, snap.result
         t = Text()
-        t.append_text(lit(self.session.title, "bold"))
-        if s:
-            t.append(f"  {s.matching}, IoU ≥ {s.iou_threshold:g}, pass: F1 ≥ {s.pass_mark.f1:g} & class ≥ "
-                     f"{s.pass_mark.class_accuracy:g}")
+        t.append_text(lit(snap.title, "bold"))
+        t.append(f"  {s.matching}, IoU ≥ {s.iou_threshold:g}, pass: F1 ≥ {s.pass_mark.f1:g} & class ≥ "
+                 f"{s.pass_mark.class_accuracy:g}")
         if r:
             t.append(f"  · {r.paired_rows} paired item(s)")
-        if self.session.live:
+        if snap.live:
             when = self.last_refresh.astimezone().strftime("%H:%M:%S") if self.last_refresh else "-"
             t.append(f"  · {'live' if self.live_on else 'paused'} {when}", style="green" if self.live_on else "yellow")
             if changed:
                 t.append(f" (+{changed} row(s))", style="cyan")
         else:
             t.append("  · offline export", style="dim")
-        active = [f"{k}~{v!r}" for k, v in self.filters.items() if v]
-        if active:
-            t.append_text(lit("  filter: " + ", ".join(active), "magenta"))
+        if self.filter.active:
+            t.append_text(lit("  filter: " + self.filter.describe(), "magenta"))
         self._status(t)
 
     def _show_detail(self) -> None:
-        if self.session is None or self.session.result is None:
+        if self.snapshot is None:
             return
-        r = self.session.result
-        table = self.query_one("#annotators", FrameTable)
-        name = table.current_key()
+        name = self.table.current_key()
+        d = self.snapshot.detail(str(name) if name is not None else None)
         t = Text()
-        score = r.annotators.get(name) if name else None
-        if score is not None:
-            t.append_text(lit(name, "bold"))
-            t.append(f": {score.matched} matched, {score.missed} missed, {score.extra} extra, "
-                     f"{score.low_overlap} low-overlap (< {r.settings.low_overlap:g}). ")
-            conf = r.confusion(name)
-            wrong = [(b, a, int(conf.at[b, a])) for b in conf.index for a in conf.columns
-                     if b != a and b != "unmatched" and a != "unmatched" and conf.at[b, a]]
-            if wrong:
+        if d.score is not None:
+            t.append_text(lit(d.score.annotator, "bold"))
+            t.append(f": {d.score.matched} matched, {d.score.missed} missed, {d.score.extra} extra, "
+                     f"{d.score.low_overlap} low-overlap (< {d.low_overlap_mark:g}). ")
+            if d.confusions:
                 t.append("Class confusions: ")
-                for k, (b, a, n) in enumerate(wrong[:4]):
+                for k, (b, a, n) in enumerate(d.confusions):
                     t.append_text(lit(f"{', ' if k else ''}{b}→{a} ×{n}"))
-        if r.warnings:
-            t.append(f"\n⚠ {len(r.warnings)} warning(s): ", style="yellow")
-            t.append_text(lit(r.warnings[0]))
+        if d.warnings:
+            t.append(f"\n⚠ {len(d.warnings)} warning(s): ", style="yellow")
+            t.append_text(lit(d.warnings[0]))
         self.query_one("#eval-detail", Static).update(t)
 
     @on(FrameTable.RowHighlighted, "#annotators")
@@ -336,76 +399,77 @@ class EvaluationScreen(AppScreen):
         self._show_detail()
 
     def _tick(self) -> None:
-        if self.live_on and self.session is not None and self.session.live and self.is_current:
-            self.ticks = getattr(self, "ticks", 0) + 1
+        if self.live_on and self.snapshot is not None and self.snapshot.live and self.is_current:
+            self.ticks += 1
             self.refresh_worker(full=self.ticks % 6 == 0)  # a full check every sixth poll
 
     def action_refresh(self) -> None:
         if self.session is None:
+            self._status(Text("Loading the evaluation…", style="dim"))
             self.load()
         else:
             self.refresh_worker()
 
-    def action_toggle_live(self) -> None:
-        self.live_on = not self.live_on
+    def action_pause(self) -> None:
+        self.live_on = False
+        self.refresh_bindings()
+        self._show_status()
+
+    def action_resume(self) -> None:
+        self.live_on = True
+        self.refresh_bindings()
         self._show_status()
 
     # -- drill-down ---------------------------------------------------------------------
+    def _drill(self, annotator: str, *, objects: bool = False) -> None:
+        if self.snapshot is not None:
+            self.app.push_screen(AnnotatorScreen(self.snapshot, annotator, self.filter, on_filter=self.set_filter,
+                                                 objects=objects))
+
     @on(FrameTable.RowSelected, "#annotators")
     def _open(self, event: FrameTable.RowSelected) -> None:
-        if self.session is not None and event.key is not None:
-            self.app.push_screen(AnnotatorScreen(self, str(event.key)))
+        if event.key is not None:
+            self._drill(str(event.key))
 
     def action_objects(self) -> None:
-        name = self.query_one("#annotators", FrameTable).current_key()
-        if self.session is not None and name is not None:
-            self.app.push_screen(AnnotatorScreen(self, str(name), objects=True))
+        name = self.table.current_key()
+        if name is not None:
+            self._drill(str(name), objects=True)
 
     # -- filters ------------------------------------------------------------------------
+    def set_filter(self, new: Filter) -> None:
+        """Apply a filter (from this screen's form or the drill-down's): a new IoU re-scores."""
+        self.filter = new
+        snap = self.snapshot
+        if snap is not None and new.iou_threshold is not None and abs(new.iou_threshold - snap.settings.iou_threshold) > 1e-12:
+            self.rescore(new.iou_threshold)
+        else:
+            self._show()
+            self._show_status()
+
     def action_filters(self) -> None:
-        s = self.session.options if self.session else {}
-        fields = [("annotator", "Annotator contains", self.filters["annotator"]),
-                  ("class", "Class contains (benchmark or annotator class)", self.filters["class"]),
-                  ("iou", "IoU threshold for a match (0–1]", f"{s.get('iou_threshold', 0.5):g}")]
+        iou = self.snapshot.settings.iou_threshold if self.snapshot else self._settings().iou_threshold
 
-        def check(values):
-            return iou_threshold(values["iou"])[1]
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None and (new := filter_from(values, self.filter)) is not None:
+                self.set_filter(new)
 
-        def done(values):
-            if values is None:
-                return
-            iou, error = iou_threshold(values["iou"])
-            if iou is None:  # never applied: the form refuses it first
-                self.notify(error or "bad IoU threshold", severity="error")
-                return
-            self.filters = {"annotator": values["annotator"].strip(), "class": values["class"].strip()}
-            if self.session is not None and abs(iou - self.session.options.get("iou_threshold", 0.5)) > 1e-12:
-                self.rescore(iou)
-            elif hasattr(self, "frame"):
-                self._show(self.frame, None)
-
-        self.app.push_screen(FormDialog("Filters", fields, validate=check, submit="Apply"), done)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
-    def rescore(self, iou: float) -> None:
-        assert self.session is not None
-        self.session.rescore(iou_threshold=iou)
-        self._publish()
+        self.app.push_screen(filter_dialog(self.filter, iou), done)
 
     # -- export and copy ----------------------------------------------------------------
     def action_export(self) -> None:
-        if self.session is None or self.session.result is None:
+        if self.snapshot is None or self.snapshot.result is None:
             return
         choices = [("seed", "Seed CSV (iou_results.csv columns of the published script)"),
                    ("full", "Full CSV (every object: annotator, item, classes, IoU, outcome)"),
                    ("json", "JSON summary (per annotator, confusion, settings)")]
 
-        def chosen(kind):
+        def chosen(kind: str | None) -> None:
             if kind is None:
                 return
             default = {"seed": "iou_results.csv", "full": "evaluation_objects.csv", "json": "evaluation.json"}[kind]
 
-            def done(values):
+            def done(values: dict[str, str] | None) -> None:
                 if values and values["path"].strip():
                     self.export_to(kind, values["path"].strip())
 
@@ -434,32 +498,26 @@ class EvaluationScreen(AppScreen):
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot export", severity="error", timeout=10)
             return
-        self.export(kind, str(target), shown_as=path)
+        assert self.snapshot is not None
+        self.export(self.snapshot, kind, str(target), shown_as=path)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-export")
-    def export(self, kind: str, path: str, shown_as: str | None = None) -> None:
-        assert self.session is not None and self.session.result is not None
-        r = self.session.result
+    def export(self, snapshot: EvaluationSnapshot, kind: str, path: str, shown_as: str | None = None) -> None:
+        r = snapshot.result
+        assert r is not None
         if kind == "json":
             write_json(path, r.to_json())
             n = len(r.annotators)
-        elif kind == "seed":
-            rows = r.seed_rows()
-            write_csv(Path(path), rows)
-            n = len(rows)
         else:
-            rows = r.objects
+            rows = r.seed_rows() if kind == "seed" else r.objects
+            assert rows is not None
             write_csv(Path(path), rows)
             n = len(rows)
         self.app.call_from_thread(self.notify, f"Wrote {n} row(s) to {shown_as or path}", title="Export",
                                   markup=False)
 
     def action_copy(self) -> None:
-        table = self.query_one("#annotators", FrameTable)
-        rows = table.rows_as_text()
-        text = "\n".join("\t".join(r) for r in [[c.label for c in table.columns]] + rows)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(rows)} row(s) (tab-separated)", title="Clipboard", markup=False)
+        copy_table(self, self.table)
 
     def action_back(self) -> None:
         self.cancel.set()
@@ -467,22 +525,38 @@ class EvaluationScreen(AppScreen):
 
 
 class AnnotatorScreen(AppScreen):
-    """Level 2: one annotator's items (or all their objects, o toggles)."""
+    """Level 2: one annotator's items (or all their objects, o toggles), from a snapshot."""
 
     TITLE = "Annotator"
     SCREEN_HELP = ("The annotator's items with their matched, missed and extra objects (o: every object instead). "
-                   "Enter opens an item: its objects and both sides' shapes on a canvas. s/S sort, Escape goes back.")
+                   "Enter opens an item: its objects and both sides' shapes on a canvas. f filters by class "
+                   "(and sets the IoU threshold; the annotator table follows), s/S sort, Escape goes back.")
     BINDINGS = [
         Binding("o", "toggle_objects", "Items/objects", id="annotator.toggle"),
+        Binding("f", "filters", "Filter", id="annotator.filter"),
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
 
-    def __init__(self, parent: EvaluationScreen, annotator: str, *, objects: bool = False) -> None:
+    class Built(Message):
+        """The worker's tables for this annotator under the filter."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, items: pd.DataFrame, objects: pd.DataFrame) -> None:
+            super().__init__()
+            self.items = items
+            self.objects = objects
+
+    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, filter: Filter | None = None, *,
+                 on_filter: Callable[[Filter], None] | None = None, objects: bool = False) -> None:
         super().__init__()
-        self.parent_screen = parent
+        self.snapshot = snapshot
         self.annotator = annotator
+        self.filter = filter or Filter()
+        self.on_filter = on_filter
         self.show_objects = objects
+        self.object_rows: pd.DataFrame = pd.DataFrame()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -495,35 +569,16 @@ class AnnotatorScreen(AppScreen):
         self.sub_title = self.annotator
         self.build()
 
-    def _objects(self) -> pd.DataFrame:
-        o = self.parent_screen.objects
-        if o is None or not len(o):
-            return pd.DataFrame(columns=["annotator", "data_hash", "data_title", "outcome", "iou", "class_score",
-                                         "frame", "shape", "class", "benchmark_class", "row_id"])
-        o = o[o["annotator"] == self.annotator]
-        cls = self.parent_screen.filters["class"].casefold()
-        if cls:
-            o = o[_as_shown(o["class"]).str.contains(cls, regex=False)
-                  | _as_shown(o["benchmark_class"]).str.contains(cls, regex=False)]
-        return o.assign(row_id=np.arange(len(o)))
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="annotator-build")
     def build(self) -> None:
-        o = self._objects()
-        outcome = o["outcome"]
-        matched = outcome.isin(["matched", "low_overlap"])
-        g = o.assign(is_obj=(outcome != "missed").astype(int), is_match=matched.astype(int),
-                     is_miss=(outcome == "missed").astype(int), is_extra=(outcome == "extra").astype(int),
-                     is_low=(outcome == "low_overlap").astype(int),
-                     m_iou=o["iou"].where(matched), m_cls=o["class_score"].where(matched))
-        items = g.groupby(["data_hash", "data_title"], sort=False).agg(
-            frames=("frame", "nunique"), objects=("is_obj", "sum"), matched=("is_match", "sum"),
-            missed=("is_miss", "sum"), extra=("is_extra", "sum"), low_overlap=("is_low", "sum"),
-            mean_iou=("m_iou", "mean"), class_accuracy=("m_cls", "mean")).reset_index()
-        self.app.call_from_thread(self._show, items, o)
+        f = Filter(class_name=self.filter.class_name)  # the annotator is chosen; the class still narrows
+        self.post_message(self.Built(self.snapshot.items_of(self.annotator, f),
+                                     self.snapshot.objects_of(self.annotator, f)))
 
-    def _show(self, items: pd.DataFrame, objects: pd.DataFrame) -> None:
-        self.items, self.object_rows = items, objects
+    @on(Built)
+    def _built(self, event: Built) -> None:
+        items, objects = event.items, event.objects
+        self.object_rows = objects
         it = self.query_one("#items", FrameTable)
         ob = self.query_one("#objects", FrameTable)
         it.set_frame(items)
@@ -534,6 +589,8 @@ class AnnotatorScreen(AppScreen):
         t.append_text(lit(self.annotator, "bold"))
         t.append(f": {len(items)} item(s), {int((objects['outcome'] != 'missed').sum())} object(s), "
                  f"{int((objects['outcome'] == 'missed').sum())} missed. Enter opens an item.")
+        if self.filter.class_name:
+            t.append_text(lit(f"  filter: class~{self.filter.class_name!r}", "magenta"))
         self.query_one("#annotator-title", Static).update(t)
 
     def action_toggle_objects(self) -> None:
@@ -541,6 +598,25 @@ class AnnotatorScreen(AppScreen):
         it, ob = self.query_one("#items", FrameTable), self.query_one("#objects", FrameTable)
         it.display, ob.display = not self.show_objects, self.show_objects
         (ob if self.show_objects else it).focus()
+
+    def action_filters(self) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is None or (new := filter_from(values, self.filter)) is None:
+                return
+            rescored = new.iou_threshold is not None and \
+                abs(new.iou_threshold - self.snapshot.settings.iou_threshold) > 1e-12
+            self.filter = new
+            if self.on_filter is not None:
+                self.on_filter(new)
+            if rescored:  # the scores change: the annotator table shows them once re-scored
+                self.notify("Scoring again with the new IoU threshold; the annotator table shows the result.",
+                            title="Filter", markup=False)
+                self.app.pop_screen()
+                return
+            self.build()
+
+        self.app.push_screen(filter_dialog(self.filter, self.snapshot.settings.iou_threshold,
+                                           annotator_field=False), done)
 
     @on(FrameTable.RowSelected)
     def _open(self, event: FrameTable.RowSelected) -> None:
@@ -551,96 +627,75 @@ class AnnotatorScreen(AppScreen):
             if not len(row):
                 return
             data_hash = str(row["data_hash"].iat[0])
-        self.app.push_screen(ItemScreen(self.parent_screen, self.annotator, data_hash))
+        self.app.push_screen(ItemScreen(self.snapshot, self.annotator, data_hash))
 
     def action_copy(self) -> None:
-        table = self.query_one("#objects" if self.show_objects else "#items", FrameTable)
-        rows = table.rows_as_text()
-        self.app.copy_to_clipboard("\n".join("\t".join(r) for r in [[c.label for c in table.columns]] + rows))
-        self.notify(f"Copied {len(rows)} row(s) (tab-separated)", title="Clipboard", markup=False)
+        copy_table(self, self.query_one("#objects" if self.show_objects else "#items", FrameTable))
 
 
 class ItemScreen(AppScreen):
-    """Level 3: one item: its objects, and both sides' shapes drawn on a canvas."""
+    """Level 3: one item: its objects, and both sides' shapes drawn on a canvas (the item view of a snapshot)."""
 
     TITLE = "Item"
     SCREEN_HELP = ("The benchmark's shapes (solid) and the annotator's (dashed) on one image, coloured by class; "
-                   "matched pairs carry the same number, ✗ marks a missed benchmark object, + an extra one. "
-                   "[ and ] change the frame of a video or image group; b/a/l toggle benchmark, annotator, links.")
+                   "a matched pair carries the same number on the canvas and in the table's # column, with the "
+                   "annotator shape's IoU; ✗ marks a missed benchmark object, + an extra one. The legend counts "
+                   "shapes per class as benchmark/annotator. [ and ] change the frame of a video or image group; "
+                   "b/a/l toggle benchmark, annotator, links.")
     BINDINGS = [
         Binding("right_square_bracket", "frame(1)", "Next frame", id="item.next_frame"),
         Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
     ]
+    DEFAULT_CSS = """
+    ItemScreen #item-body { height: 1fr; }
+    ItemScreen #canvas { width: 1fr; }
+    ItemScreen #item-objects { width: 44; }
+    ItemScreen.-wide #item-objects { width: 64; }
+    """
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    def __init__(self, parent: EvaluationScreen, annotator: str, data_hash: str) -> None:
+    class Drawn(Message):
+        """The worker's view of the item on one frame."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, view: ItemView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, data_hash: str) -> None:
         super().__init__()
-        self.parent_screen = parent
+        self.snapshot = snapshot
         self.annotator = annotator
         self.data_hash = data_hash
-        self.frame_no = 0
+        self.view: ItemView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="item-body"):
             yield ShapeCanvas(id="canvas")
-            yield FrameTable(OBJECT_COLUMNS[2:], key_column="row_id", id="item-objects", empty="No objects.")
+            yield FrameTable(ITEM_OBJECT_COLUMNS, key_column="row_id", id="item-objects", empty="No objects.")
         yield Footer()
 
     def on_mount(self) -> None:
-        o = self.parent_screen.objects
-        o = o[(o["annotator"] == self.annotator) & (o["data_hash"] == self.data_hash)] if o is not None else None
-        self.objs = o.assign(row_id=np.arange(len(o))) if o is not None else pd.DataFrame()
-        self.frames = sorted(set(self.objs["frame"].tolist())) if len(self.objs) else [0]
-        self.frame_no = self.frames[0]
         self.query_one("#canvas", ShapeCanvas).focus()
-        self._draw()
+        self.draw(None)
 
-    def _draw(self) -> None:
-        session = self.parent_screen.session
-        assert session is not None
-        bench_row, mine = session.item_rows(self.data_hash, self.annotator)
-        objs = self.objs[self.objs["frame"] == self.frame_no] if len(self.objs) else self.objs
-        pair_of: dict[str, str] = {}
-        iou_of: dict[str, float] = {}
-        for oh, bh, iou, outcome in zip(objs.get("object_hash", []), objs.get("benchmark_object_hash", []),
-                                        objs.get("iou", []), objs.get("outcome", [])):
-            if outcome in ("matched", "low_overlap") and isinstance(oh, str) and isinstance(bh, str):
-                pair_of[oh] = pair_of[bh] = f"{bh}"
-                iou_of[oh] = float(iou)
-        shapes = []
-        title = ""
-        width = height = None
-        for side, row in (("benchmark", bench_row), ("annotator", mine)):
-            if not row:
-                continue
-            title = title or str(row.get("data_title") or "")
-            for unit in (row.get("data_units") or {}).values():
-                width = width or unit.get("width")
-                height = height or unit.get("height")
-                labels = unit.get("labels") or {}
-                if "objects" in labels:
-                    seq = int(unit.get("data_sequence") or 0) if row.get("data_type") in ("img_group",) else 0
-                    frame_objects = labels.get("objects") or [] if seq == self.frame_no else []
-                else:
-                    frame_objects = (labels.get(str(self.frame_no)) or {}).get("objects") or []
-                for obj in frame_objects:
-                    oh = obj.get("objectHash")
-                    if side == "annotator" and obj.get("createdBy") not in (None, self.annotator):
-                        continue
-                    label = f"{iou_of[oh]:.2f}" if side == "annotator" and oh in iou_of else None
-                    shape = shape_from_encord(obj, side, pair_id=pair_of.get(oh), label=label,
-                                              color=obj.get("color"))
-                    if shape is not None:
-                        shapes.append(shape)
-        size = (width, height) if width and height else None
-        head = f"{title} · frame {self.frame_no}" if len(self.frames) > 1 else title
-        self.query_one("#canvas", ShapeCanvas).set_shapes(shapes, image_size=size, title=head)
-        self.query_one("#item-objects", FrameTable).set_frame(objs)
-        self.sub_title = f"{self.annotator} · {title}"
+    @work(thread=True, exclusive=True, exit_on_error=False, group="item-draw")
+    def draw(self, frame: int | None) -> None:
+        self.post_message(self.Drawn(self.snapshot.item_view(self.data_hash, self.annotator, frame)))
+
+    @on(Drawn)
+    def _drawn(self, event: Drawn) -> None:
+        view = self.view = event.view
+        head = f"{view.title} · frame {view.frame}" if len(view.frames) > 1 else view.title
+        self.query_one("#canvas", ShapeCanvas).set_shapes(canvas_shapes(view.shapes), image_size=view.size, title=head)
+        self.query_one("#item-objects", FrameTable).set_frame(view.objects)
+        self.sub_title = f"{self.annotator} · {view.title}"
 
     def action_frame(self, step: int) -> None:
-        if self.frame_no in self.frames:
-            i = self.frames.index(self.frame_no)
-            self.frame_no = self.frames[max(0, min(len(self.frames) - 1, i + step))]
-            self._draw()
+        view = self.view
+        if view is not None and view.frame in view.frames:
+            i = view.frames.index(view.frame)
+            self.draw(view.frames[max(0, min(len(view.frames) - 1, i + step))])
