@@ -104,7 +104,7 @@ async def test_the_iou_filter_refuses_nan_infinity_and_out_of_range(tmp_path):
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
         screen = app.screen
-        before = screen.session.options.get("iou_threshold", 0.5)
+        before = screen.session.settings.iou_threshold
         for typed, why in [("nan", "finite"), ("inf", "finite"), ("-inf", "finite"), ("1e400", "finite"),
                            ("0", "(0, 1]"), ("-0.5", "(0, 1]"), ("1.0001", "(0, 1]"), ("abc", "not a number"),
                            ("", "not a number")]:
@@ -118,12 +118,12 @@ async def test_the_iou_filter_refuses_nan_infinity_and_out_of_range(tmp_path):
             assert why in message, (typed, message)
             await pilot.press("escape")
             await settle(app, pilot)
-            assert screen.session.options.get("iou_threshold", 0.5) == before
+            assert screen.session.settings.iou_threshold == before
         await pilot.press("f")
         app.screen.query_one("#field-iou").value = "0.75"
         await pilot.press("enter")
         await settle(app, pilot)
-        assert screen.session.options["iou_threshold"] == 0.75
+        assert screen.session.settings.iou_threshold == 0.75
 
 
 async def test_roster_save_asks_when_the_file_changed_on_disk_and_writes_through_a_symlink(tmp_path):

@@ -53,6 +53,6 @@ async def test_offline_evaluation_counts_a_training_file_once_under_two_spelling
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
         session = app.screen.session
-        assert session.training_paths == ["tr.json"]
+        assert session.source.training_paths == ["tr.json"]
         assert any("given twice count once" in m for m in toasts(app)) and any(
             "are the benchmark file" in m for m in toasts(app))
