@@ -69,14 +69,14 @@ def bench_refresh(rows: int, annotators: int, latency_ms: float, repeat: int = 5
     after one more label row changed."""
     from annotrain_tui.core.backends.faults import FaultInjector
     from annotrain_tui.core.backends.sandbox.demo import annotate_like
-    from annotrain_tui.core.evaluation.live import LiveEvaluation
+    from annotrain_tui.core.evaluation.session import EvaluationSession
 
     with tempfile.TemporaryDirectory() as d:
         sb, bench, projects, items, gold, classes = build_workspace(Path(d), rows, annotators)
         slow = FaultInjector(sb, latency_ms=latency_ms)
         loads = []
         for _ in range(repeat):
-            live = LiveEvaluation(slow, bench.id)
+            live = EvaluationSession.of_workspace(slow, bench.id)
             t0 = time.perf_counter()
             live.load()
             live.annotator_frame()

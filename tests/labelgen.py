@@ -1,7 +1,7 @@
 """Label-row generator and plain reference algorithms for the evaluation tests.
 
-The generator lives in the core (:mod:`annotrain_tui.core.evaluation.synth`, reused for sandbox
-demo data); it is re-exported here. The references below are deliberately naive: Python loops over
+The generator is :mod:`tests.synth` (test data, outside the shipped package), re-exported here;
+the published script is :mod:`tests.reference_script`. The references below are deliberately naive: Python loops over
 raw label-row dicts, written from the published script and the SDK's parsing rules, sharing no
 code with the engine, so agreement between them and the engine means something.
 """
@@ -17,7 +17,8 @@ import numpy as np
 import shapely
 from scipy.optimize import linear_sum_assignment
 
-from annotrain_tui.core.evaluation.synth import (  # noqa: F401  (re-exported)
+from tests.reference_script import calculate_iou, published_script, standins
+from tests.synth import (  # noqa: F401  (re-exported)
     DEFAULT_CLASSES,
     SynthClass,
     box,
@@ -48,17 +49,6 @@ def instances(row: dict[str, Any]) -> list[dict[str, Any]]:
                                                           "unit": unit})
                 inst["frames"][frame] = o
     return list(found.values())
-
-
-def calculate_iou(bbox1: BBox, bbox2: BBox) -> float:
-    """Verbatim from the published script."""
-    x_left = max(bbox1.top_left_x, bbox2.top_left_x)
-    y_top = max(bbox1.top_left_y, bbox2.top_left_y)
-    x_right = min(bbox1.top_left_x + bbox1.width, bbox2.top_left_x + bbox2.width)
-    y_bottom = min(bbox1.top_left_y + bbox1.height, bbox2.top_left_y + bbox2.height)
-    intersection = max(0, x_right - x_left) * max(0, y_bottom - y_top)
-    union = bbox1.width * bbox1.height + bbox2.width * bbox2.height - intersection
-    return intersection / union if union > 0 else 0.0
 
 
 def bbox_of(obj: dict[str, Any]) -> BBox:
@@ -102,38 +92,16 @@ def pair_iou(shape: str, a: dict[str, Any], b: dict[str, Any], unit: dict[str, A
 
 
 def published_seed(benchmark_rows: list[dict], training_rows: list[dict], shape: str = "bounding_box") -> list[dict]:
-    """The published script's comparison loop, on raw dicts (objects not on frame 0 are skipped).
+    """The published script's loop (:mod:`tests.reference_script`) on raw dicts; other shapes than boxes
+    get this module's IoU for them (objects not on frame 0 are skipped).
 
     The script filters with ``oi.get_annotation(0)``; on the SDK that is always truthy and an object
     absent from frame 0 then raises, so on every input the script accepts this is the same filter.
     """
-    benchmark_dict = {lr["data_hash"]: lr for lr in benchmark_rows}
-    paired_label_rows = [(benchmark_dict[lr["data_hash"]], lr) for lr in training_rows
-                         if lr["data_hash"] in benchmark_dict]
-    results = []
-    for bm_lr, prod_lr in paired_label_rows:
-        prod_instances = [oi for oi in instances(prod_lr) if oi["shape"] == shape and 0 in oi["frames"]]
-        bm_instances = [oi for oi in instances(bm_lr) if oi["shape"] == shape and 0 in oi["frames"]]
-        training_data_unit_name = prod_lr["data_title"]
-        training_label_id = prod_lr["label_hash"]
-        for prod_obj in prod_instances:
-            best_iou = 0.0
-            best_match_hash = None
-            training_email = prod_obj["frames"][0]["createdBy"]
-            for bm_obj in bm_instances:
-                iou = pair_iou(shape, prod_obj["frames"][0], bm_obj["frames"][0], bm_obj["unit"])
-                if iou > best_iou:
-                    best_iou = iou
-                    best_match_hash = bm_obj["featureHash"]
-            class_score = 1.0 if best_match_hash == prod_obj["featureHash"] and best_match_hash is not None else 0.0
-            results.append({
-                "training_email": training_email,
-                "data_unit_name": training_data_unit_name,
-                "label_id": training_label_id,
-                "iou_score": best_iou,
-                "class_score": class_score,
-            })
-    return results
+    if shape == "bounding_box":
+        return published_script(standins(benchmark_rows), standins(training_rows))
+    return published_script(standins(benchmark_rows), standins(training_rows), shape=shape,
+                            calculate_iou=lambda a, b: pair_iou(shape, a.raw, b.raw, b.unit))
 
 
 def optimal_reference(benchmark_rows: list[dict], training_rows: list[dict], threshold: float,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from annotrain_tui.cli import main
-from annotrain_tui.core.evaluation.synth import DEFAULT_CLASSES, box, make_label_row, make_object, make_programme
+from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object, make_programme
 from tests.labelgen import published_seed
 
 

@@ -145,7 +145,7 @@ def test_import_stores_what_sqlite_cannot_carry_as_is(capsys, tmp_path):
     object crashed the import (UnicodeEncodeError, OverflowError, binding error)."""
     import json as _json
 
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     run(capsys, "sandbox", "init", "--demo")
     rows = make_programme(seed=4, n_items=3, annotators=("a@example.com",)).benchmark

@@ -293,7 +293,7 @@ def test_the_engine_imports_neither_textual_nor_the_sdk():
     import subprocess
     import sys
 
-    code = ("import sys, annotrain_tui.core.evaluation, annotrain_tui.core.evaluation.synth, "
+    code = ("import sys, annotrain_tui.core.evaluation, annotrain_tui.core.evaluation.session, "
             "annotrain_tui.core.exports; print(sorted(m for m in ('textual', 'encord') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -12,11 +12,11 @@ import pytest
 
 from annotrain_tui.core.evaluation import evaluate, parse_label_rows
 from tests.labelgen import DEFAULT_CLASSES, make_programme, published_seed
+from tests.reference_script import published_script
 
 encord = pytest.importorskip("encord")
 from encord.exceptions import LabelRowError  # noqa: E402
 from encord.objects.common import Shape  # noqa: E402
-from encord.objects.coordinates import BoundingBoxCoordinates  # noqa: E402
 from encord.objects.ontology_labels_impl import LabelRowV2  # noqa: E402
 from encord.objects.ontology_structure import OntologyStructure  # noqa: E402
 from encord.orm.storage import CustomerProvidedImageMetadata, CustomerProvidedVideoMetadata  # noqa: E402
@@ -42,57 +42,6 @@ def sdk_row(ontology, d: dict) -> LabelRowV2:
     lr = LabelRowV2.from_media_metadata(ontology, md)
     lr.from_labels_dict(d)
     return lr
-
-
-def published_script(benchmark_label_rows, training_label_rows):
-    """The comparison part of the published script, verbatim, on SDK LabelRowV2 objects."""
-    benchmark_dict = {lr.data_hash: lr for lr in benchmark_label_rows}
-    paired_label_rows = [
-        (benchmark_dict[lr.data_hash], lr)
-        for lr in training_label_rows
-        if lr.data_hash in benchmark_dict
-    ]
-
-    def calculate_iou(bbox1: BoundingBoxCoordinates, bbox2: BoundingBoxCoordinates) -> float:
-        x_left = max(bbox1.top_left_x, bbox2.top_left_x)
-        y_top = max(bbox1.top_left_y, bbox2.top_left_y)
-        x_right = min(bbox1.top_left_x + bbox1.width, bbox2.top_left_x + bbox2.width)
-        y_bottom = min(bbox1.top_left_y + bbox1.height, bbox2.top_left_y + bbox2.height)
-        intersection = max(0, x_right - x_left) * max(0, y_bottom - y_top)
-        union = bbox1.width * bbox1.height + bbox2.width * bbox2.height - intersection
-        return intersection / union if union > 0 else 0.0
-
-    results = []
-    for bm_lr, prod_lr in paired_label_rows:
-        prod_instances = [oi for oi in prod_lr.get_object_instances() if oi.ontology_item.shape == Shape.BOUNDING_BOX and oi.get_annotation(0)]  # noqa: E501
-        bm_instances = [oi for oi in bm_lr.get_object_instances() if oi.ontology_item.shape == Shape.BOUNDING_BOX and oi.get_annotation(0)]  # noqa: E501
-
-        training_data_unit_name = prod_lr.data_title
-        training_label_id = prod_lr.label_hash
-
-        for prod_obj in prod_instances:
-            best_iou = 0.0
-            best_match_hash = None
-            prod_bbox = prod_obj.get_annotation(0).coordinates
-            training_email = prod_obj.get_annotation(0).created_by
-
-            for bm_obj in bm_instances:
-                bm_bbox = bm_obj.get_annotation(0).coordinates
-                iou = calculate_iou(prod_bbox, bm_bbox)
-                if iou > best_iou:
-                    best_iou = iou
-                    best_match_hash = bm_obj.feature_hash
-
-            class_score = 1.0 if best_match_hash == prod_obj.feature_hash and best_match_hash is not None else 0.0
-
-            results.append({
-                'training_email': training_email,
-                'data_unit_name': training_data_unit_name,
-                'label_id': training_label_id,
-                'iou_score': best_iou,
-                'class_score': class_score
-            })
-    return results
 
 
 def test_generated_rows_round_trip_through_the_sdk_and_parse_the_same(ontology):

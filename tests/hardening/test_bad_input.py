@@ -350,7 +350,7 @@ def test_a_huge_number_in_a_url_key_is_a_located_error(capsys, tmp_path):
 
 
 def _rows_with(mutate):
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     programme = make_programme(seed=1, n_items=4, video_every=3, annotators=("a@example.com",))
     rows = json.loads(json.dumps(next(iter(programme.training.values()))))

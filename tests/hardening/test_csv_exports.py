@@ -188,7 +188,7 @@ def test_manifest_convert_cli_writes_a_safe_csv(tmp_path, capsys):
 
 
 def test_evaluate_cli_out_is_formula_safe(tmp_path, capsys):
-    from annotrain_tui.core.evaluation.synth import DEFAULT_CLASSES, box, make_label_row, make_object
+    from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object
 
     car = DEFAULT_CLASSES[0]
     title = "img\r=cmd|' /C calc'!A0"

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from annotrain_tui.cli import main
-from annotrain_tui.core.evaluation.synth import make_programme
+from tests.synth import make_programme
 
 SEED = 1111
 MUTANTS = 200         # per reader and per base file

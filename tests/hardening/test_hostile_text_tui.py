@@ -284,7 +284,7 @@ async def test_evaluation_drill_down_copy_and_filters_show_hostile_text_literall
 
 async def test_offline_export_with_a_hostile_created_by_and_a_lone_surrogate(tmp_path):
     """createdBy of an offline export names the annotator: it reaches the sub-title and the clipboard."""
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     prog = make_programme(seed=3, n_items=4)
     bm = tmp_path / "bm.json"
@@ -413,7 +413,7 @@ async def test_data_table_string_cells_and_labels_are_never_markup(tmp_path):
 async def test_the_clipboard_copy_carries_no_live_formula(tmp_path):
     """Found by a trial: `y` copied an annotator whose createdBy is =HYPERLINK(...) unprefixed; pasted
     into a spreadsheet it ran. Each copied cell is neutralised like a CSV export cell."""
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
     from annotrain_tui.tui.widgets.frame_table import FrameTable
 
     evil = '=HYPERLINK("http://x","y")@example.com'

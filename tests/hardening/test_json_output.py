@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from annotrain_tui.core.evaluation.synth import DEFAULT_CLASSES, box, make_label_row, make_object
+from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object
 
 
 def test_lone_surrogate_in_an_email_is_valid_json(tmp_path):

@@ -246,7 +246,7 @@ def test_cell_changes_agrees_with_the_writer():
 # --- label files ----------------------------------------------------------------------------------
 
 def _programme():
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     programme = make_programme(seed=1, n_items=4, video_every=3, annotators=("a@example.com",))
     return programme.benchmark, json.loads(json.dumps(next(iter(programme.training.values()))))

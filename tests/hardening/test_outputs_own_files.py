@@ -9,7 +9,7 @@ import json
 import pytest
 
 from annotrain_tui.core.config import Paths
-from annotrain_tui.core.evaluation.synth import make_programme
+from tests.synth import make_programme
 from tests.hardening.helpers import run
 
 

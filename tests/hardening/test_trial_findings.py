@@ -78,7 +78,7 @@ def test_simulate_stops_at_for_however_slow_the_rate(tmp_path):
 def test_import_labels_gives_the_warnings_evaluate_gives(tmp_path):
     import json
 
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     ws = tmp_path / "ws.db"
     assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0
@@ -97,7 +97,7 @@ def test_import_labels_never_adds_tasks_to_other_projects_unasked(tmp_path):
     Complete benchmark turned incomplete and every trainee got new tasks, without a word."""
     import json
 
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     ws = tmp_path / "ws.db"
     assert run_cli("--sandbox", str(ws), "sandbox", "init", "--demo").returncode == 0

@@ -78,7 +78,7 @@ async def test_export_refuses_a_directory_a_device_and_a_missing_directory(tmp_p
 
 
 async def test_an_offline_export_is_never_written_over_its_inputs(tmp_path):
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     prog = make_programme(seed=3, n_items=4)
     bm = tmp_path / "bm.json"

@@ -42,7 +42,7 @@ async def test_offline_evaluation_counts_a_training_file_once_under_two_spelling
     """A round-3 trial: the TUI doubled every count for `tr0.json ./tr0.json` (the CLI counted once)."""
     import json
 
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     programme = make_programme(seed=3, n_items=4, annotators=("zoe@example.com",))
     (tmp_path / "bm.json").write_text(json.dumps(programme.benchmark))

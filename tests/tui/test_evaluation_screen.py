@@ -192,7 +192,7 @@ async def test_hostile_emails_and_titles_are_shown_literally_and_exported_safely
 
 
 async def test_offline_exports_open_in_the_same_screen(tmp_path):
-    from annotrain_tui.core.evaluation.synth import make_programme
+    from tests.synth import make_programme
 
     prog = make_programme(seed=3, n_items=6)
     bm = tmp_path / "bm.json"

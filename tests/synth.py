@@ -1,4 +1,4 @@
-"""Deterministic generator of Encord label rows, for tests, benchmarks and sandbox demo data.
+"""Deterministic generator of Encord label rows, for tests and benchmarks (test data: not shipped in the package).
 
 Rows have the shape ``LabelRowV2.to_encord_dict()`` writes (SDK 0.1.x): top-level identity keys,
 ``object_answers``/``classification_answers`` and ``data_units`` whose ``labels`` hold the frame
