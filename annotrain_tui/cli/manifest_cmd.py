@@ -110,7 +110,7 @@ def _new(args: argparse.Namespace) -> int:
                   "(annotrain manifest validate)")
     else:
         _warn("template: replace every <placeholder> (annotrain manifest validate flags any left)")
-    if args.out:
+    if real_out is not None:
         atomic_write_text(real_out, output)
         print(f"wrote {shown(args.out)}")
     else:

@@ -53,7 +53,7 @@ def test_warnings_only_exit_0(capsys) -> None:
 def test_diagnostic_without_a_line(capsys, tmp_path: Path) -> None:
     from annotrain_tui.core.manifest.diagnostics import Diagnostic
 
-    assert Diagnostic(severity="error", code="x", message="m").render("p") == "p: error[x]: m"
+    assert Diagnostic(severity="error", code="no-items", message="m").render("p") == "p: error[no-items]: m"
 
 
 def test_json_output_contract(capsys) -> None:

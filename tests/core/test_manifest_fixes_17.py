@@ -8,7 +8,7 @@ import json
 import pytest
 
 from annotrain_tui.core.errors import InvalidInput
-from annotrain_tui.core.manifest.diagnostics import Diagnostic
+from annotrain_tui.core.manifest.diagnostics import Diagnostic, fix_data
 from annotrain_tui.core.manifest.fixes import (
     apply_fixes,
     batch_fixes,
@@ -241,8 +241,9 @@ def test_csv_move_a_row_into_an_existing_section() -> None:
 
 
 def test_csv_fixes_are_not_offered_for_json_pointers_and_csv_needs_a_position() -> None:
-    d = Diagnostic(severity="error", code="csv-row", message="this row has 3 cells but the header (line 1) has 2")
-    assert fixes_for(d, CSV, format="csv") == []
+    d = Diagnostic(severity="error", code="csv-row", message="this row has 3 cells but the header (line 1) has 2",
+                   data=fix_data("extra-cells"))
+    assert fixes_for(d, CSV, format="csv") == []  # the fix would need the row's line
 
 
 # -- the loop ------------------------------------------------------------------------------------

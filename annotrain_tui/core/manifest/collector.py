@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotrain_tui.core.manifest.diagnostics import Diagnostic, Severity
+from annotrain_tui.core.manifest.diagnostics import Code, Diagnostic, Severity
 from annotrain_tui.core.manifest.positions import LineIndex, Path, locate, pointer
 
 DEFAULT_MAX_PER_CODE = 1000
@@ -15,7 +15,7 @@ DEFAULT_MAX_PER_CODE = 1000
 @dataclass
 class _Pending:
     severity: Severity
-    code: str
+    code: Code
     message: str
     path: Path | None = None        # JSON path; None = no position (or offset given)
     at_key: bool = False            # point at the key rather than the value
@@ -33,10 +33,10 @@ class Collector:
 
     max_per_code: int | None = DEFAULT_MAX_PER_CODE
     pending: list[_Pending] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    dropped_severity: dict[str, Severity] = field(default_factory=dict)
+    counts: dict[Code, int] = field(default_factory=dict)
+    dropped_severity: dict[Code, Severity] = field(default_factory=dict)
 
-    def add(self, severity: Severity, code: str, message: str, **kw: Any) -> None:
+    def add(self, severity: Severity, code: Code, message: str, **kw: Any) -> None:
         n = self.counts.get(code, 0) + 1
         self.counts[code] = n
         if self.max_per_code is not None and n > self.max_per_code:
@@ -45,7 +45,7 @@ class Collector:
             return
         self.pending.append(_Pending(severity, code, message, **kw))
 
-    def bump(self, code: str, severity: Severity, count: int) -> None:
+    def bump(self, code: Code, severity: Severity, count: int) -> None:
         """Count ``count`` more findings of ``code`` that are not reported one by one."""
         if count <= 0:
             return
@@ -54,7 +54,7 @@ class Collector:
                 severity == "error" or code not in self.dropped_severity):
                 self.dropped_severity[code] = severity
 
-    def full(self, code: str) -> bool:
+    def full(self, code: Code) -> bool:
         return self.max_per_code is not None and self.counts.get(code, 0) >= self.max_per_code
 
     def has_errors(self) -> bool:

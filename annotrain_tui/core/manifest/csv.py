@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
-from annotrain_tui.core.manifest.diagnostics import ValidationResult
+from annotrain_tui.core.manifest.diagnostics import ValidationResult, fix_data
 from annotrain_tui.core.manifest.models import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.positions import Path
 from annotrain_tui.core.manifest.rules import check_data
@@ -331,7 +331,8 @@ def _build(records: list[Record], col: Collector) -> _Build | None:
         if extra:
             col.add("error", "csv-row",
                     f"this row has {len(record.cells)} cells but the header (line {section.header_line}) has "
-                    f"{width}: quote cells that contain commas", line=extra[0].line, column=extra[0].column)
+                    f"{width}: quote cells that contain commas", line=extra[0].line, column=extra[0].column,
+                    data=fix_data("extra-cells"))
         url_cell = row.cell(section.url_col)
         if url_cell is None or url_cell.value == "":
             col.add("error", "missing-url", "no ObjectUrl in this row: every row needs the full URL of a file",

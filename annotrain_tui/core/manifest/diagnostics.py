@@ -9,8 +9,50 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 Severity = Literal["error", "warning"]
 Format = Literal["json", "csv"]
 
-# Every code the validator can emit. Codes are stable: tools and tests match on them.
-CODES: dict[str, str] = {
+# Every code the validator can emit, as a type: a misspelt code fails mypy (and pydantic at run time).
+# Codes are stable: tools and tests match on them. CODES (below) says what each means; a test checks
+# that the two list the same codes.
+Code = Literal[
+    "encoding",
+    "json-bom",
+    "json-syntax",
+    "json-number",
+    "json-depth",
+    "json-surrogate",
+    "duplicate-key",
+    "wrong-type",
+    "unknown-key",
+    "no-items",
+    "missing-url",
+    "missing-title",
+    "url-not-absolute",
+    "url-too-long",
+    "url-scheme",
+    "title-too-long",
+    "file-name-too-long",
+    "duplicate-title",
+    "url-index",
+    "sequence-too-long",
+    "too-many-items",
+    "too-many-urls",
+    "metadata-type",
+    "metadata-missing",
+    "metadata-value",
+    "metadata-mime",
+    "metadata-precision",
+    "duplicate-url",
+    "extension-mismatch",
+    "provider-mismatch",
+    "create-video",
+    "csv-header",
+    "csv-row",
+    "csv-nul",
+    "no-effect",
+    "batch-size",
+    "more-diagnostics",
+]
+
+CODES: dict[Code, str] = {
     "encoding": "the file is not UTF-8 text",
     "json-bom": "the JSON file starts with a byte order mark",
     "json-syntax": "the text is not valid JSON",
@@ -44,10 +86,29 @@ CODES: dict[str, str] = {
     "create-video": "a 'Create video' / createVideo value is missing, invalid or inconsistent",
     "csv-header": "a CSV header is missing, unknown or repeated wrongly",
     "csv-row": "a CSV row has the wrong number of cells or is malformed",
+    "csv-nul": "a NUL character in a CSV cell (binary data, or not a CSV text file)",
     "no-effect": "a setting that has no effect",
     "batch-size": "more than Encord's advice for one upload (100 videos or 1,000 images): register in batches",
     "more-diagnostics": "further diagnostics of one kind were left out",
 }
+
+
+# What a diagnostic's ``data["fix"]`` can say: which local repair the validator saw applies (the
+# message says the same thing in words, for people; fixes.py reads this).
+FixKind = Literal[
+    "trailing-comma",   # json-syntax: a comma before } or ]
+    "trim-url",         # url-not-absolute: whitespace around the URL
+    "angle-brackets",   # url-not-absolute: the URL is wrapped in (or carries) < >
+    "percent-encode",   # url-not-absolute: a space or a character a URL cannot hold as it is
+    "extra-cells",      # csv-row: more cells than the header
+    "unquote-number",   # metadata-type: a number written as a string
+    "unquote-boolean",  # wrong-type: true / false written as a string
+]
+
+
+def fix_data(fix: FixKind, **facts: Any) -> dict[str, Any]:
+    """``Diagnostic.data`` that names the repair (and any facts it needs)."""
+    return {"fix": fix, **facts}
 
 
 class Diagnostic(BaseModel):
@@ -56,12 +117,13 @@ class Diagnostic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     severity: Severity
-    code: str
+    code: Code
     message: str
     line: int | None = None
     column: int | None = None
     pointer: str | None = None
-    # Extra facts a quick fix needs (e.g. the suggested key); not part of the JSON contract.
+    # Extra facts a quick fix needs (e.g. the suggested key, ``"fix": FixKind``); not part of the JSON
+    # contract. Quick fixes are chosen from the code and these facts, never from the message's words.
     data: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -97,7 +159,7 @@ class ValidationResult(BaseModel):
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
-    def codes(self) -> list[str]:
+    def codes(self) -> list[Code]:
         return [d.code for d in self.diagnostics]
 
     def to_json(self) -> dict[str, Any]:

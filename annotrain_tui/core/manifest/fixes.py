@@ -17,7 +17,7 @@ import functools
 import json
 import json.decoder
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -36,7 +36,7 @@ from annotrain_tui.core.manifest.positions import (
 from annotrain_tui.core.manifest.urls import ABSOLUTE_URL_RE
 
 _WS = re.compile(r"[ \t\n\r]*")
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -821,14 +821,15 @@ def _url_fixes(diagnostic: Diagnostic) -> list[Fix]:
     out: list[Fix] = []
     if not isinstance(url, str):
         return out
-    if url != url.strip() and "whitespace: remove it" in diagnostic.message:
+    fix = data.get("fix")  # what the validator saw (diagnostics.FixKind), never the message's words
+    if url != url.strip() and fix == "trim-url":
         out.append(_value_fix(diagnostic, "trim-url", "Remove the whitespace around the URL", str.strip))
     inner = url.strip().strip("<>").strip()
-    if inner != url.strip() and ABSOLUTE_URL_RE.fullmatch(inner) and "angle brackets" in diagnostic.message:
+    if inner != url.strip() and ABSOLUTE_URL_RE.fullmatch(inner) and fix == "angle-brackets":
         out.append(_value_fix(diagnostic, "strip-angle-brackets", "Remove the angle brackets",
                               lambda v: v.strip().strip("<>").strip()))
     encoded = encode_url(url)
-    if "percent-encode" in diagnostic.message and encoded is not None and encoded != url \
+    if fix == "percent-encode" and encoded is not None and encoded != url \
             and ABSOLUTE_URL_RE.fullmatch(encoded.strip()):
         out.append(_value_fix(diagnostic, "percent-encode-url", f"Percent-encode it: {encoded.strip()}", encode_url))
     return out
@@ -868,7 +869,7 @@ def _csv_fixes(diagnostic: Diagnostic) -> list[Fix]:
         return _title_fixes(diagnostic, csv=True)
     if code == "duplicate-url":
         return [Fix("remove-row", "Remove this repeated row", partial(csv_remove_row, line=line, column=column))]
-    if code == "csv-row" and "cells but the header" in diagnostic.message:
+    if code == "csv-row" and data.get("fix") == "extra-cells":
         return [Fix("join-extra-cells", "Put the extra cells back into the title column, quoted (a comma in a title)",
                     partial(csv_join_extra_cells, line=line), local=True),
                 Fix("drop-extra-cells", "Remove the cells beyond the header's columns",
@@ -889,7 +890,7 @@ def _document(text: str) -> Any:
     return json.loads(strip_bom(text))
 
 
-def _which_copy_to_remove(text: str | None, path: list[Any], first_ptr: str | None) -> str | None:
+def _which_copy_to_remove(text: str | None, path: Sequence[Any], first_ptr: str | None) -> str | None:
     """Which copy of a repeated entry can go without losing what the user wrote: "later" when the
     repeat holds nothing the first copy lacks (or only its URL), "earlier" when the first holds only
     its URL, None when each carries something of its own (or the text cannot be read)."""
@@ -926,7 +927,7 @@ def _json_fixes(diagnostic: Diagnostic, text: str | None) -> list[Fix]:
     out: list[Fix] = []
     if code == "json-bom":
         out.append(Fix("strip-bom", "Remove the byte order mark", strip_bom))
-    elif code == "json-syntax" and "trailing comma" in diagnostic.message:
+    elif code == "json-syntax" and data.get("fix") == "trailing-comma":
         out.append(Fix("remove-trailing-commas", "Remove trailing commas", remove_trailing_commas))
     elif code == "url-index":
         item = ptr
@@ -974,9 +975,9 @@ def _json_fixes(diagnostic: Diagnostic, text: str | None) -> list[Fix]:
         out.append(Fix("skip-duplicate-urls", 'Set "skip_duplicate_urls": true', set_skip_duplicate_urls))
     elif code == "wrong-type" and ptr and (ptr.endswith("/createVideo") or ptr in ("/skip_duplicate_urls",
                                                                                    "/upsert_metadata")):
-        if "a string" in diagnostic.message:
+        if data.get("fix") == "unquote-boolean":
             out.append(Fix("to-boolean", "Write it as a JSON boolean", partial(set_boolean, ptr=ptr), local=True))
-    elif code == "metadata-type" and ptr and "remove the quotes" in diagnostic.message:
+    elif code == "metadata-type" and ptr and data.get("fix") == "unquote-number":
         out.append(Fix("to-number", "Write it as a number", partial(unquote_number, ptr=ptr), local=True))
     return out
 
@@ -1096,8 +1097,8 @@ def apply_fixes(text: str, *, codes: set[str] | frozenset[str] | None = None, pa
             diagnostics = validate(text)
     for _ in range(MAX_ROUNDS):
         wanted = [d for d in diagnostics if codes is None or d.code in codes]
-        offered = [(d, fixes_for(d, format=fmt, context=text)) for d in wanted]
-        offered = [(d, fixes[0]) for d, fixes in offered if fixes]
+        candidates = [(d, fixes_for(d, format=fmt, context=text)) for d in wanted]
+        offered = [(d, fixes[0]) for d, fixes in candidates if fixes]
         progress = False
         local = [(d, f) for d, f in offered if f.local]
         local.sort(key=lambda df: (df[0].line or 0, df[0].column or 0), reverse=True)

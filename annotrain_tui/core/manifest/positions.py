@@ -22,7 +22,7 @@ Path = tuple[str | int, ...]
 _WS = re.compile(r"[ \t\n\r]*")
 # Always matches (possibly empty), so never None; typed accordingly for the hot loops below.
 _ws_match: Callable[[str, int], re.Match[str]] = _WS.match  # type: ignore[assignment]
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 def pointer(path: Iterable[str | int]) -> str:

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from annotrain_tui.core.manifest import schema
 from annotrain_tui.core.manifest.collector import Collector
-from annotrain_tui.core.manifest.diagnostics import ValidationResult
+from annotrain_tui.core.manifest.diagnostics import Code, ValidationResult, fix_data
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     ITEM_KEYS,
@@ -116,7 +116,8 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
                 quoted = isinstance(value, str) and value.lower() in ("true", "false")
                 fix = " — write it without quotes" if quoted else ""
                 col.add("error", "wrong-type",
-                        f'"{key}" must be true or false (a JSON boolean), not {json_type(value)}{fix}', path=(key,))
+                        f'"{key}" must be true or false (a JSON boolean), not {json_type(value)}{fix}', path=(key,),
+                        data=fix_data("unquote-boolean") if isinstance(value, str) else None)
                 if balance is not None:
                     balance.walk([value])
         else:
@@ -461,7 +462,8 @@ def _report_schema_errors(exc: ValidationError, section: str, entries: list[Any]
                        and value.lower() in ("true", "false") else "")
                 col.add("error", "wrong-type",
                         f'"createVideo" must be true (image sequence) or false (image group), not '
-                        f"{json_type(value)}{fix}", path=loc)
+                        f"{json_type(value)}{fix}", path=loc,
+                        data=fix_data("unquote-boolean") if isinstance(value, str) else None)
             elif key in METADATA_FIELDS:
                 col.add("error", "metadata-type", f'"{key}" must be a JSON object, not {json_type(value)}', path=loc)
             else:
@@ -533,7 +535,8 @@ def _metadata_error(col: Collector, block: str, loc: Path, etype: str, value: An
             else:
                 fix = f" ({value!r}): write a whole number"
         col.add("error", "metadata-type",
-                f'"{documented}" in "{block}" must be {want}, not {json_type(value)}{fix}', path=loc)
+                f'"{documented}" in "{block}" must be {want}, not {json_type(value)}{fix}', path=loc,
+                data=fix_data("unquote-number") if fix == " (remove the quotes)" else None)
 
 
 def _number_text(value: Any) -> str:
@@ -682,12 +685,14 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
         if col.full("url-not-absolute"):
             col.bump("url-not-absolute", "error", len(bad) - reported)
             break
-        for code, message in explain_url(urls[i]):
-            col.add("error", code, message, path=path_of(i), data={"url": urls[i]})
+        for url_code, message, fix in explain_url(urls[i]):
+            col.add("error", url_code, message, path=path_of(i),
+                    data={"url": urls[i]} if fix is None else fix_data(fix, url=urls[i]))
     bad_set = set(bad)
     if provider == "aws":
         _check_mrap_form(urls, joined, [k for k in hosts if is_mrap_key(k)], path_of, col, bad_set)
-    for notes, code in ((scheme_notes, "url-scheme"), (provider_notes, "provider-mismatch")):
+    noted: tuple[tuple[dict[str, str], Code], ...] = ((scheme_notes, "url-scheme"), (provider_notes, "provider-mismatch"))
+    for notes, code in noted:
         for key, message in notes.items():
             for i in _with_key(urls, key):
                 if i in bad_set:

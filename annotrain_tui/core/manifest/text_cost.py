@@ -51,7 +51,7 @@ def _bytes_of(text: str) -> bytes:
 _TABLES = None  # numpy tables, made on first use: byte → bracket step (+1 / -1 / 0), byte → is a token
 
 
-def _tables():  # type: ignore[no-untyped-def]
+def _tables():
     import numpy as np
 
     global _TABLES
@@ -65,7 +65,7 @@ def _tables():  # type: ignore[no-untyped-def]
     return _TABLES
 
 
-def _depths(data: bytes):  # type: ignore[no-untyped-def]
+def _depths(data: bytes):
     """(offsets, depths) of every bracket byte (numpy): the nesting depth after each one, counting +1
     for ``[``/``{`` and -1 for ``]``/``}``, never below 0 (stray closers do not hide the openers after
     them). Brackets never occur inside a multi-byte UTF-8 sequence."""

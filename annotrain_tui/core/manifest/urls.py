@@ -263,76 +263,84 @@ def _shorten(text: str, limit: int = 80) -> str:
     return shown(text, limit=limit)
 
 
-def explain_url(url: object) -> list[tuple[str, str]]:
-    """Why a value is not a usable object URL: a list of (code, message); empty when it is fine.
+UrlCode = Literal["wrong-type", "missing-url", "url-too-long", "url-not-absolute"]
+# Which local repair a URL problem calls for (diagnostics.FixKind; None: the user must say).
+UrlFix = Literal["trim-url", "angle-brackets", "percent-encode"] | None
 
-    Codes: ``wrong-type``, ``missing-url``, ``url-too-long``, ``url-not-absolute``.
+
+def explain_url(url: object) -> list[tuple[UrlCode, str, UrlFix]]:
+    """Why a value is not a usable object URL: a list of (code, message, fix); empty when it is fine.
+
+    ``fix`` names the repair a quick fix can make (``trim-url``, ``angle-brackets``,
+    ``percent-encode``), None when there is none: the fixes read it, never the message.
     """
     if not isinstance(url, str):
-        return [("wrong-type", f"the URL must be a JSON string, not {json_type(url)}")]
+        return [("wrong-type", f"the URL must be a JSON string, not {json_type(url)}", None)]
     if url == "" or url.isspace():
-        return [("missing-url", "the URL is empty: put the full URL of the file in the cloud bucket")]
-    problems: list[tuple[str, str]] = []
+        return [("missing-url", "the URL is empty: put the full URL of the file in the cloud bucket", None)]
+    problems: list[tuple[UrlCode, str, UrlFix]] = []
     size = len(url.encode("utf-8", "surrogatepass"))
     if size > MAX_URL_BYTES:
         problems.append(("url-too-long", f"the URL is {size:,} bytes; Encord accepts URLs up to 16 KB "
-                                         f"({MAX_URL_BYTES:,} bytes): shorten the object path"))
+                                         f"({MAX_URL_BYTES:,} bytes): shorten the object path", None))
     stripped = url.strip()
     if stripped != url:
-        problems.append(("url-not-absolute", "the URL has leading or trailing whitespace: remove it"))
+        problems.append(("url-not-absolute", "the URL has leading or trailing whitespace: remove it", "trim-url"))
     if ABSOLUTE_URL_RE.fullmatch(stripped) and "/.../" not in stripped:
         return problems
-    problems.append(("url-not-absolute", _why_not_absolute(stripped)))
+    message, fix = _why_not_absolute(stripped)
+    problems.append(("url-not-absolute", message, fix))
     return problems
 
 
-def _why_not_absolute(url: str) -> str:
+def _why_not_absolute(url: str) -> tuple[str, UrlFix]:
+    """The message, and the repair a quick fix can make (None: only the user knows the right URL)."""
     shown_url = _shorten(url)
     if "<" in url or ">" in url:
         if url.startswith("<") and ABSOLUTE_URL_RE.fullmatch(url.strip("<>")):
-            return f"the URL '{shown_url}' is wrapped in angle brackets: remove the '<' and '>'"
+            return f"the URL '{shown_url}' is wrapped in angle brackets: remove the '<' and '>'", "angle-brackets"
         return (f"'{shown_url}' is a placeholder (angle brackets): replace it with the full URL of the file, "
-                f"e.g. {PROVIDER_EXAMPLES['aws']}")
+                f"e.g. {PROVIDER_EXAMPLES['aws']}"), "angle-brackets"
     if "{" in url or "}" in url:
-        return f"'{shown_url}' contains a {{placeholder}}: replace it with the real value"
+        return f"'{shown_url}' contains a {{placeholder}}: replace it with the real value", None
     m = re.search(r"\s", url)
     if m:
         what = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return",
                 "\u00a0": "a non-breaking space"}.get(m.group(), f"a whitespace character (U+{ord(m.group()):04X})")
         return (f"the URL contains {what} at character {m.start() + 1}: object URLs cannot contain whitespace; "
-                "percent-encode it (a space is %20)")
+                "percent-encode it (a space is %20)"), "percent-encode"
     if "/.../" in url or "…" in url:
-        return f"'{shown_url}' contains a '...' placeholder segment: write the full object path"
+        return f"'{shown_url}' contains a '...' placeholder segment: write the full object path", None
     if "\\" in url:
-        return f"'{shown_url}' contains a backslash (a Windows path?): use the file's https URL with forward slashes"
+        return f"'{shown_url}' contains a backslash (a Windows path?): use the file's https URL with forward slashes", None
     bad = FORBIDDEN_RE.search(url)
     if bad:
         char = bad.group()
         name = f"U+{ord(char):04X}" if not char.isprintable() or char.isspace() else f"'{char}'"
         return (f"the URL contains the character {name} at position {bad.start() + 1}, which a URL cannot hold "
-                "as it is: remove it, or percent-encode it")
+                "as it is: remove it, or percent-encode it"), "percent-encode"
     if _PLACEHOLDER_WORDS.search(url) and "://" not in url:
         return (f"'{shown_url}' is a template placeholder, not a URL: replace it with the full URL of the file, "
-                f"e.g. {PROVIDER_EXAMPLES['aws']}")
+                f"e.g. {PROVIDER_EXAMPLES['aws']}"), None
     if "://" not in url:
         if url.startswith("arn:"):
             return (f"'{shown_url}' is not a Multi-Region Access Point object: write the access point ARN followed by "
-                    "the object name, e.g. arn:aws:s3::123456789012:accesspoint/alias.mrap/path/to/file")
+                    "the object name, e.g. arn:aws:s3::123456789012:accesspoint/alias.mrap/path/to/file"), None
         return (f"'{shown_url}' is not an absolute URL (no scheme or host): use the full URL, e.g. "
-                f"{PROVIDER_EXAMPLES['aws']}")
+                f"{PROVIDER_EXAMPLES['aws']}"), None
     try:
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), parts.hostname or ""
     except ValueError:
-        return f"'{shown_url}' is not a well-formed URL: check the host part"
+        return f"'{shown_url}' is not a well-formed URL: check the host part", None
     if scheme not in ("https", "http", "s3", "gs"):
-        return f"'{shown_url}' uses the '{scheme}:' scheme: Encord fetches files over https"
+        return f"'{shown_url}' uses the '{scheme}:' scheme: Encord fetches files over https", None
     if not host:
-        return f"'{shown_url}' has no host name: use the full URL, e.g. {PROVIDER_EXAMPLES['aws']}"
+        return f"'{shown_url}' has no host name: use the full URL, e.g. {PROVIDER_EXAMPLES['aws']}", None
     if "." not in host and scheme in ("https", "http"):
         return (f"the host '{_shorten(host, 40)}' is not a full domain name (a placeholder?): use the bucket's real "
-                f"host, e.g. {PROVIDER_EXAMPLES['aws']}")
-    return f"'{shown_url}' is not a valid absolute URL: check the host and the characters used"
+                f"host, e.g. {PROVIDER_EXAMPLES['aws']}"), None
+    return f"'{shown_url}' is not a valid absolute URL: check the host and the characters used", None
 
 
 def url_scheme_warning(url: str) -> str | None:

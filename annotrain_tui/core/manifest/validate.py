@@ -19,7 +19,7 @@ from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, depth_problem, explain_json_error, loads, wide_encoding
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
-from annotrain_tui.core.manifest.diagnostics import Diagnostic, Format, ValidationResult
+from annotrain_tui.core.manifest.diagnostics import Code, Diagnostic, Format, ValidationResult, fix_data
 from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
 from annotrain_tui.core.manifest.positions import LineIndex, locate, members, pointer
 from annotrain_tui.core.manifest.rules import check_data
@@ -253,12 +253,19 @@ def _lone_surrogates(text: str) -> list[tuple[int, str]]:
     return lone
 
 
+_TRAILING_COMMA = re.compile(r",\s*[}\]]")
+
+
 def _json_problem(exc: JsonProblem, col: Collector, result: ValidationResult, body: _Body) -> Parsed:
-    code = {"number": "json-number", "depth": "json-depth"}.get(exc.kind, "json-syntax")
+    code: Code = "json-number" if exc.kind == "number" else "json-depth" if exc.kind == "depth" else "json-syntax"
     if exc.offset is None:
         col.add("error", code, exc.message, line=1, column=1)
     else:
-        col.add("error", code, exc.message, offset=exc.offset)
+        # The fact the quick fix needs, read from the text (not from the message): a comma at the
+        # error, followed by the closing bracket.
+        trailing = code == "json-syntax" and _TRAILING_COMMA.match(body.text, exc.offset) is not None
+        col.add("error", code, exc.message, offset=exc.offset,
+                data=fix_data("trailing-comma") if trailing else None)
     result.diagnostics = col.finish(body.text)
     return Parsed(result, None, body.text)
 

@@ -122,6 +122,7 @@ class FixOptions(OptionList):
     """The fix list: Enter applies the highlighted fix, and the footer says so."""
 
     BINDINGS = [Binding("enter", "select", "Apply fix", id="fix.apply")]
+    HELP = "Up/Down pick a fix, Enter applies it (Ctrl+Z undoes it), Escape cancels."
 
     def action_select(self) -> None:
         if self.option_count:
@@ -167,9 +168,7 @@ class FixPicker(ModalScreen["str | None"]):
             message.no_wrap, message.overflow = False, "fold"
             yield Static(message)
             yield Static(Text("Looking for fixes…"), id="fix-status")
-            options = FixOptions(id="fix-options")
-            options.HELP = "Up/Down pick a fix, Enter applies it (Ctrl+Z undoes it), Escape cancels."  # type: ignore[attr-defined]
-            yield options
+            yield FixOptions(id="fix-options")
             yield Static(Text(self.KEYS), classes="dialog-keys", id="fix-keys")
         yield Footer()
 

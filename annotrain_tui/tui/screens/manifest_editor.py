@@ -170,10 +170,7 @@ class ManifestEditorScreen(AppScreen):
         yield Header()
         with Horizontal(classes="form-row", id="me-open"):
             yield Label("Manifest ")
-            path_input = Input(placeholder="path to manifest.json or .csv — Enter opens; Ctrl+T: template",
-                               id="me-path")
-            path_input.HELP = self.WIDGET_HELP["me-path"]  # type: ignore[attr-defined]
-            yield path_input
+            yield Input(placeholder="path to manifest.json or .csv — Enter opens; Ctrl+T: template", id="me-path")
         with Container(id="me-body"):
             self._editor = ManifestTextArea(id="me-editor", soft_wrap=False, show_line_numbers=True,
                                             tab_behavior="focus")
@@ -181,9 +178,7 @@ class ManifestEditorScreen(AppScreen):
             with Vertical(id="me-panel"):
                 yield Static(Text(""), id="me-summary")
                 yield Static(Text(""), id="me-status")
-                table = DataTable(id="me-diagnostics", cursor_type="row", zebra_stripes=True)
-                table.HELP = self.WIDGET_HELP["me-diagnostics"]  # type: ignore[attr-defined]
-                yield table
+                yield DataTable(id="me-diagnostics", cursor_type="row", zebra_stripes=True)
                 yield Static(Text(""), id="me-detail")
         yield Footer()
 

@@ -131,13 +131,13 @@ class _LineView:
 
     __slots__ = ("_document", "_make")
 
-    def __init__(self, document, make: Callable[[int], object]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, document, make: Callable[[int], object]) -> None:
         self._document, self._make = document, make
 
     def __len__(self) -> int:
         return self._document.line_count
 
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+    def __getitem__(self, index):
         n = self._document.line_count
         if isinstance(index, slice):
             return [self._make(i) for i in range(*index.indices(n))]
@@ -147,7 +147,7 @@ class _LineView:
             raise IndexError(index)
         return self._make(index)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return (self._make(i) for i in range(self._document.line_count))
 
 
@@ -176,7 +176,7 @@ if FAST_EDITOR:
             self._tab_width_cache = _LineView(  # type: ignore[assignment]
                 doc, lambda i: _tab_widths(doc[i], self._tab_width))
 
-        def wrap_range(self, start, old_end, new_end) -> None:  # type: ignore[no-untyped-def]
+        def wrap_range(self, start, old_end, new_end) -> None:
             if self._width:
                 super().wrap_range(start, old_end, new_end)
             # soft wrap off: the views follow the document by themselves
@@ -193,7 +193,7 @@ if FAST_EDITOR:
                 self._text = super().text  # type: ignore[misc]
             return self._text
 
-        def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
+        def replace_range(self, start, end, text):
             self._text = None  # the only way a Document changes
             return super().replace_range(start, end, text)  # type: ignore[misc]
 
@@ -219,7 +219,7 @@ if FAST_EDITOR:
         def track(self, cost: TextCost, limits: HighlightLimits) -> None:
             self.limits, self._cost = limits, cost
 
-        def replace_range(self, start, end, text):  # type: ignore[no-untyped-def]
+        def replace_range(self, start, end, text):
             if self.limits is None:
                 return super().replace_range(start, end, text)
             self._text = None
@@ -259,7 +259,7 @@ if FAST_EDITOR:
                 old_end_point=old_end_point,
                 new_end_point=self._location_to_point(result.end_location),
             )
-            self._syntax_tree = self._parser.parse(self._read_callable, self._syntax_tree)  # type: ignore[arg-type]
+            self._syntax_tree = self._parser.parse(self._read_callable, self._syntax_tree)
             return result
 
 
@@ -411,7 +411,7 @@ class ManifestTextArea(TextArea):
         """The line as drawn: control characters made visible (a manifest is untrusted text)."""
         return Text(drawn(self.document.get_line(line_index)), end="", no_wrap=True)
 
-    def render_lines(self, crop):  # type: ignore[no-untyped-def]
+    def render_lines(self, crop):
         if self._fast and self._highlight_query:
             top, bottom = self._highlight_window
             y = self.scroll_offset.y
