@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from weakref import WeakSet
@@ -189,6 +190,12 @@ class AnnotrainApp(App[None]):
         self.selection = Selection()
         self._raw_text_filter = RawTextFilter()
         self._reported_workers: WeakSet[Worker] = WeakSet()
+
+    # -- the clock --------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The time a screen shows ("live 13:00:10", a job's age): one hook, so snapshot tests and
+        screenshots freeze it (``tests/tui/shots.py``) instead of drawing the wall clock."""
+        return datetime.now(UTC)
 
     # -- untrusted text: titles, toasts, the clipboard, and what reaches the terminal ------
     # Every string from a file, a server or the user goes through core.text.shown() at these

@@ -9,12 +9,19 @@ picture is the same every time.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-#: a fixed root: the workspace and manifest paths are drawn on screen, so they must not vary
+#: a fixed root: the workspace, manifest and roster paths are drawn on screen, so they must not vary
 ROOT = Path("/tmp/annotrain-shots")
+#: the time every shot shows
+FROZEN_NOW = datetime(2026, 12, 1, 9, 30, 0, tzinfo=UTC)
+#: screen modules that still read the wall clock themselves instead of ``app.now()``
+CLOCK_MODULES = ("annotrain_tui.tui.screens.evaluation", "annotrain_tui.tui.screens.register")
 
 BATCH = {"images": [
     {"objectUrl": "https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4/extra_01.jpg"},
@@ -52,11 +59,44 @@ def shot_dir(shot: Shot, tag: str = "") -> Path:
     return ROOT / (f"{shot.name}-{tag}" if tag else shot.name)
 
 
+class _FrozenDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):  # noqa: ANN001, ANN206 - datetime's signature
+        return FROZEN_NOW if tz is not None else FROZEN_NOW.replace(tzinfo=None)
+
+
+@contextmanager
+def frozen_clock() -> Iterator[None]:
+    """While inside: every screen module's ``datetime.now`` says FROZEN_NOW (for the modules that do
+    not yet ask ``app.now()``; the app's own hook is frozen by :func:`build_app`)."""
+    import importlib
+
+    saved = []
+    for name in CLOCK_MODULES:
+        module = importlib.import_module(name)
+        if getattr(module, "datetime", None) is datetime:
+            saved.append(module)
+            module.datetime = _FrozenDatetime  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module in saved:
+            module.datetime = datetime  # type: ignore[attr-defined]
+
+
+def shot_paths(folder: Path):  # noqa: ANN201 - core.config.Paths
+    """XDG folders inside the shot's folder: the demo roster's path is drawn on Provision."""
+    from annotrain_tui.core.config import Paths
+
+    return Paths(config_dir=folder / "config", data_dir=folder / "data", state_dir=folder / "state",
+                 cache_dir=folder / "cache")
+
+
 def build_app(shot: Shot, tag: str = ""):
     """The real app on a fresh deterministic demo sandbox, about to open ``shot.screen``."""
     from annotrain_tui.core.backends.sandbox import SandboxBackend
     from annotrain_tui.core.backends.sandbox.demo import seed_demo
-    from annotrain_tui.core.config import Paths, Settings
+    from annotrain_tui.core.config import Settings
     from annotrain_tui.core.workspace import open_workspace
     from annotrain_tui.tui.app import AnnotrainApp
 
@@ -68,12 +108,19 @@ def build_app(shot: Shot, tag: str = ""):
         p = db.with_name(db.name + suffix)
         if p.exists():
             p.unlink()
+    import shutil
+
+    for sub in ("config", "data", "state", "cache"):
+        shutil.rmtree(folder / sub, ignore_errors=True)  # nothing remembered from the last run
+    paths = shot_paths(folder)
     backend = SandboxBackend(db)
-    seed_demo(backend, Paths.default(), deterministic_ids=True)
+    seed_demo(backend, paths, deterministic_ids=True, now=FROZEN_NOW)
     backend.close()
-    ws = open_workspace(Paths.default(), Settings(sandbox_path=db, retry_base_delay=0))
+    ws = open_workspace(paths, Settings(sandbox_path=db, retry_base_delay=0))
     options = {k: v.replace("{dir}", str(folder)) if isinstance(v, str) else v for k, v in shot.options.items()}
-    return AnnotrainApp(ws, start_screen=shot.screen, screen_options=options)
+    app = AnnotrainApp(ws, start_screen=shot.screen, screen_options=options)
+    app.now = lambda: FROZEN_NOW  # type: ignore[method-assign]
+    return app
 
 
 async def drive(app, pilot, shot: Shot) -> None:
