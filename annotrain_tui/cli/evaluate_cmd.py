@@ -90,8 +90,8 @@ def evaluate_online(args: argparse.Namespace) -> int:
 
     # The workspace file and the key are inputs too: --out must never replace them.
     paths = Paths.default()
-    _check_outputs(args, inputs=[p for p in (getattr(args, "sandbox", None), getattr(args, "ssh_key", None),
-                                             paths.default_sandbox, paths.config_file) if p])
+    _check_outputs(args, inputs=[str(p) for p in (getattr(args, "sandbox", None), getattr(args, "ssh_key", None),
+                                                  paths.default_sandbox, paths.config_file) if p])
     ws = workspace_from_args(args)
     try:
         session = EvaluationSession.of_workspace(ws.backend, args.benchmark, None if args.all else args.training,
@@ -197,7 +197,7 @@ def _report(args: argparse.Namespace, result: Any) -> int:
     if args.out:
         written["out"] = _write_rows(result, str(real_out), seed=args.matching == "seed")
         written["out"]["path"] = args.out
-    if args.summary_json:
+    if real_summary is not None:
         from annotrain_tui.core.exports import write_json
 
         write_json(real_summary, result.summary_json())

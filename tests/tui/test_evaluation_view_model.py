@@ -150,4 +150,4 @@ async def test_the_item_canvas_at_80_columns_shows_iou_and_outcome_and_its_numbe
         pairs = sorted(int(v) for v in table.frame["pair"] if v is not None)
         assert pairs and pairs == list(range(1, len(pairs) + 1))
         assert raster.pair_numbers == {n: n for n in pairs}  # the canvas draws the table's "#"
-        assert "per class, benchmark/annotator" in screen_text(app)
+        assert " bench/annot: ■ " in screen_text(app)  # the legend's n/m counts are explained

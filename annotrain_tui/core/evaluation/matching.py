@@ -128,6 +128,7 @@ def seed_best(blocks: list[Block], n_t: int) -> tuple[np.ndarray, np.ndarray]:
     best_iou = np.zeros(n_t, dtype=np.float64)
     for blk in blocks:
         iou = blk.iou
+        assert iou is not None, "the caller fills every block's IoU first"
         arg = iou.argmax(axis=2)  # first maximum, like the strict '>' scan
         best = np.take_along_axis(iou, arg[:, :, None], axis=2)[:, :, 0]
         found = (best > 0.0) & (blk.t < n_t)  # from 0.0 with '>': an all-zero row matches nothing
@@ -151,6 +152,7 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
     solved = 0
     for blk in blocks:
         iou = blk.iou
+        assert iou is not None, "the caller fills every block's IoU first"
         n_g, mt, mb = iou.shape
         q = iou >= threshold
         cell = np.flatnonzero(q)  # qualifying cells, in (group, row, column) order

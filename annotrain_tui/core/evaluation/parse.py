@@ -185,6 +185,12 @@ def _bad_dimension(value: Any) -> str:
     return f"got {safe_text(spelled, 40)} ({_type_name(value)})"
 
 
+def _bad_size(row_where: Any, unit_key: Any, what: str, value: Any) -> Lazy:
+    """The located warning for a data unit's width or height that is no pixel count (made lazily)."""
+    return Lazy(lambda: f"{row_where} data unit {safe_text(unit_key, 40)}: {what} must be a positive number of "
+                        f"pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(value)}")
+
+
 # What the engine does with a unit whose size is unknown (engine._fill_iou: the benchmark unit's size,
 # else the training unit's; geometry.rotated_iou_pairs: a NaN width or height counts as 1).
 _DIMENSION_CONSEQUENCE = ("the value is ignored: rotated boxes on this data unit are scaled by the benchmark's "
@@ -255,11 +261,9 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             # image nobody labelled) may carry 0 (the SDK builds PDF rows with width/height 0).
             shapes_before, unit_bad = len(records), []
             if img_w != img_w and raw_w is not None:
-                unit_bad.append(Lazy(lambda rw=row_where, k=unit_key, v=raw_w: f"{rw} data unit {safe_text(k, 40)}: "
-                                       f"width must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
+                unit_bad.append(_bad_size(row_where, unit_key, "width", raw_w))
             if img_h != img_h and raw_h is not None:
-                unit_bad.append(Lazy(lambda rw=row_where, k=unit_key, v=raw_h: f"{rw} data unit {safe_text(k, 40)}: "
-                                       f"height must be a positive number of pixels (1 to {_MAX_PIXELS:,}), {_bad_dimension(v)}"))
+                unit_bad.append(_bad_size(row_where, unit_key, "height", raw_h))
             for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:
                     raise InvalidInput(f"{row_where} frame {frame}: 'objects' must be a list, "
@@ -310,7 +314,7 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
                     if code == 0:
                         bb = get("boundingBox")
                         try:  # fast path: four finite floats, non-negative size
-                            x, y, w, h = bb["x"], bb["y"], bb["w"], bb["h"]
+                            x, y, w, h = bb["x"], bb["y"], bb["w"], bb["h"]  # type: ignore[index]  # None: TypeError, below
                             ok = (type(x) is float and type(y) is float and type(w) is float and type(h) is float
                                   and x - x == 0.0 and y - y == 0.0 and w - w == 0.0 and h - h == 0.0
                                   and w >= 0.0 and h >= 0.0)
@@ -459,7 +463,7 @@ def _object_array(values: Any) -> np.ndarray:
     return out
 
 
-def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, int]:
+def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, int, int]:
     """Shapely geometries (vectorised for the common single-contour case), made valid; count degenerate."""
     out = np.empty(len(polys), dtype=object)
     simple = [i for i, p in enumerate(polys) if len(p) == 1 and len(p[0]) == 1 and len(p[0][0]) >= 3]
@@ -488,7 +492,7 @@ def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, in
             out[i] = shapely.Polygon() if any(f is None for f in fixed) else shapely.unary_union(fixed)
     invalid = np.flatnonzero(~shapely.is_valid(out))
     unrepaired = 0
-    for i in invalid:  # rare; one at a time, so Ctrl+C is heard between them
+    for i in invalid.tolist():  # rare; one at a time, so Ctrl+C is heard between them
         if _repairable(out[i]):
             out[i] = shapely.make_valid(out[i])
         else:

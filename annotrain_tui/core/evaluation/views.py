@@ -255,7 +255,8 @@ class EvaluationSnapshot:
         for side, row in (("benchmark", bench_row), ("annotator", mine)):
             if not row:
                 continue
-            title = title or (row.get("data_title") if isinstance(row.get("data_title"), str) else "")
+            data_title = row.get("data_title")
+            title = title or (data_title if isinstance(data_title, str) else "")
             size = size or _size_of(row)
             for obj in read_objects(row):
                 if obj.frame != at or not isinstance(obj.geometry, DRAWABLE):

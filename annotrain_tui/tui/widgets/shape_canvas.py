@@ -267,14 +267,18 @@ class ShapeCanvas(Widget, can_focus=True):
             key_long.append(f"{EXTRA_MARK} {s.extra} extra  ")
             key_short.append(f"{EXTRA_MARK}{s.extra} ")
         key = key_long if key_long.cell_len <= width else key_short
-        classes = Text(" ")
-        if s.classes:  # the counts after each class are explained once, up front
-            classes.append("per class, benchmark/annotator: ", Style(dim=True))
+        classes = Text("")
         for cc in s.classes:
             name = cc.name if len(cc.name) <= 24 else cc.name[:23] + "…"
             classes.append("■ ", Style(color=Color.parse(cc.color).rich_color))
             classes.append(name)
             classes.append(f" {cc.benchmark}/{cc.annotator}  ", Style(dim=True))
+        if s.classes:  # what "2/1" after a class means, said once up front (shorter when the line is full)
+            long = " per class, benchmark/annotator: "
+            head = long if len(long) + classes.cell_len <= width else " bench/annot: "
+            classes = Text(head, Style(dim=True)) + classes
+        else:
+            classes = Text(" ")
         if rows >= 2:
             return [key, classes]
         return [key if key.cell_len >= width else key + classes]
@@ -282,7 +286,7 @@ class ShapeCanvas(Widget, can_focus=True):
 
 def _valid_size(size: Any) -> tuple[float, float] | None:
     try:
-        w, h = (float(v) for v in size)  # type: ignore[union-attr]
+        w, h = (float(v) for v in size)
     except (TypeError, ValueError):
         return None
     if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
