@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from annotrain_tui.core.manifest.drafts import draft_path_for, location_of, minimal_edit
 from annotrain_tui.tui.screens import manifest_editor as me
 from annotrain_tui.tui.screens.home import HomeScreen
-from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, TemplateDialog, UnsavedDialog
+from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog, TemplateDialog, UnsavedDialog
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
 from annotrain_tui.tui.widgets import manifest_text_area as mta
@@ -49,7 +49,7 @@ async def settle(app, pilot) -> None:
     for _ in range(100):
         await settle_once(app, pilot)
         screen = app.screen
-        waiting = getattr(screen, "_validating", False) and getattr(screen, "_timer", None) is None
+        waiting = getattr(screen, "validating", False) and not getattr(screen, "debounce_pending", False)
         busy = waiting or any(w.is_running for w in app.workers)
         if not busy:
             return
@@ -71,11 +71,22 @@ def messages(app) -> list[str]:
 
 # -- live diagnostics ----------------------------------------------------------------------------
 
-async def test_errors_are_listed_with_positions_and_typing_a_fix_makes_it_valid(tmp_path):
+def validated(seen: list[ManifestEditorScreen.Validated]):
+    """A message hook keeping every ``Validated`` message the editor's worker posts (once: the hook
+    sees a message at each pump it is dispatched by)."""
+    def hook(message) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(message, ManifestEditorScreen.Validated) and not any(m is message for m in seen):
+            seen.append(message)
+    return hook
+
+
+async def test_errors_are_listed_with_positions_and_typing_a_fix_makes_it_valid(tmp_path, monkeypatch):
+    monkeypatch.setattr(ManifestEditorScreen, "DEBOUNCE", 600.0)  # no timer fires during this test
     path = tmp_path / "m.json"
     path.write_text(TRAILING_COMMA)
     app = editor_app(tmp_path, path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    seen: list[ManifestEditorScreen.Validated] = []
+    async with app.run_test(size=(80, 24), message_hook=validated(seen)) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ManifestEditorScreen)
@@ -87,33 +98,45 @@ async def test_errors_are_listed_with_positions_and_typing_a_fix_makes_it_valid(
         # F8 puts the cursor on the comma; Delete removes it.
         await pilot.press("f8")
         assert screen.editor.cursor_location == (3, comma - 1)
-        validations = screen.validations
         await pilot.press("delete")
+        await settle(app, pilot)
         # Debounced: no validation per keystroke, one is scheduled.
-        assert screen.validations == validations and screen._timer is not None
+        assert not [m for m in seen if m.generation == screen.generation] and screen.debounce_pending
         screen.action_validate()
         await settle(app, pilot)
+        assert [m.generation for m in seen][-1] == screen.generation
         assert screen.table.row_count == 0
         assert "✓ valid" in summary(screen) and "2 items, 2 URLs" in summary(screen)
         assert screen.is_dirty() and "(modified)" in screen.sub_title
 
 
-async def test_the_debounce_timer_validates_after_typing(tmp_path):
+async def test_the_debounce_timer_validates_after_typing(tmp_path, monkeypatch):
+    """The real timer: two keys, then one validation of the text after the last key (the Validated
+    message is waited for, not a fixed time)."""
+    import asyncio
+
+    monkeypatch.setattr(ManifestEditorScreen, "DEBOUNCE", 1.0)  # longer than two key presses take
     path = tmp_path / "m.json"
     path.write_text(valid_text())
     app = editor_app(tmp_path, path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    seen: list[ManifestEditorScreen.Validated] = []
+    async with app.run_test(size=(80, 24), message_hook=validated(seen)) as pilot:
         await settle(app, pilot)
         screen = app.screen
         screen.editor.move_cursor((0, 1))
+        loaded = len(seen)
         await pilot.press("x", "y")
-        timer = screen._timer
-        assert timer is not None
-        timer.stop()  # on a loaded machine the real timer could also fire during settle: count only ours
-        before = screen.validations
-        screen._debounced()  # what the timer calls 300 ms after the last key
+        typed = screen.generation
+        assert screen.debounce_pending and len(seen) == loaded  # nothing validated per keystroke
+
+        async def validated_typed() -> None:
+            while not any(m.generation == typed for m in seen):
+                await pilot.pause()
+
+        await asyncio.wait_for(validated_typed(), timeout=20)
         await settle(app, pilot)
-        assert screen.validations == before + 1
+        after_load = [m.generation for m in seen[loaded:]]
+        assert after_load == [typed]  # one validation for both keys, of the text after the last
         assert screen.diagnostics and screen.diagnostics[0].code == "json-syntax"
 
 
@@ -176,7 +199,8 @@ async def test_a_result_for_older_text_is_ignored(tmp_path):
         await pilot.press("space")  # the text moves on
         from annotrain_tui.core.manifest.validate import validate_text
 
-        screen._show_result(stale, validate_text(valid_text()), None)
+        screen.post_message(ManifestEditorScreen.Validated(stale, validate_text(valid_text()), None))
+        await pilot.pause()
         assert screen.diagnostics == shown and "✗ invalid" in summary(screen)
 
 
@@ -317,6 +341,50 @@ async def test_f4_with_no_problem_at_the_cursor_then_enter_changes_nothing(tmp_p
         assert "No problem here" in status(screen)
 
 
+async def test_after_a_fix_on_a_long_line_the_view_is_not_left_scrolled_sideways(tmp_path):
+    """Trial item 25: a fix on a long URL line scrolled the whole view right; short lines looked empty."""
+    long_url = "https://b.s3.eu-west-2.amazonaws.com/cohort/my photo.jpg"  # the space near column 60
+    tail = "x" * 150
+    text = json.dumps({"images": [{"objectUrl": long_url, "title": tail}]}, indent=2) + "\n"
+    path = tmp_path / "m.json"
+    path.write_text(text)
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        d = next(i for i, d in enumerate(screen.diagnostics) if d.code == "url-not-absolute")
+        screen.jump_to(d)
+        await pilot.press("f4")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.pause()
+        assert "my%20photo.jpg" in screen.editor.text
+        row, col = screen.editor.cursor_location
+        assert col > 50  # the edit is right of the middle of the view (centering scrolled sideways) …
+        assert screen.editor.scroll_x == 0  # … yet the view starts at column 0 (the cursor still in it)
+        assert "Fixed" in status(screen)
+
+
+async def test_f3_shows_the_whole_message(tmp_path):
+    """Trial item 22: the detail pane cut the how-to-fix part; F3 shows the whole message, wrapped."""
+    path = tmp_path / "m.json"
+    path.write_text(FIXTURES.joinpath("url_placeholder.json").read_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("f8", "f3")
+        dialog = app.screen
+        assert isinstance(dialog, MessageDialog)
+        d = screen.diagnostics[0]
+        message = dialog.query_one("#message-text", Static)
+        assert len(d.message) > 100 and str(message.render()) == d.message  # whole, the how-to-fix too
+        assert message.size.height >= 2 and message.region.right <= 80  # wrapped inside the dialog, not cut
+        await pilot.press("enter")
+        assert app.screen is screen
+
+
 # -- saving and drafts ---------------------------------------------------------------------------
 
 async def test_save_writes_atomically_and_clears_the_dirty_state(tmp_path, monkeypatch):
@@ -360,8 +428,123 @@ async def test_a_failed_save_keeps_the_edits_and_the_draft(tmp_path):
         folder.rmdir()
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert any("does not exist" in m for m in messages(app))
+        # Trial item 2: one failure, one toast (Textual dispatched the handler once per class).
+        assert len([m for m in messages(app) if "does not exist" in m]) == 1
+        assert "Not saved" in status(screen) and "does not exist" in status(screen)
         assert screen.is_dirty() and screen.draft_path.exists()
+        assert screen.path == path and str(path) in screen.sub_title  # still the target, never "untitled"
+
+
+async def save_as(pilot, app, value: str) -> None:
+    """Type ``value`` into the open save dialog (replacing what it starts with) and press Enter."""
+    field = app.screen.query_one("#field-path", Input)
+    field.value = value
+    field.focus()
+    await pilot.press("enter")
+
+
+async def test_a_failed_save_as_keeps_the_dialog_and_the_target_then_saving_elsewhere_works(tmp_path):
+    """Trial item 1: after one "Save as" into a missing directory every later Ctrl+S went back to the
+    failed path. Now the dialog says why and stays open; the target changes only when a save succeeds."""
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        screen.editor.move_cursor((1, 2))
+        await pilot.press("space")
+        await pilot.press("f12")
+        assert isinstance(app.screen, FormDialog)
+        await save_as(pilot, app, str(tmp_path / "nodir" / "cohort.json"))
+        await settle(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, FormDialog)  # still open, the reason inside it
+        assert "does not exist" in str(dialog.query_one("#form-error", Static).render())
+        assert not messages(app)  # said once, where the user looks: in the dialog
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.path == path and str(path) in screen.sub_title
+        # Save as again: another folder this time.
+        await pilot.press("f12")
+        good = tmp_path / "cohort.json"
+        await save_as(pilot, app, str(good))
+        await settle(app, pilot)
+        assert app.screen is screen and screen.path == good and good.read_text() == screen.editor.text
+        assert str(good) in screen.sub_title and "(modified)" not in screen.sub_title
+        assert path.read_text() == valid_text()  # the file it came from is untouched
+        assert "Saved" in status(screen)
+        # Ctrl+S now writes the new file, and the save dialog next starts in its folder.
+        await pilot.press("space", "ctrl+s")
+        await settle(app, pilot)
+        assert good.read_text() == screen.editor.text
+        await pilot.press("f12")
+        assert app.screen.query_one("#field-path", Input).value == str(good)
+        assert app.workspace.recent().get("save_dir") == str(tmp_path)
+
+
+async def test_the_save_dialog_starts_in_the_last_folder_saved_to(tmp_path):
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    app = editor_app(tmp_path, None)
+    app.workspace.recent().set(save_dir=str(folder))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        screen.editor.focus()
+        await pilot.press(*"{}")
+        await pilot.press("ctrl+s")
+        field = app.screen.query_one("#field-path", Input)
+        assert field.value == str(folder) + "/"
+        field.focus()
+        await pilot.press(*"new.json", "enter")
+        await settle(app, pilot)
+        assert (folder / "new.json").read_text() == screen.editor.text and screen.path == folder / "new.json"
+
+
+async def test_ctrl_s_with_a_path_typed_but_not_opened_asks_where(tmp_path):
+    """The trial typed a new path into the path field and pressed Ctrl+S: it saved elsewhere. Now
+    Ctrl+S asks, prefilled with the typed path."""
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        other = tmp_path / "other.json"
+        screen.query_one("#me-path", Input).value = str(other)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, FormDialog)
+        assert app.screen.query_one("#field-path", Input).value == str(other)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert other.read_text() == valid_text() and screen.path == other
+
+
+async def test_the_last_manifest_is_offered_and_a_missing_one_is_a_quiet_no_op(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+    assert app.workspace.recent().get("manifest") == str(path)  # opened: remembered
+
+    again = editor_app(tmp_path, None)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(again, pilot)
+        screen = again.screen
+        field = screen.query_one("#me-path", Input)
+        assert field.value == str(path) and screen.focused is field and screen.path is None
+        await pilot.press("enter")  # opens it
+        await settle(again, pilot)
+        assert screen.path == path and screen.editor.text == valid_text()
+
+    path.unlink()
+    third = editor_app(tmp_path, None)
+    async with third.run_test(size=(80, 24)) as pilot:
+        await settle(third, pilot)
+        screen = third.screen
+        assert screen.query_one("#me-path", Input).value == "" and not messages(third)
 
 
 async def test_a_draft_survives_a_crash_and_is_offered_back(tmp_path):
@@ -373,7 +556,7 @@ async def test_a_draft_survives_a_crash_and_is_offered_back(tmp_path):
         screen = app.screen
         screen.editor.move_cursor((2, 4))
         await pilot.press(*"edited")
-        screen._debounced()
+        screen.action_validate()  # what the debounce does after the last key: validate, keep the draft
         await settle(app, pilot)
         edited = screen.editor.text
         draft = screen.draft_path

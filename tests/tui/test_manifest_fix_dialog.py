@@ -29,7 +29,7 @@ async def settle(app, pilot) -> None:
     for _ in range(100):
         await settle_once(app, pilot)
         screen = app.screen
-        waiting = getattr(screen, "_validating", False) and getattr(screen, "_timer", None) is None
+        waiting = getattr(screen, "validating", False) and not getattr(screen, "debounce_pending", False)
         if not (waiting or any(w.is_running for w in app.workers)):
             return
     raise AssertionError("the app did not settle")

@@ -161,6 +161,8 @@ class ManifestEditorScreen(AppScreen):
         """A validation finished (posted by its worker thread, handled on the UI thread).
         ``generation``: the text generation it validated (a result for an older one is ignored)."""
 
+        bubble = False  # the screen's own: the app has nothing to do with it
+
         def __init__(self, generation: int, result: ValidationResult, provider: str | None) -> None:
             super().__init__()
             self.generation, self.result, self.provider = generation, result, provider
@@ -419,6 +421,16 @@ class ManifestEditorScreen(AppScreen):
     def _debounced(self) -> None:
         self._timer = None
         self.action_validate()
+
+    @property
+    def validating(self) -> bool:
+        """A validation runs now (its ``Validated`` message has not been handled yet)."""
+        return self._validating
+
+    @property
+    def debounce_pending(self) -> bool:
+        """Typing started the debounce timer: a validation follows ``DEBOUNCE`` seconds after the last key."""
+        return self._timer is not None
 
     def is_dirty(self) -> bool:
         """True when the editor's text differs from the file as last read or saved."""
