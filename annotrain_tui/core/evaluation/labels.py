@@ -26,7 +26,7 @@ given back as their raw answers (:func:`classifications_of`). Other shapes (bitm
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,7 +332,7 @@ class Skipped:
 
 
 def units_of(row: Any, where: Any = "label row", *, strict: bool = False,
-             skipped: Skipped | None = None) -> list[tuple[str, dict[str, Any]]]:
+             skipped: Skipped | None = None) -> Collection[tuple[str, dict[str, Any]]]:
     """A row's data units as (key, unit) pairs, in the file's order.
 
     Strict: a row that is not an object, a missing or non-object ``data_units`` or unit raises.
@@ -353,6 +353,11 @@ def units_of(row: Any, where: Any = "label row", *, strict: bool = False,
         if skipped is not None:
             skipped.add("no data units", where)
         return []
+    for unit in units.values():  # the common case, checked without building anything (parse speed)
+        if type(unit) is not dict:
+            break
+    else:
+        return units.items()
     out = []
     for key, unit in units.items():
         if type(unit) is not dict:
