@@ -21,7 +21,7 @@ from annotrain_tui.core.manifest import text_cost as tc
 from annotrain_tui.tui.screens import manifest_editor as me
 from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
-from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, PathDialog
 from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 from tests.tui.test_manifest_editor import editor_app, messages, settle, summary, valid_text
 
@@ -277,7 +277,7 @@ async def test_a_hostile_file_name_is_shown_escaped(tmp_path):
 
 async def save_as(app, pilot, target: Path) -> None:
     await pilot.press("ctrl+s")
-    assert isinstance(app.screen, FormDialog)
+    assert isinstance(app.screen, PathDialog)
     app.screen.query_one("#field-path", Input).value = str(target)
     await pilot.press("enter")
     await settle(app, pilot)

@@ -18,7 +18,7 @@ from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog,
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
 from annotrain_tui.tui.widgets import manifest_text_area as mta
-from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
 
@@ -455,12 +455,12 @@ async def test_a_failed_save_as_keeps_the_dialog_and_the_target_then_saving_else
         screen.editor.move_cursor((1, 2))
         await pilot.press("space")
         await pilot.press("f12")
-        assert isinstance(app.screen, FormDialog)
+        assert isinstance(app.screen, PathDialog)
         await save_as(pilot, app, str(tmp_path / "nodir" / "cohort.json"))
         await settle(app, pilot)
         dialog = app.screen
-        assert isinstance(dialog, FormDialog)  # still open, the reason inside it
-        assert "does not exist" in str(dialog.query_one("#form-error", Static).render())
+        assert isinstance(dialog, PathDialog)  # still open, the reason inside it
+        assert "No directory" in str(dialog.query_one("#form-error", Static).render())
         assert not messages(app)  # said once, where the user looks: in the dialog
         await pilot.press("escape")
         await settle(app, pilot)
@@ -514,7 +514,7 @@ async def test_ctrl_s_with_a_path_typed_but_not_opened_asks_where(tmp_path):
         other = tmp_path / "other.json"
         screen.query_one("#me-path", Input).value = str(other)
         await pilot.press("ctrl+s")
-        assert isinstance(app.screen, FormDialog)
+        assert isinstance(app.screen, PathDialog)
         assert app.screen.query_one("#field-path", Input).value == str(other)
         await pilot.press("enter")
         await settle(app, pilot)
@@ -812,7 +812,7 @@ async def test_a_template_from_a_file_of_urls(tmp_path):
         assert screen.result.valid
         # Untitled: saving asks for a path.
         await pilot.press("ctrl+s")
-        assert isinstance(app.screen, FormDialog)
+        assert isinstance(app.screen, PathDialog)
         target = tmp_path / "from-urls.json"
         app.screen.query_one("#field-path", Input).value = str(target)
         await pilot.press("enter")

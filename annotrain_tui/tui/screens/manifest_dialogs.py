@@ -3,19 +3,21 @@ the quick-fix picker and the whole message of one problem."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from annotrain_tui.core.manifest.diagnostics import Diagnostic
 from annotrain_tui.core.manifest.fixes import Fix
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.widgets.dialogs import DIALOG_CSS
+from annotrain_tui.tui.widgets.dialogs import Dialog, PathDialog
 
 
 def one_line(value: object, style: str = "") -> Text:
@@ -24,10 +26,24 @@ def one_line(value: object, style: str = "") -> Text:
     return Text(shown(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
-class UnsavedDialog(ModalScreen[str]):
+class SaveAsDialog(PathDialog):
+    """The editor's Save as: the app's path dialog (stays open on a bad path, starts in the folder last
+    saved to), except that a path typed into the editor's path field but not opened is where it starts
+    (what the user meant by pressing Ctrl+S)."""
+
+    def __init__(self, *, typed: Path | None, name: str, start_dir: Path | None,
+                 check: Callable[[Path], str | None] | None = None) -> None:
+        super().__init__("Save the manifest as", typed.name if typed is not None else name, recent_key="save_dir",
+                         label="File (.json or .csv)", check=check, start_dir=start_dir)
+        self._typed = typed
+
+    def start_directory(self) -> Path:
+        return self._typed.parent if self._typed is not None else super().start_directory()
+
+
+class UnsavedDialog(Dialog[str]):
     """Save / discard / cancel, for unsaved edits."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(cls="UnsavedDialog")
     BINDINGS = [
         Binding("s", "choose('save')", "Save", id="unsaved.save"),
         Binding("d", "choose('discard')", "Discard", id="unsaved.discard"),
@@ -57,11 +73,10 @@ class UnsavedDialog(ModalScreen[str]):
         self.dismiss(choice)
 
 
-class TemplateDialog(ModalScreen[str]):
+class TemplateDialog(Dialog[str]):
     """Ctrl+T with text in the editor: replace it with the template, start a new untitled manifest,
     or cancel (a template never replaces an open file's text without asking)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(cls="TemplateDialog")
     BINDINGS = [
         Binding("r", "choose('replace')", "Replace", id="template.replace"),
         Binding("n", "choose('new')", "New manifest", id="template.new"),
@@ -91,10 +106,10 @@ class TemplateDialog(ModalScreen[str]):
         self.dismiss(choice)
 
 
-class MessageDialog(ModalScreen[None]):
+class MessageDialog(Dialog[None]):
     """The whole message of one problem, wrapped (the list and the detail pane cut long ones)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(cls="MessageDialog") + """
+    DEFAULT_CSS = """
     MessageDialog > Vertical { width: 90; }
     MessageDialog .dialog-keys { color: $text-muted; margin-top: 1; }
     """
@@ -131,7 +146,7 @@ class FixOptions(OptionList):
             self.screen.action_apply()
 
 
-class FixPicker(ModalScreen["str | None"]):
+class FixPicker(Dialog["str | None"]):
     """The quick fixes available for one diagnostic; Enter applies the highlighted one.
 
     Pushed at once on F4 (``fixes=None``: "looking…") and filled in when the fixes are found, so a
@@ -140,7 +155,7 @@ class FixPicker(ModalScreen["str | None"]):
     fix (or no problem at the cursor: ``diagnostic=None``) it says so and stays until Enter or Esc.
     """
 
-    DEFAULT_CSS = DIALOG_CSS.format(cls="FixPicker") + """
+    DEFAULT_CSS = """
     FixPicker OptionList { height: auto; max-height: 10; margin-top: 1; }
     FixPicker .dialog-keys { color: $text-muted; margin-top: 1; }
     """

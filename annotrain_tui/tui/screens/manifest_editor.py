@@ -50,7 +50,13 @@ from annotrain_tui.core.manifest.text_cost import HighlightLimits, too_deep_resu
 from annotrain_tui.core.manifest.validate import detect_format, validate_text
 from annotrain_tui.core.text import shown
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog, TemplateDialog, UnsavedDialog
+from annotrain_tui.tui.screens.manifest_dialogs import (
+    FixPicker,
+    MessageDialog,
+    SaveAsDialog,
+    TemplateDialog,
+    UnsavedDialog,
+)
 from annotrain_tui.tui.text import typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, highlighting_problem
@@ -649,44 +655,25 @@ class ManifestEditorScreen(AppScreen):
             return None  # the remembered file, offered for opening: not a place to save to
         return value
 
-    def _save_default(self) -> str:
-        """Where the save dialog starts: the last directory saved to (remembered across launches),
-        else the open file's directory; with the open file's name."""
-        folder = self.app.workspace.recent().get("save_dir")
-        try:
-            if not folder or not Path(folder).is_dir():
-                folder = str(self.path.parent) if self.path is not None else None
-        except (OSError, ValueError):
-            folder = None
-        if not folder:
-            return ""
-        return str(Path(folder) / self.path.name) if self.path is not None else folder.rstrip("/") + "/"
-
-    def _ask_path(self, then: Callable[[], None] | None, initial: str | None = None) -> None:
-        def target_of(raw: str) -> Path:
-            new = user_path(raw)
-            return new.resolve() if not new.is_absolute() else new
-
-        def check(values: dict[str, str]) -> str | None:
-            raw = values["path"].strip()
-            if not raw:
-                return "Type a file path (ending in .json or .csv)."
+    def _ask_path(self, then: Callable[[], None] | None, typed: str | None = None) -> None:
+        typed_path: Path | None = None
+        if typed:
             try:
-                return save_target_problem(target_of(raw), shown(raw))
-            except (AnnotrainError, OSError, RuntimeError) as err:
-                return str(err)
+                typed_path = user_path(typed)
+            except AnnotrainError:
+                typed_path = None  # the dialog starts where it would, and says what is wrong when typed again
 
-        def done(values: dict[str, str] | None) -> None:
-            if not values:
+        def done(chosen: Path | None) -> None:
+            if chosen is None:
                 return
-            target = target_of(values["path"].strip())  # checked above: the dialog stays open until it is writable
+            target = chosen.resolve() if not chosen.is_absolute() else chosen  # checked by the dialog
             # The open file under another name is the open file; anything else that exists is asked about.
             known = self._disk if self.path is not None and file_identity(target) == file_identity(self.path) else None
             self.run_save(target, self.editor.text, self.generation, then, known)
 
-        self.app.push_screen(FormDialog("Save the manifest as", [("path", "File (.json or .csv)",
-                                                                   initial or self._save_default())],
-                                        validate=check, submit="Save"), done)
+        self.app.push_screen(SaveAsDialog(typed=typed_path, name=self.path.name if self.path is not None else "",
+                                          start_dir=self.path.parent if self.path is not None else None,
+                                          check=save_target_problem), done)
 
     def _inputs(self) -> list[Path]:
         """Files the editor reads from, which a save must never replace."""
