@@ -48,16 +48,6 @@ def restore_remembered(app: AnnotrainApp, integrations: list[Integration], folde
     return changed
 
 
-class NewFolderDialog(FormDialog):
-    """The new-folder form: the parent path is prefilled, so the cursor goes after it and nothing is
-    selected (typing appends the new folder's name instead of replacing the parent)."""
-
-    def on_mount(self) -> None:
-        for field in self.query(SafeInput):
-            field.select_on_focus = False
-            field.cursor_position = len(field.value)
-
-
 class PickScreen(AppScreen):
     TITLE = "Pick integration and folder"
     SCREEN_HELP = (
@@ -213,7 +203,7 @@ class PickScreen(AppScreen):
             if values:
                 self.create_folder(values["path"], values["description"], parse_metadata(values["metadata"]))
 
-        self.app.push_screen(NewFolderDialog("New storage folder", fields, validate=check, submit="Create"), done)
+        self.app.push_screen(FormDialog("New storage folder", fields, validate=check, submit="Create"), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pick-create")
     def create_folder(self, path: str, description: str, metadata: dict) -> None:

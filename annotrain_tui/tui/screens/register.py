@@ -10,6 +10,7 @@ same folder again in batches: only the parts not yet started are sent."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -17,17 +18,41 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.worker import Worker
 
 from annotrain_tui.core import registration as reg
+from annotrain_tui.core.choices import RestoredSelection, restore_selection
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 STATUS_STYLE = {"pending": "cyan", "done": "green", "failed": "bold red"}
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+#: the job table's columns and widths; Folder last and unbounded (shown whole under the tables)
+JOB_COLUMNS = (("Job", 14), ("Status", 16), ("Registered", 11), ("Failed", 6), ("Started", 11), ("Folder", None))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def elapsed(since: datetime) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour) from ``since`` to now: a pending job's age."""
+    seconds = max(0, int((now() - since).total_seconds()))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def started(at: datetime) -> str:
+    """A start time in 11 columns, in local time: ``12-01 06:14``."""
+    return at.astimezone().strftime("%m-%d %H:%M")
 
 
 class RegisterScreen(AppScreen):
@@ -41,8 +66,30 @@ class RegisterScreen(AppScreen):
         "each (the seed's advice; an image group's or DICOM series' files count as images, other files like "
         "images), or of the number of items typed in 'Per job'. A batch is one row with its parts below it; on "
         "the batch row the failed URLs of every part are listed and t retries only those. Registering the same "
-        "manifest into the same folder in batches again continues a batch that was stopped."
+        "manifest into the same folder in batches again continues a batch that was stopped. A pending job's "
+        "status counts the time since it started. Under the tables, the highlighted job (or failed URL) is "
+        "shown whole: its folder and start time, or the URL and the reason it failed."
     )
+    WIDGET_HELP = {
+        "manifest-path": "The manifest's path (JSON or CSV). Enter validates it.",
+        "batch-size": "Items per job when registering in batches (b); empty: the seed's advice (100 videos or "
+                      "1,000 images).",
+        "jobs": "Registration jobs, newest first; a batch is one row (its overall progress) with its parts below. "
+                "The failed URLs of the highlighted job, or of every part of the highlighted batch, are listed "
+                "below; the job's folder and start time are shown whole under the tables.",
+        "failed": "URLs of the highlighted job (or batch) that Encord could not register. The highlighted URL and "
+                  "its whole reason are shown under the table; c copies every failed URL, t retries them.",
+    }
+    DEFAULT_CSS = """
+    #reg-detail { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    """
+
+    class JobUpdated(Message):
+        """The follower read a job again; ``final`` once, when it stopped following a finished job."""
+
+        def __init__(self, job: reg.JobRecord, final: bool = False) -> None:
+            super().__init__()
+            self.job, self.final = job, final
     BINDINGS = [
         Binding("v", "validate", "Validate", id="register.validate"),
         Binding("x", "register", "Register", id="register.start"),
@@ -64,6 +111,7 @@ class RegisterScreen(AppScreen):
         self.batch_running: str | None = None  # the id of the batch this screen is sending
         self._cells: dict[str, tuple[str, ...]] = {}
         self._empty_note = False
+        self._spin = 0  # the pending spinner's frame, one per tick
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,19 +123,19 @@ class RegisterScreen(AppScreen):
             yield SafeInput(placeholder="seed's advice", id="batch-size", restrict=r"[0-9]*", max_length=6)
         yield Static(Text(""), id="reg-validation")
         yield Static(Text(""), id="reg-batch")
-        jobs = SafeDataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        jobs.HELP = ("Registration jobs, newest first; a batch is one row (its overall progress) with its parts below. "  # type: ignore[attr-defined]
-                     "The failed URLs of the highlighted job, or of every part of the highlighted batch, are listed below.")
-        yield jobs
+        yield SafeDataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(total=None, show_eta=False, id="reg-progress")
-        failed = SafeDataTable(id="failed", cursor_type="row")
-        failed.HELP = "URLs of the highlighted job (or batch) that Encord could not register, with the reason."  # type: ignore[attr-defined]
-        yield failed
+        yield SafeDataTable(id="failed", cursor_type="row")
+        yield Static(Text(""), id="reg-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         self.store = reg.JobStore(self.app.workspace.paths)
-        self.query_one("#jobs", DataTable).add_columns("Job", "Status", "Registered", "Failed", "Folder", "Started")
+        jobs = self.query_one("#jobs", DataTable)
+        # fixed widths, the folder last: Started fits at 80 columns (the folder is shown whole below)
+        for col, width in JOB_COLUMNS:
+            jobs.add_column(col, key=col, width=width)
+        self.tick = self.set_interval(1.0, self._tick, pause=True)  # runs only while a job is pending
         self.query_one("#failed", DataTable).add_columns("Failed URL", "Reason")
         self.query_one("#reg-progress", ProgressBar).display = False
         self.query_one("#reg-batch", Static).display = False
@@ -98,10 +146,34 @@ class RegisterScreen(AppScreen):
         self._show_selection()
         self.query_one("#jobs", DataTable).focus()
         self.action_refresh()
+        if not (self.app.selection.integration and self.app.selection.folder):
+            self.restore_pick()
 
     def on_screen_resume(self) -> None:
         self._show_selection()
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-restore")
+    def restore_pick(self) -> None:
+        """Opened straight from the command line: the last launch's pick, when nothing is picked yet."""
+        recent = self.app.workspace.recent()
+        found = restore_selection(self.app.workspace.backend, recent.get("integration"), recent.get("folder"))
+        self.app.call_from_thread(self._restored, found)
+
+    def _restored(self, found: RestoredSelection) -> None:
+        sel = self.app.selection
+        if found.dropped:
+            self.app.workspace.recent().set(**dict.fromkeys(found.dropped))
+        sel.integration = sel.integration or found.integration
+        sel.folder = sel.folder or found.folder
+        self._show_selection()
+
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "register-load":
+            self.query_one("#reg-validation", Static).update(failure_text("Could not read the jobs", error))
+
+    def _tick(self) -> None:
+        self._spin += 1
+        self._render_jobs()
     def _show_selection(self) -> None:
         sel = self.app.selection
         t = Text("Into ")
@@ -155,12 +227,14 @@ class RegisterScreen(AppScreen):
         self.records[r.id] = r
         self._render_jobs()
 
-    @staticmethod
-    def _job_cells(r: reg.JobRecord, label: str) -> list[Text]:
-        return [lit(label), Text(r.status.value, style=STATUS_STYLE.get(r.status.value, "")),
+    def _job_cells(self, r: reg.JobRecord, label: str) -> list[Text]:
+        status = r.status.value
+        if not r.finished:  # ticking: the time since it started, and a spinner
+            status = f"{status} {elapsed(r.created_at)} {SPINNER[self._spin % len(SPINNER)]}"
+        return [lit(label), Text(status, style=STATUS_STYLE.get(r.status.value, "")),
                 Text(f"{r.items_created}/{r.urls}"), Text(str(len(r.failed_urls)),
                                                            style="bold red" if r.failed_urls else ""),
-                lit(r.folder_path), Text(r.created_at.strftime("%m-%d %H:%M"))]
+                Text(started(r.created_at)), lit(r.folder_path)]
 
     @staticmethod
     def _batch_cells(b: reg.BatchStatus) -> list[Text]:
@@ -168,7 +242,7 @@ class RegisterScreen(AppScreen):
         return [lit(b.id, "bold"), Text(f"{b.status} {b.finished_parts}/{b.parts}", style=style),
                 Text(f"{b.items_created}/{b.urls}"), Text(str(len(b.failed_urls)),
                                                            style="bold red" if b.failed_urls else ""),
-                lit(b.folder_path), Text(b.created_at.strftime("%m-%d %H:%M"))]
+                Text(started(b.created_at)), lit(b.folder_path)]
 
     def _rows(self) -> list[tuple[str, list[Text]]]:
         """(row key, cells), newest first: a job, or a batch's row followed by its parts (and their retries)."""
@@ -210,6 +284,10 @@ class RegisterScreen(AppScreen):
             self.query_one("#reg-validation", Static).update(Text(""))
         pending = any(not x.finished for x in self.records.values()) or self.batch_running is not None
         self.query_one("#reg-progress", ProgressBar).display = pending
+        if pending:
+            self.tick.resume()
+        else:
+            self.tick.pause()
         self._show_batch_line()
 
     def _show_batch_line(self) -> None:
@@ -238,7 +316,7 @@ class RegisterScreen(AppScreen):
         if table.row_count == 0 or table.cursor_row is None:
             return None
         try:
-            return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
         except Exception:  # noqa: BLE001
             return None
 
@@ -254,7 +332,51 @@ class RegisterScreen(AppScreen):
     def _show_failed(self) -> None:
         table = self.query_one("#failed", DataTable)
         table.clear()
+        self._failed_rows: list[tuple[str, str]] = []
         self._show_batch_line()
+        try:
+            self._fill_failed(table)
+        finally:
+            self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#failed")
+    def _failed_highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """Under the tables, whole and wrapped: the highlighted failed URL and its reason when the failed list
+        has the focus, else the highlighted job's folder, manifest and start."""
+        detail = self.query_one("#reg-detail", Static)
+        failed = self.query_one("#failed", DataTable)
+        rows = getattr(self, "_failed_rows", [])
+        t = Text()
+        if self.focused is failed and rows and failed.cursor_row is not None and 0 <= failed.cursor_row < len(rows):
+            url, reason = rows[failed.cursor_row]
+            t.append_text(lit(url, "bold"))
+            t.append(": ")
+            t.append_text(lit(reason))
+        else:
+            r = self._current()
+            b = self._current_batch()
+            item = r or b
+            if item is not None:
+                t.append_text(lit(item.id, "bold"))
+                t.append(" into ")
+                t.append_text(lit(item.folder_path))
+                t.append(f", started {item.created_at.astimezone().strftime('%Y-%m-%d %H:%M:%S')}")
+                if r is not None:
+                    t.append(" from ")
+                    t.append_text(lit(r.manifest_path))
+        detail.update(t)
+
+    def on_descendant_focus(self) -> None:
+        self._show_detail()
+
+    def _add_failed(self, table: DataTable, url: Text, reason: str, url_text: str) -> None:
+        table.add_row(url, lit(reason))
+        self._failed_rows.append((url_text, reason))
+
+    def _fill_failed(self, table: DataTable) -> None:
         b = self._current_batch()
         if b is not None:  # every part's failures (of its latest attempt)
             for p in b.part_status:
@@ -262,18 +384,19 @@ class RegisterScreen(AppScreen):
                     continue
                 for e in p.leaf.unit_errors:
                     for url in e.object_urls:
-                        table.add_row(lit(url), lit(f"part {p.part}: {e.error}"))
+                        self._add_failed(table, lit(url), f"part {p.part}: {e.error}", url)
                 for err in p.leaf.errors:
-                    table.add_row(Text(f"(part {p.part}, whole job)", style="bold red"), lit(err))
+                    whole = f"(part {p.part}, whole job)"
+                    self._add_failed(table, Text(whole, style="bold red"), err, whole)
             return
         r = self._current()
         if r is None:
             return
         for e in r.unit_errors:
             for url in e.object_urls:
-                table.add_row(lit(url), lit(e.error))
+                self._add_failed(table, lit(url), e.error, url)
         for err in r.errors:
-            table.add_row(Text("(whole job)", style="bold red"), lit(err))
+            self._add_failed(table, Text("(whole job)", style="bold red"), err, "(whole job)")
 
     def follow(self, record: reg.JobRecord) -> None:
         if record.id in self.following:
@@ -285,11 +408,18 @@ class RegisterScreen(AppScreen):
     def run_follow(self, record: reg.JobRecord) -> None:
         try:
             final = reg.wait(self.app.workspace.backend, self.store, record, step=1.0, cancel=self.cancel,
-                             on_poll=lambda r: self.app.call_from_thread(self._upsert, r))
+                             on_poll=lambda r: self.post_message(self.JobUpdated(r)))
         finally:
             self.following.discard(record.id)
         if final.finished:
-            self.app.call_from_thread(self._finished, final)
+            self.post_message(self.JobUpdated(final, final=True))
+
+    @on(JobUpdated)
+    def _job_updated(self, event: JobUpdated) -> None:
+        if event.final:
+            self._finished(event.job)
+        else:
+            self._upsert(event.job)
 
     def _finished(self, r: reg.JobRecord) -> None:
         self._upsert(r)
