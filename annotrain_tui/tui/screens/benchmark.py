@@ -148,7 +148,7 @@ class BenchmarkScreen(AppScreen):
 
     @on(Select.Changed, "#ontology")
     def _show_classes(self, event: Select.Changed) -> None:
-        onto = self.ontologies.get(event.value)
+        onto = self.ontologies.get(str(event.value))
         t = Text()
         if onto is None:
             t.append("Pick the ontology the benchmark and every training project share.", style="dim")

@@ -10,8 +10,8 @@ same folder again in batches: only the parts not yet started are sent."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,6 +26,7 @@ from textual.worker import Worker
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.choices import RestoredSelection, restore_selection
 from annotrain_tui.core.errors import AnnotrainError
+from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
@@ -37,6 +38,16 @@ STATUS_STYLE = {"pending": "cyan", "done": "green", "failed": "bold red"}
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 #: the job table's columns and widths; Folder last and unbounded (shown whole under the tables)
 JOB_COLUMNS = (("Job", 14), ("Status", 16), ("Registered", 11), ("Failed", 6), ("Started", 11), ("Folder", None))
+
+
+def when_yes(then: Callable[[], object]) -> Callable[[bool | None], None]:
+    """A dialog callback that runs ``then`` only when the answer was yes."""
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            then()
+
+    return answered
 
 
 def now() -> datetime:
@@ -471,8 +482,8 @@ class RegisterScreen(AppScreen):
             t.append(f"\n… {len(result.diagnostics) - 4} more: open the manifest editor (2 on Home)", style="dim")
         self.query_one("#reg-validation", Static).update(t)
 
-    def _target_ready(self) -> tuple[Any, str] | None:
-        """(selection, manifest path) when both are there; else one toast saying what is missing."""
+    def _target_ready(self) -> tuple[Integration, Folder, str] | None:
+        """(integration, folder, manifest path) when all are there; else one toast saying what is missing."""
         sel, path = self.app.selection, self._path()
         if not (sel.integration and sel.folder):
             self.notify("Pick the integration and the folder first (1 on Home).", severity="warning")
@@ -480,30 +491,29 @@ class RegisterScreen(AppScreen):
         if not path:
             self.notify("Type the manifest's path first.", severity="warning")
             return None
-        return sel, path
+        return sel.integration, sel.folder, path
 
     def action_register(self) -> None:
         ready = self._target_ready()
         if ready is None:
             return
-        sel, path = ready
+        integration, folder, path = ready
         body = Text("Register the files of ")
         body.append_text(lit(path, "bold"))
         body.append(" into ")
-        body.append_text(lit(sel.folder.path, "bold"))
+        body.append_text(lit(folder.path, "bold"))
         body.append(" via ")
-        body.append_text(lit(sel.integration.title, "bold"))
+        body.append_text(lit(integration.title, "bold"))
         body.append("?")
         self.app.push_screen(ConfirmDialog("Register files", body, yes="Register"),
-                             lambda yes: self.run_register(path) if yes else None)
+                             when_yes(lambda: self.run_register(integration, folder, path)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
-    def run_register(self, path: str) -> None:
-        sel = self.app.selection
+    def run_register(self, integration: Integration, folder: Folder, path: str) -> None:
         backend = self.app.workspace.backend
-        manifest, warnings = reg.load_for_registration(path, provider=sel.integration.provider.value)
-        record = reg.start(backend, self.store, manifest, manifest_path=path, integration_ref=sel.integration.id,
-                           folder_ref=sel.folder.id)
+        manifest, warnings = reg.load_for_registration(path, provider=integration.provider.value)
+        record = reg.start(backend, self.store, manifest, manifest_path=path, integration_ref=integration.id,
+                           folder_ref=folder.id)
         self.app.call_from_thread(self._started, record, len(warnings))
 
     def _batch_limit(self) -> int | None:
@@ -514,7 +524,7 @@ class RegisterScreen(AppScreen):
         ready = self._target_ready()
         if ready is None:
             return
-        sel, path = ready
+        integration, folder, path = ready
         if self.batch_running is not None:
             self.notify("A batch is being registered; wait for it (Escape stops it between parts).",
                         severity="warning", markup=False)
@@ -523,18 +533,17 @@ class RegisterScreen(AppScreen):
         body = Text("Register the files of ")
         body.append_text(lit(path, "bold"))
         body.append(" into ")
-        body.append_text(lit(sel.folder.path, "bold"))
+        body.append_text(lit(folder.path, "bold"))
         body.append(" in batches of ")
         body.append(f"at most {limit:,} item(s)" if limit else "100 videos or 1,000 images (the seed's advice)")
         body.append(", one job at a time? A batch of this manifest and folder that was stopped is continued.")
         self.app.push_screen(ConfirmDialog("Register in batches", body, yes="Register"),
-                             lambda yes: self.run_register_batch(path, limit) if yes else None)
+                             when_yes(lambda: self.run_register_batch(integration, folder, path, limit)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
-    def run_register_batch(self, path: str, limit: int | None) -> None:
-        sel = self.app.selection
+    def run_register_batch(self, integration: Integration, folder: Folder, path: str, limit: int | None) -> None:
         backend = self.app.workspace.backend
-        manifest, _ = reg.load_for_registration(path, provider=sel.integration.provider.value, batched=True)
+        manifest, _ = reg.load_for_registration(path, provider=integration.provider.value, batched=True)
         self.cancel.clear()
 
         def event(kind: str, plan: reg.BatchPlan, record: reg.JobRecord | None) -> None:
@@ -542,7 +551,7 @@ class RegisterScreen(AppScreen):
 
         try:
             status = reg.register_batch(backend, self.store, manifest, manifest_path=path,
-                                        integration_ref=sel.integration.id, folder_ref=sel.folder.id, limit=limit,
+                                        integration_ref=integration.id, folder_ref=folder.id, limit=limit,
                                         step=1.0, on_event=event, cancel=self.cancel)
         finally:
             self.app.call_from_thread(self._batch_stopped)
@@ -604,7 +613,7 @@ class RegisterScreen(AppScreen):
             self.app.push_screen(
                 ConfirmDialog("Retry failed URLs", f"Register the {len(b.failed_urls)} failed URL(s) of every part of "
                               f"batch {b.id} again (only those)?", yes="Retry"),
-                lambda yes: self.run_retry_batch(b) if yes else None)
+                when_yes(lambda: self.run_retry_batch(b)))
             return
         r = self._current()
         if r is None or not r.failed_urls:
@@ -613,7 +622,7 @@ class RegisterScreen(AppScreen):
         self.app.push_screen(
             ConfirmDialog("Retry failed URLs", f"Register the {len(r.failed_urls)} failed URL(s) of job {r.id[:8]} "
                           "again (only those)?", yes="Retry"),
-            lambda yes: self.run_retry(r) if yes else None)
+            when_yes(lambda: self.run_retry(r)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="register-start")
     def run_retry(self, r: reg.JobRecord) -> None:
