@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -59,7 +60,7 @@ from annotrain_tui.tui.screens.manifest_dialogs import (
 )
 from annotrain_tui.tui.text import typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
-from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, highlighting_problem
+from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, drawn, highlighting_problem
 
 
 def sort_key(d: Diagnostic) -> tuple[int, int]:
@@ -112,7 +113,7 @@ class ManifestEditorScreen(AppScreen):
         Binding("f4,ctrl+full_stop", "quick_fix", "Fix", key_display="F4", id="manifest.fix"),
         Binding("ctrl+s", "save", "Save", id="manifest.save"),
         Binding("f12", "save_as", "Save as", key_display="F12", id="manifest.save_as"),
-        Binding("f3", "show_message", "Message", key_display="F3", show=False, id="manifest.message"),
+        Binding("f3", "show_message", "Whole message", key_display="F3", show=False, id="manifest.message"),
         Binding("ctrl+t", "template", "Template", id="manifest.template"),
         Binding("f5", "register", "Register", id="manifest.register"),
         Binding("ctrl+o", "focus_path", "Open", id="manifest.open"),
@@ -120,7 +121,7 @@ class ManifestEditorScreen(AppScreen):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     DEFAULT_CSS = """
-    #me-status { height: auto; max-height: 2; padding: 0 1; display: none; }
+    #me-status { height: 1; padding: 0 1; display: none; }
     #me-status.-shown { display: block; }
     """
 
@@ -237,6 +238,7 @@ class ManifestEditorScreen(AppScreen):
         line = self.query_one("#me-status", Static)
         line.update(_text(message, style) if message else Text(""))
         line.set_class(bool(message), "-shown")
+        self._show_summary()  # its notes line gives the status line its room
 
     # -- opening --------------------------------------------------------------------------------
     @property
@@ -550,7 +552,7 @@ class ManifestEditorScreen(AppScreen):
             notes.append("draft kept " + time.strftime("%H:%M:%S", time.localtime(self.draft_saved_at)))
         if self.note:
             notes.append(self.note)
-        if notes:
+        if notes and not self.status:  # the status line takes this line's place while it is shown
             t.append("\n")
             t.append(" · ".join(notes), style="dim")
         self.query_one("#me-summary", Static).update(t)
@@ -941,14 +943,19 @@ class ManifestEditorScreen(AppScreen):
 
     def _keep_left(self) -> None:
         """Centering the cursor scrolls sideways too: on a long URL line the whole view moved right
-        and the short lines around looked empty. When the cursor fits in the view from column 0, the
-        view goes back to column 0 (the cursor's line stays in view: only x changes)."""
+        and the short lines around looked empty (trial item 25). When the cursor fits in the view from
+        column 0, the view goes back to column 0; when it does not, the view scrolls only as far as
+        the cursor needs (near the right edge), so most of every line's start stays in view. Only x
+        changes: the cursor's line stays where centering put it."""
         editor = self.editor
         row, col = editor.cursor_location
         width = editor.scrollable_content_region.width - editor.gutter_width - 1
-        line = editor.document.get_line(row)
-        if width > 0 and len(line[:col].expandtabs(editor.indent_width)) < width and editor.scroll_x:
-            editor.scroll_to(x=0, animate=False, immediate=True)
+        if width <= 0:
+            return
+        cells = cell_len(drawn(editor.document.get_line(row)[:col]).expandtabs(editor.indent_width))
+        x = 0 if cells < width else cells - width + min(8, width // 4)
+        if editor.scroll_x != x:
+            editor.scroll_to(x=x, animate=False, immediate=True)
 
     # -- templates ------------------------------------------------------------------------------
     # A template never replaces text without asking: with text in the editor, Ctrl+T first asks
