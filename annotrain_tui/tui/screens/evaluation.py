@@ -206,10 +206,12 @@ class EvaluationScreen(AppScreen):
 
         bubble = False  # for this screen only
 
-        def __init__(self, snapshot: EvaluationSnapshot, changed: int | None = None) -> None:
+        def __init__(self, snapshot: EvaluationSnapshot, changed: int | None = None,
+                     session: EvaluationSession | None = None) -> None:
             super().__init__()
             self.snapshot = snapshot
             self.changed = changed
+            self.session = session  # a load's new session (the handler keeps it)
 
     class Polled(Message):
         """A refresh found nothing new (the "live" time moves on)."""
@@ -228,7 +230,7 @@ class EvaluationScreen(AppScreen):
         self.training_refs = training
         self.benchmark_labels = benchmark_labels
         self.training_labels = training_labels
-        self.session: EvaluationSession | None = None  # touched by workers only (the UI reads snapshots)
+        self.session: EvaluationSession | None = None  # set by the Published handler; workers use it
         self.snapshot: EvaluationSnapshot | None = None
         self.filter = Filter()
         self.live_on = True
@@ -292,8 +294,7 @@ class EvaluationScreen(AppScreen):
             self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
 
         session.load(on_progress=progress, cancel=self.cancel)
-        self.session = session
-        self.post_message(self.Published(session.snapshot()))
+        self.post_message(self.Published(session.snapshot(), session=session))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
     def refresh_worker(self, full: bool = True) -> None:
@@ -316,6 +317,8 @@ class EvaluationScreen(AppScreen):
 
     @on(Published)
     def _published(self, event: Published) -> None:
+        if event.session is not None:
+            self.session = event.session
         self.snapshot = event.snapshot
         self.last_refresh = datetime.now(UTC)
         self._show(event.changed)
