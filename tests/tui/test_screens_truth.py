@@ -158,3 +158,42 @@ async def test_new_folder_appends_to_the_prefilled_parent(tmp_path):
         assert isinstance(app.screen, FormDialog)
         await pilot.press(*"Cohort 2026")
         assert app.screen.query_one("#field-path", Input).value == "/Training Data/Cohort 2026"
+
+
+async def test_pick_and_progress_say_when_their_listing_failed(tmp_path, monkeypatch):
+    """Trial item 6 on the other screens: an empty list or 'Loading…' must not stand for a failure."""
+    from annotrain_tui.core.errors import Transient
+    from annotrain_tui.tui.screens import pick, progress
+
+    def unreachable(*args, **kwargs):
+        raise Transient("cannot reach Encord at https://api.encord.com", acted=False)
+
+    monkeypatch.setattr(pick, "pick_lists", unreachable)
+    monkeypatch.setattr(progress, "progress_view", unreachable)
+    app = make_app(tmp_path / "ws.db", start_screen="pick")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        first = " ".join(str(c) for c in app.screen.query_one("#integrations", DataTable).get_row_at(0))
+        assert "Could not list the integrations and folders: cannot reach Encord" in first
+        assert "No cloud integrations" not in first
+        folders = " ".join(str(c) for c in app.screen.query_one("#folders", DataTable).get_row_at(0))
+        assert "Not loaded" in folders and "No folders yet" not in folders
+        app.open_flow("progress")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ProgressScreen)
+        summary = str(app.screen.query_one("#progress-summary", Static).render())
+        assert "Loading" not in summary and "Could not read the training progress: cannot reach Encord" in summary
+
+
+async def test_progress_opens_the_benchmark_last_provisioned(tmp_path):
+    app = make_app(tmp_path / "ws.db")
+    raw = app.workspace.raw
+    onto = raw.list_ontologies()[0]
+    second = raw.create_project("Cohort 2 Benchmark", description="", dataset_ids=[], ontology_id=onto.id)
+    app.workspace.recent().set(benchmark=second.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.open_flow("progress")
+        await settle(app, pilot)
+        summary = str(app.screen.query_one("#progress-summary", Static).render())
+        assert "Cohort 2 Benchmark" in summary and "Benchmark Labels" not in summary

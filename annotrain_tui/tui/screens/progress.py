@@ -31,7 +31,10 @@ def bar(done: int, total: int) -> Text:
 class ProgressScreen(AppScreen):
     TITLE = "Training progress"
     SCREEN_HELP = ("Per annotator: tasks in Complete out of all tasks of their training project, and when they "
-                   "last worked. Only Complete tasks are evaluated. Refreshes on its own; r refreshes now.")
+                   "last worked. Only Complete tasks are evaluated. Refreshes on its own; r refreshes now. Without "
+                   "a benchmark named (g on Provision, Enter on Home's projects), the benchmark last provisioned.")
+    WIDGET_HELP = {"progress-table": "One row per annotator of the benchmark: Complete/total tasks, a bar, the "
+                                     "last activity and the training project. i shows the row whole."}
     BINDINGS = [Binding("r", "refresh", "Refresh", id="progress.refresh"),
                 Binding("escape", "app.back", "Back", id="progress.back")]
 
@@ -57,7 +60,8 @@ class ProgressScreen(AppScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="progress-load")
     def load(self) -> None:
-        view = progress_view(self.app.workspace.backend, self.benchmark)
+        view = progress_view(self.app.workspace.backend, self.benchmark,
+                             preferred=self.app.workspace.recent().get("benchmark"))
         if view.benchmark is None or view.status is None:
             self.app.call_from_thread(self._empty, "No benchmark project yet: set one up first (3 on Home).")
             return

@@ -66,7 +66,7 @@ class ProvisionScreen(AppScreen):
                      "are listed). Enter opens the list.",
         "template": "The workflow template of the training projects. Enter opens the list.",
         "roster-table": "The roster, one row per annotator, with the plan for each; the highlighted row's note is "
-                        "shown whole under the table. e edits the row, a adds, d deletes, s saves the file, w "
+                        "shown whole under the table (i opens the whole row). e edits the row, a adds, d deletes, s saves the file, w "
                         "saves it as another file.",
     }
 

@@ -87,9 +87,9 @@ class RegisterScreen(AppScreen):
                       "1,000 images).",
         "jobs": "Registration jobs, newest first; a batch is one row (its overall progress) with its parts below. "
                 "The failed URLs of the highlighted job, or of every part of the highlighted batch, are listed "
-                "below; the job's folder and start time are shown whole under the tables.",
+                "below; the job's folder and start time are shown whole under the tables (i opens the whole row).",
         "failed": "URLs of the highlighted job (or batch) that Encord could not register. The highlighted URL and "
-                  "its whole reason are shown under the table; c copies every failed URL, t retries them.",
+                  "its whole reason are shown under the table (i opens the whole row); c copies every failed URL, t retries them.",
     }
     DEFAULT_CSS = """
     #reg-detail { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
