@@ -18,6 +18,7 @@ from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog,
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
 from annotrain_tui.tui.widgets import manifest_text_area as mta
+from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
@@ -519,6 +520,23 @@ async def test_ctrl_s_with_a_path_typed_but_not_opened_asks_where(tmp_path):
         await pilot.press("enter")
         await settle(app, pilot)
         assert other.read_text() == valid_text() and screen.path == other
+
+
+async def test_the_editor_actions_are_in_the_command_palette_and_the_help(tmp_path):
+    from annotrain_tui.tui.app import screen_commands
+
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        names = {name for name, _, _ in screen_commands(screen)}
+        for action in ("Save", "Save as", "Open", "Template", "Fix", "Register", "Whole message"):
+            assert f"Manifest: {action}" in names, names
+        assert "F12" in screen.SCREEN_HELP and "F3" in screen.SCREEN_HELP
+        assert screen.help_for(screen.editor) == ManifestTextArea.HELP
+        assert "F4" in (screen.help_for(screen.table) or "")
 
 
 async def test_the_last_manifest_is_offered_and_a_missing_one_is_a_quiet_no_op(tmp_path):

@@ -85,6 +85,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow"}
 
 class ManifestEditorScreen(AppScreen):
     TITLE = "Manifest editor"
+    PALETTE_PREFIX = "Manifest"
     SCREEN_HELP = (
         "Write or fix a registration manifest (Encord's JSON or CSV upload file). It is validated as you type "
         "(300 ms after the last key) with the provider of the picked integration; problems are listed below "

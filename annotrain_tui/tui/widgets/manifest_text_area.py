@@ -281,8 +281,8 @@ class ManifestTextArea(TextArea):
     FAST = True  # False: the stock code paths (the bench compares both)
     HELP = ("The manifest. Type to edit; Ctrl+Z / Ctrl+Y undo and redo; F6 selects the line, F7 everything. "
             "Problems are listed below as you type: F8 / Shift+F8 (or Ctrl+N / Ctrl+B) go to the next or "
-            "previous one, F4 offers a quick fix for the problem at the cursor. Ctrl+S saves, Tab moves to "
-            "the problem list.")
+            "previous one, F4 offers a quick fix for the problem at the cursor, F3 shows its whole message. "
+            "Ctrl+S saves, F12 saves as another file, Tab moves to the problem list.")
 
     _highlight_window: tuple[int, int] = (0, -1)
     # (characters, nesting depth, bytes in a window of rows) above which highlighting is off; None:
