@@ -18,8 +18,8 @@ from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog,
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
 from annotrain_tui.tui.widgets import manifest_text_area as mta
-from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
+from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
 
