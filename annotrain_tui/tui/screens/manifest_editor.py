@@ -2,12 +2,18 @@
 type, lists every problem with its position, jumps to it, offers the core's quick fixes as one
 undoable edit, saves atomically and never loses an edit (a draft is kept until the file is saved).
 
+The screen shows and asks; the work is elsewhere. ``widgets/manifest_text_area.py`` is the text area
+(a fork of Textual's TextArea, on Textual internals, that stays responsive on a 50,000-item manifest
+of 150,000 lines; JSON highlighting is switched off above bounds on the size, the nesting depth and
+the tokens per line or per query, from ``core/manifest/text_cost.py``). ``core/manifest/drafts.py``
+reads a file and its draft for editing and turns a fixed text into one small edit;
+``core/manifest/templates.template_text`` builds a template; ``manifest_dialogs.py`` holds the dialogs.
+
 Everything slow runs in thread workers: reading the file, validating (debounced, 300 ms after the
-last keystroke, older runs ignored), quick fixes, drafts and saving. Big files (a 50,000-item
-manifest is 150,000 lines) stay responsive: the editor below works around the parts of Textual's
-TextArea that cost time proportional to the whole document on every keystroke or frame, and JSON
-syntax highlighting is switched off above bounds on the size, the nesting depth and the tokens per
-line or per query (checked before it is turned on and on every edit; the panel says which).
+last keystroke; the worker posts ``Validated``, older results are ignored), quick fixes, templates,
+drafts and saving. The open file changes only when a save succeeds: a failed save or "Save as" (F12)
+leaves the target as it was, says why once (in the save dialog when the path is bad), and keeps the
+edits in the draft. Results and errors go to a status line in the panel, not to toasts over it.
 
 A hostile file cannot hang it: the file is stat'ed before it is read (FIFOs, devices and huge files
 are refused), tree-sitter never sees a text over the bounds, and a validation that recurses too deep
