@@ -143,6 +143,8 @@ async def test_the_item_canvas_at_80_columns_shows_iou_and_outcome_and_its_numbe
         widths = table._widths
         right = sum(widths[: labels.index("Outcome") + 1]) + labels.index("Outcome") + 1
         assert right <= table.size.width, (labels, widths, table.size.width)  # IoU and Outcome fully visible
+        assert table.region.right <= app.size.width  # and the table itself is on the screen
+        assert screen.query_one(ShapeCanvas).region.width >= 30  # the canvas keeps the rest
         header = screen_text(app).splitlines()
         assert any("IoU" in line and "Outcome" in line for line in header)
         canvas = screen.query_one(ShapeCanvas)

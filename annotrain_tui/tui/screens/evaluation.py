@@ -320,12 +320,12 @@ class EvaluationScreen(AppScreen):
         if event.session is not None:
             self.session = event.session
         self.snapshot = event.snapshot
-        self.last_refresh = datetime.now(UTC)
+        self.last_refresh = self.app.now()
         self._show(event.changed)
 
     @on(Polled)
     def _polled(self) -> None:
-        self.last_refresh = datetime.now(UTC)
+        self.last_refresh = self.app.now()
         self._show_status()
 
     @on(NoBenchmark)
@@ -650,7 +650,9 @@ class ItemScreen(AppScreen):
         Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
     ]
-    DEFAULT_CSS = """
+    # The table keeps the width its first columns need (#, IoU, Outcome, Class) at 80 columns; the
+    # canvas takes the rest. Screen CSS (not DEFAULT_CSS) so it wins over app.tcss's 3fr/2fr split.
+    CSS = """
     ItemScreen #item-body { height: 1fr; }
     ItemScreen #canvas { width: 1fr; }
     ItemScreen #item-objects { width: 44; }
