@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.widgets import DataTable, Static, TabbedContent
 
 from annotrain_tui.tui.screens.help import HelpScreen
@@ -103,16 +101,6 @@ async def test_unavailable_flows_say_so_instead_of_failing(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert any("Provision" in n.message for n in app._notifications)
-
-
-def test_home_snapshot_80x24(snap_compare):
-    path = Path("/tmp/annotrain-snapshots/home.db")
-    app = make_app(path)
-
-    async def run_before(pilot):
-        await settle(app, pilot)
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 async def test_a_failed_load_says_so_instead_of_loading_forever(tmp_path, monkeypatch):

@@ -10,7 +10,6 @@ from datetime import timedelta
 from textual.widgets import DataTable, Static
 
 from annotrain_tui.core import registration as reg
-from annotrain_tui.tui.screens import register
 from annotrain_tui.tui.screens.register import RegisterScreen
 from tests.tui.helpers import make_app, settle
 
@@ -61,11 +60,11 @@ async def _pending_ticks(app, pilot, screen, monkeypatch) -> None:
     job = next(iter(screen.records.values()))
     assert not job.finished and screen.tick._active.is_set()
     start = job.created_at
-    monkeypatch.setattr(register, "now", lambda: start + timedelta(seconds=75))
+    monkeypatch.setattr(app, "now", lambda: start + timedelta(seconds=75))
     screen._tick()
     first = _status(screen, job.id)
     assert re.fullmatch(r"pending 1:15 .", first), first
-    monkeypatch.setattr(register, "now", lambda: start + timedelta(seconds=76))
+    monkeypatch.setattr(app, "now", lambda: start + timedelta(seconds=76))
     screen._tick()
     second = _status(screen, job.id)
     assert second.startswith("pending 1:16 ") and second[-1] != first[-1]  # the spinner moved

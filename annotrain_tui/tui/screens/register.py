@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -50,13 +50,9 @@ def when_yes(then: Callable[[], object]) -> Callable[[bool | None], None]:
     return answered
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def elapsed(since: datetime) -> str:
-    """``m:ss`` (``h:mm:ss`` past an hour) from ``since`` to now: a pending job's age."""
-    seconds = max(0, int((now() - since).total_seconds()))
+def elapsed(since: datetime, now: datetime) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour) from ``since`` to ``now``: a pending job's age."""
+    seconds = max(0, int((now - since).total_seconds()))
     h, rest = divmod(seconds, 3600)
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
@@ -241,7 +237,7 @@ class RegisterScreen(AppScreen):
     def _job_cells(self, r: reg.JobRecord, label: str) -> list[Text]:
         status = r.status.value
         if not r.finished:  # ticking: the time since it started, and a spinner
-            status = f"{status} {elapsed(r.created_at)} {SPINNER[self._spin % len(SPINNER)]}"
+            status = f"{status} {elapsed(r.created_at, self.app.now())} {SPINNER[self._spin % len(SPINNER)]}"
         return [lit(label), Text(status, style=STATUS_STYLE.get(r.status.value, "")),
                 Text(f"{r.items_created}/{r.urls}"), Text(str(len(r.failed_urls)),
                                                            style="bold red" if r.failed_urls else ""),
