@@ -1,0 +1,162 @@
+"""What the evaluation screens share: cell formats, column specs, the filter form, the copy
+action and the export choice dialog."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from annotrain_tui.core.evaluation.views import Filter
+from annotrain_tui.core.text import shown
+from annotrain_tui.tui.screens.base import AppScreen, SafeTitles
+from annotrain_tui.tui.text import lit
+from annotrain_tui.tui.widgets.dialogs import FormDialog
+from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
+
+STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
+                "needs feedback": Style(color="red", bold=True)}
+
+
+def fmt_ratio(v: Any) -> str:
+    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
+
+
+def score_style(v: Any) -> Style | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return Style(dim=True)
+    return Style(color="green") if v >= 0.8 else Style(color="yellow") if v >= 0.6 else Style(color="red")
+
+
+def fmt_time(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return "never"
+    return pd.Timestamp(v).strftime("%m-%d %H:%M")
+
+
+def iou_threshold(text: str) -> tuple[float | None, str | None]:
+    """The IoU threshold the user typed, or (None, why not): a finite number in (0, 1]."""
+    raw = text.strip()
+    what = shown(raw, limit=40)
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, f"The IoU threshold must be a number in (0, 1]; '{what}' is not a number."
+    if not math.isfinite(value):
+        return None, f"The IoU threshold must be a finite number in (0, 1]; '{what}' is not."
+    if not 0 < value <= 1:
+        return None, f"The IoU threshold must be in (0, 1] (above 0, at most 1); '{what}' is out of range."
+    return value, None
+
+
+ANNOTATOR_COLUMNS = [  # the scores that decide first, so 80 columns show them
+    Column("annotator", "Annotator"),
+    Column("status", "Status", style=lambda v: STATUS_STYLE.get(v)),
+    Column("f1", "F1", align="right", format=fmt_ratio, style=score_style),
+    Column("mean_iou", "IoU", align="right", format=fmt_ratio, style=score_style),
+    Column("class_accuracy", "Class", align="right", format=fmt_ratio, style=score_style),
+    Column("progress", "Done", align="right"),
+    Column("iou_dist", "IoU 0→1", width=8),
+    Column("precision", "Precision", align="right", format=fmt_ratio, style=score_style),
+    Column("recall", "Recall", align="right", format=fmt_ratio, style=score_style),
+    Column("objects", "Objects", align="right"),
+    Column("missed", "Missed", align="right"),
+    Column("extra", "Extra", align="right"),
+    Column("projects", "Proj", align="right"),
+    Column("last_activity", "Last activity", format=fmt_time),
+]
+ITEM_COLUMNS = [
+    Column("data_title", "Item"),
+    Column("frames", "Frames", align="right"),
+    Column("objects", "Objects", align="right"),
+    Column("matched", "Matched", align="right"),
+    Column("missed", "Missed", align="right"),
+    Column("extra", "Extra", align="right"),
+    Column("low_overlap", "Low IoU", align="right"),
+    Column("mean_iou", "Mean IoU", align="right", format=fmt_ratio, style=score_style),
+    Column("class_accuracy", "Class acc", align="right", format=fmt_ratio, style=score_style),
+]
+def outcome_style(v: Any) -> Style | None:
+    return Style(color="red") if v in ("missed", "extra") else Style(color="yellow") if v == "low_overlap" else None
+
+
+OBJECT_COLUMNS = [
+    Column("data_title", "Item"),
+    Column("frame", "Frame", align="right"),
+    Column("shape", "Shape"),
+    Column("class", "Class"),
+    Column("benchmark_class", "Benchmark class"),
+    Column("iou", "IoU", align="right", format=fmt_ratio, style=score_style),
+    Column("class_score", "Class", align="right", format=fmt_ratio),
+    Column("outcome", "Outcome", style=outcome_style),
+]
+#: the item screen's table, narrowest first so 80 columns show the pair number, IoU and outcome;
+#: "#" is the number drawn on the canvas next to both shapes of a match
+ITEM_OBJECT_COLUMNS = [
+    Column("pair", "#", align="right", format=lambda v: "" if v is None else str(v)),
+    Column("iou", "IoU", align="right", format=fmt_ratio, style=score_style, width=5),
+    Column("outcome", "Outcome", style=outcome_style, width=11),
+    Column("class", "Class"),
+    Column("benchmark_class", "Bench class"),
+    Column("shape", "Shape"),
+]
+
+
+def copy_table(screen: AppScreen, table: FrameTable) -> None:
+    """Put a table's rows, as shown, on the clipboard (tab-separated, header first; OSC 52)."""
+    rows = table.rows_as_text()
+    screen.app.copy_to_clipboard("\n".join("\t".join(r) for r in [[c.label for c in table.columns]] + rows))
+    screen.notify(f"Copied {len(rows)} row(s) (tab-separated)", title="Clipboard", markup=False)
+
+
+def filter_dialog(f: Filter, iou: float, *, annotator_field: bool = True) -> FormDialog:
+    """The filter form (annotator, class, IoU threshold); its answer is read by :func:`filter_from`."""
+    fields = [("annotator", "Annotator contains", f.annotator)] if annotator_field else []
+    fields += [("class", "Class contains (benchmark or annotator class)", f.class_name),
+               ("iou", "IoU threshold for a match (0–1]", f"{iou:g}")]
+
+    def check(values: dict[str, str]) -> str | None:
+        return iou_threshold(values["iou"])[1]
+
+    return FormDialog("Filters", fields, validate=check, submit="Apply")
+
+
+def filter_from(values: dict[str, str], before: Filter) -> Filter | None:
+    """The Filter the form's values say (None when the IoU is refused: the form never lets that through)."""
+    iou, _error = iou_threshold(values["iou"])
+    if iou is None:
+        return None
+    return Filter(annotator=values.get("annotator", before.annotator), class_name=values["class"], iou_threshold=iou)
+
+
+class ChoiceDialog(SafeTitles, ModalScreen["str | None"]):
+    DEFAULT_CSS = """
+    ChoiceDialog { align: center middle; }
+    ChoiceDialog > OptionList { width: 60; max-width: 95%; height: auto; max-height: 80%; border: round $accent; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._title, self._choices = title, choices
+
+    def compose(self) -> ComposeResult:
+        ol = OptionList(*[Option(lit(label), id=key) for key, label in self._choices])
+        ol.border_title = lit(self._title)
+        yield ol
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+

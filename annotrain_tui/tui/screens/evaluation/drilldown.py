@@ -1,0 +1,207 @@
+"""Levels 2 and 3 of the evaluation: one annotator's items and objects, and one item's canvas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Footer, Header, Static
+
+from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView
+from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.evaluation.common import (
+    ITEM_COLUMNS,
+    ITEM_OBJECT_COLUMNS,
+    OBJECT_COLUMNS,
+    copy_table,
+    filter_dialog,
+    filter_from,
+)
+from annotrain_tui.tui.text import lit
+from annotrain_tui.tui.widgets.frame_table import FrameTable
+from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, canvas_shapes
+
+
+class AnnotatorScreen(AppScreen):
+    """Level 2: one annotator's items (or all their objects, o toggles), from a snapshot."""
+
+    TITLE = "Annotator"
+    SCREEN_HELP = ("The annotator's items with their matched, missed and extra objects (o: every object instead). "
+                   "Enter opens an item: its objects and both sides' shapes on a canvas. f filters by class "
+                   "(and sets the IoU threshold; the annotator table follows), s/S sort, Escape goes back.")
+    BINDINGS = [
+        Binding("o", "toggle_objects", "Items/objects", id="annotator.toggle"),
+        Binding("f", "filters", "Filter", id="annotator.filter"),
+        Binding("y", "copy", "Copy", id="annotator.copy"),
+        Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
+    ]
+
+    class Built(Message):
+        """The worker's tables for this annotator under the filter."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, items: pd.DataFrame, objects: pd.DataFrame) -> None:
+            super().__init__()
+            self.items = items
+            self.objects = objects
+
+    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, filter: Filter | None = None, *,
+                 on_filter: Callable[[Filter], None] | None = None, objects: bool = False) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.annotator = annotator
+        self.filter = filter or Filter()
+        self.on_filter = on_filter
+        self.show_objects = objects
+        self.object_rows: pd.DataFrame = pd.DataFrame()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text(""), id="annotator-title")
+        yield FrameTable(ITEM_COLUMNS, key_column="data_hash", id="items", empty="No paired items.")
+        yield FrameTable(OBJECT_COLUMNS, key_column="row_id", id="objects", empty="No objects.")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.annotator
+        self.build()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="annotator-build")
+    def build(self) -> None:
+        f = Filter(class_name=self.filter.class_name)  # the annotator is chosen; the class still narrows
+        self.post_message(self.Built(self.snapshot.items_of(self.annotator, f),
+                                     self.snapshot.objects_of(self.annotator, f)))
+
+    @on(Built)
+    def _built(self, event: Built) -> None:
+        items, objects = event.items, event.objects
+        self.object_rows = objects
+        it = self.query_one("#items", FrameTable)
+        ob = self.query_one("#objects", FrameTable)
+        it.set_frame(items)
+        ob.set_frame(objects)
+        it.display, ob.display = not self.show_objects, self.show_objects
+        (ob if self.show_objects else it).focus()
+        t = Text()
+        t.append_text(lit(self.annotator, "bold"))
+        t.append(f": {len(items)} item(s), {int((objects['outcome'] != 'missed').sum())} object(s), "
+                 f"{int((objects['outcome'] == 'missed').sum())} missed. Enter opens an item.")
+        if self.filter.class_name:
+            t.append_text(lit(f"  filter: class~{self.filter.class_name!r}", "magenta"))
+        self.query_one("#annotator-title", Static).update(t)
+
+    def action_toggle_objects(self) -> None:
+        self.show_objects = not self.show_objects
+        it, ob = self.query_one("#items", FrameTable), self.query_one("#objects", FrameTable)
+        it.display, ob.display = not self.show_objects, self.show_objects
+        (ob if self.show_objects else it).focus()
+
+    def action_filters(self) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is None or (new := filter_from(values, self.filter)) is None:
+                return
+            rescored = new.iou_threshold is not None and \
+                abs(new.iou_threshold - self.snapshot.settings.iou_threshold) > 1e-12
+            self.filter = new
+            if self.on_filter is not None:
+                self.on_filter(new)
+            if rescored:  # the scores change: the annotator table shows them once re-scored
+                self.notify("Scoring again with the new IoU threshold; the annotator table shows the result.",
+                            title="Filter", markup=False)
+                self.app.pop_screen()
+                return
+            self.build()
+
+        self.app.push_screen(filter_dialog(self.filter, self.snapshot.settings.iou_threshold,
+                                           annotator_field=False), done)
+
+    @on(FrameTable.RowSelected)
+    def _open(self, event: FrameTable.RowSelected) -> None:
+        if event.table.id == "items":
+            data_hash = str(event.key)
+        else:
+            row = self.object_rows[self.object_rows["row_id"] == event.key]
+            if not len(row):
+                return
+            data_hash = str(row["data_hash"].iat[0])
+        self.app.push_screen(ItemScreen(self.snapshot, self.annotator, data_hash))
+
+    def action_copy(self) -> None:
+        copy_table(self, self.query_one("#objects" if self.show_objects else "#items", FrameTable))
+
+
+class ItemScreen(AppScreen):
+    """Level 3: one item: its objects, and both sides' shapes drawn on a canvas (the item view of a snapshot)."""
+
+    TITLE = "Item"
+    SCREEN_HELP = ("The benchmark's shapes (solid) and the annotator's (dashed) on one image, coloured by class; "
+                   "a matched pair carries the same number on the canvas and in the table's # column, with the "
+                   "annotator shape's IoU; ✗ marks a missed benchmark object, + an extra one. The legend counts "
+                   "shapes per class as benchmark/annotator. [ and ] change the frame of a video or image group; "
+                   "b/a/l toggle benchmark, annotator, links.")
+    BINDINGS = [
+        Binding("right_square_bracket", "frame(1)", "Next frame", id="item.next_frame"),
+        Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
+        Binding("escape", "app.pop_screen", "Back", id="item.back"),
+    ]
+    # The table keeps the width its first columns need (#, IoU, Outcome, Class) at 80 columns; the
+    # canvas takes the rest. Screen CSS (not DEFAULT_CSS) so it wins over app.tcss's 3fr/2fr split.
+    CSS = """
+    ItemScreen #item-body { height: 1fr; }
+    ItemScreen #canvas { width: 1fr; }
+    ItemScreen #item-objects { width: 44; }
+    ItemScreen.-wide #item-objects { width: 64; }
+    """
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    class Drawn(Message):
+        """The worker's view of the item on one frame."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, view: ItemView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, data_hash: str) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.annotator = annotator
+        self.data_hash = data_hash
+        self.view: ItemView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="item-body"):
+            yield ShapeCanvas(id="canvas")
+            yield FrameTable(ITEM_OBJECT_COLUMNS, key_column="row_id", id="item-objects", empty="No objects.")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#canvas", ShapeCanvas).focus()
+        self.draw(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="item-draw")
+    def draw(self, frame: int | None) -> None:
+        self.post_message(self.Drawn(self.snapshot.item_view(self.data_hash, self.annotator, frame)))
+
+    @on(Drawn)
+    def _drawn(self, event: Drawn) -> None:
+        view = self.view = event.view
+        head = f"{view.title} · frame {view.frame}" if len(view.frames) > 1 else view.title
+        self.query_one("#canvas", ShapeCanvas).set_shapes(canvas_shapes(view.shapes), image_size=view.size, title=head)
+        self.query_one("#item-objects", FrameTable).set_frame(view.objects)
+        self.sub_title = f"{self.annotator} · {view.title}"
+
+    def action_frame(self, step: int) -> None:
+        view = self.view
+        if view is not None and view.frame in view.frames:
+            i = view.frames.index(view.frame)
+            self.draw(view.frames[max(0, min(len(view.frames) - 1, i + step))])
