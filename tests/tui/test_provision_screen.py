@@ -212,3 +212,16 @@ async def test_the_benchmark_select_lists_only_benchmarks(tmp_path):
         select = app.screen.query_one("#benchmark", Select)
         assert [value for _label, value in select._options if value is not Select.NULL] == [app.demo_ids["benchmark"]]
         assert select.value == app.demo_ids["benchmark"]
+
+
+async def test_the_flow_keys_fit_the_footer_at_80_columns(tmp_path):
+    """Trial item 23: at 80 columns the footer ended in 'f Retry f▏' and g Progress was invisible."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nOne,one@example.com\n", encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        footer = app.screen.query_one("KeyFooter")
+        line = str(footer.render())
+        for key in ("p Plan", "x Apply", "f Retry failed", "g Progress", "F1 Help"):
+            assert key in line, (key, line)

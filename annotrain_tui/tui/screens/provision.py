@@ -87,19 +87,21 @@ class ProvisionScreen(AppScreen):
         def __init__(self, outcomes: dict[str, Outcome], cancelled: bool) -> None:
             super().__init__()
             self.outcomes, self.cancelled = outcomes, cancelled
-    BINDINGS = [
-        Binding("o", "open_roster", "Open", id="provision.open"),
-        Binding("e", "edit_row", "Edit", id="provision.edit"),
-        Binding("a", "add_row", "Add", id="provision.add"),
-        Binding("d", "delete_row", "Delete", id="provision.delete"),
-        Binding("s", "save", "Save", id="provision.save"),
-        Binding("w", "save_as", "Save as", id="provision.save_as"),
+    BINDINGS = [  # the flow's keys first: they are the ones the footer keeps at 80 columns
         Binding("p", "plan", "Plan", id="provision.plan"),
         Binding("x", "apply", "Apply", id="provision.apply"),
         Binding("f", "retry_failed", "Retry failed", id="provision.retry"),
         Binding("g", "progress", "Progress", id="provision.progress"),
+        Binding("e", "edit_row", "Edit", id="provision.edit"),
+        Binding("s", "save", "Save", id="provision.save"),
+        Binding("o", "open_roster", "Open", id="provision.open"),
+        Binding("a", "add_row", "Add", id="provision.add"),
+        Binding("d", "delete_row", "Delete", id="provision.delete"),
+        Binding("w", "save_as", "Save as", id="provision.save_as"),
         Binding("escape", "back", "Back", id="provision.back"),
     ]
+    #: shown in the footer only when room is left (F1 and the palette list them always)
+    FOOTER_SECONDARY = frozenset({"provision.add", "provision.delete", "provision.save_as"})
 
     def __init__(self, roster: str | None = None, benchmark: str | None = None) -> None:
         super().__init__()
