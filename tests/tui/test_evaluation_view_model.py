@@ -73,17 +73,22 @@ def test_an_incomplete_benchmark_is_named_as_the_cause(tmp_path):
 
 async def test_p_reads_pause_while_live_and_resume_while_paused(tmp_path):
     app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
 
         def p_label() -> str:
             return app.screen.active_bindings["p"].binding.description
 
+        def footer() -> str:
+            return screen_text(app).splitlines()[-1]
+
         assert p_label() == "Pause" and app.screen.live_on
+        assert "p Pause" in footer() and "esc Back" in footer()  # at 80 columns too
         await pilot.press("p")
         await pilot.pause()
         assert not app.screen.live_on and p_label() == "Resume"
         assert "paused" in screen_text(app)
+        assert "p Resume" in footer() and "p Pause" not in footer()
         await pilot.press("p")
         await pilot.pause()
         assert app.screen.live_on and p_label() == "Pause"

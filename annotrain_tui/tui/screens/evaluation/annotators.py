@@ -60,6 +60,9 @@ class EvaluationScreen(AppScreen):
         Binding("escape", "back", "Back", id="evaluation.back"),
     ]
 
+    #: shown after the rest at 80 columns: the table refreshes on its own, and o is also Enter then o
+    FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects"})
+
     class Published(Message):
         """A worker finished a load, refresh or re-score: the snapshot the screen shows from now on."""
 
