@@ -431,9 +431,14 @@ async def test_a_failed_save_keeps_the_edits_and_the_draft(tmp_path):
         await settle(app, pilot)
         # Trial item 2: one failure, one toast (Textual dispatched the handler once per class).
         assert len([m for m in messages(app) if "does not exist" in m]) == 1
-        assert "Not saved" in status(screen) and "does not exist" in status(screen)
+        bar = screen.error_text  # kept on the screen until a save succeeds
+        assert bar.startswith("Not saved") and "does not exist" in bar and "F12" in bar
         assert screen.is_dirty() and screen.draft_path.exists()
         assert screen.path == path and str(path) in screen.sub_title  # still the target, never "untitled"
+        folder.mkdir()  # the way out without losing anything: the folder is back, Ctrl+S again
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert path.read_text() == screen.editor.text and not screen.is_dirty() and not screen.error_text
 
 
 async def save_as(pilot, app, value: str) -> None:

@@ -56,7 +56,7 @@ from annotrain_tui.core.manifest.fixes import Fix, batch_fixes, fixes_for
 from annotrain_tui.core.manifest.text_cost import HighlightLimits, too_deep_result
 from annotrain_tui.core.manifest.validate import detect_format, validate_text
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.manifest_dialogs import (
     FixPicker,
     MessageDialog,
@@ -509,16 +509,15 @@ class ManifestEditorScreen(AppScreen):
         self._show_detail()
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
-        """The app shows the failure once (a toast); the panel keeps it: a failed save leaves the
-        editor's target as it was (nothing to undo), a failed validation says how to try again."""
-        what = shown(str(error)) if isinstance(error, AnnotrainError) else f"unexpected error ({type(error).__name__})"
+        """The app shows the failure once (a toast) and the error bar keeps it until that work
+        succeeds; here it says what to do next. A failed save leaves the editor's target as it was
+        (nothing to undo), a failed validation says how to try again."""
         if worker.group == "manifest-validate":
             self._validating = False
             self._show_summary(problem="validation failed: see the message; edit or Ctrl+R to try again")
         elif worker.group == "manifest-save":
-            self.set_status(f"Not saved: {what}. Ctrl+S tries again, F12 saves elsewhere.", "error")
-        elif worker.group == "manifest-template":
-            self.set_status(f"No template: {what}", "error")
+            self.show_error("manifest-save", f"Not saved: {failure_line(error)} (Ctrl+S tries again, F12 saves "
+                                             "elsewhere; the edits stay in the draft)")
 
     def _fill_table(self) -> None:
         table = self.table
