@@ -221,7 +221,7 @@ class EvaluationSession:
     def why_nothing_paired(self) -> str:
         """Why no training row could be compared (the real cause, for an empty table or the CLI)."""
         if not self.bench_rows:
-            return (f"the benchmark {safe_text(self.title, 80)} has no Complete label rows: complete its tasks "
+            return (f"the benchmark '{safe_text(self.title, 80)}' has no Complete label rows: complete its tasks "
                     "first (a training item is compared only with a Complete benchmark item)")
         if not self.sources:
             return "no training project to compare with the benchmark"
