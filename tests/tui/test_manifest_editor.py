@@ -441,6 +441,30 @@ async def test_a_failed_save_keeps_the_edits_and_the_draft(tmp_path):
         assert path.read_text() == screen.editor.text and not screen.is_dirty() and not screen.error_text
 
 
+async def test_leaving_with_unsaved_edits_can_save_as_when_the_file_cannot_be_written(tmp_path):
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    path = folder / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("space")
+        path.unlink()
+        folder.rmdir()
+        await pilot.press("escape")
+        assert screen.is_dirty()
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.press("a")
+        assert isinstance(app.screen, PathDialog)
+        elsewhere = tmp_path / "kept.json"
+        await save_as(pilot, app, str(elsewhere))
+        await settle(app, pilot)
+        assert elsewhere.read_text().startswith(" ")  # the edit (a space at the start) is kept
+        assert app.screen is not screen and not isinstance(app.screen, ManifestEditorScreen)  # then it left
+
+
 async def save_as(pilot, app, value: str) -> None:
     """Type ``value`` into the open save dialog (replacing what it starts with) and press Enter."""
     field = app.screen.query_one("#field-path", Input)

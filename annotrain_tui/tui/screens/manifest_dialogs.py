@@ -42,10 +42,12 @@ class SaveAsDialog(PathDialog):
 
 
 class UnsavedDialog(Dialog[str]):
-    """Save / discard / cancel, for unsaved edits."""
+    """Save / save as / discard / cancel, for unsaved edits (Save as: when the open file cannot be
+    written, the edits can still go elsewhere before going on)."""
 
     BINDINGS = [
         Binding("s", "choose('save')", "Save", id="unsaved.save"),
+        Binding("a", "choose('save_as')", "Save as", id="unsaved.save_as"),
         Binding("d", "choose('discard')", "Discard", id="unsaved.discard"),
         Binding("escape,c", "choose('cancel')", "Cancel", id="unsaved.cancel"),
     ]
@@ -61,6 +63,7 @@ class UnsavedDialog(Dialog[str]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (esc)", id="cancel")
                 yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Save as (a)", id="save_as")
                 yield Button("Save (s)", id="save", variant="primary")
 
     def on_mount(self) -> None:

@@ -754,6 +754,8 @@ class ManifestEditorScreen(AppScreen):
         def answer(choice: str | None) -> None:
             if choice == "save":
                 self.action_save(then=then)
+            elif choice == "save_as":
+                self._ask_path(then)
             elif choice == "discard":
                 self._discard()
                 then()
