@@ -158,3 +158,17 @@ async def test_the_item_canvas_at_80_columns_shows_iou_and_outcome_and_its_numbe
         assert pairs and pairs == list(range(1, len(pairs) + 1))
         assert raster.pair_numbers == {n: n for n in pairs}  # the canvas draws the table's "#"
         assert " bench/annot: ■ " in screen_text(app)  # the legend's n/m counts are explained
+
+
+async def test_an_incomplete_benchmark_says_why_nothing_was_scored_on_the_screen(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    raw = app.workspace.raw
+    bench = next(p for p in raw.list_projects() if p.title == "Benchmark Labels")
+    trainee = next(p for p in raw.list_projects() if p.id != bench.id and "Training" in p.title)
+    raw.create_project("Cohort 3 Benchmark", description="", dataset_ids=bench.dataset_ids,
+                       ontology_id=bench.ontology_id)
+    app.screen_options = {"benchmark": "Cohort 3 Benchmark", "training": [trainee.id]}
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Nothing compared: the benchmark 'Cohort 3 Benchmark' has no Complete label rows" in text

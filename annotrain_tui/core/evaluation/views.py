@@ -142,7 +142,7 @@ class EvaluationSnapshot:
             ok = objects[objects["outcome"].isin(MATCHED)]
             for name, group in ok.groupby("annotator", sort=False)["iou"]:
                 dist[str(name)] = sparkline(group.to_numpy(dtype=float))
-        frame["iou_dist"] = frame["annotator"].map(dist).fillna("")
+        frame["iou_dist"] = [dist.get(a, "") for a in frame["annotator"]]
         frame["progress"] = frame["complete"].astype(str) + "/" + frame["total"].astype(str)
         paired = result.paired_rows if result is not None else 0
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,

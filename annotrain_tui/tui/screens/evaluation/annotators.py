@@ -246,6 +246,9 @@ class EvaluationScreen(AppScreen):
         name = self.table.current_key()
         d = self.snapshot.detail(str(name) if name is not None else None)
         t = Text()
+        if self.snapshot.nothing_paired:  # the annotators are listed, but nothing could be scored: say why
+            t.append("Nothing compared: ", style="yellow bold")
+            t.append_text(lit(self.snapshot.nothing_paired + ".\n"))
         if d.score is not None:
             t.append_text(lit(d.score.annotator, "bold"))
             t.append(f": {d.score.matched} matched, {d.score.missed} missed, {d.score.extra} extra, "
