@@ -94,3 +94,24 @@ def test_a_repeated_key_offers_keeping_the_first_or_the_last() -> None:
 
 def code_left(text: str, fmt: str, code: str) -> int:
     return sum(d.code == code for d in validate_text(text, format=fmt).diagnostics)
+
+
+def test_every_code_the_sources_compare_with_is_a_real_code() -> None:
+    """mypy runs without strict equality, so ``code == "trailing-coma"`` would type-check: every
+    quoted code compared with, or tested for membership in a set of codes, must be in CODES."""
+    from pathlib import Path
+
+    root = Path(fixes_module.__file__).resolve().parents[2]
+    compared = re.compile(r"""\bcode\s*(?:==|!=)\s*["']([a-z0-9-]+)["']""")
+    quoted_codes = re.compile(r"""(?:_CODES|codes?)\s*=\s*frozenset\(\{([^}]*)\}""")
+    found: dict[str, str] = {}
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for code in compared.findall(text):
+            found.setdefault(code, str(path.relative_to(root)))
+        for group in quoted_codes.findall(text):
+            for code in re.findall(r"""["']([a-z0-9-]+)["']""", group):
+                found.setdefault(code, str(path.relative_to(root)))
+    assert len(found) >= 10  # the scan sees the comparisons
+    unknown = {code: where for code, where in found.items() if code not in CODES}
+    assert not unknown, f"codes compared with but not in CODES: {unknown}"
