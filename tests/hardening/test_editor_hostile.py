@@ -391,7 +391,7 @@ async def test_opening_a_fifo_does_not_hang(tmp_path):
             await settle(app, pilot)
             screen = app.screen
             assert screen.path is None
-            assert any("not a regular file" in m for m in messages(app))
+            assert "not a regular file" in screen.error_text
 
     await bounded(session())
 
@@ -407,7 +407,8 @@ async def test_a_file_too_big_to_edit_is_refused_with_a_hint(tmp_path, monkeypat
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
             assert app.screen.path is None
-            assert any("too big to edit here" in m and "manifest split" in m for m in messages(app))
+            error = app.screen.error_text
+            assert "too big to edit here" in error and "manifest split" in error
 
     await bounded(session())
 

@@ -294,10 +294,8 @@ class ManifestEditorScreen(AppScreen):
 
     def _opened(self, opened: Opened) -> None:
         path = opened.path
-        if opened.error:
-            self.notify(shown(opened.error), title="Cannot open", severity="error", timeout=10, markup=False)
-            self.set_status(f"Cannot open: {opened.error}", "error")
-            self._show_summary(problem=opened.error)
+        if opened.error:  # said once, in the error bar, until a file opens (not a toast over the panel)
+            self.show_error("manifest-file", f"Cannot open: {opened.error}")
             return
         if opened.missing:
             if opened.draft is not None:
@@ -374,6 +372,7 @@ class ManifestEditorScreen(AppScreen):
         self._disk = identity
         self.saved_text = saved_text
         self._discarded = False
+        self.clear_error("manifest-file")
         if path is not None and identity is not None:  # a file that is there: offered at the next launch
             self._remember(manifest=str(path))
         self.format = detect_format(body[:4096], path) if (path is not None or body) else "json"
