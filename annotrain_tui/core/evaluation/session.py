@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from annotrain_tui.core.evaluation.results import EvaluationResult, EvaluationSe
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.evaluation.views import EvaluationSnapshot
 
 __all__ = ["EvaluationSession", "LiveSource", "FileSource", "TrainingSource", "RefreshReport", "ANNOTATOR_COLUMNS",
            "FETCH_CHUNK"]
@@ -230,7 +233,7 @@ class EvaluationSession:
         return ("no Complete training label row shares a data unit with the benchmark's Complete rows (the training "
                 "projects must use the benchmark's dataset)")
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> EvaluationSnapshot:
         """An immutable view of the latest result, with the queries the screens ask (see :mod:`.views`)."""
         from annotrain_tui.core.evaluation.views import EvaluationSnapshot
 
