@@ -62,6 +62,22 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", None, _StoreOnce)
         self.register("action", "store", _StoreOnce)
 
+    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        parsed, extras = super().parse_known_args(args, namespace)
+        # the innermost command that parsed (a subcommand's call ends first, its namespace is copied
+        # up): an unknown option after it points at its help, not the top level's (trial item 41)
+        if not hasattr(parsed, "_command_prog"):
+            parsed._command_prog = self.prog
+        return parsed, extras
+
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            prog = getattr(parsed, "_command_prog", self.prog)
+            _say(f"annotrain: usage error: unrecognized arguments: {' '.join(extras)} (see '{prog} --help')")
+            raise SystemExit(2)
+        return parsed
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2
         _say(f"annotrain: usage error: {message} (see '{self.prog} --help')")
         raise SystemExit(2)
@@ -253,7 +269,13 @@ def _handled(argv: Sequence[str] | None, seen: dict, guard: _GuardedStdout | Non
             return 0
         return _os_failed(err)
     except AnnotrainError as err:
-        _say(f"annotrain: error: {err}")
+        from annotrain_tui.cli.common import ArgumentError, error_line
+
+        if isinstance(err, ArgumentError):  # the command line itself: said as argparse says its own
+            prog = getattr(seen.get("args"), "_command_prog", "annotrain")
+            _say(f"annotrain: usage error: {error_line(err)} (see '{prog} --help')")
+        else:
+            _say(f"annotrain: error: {error_line(err)}")
         return exit_code_for(err)
     except OSError as err:
         if guard is not None and guard.failure is err:

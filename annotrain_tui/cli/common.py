@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from annotrain_tui.core.files import read_user_bytes
+from annotrain_tui.core.errors import AnnotrainError, UsageError
+from annotrain_tui.core.files import read_user_bytes, shell_word
+from annotrain_tui.core.remedies import ACTIONS, See, SeeLike, refs, with_remedy
 from annotrain_tui.core.text import json_text, shown
+
+
+class ArgumentError(UsageError):
+    """What a command finds wrong with its own arguments after argparse has read them (an option
+    that another one makes required): said like argparse's usage errors, ``annotrain: usage error:
+    … (see 'annotrain COMMAND --help')``, exit 2."""
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, func, *, workspace: bool = True,
@@ -112,3 +120,82 @@ def path_arg(text: str) -> str:
 def add_force_flag(parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "output files") -> None:
     """``--force``: the one rule for every command that writes a file the user named."""
     parser.add_argument("--force", action="store_true", help=f"overwrite {what} that already exist")
+
+
+# -- remedies: the CLI's rendering of core.remedies actions ----------------------------------------
+#: action id → the command that does it; {name} is an argument of the reference (shell-quoted),
+#: [text] is left out when the reference has none of the arguments inside it
+COMMANDS: dict[str, str] = {
+    "projects.list": "annotrain projects list",
+    "integrations.list": "annotrain integrations list",
+    "folders.list": "annotrain folders list",
+    "datasets.list": "annotrain datasets list",
+    "ontologies.list": "annotrain ontologies list",
+    "templates.list": "annotrain templates list",
+    "status": "annotrain status",
+    "folders.create": "annotrain folders create {path}",
+    "register.create_folder": "annotrain register ... --create-folder",
+    "register.batch": "annotrain register ... --batch",
+    "manifest.validate": "annotrain manifest validate {path}",
+    "jobs.list": "annotrain jobs",
+    "jobs.list_all": "annotrain jobs --all",
+    "jobs.retry": "annotrain jobs --retry {job}",
+    "jobs.watch": "annotrain jobs --watch",
+    "benchmark.link_folder": "annotrain benchmark link-folder {dataset=DATASET} --folder {folder=PATH}",
+    "benchmark.verify": "annotrain benchmark verify {dataset=DATASET}",
+    "benchmark.create": "annotrain benchmark create[ --title {title}] --dataset D --ontology O",
+    "benchmark.status": "annotrain benchmark status {project=PROJECT}",
+    "provision.plan": "annotrain provision --roster {roster=ROSTER} --benchmark {benchmark=BENCHMARK} --dry-run",
+    "provision.apply": "annotrain provision --roster {roster=ROSTER} --benchmark {benchmark=BENCHMARK}",
+    "doctor": "annotrain doctor",
+    "config.show": "annotrain config show",
+    "config.paths": "annotrain config paths",
+    "config.reset": "annotrain config reset",
+    "config.set": "annotrain config set {key=KEY} {value=VALUE}",
+    "sandbox.init": "annotrain[ --sandbox {path}] sandbox init",
+    "sandbox.init_demo": "annotrain[ --sandbox {path}] sandbox init --demo",
+    "sandbox.replace_demo": "annotrain --sandbox {path} sandbox init --demo --force",
+}
+
+
+def command_of(ref: See) -> str:
+    """The command line that does ``ref``'s action, its arguments shell-quoted."""
+    import re
+
+    template = COMMANDS[ref.action]
+
+    def optional(match: re.Match[str]) -> str:
+        names = re.findall(r"\{(\w+)", match.group(1))
+        return match.group(1) if all(ref.arg(n) for n in names) else ""
+
+    def field(match: re.Match[str]) -> str:
+        name, _, default = match.group(1).partition("=")
+        value = ref.arg(name)
+        return shell_word(value) if value else default or name.upper()
+
+    return re.sub(r"\{([\w=]+)\}", field, re.sub(r"\[([^\]]*)\]", optional, template))
+
+
+def see_text(see: SeeLike) -> str:
+    """``see 'annotrain projects list'`` (several: ``see 'a', 'b' or 'c'``); empty for none."""
+    # each in quotes: '…', or "…" around one that holds a shell-quoted argument
+    commands = [(f'"{c}"' if "'" in c and '"' not in c else c if "'" in c else f"'{c}'")
+                for c in (command_of(r) for r in refs(see))]
+    if not commands:
+        return ""
+    listed = commands[0] if len(commands) == 1 else ", ".join(commands[:-1]) + " or " + commands[-1]
+    return f"see {listed}"
+
+
+def error_line(err: AnnotrainError) -> str:
+    """An error as the CLI says it: message, hint and the commands that help, one line."""
+    return with_remedy(err.message, err.hint, see_text(err.see))
+
+
+def hint_line(hint: str | None, see: SeeLike) -> str:
+    """A hint with its commands (a doctor check's fix, a warning's advice), or empty."""
+    return "; ".join(part for part in (hint, see_text(see)) if part)
+
+
+assert set(COMMANDS) == set(ACTIONS), "every remedy action has its command (core.remedies.ACTIONS)"
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json
+from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, hint_line
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.cli.exit_codes import problems_code
 from annotrain_tui.core.doctor import FAIL, OK, SKIPPED, WARN, DoctorReport, run_doctor, unopened_report
@@ -32,7 +32,10 @@ def _doctor(args: argparse.Namespace) -> int:
             report_backend_warnings(ws)
             ws.close()
     if args.json:
-        emit_json(report.to_json())
+        document = report.to_json()
+        for check, shown_check in zip(report.checks, document["checks"]):  # the hint as this front says it
+            shown_check["hint"] = hint_line(check.hint, check.see) or None
+        emit_json(document)
     else:
         print_report(report)
     return problems_code(not report.ok)
@@ -42,8 +45,9 @@ def print_report(report: DoctorReport) -> None:
     print(f"Workspace: {shown(report.backend)}")
     for check in report.checks:
         print(f"  {MARKS.get(check.status, check.status):<4}  {shown(check.name)}: {shown(check.message)}")
-        if check.hint and check.status != OK:
-            print(f"        fix: {shown(check.hint)}")
+        fix = hint_line(check.hint, check.see)
+        if fix and check.status != OK:
+            print(f"        fix: {shown(fix)}")
     verdict = "ready" if report.ok else "not ready: fix the FAIL lines first"
     print(f"{len(report.checks)} checks: {report.summary()} ({verdict})")
 

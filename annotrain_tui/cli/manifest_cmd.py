@@ -9,7 +9,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from annotrain_tui.cli.common import add_command, add_force_flag, add_json_flag, emit_json, path_arg, read_bytes
+from annotrain_tui.cli.common import (
+    ArgumentError,
+    add_command,
+    add_force_flag,
+    add_json_flag,
+    emit_json,
+    path_arg,
+    read_bytes,
+)
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.manifest.urls import PROVIDERS
 from annotrain_tui.core.text import shown
@@ -91,7 +99,7 @@ def _new(args: argparse.Namespace) -> int:
         data = from_urls(text, args.type, title=args.title)
     else:
         if not args.type:
-            raise UsageError("--type is required without --urls", hint="e.g. --type images")
+            raise ArgumentError("--type is required without --urls", hint="e.g. --type images")
         data = new_template(args.type, args.provider)
     fmt = "csv" if args.out and Path(args.out).suffix.lower() == ".csv" else "json"
     if fmt == "csv":

@@ -9,15 +9,16 @@ from contextlib import ExitStack
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_int, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core.benchmark import (
+    DEFAULT_BENCHMARK_TITLE,
     benchmark_status,
     create_benchmark_project,
     create_training_dataset,
     verify_dataset,
 )
-from annotrain_tui.core.errors import UsageError
+from annotrain_tui.core.errors import Conflict, UsageError
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock, training_progress
-from annotrain_tui.core.roster import DEFAULT_TITLE, RosterInvalid, read_roster, title_pattern_problem
+from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, RosterInvalid, read_roster, title_pattern_problem
 from annotrain_tui.core.text import shown
 
 ACTION_WORDS = {"create": "will create", "invite": "will invite", "done": "already done", "conflict": "CONFLICT"}
@@ -206,8 +207,15 @@ def _bench_verify(args: argparse.Namespace) -> int:
 def _bench_create(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
-        project = create_benchmark_project(ws.backend, args.title, dataset_ref=args.dataset,
-                                           ontology_ref=args.ontology, template_ref=args.template)
+        try:
+            project = create_benchmark_project(ws.backend, args.title or DEFAULT_BENCHMARK_TITLE,
+                                               dataset_ref=args.dataset, ontology_ref=args.ontology,
+                                               template_ref=args.template)
+        except Conflict as err:
+            if args.title is not None or "already exists" not in err.message:
+                raise
+            raise Conflict(err.message, hint=f"'{DEFAULT_BENCHMARK_TITLE}' is the default title: give another "
+                                             "with --title TITLE") from None
         status = benchmark_status(ws.backend, project)
     finally:
         ws.close()
@@ -261,7 +269,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p = add_command(gs, "create", "create the benchmark project (the ontology and ONLY the training dataset)",
                     _bench_create)
-    p.add_argument("--title", default="Benchmark Labels")
+    p.add_argument("--title", default=None,
+                   help=f"title of the benchmark project (default: '{DEFAULT_BENCHMARK_TITLE}')")
     p.add_argument("--dataset", required=True, help="dataset id or title")
     p.add_argument("--ontology", required=True, help="ontology id or title")
     p.add_argument("--template", help="workflow template id or title (optional)")
@@ -274,7 +283,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add_command(gs, "check", "list every problem of a roster", _roster_check, workspace=False)
     p.add_argument("file", type=path_arg)
-    p.add_argument("--title", default=DEFAULT_TITLE, type=title_pattern_arg,
+    p.add_argument("--title", default=DEFAULT_TRAINING_TITLE, type=title_pattern_arg,
                    help="project title pattern ({name}, {email})")
     add_json_flag(p)
 
@@ -285,7 +294,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--roster", required=True, type=path_arg, help="CSV with name,email (optional: title, notes)")
     p.add_argument("--benchmark", required=True, help="benchmark project id or title")
     p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")
-    p.add_argument("--title", default=DEFAULT_TITLE, type=title_pattern_arg,
+    p.add_argument("--title", default=DEFAULT_TRAINING_TITLE, type=title_pattern_arg,
                    help="project title pattern ({name}, {email})")
     p.add_argument("--dry-run", action="store_true", help="show the plan only")
     p.add_argument("--yes", action="store_true", help="apply without asking")

@@ -11,10 +11,13 @@ from typing import Any
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, InvalidInput
-from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template, with_details
 from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
 from annotrain_tui.core.overview import completeness
+from annotrain_tui.core.remedies import see
+
+#: The benchmark project's title when the user gives none.
+DEFAULT_BENCHMARK_TITLE = "Benchmark Labels"
 
 
 @dataclass
@@ -44,7 +47,9 @@ def create_training_dataset(backend: Backend, folder_ref: str, title: str, *, de
     existing = [d for d in backend.list_datasets() if d.title == title]
     if existing:
         raise Conflict(f"a dataset titled {title!r} already exists ({existing[0].id})",
-                       hint="link the folder into it with 'annotrain benchmark link-folder', or choose another title")
+                       hint="link the folder into it, or choose another title",
+                       see=[see("benchmark.link_folder", dataset=title, folder=folder.path),
+                            see("benchmark.verify", dataset=title)])
     dataset = backend.create_dataset(title, description=description or f"Training files from {folder.path}")
     backend.link_items(dataset.id, [i.id for i in items])
     return verify_dataset(backend, dataset.id, folder_ref=folder.id)
@@ -115,7 +120,8 @@ def create_benchmark_project(backend: Backend, title: str, *, dataset_ref: str, 
     template = find_template(backend, template_ref) if template_ref else None
     clash = [p for p in backend.list_projects(search=title) if p.title == title]
     if clash:
-        raise Conflict(f"a project titled {title!r} already exists ({clash[0].id})")
+        raise Conflict(f"a project titled {title!r} already exists ({clash[0].id})",
+                       hint="choose another title for the benchmark")
     project = backend.create_project(title, description=description or "Benchmark: gold-standard labels by a "
                                      "trusted expert", dataset_ids=[dataset.id], ontology_id=ontology.id,
                                      template_id=template.id if template else None)
@@ -178,5 +184,5 @@ def manifest_urls(path: str) -> list[list[str]]:
     if parsed.data is None:
         first = parsed.result.errors[0].render(path) if parsed.result.errors else path
         raise InvalidInput(f"cannot read the manifest: {first}",
-                           hint=f"run: annotrain manifest validate {shell_word(path)}")
+                           hint="validate it to see every problem", see=see("manifest.validate", path=path))
     return [list(entry_urls(entry)) for _, entry in manifest_entries(parsed.data)]

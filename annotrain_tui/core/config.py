@@ -30,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from annotrain_tui.core.errors import ConfigError, InvalidInput
 from annotrain_tui.core.files import atomic_write_text, user_path
+from annotrain_tui.core.remedies import SeeLike
+from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE
 from annotrain_tui.core.secrets import PRIVATE_FILE, looks_like_key_text, make_private_dir
 from annotrain_tui.core.text import escape_char, shown
 
@@ -38,11 +40,12 @@ APP = "annotrain"
 #: What a value holding key text (where a key *path* belongs) is told; it never contains the value.
 KEY_TEXT_MESSAGE = ("ssh_key_path holds the text of a private key, not a path; save the key to a file "
                     "(chmod 600) and give its path")
-#: The hint of every broken-config error: both commands exist (tests/hardening/test_one_line_failures.py).
-REPAIR_HINT = ("fix that line, or run 'annotrain config reset' to move the file aside and start from "
-               "the defaults")
-#: The hint of a config file with a wrong value: `config set` works on such a file.
-SET_HINT = "change it with 'annotrain config set KEY VALUE' ('' unsets a key) or edit the file"
+#: The hint of every broken-config error, with the action that repairs it (core.remedies).
+REPAIR_HINT = "fix that line, or move the file aside and start from the defaults"
+REPAIR_SEE = "config.reset"
+#: The hint of a config file with a wrong value: changing a setting works on such a file.
+SET_HINT = "change the value ('' unsets a key) or edit the file"
+SET_SEE = "config.set"
 #: A config file larger than this is not read (it is not a settings file).
 MAX_CONFIG_BYTES = 1024 * 1024
 #: Upper bounds of the settings in seconds: no value may make a command wait (almost) for ever.
@@ -241,7 +244,7 @@ class Settings(BaseModel):
     workflow_templates: dict[str, str] = Field(
         default_factory=dict, description="Encord workflow templates, title = template hash")
     default_template: str | None = Field(None, description="template title used for training projects")
-    training_title: str = Field("Annotator Training - {name}", description="title pattern for training projects")
+    training_title: str = Field(DEFAULT_TRAINING_TITLE, description="title pattern for training projects")
     # Numbers are strict (a TOML string or true/false is not a number) and finite (allow_inf_nan);
     # every one has an upper bound, so no setting can make a command wait for ever.
     request_timeout: float = Field(30.0, gt=0, le=MAX_TIMEOUT, strict=True,
@@ -321,7 +324,7 @@ def _name(key: object) -> str:
 
 
 def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | None = None,
-                   lines: dict[str, int] | None = None) -> Settings:
+                   lines: dict[str, int] | None = None, see: SeeLike = None) -> Settings:
     """Validate a settings mapping, reporting every problem at once in one message.
 
     ``lines`` (key or ``table.key`` → line in the file) locates each problem: the first one's line
@@ -339,7 +342,7 @@ def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | 
             problems.append((key, _problem(key, err["msg"])))
         settings = None
     if problems:
-        raise ConfigError(_located(source, problems, lines or {}), hint=hint)
+        raise ConfigError(_located(source, problems, lines or {}), hint=hint, see=see)
     assert settings is not None
     return settings
 
@@ -464,13 +467,12 @@ def read_config_data(file: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read ({exc.strerror or type(exc).__name__})",
-                          hint="fix the file (a symbolic link loop?) or run 'annotrain config reset' to move it aside"
-                          ) from None
+                          hint="fix the file (a symbolic link loop?) or move it aside", see=REPAIR_SEE) from None
     if not stat.S_ISREG(mode):
         from annotrain_tui.core.files import kind_of
 
         raise ConfigError(f"{where}: is {kind_of(mode)}, not a regular file",
-                          hint="run 'annotrain config reset' to move it aside")
+                          hint="move it aside", see=REPAIR_SEE)
     try:
         with open(file, "rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
@@ -481,16 +483,16 @@ def read_config_data(file: Path) -> dict[str, Any]:
                           hint="check the file's permissions") from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where}: too large for a settings file (over {MAX_CONFIG_BYTES // 1024} KiB)",
-                          hint=REPAIR_HINT.replace("fix that line", "fix the file"))
+                          hint=REPAIR_HINT.replace("fix that line", "fix the file"), see=REPAIR_SEE)
     if raw.startswith(b"\xef\xbb\xbf"):  # TOML 1.0 allows none, tomllib says "Invalid statement"
         raise ConfigError(f"{where} starts with a byte order mark (BOM)",
-                          hint="save it as UTF-8 without BOM, or run 'annotrain config reset' to move it aside")
+                          hint="save it as UTF-8 without BOM, or move it aside", see=REPAIR_SEE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start].decode("utf-8", "replace")
         line, col = _line_col(before, len(before))
-        raise ConfigError(f"{where}:{line}:{col}: not UTF-8 text", hint=REPAIR_HINT) from None
+        raise ConfigError(f"{where}:{line}:{col}: not UTF-8 text", hint=REPAIR_HINT, see=REPAIR_SEE) from None
     problem: str | None = None
     try:
         return tomllib.loads(text)
@@ -513,7 +515,7 @@ def read_config_data(file: Path) -> dict[str, Any]:
     except MemoryError:
         problem = f"{where}: too complex to read"
     # raised outside the except blocks: nothing of the parser's state comes along
-    raise ConfigError(problem, hint=REPAIR_HINT)
+    raise ConfigError(problem, hint=REPAIR_HINT, see=REPAIR_SEE)
 
 
 def load_settings(paths: Paths | None = None) -> Settings:
@@ -522,7 +524,7 @@ def load_settings(paths: Paths | None = None) -> Settings:
     if not os.path.lexists(file):  # a link to nothing or a loop is not "no file": read_config_data says what
         return Settings()
     data = read_config_data(file)
-    return parse_settings(data, source=shown(file), hint=SET_HINT, lines=_file_key_lines(file))
+    return parse_settings(data, source=shown(file), hint=SET_HINT, see=SET_SEE, lines=_file_key_lines(file))
 
 
 def _file_key_lines(file: Path) -> dict[str, int]:
@@ -606,7 +608,7 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
         data[base] = value
     lines = {k: n for k, n in _file_key_lines(paths.config_file).items() if k.partition(".")[0] != base}
     settings = parse_settings(data, source=shown(paths.config_file), lines=lines,
-                              hint=f"config set {_name(key)} saved nothing; {SET_HINT}")
+                              hint=f"nothing was saved; {SET_HINT}", see=SET_SEE)
     save_settings(settings, paths)
     return settings
 

@@ -36,6 +36,7 @@ from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import AnnotrainError, NotFound, Transient
 from annotrain_tui.core.lookup import find_project, with_details
 from annotrain_tui.core.models import JobStatus, Project, stages_from_titles
+from annotrain_tui.core.remedies import See, refs, see
 from annotrain_tui.core.text import shown
 
 OK, WARN, FAIL, SKIPPED = "ok", "warn", "fail", "skipped"
@@ -60,8 +61,8 @@ TITLES = {
 }
 
 #: The fix: ``core.benchmark.link_folder`` (only what the dataset lacks).
-LINK_HINT = ("annotrain benchmark link-folder DATASET --folder PATH links only the missing ones; every project on "
-             "the dataset then gets a task for each, which the benchmark must label")
+LINK_HINT = ("link the folder into the dataset: only the missing files are linked; every project on the dataset "
+             "then gets a task for each, which the benchmark must label")
 
 
 @dataclass
@@ -70,13 +71,15 @@ class Check:
     name: str
     status: str
     message: str
-    hint: str = ""
+    hint: str = ""  # what fixes it, in words (no front's command or key)
     detail: dict[str, Any] = field(default_factory=dict)
     benchmark_id: str | None = None
+    see: tuple[See, ...] = ()  # the actions that fix it (core.remedies); each front renders them
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "status": self.status, "message": self.message,
-                "hint": self.hint or None, "benchmark_id": self.benchmark_id, "detail": self.detail}
+                "hint": self.hint or None, "see": [{"action": r.action, **dict(r.args)} for r in self.see],
+                "benchmark_id": self.benchmark_id, "detail": self.detail}
 
 
 @dataclass
@@ -113,10 +116,11 @@ def _plural(n: int, word: str) -> str:
 class _Unreachable(Exception):
     """The workspace stopped answering: every later check is skipped with ``reason``."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", see: tuple[See, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.see = see
 
 
 class _Doctor:
@@ -190,12 +194,13 @@ class _Doctor:
             result = fn()
         except _Unreachable as gone:
             self.skip_reason = f"skipped: the workspace cannot be reached ({gone.message})"
-            result = Check(check_id, name, FAIL, gone.message, gone.hint)
+            result = Check(check_id, name, FAIL, gone.message, gone.hint, see=gone.see)
         except Transient as err:  # still failing after the retry layer's attempts: the rest cannot run
             self.skip_reason = f"skipped: the workspace stopped answering ({err.message})"
-            result = Check(check_id, name, FAIL, err.message, err.hint or "the service may be down; try again later")
+            result = Check(check_id, name, FAIL, err.message, err.hint or "the service may be down; try again later",
+                           see=err.see)
         except AnnotrainError as err:
-            result = Check(check_id, name, FAIL, err.message, err.hint or "")
+            result = Check(check_id, name, FAIL, err.message, err.hint or "", see=err.see)
         except Exception as exc:  # noqa: BLE001 - one broken check must not stop the others
             result = self._crashed(check_id, name, exc)
         for check in result if isinstance(result, list) else [result]:
@@ -240,8 +245,8 @@ class _Doctor:
                 if not benches:
                     self.report.checks.append(Check(
                         "benchmark", TITLES["benchmark"], FAIL, "no benchmark project in this workspace",
-                        "create one with 'annotrain benchmark create --dataset D --ontology O' (or name yours "
-                        "with --benchmark)"))
+                        "create one on the training dataset and its ontology (or name yours with --benchmark)",
+                        see=refs("benchmark.create")))
                     self._skip_benchmark_checks("skipped: no benchmark project")
         else:
             for check_id in ("benchmark", "annotators", "folders"):
@@ -269,9 +274,10 @@ class _Doctor:
         try:
             who = self.backend.check()
         except AnnotrainError as err:
-            hint = err.hint or ("check the key with 'annotrain config show' (ssh_key_path) and the domain "
-                                "(encord_domain)" if self.kind == "encord" else "")
-            raise _Unreachable(err.message, hint) from None
+            hint = err.hint or ("check the key (ssh_key_path in the settings) and the domain (encord_domain)"
+                                if self.kind == "encord" else "")
+            raise _Unreachable(err.message, hint, err.see or (refs("config.show") if self.kind == "encord" else ())
+                               ) from None
         if self.kind == "encord":
             message = f"the key is accepted ({shown(who, limit=120)})"
         else:
@@ -340,13 +346,15 @@ class _Doctor:
         configured = dict(getattr(self.settings, "workflow_templates", None) or {}) if self.settings is not None else {}
         template = resolve_template(self.backend, None, default)  # NotFound (with did-you-mean) becomes a fail
         wanted = default or "Annotator Training"
-        set_hint = (f"name it in config: annotrain config set workflow_templates.\"{wanted}\" TEMPLATE_HASH"
-                    if self.kind == "encord" else "create the template, or pick one with 'annotrain config set "
-                    "default_template TITLE' ('annotrain templates list')")
+        hash_see = see("config.set", key=f'workflow_templates."{wanted}"', value="TEMPLATE_HASH")
+        pick_see = see("config.set", key="default_template", value="TITLE")
         if template is None:
             return Check("template", name, WARN, f"no workflow template titled '{shown(wanted, limit=80)}': "
-                         "training projects would get the default workflow", set_hint,
-                         {"wanted": wanted, "configured": configured})
+                         "training projects would get the default workflow",
+                         "name its hash in the settings (workflow_templates)" if self.kind == "encord" else
+                         "create the template, or pick another as default_template in the settings",
+                         {"wanted": wanted, "configured": configured},
+                         see=(hash_see,) if self.kind == "encord" else (pick_see, See("templates.list")))
         detail: dict[str, Any] = {"template": {"id": template.id, "title": template.title}}
         if self.kind != "encord":
             stages = stages_from_titles(list(template.stages))
@@ -356,7 +364,7 @@ class _Doctor:
             if problems:
                 return Check("template", name, FAIL, f"template '{shown(template.title, limit=80)}' ({flow}) has "
                              + "; ".join(problems), "add the missing stages to the template, or pick another "
-                             "with 'annotrain config set default_template TITLE'", detail)
+                             "as default_template in the settings", detail, see=(pick_see,))
             return Check("template", name, OK, f"template '{shown(template.title, limit=80)}': {flow}", "", detail)
         # Encord: no call lists a template or its stages; the workflows of existing training projects
         # are what can be checked.
@@ -380,7 +388,8 @@ class _Doctor:
                          f"({shown(template.id, limit=64)}): " + "; ".join(
                              f"{_title(p)} has " + "; ".join(problems) for p, problems in bad[:3]) + f" ({note})",
                          "fix the template in Encord (an Annotate stage and a Complete stage), or name another "
-                         f"hash: annotrain config set workflow_templates.\"{wanted}\" HASH", detail)
+                         "hash in the settings (workflow_templates)", detail,
+                         see=(see("config.set", key=f'workflow_templates."{wanted}"', value="HASH"),))
         if not checked:
             return Check("template", name, OK, f"template '{shown(template.title, limit=80)}' "
                          f"({shown(template.id, limit=64)}) is configured; Encord has no call that lists a "
@@ -416,11 +425,13 @@ class _Doctor:
         detail = {"project_id": project.id, "title": project.title, "complete": done.complete, "total": done.total,
                   "dataset_ids": project.dataset_ids, "ontology_id": project.ontology_id,
                   "details_refused": project.details_refused, "warnings": status.warnings}
-        fails, hints = [], []
+        fails: list[str] = []
+        hints: list[str] = []
+        sees: list[See] = []
         if project.dataset_ids is not None and len(project.dataset_ids) != 1:
             fails.append(f"it has {_plural(len(project.dataset_ids), 'dataset')}: attach ONLY the training dataset")
-            hints.append("create the benchmark again on the one training dataset "
-                         "('annotrain benchmark create --dataset D --ontology O')")
+            hints.append("create the benchmark again on the one training dataset")
+            sees.append(See("benchmark.create"))
         if status.ontology is None:
             fails.append("it has no ontology")
             hints.append("the benchmark needs the ontology the training projects share")
@@ -431,11 +442,11 @@ class _Doctor:
             fails.append("it has no tasks: link files to its dataset")
         elif done.complete < done.total:
             fails.append(f"only {done.complete} of {done.total} tasks are Complete")
-            hints.append("finish the benchmark labels before training starts ('annotrain benchmark status "
-                         f"{shown(project.id, limit=64)}')")
+            hints.append("finish the benchmark labels before training starts")
+            sees.append(see("benchmark.status", project=project.id))
         head = f"{_title(project)}: "
         if fails:
-            return Check("benchmark", name, FAIL, head + "; ".join(fails), "; ".join(hints), detail)
+            return Check("benchmark", name, FAIL, head + "; ".join(fails), "; ".join(hints), detail, see=tuple(sees))
         if project.dataset_ids is None:
             return Check("benchmark", name, WARN, head + f"{done.complete}/{done.total} tasks Complete, but its "
                          "datasets cannot be read with this key" + (f" ({project.details_refused})"
@@ -456,7 +467,7 @@ class _Doctor:
         marked = marked_projects(self.projects(), bench.id)
         if not marked:
             return Check("annotators", name, OK, "no training projects for this benchmark yet "
-                         "(provision a roster with 'annotrain provision')", "", {"projects": []})
+                         "(provision a roster)", "", {"projects": []}, see=refs("provision.apply"))
         rows: list[dict[str, Any]] = []
         missing: list[tuple[Project, str]] = []
         refused: list[tuple[Project, str]] = []
@@ -501,8 +512,8 @@ class _Doctor:
             parts += [duplicate_message(email, projects) for projects, email in duplicates[:3]]
         if missing:
             return Check("annotators", name, FAIL, "; ".join(parts),
-                         "provision again with the roster ('annotrain provision --roster ROSTER --benchmark "
-                         f"{shown(bench.id, limit=64)}'): it invites annotators missing from their projects", detail)
+                         "provision again with the roster: it invites annotators missing from their projects", detail,
+                         see=(see("provision.apply", benchmark=bench.id),))
         if parts:
             return Check("annotators", name, WARN, "; ".join(parts),
                          "ask for the project admin or team manager role on those projects" if refused
@@ -549,7 +560,9 @@ class _Doctor:
                 parts.append(f"{_plural(len(outside), 'item')} of folder '{shown(f.path, limit=120)}' "
                              f"{verb} not in dataset '{shown(titles.get(dataset_id) or dataset_id, limit=80)}' "
                              f"(e.g. {examples})")
-            return Check("folders", name, WARN, "; ".join(parts), LINK_HINT, detail)
+            f, dataset_id, _ = short[0]
+            return Check("folders", name, WARN, "; ".join(parts), LINK_HINT, detail,
+                         see=(see("benchmark.link_folder", dataset=dataset_id, folder=f.path),))
         return Check("folders", name, OK, f"every item of the {_plural(len(rows), 'folder')} holding the "
                      "benchmark's files is in its dataset", "", detail)
 
@@ -578,8 +591,8 @@ class _Doctor:
                                f"({(now - _aware(r.created_at)).total_seconds() / 3600:.0f} h)" for r in stale[:5])
             return Check("jobs", name, WARN, f"{_plural(len(stale), 'registration job')} pending for more than "
                          f"{limit}: {listed}",
-                         "poll them with 'annotrain jobs'; one still pending may have stalled on the server: "
-                         "look at it in Encord, or register its files again", detail)
+                         "poll them; one still pending may have stalled on the server: "
+                         "look at it in Encord, or register its files again", detail, see=refs("jobs.list"))
         if not split.mine:
             return Check("jobs", name, OK, "no registration jobs for this workspace", "", detail)
         return Check("jobs", name, OK, f"{_plural(len(split.mine), 'registration job')}, none pending for more "
@@ -605,7 +618,8 @@ def unopened_report(error: AnnotrainError, *, backend: str = "") -> DoctorReport
     """The report when the workspace could not even be opened (no key, a key refused, no sandbox
     file): the connection check fails with the error, every other check is skipped."""
     report = DoctorReport(backend=backend or "workspace")
-    report.checks.append(Check("connection", TITLES["connection"], FAIL, error.message, error.hint or ""))
+    report.checks.append(Check("connection", TITLES["connection"], FAIL, error.message, error.hint or "",
+                               see=error.see))
     reason = "skipped: the workspace could not be opened"
     for check_id in ("roles", "template", "integration", "benchmark", "annotators", "folders", "jobs"):
         report.checks.append(Check(check_id, TITLES[check_id], SKIPPED, reason))

@@ -7,12 +7,15 @@ unfiltered (the SDK's key-parsing errors can contain key material).
 Each class has a ``kind``: ``"failure"`` (the work could not be done, or the workspace refused it: a
 domain failure) or ``"input"`` (what the user gave -- the command line, a setting, a file -- is wrong
 or cannot be read). What a front does with a kind is the front's business: the CLI's exit codes
-live in ``annotrain_tui.cli.exit_codes``, not here.
+live in ``annotrain_tui.cli.exit_codes``, not here. Likewise ``hint`` says what helps in words and
+``see`` names the action that does it (``core.remedies``); each front renders that action.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
+
+from annotrain_tui.core.remedies import See, SeeLike, refs, with_remedy
 
 #: ``"failure"``: a domain failure; ``"input"``: usage or unreadable/unusable input.
 ErrorKind = Literal["failure", "input"]
@@ -24,14 +27,16 @@ class AnnotrainError(Exception):
     kind: ClassVar[ErrorKind] = "failure"
     retryable = False
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, see: SeeLike = None) -> None:
         super().__init__(message)
         self.message = message
+        #: what helps, in words true in any front (never a command line or a key)
         self.hint = hint
+        #: the actions that help (core.remedies): each front renders them its own way
+        self.see: tuple[See, ...] = refs(see)
 
-    def __str__(self) -> str:  # one line, always
-        text = self.message if not self.hint else f"{self.message} ({self.hint})"
-        return " ".join(text.split())
+    def __str__(self) -> str:  # one line, always: the front-neutral text (no action rendered)
+        return with_remedy(self.message, self.hint, "")
 
 
 class InvalidInput(AnnotrainError):
@@ -94,8 +99,8 @@ class Transient(AnnotrainError):
     retryable = True
 
     def __init__(self, message: str, *, hint: str | None = None, acted: bool | None = None,
-                 attempts: int | None = None) -> None:
-        super().__init__(message, hint=hint)
+                 attempts: int | None = None, see: SeeLike = None) -> None:
+        super().__init__(message, hint=hint, see=see)
         self.acted = acted
         #: At most this many attempts in all for this kind of failure (None: the policy's). A timeout
         #: of a long bulk request is worth one more try, not five.
@@ -103,8 +108,9 @@ class Transient(AnnotrainError):
 
 
 class RateLimited(Transient):
-    def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint, acted=False)
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None,
+                 see: SeeLike = None) -> None:
+        super().__init__(message, hint=hint, acted=False, see=see)
         self.retry_after = retry_after
 
 
@@ -120,6 +126,6 @@ class OutputExists(InvalidInput):
     """
 
     def __init__(self, message: str, *, hint: str | None = "pass --force to overwrite it",
-                 path: object | None = None) -> None:
-        super().__init__(message, hint=hint)
+                 path: object | None = None, see: SeeLike = None) -> None:
+        super().__init__(message, hint=hint, see=see)
         self.path = path

@@ -78,12 +78,11 @@ def _lock_error(path: Path, doing: str, exc: OSError) -> InvalidInput | LockUnwr
     reason = exc.strerror or exc.__class__.__name__
     if exc.errno in _SYSTEM_ERRNOS:
         err = LockUnwritable(f"{path}: {doing} ({reason})",
-                             hint=f"{_SYSTEM_ERRNOS[exc.errno]}; nothing was done ('annotrain config paths' "
-                                  "shows the state dir)")
+                             hint=f"{_SYSTEM_ERRNOS[exc.errno]}; nothing was done", see="config.paths")
         err.errno = exc.errno
         return err
     return InvalidInput(f"{path}: {doing} ({reason})",
-                        hint="check the permissions of the state dir ('annotrain config paths')")
+                        hint="check the permissions of the state dir", see="config.paths")
 
 
 class _Entry:

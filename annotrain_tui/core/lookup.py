@@ -8,15 +8,19 @@ from typing import TypeVar
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, NotFound, PermissionDenied
-from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.models import Dataset, Folder, Integration, Ontology, Project, WorkflowTemplate
+from annotrain_tui.core.remedies import SeeLike, refs, see
 from annotrain_tui.core.text import shown
 
 T = TypeVar("T")
 
 
 def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T], str],
-            names_of: Callable[[T], Sequence[str]], hint: str = "") -> T:
+            names_of: Callable[[T], Sequence[str]], hint: str = "", see: SeeLike = None,
+            create: SeeLike = None) -> T:
+    """The one candidate ``ref`` names: by id, by exact name, by a name in another case; else
+    NotFound with a did-you-mean, or (when nothing is close) ``hint`` and ``see``. ``create``: the
+    actions that make one of that name, offered beside a did-you-mean too."""
     ref = ref.strip()
     for c in candidates:
         if id_of(c) == ref:
@@ -32,8 +36,12 @@ def resolve(ref: str, candidates: Sequence[T], *, kind: str, id_of: Callable[[T]
         return folded[0]
     names = [n for c in candidates for n in names_of(c)]
     close = difflib.get_close_matches(ref, names, n=1, cutoff=0.5)
-    suggestion = f"did you mean {close[0]!r}?" if close else hint
-    raise NotFound(f"no {kind} {ref!r}", hint=suggestion or None)
+    if not close and len(ref) >= 3:  # part of a longer name ('AWS S3' of 'AWS S3 - street-scenes')
+        close = [n for n in names if ref.casefold() in n.casefold()][:1]
+    if close:
+        raise NotFound(f"no {kind} {ref!r}", hint=f"did you mean {close[0]!r}?" + (" If not, create it" if create else ""),
+                       see=create)
+    raise NotFound(f"no {kind} {ref!r}", hint=hint or None, see=[*refs(create), *refs(see)])
 
 
 def find_project(backend: Backend, ref: str, *, details: bool = False) -> Project:
@@ -46,7 +54,7 @@ def find_project(backend: Backend, ref: str, *, details: bool = False) -> Projec
         project = None
     if project is None:
         project = resolve(ref, backend.list_projects(), kind="project", id_of=lambda p: p.id,
-                          names_of=lambda p: [p.title], hint="see 'annotrain projects list'")
+                          names_of=lambda p: [p.title], see="projects.list")
     return with_details(backend, project) if details else project
 
 
@@ -68,7 +76,7 @@ def require_details(backend: Backend, project: Project, what: str) -> Project:
 
 def find_integration(backend: Backend, ref: str) -> Integration:
     return resolve(ref, backend.list_integrations(), kind="integration", id_of=lambda i: i.id,
-                   names_of=lambda i: [i.title], hint="see 'annotrain integrations list'")
+                   names_of=lambda i: [i.title], see="integrations.list")
 
 
 def find_folder(backend: Backend, ref: str) -> Folder:
@@ -82,22 +90,22 @@ def find_folder(backend: Backend, ref: str) -> Folder:
                            + ", ".join(f.id for f in same[:5]))
         if same:
             return same[0]
-    make = shell_word("/" + ref.strip().strip("/"))
+    make = "/" + ref.strip().strip("/")
     return resolve(ref, folders, kind="folder", id_of=lambda f: f.id, names_of=lambda f: [f.name, f.path],
-                   hint=f"create it: annotrain folders create {make} (or register --create-folder); "
-                        "see 'annotrain folders list'")
+                   hint="create it first, or let the registration create it", see="folders.list",
+                   create=[see("folders.create", path=make), "register.create_folder"])
 
 
 def find_dataset(backend: Backend, ref: str) -> Dataset:
     return resolve(ref, backend.list_datasets(), kind="dataset", id_of=lambda d: d.id,
-                   names_of=lambda d: [d.title], hint="see 'annotrain datasets list'")
+                   names_of=lambda d: [d.title], see="datasets.list")
 
 
 def find_ontology(backend: Backend, ref: str) -> Ontology:
     return resolve(ref, backend.list_ontologies(), kind="ontology", id_of=lambda o: o.id,
-                   names_of=lambda o: [o.title], hint="see 'annotrain ontologies list'")
+                   names_of=lambda o: [o.title], see="ontologies.list")
 
 
 def find_template(backend: Backend, ref: str) -> WorkflowTemplate:
     return resolve(ref, backend.list_workflow_templates(), kind="workflow template", id_of=lambda t: t.id,
-                   names_of=lambda t: [t.title], hint="see 'annotrain templates list'")
+                   names_of=lambda t: [t.title], see="templates.list")

@@ -38,7 +38,7 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
 from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
 from annotrain_tui.core.models import Project, WorkflowTemplate
-from annotrain_tui.core.roster import DEFAULT_TITLE, Roster, check_title_pattern, identity
+from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, Roster, check_title_pattern, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
@@ -199,7 +199,7 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
 
 
 def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
-              title_pattern: str = DEFAULT_TITLE, default_template: str | None = None,
+              title_pattern: str = DEFAULT_TRAINING_TITLE, default_template: str | None = None,
               journal: Journal | None = None) -> Plan:
     check_title_pattern(title_pattern)  # the one check (the CLI's --title and the setting use it too)
     roster.raise_if_invalid()
@@ -401,7 +401,7 @@ def _report_duplicates(backend: Backend, plan: Plan, outcomes: list[Outcome], *,
         ours = marked_projects(backend.list_projects(), plan.benchmark.id)
     except AnnotrainError as err:
         raise AnnotrainError(f"provisioning ran, but the check for duplicate training projects failed: {err}",
-                        hint="run 'annotrain provision --dry-run' again: duplicates show as conflicts") from None
+                        hint="plan again: duplicates show as conflicts", see="provision.plan") from None
     out = []
     for entry, outcome in zip(plan.entries, outcomes):
         mine = ours.get(identity(entry.email), [])

@@ -41,6 +41,7 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.text import refuse_hidden_characters, shown
 
@@ -113,8 +114,9 @@ class RetryExists(Conflict):
             state += f", {len(existing.failed_urls)} URL(s) failed again"
         super().__init__(f"job {shown(original.id)} already has a retry: job {shown(existing.id)} ({state}); "
                          "no second retry was started",
-                         hint=(f"retry that one: annotrain jobs --retry {shell_word(existing.id[:8])}"
-                               if existing.finished and existing.failed_urls else "see 'annotrain jobs'"))
+                         hint="retry that one" if existing.finished and existing.failed_urls else None,
+                         see=(see("jobs.retry", job=existing.id[:8]) if existing.finished and existing.failed_urls
+                              else "jobs.list"))
         self.original = original
         self.existing = existing
 
@@ -147,11 +149,10 @@ class JobStore:
                 os.unlink(probe)
             except OSError as exc:
                 err = write_error(directory, exc)
-                hint = ("the state dir is read-only or full: make it writable, or point XDG_STATE_HOME elsewhere "
-                        "('annotrain config paths' shows it)") if isinstance(err, WriteFailed) else \
-                    "check the permissions of the state dir ('annotrain config paths')"
+                hint = ("the state dir is read-only or full: make it writable, or point XDG_STATE_HOME elsewhere"
+                        ) if isinstance(err, WriteFailed) else "check the permissions of the state dir"
                 raise type(err)(f"cannot record registration jobs: {err.message}; nothing was started",
-                                hint=hint) from None
+                                hint=hint, see="config.paths") from None
 
     def lock_job(self, job_id: str):
         """The lock of one job's follow-up work (its retry), held across check and start."""
@@ -176,7 +177,7 @@ class JobStore:
         ``among``: look only there (one workspace's jobs, ``jobs_of_workspace``)."""
         ref = job_id.strip()
         if not ref:
-            raise UsageError("give a registration job id or the start of one", hint="see 'annotrain jobs'")
+            raise UsageError("give a registration job id or the start of one", see="jobs.list")
         records = self.all() if among is None else among
         exact = [r for r in records if r.id.casefold() == ref.casefold()]  # ids are hex: any case names them
         if exact:
@@ -185,7 +186,7 @@ class JobStore:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise NotFound(f"no registration job '{shown(ref, limit=80)}'", hint="see 'annotrain jobs'")
+            raise NotFound(f"no registration job '{shown(ref, limit=80)}'", see="jobs.list")
         ids = ", ".join(shown(r.id) for r in matches[:10]) + (", …" if len(matches) > 10 else "")
         raise UsageError(f"'{shown(ref, limit=80)}' is the start of {len(matches)} registration jobs: {ids}",
                          hint="give more of the id")
@@ -201,7 +202,7 @@ class JobStore:
                 other = self.get(job_id, among=split.others)
             except NotFound:
                 raise NotFound(f"no registration job '{shown(job_id.strip(), limit=80)}' in this workspace",
-                               hint="see 'annotrain jobs' ('annotrain jobs --all' lists every workspace's)") from None
+                               see=["jobs.list", "jobs.list_all"]) from None
             raise WrongWorkspace(other) from None
 
     def put(self, record: JobRecord) -> None:
@@ -436,7 +437,7 @@ def _start(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manif
         store.put(record)
     except AnnotrainError as err:  # the state dir failed since the check (the disk filled): say which job runs
         raise type(err)(f"registration job {shown(job_id)} was started on the server, but could not be recorded: "
-                        f"{err.message}", hint=err.hint) from None
+                        f"{err.message}", hint=err.hint, see=err.see) from None
     return record
 
 
@@ -556,8 +557,9 @@ def load_for_registration(path: str, *, provider: str | None = None,
         first = "; ".join(d.render(path) for d in errors[:2])
         only_limits = bool(errors) and all(d.code in LIMIT_CODES for d in errors)
         raise ManifestInvalid(f"{len(errors)} error(s) in the manifest, nothing registered: {first}",
-                              hint=("register it in parts within the limits: add --batch" if only_limits else
-                                    f"for all of them run: annotrain manifest validate {shell_word(path)}"))
+                              hint=("register it in parts within the limits" if only_limits else
+                                    "validate it to see all of them"),
+                              see="register.batch" if only_limits else see("manifest.validate", path=path))
     # registered in batches of the advised size, the advice about the batch size has been followed
     return parsed.data, [d.render(path) for d in result.warnings if not (batched and d.code == "batch-size")]
 
@@ -805,7 +807,7 @@ def batch_status(batch_id: str, records: list[JobRecord]) -> BatchStatus:
     mine = [r for r in records if r.batch is not None and r.batch.id == batch_id]
     part_of = {r.id: r.batch.part for r in mine if r.batch is not None}
     if not mine:
-        raise NotFound(f"no registration batch '{shown(batch_id, limit=80)}'", hint="see 'annotrain jobs'")
+        raise NotFound(f"no registration batch '{shown(batch_id, limit=80)}'", see="jobs.list")
     by_retry: dict[str, list[JobRecord]] = {}
     for r in mine:
         if r.retry_of is not None:
@@ -847,7 +849,7 @@ def find_batch(backend: Backend, store: JobStore, ref: str) -> BatchStatus:
     matches = exact or [i for i in ids if i.casefold().startswith(wanted)]
     if not matches:
         raise NotFound(f"no registration batch '{shown(ref.strip(), limit=80)}' in this workspace",
-                       hint="see 'annotrain jobs'")
+                       see="jobs.list")
     if len(matches) > 1:
         raise UsageError(f"'{shown(ref.strip(), limit=80)}' is the start of {len(matches)} batches: "
                          + ", ".join(matches[:10]), hint="give more of the id")
@@ -863,7 +865,7 @@ def retry_batch(backend: Backend, store: JobStore, batch: BatchStatus) -> list[J
     URLs (of its latest attempt). A part whose retry runs, or that has nothing failed, is left alone."""
     if any(p.pending for p in batch.part_status):
         raise Conflict(f"batch {shown(batch.id)} still has a part running; wait for it to finish",
-                       hint="follow it: annotrain jobs --watch")
+                       hint="follow it", see="jobs.watch")
     todo = [p for p in batch.part_status if p.failed_urls]
     if not todo:
         raise NotFound(f"batch {shown(batch.id)} has no failed URLs to retry")

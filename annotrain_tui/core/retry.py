@@ -68,7 +68,7 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, *, what: str,
     hint = ("the service kept rate limiting: wait a minute and try again" if isinstance(last, RateLimited)
             else last.hint or "the service may be down; try again later")
     raise Transient(f"{what.replace('_', ' ')} still failing after {tried} attempts: {last.message}",
-                    hint=hint, acted=last.acted)
+                    hint=hint, acted=last.acted, see=last.see)
 
 
 class RetryingBackend(BackendLayer):

@@ -76,7 +76,9 @@ _LOCAL = re.compile(r"[A-Za-z0-9" + re.escape(ATEXT) + r"]+(?:\.[A-Za-z0-9" + re
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 EMAIL = re.compile(r"^" + _LOCAL.pattern + r"@(?:" + _LABEL.pattern + r"\.)+" + _LABEL.pattern + r"$")
 KNOWN = ("name", "email", "title", "notes")
-DEFAULT_TITLE = "Annotator Training - {name}"
+#: The title pattern of a training project (``{name}``, ``{email}``): the one default, for the settings
+#: (``training_title``), the CLI's --title, the plan and the sandbox's demo.
+DEFAULT_TRAINING_TITLE = "Annotator Training - {name}"
 PREAMBLE_LINES = 10  # how many non-blank lines above the header (a title, a comment) are looked past
 PLACEHOLDER = re.compile(r"\{(name|email)\}")
 MAX_TITLE = 300  # characters in a project title (the bound core/manifest uses for Encord titles)
@@ -140,7 +142,7 @@ def title_pattern_problem(pattern: str) -> str | None:
     or None. The one check of a pattern, wherever it comes from: not empty, no control or invisible
     character, braces only in ``{name}`` and ``{email}``, within Encord's title length."""
     if not pattern.strip():
-        return (f"the title pattern '{shown(pattern)}' is empty or blank: give a title such as '{DEFAULT_TITLE}' "
+        return (f"the title pattern '{shown(pattern)}' is empty or blank: give a title such as '{DEFAULT_TRAINING_TITLE}' "
                 "({name} and {email} are replaced per annotator)")
     found = hidden_char(pattern)
     if found is not None:
@@ -229,7 +231,7 @@ class RosterEntry:
     # the row as written (unstripped, every cell, aligned with Roster.columns); () for a new entry
     cells: tuple[str, ...] = ()
 
-    def project_title(self, pattern: str = DEFAULT_TITLE) -> str:
+    def project_title(self, pattern: str = DEFAULT_TRAINING_TITLE) -> str:
         if self.title:
             return self.title
         return expand_title(pattern, self.name, self.email)
@@ -299,7 +301,7 @@ class RosterInvalid(InvalidInput):
         self.roster = roster
 
 
-def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TITLE) -> Roster:
+def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TRAINING_TITLE) -> Roster:
     p = Path(path)
     data = read_user_bytes(p)
     try:
@@ -318,7 +320,7 @@ def read_roster(path: str | Path, *, title_pattern: str = DEFAULT_TITLE) -> Rost
     return parse_roster(text, source=str(p), title_pattern=title_pattern)
 
 
-def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFAULT_TITLE) -> Roster:
+def parse_roster(text: str, *, source: str = "roster", title_pattern: str = DEFAULT_TRAINING_TITLE) -> Roster:
     stripped = text.lstrip("\ufeff")
     boms, text = len(text) - len(stripped), stripped
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"

@@ -22,6 +22,7 @@ from annotrain_tui.core.config import (
 from annotrain_tui.core.errors import ConfigError, UsageError
 from annotrain_tui.core.files import protect
 from annotrain_tui.core.recent import Recent
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 if TYPE_CHECKING:
@@ -144,8 +145,8 @@ def open_workspace(paths: Paths, settings: Settings, *, passphrase: Any = None) 
 
         if key is None and not os.environ.get(TOKEN_ENV, "").strip():
             raise UsageError("the encord backend needs an SSH key (or a bearer token)",
-                             hint="pass --ssh-key PATH, set ENCORD_SSH_KEY_FILE or run 'annotrain config set "
-                                  f"ssh_key_path PATH'; or set {TOKEN_ENV}")
+                             hint=f"pass --ssh-key PATH, set ENCORD_SSH_KEY_FILE or save the key's path in the "
+                                  f"settings; or set {TOKEN_ENV}", see=see("config.set", key="ssh_key_path", value="PATH"))
         if key is not None:
             protect(key, "the SSH key")
             warning = key_file_warning(key)

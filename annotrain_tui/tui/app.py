@@ -410,7 +410,9 @@ class AnnotrainApp(App[None]):
         self._reported_workers.add(event.worker)
         err = event.worker.error
         if isinstance(err, AnnotrainError):
-            self.notify(redact(str(err)), title="Error", severity="error", timeout=10, markup=False)
+            from annotrain_tui.tui.remedies import error_text  # core's hint, plus how to do it here
+
+            self.notify(redact(error_text(err, self)), title="Error", severity="error", timeout=10, markup=False)
         elif err is not None:
             what, tail = self.crash_report(err, where=f"worker {event.worker.name or ''}".strip())
             name, _, message = what.partition(": ")

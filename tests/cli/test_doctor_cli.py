@@ -44,7 +44,7 @@ def test_doctor_json_is_one_document(capsys, tmp_path):
     assert doc["ok"] is True and doc["backend"] == f"sandbox {db}"
     assert [c["id"] for c in doc["checks"]] == CHECKS
     assert {c["status"] for c in doc["checks"]} == {"ok"}
-    assert set(doc["checks"][0]) == {"id", "name", "status", "message", "hint", "benchmark_id", "detail"}
+    assert set(doc["checks"][0]) == {"id", "name", "status", "message", "hint", "see", "benchmark_id", "detail"}
 
 
 def test_a_failing_check_exits_1_and_says_how_to_fix(capsys, tmp_path):

@@ -95,7 +95,7 @@ def test_an_annotator_removed_from_their_project_fails(demo):
     check = by_id(report)["annotators"]
     assert check.status == FAIL, check.message
     assert "alex.kim@example.com is not a user of 'Annotator Training - Alex Kim'" in check.message
-    assert "annotrain provision" in check.hint
+    assert [r.action for r in check.see] == ["provision.apply"] and "provision again" in check.hint
     missing = [r for r in check.detail["projects"] if r["present"] is False]
     assert [r["annotator"] for r in missing] == ["alex.kim@example.com"]
     assert statuses(report)["folders"] == OK and statuses(report)["jobs"] == OK
@@ -111,7 +111,8 @@ def test_items_added_to_the_folder_later_are_reported_with_the_link_hint(demo):
     report = doctor(backend)
     check = by_id(report)["folders"]
     assert check.status == WARN and "2 items of folder '/Training Data/Street Scenes'" in check.message
-    assert "late_01.jpg" in check.message and "link-folder" in check.hint
+    assert "late_01.jpg" in check.message and "link the folder" in check.hint
+    assert [(r.action, r.arg("folder")) for r in check.see] == [("benchmark.link_folder", "/Training Data/Street Scenes")]
     row = check.detail["folders"][0]
     assert (row["items"], row["in_dataset"], row["missing"]) == (62, 60, 2)
     assert report.ok  # a warning is not a failure
@@ -200,7 +201,7 @@ def test_registration_jobs_pending_for_hours_are_reported_by_the_injected_clock(
     assert check.status == WARN and "1 registration job pending for more than 2 h" in check.message
     assert "aaaaaaaa" in check.message and "bbbbbbbb" not in check.message and "dddddddd" not in check.message
     assert [j["id"] for j in check.detail["stale"]] == ["aaaaaaaa-stale"]
-    assert "annotrain jobs" in check.hint
+    assert [r.action for r in check.see] == ["jobs.list"]
     later = by_id(doctor(backend, now=lambda: NOW + timedelta(hours=1)))["jobs"]
     assert len(later.detail["stale"]) == 2
 
@@ -283,7 +284,7 @@ def test_a_benchmark_ref_that_names_nothing(demo):
 def test_no_benchmark_at_all(sandbox):
     report = doctor(sandbox)
     checks = by_id(report)
-    assert checks["benchmark"].status == FAIL and "annotrain benchmark create" in checks["benchmark"].hint
+    assert checks["benchmark"].status == FAIL and [r.action for r in checks["benchmark"].see] == ["benchmark.create"]
     assert checks["folders"].status == SKIPPED and checks["roles"].status == SKIPPED
 
 

@@ -378,3 +378,22 @@ def test_every_command_named_in_a_hint_exists():
     assert len(hints) > 20  # the pattern finds them
     wrong = [(where, hint, why) for where, hint in hints if (why := _check_hint(parser, hint))]
     assert wrong == []
+
+
+def test_every_command_a_remedy_renders_exists():
+    """Core hints name actions (core.remedies); the CLI's command for each must exist, its options too."""
+    import re as _re
+
+    from annotrain_tui.cli.common import COMMANDS, command_of
+    from annotrain_tui.core.remedies import See
+
+    parser = build_parser()
+    wrong = []
+    for action, template in COMMANDS.items():
+        names = _re.findall(r"\{(\w+)", template)
+        command = command_of(See(action, tuple((n, "X") for n in names)))
+        assert command.startswith("annotrain")
+        why = _check_hint(parser, command.removeprefix("annotrain").strip())
+        if why:
+            wrong.append((action, command, why))
+    assert wrong == []

@@ -264,7 +264,8 @@ def test_a_missing_sandbox_path_is_not_created(argv, tmp_path, capsys):
     rows.write_text("[]")
     target = tmp_path / "not" / "yet" / "ws.db"
     code, _, err = run(capsys, "--sandbox", target, *[a.replace("{rows}", str(rows)) for a in argv])
-    assert code == 1 and err.count("\n") == 1 and f"no sandbox workspace at {target}" in err
+    # unreadable input (a mistyped path): exit 2, as for a missing manifest (trial item 13)
+    assert code == 2 and err.count("\n") == 1 and f"no sandbox workspace at {target}" in err
     assert "sandbox init" in err
     assert not (tmp_path / "not").exists()
     assert not Paths.default().default_sandbox.exists()  # nor the default one instead

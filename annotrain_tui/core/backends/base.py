@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from threading import Event
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from annotrain_tui.core.errors import Conflict
+from annotrain_tui.core.errors import Conflict, ErrorKind, NotFound, UnreadableInput
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,
@@ -57,6 +57,13 @@ PROTOCOL_METHODS = (
     "list_done",
     "poll_label_rows",
 )
+
+
+class WorkspaceMissing(NotFound, UnreadableInput):
+    """No workspace at the path the user named (a mistyped --sandbox): nothing was created. Input that
+    cannot be read (as a missing manifest is), though a NotFound to code that looks for one."""
+
+    kind: ClassVar[ErrorKind] = "input"
 
 
 class WorkspaceGone(Conflict):

@@ -82,6 +82,7 @@ from annotrain_tui.core.models import (
     UnitError,
     WorkflowTemplate,
 )
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.text import refuse_hidden_characters, shown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -219,7 +220,8 @@ def _read_key_file(path: Path) -> str:
                 data = fh.read(MAX_KEY_BYTES + 1)
     except FileNotFoundError:
         problem = UnreadableInput(f"SSH key file {path} does not exist",
-                                  hint="pass --ssh-key PATH or run 'annotrain config set ssh_key_path PATH'")
+                                  hint="pass --ssh-key PATH or save the key's path in the settings",
+                                  see=see("config.set", key="ssh_key_path", value="PATH"))
     except PermissionError:
         problem = UnreadableInput(f"SSH key file {path}: permission denied")
     except OSError as exc:
@@ -346,8 +348,8 @@ class EncordBackend:
             return cls._connect_with_token(settings, domain, os.environ[TOKEN_ENV].strip())
         if key_path is None:
             raise UsageError("the encord backend needs an SSH key (or a bearer token)",
-                             hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} or run 'annotrain config set ssh_key_path "
-                                  f"PATH'; or set {TOKEN_ENV}")
+                             hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} or save the key's path in the settings; "
+                                  f"or set {TOKEN_ENV}", see=see("config.set", key="ssh_key_path", value="PATH"))
         info = _inspect_key(_read_key_file(key_path), key_path)
         secret: str | None = None
         if info.encrypted:
@@ -901,7 +903,8 @@ class EncordBackend:
         if isinstance(exc, ex.ResourceNotFoundError) and what.startswith("creating "):
             return NotFound(f"{what}: Encord does not know one of the ids it names (the ontology, a dataset or "
                             "the workflow template)",
-                            hint="check workflow_templates in config ('annotrain doctor' lists what it can check)")
+                            hint="check workflow_templates in config (the preflight checks list what they can)",
+                            see="doctor")
         if isinstance(exc, ex.ResourceNotFoundError):
             return NotFound(f"{what} not found on Encord", hint="check the id, or that you have access to it")
         if isinstance(exc, ex.ResourceExistsError):

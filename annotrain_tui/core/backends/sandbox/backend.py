@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from annotrain_tui.core.backends.base import WorkspaceMissing
 from annotrain_tui.core.backends.sandbox import labels as lbl
 from annotrain_tui.core.backends.sandbox.store import Store, new_workspace_file
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
@@ -44,6 +45,7 @@ from annotrain_tui.core.models import (
     final_stage_of,
     stages_from_titles,
 )
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.text import shown
 
 SECTION_TYPES = {
@@ -105,9 +107,8 @@ class SandboxBackend:
         if not _building and not os.path.lexists(path):
             if not create or read_only:
                 where = shown(str(path), limit=300)
-                from annotrain_tui.core.files import shell_word
-                raise NotFound(f"no sandbox workspace at {where}",
-                               hint=f"create it with: annotrain --sandbox {shell_word(path)} sandbox init --demo")
+                raise WorkspaceMissing(f"no sandbox workspace at {where}", hint="check the path, or create it",
+                               see=see("sandbox.init_demo", path=path))
             try:
                 with new_workspace_file(path):
                     pass
@@ -423,7 +424,7 @@ class SandboxBackend:
         for p in self.list_projects():
             if p.id == project_id:
                 return p
-        raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+        raise NotFound(f"project {project_id} not found", see="projects.list")
 
     def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str], ontology_id: str,
                        template_id: str | None = None) -> Project:
@@ -474,13 +475,13 @@ class SandboxBackend:
     def project_stages(self, project_id: str) -> list[str]:
         rows = self.store.query("SELECT stages FROM projects WHERE id = ?", (project_id,))
         if not rows:
-            raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+            raise NotFound(f"project {project_id} not found", see="projects.list")
         return [st.title for st in stored_stages(rows[0]["stages"])]
 
     def stage_objects(self, project_id: str) -> list[Stage]:
         rows = self.store.query("SELECT stages FROM projects WHERE id = ?", (project_id,))
         if not rows:
-            raise NotFound(f"project {project_id} not found", hint="see 'annotrain projects list'")
+            raise NotFound(f"project {project_id} not found", see="projects.list")
         return stored_stages(rows[0]["stages"])
 
     def final_stage(self, project_id: str) -> str:

@@ -16,13 +16,15 @@ from typing import Any
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend
 from annotrain_tui.core.backends.sandbox.labels import object_entry
+from annotrain_tui.core.benchmark import DEFAULT_BENCHMARK_TITLE
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.markers import training_description
 from annotrain_tui.core.models import Provider
+from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE
 
 GOLD_EMAIL = "gold.expert@example.com"
-BENCHMARK_TITLE = "Benchmark Labels"
+BENCHMARK_TITLE = DEFAULT_BENCHMARK_TITLE
 DATASET_TITLE = "Annotator Training Set"
 TEMPLATE_TITLE = "Annotator Training"
 
@@ -231,7 +233,7 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
             continue
         done, skill = PROVISIONED[email]
         project = backend.create_project(
-            f"Annotator Training - {name}", description=training_description(name, email, bench.id),
+            DEFAULT_TRAINING_TITLE.format(name=name, email=email), description=training_description(name, email, bench.id),
             dataset_ids=[dataset.id], ontology_id=ontology.id, template_id=training_tpl.id)
         backend.add_users(project.id, [email], "annotator")
         backend.assign_tasks(project.id, email)  # as provisioning does: the annotation stage's tasks are theirs

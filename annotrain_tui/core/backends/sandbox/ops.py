@@ -15,8 +15,8 @@ from annotrain_tui.core.backends.sandbox.demo import annotate_like
 from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.errors import InvalidInput, NotFound
 from annotrain_tui.core.evaluation.labels import unit_of
-from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.text import shown
 
 IMPORT_FOLDER = "Imported labels"
@@ -46,8 +46,8 @@ def simulate(backend: SandboxBackend, *, rate: float = 2.0, duration: float | No
         bench_id, email = marker
         trainings.append((p, bench_id, email))
     if not trainings:
-        raise NotFound("no training projects to simulate", hint="provision some first, or start over with: "
-                       f"annotrain --sandbox {shell_word(backend.store.path)} sandbox init --demo --force")
+        raise NotFound("no training projects to simulate", hint="provision some first, or start over with a fresh "
+                       "demo workspace", see=["provision.apply", see("sandbox.replace_demo", path=backend.store.path)])
     gold_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
     classes_cache: dict[str, list[dict[str, Any]]] = {}
     steps = 0

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
-from annotrain_tui.core.backends.base import WorkspaceGone
-from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, NotFound, PermissionDenied
+from annotrain_tui.core.backends.base import WorkspaceGone, WorkspaceMissing
+from annotrain_tui.core.errors import AnnotrainError, Conflict, InvalidInput, PermissionDenied
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.text import shown
 
 SCHEMA_VERSION = 1
@@ -131,8 +132,8 @@ def _uri(path: Path, **params: str) -> str:
 
 def _not_ours(path: Path, why: str) -> InvalidInput:
     return InvalidInput(f"{_p(path)}: not an annotrain workspace ({why}); it was left untouched",
-                        hint="point --sandbox at an annotrain workspace, or create a new one with "
-                             "'annotrain --sandbox NEW.db sandbox init --demo'")
+                        hint="point --sandbox at an annotrain workspace, or create a new one",
+                        see=see("sandbox.init_demo", path="NEW.db"))
 
 
 def recognise(path: Path) -> str:
@@ -156,9 +157,8 @@ def recognise(path: Path) -> str:
         with open(path, "rb") as handle:
             head = handle.read(100)
     except FileNotFoundError:
-        from annotrain_tui.core.files import shell_word
-        raise NotFound(f"no sandbox workspace at {_p(path)}",
-                       hint=f"create it with: annotrain --sandbox {shell_word(path)} sandbox init --demo") from None
+        raise WorkspaceMissing(f"no sandbox workspace at {_p(path)}", hint="check the path, or create it",
+                       see=see("sandbox.init_demo", path=path)) from None
     except IsADirectoryError:
         raise _not_ours(path, "a directory") from None
     except PermissionError:
@@ -255,8 +255,8 @@ class Store:
     def gone(self) -> WorkspaceGone:
         return WorkspaceGone(f"the sandbox workspace {_p(self.path)} was deleted or replaced while this run was "
                              "using it ('sandbox reset' or 'sandbox init --force'); nothing more was written",
-                             hint="check the workspace ('annotrain projects list'), then run again: a re-run "
-                                  "only does what is left")
+                             hint="check the workspace's projects, then run again: a re-run only does what is left",
+                             see="projects.list")
 
     def check_still_there(self) -> None:
         """WorkspaceGone unless ``path`` still names the file this Store opened (deleted, or replaced)."""
