@@ -1,7 +1,9 @@
 """Evaluate annotator training projects against a benchmark project.
 
 Public API: :func:`evaluate` (one call) and :class:`Evaluator` (one training set at a time, for
-streaming and incremental refresh), returning an :class:`EvaluationResult`.
+streaming and incremental refresh), both taking one :class:`EvaluationSettings` and returning an
+:class:`EvaluationResult` (the result types live in :mod:`.results`; label rows are read by
+:mod:`.parse` through the one reader, :mod:`.labels`).
 
 What is compared
     Label rows are paired by ``data_hash`` (training row → the benchmark row with that hash; with
