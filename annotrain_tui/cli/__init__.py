@@ -27,7 +27,7 @@ from annotrain_tui.core.errors import AnnotrainError
 
 # Command-group modules, in the order their commands appear in --help.
 COMMAND_MODULES = (
-    "annotrain_tui.cli.workspace",
+    "annotrain_tui.cli.list_cmd",
     "annotrain_tui.cli.sandbox_cmd",
     "annotrain_tui.cli.config_cmd",
     "annotrain_tui.cli.manifest_cmd",
@@ -129,14 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"annotrain {__version__}")
     add_backend_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a group not written yet
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    for name in COMMAND_MODULES:  # a module that cannot be imported is an error, never a group left out
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -12,7 +12,10 @@ from annotrain_tui.core.models import Dataset, Folder, Integration, Project, Sta
 
 
 @dataclass
-class BenchmarkStatus:
+class BenchmarkSummary:
+    """One benchmark as the workspace overview shows it: its completeness and its training projects
+    (``core.benchmark.BenchmarkStatus`` is the full check: ontology, warnings)."""
+
     project: Project
     completeness: StageCount
     training_projects: list[Project] = field(default_factory=list)
@@ -29,7 +32,7 @@ class Overview:
     folders: list[Folder]
     datasets: list[Dataset]
     projects: list[Project]
-    benchmarks: list[BenchmarkStatus]
+    benchmarks: list[BenchmarkSummary]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,7 +99,7 @@ def load_overview(backend: Backend) -> Overview:
     bench_ids = set(benchmark_ids(projects))
     projects = [with_details(backend, p) if p.id in bench_ids else p for p in projects]
     by_id = {p.id: p for p in projects}
-    benches = [BenchmarkStatus(project=by_id[b], completeness=completeness(backend, b),
+    benches = [BenchmarkSummary(project=by_id[b], completeness=completeness(backend, b),
                                training_projects=training_projects_of(projects, b)) for b in benchmark_ids(projects)]
     return Overview(backend=backend.describe(),
                     integrations=backend.list_integrations(), folders=backend.list_folders(),

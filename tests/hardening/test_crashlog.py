@@ -95,7 +95,7 @@ def test_report_says_so_when_the_log_cannot_be_written(tmp_path):
 
 @pytest.mark.parametrize("exc_type", [RuntimeError, RecursionError, MemoryError, AssertionError, TypeError])
 def test_an_unexpected_cli_error_is_one_line_naming_its_crash_log(capsys, monkeypatch, key_text, exc_type):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     def fail(*args, **kwargs):
         raise exc_type("went wrong \x1b]0;title\x07 " + key_text)
@@ -117,7 +117,7 @@ def test_an_unexpected_cli_error_is_one_line_naming_its_crash_log(capsys, monkey
 
 
 def test_the_crash_log_records_the_command(capsys, monkeypatch):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     monkeypatch.setattr(ws_cmd, "load_overview", lambda *a, **k: 1 / 0)
     code = main(["status", "--backend", "sandbox"])
@@ -129,7 +129,7 @@ def test_the_crash_log_records_the_command(capsys, monkeypatch):
 
 
 def test_when_no_crash_log_can_be_written_the_line_says_so(capsys, monkeypatch):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     state = Paths.default().state_dir
     state.parent.mkdir(parents=True, exist_ok=True)

@@ -110,7 +110,7 @@ def test_provisioning_on_a_full_disk_is_one_line(tmp_path):
     (errno.ENOENT, "No such file or directory", 2, "check the path"),
 ])
 def test_an_os_error_is_one_line_naming_the_file(capsys, monkeypatch, code, name, expect_exit, advice):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     def fail(*args, **kwargs):
         raise OSError(code, name, "/data/annotrain/sandbox.db\x1b[2J")
@@ -129,7 +129,7 @@ def test_an_os_error_is_one_line_naming_the_file(capsys, monkeypatch, code, name
     ("database is locked", "try again"),
 ])
 def test_a_sqlite_error_is_one_line_naming_the_workspace(capsys, monkeypatch, message, advice):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     def fail(*args, **kwargs):
         raise sqlite3.OperationalError(message)
@@ -142,7 +142,7 @@ def test_a_sqlite_error_is_one_line_naming_the_workspace(capsys, monkeypatch, me
 
 
 def test_a_4300_digit_integer_is_mapped_at_the_edge_anyway(capsys, monkeypatch):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     monkeypatch.setattr(ws_cmd, "load_overview", lambda *a, **k: int("9" * 5000))
     rc, out, err = cli(["status"], capsys)
@@ -179,7 +179,7 @@ def test_ctrl_c_while_the_command_modules_are_imported(capsys, monkeypatch):
 
 
 def test_ctrl_c_while_a_command_runs(capsys, monkeypatch):
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

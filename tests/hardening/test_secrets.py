@@ -182,7 +182,7 @@ def test_a_config_file_holding_key_text_is_one_line_and_config_set_repairs_it(ke
 
 def test_every_error_line_is_redacted_at_the_edge(key_text, capsys, monkeypatch):
     """The last line of defence: a core message that carries key text loses it on the way out."""
-    from annotrain_tui.cli import workspace as ws_cmd
+    from annotrain_tui.cli import list_cmd as ws_cmd
     from annotrain_tui.core.errors import InvalidInput
 
     def leaky(*args, **kwargs):

@@ -1,0 +1,42 @@
+"""Every command group is in --help: a module that moved or fails to import is an error, never a
+group silently left out (build_parser used to skip a ModuleNotFoundError as "not written yet")."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+import pytest
+
+import annotrain_tui.cli as cli
+from annotrain_tui.cli import COMMAND_MODULES, build_parser
+
+#: every top-level command, as the README lists them
+COMMANDS = {"projects", "integrations", "folders", "datasets", "ontologies", "templates", "status", "sandbox",
+            "config", "manifest", "register", "jobs", "benchmark", "roster", "provision", "progress", "evaluate",
+            "doctor", "tui"}
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
+
+
+def test_every_command_is_in_the_parser():
+    assert _commands(build_parser()) == COMMANDS
+
+
+def test_every_command_module_of_the_package_is_registered():
+    """Each module ending in _cmd (and nothing else) holds a group; all of them are listed."""
+    root = Path(cli.__file__).parent
+    modules = {f"annotrain_tui.cli.{p.stem}" for p in root.glob("*_cmd.py")}
+    assert modules == set(COMMAND_MODULES)
+    for name in COMMAND_MODULES:
+        assert callable(importlib.import_module(name).register)
+
+
+def test_a_module_that_cannot_be_imported_fails_loudly(monkeypatch):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*COMMAND_MODULES, "annotrain_tui.cli.renamed_cmd"))
+    with pytest.raises(ModuleNotFoundError, match="renamed_cmd"):
+        cli.build_parser()
