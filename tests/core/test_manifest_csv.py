@@ -161,3 +161,17 @@ def test_to_csv_reports_what_it_cannot_carry() -> None:
     joined = " | ".join(lost)
     for words in ('"audio" entries are left out', "skip_duplicate_urls", "clientMetadata", "media metadata"):
         assert words in joined
+
+
+def test_a_repeated_url_in_csv_names_the_line_and_a_row_to_remove() -> None:
+    """Trial item 21: the CSV warning pointed at /images/0/objectUrl and advised "skip_duplicate_urls",
+    which a CSV file cannot express."""
+    from annotrain_tui.core.manifest.fixes import fixes_for
+
+    url = "https://b.s3.eu-west-2.amazonaws.com/a.jpg"
+    text = f"ObjectUrl,Image title\n{url},a\n{url},b\n"
+    (d,) = validate_text(text, format="csv").diagnostics
+    assert d.code == "duplicate-url" and (d.line, d.column) == (3, 1)
+    assert "(line 2)" in d.message and "repeated row" in d.message
+    assert "skip_duplicate_urls" not in d.message and "/images/" not in d.message
+    assert [f.id for f in fixes_for(d, text, format="csv")] == ["remove-row"]

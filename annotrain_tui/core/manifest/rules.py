@@ -176,7 +176,7 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
             colons = _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
             if plain and balance is not None:
                 balance.colons += colons  # the walk counted the URLs of other sections already
-    _check_duplicate_urls(url_lists, data, col)
+    _check_duplicate_urls(url_lists, data, col, csv_mode=csv_mode)
     _check_titles(data, col)
     _check_batch_size(data, col, section_urls)
     return balance.total if balance is not None else None
@@ -752,7 +752,10 @@ def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathO
                 path=path_of(i), data={"url": urls[i], "kind": other, "section": section})
 
 
-def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict[str, Any], col: Collector) -> None:
+def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict[str, Any], col: Collector, *,
+                          csv_mode: bool = False) -> None:
+    """A URL listed twice. In a CSV file the advice is a row to remove (no JSON pointer, and CSV has no
+    "skip_duplicate_urls"; trial item 21)."""
     total = sum(len(urls) for _, urls, _ in lists)
     if total < 2:
         return
@@ -774,6 +777,11 @@ def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict
                 continue
             if col.full("duplicate-url"):
                 col.bump("duplicate-url", "warning", 1)
+                continue
+            if csv_mode:
+                col.add("warning", "duplicate-url", "this URL is already listed ({related}); it would be "
+                        "registered twice: remove the repeated row", path=path_of(i), related=first,
+                        data={"url": u, "first": pointer(first)})
                 continue
             advice = ("remove the repeated entry (skip_duplicate_urls skips URLs already in the folder; whether "
                       "it also drops a repeat within one file is not documented)" if skip else
