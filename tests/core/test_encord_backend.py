@@ -502,11 +502,11 @@ def test_bad_keys_say_what_is_wrong_without_showing_the_key(fake, tmp_path, caps
 
 def test_the_sdk_s_own_key_error_quotes_the_key_and_is_never_shown(fake, tmp_path, capsys, caplog):
     """Past our own checks, the SDK's ValueError holds the whole key: it must not surface."""
-    from annotrain_tui.core.backends import encord as adapter
+    from annotrain_tui.core.backends.encord_keys import KeyInfo
 
     rsa = write_rsa_key(tmp_path / "id_rsa")
     settings = encord_settings(fake, rsa.path)
-    info = adapter._KeyInfo(encrypted=False, key_type="ssh-ed25519")  # as if our header check had passed
+    info = KeyInfo(encrypted=False, key_type="ssh-ed25519")  # as if our header check had passed
     caplog.set_level(logging.DEBUG)
     with pytest.raises(InvalidInput) as exc:
         EncordBackend._create_client(settings, rsa.path, fake.url, None, info, settings.request_timeout)

@@ -31,8 +31,6 @@ The SDK is imported lazily (``connect``), it costs ~0.5 s. What the adapter has 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
 import importlib.util
@@ -41,7 +39,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +47,16 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from annotrain_tui.core.backends import encord_internals as internals
+from annotrain_tui.core.backends.encord_keys import (
+    PASSPHRASE_ENV,
+    KeyInfo,
+    PassphraseSource,
+    fingerprint,
+    inspect_key,
+    key_failure,
+    read_key_file,
+    resolve_passphrase,
+)
 from annotrain_tui.core.config import DOMAIN_HINT, Settings, check_domain, key_path_from_text
 from annotrain_tui.core.errors import (
     AnnotrainError,
@@ -61,7 +69,6 @@ from annotrain_tui.core.errors import (
     RateLimited,
     SdkCannotLoad,
     Transient,
-    UnreadableInput,
     UsageError,
 )
 from annotrain_tui.core.models import (
@@ -96,10 +103,8 @@ KEY_FILE_ENV = "ENCORD_SSH_KEY_FILE"
 #: A bearer token (``EncordUserClient.create_with_bearer_token``), read from the environment only:
 #: annotrain never stores it. An SSH key, when one is set, wins.
 TOKEN_ENV = "ENCORD_BEARER_TOKEN"
-PASSPHRASE_ENV = "ENCORD_SSH_KEY_PASSPHRASE"
 ROLES = ("admin", "team_manager", "reviewer", "annotator", "annotator_reviewer")
 ROUTER_STAGES = frozenset({"USER_ROUTER", "PERCENTAGE_ROUTER"})
-MAX_KEY_BYTES = 64 * 1024
 #: Seconds between polls of a registration job that is still pending.
 POLL_INTERVAL = 0.5
 #: Label rows per bundle request, storage items per link request: bulk calls are chunked so that no
@@ -109,9 +114,6 @@ LINK_ITEMS = 500
 #: Attempts in all for a call that timed out: a server too slow once is likely slow again, and five
 #: tries of a 30 s (or 180 s bulk) timeout would keep the user waiting minutes for one line.
 TIMEOUT_ATTEMPTS = 2
-
-#: A passphrase: the text itself, or a callback asked with the key path (None: not given).
-PassphraseSource = str | Callable[[Path], str | None] | None
 
 _PROVIDER_WORDS: list[tuple[Provider, tuple[str, ...]]] = [
     (Provider.AWS, ("aws", "s3", "amazon")),
@@ -146,113 +148,6 @@ def _one_line(text: object, limit: int = 200) -> str:
     """Server-provided text as one short line (shown as data, never interpreted)."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# -- the key file ------------------------------------------------------------------------------
-_OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
-_OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----"
-
-
-class _KeyInfo:
-    """What the key file's unencrypted header says (no secret is read or kept)."""
-
-    def __init__(self, encrypted: bool, key_type: str) -> None:
-        self.encrypted = encrypted
-        self.key_type = key_type
-
-
-def _read_string(blob: bytes, pos: int) -> tuple[bytes, int]:
-    if pos + 4 > len(blob):
-        raise ValueError
-    n = int.from_bytes(blob[pos:pos + 4], "big")
-    if pos + 4 + n > len(blob):
-        raise ValueError
-    return blob[pos + 4:pos + 4 + n], pos + 4 + n
-
-
-def _inspect_key(text: str, path: Path) -> _KeyInfo:
-    """Check the file is an OpenSSH private key and read its cipher and key type.
-
-    Errors name the file and the problem, never the content.
-    """
-    hint = "Encord needs an Ed25519 key in OpenSSH format (ssh-keygen -t ed25519)"
-    if _OPENSSH_BEGIN not in text:
-        if re.search(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+) AAAA", text.lstrip(), re.MULTILINE):
-            raise InvalidInput(f"SSH key file {path} holds a public key", hint="give the private key file "
-                               "(the one without .pub)")
-        if "PRIVATE KEY-----" in text:
-            raise InvalidInput(f"SSH key file {path} is not in OpenSSH format", hint=hint)
-        raise InvalidInput(f"{path} is not an SSH private key file", hint=hint)
-    body = text.split(_OPENSSH_BEGIN, 1)[1].split(_OPENSSH_END, 1)[0]
-    key_type: bytes | None = None
-    cipher = b""
-    try:
-        blob = base64.b64decode("".join(body.split()), validate=True)
-        magic = b"openssh-key-v1\x00"
-        if blob.startswith(magic):
-            cipher, pos = _read_string(blob, len(magic))
-            _kdf, pos = _read_string(blob, pos)
-            _kdf_options, pos = _read_string(blob, pos)
-            pos += 4  # number of keys
-            public, pos = _read_string(blob, pos)
-            key_type, _ = _read_string(public, 0)
-    except (ValueError, binascii.Error):
-        key_type = None
-    # raised here, not in the except block: key errors never carry another exception along
-    if key_type is None:
-        raise InvalidInput(f"SSH key file {path} is damaged (not a readable OpenSSH private key)", hint=hint)
-    kind = key_type.decode("ascii", "replace")
-    if kind != "ssh-ed25519":
-        raise InvalidInput(f"SSH key file {path} holds a {shown(kind, limit=40)} key, not an Ed25519 key",
-                           hint=hint)
-    return _KeyInfo(encrypted=cipher != b"none", key_type=kind)
-
-
-def _read_key_file(path: Path) -> str:
-    """The key file's text; failures name the file and the reason (errors are not chained)."""
-    problem: AnnotrainError | None = None
-    data = b""
-    try:
-        if path.is_dir():
-            problem = UnreadableInput(f"SSH key file {path} is a directory, expected a file")
-        else:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_KEY_BYTES + 1)
-    except FileNotFoundError:
-        problem = UnreadableInput(f"SSH key file {path} does not exist",
-                                  hint="pass --ssh-key PATH or save the key's path in the settings",
-                                  see=see("config.set", key="ssh_key_path", value="PATH"))
-    except PermissionError:
-        problem = UnreadableInput(f"SSH key file {path}: permission denied")
-    except OSError as exc:
-        problem = UnreadableInput(f"SSH key file {path} cannot be read ({exc.strerror or type(exc).__name__})")
-    if problem is None and len(data) > MAX_KEY_BYTES:
-        problem = InvalidInput(f"{path} is not an SSH private key file (far too large)")
-    if problem is None and not data.isascii():
-        problem = InvalidInput(f"{path} is not an SSH private key file (not text)")
-    if problem is not None:
-        raise problem
-    return data.decode("ascii")
-
-
-def _fingerprint(public_key: Any) -> str:
-    """OpenSSH-style SHA256 fingerprint of a public key (what Encord's key settings show)."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    blob = public_key.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).split()[1]
-    digest = hashlib.sha256(base64.b64decode(blob)).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def _resolve_passphrase(source: PassphraseSource, path: Path) -> str | None:
-    if isinstance(source, str):
-        return source or None
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env:
-        return env
-    if callable(source):
-        return source(path) or None
-    return None
 
 
 def _check_domain(domain: str) -> str:
@@ -350,13 +245,13 @@ class EncordBackend:
             raise UsageError("the encord backend needs an SSH key (or a bearer token)",
                              hint=f"pass --ssh-key PATH, set {KEY_FILE_ENV} or save the key's path in the settings; "
                                   f"or set {TOKEN_ENV}", see=see("config.set", key="ssh_key_path", value="PATH"))
-        info = _inspect_key(_read_key_file(key_path), key_path)
+        info = inspect_key(read_key_file(key_path), key_path)
         secret: str | None = None
         if info.encrypted:
             if importlib.util.find_spec("bcrypt") is None:
                 raise ConfigError(f"SSH key {key_path} is protected by a passphrase and reading such keys needs "
                                   "the 'bcrypt' package", hint="pip install bcrypt")
-            secret = _resolve_passphrase(passphrase, key_path)
+            secret = resolve_passphrase(passphrase, key_path)
             if not secret:
                 raise AuthFailed(f"SSH key {key_path} is protected by a passphrase and none was given",
                                  hint=f"set {PASSPHRASE_ENV} or use a key without a passphrase")
@@ -393,7 +288,7 @@ class EncordBackend:
 
     @staticmethod
     def _create_client(settings: Settings, key_path: Path, domain: str, secret: str | None,
-                       info: _KeyInfo, t: float) -> EncordUserClient:
+                       info: KeyInfo, t: float) -> EncordUserClient:
         from encord.user_client import EncordUserClient
 
         _quiet_sdk_logs()
@@ -402,7 +297,7 @@ class EncordBackend:
             return EncordUserClient.create_with_ssh_private_key(
                 ssh_private_key_path=key_path, password=secret, requests_settings=requests_settings, domain=domain)
         except Exception as exc:  # noqa: BLE001 - the SDK's key errors can hold key text: map all, chain none
-            failure = _key_failure(exc, key_path, info)
+            failure = key_failure(exc, key_path, info)
         # Raised outside the except block so the SDK's exception (which may contain the key) is
         # neither the cause nor the context of ours.
         raise failure
@@ -433,7 +328,7 @@ class EncordBackend:
             public_key = getattr(self._client.user_config.config, "public_key", None)
         except AttributeError:
             return None
-        return _fingerprint(public_key) if public_key is not None else None
+        return fingerprint(public_key) if public_key is not None else None
 
     def check(self) -> str:
         """One signed call (the first page of storage folders); returns the key's fingerprint."""
@@ -442,7 +337,7 @@ class EncordBackend:
         if self.key_path is None:
             return self.auth
         public_key = getattr(self._client.user_config.config, "public_key", None)
-        return f"SSH key {_fingerprint(public_key)}" if public_key is not None else f"SSH key {self.key_path.name}"
+        return f"SSH key {fingerprint(public_key)}" if public_key is not None else f"SSH key {self.key_path.name}"
 
     # -- storage ------------------------------------------------------------------------------
     def list_integrations(self) -> list[Integration]:
@@ -971,26 +866,6 @@ def _requests_settings(t: float) -> Any:
 
     return RequestsSettings(max_retries=0, backoff_factor=0.0, connection_retries=0,
                             connect_timeout=min(t, 10.0), read_timeout=t, write_timeout=t)  # type: ignore[arg-type]
-
-
-def _key_failure(exc: Exception, path: Path, info: _KeyInfo) -> AnnotrainError:
-    """One clear error for a key the SDK could not load, without any of the exception's text."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-
-    if isinstance(exc, FileNotFoundError):
-        return UnreadableInput(f"SSH key file {path} does not exist")
-    if isinstance(exc, PermissionError):
-        return UnreadableInput(f"SSH key file {path}: permission denied")
-    if isinstance(exc, UnicodeDecodeError):
-        return InvalidInput(f"{path} is not an SSH private key file (not text)")
-    if isinstance(exc, UnsupportedAlgorithm):
-        return ConfigError(f"SSH key {path} needs the 'bcrypt' package to be read", hint="pip install bcrypt")
-    if info.encrypted and isinstance(exc, (ValueError, TypeError)):
-        return AuthFailed(f"wrong passphrase for SSH key {path}")
-    if isinstance(exc, OSError):
-        return UnreadableInput(f"SSH key file {path} cannot be read")
-    return InvalidInput(f"SSH key file {path} could not be loaded as an Ed25519 private key",
-                        hint="Encord needs an Ed25519 key in OpenSSH format (ssh-keygen -t ed25519)")
 
 
 def _uuid(value: str | None, kind: str) -> UUID:
