@@ -8,7 +8,7 @@ import sys
 
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_float, read_bytes
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
-from annotrain_tui.core.errors import Conflict, PermissionDenied, UsageError
+from annotrain_tui.core.errors import Conflict, UsageError
 from annotrain_tui.core.files import shell_word
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.text import shown
@@ -19,18 +19,6 @@ def _sandbox_only(args) -> None:
     _, settings = settings_from_args(args)
     if settings.backend != "sandbox":
         raise UsageError("this command works on the sandbox only", hint="pass --backend sandbox")
-
-
-def _remove(path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        p = path.with_name(path.name + suffix)
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise PermissionDenied(f"cannot delete {shown(str(p))} ({exc.strerror or type(exc).__name__})",
-                                   hint="the workspace is read-only") from None
 
 
 def _ours(path) -> None:
@@ -88,11 +76,12 @@ def _reset(args: argparse.Namespace) -> int:
     # Never under a running operation: provisioning holds the workspace file's own lock (an flock
     # every process opening the file sees); reset tries it at once and refuses while it is held.
     # Held while deleting, so a run waiting for it finds the file gone and stops with one line.
+    from annotrain_tui.core.backends.sandbox.store import remove_files
     from annotrain_tui.core.locks import LockBusy, file_lock
 
     try:
         with file_lock(path, what=f"a reset of {shown(str(path))}", timeout=0):
-            _remove(path)
+            remove_files(path)
     except LockBusy as busy:
         raise Conflict(f"not reset: the sandbox workspace {shown(str(path))} is in use by {busy.holder}; "
                        "nothing was deleted", hint="let that run finish, then reset") from None

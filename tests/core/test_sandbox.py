@@ -302,3 +302,18 @@ def test_label_rows_carry_only_the_sdks_task_statuses(demo):
     assert backend.assign_tasks(fresh.id, "x@example.com") == len(rows)
     assert {b["annotation_task_status"] for b in backend.get_label_rows(fresh.id, [rows[0].data_hash])} == {"ASSIGNED"}
     assert backend.assign_tasks(fresh.id, "y@example.com") == 0  # held tasks are left to their holder
+
+
+def test_remove_files_deletes_the_workspace_and_sqlites_files_beside_it(tmp_path):
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+    from annotrain_tui.core.backends.sandbox.store import files_of, remove_files
+
+    path = tmp_path / "ws.db"
+    SandboxBackend(path).close()
+    for extra in files_of(path)[1:]:  # as a killed process leaves them
+        extra.write_bytes(b"")
+    other = tmp_path / "ws.db-journal-not-ours"
+    other.write_text("x")
+    assert sorted(p.name for p in remove_files(path)) == ["ws.db", "ws.db-shm", "ws.db-wal"]
+    assert not any(p.exists() for p in files_of(path)) and other.exists()
+    assert remove_files(path) == []  # nothing there: nothing to do, no error

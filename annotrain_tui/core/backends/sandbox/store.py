@@ -403,6 +403,33 @@ class Store:
         self._local = threading.local()
 
 
+# -- the files of a workspace ----------------------------------------------------------------------
+#: A workspace is its file and, while open in WAL mode, SQLite's two files beside it.
+FILE_SUFFIXES = ("", "-wal", "-shm")
+
+
+def files_of(path: Path) -> list[Path]:
+    """Every file a workspace at ``path`` may consist of (the file first)."""
+    return [path.with_name(path.name + suffix) for suffix in FILE_SUFFIXES]
+
+
+def remove_files(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the workspace at ``path`` with its -wal and -shm files; returns those deleted. A file
+    that is not there is fine; one that cannot be deleted is a PermissionDenied naming it (the
+    files before it are gone). No check that it is a workspace: callers do that first."""
+    removed = []
+    for p in files_of(Path(path)):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise PermissionDenied(f"cannot delete {_p(p)} ({exc.strerror or type(exc).__name__})",
+                                   hint="the workspace is read-only") from None
+        removed.append(p)
+    return removed
+
+
 # -- creating a workspace: all or nothing --------------------------------------------------------
 _TEMP_SUFFIXES = ("", "-journal", "-wal", "-shm")
 
@@ -567,9 +594,9 @@ def _unused(path: Path) -> Iterator[None]:
 def _place(tmp: Path, path: Path, *, replace: bool) -> None:
     if replace:
         # A stale WAL beside the new file would be replayed into it: the old one goes first.
-        for suffix in ("-wal", "-shm"):
+        for stale in files_of(path)[1:]:
             try:
-                os.unlink(path.with_name(path.name + suffix))
+                os.unlink(stale)
             except FileNotFoundError:
                 pass
         os.replace(tmp, path)
