@@ -261,7 +261,7 @@ class Settings(BaseModel):
     pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
     refresh_interval: float = Field(10.0, ge=0.5, le=MAX_REFRESH, strict=True,
                                     description="seconds between live refreshes")
-    keymap: dict[str, str] = Field(default_factory=dict, description="binding id = keys, e.g. help = \"f2\"")
+    keymap: dict[str, str] = Field(default_factory=dict, description="binding id = keys, e.g. \"app.help\" = \"f2\"")
 
     @field_validator("ssh_key_path", "sandbox_path", mode="before")
     @classmethod

@@ -317,3 +317,20 @@ def test_remove_files_deletes_the_workspace_and_sqlites_files_beside_it(tmp_path
     assert sorted(p.name for p in remove_files(path)) == ["ws.db", "ws.db-shm", "ws.db-wal"]
     assert not any(p.exists() for p in files_of(path)) and other.exists()
     assert remove_files(path) == []  # nothing there: nothing to do, no error
+
+
+def test_repeatable_ids_are_one_backends_own(tmp_path):
+    """seed_ids was module-global: seeding one workspace made every other one's ids repeatable too."""
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    a, b, c = (SandboxBackend(tmp_path / f"{n}.db") for n in "abc")
+    try:
+        a.seed_ids(7)
+        b.seed_ids(7)
+        assert [a.new_id() for _ in range(3)] == [b.new_id() for _ in range(3)]
+        assert c.new_id() != SandboxBackend.new_id(c)  # not seeded: random, untouched by the others
+        a.seed_ids(None)
+        assert a.new_id() != b.new_id()
+    finally:
+        for backend in (a, b, c):
+            backend.close()

@@ -77,21 +77,6 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-_id_rng: random.Random | None = None
-
-
-def new_id() -> str:
-    """A uuid4; repeatable when ``seed_ids`` was called (demo data for screenshots and snapshots)."""
-    if _id_rng is not None:
-        return str(uuid.UUID(int=_id_rng.getrandbits(128), version=4))
-    return str(uuid.uuid4())
-
-
-def seed_ids(seed: int | None) -> None:
-    global _id_rng
-    _id_rng = random.Random(seed) if seed is not None else None
-
-
 class SandboxBackend:
     name = "sandbox"
 
@@ -104,6 +89,7 @@ class SandboxBackend:
         refused untouched (InvalidInput). ``read_only`` serves reads and refuses every write.
         """
         path = Path(path)
+        self._id_rng: random.Random | None = None  # seed_ids: repeatable ids, this backend's alone
         if not _building and not os.path.lexists(path):
             if not create or read_only:
                 where = shown(str(path), limit=300)
@@ -139,6 +125,17 @@ class SandboxBackend:
     def path(self) -> Path:
         return self.store.path
 
+    def new_id(self) -> str:
+        """A uuid4; repeatable after ``seed_ids`` (demo data for screenshots and snapshots)."""
+        if self._id_rng is not None:
+            return str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4))
+        return str(uuid.uuid4())
+
+    def seed_ids(self, seed: int | None) -> None:
+        """Make the ids this backend creates from now on repeatable (``None``: random again). Per
+        backend: two workspaces built at once (two threads, two tests) never share a sequence."""
+        self._id_rng = random.Random(seed) if seed is not None else None
+
     def describe(self) -> str:
         return f"sandbox {self.store.path}"
 
@@ -156,7 +153,7 @@ class SandboxBackend:
 
     # -- storage ------------------------------------------------------------------------
     def add_integration(self, title: str, provider: Provider | str) -> Integration:
-        integ = Integration(id=new_id(), title=title, provider=Provider(provider))
+        integ = Integration(id=self.new_id(), title=title, provider=Provider(provider))
         with self.store.tx() as c:
             c.execute("INSERT INTO integrations VALUES (?,?,?)", (integ.id, integ.title, integ.provider.value))
         return integ
@@ -201,7 +198,7 @@ class SandboxBackend:
             raise InvalidInput(f"folder name {name!r} is not valid", hint="a non-empty name without '/'")
         if parent_id is not None:
             self._folder_row(parent_id)
-        fid = new_id()
+        fid = self.new_id()
         with self.store.tx() as c:
             clash = c.execute("SELECT id FROM folders WHERE COALESCE(parent_id,'') = ? AND name = ?",
                               (parent_id or "", name)).fetchone()
@@ -223,7 +220,7 @@ class SandboxBackend:
         from annotrain_tui.core import envvars
 
         delay = envvars.number("ANNOTRAIN_SANDBOX_JOB_SECONDS") * (1 + urls / 1000)
-        jid = new_id()
+        jid = self.new_id()
         with self.store.tx() as c:
             c.execute("INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,NULL)",
                       (jid, folder_id, integration_id, json.dumps(manifest), int(ignore_errors),
@@ -296,7 +293,7 @@ class SandboxBackend:
                 title = entry.get("title") or key.rstrip("/").rsplit("/", 1)[-1] or key
                 meta = entry.get("clientMetadata") or {}
                 frames = len(urls) if section in ("image_groups", "dicom_series") else 1
-                to_create.append((new_id(), job["folder_id"], str(title), kind, key, json.dumps(meta),
+                to_create.append((self.new_id(), job["folder_id"], str(title), kind, key, json.dumps(meta),
                                   1280, 720, frames, now_iso()))
             if unit_errors and not job["ignore_errors"]:
                 result = RegistrationResult(
@@ -325,7 +322,7 @@ class SandboxBackend:
     def create_dataset(self, title: str, *, description: str = "") -> Dataset:
         if not title.strip():
             raise InvalidInput("a dataset needs a title")
-        ds = Dataset(id=new_id(), title=title, description=description)
+        ds = Dataset(id=self.new_id(), title=title, description=description)
         with self.store.tx() as c:
             c.execute("INSERT INTO datasets VALUES (?,?,?,?)", (ds.id, ds.title, ds.description, now_iso()))
         return ds
@@ -363,7 +360,7 @@ class SandboxBackend:
             {"id": str(n + 1), "name": o["name"], "color": o.get("color", "#888888"), "shape": o["shape"],
              "featureNodeHash": o.get("featureNodeHash") or uuid.uuid4().hex[:8], "attributes": []}
             for n, o in enumerate(objects)], "classifications": []}
-        oid = new_id()
+        oid = self.new_id()
         with self.store.tx() as c:
             c.execute("INSERT INTO ontologies VALUES (?,?,?)", (oid, title, json.dumps(structure)))
         return next(o for o in self.list_ontologies() if o.id == oid)
@@ -386,7 +383,7 @@ class SandboxBackend:
     def add_template(self, title: str, stages: list[str] | list[tuple[str, str]]) -> WorkflowTemplate:
         """A template from stage titles, or (title, kind) pairs for stages titled otherwise."""
         stored = [s if isinstance(s, str) else {"title": s[0], "kind": s[1]} for s in stages]
-        tpl = WorkflowTemplate(id=new_id(), title=title, stages=[s if isinstance(s, str) else s[0] for s in stages])
+        tpl = WorkflowTemplate(id=self.new_id(), title=title, stages=[s if isinstance(s, str) else s[0] for s in stages])
         with self.store.tx() as c:
             c.execute("INSERT INTO templates VALUES (?,?,?)", (tpl.id, tpl.title, json.dumps(stored)))
         return tpl
@@ -430,7 +427,7 @@ class SandboxBackend:
                        template_id: str | None = None) -> Project:
         if not title.strip():
             raise InvalidInput("a project needs a title")
-        pid = new_id()
+        pid = self.new_id()
         with self.store.tx() as c:
             if not c.execute("SELECT 1 FROM ontologies WHERE id = ?", (ontology_id,)).fetchone():
                 raise NotFound(f"ontology {ontology_id} not found")

@@ -176,13 +176,11 @@ def seed_demo(backend: SandboxBackend, paths: Paths | None = None, *, seed: int 
     ``deterministic_ids`` (screenshots, snapshot tests) makes every id repeatable. To create a
     new demo workspace all or nothing, use :func:`create_demo_workspace`.
     """
-    from annotrain_tui.core.backends.sandbox.backend import seed_ids
-
-    seed_ids(seed if deterministic_ids else None)
+    backend.seed_ids(seed if deterministic_ids else None)
     try:
         return _seed(backend, paths, seed, now or datetime.now(UTC), _write_roster)
     finally:
-        seed_ids(None)
+        backend.seed_ids(None)
 
 
 def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime,
