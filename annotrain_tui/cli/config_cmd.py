@@ -24,15 +24,56 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     print(f"# {shown(paths.config_file)}{'' if paths.config_file.exists() else ' (not written yet: defaults)'}")
     for key, value in data.items():
-        text = f"{value!r}" if not isinstance(value, dict) else f"{value}"
-        print(f"{key} = {shown(text)}")
+        if value is None:  # TOML has no null: an unset key is a comment
+            print(f"# {key} is not set")
+        else:
+            print(f"{key} = {shown(_toml(value))}")
     return 0
+
+
+def _toml(value: object) -> str:
+    """A setting's value as TOML writes it (the file's own syntax, not Python's: trial item 21)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }" if value \
+            else "{}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def binding_ids() -> set[str]:
+    """Every binding id of the app, its screens, dialogs and widgets: what a keymap entry may name.
+    Read from the TUI's classes (imported only for a keymap entry: core does not know them)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import annotrain_tui.tui as tui
+
+    for info in pkgutil.walk_packages(tui.__path__, "annotrain_tui.tui."):
+        importlib.import_module(info.name)
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("annotrain_tui.tui"):
+            ids.update(b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id)
+    return ids
 
 
 def _set(args: argparse.Namespace) -> int:
     paths = Paths.default()
-    settings = update_config(paths, args.key, args.value)
-    print(f"{shown(args.key, limit=60)} {'unset' if args.value == '' else 'set'} in "
+    ids = binding_ids() if args.key.partition(".")[0] == "keymap" and args.value != "" else None
+    settings = update_config(paths, args.key, args.value, binding_ids=ids)
+    key = args.key.replace('."', ".").removesuffix('"') if '."' in args.key else args.key
+    print(f"{shown(key, limit=60)} {'unset' if args.value == '' else 'set'} in "
           f"{shown(paths.config_file)}")
     if args.key == "ssh_key_path" and settings.ssh_key_path:
         if not settings.ssh_key_path.exists():

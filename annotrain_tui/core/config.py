@@ -23,6 +23,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any, Literal
 
 import platformdirs
@@ -557,16 +558,21 @@ def _write_config(paths: Paths, data: dict[str, Any]) -> Path:
 _KEYS = re.compile(r"[a-z0-9_]+(?:\+[a-z0-9_]+)*(?:,[a-z0-9_]+(?:\+[a-z0-9_]+)*)*")
 
 
-def update_config(paths: Paths, key: str, raw: str) -> Settings:
+def update_config(paths: Paths, key: str, raw: str, *, binding_ids: Collection[str] | None = None) -> Settings:
     """``annotrain config set``: change one key *in the file* and write it back.
 
     Works from the file's own mapping, not from validated settings, so a file with a wrong value
     (say key text in ssh_key_path) is repaired by setting that key; a file that is not TOML is
-    one ConfigError with the line and the way out.
+    one ConfigError with the line and the way out. ``binding_ids``: the ids a ``keymap`` entry may
+    name (the front knows them; core does not); an unknown one is refused with a did-you-mean, and
+    may still be unset. A sub-key in TOML quotes (``keymap."app.help"``) is that key without them.
     """
     data = read_config_data(paths.config_file)
     known = list(Settings.model_fields)
     base, _, sub = key.partition(".")
+    if len(sub) >= 2 and sub[0] == sub[-1] and sub[0] in "\"'":  # as TOML quotes a dotted key
+        sub = sub[1:-1]
+        key = f"{base}.{sub}"
     if base not in known:
         raise ConfigError(f"unknown key '{_name(key)}'{_did_you_mean(base, known)}")
     # Whatever the key: key text is never written to the file (nor echoed here), and neither a key
@@ -590,6 +596,10 @@ def update_config(paths: Paths, key: str, raw: str) -> Settings:
         if raw == "":  # '' unsets: the entry goes, as it does for a plain key
             table.pop(sub, None)
         else:
+            if base == "keymap" and binding_ids is not None and sub not in binding_ids:
+                raise ConfigError(f"config set {_name(key)}: no binding has the id '{_name(sub)}'"
+                                  f"{_did_you_mean(sub, sorted(binding_ids))}; nothing was saved",
+                                  hint="F1 in the app lists every key with its binding id")
             if base == "keymap" and not _KEYS.fullmatch(raw):
                 raise ConfigError(f"config set {_name(key)}: '{shown(raw, limit=40)}' is not a list of keys "
                                   "(key names such as f2, ctrl+q or question_mark, separated by commas); "
