@@ -21,9 +21,9 @@ import re
 import stat
 import tomllib
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Collection
 from typing import Any, Literal
 
 import platformdirs
