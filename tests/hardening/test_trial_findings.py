@@ -172,8 +172,9 @@ def test_config_set_table_entry_unset_removes_it_and_keymap_values_are_keys(caps
     from annotrain_tui.core.config import Paths
 
     assert main(["config", "set", "keymap.app.help", "f2,question_mark"]) == 0
-    assert main(["config", "set", "keymap.quit", "x"]) == 0
-    assert main(["config", "set", "keymap.quit", ""]) == 0
+    assert main(["config", "set", "keymap.quit", "x"]) == 2  # no binding has that id (trial item 12)
+    assert main(["config", "set", "keymap.app.quit", "x"]) == 0
+    assert main(["config", "set", "keymap.app.quit", ""]) == 0
     text = Paths.default().config_file.read_text()
     assert "quit" not in text and '"app.help" = "f2,question_mark"' in text
     assert main(["config", "set", "keymap.app.quit", ",,,"]) == 2
