@@ -147,7 +147,7 @@ class AppScreen(SafeTitles, Screen[None]):
         self.app.report_worker_state(event)
         group = event.worker.group or "default"
         if event.state == WorkerState.ERROR:
-            self.show_error(group, failure_line(event.worker.error))
+            self.show_error(group, failure_line(event.worker.error, self))
             self.worker_failed(event.worker, event.worker.error)
         elif event.state == WorkerState.SUCCESS and group in self._failed_groups:
             self.clear_error(group)
@@ -157,10 +157,12 @@ class AppScreen(SafeTitles, Screen[None]):
         "Loading…" placeholder with what went wrong, so nothing stays loading for good."""
 
 
-def failure_line(error: BaseException | None) -> str:
-    """The one line the error bar shows for a failed worker."""
+def failure_line(error: BaseException | None, screen: AppScreen) -> str:
+    """The one line the error bar shows for a failed worker (a domain error as its toast says it)."""
     if isinstance(error, AnnotrainError):
-        return redact(str(error))
+        from annotrain_tui.tui.remedies import error_text
+
+        return redact(error_text(error, screen.app, screen))
     if error is None:
         return "failed"
     return f"unexpected error ({type(error).__name__}); see the crash log"
