@@ -15,6 +15,7 @@ from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -210,12 +211,12 @@ class AnnotrainApp(App[None]):
         """The Header's text: a screen's title that did not come through a validator is made safe here."""
         return super().format_title(shown(title), shown(sub_title))
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Every toast (the screens' and Textual's own): message and title through the policy as one
         line each (like the CLI's one-line errors), never markup (``markup`` is accepted for
         Textual's signature and ignored)."""
-        super().notify(shown(message), title=shown(title), severity=severity,  # type: ignore[arg-type]
+        super().notify(shown(message), title=shown(title), severity=severity,
                        timeout=timeout, markup=False)
 
     def action_help_quit(self) -> None:
