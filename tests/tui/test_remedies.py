@@ -60,3 +60,16 @@ async def test_from_another_screen_it_says_where_and_follows_the_keymap(tmp_path
 def test_shell_ways_name_only_config_commands():
     assert {a for a, w in WAYS.items() if isinstance(w, Shell)} == {"config.show", "config.paths", "config.reset",
                                                                        "config.set"}
+
+
+async def test_every_way_names_a_screen_and_a_binding_that_exist(tmp_path):
+    from annotrain_tui.tui.remedies import Way, _binding
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for action, way in WAYS.items():
+            if isinstance(way, Way):
+                assert way.flow in app.factories, action
+                assert way.binding is None or _binding(app, way.flow, way.binding) is not None, action
+                assert way.binding is not None or way.look or way.flow != "home", action
