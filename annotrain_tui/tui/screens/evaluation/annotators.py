@@ -201,7 +201,7 @@ class EvaluationScreen(AppScreen):
         """A failed load stays on the screen (not only in a toast): the status line and the table say it."""
         if worker.group != "evaluation-load":
             return
-        line = failure_line(error)
+        line = failure_line(error, self)
         self._status(lit(f"Could not load the evaluation: {line}", "red"))
         self.table.empty_text = "Nothing to show: the evaluation could not be loaded (r tries again)."
         self.table.refresh()
