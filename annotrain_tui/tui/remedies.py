@@ -45,7 +45,7 @@ WAYS: dict[str, Way | Shell] = {
     "datasets.list": Way("home", look="the Datasets tab"),
     "ontologies.list": Way("benchmark", look="the ontologies offered"),
     "templates.list": Way("provision", look="the templates offered"),
-    "status": Way("home"),
+    "status": Way("home", look="the counts at the top"),
     "folders.create": Way("pick", "pick.new_folder"),
     "manifest.validate": Way("manifest", look="the problems listed as you edit"),
     "register.batch": Way("register", "register.batch"),
