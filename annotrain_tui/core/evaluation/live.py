@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.evaluation.results import EvaluationSettings
 from annotrain_tui.core.evaluation.session import (
@@ -21,6 +19,8 @@ __all__ = ["LiveEvaluation", "EvaluationSession", "LiveSource", "FileSource", "T
 
 
 def LiveEvaluation(backend: Backend, benchmark_ref: str, training_refs: list[str] | None = None,  # noqa: N802
-                   settings: EvaluationSettings | None = None, **kw: Any) -> EvaluationSession:
-    """:meth:`EvaluationSession.live` (``kw``: ``block_size``, ``keep_objects``)."""
-    return EvaluationSession.of_workspace(backend, benchmark_ref, training_refs, settings, **kw)
+                   settings: EvaluationSettings | None = None, *, block_size: int = 32,
+                   keep_objects: bool = True) -> EvaluationSession:
+    """:meth:`EvaluationSession.of_workspace` under the name the first version had."""
+    return EvaluationSession.of_workspace(backend, benchmark_ref, training_refs, settings, block_size=block_size,
+                                          keep_objects=keep_objects)

@@ -147,15 +147,18 @@ class EvaluationSession:
 
     @classmethod
     def of_workspace(cls, backend: Backend, benchmark_ref: str, training_refs: list[str] | None = None,
-             settings: EvaluationSettings | None = None, **kw: Any) -> EvaluationSession:
-        """A session over a workspace's projects (``kw``: ``block_size``, ``keep_objects``)."""
-        return cls(LiveSource(backend, benchmark_ref, training_refs), settings, **kw)
+                     settings: EvaluationSettings | None = None, *, block_size: int = 32,
+                     keep_objects: bool = True) -> EvaluationSession:
+        """A session over a workspace's projects (all training projects of the benchmark, or those named)."""
+        return cls(LiveSource(backend, benchmark_ref, training_refs), settings, block_size=block_size,
+                   keep_objects=keep_objects)
 
     @classmethod
     def of_files(cls, benchmark_path: str, training_paths: list[str], settings: EvaluationSettings | None = None,
-              **kw: Any) -> EvaluationSession:
+                 *, block_size: int = 32, keep_objects: bool = True) -> EvaluationSession:
         """A session over label-row JSON exports (no workspace): refresh re-reads changed files."""
-        return cls(FileSource(benchmark_path, training_paths), settings, **kw)
+        return cls(FileSource(benchmark_path, training_paths), settings, block_size=block_size,
+                   keep_objects=keep_objects)
 
     # -- what the source fills in ----------------------------------------------------------
     def new_evaluator(self, rows: list[dict[str, Any]], benchmark_source: str) -> None:
