@@ -8,7 +8,7 @@ project per annotator (jittered copies with misses, wrong classes and extras), g
 ``tests.synth``. Projects are generated one at a time and dropped after use.
 
 Baseline: the published script's comparison code (``get_object_instances`` filter, double loop,
-``calculate_iou``, results list), verbatim, over light Python stand-ins for the SDK objects (attribute
+``calculate_iou``, results list), verbatim (``tests/reference_script.py``, the one copy), over light Python stand-ins for the SDK objects (attribute
 access only: the real SDK objects are slower, so the baseline is flattered). It runs on the first
 ``--baseline-projects`` projects and is scaled linearly to all of them (the work is the same per
 project). Its output is checked against seed mode, row for row.
