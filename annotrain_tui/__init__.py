@@ -16,7 +16,7 @@ def _early_interrupt_handler() -> None:
     try:
         import _signal as signal
     except ImportError:  # pragma: no cover - not CPython
-        import signal  # type: ignore[no-redef]
+        import signal
 
     # the `annotrain` script, or `python -m annotrain_tui` (while runpy imports the package and then
     # compiles __main__, argv[0] is still "-m"); a library import of the package changes nothing

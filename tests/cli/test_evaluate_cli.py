@@ -8,8 +8,8 @@ import json
 import pytest
 
 from annotrain_tui.cli import main
-from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object, make_programme
 from tests.labelgen import published_seed
+from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object, make_programme
 
 
 def run(capsys, *argv):

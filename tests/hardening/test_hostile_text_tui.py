@@ -413,8 +413,8 @@ async def test_data_table_string_cells_and_labels_are_never_markup(tmp_path):
 async def test_the_clipboard_copy_carries_no_live_formula(tmp_path):
     """Found by a trial: `y` copied an annotator whose createdBy is =HYPERLINK(...) unprefixed; pasted
     into a spreadsheet it ran. Each copied cell is neutralised like a CSV export cell."""
-    from tests.synth import make_programme
     from annotrain_tui.tui.widgets.frame_table import FrameTable
+    from tests.synth import make_programme
 
     evil = '=HYPERLINK("http://x","y")@example.com'
     prog = make_programme(seed=3, n_items=4)

@@ -23,10 +23,10 @@ import pytest
 from annotrain_tui.cli import main
 from annotrain_tui.cli.exit_codes import exit_code_for
 from annotrain_tui.core.errors import InvalidInput, OutputExists
-from tests.synth import make_programme
 from annotrain_tui.core.exports import atomic_write, write_csv, write_json
 from annotrain_tui.core.files import atomic_write_text, check_distinct_outputs, check_output, read_user_bytes
 from tests.hardening.helpers import run
+from tests.synth import make_programme
 
 S3 = "https://encord-integration.s3.eu-west-2.amazonaws.com"
 TIMEOUT = 120  # seconds; only a hang (a FIFO opened) comes near it

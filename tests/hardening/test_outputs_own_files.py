@@ -9,8 +9,8 @@ import json
 import pytest
 
 from annotrain_tui.core.config import Paths
-from tests.synth import make_programme
 from tests.hardening.helpers import run
+from tests.synth import make_programme
 
 
 @pytest.fixture

@@ -515,7 +515,7 @@ class ManifestEditorScreen(AppScreen):
             self._validating = False
             self._show_summary(problem="validation failed: see the message; edit or Ctrl+R to try again")
         elif worker.group == "manifest-save":
-            self.show_error("manifest-save", f"Not saved: {failure_line(error)} (Ctrl+S tries again, F12 saves "
+            self.show_error("manifest-save", f"Not saved: {failure_line(error, self)} (Ctrl+S tries again, F12 saves "
                                              "elsewhere; the edits stay in the draft)")
 
     def _fill_table(self) -> None:
