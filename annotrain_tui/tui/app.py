@@ -276,9 +276,14 @@ class AnnotrainApp(App[None]):
     def _all_bindings(self) -> list[Binding]:
         """Every binding of the app and of every screen and dialog (for keymap validation)."""
         from annotrain_tui.tui.screens.help import HelpScreen
-        from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+        from annotrain_tui.tui.widgets.detail import RowDetail
+        from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog, PathDialog
+        from annotrain_tui.tui.widgets.frame_table import FrameTable
+        from annotrain_tui.tui.widgets.inputs import SafeInput
+        from annotrain_tui.tui.widgets.tables import SafeDataTable
 
-        classes: list[type] = [type(self), HelpScreen, ConfirmDialog, FormDialog]
+        classes: list[type] = [type(self), HelpScreen, ConfirmDialog, FormDialog, PathDialog, ChoiceDialog,
+                               RowDetail, FrameTable, SafeDataTable, SafeInput]
         classes += [flow.cls for flow in self.factories.values()]
         return [b for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding)]
 

@@ -25,18 +25,6 @@ from annotrain_tui.tui.screens.base import SafeTitles
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.inputs import SafeInput
 
-#: the old per-class template (kept for dialogs not yet on ``Dialog``; new ones subclass ``Dialog``)
-DIALOG_CSS = """
-{cls} {{ align: center middle; }}
-{cls} > Vertical {{ width: 70; max-width: 95%; height: auto; max-height: 90%; border: round $accent;
-    background: $surface; padding: 0 1; }}
-{cls} .dialog-title {{ text-style: bold; color: $accent; }}
-{cls} .dialog-buttons {{ height: auto; align-horizontal: right; margin-top: 1; }}
-{cls} .dialog-buttons Button {{ margin-left: 1; min-width: 10; }}
-{cls} Input {{ margin-bottom: 0; }}
-{cls} .field-error {{ color: $error; height: auto; }}
-"""
-
 
 class Dialog(SafeTitles, ModalScreen[ScreenResultType]):
     """The base of every dialog: its DEFAULT_CSS styles each subclass (Textual's type selectors match
