@@ -38,10 +38,10 @@ class SafeTitles:
 
 
 class ErrorBar(Static):
-    """One docked line under the header: the failure that still holds (hidden when none does)."""
+    """A line (wrapped up to three) under the header: the failure that still holds (hidden, taking no room, when none does)."""
 
     DEFAULT_CSS = """
-    ErrorBar { dock: top; height: 1; padding: 0 1; background: $error 30%; color: $text; display: none; }
+    ErrorBar { height: auto; max-height: 3; padding: 0 1; background: $error 30%; color: $text; display: none; }
     ErrorBar.-shown { display: block; }
     """
 
@@ -107,7 +107,9 @@ class AppScreen(SafeTitles, Screen[None]):
 
         widgets = [KeyFooter() if type(w) is Footer else w for w in widgets]
         if not any(isinstance(w, ErrorBar) for w in widgets):
-            widgets.append(ErrorBar(id="error-bar"))
+            # first in the flow, so under the (docked) header and above the screen's content; not
+            # docked itself (two widgets docked to one edge overlap: it hid the header)
+            widgets.insert(0, ErrorBar(id="error-bar"))
         await super().mount_composed_widgets(widgets)
 
     def show_error(self, group: str, message: str) -> None:
@@ -135,7 +137,9 @@ class AppScreen(SafeTitles, Screen[None]):
         bar = bars.first()
         text = self.error_text
         more = len(self._failed_groups) - 1
-        bar.update(lit(f"✖ {text}" + (f" (+{more} more)" if more > 0 else "")))
+        line = lit(f"✖ {text}" + (f" (+{more} more)" if more > 0 else ""))
+        line.no_wrap = False  # wrapped over up to 3 lines: the hint at the end is the useful part
+        bar.update(line)
         bar.set_class(bool(text), "-shown")
 
     # -- the worker funnel --------------------------------------------------------------------
