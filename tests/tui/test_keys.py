@@ -123,3 +123,16 @@ async def test_i_on_a_data_table_row_shows_it_whole(tmp_path):
         assert len(value) == 36  # the whole id, cut to its column in the table
         body = app.screen.query_one("#detail-body")
         assert body.region.width <= 80
+
+
+async def test_a_keymap_can_rebind_the_shared_widgets_keys(tmp_path):
+    from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+    app = make_app(tmp_path / "ws.db", start_screen="progress", keymap={"table.last": "ctrl+l"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert not [n for n in app._notifications if "Unknown binding" in n.message]
+        table = app.screen.query_one(SafeDataTable)
+        table.focus()
+        await pilot.press("ctrl+l")
+        assert table.cursor_row == table.row_count - 1
