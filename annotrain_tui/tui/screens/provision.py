@@ -22,7 +22,7 @@ from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.files import atomic_write_text, check_output, user_path
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, PlanEntry, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
-from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
@@ -199,9 +199,12 @@ class ProvisionScreen(AppScreen):
             roster = read_roster(path, title_pattern=self.app.workspace.settings.training_title)
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot open roster", severity="error", markup=False)
+            # kept on the screen until a roster opens (a toast goes in 5 s)
+            self.show_error("roster-open", f"Cannot open roster: {failure_line(err, self)}")
             # the field shows the roster actually open (the one s saves to), not the path that failed
             self.query_one("#roster-path", Input).value = "" if self.roster_path is None else str(self.roster_path)
             return
+        self.clear_error("roster-open")
         self.roster_path = path
         self.query_one("#roster-path", Input).value = str(path)
         self.app.workspace.recent().set(roster=str(path))
