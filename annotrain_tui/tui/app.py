@@ -322,19 +322,19 @@ class AnnotrainApp(App[None]):
         Keys that arrived in the same burst were by then already queued to the old field: "/A",
         Tab, "desc" gave "/Adesc" in the path. As a priority binding the focus moves at once, in
         the app's own order. A widget that uses Tab itself (a TextArea that indents, or any node
-        between the focus and the screen that binds Tab) keeps it: the action steps aside."""
+        from the focus up to the screen that binds Tab to something else) keeps it: the action
+        steps aside."""
         screen = self.screen
         focused = screen.focused
         key = "tab" if step > 0 else "shift+tab"
-        if focused is not None:
-            if focused.check_consume_key(key, "\t" if step > 0 else None):
+        if focused is not None and focused.check_consume_key(key, "\t" if step > 0 else None):
+            raise SkipAction()
+        for node in focused.ancestors_with_self if focused is not None else [screen]:
+            bound = node._bindings.key_to_bindings.get(key, ())  # Textual has no public lookup
+            if any(b.action not in FOCUS_ACTIONS for b in bound):
                 raise SkipAction()
-            for node in focused.ancestors_with_self:
-                if node is screen:
-                    break
-                bound = node._bindings.key_to_bindings.get(key, ())  # Textual has no public lookup
-                if any(b.action not in FOCUS_ACTIONS for b in bound):
-                    raise SkipAction()
+            if node is screen:
+                break
         if step > 0:
             screen.focus_next()
         else:

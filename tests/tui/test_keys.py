@@ -136,3 +136,32 @@ async def test_a_keymap_can_rebind_the_shared_widgets_keys(tmp_path):
         table.focus()
         await pilot.press("ctrl+l")
         assert table.cursor_row == table.row_count - 1
+
+
+async def test_a_widget_that_binds_tab_itself_keeps_it(tmp_path):
+    from textual.binding import Binding
+    from textual.widgets import Static
+
+    from annotrain_tui.tui.screens.base import AppScreen
+
+    class Indenting(SafeInput):
+        BINDINGS = [Binding("tab", "indent", "Indent")]
+
+        def action_indent(self) -> None:
+            self.insert_text_at_cursor("    ")
+
+    class TabScreen(AppScreen):
+        def compose(self):
+            yield Indenting(id="a")
+            yield SafeInput(id="b")
+            yield Static("")
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = TabScreen()
+        await app.push_screen(screen)
+        screen.query_one("#a").focus()
+        await pilot.press("x", "tab", "y")
+        assert screen.query_one("#a", SafeInput).value == "x    y"
+        assert screen.focused is screen.query_one("#a")
