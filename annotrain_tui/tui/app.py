@@ -362,25 +362,38 @@ class AnnotrainApp(App[None]):
 
     def help_sections(self, screen: Screen) -> list[tuple[str, list[tuple[str, str, str]]]]:
         """F1's key lists: the screen's own keys first, then the app's, then the focused widget's.
-        One row per binding (its keys joined: "F8, ^n"), each key shown as itself."""
+        One row per binding (its keys joined: "F8, ^n"), each key shown as itself. Every key a node
+        declares is listed, also one the focused field takes as text just now (Textual leaves those
+        out of ``active_bindings``): it is marked "(not while typing in a field)"."""
+        from textual.keys import key_to_character
+
         rows: dict[str, dict[tuple[int, str, str], tuple[list[str], str, str]]] = {
             "screen": {}, "app": {}, "widget": {}}
-        for key, active in screen.active_bindings.items():
-            b, node = active.binding, active.node
-            if b.action in ("command_palette", "app.command_palette") and not b.description:
-                continue
-            if node is screen:
-                section = "app" if b.action in TEXTUAL_SCREEN_ACTIONS else "screen"
-            else:
-                section = "app" if node is self else "widget"
-            ident = (id(node), b.id or b.action, b.description)
-            description = "Command palette (every action is there)" if b.action in (
-                "command_palette", "app.command_palette") else b.description or b.action
-            keys, desc, bid = rows[section].setdefault(ident, ([], description, b.id or ""))
-            display = self.get_key_display(b) or key
-            if display not in keys:
-                keys.append(display)
         focused = screen.focused
+        chain = list(focused.ancestors_with_self) if focused is not None else [screen, self]
+        for node in chain:
+            declared = node._bindings.copy()  # every declared binding (Textual has no public list)
+            if self._keymap:
+                declared.apply_keymap(self._keymap)  # as Screen._binding_chain does: the user's keys
+            for key, b in declared:
+                if b.action in ("command_palette", "app.command_palette") and not b.description:
+                    continue
+                if self._check_action_state(b.action, node) is False:
+                    continue  # the node hides it now (check_action)
+                if node is screen:
+                    section = "app" if b.action in TEXTUAL_SCREEN_ACTIONS else "screen"
+                else:
+                    section = "app" if node is self else "widget"
+                description = "Command palette (every action is there)" if b.action in (
+                    "command_palette", "app.command_palette") else b.description or b.action
+                if (focused is not None and node is not focused
+                        and focused.check_consume_key(key, key_to_character(key))):
+                    description += " (not while typing in a field)"
+                ident = (id(node), b.id or b.action, b.description)
+                keys, _desc, _bid = rows[section].setdefault(ident, ([], description, b.id or ""))
+                display = self.get_key_display(b) or key
+                if display not in keys:
+                    keys.append(display)
         widget_title = f"Keys of the focused widget ({type(focused).__name__})" if focused else "Keys of the focused widget"
         titles = {"screen": "Keys of this screen", "app": "Keys everywhere", "widget": widget_title}
         return [(titles[name], [(", ".join(k), d, i) for k, d, i in rows[name].values()])

@@ -81,3 +81,24 @@ async def test_widget_help_comes_from_the_screens_registry_first(tmp_path):
                 assert "From the registry." in help_text(app)
         finally:
             del type(screen).WIDGET_HELP
+
+
+async def test_help_names_the_keys_of_the_users_keymap(tmp_path):
+    app = make_app(tmp_path / "ws.db", keymap={"home.refresh": "f9"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        rows = {bid: keys for keys, _desc, bid in app.screen.key_rows}
+        assert rows["home.refresh"] == "F9"
+
+
+async def test_keys_a_focused_field_takes_as_text_are_still_listed_and_marked(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="pick")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")  # the filter field has the focus: n, r, m type text now
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {bid: desc for _keys, desc, bid in app.screen.key_rows}
+        assert rows["pick.new_folder"].endswith("(not while typing in a field)")
+        assert not rows["app.help"].endswith("(not while typing in a field)")
