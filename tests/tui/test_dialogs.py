@@ -63,3 +63,21 @@ async def test_a_choice_dialog_answers_the_key(tmp_path):
         await pilot.press("down", "enter")
         await pilot.pause()
         assert answers == ["json"]
+
+
+async def test_the_dialog_base_styles_a_subclass_it_does_not_know(tmp_path):
+    from textual.containers import Vertical
+
+    class Custom(Dialog[None]):
+        def compose(self):
+            with Vertical():
+                yield Static("x", classes="dialog-title")
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(Custom())
+        await pilot.pause()
+        box = app.screen.query_one(Vertical)
+        assert box.styles.border_top[0] == "round" and box.region.width == 70
+        assert app.screen.styles.align_horizontal == "center"
