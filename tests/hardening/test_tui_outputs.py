@@ -10,9 +10,9 @@ import os
 from textual.widgets import Static
 
 from annotrain_tui.core.roster import read_roster
-from annotrain_tui.tui.screens.evaluation import ChoiceDialog, EvaluationScreen
+from annotrain_tui.tui.screens.evaluation import EvaluationScreen
 from annotrain_tui.tui.screens.provision import ProvisionScreen
-from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
 from tests.tui.helpers import make_app, settle
 
 

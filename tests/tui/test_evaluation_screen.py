@@ -8,8 +8,8 @@ import json
 import numpy as np
 
 from annotrain_tui.core.backends.sandbox.ops import simulate
-from annotrain_tui.tui.screens.evaluation import AnnotatorScreen, ChoiceDialog, EvaluationScreen, ItemScreen
-from annotrain_tui.tui.widgets.dialogs import FormDialog
+from annotrain_tui.tui.screens.evaluation import AnnotatorScreen, EvaluationScreen, ItemScreen
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas
 from tests.tui.helpers import make_app, settle

@@ -8,7 +8,7 @@ they share :mod:`.common`.
 """
 
 from annotrain_tui.tui.screens.evaluation.annotators import EvaluationScreen
-from annotrain_tui.tui.screens.evaluation.common import ChoiceDialog, iou_threshold
+from annotrain_tui.tui.screens.evaluation.common import iou_threshold
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen, ItemScreen
 
-__all__ = ["EvaluationScreen", "AnnotatorScreen", "ItemScreen", "ChoiceDialog", "iou_threshold"]
+__all__ = ["EvaluationScreen", "AnnotatorScreen", "ItemScreen", "iou_threshold"]

@@ -25,14 +25,13 @@ from annotrain_tui.core.overview import default_benchmark
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.evaluation.common import (
     ANNOTATOR_COLUMNS,
-    ChoiceDialog,
     copy_table,
     filter_dialog,
     filter_from,
 )
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
 

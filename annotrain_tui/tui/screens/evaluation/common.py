@@ -1,5 +1,5 @@
-"""What the evaluation screens share: cell formats, column specs, the filter form, the copy
-action and the export choice dialog."""
+"""What the evaluation screens share: cell formats, column specs, the filter form and the copy
+action (the export choice is the shared ``widgets.dialogs.ChoiceDialog``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.style import Style
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import ModalScreen
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
 from annotrain_tui.core.evaluation.views import Filter
 from annotrain_tui.core.text import shown
-from annotrain_tui.tui.screens.base import AppScreen, SafeTitles
-from annotrain_tui.tui.text import lit
+from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.widgets.dialogs import FormDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 
@@ -135,28 +129,3 @@ def filter_from(values: dict[str, str], before: Filter) -> Filter | None:
     if iou is None:
         return None
     return Filter(annotator=values.get("annotator", before.annotator), class_name=values["class"], iou_threshold=iou)
-
-
-class ChoiceDialog(SafeTitles, ModalScreen["str | None"]):
-    DEFAULT_CSS = """
-    ChoiceDialog { align: center middle; }
-    ChoiceDialog > OptionList { width: 60; max-width: 95%; height: auto; max-height: 80%; border: round $accent; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
-
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self._title, self._choices = title, choices
-
-    def compose(self) -> ComposeResult:
-        ol = OptionList(*[Option(lit(label), id=key) for key, label in self._choices])
-        ol.border_title = lit(self._title)
-        yield ol
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
