@@ -79,3 +79,23 @@ async def test_clicking_a_footer_key_runs_it(tmp_path):
         await pilot.click(KeyFooter, offset=(at + 1, 0))
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_focused_text_field_hides_the_letter_keys_it_would_type(tmp_path):
+    """Trial item 32: with the title field focused, `c` typed a "c" while the footer offered
+    "c Create dataset". While a field has the focus, the footer shows only keys that act."""
+    from tests.tui.helpers import make_app
+
+    app = make_app(tmp_path / "ws.db", start_screen="benchmark")
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        assert "c Create dataset" in footer.plain  # the folder select has the focus: c acts
+        app.screen.query_one("#dataset-title").focus()
+        await pilot.pause()
+        assert "Create dataset" not in footer.plain and "Verify" not in footer.plain, footer.plain
+        assert "F1 Help" in footer.plain and "esc Clear field" in footer.plain  # keys that act stay
+        await pilot.press("c")
+        assert app.screen.query_one("#dataset-title").value.endswith("c")  # it typed, as the footer says

@@ -7,7 +7,9 @@ screen: at 80 columns F1, Esc and half the actions were cut, sometimes in the mi
 - on the right, always: the help key and the command palette key (whatever the keymap made them);
 - on the left, whole keys only, as many as fit, in this order: the screen's own bindings (in the
   order they are declared), Escape when it does something, the focused widget's bindings, the app's
-  (Quit), and last the bindings the screen lists in ``FOOTER_SECONDARY`` (by id or action name).
+  (Quit), and last the bindings the screen lists in ``FOOTER_SECONDARY`` (by id or action name);
+- while a text field has the focus, no key the field takes as typed text (``c``, ``/``, space):
+  pressing it types, so showing it as an action would be a lie.
 
 Every key is also in the command palette and in F1, so a key that does not fit is never lost.
 ``AppScreen`` puts a KeyFooter where a screen composes Textual's ``Footer``.
@@ -22,7 +24,9 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 from annotrain_tui.core.text import shown
 
@@ -89,11 +93,15 @@ class KeyFooter(Widget, can_focus=False):
         app_keys: list[FooterItem] = []
         low: list[FooterItem] = []
         seen: set[tuple[int, str]] = set()
+        focused = screen.focused
+        typing = isinstance(focused, Input) or (isinstance(focused, TextArea) and not focused.read_only)
         for key, active in screen.active_bindings.items():
             binding, node = active.binding, active.node
             action = binding.action
             if action in HELP_ACTIONS or action in PALETTE_ACTIONS:
                 continue
+            if typing and node is not focused and not binding.priority and key_to_character(key) is not None:
+                continue  # the field takes this key as text
             if key == "escape":
                 if binding.description and (node is not app or len(app.screen_stack) > 2):
                     escape.append(FooterItem(key, self._display(binding), binding.description))
