@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.tui.shots import SHOTS, build_app, drive, frozen_clock  # noqa: E402 - after the repository is on the path
+from tests.tui.shots import SHOTS, build_app, drive  # noqa: E402 - after the repository is on the path
 
 
 async def shoot(out: Path, only: set[str] | None) -> list[Path]:
@@ -48,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             os.environ[var] = str(Path(d) / var.lower())
         os.environ["ANNOTRAIN_SANDBOX_JOB_SECONDS"] = "0"
-        with frozen_clock():
-            written = asyncio.run(shoot(out, set(args.only) if args.only else None))
+        written = asyncio.run(shoot(out, set(args.only) if args.only else None))
     for p in written:
         print(p)
     return 0

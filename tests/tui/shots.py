@@ -9,8 +9,6 @@ picture is the same every time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +16,9 @@ from typing import Any
 
 #: a fixed root: the workspace, manifest and roster paths are drawn on screen, so they must not vary
 ROOT = Path("/tmp/annotrain-shots")
-#: the time every shot shows
+#: the time every shot shows: every screen reads the clock through ``app.now()``, which
+#: :func:`build_app` freezes to this
 FROZEN_NOW = datetime(2026, 12, 1, 9, 30, 0, tzinfo=UTC)
-#: screen modules that still read the wall clock themselves instead of ``app.now()``
-CLOCK_MODULES = ("annotrain_tui.tui.screens.evaluation", "annotrain_tui.tui.screens.register")
 
 BATCH = {"images": [
     {"objectUrl": "https://street-scenes-training.s3.eu-west-1.amazonaws.com/2026-q4/extra_01.jpg"},
@@ -57,31 +54,6 @@ SHOTS: list[Shot] = [
 def shot_dir(shot: Shot, tag: str = "") -> Path:
     """The shot's own folder (one per shot and size, so parallel tests never share a database)."""
     return ROOT / (f"{shot.name}-{tag}" if tag else shot.name)
-
-
-class _FrozenDatetime(datetime):
-    @classmethod
-    def now(cls, tz=None):  # noqa: ANN001, ANN206 - datetime's signature
-        return FROZEN_NOW if tz is not None else FROZEN_NOW.replace(tzinfo=None)
-
-
-@contextmanager
-def frozen_clock() -> Iterator[None]:
-    """While inside: every screen module's ``datetime.now`` says FROZEN_NOW (for the modules that do
-    not yet ask ``app.now()``; the app's own hook is frozen by :func:`build_app`)."""
-    import importlib
-
-    saved = []
-    for name in CLOCK_MODULES:
-        module = importlib.import_module(name)
-        if getattr(module, "datetime", None) is datetime:
-            saved.append(module)
-            module.datetime = _FrozenDatetime  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for module in saved:
-            module.datetime = datetime  # type: ignore[attr-defined]
 
 
 def shot_paths(folder: Path):  # noqa: ANN201 - core.config.Paths

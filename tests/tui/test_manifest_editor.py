@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -592,6 +593,26 @@ async def test_the_last_manifest_is_offered_and_a_missing_one_is_a_quiet_no_op(t
         await settle(third, pilot)
         screen = third.screen
         assert screen.query_one("#me-path", Input).value == "" and not messages(third)
+
+
+async def test_the_draft_note_shows_the_apps_clock(tmp_path):
+    """"draft kept HH:MM:SS" reads app.now() (the hook screenshots freeze), not the wall clock."""
+    path = tmp_path / "m.json"
+    path.write_text(valid_text())
+    app = editor_app(tmp_path, path)
+    frozen = datetime(2026, 12, 1, 9, 30, 7, tzinfo=UTC)
+    app.now = lambda: frozen  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        screen.editor.move_cursor((2, 4))
+        await pilot.press("space")
+        screen.action_validate()
+        await settle(app, pilot)
+        assert screen.draft_path.exists()
+        assert screen.draft_saved_at == frozen
+        summary = str(screen.query_one("#me-summary", Static).render())
+        assert "draft kept " + frozen.astimezone().strftime("%H:%M:%S") in summary
 
 
 async def test_a_draft_survives_a_crash_and_is_offered_back(tmp_path):

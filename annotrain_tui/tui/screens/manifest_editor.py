@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -154,7 +155,7 @@ class ManifestEditorScreen(AppScreen):
         self.validations = 0           # finished validations (tests and the bench read it)
         self.painted_at: float | None = None
         self.last_change_at: float | None = None
-        self.draft_saved_at: float | None = None
+        self.draft_saved_at: datetime | None = None  # app.now() when the draft was last written
         self._dirty_shown = False
         self._validating = False
         self._timer: Timer | None = None
@@ -554,7 +555,7 @@ class ManifestEditorScreen(AppScreen):
             if len(self.diagnostics) > self.MAX_ROWS:
                 notes.append(f"first {self.MAX_ROWS} listed, F8 visits all {len(self.diagnostics):,}")
         if self.draft_saved_at is not None and self._dirty_shown:
-            notes.append("draft kept " + time.strftime("%H:%M:%S", time.localtime(self.draft_saved_at)))
+            notes.append("draft kept " + self.draft_saved_at.astimezone().strftime("%H:%M:%S"))
         if self.note:
             notes.append(self.note)
         if notes and not self.status:  # the status line takes this line's place while it is shown
@@ -597,7 +598,7 @@ class ManifestEditorScreen(AppScreen):
             return True
 
     def _draft_written(self) -> None:
-        self.draft_saved_at = time.time()
+        self.draft_saved_at = self.app.now()
         self._show_summary()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="manifest-draft", description="manifest-draft")
