@@ -19,8 +19,10 @@ from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog,
 from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
 from annotrain_tui.tui.screens.register import RegisterScreen
 from annotrain_tui.tui.widgets import manifest_text_area as mta
+from annotrain_tui.tui.widgets.detail import RowDetail
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 from tests.tui.helpers import make_app
 from tests.tui.helpers import settle as settle_once
 
@@ -171,6 +173,34 @@ async def test_next_and_previous_diagnostic_move_the_cursor(tmp_path):
         d = screen.diagnostics[1]
         assert screen.editor.cursor_location == (d.line - 1, d.column - 1)
         assert screen.focused is screen.editor
+
+
+async def test_the_problem_list_keys_are_every_tables(tmp_path):
+    """The problem list is a SafeDataTable: i shows the highlighted problem's row whole (its message
+    uncut, at 80 columns the Message column shows only its start), End/Home go to the last/first."""
+    path = tmp_path / "m.json"
+    path.write_text(FIXTURES.joinpath("url_placeholder.json").read_text())
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        table = screen.table
+        assert isinstance(table, SafeDataTable) and table.row_count > 1
+        table.focus()
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        table.move_cursor(row=1)
+        d = screen.diagnostics[1]
+        assert len(d.message) > table.size.width  # cut in the table
+        await pilot.press("i")
+        assert isinstance(app.screen, RowDetail)
+        body = app.screen.query_one("#detail-body", Static).render()
+        assert d.message in getattr(body, "plain", str(body))
+        assert ("Code", d.code) in app.screen.record
+        await pilot.press("escape")
+        assert app.screen is screen and screen.focused is table
 
 
 async def test_provider_mismatch_uses_the_picked_integration(tmp_path):

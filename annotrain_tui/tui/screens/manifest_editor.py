@@ -68,6 +68,7 @@ from annotrain_tui.tui.screens.manifest_dialogs import (
 from annotrain_tui.tui.text import typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, drawn, highlighting_problem
+from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 
 def sort_key(d: Diagnostic) -> tuple[int, int]:
@@ -111,7 +112,8 @@ class ManifestEditorScreen(AppScreen):
         "me-editor": ManifestTextArea.HELP,
         "me-diagnostics": "The problems of the manifest, in file order: severity, line:column, code and message. "
                           "Enter (or Ctrl+G) moves the editor's cursor to the highlighted one; F3 shows its whole "
-                          "message; F4 offers a quick fix for it.",
+                          "message; i shows the whole row; F4 offers a quick fix for it; Home/End go to the first/"
+                          "last problem.",
     }
     BINDINGS = [
         Binding("f8,ctrl+n", "next_diagnostic", "Next", key_display="F8", id="manifest.next"),
@@ -195,7 +197,7 @@ class ManifestEditorScreen(AppScreen):
             with Vertical(id="me-panel"):
                 yield Static(Text(""), id="me-summary")
                 yield Static(Text(""), id="me-status")
-                yield DataTable(id="me-diagnostics", cursor_type="row", zebra_stripes=True)
+                yield SafeDataTable(id="me-diagnostics", cursor_type="row", zebra_stripes=True)
                 yield Static(Text(""), id="me-detail")
         yield Footer()
 
@@ -204,8 +206,8 @@ class ManifestEditorScreen(AppScreen):
         return self._editor  # kept: on unmount the widget tree is already gone
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#me-diagnostics", DataTable)
+    def table(self) -> SafeDataTable:
+        return self.query_one("#me-diagnostics", SafeDataTable)
 
     def on_mount(self) -> None:
         self.table.add_column("Sev", key="sev", width=4)
