@@ -38,6 +38,7 @@ HOLDER = r"""
 import sys
 from pathlib import Path
 from annotrain_tui.core.backends.sandbox import SandboxBackend
+from annotrain_tui.core.backends.sandbox.store import remove_files
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.provisioning import provisioning_lock
@@ -48,8 +49,7 @@ bench = find_project(backend, "Benchmark Labels")
 with provisioning_lock(bench, paths=Paths.default(), backend=backend):
     print("held", flush=True)
     if sys.stdin.readline().strip() == "delete":
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        remove_files(path)
 print("released", flush=True)
 """
 

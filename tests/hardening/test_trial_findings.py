@@ -187,16 +187,14 @@ async def test_a_workspace_deleted_under_the_tui_is_said_on_refresh(tmp_path):
     """A round-3 trial: after `sandbox reset` the TUI's refresh went on showing the deleted workspace."""
     from textual.widgets import Static
 
+    from annotrain_tui.core.backends.sandbox.store import remove_files
     from tests.tui.helpers import make_app, settle
 
     ws = tmp_path / "ws.db"
     app = make_app(ws)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        for suffix in ("", "-wal", "-shm"):
-            p = ws.with_name(ws.name + suffix)
-            if p.exists():
-                p.unlink()
+        remove_files(ws)
         await pilot.press("r")
         await settle(app, pilot)
         summary = str(app.screen.query_one("#summary", Static).render())

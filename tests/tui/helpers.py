@@ -6,6 +6,7 @@ from pathlib import Path
 
 from annotrain_tui.core.backends.sandbox import SandboxBackend
 from annotrain_tui.core.backends.sandbox.demo import seed_demo
+from annotrain_tui.core.backends.sandbox.store import remove_files
 from annotrain_tui.core.config import Paths, Settings
 from annotrain_tui.core.workspace import open_workspace
 from annotrain_tui.tui.app import AnnotrainApp
@@ -13,10 +14,7 @@ from annotrain_tui.tui.app import AnnotrainApp
 
 def demo_workspace(path: Path, **settings):
     path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        p = path.with_name(path.name + suffix)
-        if p.exists():
-            p.unlink()
+    remove_files(path)  # a fresh workspace: no -wal or -shm of an earlier one
     backend = SandboxBackend(path)
     ids = seed_demo(backend, deterministic_ids=True)
     backend.close()

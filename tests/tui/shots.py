@@ -68,6 +68,7 @@ def build_app(shot: Shot, tag: str = ""):
     """The real app on a fresh deterministic demo sandbox, about to open ``shot.screen``."""
     from annotrain_tui.core.backends.sandbox import SandboxBackend
     from annotrain_tui.core.backends.sandbox.demo import seed_demo
+    from annotrain_tui.core.backends.sandbox.store import remove_files
     from annotrain_tui.core.config import Settings
     from annotrain_tui.core.workspace import open_workspace
     from annotrain_tui.tui.app import AnnotrainApp
@@ -76,10 +77,7 @@ def build_app(shot: Shot, tag: str = ""):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "batch.json").write_text(json.dumps(BATCH, indent=2))
     db = folder / "workspace.db"
-    for suffix in ("", "-wal", "-shm"):
-        p = db.with_name(db.name + suffix)
-        if p.exists():
-            p.unlink()
+    remove_files(db)
     import shutil
 
     for sub in ("config", "data", "state", "cache"):
