@@ -10,6 +10,7 @@ from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core.benchmark import (
     DEFAULT_BENCHMARK_TITLE,
+    DEFAULT_TEMPLATE_TITLE,
     benchmark_status,
     create_benchmark_project,
     create_training_dataset,
@@ -293,7 +294,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "then plans afresh and creates only what is left.")
     p.add_argument("--roster", required=True, type=path_arg, help="CSV with name,email (optional: title, notes)")
     p.add_argument("--benchmark", required=True, help="benchmark project id or title")
-    p.add_argument("--template", help="training workflow template (default: 'Annotator Training')")
+    p.add_argument("--template", help=f"training workflow template (default: the setting default_template, else '{DEFAULT_TEMPLATE_TITLE}')")
     p.add_argument("--title", default=DEFAULT_TRAINING_TITLE, type=title_pattern_arg,
                    help="project title pattern ({name}, {email})")
     p.add_argument("--dry-run", action="store_true", help="show the plan only")

@@ -18,6 +18,9 @@ from annotrain_tui.core.remedies import see
 
 #: The benchmark project's title when the user gives none.
 DEFAULT_BENCHMARK_TITLE = "Benchmark Labels"
+#: The workflow template a training project is made from when neither the user nor the settings
+#: (``default_template``) name one.
+DEFAULT_TEMPLATE_TITLE = "Annotator Training"
 
 
 @dataclass

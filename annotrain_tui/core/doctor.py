@@ -339,13 +339,14 @@ class _Doctor:
 
     # -- 3. the workflow template ----------------------------------------------------------------
     def check_template(self) -> Check:
+        from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE
         from annotrain_tui.core.provisioning import resolve_template
 
         name = TITLES["template"]
         default = getattr(self.settings, "default_template", None) if self.settings is not None else None
         configured = dict(getattr(self.settings, "workflow_templates", None) or {}) if self.settings is not None else {}
         template = resolve_template(self.backend, None, default)  # NotFound (with did-you-mean) becomes a fail
-        wanted = default or "Annotator Training"
+        wanted = default or DEFAULT_TEMPLATE_TITLE
         hash_see = see("config.set", key=f'workflow_templates."{wanted}"', value="TEMPLATE_HASH")
         pick_see = see("config.set", key="default_template", value="TITLE")
         if template is None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from annotrain_tui.core.backends.base import Backend, WorkspaceGone
-from annotrain_tui.core.benchmark import check_workflow
+from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE, check_workflow
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput, Unusable
 from annotrain_tui.core.files import write_error
@@ -144,7 +144,7 @@ def resolve_template(backend: Backend, ref: str | None, default: str | None = No
     if ref:
         return find_template(backend, ref)
     templates = backend.list_workflow_templates()
-    wanted = default or "Annotator Training"
+    wanted = default or DEFAULT_TEMPLATE_TITLE
     for t in templates:
         if t.title == wanted:
             return t

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 from textual.worker import Worker
 
 from annotrain_tui.core.benchmark import (
+    DEFAULT_BENCHMARK_TITLE,
     DatasetCheck,
     create_benchmark_project,
     create_training_dataset,
@@ -81,7 +82,7 @@ class BenchmarkScreen(AppScreen):
             yield Static(Text("3. Benchmark project", style="bold"), classes="section")
             with Horizontal(classes="form-row"):
                 yield Label("Title ")
-                yield SafeInput(value="Benchmark Labels", id="bench-title")
+                yield SafeInput(value=DEFAULT_BENCHMARK_TITLE, id="bench-title")
             yield Static(Text(""), id="bench-status")
         yield Footer()
 

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker
 
+from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE
 from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.files import atomic_write_text, check_output, user_path
@@ -181,7 +182,7 @@ class ProvisionScreen(AppScreen):
         templates = choices.templates
         tpl = self.query_one("#template", Select)
         tpl.set_options([(lit(t.title), t.id) for t in templates])
-        default = self.app.workspace.settings.default_template or "Annotator Training"
+        default = self.app.workspace.settings.default_template or DEFAULT_TEMPLATE_TITLE
         for t in templates:
             if t.title == default:
                 tpl.value = t.id

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotrain_tui.core.backends.sandbox.backend import SandboxBackend
 from annotrain_tui.core.backends.sandbox.labels import object_entry
-from annotrain_tui.core.benchmark import DEFAULT_BENCHMARK_TITLE
+from annotrain_tui.core.benchmark import DEFAULT_BENCHMARK_TITLE, DEFAULT_TEMPLATE_TITLE
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
 from annotrain_tui.core.markers import training_description
@@ -26,7 +26,7 @@ from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE
 GOLD_EMAIL = "gold.expert@example.com"
 BENCHMARK_TITLE = DEFAULT_BENCHMARK_TITLE
 DATASET_TITLE = "Annotator Training Set"
-TEMPLATE_TITLE = "Annotator Training"
+TEMPLATE_TITLE = DEFAULT_TEMPLATE_TITLE  # what provisioning picks when nothing names a template
 
 ONTOLOGY = [
     {"name": "Car", "shape": "bounding_box", "color": "#E6194B"},
