@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotrain_tui.core.errors import AnnotrainError, UsageError
 from annotrain_tui.core.files import read_user_bytes, shell_word
-from annotrain_tui.core.remedies import ACTIONS, See, SeeLike, refs, with_remedy
+from annotrain_tui.core.remedies import ACTIONS, See, SeeLike, about, refs, with_remedy
 from annotrain_tui.core.text import json_text, shown
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.manifest.diagnostics import Diagnostic
 
 
 class ArgumentError(UsageError):
@@ -137,6 +140,7 @@ COMMANDS: dict[str, str] = {
     "register.create_folder": "annotrain register ... --create-folder",
     "register.batch": "annotrain register ... --batch",
     "manifest.validate": "annotrain manifest validate {path}",
+    "manifest.split": "annotrain manifest split {path=PATH} --out-dir DIR",
     "jobs.list": "annotrain jobs",
     "jobs.list_all": "annotrain jobs --all",
     "jobs.retry": "annotrain jobs --retry {job}",
@@ -190,6 +194,23 @@ def see_text(see: SeeLike) -> str:
 def error_line(err: AnnotrainError) -> str:
     """An error as the CLI says it: message, hint and the commands that help, one line."""
     return with_remedy(err.message, err.hint, see_text(err.see))
+
+
+def note_line(note: str, path: str | None = None) -> str:
+    """A warning line with the commands that help (a ``core.remedies.Note``; plain text as it is);
+    ``path``: the file an action without one is about (``core.remedies.about``)."""
+    refs_of = about(getattr(note, "see", ()), path=path)
+    return with_remedy(note, None, see_text(refs_of)) if refs_of else note
+
+
+def diagnostic_line(diag: Diagnostic, path: str) -> str:
+    """``PATH:LINE:COL: error[CODE]: message (see 'annotrain …')``: a diagnostic with its commands."""
+    return diag.render(path, see_text(about(diag.see, path=path)))
+
+
+def diagnostic_json(diag: Diagnostic, path: str) -> dict[str, Any]:
+    """A diagnostic's ``--json`` object (the core's keys), its message with the commands that help."""
+    return {**diag.to_json(), "message": diag.said(see_text(about(diag.see, path=path)))}
 
 
 def hint_line(hint: str | None, see: SeeLike) -> str:

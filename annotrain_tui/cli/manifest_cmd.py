@@ -14,9 +14,13 @@ from annotrain_tui.cli.common import (
     add_command,
     add_force_flag,
     add_json_flag,
+    diagnostic_json,
+    diagnostic_line,
     emit_json,
+    note_line,
     path_arg,
     read_bytes,
+    see_text,
 )
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.manifest.urls import PROVIDERS
@@ -38,11 +42,13 @@ def _validate(args: argparse.Namespace) -> int:
     data = read_bytes(args.path)
     result = validate_bytes(data, path=str(args.path), provider=args.provider)
     if args.json:
-        emit_json(result.to_json())
+        doc = result.to_json()
+        doc["diagnostics"] = [diagnostic_json(d, str(args.path)) for d in result.diagnostics]
+        emit_json(doc)
     else:
         out = sys.stdout
         for diag in result.diagnostics:
-            out.write(_clean(diag.render(str(args.path))) + "\n")
+            out.write(_clean(diagnostic_line(diag, str(args.path))) + "\n")
         out.write(_clean(result.summary()) + "\n")
     return 0 if result.valid else 1
 
@@ -55,10 +61,10 @@ def _convert(args: argparse.Namespace) -> int:
     items = conversion.source.items if conversion.source else 0
     if args.json:
         emit_json({"input": str(args.input), "output": str(args.output), "format": conversion.format,
-                   "items": items, "warnings": conversion.warnings})
+                   "items": items, "warnings": [note_line(n, str(args.input)) for n in conversion.warnings]})
         return 0
     for note in conversion.warnings:
-        _warn(note)
+        _warn(note_line(note, str(args.input)))
     print(f"wrote {shown(args.output)} ({conversion.format.upper()}, {items:,} item{'s' if items != 1 else ''})")
     return 0
 
@@ -71,10 +77,10 @@ def _split(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"input": str(args.input), "out_dir": str(args.out_dir),
                    "files": [{"path": str(f), "items": n} for f, n in zip(result.files, result.items, strict=True)],
-                   "warnings": result.warnings})
+                   "warnings": [note_line(n) for n in result.warnings]})
         return 0
     for note in result.warnings:
-        _warn(note)
+        _warn(note_line(note))
     for file, n in zip(result.files, result.items, strict=True):
         print(f"{shown(file)}  {n:,} item{'s' if n != 1 else ''}")
     print(f"{len(result.files)} file{'s' if len(result.files) != 1 else ''} written to {shown(args.out_dir)}")
@@ -105,14 +111,14 @@ def _new(args: argparse.Namespace) -> int:
     if fmt == "csv":
         output, lost = to_csv(data)
         for note in lost:
-            _warn(note)
+            _warn(note_line(note))
     else:
         output = dump_json(data)
     if args.urls:
         result = validate_text(dump_json(data), provider=args.provider, format="json")
         for diag in result.diagnostics:
             where = f" ({diag.pointer})" if diag.pointer else ""
-            _warn(f"{diag.severity}[{diag.code}]{where}: {diag.message}")
+            _warn(f"{diag.severity}[{diag.code}]{where}: {diag.said(see_text(diag.see))}")
         if result.errors:
             _warn(f"{len(result.errors)} error(s) in the URLs: fix them before registering "
                   "(annotrain manifest validate)")
@@ -192,7 +198,7 @@ def _fix(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"path": str(args.path), "format": fmt, "dry_run": args.dry_run, "written": written,
                    "backup": kept, "fixed": [a.to_json() for a in applied],
-                   "remaining": [d.to_json() for d in remaining], "fixable_left": fixable,
+                   "remaining": [diagnostic_json(d, str(args.path)) for d in remaining], "fixable_left": fixable,
                    "valid": not errors})
         return 1 if errors else 0
     out = sys.stdout
@@ -201,7 +207,7 @@ def _fix(args: argparse.Namespace) -> int:
         where = f"{name}:{a.line}:{a.column or 1}" if a.line is not None else name
         out.write(_clean(f"{where}: fixed[{a.code}]: {a.title}") + "\n")
     for diag in remaining:
-        out.write(_clean(diag.render(written or name)) + "\n")
+        out.write(_clean(diagnostic_line(diag, written or name)) + "\n")
     n = len(applied)
     verb = "would apply" if args.dry_run else "applied"
     summary = f"{n} fix{'es' if n != 1 else ''} {verb}"

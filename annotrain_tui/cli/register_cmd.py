@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, table
+from annotrain_tui.cli.common import add_command, add_json_flag, diagnostic_line, emit_json, path_arg, table
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.backends.base import Backend
@@ -140,7 +140,7 @@ def _register(args: argparse.Namespace) -> int:
         manifest, warnings = reg.load_for_registration(args.manifest, provider=integration.provider.value,
                                                        batched=args.batch is not None)
         for w in warnings[:20]:
-            sys.stderr.write(f"{shown(w)}\n")
+            sys.stderr.write(f"{shown(diagnostic_line(w, args.manifest))}\n")
         # --create-folder says when it made one (and which), never silently
         made_folder = bool(args.create_folder) and not _folder_exists(ws.backend, args.folder)
         if made_folder:
@@ -152,7 +152,7 @@ def _register(args: argparse.Namespace) -> int:
         if args.batch is not None:
             return _register_batch(args, ws, integration, manifest)
         # the validator's batch-size warning (printed above) says it already; older rules may not
-        note = None if any("[batch-size]" in w for w in warnings) else reg.advice(manifest)
+        note = None if any(w.code == "batch-size" for w in warnings) else reg.advice(manifest)
         if note:
             sys.stderr.write(f"annotrain: warning: {shown(note)}\n")
         store = reg.JobStore(ws.paths)

@@ -39,6 +39,7 @@ from annotrain_tui.core.errors import (
 from annotrain_tui.core.files import atomic_write_text, shell_word, write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
+from annotrain_tui.core.manifest.diagnostics import Diagnostic
 from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
 from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
 from annotrain_tui.core.remedies import see
@@ -538,8 +539,9 @@ class ManifestInvalid(InvalidInput):
 
 
 def load_for_registration(path: str, *, provider: str | None = None,
-                          batched: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """Validate a manifest (JSON or CSV) and return its JSON form and its warnings.
+                          batched: bool = False) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Validate a manifest (JSON or CSV) and return its JSON form and its warnings (diagnostics: a
+    front renders each with ``render(path, how)``, ``how`` its rendering of the warning's ``see``).
 
     Our validator is the only one: the SDK sends whatever it is given. Any error refuses the
     registration, naming the first problems and how to see them all. ``batched``: the manifest is
@@ -561,7 +563,7 @@ def load_for_registration(path: str, *, provider: str | None = None,
                                     "validate it to see all of them"),
                               see="register.batch" if only_limits else see("manifest.validate", path=path))
     # registered in batches of the advised size, the advice about the batch size has been followed
-    return parsed.data, [d.render(path) for d in result.warnings if not (batched and d.code == "batch-size")]
+    return parsed.data, [d for d in result.warnings if not (batched and d.code == "batch-size")]
 
 
 # -- batches: a large manifest as a sequence of jobs ---------------------------------------------

@@ -13,8 +13,10 @@ An id not in :data:`ACTIONS` is a programming error (``ValueError`` when the ref
 a typo fails at once, in a test, not in front of a user. A test checks that every front has a
 rendering for every id, or says on purpose that it has none.
 
-To adopt it elsewhere (``core/manifest`` next): drop the command from the hint's words, pass
-``see=`` to the error, and add the action here if it is new (plus its CLI text in cli/common.py).
+Besides errors, a manifest diagnostic (``Diagnostic.see``) and a warning line (:class:`Note`, a
+``str`` that also names its actions) carry references the same way. To adopt it elsewhere: drop the
+command from the hint's words, pass ``see=``, and add the action here if it is new (plus its CLI text
+in cli/common.py and its TUI way in tui/remedies.py, or the reason it has none).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ACTIONS: dict[str, str] = {
     "register.create_folder": "register with the folder created",
     "register.batch": "register in batches",
     "manifest.validate": "validate the manifest",  # args: path
+    "manifest.split": "split the manifest into files within Encord's limits",  # args: path
     "jobs.list": "see the registration jobs",
     "jobs.list_all": "see the registration jobs of every workspace",
     "jobs.retry": "retry the job's failed URLs",  # args: job
@@ -95,6 +98,27 @@ def refs(value: SeeLike) -> tuple[See, ...]:
     if isinstance(value, (str, See)):
         value = (value,)
     return tuple(v if isinstance(v, See) else See(v) for v in value)
+
+
+def about(value: SeeLike, **args: object) -> tuple[See, ...]:
+    """``refs(value)`` with ``args`` added to each reference that lacks them: a diagnostic does not
+    know the file it is about, the front that shows it does (``about(d.see, path=...)``). An action
+    that takes no such argument ignores it."""
+    extra = tuple((k, str(v)) for k, v in args.items() if v is not None)
+    return tuple(See(r.action, r.args + tuple((k, v) for k, v in extra if not r.arg(k))) for r in refs(value))
+
+
+class Note(str):
+    """A warning line in words true in any front, naming the actions that help (``see``). It is a
+    ``str`` (lists of warnings stay lists of text, JSON-ready); a front that knows better renders
+    ``see`` after it (the CLI: ``cli.common.note_line``), one that does not shows the words."""
+
+    see: tuple[See, ...]
+
+    def __new__(cls, text: str, *, see: SeeLike = None) -> Note:
+        note = super().__new__(cls, text)
+        note.see = refs(see)
+        return note
 
 
 def with_remedy(message: str, hint: str | None, how: str) -> str:

@@ -48,6 +48,8 @@ WAYS: dict[str, Way | Shell] = {
     "status": Way("home", look="the counts at the top"),
     "folders.create": Way("pick", "pick.new_folder"),
     "manifest.validate": Way("manifest", look="the problems listed as you edit"),
+    # no screen splits a manifest (the editor cannot open one too big for it): the shell is the way
+    "manifest.split": Shell("annotrain manifest split {path} --out-dir {dir}"),
     "register.batch": Way("register", "register.batch"),
     "jobs.list": Way("register", look="the jobs listed"),
     "jobs.retry": Way("register", "register.retry"),

@@ -99,7 +99,8 @@ def test_batch_size_warning_names_register_batch(capsys, tmp_path: Path) -> None
     assert code == text_code == 0 and doc["valid"] is True
     assert (d["code"], d["severity"], d["line"], d["column"], d["pointer"]) == ("batch-size", "warning", 1, 1,
                                                                                 "/videos")
-    assert "120 videos and 900 images" in d["message"] and "register --batch" in d["message"]
+    assert "120 videos and 900 images" in d["message"]
+    assert f"(see 'annotrain register ... --batch' or 'annotrain manifest split {path} --out-dir DIR')" in d["message"]
     assert "3 jobs" in d["message"]  # 1,200 + 900 units in uploads of 1,000, items never cut
     assert f"{path}:1:1: warning[batch-size]:" in text
 

@@ -110,7 +110,7 @@ def test_register_batch_default_follows_the_seed_and_a_warning_without_batch(cap
     m = images(tmp_path / "many.json", [f"i{k}" for k in range(1001)], skip_duplicate_urls=True)
     code, out, err = run(capsys, "register", str(m), "--integration", INTEGRATION, "--folder", "Incoming", "--wait")
     assert code == 0 and err.count("Limit uploads to 100 videos or up to 1,000 images at a time") == 1
-    assert "register --batch" in err and "2 jobs" in err
+    assert "see 'annotrain register ... --batch'" in err and "2 jobs" in err
     m2 = images(tmp_path / "more.json", [f"j{k}" for k in range(1001)])
     code, out, err = run(capsys, "register", str(m2), "--integration", INTEGRATION, "--folder", "Incoming",
                          "--batch", "--json")

@@ -218,7 +218,9 @@ def test_batch_size_warns_above_100_videos_or_1000_images_only() -> None:
     (d,) = result.diagnostics
     assert d.code == "batch-size" and d.severity == "warning" and result.valid
     assert (d.line, d.column, d.pointer) == (1, 1, "/videos")
-    assert "register --batch" in d.message and "2 jobs" in d.message and "101 videos" in d.message
+    assert "registering it in batches" in d.message and "2 jobs" in d.message and "101 videos" in d.message
+    assert [r.action for r in d.see] == ["register.batch", "manifest.split"]  # each front names its way
+    assert "annotrain" not in d.message
     (d,) = validate_text(json.dumps(_images(2500))).diagnostics
     assert "2,500 images" in d.message and "3 jobs" in d.message and d.pointer == "/images"
 

@@ -50,8 +50,8 @@ def test_the_retry_layer_keeps_the_action_of_the_last_failure():
 #: a command line in a core string: 'annotrain jobs', "run annotrain manifest …", "(annotrain provision …)"
 _COMMAND = re.compile(r"""(?:['"(]|: |run |with |see )annotrain (?!(?:never|manages|keeps|uses|relies|says)\b)"""
                       r"""(?:--?[\w-]+|[a-z][\w-]*)""")
-#: not yet converted (another pass): the manifest rules and the evaluation's texts
-_LATER = ("manifest/", "evaluation/")
+#: not yet converted (another pass): the evaluation's texts
+_LATER = ("evaluation/",)
 
 
 def _strings(tree: ast.AST) -> list[ast.Constant]:
@@ -82,3 +82,51 @@ def test_no_core_string_names_a_cli_command():
 def test_the_check_finds_a_command_in_a_hint():
     tree = ast.parse('def f():\n    """Docs: see \'annotrain jobs\'."""\n    raise X("m", hint="see \'annotrain jobs\'")\n')
     assert [n.value for n in _strings(tree) if _COMMAND.search(n.value)] == ["see 'annotrain jobs'"]
+
+
+# -- the manifest's hints: diagnostics and warning lines carry their actions ---------------------
+
+def test_a_diagnostic_names_its_actions_and_each_front_renders_them():
+    import json
+
+    from annotrain_tui.cli.common import diagnostic_json, diagnostic_line
+    from annotrain_tui.core.manifest.validate import validate_text
+
+    urls = [{"objectUrl": f"https://b.s3.eu-west-1.amazonaws.com/v{i}.mp4"} for i in range(101)]
+    (d,) = validate_text(json.dumps({"videos": urls})).diagnostics
+    assert d.code == "batch-size" and [r.action for r in d.see] == ["register.batch", "manifest.split"]
+    assert "annotrain" not in d.message and d.said() == d.message and "see" not in d.to_json()
+    line = diagnostic_line(d, "m.json")
+    assert line.startswith("m.json:1:1: warning[batch-size]: " + d.message + " (see ")
+    assert line.endswith("(see 'annotrain register ... --batch' or 'annotrain manifest split m.json --out-dir DIR')")
+    assert diagnostic_json(d, "m.json") == {**d.to_json(), "message": line.split(": ", 2)[2]}
+
+
+def test_a_note_is_text_that_names_its_actions():
+    from annotrain_tui.cli.common import note_line
+    from annotrain_tui.core.remedies import Note, about
+
+    note = Note("the CSV has too many entries: split it first", see="manifest.split")
+    assert note == "the CSV has too many entries: split it first" and isinstance(note, str)
+    assert note.see == (See("manifest.split"),)
+    assert note_line(note, "in.json") == ("the CSV has too many entries: split it first "
+                                          "(see 'annotrain manifest split in.json --out-dir DIR')")
+    assert note_line(note) == ("the CSV has too many entries: split it first "
+                               "(see 'annotrain manifest split PATH --out-dir DIR')")
+    assert note_line("plain words") == "plain words"
+    # about() fills an argument a reference lacks, never one it has
+    given = see("manifest.validate", path="a.json")
+    assert about([given, "manifest.split"], path="b.json") == (given, see("manifest.split", path="b.json"))
+
+
+def test_convert_refuses_a_broken_manifest_with_validate_as_the_action(tmp_path):
+    from annotrain_tui.cli.common import error_line
+    from annotrain_tui.core.errors import InvalidInput
+    from annotrain_tui.core.manifest.convert import convert_text
+
+    with pytest.raises(InvalidInput) as info:
+        convert_text('{"images": [', "csv", path="broken.json")
+    err = info.value
+    assert err.see == (see("manifest.validate", path="broken.json"),) and "annotrain" not in str(err)
+    assert error_line(err).endswith("(fix it first: validating it shows every problem; "
+                                    "see 'annotrain manifest validate broken.json')")

@@ -57,9 +57,11 @@ async def test_from_another_screen_it_says_where_and_follows_the_keymap(tmp_path
         assert error_text(plain, app) == "no project 'X'"
 
 
-def test_shell_ways_name_only_config_commands():
+def test_shell_ways_name_only_config_commands_and_split():
+    """The shell only for what no screen does: the settings, and splitting a manifest (the editor
+    cannot even open one too big for it)."""
     assert {a for a, w in WAYS.items() if isinstance(w, Shell)} == {"config.show", "config.paths", "config.reset",
-                                                                       "config.set"}
+                                                                       "config.set", "manifest.split"}
 
 
 async def test_every_way_names_a_screen_and_a_binding_that_exist(tmp_path):
@@ -73,3 +75,29 @@ async def test_every_way_names_a_screen_and_a_binding_that_exist(tmp_path):
                 assert way.flow in app.factories, action
                 assert way.binding is None or _binding(app, way.flow, way.binding) is not None, action
                 assert way.binding is not None or way.look or way.flow != "home", action
+
+
+async def test_the_editor_says_a_diagnostics_actions_as_its_keys(tmp_path):
+    """A manifest hint names actions by id (core/manifest): the editor's detail pane says them as
+    this app does them (the Register screen's batch key; the shell for splitting), no CLI option."""
+    import json
+
+    from textual.widgets import Static
+
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps({"videos": [{"objectUrl": f"https://b.s3.eu-west-1.amazonaws.com/v{i}.mp4"}
+                                           for i in range(101)]}))
+    app = make_app(tmp_path / "ws.db", start_screen="manifest", options={"manifest": str(path)})
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            await settle(app, pilot)
+            if app.screen.diagnostics:
+                break
+        screen = app.screen
+        (d,) = screen.diagnostics
+        assert d.code == "batch-size"
+        detail = str(screen.query_one("#me-detail", Static).render())
+        assert d.message in detail
+        assert "press b on Register files to register in batches" in detail
+        assert f"in a shell: annotrain manifest split {path} --out-dir DIR" in detail
+        assert "--batch" not in detail

@@ -8,6 +8,7 @@ from typing import Any
 
 from annotrain_tui.core.manifest.diagnostics import Code, Diagnostic, Severity
 from annotrain_tui.core.manifest.positions import LineIndex, Path, locate, pointer
+from annotrain_tui.core.remedies import See, SeeLike, refs
 
 DEFAULT_MAX_PER_CODE = 1000
 
@@ -25,6 +26,7 @@ class _Pending:
     line: int | None = None         # known line/column (CSV)
     column: int | None = None
     report_path: Path | None = None  # a pointer to report, not to locate (a known line/column is given)
+    see: tuple[See, ...] = ()       # the actions that help (core.remedies)
 
 
 @dataclass
@@ -36,14 +38,15 @@ class Collector:
     counts: dict[Code, int] = field(default_factory=dict)
     dropped_severity: dict[Code, Severity] = field(default_factory=dict)
 
-    def add(self, severity: Severity, code: Code, message: str, **kw: Any) -> None:
+    def add(self, severity: Severity, code: Code, message: str, *, see: SeeLike = None, **kw: Any) -> None:
+        """One finding; ``see`` names the actions that help (an id, a ``See`` or several)."""
         n = self.counts.get(code, 0) + 1
         self.counts[code] = n
         if self.max_per_code is not None and n > self.max_per_code:
             if severity == "error" or code not in self.dropped_severity:
                 self.dropped_severity[code] = severity
             return
-        self.pending.append(_Pending(severity, code, message, **kw))
+        self.pending.append(_Pending(severity, code, message, see=refs(see), **kw))
 
     def bump(self, code: Code, severity: Severity, count: int) -> None:
         """Count ``count`` more findings of ``code`` that are not reported one by one."""
@@ -118,7 +121,7 @@ class Collector:
             shown_path = p.path if p.path is not None else p.report_path
             ptr = pointer(shown_path) if (shown_path is not None and pointers) else None
             diag = Diagnostic(severity=p.severity, code=p.code, message=message, line=line, column=column,
-                              pointer=ptr, data=p.data)
+                              pointer=ptr, data=p.data, see=p.see)
             key = (line is None, line or 0, column or 0, i)
             out.append((key, diag))
         out.sort(key=lambda kv: kv[0])

@@ -13,6 +13,7 @@ from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.manifest.csv import to_csv
 from annotrain_tui.core.manifest.diagnostics import Format, ValidationResult
 from annotrain_tui.core.manifest.validate import Parsed, parse_path, parse_text
+from annotrain_tui.core.remedies import Note, see
 
 # Errors after which the parsed content is not what the author wrote: converting would lose data.
 BLOCKING_CODES = frozenset({"encoding", "json-syntax", "duplicate-key", "csv-row", "csv-header"})
@@ -52,14 +53,16 @@ def require_content(parsed: Parsed, what: str, *, only: Collection[str] | None =
             first = blocking or parsed.result.errors
             detail = f": {first[0].render(where)}" if first else ""
             raise (InvalidInput if parsed.data is None else ManifestHasErrors)(f"cannot {what} a manifest with errors besides Encord's size limits{detail}",
-                               hint="fix it first (annotrain manifest validate shows every problem)")
+                               hint="fix it first: validating it shows every problem",
+                               see=see("manifest.validate", path=parsed.result.path))
         return parsed.data
     blocking = [d for d in parsed.result.errors if d.code in BLOCKING_CODES or d.pointer == ""]
     if parsed.data is None or blocking:
         shown = blocking or parsed.result.errors
         detail = f": {shown[0].render(where)}" if shown else ""
         raise InvalidInput(f"cannot {what} a manifest that cannot be read as written{detail}",
-                           hint="fix it first (annotrain manifest validate shows every problem)")
+                           hint="fix it first: validating it shows every problem",
+                           see=see("manifest.validate", path=parsed.result.path))
     return parsed.data
 
 
@@ -77,8 +80,9 @@ def convert_parsed(parsed: Parsed, target: Format) -> Conversion:
         text = dump_json(data)  # CSV → JSON carries everything a CSV can say
     n_errors = len(source.errors)
     if n_errors:
-        warnings.append(f"the source has {n_errors} validation error{'s' if n_errors != 1 else ''}; they are "
-                        "carried over as they are (run annotrain manifest validate)")
+        warnings.append(Note(f"the source has {n_errors} validation error{'s' if n_errors != 1 else ''}; they are "
+                             "carried over as they are: validate it to see them",
+                             see=see("manifest.validate", path=source.path)))
     return Conversion(text=text, format=target, warnings=warnings, source=source)
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
-from annotrain_tui.core.manifest.diagnostics import ValidationResult, fix_data
+from annotrain_tui.core.manifest.diagnostics import OVER_THE_LIMITS, ValidationResult, fix_data
 from annotrain_tui.core.manifest.models import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.positions import Path
 from annotrain_tui.core.manifest.rules import check_data
 from annotrain_tui.core.manifest.validate import Parsed
+from annotrain_tui.core.remedies import Note
 from annotrain_tui.core.text import shown
 
 # Header (normalised: lower case, single spaces) → role.
@@ -165,7 +166,7 @@ def _parse_header(record: Record, col: Collector) -> _Section | None:
     ok = True
     for index, cell in enumerate(record.cells):
         name = _norm(cell.value)
-        where = {"line": cell.line, "column": cell.column}
+        where: dict[str, Any] = {"line": cell.line, "column": cell.column}
         if name == "":
             continue
         if name == URL_HEADER:
@@ -323,7 +324,7 @@ def _build(records: list[Record], col: Collector) -> _Build | None:
         if build.entries == MAX_CSV_ENTRIES + 1:
             col.add("error", "too-many-items",
                     f"Encord accepts at most {MAX_CSV_ENTRIES:,} entries in a CSV file; this is entry "
-                    f"{build.entries:,}: split the file (annotrain manifest split) or use JSON",
+                    f"{build.entries:,}: split the file, register it in batches or use JSON", see=OVER_THE_LIMITS,
                     line=record.line, column=1)
         row = _Row(record, section)
         width = section.width
@@ -437,7 +438,7 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
     """
     from annotrain_tui.core.exports import cell_changes, csv_text
 
-    lost: list[str] = []
+    lost: list[str] = []  # Note where an action helps
     out = io.StringIO()
     rows = 0
     neutralised = 0
@@ -516,6 +517,6 @@ def to_csv(data: dict[str, Any]) -> tuple[str, list[str]]:
                     "undecodable text?), written as its escape (\\udXXX as six characters, which Encord "
                     "would store as they are): write the whole character in the manifest, or remove it")
     if rows > MAX_CSV_ENTRIES:
-        lost.append(f"the CSV has {rows:,} entries; Encord accepts at most {MAX_CSV_ENTRIES:,} per CSV file: "
-                    "split it first (annotrain manifest split --max-items …)")
+        lost.append(Note(f"the CSV has {rows:,} entries; Encord accepts at most {MAX_CSV_ENTRIES:,} per CSV "
+                         "file: split it first", see="manifest.split"))
     return out.getvalue(), lost

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from annotrain_tui.core.remedies import See
+
 Severity = Literal["error", "warning"]
 Format = Literal["json", "csv"]
 
@@ -106,6 +108,11 @@ FixKind = Literal[
 ]
 
 
+#: What helps a manifest over Encord's size limits (too-many-items, too-many-urls): splitting it
+#: into files, or registering it in batches (each part within the limits).
+OVER_THE_LIMITS = ("manifest.split", "register.batch")
+
+
 def fix_data(fix: FixKind, **facts: Any) -> dict[str, Any]:
     """``Diagnostic.data`` that names the repair (and any facts it needs)."""
     return {"fix": fix, **facts}
@@ -125,15 +132,23 @@ class Diagnostic(BaseModel):
     # Extra facts a quick fix needs (e.g. the suggested key, ``"fix": FixKind``); not part of the JSON
     # contract. Quick fixes are chosen from the code and these facts, never from the message's words.
     data: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+    # The actions that help (core.remedies), named by id: the message says what to do in words and
+    # each front renders these its own way (the CLI as a command, the TUI as a key), see ``said``.
+    see: tuple[See, ...] = Field(default=(), exclude=True, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"severity": self.severity, "code": self.code, "message": self.message,
                 "line": self.line, "column": self.column, "pointer": self.pointer}
 
-    def render(self, path: str) -> str:
-        """``PATH:LINE:COL: error[CODE]: message`` (``PATH: error[CODE]: …`` when the line is unknown)."""
+    def said(self, how: str = "") -> str:
+        """The message, then a front's rendering of ``see`` in parentheses (``how``; empty: none)."""
+        return f"{self.message} ({how})" if how else self.message
+
+    def render(self, path: str, how: str = "") -> str:
+        """``PATH:LINE:COL: error[CODE]: message`` (``PATH: error[CODE]: …`` when the line is unknown),
+        the message :meth:`said` with ``how``."""
         where = f"{path}:{self.line}:{self.column or 1}" if self.line is not None else path
-        return f"{where}: {self.severity}[{self.code}]: {self.message}"
+        return f"{where}: {self.severity}[{self.code}]: {self.said(how)}"
 
 
 class ValidationResult(BaseModel):

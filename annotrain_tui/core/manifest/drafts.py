@@ -17,6 +17,7 @@ from annotrain_tui.core.errors import UnreadableInput
 from annotrain_tui.core.files import display_path, read_user_bytes
 from annotrain_tui.core.manifest.text_cost import size_text
 from annotrain_tui.core.manifest.validate import decode
+from annotrain_tui.core.remedies import Note, see
 
 
 def draft_path_for(drafts_dir: Path, manifest: Path | None) -> Path:
@@ -35,7 +36,8 @@ class Opened:
 
     path: Path
     text: str | None = None          # the file's text (None: missing or unreadable)
-    error: str | None = None         # why it cannot be edited (a directory, not UTF-8, …)
+    error: str | None = None         # why it cannot be edited (a directory, not UTF-8, …); a Note
+                                     # (core.remedies) when an action helps
     missing: bool = False
     draft: str | None = None         # a draft that differs from the file
     draft_mtime: float | None = None
@@ -69,8 +71,9 @@ def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Op
     except (OSError, ValueError):
         st = None  # reported by the reader below, in its words
     if st is not None and stat.S_ISREG(st.st_mode) and st.st_size > max_bytes:
-        out.error = (f"{name} is {size_text(st.st_size)}: too big to edit here (at most {size_text(max_bytes)}); "
-                     "check it with `annotrain manifest validate` or cut it with `annotrain manifest split`")
+        out.error = Note(f"{name} is {size_text(st.st_size)}: too big to edit here (at most "
+                         f"{size_text(max_bytes)}); split it into files small enough to edit",
+                         see=see("manifest.split", path=str(path)))
     elif not out.missing:
         try:
             data = read_user_bytes(path)  # regular files only

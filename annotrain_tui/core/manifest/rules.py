@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from annotrain_tui.core.manifest import schema
 from annotrain_tui.core.manifest.collector import Collector
-from annotrain_tui.core.manifest.diagnostics import Code, ValidationResult, fix_data
+from annotrain_tui.core.manifest.diagnostics import OVER_THE_LIMITS, Code, ValidationResult, fix_data
 from annotrain_tui.core.manifest.models import (
     GROUP_SECTIONS,
     ITEM_KEYS,
@@ -158,11 +158,11 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
         if items > MAX_ITEMS:
             col.add("error", "too-many-items",
                     f"the file lists {items:,} items; Encord accepts at most {MAX_ITEMS:,} per JSON file: "
-                    "split it (annotrain manifest split)", path=())
+                    "split it, or register it in batches", path=(), see=OVER_THE_LIMITS)
         if urls > MAX_URLS:
             col.add("error", "too-many-urls",
                     f"the file lists {urls:,} URLs; Encord accepts at most {MAX_URLS:,} per JSON file: "
-                    "split it (annotrain manifest split)", path=())
+                    "split it, or register it in batches", path=(), see=OVER_THE_LIMITS)
     if items == 0 and not col.has_errors():
         col.add("error", "no-items",
                 'the manifest lists no files: add a section such as "images": [{"objectUrl": "https://…"}]',
@@ -1056,7 +1056,6 @@ def _check_batch_size(data: dict[str, Any], col: Collector, section_urls: dict[s
     col.add("warning", "batch-size",
             f"this upload holds {what}; Encord advises \"Limit uploads to {RECOMMENDED_VIDEOS_PER_UPLOAD} videos or "
             f"up to {RECOMMENDED_IMAGES_PER_UPLOAD:,} images at a time\" (smaller uploads finish sooner): "
-            f"annotrain register --batch splits it into {jobs:,} jobs of that size (or annotrain manifest split "
-            "writes them as files)",
-            line=1, column=1, report_path=(biggest,),
+            f"registering it in batches sends it as {jobs:,} jobs of that size, or split it into files of that size",
+            line=1, column=1, report_path=(biggest,), see=("register.batch", "manifest.split"),
             data={"jobs": jobs, "videos": videos, "images": images, "other": other, "section": biggest})

@@ -118,16 +118,18 @@ class MessageDialog(Dialog[None]):
     """
     BINDINGS = [Binding("escape,enter,f3", "close", "Close", id="message.close")]
 
-    def __init__(self, diagnostic: Diagnostic) -> None:
+    def __init__(self, diagnostic: Diagnostic, how: str = "") -> None:
+        """``how``: the TUI's rendering of what helps (``tui.remedies.remedy_text`` of its ``see``)."""
         super().__init__()
         self._diagnostic = diagnostic
+        self._how = how
 
     def compose(self) -> ComposeResult:
         d = self._diagnostic
         where = f" at {d.line}:{d.column or 1}" if d.line is not None else ""
         with Vertical():
             yield Static(Text(f"{d.severity.capitalize()} {shown(d.code)}{where}"), classes="dialog-title")
-            message = one_line(d.message)
+            message = one_line(d.said(self._how))
             message.no_wrap, message.overflow = False, "fold"
             yield Static(message, id="message-text")
             yield Static(Text("Enter or Esc closes · F4 offers a quick fix"), classes="dialog-keys")

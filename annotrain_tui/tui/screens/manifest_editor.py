@@ -56,7 +56,9 @@ from annotrain_tui.core.manifest.drafts import (
 from annotrain_tui.core.manifest.fixes import Fix, batch_fixes, fixes_for
 from annotrain_tui.core.manifest.text_cost import HighlightLimits, too_deep_result
 from annotrain_tui.core.manifest.validate import detect_format, validate_text
+from annotrain_tui.core.remedies import about
 from annotrain_tui.core.text import shown
+from annotrain_tui.tui.remedies import remedy_text
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.manifest_dialogs import (
     FixPicker,
@@ -298,7 +300,8 @@ class ManifestEditorScreen(AppScreen):
     def _opened(self, opened: Opened) -> None:
         path = opened.path
         if opened.error:  # said once, in the error bar, until a file opens (not a toast over the panel)
-            self.show_error("manifest-file", f"Cannot open: {opened.error}")
+            how = remedy_text(getattr(opened.error, "see", ()), self.app, self)
+            self.show_error("manifest-file", f"Cannot open: {opened.error}" + (f" ({how})" if how else ""))
             return
         if opened.missing:
             if opened.draft is not None:
@@ -529,9 +532,13 @@ class ManifestEditorScreen(AppScreen):
             style = SEVERITY_STYLE.get(d.severity, "")
             where = f"{d.line}:{d.column or 1}" if d.line is not None else "—"
             table.add_row(Text("err" if d.severity == "error" else "warn", style=style), Text(where),
-                          _text(d.code, style), _text(d.message), key=str(index))
+                          _text(d.code, style), _text(d.said(self._how(d))), key=str(index))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), scroll=False)
+
+    def _how(self, d: Diagnostic) -> str:
+        """How to do here what helps with ``d`` (its ``see``), or '' (core.remedies, tui.remedies)."""
+        return remedy_text(about(d.see, path=self.path), self.app, self) if d.see else ""
 
     def _show_summary(self, problem: str | None = None) -> None:
         t = Text()
@@ -577,8 +584,7 @@ class ManifestEditorScreen(AppScreen):
         t = Text(f"{d.line}:{d.column or 1} " if d.line is not None else "", style="dim")
         t.append_text(_text(d.code, SEVERITY_STYLE.get(d.severity, "")))
         t.append(": ")
-        message = _text(d.message)
-        t.append_text(message)
+        t.append_text(_text(d.said(self._how(d))))
         t.no_wrap, t.overflow = False, "fold"
         detail.update(t)
 
@@ -856,7 +862,7 @@ class ManifestEditorScreen(AppScreen):
         if d is None:
             self.set_status("No problem here: F8 goes to the next one.", "warning")
             return
-        self.app.push_screen(MessageDialog(d))
+        self.app.push_screen(MessageDialog(d, self._how(d)))
 
     def action_quick_fix(self) -> None:
         d = self._diagnostic_here()

@@ -27,6 +27,8 @@ from annotrain_tui.core import registration as reg
 from annotrain_tui.core.choices import RestoredSelection, restore_selection
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.models import Folder, Integration
+from annotrain_tui.core.remedies import about
+from annotrain_tui.tui.remedies import remedy_text
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
@@ -473,7 +475,8 @@ class RegisterScreen(AppScreen):
                  f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", style=style)
         for d in result.diagnostics[:4]:
             t.append("\n")
-            t.append_text(lit(d.render(path.rsplit('/', 1)[-1]), "red" if d.severity == "error" else "yellow"))
+            how = remedy_text(about(d.see, path=path), self.app, self)
+            t.append_text(lit(d.render(path.rsplit('/', 1)[-1], how), "red" if d.severity == "error" else "yellow"))
         if len(result.diagnostics) > 4:
             t.append(f"\n… {len(result.diagnostics) - 4} more: open the manifest editor (2 on Home)", style="dim")
         self.query_one("#reg-validation", Static).update(t)
