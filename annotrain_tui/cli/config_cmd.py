@@ -46,26 +46,11 @@ def _toml(value: object) -> str:
 
 
 def binding_ids() -> set[str]:
-    """Every binding id of the app, its screens, dialogs and widgets: what a keymap entry may name.
-    Read from the TUI's classes (imported only for a keymap entry: core does not know them)."""
-    import importlib
-    import pkgutil
+    """What a keymap entry may name: the TUI's one list (``tui.keys``, the one the app checks at
+    launch), imported only for a keymap entry (core does not know the TUI)."""
+    from annotrain_tui.tui.keys import binding_ids as tui_binding_ids
 
-    from textual.binding import Binding
-    from textual.dom import DOMNode
-
-    import annotrain_tui.tui as tui
-
-    for info in pkgutil.walk_packages(tui.__path__, "annotrain_tui.tui."):
-        importlib.import_module(info.name)
-    ids: set[str] = set()
-    todo: list[type] = [DOMNode]
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("annotrain_tui.tui"):
-            ids.update(b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id)
-    return ids
+    return tui_binding_ids()
 
 
 def _set(args: argparse.Namespace) -> int:

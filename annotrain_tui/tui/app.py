@@ -256,7 +256,9 @@ class AnnotrainApp(App[None]):
         keymap = dict(self.workspace.settings.keymap)
         if not keymap:
             return
-        known = {b.id for b in self._all_bindings() if b.id}
+        from annotrain_tui.tui.keys import binding_ids
+
+        known = binding_ids()  # the same ids `config set keymap.ID` accepts
         unknown = [k for k in keymap if k not in known]
         if unknown:
             parts = []
@@ -272,20 +274,6 @@ class AnnotrainApp(App[None]):
             self.notify("Keymap entries with no key ignored (the default keys stay): " + ", ".join(
                 f"'{k}'" for k in empty), severity="warning", timeout=10, markup=False)
         self.set_keymap({k: v for k, v in keymap.items() if k in known and k not in empty})
-
-    def _all_bindings(self) -> list[Binding]:
-        """Every binding of the app and of every screen and dialog (for keymap validation)."""
-        from annotrain_tui.tui.screens.help import HelpScreen
-        from annotrain_tui.tui.widgets.detail import RowDetail
-        from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog, PathDialog
-        from annotrain_tui.tui.widgets.frame_table import FrameTable
-        from annotrain_tui.tui.widgets.inputs import SafeInput
-        from annotrain_tui.tui.widgets.tables import SafeDataTable
-
-        classes: list[type] = [type(self), HelpScreen, ConfirmDialog, FormDialog, PathDialog, ChoiceDialog,
-                               RowDetail, FrameTable, SafeDataTable, SafeInput]
-        classes += [flow.cls for flow in self.factories.values()]
-        return [b for cls in classes for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding)]
 
     # -- navigation ---------------------------------------------------------------------
     def open_flow(self, name: str, **options: Any) -> None:

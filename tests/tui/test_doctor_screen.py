@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from annotrain_tui.tui.keys import binding_ids
 from annotrain_tui.tui.screens.doctor import DoctorScreen
 from annotrain_tui.tui.screens.home import HomeScreen
 from tests.tui.helpers import make_app, settle
@@ -55,7 +56,7 @@ async def test_doctor_from_the_palette_and_its_binding_ids(tmp_path):
     app = make_app(tmp_path / "ws.db")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        ids = {b.id for b in app._all_bindings()}
+        ids = binding_ids()
         assert {"home.flow.doctor", "doctor.rerun", "doctor.back"} <= ids
         app.open_flow("doctor")
         await settle(app, pilot)

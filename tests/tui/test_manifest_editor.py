@@ -13,6 +13,7 @@ from textual.document._wrapped_document import WrappedDocument
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from annotrain_tui.core.manifest.drafts import draft_path_for, location_of, minimal_edit
+from annotrain_tui.tui.keys import binding_ids
 from annotrain_tui.tui.screens import manifest_editor as me
 from annotrain_tui.tui.screens.home import HomeScreen
 from annotrain_tui.tui.screens.manifest_dialogs import FixPicker, MessageDialog, TemplateDialog, UnsavedDialog
@@ -1007,7 +1008,7 @@ async def test_key_2_on_home_opens_the_editor_and_keys_are_known_to_the_keymap(t
         await settle(app, pilot)
         assert isinstance(app.screen, ManifestEditorScreen)
         assert app.screen.focused is app.screen.query_one("#me-path", Input)
-        ids = {b.id for b in app._all_bindings()}
+        ids = binding_ids()
         assert {"manifest.next", "manifest.previous", "manifest.fix", "manifest.save", "manifest.template",
                 "manifest.register", "manifest.back"} <= ids
 
