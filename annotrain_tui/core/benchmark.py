@@ -12,6 +12,7 @@ from typing import Any
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, InvalidInput
 from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template, with_details
+from annotrain_tui.core.markers import benchmark_description
 from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
 from annotrain_tui.core.overview import completeness
 from annotrain_tui.core.remedies import see
@@ -125,8 +126,8 @@ def create_benchmark_project(backend: Backend, title: str, *, dataset_ref: str, 
     if clash:
         raise Conflict(f"a project titled {title!r} already exists ({clash[0].id})",
                        hint="choose another title for the benchmark")
-    project = backend.create_project(title, description=description or "Benchmark: gold-standard labels by a "
-                                     "trusted expert", dataset_ids=[dataset.id], ontology_id=ontology.id,
+    text = benchmark_description(description or "Benchmark: gold-standard labels by a trusted expert")
+    project = backend.create_project(title, description=text, dataset_ids=[dataset.id], ontology_id=ontology.id,
                                      template_id=template.id if template else None)
     check_workflow(project, template)
     return project

@@ -7,7 +7,7 @@ from typing import Any
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.lookup import with_details
-from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.markers import is_benchmark_marked, parse_training_marker
 from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
 
 
@@ -62,12 +62,16 @@ def training_projects_of(projects: list[Project], benchmark_id: str) -> list[Pro
 
 
 def benchmark_ids(projects: list[Project]) -> list[str]:
-    """Projects referenced by a training marker, then any titled like a benchmark."""
+    """Projects referenced by a training marker, then those annotrain created as benchmarks (their
+    marker, whatever the title), then any other titled like a benchmark (made outside annotrain)."""
     ids: list[str] = []
     for p in projects:
         marker = parse_training_marker(p.description)
         if marker and marker[0] not in ids:
             ids.append(marker[0])
+    for p in projects:
+        if is_benchmark_marked(p.description) and p.id not in ids and not parse_training_marker(p.description):
+            ids.append(p.id)
     for p in projects:
         if "benchmark" in p.title.casefold() and p.id not in ids and not parse_training_marker(p.description):
             ids.append(p.id)

@@ -36,3 +36,25 @@ def test_no_benchmark_yet_is_none(sandbox):
     assert default_benchmark(sandbox) is None
     _project(sandbox, "Street scenes")
     assert default_benchmark(sandbox) is None
+
+
+def test_a_benchmark_annotrain_created_is_one_whatever_its_title(sandbox):
+    """Trial: 'Cohort A Bench' made on the Benchmark screen was no benchmark anywhere in the TUI
+    (Home, Provision's select, --benchmark) until a training project named it."""
+    from annotrain_tui.core.benchmark import create_benchmark_project
+    from annotrain_tui.core.choices import benchmark_choices, provision_choices
+    from annotrain_tui.core.overview import load_overview
+
+    ds = sandbox.create_dataset("Cohort A set")
+    onto = sandbox.list_ontologies()[0] if sandbox.list_ontologies() else sandbox.add_ontology("O", [])
+    made = create_benchmark_project(sandbox, "Cohort A Bench", dataset_ref=ds.id, ontology_ref=onto.id)
+    _project(sandbox, "Street scenes")  # not a benchmark: no marker, no such title
+    assert benchmark_ids(sandbox.list_projects()) == [made.id]
+    assert [s.project.id for s in benchmark_choices(sandbox).statuses] == [made.id]
+    assert provision_choices(sandbox, "Cohort A Bench").unknown is None
+    assert [b.project.id for b in load_overview(sandbox).benchmarks] == [made.id]
+    # a description the user wrote keeps its words and gains the marker once
+    again = create_benchmark_project(sandbox, "Cohort B", dataset_ref=ds.id, ontology_ref=onto.id,
+                                     description="gold for cohort B")
+    assert again.description.startswith("gold for cohort B") and again.description.count("[annotrain:benchmark]") == 1
+    assert again.id in benchmark_ids(sandbox.list_projects())
