@@ -449,6 +449,11 @@ def create_folder_path(backend: Backend, path: str, *, description: str = "", me
         raise InvalidInput("a folder path needs at least one name")
     for name in parts:  # every name checked before any folder is made
         refuse_hidden_characters(name, "folder name")
+        if name.strip() in (".", ".."):
+            # a storage path is names, not a file system: '..' would be made literally, a folder
+            # named '..' that every later path with '..' in it silently means
+            raise InvalidInput(f"'{name.strip()}' cannot be a folder name (in {shown(path.strip(), limit=120)})",
+                               hint="write the path from the top without '.' or '..', e.g. /Training Data/Cohort 3")
     parent = None
     folders = backend.list_folders()
     for depth, name in enumerate(parts):

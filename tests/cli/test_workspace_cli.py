@@ -204,3 +204,15 @@ def test_a_folder_name_with_a_hidden_character_is_refused_before_anything_is_mad
     assert code == 2 and "U+001B" in err and "\x1b" not in err and err.count("\n") == 1
     main(["folders", "list", "--json"])
     assert "/Fresh" not in capsys.readouterr().out  # not even the parent
+
+
+@pytest.mark.parametrize("path", ["/Archive/x/../sp", "/Archive/./sp", "/Archive/ .. /sp"])
+def test_dot_names_are_refused_before_anything_is_made(capsys, path):
+    """Trial (issue 13): '/Archive/x/../sp' made a folder literally named '..'."""
+    main(["sandbox", "init", "--demo"])
+    capsys.readouterr()
+    code = main(["folders", "create", path])
+    _, err = capsys.readouterr()
+    assert code == 2 and "cannot be a folder name" in err and err.count("\n") == 1
+    main(["folders", "list", "--json"])
+    assert "/Archive" not in capsys.readouterr().out  # not even the parent
