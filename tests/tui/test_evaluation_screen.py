@@ -9,7 +9,7 @@ import numpy as np
 
 from annotrain_tui.core.backends.sandbox.ops import simulate
 from annotrain_tui.tui.screens.evaluation import AnnotatorScreen, EvaluationScreen, ItemScreen
-from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas
 from tests.tui.helpers import make_app, settle
@@ -129,7 +129,7 @@ async def test_export_seed_full_json_and_copy(tmp_path, monkeypatch):
             await pilot.press("e")
             assert isinstance(app.screen, ChoiceDialog)
             await pilot.press(*{"seed": [], "full": ["down"], "json": ["down", "down"]}[kind], "enter")
-            assert isinstance(app.screen, FormDialog)
+            assert isinstance(app.screen, PathDialog)
             await pilot.press("enter")
             await settle(app, pilot)
             assert (tmp_path / name).exists()

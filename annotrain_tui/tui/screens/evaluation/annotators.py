@@ -22,6 +22,7 @@ from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
 from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.files import check_output
 from annotrain_tui.core.overview import default_benchmark
+from annotrain_tui.tui.remedies import error_text
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.evaluation.common import (
     ANNOTATOR_COLUMNS,
@@ -31,7 +32,7 @@ from annotrain_tui.tui.screens.evaluation.common import (
 )
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, PathDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
 
@@ -336,18 +337,31 @@ class EvaluationScreen(AppScreen):
                 return
             default = {"seed": "iou_results.csv", "full": "evaluation_objects.csv", "json": "evaluation.json"}[kind]
 
-            def done(values: dict[str, str] | None) -> None:
-                if values and values["path"].strip():
-                    self.export_to(kind, values["path"].strip())
+            def done(path: Path | None) -> None:
+                if path is not None:
+                    self.export_to(kind, str(path))
 
-            self.app.push_screen(FormDialog("Export to", [("path", "File", str(Path.cwd() / default))],
-                                            submit="Write"), done)
+            # A bad path keeps the dialog open with the reason (trial item 35); it starts in the
+            # directory of the last export, which it remembers once a path is accepted.
+            self.app.push_screen(PathDialog("Export to", default, recent_key="export_dir",
+                                            check=self.export_refusal, submit="Write"), done)
 
         self.app.push_screen(ChoiceDialog("Export", choices), chosen)
 
     def export_inputs(self) -> list[str]:
         """The files this evaluation reads (offline label exports): an export never replaces one."""
         return [p for p in [self.benchmark_labels, *(self.training_labels or [])] if p]
+
+    def export_refusal(self, path: Path) -> str | None:
+        """Why ``path`` cannot be an export (one line, for the path dialog), or None when it can; an
+        existing file is not a refusal here: export_to asks before overwriting it."""
+        try:
+            check_output(path, inputs=self.export_inputs())
+        except OutputExists:
+            return None
+        except AnnotrainError as err:
+            return error_text(err, self.app, self)
+        return None
 
     def export_to(self, kind: str, path: str, *, force: bool = False) -> None:
         """Check the target (core.files.check_output): refuse one of the inputs or a target that is
