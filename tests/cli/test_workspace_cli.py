@@ -206,7 +206,7 @@ def test_a_folder_name_with_a_hidden_character_is_refused_before_anything_is_mad
     assert "/Fresh" not in capsys.readouterr().out  # not even the parent
 
 
-@pytest.mark.parametrize("path", ["/Archive/x/../sp", "/Archive/./sp", "/Archive/ .. /sp"])
+@pytest.mark.parametrize("path", ["/Fresh/x/../sp", "/Fresh/./sp", "/Fresh/ .. /sp"])
 def test_dot_names_are_refused_before_anything_is_made(capsys, path):
     """Trial (issue 13): '/Archive/x/../sp' made a folder literally named '..'."""
     main(["sandbox", "init", "--demo"])
@@ -215,4 +215,4 @@ def test_dot_names_are_refused_before_anything_is_made(capsys, path):
     _, err = capsys.readouterr()
     assert code == 2 and "cannot be a folder name" in err and err.count("\n") == 1
     main(["folders", "list", "--json"])
-    assert "/Archive" not in capsys.readouterr().out  # not even the parent
+    assert "/Fresh" not in capsys.readouterr().out  # not even the parent
