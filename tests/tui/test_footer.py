@@ -99,3 +99,21 @@ async def test_a_focused_text_field_hides_the_letter_keys_it_would_type(tmp_path
         assert "F1 Help" in footer.plain and "esc Clear field" in footer.plain  # keys that act stay
         await pilot.press("c")
         assert app.screen.query_one("#dataset-title").value.endswith("c")  # it typed, as the footer says
+
+
+async def test_escape_stays_while_a_field_has_the_focus(tmp_path):
+    """Escape is a character to Textual ("\\x1b") but types nothing: the screen's Esc Back stays in
+    the footer while the editor's text area has the focus (only printable keys step aside)."""
+    from tests.tui.helpers import make_app
+
+    path = tmp_path / "m.json"
+    path.write_text('{"images": []}\n')
+    app = make_app(tmp_path / "ws.db", start_screen="manifest", options={"manifest": str(path)})
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.editor.focus()
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        assert "esc Back" in footer.plain, footer.plain

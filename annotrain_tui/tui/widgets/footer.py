@@ -100,8 +100,9 @@ class KeyFooter(Widget, can_focus=False):
             action = binding.action
             if action in HELP_ACTIONS or action in PALETTE_ACTIONS:
                 continue
-            if typing and node is not focused and not binding.priority and key_to_character(key) is not None:
-                continue  # the field takes this key as text
+            char = key_to_character(key) if typing else None
+            if char is not None and char.isprintable() and node is not focused and not binding.priority:
+                continue  # the field takes this key as text (Escape's "\x1b" types nothing: it stays)
             if key == "escape":
                 if binding.description and (node is not app or len(app.screen_stack) > 2):
                     escape.append(FooterItem(key, self._display(binding), binding.description))
