@@ -26,8 +26,9 @@ from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_ro
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit, typed_path
-from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.widgets.pane import TextPane
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 PLAN_STYLE = {
@@ -69,6 +70,8 @@ class ProvisionScreen(AppScreen):
         "roster-table": "The roster, one row per annotator, with the plan for each; the highlighted row's note is "
                         "shown whole under the table (i opens the whole row). e edits the row, a adds, d deletes, s saves the file, w "
                         "saves it as another file.",
+        "problems-pane": "The roster's problems, or the plan and the last run: every line, scrolled with ↑/↓, "
+                         "PgUp/PgDn, Home/End.",
     }
 
     DEFAULT_CSS = """
@@ -130,7 +133,7 @@ class ProvisionScreen(AppScreen):
             yield Select([], prompt="training template", id="template", allow_blank=True)
         yield SafeDataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="row-detail")
-        yield Static(Text(""), id="problems")
+        yield TextPane(Text(""), text_id="problems", id="problems-pane")
         yield ProgressBar(total=1, show_eta=False, id="apply-progress")
         yield Footer()
 
@@ -233,9 +236,10 @@ class ProvisionScreen(AppScreen):
             t.append_text(lit(why, "bold yellow"))
             t.append("\n")
         if roster.problems:
-            t.append(f"{len(roster.problems)} problem(s) — nothing can be provisioned until they are fixed:\n",
+            t.append(f"{len(roster.problems)} problem(s) — nothing can be provisioned until they are fixed",
                      style="bold red")
-            for p in roster.problems[:50]:
+            t.append(" (this list scrolls: Tab to it, then ↑↓ PgUp PgDn Home End):\n", style="red")
+            for p in roster.problems[:500]:
                 t.append_text(lit(p.render(Path(roster.source).name)))
                 t.append("\n")
         else:
@@ -306,7 +310,7 @@ class ProvisionScreen(AppScreen):
         return "", e.project_title(self.app.workspace.settings.training_title)
 
     def _set_problems(self, text: Text) -> None:
-        self.query_one("#problems", Static).update(text)
+        self.query_one("#problems-pane", TextPane).update(text)
 
     def _selected_index(self) -> int | None:
         table = self.query_one("#roster-table", DataTable)
