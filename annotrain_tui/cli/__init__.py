@@ -63,6 +63,7 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", _StoreOnce)
 
     def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        self._argv = list(sys.argv[1:] if args is None else args)  # for error(): whose option is misplaced
         parsed, extras = super().parse_known_args(args, namespace)
         # the innermost command that parsed (a subcommand's call ends first, its namespace is copied
         # up): an unknown option after it points at its help, not the top level's (trial item 41)
@@ -79,8 +80,23 @@ class _Parser(argparse.ArgumentParser):
         return parsed
 
     def error(self, message: str) -> NoReturn:  # one line, exit 2
-        _say(f"annotrain: usage error: {message} (see '{self.prog} --help')")
+        _say(f"annotrain: usage error: {message}{self._misplaced_option()} (see '{self.prog} --help')")
         raise SystemExit(2)
+
+    def _misplaced_option(self) -> str:
+        """An option of a command given before it (``annotrain --screen home``): say whose it is."""
+        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if not commands:
+            return ""
+        for token in getattr(self, "_argv", []):
+            option = token.split("=", 1)[0]
+            if not option.startswith("--") or option in self._option_string_actions:
+                continue
+            owners = sorted({name for name, sub in commands.items() if option in sub._option_string_actions})
+            if owners and len(owners) <= 3:
+                return (f"; {option} is an option of " + " and ".join(f"'annotrain {o}'" for o in owners)
+                        + f": put it after the command (annotrain {owners[0]} {option} …)")
+        return ""
 
 
 def _say(line: str) -> None:

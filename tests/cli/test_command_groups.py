@@ -40,3 +40,21 @@ def test_a_module_that_cannot_be_imported_fails_loudly(monkeypatch):
     monkeypatch.setattr(cli, "COMMAND_MODULES", (*COMMAND_MODULES, "annotrain_tui.cli.renamed_cmd"))
     with pytest.raises(ModuleNotFoundError, match="renamed_cmd"):
         cli.build_parser()
+
+
+def test_an_option_given_before_its_command_says_whose_it_is(capsys):
+    """Trial (issue 13): `annotrain --screen evaluation` said only "invalid choice: 'evaluation'"."""
+    import pytest
+
+    from annotrain_tui.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--screen", "evaluation"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--screen is an option of 'annotrain tui'" in err and "annotrain tui --screen" in err
+    assert err.count("\n") == 1
+    # a plain typo of a command gets no such guess
+    with pytest.raises(SystemExit):
+        main(["statsu"])
+    assert "is an option of" not in capsys.readouterr().err
