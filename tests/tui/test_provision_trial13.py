@@ -47,3 +47,123 @@ async def test_every_roster_problem_is_reachable_at_80x24(tmp_path):
         await pilot.press("end")
         await pilot.pause()
         assert pane.scroll_y == pane.max_scroll_y > 0 and "bad.csv:9:2: invalid email" in screen_text(app)
+
+
+def good_roster(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nAlex Kim,alex.kim@example.com\n", encoding="utf-8")
+    return roster
+
+
+async def add_row(app, pilot, name: str = "Zoe", email: str = "zoe@example.com") -> None:
+    app.screen.query_one("#roster-table", DataTable).focus()
+    await pilot.press("a")
+    await pilot.press(*name, "tab", *email, "enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ProvisionScreen) and app.screen.dirty
+
+
+async def test_save_as_stays_open_on_a_path_the_save_refuses(tmp_path):
+    from textual.widgets import Static
+
+    from annotrain_tui.tui.widgets.dialogs import PathDialog
+    from annotrain_tui.tui.widgets.inputs import SafeInput
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await add_row(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PathDialog)
+        # the suggestion is next to the roster, as before
+        assert dialog.query_one("#field-path", SafeInput).value == str(tmp_path / "roster-edited.csv")
+        bad = str(tmp_path / "x" / "nope" / "r.csv")
+        await pilot.press("ctrl+u", *bad, "enter")
+        await pilot.pause()
+        assert app.screen is dialog  # still open, what was typed kept, the reason inside
+        assert dialog.query_one("#field-path", SafeInput).value == bad
+        assert "No directory" in str(dialog.query_one("#form-error", Static).render())
+        # a path that is not a regular file: the save's own refusal, in the dialog too
+        fifo = tmp_path / "pipe.csv"
+        import os
+
+        os.mkfifo(fifo)
+        await pilot.press("ctrl+u", *str(fifo), "enter")
+        await pilot.pause()
+        assert app.screen is dialog and str(dialog.query_one("#form-error", Static).render()).strip()
+        good = tmp_path / "fixed.csv"
+        await pilot.press("ctrl+u", *str(good), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProvisionScreen) and not app.screen.dirty
+    assert "zoe@example.com" in good.read_text(encoding="utf-8")
+    assert "zoe" not in roster.read_text(encoding="utf-8")
+
+
+async def test_ctrl_q_with_unsaved_roster_edits_asks_and_can_save_then_quit(tmp_path):
+    from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await add_row(app, pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedDialog) and app.is_running
+        await pilot.press("escape")  # cancel: nothing lost, still here
+        await pilot.pause()
+        assert isinstance(app.screen, ProvisionScreen) and app.screen.dirty and app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("s")  # save, then quit
+        await pilot.pause()
+    assert app.return_code == 0
+    assert "zoe@example.com" in roster.read_text(encoding="utf-8")
+
+
+async def test_a_failed_save_in_the_quit_question_does_not_quit(tmp_path):
+    from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await add_row(app, pilot)
+        roster.unlink()
+        roster.mkdir()  # the roster's path is now a directory: the save is refused
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ProvisionScreen) and app.screen.dirty
+        assert any(n.title == "Cannot save the roster" for n in app._notifications)
+        # Escape (leave) asks the same question; discard leaves
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedDialog)
+        await pilot.press("d")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ProvisionScreen, UnsavedDialog))
+
+
+async def test_a_dirty_provision_screen_under_another_screen_still_asks_on_ctrl_q(tmp_path):
+    from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await add_row(app, pilot)
+        await pilot.press("g")  # the progress screen, pushed over the provision screen
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ProvisionScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedDialog) and app.is_running
+        await pilot.press("d")
+        await pilot.pause()
+    assert app.return_code == 0

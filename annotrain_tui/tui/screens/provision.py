@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,11 +21,12 @@ from textual.worker import Worker
 from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE
 from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
-from annotrain_tui.core.files import atomic_write_text, check_output, user_path
+from annotrain_tui.core.files import atomic_write_text, check_output
 from annotrain_tui.core.provisioning import Journal, Outcome, Plan, PlanEntry, apply_plan, make_plan
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.home import failure_text
+from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
 from annotrain_tui.tui.text import lit, typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
@@ -380,7 +382,7 @@ class ProvisionScreen(AppScreen):
         self.plan, self.outcomes = None, {}
         self._revalidate()
 
-    def action_save(self, force: bool = False) -> None:
+    def action_save(self, force: bool = False, then: Callable[[], None] | None = None) -> None:
         """Save the roster over the file it was opened from (core.files.check_output first).
 
         A file the roster cannot represent losslessly (``Roster.unkept``: undecodable bytes, lines
@@ -389,14 +391,17 @@ class ProvisionScreen(AppScreen):
         file is refused; a symlink is written through. The file as it was opened is saved over
         without a question (that is what saving is); one that changed on disk since (another
         operator, another program) is overwritten only after the user says so, and so is an
-        existing file the roster was not opened from."""
+        existing file the roster was not opened from.
+
+        ``then`` runs once the roster is saved (never when the save is refused, fails or is
+        cancelled): leaving or quitting after "Save" in the unsaved-roster question."""
         path = self.roster_path
         if path is None:
             self.notify("Type a path in the Roster field first.", severity="warning")
             return
         if (why := self._unkept_line()):
             self.notify(why, title="Not saved", severity="warning", timeout=15, markup=False)
-            self.action_save_as()
+            self.action_save_as(then=then)
             return
         unchanged = self.loaded_state is not None and file_state(path) == self.loaded_state
         try:
@@ -407,59 +412,71 @@ class ProvisionScreen(AppScreen):
             body.append(" changed on disk since it was opened. Overwrite it with the roster shown here?"
                         if self.loaded_state is not None else " already exists. Overwrite it?")
             self.app.push_screen(ConfirmDialog("Overwrite the roster?", body, yes="Overwrite", enter_says_yes=True),
-                                 lambda yes: self.action_save(force=True) if yes else None)
+                                 lambda yes: self.action_save(force=True, then=then) if yes else None)
             return
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
             return
-        self._write(path, target)
+        if self._write(path, target) and then is not None:
+            then()
 
-    def action_save_as(self) -> None:
-        """Save the roster to a file the user names (never over a file it cannot represent losslessly)."""
+    def _save_inputs(self) -> list[str]:
+        """The files a save-as must not write: the opened file when a save cannot keep what it holds."""
+        return [] if self.roster_file is None or self.roster_file.lossless else [self.roster_file.source]
+
+    def action_save_as(self, then: Callable[[], None] | None = None) -> None:
+        """Save the roster to a file the user names (never over a file it cannot represent losslessly).
+
+        The path dialog stays open on a path the save would refuse (no such directory, not a regular
+        file, the file that cannot be kept), the reason under the field; an existing file is asked
+        about after (overwrite it?). ``then`` runs once the roster is saved."""
         if self.busy:
             return
         base = self.roster_path or Path("roster.csv")
-        suggestion = base.with_name(f"{base.stem}-edited{base.suffix or '.csv'}")
+        suggestion = f"{base.stem}-edited{base.suffix or '.csv'}"
+        keep = self._save_inputs()
 
-        def check(values):
-            if not values["path"].strip():
-                return "Type the path of the new file."
-            try:
-                user_path(values["path"])
+        def check(path: Path) -> str | None:
+            try:  # the refusal the save itself would give, while the path can still be changed
+                check_output(path, inputs=keep)
+            except OutputExists:
+                return None  # asked about once the dialog closes
             except AnnotrainError as err:
                 return str(err)
             return None
 
-        def done(values):
-            if values:
-                self._save_as(user_path(values["path"].strip()))  # checked above
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self._save_as(path, then=then)
 
-        self.app.push_screen(FormDialog("Save the roster as", [("path", "New file", str(suggestion))],
-                                        validate=check), done)
+        start = base.parent if self.roster_path is not None else None
+        self.app.push_screen(PathDialog("Save the roster as", suggestion, recent_key="save_dir", label="New file",
+                                        check=check, start_dir=start), done)
 
-    def _save_as(self, path: Path, force: bool = False) -> None:
-        keep = [] if self.roster_file is None or self.roster_file.lossless else [self.roster_file.source]
+    def _save_as(self, path: Path, force: bool = False, then: Callable[[], None] | None = None) -> None:
         try:  # the file that cannot be kept is an input: check_output refuses it, whatever its spelling
-            target = check_output(path, inputs=keep, force=force)
+            target = check_output(path, inputs=self._save_inputs(), force=force)
         except OutputExists:
             body = Text()
             body.append_text(lit(path, "bold"))
             body.append(" already exists. Overwrite it with the roster shown here?")
             self.app.push_screen(ConfirmDialog("Overwrite the file?", body, yes="Overwrite"),
-                                 lambda yes: self._save_as(path, force=True) if yes else None)
+                                 lambda yes: self._save_as(path, force=True, then=then) if yes else None)
             return
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
             return
-        self._write(path, target)
+        if self._write(path, target) and then is not None:
+            then()
 
-    def _write(self, path: Path, target: Path) -> None:
+    def _write(self, path: Path, target: Path) -> bool:
+        """Write the roster; True once it is saved (a failure is one toast)."""
         text = self._csv()
         try:
             atomic_write_text(target, text)
         except AnnotrainError as err:
             self.notify(str(err), title="Cannot save the roster", severity="error", timeout=10, markup=False)
-            return
+            return False
         if path != self.roster_path:  # saved as: the screen now edits the new file
             self.roster_path = path
             self.query_one("#roster-path", Input).value = str(path)
@@ -472,16 +489,40 @@ class ProvisionScreen(AppScreen):
         self.dirty = False
         self._revalidate()
         self.notify(f"Saved {path}", title="Roster", markup=False)
+        return True
 
     def action_open_roster(self) -> None:
         self.query_one("#roster-path", Input).focus()
 
-    def _confirm_discard(self, then) -> None:
+    def _confirm_discard(self, then: Callable[[], None], title: str = "Unsaved roster") -> None:
+        """Run ``then`` now, or once the user saved (s), saved as (a) or discarded (d) the unsaved
+        edits; nothing when they cancel or the save fails."""
         if not self.dirty:
             then()
             return
-        self.app.push_screen(ConfirmDialog("Unsaved roster", "The roster has unsaved edits. Discard them?",
-                                           yes="Discard"), lambda yes: then() if yes else None)
+        body = Text("The roster ")
+        if self.roster_path is not None:
+            body.append_text(lit(self.roster_path, "bold"))
+            body.append(" ")
+        body.append("has unsaved edits. Save them, save them as another file, or discard them?")
+
+        def answer(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(then=then)
+            elif choice == "save_as":
+                self.action_save_as(then=then)
+            elif choice == "discard":
+                then()
+
+        self.app.push_screen(UnsavedDialog(title, body), answer)
+
+    def confirm_quit(self, quit: Callable[[], None]) -> bool:
+        """For the app's quit action (Ctrl+Q): True when the roster has unsaved edits and a dialog now
+        asks (Save, Save as, Discard or Cancel), as Escape does."""
+        if not self.dirty:
+            return False
+        self._confirm_discard(quit, title="Quit annotrain")
+        return True
 
     def action_back(self) -> None:
         if self.busy:
