@@ -157,7 +157,7 @@ async def test_the_item_canvas_at_80_columns_shows_iou_and_outcome_and_its_numbe
         pairs = sorted(int(v) for v in table.frame["pair"] if v is not None)
         assert pairs and pairs == list(range(1, len(pairs) + 1))
         assert raster.pair_numbers == {n: n for n in pairs}  # the canvas draws the table's "#"
-        assert " bench/annot: ■ " in screen_text(app)  # the legend's n/m counts are explained
+        assert " bench/annot:  ■ " in screen_text(app)  # the legend's n/m counts are explained
 
 
 async def test_an_incomplete_benchmark_says_why_nothing_was_scored_on_the_screen(tmp_path):

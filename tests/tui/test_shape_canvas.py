@@ -340,16 +340,18 @@ async def test_pilot_keys_toggle_and_legend_follows():
         lines = screen_lines(canvas)
         assert len(lines) == 20 and all(cell_len(line) == 60 for line in lines)
         assert "street_001.jpg \\x1b[2J" in lines[0] and "1280×720" in lines[0]
-        assert lines[-2].lstrip().startswith("━")
+        # the legend wraps: the marks, then the classes over two lines (Road and the hostile name)
+        assert lines[-3].lstrip().startswith("━")
+        assert "■ Car 1/1" in lines[-2] and "evil" in lines[-1]
         raster = canvas.raster()
-        assert (raster.width, raster.height) == (60, 17)
+        assert (raster.width, raster.height) == (60, 16)
         assert (raster.sides & 1).any() and (raster.sides & 2).any() and (raster.owner == LINK).any()
 
         await pilot.press("b")
         assert canvas.show_benchmark is False
         raster = canvas.raster()
         assert not (raster.sides & 1).any() and (raster.sides & 2).any()
-        assert "off" in screen_lines(canvas)[-2] or "hidden" in screen_lines(canvas)[-2]
+        assert "off" in screen_lines(canvas)[-3] or "hidden" in screen_lines(canvas)[-3]
         await pilot.press("b", "a")
         assert canvas.show_benchmark and not canvas.show_annotator
         assert not (canvas.raster().sides & 2).any()
@@ -360,7 +362,7 @@ async def test_pilot_keys_toggle_and_legend_follows():
         assert any("All shapes hidden" in line for line in screen_lines(canvas))
 
         ids = {b.id for b in ShapeCanvas.BINDINGS}
-        assert ids == {"canvas.toggle_benchmark", "canvas.toggle_annotator", "canvas.toggle_links"}
+        assert ids == {"canvas.toggle_benchmark", "canvas.toggle_annotator", "canvas.toggle_links", "canvas.legend"}
         assert "benchmark" in ShapeCanvas.HELP and "annotator" in ShapeCanvas.HELP
 
 
@@ -389,7 +391,9 @@ async def test_pilot_resizes_small_and_big_and_empty():
         assert any("No objects on this item" in line for line in screen_lines(canvas))
         canvas.set_shapes(demo_shapes(), image_size=(640, 480))
         await pilot.pause()
-        assert (canvas.raster().width, canvas.raster().height) == (40, 9)
+        legend = len(canvas._legend_lines(40))
+        assert legend > 2  # wrapped at 40 columns
+        assert (canvas.raster().width, canvas.raster().height) == (40, 12 - 1 - min(legend, 5))
         assert all(cell_len(line) == 40 for line in screen_lines(canvas))
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
@@ -398,3 +402,76 @@ async def test_pilot_resizes_small_and_big_and_empty():
         await pilot.resize_terminal(20, 4)
         await pilot.pause()
         assert canvas.raster().height == 2 and len(screen_lines(canvas)) == 4
+
+
+# --- the legend: wrapped, never cut (trial: "bench/annot: ■ Car 1/1  ■ Pedestria" at 80 columns) --------
+
+def many_classes(n: int, name: str = "Class {i:02d} long name") -> list[CanvasShape]:
+    return [bench(Box(0.05 * i, 0.1, 0.04, 0.1), name.format(i=i)) for i in range(n)]
+
+
+async def test_legend_wraps_long_names_and_a_name_wider_than_the_canvas_is_folded_not_cut():
+    app = CanvasApp()
+    async with app.run_test(size=(30, 30)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        huge = "Pedestrian pushing a bicycle across the road"  # wider than the 30 columns
+        canvas.set_shapes([*many_classes(3), bench(Box(0.1, 0.5, 0.2, 0.2), huge)])
+        await pilot.pause()
+        top, rows, legend_rows = canvas._rows()
+        legend = screen_lines(canvas)[top + rows:]
+        assert len(legend) == legend_rows == len(canvas._legend_lines(30)) and legend_rows > 3
+        assert all(cell_len(line) == 30 for line in legend)
+        for i in range(3):
+            assert f"■ Class {i:02d} long name 1/0" in "\n".join(legend)
+        assert huge in "".join(line[1:].rstrip() for line in legend)  # folded over lines, whole
+
+
+async def test_a_legend_taller_than_half_the_canvas_names_the_key_that_shows_it_whole():
+    app = CanvasApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        canvas.set_shapes(many_classes(12))
+        canvas.focus()
+        await pilot.pause()
+        top, rows, legend_rows = canvas._rows()
+        assert legend_rows == (12 - 1) // 2 and rows == 12 - 1 - legend_rows  # the drawing keeps half
+        lines = screen_lines(canvas)
+        assert "k shows the whole legend" in lines[-1]
+        assert canvas.raster().height == rows
+
+        seen: list[str] = []
+        for _ in range(10):  # k: page after page of the whole legend, then the drawing again
+            await pilot.press("k")
+            if canvas.legend_page is None:
+                break
+            seen += screen_lines(canvas)
+        assert canvas.legend_page is None
+        text = "\n".join(seen)
+        assert "solid" in text and "dashed" in text and "how many shapes" in text
+        for i in range(12):
+            assert f"■ Class {i:02d} long name 1/0" in text
+        assert "k shows the whole legend" in screen_lines(canvas)[-1]  # back on the drawing
+
+
+def canvas_text(app) -> str:
+    canvas = app.screen.query_one(ShapeCanvas)
+    return "\n".join(canvas.render_line(y).text for y in range(canvas.size.height))
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_the_item_screen_legend_names_every_class_of_the_item(tmp_path, size):
+    from tests.tui.helpers import make_app, settle
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "enter")  # an annotator, then their first item
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        canvas = app.screen.query_one(ShapeCanvas)
+        names = [cc.name for cc in canvas.summary.classes]
+        assert len(names) >= 3
+        text = canvas_text(app)
+        for cc in canvas.summary.classes:  # each with its counts: the legend, not the table beside it
+            assert f"■ {cc.name} {cc.benchmark}/{cc.annotator}" in text

@@ -3,7 +3,8 @@
 The drawing itself is pure and lives in :mod:`annotrain_tui.tui.canvas` (the model: shapes,
 colours, pairs and counts; the rasteriser and its drawing rules). Keys ``b``/``a``/``l`` toggle the
 benchmark, the annotator and the pair links (binding ids ``canvas.toggle_benchmark``,
-``canvas.toggle_annotator``, ``canvas.toggle_links``). Text is drawn as plain segments or
+``canvas.toggle_annotator``, ``canvas.toggle_links``); ``k`` (``canvas.legend``) shows the whole
+legend in place of the drawing. The legend under the drawing wraps; nothing in it is cut. Text is drawn as plain segments or
 :class:`rich.text.Text`, never through markup.
 """
 
@@ -53,7 +54,8 @@ __all__ = [  # the widget, and the model's names its callers use
 # --- the widget --------------------------------------------------------------------------------------
 
 class ShapeCanvas(Widget, can_focus=True):
-    """Benchmark and annotator shapes of one image. Keys: b, a, l toggle benchmark, annotator, links."""
+    """Benchmark and annotator shapes of one image. Keys: b, a, l toggle benchmark, annotator, links;
+    k shows the whole legend."""
 
     DEFAULT_CSS = """
     ShapeCanvas { height: 1fr; min-height: 3; background: $surface; }
@@ -70,17 +72,23 @@ class ShapeCanvas(Widget, can_focus=True):
         Binding("b", "toggle_benchmark", "Benchmark", id="canvas.toggle_benchmark"),
         Binding("a", "toggle_annotator", "Annotator", id="canvas.toggle_annotator"),
         Binding("l", "toggle_links", "Links", id="canvas.toggle_links"),
+        Binding("k", "legend", "Legend", id="canvas.legend"),
     ]
     HELP = ("Shapes of one image: the benchmark drawn solid and bold, the annotator dashed and fainter, "
             "each in its class colour (where outlines cross, the benchmark's colour shows). Matched pairs "
             "carry the same number and a dotted link between their centres; ✗ marks a benchmark shape "
-            "the annotator missed, + an extra annotator shape. The legend counts shapes per class as "
-            "benchmark/annotator (\"■ Car 2/1\": 2 benchmark cars, 1 annotator car). b hides or shows the benchmark, a the annotator, l the pair links.")
+            "the annotator missed, + an extra annotator shape. The legend under the drawing counts shapes "
+            "per class as benchmark/annotator (\"■ Car 2/1\": 2 benchmark cars, 1 annotator car), wrapped "
+            "over as many lines as it needs up to half the height; k shows the whole legend, explained, in "
+            "place of the drawing (k again: its next page, then the drawing). b hides or shows the "
+            "benchmark, a the annotator, l the pair links.")
 
     shapes: reactive[tuple[CanvasShape, ...]] = reactive((), init=False)
     show_benchmark: reactive[bool] = reactive(True, init=False)
     show_annotator: reactive[bool] = reactive(True, init=False)
     show_links: reactive[bool] = reactive(True, init=False)
+    #: the whole legend's page shown in place of the drawing (the legend key), or None: the drawing
+    legend_page: reactive[int | None] = reactive(None, init=False)
 
     def __init__(self, shapes: Iterable[CanvasShape] = (), *, image_size: tuple[float, float] | None = None,
                  title: str | None = None, empty: str = "No objects on this item",
@@ -93,6 +101,7 @@ class ShapeCanvas(Widget, can_focus=True):
         self._cache_key: tuple | None = None
         self._raster: Raster | None = None
         self._summary: CanvasSummary | None = None
+        self._legend_cache: tuple[tuple, list[Text]] | None = None
         self.set_reactive(ShapeCanvas.shapes, tuple(shapes))
 
     # -- data -------------------------------------------------------------------------------------
@@ -131,15 +140,26 @@ class ShapeCanvas(Widget, can_focus=True):
     def action_toggle_links(self) -> None:
         self.show_links = not self.show_links
 
+    def action_legend(self) -> None:
+        """Show the whole legend, explained, in place of the drawing; again: its next page, then the
+        drawing again (the legend under the drawing may not have room for every class)."""
+        pages = len(self._legend_pages())
+        page = -1 if self.legend_page is None else self.legend_page
+        self.legend_page = page + 1 if page + 1 < pages else None
+
+    def watch_legend_page(self) -> None:
+        self.refresh()
+
     # -- layout -----------------------------------------------------------------------------------
     def _rows(self) -> tuple[int, int, int]:
-        """(title rows, canvas rows, legend rows) for the current height."""
+        """(title rows, canvas rows, legend rows) for the current size: the legend takes the lines
+        it needs, wrapped at the width, up to half the height (the drawing keeps the rest)."""
         h = self.size.height
-        if h >= 8:
-            return 1, h - 3, 2
-        if h >= 3:
-            return 1, h - 2, 1
-        return 0, h, 0
+        if h < 3:
+            return 0, h, 0
+        needed = len(self._legend_lines(self.size.width))
+        rows = max(1, min(needed, (h - 1) // 2))
+        return 1, h - 1 - rows, rows
 
     def raster(self) -> Raster:
         """The raster for the current size and toggles (cached; redone on resize or change)."""
@@ -164,11 +184,16 @@ class ShapeCanvas(Widget, can_focus=True):
         if y < top:
             title_style = base + self.get_component_rich_style("shapecanvas--title")
             return self._text_strip(self._title_text(), width, title_style)
+        legend_style = base + self.get_component_rich_style("shapecanvas--legend")
+        if self.legend_page is not None:  # the whole legend in place of the drawing
+            lines = self._legend_page(self.legend_page)
+            line = y - top
+            return self._text_strip(lines[line] if line < len(lines) else Text(""), width, legend_style)
         if y >= top + canvas_rows:
             line = y - top - canvas_rows
             legend = self._legend(width, legend_rows)
             text = legend[line] if line < len(legend) else Text("")
-            return self._text_strip(text, width, base + self.get_component_rich_style("shapecanvas--legend"))
+            return self._text_strip(text, width, legend_style)
         row = y - top
         if not self.shapes or not (self.show_benchmark or self.show_annotator):
             if row == canvas_rows // 2:
@@ -238,50 +263,142 @@ class ShapeCanvas(Widget, can_focus=True):
             text.append(f"  {w:g}×{h:g} px", Style(bold=False, dim=True))
         return text
 
-    def _legend(self, width: int, rows: int) -> list[Text]:
-        if rows <= 0:
-            return []
+    def _legend_key(self) -> str:
+        """The key that shows the whole legend, as the user has it (a keymap may rebind it)."""
+        keymap: dict[str, str] = getattr(self.app, "_keymap", {}) or {}
+        key = keymap.get("canvas.legend", "k").split(",")[0].strip() or "k"
+        return self.app.get_key_display(Binding(key, "legend"))
+
+    def _key_entries(self, width: int) -> list[Text]:
+        """The line that says what is drawn (sides, pairs, missed, extra): long words when they fit
+        on one line, short ones otherwise (then wrapped)."""
         s = self.summary
-        if not self.shapes:
-            return [Text(" b/a/l: benchmark, annotator, links")]
-        key_long, key_short = Text(" "), Text(" ")
+        long: list[Text] = []
+        short: list[Text] = []
         parts = [("━", "benchmark", "bench", s.benchmark, self.show_benchmark, True),
                  ("┄", "annotator", "annot", s.annotator, self.show_annotator, False)]
-        for glyph, name, short, count, shown, bold in parts:
+        for glyph, name, abbrev, count, shown, bold in parts:
             style = Style(bold=bold) if shown else Style(dim=True, strike=True)
-            key_long.append(f"{glyph} {name} {count}" + ("" if shown else " (hidden)"), style)
-            key_long.append("  ")
-            key_short.append(f"{glyph}{short} {count if shown else 'off'}", style)
-            key_short.append(" ")
+            long.append(Text(f"{glyph} {name} {count}" + ("" if shown else " (hidden)"), style))
+            short.append(Text(f"{glyph}{abbrev} {count if shown else 'off'}", style))
         if s.pairs:
             link_style = Style() if self.show_links else Style(dim=True, strike=True)
-            key_long.append(f"┈ {s.pairs} pair{'s' if s.pairs != 1 else ''}"
-                            + ("" if self.show_links else " (links hidden)"), link_style)
-            key_long.append("  ")
-            key_short.append(f"┈{s.pairs}" + ("" if self.show_links else " off"), link_style)
-            key_short.append(" ")
+            long.append(Text(f"┈ {s.pairs} pair{'s' if s.pairs != 1 else ''}"
+                             + ("" if self.show_links else " (links hidden)"), link_style))
+            short.append(Text(f"┈{s.pairs}" + ("" if self.show_links else " off"), link_style))
         if s.missed:
-            key_long.append(f"{MISSED_MARK} {s.missed} missed  ")
-            key_short.append(f"{MISSED_MARK}{s.missed} ")
+            long.append(Text(f"{MISSED_MARK} {s.missed} missed"))
+            short.append(Text(f"{MISSED_MARK}{s.missed}"))
         if s.extra:
-            key_long.append(f"{EXTRA_MARK} {s.extra} extra  ")
-            key_short.append(f"{EXTRA_MARK}{s.extra} ")
-        key = key_long if key_long.cell_len <= width else key_short
-        classes = Text("")
+            long.append(Text(f"{EXTRA_MARK} {s.extra} extra"))
+            short.append(Text(f"{EXTRA_MARK}{s.extra}"))
+        return long if len(_pack(long, width, sep=2)) == 1 else short
+
+    def _class_entries(self, width: int) -> list[Text]:
+        """One entry per class (its colour, its whole name, benchmark/annotator counts), after a
+        head that says what the counts are (in full when every class fits on the line)."""
+        s = self.summary
+        entries = []
         for cc in s.classes:
-            name = cc.name if len(cc.name) <= 24 else cc.name[:23] + "…"
-            classes.append("■ ", Style(color=Color.parse(cc.color).rich_color))
-            classes.append(name)
-            classes.append(f" {cc.benchmark}/{cc.annotator}  ", Style(dim=True))
-        if s.classes:  # what "2/1" after a class means, said once up front (shorter when the line is full)
-            long = " per class, benchmark/annotator: "
-            head = long if len(long) + classes.cell_len <= width else " bench/annot: "
-            classes = Text(head, Style(dim=True)) + classes
+            entry = Text("■ ", Style(color=Color.parse(cc.color).rich_color))
+            entry.append(cc.name)
+            entry.append(f" {cc.benchmark}/{cc.annotator}", Style(dim=True))
+            entries.append(entry)
+        if not entries:
+            return []
+        head = Text("per class, benchmark/annotator:", Style(dim=True))
+        if len(_pack([head, *entries], width, sep=2)) > 1:
+            head = Text("bench/annot:", Style(dim=True))
+        return [head, *entries]
+
+    def _legend_lines(self, width: int) -> list[Text]:
+        """The legend under the drawing, wrapped at ``width``: nothing is cut, a long class name
+        goes on over the next line (cached per size, shapes and toggles)."""
+        key = (width, self._version, self.show_benchmark, self.show_annotator, self.show_links)
+        if self._legend_cache is not None and self._legend_cache[0] == key:
+            return self._legend_cache[1]
+        if not self.shapes:
+            lines = _pack([Text("b/a/l: benchmark, annotator, links")], width)
         else:
-            classes = Text(" ")
-        if rows >= 2:
-            return [key, classes]
-        return [key if key.cell_len >= width else key + classes]
+            lines = _pack(self._key_entries(width), width, sep=2) + _pack(self._class_entries(width), width, sep=2)
+        self._legend_cache = (key, lines)
+        return lines
+
+    def _legend(self, width: int, rows: int) -> list[Text]:
+        """The legend lines that fit in ``rows``; when some do not, the last row says which key shows
+        the whole legend."""
+        if rows <= 0:
+            return []
+        lines = self._legend_lines(width)
+        if len(lines) <= rows:
+            return lines
+        more = len(lines) - rows + 1
+        hint = Text(f" +{more} line(s): {self._legend_key()} shows the whole legend", Style(italic=True))
+        return [*lines[:rows - 1], hint]
+
+    def _legend_pages(self) -> list[list[Text]]:
+        """The whole legend with what each mark means, in pages of the widget's height (the last
+        line of each page says what the legend key does next)."""
+        width = self.size.width
+        rows = max(1, self.size.height - (1 if self.size.height >= 3 else 0) - 1)
+        s = self.summary
+        about = [
+            "━ solid, bold: the benchmark's shapes; ┄ dashed: the annotator's.",
+            "A matched pair carries one number on both shapes (the table's # column), the annotator's "
+            "with its IoU, and a dotted link ┈ between them.",
+            f"{MISSED_MARK}: a benchmark shape the annotator missed; {EXTRA_MARK}: an annotator shape "
+            "with no benchmark partner.",
+            "Each class: its colour, its name, then how many shapes the benchmark has / the annotator has.",
+        ]
+        lines = [line for text in about for line in _pack([Text(text)], width)]
+        lines += self._legend_lines(width) if s.classes or not self.shapes else []
+        pages = [lines[i:i + rows] for i in range(0, len(lines), rows)] or [[]]
+        key = self._legend_key()
+        for n, page in enumerate(pages):
+            last = n == len(pages) - 1
+            page.append(Text(f" {key}: back to the drawing" if last else
+                             f" {key}: more ({n + 1}/{len(pages)})", Style(italic=True)))
+        return pages
+
+    def _legend_page(self, page: int) -> list[Text]:
+        pages = self._legend_pages()
+        return pages[min(page, len(pages) - 1)]
+
+
+def _pack(entries: list[Text], width: int, *, sep: int = 1) -> list[Text]:
+    """Lay ``entries`` out on lines of ``width`` cells after a one-cell margin, ``sep`` spaces
+    apart, never splitting one unless it is wider than a whole line (then it is folded)."""
+    room = max(1, width - 1)
+    lines: list[Text] = []
+    line: Text | None = None
+    for entry in entries:
+        if line is not None and line.cell_len + sep + entry.cell_len <= room:
+            line.append(" " * sep)
+            line.append_text(entry)
+            continue
+        if line is not None:
+            lines.append(Text(" ") + line)
+        line = None
+        while entry.cell_len > room:  # fold a name wider than the line
+            cut = _cut_at(entry, room)
+            head, entry = entry[:cut], entry[cut:]
+            lines.append(Text(" ") + head)
+        line = entry.copy()
+    if line is not None:
+        lines.append(Text(" ") + line)
+    return lines
+
+
+def _cut_at(text: Text, cells: int) -> int:
+    """The number of characters of ``text`` that fill at most ``cells`` cells (at least one)."""
+    from rich.cells import cell_len
+
+    used = 0
+    for i, ch in enumerate(text.plain):
+        used += cell_len(ch)
+        if used > cells:
+            return max(1, i)
+    return len(text.plain)
 
 
 def _valid_size(size: Any) -> tuple[float, float] | None:

@@ -144,8 +144,8 @@ class ItemScreen(AppScreen):
     SCREEN_HELP = ("The benchmark's shapes (solid) and the annotator's (dashed) on one image, coloured by class; "
                    "a matched pair carries the same number on the canvas and in the table's # column, with the "
                    "annotator shape's IoU; ✗ marks a missed benchmark object, + an extra one. The legend counts "
-                   "shapes per class as benchmark/annotator. [ and ] change the frame of a video or image group; "
-                   "b/a/l toggle benchmark, annotator, links.")
+                   "shapes per class as benchmark/annotator; k shows the whole legend, explained. [ and ] change the "
+                   "frame of a video or image group; b/a/l toggle benchmark, annotator, links.")
     BINDINGS = [
         Binding("right_square_bracket", "frame(1)", "Next frame", id="item.next_frame"),
         Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
