@@ -167,3 +167,29 @@ async def test_a_dirty_provision_screen_under_another_screen_still_asks_on_ctrl_
         await pilot.press("d")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_finish_message_counts_this_run_apart_from_what_was_already_done(tmp_path):
+    from textual.widgets import Static
+
+    from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nAlex Kim,alex.kim@example.com\nNew One,one@example.com\n"
+                      "New Two,two@example.com\n", encoding="utf-8")
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        asked = screen_text(app)
+        assert "Create 2 training project(s)" in asked
+        await pilot.press("y")
+        await settle(app, pilot)
+        said = str(app.screen.query_one("#problems", Static).render())
+        assert ("Created 2 training project(s) and invited 2 annotator(s); 1 already provisioned; "
+                "0 failed, 0 in conflict.") in said
+        assert "3 provisioned" not in said

@@ -51,6 +51,22 @@ def file_state(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def finish_line(outcomes: list[Outcome]) -> str:
+    """What a run did, apart from what was already done before it: "Created 3 training project(s)
+    and invited 3 annotator(s); 1 already provisioned; 0 failed, 0 in conflict." (the confirmation
+    said "Create 3": the one already done is not counted as this run's)."""
+    def n(status: str) -> int:
+        return sum(1 for o in outcomes if o.status == status)
+
+    created, invited = n("created"), n("invited")
+    line = f"Created {created} training project(s) and invited {created + invited} annotator(s)"
+    if n("done"):
+        line += f"; {n('done')} already provisioned"
+    if n("cancelled"):
+        line += f"; {n('cancelled')} not started (cancelled)"
+    return line + f"; {n('failed')} failed, {n('conflict')} in conflict."
+
+
 class ProvisionScreen(AppScreen):
     TITLE = "Provision"
     SCREEN_HELP = (
@@ -662,10 +678,9 @@ class ProvisionScreen(AppScreen):
         self._show_row_detail()
 
     def _finish_apply(self) -> None:
+        msg = finish_line(list(self.outcomes.values()))
         failed = [o for o in self.outcomes.values() if o.status == "failed"]
         conflicts = [o for o in self.outcomes.values() if o.status == "conflict"]
-        ok = [o for o in self.outcomes.values() if o.status in ("created", "invited", "done")]
-        msg = f"{len(ok)} provisioned, {len(failed)} failed, {len(conflicts)} in conflict."
         if failed:
             msg += " Press f to retry the failures."
         if conflicts:
