@@ -28,6 +28,20 @@ def _pick(app) -> None:
     app.selection.folder = next(f for f in raw.list_folders() if f.name == "Incoming")
 
 
+async def _register(app, pilot) -> None:
+    """x, then y once the confirmation is up (x validates the manifest first, in a worker, when it
+    was not validated as it is now: the dialog names its warnings)."""
+    from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+
+    await pilot.press("x")
+    await pilot.pause()
+    if validating := [w for w in app.workers if w.group == "register-validate"]:
+        await app.workers.wait_for_complete(validating)
+    await pilot.pause()
+    assert isinstance(app.screen, ConfirmDialog)
+    await pilot.press("y")
+
+
 def _status(screen: RegisterScreen, job_id: str) -> str:
     return str(screen.query_one("#jobs", DataTable).get_cell(job_id, "Status"))
 
@@ -50,7 +64,7 @@ async def _pending_ticks(app, pilot, screen, monkeypatch) -> None:
     """A job started and followed: its status counts the time since it started while it is pending."""
     _pick(app)
     assert not screen.tick._active.is_set()  # nothing pending: no timer running
-    await pilot.press("x", "y")
+    await _register(app, pilot)
     await pilot.pause()
     # the start worker only: the follower polls for the hour the job is pending
     # (wait_for_complete([]) would wait for every worker)
@@ -83,7 +97,7 @@ async def test_started_fits_and_the_failed_reason_is_readable_at_80x24(tmp_path)
         await settle(app, pilot)
         screen = app.screen
         _pick(app)
-        await pilot.press("x", "y")
+        await _register(app, pilot)
         await settle(app, pilot)
         job = next(iter(screen.records.values()))
         assert job.finished and job.failed_urls == [BASE + "flaky.jpg"]

@@ -9,9 +9,11 @@ same folder again in batches: only the parts not yet started are sent."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -34,12 +36,27 @@ from annotrain_tui.tui.screens.home import failure_text
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
+from annotrain_tui.tui.widgets.pane import TextPane
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 STATUS_STYLE = {"pending": "cyan", "done": "green", "failed": "bold red"}
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 #: the job table's columns and widths; Folder last and unbounded (shown whole under the tables)
 JOB_COLUMNS = (("Job", 14), ("Status", 16), ("Registered", 11), ("Failed", 6), ("Started", 11), ("Folder", None))
+
+
+#: diagnostics listed in the validation pane (the manifest editor lists every one)
+MAX_SHOWN = 200
+
+
+def manifest_state(path: str) -> tuple[int, int, int, int] | None:
+    """(device, inode, mtime, size) of the manifest, None when it cannot be read: a validation is
+    reused only for the file as it was validated."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def when_yes(then: Callable[[], object]) -> Callable[[bool | None], None]:
@@ -121,6 +138,8 @@ class RegisterScreen(AppScreen):
         self._cells: dict[str, tuple[str, ...]] = {}
         self._empty_note = False
         self._spin = 0  # the pending spinner's frame, one per tick
+        # the last validation: (path, the file's state then, its result); x names its warnings
+        self._validated: tuple[str, tuple[int, int, int, int] | None, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -130,7 +149,7 @@ class RegisterScreen(AppScreen):
             yield SafeInput(placeholder="path to manifest.json or .csv — Enter validates", id="manifest-path")
             yield Label(" Per job ")
             yield SafeInput(placeholder="seed's advice", id="batch-size", restrict=r"[0-9]*", max_length=6)
-        yield Static(Text(""), id="reg-validation")
+        yield TextPane(Text(""), text_id="reg-validation", id="reg-validation-pane")
         yield Static(Text(""), id="reg-batch")
         yield SafeDataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield ProgressBar(total=None, show_eta=False, id="reg-progress")
@@ -178,7 +197,7 @@ class RegisterScreen(AppScreen):
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         if worker.group == "register-load":
-            self.query_one("#reg-validation", Static).update(failure_text("Could not read the jobs", error))
+            self._set_validation(failure_text("Could not read the jobs", error))
 
     def _tick(self) -> None:
         self._spin += 1
@@ -225,11 +244,11 @@ class RegisterScreen(AppScreen):
                   if self.hidden_jobs else "")
         if not records and table.row_count == 0:
             self._empty_note = True
-            self.query_one("#reg-validation", Static).update(
+            self._set_validation(
                 Text("No registration jobs in this workspace yet. Type a manifest path above, check it (v), "
                      "register it (x). " + others, style="dim"))
         elif others:
-            self.query_one("#reg-validation", Static).update(Text(others, style="dim"))
+            self._set_validation(Text(others, style="dim"))
         self._show_failed()
 
     def _upsert(self, r: reg.JobRecord) -> None:
@@ -290,7 +309,7 @@ class RegisterScreen(AppScreen):
                 table.move_cursor(row=keys.index(at))
         if self._empty_note and self.records:  # "no jobs yet" is not true any more
             self._empty_note = False
-            self.query_one("#reg-validation", Static).update(Text(""))
+            self._set_validation(Text(""))
         pending = any(not x.finished for x in self.records.values()) or self.batch_running is not None
         self.query_one("#reg-progress", ProgressBar).display = pending
         if pending:
@@ -468,18 +487,29 @@ class RegisterScreen(AppScreen):
         result = validate_path(path, provider=sel.integration.provider.value if sel.integration else None)
         self.app.call_from_thread(self._show_validation, path, result)
 
+    def _set_validation(self, text: Text) -> None:
+        self.query_one("#reg-validation-pane", TextPane).update(text)
+
+    def _diagnostic_line(self, path: str, d) -> Text:  # noqa: ANN001 - a core.manifest Diagnostic
+        how = remedy_text(about(d.see, path=path), self.app, self)
+        return lit(d.render(path.rsplit('/', 1)[-1], how), "red" if d.severity == "error" else "yellow")
+
     def _show_validation(self, path: str, result) -> None:
+        """Every diagnostic, in a pane that scrolls (at 80×24 only the first of three warnings was readable)."""
+        self._validated = (path, manifest_state(path), result)
         t = Text()
         style = "bold green" if result.valid else "bold red"
         t.append(f"{'✓ valid' if result.valid else '✗ invalid'}: {result.items} item(s), {result.urls} URL(s), "
                  f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", style=style)
-        for d in result.diagnostics[:4]:
+        if len(result.diagnostics) > 1:
+            t.append(" (this list scrolls: Tab to it, then ↑↓ PgUp PgDn Home End)", style="dim")
+        for d in result.diagnostics[:MAX_SHOWN]:
             t.append("\n")
-            how = remedy_text(about(d.see, path=path), self.app, self)
-            t.append_text(lit(d.render(path.rsplit('/', 1)[-1], how), "red" if d.severity == "error" else "yellow"))
-        if len(result.diagnostics) > 4:
-            t.append(f"\n… {len(result.diagnostics) - 4} more: open the manifest editor (2 on Home)", style="dim")
-        self.query_one("#reg-validation", Static).update(t)
+            t.append_text(self._diagnostic_line(path, d))
+        if len(result.diagnostics) > MAX_SHOWN:
+            t.append(f"\n… {len(result.diagnostics) - MAX_SHOWN} more: open the manifest editor (2 on Home)",
+                     style="dim")
+        self._set_validation(t)
 
     def _target_ready(self) -> tuple[Integration, Folder, str] | None:
         """(integration, folder, manifest path) when all are there; else one toast saying what is missing."""
@@ -493,10 +523,27 @@ class RegisterScreen(AppScreen):
         return sel.integration, sel.folder, path
 
     def action_register(self) -> None:
+        """Ask before registering, naming the manifest's warnings (validated first when the last
+        validation was not of this file as it is now)."""
         ready = self._target_ready()
         if ready is None:
             return
         integration, folder, path = ready
+        last = self._validated
+        if last is not None and last[0] == path and last[1] is not None and last[1] == manifest_state(path):
+            self._confirm_register(integration, folder, path, last[2])
+        else:
+            self.validate_then_register(integration, folder, path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="register-validate")
+    def validate_then_register(self, integration: Integration, folder: Folder, path: str) -> None:
+        from annotrain_tui.core.manifest.validate import validate_path
+
+        result = validate_path(path, provider=integration.provider.value)
+        self.app.call_from_thread(self._show_validation, path, result)
+        self.app.call_from_thread(self._confirm_register, integration, folder, path, result)
+
+    def _confirm_register(self, integration: Integration, folder: Folder, path: str, result: Any) -> None:
         body = Text("Register the files of ")
         body.append_text(lit(path, "bold"))
         body.append(" into ")
@@ -504,6 +551,14 @@ class RegisterScreen(AppScreen):
         body.append(" via ")
         body.append_text(lit(integration.title, "bold"))
         body.append("?")
+        warnings = list(result.warnings) if result is not None else []
+        if warnings:
+            body.append(f"\n\nThe manifest has {len(warnings)} warning(s):", style="bold yellow")
+            for d in warnings[:2]:
+                body.append("\n• ")
+                body.append_text(self._diagnostic_line(path, d))
+            if len(warnings) > 2:
+                body.append(f"\n… and {len(warnings) - 2} more, listed on the screen.", style="dim")
         self.app.push_screen(ConfirmDialog("Register files", body, yes="Register"),
                              when_yes(lambda: self.run_register(integration, folder, path)))
 
