@@ -373,7 +373,9 @@ class AnnotrainApp(App[None]):
                 else:
                     section = "app" if node is self else "widget"
                 description = "Command palette (every action is there)" if b.action in (
-                    "command_palette", "app.command_palette") else b.description or b.action
+                    "command_palette", "app.command_palette") else b.description
+                if not description:
+                    continue  # Textual's internal keys (ctrl+c's help_quit): nothing to say to the user
                 if (focused is not None and node is not focused
                         and focused.check_consume_key(key, key_to_character(key))):
                     description += " (not while typing in a field)"
@@ -384,8 +386,10 @@ class AnnotrainApp(App[None]):
                     keys.append(display)
         widget_title = f"Keys of the focused widget ({type(focused).__name__})" if focused else "Keys of the focused widget"
         titles = {"screen": "Keys of this screen", "app": "Keys everywhere", "widget": widget_title}
-        return [(titles[name], [(", ".join(k), d, i) for k, d, i in rows[name].values()])
-                for name in ("screen", "app", "widget") if rows[name]]
+        from annotrain_tui.tui.screens.help import one_row_per_key
+
+        return one_row_per_key([(titles[name], [(", ".join(k), d, i) for k, d, i in rows[name].values()])
+                                for name in ("screen", "app", "widget") if rows[name]])
 
     def action_help(self) -> None:
         from annotrain_tui.tui.screens.base import widget_help

@@ -102,3 +102,93 @@ async def test_keys_a_focused_field_takes_as_text_are_still_listed_and_marked(tm
         rows = {bid: desc for _keys, desc, bid in app.screen.key_rows}
         assert rows["pick.new_folder"].endswith("(not while typing in a field)")
         assert not rows["app.help"].endswith("(not while typing in a field)")
+
+
+# --- one row per key, nothing raw, nothing cut (the latest trial) -----------------------------------
+
+def rows_of(app, section: str) -> list[tuple[str, str, str]]:
+    return next(rows for title, rows in app.screen._sections if title.startswith(section))
+
+
+async def open_help(app, pilot, *keys: str) -> HelpScreen:
+    await settle(app, pilot)
+    for key in keys:
+        await pilot.press(key)
+        await settle(app, pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+    assert isinstance(app.screen, HelpScreen)
+    return app.screen
+
+
+async def test_keys_everywhere_lists_each_key_once_and_no_internal_binding(tmp_path):
+    for start in ("home", "evaluation", "manifest"):
+        app = make_app(tmp_path / f"{start}.db", start_screen=start)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_help(app, pilot)
+            everywhere = rows_of(app, "Keys everywhere")
+            keys = [k for keys, _d, _b in everywhere for k in keys.split(", ")]
+            assert len(keys) == len(set(keys)), (start, everywhere)
+            tab = [(d, b) for keys, d, b in everywhere if "tab" in keys.split(", ")]
+            assert tab == [("Next field", "app.focus_next")]  # what Tab does: the app's priority binding
+            assert [(d, b) for keys, d, b in everywhere if "shift+tab" in keys.split(", ")] == [
+                ("Previous field", "app.focus_previous")]
+            descriptions = {d for _title, rows in app.screen._sections for _k, d, _b in rows}
+            assert "help_quit" not in descriptions and "Focus Next" not in descriptions
+
+
+async def test_a_long_action_wraps_in_the_help_instead_of_being_cut(tmp_path):
+    from textual.containers import VerticalScroll
+
+    from tests.tui.helpers import screen_text
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_help(app, pilot)
+        scroll = app.screen.query_one(VerticalScroll)
+        seen: list[str] = []
+        while True:
+            seen += screen_text(app).splitlines()
+            if scroll.scroll_y >= scroll.max_scroll_y:
+                break
+            scroll.scroll_page_down(animate=False)
+            await pilot.pause()
+        palette = next(i for i, line in enumerate(seen) if "^p" in line and "Command palette" in line)
+        assert "…" not in seen[palette]
+        bar = set("│▁▂▃▄▅▆▇█▔▏▎▍▌▋▊▉")  # the frame and the scroll bar
+        words = [w for w in " ".join(seen[palette:palette + 2]).split() if not set(w) <= bar]
+        assert " ".join(words).startswith("^p Command palette (every action is there)")
+
+
+async def test_the_item_screen_lists_the_canvas_keys_as_its_own_and_they_work_from_the_table(tmp_path):
+    from annotrain_tui.tui.screens.evaluation import ItemScreen
+    from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_help(app, pilot, "down", "enter", "enter")
+        own = {bid: (keys, desc) for keys, desc, bid in rows_of(app, "Keys of this screen")}
+        assert own["item.toggle_benchmark"] == ("b", "Benchmark")
+        assert own["item.toggle_annotator"] == ("a", "Annotator")
+        assert own["item.toggle_links"] == ("l", "Links")
+        assert own["item.legend"] == ("k", "Legend")
+        all_keys = [k for _title, rows in app.screen._sections for keys, _d, _b in rows for k in keys.split(", ")]
+        assert all_keys.count("b") == 1  # not again as the canvas's
+        await pilot.press("escape")
+        screen = app.screen
+        assert isinstance(screen, ItemScreen)
+        canvas = screen.query_one(ShapeCanvas)
+        await pilot.press("tab")  # the shapes table has the focus now
+        assert screen.focused is not canvas
+        await pilot.press("b", "l")
+        assert not canvas.show_benchmark and not canvas.show_links
+
+
+async def test_the_drill_downs_help_lists_the_sort_keys_it_mentions(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    async with app.run_test(size=(100, 30)) as pilot:
+        help_screen = await open_help(app, pilot, "down", "enter")
+        assert "s/S sort" in (help_screen._screen_help or "")
+        rows = {bid: (keys, desc) for keys, desc, bid in help_screen.key_rows}
+        assert rows["table.sort"] == ("s", "Sort") and rows["table.reverse"] == ("S", "Reverse")
+        assert "Sort" in help_text(app) and "Reverse" in help_text(app)

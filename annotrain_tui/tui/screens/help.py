@@ -17,6 +17,32 @@ from annotrain_tui.tui.text import lit
 WIDGET_SECTION = "Keys of the focused widget"
 
 
+Section = tuple[str, list[tuple[str, str, str]]]
+
+
+def one_row_per_key(sections: list[Section]) -> list[Section]:
+    """Each key said once. In a section, a key that a described binding of ours (one with an id)
+    has is left out of a row without an id: Textual's own ``tab Focus Next`` goes where the app's
+    priority ``tab Next field`` is what Tab does. A focused widget's row whose keys and action the
+    screen's keys already list (the item screen's b/a/l and its canvas's) is left out too. A row
+    whose keys are all left out goes; sections keep their order, and a section left empty goes."""
+    said = {(keys, desc) for title, rows in sections if not title.startswith(WIDGET_SECTION)
+            for keys, desc, _bid in rows}
+    out: list[Section] = []
+    for title, rows in sections:
+        ours = {key for keys, _desc, bid in rows if bid for key in keys.split(", ")}
+        kept = []
+        for keys, desc, bid in rows:
+            if title.startswith(WIDGET_SECTION) and (keys, desc) in said:
+                continue
+            left = keys.split(", ") if bid else [k for k in keys.split(", ") if k not in ours]
+            if left:
+                kept.append((", ".join(left), desc, bid))
+        if kept:
+            out.append((title, kept))
+    return out
+
+
 class HelpScreen(SafeTitles, ModalScreen[None]):
     """Every text here (a screen's title, key names from the user's keymap, help) goes through ``lit()``."""
 
@@ -61,7 +87,9 @@ class HelpScreen(SafeTitles, ModalScreen[None]):
                 table.add_column("Action", ratio=1)
                 table.add_column("Binding id", style="dim", no_wrap=True)
                 for key, desc, bid in rows:
-                    table.add_row(lit(key), lit(desc), lit(bid))
+                    action = lit(desc)
+                    action.no_wrap, action.overflow = False, "fold"  # wrapped, never cut with "…"
+                    table.add_row(lit(key), action, lit(bid))
                 yield Static(table, classes="help-keys")
             if self._widget_help or widget_keys:
                 yield Static(Text("Focused widget"), classes="help-title")

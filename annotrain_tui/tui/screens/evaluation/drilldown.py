@@ -149,6 +149,12 @@ class ItemScreen(AppScreen):
     BINDINGS = [
         Binding("right_square_bracket", "frame(1)", "Next frame", id="item.next_frame"),
         Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
+        # the canvas's own keys, here too: they work while the table has the focus, and the help
+        # lists them as this screen's (the canvas's rows then go: the same keys, said once)
+        Binding("b", "canvas('toggle_benchmark')", "Benchmark", id="item.toggle_benchmark"),
+        Binding("a", "canvas('toggle_annotator')", "Annotator", id="item.toggle_annotator"),
+        Binding("l", "canvas('toggle_links')", "Links", id="item.toggle_links"),
+        Binding("k", "canvas('legend')", "Legend", id="item.legend"),
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
     ]
     # The table keeps the width its first columns need (#, IoU, Outcome, Class) at 80 columns; the
@@ -199,6 +205,12 @@ class ItemScreen(AppScreen):
         self.query_one("#canvas", ShapeCanvas).set_shapes(canvas_shapes(view.shapes), image_size=view.size, title=head)
         self.query_one("#item-objects", FrameTable).set_frame(view.objects)
         self.sub_title = f"{self.annotator} · {view.title}"
+
+    def action_canvas(self, action: str) -> None:
+        """One of the canvas's toggles (b, a, l, k), whichever widget has the focus."""
+        canvas = self.query_one("#canvas", ShapeCanvas)
+        {"toggle_benchmark": canvas.action_toggle_benchmark, "toggle_annotator": canvas.action_toggle_annotator,
+         "toggle_links": canvas.action_toggle_links, "legend": canvas.action_legend}[action]()
 
     def action_frame(self, step: int) -> None:
         view = self.view
