@@ -82,6 +82,10 @@ class HomeScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.sub_title = self.app.workspace.backend.describe()
+        # the benchmark line wraps rather than cut its end ("· 306 trainees" lost the word at 80
+        # columns); inline, over the stylesheet's one-line height
+        for wid in ("#bench-row", "#bench-label"):
+            self.query_one(wid).styles.height = "auto"
         for tab, columns in TABS.items():
             table = self.query_one(f"#table-{tab}", DataTable)
             for col in columns:
@@ -140,7 +144,7 @@ class HomeScreen(AppScreen):
         if ov.benchmarks:
             b = ov.benchmarks[0]
             t = Text("Benchmark ")
-            t.append_text(lit(b.project.title, "bold"))
+            t.append_text(lit(b.project.title, "bold", limit=BENCH_TITLE_LIMIT))
             t.append(f": {b.completeness.complete}/{b.completeness.total} Complete · "
                      f"{_count(len(b.training_projects), 'trainee')}")
             if not b.complete:
@@ -225,6 +229,10 @@ def failure_text(what: str, error: BaseException | None, *, retry: str = "press 
     if retry:
         text.append(f" · {retry}", style="dim")
     return text
+
+
+#: the benchmark's title on Home's benchmark line, at most (the line wraps; a long title would fill the screen)
+BENCH_TITLE_LIMIT = 48
 
 
 def _count(n: int, word: str) -> str:
