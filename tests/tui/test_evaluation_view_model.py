@@ -56,7 +56,25 @@ async def test_an_unknown_benchmark_is_shown_on_the_screen_not_only_in_a_toast(t
         await settle(app, pilot)
         text = screen_text(app)
         assert "Loading the evaluation" not in text
-        assert "Could not load the evaluation" in text and "Nope" in text
+        assert "The evaluation is not loaded" in text and "Nope" in text
+
+
+async def test_a_failed_load_says_its_reason_in_the_error_bar_and_a_toast_only(tmp_path):
+    """Trial: `--benchmark Nope` showed the error three times at once (bar, body line, toast)."""
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", options={"benchmark": "Nope"},
+                   keymap={"evaluation.refresh": "f5"})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        reason = "no project 'Nope'"
+        assert reason in screen.error_text  # the bar: persistent
+        assert [n.message for n in app._notifications if reason in n.message]  # the toast: transient
+        text = screen_text(app)
+        assert text.count(reason) == 1  # once on screen: in the bar
+        lines = [line for line in text.splitlines() if reason in line]
+        assert len(lines) == 1 and "✖" in lines[0]
+        table = screen.query_one("#annotators", FrameTable)
+        assert table.empty_text == "Nothing to show: F5 tries again."  # what to do, with the user's key
 
 
 def test_an_incomplete_benchmark_is_named_as_the_cause(tmp_path):

@@ -23,12 +23,13 @@ from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.files import check_output
 from annotrain_tui.core.overview import default_benchmark
 from annotrain_tui.tui.remedies import error_text
-from annotrain_tui.tui.screens.base import AppScreen, failure_line
+from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.evaluation.common import (
     ANNOTATOR_COLUMNS,
     copy_table,
     filter_dialog,
     filter_from,
+    key_of,
 )
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
@@ -198,12 +199,12 @@ class EvaluationScreen(AppScreen):
         self.table.refresh()
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
-        """A failed load stays on the screen (not only in a toast): the status line and the table say it."""
+        """A failed load: the error bar holds the reason (and a toast says it once); the status line
+        and the table say what to do, without the reason a third time."""
         if worker.group != "evaluation-load":
             return
-        line = failure_line(error, self)
-        self._status(lit(f"Could not load the evaluation: {line}", "red"))
-        self.table.empty_text = "Nothing to show: the evaluation could not be loaded (r tries again)."
+        self._status(Text("The evaluation is not loaded.", style="red"))
+        self.table.empty_text = f"Nothing to show: {key_of(self, 'evaluation.refresh')} tries again."
         self.table.refresh()
 
     def _show(self, changed: int | None = None) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.style import Style
+from textual.binding import Binding
 
 from annotrain_tui.core.evaluation.views import Filter
 from annotrain_tui.core.text import shown
@@ -102,6 +103,14 @@ ITEM_OBJECT_COLUMNS = [
     Column("benchmark_class", "Bench class"),
     Column("shape", "Shape"),
 ]
+
+
+def key_of(screen: AppScreen, binding_id: str) -> str:
+    """The key the user presses now for one of ``screen``'s bindings (after their keymap), as shown."""
+    binding = next(b for b in screen.BINDINGS if isinstance(b, Binding) and b.id == binding_id)
+    keymap: dict[str, str] = getattr(screen.app, "_keymap", {}) or {}
+    first = keymap.get(binding_id, binding.key).split(",")[0].strip() or binding.key
+    return screen.app.get_key_display(Binding(first, binding.action))
 
 
 def copy_table(screen: AppScreen, table: FrameTable) -> None:
