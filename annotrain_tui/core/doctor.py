@@ -245,7 +245,7 @@ class _Doctor:
                 if not benches:
                     self.report.checks.append(Check(
                         "benchmark", TITLES["benchmark"], FAIL, "no benchmark project in this workspace",
-                        "create one on the training dataset and its ontology (or name yours with --benchmark)",
+                        "create one on the training dataset and its ontology, or name the project that is your benchmark",
                         see=refs("benchmark.create")))
                     self._skip_benchmark_checks("skipped: no benchmark project")
         else:
@@ -412,7 +412,7 @@ class _Doctor:
         names = ", ".join(f"'{shown(i.title, limit=60)}'" for i in found[:4]) + (
             f" and {len(found) - 4} more" if len(found) > 4 else "")
         return Check("integration", name, OK, f"{_plural(len(found), 'integration')} visible: {names} "
-                     "(registration names one with --integration)", "", detail)
+                     "(a registration uses the one you pick)", "", detail)
 
     # -- 5. the benchmark: complete, one dataset -------------------------------------------------
     def check_benchmark(self, bench: Project) -> Check:

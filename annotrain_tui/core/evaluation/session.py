@@ -40,6 +40,7 @@ from annotrain_tui.core.evaluation.results import EvaluationResult, EvaluationSe
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
+from annotrain_tui.core.remedies import see
 
 if TYPE_CHECKING:
     from annotrain_tui.core.evaluation.views import EvaluationSnapshot
@@ -371,7 +372,8 @@ class LiveSource:
         trainings = self.training_projects()
         if not trainings:
             raise NotFound(f"benchmark {self.benchmark.title!r} has no training projects to evaluate",
-                           hint="provision annotators first, or name projects with --training")
+                           hint="provision annotators first: each gets a training project linked to the benchmark",
+                           see=see("provision.apply", benchmark=self.benchmark.title))
         session.sources = {}
         for n, (project, annotator) in enumerate(trainings):
             if on_progress is not None:

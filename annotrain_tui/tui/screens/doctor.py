@@ -56,7 +56,7 @@ class DoctorScreen(AppScreen):
         "workflow template, the cloud integration, the benchmark (complete, one dataset), annotators missing "
         "from their training projects, folders whose items are not all in the benchmark's dataset, and "
         "registration jobs pending for hours. Each says ok, what is wrong, and how to fix it. r runs the "
-        "checks again; Escape goes back. The same report: 'annotrain doctor' (--json)."
+        "checks again; Escape goes back. The same report in a shell: annotrain doctor (also as JSON)."
     )
     WIDGET_HELP = {"doctor-checks": "Each check of the preflight. Up/Down scroll; r runs them again."}
     DEFAULT_CSS = """
