@@ -398,7 +398,7 @@ class ProvisionScreen(AppScreen):
         self.plan, self.outcomes = None, {}
         self._revalidate()
 
-    def action_save(self, force: bool = False, then: Callable[[], None] | None = None) -> None:
+    def action_save(self, force: bool = False, then: Callable[[], object] | None = None) -> None:
         """Save the roster over the file it was opened from (core.files.check_output first).
 
         A file the roster cannot represent losslessly (``Roster.unkept``: undecodable bytes, lines
@@ -440,7 +440,7 @@ class ProvisionScreen(AppScreen):
         """The files a save-as must not write: the opened file when a save cannot keep what it holds."""
         return [] if self.roster_file is None or self.roster_file.lossless else [self.roster_file.source]
 
-    def action_save_as(self, then: Callable[[], None] | None = None) -> None:
+    def action_save_as(self, then: Callable[[], object] | None = None) -> None:
         """Save the roster to a file the user names (never over a file it cannot represent losslessly).
 
         The path dialog stays open on a path the save would refuse (no such directory, not a regular
@@ -469,7 +469,7 @@ class ProvisionScreen(AppScreen):
         self.app.push_screen(PathDialog("Save the roster as", suggestion, recent_key="save_dir", label="New file",
                                         check=check, start_dir=start), done)
 
-    def _save_as(self, path: Path, force: bool = False, then: Callable[[], None] | None = None) -> None:
+    def _save_as(self, path: Path, force: bool = False, then: Callable[[], object] | None = None) -> None:
         try:  # the file that cannot be kept is an input: check_output refuses it, whatever its spelling
             target = check_output(path, inputs=self._save_inputs(), force=force)
         except OutputExists:
@@ -510,7 +510,7 @@ class ProvisionScreen(AppScreen):
     def action_open_roster(self) -> None:
         self.query_one("#roster-path", Input).focus()
 
-    def _confirm_discard(self, then: Callable[[], None], title: str = "Unsaved roster") -> None:
+    def _confirm_discard(self, then: Callable[[], object], title: str = "Unsaved roster") -> None:
         """Run ``then`` now, or once the user saved (s), saved as (a) or discarded (d) the unsaved
         edits; nothing when they cancel or the save fails."""
         if not self.dirty:
