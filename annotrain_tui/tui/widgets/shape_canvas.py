@@ -147,9 +147,6 @@ class ShapeCanvas(Widget, can_focus=True):
         page = -1 if self.legend_page is None else self.legend_page
         self.legend_page = page + 1 if page + 1 < pages else None
 
-    def watch_legend_page(self) -> None:
-        self.refresh()
-
     # -- layout -----------------------------------------------------------------------------------
     def _rows(self) -> tuple[int, int, int]:
         """(title rows, canvas rows, legend rows) for the current size: the legend takes the lines
