@@ -100,6 +100,8 @@ class RegisterScreen(AppScreen):
         "manifest-path": "The manifest's path (JSON or CSV). Enter validates it.",
         "batch-size": "Items per job when registering in batches (b); empty: the seed's advice (100 videos or "
                       "1,000 images).",
+        "reg-validation-pane": "The manifest's validation: every error and warning, with how to fix it; ↑/↓, "
+                               "PgUp/PgDn, Home/End scroll. x names the warnings before registering.",
         "jobs": "Registration jobs, newest first; a batch is one row (its overall progress) with its parts below. "
                 "The failed URLs of the highlighted job, or of every part of the highlighted batch, are listed "
                 "below; the job's folder and start time are shown whole under the tables (i opens the whole row).",
