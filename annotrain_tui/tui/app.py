@@ -294,13 +294,20 @@ class AnnotrainApp(App[None]):
         self.push_screen(screen)
 
     async def action_quit(self) -> None:
-        """Quit, unless a screen with unsaved work asks first (it calls ``exit`` once answered)."""
+        """Quit once every screen with unsaved or running work has asked, top screen first: each
+        one's answer goes on to ask the next (two screens with unsaved work: both ask), and the app
+        exits after the last. A screen that was cancelled stops the quit there."""
         from annotrain_tui.tui.screens.base import AppScreen
 
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, AppScreen) and screen.confirm_quit(self.exit):
-                return
-        self.exit()
+        screens = [s for s in reversed(self.screen_stack) if isinstance(s, AppScreen)]
+
+        def ask_from(index: int) -> None:
+            for n in range(index, len(screens)):
+                if screens[n].confirm_quit(partial(ask_from, n + 1)):
+                    return
+            self.exit()
+
+        ask_from(0)
 
     def action_move_focus(self, step: int) -> None:
         """Tab / Shift+Tab, handled before the key is forwarded.

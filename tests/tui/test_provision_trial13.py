@@ -193,3 +193,56 @@ async def test_the_finish_message_counts_this_run_apart_from_what_was_already_do
         assert ("Created 2 training project(s) and invited 2 annotator(s); 1 already provisioned; "
                 "0 failed, 0 in conflict.") in said
         assert "3 provisioned" not in said
+
+
+async def test_two_screens_with_unsaved_work_both_ask_before_quitting(tmp_path):
+    """The quit went to the first screen that asked and exited on its answer: a dirty editor over
+    a dirty roster lost the roster's edits once the editor's question was answered."""
+    from annotrain_tui.tui.screens.manifest_dialogs import UnsavedDialog
+    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await add_row(app, pilot)
+        app.open_flow("manifest")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, ManifestEditorScreen)
+        editor.editor.focus()
+        await pilot.press("x")
+        await settle(app, pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedDialog) and app.is_running  # the editor asks first
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, UnsavedDialog) and app.is_running  # then the roster
+        await pilot.press("escape")  # cancelled: nothing quits, the roster is still dirty
+        await settle(app, pilot)
+        assert app.is_running
+        assert any(isinstance(s, ProvisionScreen) and s.dirty for s in app.screen_stack)
+
+
+async def test_ctrl_q_while_provisioning_runs_asks_first(tmp_path):
+    from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+
+    roster = good_roster(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="provision", options={"roster": str(roster)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ProvisionScreen)
+        screen.busy = True  # as while apply runs (its worker sets it)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog) and app.is_running
+        await pilot.press("escape")  # keep running
+        await pilot.pause()
+        assert app.is_running and not screen.cancel_event.is_set()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert screen.cancel_event.is_set() and app.return_code == 0

@@ -534,7 +534,19 @@ class ProvisionScreen(AppScreen):
 
     def confirm_quit(self, quit: Callable[[], None]) -> bool:
         """For the app's quit action (Ctrl+Q): True when the roster has unsaved edits and a dialog now
-        asks (Save, Save as, Discard or Cancel), as Escape does."""
+        asks (Save, Save as, Discard or Cancel), as Escape does; or while provisioning runs (quitting
+        stops it after the requests in flight; running provision again resumes)."""
+        if self.busy:
+            body = Text("Provisioning is running. Quit now? The requests in flight finish; the rest is "
+                        "left for the next run, which resumes where this one stopped.")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.cancel_event.set()
+                    quit()
+
+            self.app.push_screen(ConfirmDialog("Quit annotrain", body, yes="Quit", no="Keep running"), answered)
+            return True
         if not self.dirty:
             return False
         self._confirm_discard(quit, title="Quit annotrain")
