@@ -54,3 +54,14 @@ async def test_picks_status_line_fits_or_wraps_at_80_columns(tmp_path):
         assert sel.integration is not None and sel.folder is not None
         text = flat(app)
         assert f"Folder: {sel.folder.path}" in text and "m opens the manifest" in text
+
+
+async def test_registers_pick_line_wraps_rather_than_cut_its_hint_at_80_columns(tmp_path):
+    """Trial (issue 13): Register's line ended "press 1 on Home (or" with nothing picked."""
+    app = make_app(tmp_path / "ws.db", start_screen="register")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.selection.folder = app.selection.integration = None
+        app.screen._show_selection()
+        await pilot.pause()
+        assert "press 1 on Home (or Ctrl+P, Pick) to choose" in flat(app)

@@ -86,9 +86,6 @@ class PickScreen(AppScreen):
         self.load_failure: Text | None = None  # why the lists could not be read, until a load succeeds
         self.query_one("#integrations", DataTable).add_columns("Integration", "Provider")
         self.query_one("#folders", DataTable).add_columns("Folder", "Files", "Description")
-        # the status line wraps rather than cut its end ("→ m opens the" at 80 columns); inline,
-        # over the stylesheet's one-line height
-        self.query_one("#selection", Static).styles.height = "auto"
         self._show_selection()
         self.query_one("#integrations", DataTable).focus()
         self.action_refresh()
