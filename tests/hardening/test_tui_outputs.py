@@ -12,7 +12,7 @@ from textual.widgets import Static
 from annotrain_tui.core.roster import read_roster
 from annotrain_tui.tui.screens.evaluation import EvaluationScreen
 from annotrain_tui.tui.screens.provision import ProvisionScreen
-from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog, PathDialog
 from tests.tui.helpers import make_app, settle
 
 
@@ -21,10 +21,20 @@ async def export_seed(app, pilot, path) -> None:
     await pilot.press("e")
     assert isinstance(app.screen, ChoiceDialog)
     await pilot.press("enter")
-    assert isinstance(app.screen, FormDialog)
+    assert isinstance(app.screen, PathDialog)
     app.screen.query_one("#field-path").value = str(path)
     await pilot.press("enter")
     await settle(app, pilot)
+
+
+async def refused(app, pilot) -> str:
+    """The export dialog kept open with its reason (what was typed kept too); then cancelled."""
+    assert isinstance(app.screen, PathDialog), app.screen
+    reason = str(app.screen.query_one("#form-error", Static).render())
+    await pilot.press("escape")
+    await settle(app, pilot)
+    assert isinstance(app.screen, EvaluationScreen)
+    return reason
 
 
 def toasts(app) -> list[str]:
@@ -69,11 +79,11 @@ async def test_export_refuses_a_directory_a_device_and_a_missing_directory(tmp_p
     (tmp_path / "adir").mkdir()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        for bad, why in [(tmp_path / "adir", "not a regular file"), ("/dev/null", "not a regular file"),
-                         (tmp_path / "nope" / "x.csv", "does not exist")]:
+        for bad, why in [(tmp_path / "adir", "is a directory"), ("/dev/null", "not a regular file"),
+                         (tmp_path / "nope" / "x.csv", "No directory")]:
             await export_seed(app, pilot, bad)
-            assert isinstance(app.screen, EvaluationScreen), bad  # refused, no question
-            assert any(why in m for m in toasts(app)), (bad, toasts(app))
+            reason = await refused(app, pilot)  # refused in the dialog, no question
+            assert why in reason, (bad, reason)
         assert (tmp_path / "adir").is_dir() and not (tmp_path / "nope").exists()
 
 
@@ -94,8 +104,8 @@ async def test_an_offline_export_is_never_written_over_its_inputs(tmp_path):
         await settle(app, pilot)
         for target in (bm, tr, hard, tmp_path / "." / "tr.json"):
             await export_seed(app, pilot, target)
-            assert isinstance(app.screen, EvaluationScreen), target  # refused, never asked
-            assert any("inputs" in m for m in toasts(app)), toasts(app)
+            reason = await refused(app, pilot)  # refused, never asked
+            assert "inputs" in reason, (target, reason)
     assert {p: p.read_bytes() for p in (bm, tr)} == before
 
 
@@ -218,6 +228,6 @@ async def test_an_export_never_replaces_the_workspace_the_screen_reads(tmp_path)
         await settle(app, pilot)
         before = ws.read_bytes()
         await export_seed(app, pilot, ws)
-        assert isinstance(app.screen, EvaluationScreen)  # refused outright: no overwrite question
-        assert any("writing it would destroy it" in m for m in toasts(app)), toasts(app)
+        reason = await refused(app, pilot)  # refused outright: no overwrite question
+        assert "writing it would destroy it" in reason, reason
         assert ws.read_bytes()[:16] == b"SQLite format 3\x00" and len(ws.read_bytes()) >= len(before) // 2
