@@ -105,3 +105,17 @@ async def drive(app, pilot, shot: Shot) -> None:
         await pilot.pause()
     app.title = "annotrain"
     await pilot.pause()
+    await tables_measured(app, pilot)
+
+
+async def tables_measured(app, pilot) -> None:
+    """A DataTable measures rows added since its last frame when it is next idle; a shot taken
+    before that draws every column as wide as its label (seen once in CI: 'alex.kim…' on Progress).
+    Wait for each table of the screen to have measured (Textual has no public flag for it)."""
+    from textual.widgets import DataTable
+
+    for _ in range(100):
+        if not any(t._require_update_dimensions for t in app.screen.query(DataTable)):
+            return
+        await pilot.pause()
+    raise AssertionError("a table never measured its rows")
