@@ -475,3 +475,27 @@ async def test_the_item_screen_legend_names_every_class_of_the_item(tmp_path, si
         text = canvas_text(app)
         for cc in canvas.summary.classes:  # each with its counts: the legend, not the table beside it
             assert f"■ {cc.name} {cc.benchmark}/{cc.annotator}" in text
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_the_whole_legend_wraps_at_word_boundaries(size):
+    """Trial: the k legend broke words ("the benchmark's shap|es", "o|n both", "num|ber"): each
+    word shown at 60 or 80 columns is a whole word of the legend (as shown unwrapped at 400)."""
+    app = CanvasApp()
+    async with app.run_test(size=(400, 40)) as pilot:
+        canvas = app.query_one(ShapeCanvas)
+        canvas.set_shapes(demo_shapes(), image_size=(1280, 720))
+        await pilot.pause()
+
+        def words() -> list[str]:  # the explanation's words, before the legend lines themselves
+            lines = [line.plain for page in canvas._legend_pages() for line in page[:-1]]
+            lines = lines[:len(lines) - len(canvas._legend_lines(canvas.size.width))]
+            return [w for line in lines for w in line.split()]
+
+        whole = set(words())
+        assert {"benchmark's", "shapes;", "on", "both", "then"} <= whole
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        shown = words()
+        assert "number" in shown and "how" in shown
+        assert [w for w in shown if w not in whole] == []

@@ -347,7 +347,8 @@ class ShapeCanvas(Widget, can_focus=True):
             "with no benchmark partner.",
             "Each class: its colour, its name, then how many shapes the benchmark has / the annotator has.",
         ]
-        lines = [line for text in about for line in _pack([Text(text)], width)]
+        # wrapped at word boundaries (each word an entry): only a word wider than the line is folded
+        lines = [line for text in about for line in _pack([Text(w) for w in text.split()], width)]
         lines += self._legend_lines(width) if s.classes or not self.shapes else []
         pages = [lines[i:i + rows] for i in range(0, len(lines), rows)] or [[]]
         key = self._legend_key()
