@@ -399,7 +399,7 @@ class AnnotrainApp(App[None]):
                                 for name in ("screen", "app", "widget") if rows[name]])
 
     def action_help(self) -> None:
-        from annotrain_tui.tui.screens.base import widget_help
+        from annotrain_tui.tui.screens.base import AppScreen, widget_help
         from annotrain_tui.tui.screens.help import HelpScreen
 
         screen = self.screen
@@ -409,8 +409,12 @@ class AnnotrainApp(App[None]):
         text = widget_help(screen, focused)
         if focused is not None and text is None:
             text = f"{type(focused).__name__}: Tab and Shift+Tab move the focus; arrow keys move inside."
+        screen_help = getattr(screen, "SCREEN_HELP", None) or None
+        error = screen.error_text if isinstance(screen, AppScreen) else ""
+        if error:  # the error bar's text whole (the bar shows at most three lines)
+            screen_help = f"✖ Now: {error}" + (f"\n\n{screen_help}" if screen_help else "")
         self.push_screen(HelpScreen(screen.title or type(screen).__name__, self.help_sections(screen), text,
-                                    getattr(screen, "SCREEN_HELP", None) or None))
+                                    screen_help))
 
     def action_copy_workspace(self) -> None:
         text = self.workspace.backend.describe()

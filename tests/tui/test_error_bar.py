@@ -68,3 +68,25 @@ async def test_one_failed_worker_is_one_toast_and_the_bar_clears_when_its_group_
         screen.fail(True)
         await settle(app, pilot)
         assert screen.error_text == "" and not screen.query_one(ErrorBar).display
+
+
+async def test_a_long_error_is_never_cut_silently_and_f1_shows_it_whole(tmp_path):
+    """Trial: Register's bar stopped mid-sentence at three lines with no sign that it went on."""
+    from annotrain_tui.tui.screens.base import ERROR_BAR_LINES, ErrorBar
+    from annotrain_tui.tui.screens.help import HelpScreen
+    from tests.tui.helpers import make_app, screen_text, settle
+
+    app = make_app(tmp_path / "ws.db", start_screen="register")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        long = " ".join(f"word{n}" for n in range(80)) + " THE-END"
+        app.screen.show_error("test", long)
+        await pilot.pause()
+        bar = app.screen.query_one(ErrorBar)
+        lines = [ln for ln in screen_text(app).splitlines() if ln.strip()][1:1 + ERROR_BAR_LINES]
+        assert "(F1 shows it whole)" in lines[-1] and "THE-END" not in screen_text(app)
+        assert bar.size.height == ERROR_BAR_LINES
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "THE-END" in " ".join(screen_text(app).split())

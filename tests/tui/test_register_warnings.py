@@ -76,3 +76,22 @@ async def test_x_without_validating_first_still_names_the_warnings(tmp_path):
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "warning(s)" in " ".join(screen_text(app).split())
+
+
+async def test_x_on_a_manifest_with_errors_is_refused_not_offered(tmp_path):
+    """Trial: with 2 errors and 4 warnings, x asked "Register (y)" naming only the warnings; the
+    refusal came after the yes. Errors are said before anything is asked, and nothing starts."""
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"images": [{"objectUrl": "<bucket>/a.jpg"}, {"objectUrl": AWS + "b.jpg"},
+                                           {"objectUrl": AWS + "b.jpg"}]}))
+    app = make_app(tmp_path / "ws.db", start_screen="register", options={"manifest": str(path)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pick(app)
+        jobs_before = len(app.screen.records)
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)  # no question asked
+        text = " ".join(screen_text(app).split())
+        assert "Not registered: the manifest has 1 error(s)" in text and "manifest editor" in text
+        assert len(app.screen.records) == jobs_before

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
+from rich.text import Text
 from textual import getters
 from textual.screen import Screen
 from textual.widget import Widget
@@ -35,6 +36,10 @@ class SafeTitles:
 
     def validate_sub_title(self, sub_title: Any) -> str | None:
         return None if sub_title is None else shown(sub_title)
+
+
+#: the error bar's height at most (its CSS max-height)
+ERROR_BAR_LINES = 3
 
 
 class ErrorBar(Static):
@@ -139,6 +144,16 @@ class AppScreen(SafeTitles, Screen[None]):
         more = len(self._failed_groups) - 1
         line = lit(f"✖ {text}" + (f" (+{more} more)" if more > 0 else ""))
         line.no_wrap = False  # wrapped over up to 3 lines: the hint at the end is the useful part
+        width = max(10, self.app.size.width - 2)
+        if len(line.wrap(self.app.console, width)) > ERROR_BAR_LINES:
+            # never cut silently mid-sentence: say it goes on, and where it is whole
+            tail = "… (F1 shows it whole)"
+            keep = line.wrap(self.app.console, width)[:ERROR_BAR_LINES]
+            last = keep[-1]
+            last.truncate(max(1, width - len(tail)))
+            last.rstrip()
+            last.append(tail)
+            line = Text("\n").join(keep)
         bar.update(line)
         bar.set_class(bool(text), "-shown")
 

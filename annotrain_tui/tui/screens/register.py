@@ -546,6 +546,21 @@ class RegisterScreen(AppScreen):
         self.app.call_from_thread(self._confirm_register, integration, folder, path, result)
 
     def _confirm_register(self, integration: Integration, folder: Folder, path: str, result: Any) -> None:
+        errors = list(result.errors) if result is not None else []
+        if errors:
+            # never offered: the registration would refuse it after the yes (trial: "Register (y)" asked
+            # about 4 warnings of a manifest with 2 errors)
+            from annotrain_tui.core.manifest.split import LIMIT_CODES
+
+            how = ("it is too big for one job: b registers it in batches" if all(d.code in LIMIT_CODES for d in errors)
+                   else "fix them in the manifest editor (2 on Home), then x again")
+            first = self._diagnostic_line(path, errors[0]).plain
+            self.show_error("register-start", f"Not registered: the manifest has {len(errors)} error(s); {how}. "
+                                              f"The first: {first}")
+            self.notify(f"The manifest has {len(errors)} error(s): nothing registered.", title="Not registered",
+                        severity="error", markup=False)
+            return
+        self.clear_error("register-start")
         body = Text("Register the files of ")
         body.append_text(lit(path, "bold"))
         body.append(" into ")
