@@ -209,3 +209,24 @@ async def test_a_keymap_entry_for_a_dialogs_binding_is_no_unknown_id_at_launch(t
         assert len(warnings) == 1 and "'app.hlep'" in warnings[0]  # the check runs, and says a real typo
         assert "unsaved.save" not in warnings[0]
         assert app._keymap.get("unsaved.save") == "ctrl+w"  # applied, not dropped as unknown
+
+
+async def test_escape_in_the_editors_path_field_clears_it_before_it_leaves(tmp_path):
+    """Trial: the manifest editor's path field was the one plain Input: Escape left the screen
+    with the typed path still in it."""
+    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
+    from tests.tui.helpers import make_app, settle
+
+    app = make_app(tmp_path / "ws.db", start_screen="manifest")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        field = app.screen.query_one("#me-path")
+        field.focus()
+        field.value = ""
+        await pilot.press(*"/tmp/foo.json")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ManifestEditorScreen) and field.value == ""
+        await pilot.press("escape")  # empty: leaves the field, still on the editor
+        await pilot.pause()
+        assert isinstance(app.screen, ManifestEditorScreen) and app.screen.focused is not field

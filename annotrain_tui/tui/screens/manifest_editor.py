@@ -69,6 +69,7 @@ from annotrain_tui.tui.screens.manifest_dialogs import (
 )
 from annotrain_tui.tui.text import typed_path
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
+from annotrain_tui.tui.widgets.inputs import SafeInput
 from annotrain_tui.tui.widgets.manifest_text_area import ManifestTextArea, drawn, highlighting_problem
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
@@ -191,7 +192,7 @@ class ManifestEditorScreen(AppScreen):
         yield Header()
         with Horizontal(classes="form-row", id="me-open"):
             yield Label("Manifest ")
-            yield Input(placeholder="path to manifest.json or .csv — Enter opens; Ctrl+T: template", id="me-path")
+            yield SafeInput(placeholder="path to manifest.json or .csv — Enter opens; Ctrl+T: template", id="me-path")
         with Container(id="me-body"):
             self._editor = ManifestTextArea(id="me-editor", soft_wrap=False, show_line_numbers=True,
                                             tab_behavior="focus")
