@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from annotrain_tui.tui.screens.help import HelpScreen
+from annotrain_tui.tui.screens.help import WIDGET_SECTION, HelpScreen
 from annotrain_tui.tui.widgets.footer import KeyFooter
 from tests.tui.helpers import make_app, settle
 
@@ -192,3 +192,19 @@ async def test_the_drill_downs_help_lists_the_sort_keys_it_mentions(tmp_path):
         rows = {bid: (keys, desc) for keys, desc, bid in help_screen.key_rows}
         assert rows["table.sort"] == ("s", "Sort") and rows["table.reverse"] == ("S", "Reverse")
         assert "Sort" in help_text(app) and "Reverse" in help_text(app)
+
+
+async def test_each_key_is_listed_once_on_evaluation_and_the_manifest_editor(tmp_path):
+    """Trial: esc twice (evaluation.back and app.back; manifest.back and app.back): the screen's
+    binding is what the key does there, so it is the one row."""
+    for start, back in (("evaluation", "evaluation.back"), ("manifest", "manifest.back")):
+        app = make_app(tmp_path / f"{start}.db", start_screen=start)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_help(app, pilot)
+            # the screen's keys and the app's (the focused widget's own section may say what a key
+            # does inside it first: the manifest's field clears on esc, then esc is Back)
+            rows = [row for title, section in app.screen._sections if not title.startswith(WIDGET_SECTION)
+                    for row in section]
+            keys = [k for keys, _d, _b in rows for k in keys.split(", ")]
+            assert len(keys) == len(set(keys)), (start, sorted(k for k in keys if keys.count(k) > 1))
+            assert [b for keys, _d, b in rows if "esc" in keys.split(", ")] == [back]

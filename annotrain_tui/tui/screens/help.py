@@ -15,6 +15,8 @@ from annotrain_tui.tui.text import lit
 
 #: the title AnnotrainApp.help_sections gives the focused widget's keys
 WIDGET_SECTION = "Keys of the focused widget"
+#: the title AnnotrainApp.help_sections gives the screen's own keys
+SCREEN_SECTION = "Keys of this screen"
 
 
 Section = tuple[str, list[tuple[str, str, str]]]
@@ -24,18 +26,23 @@ def one_row_per_key(sections: list[Section]) -> list[Section]:
     """Each key said once. In a section, a key that a described binding of ours (one with an id)
     has is left out of a row without an id: Textual's own ``tab Focus Next`` goes where the app's
     priority ``tab Next field`` is what Tab does. A focused widget's row whose keys and action the
-    screen's keys already list (the item screen's b/a/l and its canvas's) is left out too. A row
-    whose keys are all left out goes; sections keep their order, and a section left empty goes."""
+    screen's keys already list (the item screen's b/a/l and its canvas's) is left out too. A key
+    the screen binds is left out of the app's keys: the screen's binding is what it does there
+    (Evaluation's ``esc`` is ``evaluation.back``, not ``app.back`` again). A row whose keys are all
+    left out goes; sections keep their order, and a section left empty goes."""
     said = {(keys, desc) for title, rows in sections if not title.startswith(WIDGET_SECTION)
             for keys, desc, _bid in rows}
+    screens = {key for title, rows in sections if title == SCREEN_SECTION
+               for keys, _desc, _bid in rows for key in keys.split(", ")}
     out: list[Section] = []
     for title, rows in sections:
         ours = {key for keys, _desc, bid in rows if bid for key in keys.split(", ")}
+        won = screens if title != SCREEN_SECTION and not title.startswith(WIDGET_SECTION) else set()
         kept = []
         for keys, desc, bid in rows:
             if title.startswith(WIDGET_SECTION) and (keys, desc) in said:
                 continue
-            left = keys.split(", ") if bid else [k for k in keys.split(", ") if k not in ours]
+            left = [k for k in keys.split(", ") if k not in won and (bid or k not in ours)]
             if left:
                 kept.append((", ".join(left), desc, bid))
         if kept:
