@@ -255,7 +255,7 @@ class _Doctor:
         several = len(benches) > 1
         for bench in benches:
             suffix = f" {_title(bench)}" if several else ""
-            self.run_one("benchmark", partial(self.check_benchmark, bench), benchmark=bench,
+            self.run_one("benchmark", partial(self.check_benchmark, bench, named=several), benchmark=bench,
                          name=TITLES["benchmark"] + suffix)
             self.run_one("annotators", partial(self.check_annotators, bench), benchmark=bench,
                          name=TITLES["annotators"] + suffix)
@@ -415,7 +415,9 @@ class _Doctor:
                      "(a registration uses the one you pick)", "", detail)
 
     # -- 5. the benchmark: complete, one dataset -------------------------------------------------
-    def check_benchmark(self, bench: Project) -> Check:
+    def check_benchmark(self, bench: Project, *, named: bool = False) -> Check:
+        """``named``: the check's name already says which benchmark (there are several), so its
+        message does not say it again."""
         from annotrain_tui.core.benchmark import benchmark_status
 
         name = TITLES["benchmark"]
@@ -445,7 +447,7 @@ class _Doctor:
             fails.append(f"only {done.complete} of {done.total} tasks are Complete")
             hints.append("finish the benchmark labels before training starts")
             sees.append(see("benchmark.status", project=project.id))
-        head = f"{_title(project)}: "
+        head = "" if named else f"{_title(project)}: "
         if fails:
             return Check("benchmark", name, FAIL, head + "; ".join(fails), "; ".join(hints), detail, see=tuple(sees))
         if project.dataset_ids is None:

@@ -268,6 +268,12 @@ def test_several_benchmarks_are_each_checked(demo):
     assert [c.benchmark_id for c in benches] == [ids["benchmark"], second.id]
     assert benches[0].status == OK and benches[1].status == FAIL and "0 of 60" in benches[1].message
     assert "'Second benchmark'" in benches[1].name
+    for check, title in zip(benches, ("'Benchmark Labels'", "'Second benchmark'"), strict=True):
+        # the name says which benchmark; the message does not say it again (trial: "Benchmark
+        # 'Benchmark Labels' (e013…): 'Benchmark Labels' (e013…): 60/60")
+        assert title in check.name and check.benchmark_id in check.name
+        assert title not in check.message and check.benchmark_id not in check.message
+    assert benches[0].message.startswith("60/60 tasks Complete")
     only = doctor(backend, benchmark_ref="Benchmark Labels")
     assert only.benchmarks == [ids["benchmark"]] and only.ok
 
