@@ -34,6 +34,14 @@ class Overview:
     projects: list[Project]
     benchmarks: list[BenchmarkSummary]
 
+    def current_benchmark(self, preferred: str | None = None) -> BenchmarkSummary | None:
+        """The benchmark the flows open when the user names none (``default_benchmark``'s rule:
+        ``preferred`` while it is still a benchmark, else the first), so Home names the one that
+        Evaluate and Progress will show."""
+        ids = [b.project.id for b in self.benchmarks]
+        chosen = preferred_of(ids, {b.project.id: b.project.title for b in self.benchmarks}, preferred)
+        return None if chosen is None else self.benchmarks[ids.index(chosen)]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
@@ -87,14 +95,21 @@ def default_benchmark(backend: Backend, projects: list[Project] | None = None, *
     listing when the caller already has it (saves one call)."""
     projects = backend.list_projects() if projects is None else projects
     ids = benchmark_ids(projects)
+    by_id = {p.id: p for p in projects}
+    chosen = preferred_of(ids, {i: by_id[i].title for i in ids}, preferred)
+    return None if chosen is None else by_id[chosen]
+
+
+def preferred_of(ids: list[str], titles: dict[str, str], preferred: str | None) -> str | None:
+    """The one rule for "which benchmark": ``preferred`` (an id or exact title) when it is one of
+    ``ids``, else the first; None when there is none."""
     if not ids:
         return None
-    by_id = {p.id: p for p in projects}
     if preferred:
         for i in ids:
-            if preferred in (i, by_id[i].title):
-                return by_id[i]
-    return by_id[ids[0]]
+            if preferred in (i, titles.get(i)):
+                return i
+    return ids[0]
 
 
 def load_overview(backend: Backend) -> Overview:

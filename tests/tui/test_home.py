@@ -137,3 +137,21 @@ async def test_a_keymap_entry_with_no_key_is_ignored_and_ctrl_q_still_quits(tmp_
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0 or not app.is_running
+
+
+async def test_home_names_the_benchmark_the_flows_open_and_says_there_are_more(tmp_path):
+    """Trial: after planning against a second benchmark, 5 opened it while Home still named the
+    first (Home took benchmarks[0], the flows the remembered one)."""
+    from annotrain_tui.core.benchmark import create_benchmark_project
+    from tests.tui.helpers import screen_text
+
+    app = make_app(tmp_path / "ws.db")
+    raw = app.workspace.raw
+    ds = raw.create_dataset("Cohort A set")
+    made = create_benchmark_project(raw, "Cohort A Bench", dataset_ref=ds.id,
+                                    ontology_ref=raw.list_ontologies()[0].id)
+    app.workspace.recent().set(benchmark=made.id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        text = " ".join(screen_text(app).split())
+        assert "Benchmark Cohort A Bench: 0/0 Complete" in text and "(+1 more" in text and "in Projects)" in text

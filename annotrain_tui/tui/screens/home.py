@@ -141,14 +141,16 @@ class HomeScreen(AppScreen):
         self.query_one("#summary", Static).update(summary)
         label = self.query_one("#bench-label", Static)
         bar = self.query_one("#bench-progress", ProgressBar)
-        if ov.benchmarks:
-            b = ov.benchmarks[0]
+        b = ov.current_benchmark(self.app.workspace.recent().get("benchmark"))
+        if b is not None:  # the one Evaluate and Progress open (5, 4): the same rule as theirs
             t = Text("Benchmark ")
             t.append_text(lit(b.project.title, "bold", limit=BENCH_TITLE_LIMIT))
             t.append(f": {b.completeness.complete}/{b.completeness.total} Complete · "
                      f"{_count(len(b.training_projects), 'trainee')}")
             if not b.complete:
                 t.append(" ⚠ finish it before training starts", style="bold yellow")
+            if len(ov.benchmarks) > 1:
+                t.append(f" (+{len(ov.benchmarks) - 1} more in Projects)", style="dim")
             label.update(t)
             bar.update(total=max(1, b.completeness.total), progress=b.completeness.complete)
             bar.display = True
