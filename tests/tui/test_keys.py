@@ -230,3 +230,28 @@ async def test_escape_in_the_editors_path_field_clears_it_before_it_leaves(tmp_p
         await pilot.press("escape")  # empty: leaves the field, still on the editor
         await pilot.pause()
         assert isinstance(app.screen, ManifestEditorScreen) and app.screen.focused is not field
+
+
+async def test_a_cleared_table_forgets_the_widths_of_its_old_rows():
+    """Trial: after a roster with a 66-character name, the next roster's columns stayed that wide."""
+    from textual.app import App
+
+    from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+    class Host(App[None]):
+        def compose(self):
+            yield SafeDataTable(id="t")
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(SafeDataTable)
+        table.add_column("Name", key="name")
+        table.add_column("Email", key="email")
+        table.add_row("N" * 66, "a@example.com")
+        await pilot.pause()
+        assert table.columns["name"].content_width == 66
+        table.clear()
+        table.add_row("Alex Kim", "alex.kim@example.com")
+        await pilot.pause()
+        assert table.columns["name"].content_width == len("Alex Kim")
+        assert table.columns["email"].content_width == len("alex.kim@example.com")

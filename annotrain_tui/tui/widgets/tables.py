@@ -50,6 +50,16 @@ class SafeDataTable(DataTable):
         if record:
             self.app.push_screen(RowDetail(record))
 
+    def clear(self, columns: bool = False):  # noqa: ANN201 - Self
+        """Also forget how wide the old rows made each column: a stock DataTable keeps an auto
+        column as wide as its widest row ever, so after a roster with a 66-character name the next
+        roster's Email and Plan columns stayed off-screen."""
+        super().clear(columns)
+        for column in self.columns.values():
+            if column.auto_width:
+                column.content_width = column.label.cell_len
+        return self
+
     def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None):
         return super().add_column(_safe(label), width=width, key=key, default=_safe(default))
