@@ -74,7 +74,38 @@ async def test_a_failed_load_says_its_reason_in_the_error_bar_and_a_toast_only(t
         lines = [line for line in text.splitlines() if reason in line]
         assert len(lines) == 1 and "✖" in lines[0]
         table = screen.query_one("#annotators", FrameTable)
+        # what helps: not trying again (the name matches nothing), the exact name (the bar says which is close)
+        assert table.empty_text == "Nothing to show: open Evaluate with the benchmark's exact name."
+
+
+async def test_a_transient_failure_says_the_users_key_tries_again(tmp_path, monkeypatch):
+    from annotrain_tui.core.errors import Transient
+
+    def unreachable(self, *args, **kwargs):
+        raise Transient("cannot reach Encord", acted=False)
+
+    monkeypatch.setattr(EvaluationSession, "load", unreachable)
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", keymap={"evaluation.refresh": "f5"})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        assert "cannot reach Encord" in app.screen.error_text
+        table = app.screen.query_one("#annotators", FrameTable)
         assert table.empty_text == "Nothing to show: F5 tries again."  # what to do, with the user's key
+
+
+async def test_a_benchmark_without_training_projects_says_to_provision_the_roster(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    raw = app.workspace.raw
+    bench = next(p for p in raw.list_projects() if p.title == "Benchmark Labels")
+    lonely = raw.create_project("Lonely benchmark", description="gold", dataset_ids=bench.dataset_ids,
+                                ontology_id=bench.ontology_id)
+    app.screen_options = {"benchmark": lonely.id}
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        assert "has no training projects" in app.screen.error_text
+        table = app.screen.query_one("#annotators", FrameTable)
+        assert table.empty_text == "Nothing to show: provision the roster first (4 on Home), then come back."
+        assert "tries again" not in screen_text(app)
 
 
 def test_an_incomplete_benchmark_is_named_as_the_cause(tmp_path):

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
-from annotrain_tui.core.errors import AnnotrainError, OutputExists
+from annotrain_tui.core.errors import AnnotrainError, NotFound, OutputExists, Transient
 from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
 from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
 from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
@@ -100,6 +100,9 @@ class EvaluationScreen(AppScreen):
         self.last_refresh: datetime | None = None
         self.ticks = 0
         self.cancel = threading.Event()
+        #: how far the last load got: "find" (the benchmark named by its ref) or "load" (its rows
+        #: and training projects), so a failure's empty table says what helps
+        self._load_stage = "load"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -151,7 +154,9 @@ class EvaluationScreen(AppScreen):
                     self.post_message(self.NoBenchmark())
                     return
                 ref = chosen.id
+            self._load_stage = "find"
             session = EvaluationSession.of_workspace(backend, ref, self.training_refs, self._settings())
+        self._load_stage = "load"
 
         def progress(done: int, total: int, name: str) -> None:
             self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
@@ -204,8 +209,22 @@ class EvaluationScreen(AppScreen):
         if worker.group != "evaluation-load":
             return
         self._status(Text("The evaluation is not loaded.", style="red"))
-        self.table.empty_text = f"Nothing to show: {key_of(self, 'evaluation.refresh')} tries again."
+        self.table.empty_text = f"Nothing to show: {self._what_helps(error)}."
         self.table.refresh()
+
+    def _what_helps(self, error: BaseException | None) -> str:
+        """What gets the evaluation loaded after ``error``: trying again only helps a transient
+        failure; a name that matched nothing wants the exact name (the bar says which is close), a
+        benchmark without training projects wants the roster provisioned."""
+        if isinstance(error, Transient):
+            return f"{key_of(self, 'evaluation.refresh')} tries again"
+        if isinstance(error, NotFound) and not self.benchmark_labels:
+            if self._load_stage == "find":
+                return "open Evaluate with the benchmark's exact name"
+            if self.training_refs:
+                return "open Evaluate with the training projects' exact names"
+            return "provision the roster first (4 on Home), then come back"
+        return "the bar above says what went wrong"
 
     def _show(self, changed: int | None = None) -> None:
         snap = self.snapshot
