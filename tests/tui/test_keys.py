@@ -255,3 +255,16 @@ async def test_a_cleared_table_forgets_the_widths_of_its_old_rows():
         await pilot.pause()
         assert table.columns["name"].content_width == len("Alex Kim")
         assert table.columns["email"].content_width == len("alex.kim@example.com")
+
+
+async def test_keys_typed_in_the_same_burst_as_slash_go_into_the_pick_filter(tmp_path):
+    """Trial: on Pick, '/Az' typed fast left the filter empty (the keys after '/' reached the table
+    before the bubbled '/' moved the focus). In the field, '/' is typed like any character."""
+    from textual.widgets import Input
+
+    app = make_app(tmp_path / "ws.db", start_screen="pick")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        burst(app, ["/", "A", "z", "/", "b"])
+        await settle(app, pilot)
+        assert app.screen.query_one("#filter", Input).value == "Az/b"

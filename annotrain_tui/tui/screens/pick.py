@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -63,7 +64,9 @@ class PickScreen(AppScreen):
         "folders": "Storage folders, nested. Enter picks; n creates a folder inside the highlighted one.",
     }
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", id="pick.filter"),
+        # priority, like Tab: the focus moves before the next key of a burst is dispatched ("/Az"
+        # typed fast left the filter empty); in a field it steps aside and "/" is typed
+        Binding("slash", "focus_filter", "Filter", priority=True, id="pick.filter"),
         Binding("n", "new_folder", "New folder", id="pick.new_folder"),
         Binding("r", "refresh", "Refresh", id="pick.refresh"),
         Binding("m", "manifest", "Manifest", id="pick.manifest"),
@@ -145,7 +148,9 @@ class PickScreen(AppScreen):
         self.query_one("#integrations", DataTable).focus()
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # a field takes "/" as text
+        self.set_focus(self.query_one("#filter", Input))  # now, not after a refresh as focus() does
 
     @on(DataTable.RowSelected, "#integrations")
     def _pick_integration(self, event: DataTable.RowSelected) -> None:

@@ -101,7 +101,7 @@ class KeyFooter(Widget, can_focus=False):
             if action in HELP_ACTIONS or action in PALETTE_ACTIONS:
                 continue
             char = key_to_character(key) if typing else None
-            if char is not None and char.isprintable() and node is not focused and not binding.priority:
+            if char is not None and char.isprintable() and node is not focused:
                 continue  # the field takes this key as text (Escape's "\x1b" types nothing: it stays)
             if key == "escape":
                 if binding.description and (node is not app or len(app.screen_stack) > 2):
