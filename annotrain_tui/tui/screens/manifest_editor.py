@@ -119,7 +119,7 @@ class ManifestEditorScreen(AppScreen):
                           "last problem.",
     }
     BINDINGS = [
-        Binding("f8,ctrl+n", "next_diagnostic", "Next", key_display="F8", id="manifest.next"),
+        Binding("f8,ctrl+n", "next_diagnostic", "Next problem", key_display="F8", id="manifest.next"),
         Binding("shift+f8,ctrl+b", "previous_diagnostic", "Previous problem", show=False,
                 id="manifest.previous"),
         Binding("ctrl+g", "jump", "Go to problem", show=False, id="manifest.jump"),
