@@ -1,7 +1,8 @@
 """The canvas rasteriser: benchmark and annotator shapes of one image, drawn in braille (no Textual).
 
-A lead sees where an annotator disagrees with the benchmark without opening the web app. The module
-has a pure core (no Textual; numpy) and the widget on top of it:
+A lead sees where an annotator disagrees with the benchmark without opening the web app. This module
+is pure (no Textual; numpy); the geometry records live in ``core/evaluation/shapes.py``, the shapes to
+draw and their colours in ``tui/canvas/model.py``, the widget in ``tui/widgets/shape_canvas.py``:
 
 * :class:`Box`, :class:`RotatedBox`, :class:`Polygon`: geometry, normalised 0..1 as in Encord
   (top-left origin, y down). A rotated box is the unrotated box ``x, y, w, h`` turned ``theta``
