@@ -442,18 +442,25 @@ def _start(backend: Backend, store: JobStore, manifest: dict[str, Any], *, manif
     return record
 
 
-def create_folder_path(backend: Backend, path: str, *, description: str = "", metadata: dict | None = None):
-    """Create ``/a/b/c`` (its missing parents too)."""
+def folder_path_names(path: str) -> list[str]:
+    """The names of a folder path the user typed, every one checked (InvalidInput naming the name):
+    the one rule for the CLI, the Pick screen's form (before it closes) and ``create_folder_path``."""
     parts = [p for p in path.strip().strip("/").split("/") if p]
     if not parts:
-        raise InvalidInput("a folder path needs at least one name")
-    for name in parts:  # every name checked before any folder is made
+        raise InvalidInput("a folder path needs at least one name", hint="e.g. /Training Data/Cohort 3")
+    for name in parts:
         refuse_hidden_characters(name, "folder name")
         if name.strip() in (".", ".."):
             # a storage path is names, not a file system: '..' would be made literally, a folder
             # named '..' that every later path with '..' in it silently means
             raise InvalidInput(f"'{name.strip()}' cannot be a folder name (in {shown(path.strip(), limit=120)})",
                                hint="write the path from the top without '.' or '..', e.g. /Training Data/Cohort 3")
+    return parts
+
+
+def create_folder_path(backend: Backend, path: str, *, description: str = "", metadata: dict | None = None):
+    """Create ``/a/b/c`` (its missing parents too)."""
+    parts = folder_path_names(path)  # every name checked before any folder is made
     parent = None
     folders = backend.list_folders()
     for depth, name in enumerate(parts):

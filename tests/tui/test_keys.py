@@ -268,3 +268,24 @@ async def test_keys_typed_in_the_same_burst_as_slash_go_into_the_pick_filter(tmp
         burst(app, ["/", "A", "z", "/", "b"])
         await settle(app, pilot)
         assert app.screen.query_one("#filter", Input).value == "Az/b"
+
+
+async def test_a_folder_path_the_server_would_refuse_keeps_the_form_open(tmp_path):
+    """Trial (own check): '/X/../y' closed the form and lost what was typed; the refusal came from
+    the worker. The same core rule (registration.folder_path_names) now runs in the form."""
+    from textual.widgets import Static
+
+    app = make_app(tmp_path / "ws.db", start_screen="pick")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        for bad, why in (("/X/../y", "cannot be a folder name"), ("/X/./y", "cannot be a folder name")):
+            form.query_one("#field-path", SafeInput).value = bad
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form, bad  # still open
+            assert why in str(form.query_one("#form-error", Static).render())
+        assert not [f for f in app.workspace.raw.list_folders() if f.path.startswith("/X")]

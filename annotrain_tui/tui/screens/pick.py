@@ -16,7 +16,7 @@ from annotrain_tui.core.choices import PickLists, match_remembered, pick_lists
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
 from annotrain_tui.core.models import Folder, Integration
-from annotrain_tui.core.registration import create_folder_path
+from annotrain_tui.core.registration import create_folder_path, folder_path_names
 from annotrain_tui.tui.app import AnnotrainApp
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.text import lit
@@ -198,7 +198,8 @@ class PickScreen(AppScreen):
         def check(values):
             if not values["path"].strip().strip("/"):
                 return "Give the folder a name."
-            try:
+            try:  # refused here, with what was typed kept, not after the form has closed
+                folder_path_names(values["path"])
                 parse_metadata(values["metadata"])
             except InvalidInput as err:
                 return str(err)
