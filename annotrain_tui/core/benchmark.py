@@ -141,7 +141,8 @@ def check_workflow(project: Project, template: Any = None) -> None:
         made = f"project '{project.title}' ({project.id}) was created"
         source = f" from template '{template.title}'" if template is not None else ""
         raise Conflict(f"{made}{source}, but its workflow has " + "; ".join(problems),
-                       hint="fix the template (or pick another with --template), archive this project and run again")
+                       hint="fix the template (or name another for the run), archive this project and run again",
+                       see="templates.list")
 
 
 @dataclass

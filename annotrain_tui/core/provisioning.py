@@ -38,6 +38,7 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
 from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
 from annotrain_tui.core.models import Project, WorkflowTemplate
+from annotrain_tui.core.remedies import Note, see
 from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, Roster, check_title_pattern, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
@@ -263,8 +264,9 @@ def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_
                for email, ps in sorted(ours.items()) if email not in listed]
     notes = [ROLE_NOTE]
     if template is None:
-        notes.append("No training workflow template found: projects get the default workflow. Pass --template or "
-                     "set default_template (on Encord, name templates in config: workflow_templates).")
+        notes.append(Note("No training workflow template found: projects get the default workflow. Name a template "
+                          "for the run, or set default_template (on Encord, name templates in config: "
+                          "workflow_templates).", see=(see("config.set", key="default_template"),)))
     if removed:
         notes.append(f"{len(removed)} annotator(s) have a training project but are not in the roster; they are "
                      "reported, never deleted.")
