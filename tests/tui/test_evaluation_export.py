@@ -81,3 +81,29 @@ async def test_an_existing_export_asks_before_overwriting(tmp_path, monkeypatch)
         await settle(app, pilot)
         assert existing.read_text() == "keep me\n"
         assert Path(app.workspace.recent().get("export_dir") or "") == tmp_path
+
+
+async def test_the_seed_csv_is_the_seed_algorithms_as_the_cli_writes_it(tmp_path):
+    """Issue 15 item 1 (a trial): the TUI's "Seed CSV" wrote the script's columns from the screen's
+    optimal matching, every shape included (404 rows on the demo where `evaluate --matching seed
+    --out` writes 274, the script's). It now runs the seed algorithm over the same rows."""
+    from annotrain_tui.cli import main
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    tui_csv = tmp_path / "tui.csv"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EvaluationScreen) and screen.session is not None
+        assert screen.session.settings.matching == "optimal"  # what the screen shows
+        dialog = await open_export(app, pilot)
+        dialog.query_one("#field-path", SafeInput).value = str(tui_csv)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        optimal_rows = len(screen.snapshot.result.objects)
+        assert screen.session.settings.matching == "optimal"  # the export left the session as it was
+    cli_csv = tmp_path / "cli.csv"
+    assert main(["--sandbox", str(tmp_path / "ws.db"), "evaluate", "--benchmark", "Benchmark Labels", "--all",
+                 "--matching", "seed", "--out", str(cli_csv)]) == 0
+    assert tui_csv.read_text(encoding="utf-8") == cli_csv.read_text(encoding="utf-8")
+    assert len(tui_csv.read_text(encoding="utf-8").splitlines()) - 1 < optimal_rows

@@ -217,6 +217,23 @@ class EvaluationSession:
                 self.add_all_blocks(src)
             return self.compute_result()
 
+    def evaluate_with(self, settings: EvaluationSettings) -> EvaluationResult:
+        """The same rows evaluated with other settings, once, leaving the session as it is (the
+        TUI's seed CSV runs the seed algorithm whatever matching the screen shows)."""
+        with self._lock:
+            evaluator = Evaluator(list(self.bench_rows.values()), settings, benchmark_source=self.title,
+                                  keep_objects=True)
+            for src in self.sources.values():  # one block per project, as the CLI reads it: the same row order
+                evaluator.add(src.block_name(0), [src.rows[h] for h in sorted(src.rows)], annotator=src.annotator,
+                              credit_owner=src.marked)
+        return evaluator.result()
+
+    def seed_rows(self) -> pd.DataFrame:
+        """``iou_results.csv`` as the published script writes it: the seed algorithm over the same
+        rows (the screen's optimal matching would give other rows: 404 instead of 274 on the demo)."""
+        settings = replace(self.settings, matching="seed")
+        return self.evaluate_with(settings).seed_rows()
+
     def with_iou(self, iou_threshold: float) -> EvaluationSettings:
         return replace(self.settings, iou_threshold=iou_threshold)
 

@@ -348,7 +348,7 @@ class EvaluationScreen(AppScreen):
     def action_export(self) -> None:
         if self.snapshot is None or self.snapshot.result is None:
             return
-        choices = [("seed", "Seed CSV (iou_results.csv columns of the published script)"),
+        choices = [("seed", "Seed CSV (iou_results.csv of the published script: its seed matching)"),
                    ("full", "Full CSV (every object: annotator, item, classes, IoU, outcome)"),
                    ("json", "JSON summary (per annotator, confusion, settings)")]
 
@@ -410,7 +410,9 @@ class EvaluationScreen(AppScreen):
             write_json(path, r.to_json())
             n = len(r.annotators)
         else:
-            rows = r.seed_rows() if kind == "seed" else r.objects
+            # the seed CSV is the published script's: its own matching over the same rows, whatever
+            # matching the screen shows (the screen's optimal rows were 404 where the script writes 274)
+            rows = self.session.seed_rows() if kind == "seed" and self.session is not None else r.objects
             assert rows is not None
             write_csv(Path(path), rows)
             n = len(rows)
