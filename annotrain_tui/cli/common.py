@@ -152,6 +152,7 @@ COMMANDS: dict[str, str] = {
     "provision.plan": "annotrain provision --roster {roster=ROSTER} --benchmark {benchmark=BENCHMARK} --dry-run",
     "provision.apply": "annotrain provision --roster {roster=ROSTER} --benchmark {benchmark=BENCHMARK}",
     "doctor": "annotrain doctor",
+    "evaluate.include_incomplete": "annotrain evaluate ... --include-incomplete",
     "config.show": "annotrain config show",
     "config.paths": "annotrain config paths",
     "config.reset": "annotrain config reset",

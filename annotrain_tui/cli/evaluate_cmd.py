@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--training", metavar="PROJECT", nargs="+", action="extend", default=[],
                      help="training project(s) in the workspace (online)")
     src.add_argument("--all", action="store_true", help="every training project of the benchmark (online)")
+    src.add_argument("--include-incomplete", action="store_true",
+                     help="offline: count rows of unfinished tasks too (by default only rows whose "
+                          "annotation_task_status is COMPLETED count, as online; rows without one count)")
 
     how = p.add_argument_group("how to compare")
     how.add_argument("--matching", choices=["optimal", "seed"], default="optimal",
@@ -161,16 +164,25 @@ def _run_offline(args: argparse.Namespace) -> int:
                          hint="give the trainees' exports to --training-labels")
     _check_outputs(args, inputs=[args.benchmark_labels, *args.training_labels])
 
-    benchmark = parse_label_rows(
-        read_label_rows(read_bytes(args.benchmark_labels), source=args.benchmark_labels),
-        source=args.benchmark_labels)
+    from annotrain_tui.core.evaluation.labels import finished_rows
+
+    said: list[str] = []  # the one rule of the TUI's file source too: only finished tasks count
+
+    def finished(path: str) -> list[Any]:
+        kept = finished_rows(read_label_rows(read_bytes(path), source=path), source=path,
+                             include_incomplete=args.include_incomplete)
+        said.extend(kept.warnings)
+        return kept.rows
+
+    benchmark = parse_label_rows(finished(args.benchmark_labels), source=args.benchmark_labels)
 
     def training_sets() -> Iterator[tuple[str, Any]]:
         for path in args.training_labels:  # one file in memory at a time
-            yield path, read_label_rows(read_bytes(path), source=path)
+            yield path, finished(path)
 
     result = evaluate(benchmark, training_sets(), _settings(args), benchmark_source=args.benchmark_labels,
                       keep_objects=bool(args.out))
+    result.warnings[:0] = said
 
     return _report(args, result)
 
@@ -207,8 +219,10 @@ def _report(args: argparse.Namespace, result: Any) -> int:
         emit_json({**result.to_json(), **({"written": written} if written else {})})
     else:
         _print_human(result, written)
+    from annotrain_tui.cli.common import note_line
+
     for warning in result.warnings:
-        sys.stderr.write(f"annotrain: warning: {shown(warning)}\n")
+        sys.stderr.write(f"annotrain: warning: {shown(note_line(warning))}\n")
     return 0
 
 

@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "provision.plan": "plan the provisioning again",  # args: roster, benchmark
     "provision.apply": "provision the roster",  # args: roster, benchmark
     "doctor": "run the preflight checks",
+    "evaluate.include_incomplete": "evaluate the exports with unfinished tasks counted too",
     # settings and the workspace itself
     "config.show": "show the settings",
     "config.paths": "show where the settings and state live",

@@ -60,6 +60,7 @@ WAYS: dict[str, Way | Shell] = {
     "provision.plan": Way("provision", "provision.plan"),
     "provision.apply": Way("provision", "provision.apply"),
     "doctor": Way("doctor"),
+    "evaluate.include_incomplete": Shell("annotrain evaluate ... --include-incomplete"),
     "config.show": Shell("annotrain config show"),
     "config.paths": Shell("annotrain config paths"),
     "config.reset": Shell("annotrain config reset"),

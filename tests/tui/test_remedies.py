@@ -58,10 +58,11 @@ async def test_from_another_screen_it_says_where_and_follows_the_keymap(tmp_path
 
 
 def test_shell_ways_name_only_config_commands_and_split():
-    """The shell only for what no screen does: the settings, and splitting a manifest (the editor
-    cannot even open one too big for it)."""
+    """The shell only for what no screen does: the settings, splitting a manifest (the editor
+    cannot even open one too big for it), and an offline evaluation that counts unfinished tasks."""
     assert {a for a, w in WAYS.items() if isinstance(w, Shell)} == {"config.show", "config.paths", "config.reset",
-                                                                       "config.set", "manifest.split"}
+                                                                       "config.set", "manifest.split",
+                                                                       "evaluate.include_incomplete"}
 
 
 async def test_every_way_names_a_screen_and_a_binding_that_exist(tmp_path):

@@ -35,7 +35,7 @@ import pandas as pd
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
-from annotrain_tui.core.evaluation.labels import frame_objects, safe_text
+from annotrain_tui.core.evaluation.labels import finished_rows, frame_objects, safe_text
 from annotrain_tui.core.evaluation.results import EvaluationResult, EvaluationSettings
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
@@ -117,6 +117,8 @@ class RowSource(Protocol):
 
     live: bool
     title: str
+    #: what the source says about its rows (e.g. unfinished tasks left out), added to every result
+    warnings: list[str]
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
         """Fill ``session`` (benchmark rows, evaluator, sources) from scratch."""
@@ -156,9 +158,12 @@ class EvaluationSession:
 
     @classmethod
     def of_files(cls, benchmark_path: str, training_paths: list[str], settings: EvaluationSettings | None = None,
-                 *, block_size: int = 32, keep_objects: bool = True) -> EvaluationSession:
-        """A session over label-row JSON exports (no workspace): refresh re-reads changed files."""
-        return cls(FileSource(benchmark_path, training_paths), settings, block_size=block_size,
+                 *, block_size: int = 32, keep_objects: bool = True,
+                 include_incomplete: bool = False) -> EvaluationSession:
+        """A session over label-row JSON exports (no workspace): refresh re-reads changed files. Only
+        rows of finished tasks count unless ``include_incomplete`` (``labels.finished_rows``)."""
+        return cls(FileSource(benchmark_path, training_paths, include_incomplete=include_incomplete), settings,
+                   block_size=block_size,
                    keep_objects=keep_objects)
 
     # -- what the source fills in ----------------------------------------------------------
@@ -183,6 +188,7 @@ class EvaluationSession:
         assert self.evaluator is not None
         result = self.evaluator.result()
         result.warnings.extend(f"a training project was left out: {m}" for m in self.refused.values())
+        result.warnings.extend(w for w in self.source.warnings if w not in result.warnings)
         self.result = result
         return result
 
@@ -331,6 +337,7 @@ class LiveSource:
         self.benchmark = find_project(backend, benchmark_ref)
         self.training_refs = training_refs
         self.title = self.benchmark.title
+        self.warnings: list[str] = []  # the workspace's rows are Complete by the listing already
         self.bench_watermark: datetime | None = None
         self.bench_done: dict[str, datetime | None] = {}  # data hash → last_edited_at of its Complete row
         self._pool: ThreadPoolExecutor | None = None
@@ -507,9 +514,11 @@ class FileSource:
 
     live = False
 
-    def __init__(self, benchmark_path: str, training_paths: list[str]) -> None:
+    def __init__(self, benchmark_path: str, training_paths: list[str], *, include_incomplete: bool = False) -> None:
         from annotrain_tui.core.files import same_file, unique_files
 
+        self.include_incomplete = include_incomplete
+        self.warnings: list[str] = []
         self.benchmark_path = benchmark_path
         self.title = benchmark_path
         # each file once, whatever its spelling (as the CLI counts them); the benchmark is not a trainee
@@ -523,7 +532,10 @@ class FileSource:
         from annotrain_tui.core.evaluation.parse import load_label_rows
 
         self._mtimes[path] = Path(path).stat().st_mtime
-        return [r for r in load_label_rows(path) if isinstance(r, dict)]
+        finished = finished_rows([r for r in load_label_rows(path) if isinstance(r, dict)], source=path,
+                                 include_incomplete=self.include_incomplete)
+        self.warnings.extend(finished.warnings)
+        return finished.rows
 
     @staticmethod
     def main_creator(rows: list[dict[str, Any]]) -> str | None:
@@ -547,6 +559,7 @@ class FileSource:
         return src
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
+        self.warnings = []
         session.new_evaluator(self._read(self.benchmark_path), self.benchmark_path)
         session.sources = {}
         for n, path in enumerate(self.training_paths):
