@@ -77,23 +77,26 @@ class ConfirmDialog(Dialog[bool]):
         self.dismiss(value)
 
 
-class FormDialog(Dialog["dict[str, str] | None"]):
-    """Fields are (key, label, initial value). ``validate`` returns an error message or None.
-
-    An initial value is shown through the policy (escaped visibly); a field the user did not
-    edit gives back its initial value as it was, so opening and saving a form never rewrites a
-    value that held a control character."""
+class _Form(Dialog[ScreenResultType]):
+    """A dialog of labelled fields, an error line and Cancel/Submit: Enter in a field or the submit
+    button runs ``_submit_form`` (which answers, or shows an error and stays open), Escape or
+    Cancel answers None. Subclasses give the fields (``field_rows``) and ``_submit_form``."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+    _title: str
+    _submit: str
 
-    def __init__(self, title: str, fields: list[tuple[str, str, str]], *, validate=None, submit: str = "Save") -> None:
-        super().__init__()
-        self._title, self._fields, self._validate, self._submit = title, fields, validate, submit
+    def field_rows(self) -> list[tuple[str, str, str]]:
+        """(id, label, initial value) of each field, in order."""
+        raise NotImplementedError
+
+    def _submit_form(self) -> None:
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(lit(self._title), classes="dialog-title")
-            for key, label, value in self._fields:
+            for key, label, value in self.field_rows():
                 yield Label(lit(label))
                 yield SafeInput(value=value, id=f"field-{key}")
             yield Static(Text(""), classes="field-error", id="form-error")
@@ -101,20 +104,9 @@ class FormDialog(Dialog["dict[str, str] | None"]):
                 yield Button("Cancel (esc)", id="cancel")
                 yield Button(lit(f"{self._submit} (enter)"), id="submit", variant="primary")
 
-    def values(self) -> dict[str, str]:
-        out = {}
-        for key, _, initial in self._fields:
-            value = self.query_one(f"#field-{key}", SafeInput).value
-            out[key] = initial if initial is not None and value == shown(initial) else value
-        return out
-
-    def _submit_form(self) -> None:
-        values = self.values()
-        error = self._validate(values) if self._validate else None
-        if error:
-            self.query_one("#form-error", Static).update(lit(error, multiline=True))
-            return
-        self.dismiss(values)
+    def show_error(self, error: str) -> None:
+        """Say what is wrong under the fields; the dialog stays open with what was typed."""
+        self.query_one("#form-error", Static).update(lit(error, multiline=True))
 
     def on_input_submitted(self, event: SafeInput.Submitted) -> None:
         event.stop()
@@ -130,7 +122,37 @@ class FormDialog(Dialog["dict[str, str] | None"]):
         self.dismiss(None)
 
 
-class PathDialog(Dialog["Path | None"]):
+class FormDialog(_Form["dict[str, str] | None"]):
+    """Fields are (key, label, initial value). ``validate`` returns an error message or None.
+
+    An initial value is shown through the policy (escaped visibly); a field the user did not
+    edit gives back its initial value as it was, so opening and saving a form never rewrites a
+    value that held a control character."""
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]], *, validate=None, submit: str = "Save") -> None:
+        super().__init__()
+        self._title, self._fields, self._validate, self._submit = title, fields, validate, submit
+
+    def field_rows(self) -> list[tuple[str, str, str]]:
+        return self._fields
+
+    def values(self) -> dict[str, str]:
+        out = {}
+        for key, _, initial in self._fields:
+            value = self.query_one(f"#field-{key}", SafeInput).value
+            out[key] = initial if initial is not None and value == shown(initial) else value
+        return out
+
+    def _submit_form(self) -> None:
+        values = self.values()
+        error = self._validate(values) if self._validate else None
+        if error:
+            self.show_error(error)
+            return
+        self.dismiss(values)
+
+
+class PathDialog(_Form["Path | None"]):
     """A form asking for one file path (Save as, Export to).
 
     - It starts in the directory the user last saved or exported to (``recent_key``: "save_dir" or
@@ -142,8 +164,6 @@ class PathDialog(Dialog["Path | None"]):
     - It answers with the expanded ``Path`` (None when cancelled); the directory is remembered once
       the path is accepted.
     """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def __init__(self, title: str, default_name: str, *, recent_key: str, label: str = "File",
                  check: Callable[[Path], str | None] | None = None, submit: str = "Save",
@@ -169,17 +189,9 @@ class PathDialog(Dialog["Path | None"]):
                 return Path(candidate)
         return Path.cwd()
 
-    def compose(self) -> ComposeResult:
+    def field_rows(self) -> list[tuple[str, str, str]]:
         start = self.start_directory()
-        value = str(start / self._default_name) if self._default_name else str(start) + "/"
-        with Vertical():
-            yield Static(lit(self._title), classes="dialog-title")
-            yield Label(lit(self._label))
-            yield SafeInput(value=value, id="field-path")
-            yield Static(Text(""), classes="field-error", id="form-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button(lit(f"{self._submit} (enter)"), id="submit", variant="primary")
+        return [("path", self._label, str(start / self._default_name) if self._default_name else str(start) + "/")]
 
     def on_mount(self) -> None:
         field = self.query_one("#field-path", SafeInput)
@@ -208,25 +220,12 @@ class PathDialog(Dialog["Path | None"]):
     def _submit_form(self) -> None:
         path, error = self.checked(self.query_one("#field-path", SafeInput).value)
         if path is None:
-            self.query_one("#form-error", Static).update(lit(error or "", multiline=True))
+            self.show_error(error or "")
             return
         recent = self._recent()
         if recent is not None:
             recent.set(**{self._recent_key: str(path.parent)})
         self.dismiss(path)
-
-    def on_input_submitted(self, event: SafeInput.Submitted) -> None:
-        event.stop()
-        self._submit_form()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "submit":
-            self._submit_form()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ChoiceDialog(Dialog["str | None"]):
