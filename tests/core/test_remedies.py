@@ -12,6 +12,7 @@ import pytest
 import annotrain_tui.core as core
 from annotrain_tui.core.errors import NotFound, Transient
 from annotrain_tui.core.remedies import ACTIONS, See, refs, see, with_remedy
+from tests.source_strings import shown_strings
 
 
 def test_an_unknown_action_is_refused_when_the_reference_is_made():
@@ -52,18 +53,6 @@ _COMMAND = re.compile(r"""(?:['"(]|: |run |with |see )annotrain (?!(?:never|mana
                       r"""(?:--?[\w-]+|[a-z][\w-]*)""")
 
 
-def _strings(tree: ast.AST) -> list[ast.Constant]:
-    """The string constants of a module that are not docstrings (f-string parts included)."""
-    docs = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                docs.add(id(first.value))
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-            and id(n) not in docs]
-
-
 def test_no_core_string_names_a_cli_command():
     root = Path(core.__file__).parent
     found = []
@@ -71,7 +60,7 @@ def test_no_core_string_names_a_cli_command():
         rel = str(path.relative_to(root))
         if rel == "remedies.py":
             continue
-        for node in _strings(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in shown_strings(ast.parse(path.read_text(encoding="utf-8"))):
             if _COMMAND.search(node.value):
                 found.append(f"{rel}:{node.lineno}: {node.value}")
     assert found == []
@@ -79,7 +68,7 @@ def test_no_core_string_names_a_cli_command():
 
 def test_the_check_finds_a_command_in_a_hint():
     tree = ast.parse('def f():\n    """Docs: see \'annotrain jobs\'."""\n    raise X("m", hint="see \'annotrain jobs\'")\n')
-    assert [n.value for n in _strings(tree) if _COMMAND.search(n.value)] == ["see 'annotrain jobs'"]
+    assert [n.value for n in shown_strings(tree) if _COMMAND.search(n.value)] == ["see 'annotrain jobs'"]
 
 
 # -- the manifest's hints: diagnostics and warning lines carry their actions ---------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import annotrain_tui
 from annotrain_tui.tui.screens.evaluation import EvaluationScreen
+from tests.source_strings import shown_strings
 from tests.tui.helpers import make_app, screen_text, settle
 
 FLAG = re.compile(r"(?<![\w-])--[a-z]")
@@ -18,18 +19,6 @@ ROOT = Path(annotrain_tui.__file__).parent
 CHECKED = ["core/doctor.py", "core/evaluation/session.py", "core/evaluation/views.py", "tui/screens/doctor.py",
            "tui/screens/help.py", "tui/widgets/shape_canvas.py", *(
                str(p.relative_to(ROOT)) for p in sorted((ROOT / "tui/screens/evaluation").glob("*.py")))]
-
-
-def shown_strings(tree: ast.AST) -> list[ast.Constant]:
-    """The string constants that are not docstrings (f-string parts included)."""
-    docs = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                docs.add(id(first.value))
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-            and id(n) not in docs]
 
 
 def test_no_string_of_these_modules_names_a_cli_flag():
