@@ -145,10 +145,11 @@ class AppScreen(SafeTitles, Screen[None]):
         line = lit(f"✖ {text}" + (f" (+{more} more)" if more > 0 else ""))
         line.no_wrap = False  # wrapped over up to 3 lines: the hint at the end is the useful part
         width = max(10, self.app.size.width - 2)
-        if len(line.wrap(self.app.console, width)) > ERROR_BAR_LINES:
+        wrapped = line.wrap(self.app.console, width)
+        if len(wrapped) > ERROR_BAR_LINES:
             # never cut silently mid-sentence: say it goes on, and where it is whole
             tail = "… (F1 shows it whole)"
-            keep = line.wrap(self.app.console, width)[:ERROR_BAR_LINES]
+            keep = wrapped[:ERROR_BAR_LINES]
             last = keep[-1]
             last.truncate(max(1, width - len(tail)))
             last.rstrip()
