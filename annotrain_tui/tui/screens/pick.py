@@ -196,8 +196,6 @@ class PickScreen(AppScreen):
                   ("metadata", "Metadata: JSON object or key=value, key2=value2", "")]
 
         def check(values):
-            if not values["path"].strip().strip("/"):
-                return "Give the folder a name."
             try:  # refused here, with what was typed kept, not after the form has closed
                 folder_path_names(values["path"])
                 parse_metadata(values["metadata"])
