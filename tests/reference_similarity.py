@@ -12,7 +12,7 @@ The definitions (issue 15, "Build: every shape and answer Encord has"):
   bounding box of the benchmark's present keypoints, at least 1 (``max(area, 1)``); a keypoint the
   annotator left out counts 0; no present benchmark keypoint at all: 0.
 * Polyline: IoU of the two lines each buffered by ``r = 0.01·max(width, height)`` pixels, round caps
-  and joins; a one-vertex line (or one whose vertices all coincide) is a point, buffered to a disc;
+  and joins, 16 segments a quarter circle (shapely's ``geom.buffer`` default); a one-vertex line (or one whose vertices all coincide) is a point, buffered to a disc;
   no vertex: 0.
 * Bitmask: IoU of the decoded masks in pixels (placed at their ``top``/``left``); empty union: 0.
 
@@ -96,7 +96,7 @@ def _buffered_line(pts: Sequence[Sequence[float]], w: float, h: float, r: float)
         geom: Any = shapely.geometry.Point(distinct[0])
     else:
         geom = shapely.geometry.LineString(px)
-    return geom.buffer(r, cap_style="round", join_style="round")
+    return geom.buffer(r, quad_segs=16, cap_style="round", join_style="round")  # shapely's method default
 
 
 def ref_polyline_iou(t_pts: Sequence[Sequence[float]], b_pts: Sequence[Sequence[float]], img_w: Any, img_h: Any,
