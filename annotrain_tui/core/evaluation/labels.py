@@ -552,3 +552,39 @@ def finished_rows(rows: list[Any], *, source: str, include_incomplete: bool = Fa
     out.warnings.append(Note(f"{name}: {out.left_out} row(s) of unfinished tasks ({said}) are left out: only "
                              "finished work is evaluated, as online", see="evaluate.include_incomplete"))
     return out
+
+
+# --- classification references in frame labels (read by core/evaluation/answers.py) --------------
+
+def frame_classification_refs(row: Any, *, strict: bool = False,
+                              where: Any = "label row") -> Iterator[tuple[int, Any]]:
+    """(frame, raw ``classifications`` list) of every frame label of a row that has one, in the file's order.
+
+    These are the references ``{"classificationHash", "featureHash", "createdBy"?, …}`` the
+    Encord backend puts in frame labels (``encord.objects.types.FrameClassification``; SDK 0.1.211
+    writes ``[]`` there and places classifications by ``classification_answers[…]["range"]``
+    only, see ``encord/objects/classification_expansion.py``, which expands ranges back into
+    these lists). The frame follows the unit's layout as in :func:`frames_of_unit`: images and
+    image groups, the unit's ``data_sequence``; numbered frames otherwise. Units whose layout does
+    not fit, and rows without units, are left to :func:`frames_of_unit` and :func:`units_of`
+    (which report them); the list is given raw, for the caller to check. Strict: an unreadable
+    ``data_sequence`` raises, located."""
+    data_type = row.get("data_type") if isinstance(row, dict) else None
+    for _key, unit in units_of(row, where):  # a row without units: the object reader's to report
+        labels = unit.get("labels")
+        if not isinstance(labels, dict):
+            continue
+        if data_type in _SINGLE_FRAME_TYPES or (data_type is None and "objects" in labels):
+            if "classifications" not in labels:
+                continue
+            try:
+                frame = frame_number(unit.get("data_sequence", 0), where, "data_sequence")
+            except InvalidInput:
+                if strict:
+                    raise
+                continue
+            yield frame, labels["classifications"]
+        elif data_type not in _NO_FRAME_TYPES:
+            for key, frame_labels in labels.items():
+                if is_frame_key(key) and isinstance(frame_labels, dict) and "classifications" in frame_labels:
+                    yield int(key), frame_labels["classifications"]
