@@ -469,3 +469,612 @@ class Programme:
 
     def training_sets(self) -> Iterable[tuple[str, list[dict[str, Any]]]]:
         return iter(self.training.items())
+
+
+# --- every shape and answer (issue 15): a fast dict-level generator ------------------------------
+#
+# Added for issue 15; nothing above changes (the functions above keep their random streams). The
+# ontology is plain data here (:data:`MIXED_CLASSES`, :data:`MIXED_CLASSIFICATIONS`,
+# :data:`MIXED_SKELETON`) so that ``tests/sdk_programme.py`` builds the same ontology in the real SDK
+# and writes the same scenes through ``LabelRowV2``; :func:`make_mixed_programme` writes them as
+# dicts, in the form ``LabelRowV2.to_encord_dict()`` has (SDK 0.1.211), without the SDK:
+#
+# * point ``{"point": {"0": {"x", "y"}}}`` (``PointCoordinate.to_dict``), polyline ``{"polyline":
+#   {"0": {"x", "y"}, …}}`` (``PolylineCoordinates.to_dict``), polygon ``"polygon"`` (the first
+#   contour) plus ``"polygons"`` (polygons → contours → flat x, y list; ``PolygonCoordinates.to_dict``);
+# * skeleton ``{"skeleton": {"0": {"x", "y", "name", "featureHash", "visibility"?}}}``
+#   (``SkeletonCoordinates.to_dict``: one entry per keypoint given, ``visibility`` only when set);
+# * bitmask ``{"bitmask": {"top": 0, "left": 0, "height", "width", "rleString"}}`` over the whole
+#   image (``BitmaskCoordinates._from_array``): row-major run lengths starting with a run of zeros,
+#   written in Encord's string form (``common/bitmask_operations``: ``_mask_to_rle``,
+#   ``_rle_to_string``);
+# * static object attributes in ``object_answers[objectHash]["classifications"]`` and classification
+#   instances in ``classification_answers[hash]`` with ``range`` (inclusive ``[first, last]`` frame
+#   pairs; ``[]`` for a global classification) and every frame's ``labels["classifications"]`` empty,
+#   as the SDK writes them (``ontology_labels_impl._to_encord_label``: "classifications carry their
+#   own ranges"); answers ``{"name", "value", "answers": [{"name", "value", "featureHash"}] | text,
+#   "featureHash", "manualAnnotation"}`` (``encord/objects/answers.py``).
+
+ALL_SHAPES: tuple[str, ...] = ("bounding_box", "rotatable_bounding_box", "polygon", "polyline", "point",
+                               "skeleton", "bitmask")
+
+
+@dataclass(frozen=True)
+class SynthOption:
+    name: str
+    feature_hash: str
+    nested: tuple[SynthQuestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class SynthQuestion:
+    """An attribute: ``kind`` "radio", "checklist" or "text" (options for the first two)."""
+
+    name: str
+    feature_hash: str
+    kind: str
+    options: tuple[SynthOption, ...] = ()
+
+
+@dataclass(frozen=True)
+class SynthObjectClass:
+    name: str
+    feature_hash: str
+    shape: str
+    color: str
+    attributes: tuple[SynthQuestion, ...] = ()
+
+
+@dataclass(frozen=True)
+class SynthClassification:
+    """A classification (one top question); ``is_global`` for a whole-item one."""
+
+    feature_hash: str
+    question: SynthQuestion
+    is_global: bool = False
+
+
+def _opts(*pairs: str) -> tuple[SynthOption, ...]:
+    return tuple(SynthOption(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2))
+
+
+def _vehicle_attributes(prefix: str) -> tuple[SynthQuestion, ...]:
+    return (
+        SynthQuestion("colour", f"{prefix}Col01", "radio", _opts("red", f"{prefix}Red01", "blue", f"{prefix}Blu01",
+                                                                 "white", f"{prefix}Wht01")),
+        SynthQuestion("extras", f"{prefix}Ext01", "checklist", _opts("roof rack", f"{prefix}Rck01", "tow bar",
+                                                                     f"{prefix}Tow01", "spoiler", f"{prefix}Spl01")),
+        SynthQuestion("plate", f"{prefix}Plt01", "text"),
+    )
+
+
+#: the skeleton template's keypoints: (name, feature hash, x, y in the template's unit square)
+MIXED_SKELETON: tuple[tuple[str, str, float, float], ...] = (
+    ("head", "kpHead01", 0.5, 0.08), ("left hand", "kpLHnd01", 0.1, 0.45), ("right hand", "kpRHnd01", 0.9, 0.45),
+    ("left foot", "kpLFot01", 0.3, 0.95), ("right foot", "kpRFot01", 0.7, 0.95),
+)
+MIXED_SKELETON_NAME = "Person pose"
+
+MIXED_CLASSES: tuple[SynthObjectClass, ...] = (
+    SynthObjectClass("Car", "mxCar001", "bounding_box", "#D33115", _vehicle_attributes("car")),
+    SynthObjectClass("Truck", "mxTrk001", "bounding_box", "#E27300", _vehicle_attributes("trk")),
+    SynthObjectClass("Sign", "mxSgn001", "rotatable_bounding_box", "#FE9200"),
+    SynthObjectClass("Road", "mxRod001", "polygon", "#68BC00", (
+        SynthQuestion("surface", "rodSrf01", "radio", _opts("asphalt", "rodAsp01", "gravel", "rodGrv01")),
+        SynthQuestion("markings", "rodMrk01", "checklist", _opts("centre line", "rodCtr01", "edge line",
+                                                                 "rodEdg01", "zebra", "rodZeb01")),
+        SynthQuestion("street", "rodStr01", "text"),
+    )),
+    SynthObjectClass("Lane", "mxLan001", "polyline", "#B0BC00"),
+    SynthObjectClass("Eye", "mxEye001", "point", "#009CE0"),
+    SynthObjectClass("Nose", "mxNos001", "point", "#7B64FF"),
+    SynthObjectClass("Person", "mxPsn001", "skeleton", "#FA28FF"),
+    SynthObjectClass("Puddle", "mxPud001", "bitmask", "#16406C"),
+)
+
+MIXED_CLASSIFICATIONS: tuple[SynthClassification, ...] = (
+    SynthClassification("mxClWth1", SynthQuestion("weather", "clWthr01", "radio", (
+        SynthOption("sunny", "clSun001", (SynthQuestion("strength", "clStr001", "radio",
+                                                        _opts("weak", "clWeak01", "strong", "clStrg01")),)),
+        SynthOption("cloudy", "clCld001"), SynthOption("rain", "clRain01"),
+    ))),
+    SynthClassification("mxClTag1", SynthQuestion("tags", "clTags01", "checklist",
+                                                  _opts("people", "clPpl001", "vehicles", "clVeh001",
+                                                        "animals", "clAni001", "night", "clNgt001"))),
+    SynthClassification("mxClNot1", SynthQuestion("note", "clNote01", "text")),
+    SynthClassification("mxClQly1", SynthQuestion("quality", "clQual01", "radio",
+                                                  _opts("good", "clGood01", "poor", "clPoor01")), is_global=True),
+)
+
+_TEXTS = ("Main Street", "high street", "A 12", "B-7", "rue de la Paix", "kings road")
+
+
+def ellipse_mask(spec: Mapping[str, float], width: int, height: int) -> np.ndarray:
+    """The (height, width) bool mask of a bitmask spec (``cx``, ``cy``, ``rx``, ``ry`` normalised):
+    pixel centres inside the ellipse."""
+    ys = (np.arange(height) + 0.5) / height
+    xs = (np.arange(width) + 0.5) / width
+    return ((xs[None, :] - spec["cx"]) / spec["rx"]) ** 2 + ((ys[:, None] - spec["cy"]) / spec["ry"]) ** 2 <= 1.0
+
+
+def encode_mask(mask: np.ndarray) -> dict[str, Any]:
+    """A whole-image bool mask in Encord's ``bitmask`` form (see the section comment; no SDK)."""
+    flat = np.ascontiguousarray(mask, dtype=bool).ravel()
+    if len(flat) == 0:
+        runs: list[int] = []
+    else:
+        change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+        runs = np.diff(np.concatenate(([0], change, [len(flat)]))).tolist()
+        if flat[0]:
+            runs.insert(0, 0)
+    chars = []
+    for i, x in enumerate(runs):
+        if i > 2:
+            x -= runs[i - 2]
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if c & 0x10 else (x != 0)
+            if more:
+                c |= 0x20
+            chars.append(chr(c + 48))
+    return {"top": 0, "left": 0, "height": int(mask.shape[0]), "width": int(mask.shape[1]),
+            "rleString": "".join(chars)}
+
+
+@dataclass
+class MixedObject:
+    """One object of a scene: its class, its geometry spec per frame and its attribute answers."""
+
+    cls: SynthObjectClass
+    frames: dict[int, dict[str, Any]]
+    answers: dict[str, str | tuple[str, ...]]  # attribute feature hash -> text, or chosen option hashes
+    object_hash: str
+
+
+@dataclass
+class MixedClassification:
+    cls: SynthClassification
+    frames: tuple[int, ...] | None  # None: global
+    answers: dict[str, str | tuple[str, ...]]
+    classification_hash: str
+
+
+@dataclass
+class MixedItem:
+    """One data unit of a mixed scene (``sizes``: (width, height) per frame for image groups, one
+    entry otherwise)."""
+
+    kind: str
+    data_hash: str
+    title: str
+    n_frames: int
+    sizes: tuple[tuple[int, int], ...]
+    objects: list[MixedObject]
+    classifications: list[MixedClassification]
+    label_hash: str = ""
+
+    def size(self, frame: int) -> tuple[int, int]:
+        return self.sizes[frame] if self.kind == "img_group" else self.sizes[0]
+
+
+def _question_answer(g: _Gen, q: SynthQuestion, out: dict[str, str | tuple[str, ...]]) -> None:
+    """A benchmark answer to ``q`` (and its nested questions) into ``out``. Checklists always get two
+    options, so a reader that tells checklists from radios by the answers sees them."""
+    rng = g.rng
+    if q.kind == "text":
+        out[q.feature_hash] = _TEXTS[int(rng.integers(0, len(_TEXTS)))]
+    elif q.kind == "radio":
+        opt = q.options[int(rng.integers(0, len(q.options)))]
+        out[q.feature_hash] = (opt.feature_hash,)
+        for nq in opt.nested:
+            _question_answer(g, nq, out)
+    else:
+        pick = rng.choice(len(q.options), 2, replace=False)
+        out[q.feature_hash] = tuple(q.options[int(i)].feature_hash for i in sorted(pick))
+
+
+def _perturbed_answers(g: _Gen, questions: Sequence[SynthQuestion], answers: Mapping[str, str | tuple[str, ...]],
+                       p_wrong: float, p_missing: float) -> dict[str, str | tuple[str, ...]]:
+    """An annotator's answers: each benchmark answer kept, changed (``p_wrong``) or left out."""
+    rng = g.rng
+    out: dict[str, str | tuple[str, ...]] = {}
+
+    def walk(q: SynthQuestion) -> None:
+        if q.feature_hash not in answers:
+            return
+        if rng.random() < p_missing:
+            return
+        value = answers[q.feature_hash]
+        wrong = rng.random() < p_wrong
+        if q.kind == "text":
+            assert isinstance(value, str)
+            if wrong:
+                out[q.feature_hash] = value + " x"
+            elif rng.random() < 0.3:
+                out[q.feature_hash] = f"  {value.upper()} "  # the same after trimming and case-folding
+            else:
+                out[q.feature_hash] = value
+            return
+        if q.kind == "radio":
+            chosen = value[0]
+            if wrong:
+                chosen = q.options[int(rng.integers(0, len(q.options)))].feature_hash
+            out[q.feature_hash] = (chosen,)
+            for opt in q.options:
+                if opt.feature_hash == chosen:
+                    for nq in opt.nested:
+                        if nq.feature_hash in answers:
+                            walk(nq)
+                        else:
+                            sub: dict[str, str | tuple[str, ...]] = {}
+                            _question_answer(g, nq, sub)
+                            out.update(sub)
+            return
+        picked = set(value)
+        if wrong:
+            flip = q.options[int(rng.integers(0, len(q.options)))].feature_hash
+            picked ^= {flip}
+            if not picked:
+                picked = {q.options[0].feature_hash}
+        out[q.feature_hash] = tuple(o.feature_hash for o in q.options if o.feature_hash in picked)
+
+    for q in questions:
+        walk(q)
+    return out
+
+
+def _mixed_geometry(g: _Gen, shape: str) -> dict[str, Any]:
+    rng = g.rng
+    w, h = (float(v) for v in rng.uniform(0.08, 0.3, 2))
+    x, y = float(rng.uniform(0.0, 1.0 - w)), float(rng.uniform(0.0, 1.0 - h))
+    if shape in ("bounding_box", "rotatable_bounding_box"):
+        spec: dict[str, Any] = {"x": x, "y": y, "w": w, "h": h}
+        if shape == "rotatable_bounding_box":
+            spec["theta"] = float(rng.uniform(0.0, 360.0))
+        return spec
+    cx, cy = x + w / 2, y + h / 2
+    if shape == "polygon":
+        parts = []
+        n = int(rng.integers(5, 9))
+        ang = np.sort(rng.uniform(0.0, 2 * np.pi, n))
+        rad = rng.uniform(0.75, 1.0, n)
+        outer = [(float(cx + r * np.cos(a) * w / 2), float(cy + r * np.sin(a) * h / 2)) for a, r in zip(ang, rad)]
+        rings = [outer]
+        if rng.random() < 0.35:  # a hole, well inside (the outer ring's radii are ≥ 0.75)
+            rings.append([(cx + 0.3 * w / 2 * float(np.cos(a)), cy + 0.3 * h / 2 * float(np.sin(a)))
+                          for a in np.linspace(2 * np.pi, 0, 5, endpoint=False)])
+        parts.append(rings)
+        if rng.random() < 0.3:  # a second part, to the right of the first
+            x2 = x + w * 1.15
+            parts.append([[(x2, y), (x2 + w * 0.4, y), (x2 + w * 0.4, y + h * 0.5), (x2, y + h * 0.5)]])
+        return {"polygons": parts}
+    if shape == "polyline":
+        n = int(rng.integers(2, 7))
+        pts = np.column_stack([np.linspace(x, x + w, n), y + rng.uniform(0, h, n)])
+        return {"points": [(float(a), float(b)) for a, b in pts]}
+    if shape == "point":
+        return {"x": cx, "y": cy}
+    if shape == "skeleton":
+        kps = {}
+        for _name, fh, tx, ty in MIXED_SKELETON:
+            vis = "invisible" if rng.random() < 0.12 else ("occluded" if rng.random() < 0.1 else None)
+            kps[fh] = (x + tx * w, y + ty * h, vis)
+        return {"keypoints": kps}
+    if shape == "bitmask":
+        return {"cx": cx, "cy": cy, "rx": w / 2, "ry": h / 2}
+    raise ValueError(f"no geometry for shape {shape!r}")
+
+
+def _mixed_moved(spec: Mapping[str, Any], dx: float, dy: float) -> dict[str, Any]:
+    out = dict(spec)
+    for kx, ky in (("x", "y"), ("cx", "cy")):
+        if kx in spec:
+            out[kx], out[ky] = spec[kx] + dx, spec[ky] + dy
+    if "polygons" in spec:
+        out["polygons"] = [[[(px + dx, py + dy) for px, py in ring] for ring in part] for part in spec["polygons"]]
+    if "points" in spec:
+        out["points"] = [(px + dx, py + dy) for px, py in spec["points"]]
+    if "keypoints" in spec:
+        out["keypoints"] = {k: (px + dx, py + dy, v) for k, (px, py, v) in spec["keypoints"].items()}
+    return out
+
+
+def _mixed_jittered(g: _Gen, shape: str, spec: Mapping[str, Any], amount: float) -> dict[str, Any]:
+    """The annotator's redrawing: moved and reshaped by ``amount`` (relative to the object's size);
+    skeleton keypoints moved one by one, some left out or marked invisible."""
+    rng = g.rng
+    out = dict(spec)
+    if amount <= 0:
+        return out
+    if shape in ("bounding_box", "rotatable_bounding_box"):
+        d = rng.normal(0.0, amount, 5)
+        out.update(x=spec["x"] + d[0] * spec["w"], y=spec["y"] + d[1] * spec["h"],
+                   w=spec["w"] * float(np.exp(d[2])), h=spec["h"] * float(np.exp(d[3])))
+        if "theta" in spec:
+            out["theta"] = (spec["theta"] + 40.0 * d[4]) % 360.0
+    elif shape == "polygon":
+        xs = [px for part in spec["polygons"] for px, _ in part[0]]
+        size = max(xs) - min(xs)
+        sx, sy = rng.normal(0.0, amount * size, 2)
+        out["polygons"] = [[[(px + sx + float(rng.normal(0, amount * size * 0.3)),
+                              py + sy + float(rng.normal(0, amount * size * 0.3))) for px, py in ring]
+                            for ring in part] for part in spec["polygons"]]
+    elif shape == "polyline":
+        out["points"] = [(px + float(rng.normal(0, amount * 0.1)), py + float(rng.normal(0, amount * 0.1)))
+                         for px, py in spec["points"]]
+    elif shape == "point":
+        d = rng.normal(0.0, amount * 0.6, 2)
+        out.update(x=spec["x"] + float(d[0]), y=spec["y"] + float(d[1]))
+    elif shape == "skeleton":
+        kps = {}
+        sx, sy = rng.normal(0.0, amount * 0.1, 2)
+        for k, (px, py, vis) in spec["keypoints"].items():
+            if rng.random() < 0.1:
+                continue  # left out
+            nvis = "invisible" if rng.random() < 0.06 else vis
+            kps[k] = (px + sx + float(rng.normal(0, amount * 0.1)), py + sy + float(rng.normal(0, amount * 0.1)), nvis)
+        out["keypoints"] = kps
+    elif shape == "bitmask":
+        d = rng.normal(0.0, amount, 4)
+        out.update(cx=spec["cx"] + d[0] * spec["rx"], cy=spec["cy"] + d[1] * spec["ry"],
+                   rx=spec["rx"] * float(np.exp(d[2])), ry=spec["ry"] * float(np.exp(d[3])))
+    return out
+
+
+@dataclass
+class MixedScene:
+    """Benchmark items of every shape and answer, and each annotator's redrawing of them."""
+
+    benchmark: list[MixedItem]
+    training: dict[str, list[MixedItem]]  # project name -> items
+    annotators: dict[str, str]  # project name -> email
+    reviewer: str
+
+
+_MIXED_SIZES = ((160, 120), (128, 96), (200, 100), (96, 128))
+
+
+def make_mixed_scene(
+    *,
+    seed: int = 0,
+    n_items: int = 12,
+    annotators: Sequence[str] = ("alice@example.com", "bob@example.com"),
+    objects_per_item: tuple[int, int] = (3, 9),
+    shapes: Sequence[str] = ALL_SHAPES,
+    data_types: Sequence[str] = ("image", "img_group", "video"),
+    frames: int = 3,
+    sizes: Sequence[tuple[int, int]] = _MIXED_SIZES,
+    classifications: bool = True,
+    attributes: bool = True,
+    skill: Sequence[float] | None = None,
+    jitter: float = 0.06,
+    p_miss: float = 0.1,
+    p_wrong_class: float = 0.12,
+    p_extra: float = 0.1,
+    p_wrong_answer: float = 0.15,
+    p_missing_answer: float = 0.1,
+    reviewer: str = "reviewer@example.com",
+) -> MixedScene:
+    """The abstract scene both writers draw (this module's dicts, ``tests/sdk_programme.py``'s SDK
+    rows). Item ``i`` is ``data_types[i % len(data_types)]``; image groups and videos have
+    ``frames`` frames; image sizes cycle through ``sizes`` (image-group images differ in size).
+    Each annotator misses, adds, mis-classes (only where another class has the shape), jitters,
+    and answers wrong or not at all; ``skill[i]`` scales every rate (default cycles 0.5, 1.0, 2.0)."""
+    g = _Gen(seed * 7 + 424_242)
+    rng = g.rng
+    shapes = tuple(shapes)
+    classes = [c for c in MIXED_CLASSES if c.shape in shapes]
+    by_shape = {s: [c for c in MIXED_CLASSES if c.shape == s] for s in shapes}
+    bench: list[MixedItem] = []
+    for i in range(n_items):
+        kind = data_types[i % len(data_types)]
+        n_frames = frames if kind in ("img_group", "video") else 1
+        n_sizes = n_frames if kind == "img_group" else 1
+        item_sizes = tuple(tuple(sizes[(i + k) % len(sizes)]) for k in range(n_sizes))
+        title = f"mixed_{i:05d}" + {"video": ".mp4", "img_group": "", "image": ".jpg"}[kind]
+        objs = []
+        for _ in range(int(rng.integers(objects_per_item[0], objects_per_item[1] + 1))):
+            cls = classes[int(rng.integers(0, len(classes)))]
+            spec0 = _mixed_geometry(g, cls.shape)
+            vel = rng.normal(0.0, 0.01, 2)
+            first = int(rng.integers(0, n_frames)) if (n_frames > 1 and rng.random() < 0.25) else 0
+            per_frame = {f: _mixed_moved(spec0, float(vel[0]) * f, float(vel[1]) * f) for f in range(first, n_frames)}
+            ans: dict[str, str | tuple[str, ...]] = {}
+            if attributes:
+                for q in cls.attributes:
+                    if q.kind == "text" and rng.random() < 0.2:
+                        continue  # not every attribute is answered
+                    _question_answer(g, q, ans)
+            objs.append(MixedObject(cls, per_frame, ans, g.token()))
+        cls_list: list[MixedClassification] = []
+        if classifications:
+            for c in MIXED_CLASSIFICATIONS:
+                if c.is_global:
+                    spans: list[tuple[int, ...] | None] = [None]
+                elif kind == "video" and n_frames > 1 and rng.random() < 0.5:
+                    cut = int(rng.integers(1, n_frames))
+                    spans = [tuple(range(0, cut)), tuple(range(cut, n_frames))]
+                elif kind == "img_group":
+                    spans = [(f,) for f in range(n_frames) if rng.random() < 0.8]
+                else:
+                    spans = [tuple(range(n_frames))] if rng.random() < 0.85 else []
+                for span in spans:
+                    ans = {}
+                    _question_answer(g, c.question, ans)
+                    cls_list.append(MixedClassification(c, span, ans, g.token()))
+        bench.append(MixedItem(kind, g.uuid(), title, n_frames, item_sizes, objs, cls_list, g.uuid()))
+
+    skills = list(skill) if skill is not None else [(0.5, 1.0, 2.0)[i % 3] for i in range(len(annotators))]
+    training: dict[str, list[MixedItem]] = {}
+    names: dict[str, str] = {}
+    for a, (email, k) in enumerate(zip(annotators, skills)):
+        ga = _Gen(seed * 1_000 + 77 + a)
+        ra = ga.rng
+        items = []
+        for it in bench:
+            mine: list[MixedObject] = []
+            for o in it.objects:
+                if ra.random() < p_miss * k:
+                    continue
+                cls = o.cls
+                if ra.random() < p_wrong_class * k:
+                    others = [c for c in by_shape[cls.shape] if c != cls]
+                    if others:
+                        cls = others[int(ra.integers(0, len(others)))]
+                per_frame = {f: _mixed_jittered(ga, cls.shape, s, jitter * k) for f, s in o.frames.items()
+                             if not (len(o.frames) > 1 and ra.random() < 0.1 * k)}  # a frame left out
+                if not per_frame:
+                    continue
+                if cls == o.cls:
+                    ans = _perturbed_answers(ga, cls.attributes, o.answers, p_wrong_answer * k, p_missing_answer * k)
+                else:  # another class has its own questions: answered afresh
+                    ans = {}
+                    for q in cls.attributes:
+                        _question_answer(ga, q, ans)
+                mine.append(MixedObject(cls, per_frame, ans, ga.token()))
+            for _ in range(int(ra.poisson(p_extra * k * max(len(it.objects), 1)))):
+                cls = classes[int(ra.integers(0, len(classes)))]
+                spec0 = _mixed_geometry(ga, cls.shape)
+                ans = {}
+                for q in cls.attributes:
+                    _question_answer(ga, q, ans)
+                mine.append(MixedObject(cls, {f: dict(spec0) for f in range(it.n_frames)}, ans, ga.token()))
+            order = ra.permutation(len(mine))
+            mine = [mine[int(j)] for j in order]
+            cls_list = []
+            for c in it.classifications:
+                answers = _perturbed_answers(ga, [c.cls.question], c.answers, p_wrong_answer * k,
+                                             p_missing_answer * k)
+                if answers:
+                    cls_list.append(MixedClassification(c.cls, c.frames, answers, ga.token()))
+            items.append(MixedItem(it.kind, it.data_hash, it.title, it.n_frames, it.sizes, mine, cls_list, ga.uuid()))
+        name = project_name(email)
+        names[name] = email
+        training[name] = items
+    return MixedScene(benchmark=bench, training=training, annotators=names, reviewer=reviewer)
+
+
+def _mixed_payload(shape: str, spec: Mapping[str, Any], size: tuple[int, int]) -> dict[str, Any]:
+    if shape == "bounding_box":
+        return box(spec["x"], spec["y"], spec["w"], spec["h"])
+    if shape == "rotatable_bounding_box":
+        return rotated_box(spec["x"], spec["y"], spec["w"], spec["h"], spec["theta"])
+    if shape == "polygon":
+        parts = spec["polygons"]
+        return {"polygon": {str(i): {"x": float(x), "y": float(y)} for i, (x, y) in enumerate(parts[0][0])},
+                "polygons": [[[float(c) for p in ring for c in p] for ring in part] for part in parts]}
+    if shape == "polyline":
+        return polyline(spec["points"])
+    if shape == "point":
+        return {"point": {"0": {"x": float(spec["x"]), "y": float(spec["y"])}}}
+    if shape == "skeleton":
+        names = {fh: name for name, fh, _x, _y in MIXED_SKELETON}
+        out = {}
+        for i, (fh, (x, y, vis)) in enumerate(spec["keypoints"].items()):
+            kp: dict[str, Any] = {"x": float(x), "y": float(y), "name": names[fh], "featureHash": fh}
+            if vis is not None:
+                kp["visibility"] = vis
+            out[str(i)] = kp
+        return {"skeleton": out}
+    if shape == "bitmask":
+        return {"bitmask": encode_mask(ellipse_mask(spec, *size))}
+    raise ValueError(f"synth cannot draw shape {shape!r}")
+
+
+def _questions_by_hash() -> dict[str, SynthQuestion]:
+    out: dict[str, SynthQuestion] = {}
+
+    def walk(q: SynthQuestion) -> None:
+        out[q.feature_hash] = q
+        for o in q.options:
+            for nq in o.nested:
+                walk(nq)
+
+    for c in MIXED_CLASSES:
+        for q in c.attributes:
+            walk(q)
+    for cl in MIXED_CLASSIFICATIONS:
+        walk(cl.question)
+    return out
+
+
+def _answer_entries(answers: Mapping[str, str | tuple[str, ...]]) -> list[dict[str, Any]]:
+    qs = _questions_by_hash()
+    out = []
+    for fh, value in answers.items():
+        q = qs[fh]
+        if isinstance(value, str):
+            ans: Any = value
+        else:
+            opts = {o.feature_hash: o for o in q.options}
+            ans = [{"name": opts[v].name, "value": "_".join(opts[v].name.lower().split()), "featureHash": v}
+                   for v in value]
+        out.append({"name": q.name, "value": "_".join(q.name.lower().split()), "answers": ans,
+                    "featureHash": fh, "manualAnnotation": True})
+    out.reverse()  # the SDK writes a node's answers last question first (nested before their parent)
+    return out
+
+
+def _ranges(frames: Sequence[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for f in sorted(frames):
+        if out and out[-1][1] == f - 1:
+            out[-1][1] = f
+        else:
+            out.append([f, f])
+    return out
+
+
+def mixed_label_row(item: MixedItem, created_by: str) -> dict[str, Any]:
+    """One item as a label row dict (the SDK's ``to_encord_dict()`` form, see the section comment)."""
+    frames_map: dict[int, list[dict[str, Any]]] = {}
+    for o in item.objects:
+        cls = o.cls
+        base = SynthClass(cls.name, cls.feature_hash, cls.shape, cls.color)
+        for f in sorted(o.frames):
+            frames_map.setdefault(f, []).append(
+                make_object(base, _mixed_payload(cls.shape, o.frames[f], item.size(f)), object_hash=o.object_hash,
+                            created_by=created_by))
+    w, h = item.sizes[0]
+    row = make_label_row(data_hash=item.data_hash, data_title=item.title, label_hash=item.label_hash,
+                         objects=frames_map, data_type=item.kind, width=w, height=h,
+                         n_frames=item.n_frames if item.kind == "img_group" else None)
+    if item.kind == "img_group":
+        for unit in row["data_units"].values():
+            unit["width"], unit["height"] = item.size(int(unit["data_sequence"]))
+    row["object_answers"] = {o.object_hash: {"classifications": _answer_entries(o.answers), "objectHash": o.object_hash}
+                             for o in item.objects}
+    row["classification_answers"] = {
+        c.classification_hash: {
+            "classifications": _answer_entries(c.answers), "classificationHash": c.classification_hash,
+            "featureHash": c.cls.feature_hash, "spaces": {},
+            "range": [] if c.frames is None else _ranges(c.frames), "createdBy": created_by,
+            "createdAt": _TIMESTAMP, "lastEditedBy": None, "lastEditedAt": _TIMESTAMP, "confidence": 1.0,
+            "manualAnnotation": True,
+        } for c in item.classifications}
+    return row
+
+
+def make_mixed_programme(
+    seed: int = 0,
+    n_items: int = 12,
+    annotators: Sequence[str] = ("alice@example.com", "bob@example.com"),
+    objects_per_item: tuple[int, int] = (3, 9),
+    **options: Any,
+) -> Programme:
+    """A benchmark and one training project per annotator with every shape, classification kind
+    and object attribute (the options of :func:`make_mixed_scene`), as label-row dicts; fast: no SDK."""
+    scene = make_mixed_scene(seed=seed, n_items=n_items, annotators=annotators, objects_per_item=objects_per_item,
+                             **options)
+    bench = [mixed_label_row(it, scene.reviewer) for it in scene.benchmark]
+    training = {name: [mixed_label_row(it, scene.annotators[name]) for it in items]
+                for name, items in scene.training.items()}
+    return Programme(benchmark=bench, training=training, annotators=dict(scene.annotators))
+
+
+__all__ += ["ALL_SHAPES", "SynthOption", "SynthQuestion", "SynthObjectClass", "SynthClassification",
+            "MIXED_CLASSES", "MIXED_CLASSIFICATIONS", "MIXED_SKELETON", "MIXED_SKELETON_NAME", "MixedScene",
+            "MixedItem", "MixedObject", "MixedClassification", "make_mixed_scene", "mixed_label_row",
+            "make_mixed_programme", "ellipse_mask", "encode_mask"]
