@@ -54,9 +54,21 @@ def test_counts_rates_and_rows_on_a_hand_checked_case(small):
     assert by_obj.loc["C", "outcome"] == "missed" and by_obj.loc["C", "annotator"] == "a@x"
     assert by_obj.loc["C", "label_hash"] == "L" and by_obj.loc["C", "benchmark_label_hash"] == "BL"
     assert set(df["source"]) == {"Alice's project"}
-    assert res.summary_json() == {"annotators": {"a@x": {
+    summary = res.summary_json()["annotators"]["a@x"]
+    assert {k: summary[k] for k in list(summary)[:10]} == {
         "objects": 3, "benchmark_objects": 3, "matched": 2, "missed": 1, "extra": 1,
-        "precision": a.precision, "recall": a.recall, "f1": a.f1, "mean_iou": a.mean_iou, "class_accuracy": 0.5}}}
+        "precision": a.precision, "recall": a.recall, "f1": a.f1, "mean_iou": a.mean_iou, "class_accuracy": 0.5}
+    assert summary["by_shape"] == {"bounding_box": {
+        "objects": 3, "benchmark_objects": 3, "matched": 2, "missed": 1, "extra": 1, "precision": a.precision,
+        "recall": a.recall, "f1": a.f1, "mean_similarity": a.mean_iou}}
+    # by class, a match counts only where both objects carry the class: b (Car) on B (Person) counts for neither
+    assert summary["by_class"]["Car"] == {
+        "objects": 2, "benchmark_objects": 2, "matched": 1, "missed": 1, "extra": 1, "precision": 0.5,
+        "recall": 0.5, "f1": 0.5, "mean_similarity": ious[0]}
+    assert summary["by_class"]["Person"] == {
+        "objects": 1, "benchmark_objects": 1, "matched": 0, "missed": 1, "extra": 1, "precision": 0.0,
+        "recall": 0.0, "f1": 0.0, "mean_similarity": None}
+    assert summary["items"] == {"done": 1, "required": 1}
 
 
 def test_confusion_matrix_has_unmatched_row_and_column(small):
@@ -271,7 +283,10 @@ def test_duplicate_benchmark_rows_last_wins_as_in_the_script():
     ({"iou_threshold": 1.5}, "IoU threshold"),
     ({"iou_threshold": float("nan")}, "IoU threshold"),
     ({"low_overlap": -0.1}, "low-overlap mark"),
-    ({"shape": "point"}, "cannot compare shape point"),
+    ({"shape": "cuboid"}, "cannot compare shape cuboid"),
+    ({"matching": "seed", "shape": "polygon"}, "seed matching is the published script"),
+    ({"class_thresholds": {"Car": 0}}, "match threshold for class Car"),
+    ({"class_sigmas": {"": 0.1}}, "class name must be non-empty"),
 ])
 def test_bad_settings(kwargs, message):
     with pytest.raises(InvalidInput) as exc:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from annotrain_tui.core.errors import InvalidInput, UnreadableInput
-from annotrain_tui.core.evaluation.parse import load_label_rows, parse_label_rows, read_label_rows
+from annotrain_tui.core.evaluation.parse import COMPARED_SHAPES, load_label_rows, parse_label_rows, read_label_rows
 from tests.labelgen import DEFAULT_CLASSES, box, make_label_row, make_object, polygon, rotated_box
 
 CAR, PERSON, SIGN, ROAD, LANE = (DEFAULT_CLASSES[i] for i in (0, 1, 3, 5, 7))
@@ -61,15 +61,18 @@ def test_polygon_forms_legacy_dict_list_and_multi_with_holes():
     assert any("fewer than 3" in w for w in t.warnings)
 
 
-def test_other_shapes_unknown_shapes_and_classifications_are_counted_not_compared():
+def test_every_encord_shape_is_read_and_the_rest_counted_not_compared():
     lane = obj(LANE, {"polyline": {"0": {"x": 0, "y": 0}, "1": {"x": 1, "y": 1}}}, h="l1")
     weird = {**obj(h="w1"), "shape": "hologram"}
     point = {**obj(h="p1"), "shape": "point", "point": {"0": {"x": 0.5, "y": 0.5}}}
-    row = make_label_row(data_hash="d", data_title="t", label_hash="L", objects=[obj(), lane, weird, point],
+    cube = {**obj(h="c1"), "shape": "cuboid", "cuboid": {}}
+    row = make_label_row(data_hash="d", data_title="t", label_hash="L", objects=[obj(), lane, weird, point, cube],
                          classifications=2)
     t = parse_label_rows([row], source="TR.json")
-    assert len(t) == 1
-    assert t.not_compared == {"polyline": 1, "point": 1, "classification": 2, "unknown:hologram": 1}
+    assert [COMPARED_SHAPES[c] for c in t.shape] == ["bounding_box", "polyline", "point"]
+    assert t.geom[1].tolist() == [[0.0, 0.0], [1.0, 1.0]] and (t.x[2], t.y[2]) == (0.5, 0.5)
+    # the two classification instances answer nothing: nothing to compare, nothing "not compared"
+    assert t.not_compared == {"cuboid": 1, "unknown:hologram": 1}
     assert t.warnings == ["TR.json: 1 object annotation(s) of unknown shape 'hologram' skipped"]
 
 

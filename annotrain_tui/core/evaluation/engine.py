@@ -57,10 +57,19 @@ import pandas as pd
 
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput
 from annotrain_tui.core.evaluation import geometry
-from annotrain_tui.core.evaluation.matching import Block, group_keys, make_blocks, optimal_matches, seed_best
+from annotrain_tui.core.evaluation.labels import BITMASK, POINT, POLYLINE, SKELETON
+from annotrain_tui.core.evaluation.matching import (
+    SHAPE_SLOTS,
+    Block,
+    group_keys,
+    make_blocks,
+    optimal_matches,
+    seed_best,
+)
 from annotrain_tui.core.evaluation.parse import (
     BOX,
     COMPARED_SHAPES,
+    POLYGON,
     ROTATED,
     SHAPE_CODE,
     ObjectTable,
@@ -77,11 +86,13 @@ from annotrain_tui.core.evaluation.results import (
     STATUS_PASSED,
     UNMATCHED,
     AnnotatorScore,
+    Breakdown,
     EvaluationResult,
     EvaluationSettings,
     Matching,
     PassMark,
     ProjectResult,
+    QuestionTotal,
     Stats,
 )
 
@@ -218,6 +229,13 @@ class Evaluator:
         self._classes: dict[str, int] = {}
         self._bm_class = self._class_ids(bm.name_vocab)
         self._box = _box_columns(bm)
+        s = self.settings
+        names = bm.name_vocab.tolist()
+        # per benchmark class (by name): the similarity a match needs, and the keypoint sigma
+        self._thr_of_name = np.array([s.threshold_of(n) for n in names], dtype=np.float64)
+        self._sigma_of_name = np.array([s.sigma_of(n) for n in names], dtype=np.float64)
+        self._min_threshold = float(min([s.iou_threshold, *s.class_thresholds.values()]))
+        self._items_required = s.pass_mark.items_required(len(self._bm_index))
         self._projects: dict[str, ProjectResult] = {}
         # Running totals over self._projects, kept as each set is added or removed (result() then
         # costs the number of annotators, not of sets): integer counts are exact under
@@ -226,6 +244,7 @@ class Evaluator:
         self._iou_parts: dict[str, dict[str, float]] = {}  # annotator -> set name -> IoU sum
         self._conf: dict[tuple[str, str, str], int] = {}
         self._training_nc: dict[str, int] = {}
+        self._names_kinds: tuple[dict[str, str], dict[str, str]] | None = None
 
     @property
     def benchmark(self) -> ObjectTable:
@@ -301,6 +320,8 @@ class Evaluator:
                             charged.annotator, charged.covered)
         confusion = self._confusion(people.names, train, t_idx, b_idx, people.of_annotation, m.matched, m.best,
                                     charged.annotator, charged.missed)
+        breakdown = self._breakdown(people, train, t_idx, b_idx, m, charged, pairs)
+        questions, attributes = self._answers(people, train, t_idx, b_idx, m, pairs)
         frames = _count_frames(t_key, b_key, n_frames)
         builder = None
         if self.keep_objects:
@@ -311,6 +332,7 @@ class Evaluator:
         return ProjectResult(name=name, rows=train.n_rows, paired_rows=int(len(pairs.rows)),
                              unpaired_rows=pairs.n_unpaired, frames=frames, stats=stats, confusion=confusion,
                              not_compared=not_compared, warnings=warnings, optimised_groups=m.optimised,
+                             breakdown=breakdown, questions=questions, attributes=attributes,
                              _build_objects=builder)
 
     def _pair_rows(self, train: ObjectTable, src: str, warnings: list[str]) -> _Pairs:
@@ -367,12 +389,19 @@ class Evaluator:
         s = self.settings
         n_t = len(t_idx)
         optimised = 0
+        thr_b = self._thr_of_name[self._bm.name_code[b_idx]] if len(b_idx) else np.zeros(0)
         if s.matching == "seed":
             best, iou = seed_best(blocks, n_t)
-            matched = iou >= s.iou_threshold
+            need = np.where(best >= 0, thr_b[np.maximum(best, 0)] if len(thr_b) else s.iou_threshold, s.iou_threshold)
+            matched = iou >= need
             scored = best >= 0  # the script scores the class of its best candidate, whatever the IoU
         else:
-            best, iou, optimised = optimal_matches(blocks, n_t, s.iou_threshold)
+            if s.class_thresholds:  # a cell below its benchmark class's threshold weighs 0 (never kept)
+                pad = np.append(thr_b, np.inf)
+                for blk in blocks:
+                    assert blk.iou is not None
+                    blk.iou[blk.iou < pad[blk.b][:, None, :]] = 0.0
+            best, iou, optimised = optimal_matches(blocks, n_t, self._min_threshold)
             matched = best >= 0
             scored = matched
         feature_in_bench = np.array([self._feature_index.get(v, -1) for v in train.feature_vocab.tolist()],
@@ -455,20 +484,122 @@ class Evaluator:
         for code, parts in others.items():  # one geometry call per shape, over every block's real cells
             t = ti[np.concatenate([blk.t[g, r] for blk, (g, r, _) in parts])]
             b = bi[np.concatenate([blk.b[g, c] for blk, (g, _, c) in parts])]
+            img_w = np.where(np.isnan(bm.img_w[b]), tr.img_w[t], bm.img_w[b])
+            img_h = np.where(np.isnan(bm.img_h[b]), tr.img_h[t], bm.img_h[b])
             if code == SHAPE_CODE[ROTATED]:
-                img_w = np.where(np.isnan(bm.img_w[b]), tr.img_w[t], bm.img_w[b])
-                img_h = np.where(np.isnan(bm.img_h[b]), tr.img_h[t], bm.img_h[b])
                 values = geometry.rotated_iou_pairs(tr.x[t], tr.y[t], tr.w[t], tr.h[t], tr.theta[t],
                                                     bm.x[b], bm.y[b], bm.w[b], bm.h[b], bm.theta[b], img_w, img_h)
-            else:
+            elif code == SHAPE_CODE[POLYGON]:
                 ba = np.column_stack([tr.x[t], tr.y[t], tr.x[t] + tr.w[t], tr.y[t] + tr.h[t]])
                 bb_ = np.column_stack([bm.x[b], bm.y[b], bm.x[b] + bm.w[b], bm.y[b] + bm.h[b]])
                 values = geometry.polygon_iou_pairs(tr.geom[t], bm.geom[b], ba, bb_)
+            else:
+                values = self._similarity(code, tr, t, b, img_w, img_h)
             start = 0
             for blk, (g, r, c) in parts:
                 blk.iou = np.zeros((blk.t.shape[0], blk.t.shape[1], blk.b.shape[1]))
                 blk.iou[g, r, c] = values[start:start + len(g)]
                 start += len(g)
+
+    def _similarity(self, code: int, tr: ObjectTable, t: np.ndarray, b: np.ndarray, img_w: np.ndarray,
+                    img_h: np.ndarray) -> np.ndarray:
+        """Similarity of the pairs (t[i], b[i]) of one of the keypoint, line or mask shapes (the
+        definitions are in :mod:`.similarity`); a keypoint sigma is the benchmark object's class's."""
+        from annotrain_tui.core.evaluation import similarity  # only where such shapes are compared
+
+        bm = self._bm
+        shape = COMPARED_SHAPES[code]
+        if shape == POINT:
+            return similarity.point_similarity_pairs(tr.x[t], tr.y[t], bm.x[b], bm.y[b], img_w, img_h,
+                                                     self._sigma_of_name[bm.name_code[b]])
+        if shape == SKELETON:
+            assert tr.keypoints is not None and bm.keypoints is not None  # parsed with every skeleton
+            vocab = {k: i for i, k in enumerate(dict.fromkeys(bm.keypoints.vocab + tr.keypoints.vocab))}
+            tx, ty, _ = tr.keypoints.aligned(t, vocab)
+            bx, by, present = bm.keypoints.aligned(b, vocab)
+            return similarity.oks_pairs(tx, ty, bx, by, present, img_w, img_h,
+                                        self._sigma_of_name[bm.name_code[b]])
+        if shape == POLYLINE:
+            return similarity.polyline_iou_pairs(tr.geom[t], bm.geom[b], img_w, img_h)
+        assert shape == BITMASK
+        # each mask packed once, however many pairs it is in
+        tu, ti = np.unique(t, return_inverse=True)
+        bu, bi = np.unique(b, return_inverse=True)
+        return similarity.mask_iou_indexed(similarity.MaskSet.pack(list(tr.geom[tu])), ti,
+                                           similarity.MaskSet.pack(list(bm.geom[bu])), bi)
+
+    def _breakdown(self, people: _Annotators, tr: ObjectTable, ti: np.ndarray, bi: np.ndarray, m: _Matches,
+                   charged: _Charged, pairs: _Pairs) -> dict[tuple[str, str, str], np.ndarray]:
+        """Counts per (kind, annotator, key): kind "shape" (key a shape) and "class" (key a class
+        name: a match counts only when both objects carry the class), each
+        [objects, matched, benchmark_objects, covered, similarity_sum]; kind "items" (key ""):
+        [paired rows whose main annotator this is, 0, 0, 0, 0] (the coverage the pass mark asks for)."""
+        bm = self._bm
+        k = len(people.names)
+        out: dict[tuple[str, str, str], np.ndarray] = {}
+        t_annot, b_annot = people.of_annotation, charged.annotator
+        sim = np.where(m.matched, m.iou, 0.0)
+
+        def fold(kind: str, labels: list[str], t_key: np.ndarray, b_key: np.ndarray, t_hit: np.ndarray,
+                 b_hit: np.ndarray) -> None:
+            n = len(labels)
+            size = k * n
+            t_code = t_annot * n + t_key
+            b_code = b_annot * n + b_key
+            table = np.stack([
+                np.bincount(t_code, minlength=size).astype(np.float64),
+                np.bincount(t_code[t_hit], minlength=size).astype(np.float64),
+                np.bincount(b_code, minlength=size).astype(np.float64),
+                np.bincount(b_code[b_hit], minlength=size).astype(np.float64),
+                np.bincount(t_code[t_hit], weights=sim[t_hit], minlength=size),
+            ], axis=1)
+            for c in np.flatnonzero(table[:, 0] + table[:, 2]).tolist():
+                out[(kind, people.names[c // n], labels[c % n])] = table[c]
+
+        fold("shape", list(COMPARED_SHAPES), tr.shape[ti].astype(np.int64), bm.shape[bi].astype(np.int64),
+             m.matched, charged.covered)
+        tr_class = self._class_ids(tr.name_vocab)
+        labels = list(self._classes)
+        t_cls = tr_class[tr.name_code[ti]] if len(ti) else np.zeros(0, dtype=np.int64)
+        b_cls = self._bm_class[bm.name_code[bi]] if len(bi) else np.zeros(0, dtype=np.int64)
+        tp = m.matched.copy()
+        tp[m.matched] = t_cls[m.matched] == b_cls[m.best[m.matched]]
+        b_tp = np.zeros(len(bi), dtype=bool)
+        b_tp[m.best[tp]] = True
+        fold("class", labels, t_cls, b_cls, tp, b_tp)
+        done = np.bincount(people.main_of_row[pairs.rows], minlength=k) if len(pairs.rows) else np.zeros(k, int)
+        for a in np.flatnonzero(done).tolist():
+            out[("items", people.names[a], "")] = np.array([done[a], 0, 0, 0, 0], dtype=np.float64)
+        return out
+
+    def _answers(self, people: _Annotators, tr: ObjectTable, ti: np.ndarray, bi: np.ndarray, m: _Matches,
+                 pairs: _Pairs) -> tuple[dict[tuple[str, str], tuple[int, float]], dict[tuple[str, str], tuple[int, float]]]:
+        """Classification answers per paired row (charged to the row's main annotator) and object
+        attributes per matched pair (charged to the annotator of the match), scored by :mod:`.answers`."""
+        bm = self._bm
+        if bm.answers is None or tr.answers is None:
+            return {}, {}
+        from annotrain_tui.core.evaluation import answers
+
+        names = people.names
+        rows = pairs.rows.tolist()
+        questions = answers.score_classifications(
+            (names[int(people.main_of_row[r])], bm.answers[int(pairs.bench_row[r])], tr.answers[r]) for r in rows
+            if bm.answers[int(pairs.bench_row[r])].classifications)
+        hit = np.flatnonzero(m.matched)
+        b_obj = bi[m.best[hit]] if len(hit) else np.zeros(0, dtype=np.int64)
+        t_obj = ti[hit]
+        b_rows, t_rows = bm.row[b_obj].tolist(), tr.row[t_obj].tolist()
+        b_hash, t_hash = bm.object_hash[b_obj].tolist(), tr.object_hash[t_obj].tolist()
+        who = people.of_annotation[hit].tolist()
+
+        def attribute_pairs() -> Any:
+            for i in range(len(hit)):
+                theirs = bm.answers[b_rows[i]].objects.get(b_hash[i])
+                if theirs:
+                    yield names[who[i]], theirs, tr.answers[t_rows[i]].objects.get(t_hash[i])
+
+        return questions, answers.score_attributes(attribute_pairs())
 
     @staticmethod
     def _stats(annot_names: list[str], t_annot: np.ndarray, matched: np.ndarray, low: np.ndarray,
@@ -590,14 +721,21 @@ class Evaluator:
         s = self.settings
         position = {name: i for i, name in enumerate(self._projects)}
         annotators: dict[str, AnnotatorScore] = {}
+        breakdowns = _combine_breakdowns(projects)
         for annot in sorted(self._totals):
             objects, matched, low, correct, benchmark, missed = (int(v) for v in self._totals[annot])
             parts = self._iou_parts[annot]
+            shapes, classes, done = breakdowns.get(annot, ({}, {}, 0))
             score = AnnotatorScore(
                 annotator=annot, objects=objects, benchmark_objects=benchmark, matched=matched, missed=missed,
                 extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=math.fsum(parts.values()),
-                status="", sources=tuple(sorted(parts, key=position.__getitem__)))
-            annotators[annot] = replace(score, status=s.pass_mark.status(score.f1, score.class_accuracy))
+                status="", sources=tuple(sorted(parts, key=position.__getitem__)),
+                by_shape=shapes, by_class=classes,
+                classifications=self._question_totals(projects, annot, "questions"),
+                attributes=self._question_totals(projects, annot, "attributes"),
+                items_done=done, items_required=self._items_required)
+            status, reason = s.pass_mark.verdict(score)
+            annotators[annot] = replace(score, status=status, reason=reason)
         warnings = list(self._warnings)
         for p in projects:
             warnings.extend(p.warnings)
@@ -610,6 +748,49 @@ class Evaluator:
                           "training": dict(sorted(self._training_nc.items()))},
             warnings=warnings, benchmark_rows=self._bm.n_rows, keep_objects=self.keep_objects,
         )
+
+
+    def _question_totals(self, projects: list[ProjectResult], annot: str, which: str) -> dict[str, QuestionTotal]:
+        """One annotator's totals per question over every set (names and kinds from the benchmark)."""
+        counts: dict[str, list[Any]] = {}
+        for p in projects:
+            for (a, q), (n, total) in getattr(p, which).items():
+                if a == annot:
+                    c = counts.setdefault(q, [0, []])
+                    c[0] += n
+                    c[1].append(total)
+        names, kinds = self._question_names()
+        out = {q: QuestionTotal(name=names.get(q, q), kind=kinds.get(q, ""), compared=n, score_sum=math.fsum(parts))
+               for q, (n, parts) in counts.items()}
+        return dict(sorted(out.items(), key=lambda kv: (kv[1].name, kv[0])))
+
+    def _question_names(self) -> tuple[dict[str, str], dict[str, str]]:
+        if self._names_kinds is None:
+            from annotrain_tui.core.evaluation import answers
+
+            self._names_kinds = answers.names_and_kinds(self._bm.answers or [])
+        return self._names_kinds
+
+
+def _combine_breakdowns(projects: list[ProjectResult]) -> dict[str, tuple[dict[str, Breakdown], dict[str, Breakdown], int]]:
+    """Per annotator: its by-shape and by-class :class:`Breakdown` and finished items, over every set
+    (counts added; similarity sums with fsum, so the order of sets changes nothing)."""
+    sums: dict[tuple[str, str, str], list[np.ndarray]] = {}
+    for p in projects:
+        for key, row in p.breakdown.items():
+            sums.setdefault(key, []).append(row)
+    out: dict[str, tuple[dict[str, Breakdown], dict[str, Breakdown], int]] = {}
+    for (kind, annot, label), rows in sorted(sums.items()):
+        shapes, classes, done = out.get(annot, ({}, {}, 0))
+        total = np.sum(rows, axis=0)
+        if kind == "items":
+            done += int(total[0])
+        else:
+            b = Breakdown(objects=int(total[0]), matched=int(total[1]), benchmark_objects=int(total[2]),
+                          covered=int(total[3]), similarity_sum=math.fsum(r[4] for r in rows))
+            (shapes if kind == "shape" else classes)[label] = b
+        out[annot] = (shapes, classes, done)
+    return out
 
 
 # Padding boxes, far apart and with unit area: IoU exactly 0 against anything, unions always > 0.
@@ -651,7 +832,7 @@ def _count_frames(t_key: np.ndarray, b_key: np.ndarray, n_frames: int) -> int:
 
     keys = np.concatenate([uniq(t_key), uniq(b_key)])
     f = np.int64(n_frames)
-    return int(len(np.unique((keys // f // 3) * f + keys % f)))
+    return int(len(np.unique((keys // f // SHAPE_SLOTS) * f + keys % f)))
 
 
 @_quiet

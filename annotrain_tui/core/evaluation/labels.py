@@ -38,7 +38,8 @@ from annotrain_tui.core.remedies import Note
 from annotrain_tui.core.text import shown
 
 __all__ = [
-    "BOX", "ROTATED", "POLYGON", "POLYLINE", "POINT", "COMPARED_SHAPES", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
+    "BOX", "ROTATED", "POLYGON", "POLYLINE", "POINT", "SKELETON", "BITMASK", "COMPARED_SHAPES", "AREA_SHAPES",
+    "skeleton_values", "vertices", "KEYPOINT_ABSENT", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
     "LabelObject", "Skipped", "safe_text", "type_name", "is_frame_key", "units_of", "unit_of",
     "frames_of_unit", "frame_objects", "read_objects", "geometry_of", "classifications_of", "box_values",
     "polygon_rings",
@@ -49,7 +50,13 @@ POINT = "point"
 BOX = "bounding_box"
 ROTATED = "rotatable_bounding_box"
 POLYGON = "polygon"
-COMPARED_SHAPES: tuple[str, ...] = (BOX, ROTATED, POLYGON)
+SKELETON = "skeleton"
+BITMASK = "bitmask"
+#: the shapes evaluation compares, in code order (a shape's code is its index: codes of the first
+#: three are what they were before the other four were compared)
+COMPARED_SHAPES: tuple[str, ...] = (BOX, ROTATED, POLYGON, POLYLINE, POINT, SKELETON, BITMASK)
+#: the shapes whose similarity is an area IoU (the others: a keypoint similarity, OKS, buffered IoU)
+AREA_SHAPES: tuple[str, ...] = (BOX, ROTATED, POLYGON, BITMASK)
 SHAPE_CODE = {s: i for i, s in enumerate(COMPARED_SHAPES)}
 # Every shape of ``encord.objects.common.Shape`` (SDK 0.1.2xx); copied so core does not import the SDK.
 KNOWN_SHAPES = frozenset({
@@ -456,7 +463,7 @@ def classifications_of(row: Any) -> list[Any]:
     return list(answers.values()) if isinstance(answers, dict) else []
 
 
-def _vertices(payload: Any, where: Any, what: str) -> tuple[tuple[float, float], ...]:
+def vertices(payload: Any, where: Any, what: str) -> tuple[tuple[float, float], ...]:
     """Points written as ``{"0": {x, y}, …}`` or ``[{x, y}, …]`` (polyline, point, legacy polygon)."""
     if isinstance(payload, dict):
         if not all(is_frame_key(k) for k in payload):
@@ -488,9 +495,9 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
             pts = [tuple((float(x), float(y)) for x, y in ring.tolist()) for ring in rings]
             return Polygon(pts[0], tuple(pts[1:])) if pts else None
         if shape == POLYLINE:
-            return Polyline(_vertices(obj.get("polyline"), where, "polyline"))
+            return Polyline(vertices(obj.get("polyline"), where, "polyline"))
         if shape == POINT:
-            points = _vertices(obj.get("point"), where, "point")
+            points = vertices(obj.get("point"), where, "point")
             if not points:
                 raise InvalidInput(f"{where}: point has no coordinates")
             return Point(*points[0])
@@ -505,9 +512,49 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
     return None
 
 
+#: the skeleton keypoint ``visibility`` that means "not there" (``encord.objects.coordinates.Visibility``:
+#: visible, invisible — outside the frame —, occluded, selfOccluded; the CamelStrEnum's values). An
+#: occluded keypoint was still placed, as COCO's v=1: it counts.
+KEYPOINT_ABSENT = "invisible"
+
+
+def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool]]:
+    """A skeleton's keypoints as Encord writes them (``SkeletonCoordinates.to_dict()``:
+    ``{"0": {x, y, name, featureHash, visibility?, …}, …}``): their keys (the template keypoint's
+    ``featureHash``, else its ``name``, else its position), normalised (x, y) and whether each is
+    present (its visibility is not ``invisible``). Unreadable: :class:`InvalidInput` located by ``where``."""
+    if isinstance(payload, dict):
+        if not all(is_frame_key(k) for k in payload):
+            raise InvalidInput(f"{where}: skeleton keypoint keys must be integers (\"0\", \"1\", …)")
+        items = [v for _, v in sorted((int(k), v) for k, v in payload.items())]
+    elif isinstance(payload, list):
+        items = payload
+    else:
+        raise InvalidInput(f"{where}: skeleton has no keypoints",
+                           hint="fix or delete the object in the source project and export again")
+    keys: list[str] = []
+    points: list[tuple[float, float]] = []
+    present: list[bool] = []
+    for i, kp in enumerate(items):
+        if not isinstance(kp, dict):
+            raise InvalidInput(f"{where}: skeleton keypoint {i} must be an object with x and y, got {type_name(kp)}")
+        key = kp.get("featureHash") or kp.get("name") or str(i)
+        if not isinstance(key, str):
+            raise InvalidInput(f"{where}: skeleton keypoint {i} has a 'featureHash' that is not a string")
+        if key in keys:
+            raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice")
+        what = Lazy(lambda i=i: f"skeleton keypoint {i}")
+        if "x" not in kp or "y" not in kp:
+            raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'")
+        points.append((_number(kp["x"], where, what, "x"), _number(kp["y"], where, what, "y")))
+        keys.append(key)
+        present.append(kp.get("visibility") != KEYPOINT_ABSENT)
+    return tuple(keys), points, present
+
+
 #: coordinate key → shape, for objects written without a ``shape``
 _SHAPE_OF_KEY = (("rotatableBoundingBox", ROTATED), ("boundingBox", BOX), ("polygons", POLYGON), ("polygon", POLYGON),
-                 ("polyline", POLYLINE), ("point", POINT))
+                 ("polyline", POLYLINE), ("point", POINT), ("skeleton", SKELETON), ("bitmask", BITMASK))
 
 
 # -- which rows count: finished work only ------------------------------------------------------------

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["Block", "group_keys", "make_blocks", "seed_best", "optimal_matches", "BLOCK_CELLS"]
+__all__ = ["Block", "group_keys", "make_blocks", "seed_best", "optimal_matches", "BLOCK_CELLS", "SHAPE_SLOTS"]
 
 BLOCK_CELLS = 1 << 15  # cells per block: 256 KiB per float64 temporary, cache-sized
+#: shape codes a group key has room for (the engine compares seven shapes: codes 0..6)
+SHAPE_SLOTS = 8
 
 
 @dataclass
@@ -60,8 +62,9 @@ class Block:
 
 
 def group_keys(pair: np.ndarray, shape: np.ndarray, frame: np.ndarray, n_frames: int) -> np.ndarray:
-    """One int64 per (paired row, shape code 0..2, frame); ``n_frames`` > every frame number."""
-    return (pair.astype(np.int64) * 3 + shape.astype(np.int64)) * np.int64(n_frames) + frame.astype(np.int64)
+    """One int64 per (paired row, shape code 0..SHAPE_SLOTS-1, frame); ``n_frames`` > every frame number."""
+    return ((pair.astype(np.int64) * SHAPE_SLOTS + shape.astype(np.int64)) * np.int64(n_frames)
+            + frame.astype(np.int64))
 
 
 def _slots(starts: np.ndarray, counts: np.ndarray, width: int, sentinel: int) -> np.ndarray:
@@ -97,7 +100,7 @@ def make_blocks(t_key: np.ndarray, b_key: np.ndarray, n_frames: int, max_cells: 
     common = tk[both]
     nt, ts = nt_all[both], ts_all[both]
     nb, bs = nb_all[pos[both]], bs_all[pos[both]]
-    shape = (common // np.int64(n_frames)) % 3
+    shape = (common // np.int64(n_frames)) % SHAPE_SLOTS
     # bucket: shape, then size class (bit length) of each side; pad to the bucket's real maxima
     cls_t = np.ceil(np.log2(nt + 1)).astype(np.int64)
     cls_b = np.ceil(np.log2(nb + 1)).astype(np.int64)

@@ -40,15 +40,19 @@ import pandas as pd
 import shapely
 
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.evaluation.answers import RowAnswers, read_answers
 from annotrain_tui.core.evaluation.labels import (  # the one label-row reader; re-exported names for old callers
     _NUM,
     BOX,
     COMPARED_SHAPES,
     KNOWN_DATA_TYPES,
     KNOWN_SHAPES,
+    POINT,
     POLYGON,
+    POLYLINE,
     ROTATED,
     SHAPE_CODE,
+    SKELETON,
     Lazy,
     safe_text,
     units_of,
@@ -58,7 +62,9 @@ from annotrain_tui.core.evaluation.labels import frames_of_unit as _frames_of_un
 from annotrain_tui.core.evaluation.labels import object_where as _where
 from annotrain_tui.core.evaluation.labels import polygon_rings as _polygon_rings
 from annotrain_tui.core.evaluation.labels import row_where as _row_where
+from annotrain_tui.core.evaluation.labels import skeleton_values as _skeleton_values
 from annotrain_tui.core.evaluation.labels import type_name as _type_name
+from annotrain_tui.core.evaluation.labels import vertices as _vertices
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
 
@@ -96,7 +102,12 @@ class ObjectTable:
     ``createdBy``), ``shape`` (code into :data:`COMPARED_SHAPES`),
     ``x``, ``y``, ``w``, ``h`` (box; for polygons their bounds), ``theta`` (degrees; NaN unless
     rotated), ``img_w``, ``img_h`` (pixels of the data unit, NaN when absent), ``geom`` (shapely
-    geometry for polygons, ``None`` otherwise).
+    geometry for polygons, an (n, 2) array of normalised vertices for polylines, the decoded
+    :class:`~.similarity.Bitmask` of a bitmask, ``None`` otherwise), ``keypoints``
+    (skeletons' keypoints, see :class:`Keypoints`; None without skeletons). Points keep their
+    position in ``x``, ``y`` (``w`` = ``h`` = 0); polylines and skeletons their bounds in
+    ``x``..``h``; bitmasks NaN there (their place is in the mask: ``geom`` holds the decoded
+    :class:`~.similarity.Bitmask`).
     """
 
     source: str
@@ -120,6 +131,9 @@ class ObjectTable:
     img_w: np.ndarray
     img_h: np.ndarray
     geom: np.ndarray
+    keypoints: Keypoints | None = None
+    #: per label row, its classification answers and object attributes (:mod:`.answers`)
+    answers: list[RowAnswers] | None = None
     not_compared: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -154,6 +168,102 @@ class ObjectTable:
         })
         rows = self.rows[["label_hash", "data_hash", "data_title"]].reset_index(drop=True)
         return df.join(rows, on="row")
+
+
+@dataclass(frozen=True)
+class Keypoints:
+    """The skeletons of a table, dense: ``index`` per object annotation its row in the arrays (-1: not a
+    skeleton); ``vocab`` the keypoint keys (template keypoint feature hashes) the columns stand for;
+    ``x``, ``y`` (m, len(vocab)) normalised, NaN where the skeleton has no such keypoint; ``present``
+    where it has one that is not invisible (:data:`~.labels.KEYPOINT_ABSENT`)."""
+
+    index: np.ndarray
+    vocab: tuple[str, ...]
+    x: np.ndarray
+    y: np.ndarray
+    present: np.ndarray
+
+    def aligned(self, objects: np.ndarray, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x, y, present of ``objects`` (indices into the table) with columns in ``vocab``'s order."""
+        cols = np.array([vocab[k] for k in self.vocab], dtype=np.int64)
+        rows = self.index[objects]
+        n, v = len(objects), len(vocab)
+        x = np.full((n, v), np.nan)
+        y = np.full((n, v), np.nan)
+        present = np.zeros((n, v), dtype=bool)
+        if len(cols):
+            x[:, cols] = self.x[rows]
+            y[:, cols] = self.y[rows]
+            present[:, cols] = self.present[rows]
+        return x, y, present
+
+
+class _Others:
+    """What the parser collects for the shapes without columns of their own: a polyline's vertices,
+    a bitmask's values (kept in ``geom``) and skeleton keypoints (made into :class:`Keypoints`)."""
+
+    def __init__(self) -> None:
+        self.geom: dict[int, Any] = {}
+        self.kp_vocab: dict[str, int] = {}
+        self.kp_object: list[int] = []  # per keypoint: the record index of its skeleton
+        self.kp_code: list[int] = []
+        self.kp_xy: list[tuple[float, float]] = []
+        self.kp_present: list[bool] = []
+        self.skeletons: list[int] = []
+
+    def keypoint_table(self, n: int) -> Keypoints | None:
+        if not self.skeletons:
+            return None
+        index = np.full(n, -1, dtype=np.int64)
+        index[np.asarray(self.skeletons, dtype=np.int64)] = np.arange(len(self.skeletons))
+        m, v = len(self.skeletons), len(self.kp_vocab)
+        x = np.full((m, v), np.nan)
+        y = np.full((m, v), np.nan)
+        present = np.zeros((m, v), dtype=bool)
+        if self.kp_object:
+            r = index[np.asarray(self.kp_object, dtype=np.int64)]
+            c = np.asarray(self.kp_code, dtype=np.int64)
+            xy = np.asarray(self.kp_xy, dtype=np.float64).reshape(-1, 2)
+            x[r, c], y[r, c] = xy[:, 0], xy[:, 1]
+            present[r, c] = np.asarray(self.kp_present, dtype=bool)
+        return Keypoints(index=index, vocab=tuple(self.kp_vocab), x=x, y=y, present=present)
+
+
+def _bounds(points: Any) -> tuple[float, float, float, float]:
+    if not len(points):
+        return math.nan, math.nan, math.nan, math.nan
+    a = np.asarray(points, dtype=np.float64)
+    lo, hi = a.min(axis=0), a.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])
+
+
+def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others) -> tuple[float, float, float, float]:
+    """Read a polyline, point, skeleton or bitmask (strict, located by ``where``); its x, y, w, h."""
+    shape = COMPARED_SHAPES[code]
+    if shape == POLYLINE:
+        points = _vertices(obj.get("polyline"), where, "polyline")
+        others.geom[record] = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        return _bounds(points)
+    if shape == POINT:
+        points = _vertices(obj.get("point"), where, "point")
+        if not points:
+            raise InvalidInput(f"{where}: point has no coordinates",
+                               hint="fix or delete the object in the source project and export again")
+        return points[0][0], points[0][1], 0.0, 0.0
+    if shape == SKELETON:
+        keys, points, present = _skeleton_values(obj.get("skeleton"), where)
+        others.skeletons.append(record)
+        code_of = others.kp_vocab.setdefault
+        for key, xy, p in zip(keys, points, present):
+            others.kp_object.append(record)
+            others.kp_code.append(code_of(key, len(others.kp_vocab)))
+            others.kp_xy.append(xy)
+            others.kp_present.append(p)
+        return _bounds(points)
+    from annotrain_tui.core.evaluation.similarity import Bitmask  # decoded (and checked) as it is read
+
+    others.geom[record] = Bitmask.from_dict(obj.get("bitmask"), where=str(where))
+    return math.nan, math.nan, math.nan, math.nan
 
 
 _MAX_PIXELS = 2**31 - 1  # a data unit's width or height, as Encord stores it (a 32-bit integer)
@@ -216,6 +326,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     names: dict[str, int] = {}
     creators: dict[str | None, int] = {}
     polys: list[tuple[int, list[list[np.ndarray]]]] = []
+    others = _Others()  # polylines, skeletons and bitmasks, by record index
+    row_answers: list[RowAnswers] = []
     skipped: list[tuple[Any, str, int]] = []  # labels in the wrong layout for their data type
     no_units: list[Lazy] = []  # rows with "data_units": {}
     bad_sizes: list[Lazy] = []  # data units whose width/height is present but no pixel count
@@ -247,8 +359,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             no_units.append(row_where)
         answers = lr.get("classification_answers")
         n_classifications = len(answers) if type(answers) is dict else 0
-        if n_classifications:
-            not_compared["classification"] = not_compared.get("classification", 0) + n_classifications
+        ra = read_answers(lr, row_where, strict=True)
+        row_answers.append(ra)
+        for reason, count in ra.not_compared.items():
+            not_compared[reason] = not_compared.get(reason, 0) + count
         row_meta.append((label_hash, data_hash, title, data_type, n_classifications))
 
         first_seen: dict[str, int] = {}
@@ -327,9 +441,12 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
                         x, y, w, h, theta = _box_values(get("rotatableBoundingBox"),
                                                         _where(row_where, frame, oi, object_hash),
                                                         "rotatable bounding box", ("x", "y", "w", "h", "theta"))
-                    else:
+                    elif code == 2:
                         polys.append((len(records), _polygon_rings(obj, _where(row_where, frame, oi, object_hash))))
                         x = y = w = h = math.nan
+                    else:
+                        x, y, w, h = _other_shape(code, obj, _where(row_where, frame, oi, object_hash), len(records),
+                                                  others)
                     add((ri, frame, seq_id(object_hash, len(first_seen)), object_hash,
                          feature_id(feature_hash, len(features)), name_id(name, len(names)), code,
                          creator_id(created_by, len(creators)), x, y, w, h, theta, img_w, img_h))
@@ -353,6 +470,10 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         empty = shapely.is_empty(built)
         b[empty] = 0.0
         x[idx], y[idx], w[idx], h[idx] = b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+
+    for i, value in others.geom.items():
+        geom[i] = value
+    keypoints = others.keypoint_table(n)
 
     warnings: list[str] = []
     for shape, count in sorted(unknown.items()):
@@ -418,6 +539,8 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
         img_w=np.asarray(cols[13], dtype=np.float64),
         img_h=np.asarray(cols[14], dtype=np.float64),
         geom=geom,
+        keypoints=keypoints,
+        answers=row_answers,
         not_compared=not_compared,
         warnings=warnings,
     )
@@ -427,7 +550,8 @@ def _zero_size_boxes(shape: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndar
     """Indices of boxes (plain or rotated) with zero width or height: no area, they overlap nothing."""
     if not len(shape):
         return np.empty(0, dtype=np.int64)
-    return np.flatnonzero((shape != SHAPE_CODE[POLYGON]) & ((w == 0.0) | (h == 0.0)))
+    boxes = (shape == SHAPE_CODE[BOX]) | (shape == SHAPE_CODE[ROTATED])
+    return np.flatnonzero(boxes & ((w == 0.0) | (h == 0.0)))
 
 
 def _check_confidence(value: Any, where: Any) -> None:

@@ -4,7 +4,7 @@ beyond building tables of the results). See :mod:`.engine` for the rules behind 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,7 +17,7 @@ from annotrain_tui.core.evaluation.labels import BOX, COMPARED_SHAPES, safe_text
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
     "OUTCOMES", "UNMATCHED", "SEED_COLUMNS", "OBJECT_COLUMNS", "STATUS_PASSED", "STATUS_CLOSE",
-    "STATUS_NEEDS_FEEDBACK", "MAX_WARNINGS",
+    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
 ]
 
 Matching = Literal["optimal", "seed"]
@@ -26,23 +26,95 @@ UNMATCHED = "unmatched"
 STATUS_PASSED = "passed"
 STATUS_CLOSE = "close"
 STATUS_NEEDS_FEEDBACK = "needs feedback"
+STATUS_NOT_ENOUGH = "not enough work yet"
+#: the keypoint similarity's sigma (points and skeletons), as a fraction of the image's (or the
+#: benchmark skeleton's) size: COCO's per-keypoint constants are of this order
+DEFAULT_SIGMA = 0.05
 SEED_COLUMNS = ("training_email", "data_unit_name", "label_id", "iou_score", "class_score")
 OBJECT_COLUMNS = (
     "annotator", "source", "data_hash", "data_title", "frame", "label_hash", "benchmark_label_hash",
     "shape", "object_hash", "benchmark_object_hash", "class", "benchmark_class", "feature_hash",
     "benchmark_feature_hash", "created_by", "iou", "class_score", "outcome",
 )
+#: an annotator's summary, in order: the ten counts and ratios (as before the breakdowns), then the
+#: breakdowns, the answers and the coverage
+SUMMARY_FIELDS = ("objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall", "f1",
+                  "mean_iou", "class_accuracy", "by_shape", "by_class", "classifications",
+                  "classification_accuracy", "attributes", "attribute_accuracy", "items")
 _EPS = 1e-9
 MAX_WARNINGS = 50
 
 
+def _unit_number(what: str, value: Any, *, open_low: bool = False) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+            or value > 1 or value < 0 or (open_low and value == 0):
+        raise InvalidInput(f"{what} must be a number in {'(0' if open_low else '[0'}, 1], got {safe_text(repr(value), 40)}")
+    return float(value)
+
+
+def _per_class(what: str, values: Mapping[str, Any], *, open_low: bool = False) -> dict[str, float]:
+    if not isinstance(values, Mapping):
+        raise InvalidInput(f"{what} must map class names to numbers")
+    out = {}
+    for name, v in values.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"{what}: a class name must be non-empty text, got {safe_text(repr(name), 40)}")
+        out[name] = _unit_number(f"{what} for class {safe_text(name, 60)}", v, open_low=open_low)
+    return out
+
+
 @dataclass(frozen=True)
 class PassMark:
-    """Passed when F1 ≥ ``f1`` and class accuracy ≥ ``class_accuracy``; close within ``margin`` of both."""
+    """Passed when F1 ≥ ``f1`` and class accuracy ≥ ``class_accuracy`` (close: within ``margin`` of
+    both), every class in ``class_f1`` has its own F1 ≥ its mark (the per-class F1 of
+    :class:`Breakdown`: a match counts for a class when both objects carry it; a class with no
+    benchmark object is not judged), and there is evidence: the annotator finished at least
+    ``min_items`` paired items (None: every benchmark item), else :data:`STATUS_NOT_ENOUGH`."""
 
     f1: float = 0.8
     class_accuracy: float = 0.9
     margin: float = 0.1
+    min_items: int | None = None
+    class_f1: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for what, v in (("the pass F1", self.f1), ("the pass class accuracy", self.class_accuracy),
+                        ("the pass margin", self.margin)):
+            _unit_number(what, v)
+        if self.min_items is not None and (type(self.min_items) is not int or self.min_items < 1):
+            raise InvalidInput(f"the minimum of finished items must be a whole number ≥ 1, got "
+                               f"{safe_text(repr(self.min_items), 40)}")
+        object.__setattr__(self, "class_f1", _per_class("the pass F1", self.class_f1))
+
+    def items_required(self, benchmark_items: int) -> int:
+        """Finished paired items an annotator needs before a status is given (never more than exist)."""
+        return benchmark_items if self.min_items is None else min(self.min_items, benchmark_items)
+
+    def verdict(self, score: AnnotatorScore) -> tuple[str, str]:
+        """(status, reason) of one annotator's totals: coverage first, then the marks."""
+        if score.items_required is not None and (score.items_done or 0) < score.items_required:
+            return STATUS_NOT_ENOUGH, (f"{score.items_done or 0} of {score.items_required} item(s) finished; "
+                                       "the pass mark needs them all" if self.min_items is None else
+                                       f"{score.items_done or 0} item(s) finished; the pass mark needs "
+                                       f"{score.items_required}")
+        status = self.status(score.f1, score.class_accuracy)
+        reasons = []
+        if status != STATUS_PASSED:
+            reasons.append(f"F1 {score.f1:.3f} (mark {self.f1:g})" if score.f1 < self.f1 - _EPS else
+                           f"class accuracy {score.class_accuracy:.3f} (mark {self.class_accuracy:g})")
+        for name, mark in sorted(self.class_f1.items()):
+            b = score.by_class.get(name)
+            if b is None or not b.benchmark_objects:
+                continue
+            if b.f1 < mark - _EPS:
+                reasons.append(f"class {safe_text(name, 60)} F1 {b.f1:.3f} (mark {mark:g})")
+                worse = STATUS_CLOSE if b.f1 >= mark - self.margin - _EPS else STATUS_NEEDS_FEEDBACK
+                status = worse if _RANK[worse] > _RANK[status] else status
+        return status, "; ".join(reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"f1": self.f1, "class_accuracy": self.class_accuracy, "margin": self.margin,
+                "min_items": self.min_items, "class_f1": dict(sorted(self.class_f1.items()))}
 
     def status(self, f1: float, class_accuracy: float | None) -> str:
         ca = 1.0 if class_accuracy is None else class_accuracy  # no matches: F1 decides alone
@@ -51,6 +123,9 @@ class PassMark:
         if f1 >= self.f1 - self.margin - _EPS and ca >= self.class_accuracy - self.margin - _EPS:
             return STATUS_CLOSE
         return STATUS_NEEDS_FEEDBACK
+
+
+_RANK = {STATUS_PASSED: 0, STATUS_CLOSE: 1, STATUS_NEEDS_FEEDBACK: 2}
 
 
 @dataclass(frozen=True)
@@ -67,6 +142,11 @@ class EvaluationSettings:
     low_overlap: float = 0.8
     shape: str | None = None
     pass_mark: PassMark = field(default_factory=PassMark)
+    #: per benchmark class name: the similarity a match needs (instead of ``iou_threshold``)
+    class_thresholds: Mapping[str, float] = field(default_factory=dict)
+    #: keypoint sigma (points, skeletons): ``sigma`` for every class, ``class_sigmas`` per class name
+    sigma: float = DEFAULT_SIGMA
+    class_sigmas: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.matching not in ("optimal", "seed"):
@@ -78,8 +158,21 @@ class EvaluationSettings:
                 raise InvalidInput(f"the {name} must be a number in {'(0' if lo_open else '[0'}, 1], got {value!r}")
         if self.shape is not None and self.shape not in COMPARED_SHAPES:
             raise InvalidInput(f"cannot compare shape {safe_text(self.shape)}: use one of {', '.join(COMPARED_SHAPES)}")
+        if self.matching == "seed" and self.shape not in (None, BOX):
+            raise InvalidInput(f"seed matching is the published script, which compares bounding boxes on frame 0 only: "
+                               f"use optimal matching to compare {safe_text(self.shape)}")
         object.__setattr__(self, "iou_threshold", float(self.iou_threshold))
         object.__setattr__(self, "low_overlap", float(self.low_overlap))
+        object.__setattr__(self, "class_thresholds", _per_class("the match threshold", self.class_thresholds,
+                                                                open_low=True))
+        object.__setattr__(self, "sigma", _unit_number("the keypoint sigma", self.sigma, open_low=True))
+        object.__setattr__(self, "class_sigmas", _per_class("the keypoint sigma", self.class_sigmas, open_low=True))
+
+    def threshold_of(self, class_name: str) -> float:
+        return self.class_thresholds.get(class_name, self.iou_threshold)
+
+    def sigma_of(self, class_name: str) -> float:
+        return self.class_sigmas.get(class_name, self.sigma)
 
     @property
     def shapes(self) -> tuple[str, ...]:
@@ -94,12 +187,82 @@ class EvaluationSettings:
     def to_json(self) -> dict[str, Any]:
         return {"matching": self.matching, "iou_threshold": self.iou_threshold, "low_overlap": self.low_overlap,
                 "shapes": list(self.shapes), "frames": "0" if self.frame0_only else "all",
-                "pass_mark": {"f1": self.pass_mark.f1, "class_accuracy": self.pass_mark.class_accuracy,
-                              "margin": self.pass_mark.margin}}
+                "class_thresholds": dict(sorted(self.class_thresholds.items())), "sigma": self.sigma,
+                "class_sigmas": dict(sorted(self.class_sigmas.items())), "pass_mark": self.pass_mark.to_json()}
 
 
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
+
+
+def _f1(p: float | None, r: float | None) -> float:
+    if p is None and r is None:
+        return 1.0
+    if p is None or r is None or p + r == 0:
+        return 0.0
+    return 2 * p * r / (p + r)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One annotator's counts for one shape or one class.
+
+    For a shape: ``matched`` are the annotator's matched objects of that shape, ``covered`` the
+    benchmark objects of that shape a match covers. For a class: both sides count the objects of
+    that class, and a match counts (in ``matched`` and ``covered``) only when both objects carry the
+    class (a car matched to a truck is neither's true positive). ``similarity_sum`` is over those
+    matches (IoU for area shapes, OKS or point similarity for keypoints, buffered IoU for lines).
+    """
+
+    objects: int
+    benchmark_objects: int
+    matched: int
+    covered: int
+    similarity_sum: float
+
+    @property
+    def precision(self) -> float | None:
+        return _ratio(self.matched, self.objects)
+
+    @property
+    def recall(self) -> float | None:
+        return _ratio(self.covered, self.benchmark_objects)
+
+    @property
+    def f1(self) -> float:
+        return _f1(self.precision, self.recall)
+
+    @property
+    def mean_similarity(self) -> float | None:
+        return _ratio(self.similarity_sum, self.matched)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"objects": self.objects, "benchmark_objects": self.benchmark_objects, "matched": self.matched,
+                "missed": self.benchmark_objects - self.covered, "extra": self.objects - self.matched,
+                "precision": self.precision, "recall": self.recall, "f1": self.f1,
+                "mean_similarity": self.mean_similarity}
+
+
+@dataclass(frozen=True)
+class QuestionTotal:
+    """One annotator's answers to one question (a classification, or an object attribute): how many
+    were compared and their mean score (see :mod:`.answers`)."""
+
+    name: str
+    kind: str
+    compared: int
+    score_sum: float
+
+    @property
+    def accuracy(self) -> float | None:
+        return _ratio(self.score_sum, self.compared)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "compared": self.compared, "accuracy": self.accuracy}
+
+
+def _mean_of(totals: Mapping[str, QuestionTotal]) -> float | None:
+    return _ratio(math.fsum(q.score_sum for q in totals.values()), sum(q.compared for q in totals.values()))
 
 
 @dataclass(frozen=True)
@@ -117,6 +280,23 @@ class AnnotatorScore:
     iou_sum: float
     status: str
     sources: tuple[str, ...] = ()
+    by_shape: Mapping[str, Breakdown] = field(default_factory=dict)
+    by_class: Mapping[str, Breakdown] = field(default_factory=dict)
+    classifications: Mapping[str, QuestionTotal] = field(default_factory=dict)  # by question feature hash
+    attributes: Mapping[str, QuestionTotal] = field(default_factory=dict)  # by attribute feature hash
+    items_done: int | None = None  # paired items this annotator finished (the main annotator of the row)
+    items_required: int | None = None  # what the pass mark needs
+    reason: str = ""  # why the status is not "passed", in a line
+
+    @property
+    def classification_accuracy(self) -> float | None:
+        """Mean score over every classification answer compared (None: none compared)."""
+        return _mean_of(self.classifications)
+
+    @property
+    def attribute_accuracy(self) -> float | None:
+        """Mean score over every attribute compared on matched pairs (None: none compared)."""
+        return _mean_of(self.attributes)
 
     @property
     def precision(self) -> float | None:
@@ -128,12 +308,7 @@ class AnnotatorScore:
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        if p is None and r is None:
-            return 1.0
-        if p is None or r is None or p + r == 0:
-            return 0.0
-        return 2 * p * r / (p + r)
+        return _f1(self.precision, self.recall)
 
     @property
     def mean_iou(self) -> float | None:
@@ -144,13 +319,21 @@ class AnnotatorScore:
         return _ratio(self.correct_class, self.matched)
 
     def summary(self) -> dict[str, Any]:
-        """The ten summary fields, in the documented order."""
+        """The ten counts and ratios, then the breakdowns (by shape, by class), the answers
+        (classifications, attributes) and the coverage, in the documented order."""
         return {"objects": self.objects, "benchmark_objects": self.benchmark_objects, "matched": self.matched,
                 "missed": self.missed, "extra": self.extra, "precision": self.precision, "recall": self.recall,
-                "f1": self.f1, "mean_iou": self.mean_iou, "class_accuracy": self.class_accuracy}
+                "f1": self.f1, "mean_iou": self.mean_iou, "class_accuracy": self.class_accuracy,
+                "by_shape": {k: v.to_json() for k, v in self.by_shape.items()},
+                "by_class": {k: v.to_json() for k, v in self.by_class.items()},
+                "classifications": {k: v.to_json() for k, v in self.classifications.items()},
+                "classification_accuracy": self.classification_accuracy,
+                "attributes": {k: v.to_json() for k, v in self.attributes.items()},
+                "attribute_accuracy": self.attribute_accuracy,
+                "items": {"done": self.items_done, "required": self.items_required}}
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.summary(), "low_overlap": self.low_overlap, "status": self.status,
+        return {**self.summary(), "low_overlap": self.low_overlap, "status": self.status, "reason": self.reason,
                 "sources": list(self.sources)}
 
 
@@ -178,6 +361,12 @@ class ProjectResult:
     not_compared: dict[str, int]
     warnings: list[str]
     optimised_groups: int = 0
+    #: (kind, annotator, key) -> [objects, matched, benchmark_objects, covered, similarity_sum]; see
+    #: ``Evaluator._breakdown``
+    breakdown: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+    #: (annotator, question feature hash) -> (compared, score sum): classifications and attributes
+    questions: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     _build_objects: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     _objects: pd.DataFrame | None = field(default=None, repr=False)
 
