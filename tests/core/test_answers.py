@@ -9,6 +9,7 @@ import copy
 import json
 import random
 import types
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -101,11 +102,14 @@ def _set(instance: Any, question: str, value: Any) -> None:
         instance.set_answer(ONT.opt[value], attribute=attribute)
 
 
-def sdk_row(kind: str, n: int = 1, *, classifications: list[tuple[str, list[int] | None, dict[str, Any], str | None]] = (),
-            objects: list[tuple[list[int], dict[str, Any], str | None]] = ()) -> dict:
+Placed = tuple[str, "list[int] | None", dict[str, Any], "str | None"]
+
+
+def sdk_row(kind: str, n: int = 1, *, classifications: Sequence[Placed] = (),
+            objects: Sequence[tuple[list[int], dict[str, Any], str | None]] = ()) -> dict:
     """A label row written by the SDK. ``classifications``: (classification, frames (None: global),
     {question: answer}, created_by); ``objects``: (frames, {attribute: answer}, object hash)."""
-    lr = LabelRowV2.from_media_metadata(ONT, _metadata(kind, n))
+    lr = LabelRowV2.from_media_metadata(ONT, _metadata(kind, n))  # type: ignore[arg-type]  # .structure is all it reads
     for name, frames, answers, created_by in classifications:
         instance = ONT.cls[name][0].create_instance()
         if frames is not None:
@@ -219,10 +223,15 @@ def test_a_frame_references_created_by_is_who_answered_on_that_frame():
 
 
 def test_rows_without_answers_have_none():
-    for row in ({"data_units": {}}, {"classification_answers": {}, "object_answers": {}, "data_units": {}},
-                {"classification_answers": None, "object_answers": None}):
+    rows: list[dict[str, Any]] = [{"data_units": {}},
+                                  {"classification_answers": {}, "object_answers": {}, "data_units": {}},
+                                  {"classification_answers": None, "object_answers": None}]
+    for row in rows:
         for strict in (True, False):
             assert read_answers(row, "row", strict=strict) == RowAnswers()
+    with pytest.raises(InvalidInput, match="^row: label row: expected a label row"):
+        read_answers([], "row", strict=True)  # type: ignore[arg-type]
+    assert read_answers([], "row", strict=False).not_compared == {"not a label row": 1}  # type: ignore[arg-type]
     # an instance with no answer yet (what tests/synth.py and fresh rows hold) answers nothing
     empty = {"classification_answers": {"c1": {"classificationHash": "c1", "featureHash": "f", "classifications": []}},
              "data_units": {}}
@@ -253,7 +262,7 @@ def _weather(row: dict) -> dict:
     return next(e for e in row["classification_answers"].values() if e["featureHash"] == "weatherC")
 
 
-def _break_answers_type(row):
+def _break_answers_type(row: dict) -> None:
     _weather(row)["classifications"][0]["answers"] = {"featureHash": "sunnyFH"}
 
 
@@ -403,7 +412,7 @@ CHOICES: dict[str, list[Any]] = {
 
 
 def _random_answers(rnd: random.Random, questions: tuple[str, ...], p_skip: float) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for q in questions:
         if q == "hard" and out.get("weather") != "rainy":
             continue
@@ -413,7 +422,7 @@ def _random_answers(rnd: random.Random, questions: tuple[str, ...], p_skip: floa
 
 
 def _random_row(rnd: random.Random, kind: str, n: int, p_skip: float) -> dict:
-    classifications = []
+    classifications: list[Placed] = []
     frames = list(range(n))
     for name, questions in (("weather", ("weather", "hard")), ("tags", ("tags",)), ("caption", ("caption",))):
         if kind == "image":
@@ -427,7 +436,8 @@ def _random_row(rnd: random.Random, kind: str, n: int, p_skip: float) -> dict:
                 classifications.append((name, span, answers, None))
     if rnd.random() > p_skip:
         classifications.append(("quality", None, {"quality": rnd.choice(CHOICES["quality"])}, None))
-    objects = [([0], _random_answers(rnd, ("colour", "parts", "note"), p_skip), f"obj{i}") for i in range(3)]
+    objects: list[tuple[list[int], dict[str, Any], str | None]] = [
+        ([0], _random_answers(rnd, ("colour", "parts", "note"), p_skip), f"obj{i}") for i in range(3)]
     return sdk_row(kind, n, classifications=classifications, objects=objects)
 
 

@@ -213,6 +213,9 @@ def read_answers(row: Mapping[str, Any], where: Any = "label row", *, strict: bo
     answers of one classification instance are read once and shared by all its frames."""
     rd = _Reader(where, strict)
     out = rd.out
+    if not isinstance(row, dict):
+        rd.bad("label row", f"expected a label row (JSON object), got {type_name(row)}", "not a label row")
+        return out
     answers = row.get("classification_answers")
     if answers is not None and type(answers) is not dict:
         rd.bad("classification_answers", f"must be an object (classification hash → answer), got "
