@@ -27,7 +27,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,14 @@ from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.files import display_path, real_target, refuse_non_regular, write_error
 from annotrain_tui.core.text import escape_char, json_text
 
+if TYPE_CHECKING:
+    from annotrain_tui.core.evaluation.results import EvaluationResult
+
 __all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "cell_changes", "csv_text", "write_csv",
-           "write_json", "atomic_write"]
+           "write_json", "atomic_write", "write_confusion_csv", "CONFUSION_CSV_COLUMNS"]
+
+#: the long form of a confusion matrix, one row per (annotator, benchmark class, annotator class)
+CONFUSION_CSV_COLUMNS = ("annotator", "benchmark_class", "annotator_class", "count")
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -259,3 +265,33 @@ def write_json(path: str | Path, document: Any) -> Path:
             fh.write(text)
 
     return atomic_write(path, write)
+
+
+def write_confusion_csv(path: str | Path, result: EvaluationResult | pd.DataFrame,
+                        annotator: str | None = None) -> int:
+    """Write an evaluation's confusion in long form (:data:`CONFUSION_CSV_COLUMNS`: annotator,
+    benchmark_class, annotator_class, count; ``unmatched`` for a missed or extra object's other
+    side), formula-safe and atomically like every CSV here; one annotator's rows, or everyone's.
+
+    ``result`` is an :class:`~annotrain_tui.core.evaluation.results.EvaluationResult` (its
+    ``confusion_counts``) or a long-form frame already narrowed (the TUI's view under a filter).
+    Rows sorted by annotator, then benchmark class, then annotator class, ``unmatched`` last;
+    only nonzero counts. Returns the number of rows written.
+    """
+    counts = result if isinstance(result, pd.DataFrame) else result.confusion_counts
+    counts = counts.loc[:, list(CONFUSION_CSV_COLUMNS)]
+    if annotator is not None:
+        counts = counts[counts["annotator"] == annotator]
+    counts = counts[counts["count"].to_numpy() > 0]
+
+    keys = pd.DataFrame({"a": counts["annotator"].astype(str).to_numpy(dtype=object),
+                         "bu": (counts["benchmark_class"] == "unmatched").to_numpy(dtype=bool),
+                         "b": counts["benchmark_class"].astype(str).to_numpy(dtype=object),
+                         "tu": (counts["annotator_class"] == "unmatched").to_numpy(dtype=bool),
+                         "t": counts["annotator_class"].astype(str).to_numpy(dtype=object)})
+    order = keys.sort_values(["a", "bu", "b", "tu", "t"], kind="stable").index.to_numpy()
+    counts = counts.iloc[order]
+    out = pd.DataFrame({c: counts[c].to_numpy(dtype=object) for c in CONFUSION_CSV_COLUMNS[:3]})
+    out["count"] = counts["count"].to_numpy(dtype=np.int64)
+    write_csv(path, out)
+    return len(out)

@@ -36,14 +36,14 @@ from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import finished_rows, frame_objects, safe_text
-from annotrain_tui.core.evaluation.results import EvaluationResult, EvaluationSettings
+from annotrain_tui.core.evaluation.results import AnnotatorScore, EvaluationResult, EvaluationSettings
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
 from annotrain_tui.core.remedies import see
 
 if TYPE_CHECKING:
-    from annotrain_tui.core.evaluation.views import EvaluationSnapshot
+    from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
 
 __all__ = ["EvaluationSession", "LiveSource", "FileSource", "TrainingSource", "RefreshReport", "ANNOTATOR_COLUMNS",
            "FETCH_CHUNK"]
@@ -234,11 +234,25 @@ class EvaluationSession:
                               credit_owner=src.marked)
         return evaluator.result()
 
-    def seed_rows(self) -> pd.DataFrame:
+    def seed_rows(self, f: Filter | None = None) -> pd.DataFrame:
         """``iou_results.csv`` as the published script writes it: the seed algorithm over the same
-        rows (the screen's optimal matching would give other rows: 404 instead of 274 on the demo)."""
+        rows (the screen's optimal matching would give other rows: 404 instead of 274 on the demo).
+
+        Under a filter ``f``: the rows of the training objects it keeps (their annotator containing
+        ``f.annotator``, *their own* class containing ``f.class_name``: a seed row is one training
+        object; its benchmark candidate is not a match to filter by), in the same order."""
+        from annotrain_tui.core.evaluation.views import filter_mask
+
         settings = replace(self.settings, matching="seed")
-        return self.evaluate_with(settings).seed_rows()
+        result = self.evaluate_with(settings)
+        rows = result.seed_rows()
+        if f is None or not f.active:
+            return rows
+        objects = result.objects
+        assert objects is not None  # evaluate_with keeps them
+        training = objects[(objects["outcome"] != "missed").to_numpy(dtype=bool)]
+        keep = filter_mask(training, f, class_columns=("class",))
+        return rows[keep].reset_index(drop=True)
 
     def with_iou(self, iou_threshold: float) -> EvaluationSettings:
         return replace(self.settings, iou_threshold=iou_threshold)
@@ -284,30 +298,41 @@ class EvaluationSession:
         names = sorted(set(by_annotator) | set(scores))
         none = {"projects": 0, "complete": 0, "total": 0, "last_activity": None}
         progress = [by_annotator.get(n, none) for n in names]
-        found = [scores.get(n) for n in names]
-
-        def ints(get: Callable[[Any], int]) -> np.ndarray:
-            return np.array([get(s) if s else 0 for s in found], dtype=np.int64)
-
-        def rates(get: Callable[[Any], float | None]) -> np.ndarray:
-            return np.array([np.nan if s is None or (v := get(s)) is None else v for s in found], dtype=float)
-
         columns: dict[str, Any] = {
             "annotator": np.array(names, dtype=object),
             "projects": np.array([p["projects"] for p in progress], dtype=np.int64),
             "complete": np.array([p["complete"] for p in progress], dtype=np.int64),
             "total": np.array([p["total"] for p in progress], dtype=np.int64),
-            "objects": ints(lambda s: s.objects), "benchmark_objects": ints(lambda s: s.benchmark_objects),
-            "matched": ints(lambda s: s.matched),
-            "mean_iou": rates(lambda s: s.mean_iou), "class_accuracy": rates(lambda s: s.class_accuracy),
-            "precision": rates(lambda s: s.precision), "recall": rates(lambda s: s.recall),
-            "f1": rates(lambda s: s.f1),
-            "missed": ints(lambda s: s.missed), "extra": ints(lambda s: s.extra),
-            "low_overlap": ints(lambda s: s.low_overlap),
-            "status": np.array([s.status if s else "no work yet" for s in found], dtype=object),
+            **score_columns([scores.get(n) for n in names]),
             "last_activity": pd.Series([p["last_activity"] for p in progress], dtype=None if names else object),
         }
         return pd.DataFrame(columns, columns=list(ANNOTATOR_COLUMNS))
+
+
+#: the annotator table's columns that come from the scores (a filter recomputes them)
+SCORE_COLUMNS = ("objects", "benchmark_objects", "matched", "mean_iou", "class_accuracy", "precision", "recall",
+                 "f1", "missed", "extra", "low_overlap", "status")
+
+
+def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
+    """The :data:`SCORE_COLUMNS` of the annotator table, one entry per score (None: no work yet)."""
+
+    def ints(get: Callable[[AnnotatorScore], int]) -> np.ndarray:
+        return np.array([get(s) if s else 0 for s in found], dtype=np.int64)
+
+    def rates(get: Callable[[AnnotatorScore], float | None]) -> np.ndarray:
+        return np.array([np.nan if s is None or (v := get(s)) is None else v for s in found], dtype=float)
+
+    return {
+        "objects": ints(lambda s: s.objects), "benchmark_objects": ints(lambda s: s.benchmark_objects),
+        "matched": ints(lambda s: s.matched),
+        "mean_iou": rates(lambda s: s.mean_iou), "class_accuracy": rates(lambda s: s.class_accuracy),
+        "precision": rates(lambda s: s.precision), "recall": rates(lambda s: s.recall),
+        "f1": rates(lambda s: s.f1),
+        "missed": ints(lambda s: s.missed), "extra": ints(lambda s: s.extra),
+        "low_overlap": ints(lambda s: s.low_overlap),
+        "status": np.array([s.status if s else "no work yet" for s in found], dtype=object),
+    }
 
 
 def _item_rows(bench_rows: dict[str, dict[str, Any]], sources: list[tuple[str, dict[str, dict[str, Any]]]],

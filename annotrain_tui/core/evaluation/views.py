@@ -10,23 +10,31 @@ escapes, casefolded), so what the user types matches what the user sees.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from annotrain_tui.core.evaluation.labels import read_objects
-from annotrain_tui.core.evaluation.results import UNMATCHED, AnnotatorScore, EvaluationResult, EvaluationSettings
+from annotrain_tui.core.evaluation.results import (
+    UNMATCHED,
+    AnnotatorScore,
+    EvaluationResult,
+    EvaluationSettings,
+    PassMark,
+)
 from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
 from annotrain_tui.core.text import shown
 
 if TYPE_CHECKING:
     from annotrain_tui.core.evaluation.session import EvaluationSession
 
-__all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ITEM_COLUMNS",
-           "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "sparkline"]
+__all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ConfusionView",
+           "ITEM_COLUMNS", "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "CONFUSION_COLUMNS", "sparkline",
+           "annotator_scores", "confusion_counts", "confusion_matrix", "filter_mask"]
 
 SPARK = "▁▂▃▄▅▆▇█"
 MATCHED = ("matched", "low_overlap")
@@ -36,6 +44,10 @@ OBJECT_COLUMNS = ("row_id", "annotator", "data_hash", "data_title", "frame", "sh
                   "iou", "class_score", "outcome", "object_hash", "benchmark_object_hash")
 #: the item screen's table: ``pair`` is the number drawn on the canvas next to both shapes of a match
 ITEM_OBJECT_COLUMNS = ("row_id", "pair", "iou", "outcome", "class", "benchmark_class", "shape", "frame")
+#: the long form of a confusion matrix (``EvaluationResult.confusion_counts``'s columns)
+CONFUSION_COLUMNS = ("annotator", "benchmark_class", "annotator_class", "count")
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_TAG_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,31 @@ class Filter:
         parts = [f"{k}~{v!r}" for k, v in (("annotator", self.annotator), ("class", self.class_name)) if v]
         return ", ".join(parts)
 
+    def to_json(self) -> dict[str, str] | None:
+        """What an export says it carries (``{"annotator": ..., "class": ...}``, the set parts), None
+        when nothing is filtered."""
+        parts = {k: v for k, v in (("annotator", self.annotator), ("class", self.class_name)) if v}
+        return parts or None
+
+    def tag(self) -> str:
+        """The filter in a file name: ``class-car``, ``annotator-bea.class-road_sign`` ("" when none).
+        Only ASCII letters, digits, ``-`` and ``_`` are kept (any other run becomes one ``_``), each
+        part at most 40 characters: safe on every file system, never a path separator or a dot file."""
+        parts = []
+        for key, value in (("annotator", self.annotator), ("class", self.class_name)):
+            if value:
+                safe = _TAG_UNSAFE.sub("_", value).strip("_")[:_TAG_LIMIT] or "_"
+                parts.append(f"{key}-{safe}")
+        return ".".join(parts)
+
+    def file_name(self, default: str) -> str:
+        """``default`` with the filter's tag before its extension: ``iou_results.class-car.csv``."""
+        tag = self.tag()
+        if not tag:
+            return default
+        stem, dot, ext = default.rpartition(".")
+        return f"{stem}.{tag}.{ext}" if dot else f"{default}.{tag}"
+
 
 def _as_shown(values: Any) -> pd.Series:
     """A text column as the user sees it (the policy's escapes), casefolded: filters match what is shown."""
@@ -70,6 +107,106 @@ def _as_shown(values: Any) -> pd.Series:
 
 def _contains(values: Any, needle: str) -> np.ndarray:
     return _as_shown(values).str.contains(needle.casefold(), regex=False).to_numpy(dtype=bool)
+
+
+def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, *,
+                class_columns: tuple[str, ...] = ("class", "benchmark_class")) -> np.ndarray:
+    """Which per-object rows ``f`` keeps: the annotator (exactly ``annotator`` when given, else
+    containing ``f.annotator``) and, with a class filter, a class column containing it (by default
+    the annotator's class or the benchmark's: a car drawn as a truck is about cars and trucks)."""
+    keep = np.ones(len(objects), dtype=bool)
+    if not len(objects):
+        return keep
+    if annotator is not None:
+        keep &= (objects["annotator"] == annotator).to_numpy(dtype=bool)
+    elif f.annotator:
+        keep &= _contains(objects["annotator"], f.annotator)
+    if f.class_name:
+        hit = np.zeros(len(objects), dtype=bool)
+        for column in class_columns:
+            hit |= _contains(objects[column], f.class_name)
+        keep &= hit
+    return keep
+
+
+def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark) -> dict[str, AnnotatorScore]:
+    """Each annotator's :class:`AnnotatorScore` from per-object rows (``EvaluationResult.objects``'s
+    columns), any subset of them: on all of a result's rows it is ``result.annotators``; on the rows
+    a filter keeps, the scores under that filter. Status by ``pass_mark``; annotators sorted.
+
+    Counted as the engine counts (see :mod:`.engine`): ``objects`` the training rows (not
+    ``missed``), ``matched`` those ``matched`` or ``low_overlap``, ``correct_class`` matches with
+    class score 1, ``benchmark_objects`` the benchmark objects charged: each one a match covers
+    (seed mode matches many-to-one: a benchmark object counts once, for its first match in row
+    order) plus the ``missed`` rows. Vectorised: one factorisation and bincounts.
+    """
+    if not len(objects):
+        return {}
+    codes, names = pd.factorize(objects["annotator"], sort=True)
+    k = len(names)
+    outcome = objects["outcome"].to_numpy(dtype=object)
+    missed = outcome == "missed"
+    matched = np.isin(outcome, MATCHED)
+    low = outcome == "low_overlap"
+    class_score = objects["class_score"].to_numpy(dtype=float)
+    iou = objects["iou"].to_numpy(dtype=float)
+    correct = matched & (class_score == 1.0)
+    # A benchmark object is one (training row, frame, shape, object) of a source: the first match wins it.
+    key = objects.loc[matched, ["source", "label_hash", "data_hash", "frame", "shape", "benchmark_object_hash"]]
+    first = ~key.duplicated(keep="first").to_numpy(dtype=bool)
+    covered = np.zeros(len(objects), dtype=bool)
+    covered[np.flatnonzero(matched)[first]] = True
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=k)
+
+    n_objects, n_matched, n_low, n_correct = count(~missed), count(matched), count(low), count(correct)
+    n_missed = count(missed)
+    n_bench = count(covered) + n_missed
+    iou_sum = np.bincount(codes[matched], weights=iou[matched], minlength=k)
+    pairs = pd.DataFrame({"a": codes, "s": objects["source"].to_numpy(dtype=object)}).drop_duplicates()
+    sources = pairs.groupby("a", sort=True)["s"].agg(tuple)
+    scores: dict[str, AnnotatorScore] = {}
+    for i, name in enumerate(names.tolist()):
+        score = AnnotatorScore(
+            annotator=str(name), objects=int(n_objects[i]), benchmark_objects=int(n_bench[i]),
+            matched=int(n_matched[i]), missed=int(n_missed[i]), extra=int(n_objects[i] - n_matched[i]),
+            low_overlap=int(n_low[i]), correct_class=int(n_correct[i]), iou_sum=float(iou_sum[i]), status="",
+            sources=tuple(str(v) for v in sources.get(i, ())))
+        scores[str(name)] = replace(score, status=pass_mark.status(score.f1, score.class_accuracy))
+    return scores
+
+
+def confusion_counts(objects: pd.DataFrame) -> pd.DataFrame:
+    """The long form of the confusion (:data:`CONFUSION_COLUMNS`, sorted, nonzero counts) from
+    per-object rows, as ``EvaluationResult.confusion_counts`` counts it: a training object under
+    the class of the benchmark object it matched (``unmatched`` without a match) and its own; a
+    missed benchmark object under its class and ``unmatched``."""
+    if not len(objects):
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "count" else object) for c in CONFUSION_COLUMNS})
+    outcome = objects["outcome"]
+    matched = outcome.isin(MATCHED).to_numpy(dtype=bool)
+    missed = (outcome == "missed").to_numpy(dtype=bool)
+    bench = np.where(matched | missed, objects["benchmark_class"].to_numpy(dtype=object), UNMATCHED)
+    mine = np.where(missed, UNMATCHED, objects["class"].to_numpy(dtype=object))
+    long = pd.DataFrame({"annotator": objects["annotator"].to_numpy(dtype=object), "benchmark_class": bench,
+                         "annotator_class": mine})
+    counts = long.groupby(list(CONFUSION_COLUMNS[:3]), sort=True, dropna=False).size()
+    out = counts.reset_index(name="count")
+    return pd.DataFrame({**{c: pd.Series(out[c].to_numpy(dtype=object), dtype=object) for c in CONFUSION_COLUMNS[:3]},
+                         "count": out["count"].to_numpy(dtype=np.int64)})
+
+
+def confusion_matrix(counts: pd.DataFrame, annotator: str | None = None) -> pd.DataFrame:
+    """Benchmark class (rows) × annotator class (columns) from the long form, ``unmatched`` last on
+    both (as ``EvaluationResult.confusion``); one annotator's, or everyone's summed."""
+    cc = counts if annotator is None else counts[counts["annotator"] == annotator]
+    if not len(cc):
+        return pd.DataFrame([[0]], index=[UNMATCHED], columns=[UNMATCHED], dtype=int)
+    table = cc.pivot_table(index="benchmark_class", columns="annotator_class", values="count", aggfunc="sum",
+                           fill_value=0)
+    labels = sorted((set(table.index) | set(table.columns)) - {UNMATCHED}, key=str)
+    return table.reindex(index=labels + [UNMATCHED], columns=labels + [UNMATCHED], fill_value=0).astype(int)
 
 
 def sparkline(values: np.ndarray, bins: int = 8) -> str:
@@ -118,6 +255,45 @@ class AnnotatorDetail:
 
 
 @dataclass(frozen=True)
+class ConfusionView:
+    """One confusion matrix as the matrix view shows it: benchmark class rows × annotator class
+    columns (``unmatched`` last on both; class names untrusted), and the long form it came from
+    (what its CSV export writes)."""
+
+    annotator: str | None  # None: everyone
+    filter: Filter
+    matrix: pd.DataFrame = field(repr=False)
+    counts: pd.DataFrame = field(repr=False)  # CONFUSION_COLUMNS
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        """(key in :attr:`table`, annotator class) per matrix column, in order (``unmatched`` last)."""
+        return tuple((f"c{i}", str(name)) for i, name in enumerate(self.matrix.columns))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The matrix as table rows: ``benchmark_class``, one ``c<i>`` count column per
+        annotator class (:attr:`columns`), and the row's ``total``."""
+        m = self.matrix
+        values = m.to_numpy(dtype=np.int64)
+        out = pd.DataFrame({"benchmark_class": pd.Series([str(v) for v in m.index], dtype=object)})
+        for i in range(values.shape[1]):
+            out[f"c{i}"] = values[:, i]
+        out["total"] = values.sum(axis=1)
+        return out
+
+    @property
+    def total(self) -> int:
+        return int(self.matrix.to_numpy().sum())
+
+    def file_name(self) -> str:
+        """The CSV name the view proposes: ``confusion.csv``, ``confusion.annotator-bea_example_com.csv``
+        for one annotator, with the filter's tag (see :meth:`Filter.tag`)."""
+        f = Filter(annotator=self.annotator or self.filter.annotator, class_name=self.filter.class_name)
+        return f.file_name("confusion.csv")
+
+
+@dataclass(frozen=True)
 class EvaluationSnapshot:
     """The session's latest result, frozen for the screens (a refresh builds a new one)."""
 
@@ -155,23 +331,74 @@ class EvaluationSnapshot:
         o = self.objects
         if o is None or not len(o):
             return np.zeros(0, dtype=bool)
-        keep = np.ones(len(o), dtype=bool)
-        if annotator is not None:
-            keep &= (o["annotator"] == annotator).to_numpy(dtype=bool)
-        if f.class_name:
-            keep &= _contains(o["class"], f.class_name) | _contains(o["benchmark_class"], f.class_name)
-        return keep
+        return filter_mask(o, Filter(class_name=f.class_name), annotator)  # the annotator: exactly this one
+
+    def filtered_objects(self, f: Filter = Filter()) -> pd.DataFrame:
+        """Every per-object row ``f`` keeps (annotator and class), in the engine's order and columns:
+        the full CSV export under ``f``."""
+        o = self.objects
+        if o is None:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in OBJECT_COLUMNS})
+        return o[filter_mask(o, f)] if f.active else o
+
+    def scores(self, f: Filter = Filter()) -> dict[str, AnnotatorScore]:
+        """The annotators' scores under ``f``: the engine's without a class filter (names containing
+        ``f.annotator``), else :func:`annotator_scores` of the rows the class filter keeps."""
+        r = self.result
+        if r is None:
+            return {}
+        if not f.class_name or self.objects is None:
+            return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
+        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark)
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,
-        the annotators with an object (theirs or a benchmark one charged to them) of that class."""
+        the annotators with an object (theirs or a benchmark one charged to them) of that class,
+        scored on those objects only (progress columns stay the annotator's)."""
         frame = self.frame
         if f.annotator:
             frame = frame[_contains(frame["annotator"], f.annotator)]
-        if f.class_name and self.objects is not None:
-            mask = self._object_mask(f)
-            frame = frame[frame["annotator"].isin(set(self.objects["annotator"][mask]))]
-        return frame
+        if not f.class_name or self.objects is None:
+            return frame
+        scores = self.scores(f)
+        frame = frame[frame["annotator"].isin(set(scores))].reset_index(drop=True)
+        names = frame["annotator"].tolist()
+        from annotrain_tui.core.evaluation.session import score_columns
+
+        frame = frame.assign(**score_columns([scores[n] for n in names]))
+        o = self.filtered_objects(f)
+        ok = o[o["outcome"].isin(MATCHED)]
+        dist = {str(a): sparkline(g.to_numpy(dtype=float)) for a, g in ok.groupby("annotator", sort=False)["iou"]}
+        return frame.assign(iou_dist=[dist.get(a, "") for a in names])
+
+    def confusion_counts(self, f: Filter = Filter()) -> pd.DataFrame:
+        """The confusion's long form (:data:`CONFUSION_COLUMNS`) under ``f``: the engine's without
+        a filter, else counted from the rows the filter keeps."""
+        r = self.result
+        if r is None:
+            return confusion_counts(pd.DataFrame(columns=list(OBJECT_COLUMNS)))
+        if not f.active or self.objects is None:
+            return r.confusion_counts
+        return confusion_counts(self.filtered_objects(f))
+
+    def confusion(self, annotator: str | None = None, f: Filter = Filter()) -> ConfusionView:
+        """The confusion matrix of one annotator (None: everyone) under ``f``, for the matrix view."""
+        counts = self.confusion_counts(f)
+        if annotator is not None:
+            counts = counts[counts["annotator"] == annotator].reset_index(drop=True)
+        return ConfusionView(annotator=annotator, filter=f, matrix=confusion_matrix(counts), counts=counts)
+
+    def summary_json(self, f: Filter = Filter()) -> dict[str, Any]:
+        """The JSON export under ``f``: ``EvaluationResult.to_json()`` with the annotators and the
+        confusion the filter keeps, and ``"filter"`` (None without one: the document says so)."""
+        r = self.result
+        assert r is not None
+        doc = r.to_json()
+        if f.active:
+            doc["annotators"] = {name: score.to_json() for name, score in self.scores(f).items()}
+            doc["confusion"] = [{k: (int(v) if k == "count" else v) for k, v in row.items()}
+                                for row in self.confusion_counts(f).to_dict(orient="records")]
+        return {"filter": f.to_json(), **doc}
 
     def empty_text(self, f: Filter = Filter()) -> str:
         """What an empty annotator table says: the real cause."""
@@ -206,14 +433,16 @@ class EvaluationSnapshot:
             mean_iou=("m_iou", "mean"), class_accuracy=("m_cls", "mean")).reset_index()
         return items[list(ITEM_COLUMNS)]
 
-    def detail(self, annotator: str | None) -> AnnotatorDetail:
+    def detail(self, annotator: str | None, f: Filter = Filter()) -> AnnotatorDetail:
+        """The line under the annotator table for ``annotator`` under ``f`` (its score and class
+        confusions counted on the rows the filter keeps)."""
         r = self.result
         if r is None:
             return AnnotatorDetail(None, self.settings.low_overlap, (), ())
-        score = r.annotators.get(annotator) if annotator else None
+        score = self.scores(f).get(annotator) if annotator else None
         confusions: list[tuple[str, str, int]] = []
         if score is not None:
-            conf = r.confusion(annotator)
+            conf = self.confusion(annotator, f).matrix
             confusions = sorted(((str(b), str(a), int(conf.at[b, a])) for b in conf.index for a in conf.columns
                                  if b != a and UNMATCHED not in (b, a) and conf.at[b, a]), key=lambda t: -t[2])
         return AnnotatorDetail(score, r.settings.low_overlap, tuple(confusions[:4]), tuple(r.warnings))

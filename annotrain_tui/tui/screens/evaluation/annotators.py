@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -15,25 +14,26 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
-from annotrain_tui.core.errors import AnnotrainError, NotFound, OutputExists, Transient
+from annotrain_tui.core.errors import NotFound, Transient
 from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
 from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
 from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
 from annotrain_tui.core.exports import write_csv, write_json
-from annotrain_tui.core.files import check_output
 from annotrain_tui.core.overview import default_benchmark
-from annotrain_tui.tui.remedies import error_text
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.evaluation.common import (
     ANNOTATOR_COLUMNS,
+    ask_export_path,
     copy_table,
     filter_dialog,
     filter_from,
+    filter_note,
     key_of,
 )
+from annotrain_tui.tui.screens.evaluation.confusion import ConfusionScreen
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog, PathDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
 
@@ -47,13 +47,17 @@ class EvaluationScreen(AppScreen):
         "Left/Right pick a column, s sorts by it (again: reverse), S reverses. Enter drills down to the "
         "annotator's items; o shows all their objects. The table refreshes on its own (and with r): only label "
         "rows edited since the last poll are fetched and scored again, and rows update in place; p pauses "
-        "and resumes that. f filters (annotator, class, IoU threshold; the class filter also applies to the "
-        "drill-down, where f changes it too); e exports (seed CSV, full CSV, JSON); y copies the table (OSC 52)."
+        "and resumes that. f filters (annotator, class, IoU threshold): a class filter scores every column on the "
+        "objects of that class (theirs or the benchmark's), and applies to the detail line, the drill-down (where f "
+        "changes it too), the confusion matrix and every export, whose file name and notice say the filter. c shows "
+        "the confusion matrix of the highlighted annotator (a there: everyone's; e exports it as CSV); e exports "
+        "(seed CSV, full CSV, JSON); y copies the table (OSC 52)."
     )
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
         Binding("f", "filters", "Filter", id="evaluation.filter"),
         Binding("o", "objects", "Objects", id="evaluation.objects"),
+        Binding("c", "confusion", "Confusion", id="evaluation.confusion"),
         Binding("e", "export", "Export", id="evaluation.export"),
         Binding("y", "copy", "Copy", id="evaluation.copy"),
         Binding("p", "pause", "Pause", id="evaluation.pause"),
@@ -61,8 +65,9 @@ class EvaluationScreen(AppScreen):
         Binding("escape", "back", "Back", id="evaluation.back"),
     ]
 
-    #: shown after the rest at 80 columns: the table refreshes on its own, and o is also Enter then o
-    FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects"})
+    #: shown after the rest at 80 columns: the table refreshes on its own, o is also Enter then o, and
+    #: c is in the help (a wider terminal shows it)
+    FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects", "evaluation.confusion"})
 
     class Published(Message):
         """A worker finished a load, refresh or re-score: the snapshot the screen shows from now on."""
@@ -264,7 +269,7 @@ class EvaluationScreen(AppScreen):
         if self.snapshot is None:
             return
         name = self.table.current_key()
-        d = self.snapshot.detail(str(name) if name is not None else None)
+        d = self.snapshot.detail(str(name) if name is not None else None, self.filter)
         t = Text()
         if self.snapshot.nothing_paired:  # the annotators are listed, but nothing could be scored: say why
             t.append("Nothing compared: ", style="yellow bold")
@@ -324,6 +329,14 @@ class EvaluationScreen(AppScreen):
         if name is not None:
             self._drill(str(name), objects=True)
 
+    def action_confusion(self) -> None:
+        """The confusion matrix of the highlighted annotator (everyone's when none), under the filter."""
+        if self.snapshot is None or self.snapshot.result is None:
+            return
+        name = self.table.current_key()
+        self.app.push_screen(ConfusionScreen(self.snapshot, str(name) if name is not None else None, self.filter,
+                                             inputs=self.export_inputs()))
+
     # -- filters ------------------------------------------------------------------------
     def set_filter(self, new: Filter) -> None:
         """Apply a filter (from this screen's form or the drill-down's): a new IoU re-scores."""
@@ -346,78 +359,51 @@ class EvaluationScreen(AppScreen):
 
     # -- export and copy ----------------------------------------------------------------
     def action_export(self) -> None:
+        """Export what the screen shows: every export carries the filter (its rows, its name in the
+        proposed file name, a ``"filter"`` key in the JSON, and the notice after saving)."""
         if self.snapshot is None or self.snapshot.result is None:
             return
+        f = self.filter
         choices = [("seed", "Seed CSV (iou_results.csv of the published script: its seed matching)"),
                    ("full", "Full CSV (every object: annotator, item, classes, IoU, outcome)"),
                    ("json", "JSON summary (per annotator, confusion, settings)")]
+        title = "Export" + (f" (filter: {f.describe()})" if f.active else "")  # shown through lit()
 
         def chosen(kind: str | None) -> None:
             if kind is None:
                 return
             default = {"seed": "iou_results.csv", "full": "evaluation_objects.csv", "json": "evaluation.json"}[kind]
+            snapshot = self.snapshot
+            assert snapshot is not None
+            ask_export_path(self, f.file_name(default), self.export_inputs(),
+                            lambda target, typed: self.export(snapshot, kind, target, f, shown_as=typed))
 
-            def done(path: Path | None) -> None:
-                if path is not None:
-                    self.export_to(kind, str(path))
-
-            # A bad path keeps the dialog open with the reason (trial item 35); it starts in the
-            # directory of the last export, which it remembers once a path is accepted.
-            self.app.push_screen(PathDialog("Export to", default, recent_key="export_dir",
-                                            check=self.export_refusal, submit="Write"), done)
-
-        self.app.push_screen(ChoiceDialog("Export", choices), chosen)
+        self.app.push_screen(ChoiceDialog(title, choices), chosen)
 
     def export_inputs(self) -> list[str]:
         """The files this evaluation reads (offline label exports): an export never replaces one."""
         return [p for p in [self.benchmark_labels, *(self.training_labels or [])] if p]
 
-    def export_refusal(self, path: Path) -> str | None:
-        """Why ``path`` cannot be an export (one line, for the path dialog), or None when it can; an
-        existing file is not a refusal here: export_to asks before overwriting it."""
-        try:
-            check_output(path, inputs=self.export_inputs())
-        except OutputExists:
-            return None
-        except AnnotrainError as err:
-            return error_text(err, self.app, self)
-        return None
-
-    def export_to(self, kind: str, path: str, *, force: bool = False) -> None:
-        """Check the target (core.files.check_output): refuse one of the inputs or a target that is
-        not a regular file; a symlink is written through; an existing file is overwritten only
-        after the user says so."""
-        try:
-            target = check_output(os.path.expanduser(path), inputs=self.export_inputs(), force=force)
-        except OutputExists:
-            body = Text()
-            body.append_text(lit(path, "bold"))
-            body.append(" already exists. Overwrite it?")
-            self.app.push_screen(ConfirmDialog("Overwrite the file?", body, yes="Overwrite", enter_says_yes=True),
-                                 lambda yes: self.export_to(kind, path, force=True) if yes else None)
-            return
-        except AnnotrainError as err:
-            self.notify(str(err), title="Cannot export", severity="error", timeout=10)
-            return
-        assert self.snapshot is not None
-        self.export(self.snapshot, kind, str(target), shown_as=path)
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-export")
-    def export(self, snapshot: EvaluationSnapshot, kind: str, path: str, shown_as: str | None = None) -> None:
+    def export(self, snapshot: EvaluationSnapshot, kind: str, path: str, f: Filter,
+               shown_as: str | None = None) -> None:
         r = snapshot.result
         assert r is not None
         if kind == "json":
-            write_json(path, r.to_json())
-            n = len(r.annotators)
+            doc = snapshot.summary_json(f)
+            write_json(path, doc)
+            n, what = len(doc["annotators"]), "annotator(s)"
         else:
             # the seed CSV is the published script's: its own matching over the same rows, whatever
             # matching the screen shows (the screen's optimal rows were 404 where the script writes 274)
-            rows = self.session.seed_rows() if kind == "seed" and self.session is not None else r.objects
-            assert rows is not None
+            if kind == "seed" and self.session is not None:
+                rows = self.session.seed_rows(f)
+            else:
+                rows = snapshot.filtered_objects(f)
             write_csv(Path(path), rows)
-            n = len(rows)
-        self.app.call_from_thread(self.notify, f"Wrote {n} row(s) to {shown_as or path}", title="Export",
-                                  markup=False)
+            n, what = len(rows), "row(s)"
+        self.app.call_from_thread(self.notify, f"Wrote {n} {what} to {shown_as or path}{filter_note(f)}",
+                                  title="Export", markup=False)
 
     def action_copy(self) -> None:
         copy_table(self, self.table)

@@ -4,17 +4,25 @@ action (the export choice is the shared ``widgets.dialogs.ChoiceDialog``)."""
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 
+from annotrain_tui.core.errors import AnnotrainError, OutputExists
 from annotrain_tui.core.evaluation.views import Filter
+from annotrain_tui.core.files import check_output
 from annotrain_tui.core.text import shown
+from annotrain_tui.tui.remedies import error_text
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.widgets.dialogs import FormDialog
+from annotrain_tui.tui.text import lit
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 
 STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
@@ -138,3 +146,53 @@ def filter_from(values: dict[str, str], before: Filter) -> Filter | None:
     if iou is None:
         return None
     return Filter(annotator=values.get("annotator", before.annotator), class_name=values["class"], iou_threshold=iou)
+
+
+def export_refusal(screen: AppScreen, path: Path, inputs: Sequence[str]) -> str | None:
+    """Why ``path`` cannot be an export (one line, for the path dialog), or None when it can; an
+    existing file is not a refusal here: :func:`export_target` asks before overwriting it."""
+    try:
+        check_output(path, inputs=list(inputs))
+    except OutputExists:
+        return None
+    except AnnotrainError as err:
+        return error_text(err, screen.app, screen)
+    return None
+
+
+def ask_export_path(screen: AppScreen, default: str, inputs: Sequence[str], write: Callable[[str, str], None]) -> None:
+    """The export path dialog (starting in the last export's directory; a bad path keeps it open
+    with the reason, trial item 35), then :func:`export_target`, then ``write(target, as_typed)``."""
+
+    def done(path: Path | None) -> None:
+        if path is not None:
+            export_target(screen, str(path), inputs, write)
+
+    screen.app.push_screen(PathDialog("Export to", default, recent_key="export_dir",
+                                      check=lambda p: export_refusal(screen, p, inputs), submit="Write"), done)
+
+
+def export_target(screen: AppScreen, path: str, inputs: Sequence[str], write: Callable[[str, str], None], *,
+                  force: bool = False) -> None:
+    """Check the target (core.files.check_output): refuse one of the inputs or a target that is
+    not a regular file; a symlink is written through; an existing file is overwritten only after
+    the user says so. Then ``write(target, path as typed)``."""
+    try:
+        target = check_output(os.path.expanduser(path), inputs=list(inputs), force=force)
+    except OutputExists:
+        body = Text()
+        body.append_text(lit(path, "bold"))
+        body.append(" already exists. Overwrite it?")
+        screen.app.push_screen(ConfirmDialog("Overwrite the file?", body, yes="Overwrite", enter_says_yes=True),
+                               lambda yes: export_target(screen, path, inputs, write, force=True) if yes else None)
+        return
+    except AnnotrainError as err:
+        screen.notify(str(err), title="Cannot export", severity="error", timeout=10)
+        return
+    write(str(target), path)
+
+
+def filter_note(f: Filter) -> str:
+    """What an export notice adds for a filter: `` (filter: class~'car')``, "" without one (raw
+    text: notices are shown with markup off)."""
+    return f" (filter: {shown(f.describe())})" if f.active else ""
