@@ -132,16 +132,22 @@ def ref_mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ref_bitmask_iou(da: Mapping[str, Any], db: Mapping[str, Any]) -> float:
-    """IoU of two ``bitmask`` dicts, each placed at its ``top``/``left`` on one canvas."""
+    """IoU of two ``bitmask`` dicts, each placed at its ``top``/``left`` on the image.
+
+    ``|A ∩ B| / (|A| + |B| − |A ∩ B|)``, the intersection counted on the window where the two boxes
+    overlap (so masks far apart need no canvas spanning both); 0.0 when both are empty.
+    """
     ma, mb = ref_mask(da), ref_mask(db)
-    top = min(int(da["top"]), int(db["top"]))
-    left = min(int(da["left"]), int(db["left"]))
-    bottom = max(int(da["top"]) + ma.shape[0], int(db["top"]) + mb.shape[0])
-    right = max(int(da["left"]) + ma.shape[1], int(db["left"]) + mb.shape[1])
-    ca = np.zeros((bottom - top, right - left), dtype=bool)
-    cb = np.zeros_like(ca)
-    ta, la = int(da["top"]) - top, int(da["left"]) - left
-    tb, lb = int(db["top"]) - top, int(db["left"]) - left
-    ca[ta:ta + ma.shape[0], la:la + ma.shape[1]] = ma
-    cb[tb:tb + mb.shape[0], lb:lb + mb.shape[1]] = mb
-    return ref_mask_iou(ca, cb)
+    ta, la, tb, lb = int(da["top"]), int(da["left"]), int(db["top"]), int(db["left"])
+    top, left = max(ta, tb), max(la, lb)
+    bottom = min(ta + ma.shape[0], tb + mb.shape[0])
+    right = min(la + ma.shape[1], lb + mb.shape[1])
+    inter = 0
+    if bottom > top and right > left:
+        wa = ma[top - ta:bottom - ta, left - la:right - la]
+        wb = mb[top - tb:bottom - tb, left - lb:right - lb]
+        inter = int(np.logical_and(wa, wb).sum())
+    union = int(ma.sum()) + int(mb.sum()) - inter
+    if union == 0:
+        return 0.0
+    return inter / union

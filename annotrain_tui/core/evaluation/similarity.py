@@ -1,21 +1,22 @@
 """Similarities of points, skeletons, polylines and bitmasks, vectorised over pairs.
 
-Each function takes *paired* arrays (element ``i`` of the annotator's against element ``i`` of the
-benchmark's) and returns one finite similarity in [0, 1] per pair. The definitions are issue 15's
-("Build: every shape and answer Encord has"); coordinates are normalised 0..1 and scaled to pixels
-with the data unit's ``width``/``height`` (a size that is NaN, not finite or not positive counts 1):
+Each function takes *paired* inputs (element ``i`` of the annotator's against element ``i`` of the
+benchmark's) and returns one finite similarity in [0, 1] per pair; NaN/inf input scores 0. The
+definitions are issue 15's ("Build: every shape and answer Encord has"). Coordinates are normalised
+0..1 and scaled to pixels with the data unit's ``width``/``height`` (NaN, infinite or ≤ 0: 1):
 
 * Points: ``exp(−d² / (2·σ²·A))``, ``d`` the distance in pixels, ``A = width·height`` (σ = 0.05).
-* Skeletons, COCO's object keypoint similarity (cocodataset.org/#keypoints-eval, ``computeOks`` in
-  pycocotools): ``Σᵢ vᵢ·exp(−dᵢ² / (2·σ²·Aₒ)) / Σᵢ vᵢ`` over the template's keypoints; ``vᵢ = 1``
-  where the benchmark's keypoint is present (not ``Visibility.INVISIBLE``), ``Aₒ = max(area, 1)`` of
-  the pixel bounding box of the benchmark's present keypoints; a keypoint the annotator left out
-  counts 0; no present benchmark keypoint: 0.
+* Skeletons, COCO's object keypoint similarity (cocodataset.org/#keypoints-eval; pycocotools
+  ``computeOks``) as the issue writes it: ``Σᵢ vᵢ·exp(−dᵢ² / (2·σ²·Aₒ)) / Σᵢ vᵢ`` over the template's
+  keypoints; ``vᵢ = 1`` where the benchmark's keypoint is present (any SDK ``Visibility`` but
+  ``invisible``), ``Aₒ = max(area, 1)``, the pixel bounding box of the benchmark's present
+  keypoints; a keypoint the annotator left out counts 0; no present benchmark keypoint: 0.
 * Polylines: IoU of the two lines each buffered by ``r = 0.01·max(width, height)`` pixels (round
-  caps and joins, shapely 2, vectorised); one vertex (or all vertices equal): a disc; none: 0.
-* Bitmasks: IoU in pixels of the decoded masks, computed on run intervals (never dense masks).
-  The encoding is the encord SDK's (``encord/common/bitmask_operations/bitmask_operations.py``,
-  ``_string_to_rle`` / ``_rle_to_mask``): see :func:`decode_rle`.
+  caps and joins, :data:`QUAD_SEGS` segments a quarter circle, shapely 2 vectorised); one vertex
+  (or all equal): a disc; none: 0.
+* Bitmasks: IoU in pixels of the decoded masks, from run intervals (never a dense mask); two empty
+  masks: 0. The encoding is the encord SDK's (``encord/common/bitmask_operations/
+  bitmask_operations.py``, ``_string_to_rle`` / ``_rle_to_mask``; :func:`decode_rle`).
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def oks_pairs(t_x: np.ndarray, t_y: np.ndarray, b_x: np.ndarray, b_y: np.ndarray
 QUAD_SEGS = 16
 
 
-def polyline_buffers(lines: np.ndarray, img_w: np.ndarray | float, img_h: np.ndarray | float,
+def polyline_buffers(lines: Sequence[Any] | np.ndarray, img_w: np.ndarray | float, img_h: np.ndarray | float,
                      radius_fraction: float = 0.01) -> np.ndarray:
     """Each line buffered by ``radius_fraction·max(width, height)`` pixels, as shapely polygons.
 
@@ -322,8 +323,9 @@ def buffer_iou_pairs(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
     return out
 
 
-def polyline_iou_pairs(t_lines: np.ndarray, b_lines: np.ndarray, img_w: np.ndarray | float,
-                       img_h: np.ndarray | float, radius_fraction: float = 0.01) -> np.ndarray:
+def polyline_iou_pairs(t_lines: Sequence[Any] | np.ndarray, b_lines: Sequence[Any] | np.ndarray,
+                       img_w: np.ndarray | float, img_h: np.ndarray | float,
+                       radius_fraction: float = 0.01) -> np.ndarray:
     """IoU of the annotator's line ``t_lines[i]`` and the benchmark's ``b_lines[i]``, each buffered
     by ``radius_fraction·max(width, height)`` pixels (issue 15: ``r = 0.01·max(width, height)``).
 
