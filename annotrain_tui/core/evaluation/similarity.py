@@ -383,8 +383,9 @@ class Bitmask:
         ``rleString``: ``BitmaskCoordinates.EncodedBitmask`` in encord/objects/bitmask.py), checked.
 
         Raises :class:`~annotrain_tui.core.errors.InvalidInput` (message starting ``where``) for a
-        missing or non-integer field, one outside 0..2³¹−1 (``top``/``left``) or 0..2³¹−1, or an
-        invalid ``rleString`` (:func:`decode_rle`).
+        missing or non-integer ``top``/``left``/``height``/``width``, one outside 0..2³¹−1 (a
+        negative offset included), or an invalid ``rleString`` (:func:`decode_rle`: runs must sum
+        to ``height·width``).
         """
         if not isinstance(d, dict):
             raise InvalidInput(f"{where}: the bitmask is {type(d).__name__}, not an object; it cannot be compared")
