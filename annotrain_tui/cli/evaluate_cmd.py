@@ -4,8 +4,11 @@ Offline form (label-row JSON files, as ``LabelRowV2.to_encord_dict()`` writes th
 
     annotrain evaluate --benchmark-labels BM.json --training-labels TR.json [TR2.json ...]
         [--matching seed|optimal] [--iou-threshold 0.5] [--low-overlap 0.8]
-        [--shape bounding_box|rotatable_bounding_box|polygon]
-        [--out FILE.csv] [--summary-json FILE] [--json]
+        [--shape SHAPE] [--min-items N]
+        [--out FILE.csv] [--summary-json FILE] [--confusion-out FILE.csv] [--json]
+
+Thresholds, pass marks and keypoint sigmas come from the config (per class too: class_thresholds,
+class_sigmas, class_pass_f1); the flags override them for one run.
 
 Online form (projects in the workspace): ``--benchmark PROJECT [--training PROJECT ... | --all]``.
 
@@ -33,8 +36,9 @@ from annotrain_tui.cli.common import (
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.text import shown
 
-_SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon")
-_HELP = "score annotator training projects against the benchmark (IoU and class)"
+# The engine's list, spelled out here so `--help` imports no evaluation code (a test checks they agree).
+_SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon", "polyline", "point", "skeleton", "bitmask")
+_HELP = "score annotator training projects against the benchmark (shapes, classes and answers)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,32 +61,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     how = p.add_argument_group("how to compare")
     how.add_argument("--matching", choices=["optimal", "seed"], default="optimal",
-                     help="optimal: one-to-one, every frame and compared shape (default); seed: the published "
-                          "script (best IoU per object, frame 0, bounding boxes unless --shape)")
-    how.add_argument("--iou-threshold", type=finite_float, default=0.5, metavar="X",
-                     help="IoU a match needs, in (0, 1] (default 0.5)")
-    how.add_argument("--low-overlap", type=finite_float, default=0.8, metavar="X",
-                     help="warn about matches below this IoU (default 0.8)")
-    how.add_argument("--shape", choices=_SHAPES, help="compare only this shape")
-    how.add_argument("--pass-f1", type=finite_float, default=0.8, metavar="X", help="F1 needed to pass (default 0.8)")
-    how.add_argument("--pass-class-accuracy", type=finite_float, default=0.9, metavar="X",
-                     help="class accuracy needed to pass (default 0.9)")
+                     help="optimal: one-to-one, every frame and shape (default); seed: the published script, "
+                          "exactly (best IoU per object, bounding boxes on frame 0 only)")
+    how.add_argument("--iou-threshold", type=finite_float, default=None, metavar="X",
+                     help="similarity a match needs, in (0, 1] (default: the config's iou_threshold, 0.5)")
+    how.add_argument("--low-overlap", type=finite_float, default=None, metavar="X",
+                     help="warn about matches below this similarity (default: the config's, 0.8)")
+    how.add_argument("--shape", choices=_SHAPES, help="compare only this shape (seed: bounding_box only)")
+    how.add_argument("--pass-f1", type=finite_float, default=None, metavar="X",
+                     help="F1 needed to pass (default: the config's pass_f1, 0.8)")
+    how.add_argument("--pass-class-accuracy", type=finite_float, default=None, metavar="X",
+                     help="class accuracy needed to pass (default: the config's, 0.9)")
+    how.add_argument("--min-items", type=int, default=None, metavar="N",
+                     help="finished paired items an annotator needs before a status is given (default: the "
+                          "config's pass_min_items, else every benchmark item)")
 
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="FILE.csv", type=path_arg,
                      help="per-object CSV (seed: the script's iou_results.csv columns; optimal: full rows)")
     out.add_argument("--summary-json", metavar="FILE", type=path_arg, help="write the per-annotator summary as JSON")
+    out.add_argument("--confusion-out", metavar="FILE.csv", type=path_arg,
+                     help="write the confusion counts (annotator, benchmark_class, annotator_class, count) as CSV")
     add_force_flag(out)
     add_json_flag(p)
 
 
 def _settings(args: argparse.Namespace) -> Any:
     """The flags as the engine's one settings value (both the online and the file paths use it)."""
-    from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
+    from annotrain_tui.core.config import load_settings
+    from annotrain_tui.core.evaluation import EvaluationSettings
 
-    return EvaluationSettings(matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
-                              shape=args.shape,
-                              pass_mark=PassMark(f1=args.pass_f1, class_accuracy=args.pass_class_accuracy))
+    return EvaluationSettings.from_config(
+        load_settings(), matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
+        shape=args.shape, pass_f1=args.pass_f1, pass_class_accuracy=args.pass_class_accuracy,
+        pass_min_items=args.min_items)
 
 
 def evaluate_online(args: argparse.Namespace) -> int:
@@ -138,8 +150,13 @@ def _check_numbers(args: argparse.Namespace) -> None:
                                   ("--low-overlap", args.low_overlap, False),
                                   ("--pass-f1", args.pass_f1, False),
                                   ("--pass-class-accuracy", args.pass_class_accuracy, False)):
-        if not (0.0 <= value <= 1.0) or (low_open and value == 0.0):
+        if value is not None and (not (0.0 <= value <= 1.0) or (low_open and value == 0.0)):
             raise UsageError(f"{flag} must be in {'(0' if low_open else '[0'}, 1], got {value}")
+    if args.min_items is not None and args.min_items < 1:
+        raise UsageError(f"--min-items must be a whole number ≥ 1, got {args.min_items}")
+    if args.matching == "seed" and args.shape not in (None, "bounding_box"):
+        raise UsageError(f"--matching seed is the published script, which compares bounding boxes on frame 0 only: "
+                         f"use --matching optimal for --shape {args.shape}")
 
 
 def _run_offline(args: argparse.Namespace) -> int:
@@ -192,8 +209,9 @@ def _check_outputs(args: argparse.Namespace, *, inputs: list[str]) -> None:
     or an existing file without --force (core/files.py ``check_output``)."""
     from annotrain_tui.core.files import check_distinct_outputs, check_output
 
-    check_distinct_outputs({"--out": args.out or None, "--summary-json": args.summary_json or None})
-    for value in (args.out, args.summary_json):
+    check_distinct_outputs({"--out": args.out or None, "--summary-json": args.summary_json or None,
+                            "--confusion-out": args.confusion_out or None})
+    for value in (args.out, args.summary_json, args.confusion_out):
         if value:
             check_output(value, inputs=inputs, force=args.force)
 
@@ -214,6 +232,12 @@ def _report(args: argparse.Namespace, result: Any) -> int:
 
         write_json(real_summary, result.summary_json())
         written["summary_json"] = args.summary_json
+    if args.confusion_out:
+        from annotrain_tui.core.exports import write_confusion_csv
+
+        real_confusion = check_output(args.confusion_out, inputs=inputs, force=args.force)
+        written["confusion_out"] = {"path": args.confusion_out,
+                                    "rows": int(write_confusion_csv(Path(str(real_confusion)), result))}
 
     if args.json:
         emit_json({**result.to_json(), **({"written": written} if written else {})})
@@ -238,6 +262,23 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _detail_lines(a: Any) -> list[str]:
+    """What the table leaves out for one annotator: why the status, and the breakdowns and answers
+    when there is more than one shape, or any answer, to tell apart."""
+    out = []
+    if a.reason:
+        out.append(f"{a.status}: {shown(a.reason)}")
+    if len(a.by_shape) > 1:
+        out.append("by shape: " + ", ".join(f"{k} F1 {_fmt(b.f1)} (mean similarity {_fmt(b.mean_similarity)})"
+                                            for k, b in a.by_shape.items()))
+    for label, totals, overall in (("classifications", a.classifications, a.classification_accuracy),
+                                   ("attributes", a.attributes, a.attribute_accuracy)):
+        if totals:
+            out.append(f"{label} {_fmt(overall)}: " + ", ".join(
+                f"{shown(q.name, limit=40)} {_fmt(q.accuracy)} ({q.compared})" for q in totals.values()))
+    return out
+
+
 def _print_human(result: Any, written: dict[str, Any]) -> None:
     s = result.settings
     frames = "frame 0" if s.frame0_only else "every frame"
@@ -253,8 +294,15 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
                            "PRECISION", "RECALL", "F1", "MEAN IOU", "CLASS ACC", "LOW IOU"]))
     else:
         print("No annotator objects or benchmark objects of the compared shapes in the paired rows.")
+    for name, a in result.annotators.items():
+        lines = _detail_lines(a)
+        if lines:
+            print(f"{shown(name)}:")
+            for line in lines:
+                print(f"  {line}")
     pm = s.pass_mark
-    print(f"Pass mark: F1 ≥ {pm.f1:g} and class accuracy ≥ {pm.class_accuracy:g} "
+    need = "every benchmark item finished" if pm.min_items is None else f"at least {pm.min_items} item(s) finished"
+    print(f"Pass mark: {need}, F1 ≥ {pm.f1:g} and class accuracy ≥ {pm.class_accuracy:g} "
           f"(close: within {pm.margin:g}); LOW IOU = matches below {s.low_overlap:g}.")
     nc = {k: v for side in ("benchmark", "training") for k, v in result.not_compared[side].items()}
     if nc:
@@ -266,5 +314,7 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
         print("Not compared: " + "; ".join(parts))
     if "out" in written:
         print(f"Wrote {written['out']['rows']} row(s) to {shown(written['out']['path'])}")
+    if "confusion_out" in written:
+        print(f"Wrote {written['confusion_out']['rows']} confusion row(s) to {shown(written['confusion_out']['path'])}")
     if "summary_json" in written:
         print(f"Wrote the summary to {shown(written['summary_json'])}")

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,7 +55,9 @@ MAX_RETRY_DELAY = 30.0  # the retry layer never waits longer between attempts (r
 MAX_REFRESH = 3600.0
 #: The settings that are numbers; `config set` converts its text for them (_value_from_text).
 NUMBER_SETTINGS = ("request_timeout", "bulk_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
-                   "pass_f1", "pass_class_accuracy", "refresh_interval")
+                   "pass_f1", "pass_class_accuracy", "refresh_interval", "pass_min_items", "keypoint_sigma")
+#: tables whose values are numbers (class name = number): ``config set TABLE.NAME X`` reads X as one
+NUMBER_TABLES = ("class_thresholds", "class_sigmas", "class_pass_f1")
 DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
 
 
@@ -260,6 +262,16 @@ class Settings(BaseModel):
     low_overlap: float = Field(0.8, ge=0, le=1, strict=True)
     pass_f1: float = Field(0.8, ge=0, le=1, strict=True)
     pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
+    pass_min_items: int | None = Field(None, ge=1, le=10**9, strict=True,
+                                       description="finished items a status needs (unset: every benchmark item)")
+    keypoint_sigma: float = Field(0.05, gt=0, le=1, strict=True,
+                                  description="points and skeletons: the keypoint similarity's sigma")
+    class_thresholds: dict[str, Annotated[float, Field(gt=0, le=1, strict=True)]] = Field(
+        default_factory=dict, description="class name = the similarity a match needs (instead of iou_threshold)")
+    class_sigmas: dict[str, Annotated[float, Field(gt=0, le=1, strict=True)]] = Field(
+        default_factory=dict, description="class name = keypoint sigma (instead of keypoint_sigma)")
+    class_pass_f1: dict[str, Annotated[float, Field(ge=0, le=1, strict=True)]] = Field(
+        default_factory=dict, description="class name = the F1 that class needs to pass")
     refresh_interval: float = Field(10.0, ge=0.5, le=MAX_REFRESH, strict=True,
                                     description="seconds between live refreshes")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id = keys, e.g. \"app.help\" = \"f2\"")
@@ -272,7 +284,7 @@ class Settings(BaseModel):
         return value  # None, or a type pydantic refuses with its own message
 
     @field_validator("default_template", "training_title", "workflow_templates", "keymap", "encord_domain",
-                     mode="before", check_fields=False)
+                     "class_thresholds", "class_sigmas", "class_pass_f1", mode="before", check_fields=False)
     @classmethod
     def _no_key_text_anywhere(cls, value: Any) -> Any:
         """No setting holds key text (a config file edited by hand, a table entry): refused, never echoed."""
@@ -401,7 +413,8 @@ def _value_from_text(key: str, raw: str) -> Any:
     if key not in NUMBER_SETTINGS:
         return raw
     text = raw.strip().replace("_", "")
-    if Settings.model_fields[key].annotation is int:
+    annotation = Settings.model_fields[key].annotation
+    if annotation is int or (int in get_args(annotation) and float not in get_args(annotation)):  # int, int | None
         if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
             raise ConfigError(f"config set {key}: '{shown(raw, limit=40)}' is not a whole number")
         return int(text)
@@ -604,7 +617,7 @@ def update_config(paths: Paths, key: str, raw: str, *, binding_ids: Collection[s
                 raise ConfigError(f"config set {_name(key)}: '{shown(raw, limit=40)}' is not a list of keys "
                                   "(key names such as f2, ctrl+q or question_mark, separated by commas); "
                                   "nothing was saved")
-            table[sub] = raw
+            table[sub] = _table_number(key, raw) if base in NUMBER_TABLES else raw
         if table:
             data[base] = table
         else:
@@ -621,6 +634,17 @@ def update_config(paths: Paths, key: str, raw: str, *, binding_ids: Collection[s
                               hint=f"nothing was saved; {SET_HINT}", see=SET_SEE)
     save_settings(settings, paths)
     return settings
+
+
+def _table_number(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"config set {_name(key)}: '{shown(raw, limit=40)}' is not a number; nothing was saved") \
+            from None
+    if not math.isfinite(value):
+        raise ConfigError(f"config set {_name(key)}: the value must be a finite number; nothing was saved")
+    return value
 
 
 def reset_config(paths: Paths) -> Path | None:

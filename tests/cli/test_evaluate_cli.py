@@ -236,3 +236,31 @@ def test_online_evaluate_all_training_projects_of_the_demo(capsys, tmp_path):
     code = _main(["evaluate", "--benchmark", "Benchmark Labels", "--training", "Annotator Training - Alex Kim"])
     out = capsys.readouterr().out
     assert code == 0 and "alex.kim@example.com" in out and "bea.santos" not in out
+
+
+def test_shape_flag_offers_every_shape_the_engine_compares():
+    from annotrain_tui.cli import evaluate_cmd
+    from annotrain_tui.core.evaluation import COMPARED_SHAPES
+
+    assert evaluate_cmd._SHAPES == COMPARED_SHAPES
+
+
+def test_seed_matching_refuses_other_shapes_in_one_line(capsys, files):
+    bm, trs = files
+    code, _out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", trs[0],
+                          "--matching", "seed", "--shape", "polygon")
+    assert code == 2
+    assert err.count("\n") == 1 and "published script, which compares bounding boxes on frame 0 only" in err
+
+
+def test_confusion_out_writes_the_long_form(capsys, files, tmp_path):
+    bm, trs = files
+    out = tmp_path / "confusion.csv"
+    code, text, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", *trs,
+                          "--confusion-out", out)
+    assert code == 0, err
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["annotator", "benchmark_class", "annotator_class", "count"]
+    assert {r["annotator"] for r in rows} == {"zoe@example.com", "adam@example.com"}
+    assert f"Wrote {len(rows)} confusion row(s) to {out}" in text

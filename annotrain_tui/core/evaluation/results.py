@@ -168,6 +168,24 @@ class EvaluationSettings:
         object.__setattr__(self, "sigma", _unit_number("the keypoint sigma", self.sigma, open_low=True))
         object.__setattr__(self, "class_sigmas", _per_class("the keypoint sigma", self.class_sigmas, open_low=True))
 
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> EvaluationSettings:
+        """The user's settings (:class:`~annotrain_tui.core.config.Settings`: thresholds, sigmas and
+        pass marks, per class too) as evaluation settings; ``overrides`` (a command's flags, the
+        screen's choices) win. The one place the CLI and the TUI turn the config into a scoring rule."""
+        pass_fields = {"f1": config.pass_f1, "class_accuracy": config.pass_class_accuracy,
+                       "min_items": config.pass_min_items, "class_f1": dict(config.class_pass_f1)}
+        for key in ("f1", "class_accuracy", "min_items", "class_f1"):
+            if f"pass_{key}" in overrides:
+                value = overrides.pop(f"pass_{key}")
+                if value is not None:
+                    pass_fields[key] = value
+        fields: dict[str, Any] = {"iou_threshold": config.iou_threshold, "low_overlap": config.low_overlap,
+                                  "class_thresholds": dict(config.class_thresholds), "sigma": config.keypoint_sigma,
+                                  "class_sigmas": dict(config.class_sigmas), "pass_mark": PassMark(**pass_fields)}
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**fields)
+
     def threshold_of(self, class_name: str) -> float:
         return self.class_thresholds.get(class_name, self.iou_threshold)
 
