@@ -93,3 +93,30 @@ def test_write_json(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert json.loads(text) == {"annotators": {"ä@x": {"f1": None, "n": 3, "r": 0.5}}}
     assert "ä@x" in text and text.endswith("\n")
+
+
+def test_the_confusion_csv_is_the_long_form_sorted_with_unmatched_last_and_formula_safe(tmp_path):
+    import csv
+
+    from annotrain_tui.core.evaluation import evaluate
+    from annotrain_tui.core.exports import write_confusion_csv
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=5, n_items=12, annotators=("a@x", "b@x"))
+    result = evaluate(prog.benchmark, prog.training_sets())
+    path = tmp_path / "confusion.csv"
+    n = write_confusion_csv(path, result)
+    rows = list(csv.reader(path.read_text().splitlines()))
+    assert rows[0] == ["annotator", "benchmark_class", "annotator_class", "count"]
+    assert n == len(rows) - 1 == int((result.confusion_counts["count"] > 0).sum())
+    back = {(a, b, t): int(c) for a, b, t, c in rows[1:]}
+    assert back == {k: v for k, v in result.confusion_totals.items() if v}
+    keys = [(a, b == "unmatched", b, t == "unmatched", t) for a, b, t, _c in rows[1:]]
+    assert keys == sorted(keys)
+    one = write_confusion_csv(path, result, annotator="b@x")
+    assert one and {r[0] for r in csv.reader(path.read_text().splitlines()[1:])} == {"b@x"}
+    # class names are untrusted: a formula in one is neutralised
+    hostile = pd.DataFrame({"annotator": ["a@x"], "benchmark_class": ["=HYPERLINK(1)"],
+                            "annotator_class": ["unmatched"], "count": [3]})
+    write_confusion_csv(path, hostile)
+    assert path.read_text().splitlines()[1] == "a@x,'=HYPERLINK(1),unmatched,3"

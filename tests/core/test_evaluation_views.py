@@ -82,3 +82,109 @@ def test_detail_and_rescoring_through_the_settings_value(snapshot):
     assert result.settings.iou_threshold == 0.95
     assert result.annotators["bea.santos@example.com"].matched < d.score.matched
     assert np.isfinite(snap.settings.iou_threshold) and snap.settings.iou_threshold == 0.5
+
+
+# -- issue 15 fix 2: a filter applies to every score and every export --------------------------------
+
+def test_scores_of_all_the_rows_are_the_engines_scores_for_a_generated_programme():
+    from dataclasses import asdict
+
+    from annotrain_tui.core.evaluation import evaluate
+    from annotrain_tui.core.evaluation.views import annotator_scores
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=11, n_items=24, annotators=("a@x", "b@x", "c@x"))
+    result = evaluate(prog.benchmark, prog.training_sets(), matching="optimal")
+    scores = annotator_scores(result.objects, result.settings.pass_mark)
+    assert list(scores) == list(result.annotators) == ["a@x", "b@x", "c@x"]
+    for name, engine in result.annotators.items():
+        mine, theirs = asdict(scores[name]), asdict(engine)
+        # the engine adds IoU sums per training set (fsum of per-set sums): the same to rounding
+        assert mine.pop("iou_sum") == pytest.approx(theirs.pop("iou_sum"), rel=1e-12)
+        assert mine == theirs
+        assert scores[name].status == engine.status and scores[name].f1 == pytest.approx(engine.f1, rel=1e-12)
+
+
+def test_the_confusion_counted_from_the_rows_is_the_engines():
+    import pandas as pd
+
+    from annotrain_tui.core.evaluation import evaluate
+    from annotrain_tui.core.evaluation.views import confusion_counts, confusion_matrix
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=5, n_items=12, annotators=("a@x", "b@x"))
+    result = evaluate(prog.benchmark, prog.training_sets())
+    counts = confusion_counts(result.objects)
+    pd.testing.assert_frame_equal(counts, result.confusion_counts.reset_index(drop=True))
+    for who in (None, "a@x"):
+        pd.testing.assert_frame_equal(confusion_matrix(counts, who), result.confusion(who), check_names=False)
+
+
+def _reference_counts(objects, needle: str) -> dict[str, dict[str, int]]:
+    """Plain per-row counting of what a class filter keeps (no views code)."""
+    out: dict[str, dict[str, int]] = {}
+    for row in objects.to_dict(orient="records"):
+        classes = [c for c in (row["class"], row["benchmark_class"]) if isinstance(c, str)]
+        if not any(needle in c.casefold() for c in classes):
+            continue
+        c = out.setdefault(row["annotator"], {"objects": 0, "matched": 0, "missed": 0})
+        c["objects"] += row["outcome"] != "missed"
+        c["matched"] += row["outcome"] in ("matched", "low_overlap")
+        c["missed"] += row["outcome"] == "missed"
+    return out
+
+
+def test_a_class_filter_scores_the_annotator_table_and_the_detail_on_that_class_only(snapshot):
+    _session, snap = snapshot
+    f = Filter(class_name="Road sign")
+    table = snap.annotators(f).set_index("annotator")
+    ref = _reference_counts(snap.objects, "road sign")
+    assert set(table.index) == set(ref)
+    whole = snap.annotators().set_index("annotator")
+    for who, counts in ref.items():
+        for col, n in counts.items():
+            assert table.at[who, col] == n, (who, col)
+        assert table.at[who, "objects"] < whole.at[who, "objects"]  # narrowed, not the whole score
+        assert table.at[who, "complete"] == whole.at[who, "complete"]  # progress stays the annotator's
+        detail = snap.detail(who, f)
+        assert (detail.score.matched, detail.score.missed) == (counts["matched"], counts["missed"])
+        assert all("road sign" in (b + a).casefold() for b, a, _n in detail.confusions)
+    assert snap.detail("bea.santos@example.com").score == snap.result.annotators["bea.santos@example.com"]
+
+
+def test_the_json_export_carries_the_filter_and_its_scores(snapshot):
+    _session, snap = snapshot
+    assert snap.summary_json()["filter"] is None
+    assert {k: v for k, v in snap.summary_json().items() if k != "filter"} == snap.result.to_json()
+    f = Filter(class_name="bus")
+    doc = snap.summary_json(f)
+    assert doc["filter"] == {"class": "bus"}
+    assert doc["annotators"] == {a: s.to_json() for a, s in snap.scores(f).items()}
+    assert doc["confusion"] and all("bus" in (r["benchmark_class"] + r["annotator_class"]).casefold()
+                                    for r in doc["confusion"])
+
+
+def test_the_seed_rows_under_a_class_filter_are_the_training_objects_of_that_class(snapshot):
+    session, _snap = snapshot
+    everything = session.seed_rows()
+    cars = session.seed_rows(Filter(class_name="car"))
+    from dataclasses import replace
+
+    seed = session.evaluate_with(replace(session.settings, matching="seed")).objects
+    training = seed[seed["outcome"] != "missed"].reset_index(drop=True)
+    is_car = training["class"].str.casefold().str.contains("car").to_numpy()
+    assert 0 < len(cars) == int(is_car.sum()) < len(everything)
+    assert cars.equals(everything[is_car].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("f, name", [
+    (Filter(), "iou_results.csv"),
+    (Filter(class_name="car"), "iou_results.class-car.csv"),
+    (Filter(annotator="bea", class_name="Road sign"), "iou_results.annotator-bea.class-Road_sign.csv"),
+    (Filter(class_name="../../etc/x\x1b[2J"), "iou_results.class-etc_x_2J.csv"),
+    (Filter(class_name="ünï/*"), "iou_results.class-n.csv"),
+    (Filter(class_name="///"), "iou_results.class-_.csv"),
+])
+def test_an_export_name_carries_the_filter_file_name_safe(f, name):
+    assert f.file_name("iou_results.csv") == name
+    assert "/" not in f.tag() and not f.tag().startswith(".")

@@ -317,7 +317,7 @@ class EvaluationScreen(AppScreen):
     def _drill(self, annotator: str, *, objects: bool = False) -> None:
         if self.snapshot is not None:
             self.app.push_screen(AnnotatorScreen(self.snapshot, annotator, self.filter, on_filter=self.set_filter,
-                                                 objects=objects))
+                                                 objects=objects, inputs=self.export_inputs()))
 
     @on(FrameTable.RowSelected, "#annotators")
     def _open(self, event: FrameTable.RowSelected) -> None:

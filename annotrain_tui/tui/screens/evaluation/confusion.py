@@ -21,9 +21,10 @@ from annotrain_tui.tui.screens.evaluation.common import ask_export_path, copy_ta
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 
-#: a class column's width: a count fits, a long class name is cut with "…" (i shows a row whole)
-CLASS_WIDTH = 10
-ROW_LABEL_WIDTH = 18
+#: a class column's width: its name's, at least a count's, at most 10 (a longer name is cut with
+#: "…"; i shows a row whole): five classes and unmatched fit 80 columns, more scroll (Left/Right)
+CLASS_WIDTH = (5, 10)
+ROW_LABEL_WIDTH = 20
 
 
 def _zero_dim(v: object) -> Style | None:
@@ -33,8 +34,9 @@ def _zero_dim(v: object) -> Style | None:
 def matrix_columns(view: ConfusionView) -> list[Column]:
     """The table's columns: the benchmark class, one per annotator class (labels through the
     untrusted-text policy, cut to fit; a wide matrix scrolls), the row total."""
-    columns = [Column("benchmark_class", "Benchmark ↓ / drawn →", width=ROW_LABEL_WIDTH)]
-    columns += [Column(key, shown(name), width=CLASS_WIDTH, align="right", style=_zero_dim)
+    columns = [Column("benchmark_class", "Benchmark ↓ drawn →", width=ROW_LABEL_WIDTH)]
+    lo, hi = CLASS_WIDTH
+    columns += [Column(key, shown(name), width=min(hi, max(lo, len(shown(name)))), align="right", style=_zero_dim)
                 for key, name in view.columns]
     columns.append(Column("total", "Total", width=6, align="right"))
     return columns
@@ -103,7 +105,7 @@ class ConfusionScreen(AppScreen):
         t = Text()
         t.append("Confusion of ")
         t.append_text(lit(who, "bold"))
-        t.append(f": {view.total} object(s), {len(view.columns) - 1} class(es) drawn.")
+        t.append(f": {view.total} object(s), {len(view.columns) - 1} class(es).")
         if view.filter.active:
             t.append_text(lit("  filter: " + view.filter.describe(), "magenta"))
         self.query_one("#confusion-title", Static).update(t)

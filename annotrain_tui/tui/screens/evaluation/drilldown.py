@@ -23,6 +23,7 @@ from annotrain_tui.tui.screens.evaluation.common import (
     filter_dialog,
     filter_from,
 )
+from annotrain_tui.tui.screens.evaluation.confusion import ConfusionScreen
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, canvas_shapes
@@ -34,10 +35,12 @@ class AnnotatorScreen(AppScreen):
     TITLE = "Annotator"
     SCREEN_HELP = ("The annotator's items with their matched, missed and extra objects (o: every object instead). "
                    "Enter opens an item: its objects and both sides' shapes on a canvas. f filters by class "
-                   "(and sets the IoU threshold; the annotator table follows), s/S sort, Escape goes back.")
+                   "(and sets the IoU threshold; the annotator table follows), c shows the annotator's confusion "
+                   "matrix (a there: everyone's; e exports it as CSV), s/S sort, Escape goes back.")
     BINDINGS = [
         Binding("o", "toggle_objects", "Items/objects", id="annotator.toggle"),
         Binding("f", "filters", "Filter", id="annotator.filter"),
+        Binding("c", "confusion", "Confusion", id="annotator.confusion"),
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
@@ -53,8 +56,10 @@ class AnnotatorScreen(AppScreen):
             self.objects = objects
 
     def __init__(self, snapshot: EvaluationSnapshot, annotator: str, filter: Filter | None = None, *,
-                 on_filter: Callable[[Filter], None] | None = None, objects: bool = False) -> None:
+                 on_filter: Callable[[Filter], None] | None = None, objects: bool = False,
+                 inputs: list[str] | None = None) -> None:
         super().__init__()
+        self.inputs = inputs or []  # the files the evaluation reads: an export never replaces one
         self.snapshot = snapshot
         self.annotator = annotator
         self.filter = filter or Filter()
@@ -102,6 +107,10 @@ class AnnotatorScreen(AppScreen):
         it, ob = self.query_one("#items", FrameTable), self.query_one("#objects", FrameTable)
         it.display, ob.display = not self.show_objects, self.show_objects
         (ob if self.show_objects else it).focus()
+
+    def action_confusion(self) -> None:
+        self.app.push_screen(ConfusionScreen(self.snapshot, self.annotator, Filter(class_name=self.filter.class_name),
+                                             inputs=self.inputs))
 
     def action_filters(self) -> None:
         def done(values: dict[str, str] | None) -> None:
