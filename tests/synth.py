@@ -809,12 +809,15 @@ def _mixed_jittered(g: _Gen, shape: str, spec: Mapping[str, Any], amount: float)
         out.update(x=spec["x"] + float(d[0]), y=spec["y"] + float(d[1]))
     elif shape == "skeleton":
         kps = {}
-        sx, sy = rng.normal(0.0, amount * 0.1, 2)
+        xs = [p[0] for p in spec["keypoints"].values()]
+        size = max(xs) - min(xs)  # OKS is relative to the skeleton's size: so is the annotator's error
+        sx, sy = rng.normal(0.0, amount * 0.2 * size, 2)
         for k, (px, py, vis) in spec["keypoints"].items():
             if rng.random() < 0.1:
                 continue  # left out
             nvis = "invisible" if rng.random() < 0.06 else vis
-            kps[k] = (px + sx + float(rng.normal(0, amount * 0.1)), py + sy + float(rng.normal(0, amount * 0.1)), nvis)
+            kps[k] = (px + sx + float(rng.normal(0, amount * 0.3 * size)),
+                      py + sy + float(rng.normal(0, amount * 0.3 * size)), nvis)
         out["keypoints"] = kps
     elif shape == "bitmask":
         d = rng.normal(0.0, amount, 4)
@@ -855,13 +858,16 @@ def make_mixed_scene(
     p_extra: float = 0.1,
     p_wrong_answer: float = 0.15,
     p_missing_answer: float = 0.1,
+    p_twin: float = 0.25,
     reviewer: str = "reviewer@example.com",
 ) -> MixedScene:
     """The abstract scene both writers draw (this module's dicts, ``tests/sdk_programme.py``'s SDK
     rows). Item ``i`` is ``data_types[i % len(data_types)]``; image groups and videos have
     ``frames`` frames; image sizes cycle through ``sizes`` (image-group images differ in size).
     Each annotator misses, adds, mis-classes (only where another class has the shape), jitters,
-    and answers wrong or not at all; ``skill[i]`` scales every rate (default cycles 0.5, 1.0, 2.0)."""
+    and answers wrong or not at all; ``skill[i]`` scales every rate (default cycles 0.5, 1.0, 2.0).
+    ``p_twin`` is the chance a benchmark object has a neighbour of its shape close by (so that
+    candidates compete and the assignment matters)."""
     g = _Gen(seed * 7 + 424_242)
     rng = g.rng
     shapes = tuple(shapes)
@@ -872,7 +878,8 @@ def make_mixed_scene(
         kind = data_types[i % len(data_types)]
         n_frames = frames if kind in ("img_group", "video") else 1
         n_sizes = n_frames if kind == "img_group" else 1
-        item_sizes = tuple(tuple(sizes[(i + k) % len(sizes)]) for k in range(n_sizes))
+        item_sizes = tuple((int(sizes[(i + k) % len(sizes)][0]), int(sizes[(i + k) % len(sizes)][1]))
+                           for k in range(n_sizes))
         title = f"mixed_{i:05d}" + {"video": ".mp4", "img_group": "", "image": ".jpg"}[kind]
         objs = []
         for _ in range(int(rng.integers(objects_per_item[0], objects_per_item[1] + 1))):
@@ -888,6 +895,14 @@ def make_mixed_scene(
                         continue  # not every attribute is answered
                     _question_answer(g, q, ans)
             objs.append(MixedObject(cls, per_frame, ans, g.token()))
+            if rng.random() < p_twin:  # a neighbour close by: candidates compete for the same match
+                cls2 = by_shape[cls.shape][int(rng.integers(0, len(by_shape[cls.shape])))]
+                d = rng.normal(0.0, 0.03, 2)
+                ans2: dict[str, str | tuple[str, ...]] = {}
+                for q in cls2.attributes if attributes else ():
+                    _question_answer(g, q, ans2)
+                objs.append(MixedObject(cls2, {f: _mixed_moved(s, float(d[0]), float(d[1])) for f, s in per_frame.items()},
+                                        ans2, g.token()))
         cls_list: list[MixedClassification] = []
         if classifications:
             for c in MIXED_CLASSIFICATIONS:
@@ -944,11 +959,11 @@ def make_mixed_scene(
             order = ra.permutation(len(mine))
             mine = [mine[int(j)] for j in order]
             cls_list = []
-            for c in it.classifications:
-                answers = _perturbed_answers(ga, [c.cls.question], c.answers, p_wrong_answer * k,
+            for bc in it.classifications:
+                answers = _perturbed_answers(ga, [bc.cls.question], bc.answers, p_wrong_answer * k,
                                              p_missing_answer * k)
                 if answers:
-                    cls_list.append(MixedClassification(c.cls, c.frames, answers, ga.token()))
+                    cls_list.append(MixedClassification(bc.cls, bc.frames, answers, ga.token()))
             items.append(MixedItem(it.kind, it.data_hash, it.title, it.n_frames, it.sizes, mine, cls_list, ga.uuid()))
         name = project_name(email)
         names[name] = email
