@@ -35,8 +35,9 @@ The rules, step by step:
 * ``classifications[question feature hash]``: ``{"name", "kind", "compared", "accuracy"}`` over
   every (paired row, frame, question) the benchmark answered (frame -1 for a global
   classification, whose ``range`` is empty; otherwise every frame of its ``range``): the score of
-  the training row's answer on that frame (None → 0); charged to that answer's ``createdBy``, or
-  when the annotator gave none, to the row's main annotator. ``classification_accuracy``: the mean
+  the training row's answer on that frame (None → 0), charged to the row's main annotator (the
+  row is the trainee's work: the answer's own ``createdBy`` is not looked at, unlike an object's —
+  the engine's rule, ``Evaluator._answers``). ``classification_accuracy``: the mean
   over every comparison. ``kind``: "text" for text answers; "checklist" when any answer to the
   question in any row given has other than one option; else "radio". ``name``: the benchmark's.
 * ``attributes[attribute feature hash]``: the same over the matches (one per matched frame): each
@@ -330,9 +331,8 @@ def reference_evaluation(
             t_cls = _classification_answers(tr)
             for key, (entry, _by) in _classification_answers(bm).items():
                 got = t_cls.get(key)
-                a = (got[1] if isinstance(got[1], str) and got[1] else project) if got else row_main
                 score = ref_answer_score(got[0] if got else None, entry)
-                person(a).classifications.setdefault(key[1], []).append(score)
+                person(row_main).classifications.setdefault(key[1], []).append(score)
 
     out: dict[str, dict[str, Any]] = {}
     for a in sorted(people):

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pytest
 
 from annotrain_tui.core.evaluation import EvaluationResult, EvaluationSettings, evaluate
@@ -146,6 +147,58 @@ def test_per_class_thresholds_and_sigmas_agree_with_the_reference(everything):
 def test_the_dict_generator_agrees_with_the_reference_too():
     p = make_mixed_programme(seed=3, n_items=12, annotators=ANNOTATORS[:2])
     _agree(p.benchmark, list(p.training.items()), EvaluationSettings())
+
+
+def _frame_objects(row: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for u in row["data_units"].values():
+        labels = u["labels"]
+        for f in ([labels] if "objects" in labels else labels.values()):
+            out += f["objects"]
+    return out
+
+
+def test_objects_by_someone_else_or_nobody_are_charged_as_the_reference_says(everything):
+    # a reviewer drew some objects in the trainees' projects, some carry no createdBy (the project's
+    # name is then the annotator), some classifications no createdBy: misses go to each row's main annotator
+    rng = np.random.default_rng(0)
+    training = copy.deepcopy(everything.training_sets())
+    for _name, rows in training:
+        for r in rows:
+            by: dict[str, Any] = {}
+            for o in _frame_objects(r):
+                if o["objectHash"] not in by:
+                    x = rng.random()
+                    by[o["objectHash"]] = "rev@example.com" if x < 0.15 else (None if x < 0.25 else o["createdBy"])
+                o["createdBy"] = by[o["objectHash"]]
+            for c in r["classification_answers"].values():
+                if rng.random() < 0.3:
+                    c["createdBy"] = None
+    ref, _ = _agree(everything.benchmark, training, EvaluationSettings())
+    assert {"rev@example.com", "Annotator Training - Bob"} <= set(ref)
+
+
+def test_missing_image_sizes_fall_back_as_the_reference_says(everything):
+    bench = copy.deepcopy(everything.benchmark)
+    training = copy.deepcopy(everything.training_sets())
+    for i, r in enumerate(bench):
+        for u in r["data_units"].values():
+            if i % 3 == 0:
+                del u["width"], u["height"]  # then the training unit's size counts
+    for _name, rows in training:
+        for i, r in enumerate(rows):
+            for u in r["data_units"].values():
+                if i % 2 == 0:
+                    u["width"], u["height"] = 0, None  # and where both are missing, 1
+    _agree(bench, training, EvaluationSettings())
+
+
+def test_repeated_data_hashes_agree_with_the_reference(everything):
+    other = copy.deepcopy(everything.benchmark[1])
+    other["data_hash"] = everything.benchmark[0]["data_hash"]  # a second row for item 0: the last one counts
+    bench = everything.benchmark + [other]
+    ref, _ = _agree(bench, [(n, rows + rows[:2]) for n, rows in everything.training_sets()], EvaluationSettings())
+    assert ref != reference_evaluation(everything.benchmark, everything.training_sets())
 
 
 # -- the reference, on cases worked out by hand -----------------------------------------------------
