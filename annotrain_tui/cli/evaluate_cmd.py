@@ -67,6 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="similarity a match needs, in (0, 1] (default: the config's iou_threshold, 0.5)")
     how.add_argument("--low-overlap", type=finite_float, default=None, metavar="X",
                      help="warn about matches below this similarity (default: the config's, 0.8)")
+    how.add_argument("--class-matching", choices=["any", "same"], default=None,
+                     help="any: objects match whatever their classes, class accuracy scores the classes; same: only "
+                          "within a class (as CVAT), then a cross-class pass reports the pairs of other classes "
+                          "(default: the config's class_matching, any)")
     how.add_argument("--shape", choices=_SHAPES, help="compare only this shape (seed: bounding_box only)")
     how.add_argument("--pass-f1", type=finite_float, default=None, metavar="X",
                      help="F1 needed to pass (default: the config's pass_f1, 0.8)")
@@ -93,7 +97,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
     return EvaluationSettings.from_config(
         load_settings(), matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
-        shape=args.shape, pass_f1=args.pass_f1, pass_class_accuracy=args.pass_class_accuracy,
+        shape=args.shape, class_matching=args.class_matching, pass_f1=args.pass_f1, pass_class_accuracy=args.pass_class_accuracy,
         pass_min_items=args.min_items)
 
 
@@ -154,6 +158,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} must be in {'(0' if low_open else '[0'}, 1], got {value}")
     if args.min_items is not None and args.min_items < 1:
         raise UsageError(f"--min-items must be a whole number ≥ 1, got {args.min_items}")
+    if args.matching == "seed" and args.class_matching == "same":
+        raise UsageError("--matching seed is the published script, which matches whatever the classes: use "
+                         "--matching optimal with --class-matching same")
     if args.matching == "seed" and args.shape not in (None, "bounding_box"):
         raise UsageError(f"--matching seed is the published script, which compares bounding boxes on frame 0 only: "
                          f"use --matching optimal for --shape {args.shape}")

@@ -264,6 +264,8 @@ class Settings(BaseModel):
     pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
     pass_min_items: int | None = Field(None, ge=1, le=10**9, strict=True,
                                        description="finished items a status needs (unset: every benchmark item)")
+    class_matching: Literal["any", "same"] = Field(
+        "any", description="any: objects match whatever their classes; same: within a class, then a cross-class pass")
     keypoint_sigma: float = Field(0.05, gt=0, le=1, strict=True,
                                   description="points and skeletons: the keypoint similarity's sigma")
     class_thresholds: dict[str, Annotated[float, Field(gt=0, le=1, strict=True)]] = Field(

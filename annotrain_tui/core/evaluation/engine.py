@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -139,6 +139,10 @@ class _Matches:  # per training annotation compared
     class_score: np.ndarray
     low: np.ndarray  # matched below the low-overlap mark
     optimised: int  # frame groups that needed linear_sum_assignment
+    # class_matching "same": the benchmark annotation (gathered index) an unmatched one overlaps with
+    # another class (the cross-class pass), -1 none; and that similarity (NaN none)
+    cross: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cross_sim: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -310,16 +314,26 @@ class Evaluator:
         not_compared = dict(train.not_compared)
         t_idx, t_key, n_frames = self._training_annotations(train, pairs, not_compared)
         b_idx, b_pair, b_key = self._gather_benchmark(pairs, n_frames)
-        blocks = make_blocks(t_key, b_key, n_frames)
+        same = self.settings.class_matching == "same"
+        if same:  # one group per class too: (row, shape, frame, class)
+            t_idx, t_key, b_idx, b_pair, b_key, blocks = self._class_groups(train, t_idx, t_key, b_idx, b_pair, b_key,
+                                                                             n_frames)
+        else:
+            blocks = make_blocks(t_key, b_key, n_frames)
         self._fill_iou(blocks, train, t_idx, b_idx)
         m = self._match(blocks, train, t_idx, b_idx)
+        if same:
+            m = self._cross_class(m, train, t_idx, b_idx, t_key, b_key, n_frames)
         people = self._annotators(train, t_idx, owner, credit_owner)
         charged = self._attribute_benchmark(m, people.of_annotation, people.main_of_row, b_pair, len(b_idx))
 
+        mismatch = (m.cross >= 0) if same else (m.matched & ~m.same_class)
         stats = self._stats(people.names, people.of_annotation, m.matched, m.low, m.same_class, m.iou,
-                            charged.annotator, charged.covered)
-        confusion = self._confusion(people.names, train, t_idx, b_idx, people.of_annotation, m.matched, m.best,
-                                    charged.annotator, charged.missed)
+                            charged.annotator, charged.covered, mismatch)
+        # a cross-class pair is one confusion (benchmark class → annotator class), not a miss and an extra
+        shown_missed = np.setdiff1d(charged.missed, m.cross[m.cross >= 0]) if same else charged.missed
+        confusion = self._confusion(people.names, train, t_idx, b_idx, people.of_annotation, m.matched | (m.cross >= 0),
+                                    np.where(m.cross >= 0, m.cross, m.best), charged.annotator, shown_missed)
         breakdown = self._breakdown(people, train, t_idx, b_idx, m, charged, pairs)
         questions, attributes = self._answers(people, train, t_idx, b_idx, m, pairs)
         frames = _count_frames(t_key, b_key, n_frames)
@@ -327,8 +341,9 @@ class Evaluator:
         if self.keep_objects:
             builder = self._object_rows_builder(
                 name, train, t_idx, b_idx, b_pair, pairs.bench_row, np.asarray(people.names, dtype=object),
-                people.of_annotation, m.best, m.iou, m.class_score, m.matched, m.low, charged.annotator,
-                charged.missed)
+                people.of_annotation, np.where(m.cross >= 0, m.cross, m.best), np.where(m.cross >= 0, m.cross_sim, m.iou),
+                np.where(m.cross >= 0, 0.0, m.class_score), m.matched, m.low, charged.annotator, shown_missed,
+                m.cross >= 0)
         return ProjectResult(name=name, rows=train.n_rows, paired_rows=int(len(pairs.rows)),
                              unpaired_rows=pairs.n_unpaired, frames=frames, stats=stats, confusion=confusion,
                              not_compared=not_compared, warnings=warnings, optimised_groups=m.optimised,
@@ -396,12 +411,7 @@ class Evaluator:
             matched = iou >= need
             scored = best >= 0  # the script scores the class of its best candidate, whatever the IoU
         else:
-            if s.class_thresholds:  # a cell below its benchmark class's threshold weighs 0 (never kept)
-                pad = np.append(thr_b, np.inf)
-                for blk in blocks:
-                    assert blk.iou is not None
-                    blk.iou[blk.iou < pad[blk.b][:, None, :]] = 0.0
-            best, iou, optimised = optimal_matches(blocks, n_t, self._min_threshold)
+            best, iou, optimised = self._optimal(blocks, b_idx, n_t)
             matched = best >= 0
             scored = matched
         feature_in_bench = np.array([self._feature_index.get(v, -1) for v in train.feature_vocab.tolist()],
@@ -415,7 +425,61 @@ class Evaluator:
             class_score = np.where(scored, same_class.astype(np.float64), np.nan)
         low = matched & (iou < s.low_overlap)
         return _Matches(best=best, iou=iou, matched=matched, same_class=same_class, class_score=class_score,
-                        low=low, optimised=optimised)
+                        low=low, optimised=optimised, cross=np.full(n_t, -1, dtype=np.int64), cross_sim=np.full(n_t, np.nan))
+
+    def _class_codes(self, train: ObjectTable, t_idx: np.ndarray, b_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Class of each annotation for grouping: the benchmark's feature code (a training feature the
+        benchmark does not have gets a code of its own, matching nothing), and how many codes."""
+        n_feat = len(self._bm.feature_vocab)
+        in_bench = np.array([self._feature_index.get(v, n_feat) for v in train.feature_vocab.tolist()],
+                            dtype=np.int64)
+        t_cls = in_bench[train.feature_code[t_idx]] if len(t_idx) else np.zeros(0, dtype=np.int64)
+        b_cls = self._bm.feature_code[b_idx].astype(np.int64)
+        return t_cls, b_cls, n_feat + 1
+
+    def _class_groups(self, train: ObjectTable, t_idx: np.ndarray, t_key: np.ndarray, b_idx: np.ndarray,
+                      b_pair: np.ndarray, b_key: np.ndarray, n_frames: int) -> tuple[Any, ...]:
+        """class_matching "same": both sides reordered by (group, class), SDK order kept inside, and
+        blocks per (row, shape, frame, class)."""
+        t_cls, b_cls, n_cls = self._class_codes(train, t_idx, b_idx)
+        t_order = np.lexsort((t_cls, t_key))  # stable: the SDK order within a (group, class)
+        b_order = np.lexsort((b_cls, b_key))
+        t_idx, t_key, t_cls = t_idx[t_order], t_key[t_order], t_cls[t_order]
+        b_idx, b_pair, b_key, b_cls = b_idx[b_order], b_pair[b_order], b_key[b_order], b_cls[b_order]
+        bm = self._bm
+        t_ckey = group_keys(train.row[t_idx], train.shape[t_idx], train.frame[t_idx] * n_cls + t_cls, n_frames * n_cls)
+        b_ckey = group_keys(b_pair, bm.shape[b_idx], bm.frame[b_idx] * n_cls + b_cls, n_frames * n_cls)
+        return t_idx, t_key, b_idx, b_pair, b_key, make_blocks(t_ckey, b_ckey, n_frames * n_cls)
+
+    def _cross_class(self, m: _Matches, train: ObjectTable, t_idx: np.ndarray, b_idx: np.ndarray, t_key: np.ndarray,
+                     b_key: np.ndarray, n_frames: int) -> _Matches:
+        """The second, cross-class pass (as CVAT's quality report): among what the same-class matching
+        left, one-to-one pairs of any class that reach the threshold. They stay a miss and an extra in
+        the counts, and are reported as class mismatches (and in the confusion) instead."""
+        covered = np.zeros(len(b_idx), dtype=bool)
+        covered[m.best[m.matched]] = True
+        t_left = np.flatnonzero(~m.matched)
+        b_left = np.flatnonzero(~covered)
+        cross = m.cross.copy()
+        cross_sim = m.cross_sim.copy()
+        blocks = make_blocks(t_key[t_left], b_key[b_left], n_frames)
+        if blocks:
+            self._fill_iou(blocks, train, t_idx[t_left], b_idx[b_left])
+            best, sim, _ = self._optimal(blocks, b_idx[b_left], len(t_left))
+            hit = best >= 0
+            cross[t_left[hit]] = b_left[best[hit]]
+            cross_sim[t_left[hit]] = sim[hit]
+        return replace(m, cross=cross, cross_sim=cross_sim)
+
+    def _optimal(self, blocks: list[Block], b_idx: np.ndarray, n_t: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Optimal matching where each pair needs its benchmark class's threshold."""
+        if self.settings.class_thresholds:  # a cell below its benchmark class's threshold weighs 0 (never kept)
+            thr_b = self._thr_of_name[self._bm.name_code[b_idx]] if len(b_idx) else np.zeros(0)
+            pad = np.append(thr_b, np.inf)
+            for blk in blocks:
+                assert blk.iou is not None
+                blk.iou[blk.iou < pad[blk.b][:, None, :]] = 0.0
+        return optimal_matches(blocks, n_t, self._min_threshold)
 
     @staticmethod
     def _annotators(train: ObjectTable, t_idx: np.ndarray, owner: str, credit_owner: bool) -> _Annotators:
@@ -519,8 +583,16 @@ class Evaluator:
             bx, by, present = bm.keypoints.aligned(b, vocab)
             return similarity.oks_pairs(tx, ty, bx, by, present, img_w, img_h,
                                         self._sigma_of_name[bm.name_code[b]])
-        if shape == POLYLINE:
-            return similarity.polyline_iou_pairs(tr.geom[t], bm.geom[b], img_w, img_h)
+        if shape == POLYLINE:  # each line buffered once, however many pairs it is in (one data unit: one size)
+            tu, t_of = np.unique(t, return_inverse=True)
+            bu, b_of = np.unique(b, return_inverse=True)
+            t_at = np.empty(len(tu), dtype=np.int64)
+            t_at[t_of] = np.arange(len(t))
+            b_at = np.empty(len(bu), dtype=np.int64)
+            b_at[b_of] = np.arange(len(b))
+            gt = similarity.polyline_buffers(tr.geom[tu], img_w[t_at], img_h[t_at])
+            gb = similarity.polyline_buffers(bm.geom[bu], img_w[b_at], img_h[b_at])
+            return similarity.buffer_iou_pairs(gt[t_of], gb[b_of])
         assert shape == BITMASK
         # each mask packed once, however many pairs it is in
         tu, ti = np.unique(t, return_inverse=True)
@@ -603,14 +675,15 @@ class Evaluator:
 
     @staticmethod
     def _stats(annot_names: list[str], t_annot: np.ndarray, matched: np.ndarray, low: np.ndarray,
-               same_class: np.ndarray, t_iou: np.ndarray, b_annot: np.ndarray, covered: np.ndarray) -> Stats:
+               same_class: np.ndarray, t_iou: np.ndarray, b_annot: np.ndarray, covered: np.ndarray,
+               mismatch: np.ndarray) -> Stats:
         k = len(annot_names)
         if k == 1 or (len(t_annot) and (t_annot == t_annot[0]).all() and (b_annot == t_annot[0]).all()):
             one = int(t_annot[0]) if len(t_annot) else (int(b_annot[0]) if len(b_annot) else 0)
             row = np.array([len(t_annot), matched.sum(), low.sum(), (matched & same_class).sum(), len(b_annot),
-                            len(b_annot) - covered.sum()], dtype=np.int64)
+                            len(b_annot) - covered.sum(), mismatch.sum()], dtype=np.int64)
             if row[0] == 0 and row[4] == 0:
-                return Stats([], np.zeros((0, 6), dtype=np.int64), np.zeros(0))
+                return Stats([], np.zeros((0, 7), dtype=np.int64), np.zeros(0))
             return Stats([annot_names[one]], row[None, :], np.array([t_iou[matched].sum()]))
         counts = np.stack([
             np.bincount(t_annot, minlength=k),
@@ -619,6 +692,7 @@ class Evaluator:
             np.bincount(t_annot[matched & same_class], minlength=k),
             np.bincount(b_annot, minlength=k),
             np.bincount(b_annot[~covered], minlength=k),
+            np.bincount(t_annot[mismatch], minlength=k),
         ], axis=1)
         iou_sum = np.bincount(t_annot[matched], weights=t_iou[matched], minlength=k)
         present = (counts[:, 0] > 0) | (counts[:, 4] > 0)
@@ -651,7 +725,7 @@ class Evaluator:
     def _object_rows_builder(self, name: str, tr: ObjectTable, ti: np.ndarray, bi: np.ndarray, b_pair: np.ndarray,
                              bm_row: np.ndarray, annot_names: np.ndarray, t_annot: np.ndarray, shown: np.ndarray,
                              t_iou: np.ndarray, class_score: np.ndarray, matched: np.ndarray, low: np.ndarray,
-                             b_annot: np.ndarray, miss: np.ndarray) -> Callable[[], pd.DataFrame]:
+                             b_annot: np.ndarray, miss: np.ndarray, cross: np.ndarray) -> Callable[[], pd.DataFrame]:
         """Capture what the per-object rows need (arrays, not the label rows) and build them on demand."""
         bm = self._bm
         rows = tr.rows  # one row per label row; its columns are picked only if the rows are built
@@ -669,7 +743,7 @@ class Evaluator:
             sb = bi[shown[has]]
             mb = bi[miss]
             m_rows = b_pair[miss]
-            outcome = np.where(matched, np.where(low, 1, 0), 3)  # index into OUTCOMES
+            outcome = np.where(matched, np.where(low, 1, 0), np.where(cross, 4, 3))  # index into OUTCOMES
             n_t, n_m = len(t_rows), len(miss)
             shape_names = np.asarray(COMPARED_SHAPES, dtype=object)
 
@@ -723,13 +797,13 @@ class Evaluator:
         annotators: dict[str, AnnotatorScore] = {}
         breakdowns = _combine_breakdowns(projects)
         for annot in sorted(self._totals):
-            objects, matched, low, correct, benchmark, missed = (int(v) for v in self._totals[annot])
+            objects, matched, low, correct, benchmark, missed, mismatches = (int(v) for v in self._totals[annot])
             parts = self._iou_parts[annot]
             shapes, classes, done = breakdowns.get(annot, ({}, {}, 0))
             score = AnnotatorScore(
                 annotator=annot, objects=objects, benchmark_objects=benchmark, matched=matched, missed=missed,
                 extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=math.fsum(parts.values()),
-                status="", sources=tuple(sorted(parts, key=position.__getitem__)),
+                status="", sources=tuple(sorted(parts, key=position.__getitem__)), class_mismatches=mismatches,
                 by_shape=shapes, by_class=classes,
                 classifications=self._question_totals(projects, annot, "questions"),
                 attributes=self._question_totals(projects, annot, "attributes"),

@@ -21,7 +21,10 @@ __all__ = [
 ]
 
 Matching = Literal["optimal", "seed"]
-OUTCOMES = ("matched", "low_overlap", "missed", "extra")
+#: a training object's outcome (and "missed" for a benchmark object nobody matched); "class_mismatch":
+#: class_matching "same" left it unmatched, but it overlaps a benchmark object of another class
+#: (the cross-class pass; in the counts it is an extra, and that benchmark object a miss)
+OUTCOMES = ("matched", "low_overlap", "missed", "extra", "class_mismatch")
 UNMATCHED = "unmatched"
 STATUS_PASSED = "passed"
 STATUS_CLOSE = "close"
@@ -40,7 +43,7 @@ OBJECT_COLUMNS = (
 #: breakdowns, the answers and the coverage
 SUMMARY_FIELDS = ("objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall", "f1",
                   "mean_iou", "class_accuracy", "by_shape", "by_class", "classifications",
-                  "classification_accuracy", "attributes", "attribute_accuracy", "items")
+                  "classification_accuracy", "attributes", "attribute_accuracy", "class_mismatches", "items")
 _EPS = 1e-9
 MAX_WARNINGS = 50
 
@@ -147,6 +150,9 @@ class EvaluationSettings:
     #: keypoint sigma (points, skeletons): ``sigma`` for every class, ``class_sigmas`` per class name
     sigma: float = DEFAULT_SIGMA
     class_sigmas: Mapping[str, float] = field(default_factory=dict)
+    #: "any": objects match whatever their classes (class accuracy scores the classes); "same": only
+    #: objects of one class match (as CVAT), then a cross-class pass reports the pairs of other classes
+    class_matching: Literal["any", "same"] = "any"
 
     def __post_init__(self) -> None:
         if self.matching not in ("optimal", "seed"):
@@ -161,6 +167,11 @@ class EvaluationSettings:
         if self.matching == "seed" and self.shape not in (None, BOX):
             raise InvalidInput(f"seed matching is the published script, which compares bounding boxes on frame 0 only: "
                                f"use optimal matching to compare {safe_text(self.shape)}")
+        if self.class_matching not in ("any", "same"):
+            raise InvalidInput(f"unknown class matching {safe_text(self.class_matching)}: use 'any' or 'same'")
+        if self.matching == "seed" and self.class_matching != "any":
+            raise InvalidInput("seed matching is the published script, which matches whatever the classes: "
+                               "use optimal matching to match within a class")
         object.__setattr__(self, "iou_threshold", float(self.iou_threshold))
         object.__setattr__(self, "low_overlap", float(self.low_overlap))
         object.__setattr__(self, "class_thresholds", _per_class("the match threshold", self.class_thresholds,
@@ -182,7 +193,10 @@ class EvaluationSettings:
                     pass_fields[key] = value
         fields: dict[str, Any] = {"iou_threshold": config.iou_threshold, "low_overlap": config.low_overlap,
                                   "class_thresholds": dict(config.class_thresholds), "sigma": config.keypoint_sigma,
-                                  "class_sigmas": dict(config.class_sigmas), "pass_mark": PassMark(**pass_fields)}
+                                  "class_sigmas": dict(config.class_sigmas), "class_matching": config.class_matching,
+                                  "pass_mark": PassMark(**pass_fields)}
+        if overrides.get("matching") == "seed":
+            fields["class_matching"] = "any"  # the published script matches whatever the classes
         fields.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**fields)
 
@@ -206,7 +220,8 @@ class EvaluationSettings:
         return {"matching": self.matching, "iou_threshold": self.iou_threshold, "low_overlap": self.low_overlap,
                 "shapes": list(self.shapes), "frames": "0" if self.frame0_only else "all",
                 "class_thresholds": dict(sorted(self.class_thresholds.items())), "sigma": self.sigma,
-                "class_sigmas": dict(sorted(self.class_sigmas.items())), "pass_mark": self.pass_mark.to_json()}
+                "class_sigmas": dict(sorted(self.class_sigmas.items())), "class_matching": self.class_matching,
+                "pass_mark": self.pass_mark.to_json()}
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -302,6 +317,9 @@ class AnnotatorScore:
     by_class: Mapping[str, Breakdown] = field(default_factory=dict)
     classifications: Mapping[str, QuestionTotal] = field(default_factory=dict)  # by question feature hash
     attributes: Mapping[str, QuestionTotal] = field(default_factory=dict)  # by attribute feature hash
+    #: objects that overlap a benchmark object of another class: class_matching "any", matches whose
+    #: classes differ; "same", the pairs of the cross-class pass
+    class_mismatches: int = 0
     items_done: int | None = None  # paired items this annotator finished (the main annotator of the row)
     items_required: int | None = None  # what the pass mark needs
     reason: str = ""  # why the status is not "passed", in a line
@@ -348,6 +366,7 @@ class AnnotatorScore:
                 "classification_accuracy": self.classification_accuracy,
                 "attributes": {k: v.to_json() for k, v in self.attributes.items()},
                 "attribute_accuracy": self.attribute_accuracy,
+                "class_mismatches": self.class_mismatches,
                 "items": {"done": self.items_done, "required": self.items_required}}
 
     def to_json(self) -> dict[str, Any]:
@@ -358,7 +377,7 @@ class AnnotatorScore:
 @dataclass(frozen=True)
 class Stats:
     """Per-annotator counts of one training set: columns objects, matched, low_overlap,
-    correct_class, benchmark_objects, missed; plus the sum of matched IoUs."""
+    correct_class, benchmark_objects, missed, class_mismatches; plus the sum of matched IoUs."""
 
     names: list[str]
     counts: np.ndarray
