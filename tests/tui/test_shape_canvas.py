@@ -285,7 +285,7 @@ def test_the_one_reader_gives_the_canvas_its_geometry():
     assert legacy == Polygon([(0.1, 0.1), (0.5, 0.5), (0.1, 0.5)])
     multi = geometry_of({"polygons": [[[0.1, 0.1, 0.5, 0.1, 0.3, 0.4], [0.2, 0.2, 0.3, 0.2, 0.25, 0.3]]]})
     assert multi.points == ((0.1, 0.1), (0.5, 0.1), (0.3, 0.4)) and len(multi.rings) == 1
-    assert geometry_of({"point": {"0": {"x": 0.1, "y": 0.1}}}) == Point(0.1, 0.1)  # read, not drawn
+    assert geometry_of({"point": {"0": {"x": 0.1, "y": 0.1}}}) == Point(0.1, 0.1)  # read, and drawn as a marker
     skipped = Skipped()
     assert geometry_of({"boundingBox": {"x": "nan", "y": 0, "w": 1, "h": 1}}, skipped=skipped) is None
     assert skipped.total == 1

@@ -13,11 +13,21 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from annotrain_tui.core.evaluation.shapes import DRAWABLE, Box, Geometry, Polygon, RotatedBox
+from annotrain_tui.core.evaluation.shapes import (
+    DRAWABLE,
+    Bitmask,
+    Box,
+    Geometry,
+    Point,
+    Polygon,
+    Polyline,
+    RotatedBox,
+    Skeleton,
+)
 from annotrain_tui.core.text import shown as _policy
 
 __all__ = ["BENCHMARK", "ANNOTATOR", "SIDES", "LINK", "NONE", "MISSED_MARK", "EXTRA_MARK", "PALETTE", "Box",
-           "RotatedBox", "Polygon", "Geometry", "CanvasShape", "ClassCount", "CanvasSummary", "clean",
+           "RotatedBox", "Polygon", "Polyline", "Point", "Skeleton", "Bitmask", "Geometry", "CanvasShape", "ClassCount", "CanvasSummary", "clean",
            "palette_colour", "resolve_colours", "summarise", "pairs", "canvas_shapes"]
 
 BENCHMARK = "benchmark"
@@ -62,7 +72,8 @@ class CanvasShape:
     """One shape to draw.
 
     ``side``: ``"benchmark"`` or ``"annotator"``; ``class_name``: the ontology class (untrusted);
-    ``geometry``: :class:`Box`, :class:`RotatedBox` or :class:`Polygon`; ``color``: ``"#RRGGBB"``
+    ``geometry``: one of ``core.evaluation.shapes.DRAWABLE`` (box, rotated box, polygon, polyline,
+    point, skeleton, bitmask); ``color``: ``"#RRGGBB"``
     from the ontology, or None (or anything invalid) for a palette colour by class name;
     ``pair_id``: shared by a matched benchmark/annotator pair; ``label``: short text drawn after the
     shape's marker (e.g. an IoU), untrusted.
@@ -79,7 +90,8 @@ class CanvasShape:
         if self.side not in SIDES:
             raise ValueError(f"side must be 'benchmark' or 'annotator', got {clean(repr(self.side))}")
         if not isinstance(self.geometry, DRAWABLE):
-            raise TypeError(f"geometry must be a Box, RotatedBox or Polygon, got {type(self.geometry).__name__}")
+            names = ", ".join(t.__name__ for t in DRAWABLE)
+            raise TypeError(f"geometry must be one of {names}, got {type(self.geometry).__name__}")
 
 
 

@@ -4,7 +4,8 @@ A lead sees where an annotator disagrees with the benchmark without opening the 
 is pure (no Textual; numpy); the geometry records live in ``core/evaluation/shapes.py``, the shapes to
 draw and their colours in ``tui/canvas/model.py``, the widget in ``tui/widgets/shape_canvas.py``:
 
-* :class:`Box`, :class:`RotatedBox`, :class:`Polygon`: geometry, normalised 0..1 as in Encord
+* :class:`Box`, :class:`RotatedBox`, :class:`Polygon` (and the other records of
+  ``core/evaluation/shapes.py``): geometry, normalised 0..1 as in Encord
   (top-left origin, y down). A rotated box is the unrotated box ``x, y, w, h`` turned ``theta``
   degrees *clockwise on screen* about its centre, in pixel space (``w`` scales by the image width,
   ``h`` by its height, then the box turns), which is the encord SDK's convention ("rotation in
@@ -18,8 +19,15 @@ draw and their colours in ``tui/canvas/model.py``, the widget in ``tui/widgets/s
 
 Drawing rules (what :func:`rasterise` does):
 
+* Every shape of ``core.evaluation.shapes.DRAWABLE``: boxes, rotated boxes and polygons as closed
+  outlines, polylines as open ones; points and skeleton keypoints as markers of 5 dots, a plus for
+  the benchmark and a cross for the annotator, a keypoint marked invisible without its centre dot
+  (hollow); bitmasks (pixels: ``image_size`` places them) decoded with
+  ``core.evaluation.similarity.decode_rle``, downsampled to the dot grid and drawn by their
+  outline (a mask that cannot be decoded: its box). Skeleton edges are not drawn (the template's
+  edges are not in the label row).
 * Benchmark outlines are solid; annotator outlines are dashed (3 dots on, 2 off, continuous round
-  the outline), so the two read apart even without colour. The widget adds colour: benchmark cells
+  the outline; a mask's outline drops every third dot), so the two read apart even without colour. The widget adds colour: benchmark cells
   in the class colour, bold; annotator cells in the class colour faded 30 % towards the background.
 * Draw order: pair links first, then annotator shapes, then benchmark shapes, each side in the
   order given. A cell's colour is the class colour of the *last* shape that set a dot in it, so
@@ -49,10 +57,13 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from rich.cells import get_character_cell_size
 
+from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.evaluation.similarity import decode_rle
 from annotrain_tui.tui.canvas.model import (
     _EPS,
     _LINK_BIT,
@@ -67,10 +78,14 @@ from annotrain_tui.tui.canvas.model import (
     LINK_PERIOD,
     MISSED_MARK,
     NONE,
+    Bitmask,
     Box,
     CanvasShape,
+    Point,
     Polygon,
+    Polyline,
     RotatedBox,
+    Skeleton,
     clean,
     pairs,
     resolve_colours,
@@ -226,6 +241,7 @@ def rasterise(
     show_links: bool = True,
     mark_unmatched: bool = True,
     labels: bool = True,
+    image_size: tuple[float, float] | None = None,
 ) -> Raster:
     """Draw the outlines of ``shapes`` on a braille grid of ``width_cells`` × ``height_cells``.
 
@@ -234,7 +250,9 @@ def rasterise(
     coordinate ``u`` of the image maps to dot column ``floor(x0 + u·w)`` of the viewport
     ``(x0, y0, w, h)``, with ``u = 1`` on the last column (likewise rows); so on a 40-dot-wide
     viewport a box from 0.25 to 0.75 has its left edge on dot 10 and its right edge on dot 30.
-    See the module docstring for styles, draw order, pairs and labels.
+    ``image_size`` (width, height in pixels) places bitmasks, which are in pixels (None: a mask's
+    own box is the image, as the SDK writes it). See the module docstring for styles, draw order,
+    pairs and labels.
     """
     shapes = tuple(shapes)
     wc, hc = max(0, int(width_cells)), max(0, int(height_cells))
@@ -256,14 +274,11 @@ def rasterise(
 
     visible = [(s.side == BENCHMARK and show_benchmark) or (s.side == ANNOTATOR and show_annotator)
                for s in shapes]
-    outlines = _outlines(shapes, visible, float(aspect), (ox, oy, vw, vh))
+    geo = _geometry(shapes, visible, float(aspect), (ox, oy, vw, vh), image_size)
+    outlines = geo.extent  # what labels and links are placed by
 
-    # segments in draw order: links, annotator, benchmark; style 0 solid, 1 dashed, 2 link
-    order = [i for i in outlines if shapes[i].side == ANNOTATOR] + [i for i in outlines if shapes[i].side == BENCHMARK]
-    rings = [r for i in order for r in outlines[i]]
-    ring_code = [i for i in order for _ in outlines[i]]
-    ring_style = [0 if shapes[i].side == BENCHMARK else 1 for i in ring_code]
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    # dots in draw order: links, then the annotator's, then the benchmark's (outlines, then marks)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     if show_links and numbers:
         centres = {i: _centre(r) for i, r in outlines.items() if r}
         first_bench: dict[Hashable, int] = {}
@@ -275,30 +290,65 @@ def rasterise(
                  if s.side == ANNOTATOR and i in centres and s.pair_id in first_bench]
         if links:
             seg = np.array(links, dtype=float)
-            parts.append((seg, np.column_stack([np.full(len(seg), LINK), np.full(len(seg), 2), np.zeros(len(seg))])))
-    if rings:
-        parts.append(_ring_segments(rings, np.array(ring_code), np.array(ring_style)))
+            meta = np.column_stack([np.full(len(seg), LINK), np.full(len(seg), 2), np.zeros(len(seg))])
+            parts.append(_sample(seg, meta, raster.viewport))
+    for side, style in ((ANNOTATOR, 1), (BENCHMARK, 0)):
+        mine = [i for i in geo.rings if shapes[i].side == side]
+        rings = [r for i in mine for r, _closed in geo.rings[i]]
+        if rings:
+            code = np.array([i for i in mine for _ in geo.rings[i]])
+            closed = np.array([c for i in mine for _r, c in geo.rings[i]], dtype=bool)
+            seg, meta = _ring_segments(rings, code, np.full(len(rings), style), closed)
+            if len(seg):
+                parts.append(_sample(seg, meta, raster.viewport))
+        for i in (i for i in geo.marks if shapes[i].side == side):
+            mx, my = geo.marks[i]
+            parts.append((mx, my, np.full(len(mx), i, dtype=np.int64)))
     if parts:
-        _draw(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), raster, shapes)
+        _write(raster, shapes, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+               np.concatenate([p[2] for p in parts]))
     raster.bits = (dots.reshape(hc, 4, wc, 2) * _BRAILLE_WEIGHTS[None, :, None, :]).sum(axis=(1, 3)).astype(np.uint16)
     if labels:
         _label(raster, shapes, outlines, matched, numbers, mark_unmatched)
     return raster
 
 
-def _outlines(shapes: tuple[CanvasShape, ...], visible: list[bool], aspect: float,
-              viewport: tuple[int, int, int, int]) -> dict[int, list[np.ndarray]]:
-    """Shape index → its closed outlines as (n, 2) arrays in dot coordinates (visible shapes only).
+@dataclass
+class _Geometry:
+    """A raster's shapes in dot coordinates: ``rings`` (shape → its outlines, each with whether it
+    is closed: a polyline is open), ``marks`` (shape → dot columns and rows set directly: point and
+    keypoint markers, mask outlines) and ``extent`` (shape → points whose bounds place its label and
+    its pair link)."""
+
+    rings: dict[int, list[tuple[np.ndarray, bool]]] = field(default_factory=dict)
+    marks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    extent: dict[int, list[np.ndarray]] = field(default_factory=dict)
+
+
+# Point and keypoint markers (dot offsets): the benchmark's a plus, the annotator's a cross, so the
+# sides read apart without colour; a keypoint marked invisible is drawn hollow (without its centre).
+_MARKER = {BENCHMARK: np.array([(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]),
+           ANNOTATOR: np.array([(0, 0), (-1, -1), (1, -1), (-1, 1), (1, 1)])}
+
+
+def _geometry(shapes: tuple[CanvasShape, ...], visible: list[bool], aspect: float,
+              viewport: tuple[int, int, int, int], image_size: tuple[float, float] | None) -> _Geometry:
+    """Every visible shape in dot coordinates (see :class:`_Geometry`).
 
     Boxes and rotated boxes are done together: rotated in pixel space (an image ``aspect`` wide,
     1 high), clockwise on screen (y down) about their centres; a box is a rotated box at 0°.
+    Polygons give closed rings, polylines open ones; points and skeleton keypoints markers;
+    bitmasks the outline of their pixels downsampled to the dot grid (:func:`_mask_dots`).
     """
     ox, oy, vw, vh = viewport
     scale = np.array([vw, vh], dtype=float)
     origin = np.array([ox, oy], dtype=float)
+    out = _Geometry()
+    for i, seen in enumerate(visible):
+        if seen:
+            out.rings[i], out.extent[i] = [], []
     boxes = [(i, s.geometry) for i, s in enumerate(shapes)
              if visible[i] and isinstance(s.geometry, (Box, RotatedBox))]
-    out: dict[int, list[np.ndarray]] = {i: [] for i, v in enumerate(visible) if v}
     if boxes:
         v = np.array([(g.x, g.y, g.w, g.h, g.theta if isinstance(g, RotatedBox) else 0.0) for _, g in boxes],
                      dtype=float)
@@ -315,20 +365,127 @@ def _outlines(shapes: tuple[CanvasShape, ...], visible: list[bool], aspect: floa
         finite = np.isfinite(corners).all(axis=(1, 2))
         for k, (i, _) in enumerate(boxes):
             if finite[k]:
-                out[i].append(corners[k])
+                out.rings[i].append((corners[k], True))
+                out.extent[i].append(corners[k])
+
+    def place(points: Any) -> np.ndarray | None:
+        r = np.asarray(points, dtype=float).reshape(-1, 2)
+        return r * scale + origin if len(r) and np.isfinite(r).all() else None
+
     for i, v_ in enumerate(visible):
         g = shapes[i].geometry
-        if v_ and isinstance(g, Polygon):
-            for ring in (g.points, *g.rings):
-                if ring:
-                    r = np.asarray(ring, dtype=float).reshape(-1, 2)
-                    if np.isfinite(r).all():
-                        out[i].append(r * scale + origin)
+        side = shapes[i].side
+        if not v_ or isinstance(g, (Box, RotatedBox)):
+            continue
+        if isinstance(g, (Polygon, Polyline)):
+            for points in ((g.points, *g.rings) if isinstance(g, Polygon) else (g.points,)):
+                r = place(points)
+                if r is not None:
+                    out.rings[i].append((r, isinstance(g, Polygon)))
+                    out.extent[i].append(r)
+        elif isinstance(g, (Point, Skeleton)):
+            pts = place([(g.x, g.y)] if isinstance(g, Point) else g.points)
+            if pts is None:
+                continue
+            hollow = np.zeros(len(pts), dtype=bool) if isinstance(g, Point) else ~np.asarray(g.visible, dtype=bool)
+            out.marks[i] = _marker_dots(pts, hollow, _MARKER[side], viewport)
+            out.extent[i].append(pts)
+        elif isinstance(g, Bitmask):
+            mx, my, box = _mask_dots(g, viewport, image_size, dashed=side == ANNOTATOR)
+            if box is not None:  # not decodable: its box, outlined
+                out.rings[i].append((box, True))
+                out.extent[i].append(box)
+            elif len(mx):
+                out.marks[i] = (mx, my)
+                out.extent[i].append(np.array([[mx.min(), my.min()], [mx.max() + 1.0, my.max() + 1.0]]))
     return out
 
 
-def _ring_segments(rings: list[np.ndarray], code: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Closed rings → segments (n, 4) and their (owner, style, arc length at start); the arc length
+def _dot_index(px: np.ndarray, py: np.ndarray, viewport: tuple[int, int, int, int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dot column and row of dot coordinates, and which fall on the image (u = 1 is the last)."""
+    ox, oy, vw, vh = viewport
+    ix = np.floor(px + _EPS).astype(np.int64)
+    iy = np.floor(py + _EPS).astype(np.int64)
+    ix = np.where((ix == ox + vw) & (px <= ox + vw + _EPS), ox + vw - 1, ix)
+    iy = np.where((iy == oy + vh) & (py <= oy + vh + _EPS), oy + vh - 1, iy)
+    inside = (ix >= ox) & (ix < ox + vw) & (iy >= oy) & (iy < oy + vh)
+    return ix, iy, inside
+
+
+def _marker_dots(pts: np.ndarray, hollow: np.ndarray, offsets: np.ndarray,
+                 viewport: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The dots of one marker per point (a hollow one without its centre), clipped to the image."""
+    ix, iy, inside = _dot_index(pts[:, 0], pts[:, 1], viewport)
+    keep_centre = inside
+    mx = (ix[:, None] + offsets[None, :, 0])
+    my = (iy[:, None] + offsets[None, :, 1])
+    use = np.repeat(keep_centre[:, None], len(offsets), axis=1)
+    use[:, 0] &= ~hollow  # offset 0 is the centre
+    ox, oy, vw, vh = viewport
+    use &= (mx >= ox) & (mx < ox + vw) & (my >= oy) & (my < oy + vh)
+    return mx[use], my[use]
+
+
+def _mask_dots(g: Bitmask, viewport: tuple[int, int, int, int], image_size: tuple[float, float] | None, *,
+               dashed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A bitmask's outline on the dot grid: (columns, rows, None), or (empty, empty, its box as a
+    ring) when its ``rle`` cannot be decoded.
+
+    The runs (``similarity.decode_rle``: 0s first, row-major in the mask's box) become row
+    segments of pixels, each segment the dots its pixels fall in (image pixel ``(r, c)`` → dot
+    ``(oy + ⌊r·vh/H⌋, ox + ⌊c·vw/W⌋)``, ``W×H`` the image in pixels: ``image_size``, else the
+    mask's box); the filled dots' outline (a filled dot with an empty 4-neighbour) is drawn, every
+    third dot left out on the annotator's side (dashed). numpy throughout: no loop over pixels or runs.
+    """
+    ox, oy, vw, vh = viewport
+    empty = np.zeros(0, dtype=np.int64)
+    img_w, img_h = image_size if image_size is not None else (float(g.left + g.width), float(g.top + g.height))
+    if not (img_w > 0 and img_h > 0):
+        return empty, empty, None
+    try:
+        counts = decode_rle(g.rle, g.height * g.width).astype(np.int64)
+    except InvalidInput:  # not decodable: its box is what can be shown
+        box = np.array([[g.left, g.top], [g.left + g.width, g.top], [g.left + g.width, g.top + g.height],
+                        [g.left, g.top + g.height]], dtype=float)
+        return empty, empty, box / np.array([img_w, img_h]) * np.array([vw, vh], dtype=float) + np.array([ox, oy])
+    ends = np.cumsum(counts)
+    ones = (np.arange(len(counts)) % 2 == 1) & (counts > 0)
+    if not ones.any() or g.width <= 0:
+        return empty, empty, None
+    s, e = ends[ones] - counts[ones], ends[ones]
+    w = g.width
+    r0 = s // w
+    pieces = (e - 1) // w - r0 + 1
+    run_of = np.repeat(np.arange(len(s)), pieces)
+    row = r0[run_of] + (np.arange(len(run_of)) - (np.cumsum(pieces) - pieces)[run_of])
+    c0 = np.maximum(s[run_of] - row * w, 0) + g.left
+    c1 = np.minimum(e[run_of] - row * w, w) + g.left  # exclusive
+    row = row + g.top
+    dy = np.floor(row * (vh / img_h)).astype(np.int64)
+    d0 = np.floor(c0 * (vw / img_w)).astype(np.int64)
+    d1 = np.floor((c1 - 1) * (vw / img_w)).astype(np.int64)
+    on = (dy >= 0) & (dy < vh) & (d1 >= 0) & (d0 < vw)
+    dy, d0, d1 = dy[on], np.clip(d0[on], 0, vw - 1), np.clip(d1[on], 0, vw - 1)
+    if not len(dy):
+        return empty, empty, None
+    diff = np.zeros((vh, vw + 1), dtype=np.int32)  # each segment +1 at its first dot, -1 after its last
+    np.add.at(diff, (dy, d0), 1)
+    np.add.at(diff, (dy, d1 + 1), -1)
+    filled = np.cumsum(diff, axis=1)[:, :vw] > 0
+    pad = np.pad(filled, 1)
+    inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
+    yy, xx = np.nonzero(filled & ~inner)
+    if dashed:
+        keep = (xx + yy) % 3 != 2
+        yy, xx = yy[keep], xx[keep]
+    return xx.astype(np.int64) + ox, yy.astype(np.int64) + oy, None
+
+
+def _ring_segments(rings: list[np.ndarray], code: np.ndarray, style: np.ndarray,
+                   closed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rings → segments (n, 4) and their (owner, style, arc length at start); a ring that is not
+    ``closed`` (a polyline) has no segment from its last point back to its first. The arc length
     runs on round all the rings of one shape, so dashes do not restart at every corner."""
     lens = np.array([len(r) for r in rings])
     pts = np.concatenate(rings)
@@ -338,6 +495,12 @@ def _ring_segments(rings: list[np.ndarray], code: np.ndarray, style: np.ndarray)
     seg = np.concatenate([pts, pts[nxt]], axis=1)
     seg_code = np.repeat(code, lens)
     seg_style = np.repeat(style, lens)
+    if closed is not None and not closed.all():
+        keep = np.ones(len(seg), dtype=bool)
+        keep[(first + lens - 1)[~closed]] = False
+        seg, seg_code, seg_style = seg[keep], seg_code[keep], seg_style[keep]
+    if not len(seg):
+        return seg, np.zeros((0, 3))
     length = np.hypot(seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1])
     before = np.cumsum(length) - length  # arc length before each segment, overall
     new_shape = np.ones(len(seg), dtype=bool)
@@ -352,8 +515,11 @@ def _centre(rings: list[np.ndarray]) -> np.ndarray:
     return (pts.min(axis=0) + pts.max(axis=0)) / 2.0
 
 
-def _draw(seg: np.ndarray, meta: np.ndarray, raster: Raster, shapes: tuple[CanvasShape, ...]) -> None:
-    ox, oy, vw, vh = raster.viewport
+def _sample(seg: np.ndarray, meta: np.ndarray, viewport: tuple[int, int, int, int]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dots segments set (column, row, owner), dashes and links applied, clipped to the image."""
+    ox, oy, vw, vh = viewport
+    empty = np.zeros(0, dtype=np.int64)
     x0, y0, x1, y1 = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
     keep, t0, t1 = _clip(x0, y0, x1, y1, ox - 1.0, ox + vw + 1.0, oy - 1.0, oy + vh + 1.0)
     dx, dy = x1 - x0, y1 - y0
@@ -365,7 +531,7 @@ def _draw(seg: np.ndarray, meta: np.ndarray, raster: Raster, shapes: tuple[Canva
     cx0, cy0, cx1, cy1, arc0, clen = (v[keep] for v in (cx0, cy0, cx1, cy1, arc0, clen))
     code, style = meta[keep, 0].astype(np.int64), meta[keep, 1].astype(np.int64)
     if not len(cx0):
-        return
+        return empty, empty, empty
     # samples at most half a dot apart (Chebyshev), so no dot of a line is skipped
     n = np.ceil(np.maximum(np.abs(cx1 - cx0), np.abs(cy1 - cy0)) * 2.0).astype(np.int64) + 1
     total = int(n.sum())
@@ -379,19 +545,18 @@ def _draw(seg: np.ndarray, meta: np.ndarray, raster: Raster, shapes: tuple[Canva
     st = style[seg_of]
     keep = ((st == 0) | ((st == 1) & (np.mod(arc, DASH_PERIOD) < DASH_ON))
             | ((st == 2) & (np.mod(arc, LINK_PERIOD) < 1.0)))
-    ix = np.floor(px + _EPS).astype(np.int64)
-    iy = np.floor(py + _EPS).astype(np.int64)
-    # u = 1 (x = x0 + w) is the last column / row, not outside
-    ix = np.where((ix == ox + vw) & (px <= ox + vw + _EPS), ox + vw - 1, ix)
-    iy = np.where((iy == oy + vh) & (py <= oy + vh + _EPS), oy + vh - 1, iy)
-    keep &= (ix >= ox) & (ix < ox + vw) & (iy >= oy) & (iy < oy + vh)
-    ix, iy, who = ix[keep], iy[keep], code[seg_of][keep]
+    ix, iy, inside = _dot_index(px, py, viewport)
+    keep &= inside
+    return ix[keep], iy[keep], code[seg_of][keep]
+
+
+def _write(raster: Raster, shapes: tuple[CanvasShape, ...], ix: np.ndarray, iy: np.ndarray, who: np.ndarray) -> None:
+    """Set the dots (in draw order): a cell's owner is the last shape that set a dot in it."""
     if not len(ix):
         return
     raster.dots[iy, ix] = True
     wc = raster.width
     cell = (iy // 4) * wc + ix // 2
-    # the owner of a cell is the last shape (in draw order) that set a dot in it
     rev = cell[::-1]
     uniq, first_rev = np.unique(rev, return_index=True)
     raster.owner.flat[uniq] = who[::-1][first_rev]

@@ -75,7 +75,9 @@ class ShapeCanvas(Widget, can_focus=True):
         Binding("k", "legend", "Legend", id="canvas.legend"),
     ]
     HELP = ("Shapes of one image: the benchmark drawn solid and bold, the annotator dashed and fainter, "
-            "each in its class colour (where outlines cross, the benchmark's colour shows). Matched pairs "
+            "each in its class colour (where outlines cross, the benchmark's colour shows): boxes, rotated "
+            "boxes, polygons, polylines (open lines), bitmasks (their outline), points and skeleton keypoints "
+            "(a dotted plus for the benchmark, a cross for the annotator; an invisible keypoint hollow). Matched pairs "
             "carry the same number and a dotted link between their centres; ✗ marks a benchmark shape "
             "the annotator missed, + an extra annotator shape. The legend under the drawing counts shapes "
             "per class as benchmark/annotator (\"■ Car 2/1\": 2 benchmark cars, 1 annotator car), wrapped "
@@ -161,12 +163,12 @@ class ShapeCanvas(Widget, can_focus=True):
     def raster(self) -> Raster:
         """The raster for the current size and toggles (cached; redone on resize or change)."""
         _, canvas_rows, _ = self._rows()
-        key = (self.size.width, canvas_rows, self._version, self.aspect, self.show_benchmark,
+        key = (self.size.width, canvas_rows, self._version, self.image_size, self.show_benchmark,
                self.show_annotator, self.show_links)
         if self._raster is None or key != self._cache_key:
             self._raster = rasterise(self.shapes, self.size.width, canvas_rows, self.aspect,
                                      show_benchmark=self.show_benchmark, show_annotator=self.show_annotator,
-                                     show_links=self.show_links)
+                                     show_links=self.show_links, image_size=self.image_size)
             self._cache_key = key
         return self._raster
 
@@ -341,6 +343,8 @@ class ShapeCanvas(Widget, can_focus=True):
         s = self.summary
         about = [
             "━ solid, bold: the benchmark's shapes; ┄ dashed: the annotator's.",
+            "Points and skeleton keypoints: a dotted plus for the benchmark, a cross for the annotator (a "
+            "keypoint marked invisible drawn hollow); polylines as open lines; masks by their outline.",
             "A matched pair carries one number on both shapes (the table's # column), the annotator's "
             "with its IoU, and a dotted link ┈ between them.",
             f"{MISSED_MARK}: a benchmark shape the annotator missed; {EXTRA_MARK}: an annotator shape "

@@ -160,7 +160,7 @@ def export_refusal(screen: AppScreen, path: Path, inputs: Sequence[str]) -> str 
     return None
 
 
-def ask_export_path(screen: AppScreen, default: str, inputs: Sequence[str], write: Callable[[str, str], None]) -> None:
+def ask_export_path(screen: AppScreen, default: str, inputs: Sequence[str], write: Callable[[str, str], object]) -> None:
     """The export path dialog (starting in the last export's directory; a bad path keeps it open
     with the reason, trial item 35), then :func:`export_target`, then ``write(target, as_typed)``."""
 
@@ -172,7 +172,7 @@ def ask_export_path(screen: AppScreen, default: str, inputs: Sequence[str], writ
                                       check=lambda p: export_refusal(screen, p, inputs), submit="Write"), done)
 
 
-def export_target(screen: AppScreen, path: str, inputs: Sequence[str], write: Callable[[str, str], None], *,
+def export_target(screen: AppScreen, path: str, inputs: Sequence[str], write: Callable[[str, str], object], *,
                   force: bool = False) -> None:
     """Check the target (core.files.check_output): refuse one of the inputs or a target that is
     not a regular file; a symlink is written through; an existing file is overwritten only after

@@ -44,6 +44,8 @@ class AnnotatorScreen(AppScreen):
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
+    #: after the rest: at 80 columns Enter (open an item) keeps its place; c is in the help
+    FOOTER_SECONDARY = frozenset({"annotator.confusion"})
 
     class Built(Message):
         """The worker's tables for this annotator under the filter."""
@@ -150,7 +152,9 @@ class ItemScreen(AppScreen):
     """Level 3: one item: its objects, and both sides' shapes drawn on a canvas (the item view of a snapshot)."""
 
     TITLE = "Item"
-    SCREEN_HELP = ("The benchmark's shapes (solid) and the annotator's (dashed) on one image, coloured by class; "
+    SCREEN_HELP = ("The benchmark's shapes (solid) and the annotator's (dashed) on one image, coloured by class: "
+                   "boxes, polygons and polylines as lines, masks by their outline, points and skeleton keypoints "
+                   "as a dotted plus (benchmark) or cross (annotator), an invisible keypoint hollow; "
                    "a matched pair carries the same number on the canvas and in the table's # column, with the "
                    "annotator shape's IoU; ✗ marks a missed benchmark object, + an extra one. The legend counts "
                    "shapes per class as benchmark/annotator; k shows the whole legend, explained. [ and ] change the "
