@@ -14,6 +14,7 @@ from encord.objects.coordinates import SkeletonCoordinate, SkeletonCoordinates, 
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation import similarity as sim
+from annotrain_tui.core.evaluation.labels import keypoint_present
 from annotrain_tui.core.evaluation.similarity import (
     Bitmask,
     MaskSet,
@@ -24,8 +25,6 @@ from annotrain_tui.core.evaluation.similarity import (
     point_similarity_pairs,
     polyline_buffers,
     polyline_iou_pairs,
-    skeleton_point_present,
-    skeleton_visibility,
 )
 from tests.reference_similarity import (
     ref_bitmask_iou,
@@ -170,22 +169,21 @@ def test_oks_area_is_the_present_keypoints_bounding_box_at_least_1():
     assert one[0] == pytest.approx(math.exp(-100 / (2 * 0.05**2 * 1)))
 
 
-def test_skeleton_visibility_counts_every_sdk_value_but_invisible():
-    assert {v.value: skeleton_visibility(v) for v in Visibility} == {
+def test_keypoint_presence_counts_every_sdk_visibility_but_invisible():
+    # the reader's rule (labels.keypoint_present), on every SDK value
+    assert {v.value: keypoint_present({"x": 0, "y": 0, "visibility": v.value}) for v in Visibility} == {
         "visible": True, "invisible": False, "occluded": True, "selfOccluded": True}
-    assert skeleton_visibility(None) is True
-    assert tuple(v.value for v in Visibility) == sim.VISIBILITY_VALUES
+    assert keypoint_present({"x": 0, "y": 0}) is True
     # a skeleton as the SDK serialises it
     coords = SkeletonCoordinates(values=[
         SkeletonCoordinate(x=0.1, y=0.1, name="a", visibility=Visibility.INVISIBLE),
         SkeletonCoordinate(x=0.2, y=0.2, name="b", visibility=Visibility.OCCLUDED),
         SkeletonCoordinate(x=0.3, y=0.3, name="c"),
     ], name="s").to_dict()
-    assert [skeleton_point_present(p) for p in coords.values()] == [False, True, True]
+    assert [keypoint_present(p) for p in coords.values()] == [False, True, True]
     # older rows: a true boolean key named after the state wins, as in the SDK's reader
-    assert skeleton_point_present({"x": 0, "y": 0, "invisible": True, "visibility": "visible"}) is False
-    assert skeleton_point_present({"x": 0, "y": 0, "occluded": True}) is True
-    assert skeleton_point_present("not a dict") is False
+    assert keypoint_present({"x": 0, "y": 0, "invisible": True, "visibility": "visible"}) is False
+    assert keypoint_present({"x": 0, "y": 0, "occluded": True}) is True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,9 +47,8 @@ from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.labels import frame_classification_refs, safe_text, type_name
 
 __all__ = [
-    "GLOBAL", "Answer", "RowAnswers", "QuestionScore", "read_answers", "answer_score",
-    "score_classifications", "score_attributes", "names_and_kinds", "question_scores",
-    "attribute_accuracy",
+    "GLOBAL", "Answer", "RowAnswers", "read_answers", "answer_score",
+    "score_classifications", "score_attributes", "names_and_kinds",
 ]
 
 #: the frame of a global classification (one answer for the whole data unit)
@@ -361,39 +360,3 @@ def names_and_kinds(rows: Iterable[RowAnswers]) -> tuple[dict[str, str], dict[st
             if seen is None or (seen == "radio" and kind == "checklist"):
                 kinds[q] = kind
     return names, kinds
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionScore:
-    """One annotator's score on one question (or object attribute): ``accuracy`` the mean score of
-    its ``compared`` comparisons, None when there were none. ``name`` is untrusted text."""
-
-    question: str
-    name: str
-    kind: str
-    compared: int
-    accuracy: float | None
-
-
-def question_scores(totals: Mapping[tuple[str, str], tuple[int, float]], names: Mapping[str, str],
-                    kinds: Mapping[str, str]) -> dict[str, list[QuestionScore]]:
-    """Per annotator (in first-seen order), their :class:`QuestionScore` list sorted by question name
-    (case-folded), then feature hash. A question without a name shows its feature hash; without a
-    kind, ``"?"``."""
-    out: dict[str, list[QuestionScore]] = {}
-    for (annotator, question), (n, total) in totals.items():
-        out.setdefault(annotator, []).append(QuestionScore(
-            question, names.get(question, question), kinds.get(question, "?"), n, total / n if n else None))
-    for scores in out.values():
-        scores.sort(key=lambda s: (s.name.casefold(), s.name, s.question))
-    return out
-
-
-def attribute_accuracy(totals: Mapping[tuple[str, str], tuple[int, float]]) -> dict[str, float | None]:
-    """Per annotator, the mean of all their attribute scores (every comparison weighs the same; the
-    sums are added in the totals' order); None with no comparison."""
-    sums: dict[str, tuple[int, float]] = {}
-    for (annotator, _question), (n, total) in totals.items():
-        m, s = sums.get(annotator, (0, 0.0))
-        sums[annotator] = (m + n, s + total)
-    return {a: (s / m if m else None) for a, (m, s) in sums.items()}

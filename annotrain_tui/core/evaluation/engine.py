@@ -9,27 +9,38 @@ What is compared
     Label rows are paired by ``data_hash`` (training row → the benchmark row with that hash; with
     several benchmark rows for one hash the last wins, as in the published script). Only paired
     rows count. Inside a pair, objects are compared per frame (videos: every frame; image groups:
-    every image, by ``data_sequence``) and per shape, only with objects of the same shape.
-    Compared shapes: ``bounding_box``, ``rotatable_bounding_box``, ``polygon`` (all three by
-    default in ``optimal`` mode, or the one given by ``shape``).
+    every image, by ``data_sequence``) and per shape, only with objects of the same shape. Every
+    shape Encord draws on an image is compared, each by its own similarity (:mod:`.geometry`,
+    :mod:`.similarity`): ``bounding_box``, ``rotatable_bounding_box``, ``polygon`` (holes and
+    several parts), ``bitmask`` by IoU in pixels; ``polyline`` by the IoU of both lines buffered by
+    1% of the image's larger side; ``point`` by ``exp(−d²/(2σ²A))`` and ``skeleton`` by COCO's OKS
+    (σ per class, :attr:`EvaluationSettings.sigma`). "IoU" in the results (``mean_iou``, the
+    object rows' ``iou``) is that similarity. ``shape`` narrows to one shape.
+    Classification answers (global and per frame) are compared per question on the paired rows,
+    and object attributes on matched pairs (:mod:`.answers`).
 
 What is not compared
-    Other shapes (polyline, point, bitmask, skeleton, cuboid, ellipse, circle, …), shapes the SDK
-    does not know, and classifications are counted per side in
+    Shapes without a place on an image (audio, text, time ranges, cuboids, ellipses, circles, …),
+    shapes the SDK does not know, numeric answers and dynamic attributes are counted per side in
     :attr:`EvaluationResult.not_compared` and otherwise ignored (unknown shapes also add a
-    warning). So are compared shapes left out by ``shape`` and, in seed mode, annotations on frames
-    other than 0.
+    warning). So are shapes left out by ``shape`` and, in seed mode, annotations on frames other
+    than 0.
 
 Matching
-    ``"optimal"``: one-to-one per (paired row, frame, shape), maximum total IoU over pairs with
-    IoU ≥ ``iou_threshold`` (see :mod:`.matching`). ``"seed"``: the published script, exactly —
-    per training object the best-IoU benchmark object on frame 0 (strict ``>``, first wins,
-    nothing when all IoUs are 0), class score 1.0 when the feature hashes agree; bounding boxes
-    only unless ``shape`` says otherwise. The script raises for an object that is absent from
-    frame 0 (``get_annotation(0)`` is truthy, ``.coordinates`` then fails); here such objects are
-    simply not on frame 0 and not compared, which agrees with the script wherever it runs.
-    In seed mode a training object *counts as matched* when its best IoU ≥ ``iou_threshold``;
-    several may match one benchmark object (the script is many-to-one).
+    ``"optimal"``: one-to-one per (paired row, frame, shape), maximum total similarity over pairs
+    reaching the threshold (``iou_threshold``, or the benchmark object's class's in
+    ``class_thresholds``; see :mod:`.matching`). With ``class_matching="any"`` (default) objects
+    match whatever their classes and class accuracy scores the classes; with ``"same"`` (as CVAT)
+    groups are per class too, then a second, cross-class pass over what is left pairs objects of
+    other classes that reach the threshold: they stay an extra and a miss in the counts, and are
+    reported as ``class_mismatch`` rows, ``class_mismatches`` and one confusion cell.
+    ``"seed"``: the published script, exactly — per training object the best-IoU benchmark object
+    on frame 0 (strict ``>``, first wins, nothing when all IoUs are 0), class score 1.0 when the
+    feature hashes agree; bounding boxes only (any other shape is refused). The script raises for
+    an object that is absent from frame 0 (``get_annotation(0)`` is truthy, ``.coordinates`` then
+    fails); here such objects are simply not on frame 0 and not compared, which agrees with the
+    script wherever it runs. In seed mode a training object *counts as matched* when its best IoU ≥
+    its threshold; several may match one benchmark object (the script is many-to-one).
 
 Per annotator
     Keyed by the annotation's ``createdBy`` (the project's name when absent). ``objects`` are the
@@ -41,8 +52,15 @@ Per annotator
     benchmark annotations / benchmark_objects; ``f1`` their harmonic mean (0.0 when one side is
     empty and the other is not, 1.0 when both are); ``precision`` (``recall``) is ``None`` when
     there are no objects (benchmark objects). ``mean_iou`` and ``class_accuracy`` (share of
-    matches with the benchmark's class) are over matches, ``None`` without any. A match with IoU
-    below ``low_overlap`` is a low-overlap warning. Status from the :class:`PassMark`.
+    matches with the benchmark's class) are over matches, ``None`` without any. A match with a
+    similarity below ``low_overlap`` is a low-overlap warning.
+    ``by_shape`` gives the same counts per shape; ``by_class`` per class name, where a match
+    counts for a class only when both objects carry it (a car matched to a truck is a miss of the
+    car and an extra truck there). Classification answers are charged to the row's main
+    annotator (a trainee's project is theirs), object attributes to the annotator of the match,
+    once per matched annotation (a video object matched on 5 frames compares its attributes 5
+    times). ``items_done``: paired rows whose main annotator this is. Status and its reason from
+    :meth:`PassMark.verdict`: "not enough work yet" below the required items, else the marks.
 """
 
 from __future__ import annotations
@@ -249,6 +267,7 @@ class Evaluator:
         self._conf: dict[tuple[str, str, str], int] = {}
         self._training_nc: dict[str, int] = {}
         self._names_kinds: tuple[dict[str, str], dict[str, str]] | None = None
+        self._has_attributes: np.ndarray | None = None
 
     @property
     def benchmark(self) -> ObjectTable:
@@ -659,17 +678,19 @@ class Evaluator:
             (names[int(people.main_of_row[r])], bm.answers[int(pairs.bench_row[r])], tr.answers[r]) for r in rows
             if bm.answers[int(pairs.bench_row[r])].classifications)
         hit = np.flatnonzero(m.matched)
+        if len(hit):
+            hit = hit[self._bm_has_attributes()[bi[m.best[hit]]]]  # only pairs with something to compare
         b_obj = bi[m.best[hit]] if len(hit) else np.zeros(0, dtype=np.int64)
         t_obj = ti[hit]
         b_rows, t_rows = bm.row[b_obj].tolist(), tr.row[t_obj].tolist()
         b_hash, t_hash = bm.object_hash[b_obj].tolist(), tr.object_hash[t_obj].tolist()
         who = people.of_annotation[hit].tolist()
 
+        b_answers, t_answers = bm.answers, tr.answers
+
         def attribute_pairs() -> Any:
             for i in range(len(hit)):
-                theirs = bm.answers[b_rows[i]].objects.get(b_hash[i])
-                if theirs:
-                    yield names[who[i]], theirs, tr.answers[t_rows[i]].objects.get(t_hash[i])
+                yield names[who[i]], b_answers[b_rows[i]].objects[b_hash[i]], t_answers[t_rows[i]].objects.get(t_hash[i])
 
         return questions, answers.score_attributes(attribute_pairs())
 
@@ -823,6 +844,19 @@ class Evaluator:
             warnings=warnings, benchmark_rows=self._bm.n_rows, keep_objects=self.keep_objects,
         )
 
+
+    def _bm_has_attributes(self) -> np.ndarray:
+        """Per benchmark annotation: whether its object answered any attribute (made once)."""
+        if self._has_attributes is None:
+            bm = self._bm
+            answers = bm.answers or []
+            if not any(a.objects for a in answers):
+                self._has_attributes = np.zeros(len(bm), dtype=bool)
+            else:
+                self._has_attributes = np.fromiter(
+                    (bool(answers[r].objects.get(h)) for r, h in zip(bm.row.tolist(), bm.object_hash.tolist())),
+                    dtype=bool, count=len(bm))
+        return self._has_attributes
 
     def _question_totals(self, projects: list[ProjectResult], annot: str, which: str) -> dict[str, QuestionTotal]:
         """One annotator's totals per question over every set (names and kinds from the benchmark)."""

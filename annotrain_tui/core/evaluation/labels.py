@@ -39,7 +39,7 @@ from annotrain_tui.core.text import shown
 
 __all__ = [
     "BOX", "ROTATED", "POLYGON", "POLYLINE", "POINT", "SKELETON", "BITMASK", "COMPARED_SHAPES", "AREA_SHAPES",
-    "skeleton_values", "vertices", "KEYPOINT_ABSENT", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
+    "skeleton_values", "vertices", "KEYPOINT_ABSENT", "keypoint_present", "frame_classification_refs", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
     "LabelObject", "Skipped", "safe_text", "type_name", "is_frame_key", "units_of", "unit_of",
     "frames_of_unit", "frame_objects", "read_objects", "geometry_of", "classifications_of", "box_values",
     "polygon_rings",
@@ -518,11 +518,27 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
 KEYPOINT_ABSENT = "invisible"
 
 
+def keypoint_present(point: Mapping[str, Any]) -> bool:
+    """Whether one keypoint of a label row's ``skeleton`` counts as present (OKS's ``vᵢ = 1``).
+
+    As the SDK reads it (``get_coordinates_from_frame_object_dict`` in encord/objects/coordinates.py,
+    ``_with_visibility_enum``): older rows carry a true boolean named after the state
+    (``"invisible": true``, ``"occluded": true``, …), which wins over ``"visibility"``; else every
+    ``visibility`` but :data:`KEYPOINT_ABSENT` is present, and so is a keypoint without one (the SDK
+    omits the key when it is unset).
+    """
+    if point.get("invisible"):
+        return False
+    if point.get("occluded") or point.get("selfOccluded") or point.get("visible"):
+        return True
+    return point.get("visibility") != KEYPOINT_ABSENT
+
+
 def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool]]:
     """A skeleton's keypoints as Encord writes them (``SkeletonCoordinates.to_dict()``:
     ``{"0": {x, y, name, featureHash, visibility?, …}, …}``): their keys (the template keypoint's
     ``featureHash``, else its ``name``, else its position), normalised (x, y) and whether each is
-    present (its visibility is not ``invisible``). Unreadable: :class:`InvalidInput` located by ``where``."""
+    present (:func:`keypoint_present`). Unreadable: :class:`InvalidInput` located by ``where``."""
     if isinstance(payload, dict):
         if not all(is_frame_key(k) for k in payload):
             raise InvalidInput(f"{where}: skeleton keypoint keys must be integers (\"0\", \"1\", …)")
@@ -543,12 +559,12 @@ def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tup
             raise InvalidInput(f"{where}: skeleton keypoint {i} has a 'featureHash' that is not a string")
         if key in keys:
             raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice")
-        what = Lazy(lambda i=i: f"skeleton keypoint {i}")
+        what = f"skeleton keypoint {i}"
         if "x" not in kp or "y" not in kp:
             raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'")
         points.append((_number(kp["x"], where, what, "x"), _number(kp["y"], where, what, "y")))
         keys.append(key)
-        present.append(kp.get("visibility") != KEYPOINT_ABSENT)
+        present.append(keypoint_present(kp))
     return tuple(keys), points, present
 
 

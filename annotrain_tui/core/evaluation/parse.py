@@ -1,18 +1,22 @@
 """Encord label rows (``LabelRowV2.to_encord_dict()`` form) → columnar object tables.
 
 One entry per object *annotation*: an object on a video present on 30 frames is 30 entries, one
-per frame (its ``objectHash`` ties them together). Only the three compared shapes are kept as
-geometry:
+per frame (its ``objectHash`` ties them together). Every compared shape is kept as geometry:
 
 * ``bounding_box``: ``boundingBox`` ``{x, y, w, h}``, normalised 0..1 (top-left, size);
 * ``rotatable_bounding_box``: ``rotatableBoundingBox`` ``{x, y, w, h, theta}``; the unrotated box,
   turned ``theta`` degrees (clockwise on screen) about its centre;
 * ``polygon``: ``polygons`` (list of polygons, each a list of flat ``[x0, y0, x1, y1, …]`` contours,
-  the first outer, the rest holes), else the legacy ``polygon`` (``{"0": {"x", "y"}, …}`` or a list).
+  the first outer, the rest holes), else the legacy ``polygon`` (``{"0": {"x", "y"}, …}`` or a list);
+* ``polyline``: ``polyline`` ``{"0": {x, y}, …}``; ``point``: ``point`` ``{"0": {x, y}}``;
+* ``skeleton``: ``skeleton`` ``{"0": {x, y, name, featureHash, visibility?}, …}``
+  (``SkeletonCoordinates.to_dict()``), keypoints keyed by the template keypoint's feature hash;
+* ``bitmask``: ``bitmask`` ``{top, left, height, width, rleString}``, decoded (and checked) here.
 
-Every other shape the SDK knows (polyline, point, bitmask, skeleton, cuboid, ellipse, circle, …),
-shapes it does not know, and root classifications are *not compared*: they are counted in
-:attr:`ObjectTable.not_compared` (unknown shapes also get a warning) and skipped, never an error.
+Each row's classification answers and object attributes are read too (:func:`.answers.read_answers`,
+strict). Every other shape the SDK knows (cuboid, ellipse, circle, audio, text, …) and shapes it
+does not know are *not compared*: counted in :attr:`ObjectTable.not_compared` (unknown shapes also
+get a warning) and skipped, never an error.
 
 Strict where evaluation needs it: a row without ``data_hash`` or ``data_units``, an object without
 ``objectHash``/``featureHash``/``shape``, or a compared shape with missing, non-numeric, NaN or
@@ -251,15 +255,15 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
                                hint="fix or delete the object in the source project and export again")
         return points[0][0], points[0][1], 0.0, 0.0
     if shape == SKELETON:
-        keys, points, present = _skeleton_values(obj.get("skeleton"), where)
+        keys, keypoints, present = _skeleton_values(obj.get("skeleton"), where)
         others.skeletons.append(record)
         code_of = others.kp_vocab.setdefault
-        for key, xy, p in zip(keys, points, present):
+        for key, xy, p in zip(keys, keypoints, present):
             others.kp_object.append(record)
             others.kp_code.append(code_of(key, len(others.kp_vocab)))
             others.kp_xy.append(xy)
             others.kp_present.append(p)
-        return _bounds(points)
+        return _bounds(keypoints)
     from annotrain_tui.core.evaluation.similarity import Bitmask  # decoded (and checked) as it is read
 
     others.geom[record] = Bitmask.from_dict(obj.get("bitmask"), where=str(where))

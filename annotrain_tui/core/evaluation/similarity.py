@@ -35,9 +35,6 @@ __all__ = [
     "decode_rle",
     "point_similarity_pairs",
     "oks_pairs",
-    "skeleton_visibility",
-    "skeleton_point_present",
-    "VISIBILITY_VALUES",
     "polyline_buffers",
     "QUAD_SEGS",
     "buffer_iou_pairs",
@@ -157,39 +154,6 @@ def point_similarity_pairs(tx: np.ndarray, ty: np.ndarray, bx: np.ndarray, by: n
 
 #: the SDK's ``Visibility`` values (encord/objects/coordinates.py, ``class Visibility``), as
 #: ``to_encord_dict()`` writes them (``CamelStrEnum``: camelCase of the member name)
-VISIBILITY_VALUES = ("visible", "invisible", "occluded", "selfOccluded")
-
-
-def skeleton_visibility(value: object) -> bool:
-    """Whether a skeleton keypoint with this ``visibility`` counts as present (``vᵢ = 1``).
-
-    The SDK's ``Visibility`` (encord/objects/coordinates.py) has ``visible``, ``invisible`` ("outside
-    the frame"), ``occluded`` and ``selfOccluded``; the issue's "present (not invisible)" and COCO's
-    ``v > 0`` (labelled, visible or not) agree: every value but ``invisible`` is present, and so is
-    a keypoint without one (``None``: the SDK omits the key when it is unset). Anything else is not
-    an SDK value and is read as present too (it names no absence). ``Visibility.INVISIBLE`` itself
-    is a ``str`` equal to ``"invisible"``, so the enum works as well as its serialised value.
-    """
-    return not (isinstance(value, str) and value == "invisible")
-
-
-def skeleton_point_present(point: object) -> bool:
-    """Whether one keypoint dict of a label row's ``skeleton`` counts as present.
-
-    Mirrors the SDK's reader (``get_coordinates_from_frame_object_dict`` in
-    encord/objects/coordinates.py, ``_with_visibility_enum``): older rows carry a true boolean
-    key named after the state (``"invisible": true``, ``"occluded": true``, ...), which wins over
-    ``"visibility"`` in that order; else ``"visibility"`` decides (:func:`skeleton_visibility`).
-    """
-    if not isinstance(point, dict):
-        return False
-    if point.get("invisible"):
-        return False
-    if point.get("occluded") or point.get("selfOccluded") or point.get("visible"):
-        return True
-    return skeleton_visibility(point.get("visibility"))
-
-
 @_quiet
 def oks_pairs(t_x: np.ndarray, t_y: np.ndarray, b_x: np.ndarray, b_y: np.ndarray, b_visible: np.ndarray,
               img_w: np.ndarray | float, img_h: np.ndarray | float,
