@@ -282,7 +282,7 @@ def _detail_lines(a: Any) -> list[str]:
                                    ("attributes", a.attributes, a.attribute_accuracy)):
         if totals:
             out.append(f"{label} {_fmt(overall)}: " + ", ".join(
-                f"{shown(q.name, limit=40)} {_fmt(q.accuracy)} ({q.compared})" for q in totals.values()))
+                f"{shown(q.label, limit=60)} {_fmt(q.accuracy)} ({q.compared})" for q in totals.values()))
     return out
 
 

@@ -268,6 +268,7 @@ class Evaluator:
         self._training_nc: dict[str, int] = {}
         self._names_kinds: tuple[dict[str, str], dict[str, str]] | None = None
         self._has_attributes: np.ndarray | None = None
+        self._attribute_class: dict[str, str] = {}  # attribute feature hash -> its object class's name
 
     @property
     def benchmark(self) -> ObjectTable:
@@ -846,16 +847,24 @@ class Evaluator:
 
 
     def _bm_has_attributes(self) -> np.ndarray:
-        """Per benchmark annotation: whether its object answered any attribute (made once)."""
+        """Per benchmark annotation: whether its object answered any attribute (made once, with the
+        class each attribute belongs to, for its name)."""
         if self._has_attributes is None:
             bm = self._bm
             answers = bm.answers or []
+            self._attribute_class = {}
             if not any(a.objects for a in answers):
                 self._has_attributes = np.zeros(len(bm), dtype=bool)
             else:
-                self._has_attributes = np.fromiter(
-                    (bool(answers[r].objects.get(h)) for r, h in zip(bm.row.tolist(), bm.object_hash.tolist())),
-                    dtype=bool, count=len(bm))
+                names = bm.name.tolist()
+                has = np.zeros(len(bm), dtype=bool)
+                for i, (r, h) in enumerate(zip(bm.row.tolist(), bm.object_hash.tolist())):
+                    attrs = answers[r].objects.get(h)
+                    if attrs:
+                        has[i] = True
+                        for q in attrs:
+                            self._attribute_class.setdefault(q, names[i])
+                self._has_attributes = has
         return self._has_attributes
 
     def _question_totals(self, projects: list[ProjectResult], annot: str, which: str) -> dict[str, QuestionTotal]:
@@ -868,9 +877,11 @@ class Evaluator:
                     c[0] += n
                     c[1].append(total)
         names, kinds = self._question_names()
-        out = {q: QuestionTotal(name=names.get(q, q), kind=kinds.get(q, ""), compared=n, score_sum=math.fsum(parts))
+        owner = self._attribute_class if which == "attributes" else {}
+        out = {q: QuestionTotal(name=names.get(q, q), kind=kinds.get(q, ""), compared=n, score_sum=math.fsum(parts),
+                                object_class=owner.get(q, ""))
                for q, (n, parts) in counts.items()}
-        return dict(sorted(out.items(), key=lambda kv: (kv[1].name, kv[0])))
+        return dict(sorted(out.items(), key=lambda kv: (kv[1].object_class, kv[1].name, kv[0])))
 
     def _question_names(self) -> tuple[dict[str, str], dict[str, str]]:
         if self._names_kinds is None:

@@ -285,13 +285,20 @@ class QuestionTotal:
     kind: str
     compared: int
     score_sum: float
+    object_class: str = ""  # an attribute's class (two classes may each have a "colour")
 
     @property
     def accuracy(self) -> float | None:
         return _ratio(self.score_sum, self.compared)
 
+    @property
+    def label(self) -> str:
+        """The question as a person names it: an attribute with its class (``Car colour``)."""
+        return f"{self.object_class} {self.name}" if self.object_class else self.name
+
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "compared": self.compared, "accuracy": self.accuracy}
+        out = {"name": self.name, "kind": self.kind, "compared": self.compared, "accuracy": self.accuracy}
+        return {**out, "class": self.object_class} if self.object_class else out
 
 
 def _mean_of(totals: Mapping[str, QuestionTotal]) -> float | None:
