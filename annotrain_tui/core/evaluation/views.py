@@ -22,6 +22,7 @@ from annotrain_tui.core.evaluation.labels import read_objects
 from annotrain_tui.core.evaluation.results import (
     UNMATCHED,
     AnnotatorScore,
+    Breakdown,
     EvaluationResult,
     EvaluationSettings,
     PassMark,
@@ -129,16 +130,51 @@ def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, 
     return keep
 
 
-def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark) -> dict[str, AnnotatorScore]:
+def _breakdowns(codes: np.ndarray, k: int, t_key: pd.Series, b_key: pd.Series, training: np.ndarray,
+                t_hit: np.ndarray, bench: np.ndarray, b_hit: np.ndarray, sim: np.ndarray
+                ) -> list[dict[str, Breakdown]]:
+    """Per annotator code: label → :class:`Breakdown` (objects: ``training`` rows by ``t_key``;
+    matched and similarity: ``t_hit`` rows by ``t_key``; benchmark objects: ``bench`` rows by
+    ``b_key``; covered: ``b_hit`` rows by ``b_key``), labels sorted, only those with objects on a side."""
+    labels, inverse = np.unique(np.concatenate([t_key.fillna("").astype(str).to_numpy(),
+                                                b_key.fillna("").astype(str).to_numpy()]), return_inverse=True)
+    n = len(labels)
+    t_lab, b_lab = inverse[:len(t_key)], inverse[len(t_key):]
+    size = k * max(n, 1)
+    t_code, b_code = codes * n + t_lab, codes * n + b_lab
+
+    def count(code: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(code[mask], weights=None if weights is None else weights[mask], minlength=size)
+
+    table = np.stack([count(t_code, training), count(t_code, t_hit), count(b_code, bench), count(b_code, b_hit),
+                      count(t_code, t_hit, sim)], axis=1)
+    out: list[dict[str, Breakdown]] = [{} for _ in range(k)]
+    for c in np.flatnonzero(table[:, 0] + table[:, 2]).tolist():
+        row = table[c]
+        out[c // n][str(labels[c % n])] = Breakdown(objects=int(row[0]), matched=int(row[1]),
+                                                    benchmark_objects=int(row[2]), covered=int(row[3]),
+                                                    similarity_sum=float(row[4]))
+    return out
+
+
+def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
+                     base: Mapping[str, AnnotatorScore] | None = None) -> dict[str, AnnotatorScore]:
     """Each annotator's :class:`AnnotatorScore` from per-object rows (``EvaluationResult.objects``'s
     columns), any subset of them: on all of a result's rows it is ``result.annotators``; on the rows
-    a filter keeps, the scores under that filter. Status by ``pass_mark``; annotators sorted.
+    a filter keeps, the scores under that filter. Status and reason by ``pass_mark.verdict``;
+    annotators sorted. What the rows do not carry comes from ``base`` (the engine's scores, when
+    given): the classification and attribute answers and the items finished and required (a class
+    filter narrows objects, not an annotator's progress or answers).
 
     Counted as the engine counts (see :mod:`.engine`): ``objects`` the training rows (not
     ``missed``), ``matched`` those ``matched`` or ``low_overlap``, ``correct_class`` matches with
     class score 1, ``benchmark_objects`` the benchmark objects charged: each one a match covers
     (seed mode matches many-to-one: a benchmark object counts once, for its first match in row
-    order) plus the ``missed`` rows. Vectorised: one factorisation and bincounts.
+    order) plus the ``missed`` rows and the ``class_mismatch`` rows (an extra whose benchmark object,
+    left without a row of its own, is a miss); ``missed`` those two; ``class_mismatches`` the
+    ``class_mismatch`` rows and the matches of another class; ``by_shape`` and ``by_class`` the same per shape and per class (a
+    match counts for a class only when both objects carry it). Vectorised: one factorisation and
+    bincounts; Python loops only over annotators and their labels.
     """
     if not len(objects):
         return {}
@@ -151,6 +187,9 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark) -> dict[str, An
     class_score = objects["class_score"].to_numpy(dtype=float)
     iou = objects["iou"].to_numpy(dtype=float)
     correct = matched & (class_score == 1.0)
+    cross = outcome == "class_mismatch"  # an extra, and its benchmark object (no row of its own) a miss
+    mismatch = cross | (matched & (class_score == 0.0))
+    uncovered = missed | cross
     # A benchmark object is one (training row, frame, shape, object) of a source: the first match wins it.
     key = objects.loc[matched, ["source", "label_hash", "data_hash", "frame", "shape", "benchmark_object_hash"]]
     first = ~key.duplicated(keep="first").to_numpy(dtype=bool)
@@ -161,19 +200,32 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark) -> dict[str, An
         return np.bincount(codes[mask], minlength=k)
 
     n_objects, n_matched, n_low, n_correct = count(~missed), count(matched), count(low), count(correct)
-    n_missed = count(missed)
+    n_missed, n_mismatch = count(uncovered), count(mismatch)
     n_bench = count(covered) + n_missed
     iou_sum = np.bincount(codes[matched], weights=iou[matched], minlength=k)
+    sim = np.where(matched, iou, 0.0)
+    by_shape = _breakdowns(codes, k, objects["shape"], objects["shape"], ~missed, matched, covered | uncovered,
+                           covered, sim)
+    same = (objects["class"].to_numpy(dtype=object) == objects["benchmark_class"].to_numpy(dtype=object))
+    by_class = _breakdowns(codes, k, objects["class"], objects["benchmark_class"], ~missed, matched & same,
+                           covered | uncovered, covered & same, sim)
     pairs = pd.DataFrame({"a": codes, "s": objects["source"].to_numpy(dtype=object)}).drop_duplicates()
     sources = pairs.groupby("a", sort=True)["s"].agg(tuple)
     scores: dict[str, AnnotatorScore] = {}
     for i, name in enumerate(names.tolist()):
+        engine = base.get(str(name)) if base is not None else None
         score = AnnotatorScore(
             annotator=str(name), objects=int(n_objects[i]), benchmark_objects=int(n_bench[i]),
             matched=int(n_matched[i]), missed=int(n_missed[i]), extra=int(n_objects[i] - n_matched[i]),
             low_overlap=int(n_low[i]), correct_class=int(n_correct[i]), iou_sum=float(iou_sum[i]), status="",
-            sources=tuple(str(v) for v in sources.get(i, ())))
-        scores[str(name)] = replace(score, status=pass_mark.status(score.f1, score.class_accuracy))
+            sources=tuple(str(v) for v in sources.get(i, ())), by_shape=by_shape[i], by_class=by_class[i],
+            class_mismatches=int(n_mismatch[i]),
+            classifications=engine.classifications if engine is not None else {},
+            attributes=engine.attributes if engine is not None else {},
+            items_done=engine.items_done if engine is not None else None,
+            items_required=engine.items_required if engine is not None else None)
+        status, reason = pass_mark.verdict(score)
+        scores[str(name)] = replace(score, status=status, reason=reason)
     return scores
 
 
@@ -181,16 +233,19 @@ def confusion_counts(objects: pd.DataFrame) -> pd.DataFrame:
     """The long form of the confusion (:data:`CONFUSION_COLUMNS`, sorted, nonzero counts) from
     per-object rows, as ``EvaluationResult.confusion_counts`` counts it: a training object under
     the class of the benchmark object it matched (``unmatched`` without a match) and its own; a
-    missed benchmark object under its class and ``unmatched``."""
+    missed benchmark object under its class and ``unmatched``; a ``class_mismatch`` row (the
+    cross-class pass: its benchmark object has no ``missed`` row) is one cell, the benchmark
+    object's class and its own."""
     if not len(objects):
         return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "count" else object) for c in CONFUSION_COLUMNS})
     outcome = objects["outcome"]
     matched = outcome.isin(MATCHED).to_numpy(dtype=bool)
     missed = (outcome == "missed").to_numpy(dtype=bool)
-    bench = np.where(matched | missed, objects["benchmark_class"].to_numpy(dtype=object), UNMATCHED)
-    mine = np.where(missed, UNMATCHED, objects["class"].to_numpy(dtype=object))
+    cross = (outcome == "class_mismatch").to_numpy(dtype=bool)
+    bench = np.where(matched | missed | cross, objects["benchmark_class"].to_numpy(dtype=object), UNMATCHED)
+    mine_class = np.where(missed, UNMATCHED, objects["class"].to_numpy(dtype=object))
     long = pd.DataFrame({"annotator": objects["annotator"].to_numpy(dtype=object), "benchmark_class": bench,
-                         "annotator_class": mine})
+                         "annotator_class": mine_class})
     counts = long.groupby(list(CONFUSION_COLUMNS[:3]), sort=True, dropna=False).size()
     out = counts.reset_index(name="count")
     return pd.DataFrame({**{c: pd.Series(out[c].to_numpy(dtype=object), dtype=object) for c in CONFUSION_COLUMNS[:3]},
@@ -349,7 +404,7 @@ class EvaluationSnapshot:
             return {}
         if not f.class_name or self.objects is None:
             return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
-        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark)
+        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators)
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,
