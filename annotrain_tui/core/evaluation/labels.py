@@ -18,9 +18,10 @@ chosen by the caller with ``strict``:
   rows the evaluation already accepted, or rows a server holds).
 
 Geometry (:func:`geometry_of`) is read into the records of :mod:`.shapes`: boxes, rotated boxes,
-polygons (multi-polygons and holes as extra rings), polylines and points; classifications are
-given back as their raw answers (:func:`classifications_of`). Other shapes (bitmask, skeleton,
-…) have no record yet: :func:`geometry_of` returns None and the tally counts them.
+polygons (multi-polygons and holes as extra rings), polylines, points, skeletons and bitmasks
+(still encoded: the canvas decodes what it draws); classifications are given back as their raw
+answers (:func:`classifications_of`). Other shapes (cuboids, ellipses, …) have no record:
+:func:`geometry_of` returns None and the tally counts them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ from typing import Any
 import numpy as np
 
 from annotrain_tui.core.errors import InvalidInput
-from annotrain_tui.core.evaluation.shapes import Box, Geometry, Point, Polygon, Polyline, RotatedBox
+from annotrain_tui.core.evaluation.shapes import (
+    Bitmask,
+    Box,
+    Geometry,
+    Point,
+    Polygon,
+    Polyline,
+    RotatedBox,
+    Skeleton,
+)
 from annotrain_tui.core.remedies import Note
 from annotrain_tui.core.text import shown
 
@@ -501,6 +511,26 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
             if not points:
                 raise InvalidInput(f"{where}: point has no coordinates")
             return Point(*points[0])
+        if shape == SKELETON:
+            payload = obj.get("skeleton")
+            _keys, keypoints, present = skeleton_values(payload, where)
+            items = [payload[k] for k in sorted(payload, key=int)] if isinstance(payload, dict) else list(payload)
+            names = tuple(kp.get("name") if isinstance(kp.get("name"), str) else "" for kp in items)
+            return Skeleton(tuple(keypoints), tuple(present), names)
+        if shape == BITMASK:
+            mask = obj.get("bitmask")
+            if not isinstance(mask, dict):
+                raise InvalidInput(f"{where}: bitmask has no coordinates")
+            values = []
+            for key in ("top", "left", "height", "width"):
+                v = mask.get(key)
+                if type(v) is not int or v < 0:
+                    raise InvalidInput(f"{where}: bitmask '{key}' must be a whole number of pixels")
+                values.append(v)
+            rle = mask.get("rleString")
+            if not isinstance(rle, str):
+                raise InvalidInput(f"{where}: bitmask 'rleString' must be a string")
+            return Bitmask(*values, rle)
     except InvalidInput:
         if strict:
             raise
