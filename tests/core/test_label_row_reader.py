@@ -11,7 +11,7 @@ import pytest
 import annotrain_tui
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.labels import Skipped, frame_objects, read_objects, units_of
-from annotrain_tui.core.evaluation.shapes import Box, Point, Polygon
+from annotrain_tui.core.evaluation.shapes import Bitmask, Box, Point, Polygon, Skeleton
 
 PACKAGE = Path(annotrain_tui.__file__).parent
 READER = PACKAGE / "core" / "evaluation" / "labels.py"
@@ -96,4 +96,21 @@ def test_strict_raises_where_tolerant_skips_and_counts():
 def test_labels_in_the_wrong_layout_for_the_data_type_are_not_read():
     skipped = Skipped()
     assert list(frame_objects(_row("image", {"0": {"objects": [BOX]}}), skipped=skipped)) == []
+    assert skipped.total == 1
+
+
+def test_skeletons_and_bitmasks_have_records_as_the_sdk_writes_them():
+    skeleton = {"objectHash": "s1", "featureHash": "f", "shape": "skeleton", "skeleton": {
+        "0": {"x": 0.1, "y": 0.2, "name": "head", "featureHash": "k0"},
+        "1": {"x": 0.3, "y": 0.4, "name": "tail", "featureHash": "k1", "visibility": "invisible"}}}
+    mask = {"objectHash": "m1", "featureHash": "f", "shape": "bitmask",
+            "bitmask": {"top": 0, "left": 0, "height": 5, "width": 10, "rleString": "0"}}
+    objs = read_objects(_row("image", {"objects": [skeleton, mask]}), strict=True)
+    assert objs[0].geometry == Skeleton(((0.1, 0.2), (0.3, 0.4)), (True, False), ("head", "tail"))
+    assert objs[1].geometry == Bitmask(0, 0, 5, 10, "0")
+    broken = {**mask, "bitmask": {"top": 0, "left": 0, "height": -1, "width": 10, "rleString": "0"}}
+    with pytest.raises(InvalidInput, match="bitmask 'height' must be a whole number of pixels"):
+        read_objects(_row("image", {"objects": [broken]}), strict=True)
+    skipped = Skipped()
+    assert read_objects(_row("image", {"objects": [broken]}), skipped=skipped)[0].geometry is None
     assert skipped.total == 1
