@@ -278,6 +278,8 @@ class EvaluationScreen(AppScreen):
             t.append_text(lit(d.score.annotator, "bold"))
             t.append(f": {d.score.matched} matched, {d.score.missed} missed, {d.score.extra} extra, "
                      f"{d.score.low_overlap} low-overlap (< {d.low_overlap_mark:g}). ")
+            if d.score.reason:  # why the status is not "passed" (the pass mark's verdict)
+                t.append_text(lit(f"{d.score.status.capitalize()}: {d.score.reason}. ", "yellow"))
             if d.confusions:
                 t.append("Class confusions: ")
                 for k, (b, a, n) in enumerate(d.confusions):

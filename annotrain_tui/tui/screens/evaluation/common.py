@@ -26,7 +26,7 @@ from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDia
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 
 STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
-                "needs feedback": Style(color="red", bold=True)}
+                "needs feedback": Style(color="red", bold=True), "not enough work yet": Style(dim=True, italic=True)}
 
 
 def fmt_ratio(v: Any) -> str:
