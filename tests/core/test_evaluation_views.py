@@ -201,3 +201,42 @@ def test_the_seed_rows_under_a_class_filter_are_the_training_objects_of_that_cla
 def test_an_export_name_carries_the_filter_file_name_safe(f, name):
     assert f.file_name("iou_results.csv") == name
     assert "/" not in f.tag() and not f.tag().startswith(".")
+
+
+def test_items_add_up_to_the_score_with_class_mismatches_too():
+    from annotrain_tui.core.evaluation import EvaluationSettings
+    from annotrain_tui.core.evaluation.session import EvaluationSession
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=11, n_items=12, annotators=("a@x", "b@x"))
+    session = EvaluationSession(_Rows(prog), EvaluationSettings(class_matching="same"))
+    session.load()
+    snap = session.snapshot()
+    assert (snap.objects["outcome"] == "class_mismatch").any()
+    for who, score in snap.result.annotators.items():
+        items = snap.items_of(who)
+        assert (int(items["missed"].sum()), int(items["extra"].sum()), int(items["objects"].sum())) == \
+            (score.missed, score.extra, score.objects)
+
+
+class _Rows:
+    """A row source over a generated programme (no files, no workspace)."""
+
+    live = False
+    title = "programme"
+
+    def __init__(self, prog) -> None:
+        self.prog = prog
+        self.warnings: list[str] = []
+
+    def load(self, session, on_progress, cancel) -> None:
+        from annotrain_tui.core.evaluation.session import TrainingSource
+        from annotrain_tui.core.models import Project
+
+        session.new_evaluator(self.prog.benchmark, "benchmark")
+        for name, rows in self.prog.training.items():
+            src = TrainingSource(project=Project(id=name, title=name), annotator=name, total=len(rows))
+            for row in rows:
+                src.put(row)
+            session.sources[name] = src
+            session.add_all_blocks(src)

@@ -478,8 +478,10 @@ class EvaluationSnapshot:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
         outcome = o["outcome"]
         matched = outcome.isin(MATCHED)
+        cross = outcome == "class_mismatch"  # an extra, and its benchmark object (no row of its own) a miss
         g = o.assign(is_obj=(outcome != "missed").astype(int), is_match=matched.astype(int),
-                     is_miss=(outcome == "missed").astype(int), is_extra=(outcome == "extra").astype(int),
+                     is_miss=((outcome == "missed") | cross).astype(int),
+                     is_extra=((outcome == "extra") | cross).astype(int),
                      is_low=(outcome == "low_overlap").astype(int),
                      m_iou=o["iou"].where(matched), m_cls=o["class_score"].where(matched))
         items = g.groupby(["data_hash", "data_title"], sort=False).agg(

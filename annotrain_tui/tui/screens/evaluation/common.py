@@ -88,7 +88,9 @@ ITEM_COLUMNS = [
     Column("class_accuracy", "Class acc", align="right", format=fmt_ratio, style=score_style),
 ]
 def outcome_style(v: Any) -> Style | None:
-    return Style(color="red") if v in ("missed", "extra") else Style(color="yellow") if v == "low_overlap" else None
+    if v in ("missed", "extra", "class_mismatch"):
+        return Style(color="red")
+    return Style(color="yellow") if v == "low_overlap" else None
 
 
 OBJECT_COLUMNS = [
