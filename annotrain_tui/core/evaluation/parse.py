@@ -323,8 +323,6 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
     row_meta: list[tuple[Any, str, str, Any, int]] = []
     not_compared: dict[str, int] = {}
     unknown: dict[str, int] = {}
-    degenerate = 0
-    unrepaired = 0
     # Codes for the repeated strings (json.loads makes one str per occurrence; these share them).
     features: dict[str, int] = {}
     names: dict[str, int] = {}
@@ -457,6 +455,43 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             if unit_bad and len(records) > shapes_before:
                 bad_sizes.extend(unit_bad)
 
+    return assemble_table(source, Collected(
+        records=records, row_meta=row_meta, polys=polys, others=others, row_answers=row_answers,
+        not_compared=not_compared, unknown=unknown, skipped=skipped, no_units=no_units, bad_sizes=bad_sizes,
+        features=features, names=names, creators=creators))
+
+
+@dataclass
+class Collected:
+    """What a walk over label rows gathers before it becomes an :class:`ObjectTable` (the dict walk
+    above and the typed decode of :mod:`.fastread` both fill one, and :func:`assemble_table` makes
+    the table and its warnings from it: one truth for both). ``records`` are 15-tuples (row, frame,
+    seq, object hash, feature code, name code, shape code, creator code, x, y, w, h, theta, img_w,
+    img_h); ``row_meta`` (label_hash, data_hash, title, data_type, classifications) per row."""
+
+    records: list[tuple[Any, ...]]
+    row_meta: list[tuple[Any, str, str, Any, int]]
+    polys: list[tuple[int, list[list[np.ndarray]]]]
+    others: _Others
+    row_answers: list[RowAnswers]
+    not_compared: dict[str, int]
+    unknown: dict[str, int]
+    skipped: list[tuple[Any, str, int]]
+    no_units: list[Lazy]
+    bad_sizes: list[Lazy]
+    features: dict[str, int]
+    names: dict[str, int]
+    creators: dict[str | None, int]
+
+
+@np.errstate(all="ignore")
+def assemble_table(source: str, c: Collected) -> ObjectTable:
+    """The :class:`ObjectTable` of what a walk collected: columns, polygons built, keypoints, warnings."""
+    src = safe_text(source, 200)
+    records, row_meta, polys, others = c.records, c.row_meta, c.polys, c.others
+    not_compared, unknown, skipped, no_units, bad_sizes = c.not_compared, c.unknown, c.skipped, c.no_units, c.bad_sizes
+    features, names, creators, row_answers = c.features, c.names, c.creators, c.row_answers
+    degenerate = unrepaired = 0
     n = len(records)
     cols: list[Any] = list(zip(*records)) if records else [()] * 15
     geom = np.full(n, None, dtype=object)
