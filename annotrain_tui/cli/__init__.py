@@ -19,24 +19,91 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from annotrain_tui import __version__
-from annotrain_tui.cli.exit_codes import exit_code_for
-from annotrain_tui.core.errors import AnnotrainError
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.errors import AnnotrainError
+
+#: Every top-level command, in the order of --help: (name, the module that registers it, its help).
+#: The parser is built from this table without importing a command module; argparse imports the
+#: one module of the command it reaches (_LazyCommands). tests/cli/test_startup.py checks the table
+#: against what the modules register (names, order, help), so it cannot drift from them.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("projects", "list_cmd", "list projects (id, title, dataset, ontology, template, users with roles)"),
+    ("integrations", "list_cmd", "list cloud integrations"),
+    ("folders", "list_cmd", "list storage folders"),
+    ("datasets", "list_cmd", "list datasets"),
+    ("ontologies", "list_cmd", "list ontologies with their object classes"),
+    ("templates", "list_cmd", "list workflow templates"),
+    ("status", "list_cmd", "the workspace at a glance, with benchmark completeness"),
+    ("sandbox", "sandbox_cmd", "the embedded sandbox workspace (init, reset, simulate, import)"),
+    ("config", "config_cmd", "show or change settings"),
+    ("manifest", "manifest_cmd", "check, fix, convert, split or create registration manifests (JSON/CSV)"),
+    ("register", "register_cmd", "register a manifest's files into a storage folder (an upload job)"),
+    ("jobs", "register_cmd", "registration jobs: status, failed URLs, retry"),
+    ("benchmark", "provision_cmd", "training dataset and benchmark project"),
+    ("roster", "provision_cmd", "check a roster file"),
+    ("provision", "provision_cmd", "one training project per annotator of a roster (plan, then apply)"),
+    ("progress", "provision_cmd", "training progress per annotator: tasks Complete / total, last activity"),
+    ("evaluate", "evaluate_cmd",
+     "score annotator training projects against the benchmark (shapes, classes and answers)"),
+    ("doctor", "doctor_cmd", "preflight: key, roles, template, integration, benchmark, annotators, folders, "
+                             "registration jobs (ok / what is wrong / how to fix)"),
+    ("tui", "tui_cmd", "open the terminal app (the default without a command)"),
+)
 
 # Command-group modules, in the order their commands appear in --help.
-COMMAND_MODULES = (
-    "annotrain_tui.cli.list_cmd",
-    "annotrain_tui.cli.sandbox_cmd",
-    "annotrain_tui.cli.config_cmd",
-    "annotrain_tui.cli.manifest_cmd",
-    "annotrain_tui.cli.register_cmd",
-    "annotrain_tui.cli.provision_cmd",
-    "annotrain_tui.cli.evaluate_cmd",
-    "annotrain_tui.cli.doctor_cmd",
-    "annotrain_tui.cli.tui_cmd",
-)
+COMMAND_MODULES = tuple(dict.fromkeys(f"annotrain_tui.cli.{module}" for _, module, _ in COMMANDS))
+
+
+class _LazyCommands(argparse._SubParsersAction):
+    """The top level's COMMAND: every command is a choice (and a line of --help) from the start, but
+    its module is imported, and its parser built, only when argparse reaches it. A module registers
+    all its commands at once (``register(sub)``); each replaces its placeholder in place, so the
+    choices keep the table's order and, once every module is loaded, the parser is the eager one."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._pending: dict[str, str] = {}  # command -> its module, not imported yet
+
+    def add_lazy(self, name: str, module: str, help: str) -> None:
+        self._pending[name] = module
+        self._name_parser_map[name] = None  # a placeholder: a valid choice, no parser yet
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help))
+
+    def add_parser(self, name, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        if name not in self._name_parser_map or self._name_parser_map[name] is not None:
+            return super().add_parser(name, **kwargs)
+        if kwargs.get("prog") is None:
+            kwargs["prog"] = f"{self._prog_prefix} {name}"
+        if "help" in kwargs:  # the module's help line takes the placeholder's place
+            at = next(i for i, a in enumerate(self._choices_actions) if a.dest == name)
+            self._choices_actions[at] = self._ChoicesPseudoAction(name, (), kwargs.pop("help"))
+        parser = self._parser_class(**kwargs)
+        self._name_parser_map[name] = parser
+        return parser
+
+    def load(self, name: str) -> None:
+        """Import the module of command ``name`` (if not yet) and let it register its commands."""
+        module = self._pending.get(name)
+        if module is None:
+            return
+        importlib.import_module(module).register(self)
+        for command in [c for c, m in self._pending.items() if m == module]:
+            del self._pending[command]
+            if self._name_parser_map[command] is None:  # the table names a command the module lacks
+                raise RuntimeError(f"{module} registers no command {command!r} (cli.COMMANDS says it does)")
+
+    def load_all(self) -> None:
+        for name in list(self._pending):
+            self.load(name)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        if values:
+            self.load(values[0])
+        super().__call__(parser, namespace, values, option_string)
 
 
 class _StoreOnce(argparse._StoreAction):
@@ -85,13 +152,16 @@ class _Parser(argparse.ArgumentParser):
 
     def _misplaced_option(self) -> str:
         """An option of a command given before it (``annotrain --screen home``): say whose it is."""
-        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
-        if not commands:
+        action = next((a for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if action is None or not action.choices:
             return ""
+        commands = action.choices
         for token in getattr(self, "_argv", []):
             option = token.split("=", 1)[0]
             if not option.startswith("--") or option in self._option_string_actions:
                 continue
+            if isinstance(action, _LazyCommands):  # whose option it is: every command's parser is needed
+                action.load_all()
             owners = sorted({name for name, sub in commands.items() if option in sub._option_string_actions})
             if owners and len(owners) <= 3:
                 return (f"; {option} is an option of " + " and ".join(f"'annotrain {o}'" for o in owners)
@@ -137,14 +207,24 @@ def _domain_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("encord_domain ")) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The whole command line. ``lazy`` (what :func:`main` uses): the commands come from
+    :data:`COMMANDS` and a command's module is imported only when the command line reaches it, so
+    ``--help``, ``--version`` and each command pay only for what they use. Eager (the default):
+    every module is imported and registers its commands, as they are."""
     parser = _Parser(
         prog="annotrain",
         description="Run an annotator-training programme on Encord. Without a command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"annotrain {__version__}")
     add_backend_options(parser)
+    if lazy:
+        parser.register("action", "parsers", _LazyCommands)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if isinstance(sub, _LazyCommands):
+        for command, module, help_text in COMMANDS:
+            sub.add_lazy(command, f"annotrain_tui.cli.{module}", help_text)
+        return parser
     for name in COMMAND_MODULES:  # a module that cannot be imported is an error, never a group left out
         importlib.import_module(name).register(sub)
     return parser
@@ -181,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, seen: dict) -> int:
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
     seen["args"] = args
     from annotrain_tui.core import envvars
@@ -278,8 +358,9 @@ def _handled(argv: Sequence[str] | None, seen: dict, guard: _GuardedStdout | Non
             _silence_stdout()
             return 0
         return _os_failed(err)
-    except AnnotrainError as err:
+    except _annotrain_error() as err:  # looked up only when an exception gets here: --help imports no core
         from annotrain_tui.cli.common import ArgumentError, error_line
+        from annotrain_tui.cli.exit_codes import exit_code_for
 
         if isinstance(err, ArgumentError):  # the command line itself: said as argparse says its own
             prog = getattr(seen.get("args"), "_command_prog", "annotrain")
@@ -303,6 +384,12 @@ def _handled(argv: Sequence[str] | None, seen: dict, guard: _GuardedStdout | Non
         return _internal(exc, argv)
     except BaseException as exc:  # MemoryError is an Exception; this is GeneratorExit and kin
         return _internal(exc, argv)
+
+
+def _annotrain_error() -> type[AnnotrainError]:
+    from annotrain_tui.core.errors import AnnotrainError
+
+    return AnnotrainError
 
 
 def _interrupted() -> int:
