@@ -1,30 +1,73 @@
 """Evaluation engine: Encord label rows → object tables → IoU → matching → per-annotator scores.
 
 Headless (never imports textual or the Encord SDK). Start at :func:`evaluate`.
+
+The names below are loaded when first used (``__getattr__``), so importing a submodule (the label
+reader the sandbox uses, ``shapes``) does not load the engine and its numpy/pandas.
 """
 
-from annotrain_tui.core.evaluation.engine import (
-    Evaluator,
-    evaluate,
-)
-from annotrain_tui.core.evaluation.parse import (
-    COMPARED_SHAPES,
-    ObjectTable,
-    load_label_rows,
-    parse_label_rows,
-    read_label_rows,
-)
-from annotrain_tui.core.evaluation.results import (
-    OBJECT_COLUMNS,
-    OUTCOMES,
-    SEED_COLUMNS,
-    UNMATCHED,
-    AnnotatorScore,
-    EvaluationResult,
-    EvaluationSettings,
-    PassMark,
-    ProjectResult,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.evaluation.engine import (
+        Evaluator,
+        evaluate,
+    )
+    from annotrain_tui.core.evaluation.parse import (
+        COMPARED_SHAPES,
+        ObjectTable,
+        load_label_rows,
+        parse_label_rows,
+        read_label_rows,
+    )
+    from annotrain_tui.core.evaluation.results import (
+        OBJECT_COLUMNS,
+        OUTCOMES,
+        SEED_COLUMNS,
+        UNMATCHED,
+        AnnotatorScore,
+        EvaluationResult,
+        EvaluationSettings,
+        PassMark,
+        ProjectResult,
+    )
+
+#: each public name -> the submodule that defines it
+_WHERE = {
+    "Evaluator": "engine",
+    "evaluate": "engine",
+    "COMPARED_SHAPES": "parse",
+    "ObjectTable": "parse",
+    "load_label_rows": "parse",
+    "parse_label_rows": "parse",
+    "read_label_rows": "parse",
+    "OBJECT_COLUMNS": "results",
+    "OUTCOMES": "results",
+    "SEED_COLUMNS": "results",
+    "UNMATCHED": "results",
+    "AnnotatorScore": "results",
+    "EvaluationResult": "results",
+    "EvaluationSettings": "results",
+    "PassMark": "results",
+    "ProjectResult": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: the next lookup is a plain global
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "AnnotatorScore",

@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 __all__ = ["Block", "group_keys", "make_blocks", "seed_best", "optimal_matches", "BLOCK_CELLS", "SHAPE_SLOTS"]
 
@@ -180,6 +179,10 @@ def optimal_matches(blocks: list[Block], n_t: int, threshold: float) -> tuple[np
         match_b[t] = blk.b.ravel()[b_slot[take]]
         match_iou[t] = iou.ravel()[cell[take]]
         if len(conflict):
+            # scipy only here, where a group needs the assignment solver (seed mode never does): its
+            # import is a third of a CLI run's start-up
+            from scipy.optimize import linear_sum_assignment
+
             cost = np.where(q[conflict], -iou[conflict], 0.0)  # min cost = max IoU; sub-threshold weighs 0
             nts, nbs = blk.nt[conflict].tolist(), blk.nb[conflict].tolist()
             rs, cs = [], []
