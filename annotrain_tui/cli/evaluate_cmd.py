@@ -167,7 +167,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 
 def _run_offline(args: argparse.Namespace) -> int:
-    from annotrain_tui.core.evaluation import evaluate, parse_label_rows, read_label_rows
+    from annotrain_tui.core.evaluation import evaluate
     from annotrain_tui.core.files import check_input_file, unique_files
 
     # Inputs that are missing or not regular files (FIFOs, /dev/zero) are refused before any work.
@@ -188,21 +188,21 @@ def _run_offline(args: argparse.Namespace) -> int:
                          hint="give the trainees' exports to --training-labels")
     _check_outputs(args, inputs=[args.benchmark_labels, *args.training_labels])
 
-    from annotrain_tui.core.evaluation.labels import finished_rows
+    from annotrain_tui.core.evaluation.fastread import load_table
 
     said: list[str] = []  # the one rule of the TUI's file source too: only finished tasks count
 
-    def finished(path: str) -> list[Any]:
-        kept = finished_rows(read_label_rows(read_bytes(path), source=path), source=path,
-                             include_incomplete=args.include_incomplete)
-        said.extend(kept.warnings)
-        return kept.rows
+    def table(path: str) -> Any:
+        """The file's table by the typed decode (the dict path for a file it cannot take as it is)."""
+        loaded = load_table(read_bytes(path), source=path, include_incomplete=args.include_incomplete)
+        said.extend(loaded.warnings)
+        return loaded.table
 
-    benchmark = parse_label_rows(finished(args.benchmark_labels), source=args.benchmark_labels)
+    benchmark = table(args.benchmark_labels)
 
     def training_sets() -> Iterator[tuple[str, Any]]:
-        for path in args.training_labels:  # one file in memory at a time
-            yield path, finished(path)
+        for path in args.training_labels:  # one file in memory at a time, and only its arrays
+            yield path, table(path)
 
     result = evaluate(benchmark, training_sets(), _settings(args), benchmark_source=args.benchmark_labels,
                       keep_objects=bool(args.out))
