@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,37 +41,37 @@ class Selection:
 
 @dataclass(frozen=True)
 class Flow:
-    """A screen the app can open by name: its class and the app options it takes."""
+    """A screen the app can open by name: where its class is (``module:Class``, imported when the
+    screen is first opened or asked about, so start-up loads Home alone), and the app options it
+    takes."""
 
-    cls: type[AppScreen]
+    where: str
     params: tuple[str, ...] = ()
+
+    @property
+    def cls(self) -> type[AppScreen]:
+        module, name = self.where.split(":")
+        cls: type[AppScreen] = getattr(importlib.import_module(module), name)
+        return cls
 
     def __call__(self, **options: Any) -> AppScreen:
         return self.cls(**{k: v for k, v in options.items() if k in self.params})
 
 
 def _screen_factories() -> dict[str, Flow]:
-    """Screen name → the flow that builds it from the app's screen options."""
-    from annotrain_tui.tui.screens.benchmark import BenchmarkScreen
-    from annotrain_tui.tui.screens.doctor import DoctorScreen
-    from annotrain_tui.tui.screens.evaluation import EvaluationScreen
-    from annotrain_tui.tui.screens.home import HomeScreen
-    from annotrain_tui.tui.screens.manifest_editor import ManifestEditorScreen
-    from annotrain_tui.tui.screens.pick import PickScreen
-    from annotrain_tui.tui.screens.progress import ProgressScreen
-    from annotrain_tui.tui.screens.provision import ProvisionScreen
-    from annotrain_tui.tui.screens.register import RegisterScreen
-
+    """Screen name → the flow that builds it from the app's screen options (no screen imported)."""
+    screens = "annotrain_tui.tui.screens"
     return {
-        "home": Flow(HomeScreen),
-        "pick": Flow(PickScreen),
-        "manifest": Flow(ManifestEditorScreen, ("manifest",)),
-        "register": Flow(RegisterScreen, ("manifest",)),
-        "benchmark": Flow(BenchmarkScreen),
-        "provision": Flow(ProvisionScreen, ("roster", "benchmark")),
-        "progress": Flow(ProgressScreen, ("benchmark",)),
-        "evaluation": Flow(EvaluationScreen, ("benchmark", "training", "benchmark_labels", "training_labels")),
-        "doctor": Flow(DoctorScreen, ("benchmark",)),
+        "home": Flow(f"{screens}.home:HomeScreen"),
+        "pick": Flow(f"{screens}.pick:PickScreen"),
+        "manifest": Flow(f"{screens}.manifest_editor:ManifestEditorScreen", ("manifest",)),
+        "register": Flow(f"{screens}.register:RegisterScreen", ("manifest",)),
+        "benchmark": Flow(f"{screens}.benchmark:BenchmarkScreen"),
+        "provision": Flow(f"{screens}.provision:ProvisionScreen", ("roster", "benchmark")),
+        "progress": Flow(f"{screens}.progress:ProgressScreen", ("benchmark",)),
+        "evaluation": Flow(f"{screens}.evaluation:EvaluationScreen",
+                           ("benchmark", "training", "benchmark_labels", "training_labels")),
+        "doctor": Flow(f"{screens}.doctor:DoctorScreen", ("benchmark",)),
     }
 
 
