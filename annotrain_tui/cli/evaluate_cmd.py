@@ -258,11 +258,11 @@ def _report(args: argparse.Namespace, result: Any) -> int:
 
 
 def _write_rows(result: Any, path: str, *, seed: bool) -> dict[str, Any]:
-    from annotrain_tui.core.exports import write_csv
+    """The per-object CSV, each training set's rows written as they come (no frame of them all)."""
+    from annotrain_tui.core.evaluation.outputs import write_objects_csv, write_seed_csv
 
-    rows = result.seed_rows() if seed else result.objects
-    write_csv(Path(path), rows)
-    return {"path": path, "rows": int(len(rows))}
+    n = write_seed_csv(Path(path), result) if seed else write_objects_csv(Path(path), result)
+    return {"path": path, "rows": int(n)}
 
 
 def _fmt(value: float | None) -> str:
