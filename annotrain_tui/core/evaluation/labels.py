@@ -29,9 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.shapes import (
@@ -46,6 +44,9 @@ from annotrain_tui.core.evaluation.shapes import (
 )
 from annotrain_tui.core.remedies import Note
 from annotrain_tui.core.text import shown
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the sandbox reads rows without it
+    import numpy as np
 
 __all__ = [
     "BOX", "ROTATED", "POLYGON", "POLYLINE", "POINT", "SKELETON", "BITMASK", "COMPARED_SHAPES", "AREA_SHAPES",
@@ -145,6 +146,8 @@ def _point_xy(point: Any, where: Any, index: Any) -> tuple[float, float]:
 def _float_points(points: list[Any]) -> np.ndarray | None:
     """(n, 2) array when every vertex is {x: float, y: float} with finite values; else None (the
     caller then checks vertex by vertex, to say which one is wrong)."""
+    import numpy as np
+
     try:
         xs = [p["x"] for p in points]
         ys = [p["y"] for p in points]
@@ -158,6 +161,8 @@ def _float_points(points: list[Any]) -> np.ndarray | None:
 
 def polygon_rings(obj: dict, where: Any) -> list[list[np.ndarray]]:
     """[[outer, hole, …], …] as (n, 2) float arrays, from ``polygons`` or else ``polygon``."""
+    import numpy as np
+
     multi = obj.get("polygons")
     if multi:
         if not isinstance(multi, list):

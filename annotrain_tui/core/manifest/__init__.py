@@ -8,60 +8,136 @@ Headless: nothing here imports Textual.
     result = validate_path("manifest.json", provider="aws")
     for d in result.diagnostics:
         print(d.render("manifest.json"))
+
+The names below load on first use (``__getattr__``): importing one submodule (``models``,
+``urls``) does not load the converter, the fixes and the templates.
 """
 
-from annotrain_tui.core.manifest.convert import (
-    Conversion,
-    convert_file,
-    convert_text,
-    dump_json,
-)
-from annotrain_tui.core.manifest.diagnostics import CODES, Diagnostic, ValidationResult
-from annotrain_tui.core.manifest.fixes import (
-    Fix,
-    fixes_for,
-    merge_duplicate_sections,
-    remove_duplicate_keys,
-    remove_element,
-    remove_trailing_commas,
-    rename_key,
-    renumber_object_urls,
-    set_boolean,
-    set_skip_duplicate_urls,
-    strip_angle_brackets,
-    strip_bom,
-    trim_url,
-    unquote_number,
-)
-from annotrain_tui.core.manifest.models import (
-    AudioItem,
-    AudioMetadata,
-    DicomSeriesItem,
-    ImageGroupItem,
-    ImageItem,
-    ImageMetadata,
-    Manifest,
-    NiftiItem,
-    PdfItem,
-    PdfMetadata,
-    TextItem,
-    TextMetadata,
-    VideoItem,
-    VideoMetadata,
-)
-from annotrain_tui.core.manifest.split import SplitResult, chunk, split_file
-from annotrain_tui.core.manifest.templates import DATA_TYPES, from_urls, new_template
-from annotrain_tui.core.manifest.urls import PROVIDERS
-from annotrain_tui.core.manifest.validate import (
-    Parsed,
-    detect_format,
-    parse_bytes,
-    parse_path,
-    parse_text,
-    validate_bytes,
-    validate_path,
-    validate_text,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.manifest.convert import (
+        Conversion,
+        convert_file,
+        convert_text,
+        dump_json,
+    )
+    from annotrain_tui.core.manifest.diagnostics import CODES, Diagnostic, ValidationResult
+    from annotrain_tui.core.manifest.fixes import (
+        Fix,
+        fixes_for,
+        merge_duplicate_sections,
+        remove_duplicate_keys,
+        remove_element,
+        remove_trailing_commas,
+        rename_key,
+        renumber_object_urls,
+        set_boolean,
+        set_skip_duplicate_urls,
+        strip_angle_brackets,
+        strip_bom,
+        trim_url,
+        unquote_number,
+    )
+    from annotrain_tui.core.manifest.models import (
+        AudioItem,
+        AudioMetadata,
+        DicomSeriesItem,
+        ImageGroupItem,
+        ImageItem,
+        ImageMetadata,
+        Manifest,
+        NiftiItem,
+        PdfItem,
+        PdfMetadata,
+        TextItem,
+        TextMetadata,
+        VideoItem,
+        VideoMetadata,
+    )
+    from annotrain_tui.core.manifest.split import SplitResult, chunk, split_file
+    from annotrain_tui.core.manifest.templates import DATA_TYPES, from_urls, new_template
+    from annotrain_tui.core.manifest.urls import PROVIDERS
+    from annotrain_tui.core.manifest.validate import (
+        Parsed,
+        detect_format,
+        parse_bytes,
+        parse_path,
+        parse_text,
+        validate_bytes,
+        validate_path,
+        validate_text,
+    )
+
+#: each public name -> the submodule that defines it
+_WHERE = {
+    "Conversion": "convert",
+    "convert_file": "convert",
+    "convert_text": "convert",
+    "dump_json": "convert",
+    "CODES": "diagnostics",
+    "Diagnostic": "diagnostics",
+    "ValidationResult": "diagnostics",
+    "Fix": "fixes",
+    "fixes_for": "fixes",
+    "merge_duplicate_sections": "fixes",
+    "remove_duplicate_keys": "fixes",
+    "remove_element": "fixes",
+    "remove_trailing_commas": "fixes",
+    "rename_key": "fixes",
+    "renumber_object_urls": "fixes",
+    "set_boolean": "fixes",
+    "set_skip_duplicate_urls": "fixes",
+    "strip_angle_brackets": "fixes",
+    "strip_bom": "fixes",
+    "trim_url": "fixes",
+    "unquote_number": "fixes",
+    "AudioItem": "models",
+    "AudioMetadata": "models",
+    "DicomSeriesItem": "models",
+    "ImageGroupItem": "models",
+    "ImageItem": "models",
+    "ImageMetadata": "models",
+    "Manifest": "models",
+    "NiftiItem": "models",
+    "PdfItem": "models",
+    "PdfMetadata": "models",
+    "TextItem": "models",
+    "TextMetadata": "models",
+    "VideoItem": "models",
+    "VideoMetadata": "models",
+    "SplitResult": "split",
+    "chunk": "split",
+    "split_file": "split",
+    "DATA_TYPES": "templates",
+    "from_urls": "templates",
+    "new_template": "templates",
+    "PROVIDERS": "urls",
+    "Parsed": "validate",
+    "detect_format": "validate",
+    "parse_bytes": "validate",
+    "parse_path": "validate",
+    "parse_text": "validate",
+    "validate_bytes": "validate",
+    "validate_path": "validate",
+    "validate_text": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: the next lookup is a plain global
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
 
 __all__ = [
     "CODES", "DATA_TYPES", "PROVIDERS", "AudioItem", "AudioMetadata", "Conversion", "Diagnostic", "DicomSeriesItem",

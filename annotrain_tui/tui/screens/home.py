@@ -15,7 +15,6 @@ from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
 from annotrain_tui.tui.screens.base import AppScreen
-from annotrain_tui.tui.screens.pick import remember_selection, restore_remembered
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
@@ -125,6 +124,10 @@ class HomeScreen(AppScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
     def load(self) -> Overview:
+        # the Pick screen's module (its registration and manifest imports) loads here, off the UI
+        # thread and after the first paint, for show() and the row picks
+        from annotrain_tui.tui.screens import pick  # noqa: F401
+
         overview = load_overview(self.app.workspace.backend)
         self.app.call_from_thread(self.show, overview)
         return overview
@@ -133,6 +136,8 @@ class HomeScreen(AppScreen):
         self.overview = ov
         if not self._restored:  # the first load brings back the pick of the last launch
             self._restored = True
+            from annotrain_tui.tui.screens.pick import restore_remembered
+
             restore_remembered(self.app, ov.integrations, ov.folders)
         summary = Text()
         summary.append(" · ".join(_count(n, word) for n, word in [
@@ -199,6 +204,8 @@ class HomeScreen(AppScreen):
         if ov is None or key in (None, "__empty__"):
             return
         table = event.data_table.id
+        from annotrain_tui.tui.screens.pick import remember_selection
+
         if table == "table-integrations":
             integration = next((i for i in ov.integrations if i.id == key), None)
             if integration is not None:
