@@ -133,8 +133,10 @@ _OBJECTS = msgspec.json.Decoder(list[_Object])
 _FRAME = msgspec.json.Decoder(_FrameLabels)
 _ANY = msgspec.json.Decoder()
 _BOM = b"\xef\xbb\xbf"
-#: a raw value that holds nothing to read (absent is the empty Raw)
-_EMPTY = (b"", b"[]", b"{}", b"null")
+#: raw values that hold nothing to read (absent is the empty Raw): a frame's classification
+#: references (null there is an error, the reader's to say), an object's attribute list
+_NO_REFERENCES = (b"", b"[]")
+_NO_ATTRIBUTES = (b"", b"[]", b"null")
 #: the raw coordinate keys each shape reads (the dict path's ``obj.get`` of them)
 _RAW_KEYS = {code: keys for code, keys in (
     (SHAPE_CODE["polygon"], ("polygons", "polygon")), (SHAPE_CODE["polyline"], ("polyline",)),
@@ -186,8 +188,8 @@ def reference_table(data: bytes | str, *, source: str, include_incomplete: bool 
     return LoadedTable(parse_label_rows(kept.rows, source=source), list(kept.warnings), kept.left_out, fast=False)
 
 
-def _raw_empty(raw: Raw) -> bool:
-    return len(raw) <= 4 and bytes(raw).strip() in _EMPTY
+def _raw_is(raw: Raw, empty: tuple[bytes, ...]) -> bool:
+    return len(raw) <= 8 and bytes(raw).strip() in empty
 
 
 def _fast(data: bytes, *, source: str, include_incomplete: bool) -> LoadedTable:
@@ -261,7 +263,7 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                 if raw is not None:
                     frames.append((frame, decode_objects(raw)))
                 listed = labels.get("classifications")
-                if listed is not None and not _raw_empty(listed):
+                if listed is not None and not _raw_is(listed, _NO_REFERENCES):
                     refs.append((unit_key, unit.data_sequence, {"classifications": _ANY.decode(listed)}))
             elif data_type in multi:
                 if "objects" in labels:
@@ -274,7 +276,7 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                         raise _Fallback
                     fl = decode_frame(raw)
                     frames.append((int(key), fl.objects))
-                    if not _raw_empty(fl.classifications):
+                    if not _raw_is(fl.classifications, _NO_REFERENCES):
                         mine[key] = {"classifications": _ANY.decode(fl.classifications)}
                 if mine:
                     refs.append((unit_key, unit.data_sequence, mine))
@@ -344,7 +346,7 @@ def _walk(rows: list[_Row], source: str) -> Collected:
         answers: Any = _ANY.decode(ca) if len(ca) else None
         n_classifications = len(answers) if type(answers) is dict else 0
         attributes = {oh: {"classifications": _ANY.decode(e.classifications)}
-                      for oh, e in (lr.object_answers or {}).items() if not _raw_empty(e.classifications)}
+                      for oh, e in (lr.object_answers or {}).items() if not _raw_is(e.classifications, _NO_ATTRIBUTES)}
         if n_classifications or refs or attributes or (answers is not None and type(answers) is not dict):
             mini: dict[str, Any] = {"data_type": data_type,
                                     "data_units": {k: {"data_sequence": s, "labels": lab} for k, s, lab in refs}}
