@@ -22,7 +22,13 @@ from typing import Any
 
 from annotrain_tui.core.backends.base import WorkspaceMissing
 from annotrain_tui.core.backends.sandbox import labels as lbl
-from annotrain_tui.core.backends.sandbox.store import Store, new_workspace_file
+from annotrain_tui.core.backends.sandbox.store import (
+    MARKER_AGAIN,
+    MARKER_PREFIX,
+    MARKER_TAIL,
+    Store,
+    new_workspace_file,
+)
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
 from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import (
@@ -57,6 +63,17 @@ DEFAULT_STAGES = ["Annotate", "Review", "Complete"]
 #: Created by the first assignment (not in SCHEMA: a workspace made before it must still open).
 _ASSIGNEES = ("CREATE TABLE IF NOT EXISTS task_assignees (project_id TEXT NOT NULL, data_hash TEXT NOT NULL, "
               "assignee TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY (project_id, data_hash))")
+
+
+#: A title that may hold a search text (any case): SQLite's LIKE folds ASCII letters only, so every
+#: title with a character outside printable ASCII is a candidate too (``"Straße"`` holds ``"SS"``).
+#: A superset, read in SQLite; ``str.casefold`` then decides.
+_TITLE_MAY_HOLD = "(title LIKE ? ESCAPE '\\' OR title GLOB '*[^ -~]*')"
+
+
+def _title_may_hold(search: str) -> tuple[str]:
+    folded = search.casefold()  # casefolded first: the Kelvin sign folds to an ASCII k
+    return ("%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",)
 
 
 def stored_stages(text: str) -> list[Stage]:
@@ -399,29 +416,62 @@ class SandboxBackend:
                        created_at=parse_iso(r["created_at"]), stages=stored_stages(r["stages"]),
                        caller_role="admin")
 
-    def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
+    def _projects(self, rows: list[Any], *, every: bool = False) -> list[Project]:
+        """Projects from their rows, with the users and datasets of those projects alone (``every``:
+        the rows are all the projects, so both tables are read whole)."""
+        if not rows:
+            return []
         users: dict[str, list[ProjectUser]] = {}
-        for r in self.store.query("SELECT * FROM project_users ORDER BY email COLLATE NOCASE"):
-            users.setdefault(r["project_id"], []).append(ProjectUser(email=r["email"], role=r["role"]))
         datasets: dict[str, list[str]] = {}
-        for r in self.store.query("SELECT * FROM project_datasets"):
-            datasets.setdefault(r["project_id"], []).append(r["dataset_id"])
+        ids = [r["id"] for r in rows]
+        chunks = [()] if every else [tuple(ids[i:i + 500]) for i in range(0, len(ids), 500)]
+        for chunk in chunks:
+            where = f"WHERE project_id IN ({','.join('?' * len(chunk))}) " if chunk else ""
+            for r in self.store.query(f"SELECT * FROM project_users {where}ORDER BY email COLLATE NOCASE", chunk):
+                users.setdefault(r["project_id"], []).append(ProjectUser(email=r["email"], role=r["role"]))
+            for r in self.store.query(f"SELECT * FROM project_datasets {where}ORDER BY rowid", chunk):
+                datasets.setdefault(r["project_id"], []).append(r["dataset_id"])
+        return [self._project(r, users, datasets) for r in rows]
+
+    def _marked_rows(self, text: str) -> list[Any] | None:
+        """The rows of the projects whose description holds ``text``, a training marker (or any text
+        that begins as one), found by the marker indexes; None for other text. Exact: a description
+        holding ``text`` either has it as its first marker (the index of the first marker, by range)
+        or has a second marker (the partial index of those)."""
+        if not text.startswith(MARKER_PREFIX) or ord(text[-1]) >= 0xD7FF:
+            return None
+        upper = text[:-1] + chr(ord(text[-1]) + 1)  # every text that begins with ``text`` sorts below
+        return self.store.query(
+            f"SELECT rowid AS rid, * FROM projects WHERE {MARKER_TAIL} >= ? AND {MARKER_TAIL} < ? "
+            "AND instr(description, ?) > 0 "
+            f"UNION SELECT rowid AS rid, * FROM projects WHERE {MARKER_AGAIN} AND instr(description, ?) > 0 "
+            "ORDER BY created_at, rid", (text, upper, text, text))
+
+    def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
+        """Only the projects asked for are built (with their users and datasets): a lookup by a
+        training marker reads the marker index, not every project."""
+        every = False
         if description_contains is not None:
-            rows = self.store.query("SELECT * FROM projects WHERE instr(description, ?) > 0 ORDER BY created_at, rowid",
-                                    (description_contains,))
+            rows = self._marked_rows(description_contains)
+            if rows is None:
+                rows = self.store.query("SELECT * FROM projects WHERE instr(description, ?) > 0 "
+                                        "ORDER BY created_at, rowid", (description_contains,))
+        elif search:
+            rows = self.store.query(f"SELECT * FROM projects WHERE {_TITLE_MAY_HOLD} ORDER BY created_at, rowid",
+                                    _title_may_hold(search))
         else:
             rows = self.store.query("SELECT * FROM projects ORDER BY created_at, rowid")
-        projects = [self._project(r, users, datasets) for r in rows]
+            every = True
         if search:
             needle = search.casefold()
-            projects = [p for p in projects if needle in p.title.casefold()]
-        return projects
+            rows = [r for r in rows if needle in r["title"].casefold()]
+        return self._projects(rows, every=every)
 
     def get_project(self, project_id: str, *, details: bool = True) -> Project:
-        for p in self.list_projects():
-            if p.id == project_id:
-                return p
-        raise NotFound(f"project {project_id} not found", see="projects.list")
+        found = self._projects(self.store.query("SELECT * FROM projects WHERE id = ?", (project_id,)))
+        if not found:
+            raise NotFound(f"project {project_id} not found", see="projects.list")
+        return found[0]
 
     def create_project(self, title: str, *, description: str, dataset_ids: Sequence[str], ontology_id: str,
                        template_id: str | None = None) -> Project:

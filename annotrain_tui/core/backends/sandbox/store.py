@@ -79,6 +79,24 @@ CREATE TABLE IF NOT EXISTS label_rows (
 CREATE INDEX IF NOT EXISTS label_rows_edited ON label_rows (project_id, last_edited_at);
 """
 
+#: How every training marker begins (``core.markers.training_marker``).
+MARKER_PREFIX = "[annotrain:training "
+_MARKER = f"'{MARKER_PREFIX}'"
+#: A project's description from its first training marker on (NULL without one): indexed, so a
+#: project is found by its marker without reading every description (``SandboxBackend.list_projects``).
+MARKER_TAIL = (f"(CASE WHEN instr(description, {_MARKER}) > 0 "
+               f"THEN substr(description, instr(description, {_MARKER})) END)")
+#: A description with a second training marker (edited by hand): the few projects the index of the
+#: first one cannot answer for, kept in a partial index of their own.
+MARKER_AGAIN = f"instr(substr(description, instr(description, {_MARKER}) + 1), {_MARKER}) > 0"
+#: Indexes added after schema 1 was first released: in every new workspace, and made in an older one
+#: by its first write (:meth:`Store._prepare_for_writes`). Older annotrain versions read and write a
+#: workspace that has them (SQLite keeps every index up to date), so the schema version stays 1.
+INDEXES = {
+    "projects_marker": f"CREATE INDEX IF NOT EXISTS projects_marker ON projects ({MARKER_TAIL})",
+    "projects_marker_again": f"CREATE INDEX IF NOT EXISTS projects_marker_again ON projects (id) WHERE {MARKER_AGAIN}",
+}
+
 
 #: The tables every workspace has (a legacy workspace, without the marker, is recognised by them).
 TABLES = frozenset(
@@ -226,6 +244,23 @@ def _read_only_reason(path: Path) -> str | None:
     return None
 
 
+def add_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Make the :data:`INDEXES` this workspace lacks, in one transaction; returns their names. A
+    workspace that has them all is not written to (nothing is locked)."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    missing = [name for name in INDEXES if name not in have]
+    if missing:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for name in missing:
+                conn.execute(INDEXES[name])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return missing
+
+
 class Store:
     """One SQLite file, one connection per thread (WAL lets readers run beside a writer).
 
@@ -332,7 +367,8 @@ class Store:
                               hint="free some space and try again" if "full" in reason else None)
 
     def _prepare_for_writes(self, conn: sqlite3.Connection) -> None:
-        """Before the first write: WAL (persistent), and the marker on a legacy workspace."""
+        """Before the first write: WAL (persistent), the marker on a legacy workspace, and the
+        :data:`INDEXES` a workspace made before them lacks."""
         with self._lock:
             if self._prepared:
                 return
@@ -341,6 +377,7 @@ class Store:
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self.kind = "marked"
+            add_indexes(conn)
             self._prepared = True
 
     @contextmanager
@@ -536,7 +573,7 @@ def new_workspace_file(path: Path, *, replace: bool = False) -> Iterator[Path]:
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 conn.execute("BEGIN")
-                for statement in SCHEMA.split(";"):
+                for statement in [*SCHEMA.split(";"), *INDEXES.values()]:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
