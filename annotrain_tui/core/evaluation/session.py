@@ -257,6 +257,13 @@ class EvaluationSession:
     def with_iou(self, iou_threshold: float) -> EvaluationSettings:
         return replace(self.settings, iou_threshold=iou_threshold)
 
+    def with_matching(self, choice: str) -> EvaluationSettings:
+        """The session's settings with one of ``views.MATCHING_CHOICES`` ("optimal", "same": optimal
+        within a class, "seed": the published script's); ``rescore`` runs it on the rows fetched."""
+        from annotrain_tui.core.evaluation.views import with_matching
+
+        return with_matching(self.settings, choice)
+
     def item_rows(self, data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The benchmark's and the annotator's label rows of one data unit (for the item view)."""
         return _item_rows(self.bench_rows, [(s.annotator, s.rows) for s in self.sources.values()], data_hash,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from annotrain_tui.core.evaluation.labels import read_objects
+from annotrain_tui.core.evaluation.labels import BOX, read_objects
 from annotrain_tui.core.evaluation.results import (
     UNMATCHED,
     AnnotatorScore,
@@ -26,6 +26,7 @@ from annotrain_tui.core.evaluation.results import (
     EvaluationResult,
     EvaluationSettings,
     PassMark,
+    QuestionTotal,
 )
 from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
 from annotrain_tui.core.text import shown
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
     from annotrain_tui.core.evaluation.session import EvaluationSession
 
 __all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ConfusionView",
-           "ITEM_COLUMNS", "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "CONFUSION_COLUMNS", "sparkline",
-           "annotator_scores", "confusion_counts", "confusion_matrix", "filter_mask"]
+           "BreakdownView", "ITEM_COLUMNS", "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "CONFUSION_COLUMNS",
+           "BREAKDOWN_COLUMNS", "QUESTION_COLUMNS", "MATCHING_CHOICES", "sparkline", "annotator_scores",
+           "confusion_counts", "confusion_matrix", "filter_mask", "matching_of", "matching_text",
+           "with_matching", "breakdown_table", "question_table"]
 
 SPARK = "▁▂▃▄▅▆▇█"
 MATCHED = ("matched", "low_overlap")
@@ -47,6 +50,18 @@ OBJECT_COLUMNS = ("row_id", "annotator", "data_hash", "data_title", "frame", "sh
 ITEM_OBJECT_COLUMNS = ("row_id", "pair", "iou", "outcome", "class", "benchmark_class", "shape", "frame")
 #: the long form of a confusion matrix (``EvaluationResult.confusion_counts``'s columns)
 CONFUSION_COLUMNS = ("annotator", "benchmark_class", "annotator_class", "count")
+#: a breakdown table (by shape or by class): one row per label, the engine's :class:`Breakdown`
+BREAKDOWN_COLUMNS = ("label", "objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall",
+                     "f1", "mean_similarity")
+#: a question table (classifications or attributes): one row per question, its :class:`QuestionTotal`
+QUESTION_COLUMNS = ("label", "kind", "compared", "accuracy")
+#: the matchings the evaluation screen offers: (key, what the choice says). Seed is the published
+#: script, which compares bounding boxes on frame 0 only (whatever the classes).
+MATCHING_CHOICES = (
+    ("optimal", "Optimal, any class: the best one-to-one pairs, every shape"),
+    ("same", "Optimal within a class: only objects of one class pair up"),
+    ("seed", "Seed (the published script): bounding boxes on frame 0 only"),
+)
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _TAG_LIMIT = 40
 
@@ -348,6 +363,98 @@ class ConfusionView:
         return f.file_name("confusion.csv")
 
 
+def matching_of(settings: EvaluationSettings) -> str:
+    """Which of :data:`MATCHING_CHOICES` ``settings`` are: "seed", "same" (optimal within a class) or "optimal"."""
+    if settings.matching == "seed":
+        return "seed"
+    return "same" if settings.class_matching == "same" else "optimal"
+
+
+def matching_text(settings: EvaluationSettings) -> str:
+    """The matching in force, as the evaluation's header says it."""
+    return {"optimal": "optimal matching (any class)", "same": "optimal matching within a class",
+            "seed": "seed matching (the script's: boxes, frame 0 only)"}[matching_of(settings)]
+
+
+def with_matching(settings: EvaluationSettings, choice: str) -> EvaluationSettings:
+    """``settings`` with the matching of one of :data:`MATCHING_CHOICES` (the rest kept: thresholds,
+    sigmas, pass marks). Seed matches whatever the classes and compares boxes only."""
+    if choice == "seed":
+        return replace(settings, matching="seed", class_matching="any",
+                       shape=settings.shape if settings.shape in (None, BOX) else None)
+    if choice in ("optimal", "same"):
+        return replace(settings, matching="optimal", class_matching="same" if choice == "same" else "any")
+    raise ValueError(f"unknown matching choice {choice!r}")
+
+
+def breakdown_table(parts: Mapping[str, Breakdown]) -> pd.DataFrame:
+    """One row per label (:data:`BREAKDOWN_COLUMNS`, labels sorted): the :class:`Breakdown`'s counts
+    and ratios (missed = benchmark objects not covered, extra = objects not matched; a ratio
+    without a denominator NaN)."""
+    names = sorted(parts)
+
+    def rate(v: float | None) -> float:
+        return np.nan if v is None else float(v)
+
+    rows = [parts[n] for n in names]
+    return pd.DataFrame({
+        "label": pd.Series(names, dtype=object),
+        "objects": np.array([b.objects for b in rows], dtype=np.int64),
+        "benchmark_objects": np.array([b.benchmark_objects for b in rows], dtype=np.int64),
+        "matched": np.array([b.matched for b in rows], dtype=np.int64),
+        "missed": np.array([b.benchmark_objects - b.covered for b in rows], dtype=np.int64),
+        "extra": np.array([b.objects - b.matched for b in rows], dtype=np.int64),
+        "precision": np.array([rate(b.precision) for b in rows], dtype=float),
+        "recall": np.array([rate(b.recall) for b in rows], dtype=float),
+        "f1": np.array([b.f1 for b in rows], dtype=float),
+        "mean_similarity": np.array([rate(b.mean_similarity) for b in rows], dtype=float),
+    }, columns=list(BREAKDOWN_COLUMNS))
+
+
+def question_table(totals: Mapping[str, QuestionTotal]) -> pd.DataFrame:
+    """One row per question (:data:`QUESTION_COLUMNS`, by label): its label (an attribute with its
+    class: ``Car colour``), kind, answers compared and accuracy (NaN when none was compared)."""
+    rows = sorted(totals.values(), key=lambda q: (q.label.casefold(), q.label, q.kind))
+    return pd.DataFrame({
+        "label": pd.Series([q.label for q in rows], dtype=object),
+        "kind": pd.Series([q.kind for q in rows], dtype=object),
+        "compared": np.array([q.compared for q in rows], dtype=np.int64),
+        "accuracy": np.array([np.nan if (a := q.accuracy) is None else a for q in rows], dtype=float),
+    }, columns=list(QUESTION_COLUMNS))
+
+
+@dataclass(frozen=True)
+class BreakdownView:
+    """One annotator's breakdown under a filter, as the breakdown view shows it: the tables by
+    shape and by class (:data:`BREAKDOWN_COLUMNS`), by classification question and by attribute
+    (:data:`QUESTION_COLUMNS`), and the score they come from (class mismatches, items finished and
+    required, status and reason). Under a class filter the object numbers count that class's
+    objects only; the answers and the coverage are the annotator's whole work
+    (:attr:`answers_unfiltered`). Labels are untrusted text."""
+
+    annotator: str
+    filter: Filter
+    matching: str  # :func:`matching_text` of the settings scored with
+    score: AnnotatorScore | None  # None: the annotator has no score (nothing of theirs compared)
+    by_shape: pd.DataFrame = field(repr=False)
+    by_class: pd.DataFrame = field(repr=False)
+    classifications: pd.DataFrame = field(repr=False)
+    attributes: pd.DataFrame = field(repr=False)
+
+    @property
+    def answers_unfiltered(self) -> bool:
+        """The filter narrows the objects, not the answers or the coverage shown beside them."""
+        return bool(self.filter.class_name)
+
+    @property
+    def coverage(self) -> str:
+        """``38/60 item(s) finished`` ("" when the score does not say)."""
+        s = self.score
+        if s is None or s.items_done is None or s.items_required is None:
+            return ""
+        return f"{s.items_done}/{s.items_required} item(s) finished"
+
+
 @dataclass(frozen=True)
 class EvaluationSnapshot:
     """The session's latest result, frozen for the screens (a refresh builds a new one)."""
@@ -503,6 +610,19 @@ class EvaluationSnapshot:
             confusions = sorted(((str(b), str(a), int(conf.at[b, a])) for b in conf.index for a in conf.columns
                                  if b != a and UNMATCHED not in (b, a) and conf.at[b, a]), key=lambda t: -t[2])
         return AnnotatorDetail(score, r.settings.low_overlap, tuple(confusions[:4]), tuple(r.warnings))
+
+    def breakdown(self, annotator: str, f: Filter = Filter()) -> BreakdownView:
+        """The breakdown view of ``annotator`` under ``f``'s class (the annotator is chosen): the
+        score :meth:`scores` gives (the engine's without a class filter) as tables."""
+        scoped = Filter(class_name=f.class_name)
+        score = self.scores(scoped).get(annotator)
+        empty_q = question_table({})
+        return BreakdownView(
+            annotator=annotator, filter=scoped, matching=matching_text(self.settings), score=score,
+            by_shape=breakdown_table(score.by_shape) if score is not None else breakdown_table({}),
+            by_class=breakdown_table(score.by_class) if score is not None else breakdown_table({}),
+            classifications=question_table(score.classifications) if score is not None else empty_q,
+            attributes=question_table(score.attributes) if score is not None else empty_q)
 
     def item_view(self, data_hash: str, annotator: str, frame: int | None = None) -> ItemView:
         """The item's shapes on ``frame`` (default: its first with compared objects), numbered so a

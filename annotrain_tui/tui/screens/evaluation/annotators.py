@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,12 +16,20 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from annotrain_tui.core.errors import NotFound, Transient
-from annotrain_tui.core.evaluation import EvaluationSettings, PassMark
+from annotrain_tui.core.evaluation import EvaluationSettings
 from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
-from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
+from annotrain_tui.core.evaluation.views import (
+    MATCHING_CHOICES,
+    EvaluationSnapshot,
+    Filter,
+    matching_of,
+    matching_text,
+    with_matching,
+)
 from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.overview import default_benchmark
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
 from annotrain_tui.tui.screens.evaluation.common import (
     ANNOTATOR_COLUMNS,
     ask_export_path,
@@ -50,14 +59,20 @@ class EvaluationScreen(AppScreen):
         "and resumes that. f filters (annotator, class, IoU threshold): a class filter scores every column on the "
         "objects of that class (theirs or the benchmark's), and applies to the detail line, the drill-down (where f "
         "changes it too), the confusion matrix and every export, whose file name and notice say the filter. c shows "
-        "the confusion matrix of the highlighted annotator (a there: everyone's; e exports it as CSV); e exports "
-        "(seed CSV, full CSV, JSON); y copies the table (OSC 52)."
+        "the confusion matrix of the highlighted annotator (a there: everyone's; e exports it as CSV); b breaks their "
+        "scores down (by shape, by class, per classification question and attribute, items finished and the "
+        "status's reason). m chooses the matching, shown in the header: optimal (any class), optimal within a "
+        "class, or seed (the published script: bounding boxes on frame 0 only); choosing scores the rows already "
+        "fetched again. e exports (seed CSV, which is always the seed algorithm, full CSV, JSON); y copies the "
+        "table (OSC 52)."
     )
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
         Binding("f", "filters", "Filter", id="evaluation.filter"),
         Binding("o", "objects", "Objects", id="evaluation.objects"),
         Binding("c", "confusion", "Confusion", id="evaluation.confusion"),
+        Binding("b", "breakdown", "Breakdown", id="evaluation.breakdown"),
+        Binding("m", "matching", "Matching", id="evaluation.matching"),
         Binding("e", "export", "Export", id="evaluation.export"),
         Binding("y", "copy", "Copy", id="evaluation.copy"),
         Binding("p", "pause", "Pause", id="evaluation.pause"),
@@ -66,8 +81,9 @@ class EvaluationScreen(AppScreen):
     ]
 
     #: shown after the rest at 80 columns: the table refreshes on its own, o is also Enter then o, and
-    #: c is in the help (a wider terminal shows it)
-    FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects", "evaluation.confusion"})
+    #: c, b and m are in the help (a wider terminal shows them)
+    FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects", "evaluation.confusion",
+                                  "evaluation.breakdown", "evaluation.matching"})
 
     class Published(Message):
         """A worker finished a load, refresh or re-score: the snapshot the screen shows from now on."""
@@ -108,6 +124,11 @@ class EvaluationScreen(AppScreen):
         #: how far the last load got: "find" (the benchmark named by its ref) or "load" (its rows
         #: and training projects), so a failure's empty table says what helps
         self._load_stage = "load"
+        #: what a re-score under way is for ("seed matching", "IoU ≥ 0.7"), "" when none is
+        self.rescoring = ""
+        #: the settings last asked for (a choice made while a re-score runs builds on it, not on
+        #: the snapshot still shown); None until the first re-score
+        self.wanted: EvaluationSettings | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,9 +157,9 @@ class EvaluationScreen(AppScreen):
 
     # -- loading and refreshing (workers post messages; only handlers touch the screen) ---------
     def _settings(self) -> EvaluationSettings:
-        s = self.app.workspace.settings
-        return EvaluationSettings(iou_threshold=s.iou_threshold, low_overlap=s.low_overlap,
-                                  pass_mark=PassMark(f1=s.pass_f1, class_accuracy=s.pass_class_accuracy))
+        """The user's settings (thresholds, sigmas and pass marks, per class too; the minimum of
+        finished items; the class matching) as the one rule the CLI uses too."""
+        return EvaluationSettings.from_config(self.app.workspace.settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-load")
     def load(self) -> None:
@@ -181,11 +202,24 @@ class EvaluationScreen(AppScreen):
         else:
             self.post_message(self.Polled())
 
+    def current_settings(self) -> EvaluationSettings:
+        """The settings in force, or being put in force by a re-score under way."""
+        if self.wanted is not None:
+            return self.wanted
+        return self.snapshot.settings if self.snapshot is not None else self._settings()
+
+    def rescore(self, settings: EvaluationSettings, what: str) -> None:
+        """Score the rows already fetched again with ``settings`` (in a worker: the screen stays
+        live); the status line says ``what`` is being scored until the new snapshot arrives."""
+        self.rescoring, self.wanted = what, settings
+        self._show_status()
+        self.rescore_worker(settings)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
-    def rescore(self, iou: float) -> None:
+    def rescore_worker(self, settings: EvaluationSettings) -> None:
         session = self.session
         assert session is not None
-        session.rescore(session.with_iou(iou))
+        session.rescore(settings)
         self.post_message(self.Published(session.snapshot()))
 
     @on(Published)
@@ -194,6 +228,8 @@ class EvaluationScreen(AppScreen):
             self.session = event.session
         self.snapshot = event.snapshot
         self.last_refresh = self.app.now()
+        if self.wanted is None or self.wanted == event.snapshot.settings:
+            self.rescoring = ""  # this snapshot has the settings last asked for
         self._show(event.changed)
 
     @on(Polled)
@@ -211,6 +247,9 @@ class EvaluationScreen(AppScreen):
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         """A failed load: the error bar holds the reason (and a toast says it once); the status line
         and the table say what to do, without the reason a third time."""
+        if worker.group == "evaluation-refresh" and self.rescoring:
+            self.rescoring = ""  # the error bar says why; the header keeps the matching in force
+            self._show_status()
         if worker.group != "evaluation-load":
             return
         self._status(Text("The evaluation is not loaded.", style="red"))
@@ -250,8 +289,10 @@ class EvaluationScreen(AppScreen):
         s, r = snap.settings, snap.result
         t = Text()
         t.append_text(lit(snap.title, "bold"))
-        t.append(f"  {s.matching}, IoU ≥ {s.iou_threshold:g}, pass: F1 ≥ {s.pass_mark.f1:g} & class ≥ "
+        t.append(f"  {matching_text(s)}, IoU ≥ {s.iou_threshold:g}, pass: F1 ≥ {s.pass_mark.f1:g} & class ≥ "
                  f"{s.pass_mark.class_accuracy:g}")
+        if self.rescoring:
+            t.append(f"  · scoring again ({self.rescoring})…", style="cyan")
         if r:
             t.append(f"  · {r.paired_rows} paired item(s)")
         if snap.live:
@@ -280,6 +321,8 @@ class EvaluationScreen(AppScreen):
                      f"{d.score.low_overlap} low-overlap (< {d.low_overlap_mark:g}). ")
             if d.score.reason:  # why the status is not "passed" (the pass mark's verdict)
                 t.append_text(lit(f"{d.score.status.capitalize()}: {d.score.reason}. ", "yellow"))
+            elif d.score.items_required is not None:  # the evidence behind a status (coverage)
+                t.append(f"{d.score.items_done or 0}/{d.score.items_required} item(s) finished. ")
             if d.confusions:
                 t.append("Class confusions: ")
                 for k, (b, a, n) in enumerate(d.confusions):
@@ -331,6 +374,34 @@ class EvaluationScreen(AppScreen):
         if name is not None:
             self._drill(str(name), objects=True)
 
+    def action_breakdown(self) -> None:
+        """The highlighted annotator's breakdown (by shape, class, question, attribute), under the filter."""
+        name = self.table.current_key()
+        if self.snapshot is None or self.snapshot.result is None or name is None:
+            return
+        self.app.push_screen(BreakdownScreen(self.snapshot, str(name), self.filter))
+
+    def action_matching(self) -> None:
+        """Choose the matching (optimal, optimal within a class, seed): the rows fetched are scored again."""
+        snap = self.snapshot
+        if snap is None or self.session is None:
+            self.notify("The evaluation is still loading; choose the matching once it is shown.", title="Matching",
+                        markup=False)
+            return
+        now = matching_of(self.current_settings())
+        choices = [(key, ("✓ " if key == now else "  ") + label) for key, label in MATCHING_CHOICES]
+
+        def chosen(key: str | None) -> None:
+            if key is None or self.session is None:
+                return
+            before = self.current_settings()
+            settings = with_matching(before, key)
+            if settings == before:
+                return
+            self.rescore(settings, matching_text(settings))
+
+        self.app.push_screen(ChoiceDialog(f"Matching (now: {matching_text(self.current_settings())})", choices), chosen)
+
     def action_confusion(self) -> None:
         """The confusion matrix of the highlighted annotator (everyone's when none), under the filter."""
         if self.snapshot is None or self.snapshot.result is None:
@@ -344,14 +415,16 @@ class EvaluationScreen(AppScreen):
         """Apply a filter (from this screen's form or the drill-down's): a new IoU re-scores."""
         self.filter = new
         snap = self.snapshot
-        if snap is not None and new.iou_threshold is not None and abs(new.iou_threshold - snap.settings.iou_threshold) > 1e-12:
-            self.rescore(new.iou_threshold)
+        before = self.current_settings()
+        if snap is not None and self.session is not None and new.iou_threshold is not None \
+                and abs(new.iou_threshold - before.iou_threshold) > 1e-12:
+            self.rescore(replace(before, iou_threshold=new.iou_threshold), f"IoU ≥ {new.iou_threshold:g}")
         else:
             self._show()
             self._show_status()
 
     def action_filters(self) -> None:
-        iou = self.snapshot.settings.iou_threshold if self.snapshot else self._settings().iou_threshold
+        iou = self.current_settings().iou_threshold
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None and (new := filter_from(values, self.filter)) is not None:

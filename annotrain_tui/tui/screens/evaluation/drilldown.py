@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
 from annotrain_tui.tui.screens.evaluation.common import (
     ITEM_COLUMNS,
     ITEM_OBJECT_COLUMNS,
@@ -36,16 +37,19 @@ class AnnotatorScreen(AppScreen):
     SCREEN_HELP = ("The annotator's items with their matched, missed and extra objects (o: every object instead). "
                    "Enter opens an item: its objects and both sides' shapes on a canvas. f filters by class "
                    "(and sets the IoU threshold; the annotator table follows), c shows the annotator's confusion "
-                   "matrix (a there: everyone's; e exports it as CSV), s/S sort, Escape goes back.")
+                   "matrix (a there: everyone's; e exports it as CSV), b breaks the annotator's scores down (by shape, by "
+                   "class, per classification question and attribute, items finished, the status's reason), s/S "
+                   "sort, Escape goes back.")
     BINDINGS = [
         Binding("o", "toggle_objects", "Items/objects", id="annotator.toggle"),
         Binding("f", "filters", "Filter", id="annotator.filter"),
         Binding("c", "confusion", "Confusion", id="annotator.confusion"),
+        Binding("b", "breakdown", "Breakdown", id="annotator.breakdown"),
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
-    #: after the rest: at 80 columns Enter (open an item) keeps its place; c is in the help
-    FOOTER_SECONDARY = frozenset({"annotator.confusion"})
+    #: after the rest: at 80 columns Enter (open an item) keeps its place; c and b are in the help
+    FOOTER_SECONDARY = frozenset({"annotator.confusion", "annotator.breakdown"})
 
     class Built(Message):
         """The worker's tables for this annotator under the filter."""
@@ -113,6 +117,9 @@ class AnnotatorScreen(AppScreen):
     def action_confusion(self) -> None:
         self.app.push_screen(ConfusionScreen(self.snapshot, self.annotator, Filter(class_name=self.filter.class_name),
                                              inputs=self.inputs))
+
+    def action_breakdown(self) -> None:
+        self.app.push_screen(BreakdownScreen(self.snapshot, self.annotator, Filter(class_name=self.filter.class_name)))
 
     def action_filters(self) -> None:
         def done(values: dict[str, str] | None) -> None:
