@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from msgspec import Raw, Struct
+from msgspec import UNSET, Raw, Struct, UnsetType
 
 from annotrain_tui.core.evaluation.answers import RowAnswers, read_answers
 from annotrain_tui.core.evaluation.labels import (
@@ -103,7 +103,8 @@ class _Object(Struct, gc=False):
 
 class _FrameLabels(Struct, gc=False):
     objects: list[_Object] = []
-    classifications: Raw = Raw()
+    # a frame's classification references: absent (UNSET), [] (the SDK's) or some; null is an error
+    classifications: list[Raw] | None | UnsetType = UNSET
 
 
 class _Unit(Struct, gc=False):
@@ -114,7 +115,7 @@ class _Unit(Struct, gc=False):
 
 
 class _ObjectAnswers(Struct, gc=False):
-    classifications: Raw = Raw()
+    classifications: list[Raw] | None = None  # another type fails the decode: the reader says where
 
 
 class _Row(Struct, gc=False):
@@ -133,10 +134,9 @@ _OBJECTS = msgspec.json.Decoder(list[_Object])
 _FRAME = msgspec.json.Decoder(_FrameLabels)
 _ANY = msgspec.json.Decoder()
 _BOM = b"\xef\xbb\xbf"
-#: raw values that hold nothing to read (absent is the empty Raw): a frame's classification
-#: references (null there is an error, the reader's to say), an object's attribute list
+#: raw values of an image's classification references that hold nothing to read (absent is the
+#: empty Raw; null there is an error, the reader's to say)
 _NO_REFERENCES = (b"", b"[]")
-_NO_ATTRIBUTES = (b"", b"[]", b"null")
 #: the raw coordinate keys each shape reads (the dict path's ``obj.get`` of them)
 _RAW_KEYS = {code: keys for code, keys in (
     (SHAPE_CODE["polygon"], ("polygons", "polygon")), (SHAPE_CODE["polyline"], ("polyline",)),
@@ -276,8 +276,9 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                         raise _Fallback
                     fl = decode_frame(raw)
                     frames.append((int(key), fl.objects))
-                    if not _raw_is(fl.classifications, _NO_REFERENCES):
-                        mine[key] = {"classifications": _ANY.decode(fl.classifications)}
+                    listed = fl.classifications
+                    if listed is None or (listed is not UNSET and listed):
+                        mine[key] = {"classifications": None if listed is None else [_ANY.decode(r) for r in listed]}
                 if mine:
                     refs.append((unit_key, unit.data_sequence, mine))
             else:
@@ -345,8 +346,8 @@ def _walk(rows: list[_Row], source: str) -> Collected:
         ca = lr.classification_answers
         answers: Any = _ANY.decode(ca) if len(ca) else None
         n_classifications = len(answers) if type(answers) is dict else 0
-        attributes = {oh: {"classifications": _ANY.decode(e.classifications)}
-                      for oh, e in (lr.object_answers or {}).items() if not _raw_is(e.classifications, _NO_ATTRIBUTES)}
+        attributes = {oh: {"classifications": [_ANY.decode(r) for r in e.classifications]}
+                      for oh, e in (lr.object_answers or {}).items() if e.classifications}
         if n_classifications or refs or attributes or (answers is not None and type(answers) is not dict):
             mini: dict[str, Any] = {"data_type": data_type,
                                     "data_units": {k: {"data_sequence": s, "labels": lab} for k, s, lab in refs}}
