@@ -240,3 +240,81 @@ class _Rows:
                 src.put(row)
             session.sources[name] = src
             session.add_all_blocks(src)
+
+
+def test_the_matching_choices_set_matching_and_class_matching_and_keep_the_rest():
+    from annotrain_tui.core.evaluation.results import PassMark
+    from annotrain_tui.core.evaluation.views import MATCHING_CHOICES, matching_of, matching_text, with_matching
+
+    base = EvaluationSettings(iou_threshold=0.6, class_thresholds={"Car": 0.9}, class_matching="same",
+                              pass_mark=PassMark(min_items=2, class_f1={"Bus": 0.7}))
+    assert [k for k, _ in MATCHING_CHOICES] == ["optimal", "same", "seed"]
+    assert "frame 0 only" in dict(MATCHING_CHOICES)["seed"] and "bounding boxes" in dict(MATCHING_CHOICES)["seed"]
+    seed = with_matching(base, "seed")
+    assert (seed.matching, seed.class_matching, matching_of(seed)) == ("seed", "any", "seed")
+    assert "frame 0 only" in matching_text(seed)
+    assert (seed.iou_threshold, dict(seed.class_thresholds), seed.pass_mark) == (0.6, {"Car": 0.9}, base.pass_mark)
+    assert matching_of(with_matching(seed, "same")) == "same" and matching_of(with_matching(seed, "optimal")) == \
+        "optimal"
+    assert with_matching(with_matching(base, "seed"), "same") == base
+    assert matching_text(base) == "optimal matching within a class"
+    with pytest.raises(ValueError):
+        with_matching(base, "greedy")
+
+
+def test_the_seed_rows_are_the_scripts_even_when_the_session_matches_within_a_class():
+    from annotrain_tui.core.evaluation import evaluate
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=11, n_items=12, annotators=("a@x", "b@x"))
+    session = EvaluationSession(_Rows(prog), EvaluationSettings(class_matching="same"))
+    session.load()
+    rows = session.seed_rows()
+    # the script over the same rows in the session's order (by data hash, one set per project)
+    sets = [(n, sorted(r, key=lambda row: row["data_hash"])) for n, r in prog.training.items()]
+    script = evaluate(prog.benchmark, sets, matching="seed")
+    assert len(rows) and rows.equals(script.seed_rows())
+
+
+def test_the_breakdown_tables_are_the_annotators_score(snapshot):
+    import math
+
+    session, snap = snapshot
+    for name, score in session.result.annotators.items():
+        view = snap.breakdown(name)
+        assert view.score == score and not view.answers_unfiltered
+        assert view.coverage == f"{score.items_done}/{score.items_required} item(s) finished"
+        for table, parts in ((view.by_shape, score.by_shape), (view.by_class, score.by_class)):
+            assert list(table["label"]) == sorted(parts)
+            for rec in table.to_dict("records"):
+                b = parts[rec["label"]]
+                assert (rec["objects"], rec["benchmark_objects"], rec["matched"], rec["missed"], rec["extra"]) == \
+                    (b.objects, b.benchmark_objects, b.matched, b.benchmark_objects - b.covered, b.objects - b.matched)
+                for key in ("precision", "recall", "f1", "mean_similarity"):
+                    v = getattr(b, key)
+                    assert (math.isnan(rec[key]) if v is None else rec[key] == pytest.approx(v)), key
+        assert view.classifications.empty and list(view.classifications.columns) == ["label", "kind", "compared",
+                                                                                      "accuracy"]
+    f = Filter(class_name="bus")
+    bea = "bea.santos@example.com"
+    view = snap.breakdown(bea, Filter(annotator="zzz", class_name="bus"))  # the annotator is chosen: no text filter
+    assert view.filter == f and view.answers_unfiltered and view.score == snap.scores(f)[bea]
+    assert list(view.by_class["label"]) == ["Bus"] and view.score.items_done == session.result.annotators[bea].items_done
+    assert snap.breakdown("nobody@x").score is None and snap.breakdown("nobody@x").by_shape.empty
+
+
+def test_the_question_tables_carry_every_classification_and_attribute():
+    from tests.synth import make_mixed_programme
+
+    prog = make_mixed_programme(seed=3, n_items=8, annotators=("a@x",))
+    session = EvaluationSession(_Rows(prog))
+    session.load()
+    score = session.result.annotators["a@x"]
+    view = session.snapshot().breakdown("a@x")
+    assert len(view.classifications) == len(score.classifications) > 0
+    assert len(view.attributes) == len(score.attributes) > 0
+    by_label = {r["label"]: r for r in view.attributes.to_dict("records")}
+    for q in score.attributes.values():
+        assert by_label[q.label]["kind"] == q.kind and by_label[q.label]["compared"] == q.compared
+        assert by_label[q.label]["accuracy"] == pytest.approx(q.accuracy)
+    assert any(" " in label for label in by_label)  # an attribute is named with its class ("Car colour")

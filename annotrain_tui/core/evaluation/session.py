@@ -243,7 +243,9 @@ class EvaluationSession:
         object; its benchmark candidate is not a match to filter by), in the same order."""
         from annotrain_tui.core.evaluation.views import filter_mask
 
-        settings = replace(self.settings, matching="seed")
+        # the script matches whatever the classes, boxes only: a session scoring within a class (the
+        # config's class_matching, or the screen's choice) still exports the script's rows
+        settings = self.with_matching("seed")
         result = self.evaluate_with(settings)
         rows = result.seed_rows()
         if f is None or not f.active:
