@@ -276,9 +276,11 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                         raise _Fallback
                     fl = decode_frame(raw)
                     frames.append((int(key), fl.objects))
-                    listed = fl.classifications
-                    if listed is None or (listed is not UNSET and listed):
-                        mine[key] = {"classifications": None if listed is None else [_ANY.decode(r) for r in listed]}
+                    refs_of = fl.classifications
+                    if refs_of is None:
+                        mine[key] = {"classifications": None}
+                    elif not isinstance(refs_of, UnsetType) and refs_of:
+                        mine[key] = {"classifications": [_ANY.decode(r) for r in refs_of]}
                 if mine:
                     refs.append((unit_key, unit.data_sequence, mine))
             else:
