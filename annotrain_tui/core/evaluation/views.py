@@ -58,9 +58,9 @@ QUESTION_COLUMNS = ("label", "kind", "compared", "accuracy")
 #: the matchings the evaluation screen offers: (key, what the choice says). Seed is the published
 #: script, which compares bounding boxes on frame 0 only (whatever the classes).
 MATCHING_CHOICES = (
-    ("optimal", "Optimal, any class: the best one-to-one pairs, every shape"),
-    ("same", "Optimal within a class: only objects of one class pair up"),
-    ("seed", "Seed (the published script): bounding boxes on frame 0 only"),
+    ("optimal", "Optimal, any class: best one-to-one pairs, all shapes"),
+    ("same", "Optimal within a class: only same-class objects pair"),
+    ("seed", "Seed (the published script): boxes on frame 0 only"),
 )
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _TAG_LIMIT = 40
