@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import pytest
 
-from annotrain_tui.core.evaluation import evaluate
 from annotrain_tui.core.evaluation.views import Filter, annotator_scores
 from annotrain_tui.tui.screens.evaluation import AnnotatorScreen, EvaluationScreen
 from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
