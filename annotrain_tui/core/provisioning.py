@@ -90,11 +90,16 @@ class Outcome:
 
 
 class Journal:
-    """Append-only JSON lines in the state dir; each line is flushed and fsynced."""
+    """Append-only JSON lines in the state dir; each line is flushed and fsynced before ``record``
+    returns. Group commit: threads recording at once share one fsync (a line written before an
+    fsync began is on disk when it ends), so concurrent steps do not queue one fsync each."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # appends, one at a time
+        self._sync_lock = threading.Lock()  # one fsync at a time
+        self._written = 0  # lines appended by this Journal
+        self._synced = 0  # of those, the first this many are known to be on disk
 
     @classmethod
     def for_benchmark(cls, journal_dir: Path, benchmark_id: str) -> Journal:
@@ -103,19 +108,35 @@ class Journal:
     def record(self, event: str, **data: Any) -> None:
         line = json.dumps({"ts": datetime.now(UTC).isoformat(), "event": event, **data},
                           ensure_ascii=False)
-        with self._lock:
-            try:
+        try:
+            with self._lock:
                 self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
                 # backslashreplace: a lone surrogate (from a server's error text) becomes its JSON escape
                 with open(self.path, "a", encoding="utf-8", errors="backslashreplace", opener=private_opener) as fh:
                     fh.write(line + "\n")
                     fh.flush()
-                    os.fsync(fh.fileno())
-            except OSError as exc:  # a full disk, a read-only state dir: one line naming the journal
-                err = write_error(self.path, exc)
-                raise type(err)(f"cannot write the provisioning journal: {err.message}", hint=(
-                    (err.hint + "; " if err.hint else "") + "re-running provisioning resumes where it stopped"
-                )) from None
+                    fd = os.dup(fh.fileno())  # the file written to, for the fsync below
+                self._written += 1
+                mine = self._written
+            try:
+                self._sync(fd, mine)
+            finally:
+                os.close(fd)
+        except OSError as exc:  # a full disk, a read-only state dir: one line naming the journal
+            err = write_error(self.path, exc)
+            raise type(err)(f"cannot write the provisioning journal: {err.message}", hint=(
+                (err.hint + "; " if err.hint else "") + "re-running provisioning resumes where it stopped"
+            )) from None
+
+    def _sync(self, fd: int, mine: int) -> None:
+        """Line ``mine`` on disk: by an fsync begun after it was written, this thread's or another's."""
+        with self._sync_lock:
+            if self._synced >= mine:
+                return  # another thread's fsync, begun after this line was written, covered it
+            with self._lock:
+                upto = self._written
+            os.fsync(fd)
+            self._synced = upto
 
     def events(self) -> list[dict[str, Any]]:
         if not self.path.exists():

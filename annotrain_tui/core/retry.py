@@ -117,10 +117,11 @@ class RetryingBackend(BackendLayer):
 
     def create_project(self, title: str, *, description: str, dataset_ids, ontology_id: str,
                        template_id: str | None = None):
-        before = {p.id for p in self._list("list_projects", search=title)}
+        # by its description too: on the sandbox an indexed lookup when it holds a training marker
+        before = {p.id for p in self._list("list_projects", search=title, description_contains=description)}
 
         def find():
-            return next((p for p in self._list("list_projects", search=title)
+            return next((p for p in self._list("list_projects", search=title, description_contains=description)
                          if p.id not in before and p.title == title and p.description == description), None)
 
         return call_with_retry(

@@ -66,9 +66,9 @@ _ASSIGNEES = ("CREATE TABLE IF NOT EXISTS task_assignees (project_id TEXT NOT NU
 
 
 #: A title that may hold a search text (any case): SQLite's LIKE folds ASCII letters only, so every
-#: title with a character outside printable ASCII is a candidate too (``"Straße"`` holds ``"SS"``).
-#: A superset, read in SQLite; ``str.casefold`` then decides.
-_TITLE_MAY_HOLD = "(title LIKE ? ESCAPE '\\' OR title GLOB '*[^ -~]*')"
+#: title with a character beyond ASCII (more bytes than characters) is a candidate too (``"Straße"``
+#: holds ``"SS"``). A superset, read in SQLite; ``str.casefold`` then decides.
+_TITLE_MAY_HOLD = "(title LIKE ? ESCAPE '\\' OR length(CAST(title AS BLOB)) > length(title))"
 
 
 def _title_may_hold(search: str) -> tuple[str]:
@@ -434,18 +434,21 @@ class SandboxBackend:
         return [self._project(r, users, datasets) for r in rows]
 
     def _marked_rows(self, text: str) -> list[Any] | None:
-        """The rows of the projects whose description holds ``text``, a training marker (or any text
-        that begins as one), found by the marker indexes; None for other text. Exact: a description
-        holding ``text`` either has it as its first marker (the index of the first marker, by range)
-        or has a second marker (the partial index of those)."""
-        if not text.startswith(MARKER_PREFIX) or ord(text[-1]) >= 0xD7FF:
+        """The rows of the projects whose description holds ``text``, a text holding a training
+        marker (a marker, a whole training description), found by the marker indexes; None for other
+        text. Exact: where a description holds ``text``, it holds the marker there; that is either its
+        first marker, so its indexed tail (MARKER_TAIL) begins with ``text`` from the marker on (a
+        range of that index), or a later one, so it is among the few with a second (MARKER_AGAIN)."""
+        at = text.find(MARKER_PREFIX)
+        if at < 0 or ord(text[-1]) >= 0xD7FF:
             return None
-        upper = text[:-1] + chr(ord(text[-1]) + 1)  # every text that begins with ``text`` sorts below
+        tail = text[at:]
+        upper = tail[:-1] + chr(ord(tail[-1]) + 1)  # every text that begins with ``tail`` sorts below
         return self.store.query(
             f"SELECT rowid AS rid, * FROM projects WHERE {MARKER_TAIL} >= ? AND {MARKER_TAIL} < ? "
             "AND instr(description, ?) > 0 "
             f"UNION SELECT rowid AS rid, * FROM projects WHERE {MARKER_AGAIN} AND instr(description, ?) > 0 "
-            "ORDER BY created_at, rid", (text, upper, text, text))
+            "ORDER BY created_at, rid", (tail, upper, text, text))
 
     def list_projects(self, *, search: str | None = None, description_contains: str | None = None) -> list[Project]:
         """Only the projects asked for are built (with their users and datasets): a lookup by a
