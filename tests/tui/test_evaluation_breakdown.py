@@ -255,3 +255,34 @@ async def test_the_detail_line_says_the_coverage_behind_a_status(tmp_path):
         await pilot.press("down")
         await pilot.pause()
         assert "Not enough work yet: 38 of 60 item(s) finished" in detail_line(screen)
+
+
+async def test_a_rescore_runs_in_a_worker_and_the_screen_says_so_meanwhile(tmp_path):
+    import threading
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_eval(app, pilot)
+        session = screen.session
+        release, started = threading.Event(), threading.Event()
+        real = session.rescore
+
+        def held(settings):
+            started.set()
+            release.wait(timeout=30)
+            return real(settings)
+
+        session.rescore = held
+        await pilot.press("m", "down", "down", "enter")
+        await pilot.pause()
+        assert started.wait(timeout=30)  # the worker is scoring; the screen still answers keys
+        assert "scoring again with seed matching" in status_line(screen)
+        assert "optimal matching (any class)" in status_line(screen)  # still the one in force
+        table = screen.query_one("#annotators", FrameTable)
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.current_key() == BEA
+        release.set()
+        await settle(app, pilot)
+        line = status_line(screen)
+        assert "seed matching" in line and "scoring again" not in line

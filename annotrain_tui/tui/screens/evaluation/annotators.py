@@ -292,7 +292,7 @@ class EvaluationScreen(AppScreen):
         t.append(f"  {matching_text(s)}, IoU ≥ {s.iou_threshold:g}, pass: F1 ≥ {s.pass_mark.f1:g} & class ≥ "
                  f"{s.pass_mark.class_accuracy:g}")
         if self.rescoring:
-            t.append(f"  · scoring again ({self.rescoring})…", style="cyan")
+            t.append(f"  · scoring again with {self.rescoring}…", style="cyan")
         if r:
             t.append(f"  · {r.paired_rows} paired item(s)")
         if snap.live:
