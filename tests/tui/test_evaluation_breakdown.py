@@ -226,12 +226,14 @@ async def test_the_breakdown_lists_each_question_and_attribute_with_its_accuracy
 
 async def test_per_class_marks_from_the_config_reach_the_screen(tmp_path):
     app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600,
-                   class_thresholds={"Car": 0.9}, class_pass_f1={"Bus": 0.95}, pass_min_items=1)
+                   class_thresholds={"Car": 0.9}, class_pass_f1={"Bus": 0.95}, pass_min_items=1,
+                   class_matching="same", keypoint_sigma=0.07)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_eval(app, pilot)
         s = screen.snapshot.settings
         assert dict(s.class_thresholds) == {"Car": 0.9} and dict(s.pass_mark.class_f1) == {"Bus": 0.95}
-        assert s.pass_mark.min_items == 1
+        assert s.pass_mark.min_items == 1 and s.class_matching == "same" and s.sigma == 0.07
+        assert "optimal matching within a class" in status_line(screen)
         table = screen.query_one("#annotators", FrameTable)
         mine = engine_result(screen).annotators  # the engine with those very settings
         plain = engine_result(screen, class_thresholds={}).annotators
