@@ -128,6 +128,15 @@ def test_unfinished_rows_are_left_out_or_counted_as_asked():
         assert loaded.table.n_rows == (12 if include else 10) and loaded.warnings
 
 
+def test_a_status_that_is_not_text_counts_as_none_beside_unfinished_rows():
+    rows = make_programme(seed=3, n_items=4).benchmark
+    rows[0]["annotation_task_status"] = "IN_PROGRESS"
+    rows[1]["annotation_task_status"] = {"state": "COMPLETED"}  # was a TypeError (unhashable) in finished_rows
+    rows[2]["annotation_task_status"] = ["x"]
+    loaded = assert_agree(json.dumps(rows).encode())
+    assert loaded is not None and loaded.fast and loaded.left_out == 1 and loaded.table.n_rows == 3
+
+
 def test_a_bom_and_whitespace_are_taken():
     data = json.dumps(make_programme(seed=4, n_items=4).benchmark, indent=2).encode()
     loaded = assert_agree(codecs.BOM_UTF8 + data + b"\n")

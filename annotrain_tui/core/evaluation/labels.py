@@ -645,7 +645,8 @@ def finished_rows(rows: list[Any], *, source: str, include_incomplete: bool = Fa
     if include_incomplete:
         out.warnings.append(f"{name} mixes finished and unfinished tasks ({said}): every row is counted, as asked")
         return out
-    out.rows = [r for r in rows if not (isinstance(r, dict) and r.get("annotation_task_status") in unfinished)]
+    out.rows = [r for r in rows if not (isinstance(r, dict) and isinstance(r.get("annotation_task_status"), str)
+                                        and r["annotation_task_status"] in unfinished)]  # {} or [] is "(none)"
     out.left_out = len(rows) - len(out.rows)
     out.warnings.append(Note(f"{name}: {out.left_out} row(s) of unfinished tasks ({said}) are left out: only "
                              "finished work is evaluated, as online", see="evaluate.include_incomplete"))
