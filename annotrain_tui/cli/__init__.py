@@ -3,7 +3,9 @@
 Exit codes (the CLI's contract, in cli/exit_codes.py): 0 ok, 1 domain failure, 2 usage or
 unreadable input. Errors are one line on stderr.
 Each command group lives in its own module exposing ``register(subparsers)``; handlers take the
-parsed ``args`` and return an exit code (or raise a core ``AnnotrainError``).
+parsed ``args`` and return an exit code (or raise a core ``AnnotrainError``). Its commands are
+listed in :data:`COMMANDS`, from which the parser is built without importing the module: a run
+imports the module of its command only, and ``--help`` none (issue 14: start-up).
 
 :func:`main` is the edge: whatever happens -- Ctrl+C while the command modules are still being
 imported, a full disk or a read-only directory (OSError), SQLite refusing to write, stdout on a
@@ -18,12 +20,14 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
 
 from annotrain_tui import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which --help needs nowhere else
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
+
     from annotrain_tui.core.errors import AnnotrainError
 
 #: Every top-level command, in the order of --help: (name, the module that registers it, its help).
@@ -122,8 +126,33 @@ class _StoreOnce(argparse._StoreAction):
         setattr(namespace, self.dest, values)
 
 
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` (its rule: $COLUMNS, else the terminal's, else 80)
+    without importing shutil, which imports zlib, bz2 and lzma: a tenth of ``--help``'s time."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter at the same width, found without shutil (see _columns)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         # the registry is shared with argument groups: every plain option of this parser is "once"
         self.register("action", None, _StoreOnce)

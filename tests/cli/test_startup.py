@@ -86,6 +86,22 @@ def test_the_lazy_parser_shows_the_same_help_for_every_command(capsys, monkeypat
         assert capsys.readouterr().out == eager.format_help(), path
 
 
+@pytest.mark.parametrize("columns", ["100", "52", None, "not a number"])
+def test_the_help_is_as_wide_as_with_argparses_own_formatter(monkeypatch, columns):
+    """The CLI's formatter finds the width without shutil: the same rule, the same help."""
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    import shutil
+
+    assert cli._columns() == shutil.get_terminal_size().columns
+    for path, parser in _paths(build_parser()):
+        ours = parser.format_help()
+        monkeypatch.setattr(parser, "formatter_class", argparse.HelpFormatter)
+        assert parser.format_help() == ours, path
+
+
 def test_a_command_line_error_reads_the_same_through_the_lazy_parser(capsys):
     for argv in (["statsu"], ["manifest", "validat"], ["--screen", "evaluation"], ["status", "--jsn"],
                  ["evaluate", "--matching", "best"], ["tui", "--screen", "nowhere"]):
@@ -138,6 +154,7 @@ def test_help_and_version_import_no_command_module_and_no_core(tmp_path):
         core = {m for m in modules if m.startswith("annotrain_tui.core.")}
         # only the untrusted-text gate that every write to stdout passes
         assert core <= {"annotrain_tui.core.text", "annotrain_tui.core.secrets"}, (argv, core)
+        assert not modules & {"typing", "shutil", "zlib", "lzma", "bz2"}, argv  # see cli._columns
 
 
 def test_a_commands_help_imports_only_its_own_module(tmp_path):
