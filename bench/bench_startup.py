@@ -13,7 +13,9 @@ then the baseline again, ...), so both see the same machine load:
 
 ``python`` is the interpreter running this script (the venv's: the one ``annotrain`` runs on), not
 a ``python3`` shim, whose own start-up would flatter every ratio. The commands run with a private
-config/data/state directory (XDG_*), so nothing of the user's is read or changed. The CLI rows run
+config/data/state directory (XDG_*), so nothing of the user's is read or changed, and with
+PYTHONDONTWRITEBYTECODE unset (one warm-up run of each writes the bytecode, as an install has it;
+otherwise every changed module is compiled on every run). The CLI rows run
 the ``annotrain`` console script beside the interpreter (``python -m annotrain_tui`` if there is
 none). To measure another checkout of the package with the same venv, put it first on PYTHONPATH.
 
@@ -142,6 +144,9 @@ def main() -> int:
             env[var] = str(root / var.lower())
         for var in [v for v in env if v.startswith("ANNOTRAIN_")]:
             del env[var]
+        # as an installed package runs: with its bytecode cached (the warm-up run writes it), not
+        # compiling every changed module on every run
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.setdefault("TERM", "xterm-256color")
         sandbox = root / "sandbox.db"
         manifest = root / "manifest.json"
