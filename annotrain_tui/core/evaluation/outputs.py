@@ -4,9 +4,9 @@ full per-object rows, one training set at a time.
 The general writer (:func:`annotrain_tui.core.exports.write_csv`) takes one frame: for these files
 that meant concatenating every training set's per-object frame, selecting the seed columns into
 another frame, copying it again to neutralise its cells, and holding the whole text in memory
-before writing. Here each set's rows go to the file as they come, through the ``csv`` module with
-the dialect pandas' ``to_csv`` uses (so the bytes are the same: floats as numpy writes them, NaN
-and None as empty cells), every string cell made safe by the one rule,
+before writing. Here each set's rows go to the file as they come, in the dialect pandas' ``to_csv``
+uses (the csv module's QUOTE_MINIMAL with ``"\\n"`` line ends; floats as numpy writes them, NaN and
+None as empty cells: the same bytes), every string cell made safe by the one rule,
 :func:`annotrain_tui.core.exports.neutralise` (computed once per distinct value: titles, label
 hashes and emails repeat). The file is written atomically (:func:`~annotrain_tui.core.exports.atomic_write`).
 
@@ -17,13 +17,13 @@ general writer instead, whole (one rule, one copy).
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from annotrain_tui.core.evaluation.results import OBJECT_COLUMNS, SEED_COLUMNS, EvaluationResult, ProjectResult
 from annotrain_tui.core.exports import LINE_BREAKS, atomic_write, neutralise, write_csv
@@ -49,63 +49,75 @@ def _project_rows(p: ProjectResult) -> Any:
     return build() if build is not None else None
 
 
-def _cells(values: np.ndarray, safe: Callable[[Any], str]) -> list[Any]:
-    """A column's cells as pandas' to_csv writes them: floats and integers as numpy's text, NaN
-    and None empty, strings neutralised."""
-    kind = values.dtype.kind
-    if kind == "f":  # repr is numpy's text of a float64 too (the shortest that reads back), 2× faster
-        return ["" if v != v else repr(v) for v in values.tolist()]
-    if kind in "iu":
-        return [str(v) for v in values.tolist()]
-    if kind == "b":
-        return values.astype(str).tolist()
-    return [safe(v) for v in values.tolist()]
+def _quoted(cell: str) -> str:
+    """A cell as the csv module writes it with QUOTE_MINIMAL and ``lineterminator="\\n"`` (pandas'
+    dialect): quoted when it holds the delimiter, the quote or the line terminator, quotes doubled."""
+    if "," in cell or '"' in cell or "\n" in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
-def _safe_cells() -> Callable[[Any], str]:
-    cache: dict[str, str] = {}
+class _Cells:
+    """Columns to CSV cell text, as pandas' to_csv writes them: floats by their repr (numpy's text
+    of a float64 too: the shortest that reads back), integers by str, NaN and None empty, strings
+    neutralised (:func:`~annotrain_tui.core.exports.neutralise`) and quoted; each distinct string
+    made once (titles, label hashes and emails repeat)."""
 
-    def safe(v: Any) -> Any:
-        if type(v) is str:
-            out = cache.get(v)
-            if out is None:
-                if _UNUSUAL_BREAK.search(v):
-                    raise _Unusual
-                out = cache[v] = neutralise(v)
-            return out
-        if v is None or (type(v) is float and v != v):
-            return ""
-        return v
+    def __init__(self) -> None:
+        self.cache: dict[Any, str] = {}
 
-    return safe
+    def text(self, value: Any) -> str:
+        if type(value) is not str:  # not in the cache: 1, 1.0 and True are one key there
+            return _quoted(str(value))
+        out = self.cache.get(value)
+        if out is None:
+            if _UNUSUAL_BREAK.search(value):
+                raise _Unusual
+            out = self.cache[value] = _quoted(neutralise(value))
+        return out
+
+    def column(self, values: np.ndarray) -> list[str]:
+        kind = values.dtype.kind
+        if kind == "f":
+            return ["" if v != v else repr(v) for v in values.tolist()]
+        if kind in "iu":
+            return [str(v) for v in values.tolist()]
+        if kind == "b":
+            return values.astype(str).tolist()
+        codes, uniques = pd.factorize(values)  # None and NaN: -1, an empty cell
+        cells = np.empty(len(uniques) + 1, dtype=object)
+        cells[:-1] = [self.text(u) for u in uniques.tolist()]
+        cells[-1] = ""
+        return cells[codes].tolist()
 
 
-def _write(path: str | Path, header: Sequence[str], chunks: Iterator[list[list[Any]]]) -> int:
+def _write(path: str | Path, header: Sequence[str], chunks: Iterator[list[list[str]]]) -> int:
     n = 0
 
     def write(tmp: str) -> None:
         nonlocal n
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            out = csv.writer(fh, lineterminator="\n")  # pandas' dialect: QUOTE_MINIMAL, '"' doubled
-            out.writerow([neutralise(c) for c in header])
+            fh.write(",".join(_quoted(neutralise(c)) for c in header) + "\n")
             for columns in chunks:
-                rows = list(zip(*columns))
-                out.writerows(rows)
-                n += len(rows)
+                lines = list(map(",".join, zip(*columns)))
+                if lines:
+                    fh.write("\n".join(lines))
+                    fh.write("\n")
+                n += len(lines)
 
     atomic_write(path, write)
     return n
 
 
-def _chunks(result: EvaluationResult, names: Sequence[str], seed: bool) -> Iterator[list[list[Any]]]:
-    safe = _safe_cells()
+def _chunks(result: EvaluationResult, names: Sequence[str], seed: bool) -> Iterator[list[list[str]]]:
+    cells = _Cells()
     for p in result.projects:
         df = _project_rows(p)
         if df is None or not len(df):
             continue
         if seed:
             df = df[df["outcome"] != "missed"]
-        yield [_cells(df[c].to_numpy(), safe) for c in names]
+        yield [cells.column(df[c].to_numpy()) for c in names]
 
 
 def write_seed_csv(path: str | Path, result: EvaluationResult) -> int:
