@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.errors import GEOSException
 
 from annotrain_tui.core.errors import InvalidInput
+from annotrain_tui.core.evaluation.geometry import intersection_areas
 
 __all__ = [
     "decode_rle",
@@ -248,19 +248,6 @@ def polyline_buffers(lines: Sequence[Any] | np.ndarray, img_w: np.ndarray | floa
     return out
 
 
-def _intersection_area(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
-    try:
-        return np.asarray(shapely.area(shapely.intersection(ga, gb)), dtype=np.float64)
-    except GEOSException:  # a robustness failure in one pair: that pair alone, snapped to a fine grid
-        out = np.empty(len(ga))
-        for i in range(len(ga)):
-            try:
-                out[i] = shapely.area(shapely.intersection(ga[i], gb[i]))
-            except GEOSException:
-                out[i] = shapely.area(shapely.intersection(ga[i], gb[i], grid_size=1e-9))
-        return out
-
-
 @_quiet
 def buffer_iou_pairs(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
     """IoU of buffered lines ``ga[i]``, ``gb[i]`` (:func:`polyline_buffers`); 0 where either is ``None``.
@@ -278,7 +265,7 @@ def buffer_iou_pairs(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
     if not near.any():
         return out
     a, b = ga[near], gb[near]
-    inter = _intersection_area(a, b)
+    inter = intersection_areas(a, b, grid_size=1e-9)  # pixels
     union = shapely.area(a) + shapely.area(b) - inter
     iou = np.zeros_like(inter)
     np.divide(inter, union, out=iou, where=union > 0)
