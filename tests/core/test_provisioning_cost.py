@@ -225,3 +225,35 @@ def test_a_traced_connection_is_a_real_one(tmp_path, traced):
     assert any("INSERT INTO integrations" in sql for _, sql in statements)
     assert isinstance(sb.store.connect(), sqlite3.Connection)
     sb.close()
+
+
+def test_threads_of_one_workspace_queue_for_writes_without_sqlites_busy_wait(tmp_path, monkeypatch):
+    """A Store's threads wait for each other's write transactions on a lock, not in SQLite's busy
+    handler (which sleeps and polls): with SQLite's wait turned off, none of them ever finds the
+    file locked."""
+    real_open = Store._open
+
+    def _open(self, mode):
+        conn = real_open(self, mode)
+        conn.execute("PRAGMA busy_timeout=0")  # a locked file would now fail at once
+        return conn
+
+    monkeypatch.setattr(Store, "_open", _open)
+    sb = SandboxBackend(tmp_path / "w.db")
+    errors: list[str] = []
+
+    def write(t: int) -> None:
+        try:
+            for i in range(40):
+                sb.add_integration(f"S3 {t}-{i}", "aws")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(sb.list_integrations()) == 160
+    sb.close()

@@ -274,6 +274,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer = threading.RLock()  # one write transaction of this Store at a time (see tx)
         self._building = _building
         self.kind = "marked" if _building else recognise(self.path)
         self._identity = None if _building else _identity(self.path)  # the file this Store serves
@@ -382,7 +383,16 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE: writers queue instead of failing late)."""
+        """A write transaction (BEGIN IMMEDIATE: writers queue instead of failing late).
+
+        This Store's writers (its threads) queue on a lock of their own first: SQLite makes a writer
+        that finds the file locked sleep and poll (1 ms, then longer), which is what another process's
+        writer still meets, while a thread waiting here starts the moment the one before it is done."""
+        with self._writer, self._tx() as conn:
+            yield conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
         if self.read_only:
             raise PermissionDenied(f"workspace is read-only: {_p(self.path)}",
                                    hint="copy it somewhere writable and pass --sandbox COPY")
