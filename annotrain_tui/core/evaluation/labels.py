@@ -478,15 +478,20 @@ def classifications_of(row: Any) -> list[Any]:
     return list(answers.values()) if isinstance(answers, dict) else []
 
 
-def vertices(payload: Any, where: Any, what: str) -> tuple[tuple[float, float], ...]:
-    """Points written as ``{"0": {x, y}, …}`` or ``[{x, y}, …]`` (polyline, point, legacy polygon)."""
+def numbered(payload: Any, where: Any, what: str) -> list[Any] | None:
+    """The items of a numbered map as Encord writes vertices and keypoints (``{"0": …, "1": …}``, in
+    number order) or of a list; None when ``payload`` is neither. Keys that are not numbers raise."""
     if isinstance(payload, dict):
         if not all(is_frame_key(k) for k in payload):
-            raise InvalidInput(f"{where}: {what} vertex keys must be integers (\"0\", \"1\", …)")
-        items = [v for _, v in sorted((int(k), v) for k, v in payload.items())]
-    elif isinstance(payload, list):
-        items = payload
-    else:
+            raise InvalidInput(f"{where}: {what} keys must be integers (\"0\", \"1\", …)")
+        return [v for _, v in sorted((int(k), v) for k, v in payload.items())]
+    return payload if isinstance(payload, list) else None
+
+
+def vertices(payload: Any, where: Any, what: str) -> tuple[tuple[float, float], ...]:
+    """Points written as ``{"0": {x, y}, …}`` or ``[{x, y}, …]`` (polyline, point, legacy polygon)."""
+    items = numbered(payload, where, f"{what} vertex")
+    if items is None:
         raise InvalidInput(f"{where}: {what} has no coordinates")
     return tuple(_point_xy(v, where, i) for i, v in enumerate(items))
 
@@ -519,7 +524,7 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
         if shape == SKELETON:
             payload = obj.get("skeleton")
             _keys, keypoints, present = skeleton_values(payload, where)
-            items = [payload[k] for k in sorted(payload, key=int)] if isinstance(payload, dict) else list(payload)
+            items = numbered(payload, where, "skeleton keypoint") or []
             names = tuple(kp.get("name") if isinstance(kp.get("name"), str) else "" for kp in items)
             return Skeleton(tuple(keypoints), tuple(present), names)
         if shape == BITMASK:
@@ -574,13 +579,8 @@ def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tup
     ``{"0": {x, y, name, featureHash, visibility?, …}, …}``): their keys (the template keypoint's
     ``featureHash``, else its ``name``, else its position), normalised (x, y) and whether each is
     present (:func:`keypoint_present`). Unreadable: :class:`InvalidInput` located by ``where``."""
-    if isinstance(payload, dict):
-        if not all(is_frame_key(k) for k in payload):
-            raise InvalidInput(f"{where}: skeleton keypoint keys must be integers (\"0\", \"1\", …)")
-        items = [v for _, v in sorted((int(k), v) for k, v in payload.items())]
-    elif isinstance(payload, list):
-        items = payload
-    else:
+    items = numbered(payload, where, "skeleton keypoint")
+    if items is None:
         raise InvalidInput(f"{where}: skeleton has no keypoints",
                            hint="fix or delete the object in the source project and export again")
     keys: list[str] = []
