@@ -470,6 +470,22 @@ class Programme:
     def training_sets(self) -> Iterable[tuple[str, list[dict[str, Any]]]]:
         return iter(self.training.items())
 
+    def write_files(self, folder: Any) -> tuple[Any, list[str]]:
+        """The programme as label-row exports in ``folder``: ``bm.json`` and ``tr0.json``, ``tr1.json``,
+        … in training order; returns (the benchmark's path, the training paths as strings)."""
+        import json
+        from pathlib import Path
+
+        folder = Path(folder)
+        bm = folder / "bm.json"
+        bm.write_text(json.dumps(self.benchmark))
+        paths = []
+        for n, rows in enumerate(self.training.values()):
+            path = folder / f"tr{n}.json"
+            path.write_text(json.dumps(rows))
+            paths.append(str(path))
+        return bm, paths
+
 
 # --- every shape and answer (issue 15): a fast dict-level generator ------------------------------
 #

@@ -4,7 +4,6 @@ engine's score, the filter respected, answers and their empty states), coverage 
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
@@ -197,13 +196,7 @@ async def test_the_breakdown_lists_each_question_and_attribute_with_its_accuracy
         for ans in r.get("classification_answers", {}).values():
             for c in ans.get("classifications", []):
                 c["name"] = "[bold red]Weather[/]\x1b[2J"
-    bm = tmp_path / "bm.json"
-    bm.write_text(json.dumps(prog.benchmark))
-    paths = []
-    for n, (_name, rows) in enumerate(prog.training.items()):
-        p = tmp_path / f"tr{n}.json"
-        p.write_text(json.dumps(rows))
-        paths.append(str(p))
+    bm, paths = prog.write_files(tmp_path)
     app = make_app(tmp_path / "ws.db", start_screen="evaluation",
                    options={"benchmark_labels": str(bm), "training_labels": paths})
     async with app.run_test(size=(100, 60)) as pilot:

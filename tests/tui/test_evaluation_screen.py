@@ -195,13 +195,7 @@ async def test_offline_exports_open_in_the_same_screen(tmp_path):
     from tests.synth import make_programme
 
     prog = make_programme(seed=3, n_items=6)
-    bm = tmp_path / "bm.json"
-    bm.write_text(json.dumps(prog.benchmark))
-    paths = []
-    for n, (_name, rows) in enumerate(prog.training.items()):
-        p = tmp_path / f"tr{n}.json"
-        p.write_text(json.dumps(rows))
-        paths.append(str(p))
+    bm, paths = prog.write_files(tmp_path)
     app = make_app(tmp_path / "ws.db", start_screen="evaluation",
                    options={"benchmark_labels": str(bm), "training_labels": paths})
     async with app.run_test(size=(120, 30)) as pilot:
