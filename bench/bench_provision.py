@@ -170,12 +170,16 @@ def fast_rows(tmp: Path, n: int, rows: set[str]) -> bool:
     print("|---|---|---|---|---|")
     good = True
 
+    # the goal is for 1,000 annotators; another size is held to the same rate
+    goal = GOAL_SECONDS * n / 1000
+    goal_text = f"<= {goal:g} s" + ("" if n == 1000 else f" (the goal's {1000 / GOAL_SECONDS:.0f} projects/s)")
+
     def line(what: str, elapsed: float, problems: list[str], extra: str = "") -> None:
         nonlocal good
-        met = elapsed <= GOAL_SECONDS and not problems
+        met = elapsed <= goal and not problems
         good = good and met
         exact = "yes" if not problems else f"NO: {len(problems)} problem(s), e.g. {problems[0]}"
-        print(f"| {what} | {elapsed:.2f} s | {n / elapsed:,.0f} | <= {GOAL_SECONDS:.0f} s "
+        print(f"| {what} | {elapsed:.2f} s | {n / elapsed:,.0f} | {goal_text} "
               f"({'met' if met else 'NOT met'}) | {exact}{extra} |")
 
     if "fast" in rows:
