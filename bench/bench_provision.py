@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from annotrain_tui.core.backends.faults import FaultInjector
 from annotrain_tui.core.backends.sandbox import SandboxBackend
@@ -71,15 +72,16 @@ def run(tmp: Path, name: str, n: int, latency: float, concurrency: int, faults: 
     titles = Counter(p.title for p in raw.list_projects()
                      if (parse_training_marker(p.description) or ("", ""))[1].startswith("t"))
     statuses = Counter(o.status for o in outcomes)
-    result = dict(elapsed=elapsed, titles=titles, statuses=statuses, injected=dict(inner.injected),
-                  problems=exactness(raw, ids["benchmark"], n))
+    problems = exactness(raw, ids["benchmark"], n)
+    result: dict[str, Any] = dict(elapsed=elapsed, titles=titles, statuses=statuses, injected=dict(inner.injected),
+                                  problems=problems)
     if again:  # a re-apply: everything is done, nothing is made
         start = time.perf_counter()
         plan = make_plan(backend, roster, ids["benchmark"], journal=journal)
         result["again"] = Counter(o.status for o in apply_plan(backend, plan, concurrency=concurrency,
                                                                 journal=journal))
         result["again_elapsed"] = time.perf_counter() - start
-        result["problems"] += exactness(raw, ids["benchmark"], n)
+        problems += exactness(raw, ids["benchmark"], n)
     raw.close()
     return result
 
@@ -118,7 +120,7 @@ def exactness(raw: SandboxBackend, bench_id: str, n: int) -> list[str]:
     return problems
 
 
-def cli_run(tmp: Path, n: int) -> dict:
+def cli_run(tmp: Path, n: int) -> dict[str, Any]:
     """``annotrain provision`` as a process on a fresh demo workspace (private XDG dirs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTRAIN_SANDBOX_")}
     root = tmp / "cli"
