@@ -540,7 +540,8 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
             rle = mask.get("rleString")
             if not isinstance(rle, str):
                 raise InvalidInput(f"{where}: bitmask 'rleString' must be a string")
-            return Bitmask(*values, rle)
+            top, left, height, width = values
+            return Bitmask(top, left, height, width, rle)
     except InvalidInput:
         if strict:
             raise
