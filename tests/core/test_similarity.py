@@ -409,3 +409,14 @@ def test_empty_inputs_give_empty_results():
     assert oks_pairs(empty, empty, empty, empty, empty.astype(bool), 1.0, 1.0).shape == (0,)
     assert polyline_iou_pairs(_objects([]), _objects([]), 1.0, 1.0).shape == (0,)
     assert bitmask_iou_pairs([], []).shape == (0,)
+
+
+@pytest.mark.parametrize("value, said", [(float("inf"), "infinite"), (float("nan"), "NaN"),
+                                         (10**500, "a whole number of 501 digits"), (1.5, "1.5"), ("3", "'3'")])
+def test_a_bitmask_size_that_is_no_pixel_count_is_one_clear_error(value, said):
+    from annotrain_tui.core.errors import InvalidInput
+    from annotrain_tui.core.evaluation.similarity import Bitmask
+
+    with pytest.raises(InvalidInput) as exc:
+        Bitmask.from_dict({"top": 0, "left": 0, "height": value, "width": 4, "rleString": "0"}, where="row 3")
+    assert str(exc.value).startswith(f"row 3: the bitmask's height is {said}") and len(str(exc.value)) < 200

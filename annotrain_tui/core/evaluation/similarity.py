@@ -21,6 +21,7 @@ definitions are issue 15's ("Build: every shape and answer Encord has"). Coordin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ import shapely
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.geometry import intersection_areas
+from annotrain_tui.core.evaluation.labels import safe_text
 
 __all__ = [
     "decode_rle",
@@ -299,11 +301,16 @@ _MAX_DIM = 2**31 - 1
 
 def _mask_int(d: dict[str, Any], key: str, where: str, low: int) -> int:
     v = d.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or int(v) != v:
-        raise InvalidInput(f"{where}: the bitmask's {key} is {v!r}, not a whole number; it cannot be compared")
+    if isinstance(v, float) and not math.isfinite(v):  # NaN, or ±inf / 1e400 as the JSON reader lets them through
+        raise InvalidInput(f"{where}: the bitmask's {key} is {'NaN' if v != v else 'infinite'}, not a whole number; "
+                           "it cannot be compared")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+        raise InvalidInput(f"{where}: the bitmask's {key} is {safe_text(repr(v), 40)}, not a whole number; it cannot "
+                           "be compared")
     iv = int(v)
     if not low <= iv <= _MAX_DIM:
-        raise InvalidInput(f"{where}: the bitmask's {key} is {iv}, outside {low}..{_MAX_DIM}; "
+        said = iv if abs(iv) < 10**20 else f"a whole number of {len(str(abs(iv))):,} digits"
+        raise InvalidInput(f"{where}: the bitmask's {key} is {said}, outside {low}..{_MAX_DIM}; "
                            "it cannot be compared")
     return iv
 
