@@ -18,9 +18,9 @@ from typing import Any
 
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import OVER_THE_LIMITS, ValidationResult, fix_data
-from annotrain_tui.core.manifest.models import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.positions import Path
 from annotrain_tui.core.manifest.rules import check_data
+from annotrain_tui.core.manifest.spec import MAX_CSV_ENTRIES
 from annotrain_tui.core.manifest.validate import Parsed
 from annotrain_tui.core.remedies import Note
 from annotrain_tui.core.text import shown

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 from annotrain_tui.core.remedies import See
 
@@ -118,10 +118,16 @@ def fix_data(fix: FixKind, **facts: Any) -> dict[str, Any]:
     return {"fix": fix, **facts}
 
 
-class Diagnostic(BaseModel):
-    """One finding. ``line``/``column`` are 1-based (characters); ``pointer`` is an RFC 6901 JSON pointer."""
+_SEVERITIES = frozenset(get_args(Severity))
+_CODES = frozenset(get_args(Code))
 
-    model_config = ConfigDict(frozen=True)
+
+# Plain frozen dataclasses, not pydantic models: validating a manifest of plain sections never
+# imports pydantic (half of `manifest validate`'s start-up). The one check pydantic made that
+# matters, a severity or code outside the typed sets, is kept (ValueError).
+@dataclass(frozen=True, kw_only=True)
+class Diagnostic:
+    """One finding. ``line``/``column`` are 1-based (characters); ``pointer`` is an RFC 6901 JSON pointer."""
 
     severity: Severity
     code: Code
@@ -131,10 +137,22 @@ class Diagnostic(BaseModel):
     pointer: str | None = None
     # Extra facts a quick fix needs (e.g. the suggested key, ``"fix": FixKind``); not part of the JSON
     # contract. Quick fixes are chosen from the code and these facts, never from the message's words.
-    data: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+    data: dict[str, Any] | None = field(default=None, repr=False)
     # The actions that help (core.remedies), named by id: the message says what to do in words and
     # each front renders these its own way (the CLI as a command, the TUI as a key), see ``said``.
-    see: tuple[See, ...] = Field(default=(), exclude=True, repr=False)
+    see: tuple[See, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        if self.code not in _CODES:
+            raise ValueError(f"unknown diagnostic code {self.code!r}")
+        if type(self.see) is not tuple:
+            object.__setattr__(self, "see", tuple(self.see))
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Diagnostic:
+        """A copy with some fields replaced (the name pydantic gave it, kept for callers)."""
+        return dataclasses.replace(self, **(update or {}))
 
     def to_json(self) -> dict[str, Any]:
         return {"severity": self.severity, "code": self.code, "message": self.message,
@@ -151,17 +169,17 @@ class Diagnostic(BaseModel):
         return f"{where}: {self.severity}[{self.code}]: {self.said(how)}"
 
 
-class ValidationResult(BaseModel):
+@dataclass(kw_only=True)
+class ValidationResult:
     """The outcome of validating one manifest."""
 
     path: str | None = None
     format: Format
     items: int = 0
     urls: int = 0
-    sections: dict[str, int] = Field(default_factory=dict)
-    diagnostics: list[Diagnostic] = Field(default_factory=list)
+    sections: dict[str, int] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def valid(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)

@@ -25,7 +25,6 @@ from typing import Any
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.jsonread import JsonProblem, loads
 from annotrain_tui.core.manifest.diagnostics import Diagnostic
-from annotrain_tui.core.manifest.models import GROUP_SECTIONS, SECTION_BY_KIND, SECTIONS
 from annotrain_tui.core.manifest.positions import (
     Path,
     elements,
@@ -33,6 +32,7 @@ from annotrain_tui.core.manifest.positions import (
     members,
     parse_pointer,
 )
+from annotrain_tui.core.manifest.spec import GROUP_SECTIONS, SECTION_BY_KIND, SECTIONS
 from annotrain_tui.core.manifest.urls import ABSOLUTE_URL_RE
 
 _WS = re.compile(r"[ \t\n\r]*")

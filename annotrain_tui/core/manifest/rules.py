@@ -17,15 +17,13 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from itertools import chain, repeat
 from operator import is_not, itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from pydantic import ValidationError
-
-from annotrain_tui.core.manifest import schema
 from annotrain_tui.core.manifest.collector import Collector
 from annotrain_tui.core.manifest.diagnostics import OVER_THE_LIMITS, Code, ValidationResult, fix_data
-from annotrain_tui.core.manifest.models import (
+from annotrain_tui.core.manifest.positions import Path, pointer
+from annotrain_tui.core.manifest.spec import (
     GROUP_SECTIONS,
     ITEM_KEYS,
     MAX_EXACT_FLOAT_INT,
@@ -49,12 +47,11 @@ from annotrain_tui.core.manifest.models import (
     TOP_LEVEL_KEYS,
     metadata_aliases,
 )
-from annotrain_tui.core.manifest.positions import Path, pointer
-from annotrain_tui.core.manifest.schema import URL_CHAR_PREFILTER
 from annotrain_tui.core.manifest.urls import (
     ABSOLUTE_URL_RE,
     FORBIDDEN_RE,
     KIND_BY_EXTENSION,
+    MAX_URL_BYTES,
     MIME_EXAMPLES,
     MRAP_OBJECT_PATTERN,
     URL_OK_BYTES,
@@ -72,6 +69,9 @@ from annotrain_tui.core.manifest.urls import (
 )
 from annotrain_tui.core.text import shown
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 _PLAIN_KEYS = frozenset({"objectUrl", "title"})
 # Bytes deleted by the one bytes.translate pass over all URLs: harmless ASCII, except ':' (counted
 # for the key balance), '?' and '#' (a query or fragment changes how the extension is found).
@@ -80,6 +80,10 @@ _DELETE_AND_NON_ASCII = _DELETE + bytes(range(0x80, 0x100))
 _is_not_none = partial(is_not, None)
 
 PathOf = Callable[[int], Path]
+
+# A URL longer than this many characters may exceed 16 KB once UTF-8 encoded; the few that do
+# are measured exactly. (4 bytes is the longest UTF-8 encoding of one character.)
+URL_CHAR_PREFILTER = MAX_URL_BYTES // 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,10 +236,7 @@ def _single_section(name: str, entries: list[Any], col: Collector,
             balance.colons += "".join(titles).count(":")
         return found, (lambda i: (name, i, "objectUrl")), len(found), joined
     # Not plain: pydantic-core says exactly what is wrong where.
-    try:
-        schema.section_adapter(name).validate_python(entries)
-    except ValidationError as exc:
-        _report_schema_errors(exc, name, entries, col)
+    _schema_check(name, entries, col)
     _check_client_numbers(name, entries, col)
     _check_mime_types(name, entries, col)
     if balance is not None:
@@ -279,10 +280,7 @@ def _plain_items(entries: list[Any]) -> tuple[list[str], str, list[str]] | None:
 
 def _group_section(name: str, entries: list[Any], col: Collector,
                    balance: _Balance | None) -> tuple[list[str], PathOf, int]:
-    try:
-        schema.section_adapter(name).validate_python(entries)
-    except ValidationError as exc:
-        _report_schema_errors(exc, name, entries, col)
+    _schema_check(name, entries, col)
     _check_client_numbers(name, entries, col)
     if balance is not None:
         balance.walk([entries])
@@ -374,6 +372,19 @@ def _check_groups(section: str, entries: list[Any], col: Collector) -> tuple[lis
 
 # ---------------------------------------------------------------------------------------------
 # Schema errors (pydantic-core) → diagnostics.
+
+def _schema_check(section: str, entries: list[Any], col: Collector) -> None:
+    """One pydantic-core pass over a section that is not plain (pydantic is imported here, on first
+    use: a file of plain sections never loads it)."""
+    from pydantic import ValidationError
+
+    from annotrain_tui.core.manifest import schema
+
+    try:
+        schema.section_adapter(section).validate_python(entries)
+    except ValidationError as exc:
+        _report_schema_errors(exc, section, entries, col)
+
 
 def _suggest(key: str, options: Iterable[str]) -> str | None:
     opts = list(options)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, NotRequired, Required
 from pydantic import AliasChoices, ConfigDict, Field, StringConstraints, TypeAdapter
 from typing_extensions import TypedDict
 
-from annotrain_tui.core.manifest.models import (
+from annotrain_tui.core.manifest.spec import (
     MAX_INT64,
     MAX_TITLE,
     METADATA_FIELDS,

@@ -31,7 +31,7 @@ from annotrain_tui.core.errors import InvalidInput, UsageError
 from annotrain_tui.core.files import check_output, display_path, write_error
 from annotrain_tui.core.manifest.convert import dump_json, require_content
 from annotrain_tui.core.manifest.csv import to_csv
-from annotrain_tui.core.manifest.models import (
+from annotrain_tui.core.manifest.spec import (
     GROUP_SECTIONS,
     MAX_CSV_ENTRIES,
     MAX_ITEMS,

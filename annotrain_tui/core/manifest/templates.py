@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from annotrain_tui.core.errors import InvalidInput, UsageError
-from annotrain_tui.core.manifest.models import SECTION_BY_KIND
+from annotrain_tui.core.manifest.spec import SECTION_BY_KIND
 from annotrain_tui.core.manifest.urls import PROVIDER_NAMES, PROVIDERS, kind_of
 
 # Data types a user can ask for → (section, createVideo for image_groups).

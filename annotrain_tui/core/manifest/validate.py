@@ -20,9 +20,9 @@ from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, depth_problem, explain_json_error, loads, wide_encoding
 from annotrain_tui.core.manifest.collector import DEFAULT_MAX_PER_CODE, Collector
 from annotrain_tui.core.manifest.diagnostics import Code, Diagnostic, Format, ValidationResult, fix_data
-from annotrain_tui.core.manifest.models import OBJECT_URL_N, SECTIONS
 from annotrain_tui.core.manifest.positions import LineIndex, locate, members, pointer
 from annotrain_tui.core.manifest.rules import check_data
+from annotrain_tui.core.manifest.spec import OBJECT_URL_N, SECTIONS
 from annotrain_tui.core.manifest.urls import PROVIDERS
 
 __all__ = ["DEFAULT_MAX_PER_CODE", "Collector", "Parsed", "check_data", "decode", "detect_format",
