@@ -75,3 +75,27 @@ def test_seed_matching_refuses_class_aware_matching():
     bm, tr = _pair()
     with pytest.raises(InvalidInput, match="matches whatever the classes"):
         evaluate([bm], [("p", [tr])], matching="seed", class_matching="same")
+
+
+def test_a_class_is_its_feature_hash_whatever_a_file_names_it():
+    """A trial renamed the benchmark's class in the training file (same feature hash): class accuracy
+    said 1.0 while the confusion showed a false off-diagonal cell and by_class split it in two."""
+    bm, tr = _pair()
+    for o in tr["data_units"]["d"]["labels"]["objects"]:
+        o["name"] = "Human"  # PERSON's feature hash, another name
+    r = evaluate([bm], [("p", [tr])])
+    a = r.annotators["z@x"]
+    assert a.class_accuracy == 0.5  # 'a' (a Person) on the Car is the one wrong class
+    assert set(a.by_class) == {"Car", "Person"}  # the benchmark's names label the classes
+    assert a.by_class["Person"].matched == 1 and a.by_class["Person"].objects == 2
+    assert r.confusion_totals == {("z@x", "Car", "Person"): 1, ("z@x", "Person", "Person"): 1}
+
+
+def test_two_classes_sharing_a_name_stay_two_classes():
+    bm, tr = _pair()
+    for o in bm["data_units"]["d"]["labels"]["objects"] + tr["data_units"]["d"]["labels"]["objects"]:
+        o["name"] = "Thing"  # Car and Person both called Thing: still two feature hashes
+    a = evaluate([bm], [("p", [tr])]).annotators["z@x"]
+    assert sorted(a.by_class) == sorted(["Thing", f"Thing ({PERSON.feature_hash[:8]})"]) or \
+        sorted(a.by_class) == sorted(["Thing", f"Thing ({CAR.feature_hash[:8]})"])
+    assert sum(b.benchmark_objects for b in a.by_class.values()) == 2

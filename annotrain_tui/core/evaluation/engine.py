@@ -248,8 +248,10 @@ class Evaluator:
         self._b_row_count = np.searchsorted(b_rows, np.arange(n_rows), side="right") - self._b_row_start
         self._shape_codes = codes
         self._feature_index = {v: i for i, v in enumerate(bm.feature_vocab.tolist())}
+        # classes by feature hash (what matching compares), each labelled once by its first name
         self._classes: dict[str, int] = {}
-        self._bm_class = self._class_ids(bm.name_vocab)
+        self._class_labels: list[str] = []
+        self._bm_class = self._class_ids(bm)
         self._box = _box_columns(bm)
         s = self.settings
         names = bm.name_vocab.tolist()
@@ -297,10 +299,26 @@ class Evaluator:
         _add_counts(self._conf, (((a, b, t), n) for a, b, t, n in p.confusion), sign)
         _add_counts(self._training_nc, p.not_compared, sign)
 
-    def _class_ids(self, vocab: np.ndarray) -> np.ndarray:
+    def _class_ids(self, table: ObjectTable) -> np.ndarray:
+        """Per entry of ``table.feature_vocab``: its class id. A class is a feature hash (the
+        ontology's identity of a class, what matching compares), labelled by the first name seen
+        for it (the benchmark's first); a second hash with a label already taken is labelled
+        ``name (hash)`` so that two classes never count as one."""
+        vocab = table.feature_vocab.tolist()
         out = np.empty(len(vocab), dtype=np.int64)
-        for i, v in enumerate(vocab.tolist()):
-            out[i] = self._classes.setdefault(v, len(self._classes))
+        names: dict[int, str] = {}
+        if len(table):
+            codes, first = np.unique(table.feature_code, return_index=True)
+            names = dict(zip(codes.tolist(), table.name_vocab[table.name_code[first]].tolist()))
+        for i, feature in enumerate(vocab):
+            known = self._classes.get(feature)
+            if known is None:
+                label = names.get(i) or feature
+                if label in self._class_labels:
+                    label = f"{label} ({feature[:8]})"
+                known = self._classes[feature] = len(self._class_labels)
+                self._class_labels.append(label)
+            out[i] = known
         return out
 
     # -- one training set ---------------------------------------------------------------------
@@ -650,10 +668,10 @@ class Evaluator:
 
         fold("shape", list(COMPARED_SHAPES), tr.shape[ti].astype(np.int64), bm.shape[bi].astype(np.int64),
              m.matched, charged.covered)
-        tr_class = self._class_ids(tr.name_vocab)
-        labels = list(self._classes)
-        t_cls = tr_class[tr.name_code[ti]] if len(ti) else np.zeros(0, dtype=np.int64)
-        b_cls = self._bm_class[bm.name_code[bi]] if len(bi) else np.zeros(0, dtype=np.int64)
+        tr_class = self._class_ids(tr)
+        labels = list(self._class_labels)
+        t_cls = tr_class[tr.feature_code[ti]] if len(ti) else np.zeros(0, dtype=np.int64)
+        b_cls = self._bm_class[bm.feature_code[bi]] if len(bi) else np.zeros(0, dtype=np.int64)
         tp = m.matched.copy()
         tp[m.matched] = t_cls[m.matched] == b_cls[m.best[m.matched]]
         b_tp = np.zeros(len(bi), dtype=bool)
@@ -725,12 +743,12 @@ class Evaluator:
                    t_annot: np.ndarray, matched: np.ndarray, match: np.ndarray, b_annot: np.ndarray,
                    miss: np.ndarray) -> list[tuple[str, str, str, int]]:
         bm = self._bm
-        tr_class = self._class_ids(tr.name_vocab)
+        tr_class = self._class_ids(tr)
         c = len(self._classes) + 1  # 0 = unmatched, class i = i + 1
         t_bm = np.zeros(len(ti), dtype=np.int64)
-        t_bm[matched] = self._bm_class[bm.name_code[bi[match[matched]]]] + 1
-        t_tr = tr_class[tr.name_code[ti]] + 1 if len(ti) else np.zeros(0, dtype=np.int64)
-        m_bm = self._bm_class[bm.name_code[bi[miss]]] + 1 if len(miss) else np.zeros(0, dtype=np.int64)
+        t_bm[matched] = self._bm_class[bm.feature_code[bi[match[matched]]]] + 1
+        t_tr = tr_class[tr.feature_code[ti]] + 1 if len(ti) else np.zeros(0, dtype=np.int64)
+        m_bm = self._bm_class[bm.feature_code[bi[miss]]] + 1 if len(miss) else np.zeros(0, dtype=np.int64)
         combo = np.concatenate([(t_annot * c + t_bm) * c + t_tr, (b_annot[miss] * c + m_bm) * c])
         size = len(annot_names) * c * c
         if size <= 4 * len(combo) + 1024:  # small key space: count without sorting
@@ -739,7 +757,7 @@ class Evaluator:
             n = counts[u]
         else:
             u, n = np.unique(combo, return_counts=True)
-        labels = [UNMATCHED] + list(self._classes)
+        labels = [UNMATCHED] + list(self._class_labels)
         return [(annot_names[a], labels[b], labels[t], cnt)
                 for a, b, t, cnt in zip((u // (c * c)).tolist(), ((u // c) % c).tolist(), (u % c).tolist(),
                                         n.tolist())]
@@ -856,7 +874,7 @@ class Evaluator:
             if not any(a.objects for a in answers):
                 self._has_attributes = np.zeros(len(bm), dtype=bool)
             else:
-                names = bm.name.tolist()
+                names = [self._class_labels[c] for c in self._bm_class[bm.feature_code].tolist()]
                 has = np.zeros(len(bm), dtype=bool)
                 for i, (r, h) in enumerate(zip(bm.row.tolist(), bm.object_hash.tolist())):
                     attrs = answers[r].objects.get(h)
