@@ -109,3 +109,21 @@ def test_per_class_thresholds_and_pass_marks_from_the_config(capsys, tmp_path):
     assert a["status"] == "needs feedback" and "class Person F1 0.000 (mark 0.99)" in a["reason"]
     assert main(["config", "set", "class_thresholds.Car", "nope"]) == 2
     assert "'nope' is not a number" in capsys.readouterr().err
+
+
+def test_the_same_work_sent_twice_is_one_item_and_said(capsys, tmp_path):
+    """A trial passed an annotator who did 1 of 2 items by giving a copy of the export as a second
+    file (and by repeating the row inside one file)."""
+    bm, tr = _files(tmp_path, n_items=2, finished=1)
+    copy_path = tmp_path / "copy.json"
+    copy_path.write_bytes(tr.read_bytes())
+    code = main(["evaluate", "--benchmark-labels", str(bm), "--training-labels", str(tr), str(copy_path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    a = json.loads(out)["annotators"][EMAIL]
+    assert a["items"] == {"done": 1, "required": 2} and a["status"] == "not enough work yet"
+    assert "1 benchmark item(s) were sent more than once (in " in err and "copy.json" in err
+    rows = json.loads(tr.read_text())
+    tr.write_text(json.dumps(rows + [rows[0]]))  # the finished row twice in one file
+    a = _evaluate(capsys, bm, tr)["annotators"][EMAIL]
+    assert a["items"] == {"done": 1, "required": 2} and a["status"] == "not enough work yet"

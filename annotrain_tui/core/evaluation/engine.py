@@ -642,8 +642,9 @@ class Evaluator:
                    charged: _Charged, pairs: _Pairs) -> dict[tuple[str, str, str], np.ndarray]:
         """Counts per (kind, annotator, key): kind "shape" (key a shape) and "class" (key a class
         name: a match counts only when both objects carry the class), each
-        [objects, matched, benchmark_objects, covered, similarity_sum]; kind "items" (key ""):
-        [paired rows whose main annotator this is, 0, 0, 0, 0] (the coverage the pass mark asks for)."""
+        [objects, matched, benchmark_objects, covered, similarity_sum]; kind "items" (key ""): the
+        benchmark rows of the paired rows whose main annotator this is (the coverage the pass mark
+        asks for: counted once each, however often they were sent)."""
         bm = self._bm
         k = len(people.names)
         out: dict[tuple[str, str, str], np.ndarray] = {}
@@ -677,9 +678,11 @@ class Evaluator:
         b_tp = np.zeros(len(bi), dtype=bool)
         b_tp[m.best[tp]] = True
         fold("class", labels, t_cls, b_cls, tp, b_tp)
-        done = np.bincount(people.main_of_row[pairs.rows], minlength=k) if len(pairs.rows) else np.zeros(k, int)
-        for a in np.flatnonzero(done).tolist():
-            out[("items", people.names[a], "")] = np.array([done[a], 0, 0, 0, 0], dtype=np.float64)
+        if len(pairs.rows):  # the benchmark items (rows) each annotator finished, repeats kept
+            main = people.main_of_row[pairs.rows]
+            bench_rows = pairs.bench_row[pairs.rows]
+            for a in np.unique(main).tolist():
+                out[("items", people.names[a], "")] = bench_rows[main == a]
         return out
 
     def _answers(self, people: _Annotators, tr: ObjectTable, ti: np.ndarray, bi: np.ndarray, m: _Matches,
@@ -835,7 +838,8 @@ class Evaluator:
         s = self.settings
         position = {name: i for i, name in enumerate(self._projects)}
         annotators: dict[str, AnnotatorScore] = {}
-        breakdowns = _combine_breakdowns(projects)
+        said: list[str] = []
+        breakdowns = _combine_breakdowns(projects, said)
         for annot in sorted(self._totals):
             objects, matched, low, correct, benchmark, missed, mismatches = (int(v) for v in self._totals[annot])
             parts = self._iou_parts[annot]
@@ -853,6 +857,7 @@ class Evaluator:
         warnings = list(self._warnings)
         for p in projects:
             warnings.extend(p.warnings)
+        warnings.extend(said)
         if len(warnings) > MAX_WARNINGS:
             more = len(warnings) - MAX_WARNINGS
             warnings = warnings[:MAX_WARNINGS] + [f"… and {more} more warning(s)"]
@@ -909,20 +914,35 @@ class Evaluator:
         return self._names_kinds
 
 
-def _combine_breakdowns(projects: list[ProjectResult]) -> dict[str, tuple[dict[str, Breakdown], dict[str, Breakdown], int]]:
+def _combine_breakdowns(projects: list[ProjectResult], warnings: list[str] | None = None
+                        ) -> dict[str, tuple[dict[str, Breakdown], dict[str, Breakdown], int]]:
     """Per annotator: its by-shape and by-class :class:`Breakdown` and finished items, over every set
-    (counts added; similarity sums with fsum, so the order of sets changes nothing)."""
+    (counts added; similarity sums with fsum, so the order of sets changes nothing). Finished items
+    are distinct benchmark items: the same work sent twice (two copies of one export, a row
+    repeated in a file) is one item, and ``warnings`` says so."""
     sums: dict[tuple[str, str, str], list[np.ndarray]] = {}
+    sources: dict[tuple[str, str, str], list[str]] = {}
     for p in projects:
         for key, row in p.breakdown.items():
             sums.setdefault(key, []).append(row)
+            sources.setdefault(key, []).append(p.name)
     out: dict[str, tuple[dict[str, Breakdown], dict[str, Breakdown], int]] = {}
     for (kind, annot, label), rows in sorted(sums.items()):
         shapes, classes, done = out.get(annot, ({}, {}, 0))
-        total = np.sum(rows, axis=0)
         if kind == "items":
-            done += int(total[0])
+            every = np.concatenate(rows)
+            items, counts = np.unique(every, return_counts=True)
+            done = len(items)
+            repeated = items[counts > 1]
+            if len(repeated) and warnings is not None:
+                where = [n for n, r in zip(sources[(kind, annot, label)], rows) if np.isin(r, repeated).any()]
+                names = ", ".join(safe_text(n, 80) for n in where[:3]) + (f" and {len(where) - 3} more"
+                                                                          if len(where) > 3 else "")
+                warnings.append(f"{safe_text(annot, 80)}: {len(repeated)} benchmark item(s) were sent more than once "
+                                f"({'in ' + names if len(where) > 1 else 'repeated in ' + names}): they count once "
+                                "towards the items finished, and every copy counts in the scores (give each item once)")
         else:
+            total = np.sum(rows, axis=0)
             b = Breakdown(objects=int(total[0]), matched=int(total[1]), benchmark_objects=int(total[2]),
                           covered=int(total[3]), similarity_sum=math.fsum(r[4] for r in rows))
             (shapes if kind == "shape" else classes)[label] = b
