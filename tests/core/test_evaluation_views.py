@@ -318,3 +318,62 @@ def test_the_question_tables_carry_every_classification_and_attribute():
         assert by_label[q.label]["kind"] == q.kind and by_label[q.label]["compared"] == q.compared
         assert by_label[q.label]["accuracy"] == pytest.approx(q.accuracy)
     assert any(" " in label for label in by_label)  # an attribute is named with its class ("Car colour")
+
+
+# -- issue 15 trial item 5: a class is its feature hash, named as the benchmark names it -------------
+
+def _renamed(rows, feature_hash: str, name: str):
+    """Deep copies of label rows with every object of ``feature_hash`` called ``name``."""
+    import copy
+
+    def walk(v):
+        if isinstance(v, dict):
+            if v.get("featureHash") == feature_hash and "name" in v and ("objectHash" in v or "shape" in v):
+                v["name"] = name
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        return v
+
+    return [walk(copy.deepcopy(r)) for r in rows]
+
+
+def test_a_class_renamed_in_a_training_export_is_still_the_benchmarks_class():
+    import pandas as pd
+
+    from annotrain_tui.core.evaluation import evaluate
+    from annotrain_tui.core.evaluation.views import annotator_scores, confusion_counts
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=11, n_items=12, annotators=("a@x", "b@x"))
+    plain = evaluate(prog.benchmark, prog.training_sets(), matching="optimal")
+    renamed_sets = [(name, _renamed(rows, "c4rF3a7u", "Automobile")) for name, rows in prog.training_sets()]
+    renamed = evaluate(prog.benchmark, renamed_sets, matching="optimal")
+    assert (renamed.objects["class"] == "Automobile").any()  # the training rows do carry the other name
+    before = annotator_scores(plain.objects, plain.settings.pass_mark, plain.annotators)
+    after = annotator_scores(renamed.objects, renamed.settings.pass_mark, renamed.annotators)
+    for who in before:
+        assert "Automobile" not in after[who].by_class
+        assert _rounded({k: b.to_json() for k, b in after[who].by_class.items()}) == \
+            _rounded({k: b.to_json() for k, b in before[who].by_class.items()})
+    counts = confusion_counts(renamed.objects)
+    assert not (counts["annotator_class"] == "Automobile").any()
+    pd.testing.assert_frame_equal(counts, confusion_counts(plain.objects))
+
+
+def test_two_classes_under_one_benchmark_name_are_told_apart_by_their_hash():
+    from annotrain_tui.core.evaluation import evaluate
+    from annotrain_tui.core.evaluation.views import annotator_scores, class_labels, confusion_counts
+    from tests.labelgen import make_programme
+
+    prog = make_programme(seed=11, n_items=12, annotators=("a@x",))
+    bench = _renamed(prog.benchmark, "p3rS0nFh", "Car")  # Person called Car: two hashes, one name
+    sets = [(name, _renamed(rows, "p3rS0nFh", "Car")) for name, rows in prog.training_sets()]
+    result = evaluate(bench, sets, matching="optimal")
+    t_label, b_label = class_labels(result.objects)
+    assert {"Car (c4rF3a7u)", "Car (p3rS0nFh)"} <= set(b_label.tolist()) and "Car" not in set(b_label.tolist())
+    score = annotator_scores(result.objects, result.settings.pass_mark)["a@x"]
+    assert {"Car (c4rF3a7u)", "Car (p3rS0nFh)"} <= set(score.by_class)
+    assert set(confusion_counts(result.objects)["benchmark_class"]) >= {"Car (c4rF3a7u)", "Car (p3rS0nFh)"}

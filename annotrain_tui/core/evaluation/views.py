@@ -129,7 +129,9 @@ def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, 
                 class_columns: tuple[str, ...] = ("class", "benchmark_class")) -> np.ndarray:
     """Which per-object rows ``f`` keeps: the annotator (exactly ``annotator`` when given, else
     containing ``f.annotator``) and, with a class filter, a class column containing it (by default
-    the annotator's class or the benchmark's: a car drawn as a truck is about cars and trucks)."""
+    the annotator's class or the benchmark's: a car drawn as a truck is about cars and trucks; and
+    each as :func:`class_labels` names it, so a class renamed in a training export is found under
+    the benchmark's name too)."""
     keep = np.ones(len(objects), dtype=bool)
     if not len(objects):
         return keep
@@ -141,8 +143,56 @@ def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, 
         hit = np.zeros(len(objects), dtype=bool)
         for column in class_columns:
             hit |= _contains(objects[column], f.class_name)
+        if set(class_columns) >= {"class", "benchmark_class"}:  # and the classes as the breakdowns name them
+            for labels in class_labels(objects):
+                hit |= _contains(labels, f.class_name)
         keep &= hit
     return keep
+
+
+def _class_keys(objects: pd.DataFrame, hash_column: str, name_column: str) -> np.ndarray:
+    """Per row: one side's class key, ``h`` + its feature hash (``n`` + its name when the row has no
+    hash, None when the row has no object on that side)."""
+    names = pd.Series(objects[name_column].to_numpy(dtype=object), dtype=object)
+    hashes = pd.Series(objects[hash_column].to_numpy(dtype=object) if hash_column in objects.columns else None,
+                       index=names.index, dtype=object)
+    has_hash = hashes.map(lambda h: isinstance(h, str) and h != "").to_numpy(dtype=bool)
+    has_name = names.map(lambda n: isinstance(n, str)).to_numpy(dtype=bool)
+    return np.where(has_hash, ("h" + hashes.astype(str)).to_numpy(dtype=object),
+                    np.where(has_name, ("n" + names.astype(str)).to_numpy(dtype=object), None))
+
+
+def class_labels(objects: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, (the annotator object's class, the benchmark object's class) as the breakdowns and
+    the confusion key them (None where that side has no object): a class is its feature hash (a
+    class renamed in one export is still that class), named as the benchmark names it (the
+    annotator's name for a hash the benchmark rows do not carry); two hashes under one name are
+    told apart as ``name (hash8)``, the hash's first 8 characters. The engine's rule (``by_class``
+    and ``confusion_counts``), so the rows a filter keeps count as the engine counts all of them.
+    A row without a feature hash is keyed by its name."""
+    if not len(objects):
+        empty = np.empty(0, dtype=object)
+        return empty, empty
+    t_key = _class_keys(objects, "feature_hash", "class")
+    b_key = _class_keys(objects, "benchmark_feature_hash", "benchmark_class")
+    named: dict[str, str] = {}
+    for keys, column in ((b_key, "benchmark_class"), (t_key, "class")):  # the benchmark's name first
+        names = objects[column].to_numpy(dtype=object)
+        pairs = pd.DataFrame({"k": keys, "n": names}).dropna().drop_duplicates("k")
+        for k, n in zip(pairs["k"].tolist(), pairs["n"].tolist()):
+            named.setdefault(str(k), str(n))
+    hashes_of: dict[str, int] = {}
+    for k, n in named.items():
+        if k.startswith("h"):
+            hashes_of[n] = hashes_of.get(n, 0) + 1
+    label = {k: (f"{n} ({k[1:9]})" if k.startswith("h") and hashes_of.get(n, 0) > 1 else n)
+             for k, n in named.items()}
+
+    def labelled(keys: np.ndarray) -> np.ndarray:
+        codes, uniques = pd.factorize(pd.Series(keys, dtype=object))  # None: code -1, the last entry
+        return np.array([label[str(u)] for u in uniques] + [None], dtype=object)[codes]
+
+    return labelled(t_key), labelled(b_key)
 
 
 def _breakdowns(codes: np.ndarray, k: int, t_key: pd.Series, b_key: pd.Series, training: np.ndarray,
@@ -172,14 +222,29 @@ def _breakdowns(codes: np.ndarray, k: int, t_key: pd.Series, b_key: pd.Series, t
     return out
 
 
+def attributes_of_class(attributes: Mapping[str, QuestionTotal], class_name: str) -> dict[str, QuestionTotal]:
+    """The attribute totals a class filter keeps: those whose class (``QuestionTotal.object_class``)
+    contains ``class_name`` as shown, any case (all of them without a filter). An attribute belongs
+    to one object class, so a filter narrows attributes as it narrows objects; classification
+    answers belong to no class and stay whole."""
+    if not class_name:
+        return dict(attributes)
+    keys = list(attributes)
+    hit = _contains([attributes[k].object_class for k in keys], class_name)
+    return {k: attributes[k] for k, keep in zip(keys, hit.tolist()) if keep}
+
+
 def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
-                     base: Mapping[str, AnnotatorScore] | None = None) -> dict[str, AnnotatorScore]:
+                     base: Mapping[str, AnnotatorScore] | None = None,
+                     class_name: str = "") -> dict[str, AnnotatorScore]:
     """Each annotator's :class:`AnnotatorScore` from per-object rows (``EvaluationResult.objects``'s
     columns), any subset of them: on all of a result's rows it is ``result.annotators``; on the rows
     a filter keeps, the scores under that filter. Status and reason by ``pass_mark.verdict``;
     annotators sorted. What the rows do not carry comes from ``base`` (the engine's scores, when
-    given): the classification and attribute answers and the items finished and required (a class
-    filter narrows objects, not an annotator's progress or answers).
+    given): the classification and attribute answers and the items finished and required; a class
+    filter (``class_name``, the text the rows were filtered with) narrows the attributes to those
+    of the classes it keeps (:func:`attributes_of_class`), not the classification answers or the
+    annotator's progress.
 
     Counted as the engine counts (see :mod:`.engine`): ``objects`` the training rows (not
     ``missed``), ``matched`` those ``matched`` or ``low_overlap``, ``correct_class`` matches with
@@ -187,8 +252,9 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
     (seed mode matches many-to-one: a benchmark object counts once, for its first match in row
     order) plus the ``missed`` rows and the ``class_mismatch`` rows (an extra whose benchmark object,
     left without a row of its own, is a miss); ``missed`` those two; ``class_mismatches`` the
-    ``class_mismatch`` rows and the matches of another class; ``by_shape`` and ``by_class`` the same per shape and per class (a
-    match counts for a class only when both objects carry it). Vectorised: one factorisation and
+    ``class_mismatch`` rows and the matches of another class; ``by_shape`` and ``by_class`` the same per shape and per class (classes by
+    :func:`class_labels`: by feature hash, named as the benchmark names them; a match counts for a
+    class only when both objects carry it). Vectorised: one factorisation and
     bincounts; Python loops only over annotators and their labels.
     """
     if not len(objects):
@@ -221,9 +287,10 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
     sim = np.where(matched, iou, 0.0)
     by_shape = _breakdowns(codes, k, objects["shape"], objects["shape"], ~missed, matched, covered | uncovered,
                            covered, sim)
-    same = (objects["class"].to_numpy(dtype=object) == objects["benchmark_class"].to_numpy(dtype=object))
-    by_class = _breakdowns(codes, k, objects["class"], objects["benchmark_class"], ~missed, matched & same,
-                           covered | uncovered, covered & same, sim)
+    t_class, b_class = class_labels(objects)  # by feature hash, the benchmark's names
+    same = np.array([t is not None and t == b for t, b in zip(t_class.tolist(), b_class.tolist())], dtype=bool)
+    by_class = _breakdowns(codes, k, pd.Series(t_class, dtype=object), pd.Series(b_class, dtype=object), ~missed,
+                           matched & same, covered | uncovered, covered & same, sim)
     pairs = pd.DataFrame({"a": codes, "s": objects["source"].to_numpy(dtype=object)}).drop_duplicates()
     sources = pairs.groupby("a", sort=True)["s"].agg(tuple)
     scores: dict[str, AnnotatorScore] = {}
@@ -236,7 +303,7 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
             sources=tuple(str(v) for v in sources.get(i, ())), by_shape=by_shape[i], by_class=by_class[i],
             class_mismatches=int(n_mismatch[i]),
             classifications=engine.classifications if engine is not None else {},
-            attributes=engine.attributes if engine is not None else {},
+            attributes=attributes_of_class(engine.attributes, class_name) if engine is not None else {},
             items_done=engine.items_done if engine is not None else None,
             items_required=engine.items_required if engine is not None else None)
         status, reason = pass_mark.verdict(score)
@@ -250,15 +317,16 @@ def confusion_counts(objects: pd.DataFrame) -> pd.DataFrame:
     the class of the benchmark object it matched (``unmatched`` without a match) and its own; a
     missed benchmark object under its class and ``unmatched``; a ``class_mismatch`` row (the
     cross-class pass: its benchmark object has no ``missed`` row) is one cell, the benchmark
-    object's class and its own."""
+    object's class and its own. Classes are keyed and named by :func:`class_labels`."""
     if not len(objects):
         return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "count" else object) for c in CONFUSION_COLUMNS})
     outcome = objects["outcome"]
     matched = outcome.isin(MATCHED).to_numpy(dtype=bool)
     missed = (outcome == "missed").to_numpy(dtype=bool)
     cross = (outcome == "class_mismatch").to_numpy(dtype=bool)
-    bench = np.where(matched | missed | cross, objects["benchmark_class"].to_numpy(dtype=object), UNMATCHED)
-    mine_class = np.where(missed, UNMATCHED, objects["class"].to_numpy(dtype=object))
+    t_class, b_class = class_labels(objects)  # by feature hash, the benchmark's names
+    bench = np.where(matched | missed | cross, b_class, UNMATCHED)
+    mine_class = np.where(missed, UNMATCHED, t_class)
     long = pd.DataFrame({"annotator": objects["annotator"].to_numpy(dtype=object), "benchmark_class": bench,
                          "annotator_class": mine_class})
     counts = long.groupby(list(CONFUSION_COLUMNS[:3]), sort=True, dropna=False).size()
@@ -511,7 +579,7 @@ class EvaluationSnapshot:
             return {}
         if not f.class_name or self.objects is None:
             return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
-        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators)
+        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators, f.class_name)
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,
