@@ -158,6 +158,21 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
                 _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
         return None
 
+    _file_rules(data, items, urls, col, csv_mode=csv_mode)
+
+    for (name, found, path_of), (joined, plain) in zip(url_lists, joins, strict=True):
+        if found:
+            colons = _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
+            if plain and balance is not None:
+                balance.colons += colons  # the walk counted the URLs of other sections already
+    _check_duplicate_urls(url_lists, data, col, csv_mode=csv_mode)
+    _check_titles(data, col)
+    _check_batch_size(data, col, section_urls)
+    return balance.total if balance is not None else None
+
+
+def _file_rules(data: dict[str, Any], items: int, urls: int, col: Collector, *, csv_mode: bool) -> None:
+    """The rules about the file as a whole: Encord's limits, nothing to register, the flags."""
     if not csv_mode:
         if items > MAX_ITEMS:
             col.add("error", "too-many-items",
@@ -175,15 +190,33 @@ def check_data(data: Any, col: Collector, *, provider: str | None = None, result
         col.add("warning", "no-effect", 'upsert_metadata has no effect unless "skip_duplicate_urls" is true',
                 path=("upsert_metadata",), at_key=True)
 
-    for (name, found, path_of), (joined, plain) in zip(url_lists, joins, strict=True):
-        if found:
-            colons = _check_urls(name, found, path_of, col, provider=provider, csv_mode=csv_mode, joined=joined)
-            if plain and balance is not None:
-                balance.colons += colons  # the walk counted the URLs of other sections already
-    _check_duplicate_urls(url_lists, data, col, csv_mode=csv_mode)
-    _check_titles(data, col)
-    _check_batch_size(data, col, section_urls)
-    return balance.total if balance is not None else None
+
+def check_plain_section(name: str, entries: list[Any], urls: list[str], titles: list[str], flags: dict[str, bool],
+                        col: Collector, *, provider: str | None, result: ValidationResult) -> int:
+    """:func:`check_data` for a file of one plain single-file section (``name``) and top-level flags,
+    read by a typed decoder (validate's fast path) rather than into dicts.
+
+    ``entries`` are the items (only counted), ``urls`` their objectUrls, ``titles`` the titles
+    written (in order; each a string of at most MAX_TITLE characters, the non-empty ones all
+    different: the caller checks, and otherwise takes the reference path). Adds the same
+    diagnostics in the same order as check_data would, and returns its key balance.
+    """
+    balance = _Balance()
+    balance.keys = 1 + len(flags)  # the top-level keys (none holds a colon)
+    balance.keys += len(urls) + len(titles)
+    balance.colons += "".join(titles).count(":")
+    n = len(urls)
+    result.items, result.urls, result.sections = n, n, {name: n}
+    _file_rules(flags, n, n, col, csv_mode=False)
+    path_of: PathOf = lambda i: (name, i, "objectUrl")  # noqa: E731
+    if urls:
+        balance.colons += _check_urls(name, urls, path_of, col, provider=provider, csv_mode=False,
+                                      joined="\n".join(urls))
+    data = {name: entries, **flags}
+    _check_duplicate_urls([(name, urls, path_of)], data, col)
+    # _check_titles: nothing to say (the titles are all different)
+    _check_batch_size(data, col, {name: n})
+    return balance.total
 
 
 # ---------------------------------------------------------------------------------------------

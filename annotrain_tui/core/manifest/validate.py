@@ -91,8 +91,23 @@ def decode(data: bytes) -> tuple[str | None, Diagnostic | None]:
 def validate_bytes(data: bytes, *, path: str | None = None, provider: str | None = None,
                    format: Format | None = None,
                    max_per_code: int | None = DEFAULT_MAX_PER_CODE) -> ValidationResult:
-    """Validate the raw bytes of a manifest (non-UTF-8 input is an ``encoding`` error)."""
+    """Validate the raw bytes of a manifest (non-UTF-8 input is an ``encoding`` error).
+
+    A big JSON file of one plain section goes through :mod:`.fastpath` (no dicts kept, the same
+    diagnostics); anything else, and anything unusual in such a file, through the reference path."""
+    if len(data) >= FAST_PATH_MIN_BYTES and (format or detect_format(data, path)) == "json":
+        _check_provider(provider)
+        from annotrain_tui.core.manifest.fastpath import validate_plain
+
+        fast = validate_plain(data, path=path, provider=provider, max_per_code=max_per_code)
+        if fast is not None:
+            return fast
     return parse_bytes(data, path=path, provider=provider, format=format, max_per_code=max_per_code).result
+
+
+#: JSON bytes from which validate_bytes tries the fast path: below, the reference path is as quick
+#: (and msgspec's import is not paid). Tests lower it to compare the two paths on small files.
+FAST_PATH_MIN_BYTES = 4 * 1024 * 1024
 
 
 def validate_text(text: str, *, path: str | None = None, provider: str | None = None,
@@ -208,7 +223,8 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
         except JsonProblem as exc:
             return _json_problem(exc, col, result, body)
         source = body.source()  # the bytes when we have them: no 64 MB text made just to look
-        if (b"\\u" in source) if isinstance(source, bytes) else ("\\u" in source):  # half a character?
+        # half a character? (a backslash first: a one-byte search is ten times quicker than a two-byte one)
+        if (b"\\" in source and b"\\u" in source) if isinstance(source, bytes) else ("\\" in source and "\\u" in source):
             for offset, escape in _lone_surrogates(body.text):
                 col.add("error", "json-surrogate",
                         f"{escape} is half of a UTF-16 surrogate pair with no other half: it is no character, "
