@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: each model builds its validator when first used, so a command pays only for the models it makes
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Provider(str, Enum):

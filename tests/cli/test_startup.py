@@ -172,6 +172,9 @@ def test_status_on_the_sandbox_imports_no_array_library_and_no_tui(tmp_path):
     assert _heavy(modules, ("numpy", "pandas", "scipy", "shapely", "textual", "rich", "encord")) == set()
     assert {m for m in modules if m.endswith("_cmd")} == {"annotrain_tui.cli.list_cmd"}
     assert "annotrain_tui.core.evaluation.engine" not in modules
+    # opening the sandbox loads neither the manifest models (a registration's) nor the label-row
+    # shapes (a label row's)
+    assert not {m for m in modules if m.startswith(("annotrain_tui.core.manifest", "annotrain_tui.core.evaluation"))}
 
 
 def test_manifest_validate_imports_no_array_library_and_neither_the_converter_nor_the_fixes(tmp_path):
@@ -226,11 +229,14 @@ def test_the_app_and_home_load_no_other_screen_and_no_array_library():
             "from annotrain_tui.tui.screens.home import HomeScreen\n"
             "factories = _screen_factories()\n"
             "print(sorted(m for m in sys.modules if m.startswith('annotrain_tui.tui.screens.')))\n"
-            "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'shapely') if m in sys.modules))\n")
+            "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'shapely') if m in sys.modules))\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('annotrain_tui.core.manifest',\n"
+            "    'annotrain_tui.core.evaluation', 'annotrain_tui.core.provisioning', 'annotrain_tui.core.choices'))))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    screens, heavy = proc.stdout.splitlines()
+    screens, heavy, core = proc.stdout.splitlines()
     assert screens == "['annotrain_tui.tui.screens.base', 'annotrain_tui.tui.screens.home']"
     assert heavy == "[]"
+    assert core == "[]"  # Home's row picks load core.choices (with provisioning) when a row is picked
 
 
 def test_every_flow_names_a_screen_that_exists():

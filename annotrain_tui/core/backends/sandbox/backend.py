@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from annotrain_tui.core.backends.base import WorkspaceMissing
-from annotrain_tui.core.backends.sandbox import labels as lbl
 from annotrain_tui.core.backends.sandbox.store import (
     MARKER_AGAIN,
     MARKER_PREFIX,
@@ -30,7 +29,6 @@ from annotrain_tui.core.backends.sandbox.store import (
     new_workspace_file,
 )
 from annotrain_tui.core.errors import Conflict, InvalidInput, NotFound
-from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
 from annotrain_tui.core.models import (
     DataRow,
     Dataset,
@@ -232,6 +230,9 @@ class SandboxBackend:
             raise NotFound(f"integration {integration_id} not found")
         if not isinstance(manifest, dict):
             raise InvalidInput("the registration manifest must be a JSON object")
+        # the manifest models load with the first registration, not with every command that opens the sandbox
+        from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
+
         urls = sum(len(entry_urls(e)) for _, e in manifest_entries(manifest))
         # a job takes its base time plus a little per URL (ANNOTRAIN_SANDBOX_JOB_SECONDS=0: at once)
         from annotrain_tui.core import envvars
@@ -263,6 +264,8 @@ class SandboxBackend:
             time.sleep(min(wait, remaining, 0.25))
 
     def _process_job(self, job_id: str) -> RegistrationResult:
+        from annotrain_tui.core.manifest.models import entry_urls, manifest_entries
+
         with self.store.tx() as c:
             job = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if job["result"]:  # another thread got here first
@@ -560,6 +563,8 @@ class SandboxBackend:
         return [i for i in infos if i.done] if done_only else infos
 
     def get_label_rows(self, project_id: str, data_hashes: Sequence[str]) -> list[dict[str, Any]]:
+        from annotrain_tui.core.backends.sandbox import labels as lbl  # its shapes load with the first label row
+
         kinds = {st.title: st.kind for st in self.stage_objects(project_id)}
         assignees = self.task_assignees(project_id)
         out: list[dict[str, Any]] = []
