@@ -155,3 +155,38 @@ async def test_home_names_the_benchmark_the_flows_open_and_says_there_are_more(t
         await settle(app, pilot)
         text = " ".join(screen_text(app).split())
         assert "Benchmark Cohort A Bench: 0/0 Complete" in text and "(+1 more" in text and "in Projects)" in text
+
+
+async def test_the_first_frame_is_drawn_before_the_tabs_and_the_first_load_waits_for_them(tmp_path, monkeypatch):
+    """Issue 14 (the TUI's first paint): Home's first frame is its header, summary, flows and keys; the
+    four tables mount right after it, each with its columns and the projects table focused, and the
+    first load starts only then, so every row it brings has its table."""
+    from annotrain_tui.tui.screens import home
+    from tests.tui.helpers import screen_text
+
+    before_tabs: list[tuple[int, bool]] = []
+    real_mount = home.HomeScreen._mount_tabs
+
+    async def mount_tabs(self):
+        before_tabs.append((len(self.query(TabbedContent)), "5  Evaluate" in screen_text(self.app)))
+        await real_mount(self)
+
+    loads: list[bool] = []
+    real_load = home.load_overview
+
+    def load_overview(backend):
+        loads.append(app.screen.tabs_ready)
+        return real_load(backend)
+
+    monkeypatch.setattr(home.HomeScreen, "_mount_tabs", mount_tabs)
+    monkeypatch.setattr(home, "load_overview", load_overview)
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert before_tabs == [(0, True)]  # drawn with the flows, no tabs yet
+        assert loads == [True]
+        screen = app.screen
+        assert {tab: [str(c.label) for c in screen.query_one(f"#table-{tab}", DataTable).columns.values()]
+                for tab in home.TABS} == home.TABS
+        assert screen.focused is screen.query_one("#table-projects", DataTable)
+        assert [r[0] for r in _cells(screen.query_one("#table-projects", DataTable))][0] == "Benchmark Labels"

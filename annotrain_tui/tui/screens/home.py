@@ -10,7 +10,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from annotrain_tui.core.choices import benchmark_of_project
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
@@ -66,11 +65,17 @@ class HomeScreen(AppScreen):
                 yield Static(Text(""), id="bench-label")
                 yield ProgressBar(total=1, show_eta=False, id="bench-progress")
             yield Static(self._flows_text(), id="flows")
-        with TabbedContent(id="tabs"):
-            for tab in TABS:
-                with TabPane(tab.capitalize(), id=f"tab-{tab}"):
-                    yield SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer()  # the tabs follow the first frame (_mount_tabs)
+
+    def _tabs(self) -> TabbedContent:
+        """One tab per kind of record, each a table with its columns (not yet mounted)."""
+        tabs = TabbedContent(id="tabs")
+        for tab, columns in TABS.items():
+            table = SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
+            for col in columns:
+                table.add_column(col, key=col.lower())
+            tabs.compose_add_child(TabPane(tab.capitalize(), table, id=f"tab-{tab}"))  # as `with` does in compose
+        return tabs
 
     def _flows_text(self) -> Text:
         text = Text()
@@ -85,15 +90,21 @@ class HomeScreen(AppScreen):
         # columns); inline, over the stylesheet's one-line height
         for wid in ("#bench-row", "#bench-label"):
             self.query_one(wid).styles.height = "auto"
-        for tab, columns in TABS.items():
-            table = self.query_one(f"#table-{tab}", DataTable)
-            for col in columns:
-                table.add_column(col, key=col.lower())
-        self.query_one("#table-projects", DataTable).focus()
         self.overview: Overview | None = None
         self._restored = False
         self._shown_once = False
+        self.tabs_ready = False
         self.refresh_timer = self.set_interval(self.AUTO_REFRESH, self._refresh_tick)
+        self.call_after_refresh(self._mount_tabs)
+
+    async def _mount_tabs(self) -> None:
+        """The tabs and their tables, once the first frame (header, summary, flows, keys) is drawn:
+        laying out four tables would make that frame wait (issue 14: the TUI's first paint). The first
+        load starts after them, so its thread (imports, the listing) does not hold the interpreter
+        meanwhile either, and every row it brings has its table."""
+        await self.mount(self._tabs(), after="#home-top")
+        self.query_one("#table-projects", DataTable).focus()
+        self.tabs_ready = True
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
@@ -111,7 +122,8 @@ class HomeScreen(AppScreen):
             self.action_refresh()
 
     def action_refresh(self) -> None:
-        self.load()
+        if self.tabs_ready:  # until then the first load is still to come (_mount_tabs)
+            self.load()
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         if worker.group != "home-load":
@@ -188,6 +200,8 @@ class HomeScreen(AppScreen):
             table.add_row(*cells, key=key)
 
     def action_tab(self, step: int) -> None:
+        if not self.tabs_ready:
+            return
         tabs = self.query_one(TabbedContent)
         ids = [f"tab-{t}" for t in TABS]
         current = ids.index(tabs.active) if tabs.active in ids else 0
@@ -204,6 +218,7 @@ class HomeScreen(AppScreen):
         if ov is None or key in (None, "__empty__"):
             return
         table = event.data_table.id
+        from annotrain_tui.core.choices import benchmark_of_project  # (with provisioning: not at start-up)
         from annotrain_tui.tui.screens.pick import remember_selection
 
         if table == "table-integrations":
