@@ -575,6 +575,11 @@ def keypoint_present(point: Mapping[str, Any]) -> bool:
     return point.get("visibility") != KEYPOINT_ABSENT
 
 
+#: keypoints one skeleton may have (COCO's person has 17; Encord's templates are drawn by hand)
+MAX_KEYPOINTS = 1_000
+_FIX_OBJECT = "fix or delete the object in the source project and export again"
+
+
 def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool]]:
     """A skeleton's keypoints as Encord writes them (``SkeletonCoordinates.to_dict()``:
     ``{"0": {x, y, name, featureHash, visibility?, …}, …}``): their keys (the template keypoint's
@@ -584,20 +589,27 @@ def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tup
     if items is None:
         raise InvalidInput(f"{where}: skeleton has no keypoints",
                            hint="fix or delete the object in the source project and export again")
+    if len(items) > MAX_KEYPOINTS:
+        raise InvalidInput(f"{where}: skeleton has {len(items):,} keypoints; a skeleton template holds at most "
+                           f"{MAX_KEYPOINTS:,}", hint=_FIX_OBJECT)
     keys: list[str] = []
+    seen: set[str] = set()
     points: list[tuple[float, float]] = []
     present: list[bool] = []
     for i, kp in enumerate(items):
         if not isinstance(kp, dict):
-            raise InvalidInput(f"{where}: skeleton keypoint {i} must be an object with x and y, got {type_name(kp)}")
+            raise InvalidInput(f"{where}: skeleton keypoint {i} must be an object with x and y, got {type_name(kp)}",
+                               hint=_FIX_OBJECT)
         key = kp.get("featureHash") or kp.get("name") or str(i)
         if not isinstance(key, str):
-            raise InvalidInput(f"{where}: skeleton keypoint {i} has a 'featureHash' that is not a string")
-        if key in keys:
-            raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice")
+            raise InvalidInput(f"{where}: skeleton keypoint {i} has a 'featureHash' that is not a string",
+                               hint=_FIX_OBJECT)
+        if key in seen:
+            raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice", hint=_FIX_OBJECT)
+        seen.add(key)
         what = f"skeleton keypoint {i}"
         if "x" not in kp or "y" not in kp:
-            raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'")
+            raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'", hint=_FIX_OBJECT)
         points.append((_number(kp["x"], where, what, "x"), _number(kp["y"], where, what, "y")))
         keys.append(key)
         present.append(keypoint_present(kp))

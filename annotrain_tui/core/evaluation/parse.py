@@ -69,6 +69,7 @@ from annotrain_tui.core.evaluation.labels import row_where as _row_where
 from annotrain_tui.core.evaluation.labels import skeleton_values as _skeleton_values
 from annotrain_tui.core.evaluation.labels import type_name as _type_name
 from annotrain_tui.core.evaluation.labels import vertices as _vertices
+from annotrain_tui.core.evaluation.similarity import MAX_POLYLINE_VERTICES
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
 
@@ -214,6 +215,7 @@ class _Others:
         self.kp_xy: list[tuple[float, float]] = []
         self.kp_present: list[bool] = []
         self.skeletons: list[int] = []
+        self.too_long: list[Any] = []  # where: polylines over MAX_POLYLINE_VERTICES (they overlap nothing)
 
     def keypoint_table(self, n: int) -> Keypoints | None:
         if not self.skeletons:
@@ -246,7 +248,11 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
     shape = COMPARED_SHAPES[code]
     if shape == POLYLINE:
         points = _vertices(obj.get("polyline"), where, "polyline")
-        others.geom[record] = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(points) > MAX_POLYLINE_VERTICES:  # kept, overlapping nothing, and said
+            others.too_long.append(where)
+            others.geom[record] = np.zeros((0, 2))
+        else:
+            others.geom[record] = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         return _bounds(points)
     if shape == POINT:
         points = _vertices(obj.get("point"), where, "point")
@@ -263,12 +269,19 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
             others.kp_code.append(code_of(key, len(others.kp_vocab)))
             others.kp_xy.append(xy)
             others.kp_present.append(p)
+        if len(others.kp_vocab) > MAX_KEYPOINT_KINDS:  # the dense (skeletons × kinds) arrays would not fit
+            raise InvalidInput(f"{where}: the skeletons of this file name more than {MAX_KEYPOINT_KINDS:,} different "
+                               "keypoints (templates hold tens)",
+                               hint="fix or delete the object in the source project and export again")
         return _bounds(keypoints)
     from annotrain_tui.core.evaluation.similarity import Bitmask  # decoded (and checked) as it is read
 
     others.geom[record] = Bitmask.from_dict(obj.get("bitmask"), where=str(where))
     return math.nan, math.nan, math.nan, math.nan
 
+
+#: different skeleton keypoints (template keypoint feature hashes) one file may name
+MAX_KEYPOINT_KINDS = 10_000
 
 _MAX_PIXELS = 2**31 - 1  # a data unit's width or height, as Encord stores it (a 32-bit integer)
 
@@ -553,6 +566,11 @@ def assemble_table(source: str, c: Collected) -> ObjectTable:
     if bad_sizes:
         more = f"; and {len(bad_sizes) - _BAD_NAMED} more like it" if len(bad_sizes) > _BAD_NAMED else ""
         warnings.append(f"{'; '.join(map(str, bad_sizes[:_BAD_NAMED]))}{more}: {_DIMENSION_CONSEQUENCE}")
+    if others.too_long:
+        more = f"; and {len(others.too_long) - _BAD_NAMED} more" if len(others.too_long) > _BAD_NAMED else ""
+        warnings.append(f"{'; '.join(map(str, others.too_long[:_BAD_NAMED]))}{more}: polyline(s) of more than "
+                        f"{MAX_POLYLINE_VERTICES:,} vertices overlap nothing (no one draws such a line; buffering it "
+                        "would take minutes: redraw it with fewer points)")
     if unrepaired:
         warnings.append(f"{src}: {unrepaired} polygon(s) cross themselves more than {MAX_REPAIR_CROSSINGS} times "
                         f"(or have over {MAX_REPAIR_VERTICES:,} vertices and cross): not repaired, they overlap "
