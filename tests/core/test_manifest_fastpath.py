@@ -103,6 +103,8 @@ def item_text(section: str, i: int, problem: str | None, rng: random.Random) -> 
     if problem == "not-object":
         return json.dumps(url)
     body = ", ".join(parts) + extra
+    if rng.random() < 0.1:
+        body = body.replace('"objectUrl": ', '"objectUrl":\n        ')  # the value on the next line
     return "{" + body + "}" if rng.random() < 0.5 else "{\n      " + body.replace(", ", ",\n      ") + "\n    }"
 
 
@@ -117,7 +119,7 @@ def manifest(rng: random.Random, problems: list[str], *, section: str = "images"
     return ("{\n" + body + "\n}\n").encode()
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(120))
 def test_the_fast_path_says_what_the_reference_path_says(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(seed)
     section = rng.choice(list(EXT))
@@ -181,3 +183,12 @@ def test_a_big_clean_file_takes_the_fast_path_by_default(monkeypatch: pytest.Mon
     monkeypatch.setattr(validate_module, "FAST_PATH_MIN_BYTES", len(raw) + 1)
     validate_bytes(raw, path="m.json")
     assert calls == [raw]  # below the threshold: not tried
+
+
+@pytest.mark.parametrize("problems", [["dup-url", "angle"], ["dup-url", "http", "wrong-ext"]])
+def test_values_on_the_line_after_their_key(problems: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repeat names the line of the first copy's key, a diagnostic stands at the value: here they differ."""
+    raw = manifest(random.Random(3), problems, n=40).replace(b'"objectUrl": ', b'"objectUrl":\n        ')
+    got = fast(raw, monkeypatch, provider="aws")
+    assert any(d.code == "duplicate-url" for d in got.diagnostics)
+    assert as_tuple(got) == as_tuple(reference(raw, monkeypatch, provider="aws"))

@@ -16,7 +16,10 @@ diagnostic (tests/core/test_manifest_fastpath.py compares the two on generated f
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import partial
+from itertools import islice
 from operator import attrgetter, is_not
 from typing import Any
 
@@ -25,6 +28,7 @@ from msgspec import UNSET, Struct, UnsetType
 
 from annotrain_tui.core.manifest.collector import Collector
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
+from annotrain_tui.core.manifest.positions import LineIndex, Path
 from annotrain_tui.core.manifest.rules import check_plain_section
 from annotrain_tui.core.manifest.spec import MAX_TITLE, SINGLE_SECTIONS, TOP_LEVEL_FLAGS
 
@@ -85,6 +89,53 @@ def validate_plain(raw: bytes, *, path: str | None, provider: str | None,
     if raw.count(b":") != balance:
         return None  # a repeated key somewhere: the reference path finds and locates it
     needs_text = any(p.path is not None or p.offset is not None for p in col.pending)
-    diagnostics: list[Diagnostic] = col.finish(raw.decode("utf-8-sig", "surrogatepass") if needs_text else None)
+    if not needs_text:
+        result.diagnostics = col.finish(None)
+        return result
+    text = raw.decode("utf-8-sig", "surrogatepass")
+    resolver = None if b"\\" in raw else _url_resolver(text, name, col)
+    diagnostics: list[Diagnostic] = (col.finish(text) if resolver is None else
+                                     col.finish(None, resolver=resolver))
     result.diagnostics = diagnostics
     return result
+
+
+_URL_KEY = re.compile(r'"objectUrl"[ \t\n\r]*:[ \t\n\r]*')
+
+
+def _url_resolver(text: str, section: str, col: Collector) -> Callable[[Path, bool], tuple[int, int] | None] | None:
+    """Positions of the items' objectUrl keys and values, found by a text search rather than a walk.
+
+    Only for a text without a backslash: then no string holds a quote, so ``"objectUrl"`` followed
+    by a colon is a key, and (the decoder took every item, each with one objectUrl, and the keys
+    added up) the n-th such key is item n's. None when a diagnostic points anywhere else (the walk
+    of ``Collector.finish`` then finds it).
+    """
+    wanted: set[int] = set()
+    for p in col.pending:
+        for path in (p.path, p.related):
+            if path is None:
+                continue
+            if len(path) != 3 or path[0] != section or path[2] != "objectUrl" or type(path[1]) is not int:
+                return None
+            wanted.add(path[1])
+    if any(p.offset is not None for p in col.pending):
+        return None
+    spans: dict[int, tuple[int, int]] = {}  # item -> (key offset, value offset)
+    found = _URL_KEY.finditer(text)
+    at = -1
+    for n in sorted(wanted):
+        m = next(islice(found, n - at - 1, None), None)
+        if m is None:  # pragma: no cover - the decoder saw this item
+            return None
+        spans[n] = (m.start(), m.end())
+        at = n
+    positions = LineIndex(text).positions([o for pair in spans.values() for o in pair])
+    if any(positions[key][0] != positions[value][0] for key, value in spans.values()):
+        return None  # a "{related}" line is the key's, a diagnostic's the value's: the walk tells them apart
+
+    def resolve(path: Path, at_key: bool) -> tuple[int, int] | None:
+        key, value = spans[int(path[1])]
+        return positions[key if at_key else value]
+
+    return resolve
