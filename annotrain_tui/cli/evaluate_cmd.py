@@ -76,6 +76,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="F1 needed to pass (default: the config's pass_f1, 0.8)")
     how.add_argument("--pass-class-accuracy", type=finite_float, default=None, metavar="X",
                      help="class accuracy needed to pass (default: the config's, 0.9)")
+    how.add_argument("--pass-classification-accuracy", type=finite_float, default=None, metavar="X",
+                     help="mean score of the classification answers needed to pass (default: the config's, 0.8)")
+    how.add_argument("--pass-attribute-accuracy", type=finite_float, default=None, metavar="X",
+                     help="mean score of the object attributes needed to pass (default: the config's, 0.8)")
     how.add_argument("--min-items", type=int, default=None, metavar="N",
                      help="finished paired items an annotator needs before a status is given (default: the "
                           "config's pass_min_items, else every benchmark item)")
@@ -98,7 +102,8 @@ def _settings(args: argparse.Namespace) -> Any:
     return EvaluationSettings.from_config(
         load_settings(), matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
         shape=args.shape, class_matching=args.class_matching, pass_f1=args.pass_f1, pass_class_accuracy=args.pass_class_accuracy,
-        pass_min_items=args.min_items)
+        pass_min_items=args.min_items, pass_classification_accuracy=args.pass_classification_accuracy,
+        pass_attribute_accuracy=args.pass_attribute_accuracy)
 
 
 def evaluate_online(args: argparse.Namespace) -> int:
@@ -153,7 +158,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
     for flag, value, low_open in (("--iou-threshold", args.iou_threshold, True),
                                   ("--low-overlap", args.low_overlap, False),
                                   ("--pass-f1", args.pass_f1, False),
-                                  ("--pass-class-accuracy", args.pass_class_accuracy, False)):
+                                  ("--pass-class-accuracy", args.pass_class_accuracy, False),
+                                  ("--pass-classification-accuracy", args.pass_classification_accuracy, False),
+                                  ("--pass-attribute-accuracy", args.pass_attribute_accuracy, False)):
         if value is not None and (not (0.0 <= value <= 1.0) or (low_open and value == 0.0)):
             raise UsageError(f"{flag} must be in {'(0' if low_open else '[0'}, 1], got {value}")
     if args.min_items is not None and args.min_items < 1:
@@ -319,8 +326,9 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
                 print(f"  {line}")
     pm = s.pass_mark
     need = "every benchmark item finished" if pm.min_items is None else f"at least {pm.min_items} item(s) finished"
-    print(f"Pass mark: {need}, F1 ≥ {pm.f1:g} and class accuracy ≥ {pm.class_accuracy:g} "
-          f"(close: within {pm.margin:g}); LOW IOU = matches below {s.low_overlap:g}.")
+    print(f"Pass mark: {need}, F1 ≥ {pm.f1:g}, class accuracy ≥ {pm.class_accuracy:g}, answers ≥ "
+          f"{pm.classification_accuracy:g} and attributes ≥ {pm.attribute_accuracy:g} where compared (close: within "
+          f"{pm.margin:g}); LOW IOU = matches below {s.low_overlap:g}.")
     nc = {k: v for side in ("benchmark", "training") for k, v in result.not_compared[side].items()}
     if nc:
         parts = []

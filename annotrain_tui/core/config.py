@@ -55,7 +55,8 @@ MAX_RETRY_DELAY = 30.0  # the retry layer never waits longer between attempts (r
 MAX_REFRESH = 3600.0
 #: The settings that are numbers; `config set` converts its text for them (_value_from_text).
 NUMBER_SETTINGS = ("request_timeout", "bulk_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
-                   "pass_f1", "pass_class_accuracy", "refresh_interval", "pass_min_items", "keypoint_sigma")
+                   "pass_f1", "pass_class_accuracy", "refresh_interval", "pass_min_items", "keypoint_sigma",
+                   "pass_classification_accuracy", "pass_attribute_accuracy")
 #: tables whose values are numbers (class name = number): ``config set TABLE.NAME X`` reads X as one
 NUMBER_TABLES = ("class_thresholds", "class_sigmas", "class_pass_f1")
 DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
@@ -262,6 +263,10 @@ class Settings(BaseModel):
     low_overlap: float = Field(0.8, ge=0, le=1, strict=True)
     pass_f1: float = Field(0.8, ge=0, le=1, strict=True)
     pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
+    pass_classification_accuracy: float = Field(0.8, ge=0, le=1, strict=True,
+                                                description="the mean score of the classification answers")
+    pass_attribute_accuracy: float = Field(0.8, ge=0, le=1, strict=True,
+                                           description="the mean score of the object attributes on matches")
     pass_min_items: int | None = Field(None, ge=1, le=10**9, strict=True,
                                        description="finished items a status needs (unset: every benchmark item)")
     class_matching: Literal["any", "same"] = Field(

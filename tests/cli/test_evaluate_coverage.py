@@ -127,3 +127,27 @@ def test_the_same_work_sent_twice_is_one_item_and_said(capsys, tmp_path):
     tr.write_text(json.dumps(rows + [rows[0]]))  # the finished row twice in one file
     a = _evaluate(capsys, bm, tr)["annotators"][EMAIL]
     assert a["items"] == {"done": 1, "required": 2} and a["status"] == "not enough work yet"
+
+
+def _answer(row: dict, option: str) -> dict:
+    """The row with one radio classification (weather) answered ``option``, as the SDK writes it."""
+    row["classification_answers"] = {"c1": {
+        "classificationHash": "c1", "featureHash": "clsWeather", "range": [[0, 0]], "createdBy": EMAIL,
+        "classifications": [{"name": "weather", "featureHash": "qWeather", "manualAnnotation": True,
+                             "answers": [{"name": option, "featureHash": f"opt-{option}"}]}]}}
+    return row
+
+
+def test_wrong_classification_answers_keep_an_annotator_from_passing(capsys, tmp_path):
+    bm, tr = _files(tmp_path, n_items=2, finished=2)
+    bench = [_answer(r, "sunny") for r in json.loads(bm.read_text())]
+    bm.write_text(json.dumps(bench))
+    train = [_answer(r, "rainy") for r in json.loads(tr.read_text())]
+    tr.write_text(json.dumps(train))
+    a = _evaluate(capsys, bm, tr)["annotators"][EMAIL]
+    assert a["f1"] == 1.0 and a["classification_accuracy"] == 0.0  # every box right, every answer wrong
+    assert a["status"] == "needs feedback" and a["reason"] == "classification answers 0.000 (mark 0.8)"
+    a = _evaluate(capsys, bm, tr, "--pass-classification-accuracy", "0")["annotators"][EMAIL]
+    assert a["status"] == "passed"
+    tr.write_text(json.dumps([_answer(r, "sunny") for r in train]))
+    assert _evaluate(capsys, bm, tr)["annotators"][EMAIL]["status"] == "passed"

@@ -69,7 +69,8 @@ def _per_class(what: str, values: Mapping[str, Any], *, open_low: bool = False) 
 @dataclass(frozen=True)
 class PassMark:
     """Passed when F1 ≥ ``f1`` and class accuracy ≥ ``class_accuracy`` (close: within ``margin`` of
-    both), every class in ``class_f1`` has its own F1 ≥ its mark (the per-class F1 of
+    both), the answers compared reach ``classification_accuracy`` and ``attribute_accuracy``, every
+    class in ``class_f1`` has its own F1 ≥ its mark (the per-class F1 of
     :class:`Breakdown`: a match counts for a class when both objects carry it; a class with no
     benchmark object is not judged), and there is evidence: the annotator finished at least
     ``min_items`` paired items (None: every benchmark item), else :data:`STATUS_NOT_ENOUGH`."""
@@ -79,10 +80,16 @@ class PassMark:
     margin: float = 0.1
     min_items: int | None = None
     class_f1: Mapping[str, float] = field(default_factory=dict)
+    #: the mean score of the classification answers and of the object attributes compared (judged
+    #: only where there were some to compare)
+    classification_accuracy: float = 0.8
+    attribute_accuracy: float = 0.8
 
     def __post_init__(self) -> None:
         for what, v in (("the pass F1", self.f1), ("the pass class accuracy", self.class_accuracy),
-                        ("the pass margin", self.margin)):
+                        ("the pass margin", self.margin),
+                        ("the pass classification accuracy", self.classification_accuracy),
+                        ("the pass attribute accuracy", self.attribute_accuracy)):
             _unit_number(what, v)
         if self.min_items is not None and (type(self.min_items) is not int or self.min_items < 1):
             raise InvalidInput(f"the minimum of finished items must be a whole number ≥ 1, got "
@@ -105,19 +112,25 @@ class PassMark:
         if status != STATUS_PASSED:
             reasons.append(f"F1 {score.f1:.3f} (mark {self.f1:g})" if score.f1 < self.f1 - _EPS else
                            f"class accuracy {score.class_accuracy:.3f} (mark {self.class_accuracy:g})")
-        for name, mark in sorted(self.class_f1.items()):
-            b = score.by_class.get(name)
-            if b is None or not b.benchmark_objects:
+        marks: list[tuple[str, float | None, float]] = [
+            (f"class {safe_text(name, 60)} F1", (b.f1 if (b := score.by_class.get(name)) is not None
+                                                 and b.benchmark_objects else None), mark)
+            for name, mark in sorted(self.class_f1.items())]
+        marks += [("classification answers", score.classification_accuracy, self.classification_accuracy),
+                  ("attributes", score.attribute_accuracy, self.attribute_accuracy)]
+        for what, value, mark in marks:
+            if value is None or value >= mark - _EPS:  # nothing to judge, or at the mark
                 continue
-            if b.f1 < mark - _EPS:
-                reasons.append(f"class {safe_text(name, 60)} F1 {b.f1:.3f} (mark {mark:g})")
-                worse = STATUS_CLOSE if b.f1 >= mark - self.margin - _EPS else STATUS_NEEDS_FEEDBACK
-                status = worse if _RANK[worse] > _RANK[status] else status
+            reasons.append(f"{what} {value:.3f} (mark {mark:g})")
+            worse = STATUS_CLOSE if value >= mark - self.margin - _EPS else STATUS_NEEDS_FEEDBACK
+            status = worse if _RANK[worse] > _RANK[status] else status
         return status, "; ".join(reasons)
 
     def to_json(self) -> dict[str, Any]:
         return {"f1": self.f1, "class_accuracy": self.class_accuracy, "margin": self.margin,
-                "min_items": self.min_items, "class_f1": dict(sorted(self.class_f1.items()))}
+                "min_items": self.min_items, "class_f1": dict(sorted(self.class_f1.items())),
+                "classification_accuracy": self.classification_accuracy,
+                "attribute_accuracy": self.attribute_accuracy}
 
     def status(self, f1: float, class_accuracy: float | None) -> str:
         ca = 1.0 if class_accuracy is None else class_accuracy  # no matches: F1 decides alone
@@ -185,8 +198,10 @@ class EvaluationSettings:
         pass marks, per class too) as evaluation settings; ``overrides`` (a command's flags, the
         screen's choices) win. The one place the CLI and the TUI turn the config into a scoring rule."""
         pass_fields = {"f1": config.pass_f1, "class_accuracy": config.pass_class_accuracy,
-                       "min_items": config.pass_min_items, "class_f1": dict(config.class_pass_f1)}
-        for key in ("f1", "class_accuracy", "min_items", "class_f1"):
+                       "min_items": config.pass_min_items, "class_f1": dict(config.class_pass_f1),
+                       "classification_accuracy": config.pass_classification_accuracy,
+                       "attribute_accuracy": config.pass_attribute_accuracy}
+        for key in ("f1", "class_accuracy", "min_items", "class_f1", "classification_accuracy", "attribute_accuracy"):
             if f"pass_{key}" in overrides:
                 value = overrides.pop(f"pass_{key}")
                 if value is not None:
