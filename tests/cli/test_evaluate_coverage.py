@@ -151,3 +151,12 @@ def test_wrong_classification_answers_keep_an_annotator_from_passing(capsys, tmp
     assert a["status"] == "passed"
     tr.write_text(json.dumps([_answer(r, "sunny") for r in train]))
     assert _evaluate(capsys, bm, tr)["annotators"][EMAIL]["status"] == "passed"
+
+
+def test_a_misspelt_class_in_the_config_is_said(capsys, tmp_path):
+    bm, tr = _files(tmp_path, n_items=2, finished=2)
+    assert _config(capsys, "class_thresholds.Cra", "0.6") == 0
+    assert main(["evaluate", "--benchmark-labels", str(bm), "--training-labels", str(tr)]) == 0
+    err = capsys.readouterr().err
+    assert "class_thresholds names 'Cra', which no benchmark object carries" in err
+    assert "the benchmark's classes: Car, Person" in err

@@ -854,7 +854,7 @@ class Evaluator:
                 items_done=done, items_required=self._items_required)
             status, reason = s.pass_mark.verdict(score)
             annotators[annot] = replace(score, status=status, reason=reason)
-        warnings = list(self._warnings)
+        warnings = list(self._warnings) + self._unknown_class_names()
         for p in projects:
             warnings.extend(p.warnings)
         warnings.extend(said)
@@ -868,6 +868,22 @@ class Evaluator:
             warnings=warnings, benchmark_rows=self._bm.n_rows, keep_objects=self.keep_objects,
         )
 
+
+    def _unknown_class_names(self) -> list[str]:
+        """A class the settings name that no benchmark object carries (a misspelling: its mark would
+        silently judge nothing), said once per setting."""
+        s = self.settings
+        known = set(self._bm.name_vocab.tolist()) | set(self._class_labels)
+        out = []
+        for setting, names in (("class_thresholds", s.class_thresholds), ("class_sigmas", s.class_sigmas),
+                               ("class_pass_f1", s.pass_mark.class_f1)):
+            unknown = sorted(n for n in names if n not in known)
+            if unknown:
+                classes = ", ".join(safe_text(n, 40) for n in sorted(known)[:8]) + (" …" if len(known) > 8 else "")
+                out.append(f"{setting} names {', '.join(repr(safe_text(n, 40)) for n in unknown)}, which no benchmark "
+                           f"object carries, so it applies to nothing (the benchmark's classes: {classes or 'none'}): "
+                           "check the spelling")
+        return out
 
     def _bm_has_attributes(self) -> np.ndarray:
         """Per benchmark annotation: whether its object answered any attribute (made once, with the
