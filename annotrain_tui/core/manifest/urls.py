@@ -8,6 +8,7 @@ URLs in pydantic-core and only explains the few that fail, in Python, with the s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import Final, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -109,7 +110,29 @@ PROVIDER_PATTERNS: Final[dict[str, str]] = {
     ),
     "direct": r"https://",
 }
-PROVIDER_RES: Final[dict[str, re.Pattern[str]]] = {k: re.compile(v) for k, v in PROVIDER_PATTERNS.items()}
+
+
+class _Compiled(Mapping[str, re.Pattern[str]]):
+    """PROVIDER_PATTERNS compiled on first use (most runs of the validator never read one)."""
+
+    def __init__(self, patterns: Mapping[str, str]) -> None:
+        self._patterns = patterns
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def __getitem__(self, key: str) -> re.Pattern[str]:
+        rx = self._compiled.get(key)
+        if rx is None:
+            rx = self._compiled[key] = re.compile(self._patterns[key])
+        return rx
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._patterns)
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+
+PROVIDER_RES: Final[Mapping[str, re.Pattern[str]]] = _Compiled(PROVIDER_PATTERNS)
 
 # ---------------------------------------------------------------------------------------------
 # File kinds by extension (used to warn about an .mp4 under "images" and to pick a section).
