@@ -243,6 +243,15 @@ def _check_outputs(args: argparse.Namespace, *, inputs: list[str]) -> None:
 def _report(args: argparse.Namespace, result: Any) -> int:
     from annotrain_tui.core.files import check_output
 
+    if not any(a.objects or a.benchmark_objects or a.classifications or a.attributes
+               for a in result.annotators.values()):  # rows paired, nothing in them to compare: a domain failure
+        from annotrain_tui.core.errors import AnnotrainError
+
+        shapes = " or ".join(result.settings.shapes) if len(result.settings.shapes) < 3 else "compared"
+        raise AnnotrainError(f"nothing to compare: the {result.paired_rows} paired label row(s) hold no {shapes} "
+                             "objects and no answers",
+                             hint="--shape chooses one shape; without it every shape is compared")
+
     inputs = [p for p in [getattr(args, "benchmark_labels", None), *getattr(args, "training_labels", [])] if p]
     written: dict[str, Any] = {}
     # Checked again right before writing (a file may have appeared during a long evaluation).

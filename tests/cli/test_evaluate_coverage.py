@@ -160,3 +160,22 @@ def test_a_misspelt_class_in_the_config_is_said(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "class_thresholds names 'Cra', which no benchmark object carries" in err
     assert "the benchmark's classes: Car, Person" in err
+
+
+def test_a_benchmark_of_classifications_only_scores_its_annotator(capsys, tmp_path):
+    bench = [_answer(_row(i, []), "sunny") for i in range(2)]
+    train = [_answer(_row(i, []), "sunny" if i == 0 else "rainy") for i in range(2)]
+    bm, tr = tmp_path / "bm.json", tmp_path / "tr.json"
+    bm.write_text(json.dumps(bench))
+    tr.write_text(json.dumps(train))
+    a = _evaluate(capsys, bm, tr)["annotators"][EMAIL]  # the answers' createdBy: no object names anyone
+    assert a["objects"] == a["benchmark_objects"] == 0 and a["items"] == {"done": 2, "required": 2}
+    assert a["classification_accuracy"] == 0.5 and a["status"] == "needs feedback"
+
+
+def test_nothing_compared_at_all_is_exit_1_and_says_why(capsys, tmp_path):
+    bm, tr = _files(tmp_path, n_items=2, finished=2)
+    code = main(["evaluate", "--benchmark-labels", str(bm), "--training-labels", str(tr), "--shape", "polygon"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "nothing to compare: the 2 paired label row(s) hold no polygon objects and no answers" in err

@@ -66,6 +66,7 @@ Per annotator
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -522,13 +523,21 @@ class Evaluator:
     @staticmethod
     def _annotators(train: ObjectTable, t_idx: np.ndarray, owner: str, credit_owner: bool) -> _Annotators:
         """Who made each annotation (createdBy, else the owner; every one the owner's with
-        ``credit_owner``) and each row's main annotator (most annotations; ties: the first seen)."""
+        ``credit_owner``) and each row's main annotator (most annotations; ties: the first seen; a set
+        without any compared object: whoever gave most of its classification answers)."""
         creators = [owner if credit_owner or not (isinstance(v, str) and v) else v
                     for v in train.created_by_vocab.tolist()]
         names = list(dict.fromkeys(creators + [owner]))
         of_creator = np.array([names.index(v) for v in creators] or [0], dtype=np.int64)
         n_t = len(t_idx)
         of_annotation = of_creator[train.created_by_code[t_idx]] if n_t else np.zeros(0, dtype=np.int64)
+        if not n_t and not credit_owner and train.answers:  # answers only: whoever gave most of them
+            who = Counter(v for ra in train.answers for v in ra.created_by.values() if isinstance(v, str) and v)
+            if who:
+                top = who.most_common(1)[0][0]
+                if top not in names:
+                    names.append(top)
+                owner = top
         k = len(names)
         counts = np.bincount(of_annotation, minlength=k)
         project_main = int(np.argmax(counts)) if n_t else names.index(owner)
@@ -840,14 +849,21 @@ class Evaluator:
         annotators: dict[str, AnnotatorScore] = {}
         said: list[str] = []
         breakdowns = _combine_breakdowns(projects, said)
-        for annot in sorted(self._totals):
-            objects, matched, low, correct, benchmark, missed, mismatches = (int(v) for v in self._totals[annot])
-            parts = self._iou_parts[annot]
+        # everyone with objects, benchmark objects, answers or finished items (a benchmark of
+        # classifications only has no objects to count)
+        everyone = set(self._totals) | set(breakdowns) | {a for p in projects for a, _q in p.questions}
+        no_counts = np.zeros(7, dtype=np.int64)
+        for annot in sorted(everyone):
+            objects, matched, low, correct, benchmark, missed, mismatches = (
+                int(v) for v in self._totals.get(annot, no_counts))
+            parts = self._iou_parts.get(annot, {})
             shapes, classes, done = breakdowns.get(annot, ({}, {}, 0))
+            sources = sorted(parts) if parts else [p.name for p in projects if any(
+                a == annot for (_k, a, _l) in p.breakdown) or any(a == annot for a, _q in p.questions)]
             score = AnnotatorScore(
                 annotator=annot, objects=objects, benchmark_objects=benchmark, matched=matched, missed=missed,
                 extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=math.fsum(parts.values()),
-                status="", sources=tuple(sorted(parts, key=position.__getitem__)), class_mismatches=mismatches,
+                status="", sources=tuple(sorted(sources, key=position.__getitem__)), class_mismatches=mismatches,
                 by_shape=shapes, by_class=classes,
                 classifications=self._question_totals(projects, annot, "questions"),
                 attributes=self._question_totals(projects, annot, "attributes"),
