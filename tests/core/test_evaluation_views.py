@@ -377,3 +377,30 @@ def test_two_classes_under_one_benchmark_name_are_told_apart_by_their_hash():
     score = annotator_scores(result.objects, result.settings.pass_mark)["a@x"]
     assert {"Car (c4rF3a7u)", "Car (p3rS0nFh)"} <= set(score.by_class)
     assert set(confusion_counts(result.objects)["benchmark_class"]) >= {"Car (c4rF3a7u)", "Car (p3rS0nFh)"}
+
+
+# -- issue 15 trial item 7: a class filter narrows the object attributes too ------------------------
+
+def test_a_class_filter_keeps_the_attributes_of_that_class_only_in_scores_breakdown_and_json():
+    from tests.synth import make_mixed_programme
+
+    prog = make_mixed_programme(seed=3, n_items=8, annotators=("a@x",))
+    session = EvaluationSession(_Rows(prog))
+    session.load()
+    snap = session.snapshot()
+    everything = session.result.annotators["a@x"].attributes
+    classes = sorted({q.object_class for q in everything.values()})
+    assert len(classes) > 1  # attributes of several classes: a filter has something to leave out
+    one = classes[0]
+    f = Filter(class_name=one)
+    kept = snap.scores(f)["a@x"].attributes
+    assert kept and all(one.casefold() in q.object_class.casefold() for q in kept.values())
+    assert set(kept) == {k for k, q in everything.items() if one.casefold() in q.object_class.casefold()}
+    view = snap.breakdown("a@x", f)
+    assert sorted(view.attributes["label"]) == sorted(q.label for q in kept.values())
+    doc = snap.summary_json(f)["annotators"]["a@x"]
+    assert {a["class"] for a in doc["attributes"].values()} <= {q.object_class for q in kept.values()}
+    expected = sum(q.score_sum for q in kept.values()) / sum(q.compared for q in kept.values())
+    assert doc["attribute_accuracy"] == pytest.approx(expected)
+    # the classification answers belong to no class: the filter keeps them whole
+    assert snap.scores(f)["a@x"].classifications == session.result.annotators["a@x"].classifications

@@ -61,10 +61,11 @@ def row(table: FrameTable, annotator: str):
 
 
 async def choose_matching(app, pilot, downs: int) -> None:
+    """The matching choice number ``downs`` (0: the first), from the top (the list opens on the one in force)."""
     await pilot.press("m")
     await pilot.pause()
     assert isinstance(app.screen, ChoiceDialog)
-    await pilot.press(*["down"] * downs, "enter")
+    await pilot.press("home", *["down"] * downs, "enter")
     await settle(app, pilot)
 
 

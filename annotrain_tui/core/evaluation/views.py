@@ -150,6 +150,24 @@ def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, 
     return keep
 
 
+def outcome_masks(outcome: Any) -> dict[str, np.ndarray]:
+    """The one definition of what per-object rows count as, by their ``outcome``: ``object`` (an
+    annotator object: every row but ``missed``), ``matched`` (``matched`` or ``low_overlap``),
+    ``missed`` (a ``missed`` row, or a ``class_mismatch`` row: the cross-class pass's benchmark
+    object has no row of its own and is a miss), ``extra`` (``extra`` or ``class_mismatch``) and
+    ``low_overlap``. The drill-down's header, its item rows and the engine's scores count alike."""
+    o = pd.Series(outcome, dtype=object).to_numpy(dtype=object)
+    cross = o == "class_mismatch"
+    return {"object": o != "missed", "matched": np.isin(o, MATCHED), "missed": (o == "missed") | cross,
+            "extra": (o == "extra") | cross, "low_overlap": o == "low_overlap"}
+
+
+def object_counts(objects: pd.DataFrame) -> dict[str, int]:
+    """How many rows of ``objects`` are annotator objects, matched, missed, extra and low-overlap
+    (:func:`outcome_masks`): what a header over those rows says, equal to its columns' sums."""
+    return {k: int(v.sum()) for k, v in outcome_masks(objects["outcome"] if len(objects) else []).items()}
+
+
 def _class_keys(objects: pd.DataFrame, hash_column: str, name_column: str) -> np.ndarray:
     """Per row: one side's class key, ``h`` + its feature hash (``n`` + its name when the row has no
     hash, None when the row has no object on that side)."""
@@ -367,6 +385,7 @@ class ItemShape:
     geometry: Geometry
     pair: int | None = None
     label: str | None = None
+    dimmed: bool = False  # outside the class filter: drawn for context, greyed
 
 
 @dataclass(frozen=True)
@@ -379,7 +398,15 @@ class ItemView:
     frames: tuple[int, ...]  # frames with compared objects (at least (0,))
     frame: int
     shapes: tuple[ItemShape, ...]
-    objects: pd.DataFrame = field(repr=False)  # ITEM_OBJECT_COLUMNS, this frame's rows
+    objects: pd.DataFrame = field(repr=False)  # ITEM_OBJECT_COLUMNS, this frame's rows the filter keeps
+    filter: Filter = Filter()  # the class filter the view was made under (its shapes outside it dimmed)
+
+    @property
+    def dim_note(self) -> str:
+        """What the canvas says of the filter: ``class~'car': other classes grey`` ("" without one)."""
+        if not self.filter.class_name or not any(s.dimmed for s in self.shapes):
+            return ""
+        return f"filter class~{self.filter.class_name!r}: other classes grey"
 
 
 @dataclass(frozen=True)
@@ -496,9 +523,9 @@ class BreakdownView:
     """One annotator's breakdown under a filter, as the breakdown view shows it: the tables by
     shape and by class (:data:`BREAKDOWN_COLUMNS`), by classification question and by attribute
     (:data:`QUESTION_COLUMNS`), and the score they come from (class mismatches, items finished and
-    required, status and reason). Under a class filter the object numbers count that class's
-    objects only; the answers and the coverage are the annotator's whole work
-    (:attr:`answers_unfiltered`). Labels are untrusted text."""
+    required, status and reason). Under a class filter the object numbers and the object
+    attributes count that class's objects only; the classification answers and the coverage are
+    the annotator's whole work (:attr:`answers_unfiltered`). Labels are untrusted text."""
 
     annotator: str
     filter: Filter
@@ -511,7 +538,8 @@ class BreakdownView:
 
     @property
     def answers_unfiltered(self) -> bool:
-        """The filter narrows the objects, not the answers or the coverage shown beside them."""
+        """The filter narrows the objects and their attributes, not the classification answers or
+        the coverage shown beside them."""
         return bool(self.filter.class_name)
 
     @property
@@ -549,7 +577,7 @@ class EvaluationSnapshot:
             for name, group in ok.groupby("annotator", sort=False)["iou"]:
                 dist[str(name)] = sparkline(group.to_numpy(dtype=float))
         frame["iou_dist"] = [dist.get(a, "") for a in frame["annotator"]]
-        frame["progress"] = frame["complete"].astype(str) + "/" + frame["total"].astype(str)
+        frame["progress"] = progress_column(frame, result.annotators if result is not None else {})
         paired = result.paired_rows if result is not None else 0
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
                    objects=objects, bench_rows=dict(session.bench_rows),
@@ -651,13 +679,11 @@ class EvaluationSnapshot:
         o = self.objects_of(annotator, f)
         if not len(o):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
-        outcome = o["outcome"]
-        matched = outcome.isin(MATCHED)
-        cross = outcome == "class_mismatch"  # an extra, and its benchmark object (no row of its own) a miss
-        g = o.assign(is_obj=(outcome != "missed").astype(int), is_match=matched.astype(int),
-                     is_miss=((outcome == "missed") | cross).astype(int),
-                     is_extra=((outcome == "extra") | cross).astype(int),
-                     is_low=(outcome == "low_overlap").astype(int),
+        m = outcome_masks(o["outcome"])  # the one definition (a class_mismatch row is an extra and a miss)
+        matched = pd.Series(m["matched"], index=o.index)
+        g = o.assign(is_obj=m["object"].astype(int), is_match=m["matched"].astype(int),
+                     is_miss=m["missed"].astype(int), is_extra=m["extra"].astype(int),
+                     is_low=m["low_overlap"].astype(int),
                      m_iou=o["iou"].where(matched), m_cls=o["class_score"].where(matched))
         items = g.groupby(["data_hash", "data_title"], sort=False).agg(
             frames=("frame", "nunique"), objects=("is_obj", "sum"), matched=("is_match", "sum"),
@@ -692,9 +718,12 @@ class EvaluationSnapshot:
             classifications=question_table(score.classifications) if score is not None else empty_q,
             attributes=question_table(score.attributes) if score is not None else empty_q)
 
-    def item_view(self, data_hash: str, annotator: str, frame: int | None = None) -> ItemView:
+    def item_view(self, data_hash: str, annotator: str, frame: int | None = None, f: Filter = Filter()) -> ItemView:
         """The item's shapes on ``frame`` (default: its first with compared objects), numbered so a
-        match's two shapes and its table row carry the same number."""
+        match's two shapes and its table row carry the same number. Under ``f``'s class filter the
+        table holds the rows the filter keeps (as the drill-down's), and the canvas draws every
+        shape, those of no kept row dimmed (context, greyed: :attr:`ItemShape.dimmed`). The title
+        is :func:`item_title`'s."""
         o = self.objects
         rows = o[(o["annotator"] == annotator) & (o["data_hash"] == data_hash)] if o is not None and len(o) else None
         frames = tuple(sorted({int(v) for v in rows["frame"].tolist()})) if rows is not None and len(rows) else (0,)
@@ -712,6 +741,11 @@ class EvaluationSnapshot:
         iou_of: dict[str, float] = {}
         numbers: list[int | None] = []
         annotator_hashes: set[str] = set()
+        keep = np.ones(len(here) if here is not None else 0, dtype=bool)
+        if here is not None and f.class_name and len(here):
+            keep = filter_mask(here, Filter(class_name=f.class_name))
+        kept_hashes = set() if here is None else \
+            {h for h in (*here["object_hash"][keep], *here["benchmark_object_hash"][keep]) if isinstance(h, str)}
         if here is not None:
             for oh, bh, iou, outcome in zip(here["object_hash"], here["benchmark_object_hash"], here["iou"],
                                             here["outcome"]):
@@ -725,12 +759,11 @@ class EvaluationSnapshot:
                 else:
                     numbers.append(None)
         shapes: list[ItemShape] = []
-        title, size = "", None
+        size = None
+        title = item_title(bench_row, mine)
         for side, row in (("benchmark", bench_row), ("annotator", mine)):
             if not row:
                 continue
-            data_title = row.get("data_title")
-            title = title or (data_title if isinstance(data_title, str) else "")
             size = size or _size_of(row)
             for obj in read_objects(row):
                 if obj.frame != at or not isinstance(obj.geometry, DRAWABLE):
@@ -738,16 +771,43 @@ class EvaluationSnapshot:
                 if side == "annotator" and obj.object_hash not in annotator_hashes:
                     continue
                 label = f"{iou_of[obj.object_hash]:.2f}" if side == "annotator" and obj.object_hash in iou_of else None
-                shapes.append(ItemShape(side, obj.name, obj.color, obj.geometry, pair_of.get(obj.object_hash), label))
+                dimmed = bool(f.class_name) and obj.object_hash not in kept_hashes
+                shapes.append(ItemShape(side, obj.name, obj.color, obj.geometry, pair_of.get(obj.object_hash), label,
+                                        dimmed))
         # Matched pairs first, in pair order: the canvas numbers pairs by first appearance.
         shapes.sort(key=lambda s: (s.pair is None, s.pair or 0, s.side != "benchmark"))
         if here is not None and len(here):
             table = here.assign(pair=pd.Series(numbers, index=here.index, dtype=object),
-                                row_id=np.arange(len(here)))[list(ITEM_OBJECT_COLUMNS)]
+                                row_id=np.arange(len(here)))[list(ITEM_OBJECT_COLUMNS)][keep]
         else:
             table = pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_OBJECT_COLUMNS})
         return ItemView(data_hash=data_hash, title=title, size=size, frames=frames, frame=at, shapes=tuple(shapes),
-                        objects=table)
+                        objects=table, filter=Filter(class_name=f.class_name))
+
+
+def item_title(bench_row: Mapping[str, Any] | None, training_row: Mapping[str, Any] | None) -> str:
+    """An item's title, the one rule of every evaluation screen: the annotator's label row's
+    ``data_title`` (what the per-object rows carry, so the drill-down's Item column, the full CSV
+    and the CLI's ``--out`` say it too), the benchmark row's when the annotator's has none."""
+    for row in (training_row, bench_row):
+        value = row.get("data_title") if row else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def progress_column(frame: pd.DataFrame, scores: Mapping[str, AnnotatorScore]) -> list[str]:
+    """The annotator table's Done column: the score's ``items_done/items_required`` (the numbers
+    the status and its reason use) where the score has them, else the annotator's projects' rows
+    ``complete/total``."""
+    out = []
+    for name, complete, total in zip(frame["annotator"].tolist(), frame["complete"].tolist(), frame["total"].tolist()):
+        s = scores.get(str(name))
+        if s is not None and s.items_done is not None and s.items_required is not None:
+            out.append(f"{s.items_done}/{s.items_required}")
+        else:
+            out.append(f"{complete}/{total}")
+    return out
 
 
 def _size_of(row: Mapping[str, Any]) -> tuple[float, float] | None:

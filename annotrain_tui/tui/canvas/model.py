@@ -26,7 +26,7 @@ from annotrain_tui.core.evaluation.shapes import (
 )
 from annotrain_tui.core.text import shown as _policy
 
-__all__ = ["BENCHMARK", "ANNOTATOR", "SIDES", "LINK", "NONE", "MISSED_MARK", "EXTRA_MARK", "PALETTE", "Box",
+__all__ = ["BENCHMARK", "ANNOTATOR", "SIDES", "LINK", "NONE", "MISSED_MARK", "EXTRA_MARK", "PALETTE", "DIMMED", "Box",
            "RotatedBox", "Polygon", "Polyline", "Point", "Skeleton", "Bitmask", "Geometry", "CanvasShape", "ClassCount", "CanvasSummary", "clean",
            "palette_colour", "resolve_colours", "summarise", "pairs", "canvas_shapes"]
 
@@ -38,6 +38,9 @@ NONE = -1  # Raster.owner value of a cell without dots
 
 _SIDE_BIT = {BENCHMARK: 1, ANNOTATOR: 2}
 _LINK_BIT = 4
+
+#: the colour of a shape outside the class filter (drawn for context)
+DIMMED = "#5F5F5F"
 
 MISSED_MARK = "✗"
 EXTRA_MARK = "+"
@@ -98,9 +101,11 @@ class CanvasShape:
 
 def canvas_shapes(shapes: Iterable[Any]) -> list[CanvasShape]:
     """Canvas shapes from the item view's records (``core.evaluation.views.ItemShape``: side,
-    class_name, color, geometry, pair, label); the pair number is the pair id, so the canvas draws
-    the number the item's table shows."""
-    return [CanvasShape(s.side, s.class_name, s.geometry, s.color, s.pair, s.label) for s in shapes]
+    class_name, color, geometry, pair, label, dimmed); the pair number is the pair id, so the canvas
+    draws the number the item's table shows. A dimmed shape (outside a class filter) is drawn in
+    :data:`DIMMED` grey instead of its class's colour."""
+    return [CanvasShape(s.side, s.class_name, s.geometry, DIMMED if getattr(s, "dimmed", False) else s.color,
+                        s.pair, s.label) for s in shapes]
 
 
 # --- colours ------------------------------------------------------------------------------------------

@@ -229,17 +229,21 @@ class PathDialog(_Form["Path | None"]):
 
 
 class ChoiceDialog(Dialog["str | None"]):
-    """Pick one of ``choices`` (key, label): Enter answers the key, Escape None."""
+    """Pick one of ``choices`` (key, label): Enter answers the key, Escape None. The cursor starts
+    on ``current`` (a key of ``choices``, e.g. the setting in force), else on the first."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, choices: list[tuple[str, str]], current: str | None = None) -> None:
         super().__init__()
-        self._title, self._choices = title, choices
+        self._title, self._choices, self._current = title, choices, current
 
     def compose(self) -> ComposeResult:
         ol = OptionList(*[Option(lit(label), id=key) for key, label in self._choices])
         ol.border_title = lit(self._title)
+        keys = [key for key, _label in self._choices]
+        if self._current in keys:
+            ol.highlighted = keys.index(self._current)
         yield ol
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -45,26 +45,40 @@ from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ChoiceDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
+#: the evaluation screen's help after what differs live and offline
+_HELP_REST = (
+    "f filters (annotator, class, IoU threshold): a class filter scores every column on the objects of that "
+    "class (theirs or the benchmark's) and their attributes, and applies to the detail line, the drill-down "
+    "(where f changes it too), the item canvas (other classes grey), the confusion matrix and every export, "
+    "whose file name and notice say the filter. A class is its feature hash, named as the benchmark names it. "
+    "c shows the confusion matrix of the highlighted annotator (a there: everyone's; e exports it as CSV); b "
+    "breaks their scores down (by shape, by class, per classification question and attribute, items finished "
+    "and the status's reason). m chooses the matching, shown in the header: optimal (any class), optimal "
+    "within a class, or seed (the published script: bounding boxes on frame 0 only); choosing scores the rows "
+    "already fetched again. e exports (seed CSV, which is always the seed algorithm, full CSV, JSON); y copies "
+    "the table (OSC 52)."
+)
+
 
 class EvaluationScreen(AppScreen):
     """Level 1: one row per annotator. Shows what the session's snapshot says; computes nothing."""
 
     TITLE = "Evaluation"
+    #: F1 in live mode (a workspace: the table polls); offline (label-row files) :data:`OFFLINE_HELP`
     SCREEN_HELP = (
-        "One row per annotator: their projects, items Complete, objects, mean IoU, class accuracy, precision, "
-        "recall, F1, missed and extra objects, the IoU distribution of their matches and their last activity. "
-        "Left/Right pick a column, s sorts by it (again: reverse), S reverses. Enter drills down to the "
-        "annotator's items; o shows all their objects. The table refreshes on its own (and with r): only label "
-        "rows edited since the last poll are fetched and scored again, and rows update in place; p pauses "
-        "and resumes that. f filters (annotator, class, IoU threshold): a class filter scores every column on the "
-        "objects of that class (theirs or the benchmark's), and applies to the detail line, the drill-down (where f "
-        "changes it too), the confusion matrix and every export, whose file name and notice say the filter. c shows "
-        "the confusion matrix of the highlighted annotator (a there: everyone's; e exports it as CSV); b breaks their "
-        "scores down (by shape, by class, per classification question and attribute, items finished and the "
-        "status's reason). m chooses the matching, shown in the header: optimal (any class), optimal within a "
-        "class, or seed (the published script: bounding boxes on frame 0 only); choosing scores the rows already "
-        "fetched again. e exports (seed CSV, which is always the seed algorithm, full CSV, JSON); y copies the "
-        "table (OSC 52)."
+        "One row per annotator: status, F1, mean IoU, class accuracy, Done (items finished of those the pass "
+        "mark needs), the IoU distribution of their matches, precision, recall, objects, missed and extra "
+        "objects, projects and their last activity. Left/Right pick a column, s sorts by it (again: reverse), S "
+        "reverses. Enter drills down to the annotator's items; o shows all their objects. The table refreshes on "
+        "its own (and with r): only label rows edited since the last poll are fetched and scored again, and rows "
+        "update in place; p pauses and resumes that. " + _HELP_REST
+    )
+    OFFLINE_HELP = (
+        "Offline: label-row export files. One row per annotator: status, F1, mean IoU, class accuracy, Done (items "
+        "finished of those the pass mark needs), the IoU distribution of their matches, precision, recall, objects, "
+        "missed and extra objects. Left/Right pick a column, s sorts by it (again: reverse), S reverses. Enter "
+        "drills down to the annotator's items; o shows all their objects. Nothing refreshes on its own: r reads "
+        "the files again. " + _HELP_REST
     )
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
@@ -129,6 +143,8 @@ class EvaluationScreen(AppScreen):
         #: the settings last asked for (a choice made while a re-score runs builds on it, not on
         #: the snapshot still shown); None until the first re-score
         self.wanted: EvaluationSettings | None = None
+        if benchmark_labels:  # offline: nothing polls, so F1 says so and p is not offered
+            self.SCREEN_HELP = self.OFFLINE_HELP  # type: ignore[misc]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,7 +164,10 @@ class EvaluationScreen(AppScreen):
         self.timer = self.set_interval(self.app.workspace.settings.refresh_interval, self._tick)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``p`` is Pause while live, Resume while paused (the footer shows the one that applies)."""
+        """``p`` is Pause while live, Resume while paused (the footer shows the one that applies);
+        offline (label-row files) neither: nothing polls."""
+        if action in ("pause", "resume") and self.benchmark_labels:
+            return False
         if action == "pause":
             return self.live_on
         if action == "resume":
@@ -400,7 +419,8 @@ class EvaluationScreen(AppScreen):
                 return
             self.rescore(settings, matching_text(settings))
 
-        self.app.push_screen(ChoiceDialog(f"Matching (now: {matching_text(self.current_settings())})", choices), chosen)
+        self.app.push_screen(ChoiceDialog(f"Matching (now: {matching_text(self.current_settings())})", choices,
+                                          current=now), chosen)
 
     def action_confusion(self) -> None:
         """The confusion matrix of the highlighted annotator (everyone's when none), under the filter."""

@@ -91,7 +91,9 @@ def render_breakdown(view: BreakdownView) -> RenderableType:
     parts += [Text(""), _section("By class", "a match counts for a class when both objects carry it")]
     parts.append(breakdown_table(view.by_class, "Class") if len(view.by_class)
                  else Text("No objects compared.", style="dim"))
-    answers_note = "all their work (the class filter narrows objects only)" if view.answers_unfiltered else ""
+    answers_note = "all their work (answers belong to no class: the class filter leaves them whole)" \
+        if view.answers_unfiltered else ""
+    attributes_note = "of the filtered class's objects only" if view.answers_unfiltered else ""
     acc = score.classification_accuracy
     parts += [Text(""), _section("Classifications" + (f" (accuracy {fmt_ratio(acc)})" if acc is not None else ""),
                                  answers_note)]
@@ -99,7 +101,7 @@ def render_breakdown(view: BreakdownView) -> RenderableType:
                  else Text("No classifications in this benchmark's paired items.", style="dim"))
     acc = score.attribute_accuracy
     parts += [Text(""), _section("Object attributes" + (f" (accuracy {fmt_ratio(acc)})" if acc is not None else ""),
-                                 answers_note)]
+                                 attributes_note)]
     parts.append(question_table(view.attributes, "Attribute") if len(view.attributes)
                  else Text("No object attributes compared (none in this benchmark's matched objects).", style="dim"))
     return Group(*parts)
@@ -113,8 +115,8 @@ class BreakdownScreen(AppScreen):
                    "objects, matched, missed, extra, precision, recall, F1, mean similarity), the class mismatches, "
                    "each classification question and each object attribute (kind, answers compared, accuracy), the "
                    "items finished of those the pass mark needs, and the status with its reason. Under a class "
-                   "filter the object numbers count that class only; the answers and the items are the "
-                   "annotator's whole work. ↑/↓/PgUp/PgDn scroll; Escape goes back.")
+                   "filter the object numbers and the object attributes count that class only; the classification "
+                   "answers and the items are the annotator's whole work. ↑/↓/PgUp/PgDn scroll; Escape goes back.")
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="breakdown.back"),
     ]

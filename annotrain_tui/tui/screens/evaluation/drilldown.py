@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
-from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView
+from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView, object_counts
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
 from annotrain_tui.tui.screens.evaluation.common import (
@@ -102,8 +102,8 @@ class AnnotatorScreen(AppScreen):
         (ob if self.show_objects else it).focus()
         t = Text()
         t.append_text(lit(self.annotator, "bold"))
-        t.append(f": {len(items)} item(s), {int((objects['outcome'] != 'missed').sum())} object(s), "
-                 f"{int((objects['outcome'] == 'missed').sum())} missed. Enter opens an item.")
+        n = object_counts(objects)  # the Missed column's definition (a class mismatch is a miss too)
+        t.append(f": {len(items)} item(s), {n['object']} object(s), {n['missed']} missed. Enter opens an item.")
         if self.filter.class_name:
             t.append_text(lit(f"  filter: class~{self.filter.class_name!r}", "magenta"))
         self.query_one("#annotator-title", Static).update(t)
@@ -149,7 +149,8 @@ class AnnotatorScreen(AppScreen):
             if not len(row):
                 return
             data_hash = str(row["data_hash"].iat[0])
-        self.app.push_screen(ItemScreen(self.snapshot, self.annotator, data_hash))
+        self.app.push_screen(ItemScreen(self.snapshot, self.annotator, data_hash,
+                                        Filter(class_name=self.filter.class_name)))
 
     def action_copy(self) -> None:
         copy_table(self, self.query_one("#objects" if self.show_objects else "#items", FrameTable))
@@ -165,7 +166,9 @@ class ItemScreen(AppScreen):
                    "a matched pair carries the same number on the canvas and in the table's # column, with the "
                    "annotator shape's IoU; ✗ marks a missed benchmark object, + an extra one. The legend counts "
                    "shapes per class as benchmark/annotator; k shows the whole legend, explained. [ and ] change the "
-                   "frame of a video or image group; b/a/l toggle benchmark, annotator, links.")
+                   "frame of a video or image group; b/a/l toggle benchmark, annotator, links. Under a class filter "
+                   "the table lists that class's objects (as the drill-down does) and the canvas draws the other "
+                   "classes' shapes grey, for context; its title says so.")
     BINDINGS = [
         Binding("right_square_bracket", "frame(1)", "Next frame", id="item.next_frame"),
         Binding("left_square_bracket", "frame(-1)", "Prev frame", show=False, id="item.prev_frame"),
@@ -196,11 +199,13 @@ class ItemScreen(AppScreen):
             super().__init__()
             self.view = view
 
-    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, data_hash: str) -> None:
+    def __init__(self, snapshot: EvaluationSnapshot, annotator: str, data_hash: str,
+                 filter: Filter | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.annotator = annotator
         self.data_hash = data_hash
+        self.filter = filter or Filter()
         self.view: ItemView | None = None
 
     def compose(self) -> ComposeResult:
@@ -216,12 +221,14 @@ class ItemScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="item-draw")
     def draw(self, frame: int | None) -> None:
-        self.post_message(self.Drawn(self.snapshot.item_view(self.data_hash, self.annotator, frame)))
+        self.post_message(self.Drawn(self.snapshot.item_view(self.data_hash, self.annotator, frame, self.filter)))
 
     @on(Drawn)
     def _drawn(self, event: Drawn) -> None:
         view = self.view = event.view
         head = f"{view.title} · frame {view.frame}" if len(view.frames) > 1 else view.title
+        if view.dim_note:  # the canvas says the class filter is on, and what grey means
+            head = f"{head} · {view.dim_note}"
         self.query_one("#canvas", ShapeCanvas).set_shapes(canvas_shapes(view.shapes), image_size=view.size, title=head)
         self.query_one("#item-objects", FrameTable).set_frame(view.objects)
         self.sub_title = f"{self.annotator} · {view.title}"
