@@ -295,12 +295,16 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _detail_lines(a: Any) -> list[str]:
+def _detail_lines(a: Any, same_class: bool = False) -> list[str]:
     """What the table leaves out for one annotator: why the status, and the breakdowns and answers
     when there is more than one shape, or any answer, to tell apart."""
     out = []
     if a.reason:
         out.append(f"{a.status}: {shown(a.reason)}")
+    if a.class_mismatches:
+        out.append(f"class mismatches: {a.class_mismatches} object(s) on a benchmark object of another class"
+                   + (" (counted as missed and extra, and once in the confusion)" if same_class else
+                      " (matched, with the wrong class)"))
     if len(a.by_shape) > 1:
         out.append("by shape: " + ", ".join(f"{k} F1 {_fmt(b.f1)} (mean similarity {_fmt(b.mean_similarity)})"
                                             for k, b in a.by_shape.items()))
@@ -315,20 +319,24 @@ def _detail_lines(a: Any) -> list[str]:
 def _print_human(result: Any, written: dict[str, Any]) -> None:
     s = result.settings
     frames = "frame 0" if s.frame0_only else "every frame"
+    areas = set(s.shapes) <= {"bounding_box", "rotatable_bounding_box", "polygon", "bitmask"}
+    measure = "IoU" if areas else "similarity"  # points, skeletons and lines have their own similarity
     print(f"Compared {result.paired_rows} paired label row(s), {result.frames} frame(s) "
-          f"[{s.matching} matching, IoU ≥ {s.iou_threshold:g}, {', '.join(s.shapes)}, {frames}]")
+          f"[{s.matching} matching{', within a class' if s.class_matching == 'same' else ''}, {measure} ≥ "
+          f"{s.iou_threshold:g}, {', '.join(s.shapes)}, {frames}]")
     rows = []
     for name, a in result.annotators.items():  # sorted by annotator
         rows.append([name, a.status, str(a.objects), str(a.benchmark_objects), str(a.matched), str(a.missed),
                      str(a.extra), _fmt(a.precision), _fmt(a.recall), _fmt(a.f1), _fmt(a.mean_iou),
                      _fmt(a.class_accuracy), str(a.low_overlap)])
     if rows:
+        low = "LOW IOU" if areas else "LOW SIM"
         print(table(rows, ["ANNOTATOR", "STATUS", "OBJECTS", "BENCHMARK", "MATCHED", "MISSED", "EXTRA",
-                           "PRECISION", "RECALL", "F1", "MEAN IOU", "CLASS ACC", "LOW IOU"]))
+                           "PRECISION", "RECALL", "F1", f"MEAN {'IOU' if areas else 'SIM'}", "CLASS ACC", low]))
     else:
         print("No annotator objects or benchmark objects of the compared shapes in the paired rows.")
     for name, a in result.annotators.items():
-        lines = _detail_lines(a)
+        lines = _detail_lines(a, s.class_matching == "same")
         if lines:
             print(f"{shown(name)}:")
             for line in lines:
@@ -337,7 +345,8 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
     need = "every benchmark item finished" if pm.min_items is None else f"at least {pm.min_items} item(s) finished"
     print(f"Pass mark: {need}, F1 ≥ {pm.f1:g}, class accuracy ≥ {pm.class_accuracy:g}, answers ≥ "
           f"{pm.classification_accuracy:g} and attributes ≥ {pm.attribute_accuracy:g} where compared (close: within "
-          f"{pm.margin:g}); LOW IOU = matches below {s.low_overlap:g}.")
+          f"{pm.margin:g}); {'LOW IOU' if areas else 'LOW SIM'} = matches below {s.low_overlap:g}"
+          + ("." if areas else " (similarity: IoU for areas, buffered IoU for lines, OKS for keypoints)."))
     nc = {k: v for side in ("benchmark", "training") for k, v in result.not_compared[side].items()}
     if nc:
         parts = []
