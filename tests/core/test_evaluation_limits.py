@@ -78,3 +78,11 @@ def test_many_skeletons_naming_too_many_keypoint_kinds_are_refused():
            for j in range(12)]
     with pytest.raises(InvalidInput, match="name more than 10,000 different keypoints"):
         parse_label_rows([_row(sks)], source="f.json")
+
+
+def test_a_self_crossing_polygon_is_repaired_and_said_by_both_readers():
+    bowtie = {"objectHash": "b", "featureHash": "f", "shape": "polygon", "name": "Road", "createdBy": "a@x",
+              "polygons": [[[0.1, 0.1, 0.5, 0.5, 0.5, 0.1, 0.1, 0.5]]]}
+    for t in _both([_row([bowtie])]):
+        assert t.geom[0].is_valid and t.geom[0].area > 0
+        assert any("1 polygon(s) cross themselves: repaired (shapely make_valid)" in w for w in t.warnings)

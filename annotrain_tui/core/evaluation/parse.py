@@ -504,7 +504,7 @@ def assemble_table(source: str, c: Collected) -> ObjectTable:
     records, row_meta, polys, others = c.records, c.row_meta, c.polys, c.others
     not_compared, unknown, skipped, no_units, bad_sizes = c.not_compared, c.unknown, c.skipped, c.no_units, c.bad_sizes
     features, names, creators, row_answers = c.features, c.names, c.creators, c.row_answers
-    degenerate = unrepaired = 0
+    degenerate = unrepaired = repaired = 0
     n = len(records)
     cols: list[Any] = list(zip(*records)) if records else [()] * 15
     geom = np.full(n, None, dtype=object)
@@ -514,7 +514,7 @@ def assemble_table(source: str, c: Collected) -> ObjectTable:
     h = np.asarray(cols[11], dtype=np.float64)
     if polys:
         idx = np.fromiter((i for i, _ in polys), dtype=np.int64, count=len(polys))
-        built, n_degenerate, n_unrepaired = _build_polygons([p for _, p in polys])
+        built, n_degenerate, n_unrepaired, repaired = _build_polygons([p for _, p in polys])
         degenerate += n_degenerate
         unrepaired += n_unrepaired
         geom[idx] = built
@@ -571,6 +571,9 @@ def assemble_table(source: str, c: Collected) -> ObjectTable:
         warnings.append(f"{'; '.join(map(str, others.too_long[:_BAD_NAMED]))}{more}: polyline(s) of more than "
                         f"{MAX_POLYLINE_VERTICES:,} vertices overlap nothing (no one draws such a line; buffering it "
                         "would take minutes: redraw it with fewer points)")
+    if repaired:
+        warnings.append(f"{src}: {repaired} polygon(s) cross themselves: repaired (shapely make_valid) before they are "
+                        "compared, so their IoU is the repaired outline's (redraw them to compare what was meant)")
     if unrepaired:
         warnings.append(f"{src}: {unrepaired} polygon(s) cross themselves more than {MAX_REPAIR_CROSSINGS} times "
                         f"(or have over {MAX_REPAIR_VERTICES:,} vertices and cross): not repaired, they overlap "
@@ -644,8 +647,9 @@ def _object_array(values: Any) -> np.ndarray:
     return out
 
 
-def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, int, int]:
-    """Shapely geometries (vectorised for the common single-contour case), made valid; count degenerate."""
+def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, int, int, int]:
+    """Shapely geometries (vectorised for the common single-contour case), made valid; counts of the
+    degenerate, the unrepaired and the repaired (a self-crossing outline made valid, with an area)."""
     out = np.empty(len(polys), dtype=object)
     simple = [i for i, p in enumerate(polys) if len(p) == 1 and len(p[0]) == 1 and len(p[0][0]) >= 3]
     if simple:
@@ -654,6 +658,7 @@ def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, in
         indices = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
         out[np.asarray(simple)] = shapely.polygons(shapely.linearrings(coords, indices=indices))
     done = set(simple)
+    fixed_parts: set[int] = set()  # made valid
     for i, p in enumerate(polys):
         if i in done:
             continue
@@ -671,17 +676,21 @@ def _build_polygons(polys: list[list[list[np.ndarray]]]) -> tuple[np.ndarray, in
             fixed = [part if shapely.is_valid(part) else (shapely.make_valid(part) if _repairable(part) else None)
                      for part in parts]
             out[i] = shapely.Polygon() if any(f is None for f in fixed) else shapely.unary_union(fixed)
+            if not all(f is None or f is part for f, part in zip(fixed, parts)):
+                fixed_parts.add(i)
     invalid = np.flatnonzero(~shapely.is_valid(out))
     unrepaired = 0
     for i in invalid.tolist():  # rare; one at a time, so Ctrl+C is heard between them
         if _repairable(out[i]):
             out[i] = shapely.make_valid(out[i])
+            fixed_parts.add(i)
         else:
             out[i] = shapely.Polygon()
             unrepaired += 1
     area = shapely.area(out)
     degenerate = int((area <= 0).sum()) - unrepaired
-    return out, degenerate, unrepaired
+    repaired = sum(1 for i in fixed_parts if area[i] > 0)
+    return out, degenerate, unrepaired, repaired
 
 
 #: A self-crossing polygon is repaired (shapely.make_valid) only within these bounds: the repair's
