@@ -27,6 +27,9 @@ def entry() -> int:
         default_hook(info)
 
     sys.unraisablehook = unraisable
+    from annotrain_tui.core import startup
+
+    startup.hold()  # no cyclic collection over the start-up's imports (released by cli._run or the TUI)
     try:
         try:
             from annotrain_tui.cli import main  # imports the core: Ctrl+C may arrive meanwhile

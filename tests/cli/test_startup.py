@@ -152,8 +152,10 @@ def test_help_and_version_import_no_command_module_and_no_core(tmp_path):
         assert _heavy(modules) == set(), argv
         assert {m for m in modules if m.startswith("annotrain_tui.cli.")} == set(), argv
         core = {m for m in modules if m.startswith("annotrain_tui.core.")}
-        # only the untrusted-text gate that every write to stdout passes
-        assert core <= {"annotrain_tui.core.text", "annotrain_tui.core.secrets"}, (argv, core)
+        # only the untrusted-text gate that every write to stdout passes, and the entry's hold on the
+        # collector (core.startup: gc alone)
+        assert core <= {"annotrain_tui.core.text", "annotrain_tui.core.secrets", "annotrain_tui.core.startup"}, (
+            argv, core)
         assert not modules & {"typing", "shutil", "zlib", "lzma", "bz2"}, argv  # see cli._columns
 
 
@@ -248,3 +250,57 @@ def test_every_flow_names_a_screen_that_exists():
     for name, flow in factories.items():
         assert issubclass(flow.cls, AppScreen), name
         assert flow.where.endswith(f":{flow.cls.__name__}"), name
+
+
+# -- the collector over the start-up (core.startup) ------------------------------------------------
+
+_GC_CHILD = """
+import atexit, gc, sys
+from annotrain_tui.core import startup
+seen = []
+real = startup.release
+def release():
+    seen.append((gc.isenabled(), startup.held(), "annotrain_tui.core.config" in sys.modules))
+    real()
+startup.release = release
+atexit.register(lambda: sys.stderr.write(f"GC {seen} {gc.isenabled()}\\n"))
+sys.argv[0] = "annotrain"
+from annotrain_tui.__main__ import entry
+sys.exit(entry())
+"""
+
+
+def test_a_command_starts_up_without_collections_and_runs_with_the_collector_on(tmp_path):
+    """The entry holds the cyclic collector off over the imports and the parse (``status`` has loaded
+    its settings module by then); the command's own work runs with it on, as before."""
+    db = tmp_path / "ws.db"
+    assert cli.main(["sandbox", "init", "--demo", "--sandbox", str(db)]) == 0
+    for argv in (["status", "--sandbox", str(db)], ["--version"]):
+        proc = subprocess.run([sys.executable, "-c", _GC_CHILD, *argv], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-500:]
+        line = next(x for x in proc.stderr.splitlines() if x.startswith("GC "))
+        if argv[0] == "status":
+            assert line == "GC [(False, True, True)] True"
+        else:  # --version ends in the parser: the process exits, the collector never ran
+            assert line.startswith("GC [] ")
+
+
+def test_release_freezes_the_start_up_once_and_touches_nothing_it_did_not_hold():
+    import gc
+
+    from annotrain_tui.core import startup
+
+    assert gc.isenabled() and not startup.held()
+    startup.release()  # nothing held: a no-op
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    try:
+        startup.hold()
+        assert not gc.isenabled() and startup.held()
+        startup.release()
+        assert gc.isenabled() and not startup.held() and gc.get_freeze_count() > 0
+        gc.disable()  # someone else's hold is theirs: hold() does not take it over
+        startup.hold()
+        assert not startup.held()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -190,3 +190,23 @@ async def test_the_first_frame_is_drawn_before_the_tabs_and_the_first_load_waits
                 for tab in home.TABS} == home.TABS
         assert screen.focused is screen.query_one("#table-projects", DataTable)
         assert [r[0] for r in _cells(screen.query_one("#table-projects", DataTable))][0] == "Benchmark Labels"
+
+
+async def test_the_collector_held_over_the_start_up_is_on_again_once_home_is_drawn(tmp_path):
+    """``annotrain`` holds the cyclic collector off over its start-up (core.startup); the TUI's ends
+    with Home's first frame, and the app runs with the collector on."""
+    import gc
+
+    from annotrain_tui.core import startup
+
+    app = make_app(tmp_path / "ws.db")
+    startup.hold()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert gc.isenabled() and not startup.held()
+            assert isinstance(app.screen, HomeScreen) and app.screen.tabs_ready
+    finally:
+        startup.release()
+        gc.enable()
+        gc.unfreeze()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -94,18 +96,26 @@ class HomeScreen(AppScreen):
         self._restored = False
         self._shown_once = False
         self.tabs_ready = False
+        self._tables_mounted = threading.Event()
         self.refresh_timer = self.set_interval(self.AUTO_REFRESH, self._refresh_tick)
         self.call_after_refresh(self._mount_tabs)
+        self.action_refresh()  # its thread waits for the tables (_mount_tabs) before it works
 
     async def _mount_tabs(self) -> None:
         """The tabs and their tables, once the first frame (header, summary, flows, keys) is drawn:
         laying out four tables would make that frame wait (issue 14: the TUI's first paint). The first
-        load starts after them, so its thread (imports, the listing) does not hold the interpreter
-        meanwhile either, and every row it brings has its table."""
+        load's thread waits for them, so it does not hold the interpreter (imports, the listing) while
+        the frame is laid out, and every row it brings has its table."""
+        from annotrain_tui.core import startup
+
+        startup.release()  # the TUI's start-up is over (core.startup: collections held until now)
         await self.mount(self._tabs(), after="#home-top")
         self.query_one("#table-projects", DataTable).focus()
         self.tabs_ready = True
-        self.action_refresh()
+        self._tables_mounted.set()
+
+    def on_unmount(self) -> None:
+        self._tables_mounted.set()  # a load still waiting for the tables ends (the app is closing)
 
     def on_screen_resume(self) -> None:
         """Back on Home (after creating folders, datasets, projects elsewhere): the counts are re-read."""
@@ -122,8 +132,7 @@ class HomeScreen(AppScreen):
             self.action_refresh()
 
     def action_refresh(self) -> None:
-        if self.tabs_ready:  # until then the first load is still to come (_mount_tabs)
-            self.load()
+        self.load()
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
         if worker.group != "home-load":
@@ -135,7 +144,10 @@ class HomeScreen(AppScreen):
                 self._fill(tab, [], "Not loaded: the workspace could not be read (see above).")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
-    def load(self) -> Overview:
+    def load(self) -> Overview | None:
+        self._tables_mounted.wait(timeout=30)  # set once the first frame is drawn (_mount_tabs)
+        if not self.tabs_ready:
+            return None  # the screen closed first (or its first frame never came)
         # the Pick screen's module (its registration and manifest imports) loads here, off the UI
         # thread and after the first paint, for show() and the row picks
         from annotrain_tui.tui.screens import pick  # noqa: F401
