@@ -15,8 +15,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import chain, repeat
-from operator import is_not, itemgetter
+from itertools import chain, compress, repeat
+from operator import is_not, itemgetter, not_
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -662,12 +662,14 @@ def _distinct(urls: list[str], key_fn: Callable[[str], str], count_fn: Callable[
 def _not_under_hosts(urls: list[str], keys: set[str]) -> list[str]:
     prefixes = tuple(k for k in keys if not k.endswith("\n"))
     whole = {k[:-1] for k in keys if k.endswith("\n")}
-    return [u for u in urls if not u.startswith(prefixes) and u not in whole]
+    # C-level: keep the URLs under none of the prefixes (map/compress), then drop the whole-URL keys
+    outside = list(compress(urls, map(not_, map(str.startswith, urls, repeat(prefixes)))))
+    return [u for u in outside if u not in whole] if whole else outside
 
 
 def _not_with_suffixes(urls: list[str], keys: set[str]) -> list[str]:
     ends = tuple("." + k for k in keys if k)
-    return [u for u in urls if not u.endswith(ends)]
+    return list(compress(urls, map(not_, map(str.endswith, urls, repeat(ends)))))
 
 
 def _suffix(url: str) -> str:
@@ -695,7 +697,7 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
     queries = rest.count(b"?") + rest.count(b"#")
     if len(rest) != colons + queries:
         for char in set(rest.decode("ascii")) - set(":?#"):  # the few forbidden ASCII characters present
-            suspicious.update(i for i, u in enumerate(urls) if char in u)
+            suspicious.update(compress(range(len(urls)), map(str.__contains__, urls, repeat(char))))
     del rest
     if "/.../" in joined:
         suspicious.update(i for i, u in enumerate(urls) if "/.../" in u)
@@ -755,8 +757,8 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
 def _with_key(urls: list[str], key: str) -> list[int]:
     if key.endswith("\n"):
         whole = key[:-1]
-        return [i for i, u in enumerate(urls) if u == whole]
-    return [i for i, u in enumerate(urls) if u.startswith(key)]
+        return list(compress(range(len(urls)), map(whole.__eq__, urls)))
+    return list(compress(range(len(urls)), map(str.startswith, urls, repeat(key))))
 
 
 def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathOf, col: Collector,
