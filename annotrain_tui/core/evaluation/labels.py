@@ -95,6 +95,7 @@ def type_name(value: Any) -> str:
 
 
 _NUM = (int, float)
+_FIX_OBJECT = "fix or delete the object in the source project and export again"
 
 
 def _number(value: Any, where: Any, what: Any, key: str) -> float:
@@ -126,20 +127,20 @@ def box_values(payload: Any, where: Any, what: str, keys: tuple[str, ...]) -> li
     out = []
     for key in keys:
         if key not in payload:
-            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'")
+            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'", hint=_FIX_OBJECT)
         out.append(_number(payload[key], where, what, key))
     if out[2] < 0 or out[3] < 0:
-        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})")
+        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})", hint=_FIX_OBJECT)
     return out
 
 
-def _point_xy(point: Any, where: Any, index: Any) -> tuple[float, float]:
+def _point_xy(point: Any, where: Any, index: Any, shape: str = "polygon") -> tuple[float, float]:
     if not isinstance(point, dict):
-        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} must be an object with x and y, "
-                           f"got {type_name(point)}")
+        raise InvalidInput(f"{where}: {shape} vertex {safe_text(index)} must be an object with x and y, "
+                           f"got {type_name(point)}", hint=_FIX_OBJECT)
     if "x" not in point or "y" not in point:
-        raise InvalidInput(f"{where}: polygon vertex {safe_text(index)} is missing 'x' or 'y'")
-    what = Lazy(lambda: f"polygon vertex {safe_text(index)}")
+        raise InvalidInput(f"{where}: {shape} vertex {safe_text(index)} is missing 'x' or 'y'", hint=_FIX_OBJECT)
+    what = Lazy(lambda: f"{shape} vertex {safe_text(index)}")
     return _number(point["x"], where, what, "x"), _number(point["y"], where, what, "y")
 
 
@@ -493,7 +494,7 @@ def vertices(payload: Any, where: Any, what: str) -> tuple[tuple[float, float], 
     items = numbered(payload, where, f"{what} vertex")
     if items is None:
         raise InvalidInput(f"{where}: {what} has no coordinates")
-    return tuple(_point_xy(v, where, i) for i, v in enumerate(items))
+    return tuple(_point_xy(v, where, i, what) for i, v in enumerate(items))
 
 
 def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skipped | None = None,
@@ -577,7 +578,6 @@ def keypoint_present(point: Mapping[str, Any]) -> bool:
 
 #: keypoints one skeleton may have (COCO's person has 17; Encord's templates are drawn by hand)
 MAX_KEYPOINTS = 1_000
-_FIX_OBJECT = "fix or delete the object in the source project and export again"
 
 
 def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool]]:

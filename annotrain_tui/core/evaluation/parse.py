@@ -280,6 +280,8 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
     return math.nan, math.nan, math.nan, math.nan
 
 
+_EXPORT_AGAIN = "export the rows again with LabelRowV2.to_encord_dict() (or fix the object in the file)"
+
 #: different skeleton keypoints (template keypoint feature hashes) one file may name
 MAX_KEYPOINT_KINDS = 10_000
 
@@ -396,22 +398,23 @@ def parse_label_rows(rows: Iterable[Any], *, source: str) -> ObjectTable:
             for frame, objects in _frames_of_unit(unit, data_type, row_where, skipped):
                 if type(objects) is not list:
                     raise InvalidInput(f"{row_where} frame {frame}: 'objects' must be a list, "
-                                       f"got {_type_name(objects)}")
+                                       f"got {_type_name(objects)}", hint=_EXPORT_AGAIN)
                 on_frame: set[str] = set()
                 for oi, obj in enumerate(objects):
                     if type(obj) is not dict:
                         raise InvalidInput(f"{row_where} frame {frame} object {oi}: expected an object, "
-                                           f"got {_type_name(obj)}")
+                                           f"got {_type_name(obj)}", hint=_EXPORT_AGAIN)
                     get = obj.get
                     object_hash = get("objectHash")
                     shape = get("shape")
                     if type(object_hash) is not str or not object_hash:
-                        raise InvalidInput(f"{row_where} frame {frame} object {oi}: missing 'objectHash'")
+                        raise InvalidInput(f"{row_where} frame {frame} object {oi}: missing 'objectHash'",
+                                           hint=_EXPORT_AGAIN)
                     code = SHAPE_CODE.get(shape) if type(shape) is str else None
                     if code is None:
                         if type(shape) is not str:
                             raise InvalidInput(f"{row_where} frame {frame} object {oi} "
-                                               f"({safe_text(object_hash, 40)}): missing 'shape'")
+                                               f"({safe_text(object_hash, 40)}): missing 'shape'", hint=_EXPORT_AGAIN)
                         if shape in KNOWN_SHAPES:
                             not_compared[shape] = not_compared.get(shape, 0) + 1
                         else:

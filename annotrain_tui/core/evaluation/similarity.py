@@ -54,8 +54,11 @@ _quiet = np.errstate(all="ignore")
 _MAX_VALUE_CHARS = 8
 
 
+_FIX_MASK = "redraw or delete the mask in the source project and export again"
+
+
 def _rle_error(where: str, why: str) -> InvalidInput:
-    return InvalidInput(f"{where}: the bitmask's rleString {why}; it cannot be compared")
+    return InvalidInput(f"{where}: the bitmask's rleString {why}; it cannot be compared", hint=_FIX_MASK)
 
 
 def decode_rle(rle: str, size: int | None = None, *, where: str = "bitmask") -> np.ndarray:
@@ -317,15 +320,15 @@ def _mask_int(d: dict[str, Any], key: str, where: str, low: int) -> int:
     v = d.get(key)
     if isinstance(v, float) and not math.isfinite(v):  # NaN, or ±inf / 1e400 as the JSON reader lets them through
         raise InvalidInput(f"{where}: the bitmask's {key} is {'NaN' if v != v else 'infinite'}, not a whole number; "
-                           "it cannot be compared")
+                           "it cannot be compared", hint=_FIX_MASK)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
         raise InvalidInput(f"{where}: the bitmask's {key} is {safe_text(repr(v), 40)}, not a whole number; it cannot "
-                           "be compared")
+                           "be compared", hint=_FIX_MASK)
     iv = int(v)
     if not low <= iv <= _MAX_DIM:
         said = iv if abs(iv) < 10**20 else f"a whole number of {len(str(abs(iv))):,} digits"
         raise InvalidInput(f"{where}: the bitmask's {key} is {said}, outside {low}..{_MAX_DIM}; "
-                           "it cannot be compared")
+                           "it cannot be compared", hint=_FIX_MASK)
     return iv
 
 
@@ -360,7 +363,8 @@ class Bitmask:
         to ``height·width``).
         """
         if not isinstance(d, dict):
-            raise InvalidInput(f"{where}: the bitmask is {type(d).__name__}, not an object; it cannot be compared")
+            raise InvalidInput(f"{where}: the bitmask is {type(d).__name__}, not an object; it cannot be compared",
+                               hint=_FIX_MASK)
         top = _mask_int(d, "top", where, 0)
         left = _mask_int(d, "left", where, 0)
         height = _mask_int(d, "height", where, 0)
