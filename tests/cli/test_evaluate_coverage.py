@@ -179,3 +179,10 @@ def test_nothing_compared_at_all_is_exit_1_and_says_why(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
     assert "nothing to compare: the 2 paired label row(s) hold no polygon objects and no answers" in err
+
+
+def test_a_minimum_above_the_benchmark_is_said(capsys, tmp_path):
+    bm, tr = _files(tmp_path, n_items=2, finished=2)
+    assert main(["evaluate", "--benchmark-labels", str(bm), "--training-labels", str(tr), "--min-items", "99"]) == 0
+    assert "the pass mark asks for 99 finished item(s), but the benchmark has 2: every item is needed" in \
+        capsys.readouterr().err

@@ -886,11 +886,15 @@ class Evaluator:
 
 
     def _unknown_class_names(self) -> list[str]:
-        """A class the settings name that no benchmark object carries (a misspelling: its mark would
-        silently judge nothing), said once per setting."""
+        """What the settings ask that this benchmark cannot give: a class no benchmark object carries
+        (a misspelling: its mark would silently judge nothing), more finished items than it has."""
         s = self.settings
         known = set(self._bm.name_vocab.tolist()) | set(self._class_labels)
         out = []
+        wanted, items = s.pass_mark.min_items, len(self._bm_index)
+        if wanted is not None and wanted > items:
+            out.append(f"the pass mark asks for {wanted:,} finished item(s), but the benchmark has {items:,}: every item "
+                       "is needed")
         for setting, names in (("class_thresholds", s.class_thresholds), ("class_sigmas", s.class_sigmas),
                                ("class_pass_f1", s.pass_mark.class_f1)):
             unknown = sorted(n for n in names if n not in known)
