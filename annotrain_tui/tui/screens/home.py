@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker
 
 from annotrain_tui.core.errors import AnnotrainError
@@ -17,7 +18,9 @@ from annotrain_tui.core.overview import Overview, load_overview
 from annotrain_tui.core.secrets import redact
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.widgets.tables import SafeDataTable
+
+if TYPE_CHECKING:  # imported with the tabs, after the first frame (_mount_tabs)
+    from textual.widgets import DataTable, TabbedContent
 
 FLOWS = [
     ("1", "pick", "Pick", "cloud integration and storage folder"),
@@ -71,6 +74,10 @@ class HomeScreen(AppScreen):
 
     def _tabs(self) -> TabbedContent:
         """One tab per kind of record, each a table with its columns (not yet mounted)."""
+        from textual.widgets import TabbedContent, TabPane
+
+        from annotrain_tui.tui.widgets.tables import SafeDataTable
+
         tabs = TabbedContent(id="tabs")
         for tab, columns in TABS.items():
             table = SafeDataTable(id=f"table-{tab}", cursor_type="row", zebra_stripes=True)
@@ -110,7 +117,7 @@ class HomeScreen(AppScreen):
 
         startup.release()  # the TUI's start-up is over (core.startup: collections held until now)
         await self.mount(self._tabs(), after="#home-top")
-        self.query_one("#table-projects", DataTable).focus()
+        self.table("projects").focus()
         self.tabs_ready = True
         self._tables_mounted.set()
 
@@ -202,7 +209,7 @@ class HomeScreen(AppScreen):
                    "No datasets yet.")
 
     def _fill(self, tab: str, rows: list[tuple[str, list[Text]]], empty: str) -> None:
-        table = self.query_one(f"#table-{tab}", DataTable)
+        table = self.table(tab)
         table.clear()
         if not rows:
             table.add_row(*([Text(empty, style="dim italic")] + [Text("")] * (len(table.columns) - 1)),
@@ -214,17 +221,24 @@ class HomeScreen(AppScreen):
     def action_tab(self, step: int) -> None:
         if not self.tabs_ready:
             return
+        from textual.widgets import TabbedContent
+
         tabs = self.query_one(TabbedContent)
         ids = [f"tab-{t}" for t in TABS]
         current = ids.index(tabs.active) if tabs.active in ids else 0
         tabs.active = ids[(current + step) % len(ids)]
-        self.query_one(f"#table-{tabs.active.removeprefix('tab-')}", DataTable).focus()
+        self.table(tabs.active.removeprefix("tab-")).focus()
 
     def action_flow(self, flow_id: str) -> None:
         self.app.open_flow(flow_id)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    def table(self, tab: str) -> DataTable:
+        """The table of ``tab`` (one of TABS), once the tabs are mounted."""
+        from textual.widgets import DataTable
+
+        return self.query_one(f"#table-{tab}", DataTable)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row does what the row is for (see WIDGET_HELP)."""
         ov, key = self.overview, event.row_key.value
         if ov is None or key in (None, "__empty__"):
