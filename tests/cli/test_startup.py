@@ -229,16 +229,21 @@ def test_the_app_and_home_load_no_other_screen_and_no_array_library():
     code = ("import sys\n"
             "from annotrain_tui.tui.app import AnnotrainApp, _screen_factories\n"
             "from annotrain_tui.tui.screens.home import HomeScreen\n"
+            "import annotrain_tui.tui.widgets.footer\n"
             "factories = _screen_factories()\n"
             "print(sorted(m for m in sys.modules if m.startswith('annotrain_tui.tui.screens.')))\n"
             "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'shapely') if m in sys.modules))\n"
             "print(sorted(m for m in sys.modules if m.startswith(('annotrain_tui.core.manifest',\n"
-            "    'annotrain_tui.core.evaluation', 'annotrain_tui.core.provisioning', 'annotrain_tui.core.choices'))))\n")
+            "    'annotrain_tui.core.evaluation', 'annotrain_tui.core.provisioning', 'annotrain_tui.core.choices'))))\n"
+            "print(sorted(m for m in ('textual.widgets._text_area', 'tree_sitter', 'textual.widgets._data_table',\n"
+            "    'textual.widgets._tabbed_content') if m in sys.modules))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    screens, heavy, core = proc.stdout.splitlines()
+    screens, heavy, core, widgets = proc.stdout.splitlines()
     assert screens == "['annotrain_tui.tui.screens.base', 'annotrain_tui.tui.screens.home']"
     assert heavy == "[]"
     assert core == "[]"  # Home's row picks load core.choices (with provisioning) when a row is picked
+    # Home's tables and tabs load after its first frame; the key footer knows a TextArea without loading one
+    assert widgets == "[]"
 
 
 def test_every_flow_names_a_screen_that_exists():

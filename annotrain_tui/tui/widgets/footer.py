@@ -17,6 +17,7 @@ Every key is also in the command palette and in F1, so a key that does not fit i
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -26,9 +27,17 @@ from textual import events
 from textual.binding import Binding
 from textual.keys import key_to_character
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from annotrain_tui.core.text import shown
+
+
+def _editable_text_area(widget: Widget | None) -> bool:
+    """A TextArea that takes typing, without importing TextArea (with its tree-sitter and document
+    modules) for a screen that has none: no widget can be one while its module is not loaded."""
+    module = sys.modules.get("textual.widgets._text_area")
+    return module is not None and isinstance(widget, module.TextArea) and not widget.read_only
+
 
 SEPARATOR = "  "
 HELP_ACTIONS = {"help", "app.help"}
@@ -94,7 +103,7 @@ class KeyFooter(Widget, can_focus=False):
         low: list[FooterItem] = []
         seen: set[tuple[int, str]] = set()
         focused = screen.focused
-        typing = isinstance(focused, Input) or (isinstance(focused, TextArea) and not focused.read_only)
+        typing = isinstance(focused, Input) or _editable_text_area(focused)
         for key, active in screen.active_bindings.items():
             binding, node = active.binding, active.node
             action = binding.action
