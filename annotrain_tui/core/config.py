@@ -13,13 +13,10 @@ The file is written 0600, its directory created 0700.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import math
 import os
 import re
 import stat
-import tomllib
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -67,6 +64,8 @@ _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 def _host_problem(host: str) -> str | None:
     """Why ``host`` (no brackets, no port) is not a host name or IP literal; None when it is one."""
+    import ipaddress  # (this module's imports are every command's start-up: only what every one needs)
+
     if ":" in host:
         try:
             ipaddress.IPv6Address(host)
@@ -334,6 +333,8 @@ class Settings(BaseModel):
 
 
 def _did_you_mean(key: str, known: list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, known, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -514,6 +515,8 @@ def read_config_data(file: Path) -> dict[str, Any]:
         before = raw[: exc.start].decode("utf-8", "replace")
         line, col = _line_col(before, len(before))
         raise ConfigError(f"{where}:{line}:{col}: not UTF-8 text", hint=REPAIR_HINT, see=REPAIR_SEE) from None
+    import tomllib  # only when there is a file to read
+
     problem: str | None = None
     try:
         return tomllib.loads(text)
