@@ -6,8 +6,10 @@ a formula, so such *string* cells get a leading ``'`` (numbers are written as th
 ones included) — at the start of the cell and right after every CR or LF inside it, since a
 reader that splits lines first sees a cell start there. Every cell holding a CR or LF (a lone
 ``\r`` included, which Python's csv module leaves bare with ``\n`` line endings) is quoted, so it
-stays one cell. Lone surrogates (undecodable bytes) are written as their visible escape
-(``\udc80``), never a traceback. Everything else is exactly what
+stays one cell. Lone surrogates (undecodable bytes), terminal controls (C0 but tab, LF and CR; DEL;
+C1: ``cat`` on the file must not replay an escape sequence) and bidi overrides and isolates (which
+reorder what a viewer shows) are written as their visible escape (``\udc80``, ``\x1b``,
+``\u202e``), never a traceback. Everything else is exactly what
 ``pandas.DataFrame.to_csv(index=False)`` writes: the CSV of a frame without such cells is
 byte-identical to pandas' own (the seed script's ``iou_results.csv`` included).
 
@@ -66,11 +68,13 @@ _FORMULA_LEAD = re.compile("[" + _LEAD_IN + "]*[" + _PREFIX_CHARS + "]")
 _BREAK_OR_SEPARATOR = re.compile("[" + re.escape(LINE_BREAKS + SEPARATORS) + "]")
 _HAS_BREAK = re.compile("[" + re.escape(LINE_BREAKS) + "]")
 _HAS_UNUSUAL_BREAK = re.compile("[" + re.escape(LINE_BREAKS.replace("\n", "")) + "]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# What a cell never holds raw: lone surrogates, terminal controls (C0 but tab, LF and CR, which CSV
+# quoting handles; DEL; C1) and the bidi overrides and isolates. Written as their escapes.
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape_surrogates(text: str) -> str:
-    return _SURROGATE.sub(lambda m: escape_char(m.group()), text)
+    return _UNSAFE.sub(lambda m: escape_char(m.group()), text)
 
 
 def _risky(value: str) -> bool:
@@ -83,7 +87,7 @@ def neutralise(value: Any) -> Any:
 
     ``'`` before a formula prefix at the start, after every line break (any of ``LINE_BREAKS``) and
     after every separator (``SEPARATORS``: a reader that ignores quotes sees a cell start there);
-    lone surrogates escaped.
+    lone surrogates, terminal controls and bidi controls escaped.
     """
     if not isinstance(value, str) or not _risky(value):
         return value
@@ -97,7 +101,7 @@ safe_cell = neutralise
 
 def cell_changes(value: Any) -> tuple[bool, bool]:
     """What :func:`neutralise` does to a cell, for a report: (a ``'`` goes before a formula prefix,
-    lone surrogates are written as their escape). Both False when the cell is written as it is."""
+    lone surrogates or control characters are written as their escape). Both False when the cell is written as it is."""
     if not isinstance(value, str) or not _risky(value):
         return False, False
     escaped = _escape_surrogates(value) if not value.isprintable() else value

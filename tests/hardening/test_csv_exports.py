@@ -233,7 +233,12 @@ def test_every_line_break_and_separator_is_a_cell_start(tmp_path, brk):
             for piece in line.split(sep):
                 assert not piece.lstrip('"').startswith(("=", "+", "@")), (brk, line)
     rows = list(_csv.reader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
-    assert len(rows) == 3 and rows[1][0] == value.replace(brk + "=", brk + "'=")
+    if brk in "\x0b\x0c\x1c\x1d\x1e\x85":  # a control character: written as its escape, no break left
+        from annotrain_tui.core.text import escape_char
+
+        assert len(rows) == 3 and rows[1][0] == value.replace(brk, escape_char(brk))
+    else:
+        assert len(rows) == 3 and rows[1][0] == value.replace(brk + "=", brk + "'=")
 
 
 @pytest.mark.parametrize("value", ["\u200b=CarCmd()", " =3+3", "\ufeff=7+7", "\uff1d4+4", "\u00a0@SUM(A1)",
@@ -252,3 +257,14 @@ def test_a_formula_behind_spaces_invisible_characters_or_in_full_width_is_neutra
     for piece in _re.split("[,;\t|]", cell):
         trimmed = _re.sub("^[\\s\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+", "", piece)
         assert not trimmed.startswith(("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")), cell
+
+
+def test_terminal_and_bidi_controls_are_written_as_escapes(tmp_path):
+    """A trial's export replayed escape sequences when printed with cat."""
+    from annotrain_tui.core.exports import write_csv
+
+    out = tmp_path / "o.csv"
+    write_csv(out, pd.DataFrame({"title": ["a\x1b[2Jb\x07", "x\u202ey\u2066", "tab\tok", "é ü"]}))
+    text = out.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text and "\u2066" not in text
+    assert "a\\x1b[2Jb\\x07" in text and "x\\u202ey\\u2066" in text and "é ü" in text
