@@ -293,7 +293,7 @@ def _break_conflict(row):
 
 
 def _break_object(row):
-    row["object_answers"]["obj1"]["classifications"][0]["answers"] = None
+    row["object_answers"]["obj1"]["classifications"][0]["answers"] = {"an": "object"}
 
 
 def _break_kind(row):
@@ -308,7 +308,7 @@ BREAKS = [
     (_break_range, ["classification", "'range' entry [3, 1] is not a [start, end] pair"]),
     (_break_reference, ["frame 0 classification gone", "does not hold"]),
     (_break_conflict, ["classification twin", "weatherQ has two different answers on frame 1"]),
-    (_break_object, ["object obj1", "got null"]),
+    (_break_object, ["object obj1", "got object"]),
     (_break_kind, ["weatherQ is answered with a text in one place and with options in another"]),
 ]
 
@@ -516,3 +516,11 @@ def test_names_and_kinds_merge_rows_checklist_over_radio_first_name_kept():
     # and a single-option checklist scores as its radio reading would: 1 for the same option, else 0
     assert answer_score(one.classifications[(0, "tagsQ")], opts("peopleFH")) == 1.0
     assert answer_score(one.classifications[(0, "tagsQ")], opts("animalsFH")) == 0.0
+
+
+def test_a_null_answer_is_no_answer_not_an_error():
+    row = _base()
+    row["object_answers"]["obj1"]["classifications"][0]["answers"] = None
+    got = read_answers(row, "r", strict=True)  # no error: the question was left unanswered
+    question = _base()["object_answers"]["obj1"]["classifications"][0]["featureHash"]
+    assert question not in got.objects.get("obj1", {})

@@ -154,6 +154,8 @@ class _Reader:
             elif type(raw) in (int, float):
                 self.skip("numeric answer")
                 continue
+            elif raw is None:  # a question left unanswered (null): no answer, as if it were not listed
+                continue
             else:
                 self.bad(what, f"answer {i} ({safe_text(question, 40)}) 'answers' must be a list of options or "
                                f"a text, got {type_name(raw)}", "malformed answers")
