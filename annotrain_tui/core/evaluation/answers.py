@@ -185,8 +185,11 @@ class _Reader:
         for r in ranges:
             if (type(r) is not list or len(r) != 2 or type(r[0]) is not int or type(r[1]) is not int
                     or not 0 <= r[0] <= r[1] <= _MAX_FRAME):
-                self.bad(what, f"'range' entry {safe_text(r, 40)} is not a [start, end] pair of frame numbers "
-                               "(0 ≤ start ≤ end)", "malformed classification")
+                beyond = (type(r) is list and len(r) == 2 and all(type(v) is int for v in r)
+                          and 0 <= r[0] <= r[1])
+                why = (f"ends beyond the last frame number there can be ({_MAX_FRAME:,})" if beyond else
+                       "is not a [start, end] pair of frame numbers (0 ≤ start ≤ end)")
+                self.bad(what, f"'range' entry {safe_text(r, 40)} {why}", "malformed classification")
                 return None
             n = r[1] - r[0] + 1
             if n > self.budget:
