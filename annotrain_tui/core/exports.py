@@ -142,7 +142,10 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
     except FileNotFoundError:
-        raise InvalidInput(f"{display_path(target)}: cannot write (no such directory {display_path(parent)})") from None
+        why = (f"{display_path(parent)} takes no new files" if parent.is_dir()  # /proc, /sys: kernel file systems
+               else f"no such directory {display_path(parent)}")
+        raise InvalidInput(f"{display_path(target)}: cannot write ({why})",
+                           hint="choose a file in a directory of yours") from None
     except PermissionError:
         raise InvalidInput(f"{display_path(target)}: cannot write (permission denied)") from None
     except OSError as exc:
