@@ -19,7 +19,11 @@ otherwise every changed module is compiled on every run). The CLI rows run
 the ``annotrain`` console script beside the interpreter (``python -m annotrain_tui`` if there is
 none). To measure another checkout of the package with the same venv, put it first on PYTHONPATH.
 
-    python bench/bench_startup.py [--runs 15] [--rows help,status,validate,tui]
+    python bench/bench_startup.py [--runs 15] [--rows help,status,validate,tui] [--breakdown]
+
+``--breakdown`` also says where a start-up's import time goes (``python -X importtime``, each
+module's own time summed by library): ``annotrain status``, and what the TUI imports and opens before
+its app runs (the CLI, settings, workspace, app and Home), against the Textual hello-world's imports.
 """
 
 from __future__ import annotations
@@ -129,10 +133,64 @@ def manifest_100(path: Path) -> None:
     path.write_text(json.dumps({"images": images, "skip_duplicate_urls": True}, indent=2), encoding="utf-8")
 
 
+#: how --breakdown groups modules (by the first part of their name); everything else is "python stdlib",
+#: whoever imports it (the stdlib modules pydantic pulls in count there)
+GROUPS = {
+    "pydantic": "pydantic", "pydantic_core": "pydantic", "annotated_types": "pydantic",
+    "typing_inspection": "pydantic", "typing_extensions": "typing_extensions",
+    "textual": "textual + rich", "rich": "textual + rich", "markdown_it": "textual + rich",
+    "mdurl": "textual + rich", "pygments": "textual + rich", "tree_sitter": "textual + rich",
+    "platformdirs": "platformdirs", "annotrain_tui": "annotrain_tui",
+}
+
+#: what the TUI imports and does before its app runs (cli/tui_cmd.py), for --breakdown
+TUI_START = """
+import argparse, sys
+import annotrain_tui.cli.tui_cmd
+from annotrain_tui.cli.context import workspace_from_args
+from annotrain_tui.tui.app import AnnotrainApp
+from annotrain_tui.tui.screens.home import HomeScreen
+ws = workspace_from_args(argparse.Namespace(sandbox=sys.argv[1], backend=None, ssh_key=None, domain=None))
+ws.close()
+"""
+
+
+def import_times(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Seconds of import time by group (each module's own time, ``-X importtime``), and "total"."""
+    done = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
+    groups: dict[str, float] = {}
+    for line in done.stderr.decode("utf-8", "replace").splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _cumulative, name = line.removeprefix("import time:").split("|", 2)
+        group = GROUPS.get(name.strip().split(".")[0], "python stdlib")
+        groups[group] = groups.get(group, 0.0) + int(own) / 1e6
+    groups["total"] = sum(groups.values())
+    return groups
+
+
+def breakdown(rows: dict[str, dict[str, float]]) -> None:
+    names = list(rows)
+    groups = sorted({g for r in rows.values() for g in r if g != "total"},
+                    key=lambda g: -max(r.get(g, 0.0) for r in rows.values()))
+    print("\nimport time by library (ms; each module's own time, the median of 5 runs)")
+    print(f"{'':16}" + "".join(f"{n:>24}" for n in names))
+    for group in [*groups, "total"]:
+        print(f"{group:16}" + "".join(f"{rows[n].get(group, 0.0) * 1000:24.1f}" for n in names))
+
+
+def median_times(runs: int, cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    samples = [import_times(cmd, env) for _ in range(runs)]
+    keys = {k for s in samples for k in s}
+    return {k: statistics.median(s.get(k, 0.0) for s in samples) for k in keys}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--rows", default="help,status,validate,tui")
+    ap.add_argument("--breakdown", action="store_true", help="also: where the import time goes, by library")
     args = ap.parse_args()
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     py = sys.executable
@@ -178,11 +236,22 @@ def main() -> int:
                 table.append(("TUI first paint of Home (tmux, polled)", "Textual hello-world", base, meas, 1.5))
             finally:
                 tmux.close()
+        if args.breakdown:
+            entry = [py, "-c", "import sys; sys.argv[0] = 'annotrain'; from annotrain_tui.__main__ import entry; "
+                               "sys.exit(entry())"]
+            (root / "tui_start.py").write_text(TUI_START, encoding="utf-8")
+            by_row = {"python -c pass": median_times(5, [py, "-c", "pass"], env),
+                      "annotrain status": median_times(5, [*entry, "status", "--sandbox", str(sandbox)], env),
+                      "hello-world imports": median_times(5, [py, "-c", "import textual.app, textual.widgets; "
+                                                                          "from textual.widgets import Static"], env),
+                      "TUI before its app runs": median_times(5, [py, str(root / "tui_start.py"), str(sandbox)], env)}
     print(f"{'what':42} {'baseline':22} {'base ms':>8} {'ms':>8} {'ratio':>7} {'goal':>6}  met")
     for what, baseline, base, meas, goal in table:
         ratio = meas / base
         print(f"{what:42} {baseline:22} {base * 1000:8.1f} {meas * 1000:8.1f} {ratio:6.2f}x {goal:5.1f}x  "
               f"{'yes' if ratio <= goal else 'NO'}")
+    if args.breakdown:
+        breakdown(by_row)
     return 0
 
 
