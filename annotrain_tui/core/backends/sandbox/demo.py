@@ -1,7 +1,8 @@
 """Demo workspace: a realistic annotator-training programme in mid-flight.
 
 One integration per provider, nested folders, ~60 registered street-scene images, a training
-dataset, an ontology with box / rotated-box / polygon classes, an "Annotator Training" workflow
+dataset, an ontology with box, rotated-box, polygon, polyline (Lane), point (Traffic light) and
+bitmask (Road surface) classes, an "Annotator Training" workflow
 template, a "Benchmark Labels" project with Complete gold labels, a roster of six annotators and
 three of them already provisioned with partial work of varying quality.
 """
@@ -34,7 +35,16 @@ ONTOLOGY = [
     {"name": "Cyclist", "shape": "bounding_box", "color": "#FFE119"},
     {"name": "Bus", "shape": "rotatable_bounding_box", "color": "#4363D8"},
     {"name": "Road sign", "shape": "polygon", "color": "#F58231"},
+    # issue 15's shapes: their feature hashes are fixed, so adding them moves no other demo id
+    {"name": "Lane", "shape": "polyline", "color": "#42D4F4", "featureNodeHash": "demoLane"},
+    {"name": "Traffic light", "shape": "point", "color": "#F032E6", "featureNodeHash": "demoTrLt"},
+    {"name": "Road surface", "shape": "bitmask", "color": "#911EB4", "featureNodeHash": "demoRdSf"},
 ]
+#: the shapes of the first demo (boxes, rotated boxes, polygons): their labels come from the
+#: demo's first random stream, unchanged; the others' from a stream of their own (:func:`_more_shapes`)
+FIRST_SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon")
+#: the demo images' size in pixels (what the sandbox registers)
+IMAGE_SIZE = (1280, 720)
 
 ROSTER = [
     ("Alex Kim", "alex.kim@example.com"),
@@ -66,6 +76,7 @@ def _clamp(v: float) -> float:
 
 
 def random_geometry(rng: random.Random, shape: str) -> dict[str, Any]:
+    """A box, rotated box or polygon (:data:`FIRST_SHAPES`) somewhere on the image."""
     w, h = rng.uniform(0.05, 0.25), rng.uniform(0.05, 0.3)
     x, y = rng.uniform(0, 1 - w), rng.uniform(0, 1 - h)
     if shape == "bounding_box":
@@ -84,7 +95,10 @@ def random_geometry(rng: random.Random, shape: str) -> dict[str, Any]:
 
 
 def jitter(rng: random.Random, shape: str, coords: dict[str, Any], amount: float) -> dict[str, Any]:
-    """Move a geometry by a fraction of its size, as a less careful annotator would."""
+    """Move a geometry by a fraction of its size, as a less careful annotator would (a polygon's,
+    polyline's or point's vertices; a bitmask is copied as it is)."""
+    if shape == "bitmask":
+        return dict(coords)
     if shape in ("bounding_box", "rotatable_bounding_box"):
         out = dict(coords)
         out["x"] = _clamp(coords["x"] + rng.gauss(0, amount) * coords["w"])
@@ -130,10 +144,121 @@ def annotate_like(rng: random.Random, gold: list[dict[str, Any]], classes: list[
         out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls, coordinates=coords,
                                 frame=g.get("frame", 0), created_by=email, created_at=when))
     if rng.random() > 0.6 + 0.4 * skill:  # an extra object that is not in the benchmark
-        cls = rng.choice(classes)
+        cls = rng.choice([c for c in classes if c["shape"] in FIRST_SHAPES] or classes)
         out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls,
                                 coordinates=random_geometry(rng, cls["shape"]), frame=0, created_by=email,
                                 created_at=when))
+    return out
+
+
+def encode_mask(mask: Any) -> dict[str, Any]:
+    """A whole-image bool mask (height × width, numpy) in Encord's ``bitmask`` form: ``top``/``left``
+    0, the mask's ``height``/``width`` and the ``rleString`` of its row-major runs (first a run of
+    0s), as the SDK writes it (``encord/common/bitmask_operations/bitmask_operations.py``:
+    ``_mask_to_rle`` then ``_rle_to_string``: from the third run on, a run is written as its
+    difference to the run two before; each value in 5-bit groups, least significant first, ``0x20``
+    "more follow", ``48`` added; the inverse of ``core.evaluation.similarity.decode_rle``)."""
+    import numpy as np
+
+    flat = np.ascontiguousarray(mask, dtype=bool).ravel()
+    runs: list[int] = []
+    if len(flat):
+        change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+        runs = np.diff(np.concatenate(([0], change, [len(flat)]))).tolist()
+        if flat[0]:
+            runs.insert(0, 0)
+    chars = []
+    for i, run in enumerate(runs):
+        x = run - runs[i - 2] if i > 2 else run
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if c & 0x10 else (x != 0)
+            chars.append(chr((c | 0x20 if more else c) + 48))
+    return {"top": 0, "left": 0, "height": int(mask.shape[0]), "width": int(mask.shape[1]),
+            "rleString": "".join(chars)}
+
+
+def _surface_mask(spec: tuple[float, float, float, float]) -> dict[str, Any]:
+    """A road surface: the pixels of the image (:data:`IMAGE_SIZE`) inside an ellipse (centre x,
+    y and radii, normalised) and below its centre line's top (a road narrows to the horizon)."""
+    import numpy as np
+
+    cx, cy, rx, ry = spec
+    width, height = IMAGE_SIZE
+    ys = (np.arange(height) + 0.5) / height
+    xs = (np.arange(width) + 0.5) / width
+    inside = ((xs[None, :] - cx) / rx) ** 2 + ((ys[:, None] - cy) / ry) ** 2 <= 1.0
+    return encode_mask(inside & (ys[:, None] >= cy - ry / 2))
+
+
+def _lane(rng: random.Random) -> dict[str, Any]:
+    """A lane marking: a polyline of 3 to 6 vertices from the bottom of the image towards the horizon."""
+    x0, x1 = rng.uniform(0.1, 0.9), rng.uniform(0.35, 0.65)
+    n = rng.randint(3, 6)
+    return {str(k): {"x": _clamp(x0 + (x1 - x0) * k / (n - 1) + rng.uniform(-0.01, 0.01)),
+                     "y": _clamp(0.98 - 0.5 * k / (n - 1))} for k in range(n)}
+
+
+def _more_shapes(rng: random.Random, classes: list[dict[str, Any]],
+                 item_ids: list[str]) -> dict[str, list[tuple[dict[str, Any], Any]]]:
+    """Per item, the gold lanes (polylines), traffic lights (points) and road surfaces (bitmasks):
+    (class, geometry spec) pairs, drawn by :func:`_more_objects`."""
+    by_shape = {c["shape"]: c for c in classes}
+    out: dict[str, list[tuple[dict[str, Any], Any]]] = {}
+    for item_id in item_ids:
+        specs: list[tuple[dict[str, Any], Any]] = []
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            specs.append((by_shape["polyline"], _lane(rng)))
+        for _ in range(rng.choice((0, 1, 2))):
+            specs.append((by_shape["point"], (rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.5))))
+        if rng.random() < 0.5:
+            specs.append((by_shape["bitmask"], (rng.uniform(0.35, 0.65), rng.uniform(0.75, 0.9),
+                                                rng.uniform(0.25, 0.45), rng.uniform(0.2, 0.3))))
+        out[item_id] = specs
+    return out
+
+
+def _coordinates(shape: str, spec: Any) -> dict[str, Any]:
+    if shape == "point":
+        return {"0": {"x": _clamp(spec[0]), "y": _clamp(spec[1])}}
+    if shape == "bitmask":
+        return _surface_mask(spec)
+    return spec  # a polyline's vertices
+
+
+def _drawn_like(rng: random.Random, shape: str, spec: Any, skill: float) -> Any:
+    """A trainee's copy of a gold spec: moved more the lower the skill."""
+    amount = 0.004 + 0.04 * (1 - skill)
+    if shape == "point":
+        return (spec[0] + rng.gauss(0, amount), spec[1] + rng.gauss(0, amount))
+    if shape == "bitmask":
+        cx, cy, rx, ry = spec
+        return (cx + rng.gauss(0, amount), cy + rng.gauss(0, amount / 2), rx * (1 + rng.gauss(0, 2 * amount)),
+                ry * (1 + rng.gauss(0, 2 * amount)))
+    dx = rng.gauss(0, amount / 2)
+    return {k: {"x": _clamp(p["x"] + dx + rng.gauss(0, amount / 3)), "y": p["y"]} for k, p in spec.items()}
+
+
+def _more_objects(rng: random.Random, specs: list[tuple[dict[str, Any], Any]], *, skill: float | None, email: str,
+                  when: datetime) -> list[dict[str, Any]]:
+    """The objects of ``specs``: the gold's (``skill`` None) or a trainee's of that skill (some
+    missed, each moved, sometimes an extra traffic light)."""
+    out = []
+    for cls, spec in specs:
+        if skill is not None:
+            if rng.random() > 0.6 + 0.4 * skill:  # missed
+                continue
+            spec = _drawn_like(rng, cls["shape"], spec, skill)
+        out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=cls,
+                                coordinates=_coordinates(cls["shape"], spec), frame=0, created_by=email,
+                                created_at=when))
+    lights = [c for c, _ in specs if c["shape"] == "point"]
+    if skill is not None and lights and rng.random() > 0.7 + 0.3 * skill:  # a light that is not there
+        out.append(object_entry(object_hash=f"{rng.getrandbits(32):08x}", ontology_object=lights[0],
+                                coordinates=_coordinates("point", (rng.uniform(0, 1), rng.uniform(0, 0.5))),
+                                frame=0, created_by=email, created_at=when))
     return out
 
 
@@ -213,7 +338,11 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
     dataset = backend.create_dataset(DATASET_TITLE, description="Street scenes for the annotator training programme")
     backend.link_items(dataset.id, [i.id for i in items])
     ontology = backend.add_ontology("Street Scene Objects", ONTOLOGY)
-    classes = backend.ontology_structure(ontology.id)["objects"]
+    every_class = backend.ontology_structure(ontology.id)["objects"]
+    classes = [c for c in every_class if c["shape"] in FIRST_SHAPES]  # the first demo's, its stream
+    more_rng = random.Random(seed * 1000 + 15)  # lanes, traffic lights and road surfaces: their own stream
+    more = _more_shapes(more_rng, [c for c in every_class if c["shape"] not in FIRST_SHAPES],
+                        [i.id for i in items])
     training_tpl = backend.add_template(TEMPLATE_TITLE, ["Annotate", "Complete"])
     qa_tpl = backend.add_template("Benchmark QA", ["Annotate", "Review", "Complete"])
 
@@ -224,7 +353,8 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
     for n, item in enumerate(items):
         when = now - timedelta(days=6, minutes=10 * (N_IMAGES - n))
         gold[item.id] = gold_objects(rng, classes, GOLD_EMAIL, when)
-        backend.save_labels(bench.id, item.id, gold[item.id], stage="Complete", edited_at=when)
+        extra = _more_objects(more_rng, more[item.id], skill=None, email=GOLD_EMAIL, when=when)
+        backend.save_labels(bench.id, item.id, gold[item.id] + extra, stage="Complete", edited_at=when)
 
     for name, email in ROSTER:
         if email not in PROVISIONED:
@@ -238,6 +368,7 @@ def _seed(backend: SandboxBackend, paths: Paths | None, seed: int, now: datetime
         for n, item in enumerate(items[:done]):
             when = now - timedelta(hours=30 - 0.4 * n, minutes=rng.randint(0, 30))
             labels = annotate_like(rng, gold[item.id], classes, skill=skill, email=email, when=when)
+            labels += _more_objects(more_rng, more[item.id], skill=skill, email=email, when=when)
             backend.save_labels(project.id, item.id, labels, stage="Complete", edited_at=when)
         if done < len(items):  # one item in progress
             item = items[done]
