@@ -404,3 +404,16 @@ def test_a_class_filter_keeps_the_attributes_of_that_class_only_in_scores_breakd
     assert doc["attribute_accuracy"] == pytest.approx(expected)
     # the classification answers belong to no class: the filter keeps them whole
     assert snap.scores(f)["a@x"].classifications == session.result.annotators["a@x"].classifications
+
+
+def test_the_demo_holds_polylines_points_and_bitmasks_of_varying_quality(snapshot):
+    """The sandbox demo (trial 15 item 18): lanes, traffic lights and road surfaces, gold and
+    trainees', so a new user sees every kind of similarity without building files."""
+    session, _snap = snapshot
+    f1 = {}
+    for shape in ("polyline", "point", "bitmask"):
+        parts = {who: s.by_shape.get(shape) for who, s in session.result.annotators.items()}
+        assert all(b is not None and b.matched > 0 for b in parts.values()), shape
+        f1[shape] = [parts[who].f1 for who in sorted(parts)]
+    # alex (skill 0.95) draws them better than chidi (0.35)
+    assert all(values[0] > values[2] for values in f1.values())
