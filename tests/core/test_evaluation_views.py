@@ -358,25 +358,46 @@ def test_a_class_renamed_in_a_training_export_is_still_the_benchmarks_class():
         assert "Automobile" not in after[who].by_class
         assert _rounded({k: b.to_json() for k, b in after[who].by_class.items()}) == \
             _rounded({k: b.to_json() for k, b in before[who].by_class.items()})
+        assert _rounded(after[who].to_json()) == _rounded(renamed.annotators[who].to_json())  # the engine's too
     counts = confusion_counts(renamed.objects)
     assert not (counts["annotator_class"] == "Automobile").any()
     pd.testing.assert_frame_equal(counts, confusion_counts(plain.objects))
+    pd.testing.assert_frame_equal(counts, renamed.confusion_counts.reset_index(drop=True))
 
 
 def test_two_classes_under_one_benchmark_name_are_told_apart_by_their_hash():
-    from annotrain_tui.core.evaluation import evaluate
+    """As the engine labels them: the first hash keeps the name, the other is ``name (hash8)``;
+    the views' counts on the rows equal the engine's, whole and under a class filter."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
     from annotrain_tui.core.evaluation.views import annotator_scores, class_labels, confusion_counts
     from tests.labelgen import make_programme
 
     prog = make_programme(seed=11, n_items=12, annotators=("a@x",))
     bench = _renamed(prog.benchmark, "p3rS0nFh", "Car")  # Person called Car: two hashes, one name
-    sets = [(name, _renamed(rows, "p3rS0nFh", "Car")) for name, rows in prog.training_sets()]
-    result = evaluate(bench, sets, matching="optimal")
-    t_label, b_label = class_labels(result.objects)
-    assert {"Car (c4rF3a7u)", "Car (p3rS0nFh)"} <= set(b_label.tolist()) and "Car" not in set(b_label.tolist())
-    score = annotator_scores(result.objects, result.settings.pass_mark)["a@x"]
-    assert {"Car (c4rF3a7u)", "Car (p3rS0nFh)"} <= set(score.by_class)
-    assert set(confusion_counts(result.objects)["benchmark_class"]) >= {"Car (c4rF3a7u)", "Car (p3rS0nFh)"}
+    training = {name: _renamed(rows, "p3rS0nFh", "Car") for name, rows in prog.training.items()}
+    session = EvaluationSession(_Rows(SimpleNamespace(benchmark=bench, training=training)))
+    session.load()
+    snap = session.snapshot()
+    result = session.result
+    _t, b_label = class_labels(result.objects, snap.class_labels)
+    cars = {v for v in b_label.tolist() if isinstance(v, str) and v.startswith("Car")}
+    assert len(cars) == 2 and "Car" in cars and cars - {"Car"} <= {"Car (c4rF3a7u)", "Car (p3rS0nFh)"}
+    engine = result.annotators["a@x"]
+    assert cars <= set(engine.by_class)  # the engine tells them apart the same way
+    mine = annotator_scores(result.objects, result.settings.pass_mark, result.annotators, labels=snap.class_labels)
+    assert _rounded(mine["a@x"].to_json()) == _rounded(engine.to_json())
+    pd.testing.assert_frame_equal(confusion_counts(result.objects, snap.class_labels),
+                                  result.confusion_counts.reset_index(drop=True))
+    # without the engine's map, the rows alone still tell the two classes apart
+    _t, alone = class_labels(result.objects)
+    assert len({v for v in alone.tolist() if isinstance(v, str) and v.startswith("Car")}) == 2
+    # a class filter on the other one: only its objects
+    other = next(iter(cars - {"Car"}))
+    scored = snap.scores(Filter(class_name=other))["a@x"]
+    assert other in scored.by_class and scored.objects < engine.objects
 
 
 # -- issue 15 trial item 7: a class filter narrows the object attributes too ------------------------

@@ -126,7 +126,8 @@ def _contains(values: Any, needle: str) -> np.ndarray:
 
 
 def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, *,
-                class_columns: tuple[str, ...] = ("class", "benchmark_class")) -> np.ndarray:
+                class_columns: tuple[str, ...] = ("class", "benchmark_class"),
+                labels: Mapping[str, str] | None = None) -> np.ndarray:
     """Which per-object rows ``f`` keeps: the annotator (exactly ``annotator`` when given, else
     containing ``f.annotator``) and, with a class filter, a class column containing it (by default
     the annotator's class or the benchmark's: a car drawn as a truck is about cars and trucks; and
@@ -144,8 +145,8 @@ def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, 
         for column in class_columns:
             hit |= _contains(objects[column], f.class_name)
         if set(class_columns) >= {"class", "benchmark_class"}:  # and the classes as the breakdowns name them
-            for labels in class_labels(objects):
-                hit |= _contains(labels, f.class_name)
+            for side in class_labels(objects, labels):
+                hit |= _contains(side, f.class_name)
         keep &= hit
     return keep
 
@@ -180,31 +181,41 @@ def _class_keys(objects: pd.DataFrame, hash_column: str, name_column: str) -> np
                     np.where(has_name, ("n" + names.astype(str)).to_numpy(dtype=object), None))
 
 
-def class_labels(objects: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def class_labels(objects: pd.DataFrame, known: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row, (the annotator object's class, the benchmark object's class) as the breakdowns and
-    the confusion key them (None where that side has no object): a class is its feature hash (a
-    class renamed in one export is still that class), named as the benchmark names it (the
-    annotator's name for a hash the benchmark rows do not carry); two hashes under one name are
-    told apart as ``name (hash8)``, the hash's first 8 characters. The engine's rule (``by_class``
-    and ``confusion_counts``), so the rows a filter keeps count as the engine counts all of them.
-    A row without a feature hash is keyed by its name."""
+    the confusion key them (None where that side has no object). The engine's rule
+    (``Evaluator._class_ids``): a class is its feature hash (a class renamed in one export is still
+    that class), labelled by the first name seen for it, the benchmark's first; a hash whose name
+    another hash already took is labelled ``name (hash8)`` (its first 8 characters), so two
+    classes never count as one. ``known`` is the engine's hash → label map (an
+    :class:`EvaluationSnapshot` passes its evaluator's): used as it is, so the rows a filter keeps
+    count exactly as the engine counts all of them. Without it the order of first sight is the
+    rows' (benchmark side first), which gives the engine's labels unless two classes share a
+    name. A row without a feature hash is keyed and labelled by its name."""
     if not len(objects):
         empty = np.empty(0, dtype=object)
         return empty, empty
     t_key = _class_keys(objects, "feature_hash", "class")
     b_key = _class_keys(objects, "benchmark_feature_hash", "benchmark_class")
-    named: dict[str, str] = {}
+    label: dict[str, str] = {}
+    taken: set[str] = set()
+    if known:
+        for h, lab in known.items():
+            label["h" + str(h)] = str(lab)
+            taken.add(str(lab))
     for keys, column in ((b_key, "benchmark_class"), (t_key, "class")):  # the benchmark's name first
         names = objects[column].to_numpy(dtype=object)
-        pairs = pd.DataFrame({"k": keys, "n": names}).dropna().drop_duplicates("k")
+        pairs = pd.DataFrame({"k": keys, "n": names}).dropna(subset=["k"]).drop_duplicates("k")
         for k, n in zip(pairs["k"].tolist(), pairs["n"].tolist()):
-            named.setdefault(str(k), str(n))
-    hashes_of: dict[str, int] = {}
-    for k, n in named.items():
-        if k.startswith("h"):
-            hashes_of[n] = hashes_of.get(n, 0) + 1
-    label = {k: (f"{n} ({k[1:9]})" if k.startswith("h") and hashes_of.get(n, 0) > 1 else n)
-             for k, n in named.items()}
+            k = str(k)
+            if k in label:
+                continue
+            if k.startswith("n"):  # no hash: the name is the class
+                label[k] = k[1:]
+                continue
+            name = n if isinstance(n, str) and n else k[1:]
+            label[k] = f"{name} ({k[1:9]})" if name in taken else name
+            taken.add(label[k])
 
     def labelled(keys: np.ndarray) -> np.ndarray:
         codes, uniques = pd.factorize(pd.Series(keys, dtype=object))  # None: code -1, the last entry
@@ -254,7 +265,7 @@ def attributes_of_class(attributes: Mapping[str, QuestionTotal], class_name: str
 
 def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
                      base: Mapping[str, AnnotatorScore] | None = None,
-                     class_name: str = "") -> dict[str, AnnotatorScore]:
+                     class_name: str = "", labels: Mapping[str, str] | None = None) -> dict[str, AnnotatorScore]:
     """Each annotator's :class:`AnnotatorScore` from per-object rows (``EvaluationResult.objects``'s
     columns), any subset of them: on all of a result's rows it is ``result.annotators``; on the rows
     a filter keeps, the scores under that filter. Status and reason by ``pass_mark.verdict``;
@@ -305,7 +316,7 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
     sim = np.where(matched, iou, 0.0)
     by_shape = _breakdowns(codes, k, objects["shape"], objects["shape"], ~missed, matched, covered | uncovered,
                            covered, sim)
-    t_class, b_class = class_labels(objects)  # by feature hash, the benchmark's names
+    t_class, b_class = class_labels(objects, labels)  # by feature hash, the benchmark's names
     same = np.array([t is not None and t == b for t, b in zip(t_class.tolist(), b_class.tolist())], dtype=bool)
     by_class = _breakdowns(codes, k, pd.Series(t_class, dtype=object), pd.Series(b_class, dtype=object), ~missed,
                            matched & same, covered | uncovered, covered & same, sim)
@@ -329,7 +340,7 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
     return scores
 
 
-def confusion_counts(objects: pd.DataFrame) -> pd.DataFrame:
+def confusion_counts(objects: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The long form of the confusion (:data:`CONFUSION_COLUMNS`, sorted, nonzero counts) from
     per-object rows, as ``EvaluationResult.confusion_counts`` counts it: a training object under
     the class of the benchmark object it matched (``unmatched`` without a match) and its own; a
@@ -342,7 +353,7 @@ def confusion_counts(objects: pd.DataFrame) -> pd.DataFrame:
     matched = outcome.isin(MATCHED).to_numpy(dtype=bool)
     missed = (outcome == "missed").to_numpy(dtype=bool)
     cross = (outcome == "class_mismatch").to_numpy(dtype=bool)
-    t_class, b_class = class_labels(objects)  # by feature hash, the benchmark's names
+    t_class, b_class = class_labels(objects, labels)  # by feature hash, the benchmark's names
     bench = np.where(matched | missed | cross, b_class, UNMATCHED)
     mine_class = np.where(missed, UNMATCHED, t_class)
     long = pd.DataFrame({"annotator": objects["annotator"].to_numpy(dtype=object), "benchmark_class": bench,
@@ -564,6 +575,8 @@ class EvaluationSnapshot:
     bench_rows: Mapping[str, dict[str, Any]] = field(repr=False)
     training_rows: tuple[tuple[str, Mapping[str, dict[str, Any]]], ...] = field(repr=False)
     nothing_paired: str = ""  # why no row was compared ("" when some were)
+    #: the engine's class labels, feature hash → label (:func:`class_labels`'s ``known``)
+    class_labels: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, session: EvaluationSession) -> EvaluationSnapshot:
@@ -582,14 +595,15 @@ class EvaluationSnapshot:
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
                    objects=objects, bench_rows=dict(session.bench_rows),
                    training_rows=tuple((s.annotator, dict(s.rows)) for s in session.sources.values()),
-                   nothing_paired="" if paired else session.why_nothing_paired())
+                   nothing_paired="" if paired else session.why_nothing_paired(),
+                   class_labels=engine_class_labels(session.evaluator))
 
     # -- the one place a filter is applied ----------------------------------------------------
     def _object_mask(self, f: Filter, annotator: str | None = None) -> np.ndarray:
         o = self.objects
         if o is None or not len(o):
             return np.zeros(0, dtype=bool)
-        return filter_mask(o, Filter(class_name=f.class_name), annotator)  # the annotator: exactly this one
+        return filter_mask(o, Filter(class_name=f.class_name), annotator, labels=self.class_labels)
 
     def filtered_objects(self, f: Filter = Filter()) -> pd.DataFrame:
         """Every per-object row ``f`` keeps (annotator and class), in the engine's order and columns:
@@ -597,7 +611,7 @@ class EvaluationSnapshot:
         o = self.objects
         if o is None:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in OBJECT_COLUMNS})
-        return o[filter_mask(o, f)] if f.active else o
+        return o[filter_mask(o, f, labels=self.class_labels)] if f.active else o
 
     def scores(self, f: Filter = Filter()) -> dict[str, AnnotatorScore]:
         """The annotators' scores under ``f``: the engine's without a class filter (names containing
@@ -607,7 +621,8 @@ class EvaluationSnapshot:
             return {}
         if not f.class_name or self.objects is None:
             return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
-        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators, f.class_name)
+        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators, f.class_name,
+                                self.class_labels)
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,
@@ -637,7 +652,7 @@ class EvaluationSnapshot:
             return confusion_counts(pd.DataFrame(columns=list(OBJECT_COLUMNS)))
         if not f.active or self.objects is None:
             return r.confusion_counts
-        return confusion_counts(self.filtered_objects(f))
+        return confusion_counts(self.filtered_objects(f), self.class_labels)
 
     def confusion(self, annotator: str | None = None, f: Filter = Filter()) -> ConfusionView:
         """The confusion matrix of one annotator (None: everyone) under ``f``, for the matrix view."""
@@ -743,7 +758,7 @@ class EvaluationSnapshot:
         annotator_hashes: set[str] = set()
         keep = np.ones(len(here) if here is not None else 0, dtype=bool)
         if here is not None and f.class_name and len(here):
-            keep = filter_mask(here, Filter(class_name=f.class_name))
+            keep = filter_mask(here, Filter(class_name=f.class_name), labels=self.class_labels)
         kept_hashes = set() if here is None else \
             {h for h in (*here["object_hash"][keep], *here["benchmark_object_hash"][keep]) if isinstance(h, str)}
         if here is not None:
@@ -794,6 +809,21 @@ def item_title(bench_row: Mapping[str, Any] | None, training_row: Mapping[str, A
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+def engine_class_labels(evaluator: Any) -> dict[str, str]:
+    """The evaluator's class labels, feature hash → label (the ones its ``by_class`` and confusion
+    use; see :func:`class_labels`); {} without an evaluator. Read from ``class_labels`` when the
+    engine offers it, else from its ``_classes`` (hash → id) and ``_class_labels`` (id → label)."""
+    if evaluator is None:
+        return {}
+    offered = getattr(evaluator, "class_labels", None)
+    if isinstance(offered, Mapping):
+        return {str(k): str(v) for k, v in offered.items()}
+    ids, names = getattr(evaluator, "_classes", None), getattr(evaluator, "_class_labels", None)
+    if isinstance(ids, Mapping) and isinstance(names, list):
+        return {str(h): str(names[i]) for h, i in ids.items() if 0 <= i < len(names)}
+    return {}
 
 
 def progress_column(frame: pd.DataFrame, scores: Mapping[str, AnnotatorScore]) -> list[str]:
