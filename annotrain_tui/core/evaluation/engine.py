@@ -277,6 +277,11 @@ class Evaluator:
     def benchmark(self) -> ObjectTable:
         return self._bm
 
+    @property
+    def class_labels(self) -> dict[str, str]:
+        """Every class seen so far, feature hash → the label its scores and confusion use."""
+        return {h: self._class_labels[i] for h, i in self._classes.items()}
+
     def remove(self, name: str) -> None:
         old = self._projects.pop(name, None)
         if old is not None:

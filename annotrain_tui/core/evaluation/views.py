@@ -32,6 +32,7 @@ from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
 from annotrain_tui.core.text import shown
 
 if TYPE_CHECKING:
+    from annotrain_tui.core.evaluation.engine import Evaluator
     from annotrain_tui.core.evaluation.session import EvaluationSession
 
 __all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ConfusionView",
@@ -811,12 +812,10 @@ def item_title(bench_row: Mapping[str, Any] | None, training_row: Mapping[str, A
     return ""
 
 
-def engine_class_labels(evaluator: Any) -> dict[str, str]:
+def engine_class_labels(evaluator: Evaluator | None) -> dict[str, str]:
     """The evaluator's class labels, feature hash → label (the ones its ``by_class`` and confusion
-    use; see :func:`class_labels`); {} without an evaluator. Read from ``class_labels`` when the
-    engine offers it, else from its ``_classes`` (hash → id) and ``_class_labels`` (id → label)."""
-    if evaluator is None:
-        return {}
+    use; see :func:`class_labels`); {} without an evaluator."""
+    return dict(evaluator.class_labels) if evaluator is not None else {}
     offered = getattr(evaluator, "class_labels", None)
     if isinstance(offered, Mapping):
         return {str(k): str(v) for k, v in offered.items()}
