@@ -94,6 +94,31 @@ class TrainingSource:
         return [self.rows[h] for h in sorted(self.members.get(block, ()))]
 
 
+class RawRows(dict[str, Any]):
+    """data_hash → label row, kept as the row's JSON bytes and decoded when asked (a file source's
+    rows: a dict tree costs about five times its JSON, and the screen needs one row at a time: the
+    item it draws, a block it scores). Reads like a dict of rows; ``copy()`` shares the bytes."""
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        import json
+
+        return json.loads(dict.__getitem__(self, key))  # rows were read once already: no surprises
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if dict.__contains__(self, key) else default
+
+    def values(self) -> Any:
+        return [self[k] for k in self]
+
+    def items(self) -> Any:
+        return [(k, self[k]) for k in self]
+
+    def copy(self) -> RawRows:
+        out = RawRows()
+        dict.update(out, self)
+        return out
+
+
 @dataclass
 class RefreshReport:
     changed_rows: int
@@ -344,6 +369,11 @@ def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
     }
 
 
+def _creators(row: dict[str, Any]) -> list[str]:
+    """The createdBy of every object of a row (who drew it)."""
+    return [by for _unit, _frame, obj in frame_objects(row) if isinstance(by := obj.get("createdBy"), str) and by]
+
+
 def _item_rows(bench_rows: dict[str, dict[str, Any]], sources: list[tuple[str, dict[str, dict[str, Any]]]],
                data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     mine = None
@@ -571,30 +601,79 @@ class FileSource:
         self.warnings.extend(finished.warnings)
         return finished.rows
 
+    def _read_compact(self, path: str) -> tuple[RawRows, str | None]:
+        """The finished rows of one file as :class:`RawRows` (their JSON bytes, by data hash) and the
+        ``createdBy`` most of its objects carry. The file is split into rows without decoding them
+        (msgspec ``Raw``), then decoded one row at a time and dropped, so no dict tree of the whole
+        file is ever held and the UI thread gets the interpreter between rows. A file the split
+        refuses (not UTF-8 JSON, a BOM, ``NaN``…) is read by the dict path, which says where it is
+        wrong or reads it as the CLI does."""
+        import json
+
+        import msgspec
+
+        from annotrain_tui.core.files import read_user_bytes
+
+        self._mtimes[path] = Path(path).stat().st_mtime
+        data = read_user_bytes(path)
+        try:
+            raws = msgspec.json.decode(data, type=list[msgspec.Raw])
+            rows_and_raw = []
+            for raw in raws:
+                row = json.loads(bytes(raw))
+                if isinstance(row, dict):
+                    rows_and_raw.append((row, raw))
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+            rows_and_raw = None
+        del data
+        if rows_and_raw is None:  # the reference path: its located error, or its reading
+            rows = self._read(path)
+            compact = RawRows()
+            for row in rows:
+                if isinstance(row.get("data_hash"), str):
+                    dict.__setitem__(compact, row["data_hash"], json.dumps(row).encode())
+            return compact, self.main_creator(rows)
+        heads = [{"annotation_task_status": row.get("annotation_task_status"), "_i": i}
+                 for i, (row, _raw) in enumerate(rows_and_raw)]
+        finished = finished_rows(heads, source=path, include_incomplete=self.include_incomplete)
+        self.warnings.extend(finished.warnings)
+        counts: Counter[str] = Counter()
+        compact = RawRows()
+        for head in finished.rows:
+            row, raw = rows_and_raw[head["_i"]]
+            counts.update(_creators(row))
+            if isinstance(row.get("data_hash"), str):
+                dict.__setitem__(compact, row["data_hash"], bytes(raw))
+        return compact, (counts.most_common(1)[0][0] if counts else None)
+
     @staticmethod
     def main_creator(rows: list[dict[str, Any]]) -> str | None:
         """The createdBy most objects of an export carry."""
         counts: Counter[str] = Counter()
         for row in rows:
-            for _unit, _frame, obj in frame_objects(row):
-                by = obj.get("createdBy")
-                if isinstance(by, str) and by:
-                    counts[by] += 1
+            counts.update(_creators(row))
         return counts.most_common(1)[0][0] if counts else None
 
     def _source(self, path: str, block_size: int) -> TrainingSource:
-        rows = self._read(path)
-        owner = self.main_creator(rows) or path
-        src = TrainingSource(project=Project(id=path, title=path), annotator=owner,
+        rows, owner = self._read_compact(path)
+        src = TrainingSource(project=Project(id=path, title=path), annotator=owner or path,
                              blocks=max(1, math.ceil(len(rows) / block_size)), total=len(rows))
-        for row in rows:
-            if isinstance(row.get("data_hash"), str):
-                src.put(row)
+        src.rows = rows
+        for h in rows:
+            src.members.setdefault(src.block_of(h), set()).add(h)
         return src
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
+        import json
+
         self.warnings = []
-        session.new_evaluator(self._read(self.benchmark_path), self.benchmark_path)
+        bench = self._read(self.benchmark_path)  # every row, in order (repeats said as the CLI says them)
+        session.new_evaluator(bench, self.benchmark_path)
+        compact = RawRows()
+        for h, row in session.bench_rows.items():
+            dict.__setitem__(compact, h, json.dumps(row).encode())
+        session.bench_rows = compact  # the benchmark's dicts go too: the evaluator holds its arrays
+        del bench
         session.sources = {}
         for n, path in enumerate(self.training_paths):
             if on_progress is not None:

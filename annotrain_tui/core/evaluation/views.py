@@ -594,8 +594,8 @@ class EvaluationSnapshot:
         frame["progress"] = progress_column(frame, result.annotators if result is not None else {})
         paired = result.paired_rows if result is not None else 0
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
-                   objects=objects, bench_rows=dict(session.bench_rows),
-                   training_rows=tuple((s.annotator, dict(s.rows)) for s in session.sources.values()),
+                   objects=objects, bench_rows=session.bench_rows.copy(),
+                   training_rows=tuple((s.annotator, s.rows.copy()) for s in session.sources.values()),
                    nothing_paired="" if paired else session.why_nothing_paired(),
                    class_labels=engine_class_labels(session.evaluator))
 
