@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _process import annotrain_command, bench_env  # bench/: the script's own folder
 
 CHILD = r"""
 import json, sys
@@ -88,22 +89,6 @@ def peak_kib(path: Path, mode: str, provider: str | None) -> int:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), mode, provider or ""],
                          check=True, capture_output=True, text=True)
     return int(out.stdout.strip().splitlines()[-1])
-
-
-def annotrain_command() -> list[str]:
-    script = Path(sys.executable).parent / "annotrain"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "annotrain_tui"]
-
-
-def bench_env(root: Path) -> dict[str, str]:
-    """A private config/state (nothing of the user's read), bytecode caching on (as installed)."""
-    env = dict(os.environ)
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        env[var] = str(root / var.lower())
-    for var in [v for v in env if v.startswith("ANNOTRAIN_")]:
-        del env[var]
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def run_once(cmd: list[str], env: dict[str, str]) -> float:

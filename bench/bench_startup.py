@@ -40,6 +40,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _process import annotrain_command, bench_env  # bench/: the script's own folder
+
 HELLO = r"""
 from textual.app import App
 from textual.widgets import Static
@@ -56,11 +58,6 @@ Hello().run()
 #: what each TUI row waits for on screen
 HOME_TEXT = "Evaluate"  # the last of Home's numbered flows, drawn by its first paint
 HELLO_TEXT = "Hello, world"
-
-
-def annotrain_command() -> list[str]:
-    script = Path(sys.executable).parent / "annotrain"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "annotrain_tui"]
 
 
 def run_once(cmd: list[str], env: dict[str, str]) -> float:
@@ -197,14 +194,9 @@ def main() -> int:
     annotrain = annotrain_command()
     with tempfile.TemporaryDirectory(prefix="annotrain-bench-") as tmp:
         root = Path(tmp)
-        env = dict(os.environ)
-        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-            env[var] = str(root / var.lower())
-        for var in [v for v in env if v.startswith("ANNOTRAIN_")]:
-            del env[var]
         # as an installed package runs: with its bytecode cached (the warm-up run writes it), not
         # compiling every changed module on every run
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = bench_env(root)
         env.setdefault("TERM", "xterm-256color")
         sandbox = root / "sandbox.db"
         manifest = root / "manifest.json"
