@@ -17,7 +17,8 @@ own process, its peak RSS the launcher's ``RUSAGE_CHILDREN`` (as in the e2e scri
    published (that gap includes the ``Published`` handler filling the table). The child writes
    the load time, the longest gaps and its own peak RSS to a JSON file.
 
-``--gc-off-too`` runs the screen once more with ``gc.disable()`` in the child, to say how much of a
+The child also times every cyclic garbage collection (``gc.callbacks``); ``--where`` adds a watchdog
+thread that notes what each thread runs during a stall. ``--gc-off-too`` runs the screen once more with ``gc.disable()`` in the child, to say how much of a
 stall is the cyclic garbage collector rescanning the heap the load grows.
 
 Every process gets fresh XDG config, data, state and cache folders (no user config, no recent values).
@@ -36,7 +37,9 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +70,59 @@ def _peak_self() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _gc_timer(beats: dict[str, Any]) -> None:
+    """Every cyclic collection while the app runs: the longest one, their total time, the count."""
+    began = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+            return
+        took = time.perf_counter() - began[0]
+        beats["gc_total"] += took
+        beats["gc_count"] += 1
+        beats["gc_longest"] = max(beats["gc_longest"], (took, info["generation"]))
+
+    beats.update(gc_total=0.0, gc_count=0, gc_longest=(0.0, 0))
+    gc.callbacks.append(callback)
+
+
+def _where(frame: Any) -> str:
+    """What a thread runs: its innermost frame and the innermost one of the project (``idle`` when
+    it waits); a thread inside a cyclic collection (this script's GC callback) is said to be."""
+    stack = traceback.extract_stack(frame)
+    inner = stack[-1]
+    if inner.filename.endswith(("selectors.py", "threading.py", os.sep + "thread.py")):
+        return "idle"
+    root = str(ROOT) + os.sep
+    own = next((fs for fs in reversed(stack) if fs.filename.startswith(root + "annotrain_tui")), None)
+
+    def at(fs: traceback.FrameSummary) -> str:
+        return f"{fs.filename.replace(root, '')}:{fs.lineno} {fs.name}"
+
+    gc_now = inner.filename == __file__ and inner.name == "callback" and len(stack) > 1
+    what = f"a cyclic GC collection, from {at(stack[-2])}" if gc_now else at(inner)
+    return what + (f" (in {at(own)})" if own is not None and own is not inner else "")
+
+
+def _watchdog(beats: dict[str, Any], stop: threading.Event) -> None:
+    """``--where``: once per stall (a beat 50 ms late), what every other thread is running, taken
+    when this thread next gets the interpreter (so after a long C call, often the line that made it)."""
+    seen = None
+    me = threading.get_ident()
+    while not stop.wait(0.01):
+        last = beats["last"]
+        if last is None or last == seen or time.perf_counter() - last < 0.05:
+            continue
+        seen = last
+        names = {t.ident: t.name for t in threading.enumerate()}
+        where = [f"{names.get(ident, ident)}: {_where(frame)}" for ident, frame in sys._current_frames().items()
+                 if ident != me]
+        beats["where"].append((last - beats["start"], where))
+
+
 # -- the child: the real app, headless, with a heartbeat ------------------------------------------
-async def _drive(bm: str, trs: list[str], workspace: Path) -> dict[str, Any]:
+async def _drive(bm: str, trs: list[str], workspace: Path, where: bool) -> dict[str, Any]:
     from textual.worker import Worker, WorkerState
 
     from annotrain_tui.tui.app import AnnotrainApp
@@ -77,7 +131,11 @@ async def _drive(bm: str, trs: list[str], workspace: Path) -> dict[str, Any]:
 
     ws, _ids = demo_workspace(workspace)
     done = asyncio.Event()
-    beats: dict[str, Any] = {"gaps": [], "failed": ""}
+    beats: dict[str, Any] = {"gaps": [], "failed": "", "last": None, "where": []}
+    _gc_timer(beats)
+    stop = threading.Event()
+    if where:
+        threading.Thread(target=_watchdog, args=(beats, stop), name="watchdog", daemon=True).start()
 
     class HeartbeatApp(AnnotrainApp):
         # a CSS_PATH is read relative to the module of the app's class: AnnotrainApp's, not this one
@@ -130,8 +188,10 @@ async def _drive(bm: str, trs: list[str], workspace: Path) -> dict[str, Any]:
         if isinstance(screen, EvaluationScreen) and screen.snapshot is not None:
             result = screen.snapshot.result
             annotators = len(result.annotators) if result is not None else 0
+        stop.set()
         await pilot.pause()
     gaps = sorted(beats["gaps"], reverse=True)
+    notes = dict(beats["where"])
     return {
         "failed": beats["failed"],
         "screen": beats.get("screen"),
@@ -143,15 +203,18 @@ async def _drive(bm: str, trs: list[str], workspace: Path) -> dict[str, Any]:
         "peak_mount": beats["peak_mount"],
         "rss_loaded": rss_loaded,
         "peak": _peak_self(),
+        "gc_total": beats["gc_total"], "gc_count": beats["gc_count"], "gc_longest": beats["gc_longest"],
+        "where": [[began, notes[began]] for _gap, began in gaps[:5] if began in notes],
     }
 
 
 def child(argv: list[str]) -> int:
-    if argv[:1] == ["--gc-off"]:  # the diagnosis: how much of the stall is the cyclic collector
+    if "--gc-off" in argv[:2]:  # the diagnosis: how much of the stall is the cyclic collector
         gc.disable()
-        argv = argv[1:]
+    where = "--where" in argv[:2]
+    argv = [a for a in argv[:2] if a not in ("--gc-off", "--where")] + argv[2:]
     result_path, workspace, bm, *trs = argv
-    out = asyncio.run(_drive(bm, trs, Path(workspace)))
+    out = asyncio.run(_drive(bm, trs, Path(workspace), where))
     Path(result_path).write_text(json.dumps(out))
     if out["failed"]:
         print(f"evaluation screen: {out['failed']}", file=sys.stderr)
@@ -183,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the best time, the worst RSS and stall")
     ap.add_argument("--gc-off-too", action="store_true",
                     help="also run the screen with the cyclic garbage collector off (where the stall comes from)")
+    ap.add_argument("--where", action="store_true",
+                    help="a watchdog thread notes what each thread runs during the longest stalls (adds a little load)")
     ap.add_argument("--keep", metavar="DIR", help="generate into (and keep) this folder; reuse files already there")
     args = ap.parse_args(argv)
 
@@ -220,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(got)
             return best, peak, runs
 
-        t_screen, rss_screen, runs = screen_runs("", [])
+        t_screen, rss_screen, runs = screen_runs("", ["--where"] if args.where else [])
         worst = max(runs, key=lambda r: r["longest"][0][0])
         stall = worst["longest"][0][0]
         load = min(r["published"] - r["screen"] for r in runs)
@@ -232,7 +297,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  load: screen up at {worst['screen']:.2f} s, snapshot published at {worst['published']:.2f} s "
               f"after the heartbeat started (best load {load:.2f} s)")
         print(f"  heartbeat: {worst['beats']} beats; longest gaps "
-              + ", ".join(f"{g * 1e3:.0f} ms at {at:.2f} s" for g, at in worst["longest"]) + "\n")
+              + ", ".join(f"{g * 1e3:.0f} ms at {at:.2f} s" for g, at in worst["longest"]))
+        gc_took, gc_gen = worst["gc_longest"]
+        print(f"  cyclic GC: {worst['gc_count']} collections, {worst['gc_total']:.2f} s in all, the longest "
+              f"{gc_took * 1e3:.0f} ms (generation {gc_gen})")
+        for began, threads in worst["where"]:
+            print(f"  during the stall at {began:.2f} s:")
+            for line in threads:
+                print(f"    {line}")
+        print()
 
         if args.gc_off_too:
             _t, rss_off, off = screen_runs("_gc_off", ["--gc-off"])
