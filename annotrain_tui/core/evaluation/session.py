@@ -601,13 +601,14 @@ class FileSource:
         self.warnings.extend(finished.warnings)
         return finished.rows
 
-    def _read_compact(self, path: str) -> tuple[RawRows, str | None]:
-        """The finished rows of one file as :class:`RawRows` (their JSON bytes, by data hash) and the
-        ``createdBy`` most of its objects carry. The file is split into rows without decoding them
-        (msgspec ``Raw``), then decoded one row at a time and dropped, so no dict tree of the whole
-        file is ever held and the UI thread gets the interpreter between rows. A file the split
-        refuses (not UTF-8 JSON, a BOM, ``NaN``…) is read by the dict path, which says where it is
-        wrong or reads it as the CLI does."""
+    def _read_compact(self, path: str) -> tuple[RawRows, list[bytes], str | None]:
+        """The finished rows of one file as :class:`RawRows` (their JSON bytes, by data hash), the
+        same bytes in file order (repeats kept, for the benchmark's evaluator), and the ``createdBy``
+        most of its objects carry. The file is split into rows without decoding them (msgspec
+        ``Raw``), then each row is decoded, read for its status, hash and creators, and dropped, so
+        no dict tree of the whole file is ever held and the UI thread gets the interpreter between
+        rows. A file the split refuses (not UTF-8 JSON, a BOM, ``NaN``…) is read by the dict path,
+        which says where it is wrong or reads it as the CLI does."""
         import json
 
         import msgspec
@@ -616,35 +617,36 @@ class FileSource:
 
         self._mtimes[path] = Path(path).stat().st_mtime
         data = read_user_bytes(path)
+        heads: list[dict[str, Any]] = []  # per row: its status (for finished_rows), hash, creators, bytes
         try:
-            raws = msgspec.json.decode(data, type=list[msgspec.Raw])
-            rows_and_raw = []
-            for raw in raws:
-                row = json.loads(bytes(raw))
+            for raw in msgspec.json.decode(data, type=list[msgspec.Raw]):
+                text = bytes(raw)
+                row = json.loads(text)
                 if isinstance(row, dict):
-                    rows_and_raw.append((row, raw))
+                    h = row.get("data_hash")
+                    heads.append({"annotation_task_status": row.get("annotation_task_status"),
+                                  "_hash": h if isinstance(h, str) else None, "_by": _creators(row), "_raw": text})
+                del row
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
-            rows_and_raw = None
+            heads = []
+            data = b""
+            rows = self._read(path)  # the reference path: its located error, or its reading
+            heads = [{"annotation_task_status": "COMPLETED", "_hash": r.get("data_hash")
+                      if isinstance(r.get("data_hash"), str) else None, "_by": _creators(r),
+                      "_raw": json.dumps(r).encode()} for r in rows]  # already the finished ones
+            del rows
+        else:
+            finished = finished_rows(heads, source=path, include_incomplete=self.include_incomplete)
+            self.warnings.extend(finished.warnings)
+            heads = finished.rows
         del data
-        if rows_and_raw is None:  # the reference path: its located error, or its reading
-            rows = self._read(path)
-            compact = RawRows()
-            for row in rows:
-                if isinstance(row.get("data_hash"), str):
-                    dict.__setitem__(compact, row["data_hash"], json.dumps(row).encode())
-            return compact, self.main_creator(rows)
-        heads = [{"annotation_task_status": row.get("annotation_task_status"), "_i": i}
-                 for i, (row, _raw) in enumerate(rows_and_raw)]
-        finished = finished_rows(heads, source=path, include_incomplete=self.include_incomplete)
-        self.warnings.extend(finished.warnings)
         counts: Counter[str] = Counter()
         compact = RawRows()
-        for head in finished.rows:
-            row, raw = rows_and_raw[head["_i"]]
-            counts.update(_creators(row))
-            if isinstance(row.get("data_hash"), str):
-                dict.__setitem__(compact, row["data_hash"], bytes(raw))
-        return compact, (counts.most_common(1)[0][0] if counts else None)
+        for head in heads:
+            counts.update(head["_by"])
+            if head["_hash"] is not None:
+                dict.__setitem__(compact, head["_hash"], head["_raw"])
+        return compact, [head["_raw"] for head in heads], (counts.most_common(1)[0][0] if counts else None)
 
     @staticmethod
     def main_creator(rows: list[dict[str, Any]]) -> str | None:
@@ -655,7 +657,7 @@ class FileSource:
         return counts.most_common(1)[0][0] if counts else None
 
     def _source(self, path: str, block_size: int) -> TrainingSource:
-        rows, owner = self._read_compact(path)
+        rows, _ordered, owner = self._read_compact(path)
         src = TrainingSource(project=Project(id=path, title=path), annotator=owner or path,
                              blocks=max(1, math.ceil(len(rows) / block_size)), total=len(rows))
         src.rows = rows
@@ -664,16 +666,26 @@ class FileSource:
         return src
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
+        import gc
         import json
 
         self.warnings = []
-        bench = self._read(self.benchmark_path)  # every row, in order (repeats said as the CLI says them)
-        session.new_evaluator(bench, self.benchmark_path)
-        compact = RawRows()
-        for h, row in session.bench_rows.items():
-            dict.__setitem__(compact, h, json.dumps(row).encode())
-        session.bench_rows = compact  # the benchmark's dicts go too: the evaluator holds its arrays
-        del bench
+        collecting = gc.isenabled()
+        gc.disable()  # no cyclic GC while the files load: it rescanned the growing heap 2,400 times
+        try:
+            compact, ordered, _owner = self._read_compact(self.benchmark_path)
+            # the evaluator reads every row in order (repeats said as the CLI says them), one at a time
+            session.evaluator = Evaluator((json.loads(raw) for raw in ordered), session.settings,
+                                          benchmark_source=self.benchmark_path, keep_objects=session.keep_objects)
+            session.bench_rows = compact  # the benchmark's rows as bytes: the evaluator holds its arrays
+            del ordered
+            self._load_training(session, on_progress, cancel)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _load_training(self, session: EvaluationSession, on_progress: Progress | None,
+                       cancel: threading.Event | None) -> None:
         session.sources = {}
         for n, path in enumerate(self.training_paths):
             if on_progress is not None:
