@@ -32,14 +32,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.files import display_path, real_target, refuse_non_regular, write_error
+from annotrain_tui.core.lazy import lazy_module
 from annotrain_tui.core.text import escape_char, json_text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from annotrain_tui.core.evaluation.results import EvaluationResult
+else:
+    pd = lazy_module("pandas")  # a JSON export, a roster or a manifest CSV never builds a frame
 
 __all__ = ["FORMULA_PREFIXES", "neutralise", "neutralise_frame", "safe_cell", "cell_changes", "csv_text", "write_csv",
            "write_json", "atomic_write", "write_confusion_csv", "CONFUSION_CSV_COLUMNS"]

@@ -309,3 +309,26 @@ def test_release_freezes_the_start_up_once_and_touches_nothing_it_did_not_hold()
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_an_evaluation_that_writes_a_summary_builds_no_pandas_frame(tmp_path, monkeypatch):
+    """Issue 14: pandas was 0.16 s of an evaluation that writes only a summary."""
+    import json as _json
+
+    from tests.synth import make_programme
+
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    prog = make_programme(seed=1, n_items=4, annotators=("a@x.com",))
+    bm, paths = prog.write_files(tmp_path)
+    summary = tmp_path / "s.json"
+    modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
+                              "--summary-json", str(summary), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "a@x.com" in _json.loads(summary.read_text())["annotators"]
+    assert not {m for m in modules if m.split(".")[0] == "pandas"}
+    # the per-object CSV does build frames
+    modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
+                              "--out", str(tmp_path / "o.csv"), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas" in modules

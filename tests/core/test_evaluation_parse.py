@@ -84,7 +84,7 @@ def test_tolerates_missing_optional_keys():
            "data_units": {"d": {"data_sequence": "0", "labels": {"objects": [o]}}}}
     t = parse_label_rows([row], source="x")
     assert t.name[0] == CAR.feature_hash and t.created_by[0] is None
-    assert t.rows.loc[0, "label_hash"] is None and t.rows.loc[0, "data_title"] == ""
+    assert t.rows["label_hash"][0] is None and t.rows["data_title"][0] == ""
     assert math.isnan(t.img_w[0])
     # no data_type: the structure tells
     row2 = {"data_hash": "e", "data_units": {"e": {"labels": {"3": {"objects": [o]}}}}}

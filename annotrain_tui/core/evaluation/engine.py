@@ -69,10 +69,9 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput
 from annotrain_tui.core.evaluation import geometry
@@ -114,6 +113,12 @@ from annotrain_tui.core.evaluation.results import (
     QuestionTotal,
     Stats,
 )
+from annotrain_tui.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # only what builds a frame pays its import
 
 # Far-off or huge coordinates (1e300) overflow in box areas and shapely's measures; the results are
 # checked (non-positive unions give IoU 0; NaN never matches), so numpy's RuntimeWarnings would only
@@ -815,10 +820,10 @@ class Evaluator:
                 out[has] = values
                 return out
 
-            label = rows["label_hash"].to_numpy(dtype=object)
-            data_hash = rows["data_hash"].to_numpy(dtype=object)
-            title = rows["data_title"].to_numpy(dtype=object)
-            bm_lab = bm.rows["label_hash"].to_numpy(dtype=object)
+            label = rows["label_hash"]
+            data_hash = rows["data_hash"]
+            title = rows["data_title"]
+            bm_lab = bm.rows["label_hash"]
             return pd.DataFrame({
                 "annotator": col(annot_names[t_annot], annot_names[b_annot[miss]]),
                 "source": col(name, name),

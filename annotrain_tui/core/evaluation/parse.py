@@ -37,10 +37,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from annotrain_tui.core.errors import InvalidInput
@@ -72,6 +71,12 @@ from annotrain_tui.core.evaluation.labels import vertices as _vertices
 from annotrain_tui.core.evaluation.similarity import MAX_POLYLINE_VERTICES
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
+from annotrain_tui.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # only what builds a frame pays its import
 
 # Normalised coordinates put the image in 0..1; an object with a coordinate beyond ±FAR (box
 # corners, polygon bounds) is far outside it, most likely pixels written where fractions belong.
@@ -91,6 +96,37 @@ __all__ = [
     "read_label_rows",
     "safe_text",
 ]
+
+class RowColumns:
+    """One entry per label row of a table, column by column (object arrays): ``label_hash``,
+    ``data_hash``, ``data_title``, ``data_type``, ``classifications`` (how many classification
+    instances). Plain numpy: reading a file for a summary builds no pandas frame."""
+
+    COLUMNS = ("label_hash", "data_hash", "data_title", "data_type", "classifications")
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self._columns = columns
+
+    @classmethod
+    def of(cls, records: list[tuple[Any, ...]]) -> RowColumns:
+        n = len(records)
+        cols = list(zip(*records)) if records else [()] * len(cls.COLUMNS)
+        out = {}
+        for name, values in zip(cls.COLUMNS, cols):
+            arr = np.empty(n, dtype=object)
+            arr[:] = values
+            out[name] = arr
+        return cls(out)
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self._columns[column]
+
+    def __len__(self) -> int:
+        return len(self._columns["data_hash"])
+
+    def __iter__(self) -> Any:
+        return iter(self.COLUMNS)
+
 
 @dataclass
 class ObjectTable:
@@ -116,7 +152,7 @@ class ObjectTable:
     """
 
     source: str
-    rows: pd.DataFrame
+    rows: RowColumns
     row: np.ndarray
     frame: np.ndarray
     seq: np.ndarray
@@ -171,7 +207,7 @@ class ObjectTable:
             "created_by": self.created_by, "x": self.x, "y": self.y, "w": self.w, "h": self.h,
             "theta": self.theta, "img_w": self.img_w, "img_h": self.img_h, "geom": self.geom,
         })
-        rows = self.rows[["label_hash", "data_hash", "data_title"]].reset_index(drop=True)
+        rows = pd.DataFrame({c: self.rows[c] for c in ("label_hash", "data_hash", "data_title")})
         return df.join(rows, on="row")
 
 
@@ -582,10 +618,9 @@ def assemble_table(source: str, c: Collected) -> ObjectTable:
                         f"(or have over {MAX_REPAIR_VERTICES:,} vertices and cross): not repaired, they overlap "
                         "nothing (redraw them)")
 
-    rows_df = pd.DataFrame(row_meta, columns=["label_hash", "data_hash", "data_title", "data_type", "classifications"])
     return ObjectTable(
         source=source,
-        rows=rows_df,
+        rows=RowColumns.of(row_meta),
         row=np.asarray(cols[0], dtype=np.int64),
         frame=np.asarray(cols[1], dtype=np.int64),
         seq=np.asarray(cols[2], dtype=np.int64),

@@ -6,13 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from annotrain_tui.core.errors import AnnotrainError, InvalidInput
 from annotrain_tui.core.evaluation.labels import BOX, COMPARED_SHAPES, safe_text
+from annotrain_tui.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # only what builds a frame pays its import
 
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
@@ -39,6 +44,7 @@ OBJECT_COLUMNS = (
     "shape", "object_hash", "benchmark_object_hash", "class", "benchmark_class", "feature_hash",
     "benchmark_feature_hash", "created_by", "iou", "class_score", "outcome",
 )
+
 #: an annotator's summary, in order: the ten counts and ratios (as before the breakdowns), then the
 #: breakdowns, the answers and the coverage
 SUMMARY_FIELDS = ("objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall", "f1",
