@@ -303,9 +303,10 @@ def _run(argv: Sequence[str] | None, seen: dict) -> int:
         from annotrain_tui.cli import tui_cmd
 
         handler = tui_cmd.run_default
-    if getattr(handler, "__module__", None) != "annotrain_tui.cli.tui_cmd":  # the TUI's ends at its first frame
-        from annotrain_tui.core import startup
+    from annotrain_tui.core import startup
 
+    startup.release_signals()  # a Ctrl+C held over the imports arrives now, in Python code
+    if getattr(handler, "__module__", None) != "annotrain_tui.cli.tui_cmd":  # the TUI's ends at its first frame
         startup.release()
     return int(handler(args) or 0)
 

@@ -332,3 +332,24 @@ def test_an_evaluation_that_writes_a_summary_builds_no_pandas_frame(tmp_path, mo
                               "--out", str(tmp_path / "o.csv"), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "pandas" in modules
+
+
+def test_a_ctrl_c_over_the_imports_waits_for_the_end_of_the_start_up():
+    """A KeyboardInterrupt inside pydantic-core's initialisation panicked in its Rust binding (a CI
+    run printed 'thread panicked at … pyo3' and exited 1); held, it arrives at release, in Python."""
+    code = """
+import os, signal, sys
+from annotrain_tui.core import startup
+startup.hold()
+os.kill(os.getpid(), signal.SIGINT)  # arrives while held: nothing happens yet
+print("still running", flush=True)
+try:
+    startup.release_signals()
+except KeyboardInterrupt:
+    print("interrupted at release", flush=True)
+    sys.exit(130)
+print("not interrupted")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split("\n")[:2] == ["still running", "interrupted at release"]
+    assert proc.returncode == 130 and "Traceback" not in proc.stderr
