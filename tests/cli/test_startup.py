@@ -311,8 +311,8 @@ def test_release_freezes_the_start_up_once_and_touches_nothing_it_did_not_hold()
         gc.unfreeze()
 
 
-def test_an_evaluation_that_writes_a_summary_builds_no_pandas_frame(tmp_path, monkeypatch):
-    """Issue 14: pandas was 0.16 s of an evaluation that writes only a summary."""
+def test_an_evaluation_that_writes_a_summary_or_the_seed_csv_builds_no_pandas_frame(tmp_path, monkeypatch):
+    """Issue 14: pandas was 0.16 s of an evaluation that writes only a summary or the seed CSV."""
     import json as _json
 
     from tests.synth import make_programme
@@ -327,7 +327,13 @@ def test_an_evaluation_that_writes_a_summary_builds_no_pandas_frame(tmp_path, mo
     assert proc.returncode == 0, proc.stderr
     assert "a@x.com" in _json.loads(summary.read_text())["annotators"]
     assert not {m for m in modules if m.split(".")[0] == "pandas"}
-    # the per-object CSV does build frames
+    # nor does the seed script's iou_results.csv (its columns come as codes into vocabularies)
+    modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
+                              "--matching", "seed", "--out", str(tmp_path / "seed.csv"), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "seed.csv").read_text().startswith("training_email,data_unit_name,label_id,iou_score")
+    assert not {m for m in modules if m.split(".")[0] in ("pandas", "scipy")}
+    # the full per-object CSV does build frames
     modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
                               "--out", str(tmp_path / "o.csv"), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr

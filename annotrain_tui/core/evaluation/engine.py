@@ -111,6 +111,7 @@ from annotrain_tui.core.evaluation.results import (
     PassMark,
     ProjectResult,
     QuestionTotal,
+    SeedColumns,
     Stats,
 )
 from annotrain_tui.core.lazy import lazy_module
@@ -386,8 +387,10 @@ class Evaluator:
         breakdown = self._breakdown(people, train, t_idx, b_idx, m, charged, pairs)
         questions, attributes = self._answers(people, train, t_idx, b_idx, m, pairs)
         frames = _count_frames(t_key, b_key, n_frames)
-        builder = None
+        builder = seed_builder = None
         if self.keep_objects:
+            seed_builder = _seed_columns_builder(train, t_idx, m.iou, m.class_score) \
+                if self.settings.matching == "seed" else None
             builder = self._object_rows_builder(
                 name, train, t_idx, b_idx, b_pair, pairs.bench_row, np.asarray(people.names, dtype=object),
                 people.of_annotation, np.where(m.cross >= 0, m.cross, m.best), np.where(m.cross >= 0, m.cross_sim, m.iou),
@@ -397,7 +400,7 @@ class Evaluator:
                              unpaired_rows=pairs.n_unpaired, frames=frames, stats=stats, confusion=confusion,
                              not_compared=not_compared, warnings=warnings, optimised_groups=m.optimised,
                              breakdown=breakdown, questions=questions, attributes=attributes,
-                             _build_objects=builder)
+                             _build_objects=builder, _build_seed=seed_builder)
 
     def _pair_rows(self, train: ObjectTable, src: str, warnings: list[str]) -> _Pairs:
         """Pair each training row with the benchmark row of its data_hash (warnings for the rest)."""
@@ -994,6 +997,20 @@ def _combine_breakdowns(projects: list[ProjectResult], warnings: list[str] | Non
             (shapes if kind == "shape" else classes)[label] = b
         out[annot] = (shapes, classes, done)
     return out
+
+
+def _seed_columns_builder(tr: ObjectTable, ti: np.ndarray, iou: np.ndarray, class_score: np.ndarray
+                          ) -> Callable[[], SeedColumns]:
+    """The seed file's columns for one training set, as codes into small vocabularies (who, by
+    ``createdBy`` code; title and label hash, by label row): numpy only, no frame, so the seed
+    CSV is written without pandas (issue 14)."""
+    by_vocab, by_code, rows, t_rows = tr.created_by_vocab, tr.created_by_code[ti], tr.rows, tr.row[ti]
+
+    def build() -> SeedColumns:
+        return SeedColumns(created_by=(by_vocab, by_code), data_title=(rows["data_title"], t_rows),
+                           label_hash=(rows["label_hash"], t_rows), iou=iou, class_score=class_score)
+
+    return build
 
 
 # Padding boxes, far apart and with unit area: IoU exactly 0 against anything, unions always > 0.

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from annotrain_tui.core.evaluation.results import OBJECT_COLUMNS, SEED_COLUMNS, EvaluationResult, ProjectResult
 from annotrain_tui.core.exports import LINE_BREAKS, atomic_write, neutralise, write_csv
+from annotrain_tui.core.lazy import lazy_module
+
+pd = lazy_module("pandas")  # the full per-object file factorises its text columns; the seed file does not
 
 __all__ = ["write_seed_csv", "write_objects_csv"]
 
@@ -76,6 +78,16 @@ class _Cells:
             out = self.cache[value] = _quoted(neutralise(value))
         return out
 
+    def coded(self, vocabulary: np.ndarray, codes: np.ndarray) -> list[str]:
+        """The cells of ``vocabulary[codes]``, each vocabulary entry formatted once."""
+        cells = np.empty(len(vocabulary), dtype=object)
+        cells[:] = ["" if v is None or (isinstance(v, float) and v != v) else self.text(v)
+                    for v in vocabulary.tolist()]
+        return cells[codes].tolist() if len(codes) else []
+
+    def floats(self, values: np.ndarray) -> list[str]:
+        return ["" if v != v else repr(v) for v in values.tolist()]
+
     def column(self, values: np.ndarray) -> list[str]:
         kind = values.dtype.kind
         if kind == "f":
@@ -112,6 +124,12 @@ def _write(path: str | Path, header: Sequence[str], chunks: Iterator[list[list[s
 def _chunks(result: EvaluationResult, names: Sequence[str], seed: bool) -> Iterator[list[list[str]]]:
     cells = _Cells()
     for p in result.projects:
+        columns = p.seed_columns() if seed else None
+        if columns is not None:  # numpy only: no frame, no pandas
+            if len(columns.iou):
+                yield [cells.coded(*columns.created_by), cells.coded(*columns.data_title),
+                       cells.coded(*columns.label_hash), cells.floats(columns.iou), cells.floats(columns.class_score)]
+            continue
         df = _project_rows(p)
         if df is None or not len(df):
             continue

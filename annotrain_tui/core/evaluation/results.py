@@ -22,7 +22,7 @@ else:
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
     "OUTCOMES", "UNMATCHED", "SEED_COLUMNS", "OBJECT_COLUMNS", "STATUS_PASSED", "STATUS_CLOSE",
-    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
+    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
 ]
 
 Matching = Literal["optimal", "seed"]
@@ -412,6 +412,19 @@ class Stats:
     iou_sum: np.ndarray
 
 
+@dataclass(frozen=True)
+class SeedColumns:
+    """One training set's seed-file columns (:data:`SEED_COLUMNS`), each text column as
+    (vocabulary, codes): its values are ``vocabulary[codes]`` (a writer formats each vocabulary
+    entry once); ``iou`` and ``class_score`` per training object."""
+
+    created_by: tuple[np.ndarray, np.ndarray]
+    data_title: tuple[np.ndarray, np.ndarray]
+    label_hash: tuple[np.ndarray, np.ndarray]
+    iou: np.ndarray
+    class_score: np.ndarray
+
+
 @dataclass
 class ProjectResult:
     """What one training set contributed: counts, confusion, and (lazily) its per-object rows."""
@@ -433,7 +446,12 @@ class ProjectResult:
     questions: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     attributes: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     _build_objects: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    _build_seed: Callable[[], SeedColumns] | None = field(default=None, repr=False)
     _objects: pd.DataFrame | None = field(default=None, repr=False)
+
+    def seed_columns(self) -> SeedColumns | None:
+        """The seed file's columns without a frame (seed matching with objects kept), else None."""
+        return self._build_seed() if self._build_seed is not None else None
 
     @property
     def objects(self) -> pd.DataFrame | None:
