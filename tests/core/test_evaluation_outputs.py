@@ -62,3 +62,15 @@ def test_other_line_breaks_go_to_the_general_writer(tmp_path):
     write_seed_csv(got, result)
     assert got.read_bytes() == want.read_bytes()
     assert b'"cr\rhere' in got.read_bytes()
+
+
+def test_a_float_column_of_few_values_is_formatted_as_value_by_value():
+    import numpy as np
+
+    from annotrain_tui.core.evaluation.outputs import _Cells
+
+    rng = np.random.default_rng(5)
+    few = rng.choice([0.0, 1.0, np.nan, 0.1 + 0.2], size=500)
+    many = rng.random(500)
+    for values in (few, many, np.array([np.nan] * 100), np.array([], dtype=float)):
+        assert _Cells().floats(values) == ["" if v != v else repr(v) for v in values.tolist()]

@@ -86,6 +86,14 @@ class _Cells:
         return cells[codes].tolist() if len(codes) else []
 
     def floats(self, values: np.ndarray) -> list[str]:
+        """Float cells (NaN empty); a column of few distinct values (class scores: 0.0 and 1.0) is
+        formatted once per value."""
+        if len(values) > 64:
+            distinct, inverse = np.unique(values, return_inverse=True)
+            if len(distinct) * 4 < len(values):
+                cells = np.empty(len(distinct), dtype=object)
+                cells[:] = ["" if v != v else repr(v) for v in distinct.tolist()]
+                return cells[inverse.ravel()].tolist()
         return ["" if v != v else repr(v) for v in values.tolist()]
 
     def column(self, values: np.ndarray) -> list[str]:
