@@ -152,7 +152,7 @@ async def _drive(bm: str, trs: list[str], workspace: Path, where: bool) -> dict[
             now = time.perf_counter()
             beats["gaps"].append((now - beats["last"], beats["last"] - beats["start"]))
             beats["last"] = now
-            screen = self.screen
+            screen = self.screen_stack[-1] if self.screen_stack else None  # none yet: a beat may come first
             if not isinstance(screen, EvaluationScreen) or done.is_set():
                 return
             beats.setdefault("screen", now - beats["start"])
