@@ -628,8 +628,7 @@ class FileSource:
                                   "_hash": h if isinstance(h, str) else None, "_by": _creators(row), "_raw": text})
                 del row
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
-            heads = []
-            data = b""
+            data = b""  # the bytes go before the dict path reads the file again
             rows = self._read(path)  # the reference path: its located error, or its reading
             heads = [{"annotation_task_status": "COMPLETED", "_hash": r.get("data_hash")
                       if isinstance(r.get("data_hash"), str) else None, "_by": _creators(r),
@@ -647,14 +646,6 @@ class FileSource:
             if head["_hash"] is not None:
                 dict.__setitem__(compact, head["_hash"], head["_raw"])
         return compact, [head["_raw"] for head in heads], (counts.most_common(1)[0][0] if counts else None)
-
-    @staticmethod
-    def main_creator(rows: list[dict[str, Any]]) -> str | None:
-        """The createdBy most objects of an export carry."""
-        counts: Counter[str] = Counter()
-        for row in rows:
-            counts.update(_creators(row))
-        return counts.most_common(1)[0][0] if counts else None
 
     def _source(self, path: str, block_size: int) -> TrainingSource:
         rows, _ordered, owner = self._read_compact(path)
