@@ -176,11 +176,8 @@ class EvaluationSettings:
     def __post_init__(self) -> None:
         if self.matching not in ("optimal", "seed"):
             raise InvalidInput(f"unknown matching {safe_text(self.matching)!s}: use 'optimal' or 'seed'")
-        for name, value, lo_open in (("IoU threshold", self.iou_threshold, True),
-                                     ("low-overlap mark", self.low_overlap, False)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-                    or value > 1 or value < 0 or (lo_open and value == 0):
-                raise InvalidInput(f"the {name} must be a number in {'(0' if lo_open else '[0'}, 1], got {value!r}")
+        _unit_number("the IoU threshold", self.iou_threshold, open_low=True)
+        _unit_number("the low-overlap mark", self.low_overlap)
         if self.shape is not None and self.shape not in COMPARED_SHAPES:
             raise InvalidInput(f"cannot compare shape {safe_text(self.shape)}: use one of {', '.join(COMPARED_SHAPES)}")
         if self.matching == "seed" and self.shape not in (None, BOX):
