@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # numpy is imported where arrays are made: the sandbox reads 
 
 __all__ = [
     "BOX", "ROTATED", "POLYGON", "POLYLINE", "POINT", "SKELETON", "BITMASK", "COMPARED_SHAPES", "AREA_SHAPES",
-    "skeleton_values", "vertices", "KEYPOINT_ABSENT", "keypoint_present", "frame_classification_refs", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
+    "skeleton_values", "vertices", "FIX_OBJECT", "KEYPOINT_ABSENT", "keypoint_present", "frame_classification_refs", "KNOWN_SHAPES", "KNOWN_DATA_TYPES",
     "LabelObject", "Skipped", "safe_text", "type_name", "is_frame_key", "units_of", "unit_of",
     "frames_of_unit", "frame_objects", "read_objects", "geometry_of", "classifications_of", "box_values",
     "polygon_rings",
@@ -95,7 +95,8 @@ def type_name(value: Any) -> str:
 
 
 _NUM = (int, float)
-_FIX_OBJECT = "fix or delete the object in the source project and export again"
+#: the way out of every unreadable object (the reader's and the parser's errors)
+FIX_OBJECT = "fix or delete the object in the source project and export again"
 
 
 def _number(value: Any, where: Any, what: Any, key: str) -> float:
@@ -106,14 +107,14 @@ def _number(value: Any, where: Any, what: Any, key: str) -> float:
             return value
         kind = "NaN" if value != value else "infinite"
         raise InvalidInput(f"{where}: {what} has {kind} coordinate '{key}'",
-                           hint="fix or delete the object in the source project and export again")
+                           hint=FIX_OBJECT)
     if t is int:
         try:
             return float(value)
         except OverflowError:  # a 400-digit integer: no coordinate
             raise InvalidInput(f"{where}: {what} has infinite coordinate '{key}' (an integer of "
                                f"{len(str(abs(value))):,} digits)",
-                               hint="fix or delete the object in the source project and export again") from None
+                               hint=FIX_OBJECT) from None
     if value is None:
         raise InvalidInput(f"{where}: {what} coordinate '{key}' is null")
     raise InvalidInput(f"{where}: {what} coordinate '{key}' is not a number (got {type_name(value)})")
@@ -127,19 +128,19 @@ def box_values(payload: Any, where: Any, what: str, keys: tuple[str, ...]) -> li
     out = []
     for key in keys:
         if key not in payload:
-            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'", hint=_FIX_OBJECT)
+            raise InvalidInput(f"{where}: {what} is missing coordinate '{key}'", hint=FIX_OBJECT)
         out.append(_number(payload[key], where, what, key))
     if out[2] < 0 or out[3] < 0:
-        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})", hint=_FIX_OBJECT)
+        raise InvalidInput(f"{where}: {what} has a negative size (w={out[2]!r}, h={out[3]!r})", hint=FIX_OBJECT)
     return out
 
 
 def _point_xy(point: Any, where: Any, index: Any, shape: str = "polygon") -> tuple[float, float]:
     if not isinstance(point, dict):
         raise InvalidInput(f"{where}: {shape} vertex {safe_text(index)} must be an object with x and y, "
-                           f"got {type_name(point)}", hint=_FIX_OBJECT)
+                           f"got {type_name(point)}", hint=FIX_OBJECT)
     if "x" not in point or "y" not in point:
-        raise InvalidInput(f"{where}: {shape} vertex {safe_text(index)} is missing 'x' or 'y'", hint=_FIX_OBJECT)
+        raise InvalidInput(f"{where}: {shape} vertex {safe_text(index)} is missing 'x' or 'y'", hint=FIX_OBJECT)
     what = Lazy(lambda: f"{shape} vertex {safe_text(index)}")
     return _number(point["x"], where, what, "x"), _number(point["y"], where, what, "y")
 
@@ -191,7 +192,7 @@ def polygon_rings(obj: dict, where: Any) -> list[list[np.ndarray]]:
                     kind = "NaN" if np.isnan(arr[bad]).any() else "infinite"
                     raise InvalidInput(f"{where}: polygon has {kind} coordinate at vertex {bad} "
                                        f"(polygons[{pi}][{ci}])",
-                                       hint="fix or delete the object in the source project and export again")
+                                       hint=FIX_OBJECT)
                 rings.append(arr)
             polys.append(rings)
         return polys
@@ -523,10 +524,7 @@ def geometry_of(obj: Mapping[str, Any], *, strict: bool = False, skipped: Skippe
                 raise InvalidInput(f"{where}: point has no coordinates")
             return Point(*points[0])
         if shape == SKELETON:
-            payload = obj.get("skeleton")
-            _keys, keypoints, present = skeleton_values(payload, where)
-            items = numbered(payload, where, "skeleton keypoint") or []
-            names = tuple(kp.get("name") if isinstance(kp.get("name"), str) else "" for kp in items)
+            _keys, keypoints, present, names = skeleton_values(obj.get("skeleton"), where)
             return Skeleton(tuple(keypoints), tuple(present), names)
         if shape == BITMASK:
             mask = obj.get("bitmask")
@@ -580,40 +578,43 @@ def keypoint_present(point: Mapping[str, Any]) -> bool:
 MAX_KEYPOINTS = 1_000
 
 
-def skeleton_values(payload: Any, where: Any) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool]]:
+def skeleton_values(payload: Any, where: Any
+                    ) -> tuple[tuple[str, ...], list[tuple[float, float]], list[bool], tuple[str, ...]]:
     """A skeleton's keypoints as Encord writes them (``SkeletonCoordinates.to_dict()``:
     ``{"0": {x, y, name, featureHash, visibility?, …}, …}``): their keys (the template keypoint's
-    ``featureHash``, else its ``name``, else its position), normalised (x, y) and whether each is
-    present (:func:`keypoint_present`). Unreadable: :class:`InvalidInput` located by ``where``."""
+    ``featureHash``, else its ``name``, else its position), normalised (x, y), whether each is
+    present (:func:`keypoint_present`) and their names ("" where none). Unreadable: :class:`InvalidInput` located by ``where``."""
     items = numbered(payload, where, "skeleton keypoint")
     if items is None:
         raise InvalidInput(f"{where}: skeleton has no keypoints",
-                           hint="fix or delete the object in the source project and export again")
+                           hint=FIX_OBJECT)
     if len(items) > MAX_KEYPOINTS:
         raise InvalidInput(f"{where}: skeleton has {len(items):,} keypoints; a skeleton template holds at most "
-                           f"{MAX_KEYPOINTS:,}", hint=_FIX_OBJECT)
+                           f"{MAX_KEYPOINTS:,}", hint=FIX_OBJECT)
     keys: list[str] = []
+    names: list[str] = []
     seen: set[str] = set()
     points: list[tuple[float, float]] = []
     present: list[bool] = []
     for i, kp in enumerate(items):
         if not isinstance(kp, dict):
             raise InvalidInput(f"{where}: skeleton keypoint {i} must be an object with x and y, got {type_name(kp)}",
-                               hint=_FIX_OBJECT)
+                               hint=FIX_OBJECT)
         key = kp.get("featureHash") or kp.get("name") or str(i)
         if not isinstance(key, str):
             raise InvalidInput(f"{where}: skeleton keypoint {i} has a 'featureHash' that is not a string",
-                               hint=_FIX_OBJECT)
+                               hint=FIX_OBJECT)
         if key in seen:
-            raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice", hint=_FIX_OBJECT)
+            raise InvalidInput(f"{where}: skeleton keypoint {safe_text(key, 40)} appears twice", hint=FIX_OBJECT)
         seen.add(key)
         what = f"skeleton keypoint {i}"
         if "x" not in kp or "y" not in kp:
-            raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'", hint=_FIX_OBJECT)
+            raise InvalidInput(f"{where}: skeleton keypoint {i} is missing 'x' or 'y'", hint=FIX_OBJECT)
         points.append((_number(kp["x"], where, what, "x"), _number(kp["y"], where, what, "y")))
         keys.append(key)
+        names.append(kp["name"] if isinstance(kp.get("name"), str) else "")
         present.append(keypoint_present(kp))
-    return tuple(keys), points, present
+    return tuple(keys), points, present, tuple(names)
 
 
 #: coordinate key → shape, for objects written without a ``shape``

@@ -48,6 +48,7 @@ from annotrain_tui.core.evaluation.labels import (  # the one label-row reader; 
     _NUM,
     BOX,
     COMPARED_SHAPES,
+    FIX_OBJECT,
     KNOWN_DATA_TYPES,
     KNOWN_SHAPES,
     POINT,
@@ -294,10 +295,10 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
         points = _vertices(obj.get("point"), where, "point")
         if not points:
             raise InvalidInput(f"{where}: point has no coordinates",
-                               hint="fix or delete the object in the source project and export again")
+                               hint=FIX_OBJECT)
         return points[0][0], points[0][1], 0.0, 0.0
     if shape == SKELETON:
-        keys, keypoints, present = _skeleton_values(obj.get("skeleton"), where)
+        keys, keypoints, present, _names = _skeleton_values(obj.get("skeleton"), where)
         others.skeletons.append(record)
         code_of = others.kp_vocab.setdefault
         for key, xy, p in zip(keys, keypoints, present):
@@ -308,7 +309,7 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
         if len(others.kp_vocab) > MAX_KEYPOINT_KINDS:  # the dense (skeletons × kinds) arrays would not fit
             raise InvalidInput(f"{where}: the skeletons of this file name more than {MAX_KEYPOINT_KINDS:,} different "
                                "keypoints (templates hold tens)",
-                               hint="fix or delete the object in the source project and export again")
+                               hint=FIX_OBJECT)
         return _bounds(keypoints)
     from annotrain_tui.core.evaluation.similarity import Bitmask  # decoded (and checked) as it is read
 
@@ -661,11 +662,11 @@ def _check_confidence(value: Any, where: Any) -> None:
             return
         raise InvalidInput(f"{where}: 'confidence' is an integer of {len(str(abs(value))):,} digits, not a "
                            "confidence (a number from 0 to 1)",
-                           hint="fix or delete the object in the source project and export again")
+                           hint=FIX_OBJECT)
     if type(value) is float:
         kind = "NaN" if value != value else "infinite"
         raise InvalidInput(f"{where}: 'confidence' is {kind}, not a confidence (a number from 0 to 1)",
-                           hint="fix or delete the object in the source project and export again")
+                           hint=FIX_OBJECT)
     raise InvalidInput(f"{where}: 'confidence' must be a number from 0 to 1, got {safe_text(repr(value), 40)} "
                        f"({_type_name(value)})")
 
