@@ -864,22 +864,27 @@ class Evaluator:
         breakdowns = _combine_breakdowns(projects, said)
         # everyone with objects, benchmark objects, answers or finished items (a benchmark of
         # classifications only has no objects to count)
-        everyone = set(self._totals) | set(breakdowns) | {a for p in projects for a, _q in p.questions}
+        questions = self._question_totals(projects, "questions")  # annotator -> question -> total
+        attributes = self._question_totals(projects, "attributes")
+        # the sets each annotator appears in, for those with no objects (whose IoU parts name them)
+        appears: dict[str, set[str]] = {}
+        for p in projects:
+            for who in {a for (_k, a, _l) in p.breakdown} | {a for a, _q in p.questions}:
+                appears.setdefault(who, set()).add(p.name)
+        everyone = set(self._totals) | set(breakdowns) | set(questions)
         no_counts = np.zeros(7, dtype=np.int64)
         for annot in sorted(everyone):
             objects, matched, low, correct, benchmark, missed, mismatches = (
                 int(v) for v in self._totals.get(annot, no_counts))
             parts = self._iou_parts.get(annot, {})
             shapes, classes, done = breakdowns.get(annot, ({}, {}, 0))
-            sources = sorted(parts) if parts else [p.name for p in projects if any(
-                a == annot for (_k, a, _l) in p.breakdown) or any(a == annot for a, _q in p.questions)]
+            sources = parts.keys() if parts else appears.get(annot, set())
             score = AnnotatorScore(
                 annotator=annot, objects=objects, benchmark_objects=benchmark, matched=matched, missed=missed,
                 extra=objects - matched, low_overlap=low, correct_class=correct, iou_sum=math.fsum(parts.values()),
                 status="", sources=tuple(sorted(sources, key=position.__getitem__)), class_mismatches=mismatches,
                 by_shape=shapes, by_class=classes,
-                classifications=self._question_totals(projects, annot, "questions"),
-                attributes=self._question_totals(projects, annot, "attributes"),
+                classifications=questions.get(annot, {}), attributes=attributes.get(annot, {}),
                 items_done=done, items_required=self._items_required)
             status, reason = s.pass_mark.verdict(score)
             annotators[annot] = replace(score, status=status, reason=reason)
@@ -939,21 +944,24 @@ class Evaluator:
                 self._has_attributes = has
         return self._has_attributes
 
-    def _question_totals(self, projects: list[ProjectResult], annot: str, which: str) -> dict[str, QuestionTotal]:
-        """One annotator's totals per question over every set (names and kinds from the benchmark)."""
-        counts: dict[str, list[Any]] = {}
+    def _question_totals(self, projects: list[ProjectResult], which: str) -> dict[str, dict[str, QuestionTotal]]:
+        """Per annotator, the totals per question over every set, in one pass (names and kinds from
+        the benchmark; attributes with their class)."""
+        counts: dict[str, dict[str, list[Any]]] = {}
         for p in projects:
             for (a, q), (n, total) in getattr(p, which).items():
-                if a == annot:
-                    c = counts.setdefault(q, [0, []])
-                    c[0] += n
-                    c[1].append(total)
+                c = counts.setdefault(a, {}).setdefault(q, [0, []])
+                c[0] += n
+                c[1].append(total)
         names, kinds = self._question_names()
         owner = self._attribute_class if which == "attributes" else {}
-        out = {q: QuestionTotal(name=names.get(q, q), kind=kinds.get(q, ""), compared=n, score_sum=math.fsum(parts),
-                                object_class=owner.get(q, ""))
-               for q, (n, parts) in counts.items()}
-        return dict(sorted(out.items(), key=lambda kv: (kv[1].object_class, kv[1].name, kv[0])))
+        out = {}
+        for annot, by_question in counts.items():
+            totals = {q: QuestionTotal(name=names.get(q, q), kind=kinds.get(q, ""), compared=n,
+                                       score_sum=math.fsum(parts), object_class=owner.get(q, ""))
+                      for q, (n, parts) in by_question.items()}
+            out[annot] = dict(sorted(totals.items(), key=lambda kv: (kv[1].object_class, kv[1].name, kv[0])))
+        return out
 
     def _question_names(self) -> tuple[dict[str, str], dict[str, str]]:
         if self._names_kinds is None:
