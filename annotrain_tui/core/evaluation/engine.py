@@ -113,6 +113,7 @@ from annotrain_tui.core.evaluation.results import (
     QuestionTotal,
     SeedColumns,
     Stats,
+    class_label,
 )
 from annotrain_tui.core.lazy import lazy_module
 
@@ -325,9 +326,7 @@ class Evaluator:
         for i, feature in enumerate(vocab):
             known = self._classes.get(feature)
             if known is None:
-                label = names.get(i) or feature
-                if label in self._class_labels:
-                    label = f"{label} ({feature[:8]})"
+                label = class_label(names.get(i), feature, self._class_labels)
                 known = self._classes[feature] = len(self._class_labels)
                 self._class_labels.append(label)
             out[i] = known

@@ -4,7 +4,7 @@ beyond building tables of the results). See :mod:`.engine` for the rules behind 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,7 +22,7 @@ else:
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
     "OUTCOMES", "UNMATCHED", "SEED_COLUMNS", "OBJECT_COLUMNS", "STATUS_PASSED", "STATUS_CLOSE",
-    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
+    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "class_label", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
 ]
 
 Matching = Literal["optimal", "seed"]
@@ -317,6 +317,14 @@ class QuestionTotal:
     def to_json(self) -> dict[str, Any]:
         out = {"name": self.name, "kind": self.kind, "compared": self.compared, "accuracy": self.accuracy}
         return {**out, "class": self.object_class} if self.object_class else out
+
+
+def class_label(name: str | None, feature_hash: str, taken: Collection[str]) -> str:
+    """How a class (a feature hash) is labelled in by-class scores and confusions: its name (the
+    hash without one), or ``name (hash8)`` when another class already took that name, so that two
+    classes never count as one. The engine and the filtered views label with this one rule."""
+    label = name or feature_hash
+    return f"{label} ({feature_hash[:8]})" if label in taken else label
 
 
 def _mean_of(totals: Mapping[str, QuestionTotal]) -> float | None:

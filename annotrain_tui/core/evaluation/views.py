@@ -27,6 +27,7 @@ from annotrain_tui.core.evaluation.results import (
     EvaluationSettings,
     PassMark,
     QuestionTotal,
+    class_label,
 )
 from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
 from annotrain_tui.core.text import shown
@@ -214,8 +215,7 @@ def class_labels(objects: pd.DataFrame, known: Mapping[str, str] | None = None) 
             if k.startswith("n"):  # no hash: the name is the class
                 label[k] = k[1:]
                 continue
-            name = n if isinstance(n, str) and n else k[1:]
-            label[k] = f"{name} ({k[1:9]})" if name in taken else name
+            label[k] = class_label(n if isinstance(n, str) and n else None, k[1:], taken)
             taken.add(label[k])
 
     def labelled(keys: np.ndarray) -> np.ndarray:
