@@ -69,7 +69,7 @@ from annotrain_tui.core.evaluation.labels import row_where as _row_where
 from annotrain_tui.core.evaluation.labels import skeleton_values as _skeleton_values
 from annotrain_tui.core.evaluation.labels import type_name as _type_name
 from annotrain_tui.core.evaluation.labels import vertices as _vertices
-from annotrain_tui.core.evaluation.similarity import MAX_POLYLINE_VERTICES
+from annotrain_tui.core.evaluation.similarity import MAX_POLYLINE_VERTICES, Bitmask
 from annotrain_tui.core.files import read_user_bytes
 from annotrain_tui.core.jsonread import JsonProblem, loads, wide_encoding
 from annotrain_tui.core.lazy import lazy_module
@@ -311,8 +311,6 @@ def _other_shape(code: int, obj: dict, where: Any, record: int, others: _Others)
                                "keypoints (templates hold tens)",
                                hint=FIX_OBJECT)
         return _bounds(keypoints)
-    from annotrain_tui.core.evaluation.similarity import Bitmask  # decoded (and checked) as it is read
-
     others.geom[record] = Bitmask.from_dict(obj.get("bitmask"), where=str(where))
     return math.nan, math.nan, math.nan, math.nan
 
