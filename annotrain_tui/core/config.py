@@ -227,6 +227,11 @@ class Paths:
         return self.state_dir / "journal"
 
     @property
+    def programmes_dir(self) -> Path:
+        """Each programme's record (decisions, exclusions, history): ``core.programme``."""
+        return self.state_dir / "programmes"
+
+    @property
     def drafts_dir(self) -> Path:
         return self.state_dir / "drafts"
 

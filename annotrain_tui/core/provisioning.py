@@ -36,7 +36,7 @@ from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, Inval
 from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
-from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker
+from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker, training_round
 from annotrain_tui.core.models import Project, WorkflowTemplate
 from annotrain_tui.core.remedies import Note, see
 from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, Roster, check_title_pattern, identity
@@ -94,8 +94,9 @@ class Journal:
     returns. Group commit: threads recording at once share one fsync (a line written before an
     fsync began is on disk when it ends), so concurrent steps do not queue one fsync each."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, what: str = "provisioning journal") -> None:
         self.path = path
+        self.what = what
         self._lock = threading.Lock()  # appends, one at a time
         self._sync_lock = threading.Lock()  # one fsync at a time
         self._written = 0  # lines appended by this Journal
@@ -124,8 +125,8 @@ class Journal:
                 os.close(fd)
         except OSError as exc:  # a full disk, a read-only state dir: one line naming the journal
             err = write_error(self.path, exc)
-            raise type(err)(f"cannot write the provisioning journal: {err.message}", hint=(
-                (err.hint + "; " if err.hint else "") + "re-running provisioning resumes where it stopped"
+            raise type(err)(f"cannot write the {self.what}: {err.message}", hint=(
+                (err.hint + "; " if err.hint else "") + "running the command again resumes where it stopped"
             )) from None
 
     def _sync(self, fd: int, mine: int) -> None:
@@ -175,12 +176,13 @@ def resolve_template(backend: Backend, ref: str | None, default: str | None = No
     return None
 
 
-def marked_projects(projects: list[Project], benchmark_id: str) -> dict[str, list[Project]]:
-    """annotator email → the projects whose marker names that annotator and this benchmark."""
+def marked_projects(projects: list[Project], benchmark_id: str, round: int = 1) -> dict[str, list[Project]]:
+    """annotator email → the projects whose marker names that annotator and this benchmark, in that
+    round (provisioning makes round 1; a retake's round 2, 3 ... is its own project, never a duplicate)."""
     ours: dict[str, list[Project]] = {}
     for p in projects:
         marker = parse_training_marker(p.description)
-        if marker and marker[0] == benchmark_id:
+        if marker and marker[0] == benchmark_id and training_round(p.description) == round:
             ours.setdefault(identity(marker[1]), []).append(p)
     return ours
 

@@ -27,6 +27,7 @@ from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 
 if TYPE_CHECKING:
     from annotrain_tui.core.backends.sandbox import SandboxBackend
+    from annotrain_tui.core.programme import Programme
 
 
 @dataclass
@@ -64,6 +65,19 @@ class Workspace:
 
     def recent(self) -> Recent:
         return Recent.of(self.paths, self.key)
+
+    def programme(self, ref: str | None = None) -> Programme:
+        """The programme of benchmark ``ref`` (id or title, or a training project's); None: the one
+        the user worked on last (``recent`` 'benchmark') while it is one, else the first."""
+        from annotrain_tui.core.programme import load_programme
+
+        return load_programme(self.backend, ref, self.paths.programmes_dir, self.key,
+                              preferred=self.recent().get("benchmark"))
+
+    def programmes(self) -> list[Programme]:
+        from annotrain_tui.core.programme import list_programmes
+
+        return list_programmes(self.backend, self.paths.programmes_dir, self.key)
 
 
 def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, sandbox: str | Path | None = None,

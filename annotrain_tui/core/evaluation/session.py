@@ -38,7 +38,7 @@ from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import finished_rows, frame_objects, safe_text
 from annotrain_tui.core.evaluation.results import AnnotatorScore, EvaluationResult, EvaluationSettings
 from annotrain_tui.core.lookup import find_project
-from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.markers import current_rounds, parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
 from annotrain_tui.core.remedies import see
 
@@ -424,9 +424,8 @@ class LiveSource:
     def training_projects(self) -> list[tuple[Project, str]]:
         if self.training_refs:
             chosen = [find_project(self.backend, ref) for ref in self.training_refs]
-        else:
-            chosen = [p for p in self.backend.list_projects()
-                      if (parse_training_marker(p.description) or ("",))[0] == self.benchmark.id]
+        else:  # each annotator's current round (a retake's round 2 replaces round 1; history keeps both)
+            chosen = current_rounds(self.backend.list_projects(), self.benchmark.id)
         out = []
         for p in chosen:
             if p.id == self.benchmark.id:
