@@ -172,6 +172,9 @@ class EvaluationSettings:
     #: "any": objects match whatever their classes (class accuracy scores the classes); "same": only
     #: objects of one class match (as CVAT), then a cross-class pass reports the pairs of other classes
     class_matching: Literal["any", "same"] = "any"
+    #: data hashes the gold audit excluded from scoring: their benchmark and training rows are left
+    #: out for everyone (neither compared nor reported as unpaired)
+    excluded_items: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.matching not in ("optimal", "seed"):
@@ -194,6 +197,9 @@ class EvaluationSettings:
                                                                 open_low=True))
         object.__setattr__(self, "sigma", _unit_number("the keypoint sigma", self.sigma, open_low=True))
         object.__setattr__(self, "class_sigmas", _per_class("the keypoint sigma", self.class_sigmas, open_low=True))
+        if isinstance(self.excluded_items, str) or not all(isinstance(h, str) and h for h in self.excluded_items):
+            raise InvalidInput("the excluded items must be a set of data hashes")
+        object.__setattr__(self, "excluded_items", frozenset(self.excluded_items))
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> EvaluationSettings:
@@ -239,7 +245,7 @@ class EvaluationSettings:
                 "shapes": list(self.shapes), "frames": "0" if self.frame0_only else "all",
                 "class_thresholds": dict(sorted(self.class_thresholds.items())), "sigma": self.sigma,
                 "class_sigmas": dict(sorted(self.class_sigmas.items())), "class_matching": self.class_matching,
-                "pass_mark": self.pass_mark.to_json()}
+                "pass_mark": self.pass_mark.to_json(), "excluded_items": sorted(self.excluded_items)}
 
 
 def _ratio(num: float, den: float) -> float | None:
