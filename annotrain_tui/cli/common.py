@@ -221,3 +221,19 @@ def hint_line(hint: str | None, see: SeeLike) -> str:
 
 assert set(COMMANDS) == set(ACTIONS), "every remedy action has its command (core.remedies.ACTIONS)"
 
+
+
+def add_programme_option(parser: argparse.ArgumentParser, *, help_text: str | None = None) -> None:
+    """``--programme`` / ``--benchmark``: the programme a command works on (its benchmark's id or
+    title, or one of its training projects); without it, the current one (the last used, else the
+    first). Every programme command takes it, under either name."""
+    parser.add_argument("--programme", "--benchmark", dest="benchmark", metavar="BENCHMARK", default=None,
+                        help=help_text or "the programme (its benchmark's id or title); default: the current one")
+
+
+def programme_from_args(args: argparse.Namespace, ws: Any, *, remember: bool = True) -> Any:
+    """The programme ``--programme`` names (else the current one); remembered as the current one."""
+    prog = ws.programme(getattr(args, "benchmark", None))
+    if remember:
+        ws.recent().set(benchmark=prog.id)
+    return prog

@@ -1,0 +1,16 @@
+"""`annotrain audit` (being built)."""
+
+from __future__ import annotations
+
+import argparse
+
+from annotrain_tui.cli.common import add_command
+from annotrain_tui.core.errors import UsageError
+
+
+def _todo(args: argparse.Namespace) -> int:
+    raise UsageError("not built yet")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add_command(sub, "audit", "gold audit: benchmark objects the trainees agree against, items they disagree on", _todo)
