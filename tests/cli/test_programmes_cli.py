@@ -1,0 +1,88 @@
+"""`annotrain programmes` and `annotrain decide`: the CLI contract (one JSON document, exit codes,
+one line on stderr) over the programme core."""
+
+from __future__ import annotations
+
+import json
+
+from annotrain_tui.cli import main
+from annotrain_tui.core.backends.sandbox import SandboxBackend
+from annotrain_tui.core.config import Paths
+from annotrain_tui.core.markers import benchmark_description
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors leave main as SystemExit(2)
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _second_benchmark() -> str:
+    backend = SandboxBackend(Paths.default().default_sandbox)
+    try:
+        ds = backend.create_dataset("Cohort B files")
+        onto = backend.list_ontologies()[0]
+        return backend.create_project("Cohort B bench", description=benchmark_description("gold"),
+                                      dataset_ids=[ds.id], ontology_id=onto.id).id
+    finally:
+        backend.close()
+
+
+def test_programmes_list_names_every_programme_with_state_and_the_current_one(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    second = _second_benchmark()
+    code, out, _ = run(capsys, "programmes", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [p["title"] for p in doc["programmes"]] == ["Benchmark Labels", "Cohort B bench"]
+    states = {p["title"]: p["state"] for p in doc["programmes"]}
+    assert states == {"Benchmark Labels": "ready for decisions", "Cohort B bench": "setting up"}
+    assert [p["current"] for p in doc["programmes"]] == [True, False]
+    # switching: 'programmes use' makes the second current, and 'show' without --programme opens it
+    assert run(capsys, "programmes", "use", "Cohort B bench")[0] == 0
+    code, out, _ = run(capsys, "programmes", "show", "--json")
+    assert code == 0 and json.loads(out)["benchmark_id"] == second
+    code, out, _ = run(capsys, "programmes", "list")
+    current = [line for line in out.splitlines() if line.startswith("*")]
+    assert len(current) == 1 and "Cohort B bench" in current[0] and "setting up" in current[0]
+
+
+def test_programmes_on_an_empty_workspace_say_how_to_start(capsys):
+    run(capsys, "sandbox", "init")
+    code, out, _ = run(capsys, "programmes")
+    assert code == 0 and "No programme yet" in out
+    code, out, err = run(capsys, "programmes", "show")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "no programme yet" in err
+
+
+def test_decide_records_with_the_status_and_show_displays_it(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, _ = run(capsys, "programmes", "show", "--json")
+    rows = {r["email"]: r for r in json.loads(out)["rows"]}
+    email = next(e for e, r in rows.items() if r["status"] == "passed")
+    code, out, _ = run(capsys, "decide", email, "graduate", "--note", "clean boxes", "--json")
+    assert code == 0
+    made = json.loads(out)["decisions"][0]
+    assert (made["email"], made["decision"], made["status"], made["note"]) == (email, "graduate", "passed",
+                                                                               "clean boxes")
+    code, out, _ = run(capsys, "programmes", "show")
+    line = next(line for line in out.splitlines() if line.startswith(email))
+    assert line.rstrip().endswith("graduate")
+    # nothing else finished: confirming records nothing, and says so
+    code, out, _ = run(capsys, "decide", "--confirm-suggestions")
+    assert code == 0 and "Nothing to confirm" in out
+
+
+def test_decide_usage_and_domain_errors_are_one_line(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, err = run(capsys, "decide", "someone@x.com")
+    assert code == 2 and "give an annotator and a decision" in err
+    code, out, err = run(capsys, "decide", "someone@x.com", "promote")
+    assert code == 2 and "invalid choice" in err
+    code, out, err = run(capsys, "decide", "nobody@x.com", "hold")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "not a trainee" in err
+    code, out, err = run(capsys, "decide", "a@x.com", "hold", "--programme", "No such bench")
+    assert code == 1 and len(err.strip().splitlines()) == 1
