@@ -7,8 +7,6 @@ untrusted: :func:`clean` shows them by the one policy, ``core.text.shown``.
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +22,14 @@ from annotrain_tui.core.evaluation.shapes import (
     RotatedBox,
     Skeleton,
 )
+from annotrain_tui.core.palette import (  # one source for the canvas and the feedback pack's drawings
+    DIMMED,
+    EXTRA_MARK,
+    MISSED_MARK,
+    PALETTE,
+    palette_colour,
+    resolve_colours,
+)
 from annotrain_tui.core.text import shown as _policy
 
 __all__ = ["BENCHMARK", "ANNOTATOR", "SIDES", "LINK", "NONE", "MISSED_MARK", "EXTRA_MARK", "PALETTE", "DIMMED", "Box",
@@ -38,18 +44,6 @@ NONE = -1  # Raster.owner value of a cell without dots
 
 _SIDE_BIT = {BENCHMARK: 1, ANNOTATOR: 2}
 _LINK_BIT = 4
-
-#: the colour of a shape outside the class filter (drawn for context)
-DIMMED = "#5F5F5F"
-
-MISSED_MARK = "✗"
-EXTRA_MARK = "+"
-
-# Distinct, legible on dark and light backgrounds (Trubetskoy's list without black, white, navy).
-PALETTE: tuple[str, ...] = (
-    "#E6194B", "#3CB44B", "#FFE119", "#4363D8", "#F58231", "#911EB4", "#42D4F4", "#F032E6",
-    "#BFEF45", "#FABED4", "#469990", "#DCBEFF", "#9A6324", "#FFFAC8", "#AAFFC3", "#FFD8B1",
-)
 
 DASH_ON, DASH_PERIOD = 3.0, 5.0  # annotator outlines: 3 dots on, 2 off
 LINK_PERIOD = 3.0  # pair links: one dot in three
@@ -106,50 +100,6 @@ def canvas_shapes(shapes: Iterable[Any]) -> list[CanvasShape]:
     :data:`DIMMED` grey instead of its class's colour."""
     return [CanvasShape(s.side, s.class_name, s.geometry, DIMMED if getattr(s, "dimmed", False) else s.color,
                         s.pair, s.label) for s in shapes]
-
-
-# --- colours ------------------------------------------------------------------------------------------
-
-_HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
-
-
-def _valid_hex(colour: Any) -> str | None:
-    if not isinstance(colour, str):
-        return None
-    m = _HEX.fullmatch(colour.strip())
-    if m is None:
-        return None
-    digits = m.group(1)
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return "#" + digits.upper()
-
-
-def palette_colour(class_name: str) -> str:
-    """The palette colour of a class by name: stable across items and runs (crc32, not ``hash``)."""
-    return PALETTE[zlib.crc32(str(class_name).encode("utf-8", "surrogatepass")) % len(PALETTE)]
-
-
-def resolve_colours(shapes: Sequence[CanvasShape]) -> list[str]:
-    """``"#RRGGBB"`` per shape: its own valid colour, else the palette colour of its class.
-
-    Classes without a colour get :func:`palette_colour`; when two of them on the same canvas land
-    on the same palette entry, the later (by sorted name) takes the next free entry, so classes
-    stay apart while there are fewer than ``len(PALETTE)`` of them.
-    """
-    names = sorted({s.class_name for s in shapes if _valid_hex(s.color) is None})
-    taken: set[int] = set()
-    by_class: dict[str, str] = {}
-    for name in names:
-        i = zlib.crc32(str(name).encode("utf-8", "surrogatepass")) % len(PALETTE)
-        for step in range(len(PALETTE)):
-            j = (i + step) % len(PALETTE)
-            if j not in taken:
-                i = j
-                break
-        taken.add(i)
-        by_class[name] = PALETTE[i]
-    return [_valid_hex(s.color) or by_class[s.class_name] for s in shapes]
 
 
 # --- pairs and counts ------------------------------------------------------------------------------
