@@ -52,7 +52,8 @@ def run_default(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "tui", "open the terminal app (the default without a command)", _run)
     p.add_argument("--screen", choices=SCREENS, default="home", help="open directly on this screen")
-    p.add_argument("--benchmark", help="benchmark project (evaluation, provisioning)")
+    p.add_argument("--programme", "--benchmark", dest="benchmark", metavar="BENCHMARK",
+                   help="the programme to open (its benchmark's id or title; default: the current one)")
     p.add_argument("--training", nargs="+", action="extend", help="training projects (evaluation)")
     p.add_argument("--benchmark-labels", type=path_arg, help="offline benchmark label rows (evaluation)")
     p.add_argument("--training-labels", nargs="+", action="extend", type=path_arg, help="offline training label rows (evaluation)")
