@@ -72,6 +72,7 @@ def _screen_factories() -> dict[str, Flow]:
         "evaluation": Flow(f"{screens}.evaluation:EvaluationScreen",
                            ("benchmark", "training", "benchmark_labels", "training_labels")),
         "doctor": Flow(f"{screens}.doctor:DoctorScreen", ("benchmark",)),
+        "programmes": Flow(f"{screens}.programmes:ProgrammesScreen"),
     }
 
 
@@ -84,6 +85,7 @@ FLOW_TITLES = {
     "progress": "Training progress",
     "evaluation": "Evaluate annotators",
     "doctor": "Doctor: preflight checks of the workspace",
+    "programmes": "Switch programme (every programme, its state and next step)",
 }
 
 

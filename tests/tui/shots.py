@@ -45,6 +45,7 @@ SHOTS: list[Shot] = [
     Shot("provision", "provision", keys=("p",), size=(100, 30)),
     Shot("progress", "progress"),
     Shot("doctor", "doctor"),
+    Shot("programmes", "programmes"),
     Shot("evaluation", "evaluation", size=(100, 30)),
     Shot("annotator", "evaluation", keys=("down", "enter"), size=(100, 30)),
     Shot("item", "evaluation", keys=("down", "enter", "enter"), size=(100, 30)),

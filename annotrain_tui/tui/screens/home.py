@@ -38,7 +38,9 @@ class HomeScreen(AppScreen):
         "every project, storage folder, cloud integration and dataset (one tab each; [ and ] switch). "
         "The numbered keys open the flows of a training programme in order: 1 pick storage, 2 write and "
         "register files, 3 set up the benchmark, 4 provision annotators, 5 evaluate them; d runs the "
-        "doctor. Enter on a row: an integration or folder is picked (as on the Pick screen), a benchmark "
+        "doctor. The benchmark line names the current programme (the one 4 and 5 open); P lists every "
+        "programme with its state, trainees, decisions and next step, where Enter makes one current. "
+        "Enter on a row: an integration or folder is picked (as on the Pick screen), a benchmark "
         "or training project opens its training progress, a dataset opens the Benchmark screen. The "
         "counts refresh when you come back here and every 30 seconds; r refreshes now."
     )
@@ -58,6 +60,7 @@ class HomeScreen(AppScreen):
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
         Binding("d", "flow('doctor')", "Doctor", show=False, id="home.flow.doctor"),
+        Binding("P", "flow('programmes')", "Switch programme", id="home.programmes"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
         Binding("right_square_bracket", "tab(1)", "Next tab", key_display="[ ]", id="home.tab_next"),
     ]
@@ -185,8 +188,8 @@ class HomeScreen(AppScreen):
                      f"{_count(len(b.training_projects), 'trainee')}")
             if not b.complete:
                 t.append(" ⚠ finish it before training starts", style="bold yellow")
-            if len(ov.benchmarks) > 1:
-                t.append(f" (+{len(ov.benchmarks) - 1} more in Projects)", style="dim")
+            if len(ov.benchmarks) > 1:  # the Programmes view lists them all (P)
+                t.append(f" · 1 of {len(ov.benchmarks)} programmes: P switches", style="dim")
             label.update(t)
             bar.update(total=max(1, b.completeness.total), progress=b.completeness.complete)
             bar.display = True
