@@ -1,0 +1,284 @@
+"""On-call: what changed in a programme since the last look, as events (``annotrain watch``).
+
+A :class:`Watcher` keeps one live :class:`~annotrain_tui.core.evaluation.session.EvaluationSession`
+of the programme: the first :meth:`Watcher.poll` loads it, each later one refreshes it (only the
+label rows edited since the poll before are fetched, only their blocks scored again: never a full
+reload). ``poll`` never sleeps; the caller decides how often to ask. Events:
+
+- ``crossed``: an annotator's status crossed the pass mark, either way (passed ↔ not passed);
+- ``stalled``: a trainee whose round is not finished has done nothing (no task submitted; none: since
+  the project was made) for ``stalled_hours``; once per stall (a new stall after new work is a new event);
+- ``benchmark-edited``: a Complete benchmark row was edited after training began (later than the
+  earliest training project was made), or the benchmark's Complete rows changed between polls;
+  once per change;
+- ``round-finished``: a trainee's current round reached every task Complete.
+
+The first poll takes the programme as it is: crossings and finished rounds are changes, so none is
+said then; a stall and a benchmark edited after training began already are (they want action).
+A retake's new round replaces the round before it in the session (its totals are its own), and its
+status starts afresh: a round's first status is no crossing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from annotrain_tui.core.evaluation.results import STATUS_PASSED
+from annotrain_tui.core.markers import parse_training_marker, training_round
+from annotrain_tui.core.roster import identity
+from annotrain_tui.core.text import shown
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.backends.base import Backend
+    from annotrain_tui.core.evaluation.results import EvaluationResult, EvaluationSettings
+    from annotrain_tui.core.evaluation.session import EvaluationSession, TrainingSource
+    from annotrain_tui.core.programme import Programme
+
+__all__ = ["KINDS", "CROSSED", "STALLED", "BENCHMARK_EDITED", "ROUND_FINISHED", "Event", "Watcher"]
+
+CROSSED = "crossed"
+STALLED = "stalled"
+BENCHMARK_EDITED = "benchmark-edited"
+ROUND_FINISHED = "round-finished"
+KINDS = (CROSSED, STALLED, BENCHMARK_EDITED, ROUND_FINISHED)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).isoformat(timespec="seconds") if when is not None else None
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened in the programme. ``annotator`` and ``round`` are None for the
+    benchmark's events; ``details`` holds what the kind says more (statuses, hours, counts)."""
+
+    kind: str
+    annotator: str | None
+    round: int | None
+    message: str
+    at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "annotator": self.annotator, "round": self.round, "message": self.message,
+                "at": _iso(self.at), **self.details}
+
+    def line(self) -> str:
+        """The event for a person, one line (every server string through ``shown``)."""
+        return f"{_iso(self.at)} {self.kind}: {shown(self.message)}"
+
+
+@dataclass
+class _Round:
+    """What the watcher knows of one trainee's current round."""
+
+    email: str
+    round: int
+    project_id: str
+    finished: bool
+    last: datetime | None  # last activity, else the project's creation
+
+
+class Watcher:
+    """Polls one programme for :data:`KINDS` of events (see the module doc).
+
+    ``clock`` gives the time now (aware, UTC): stalls are measured against it, and events carry it.
+    """
+
+    def __init__(self, backend: Backend, prog: Programme, settings: EvaluationSettings, *,
+                 stalled_hours: float = 24, clock: Callable[[], datetime] | None = None) -> None:
+        self.backend = backend
+        self.prog = prog
+        self.settings = settings
+        self.stalled_after = timedelta(hours=stalled_hours)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.session: EvaluationSession | None = None
+        self.polls = 0
+        self._status: dict[tuple[str, int], str] = {}  # (email, round) → status at the last poll
+        self._finished: dict[str, bool] = {}  # project id → its round was finished at the last poll
+        self._stalls: set[tuple[str, str | None]] = set()  # (project id, last activity) already said
+        self._bench: frozenset[tuple[str, datetime | None]] | None = None  # the Complete rows last seen
+
+    # -- the session ------------------------------------------------------------------------
+    def _session(self) -> EvaluationSession | None:
+        """The live session, loaded on the first call (None while the programme has no trainee)."""
+        from annotrain_tui.core.evaluation.session import EvaluationSession, LiveSource
+
+        session = EvaluationSession.of_workspace(self.backend, self.prog.id, None, self.settings,
+                                                 keep_objects=False)
+        assert isinstance(session.source, LiveSource)
+        if not session.source.training_projects():
+            return None
+        session.load()
+        return session
+
+    def _one_round_each(self, session: EvaluationSession) -> bool:
+        """Leave each trainee's latest round only (a refresh adds a retake's new project beside the
+        round before it). True when a round was taken out (the result must be computed again)."""
+        latest: dict[str, tuple[int, str]] = {}
+        for pid, src in session.sources.items():
+            email = self._email(src)
+            if email is None:
+                continue
+            rnd = training_round(src.project.description)
+            if email not in latest or rnd > latest[email][0]:
+                latest[email] = (rnd, pid)
+        keep = {pid for _, pid in latest.values()}
+        old = [pid for pid, src in session.sources.items() if self._email(src) is not None and pid not in keep]
+        assert session.evaluator is not None
+        for pid in old:
+            src = session.sources.pop(pid)
+            for block in range(src.blocks):
+                session.evaluator.remove(src.block_name(block))
+        return bool(old)
+
+    def _email(self, src: TrainingSource) -> str | None:
+        marker = parse_training_marker(src.project.description)
+        return identity(marker[1]) if marker and marker[0] == self.prog.id else None
+
+    def poll(self) -> list[Event]:
+        """Look once: the events since the last poll (the first poll loads the session)."""
+        first = self.session is None
+        if self.session is None:
+            self.session = self._session()
+            if self.session is None:
+                return []
+        else:
+            self.session.refresh(include_new_projects=True, check_benchmark=True)
+        session = self.session
+        if self._one_round_each(session) or session.result is None:
+            session.compute_result()
+        assert session.result is not None
+        self.polls += 1
+        now = _aware(self.clock())
+        rounds = self._rounds(session)
+        events = self._benchmark_events(session, rounds, now, first)
+        events += self._crossings(session.result, rounds, now)
+        events += self._finished_rounds(rounds, now, first)
+        events += self._stalled(rounds, now)
+        return events
+
+    # -- what each poll reads -----------------------------------------------------------------
+    def _rounds(self, session: EvaluationSession) -> dict[str, _Round]:
+        out: dict[str, _Round] = {}
+        for pid, src in session.sources.items():
+            email = self._email(src)
+            if email is None:
+                continue
+            finished = src.total > 0 and len(src.rows) >= src.total
+            last = src.last_activity or src.project.created_at
+            out[email] = _Round(email=email, round=training_round(src.project.description), project_id=pid,
+                                finished=finished, last=_aware(last) if last else None)
+        return out
+
+    def _training_began(self, session: EvaluationSession) -> datetime | None:
+        made = [r.project.created_at for t in self.prog.trainees.values() for r in t.rounds if r.project.created_at]
+        made += [src.project.created_at for src in session.sources.values()
+                 if src.project.created_at and self._email(src) is not None]
+        return min(_aware(m) for m in made) if made else None
+
+    # -- the events ---------------------------------------------------------------------------
+    def _benchmark_events(self, session: EvaluationSession, rounds: dict[str, _Round], now: datetime,
+                          first: bool) -> list[Event]:
+        from annotrain_tui.core.evaluation.session import LiveSource
+
+        source = session.source
+        assert isinstance(source, LiveSource)
+        done = dict(source.bench_done)
+        seen = frozenset(done.items())
+        before, self._bench = self._bench, seen
+        began = self._training_began(session)
+        title = shown(self.prog.title, limit=80)
+        if first or before is None:
+            late = sorted(_aware(t) for t in done.values() if t is not None and began and _aware(t) > began)
+            if not late:
+                return []
+            return [Event(BENCHMARK_EDITED, None, None,
+                          f"the benchmark '{title}' has {len(late)} Complete item(s) edited after training began "
+                          f"(the newest at {_iso(late[-1])}): scores before and after are against different golds",
+                          now, {"benchmark_id": self.prog.id, "edited": len(late), "left_complete": 0,
+                                "newest": _iso(late[-1]), "training_began": _iso(began),
+                                "version": _version(done)})]
+        if seen == before:
+            return []
+        old = dict(before)
+        edited = [h for h, t in done.items() if h not in old or old[h] != t]
+        left = [h for h in old if h not in done]
+        parts = []
+        if edited:
+            parts.append(f"{len(edited)} item(s) edited or made Complete")
+        if left:
+            parts.append(f"{len(left)} item(s) no longer Complete")
+        return [Event(BENCHMARK_EDITED, None, None,
+                      f"the benchmark '{title}' changed since the last look: {', '.join(parts)}; every trainee "
+                      "is scored against the new gold from now on",
+                      now, {"benchmark_id": self.prog.id, "edited": len(edited), "left_complete": len(left),
+                            "items": sorted(edited + left)[:50], "training_began": _iso(began),
+                            "version": _version(done)})]
+
+    def _crossings(self, result: EvaluationResult, rounds: dict[str, _Round], now: datetime) -> list[Event]:
+        events = []
+        statuses: dict[tuple[str, int], str] = {}
+        for name, score in result.annotators.items():
+            email = identity(name)
+            r = rounds.get(email)
+            if r is None:
+                continue
+            key = (email, r.round)
+            statuses[key] = score.status
+            was = self._status.get(key)
+            if was is None or (was == STATUS_PASSED) == (score.status == STATUS_PASSED):
+                continue
+            up = score.status == STATUS_PASSED
+            why = "" if up or not score.reason else f" ({score.reason})"
+            events.append(Event(CROSSED, email, r.round,
+                                f"{shown(email, limit=120)} (round {r.round}) {'passed' if up else 'fell below'} "
+                                f"the mark: {shown(was)} → {shown(score.status)}, F1 {score.f1:.3f}{shown(why)}",
+                                now, {"before": was, "after": score.status, "direction": "up" if up else "down",
+                                      "f1": score.f1, "reason": score.reason}))
+        self._status = statuses
+        return events
+
+    def _finished_rounds(self, rounds: dict[str, _Round], now: datetime, first: bool) -> list[Event]:
+        events = []
+        for email, r in sorted(rounds.items()):
+            was = self._finished.get(r.project_id)
+            self._finished[r.project_id] = r.finished
+            if first or not r.finished or was is True:  # a round first seen finished (None) is news too
+                continue
+            events.append(Event(ROUND_FINISHED, email, r.round,
+                                f"{shown(email, limit=120)} finished round {r.round}: every task is Complete "
+                                "(evaluate and decide)", now, {"project_id": r.project_id}))
+        return events
+
+    def _stalled(self, rounds: dict[str, _Round], now: datetime) -> list[Event]:
+        events = []
+        for email, r in sorted(rounds.items()):
+            if r.finished or r.last is None or now - r.last < self.stalled_after:
+                continue
+            key = (r.project_id, _iso(r.last))
+            if key in self._stalls:
+                continue
+            self._stalls.add(key)
+            hours = (now - r.last).total_seconds() / 3600
+            events.append(Event(STALLED, email, r.round,
+                                f"{shown(email, limit=120)} (round {r.round}) has done nothing for {hours:.0f} hour(s) "
+                                f"(last activity {_iso(r.last)})", now,
+                                {"project_id": r.project_id, "last_activity": _iso(r.last), "hours": round(hours, 1)}))
+        return events
+
+
+def _version(done: dict[str, datetime | None]) -> str:
+    """A short digest of the benchmark's Complete rows (data hash and last edit)."""
+    h = hashlib.sha256()
+    for dh, t in sorted(done.items()):
+        h.update(f"{dh}\0{_iso(t) or ''}\n".encode("utf-8", "backslashreplace"))
+    return h.hexdigest()[:12]
