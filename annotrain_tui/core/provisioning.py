@@ -37,13 +37,16 @@ from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
 from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker, training_round
-from annotrain_tui.core.models import Project, WorkflowTemplate
+from annotrain_tui.core.models import Project, StageCount, WorkflowTemplate
+from annotrain_tui.core.overview import completeness
 from annotrain_tui.core.remedies import Note, see
 from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, Roster, check_title_pattern, identity
 from annotrain_tui.core.secrets import PRIVATE_DIR, private_opener
 from annotrain_tui.core.text import shown
 
 Action = Literal["create", "invite", "done", "conflict"]
+#: the seed's rule for the benchmark (its setup page): provisioning refuses a benchmark until it holds
+SEED_GATE = "This project must be completed before annotator training begins"
 ROLE_NOTE = ("Annotators are invited with the project-level 'annotator' role and given every task of the "
              "annotation stage.")
 
@@ -163,6 +166,30 @@ class Journal:
                 and isinstance(e.get("project_id"), str)}
 
 
+class BenchmarkIncomplete(Conflict):
+    """The gate: provisioning refuses a benchmark that is not Complete (every task in a final
+    stage; a benchmark without tasks is not), unless forced. ``completeness`` says how far it is."""
+
+    def __init__(self, benchmark: Project, completeness: StageCount, *, hint: str | None = None) -> None:
+        self.benchmark, self.completeness = benchmark, completeness
+        super().__init__(gate_message(benchmark, completeness), hint=hint or (
+            "finish the benchmark's labels first, or override the gate to provision anyway"),
+            see=see("benchmark.status", project=benchmark.id))
+
+
+def benchmark_complete(done: StageCount) -> bool:
+    """Complete: it has tasks, and every one is in a final (DONE) stage."""
+    return done.total > 0 and done.complete >= done.total
+
+
+def gate_message(benchmark: Project, done: StageCount) -> str:
+    """One line: which benchmark, how far it is, and the seed's rule."""
+    name = f"benchmark '{shown(benchmark.title, limit=80)}'"
+    how = (f"{name} has no tasks yet" if done.total == 0 else
+           f"{name} is not Complete: only {done.complete} of {done.total} benchmark tasks are Complete")
+    return f'{how}, and the seed says "{SEED_GATE}"'
+
+
 def resolve_template(backend: Backend, ref: str | None, default: str | None = None) -> WorkflowTemplate | None:
     if ref:
         return find_template(backend, ref)
@@ -224,7 +251,9 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
 
 def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_ref: str | None = None,
               title_pattern: str = DEFAULT_TRAINING_TITLE, default_template: str | None = None,
-              journal: Journal | None = None) -> Plan:
+              journal: Journal | None = None, force: bool = False) -> Plan:
+    """What provisioning would do for each annotator of ``roster``. Refuses (:class:`BenchmarkIncomplete`)
+    a benchmark that is not Complete unless ``force`` (then the plan's notes say it was forced)."""
     check_title_pattern(title_pattern)  # the one check (the CLI's --title and the setting use it too)
     roster.raise_if_invalid()
     bench = require_details(backend, find_project(backend, benchmark_ref), "provision from this benchmark")
@@ -234,6 +263,9 @@ def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_
                        "must have exactly one (the training dataset)")
     if not bench.ontology_id:
         raise Conflict(f"benchmark {bench.title!r} has no ontology")
+    done = completeness(backend, bench.id)
+    if not benchmark_complete(done) and not force:
+        raise BenchmarkIncomplete(bench, done)
     template = resolve_template(backend, template_ref, default_template)
     projects = backend.list_projects()
     ours = marked_projects(projects, bench.id)
@@ -286,6 +318,9 @@ def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_
     removed = [{"email": email, "project_id": ps[0].id, "title": ps[0].title}
                for email, ps in sorted(ours.items()) if email not in listed]
     notes = [ROLE_NOTE]
+    if not benchmark_complete(done):
+        notes.append(f"Forced: {gate_message(bench, done)}; provisioning goes ahead as asked, and the "
+                     "trainees are scored against the benchmark as it is when they are evaluated.")
     if template is None:
         notes.append(Note("No training workflow template found: projects get the default workflow. Name a template "
                           "for the run, or set default_template (on Encord, name templates in config: "
@@ -295,7 +330,7 @@ def make_plan(backend: Backend, roster: Roster, benchmark_ref: str, *, template_
                      "reported, never deleted.")
     # planning afresh (under the lock) keeps what the user saw: the same roster, template and titles
     recipe = dict(roster=roster, template_ref=template.id if template else None, title_pattern=title_pattern,
-                  default_template=None if template else default_template, journal=journal)
+                  default_template=None if template else default_template, journal=journal, force=force)
     return Plan(benchmark=bench, template=template, entries=entries, removed=removed, notes=notes, recipe=recipe)
 
 
