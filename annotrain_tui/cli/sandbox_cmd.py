@@ -6,7 +6,15 @@ import argparse
 import os
 import sys
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_float, read_bytes
+from annotrain_tui.cli.common import (
+    add_command,
+    add_json_flag,
+    emit_json,
+    finite_float,
+    path_arg,
+    positive_float,
+    read_bytes,
+)
 from annotrain_tui.cli.context import settings_from_args, workspace_from_args
 from annotrain_tui.core.errors import Conflict, UsageError
 from annotrain_tui.core.files import shell_word
@@ -90,21 +98,97 @@ def _reset(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``--benchmark`` given without a project: the current programme's
+_CURRENT = "\0current"
+
+
+def skill_arg(text: str) -> tuple[str, float]:
+    """argparse type of ``--skill EMAIL=SKILL``: an annotator's skill, a number from 0 to 1."""
+    email, sep, value = text.rpartition("=")
+    if not sep or not email.strip() or "@" not in email:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=80)!s} is not EMAIL=SKILL (e.g. a@example.com=0.9)")
+    try:
+        skill = finite_float(value)
+    except argparse.ArgumentTypeError:
+        skill = -1.0
+    if not 0 <= skill <= 1:
+        raise argparse.ArgumentTypeError(f"the skill in {shown(text, limit=80)!s} must be a number from 0 to 1")
+    return email.strip(), skill
+
+
+def _count(text: str) -> int:
+    """argparse type of ``--plant-errors``: a whole number, 0 or more."""
+    stripped = text.strip()
+    if not stripped.isdigit() or len(stripped) > 6:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)!s} is not a whole number >= 0")
+    return int(stripped)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     _sandbox_only(args)
-    from annotrain_tui.core.backends.sandbox.ops import simulate
+    from annotrain_tui.core.backends.sandbox.ops import label_benchmark, simulate
 
+    if args.plant_errors and args.benchmark is None:
+        raise UsageError("--plant-errors plants errors in the gold the expert labels: it needs --benchmark")
+    label = args.benchmark is not None
+    # With --benchmark the trainees label too only when asked (--until-done, --for or --rate).
+    trainees = not label or args.until_done or args.duration is not None or args.rate is not None
     ws = workspace_from_args(args)
+    done: list[dict[str, str]] = []
+    labelling = None
+    steps = 0
+    note = None
     try:
+        bench_id = None
+        if label:
+            prog = ws.programme(None if args.benchmark == _CURRENT else args.benchmark)
+            ws.recent().set(benchmark=prog.id)
+            bench_id = prog.id
+            labelling = label_benchmark(ws.sandbox, prog.id, plant_errors=args.plant_errors, seed=args.seed)
+            if not args.json:
+                _say_labelling(ws, labelling)
+
         def report(project, row):
-            if not args.quiet:
+            done.append({"project_id": project.id, "project": project.title, "data_hash": row.data_hash,
+                         "data_title": row.data_title})
+            if not args.quiet and not args.json:
                 print(f"{shown(project.title)}: {shown(row.data_title)} → Complete", flush=True)
 
-        steps = simulate(ws.sandbox, rate=args.rate, duration=args.duration, seed=args.seed, on_step=report)
+        if trainees:
+            from annotrain_tui.core.backends.sandbox.ops import training_projects
+
+            if label and not training_projects(ws.sandbox, bench_id):
+                note = "no training projects of this benchmark yet: provision them, then simulate again"
+            else:
+                steps = simulate(ws.sandbox, rate=args.rate or 2.0, duration=args.duration or 10.0, seed=args.seed,
+                                 on_step=report, benchmark_id=bench_id, until_done=args.until_done,
+                                 skills=dict(args.skill or []))
     finally:
         ws.close()
-    print(f"Simulated {steps} labelling step(s).")
+    if args.json:
+        emit_json({"benchmark": labelling.to_json() if labelling is not None else None, "steps": steps,
+                   "labelled": done, "note": note})
+        return 0
+    if note:
+        print(f"Trainees: {note}.")
+    elif trainees:
+        print(f"Simulated {steps} labelling step(s).")
     return 0
+
+
+def _say_labelling(ws, result) -> None:
+    titles = {r.data_hash: r.data_title for r in ws.sandbox.list_label_rows(result.benchmark_id)}
+    print(f"Expert labelled {len(result.labelled)} task(s) of '{shown(result.title)}' → "
+          f"{shown(result.final_stage)} ({result.already_done} already finished).")
+    for e in result.planted:
+        what = {"missing": "object dropped", "misplaced": "object moved off its place",
+                "class": f"given class '{shown(e.gold_class or '')}'"}.get(e.kind, shown(e.kind))
+        print(f"  planted {shown(e.kind)}: {shown(titles.get(e.data_hash, e.data_hash))}, the "
+              f"{shown(e.class_name)} {shown(e.shape)} {shown(e.truth_object_hash)}: {what}")
+    if not result.planted and result.planted_total:
+        print(f"  {len(result.planted_total)} gold error(s) planted earlier; none now.")
+    for line in result.notes:
+        print(f"  {shown(line)}")
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -141,12 +225,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(p)
     p = add_command(gs, "reset", "delete the sandbox workspace", _reset)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p = add_command(gs, "simulate", "annotators keep labelling, so live views change", _simulate)
-    p.add_argument("--rate", type=positive_float, default=2.0, help="label rows per second (default 2)")
-    p.add_argument("--for", dest="duration", type=positive_float, default=10.0, metavar="SECONDS",
+    p = add_command(gs, "simulate", "annotators keep labelling, so live views change", _simulate,
+                    epilog="With --benchmark an expert first labels every unfinished task of the benchmark from "
+                           "its items' truth (a synthetic scene per item); the trainees then label too only with "
+                           "--until-done, --for or --rate. A rehearsal: --benchmark --plant-errors 3, provision, "
+                           "then --until-done.")
+    p.add_argument("--rate", type=positive_float, default=None, help="label rows per second (default 2)")
+    p.add_argument("--for", dest="duration", type=positive_float, default=None, metavar="SECONDS",
                    help="how long to run (default 10)")
+    p.add_argument("--until-done", action="store_true",
+                   help="label every unfinished task of the training projects at once, then stop (--rate and "
+                        "--for are not used)")
+    p.add_argument("--benchmark", nargs="?", const=_CURRENT, default=None, metavar="PROJECT",
+                   help="an expert labels the benchmark (id or title; default: the current programme's) and "
+                        "moves it to Complete")
+    p.add_argument("--plant-errors", type=_count, default=0, metavar="N",
+                   help="with --benchmark: N deliberate gold errors on distinct items (missing, misplaced, "
+                        "wrong class, in turn), for the gold audit to find")
+    p.add_argument("--skill", type=skill_arg, action="append", metavar="EMAIL=SKILL",
+                   help="an annotator's skill from 0 to 1 (repeatable; default: one from their email)")
     p.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
     p.add_argument("--quiet", action="store_true", help="no line per step")
+    add_json_flag(p)
     p = add_command(gs, "import-labels", "load Encord label-row JSON exports into a sandbox project", _import)
     p.add_argument("project", help="project id or title")
     p.add_argument("file", type=path_arg, help="JSON list of label rows (LabelRowV2.to_encord_dict())")

@@ -96,7 +96,7 @@ def random_geometry(rng: random.Random, shape: str) -> dict[str, Any]:
 
 def jitter(rng: random.Random, shape: str, coords: dict[str, Any], amount: float) -> dict[str, Any]:
     """Move a geometry by a fraction of its size, as a less careful annotator would (a polygon's,
-    polyline's or point's vertices; a bitmask is copied as it is)."""
+    polyline's, point's or skeleton's vertices; a bitmask is copied as it is)."""
     if shape == "bitmask":
         return dict(coords)
     if shape in ("bounding_box", "rotatable_bounding_box"):
@@ -109,7 +109,8 @@ def jitter(rng: random.Random, shape: str, coords: dict[str, Any], amount: float
             out["theta"] = coords["theta"] + rng.gauss(0, 40 * amount)
         return out
     dx, dy = rng.gauss(0, amount) * 0.05, rng.gauss(0, amount) * 0.05
-    return {k: {"x": _clamp(p["x"] + dx + rng.gauss(0, amount) * 0.01),
+    # a vertex keeps its other keys (a skeleton keypoint's name and feature hash)
+    return {k: {**p, "x": _clamp(p["x"] + dx + rng.gauss(0, amount) * 0.01),
                 "y": _clamp(p["y"] + dy + rng.gauss(0, amount) * 0.01)} for k, p in coords.items()}
 
 
