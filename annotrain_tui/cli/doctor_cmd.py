@@ -1,4 +1,4 @@
-"""`annotrain doctor [--benchmark REF] [--json]`: one preflight of the workspace (core/doctor.py).
+"""`annotrain doctor [--programme|--benchmark REF] [--json]`: one preflight of the workspace (core/doctor.py).
 
 Exit 0 when no check fails (warnings allowed), 1 when one does. A workspace that cannot even be
 opened (no key, a key refused, a sandbox file missing, a broken config) is a report too: the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, hint_line
+from annotrain_tui.cli.common import add_command, add_json_flag, add_programme_option, emit_json, hint_line
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.cli.exit_codes import problems_code
 from annotrain_tui.core.doctor import FAIL, OK, SKIPPED, WARN, DoctorReport, run_doctor, unopened_report
@@ -55,5 +55,6 @@ def print_report(report: DoctorReport) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "doctor", "preflight: key, roles, template, integration, benchmark, annotators, "
                     "folders, registration jobs (ok / what is wrong / how to fix)", _doctor)
-    p.add_argument("--benchmark", help="the benchmark project to check (id or title; default: every one found)")
+    add_programme_option(p, help_text="the programme to check: its benchmark project's id or title (default: "
+                                      "every programme of the workspace, the current one among them)")
     add_json_flag(p)

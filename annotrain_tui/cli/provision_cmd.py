@@ -6,7 +6,15 @@ import argparse
 import sys
 from contextlib import ExitStack
 
-from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, path_arg, positive_int, table
+from annotrain_tui.cli.common import (
+    add_command,
+    add_json_flag,
+    add_programme_option,
+    emit_json,
+    path_arg,
+    positive_int,
+    table,
+)
 from annotrain_tui.cli.context import workspace_from_args
 from annotrain_tui.core.benchmark import (
     DEFAULT_BENCHMARK_TITLE,
@@ -16,9 +24,18 @@ from annotrain_tui.core.benchmark import (
     create_training_dataset,
     verify_dataset,
 )
-from annotrain_tui.core.errors import Conflict, UsageError
+from annotrain_tui.core.errors import Conflict, NotFound, UsageError
 from annotrain_tui.core.lookup import find_project
-from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock, training_progress
+from annotrain_tui.core.models import Project
+from annotrain_tui.core.overview import default_benchmark
+from annotrain_tui.core.provisioning import (
+    BenchmarkIncomplete,
+    Journal,
+    apply_plan,
+    make_plan,
+    provisioning_lock,
+    training_progress,
+)
 from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE, RosterInvalid, read_roster, title_pattern_problem
 from annotrain_tui.core.text import shown
 
@@ -50,6 +67,28 @@ def _roster_check(args: argparse.Namespace) -> int:
     return 0 if roster.ok else 1  # problems in what was read: a domain failure, as a manifest's errors
 
 
+#: the help of --programme/--benchmark on provision and progress
+PROGRAMME_HELP = ("the programme: its benchmark project's id or title (default: the current programme, the one "
+                  "used last, else the first benchmark)")
+
+
+def current_benchmark(args: argparse.Namespace, ws) -> Project:
+    """The benchmark ``--programme``/``--benchmark`` names (found as before), else the current
+    programme's (``Workspace.programme``'s rule: the one used last while it is a benchmark, else the
+    first), without reading every trainee's rows; remembered as the current one."""
+    if args.benchmark:
+        bench = find_project(ws.backend, args.benchmark)
+    else:
+        found = default_benchmark(ws.backend, preferred=ws.recent().get("benchmark"))
+        if found is None:
+            raise NotFound("the workspace has no programme yet: no benchmark project",
+                           hint="set one up first (a benchmark project, then provision from it)",
+                           see="benchmark.create")
+        bench = found
+    ws.recent().set(benchmark=bench.id)
+    return bench
+
+
 def _provision(args: argparse.Namespace) -> int:
     roster = read_roster(args.roster, title_pattern=args.title)
     if not roster.ok:
@@ -62,7 +101,7 @@ def _provision(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     try:
-        bench = find_project(ws.backend, args.benchmark)
+        bench = current_benchmark(args, ws)
         journal = Journal.for_benchmark(ws.paths.journal_dir, bench.id)
         hold = ExitStack()
         if not args.dry_run:
@@ -75,8 +114,12 @@ def _provision(args: argparse.Namespace) -> int:
 
 
 def _plan_and_apply(args, ws, roster, bench, journal, waiting) -> int:
-    plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
-                     default_template=ws.settings.default_template, journal=journal)
+    try:
+        plan = make_plan(ws.backend, roster, bench.id, template_ref=args.template, title_pattern=args.title,
+                         default_template=ws.settings.default_template, journal=journal, force=args.force)
+    except BenchmarkIncomplete as err:  # the gate, with this front's override named
+        raise BenchmarkIncomplete(err.benchmark, err.completeness, hint=(
+            "finish the benchmark's labels first, or pass --force to provision anyway")) from None
     if not args.json:
         print(f"Benchmark '{shown(plan.benchmark.title)}' ({shown(plan.benchmark.id)}); template "
               f"{shown(plan.template.title) if plan.template else '(default workflow)'!r}")
@@ -126,7 +169,7 @@ def _plan_and_apply(args, ws, roster, bench, journal, waiting) -> int:
 def _progress(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
-        bench, rows = training_progress(ws.backend, args.benchmark)
+        bench, rows = training_progress(ws.backend, current_benchmark(args, ws).id)
         status = benchmark_status(ws.backend, bench)
     finally:
         ws.close()
@@ -293,16 +336,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the first, saying whose it is (ANNOTRAIN_LOCK_TIMEOUT seconds, default 600; 0 refuses at once), "
                     "then plans afresh and creates only what is left.")
     p.add_argument("--roster", required=True, type=path_arg, help="CSV with name,email (optional: title, notes)")
-    p.add_argument("--benchmark", required=True, help="benchmark project id or title")
+    add_programme_option(p, help_text=PROGRAMME_HELP)
     p.add_argument("--template", help=f"training workflow template (default: the setting default_template, else '{DEFAULT_TEMPLATE_TITLE}')")
     p.add_argument("--title", default=DEFAULT_TRAINING_TITLE, type=title_pattern_arg,
                    help="project title pattern ({name}, {email})")
     p.add_argument("--dry-run", action="store_true", help="show the plan only")
     p.add_argument("--yes", action="store_true", help="apply without asking")
     p.add_argument("--concurrency", type=positive_int, default=4, help="parallel requests (default 4)")
+    p.add_argument("--force", action="store_true",
+                   help="provision from a benchmark that is not Complete yet (refused without it: the seed says "
+                        "the benchmark must be completed before annotator training begins)")
     add_json_flag(p)
 
     p = add_command(sub, "progress", "training progress per annotator: tasks Complete / total, last activity",
                     _progress)
-    p.add_argument("--benchmark", required=True, help="benchmark project id or title")
+    add_programme_option(p, help_text=PROGRAMME_HELP)
     add_json_flag(p)
