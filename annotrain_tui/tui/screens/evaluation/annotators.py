@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +16,10 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
+from annotrain_tui.core.decisions import DecisionRow, confirm_all, decide, decision_rows, settings_of
 from annotrain_tui.core.errors import NotFound, Transient
 from annotrain_tui.core.evaluation import EvaluationSettings
+from annotrain_tui.core.evaluation.results import EvaluationResult
 from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
 from annotrain_tui.core.evaluation.views import (
     MATCHING_CHOICES,
@@ -28,23 +31,39 @@ from annotrain_tui.core.evaluation.views import (
 )
 from annotrain_tui.core.exports import write_csv, write_json
 from annotrain_tui.core.overview import default_benchmark
+from annotrain_tui.core.programme import Decision, Programme
+from annotrain_tui.core.roster import identity
 from annotrain_tui.tui.screens.base import AppScreen
+from annotrain_tui.tui.screens.decision_dialog import DecisionDialog
 from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
 from annotrain_tui.tui.screens.evaluation.common import (
-    ANNOTATOR_COLUMNS,
+    annotator_columns,
     ask_export_path,
     copy_table,
     filter_dialog,
     filter_from,
     filter_note,
     key_of,
+    with_decision_columns,
 )
 from annotrain_tui.tui.screens.evaluation.confusion import ConfusionScreen
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
-from annotrain_tui.tui.widgets.dialogs import ChoiceDialog
+from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
+#: the decisions (a workspace's programme: live only)
+_DECISIONS_HELP = (
+    "Decisions: the programme's trainees each get one, made or confirmed by a person and kept in the "
+    "programme's record. F1 CI is F1's 95% interval (the pass confidence of the settings): a status of "
+    "uncertain means it straddles the pass mark. Suggests is the decision the status suggests (passed: "
+    "graduate; close or needs feedback: retake; uncertain or not enough work: hold), Decision the one made on "
+    "the trainee's current round (Rnd), blank until then. g graduates, t retakes, h holds the highlighted "
+    "trainee (a dialog takes an optional note; Enter records, Escape cancels); C confirms the suggestion of "
+    "every trainee who finished their round and has no decision yet (it asks first, saying how many). "
+    "Decisions are on the whole evaluation, whatever the filter; the gold audit's exclusions of the "
+    "programme are left out of every score."
+)
 #: the evaluation screen's help after what differs live and offline
 _HELP_REST = (
     "f filters (annotator, class, IoU threshold): a class filter scores every column on the objects of that "
@@ -60,6 +79,30 @@ _HELP_REST = (
 )
 
 
+#: a decision's colour in text (the table's are common.DECISION_STYLE)
+DECISION_TEXT_STYLE = {"graduate": "bold green", "retake": "bold yellow", "hold": "bold cyan"}
+
+
+def decision_text(row: DecisionRow) -> Text:
+    """The detail line's decision part: the decision made on this round (by whom, the note), else the
+    suggestion and the keys that decide."""
+    t = Text()
+    if row.decided and row.decision is not None:
+        d = row.decision
+        t.append(f"Decided (round {d.round}): ")
+        t.append(d.decision, style=DECISION_TEXT_STYLE.get(d.decision, ""))
+        if d.by:
+            t.append_text(lit(f" by {d.by}", limit=60))
+        if d.note:
+            t.append_text(lit(f" — {d.note}", limit=120))
+        t.append(".")
+    else:
+        t.append(f"Round {row.round}, no decision yet; suggests ")
+        t.append(row.suggested, style=DECISION_TEXT_STYLE.get(row.suggested, ""))
+        t.append(" (g graduate, t retake, h hold).", style="dim")
+    return t
+
+
 class EvaluationScreen(AppScreen):
     """Level 1: one row per annotator. Shows what the session's snapshot says; computes nothing."""
 
@@ -71,7 +114,7 @@ class EvaluationScreen(AppScreen):
         "objects, projects and their last activity. Left/Right pick a column, s sorts by it (again: reverse), S "
         "reverses. Enter drills down to the annotator's items; o shows all their objects. The table refreshes on "
         "its own (and with r): only label rows edited since the last poll are fetched and scored again, and rows "
-        "update in place; p pauses and resumes that. " + _HELP_REST
+        "update in place; p pauses and resumes that. " + _HELP_REST + " " + _DECISIONS_HELP
     )
     OFFLINE_HELP = (
         "Offline: label-row export files. One row per annotator: status, F1, mean IoU, class accuracy, Done (items "
@@ -83,6 +126,11 @@ class EvaluationScreen(AppScreen):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
         Binding("f", "filters", "Filter", id="evaluation.filter"),
+        # decisions: r is Refresh here, so retake is t
+        Binding("g", "decide('graduate')", "Graduate", id="evaluation.graduate"),
+        Binding("t", "decide('retake')", "Retake", id="evaluation.retake"),
+        Binding("h", "decide('hold')", "Hold", id="evaluation.hold"),
+        Binding("C", "confirm_suggestions", "Confirm suggestions", id="evaluation.confirm_all"),
         Binding("o", "objects", "Objects", id="evaluation.objects"),
         Binding("c", "confusion", "Confusion", id="evaluation.confusion"),
         Binding("b", "breakdown", "Breakdown", id="evaluation.breakdown"),
@@ -105,11 +153,23 @@ class EvaluationScreen(AppScreen):
         bubble = False  # for this screen only
 
         def __init__(self, snapshot: EvaluationSnapshot, changed: int | None = None,
-                     session: EvaluationSession | None = None) -> None:
+                     session: EvaluationSession | None = None, programme: Programme | None = None,
+                     rows: dict[str, DecisionRow] | None = None) -> None:
             super().__init__()
             self.snapshot = snapshot
             self.changed = changed
             self.session = session  # a load's new session (the handler keeps it)
+            self.programme = programme  # a load's programme (live: the benchmark's)
+            self.rows = rows  # the trainees' decision rows for this snapshot (None: not a programme)
+
+    class Decided(Message):
+        """Decisions were recorded here (``made``), or read from the record (another front made them)."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, rows: dict[str, DecisionRow], made: list[Decision]) -> None:
+            super().__init__()
+            self.rows, self.made = rows, made
 
     class Polled(Message):
         """A refresh found nothing new (the "live" time moves on)."""
@@ -143,13 +203,17 @@ class EvaluationScreen(AppScreen):
         #: the settings last asked for (a choice made while a re-score runs builds on it, not on
         #: the snapshot still shown); None until the first re-score
         self.wanted: EvaluationSettings | None = None
+        #: the programme being evaluated (live, once loaded) and its trainees' decision rows by email
+        self.programme: Programme | None = None
+        self.rows: dict[str, DecisionRow] = {}
         if benchmark_labels:  # offline: nothing polls, so F1 says so and p is not offered
             self.SCREEN_HELP = self.OFFLINE_HELP  # type: ignore[misc]
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Loading the evaluation…", style="dim"), id="eval-status")
-        yield FrameTable(ANNOTATOR_COLUMNS, key_column="annotator", id="annotators", empty="Loading…")
+        yield FrameTable(annotator_columns(decisions=not self.benchmark_labels), key_column="annotator",
+                         id="annotators", empty="Loading…")
         yield Static(Text(""), id="eval-detail")
         yield Footer()
 
@@ -165,9 +229,9 @@ class EvaluationScreen(AppScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``p`` is Pause while live, Resume while paused (the footer shows the one that applies);
-        offline (label-row files) neither: nothing polls."""
-        if action in ("pause", "resume") and self.benchmark_labels:
-            return False
+        offline (label-row files) neither: nothing polls; nor the decision keys: no programme."""
+        if action in ("pause", "resume", "decide", "confirm_suggestions") and self.benchmark_labels:
+            return False  # offline: no programme to decide in
         if action == "pause":
             return self.live_on
         if action == "resume":
@@ -182,6 +246,7 @@ class EvaluationScreen(AppScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-load")
     def load(self) -> None:
+        prog: Programme | None = None
         if self.benchmark_labels:
             source = FileSource(self.benchmark_labels, self.training_labels or [])
             for n, what in ((source.dropped_duplicates, "training file(s) given twice count once"),
@@ -200,14 +265,28 @@ class EvaluationScreen(AppScreen):
                     return
                 ref = chosen.id
             self._load_stage = "find"
-            session = EvaluationSession.of_workspace(backend, ref, self.training_refs, self._settings())
+            prog = self.app.workspace.programme(ref)  # its record's exclusions apply to every score
+            session = EvaluationSession.of_workspace(backend, ref, self.training_refs,
+                                                     settings_of(prog, self._settings()))
         self._load_stage = "load"
 
         def progress(done: int, total: int, name: str) -> None:
             self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
 
-        session.load(on_progress=progress, cancel=self.cancel)
-        self.post_message(self.Published(session.snapshot(), session=session))
+        result = session.load(on_progress=progress, cancel=self.cancel)
+        self.post_message(self.Published(session.snapshot(), session=session, programme=prog,
+                                         rows=self._decision_rows(prog, result)))
+
+    @staticmethod
+    def _decision_rows(prog: Programme | None, result: EvaluationResult | None) -> dict[str, DecisionRow] | None:
+        """(In a worker.) The trainees' decision rows for ``result``, with the decisions as the record
+        holds them now (the CLI, or another window, may have decided since)."""
+        if prog is None:
+            return None
+        decisions = prog.record.decisions()
+        for trainee in prog.trainees.values():
+            trainee.decision = decisions.get(trainee.email)
+        return {r.email: r for r in decision_rows(prog, result)}
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-refresh")
     def refresh_worker(self, full: bool = True) -> None:
@@ -216,9 +295,12 @@ class EvaluationScreen(AppScreen):
         if session is None:
             return
         report = session.refresh(include_new_projects=full, check_benchmark=full)
+        rows = self._decision_rows(self.programme, session.result)
         if report.changed_projects or report.new_projects or report.benchmark_changed:
-            self.post_message(self.Published(session.snapshot(), report.changed_rows))
+            self.post_message(self.Published(session.snapshot(), report.changed_rows, rows=rows))
         else:
+            if rows is not None and rows != self.rows:  # decided elsewhere since (the record is shared)
+                self.post_message(self.Decided(rows, []))
             self.post_message(self.Polled())
 
     def current_settings(self) -> EvaluationSettings:
@@ -239,12 +321,16 @@ class EvaluationScreen(AppScreen):
         session = self.session
         assert session is not None
         session.rescore(settings)
-        self.post_message(self.Published(session.snapshot()))
+        self.post_message(self.Published(session.snapshot(), rows=self._decision_rows(self.programme, session.result)))
 
     @on(Published)
     def _published(self, event: Published) -> None:
         if event.session is not None:
             self.session = event.session
+        if event.programme is not None:
+            self.programme = event.programme
+        if event.rows is not None:
+            self.rows = event.rows
         self.snapshot = event.snapshot
         self.last_refresh = self.app.now()
         if self.wanted is None or self.wanted == event.snapshot.settings:
@@ -294,7 +380,9 @@ class EvaluationScreen(AppScreen):
         if snap is None:
             return
         self.table.empty_text = snap.empty_text(self.filter)
-        self.table.set_frame(snap.annotators(self.filter))
+        frame = snap.annotators(self.filter)
+        scores = snap.scores(self.filter) if self.filter.class_name else (snap.result.annotators if snap.result else {})
+        self.table.set_frame(with_decision_columns(frame, scores, self.rows if self.programme is not None else None))
         self._show_status(changed)
         self._show_detail()
 
@@ -346,6 +434,10 @@ class EvaluationScreen(AppScreen):
                 t.append("Class confusions: ")
                 for k, (b, a, n) in enumerate(d.confusions):
                     t.append_text(lit(f"{', ' if k else ''}{b}→{a} ×{n}"))
+        row = self.decision_row(name)
+        if row is not None:
+            t.append("\n")
+            t.append_text(decision_text(row))
         if d.warnings:
             t.append(f"\n⚠ {len(d.warnings)} warning(s): ", style="yellow")
             t.append_text(lit(d.warnings[0]))
@@ -429,6 +521,102 @@ class EvaluationScreen(AppScreen):
         name = self.table.current_key()
         self.app.push_screen(ConfusionScreen(self.snapshot, str(name) if name is not None else None, self.filter,
                                              inputs=self.export_inputs()))
+
+    # -- decisions ----------------------------------------------------------------------
+    def decision_row(self, name: object) -> DecisionRow | None:
+        """The decision row of the annotator named ``name`` in the table (None: not a trainee)."""
+        if name is None or self.programme is None:
+            return None
+        return self.rows.get(str(name)) or self.rows.get(identity(str(name)))
+
+    def _programme_ready(self, what: str) -> bool:
+        if self.programme is None or self.snapshot is None or self.snapshot.result is None:
+            self.notify(f"The evaluation is still loading; {what} once it is shown.", title="Decisions")
+            return False
+        return True
+
+    def action_decide(self, kind: str) -> None:
+        """Graduate, retake or hold the highlighted trainee: a dialog takes a note, then it is recorded."""
+        if not self._programme_ready("decide"):
+            return
+        name = self.table.current_key()
+        if name is None:
+            return
+        row = self.decision_row(name)
+        if row is None:
+            self.notify(f"{name} is not a trainee of this programme (no training project of its benchmark is "
+                        "theirs): there is nothing to decide.", title="Decisions", severity="warning")
+            return
+
+        def chosen(note: str | None) -> None:
+            if note is not None:
+                self.record_decisions(kind, row.email, note)
+
+        self.app.push_screen(DecisionDialog(kind, row), chosen)
+
+    def pending_suggestions(self) -> list[DecisionRow]:
+        """The trainees C would decide: finished their round, evaluated, no decision on it yet (the
+        rule of ``core.decisions.confirm_all``, which records them)."""
+        return [r for r in self.rows.values() if not r.decided and r.total > 0 and r.complete >= r.total
+                and r.status not in ("not evaluated", "not started")]
+
+    def action_confirm_suggestions(self) -> None:
+        """Record the suggested decision of every finished, undecided trainee, once the user says yes."""
+        if not self._programme_ready("confirm the suggestions"):
+            return
+        pending = self.pending_suggestions()
+        if not pending:
+            self.notify("No trainee has finished their round without a decision: nothing to confirm.",
+                        title="Decisions")
+            return
+        body = Text(f"Record the suggested decision of {len(pending)} trainee(s) who finished their round and "
+                    f"have none yet:\n")
+        for r in pending[:6]:
+            body.append("  ")
+            body.append_text(lit(r.email, limit=60))
+            body.append(f": {r.suggested}", style=DECISION_TEXT_STYLE.get(r.suggested, ""))
+            body.append(f" ({r.status})\n", style="dim")
+        if len(pending) > 6:
+            body.append(f"  and {len(pending) - 6} more\n", style="dim")
+        counts = Counter(r.suggested for r in pending)
+        body.append(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), style="bold")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.record_decisions(None, None, "")
+
+        self.app.push_screen(ConfirmDialog(f"Confirm {len(pending)} suggestion(s)", body,
+                                           yes=f"Record {len(pending)}"), answered)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="evaluation-decide")
+    def record_decisions(self, kind: str | None, email: str | None, note: str) -> None:
+        """Record one decision (``kind`` on ``email``), or with ``kind`` None confirm every suggestion."""
+        prog, snap = self.programme, self.snapshot
+        assert prog is not None and snap is not None and snap.result is not None
+        if kind is None:
+            made = confirm_all(prog, snap.result)
+        else:
+            made = [decide(prog, str(email), kind, result=snap.result, note=note)]
+        rows = dict(self.rows)
+        for m in made:
+            if m.email in rows:
+                rows[m.email] = replace(rows[m.email], decision=m)
+        self.post_message(self.Decided(rows, made))
+
+    @on(Decided)
+    def _decided(self, event: Decided) -> None:
+        self.rows = event.rows
+        self._show()
+        if not event.made:
+            return
+        if len(event.made) == 1:
+            m = event.made[0]
+            self.notify(f"Recorded: {m.decision} for {m.email} (round {m.round})" + (f", note: {m.note}" if m.note
+                        and m.note != "confirmed the suggestion" else ""), title="Decision")
+        else:
+            counts = Counter(m.decision for m in event.made)
+            self.notify(f"Recorded {len(event.made)} decisions: " + ", ".join(
+                f"{n} {kind}" for kind, n in sorted(counts.items())), title="Decisions")
 
     # -- filters ------------------------------------------------------------------------
     def set_filter(self, new: Filter) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 
+from annotrain_tui.core.decisions import DecisionRow
 from annotrain_tui.core.errors import AnnotrainError, OutputExists
 from annotrain_tui.core.evaluation.views import Filter
 from annotrain_tui.core.files import check_output
+from annotrain_tui.core.roster import identity
 from annotrain_tui.core.text import shown
 from annotrain_tui.tui.remedies import error_text
 from annotrain_tui.tui.screens.base import AppScreen
@@ -26,7 +28,12 @@ from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDia
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
 
 STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
-                "needs feedback": Style(color="red", bold=True), "not enough work yet": Style(dim=True, italic=True)}
+                "needs feedback": Style(color="red", bold=True), "not enough work yet": Style(dim=True, italic=True),
+                # its own colour: neither a pass nor a miss, the interval straddles the mark
+                "uncertain": Style(color="magenta", bold=True, italic=True)}
+#: a decision made, coloured by what it does (a suggestion is drawn dim)
+DECISION_STYLE = {"graduate": Style(color="green", bold=True), "retake": Style(color="yellow", bold=True),
+                  "hold": Style(color="cyan", bold=True)}
 
 
 def fmt_ratio(v: Any) -> str:
@@ -60,10 +67,22 @@ def iou_threshold(text: str) -> tuple[float | None, str | None]:
     return value, None
 
 
+def fmt_interval(v: Any) -> str:
+    """An interval (low, high) as "0.70–0.90"; "" without one."""
+    if not isinstance(v, tuple | list) or len(v) != 2:
+        return ""
+    return f"{v[0]:.2f}–{v[1]:.2f}"
+
+
+def fmt_round(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(int(v))
+
+
 ANNOTATOR_COLUMNS = [  # the scores that decide first, so 80 columns show them
     Column("annotator", "Annotator"),
     Column("status", "Status", style=lambda v: STATUS_STYLE.get(v)),
     Column("f1", "F1", align="right", format=fmt_ratio, style=score_style),
+    Column("f1_interval", "F1 CI", width=9),  # the interval at the pass confidence (95% by default)
     Column("mean_iou", "IoU", align="right", format=fmt_ratio, style=score_style),
     Column("class_accuracy", "Class", align="right", format=fmt_ratio, style=score_style),
     Column("progress", "Done", align="right"),
@@ -76,6 +95,40 @@ ANNOTATOR_COLUMNS = [  # the scores that decide first, so 80 columns show them
     Column("projects", "Proj", align="right"),
     Column("last_activity", "Last activity", format=fmt_time),
 ]
+#: a programme's columns, after F1's interval: the decision made (on the current round), the one the
+#: status suggests, and the round scored
+DECISION_COLUMNS = [
+    Column("decision", "Decision", style=lambda v: DECISION_STYLE.get(v)),
+    Column("suggested", "Suggests", style=lambda v: Style(dim=True, italic=True)),
+    Column("round", "Rnd", align="right", format=fmt_round),
+]
+
+
+def annotator_columns(*, decisions: bool) -> list[Column]:
+    """The annotator table's columns; with ``decisions`` (a programme: live), the decision columns after F1's interval."""
+    if not decisions:
+        return list(ANNOTATOR_COLUMNS)
+    at = [c.key for c in ANNOTATOR_COLUMNS].index("f1_interval") + 1
+    return [*ANNOTATOR_COLUMNS[:at], *DECISION_COLUMNS, *ANNOTATOR_COLUMNS[at:]]
+
+
+def with_decision_columns(frame: pd.DataFrame, scores: Mapping[str, Any],
+                          rows: Mapping[str, DecisionRow] | None) -> pd.DataFrame:
+    """The annotator frame with what the table shows beside the scores: F1's interval (from the
+    score, when it has one) and, for a programme (``rows``: trainee email → its decision row), the
+    round, the suggested decision and the decision made on that round ("" when none)."""
+    names = [str(n) for n in frame["annotator"]]
+    columns: dict[str, list[Any]] = {
+        "f1_interval": [fmt_interval(getattr(scores.get(n), "f1_interval", None)) for n in names]}
+    if rows is not None:
+        found = [rows.get(n) or rows.get(identity(n)) for n in names]
+        columns["round"] = [float(r.round) if r is not None else np.nan for r in found]
+        columns["suggested"] = [r.suggested if r is not None else "" for r in found]
+        columns["decision"] = [r.decision.decision if r is not None and r.decided and r.decision else ""
+                               for r in found]
+    return frame.assign(**columns)
+
+
 ITEM_COLUMNS = [
     Column("data_title", "Item"),
     Column("frames", "Frames", align="right"),
