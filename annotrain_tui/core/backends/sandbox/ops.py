@@ -238,7 +238,6 @@ def label_benchmark(backend: SandboxBackend, benchmark_id: str, *, plant_errors:
     backend.add_users(bench.id, [EXPERT_EMAIL], "annotator")
     when = datetime.now(UTC)
     stamp = when.isoformat(timespec="microseconds")
-    planted: list[PlantedError] = []
     with backend.store.tx() as c:
         for r in todo:
             gold = plan[r.data_hash][0] if r.data_hash in plan else scenes[r.data_hash]
@@ -250,8 +249,8 @@ def label_benchmark(backend: SandboxBackend, benchmark_id: str, *, plant_errors:
             if cur.rowcount == 0:  # moved meanwhile (someone else finished it): theirs stands
                 continue
             result.labelled.append(r.data_hash)
-            if r.data_hash in plan:
-                planted.append(plan[r.data_hash][1])
+        written = set(result.labelled)
+        planted = [err for dh, (_gold, err) in plan.items() if dh in written]  # in the order planned
         row = c.execute("SELECT value FROM meta WHERE key = ?", (_expert_key(bench.id),)).fetchone()
         known = _json_list(row[0] if row else None)
         c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
