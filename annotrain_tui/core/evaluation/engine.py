@@ -240,13 +240,23 @@ class Evaluator:
             dup = len(hashes) - len(self._bm_index)
             self._warnings.append(f"{safe_text(bm.source, 200)}: {dup} label row(s) repeat a data_hash; "
                                   "the last row for each data_hash is used (as the published script does)")
+        # the gold audit's exclusions: those items are left out for everyone (a training row on one
+        # is neither compared nor unpaired)
+        excluded = self.settings.excluded_items
+        in_scope = np.ones(len(bm), bool)
+        if excluded and (gone := [h for h in self._bm_index if h in excluded]):
+            for h in gone:
+                del self._bm_index[h]
+            row_out = np.fromiter((h in excluded for h in hashes), dtype=bool, count=len(hashes))
+            in_scope = ~row_out[bm.row]
+            self._warnings.append(f"{len(gone)} benchmark item(s) excluded from scoring by the gold audit")
         codes = np.array([SHAPE_CODE[s] for s in self.settings.shapes], dtype=np.int8)
         self._shape_ok = np.isin(np.arange(len(COMPARED_SHAPES)), codes)
-        keep = self._shape_ok[bm.shape] if len(bm) else np.zeros(0, bool)
+        keep = (self._shape_ok[bm.shape] & in_scope) if len(bm) else np.zeros(0, bool)
         if self.settings.frame0_only:
             keep &= bm.frame == 0
         self._bm_not_compared: dict[str, int] = dict(bm.not_compared)
-        _add_counts(self._bm_not_compared, _filtered_counts(bm, np.ones(len(bm), bool), keep, codes))
+        _add_counts(self._bm_not_compared, _filtered_counts(bm, in_scope, keep, codes))
         sel = np.flatnonzero(keep)
         order = np.lexsort((bm.seq[sel], bm.frame[sel], bm.shape[sel], bm.row[sel]))
         self._b_sorted = sel[order]  # benchmark annotations, by (row, shape, frame, SDK order)
@@ -408,14 +418,16 @@ class Evaluator:
         bench_row = np.fromiter((get(h, -1) for h in hashes), dtype=np.int64, count=len(hashes))
         paired = bench_row >= 0
         rows = np.flatnonzero(paired)
-        n_unpaired = int(len(hashes) - len(rows))
+        excluded = self.settings.excluded_items
+        n_excluded = sum(1 for h in hashes if h in excluded) if excluded else 0  # left out, not unpaired
+        n_unpaired = int(len(hashes) - len(rows)) - n_excluded
         if n_unpaired and len(rows):
             warnings.append(f"{src}: {n_unpaired} label row(s) have no benchmark row with the same data_hash "
                             "(not compared)")
         elif n_unpaired:
             warnings.append(f"{src}: none of its {n_unpaired} label row(s) shares a data_hash with the benchmark "
                             "(not compared)")
-        paired_hashes = [hashes[r] for r in rows.tolist()] if n_unpaired else hashes
+        paired_hashes = [hashes[r] for r in rows.tolist()] if len(rows) < len(hashes) else hashes
         repeats = len(paired_hashes) - len(set(paired_hashes))
         if repeats:
             warnings.append(f"{src}: {repeats} label row(s) repeat a data_hash; each is compared")
