@@ -294,8 +294,8 @@ def _shape_svg(s: PackShape, w: float, h: float, unit: float) -> tuple[str, np.n
         corners = _box_corners(g, w, h)
         if not np.isfinite(corners).all():
             return "", None
-        pts = " ".join(f"{_f(x)},{_f(y)}" for x, y in corners)
-        return f'<polygon points="{pts}" {stroke}/>', corners
+        listed = " ".join(f"{_f(x)},{_f(y)}" for x, y in corners)
+        return f'<polygon points="{listed}" {stroke}/>', corners
     if isinstance(g, (Polygon, Polyline)):
         rings = [g.points, *g.rings] if isinstance(g, Polygon) else [g.points]
         arrays = [_points_px(r, w, h) for r in rings if len(r)]
@@ -303,9 +303,9 @@ def _shape_svg(s: PackShape, w: float, h: float, unit: float) -> tuple[str, np.n
         if not arrays:
             return "", None
         close = "Z" if isinstance(g, Polygon) else ""
-        d = " ".join("M" + "L".join(f"{_f(x)} {_f(y)}" for x, y in a) + close for a in arrays)
+        path = " ".join("M" + "L".join(f"{_f(x)} {_f(y)}" for x, y in a) + close for a in arrays)
         rule = ' fill-rule="evenodd"' if isinstance(g, Polygon) else ""
-        return f'<path d="{d}"{rule} {stroke}/>', np.concatenate(arrays)
+        return f'<path d="{path}"{rule} {stroke}/>', np.concatenate(arrays)
     if isinstance(g, (Point, Skeleton)):
         pts = _points_px([(g.x, g.y)] if isinstance(g, Point) else g.points, w, h)
         hollow = [False] * len(pts) if isinstance(g, Point) else [not v for v in g.visible]
@@ -313,9 +313,9 @@ def _shape_svg(s: PackShape, w: float, h: float, unit: float) -> tuple[str, np.n
         if not keep.any():
             return "", None
         r = 7 * unit
-        d = " ".join(_marker(x, y, r, benchmark, hol) for (x, y), hol, k in zip(pts.tolist(), hollow, keep) if k)
+        marks = " ".join(_marker(x, y, r, benchmark, hol) for (x, y), hol, k in zip(pts.tolist(), hollow, keep) if k)
         solid = stroke.replace(' stroke-dasharray="7 4"', "")  # a marker's own form tells the sides apart
-        return f'<path d="{d}" {solid}/>', pts[keep]
+        return f'<path d="{marks}" {solid}/>', pts[keep]
     if isinstance(g, Bitmask):
         return _mask_svg(g, colour, benchmark)
     return "", None
@@ -601,7 +601,7 @@ def render_markdown(pack: FeedbackPack, *, html_name: str | None = None) -> str:
         lines += ["### By shape", ""] + _md_table(_BREAKDOWN_HEAD, _breakdown_rows(s.by_shape), numeric=range(1, 10))
     lines += ["## Your worst items", ""]
     if pack.items:
-        where = f"`{_md(html_name)}`" if html_name else "the HTML pack"
+        where = _md(html_name) if html_name else "the HTML pack"
         lines += [f"Each item's drawing (benchmark and your shapes, pairs linked, misses and extras marked) is in "
                   f"{where}, beside this file: Markdown viewers differ on inline SVG, the HTML file shows it "
                   "everywhere.", ""]

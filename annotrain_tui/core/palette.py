@@ -94,5 +94,6 @@ def faded(colour: str, background: str, amount: float = ANNOTATOR_FADE) -> str:
     """``colour`` moved ``amount`` (0..1) of the way towards ``background`` (both ``#RRGGBB``), as
     ``#RRGGBB``: the annotator's shapes on a drawing whose background is ``background``."""
     a, b = valid_hex(colour) or DIMMED, valid_hex(background) or "#FFFFFF"
-    mixed = [round(int(a[i:i + 2], 16) * (1 - amount) + int(b[i:i + 2], 16) * amount) for i in (1, 3, 5)]
+    # as Textual's Color.blend rounds (the canvas fades with it): towards the destination, truncated
+    mixed = [int(int(a[i:i + 2], 16) + (int(b[i:i + 2], 16) - int(a[i:i + 2], 16)) * amount) for i in (1, 3, 5)]
     return "#" + "".join(f"{min(255, max(0, v)):02X}" for v in mixed)
