@@ -158,9 +158,8 @@ def run_watch(args: argparse.Namespace) -> int:
             ws = workspace_from_args(args)
             try:
                 prog = programme_from_args(args, ws)
-                settings = EvaluationSettings.from_config(ws.settings,
-                                                          excluded_items=frozenset(prog.record.exclusions()))
-                watcher = Watcher(ws.backend, prog, settings, stalled_hours=args.stalled_hours)
+                watcher = Watcher(ws.backend, prog, EvaluationSettings.from_config(ws.settings),
+                                  stalled_hours=args.stalled_hours)  # with the record's exclusions
                 still_there = getattr(getattr(ws.raw, "store", None), "check_still_there", None)
                 _banner(prog, args, signals)
                 pause = threading.Event()  # never set: the wait between two looks, cut short by a signal

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -91,13 +91,16 @@ class Watcher:
     """Polls one programme for :data:`KINDS` of events (see the module doc).
 
     ``clock`` gives the time now (aware, UTC): stalls are measured against it, and events carry it.
+    The items scored are those the programme's record does not exclude, read at every look: an
+    exclusion made while it watches re-scores the rows already held (``settings.excluded_items``
+    is replaced by the record's).
     """
 
     def __init__(self, backend: Backend, prog: Programme, settings: EvaluationSettings, *,
                  stalled_hours: float = 24, clock: Callable[[], datetime] | None = None) -> None:
         self.backend = backend
         self.prog = prog
-        self.settings = settings
+        self.settings = replace(settings, excluded_items=self._exclusions())
         self.stalled_after = timedelta(hours=stalled_hours)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.session: EvaluationSession | None = None
@@ -108,6 +111,10 @@ class Watcher:
         self._bench: frozenset[tuple[str, datetime | None]] | None = None  # the Complete rows last seen
 
     # -- the session ------------------------------------------------------------------------
+    def _exclusions(self) -> frozenset[str]:
+        """The items the programme's record excludes now (the gold audit's), read at each look."""
+        return frozenset(self.prog.record.exclusions())
+
     def _session(self) -> EvaluationSession | None:
         """The live session, loaded on the first call (None while the programme has no trainee)."""
         from annotrain_tui.core.evaluation.session import EvaluationSession, LiveSource
@@ -153,6 +160,10 @@ class Watcher:
                 return []
         else:
             self.session.refresh(include_new_projects=True, check_benchmark=True)
+            excluded = self._exclusions()
+            if excluded != self.settings.excluded_items:  # the gold audit excluded or included an item
+                self.settings = replace(self.settings, excluded_items=excluded)
+                self.session.rescore(self.settings)  # from the rows held: nothing fetched again
         session = self.session
         if self._one_round_each(session) or session.result is None:
             session.compute_result()

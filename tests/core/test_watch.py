@@ -279,3 +279,23 @@ def test_a_programme_without_trainees_yet_is_watched_until_it_has_some(tmp_path)
         assert w.session is not None and len(w.session.sources) == 1
     finally:
         backend.close()
+
+
+def test_an_exclusion_made_while_watching_rescores_from_the_rows_held(demo):
+    backend, prog, clock = demo
+    counting = Counting(backend)
+    w = Watcher(counting, prog, SETTINGS, clock=clock)  # type: ignore[arg-type]
+    w.poll()
+    assert w.session is not None and w.session.result is not None
+    before = w.session.result.annotators[ALEX].benchmark_objects
+    dh = backend.list_label_rows(prog.id)[0].data_hash
+    prog.record.exclude(dh, object_hash=None, reason="suspect gold")
+    counting.reset()
+    w.poll()
+    assert counting.rows == 0  # nothing fetched again
+    result = w.session.result
+    assert result.settings.excluded_items == frozenset({dh})
+    assert result.annotators[ALEX].benchmark_objects < before
+    prog.record.include(dh)
+    w.poll()
+    assert w.session.result.annotators[ALEX].benchmark_objects == before
