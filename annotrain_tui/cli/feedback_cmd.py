@@ -36,9 +36,13 @@ _HELP = "write a feedback pack per annotator (self-contained HTML and Markdown)"
 
 
 def _top(text: str) -> int:
+    """argparse type of --top: a whole number ≥ 0 (0: no drawings)."""
     if text.strip() == "0":
         return 0
-    return positive_int(text)
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{shown(text, limit=40)} is not a whole number >= 0") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
