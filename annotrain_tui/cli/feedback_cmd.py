@@ -6,7 +6,8 @@
         --benchmark-labels BM.json --training-labels TR.json [...] [--include-incomplete]
 
 Online, the programme's current rounds (each annotator's latest training project) are scored as
-``evaluate`` scores them (the config's thresholds and pass marks); offline, label-row exports.
+its decisions are (the config's thresholds and pass marks, the programme's gold exclusions left
+out: ``core.decisions.session_of``); offline, label-row exports.
 ``DIR`` is made when missing; an existing pack file is refused without ``--force``.
 
 Exit codes: 0 written; 2 usage, unreadable label files or an existing file without --force;
@@ -106,7 +107,7 @@ def _online(args: argparse.Namespace, annotators: list[str] | None, top: int) ->
     from annotrain_tui.cli.common import programme_from_args
     from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
     from annotrain_tui.core.config import Paths
-    from annotrain_tui.core.evaluation.session import EvaluationSession
+    from annotrain_tui.core.decisions import session_of
     from annotrain_tui.core.feedback import write_session_packs
 
     paths = Paths.default()
@@ -115,7 +116,8 @@ def _online(args: argparse.Namespace, annotators: list[str] | None, top: int) ->
     ws = workspace_from_args(args)
     try:
         prog = programme_from_args(args, ws)
-        session = EvaluationSession.of_workspace(ws.backend, prog.id, None, _settings(), keep_objects=True)
+        # the programme's current rounds with its gold exclusions applied: the scores decisions are made on
+        session = session_of(ws.backend, prog, _settings(), keep_objects=True)
         session.load()
         _check_session(session)
         written = write_session_packs(session, args.out, annotators, force=args.force, top=top, inputs=inputs)

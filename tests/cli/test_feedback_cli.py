@@ -148,3 +148,18 @@ def test_nothing_paired_exits_1(capsys, files, tmp_path, programme):
     code, _, err = run(capsys, "feedback", "--all", "--out", tmp_path / "o", "--benchmark-labels", bm,
                        "--training-labels", other)
     assert code == 1 and "data unit" in err and not (tmp_path / "o").exists()
+
+
+def test_online_packs_leave_out_the_programmes_gold_exclusions(capsys, demo, tmp_path):
+    import re
+
+    out = tmp_path / "before"
+    assert run(capsys, "feedback", "--annotator", "bea.santos@example.com", "--out", out)[0] == 0
+    worst = re.findall(r"<code>([^<]+)</code>", (out / "bea.santos@example.com.html").read_text())
+    assert worst
+    code, _, err = run(capsys, "audit", "exclude", worst[0], "--reason", "suspect gold")
+    assert code == 0, err
+    after = tmp_path / "after"
+    assert run(capsys, "feedback", "--annotator", "bea.santos@example.com", "--out", after)[0] == 0
+    page = (after / "bea.santos@example.com.html").read_text()
+    assert worst[0] not in page and re.findall(r"<code>([^<]+)</code>", page)[0] == worst[1]
