@@ -149,3 +149,21 @@ def test_watch_stops_with_exit_1_when_the_workspace_went_away(ws, capsys, monkey
 def test_watch_refuses_a_zero_interval(ws, capsys):
     code, _, err = run(capsys, "watch", "--interval", "0")
     assert code == 2 and "greater than 0" in err
+
+
+def test_a_hostile_benchmark_title_reaches_no_terminal(ws, capsys, monkeypatch):
+    import sqlite3
+
+    from tests.hardening.test_hostile_text_cli import H, raw
+
+    _snapshot(ws)
+    with sqlite3.connect(ws.sandbox.store.path) as c:
+        c.execute("UPDATE projects SET title = title || ? WHERE title = 'Benchmark Labels'", (H,))
+    for argv in (["history"], ["history", "--json"]):
+        code, out, err = run(capsys, *argv)
+        assert code == OK, err
+        assert raw(out) == [] and raw(err) == []
+    _scripted(monkeypatch, ["real", signal.SIGTERM])
+    code, out, err = run(capsys, "watch", "--interval", "0.01")
+    assert code == OK and "watching the programme 'Benchmark Labels" in err
+    assert raw(out) == [] and raw(err) == []
