@@ -453,6 +453,10 @@ def plan_retake(backend: Backend, prog: Programme, only: list[str] | set[str] | 
                 entries.append(ActionEntry(action="conflict", title=p.title, project_id=p.id, reason=(
                     f"project '{shown(p.title, limit=80)}' has a different {', '.join(diffs)} than the benchmark"),
                     **base))
+            elif p.workflow_problems():
+                entries.append(ActionEntry(action="conflict", title=p.title, project_id=p.id, reason=(
+                    f"project '{shown(p.title, limit=80)}': its workflow has " + "; ".join(p.workflow_problems())),
+                    **base))
             elif _role_of(p, email) in ("annotator", "annotator_reviewer") and (email, p.id) in finished:
                 entries.append(ActionEntry(action="done", title=p.title, project_id=p.id, **base))
             else:
@@ -544,6 +548,7 @@ def _apply_retake_locked(backend: Backend, plan: ActionPlan, *, concurrency: int
                                                                       round=entry.round),
                         dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id, template_id=entry.template_id)
                     status = "created"
+                    base["project_id"] = project.id
                     record.record("retake-created", email=entry.email, round=entry.round, project_id=project.id,
                                   title=entry.title)
                     check_workflow(project)

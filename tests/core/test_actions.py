@@ -465,3 +465,22 @@ def test_two_applies_at_once_from_two_threads_make_each_round_once(demo, tmp_pat
     assert statuses == {"created": 8, "done": 8}
     counts = rounds_of(sb, ids["benchmark"])
     assert {e: counts[(e, 2)] for e in emails} == {e: 1 for e in emails}
+
+
+def test_a_round_made_from_a_template_without_a_final_stage_fails_then_is_a_conflict(demo, tmp_path):
+    sb, ids = demo
+    bench = sb.get_project(ids["benchmark"])
+    bad = sb.add_template("Annotate only", ["Annotate"])
+    r = parse_roster("name,email\nZed,zed@example.com\n")
+    apply_plan(sb, make_plan(sb, r, bench.id, template_ref=ids["template"]))
+    zed1 = next(p for p in sb.list_projects() if p.title == "Annotator Training - Zed")
+    with sb.store.tx() as c:  # its round-1 project names the broken template (made before it was broken)
+        c.execute("UPDATE projects SET template_id = ? WHERE id = ?", (bad.id, zed1.id))
+    prog = load(sb, tmp_path)
+    prog.record.decide("zed@example.com", "retake", round=1)
+    (o,) = apply_retake(sb, plan_retake(sb, prog))
+    assert o.status == "failed" and "was created, but its workflow has" in o.error
+    assert o.project_id is not None and o.project_id in o.error
+    assert rounds_of(sb, bench.id)[("zed@example.com", 2)] == 1  # made, kept (annotrain never deletes)
+    (again,) = plan_retake(sb, prog).entries
+    assert again.action == "conflict" and again.project_id == o.project_id and "its workflow has" in again.reason
