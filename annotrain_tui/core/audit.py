@@ -12,12 +12,15 @@ How it works
     ``max(2, n // 2 + 1)`` of them. A group that holds a majority of the trainees is the trainees'
     consensus, and it is checked against the gold:
 
-    * a majority of its trainees matched one gold object: with the group's class, the gold agrees;
-      with another class, a ``class`` suspect (that gold object, the trainees' class);
-    * otherwise the gold does not hold the object where the trainees put it: when a gold object of
-      the group's class on that item, frame and shape is missed by most trainees (fewer than a
-      majority matched it with its class, and no consensus claims it), the nearest one is
-      ``misplaced``; else the gold is ``missing`` the object (no benchmark object hash).
+    * take the gold object most of the group's trainees matched (any class). When the group's
+      trainees who did *not* match it are a majority of the item's finishers themselves, the gold
+      does not hold the object where the trainees put it: when a gold object of the group's class
+      on that item, frame and shape is missed by most trainees (fewer than a majority matched it
+      with its class, and no consensus claims it), the nearest one is ``misplaced``; else the gold
+      is ``missing`` the object (no benchmark object hash);
+    * otherwise, when a majority matched that gold object and it has another class than the
+      group's, a ``class`` suspect (that gold object, the trainees' class); else the gold agrees
+      (or the evidence is split: nothing is said).
 
     A video object is one suspect over its frames (``frames``; ``frame`` is the first).
 
@@ -372,17 +375,21 @@ def _suspects(bm: ObjectTable, s: EvaluationSettings, names: list[str], nodes: p
            .reset_index().sort_values(["comp", "votes"], ascending=[True, False], kind="stable")
            .drop_duplicates("comp").set_index("comp"))
     votes = top["votes"].reindex(rep.index, fill_value=0).to_numpy(dtype=np.int64)
-    agreed = 2 * votes > rep["trainees"].to_numpy()  # most of the group is on one gold object
+    need = rep["need"].to_numpy()
+    # against the gold: the group's trainees who did not match that gold object are a majority themselves
+    against = rep["trainees"].to_numpy() - votes >= need
+    on_gold = ~against & (votes > 0)
     g_of = np.full(len(rep), -1, dtype=np.int64)
-    if agreed.any():  # the keys stay 64-bit integers (a reindex with gaps would make them floats)
-        g_of[agreed] = gold_index.get_indexer(top["gold_key"].loc[rep.index[agreed]].to_numpy(dtype=np.uint64))
+    if on_gold.any():  # the keys stay 64-bit integers (a reindex with gaps would make them floats)
+        g_of[on_gold] = gold_index.get_indexer(top["gold_key"].loc[rep.index[on_gold]].to_numpy(dtype=np.uint64))
     claimed = np.zeros(len(gold), dtype=bool)
     claimed[g_of[g_of >= 0]] = True
-    wrong_class = (g_of >= 0) & (gold["feature_hash"].to_numpy(dtype=object)[np.maximum(g_of, 0)]
-                                 != rep["feature_hash"].to_numpy(dtype=object))
+    # another class: a majority matched that gold object, all with the group's class
+    wrong_class = (g_of >= 0) & (votes >= need) & (gold["feature_hash"].to_numpy(dtype=object)[np.maximum(g_of, 0)]
+                                                   != rep["feature_hash"].to_numpy(dtype=object))
     raw: list[dict[str, Any]] = [{"kind": "class", "comp": c, "gold": int(g), "agree": int(k)} for c, g, k in
                                  zip(rep.index[wrong_class], g_of[wrong_class], rep["trainees"].to_numpy()[wrong_class])]
-    unresolved = rep[~agreed].sort_values("trainees", ascending=False, kind="stable")
+    unresolved = rep[against].sort_values("trainees", ascending=False, kind="stable")
     if len(unresolved):
         by_place = gold.groupby(["data_hash", "frame", "shape", "feature_hash"]).indices
         taken = claimed.copy()
