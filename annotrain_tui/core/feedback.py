@@ -12,8 +12,8 @@ shapes of both sides on the frame where it went worst, ready to draw
 
 :func:`write_packs` writes ``<name>.html`` (one self-contained file) and ``<name>.md`` per
 annotator into a directory, atomically, never over an input nor, without ``force``, over an
-existing file; :func:`write_session_packs` does it for an evaluation session (the CLI's and the
-TUI's entry point).
+existing file; :func:`write_session_packs` does it for an evaluation session (the CLI's entry
+point) and :func:`write_snapshot_packs` for an evaluation screen's snapshot (the TUI's).
 
 Counting is vectorised over the whole per-object frame (one pass for every annotator); only the
 ≤ N items drawn per pack are read one by one. Every string in a pack is as the files or the server
@@ -43,10 +43,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from annotrain_tui.core.evaluation.session import EvaluationSession
+    from annotrain_tui.core.evaluation.views import EvaluationSnapshot
 
 __all__ = ["DEFAULT_TOP", "BENCHMARK", "ANNOTATOR", "PackShape", "PackItem", "ErrorKind", "ErrorSummary",
            "FeedbackPack", "RowsOf", "build_packs", "build_pack", "pack_file_names", "write_packs",
-           "write_session_packs", "interval_of", "resolve_annotators"]
+           "write_session_packs", "write_snapshot_packs", "interval_of", "resolve_annotators"]
 
 DEFAULT_TOP = 6
 BENCHMARK = "benchmark"
@@ -478,3 +479,28 @@ def write_session_packs(session: EvaluationSession, out_dir: str | Path, annotat
         raise AnnotrainError("the evaluation has not loaded yet: load it before writing feedback packs")
     return write_packs(result, session.item_rows, out_dir, annotators, force=force, top=top, title=session.title,
                        labels=engine_class_labels(session.evaluator), inputs=inputs)
+
+
+def write_snapshot_packs(snapshot: EvaluationSnapshot, out_dir: str | Path, annotators: Iterable[str] | None = None,
+                         *, force: bool = False, top: int = DEFAULT_TOP, inputs: Iterable[str | Path] = ()
+                         ) -> list[Path]:
+    """:func:`write_packs` of an evaluation screen's frozen snapshot (what a screen holds; call it
+    from a worker): its result, its label rows (an annotator's own row of an item, as the item view
+    picks it), its class labels and its title (the benchmark)."""
+    result = snapshot.result
+    if result is None:
+        raise AnnotrainError("the evaluation has not loaded yet: load it before writing feedback packs")
+    sources = list(snapshot.training_rows)
+
+    def rows_of(data_hash: str, annotator: str) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+        mine = None
+        for who, rows in sources:
+            row = rows.get(data_hash)
+            if row is not None and (who == annotator or mine is None):
+                mine = row
+                if who == annotator:
+                    break
+        return snapshot.bench_rows.get(data_hash), mine
+
+    return write_packs(result, rows_of, out_dir, annotators, force=force, top=top, title=snapshot.title,
+                       labels=dict(snapshot.class_labels), inputs=inputs)

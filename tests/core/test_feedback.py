@@ -328,3 +328,29 @@ def test_write_packs_refuses_a_file_as_the_directory(scene, tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(InvalidInput, match="not a directory"):
         write_packs(result, rows_of, tmp_path / "f")
+
+
+def test_a_session_and_its_snapshot_write_the_same_packs(tmp_path):
+    import json
+
+    from annotrain_tui.core.evaluation.session import EvaluationSession
+    from annotrain_tui.core.feedback import write_session_packs, write_snapshot_packs
+
+    p = make_mixed_programme(seed=5, n_items=5)
+    (tmp_path / "bm.json").write_text(json.dumps(p.benchmark))
+    paths = []
+    for i, rows in enumerate(p.training.values()):
+        paths.append(tmp_path / f"t{i}.json")
+        paths[-1].write_text(json.dumps(rows))
+    session = EvaluationSession.of_files(str(tmp_path / "bm.json"), [str(x) for x in paths], keep_objects=True)
+    session.load()
+    a = write_session_packs(session, tmp_path / "a")
+    b = write_snapshot_packs(session.snapshot(), tmp_path / "b")
+    assert [x.name for x in a] == [x.name for x in b] == [f"{e}.{ext}" for e in p.annotators.values()
+                                                           for ext in ("html", "md")]
+
+    def steady(path):  # the time written aside
+        return re.sub(r"written \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", path.read_text())
+
+    assert all(steady(x) == steady(y) for x, y in zip(a, b))
+    assert all("<svg class=\"drawing\"" in steady(x) for x in a if x.suffix == ".html")
