@@ -166,7 +166,7 @@ def _simulate(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if args.json:
-        emit_json({"benchmark": labelling.to_json() if labelling is not None else None, "steps": steps,
+        emit_json({"expert": labelling.to_json() if labelling is not None else None, "steps": steps,
                    "labelled": done, "note": note})
         return 0
     if note:

@@ -57,7 +57,7 @@ def test_a_programme_from_scratch_rehearsed_to_evaluation(capsys, tmp_path, scra
                          "--json")
     assert code == 0, err
     doc = json.loads(out)
-    bench = doc["benchmark"]
+    bench = doc["expert"]
     assert bench["benchmark"]["title"] == "Bench" and bench["labelled"] == 10 and bench["already_done"] == 0
     planted = bench["planted_now"]
     assert [e["kind"] for e in planted] == ["missing", "misplaced", "class"]
@@ -68,7 +68,7 @@ def test_a_programme_from_scratch_rehearsed_to_evaluation(capsys, tmp_path, scra
     assert (prog["benchmark_complete"], prog["benchmark_total"]) == (10, 10)
     # again: nothing new labelled or planted
     code, out, _ = run(capsys, ws, "sandbox", "simulate", "--benchmark", "Bench", "--plant-errors", "3", "--json")
-    again = json.loads(out)["benchmark"]
+    again = json.loads(out)["expert"]
     assert code == 0 and again["labelled"] == 0 and again["planted_now"] == [] and again["planted_errors"] == planted
     # provision from a roster, then the trainees label until done: one good, one bad
     roster = tmp_path / "roster.csv"
@@ -79,7 +79,7 @@ def test_a_programme_from_scratch_rehearsed_to_evaluation(capsys, tmp_path, scra
                          "--skill", "bad@example.com=0.5", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["steps"] == 20 and len(doc["labelled"]) == 20 and doc["benchmark"] is None
+    assert doc["steps"] == 20 and len(doc["labelled"]) == 20 and doc["expert"] is None
     code, out, _ = run(capsys, ws, "progress", "--benchmark", "Bench", "--json")
     assert {(a["email"], a["complete"], a["total"]) for a in json.loads(out)["annotators"]} == {
         ("good@example.com", 10, 10), ("bad@example.com", 10, 10)}
@@ -118,7 +118,7 @@ def test_benchmark_then_trainees_in_one_run_only_when_asked(capsys, tmp_path, sc
     assert json.loads(out)["steps"] == 0 and json.loads(out)["note"] is None  # trainees not asked
     code, out, _ = run(capsys, scratch, "sandbox", "simulate", "--benchmark", "--until-done", "--json")
     doc = json.loads(out)
-    assert doc["benchmark"]["labelled"] == 0 and doc["steps"] == 10
+    assert doc["expert"]["labelled"] == 0 and doc["steps"] == 10
 
 
 @pytest.mark.parametrize(("argv", "says"), [
@@ -146,10 +146,10 @@ def test_the_demo_simulation_is_as_before(capsys, tmp_path):
     assert code == 0 and lines[-1].startswith("Simulated ") and " → Complete" in lines[0]
     code, out, _ = run(capsys, ws, "sandbox", "simulate", "--rate", "200", "--for", "0.2", "--json")
     doc = json.loads(out)
-    assert code == 0 and doc["steps"] == len(doc["labelled"]) > 0 and doc["benchmark"] is None
+    assert code == 0 and doc["steps"] == len(doc["labelled"]) > 0 and doc["expert"] is None
     # the demo's benchmark is complete: the expert has nothing to do, and plants nothing
     code, out, _ = run(capsys, ws, "sandbox", "simulate", "--benchmark", "--plant-errors", "2", "--json")
-    bench = json.loads(out)["benchmark"]
+    bench = json.loads(out)["expert"]
     assert bench["labelled"] == 0 and bench["planted_errors"] == [] and bench["already_done"] == 60
     code, out, _ = run(capsys, ws, "sandbox", "simulate", "--until-done", "--quiet")
     assert code == 0 and out.startswith("Simulated ")
