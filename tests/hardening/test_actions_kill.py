@@ -20,6 +20,24 @@ CLI = [sys.executable, "-m", "annotrain_tui"]
 DEMO = ["alex.kim@example.com", "bea.santos@example.com", "chidi.okafor@example.com"]
 
 
+HOLDER = """
+import sys
+from pathlib import Path
+from annotrain_tui.core.locks import state_lock
+with state_lock(Path(sys.argv[1]), sys.argv[2], what="x"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def hold_in_other_process(state_dir, key):
+    """Another process holding the state-dir lock ``key`` until it is killed."""
+    proc = subprocess.Popen([*CLI[:1], "-c", HOLDER, str(state_dir), key], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
 def workspace():
     paths, settings = resolve_settings(Paths.default())
     return open_workspace(paths, settings)
@@ -31,8 +49,9 @@ def programme_with(capsys, tmp_path, n: int, decision: str, *, production: bool 
     assert run(capsys, "sandbox", "init", "--demo")[0] == 0
     roster = tmp_path / "roster.csv"
     roster.write_text("name,email\n" + "".join(f"Trainee {i},t{i}@example.com\n" for i in range(n)), encoding="utf-8")
-    code, _, err = run(capsys, "provision", "--roster", roster, "--benchmark", "Benchmark Labels", "--yes")
-    assert code == 0, err
+    if n:
+        code, _, err = run(capsys, "provision", "--roster", roster, "--benchmark", "Benchmark Labels", "--yes")
+        assert code == 0, err
     ws = workspace()
     try:
         prog = ws.programme()
@@ -175,3 +194,26 @@ def test_two_retake_processes_at_once_make_each_round_once(capsys, tmp_path):
     counts = rounds()
     assert {e: counts[(e, 2)] for e in emails} == {e: 1 for e in emails}
     assert len(events(record, "retake-created")) == len(emails)
+
+
+def test_a_run_refused_at_once_names_the_holder_then_goes_through_once_the_holder_is_killed(capsys, tmp_path,
+                                                                                          monkeypatch):
+    emails, record, _ = programme_with(capsys, tmp_path, 0, "retake")
+    ws = workspace()
+    try:
+        bench_id = ws.programme().id
+    finally:
+        ws.close()
+    proc = hold_in_other_process(Paths.default().state_dir, f"programme-{bench_id}")
+    try:
+        monkeypatch.setenv("ANNOTRAIN_LOCK_TIMEOUT", "0")
+        code, out, err = run(capsys, "retake", "--yes")
+    finally:
+        proc.kill()  # SIGKILL: the kernel frees the lock
+        proc.wait()
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("annotrain: error: work on programme 'Benchmark Labels'")
+    assert f"is in progress by pid {proc.pid} on host" in err
+    assert events(record, "retake-planned") == [] and not any(r == 2 for _, r in rounds())
+    code, out, _ = run(capsys, "retake", "--yes", "--json")
+    assert code == 0 and [s["status"] for s in json.loads(out)["steps"]] == ["created"] * len(emails)
