@@ -53,7 +53,7 @@ MAX_REFRESH = 3600.0
 #: The settings that are numbers; `config set` converts its text for them (_value_from_text).
 NUMBER_SETTINGS = ("request_timeout", "bulk_timeout", "retry_attempts", "retry_base_delay", "iou_threshold", "low_overlap",
                    "pass_f1", "pass_class_accuracy", "refresh_interval", "pass_min_items", "keypoint_sigma",
-                   "pass_classification_accuracy", "pass_attribute_accuracy")
+                   "pass_classification_accuracy", "pass_attribute_accuracy", "pass_confidence")
 #: tables whose values are numbers (class name = number): ``config set TABLE.NAME X`` reads X as one
 NUMBER_TABLES = ("class_thresholds", "class_sigmas", "class_pass_f1")
 DOMAIN_HINT = "the EU platform is https://api.encord.com, the US one https://api.us.encord.com"
@@ -273,6 +273,9 @@ class Settings(BaseModel):
                                            description="the mean score of the object attributes on matches")
     pass_min_items: int | None = Field(None, ge=1, le=10**9, strict=True,
                                        description="finished items a status needs (unset: every benchmark item)")
+    pass_confidence: float = Field(0.95, ge=0, lt=1, strict=True,
+                                   description="confidence of the F1 interval: 'uncertain' when it straddles the "
+                                               "mark (0: off)")
     class_matching: Literal["any", "same"] = Field(
         "any", description="any: objects match whatever their classes; same: within a class, then a cross-class pass")
     keypoint_sigma: float = Field(0.05, gt=0, le=1, strict=True,

@@ -45,7 +45,8 @@ EMAILS = [e for _, e in TRAINEES]
 # What the trainees drew (helpers.TRAINEE_BOXES) scores as: Ana perfect, Bo sloppy with an extra
 # box, Cy confusing the classes and missing one. Each finished 2 or 3 of the 11 benchmark items, so
 # none has a status yet (issue 15: no pass without evidence); MARKS are the statuses by the marks
-# alone (with --min-items 1).
+# alone (with --min-items 1): Ana's and Bo's F1 pass the mark, but on 3 or 4 boxes its 95% interval
+# straddles it (issue 16: uncertain); Cy's class accuracy 0 needs feedback whatever more items show.
 EXPECTED = {
     "ana@example.com": dict(objects=4, benchmark_objects=4, matched=4, missed=0, extra=0, f1=1.0,
                             class_accuracy=1.0, status="not enough work yet"),
@@ -54,7 +55,7 @@ EXPECTED = {
     "cy@example.com": dict(objects=2, benchmark_objects=3, matched=2, missed=1, extra=0, f1=0.8,
                            class_accuracy=0.0, status="not enough work yet"),
 }
-MARKS = {"ana@example.com": "passed", "bo@example.com": "passed", "cy@example.com": "needs feedback"}
+MARKS = {"ana@example.com": "uncertain", "bo@example.com": "uncertain", "cy@example.com": "needs feedback"}
 
 
 def settings_for(world: EncordWorld, **extra) -> Settings:

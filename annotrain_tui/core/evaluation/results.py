@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -22,7 +23,7 @@ else:
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
     "OUTCOMES", "UNMATCHED", "SEED_COLUMNS", "OBJECT_COLUMNS", "STATUS_PASSED", "STATUS_CLOSE",
-    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "class_label", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
+    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "STATUS_UNCERTAIN", "DEFAULT_CONFIDENCE", "wilson_interval", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "class_label", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
 ]
 
 Matching = Literal["optimal", "seed"]
@@ -35,6 +36,10 @@ STATUS_PASSED = "passed"
 STATUS_CLOSE = "close"
 STATUS_NEEDS_FEEDBACK = "needs feedback"
 STATUS_NOT_ENOUGH = "not enough work yet"
+#: the F1's interval straddles the mark: the items scored cannot tell a pass from a miss
+STATUS_UNCERTAIN = "uncertain"
+#: the confidence of the intervals on precision, recall and F1 (the config's pass_confidence)
+DEFAULT_CONFIDENCE = 0.95
 #: the keypoint similarity's sigma (points and skeletons), as a fraction of the image's (or the
 #: benchmark skeleton's) size: COCO's per-keypoint constants are of this order
 DEFAULT_SIGMA = 0.05
@@ -49,7 +54,8 @@ OBJECT_COLUMNS = (
 #: breakdowns, the answers and the coverage
 SUMMARY_FIELDS = ("objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall", "f1",
                   "mean_iou", "class_accuracy", "by_shape", "by_class", "classifications",
-                  "classification_accuracy", "attributes", "attribute_accuracy", "class_mismatches", "items")
+                  "classification_accuracy", "attributes", "attribute_accuracy", "class_mismatches", "items",
+                  "precision_interval", "recall_interval", "f1_interval")
 _EPS = 1e-9
 MAX_WARNINGS = 50
 
@@ -72,6 +78,30 @@ def _per_class(what: str, values: Mapping[str, Any], *, open_low: bool = False) 
     return out
 
 
+@lru_cache(maxsize=16)
+def _z(confidence: float) -> float:
+    """The two-sided normal quantile of a confidence (0.95 → 1.96)."""
+    from statistics import NormalDist  # (only what scores a pass pays this import)
+
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion ``successes / trials`` at ``confidence`` (two-sided;
+    8 of 10 at 0.95: 0.4902–0.9433). None without trials, or at confidence 0 (intervals off). Unlike
+    the normal approximation it stays within [0, 1] and is not of width 0 at 0 or n successes."""
+    if trials <= 0 or confidence <= 0:
+        return None
+    n = trials
+    p = min(max(successes, 0), n) / n
+    z = _z(confidence)
+    z2n = z * z / n
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)  # exact at the ends (no 1e-17 for 0)
+    return low, 1.0 if successes >= n else min(1.0, centre + half)
+
+
 @dataclass(frozen=True)
 class PassMark:
     """Passed when F1 ≥ ``f1`` and class accuracy ≥ ``class_accuracy`` (close: within ``margin`` of
@@ -79,7 +109,13 @@ class PassMark:
     class in ``class_f1`` has its own F1 ≥ its mark (the per-class F1 of
     :class:`Breakdown`: a match counts for a class when both objects carry it; a class with no
     benchmark object is not judged), and there is evidence: the annotator finished at least
-    ``min_items`` paired items (None: every benchmark item), else :data:`STATUS_NOT_ENOUGH`."""
+    ``min_items`` paired items (None: every benchmark item), else :data:`STATUS_NOT_ENOUGH`.
+
+    With ``confidence`` > 0 the F1 is judged with its uncertainty: when the F1's interval at that
+    confidence (from the Wilson intervals of precision and recall) straddles the F1 mark -- its
+    low end below the mark, its high end at or above it -- the F1 alone cannot decide, and the
+    status is :data:`STATUS_UNCERTAIN` (unless another mark is missed by more than the margin).
+    0 turns this off."""
 
     f1: float = 0.8
     class_accuracy: float = 0.9
@@ -90,6 +126,8 @@ class PassMark:
     #: only where there were some to compare)
     classification_accuracy: float = 0.8
     attribute_accuracy: float = 0.8
+    #: of the F1's interval (0: no uncertainty, the point decides alone)
+    confidence: float = DEFAULT_CONFIDENCE
 
     def __post_init__(self) -> None:
         for what, v in (("the pass F1", self.f1), ("the pass class accuracy", self.class_accuracy),
@@ -97,6 +135,8 @@ class PassMark:
                         ("the pass classification accuracy", self.classification_accuracy),
                         ("the pass attribute accuracy", self.attribute_accuracy)):
             _unit_number(what, v)
+        if _unit_number("the pass confidence", self.confidence) >= 1:
+            raise InvalidInput(f"the pass confidence must be below 1 (0 turns uncertainty off), got {self.confidence:g}")
         if self.min_items is not None and (type(self.min_items) is not int or self.min_items < 1):
             raise InvalidInput(f"the minimum of finished items must be a whole number ≥ 1, got "
                                f"{safe_text(repr(self.min_items), 40)}")
@@ -113,11 +153,21 @@ class PassMark:
                                        "the pass mark needs them all" if self.min_items is None else
                                        f"{score.items_done or 0} item(s) finished; the pass mark needs "
                                        f"{score.items_required}")
-        status = self.status(score.f1, score.class_accuracy)
+        straddled = self.straddles(score)
         reasons = []
-        if status != STATUS_PASSED:
-            reasons.append(f"F1 {score.f1:.3f} (mark {self.f1:g})" if score.f1 < self.f1 - _EPS else
-                           f"class accuracy {score.class_accuracy:.3f} (mark {self.class_accuracy:g})")
+        if straddled is not None:  # the F1 cannot decide: the class accuracy still can
+            low, high = straddled
+            reasons.append(f"F1 {score.f1:.3f}, {self.confidence * 100:g}% interval {low:.2f}–{high:.2f} straddles "
+                           f"the mark {self.f1:g}: more items would tell")
+            status = self.status(1.0, score.class_accuracy)
+            if status != STATUS_PASSED:
+                reasons.append(f"class accuracy {score.class_accuracy:.3f} (mark {self.class_accuracy:g})")
+            status = STATUS_UNCERTAIN if _RANK[STATUS_UNCERTAIN] >= _RANK[status] else status
+        else:
+            status = self.status(score.f1, score.class_accuracy)
+            if status != STATUS_PASSED:
+                reasons.append(f"F1 {score.f1:.3f} (mark {self.f1:g})" if score.f1 < self.f1 - _EPS else
+                               f"class accuracy {score.class_accuracy:.3f} (mark {self.class_accuracy:g})")
         marks: list[tuple[str, float | None, float]] = [
             (f"class {safe_text(name, 60)} F1", (b.f1 if (b := score.by_class.get(name)) is not None
                                                  and b.benchmark_objects else None), mark)
@@ -132,11 +182,20 @@ class PassMark:
             status = worse if _RANK[worse] > _RANK[status] else status
         return status, "; ".join(reasons)
 
+    def straddles(self, score: AnnotatorScore) -> tuple[float, float] | None:
+        """The F1's interval at this mark's confidence when it straddles the F1 mark (low < mark ≤
+        high), else None (no interval: confidence 0, or no objects on one side)."""
+        interval = score.f1_interval_at(self.confidence)
+        if interval is None:
+            return None
+        low, high = interval
+        return interval if low < self.f1 - _EPS and high >= self.f1 - _EPS else None
+
     def to_json(self) -> dict[str, Any]:
         return {"f1": self.f1, "class_accuracy": self.class_accuracy, "margin": self.margin,
                 "min_items": self.min_items, "class_f1": dict(sorted(self.class_f1.items())),
                 "classification_accuracy": self.classification_accuracy,
-                "attribute_accuracy": self.attribute_accuracy}
+                "attribute_accuracy": self.attribute_accuracy, "confidence": self.confidence}
 
     def status(self, f1: float, class_accuracy: float | None) -> str:
         ca = 1.0 if class_accuracy is None else class_accuracy  # no matches: F1 decides alone
@@ -147,7 +206,11 @@ class PassMark:
         return STATUS_NEEDS_FEEDBACK
 
 
-_RANK = {STATUS_PASSED: 0, STATUS_CLOSE: 1, STATUS_NEEDS_FEEDBACK: 2}
+#: how bad a status is, for the worst of several marks. Uncertain ranks above close and below needs
+#: feedback: a mark missed by more than the margin decides whatever more items would show (needs
+#: feedback), but a near miss (close) does not outweigh an F1 that cannot be told from the mark --
+#: more items would tell both, so the annotator waits (uncertain) rather than retakes.
+_RANK = {STATUS_PASSED: 0, STATUS_CLOSE: 1, STATUS_UNCERTAIN: 2, STATUS_NEEDS_FEEDBACK: 3}
 
 
 @dataclass(frozen=True)
@@ -209,8 +272,10 @@ class EvaluationSettings:
         pass_fields = {"f1": config.pass_f1, "class_accuracy": config.pass_class_accuracy,
                        "min_items": config.pass_min_items, "class_f1": dict(config.class_pass_f1),
                        "classification_accuracy": config.pass_classification_accuracy,
-                       "attribute_accuracy": config.pass_attribute_accuracy}
-        for key in ("f1", "class_accuracy", "min_items", "class_f1", "classification_accuracy", "attribute_accuracy"):
+                       "attribute_accuracy": config.pass_attribute_accuracy,
+                       "confidence": getattr(config, "pass_confidence", DEFAULT_CONFIDENCE)}
+        for key in ("f1", "class_accuracy", "min_items", "class_f1", "classification_accuracy", "attribute_accuracy",
+                    "confidence"):
             if f"pass_{key}" in overrides:
                 value = overrides.pop(f"pass_{key}")
                 if value is not None:
@@ -362,6 +427,8 @@ class AnnotatorScore:
     items_done: int | None = None  # paired items this annotator finished (the main annotator of the row)
     items_required: int | None = None  # what the pass mark needs
     reason: str = ""  # why the status is not "passed", in a line
+    #: of the intervals below (the pass mark's; 0: none)
+    confidence: float = DEFAULT_CONFIDENCE
 
     @property
     def classification_accuracy(self) -> float | None:
@@ -393,9 +460,38 @@ class AnnotatorScore:
     def class_accuracy(self) -> float | None:
         return _ratio(self.correct_class, self.matched)
 
+    def precision_interval_at(self, confidence: float) -> tuple[float, float] | None:
+        return wilson_interval(self.matched, self.objects, confidence)
+
+    def recall_interval_at(self, confidence: float) -> tuple[float, float] | None:
+        return wilson_interval(self.benchmark_objects - self.missed, self.benchmark_objects, confidence)
+
+    def f1_interval_at(self, confidence: float) -> tuple[float, float] | None:
+        """F1's bounds from the bounds of precision and recall (F1 rises with each): (F1 of both
+        lows, F1 of both highs); None when either is undefined (no objects, no benchmark objects)."""
+        p, r = self.precision_interval_at(confidence), self.recall_interval_at(confidence)
+        if p is None or r is None:
+            return None
+        return _f1(p[0], r[0]), _f1(p[1], r[1])
+
+    @property
+    def precision_interval(self) -> tuple[float, float] | None:
+        """Wilson interval of the precision (matched / objects) at :attr:`confidence`."""
+        return self.precision_interval_at(self.confidence)
+
+    @property
+    def recall_interval(self) -> tuple[float, float] | None:
+        """Wilson interval of the recall (benchmark objects covered / benchmark objects)."""
+        return self.recall_interval_at(self.confidence)
+
+    @property
+    def f1_interval(self) -> tuple[float, float] | None:
+        return self.f1_interval_at(self.confidence)
+
     def summary(self) -> dict[str, Any]:
         """The ten counts and ratios, then the breakdowns (by shape, by class), the answers
-        (classifications, attributes) and the coverage, in the documented order."""
+        (classifications, attributes), the coverage and the intervals of precision, recall and F1
+        ([low, high] at :attr:`confidence`, or None), in the documented order."""
         return {"objects": self.objects, "benchmark_objects": self.benchmark_objects, "matched": self.matched,
                 "missed": self.missed, "extra": self.extra, "precision": self.precision, "recall": self.recall,
                 "f1": self.f1, "mean_iou": self.mean_iou, "class_accuracy": self.class_accuracy,
@@ -406,11 +502,17 @@ class AnnotatorScore:
                 "attributes": {k: v.to_json() for k, v in self.attributes.items()},
                 "attribute_accuracy": self.attribute_accuracy,
                 "class_mismatches": self.class_mismatches,
-                "items": {"done": self.items_done, "required": self.items_required}}
+                "items": {"done": self.items_done, "required": self.items_required},
+                "precision_interval": _pair(self.precision_interval), "recall_interval": _pair(self.recall_interval),
+                "f1_interval": _pair(self.f1_interval)}
 
     def to_json(self) -> dict[str, Any]:
         return {**self.summary(), "low_overlap": self.low_overlap, "status": self.status, "reason": self.reason,
                 "sources": list(self.sources)}
+
+
+def _pair(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [interval[0], interval[1]]
 
 
 @dataclass(frozen=True)
@@ -487,6 +589,13 @@ class EvaluationResult:
     keep_objects: bool = True
     _objects: pd.DataFrame | None = field(default=None, repr=False)
     _confusion_counts: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # every score's intervals at the confidence its status was judged with (the pass mark's)
+        confidence = getattr(getattr(self.settings, "pass_mark", None), "confidence", None)
+        if confidence is not None:
+            self.annotators = {name: score if score.confidence == confidence else replace(score, confidence=confidence)
+                               for name, score in self.annotators.items()}
 
     @property
     def confusion_counts(self) -> pd.DataFrame:

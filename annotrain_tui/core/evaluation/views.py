@@ -335,7 +335,7 @@ def annotator_scores(objects: pd.DataFrame, pass_mark: PassMark,
             classifications=engine.classifications if engine is not None else {},
             attributes=attributes_of_class(engine.attributes, class_name) if engine is not None else {},
             items_done=engine.items_done if engine is not None else None,
-            items_required=engine.items_required if engine is not None else None)
+            items_required=engine.items_required if engine is not None else None, confidence=pass_mark.confidence)
         status, reason = pass_mark.verdict(score)
         scores[str(name)] = replace(score, status=status, reason=reason)
     return scores
