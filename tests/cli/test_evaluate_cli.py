@@ -77,7 +77,7 @@ def test_seed_mode_out_writes_the_published_csv(capsys, files, programme, tmp_pa
     assert list(doc["annotators"]["zoe@example.com"]) == [
         "objects", "benchmark_objects", "matched", "missed", "extra", "precision", "recall", "f1", "mean_iou",
         "class_accuracy", "by_shape", "by_class", "classifications", "classification_accuracy", "attributes",
-        "attribute_accuracy", "class_mismatches", "items"]
+        "attribute_accuracy", "class_mismatches", "items", "precision_interval", "recall_interval", "f1_interval"]
     assert list(doc["annotators"]["zoe@example.com"]["by_shape"]) == ["bounding_box"]  # seed: boxes only
     assert f"Wrote {len(rows)} row(s) to {out_csv}" in out
 
