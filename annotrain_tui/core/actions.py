@@ -171,11 +171,11 @@ def _role_of(project: Project, email: str) -> str | None:
 
 
 def _chosen(prog: Programme, kind: Kind, rounds: dict[str, dict[int, list[Project]]],
-            only: set[str] | None) -> tuple[list[tuple[str, int]], list[tuple[str, str]], list[str]]:
+            only: list[str] | set[str] | None) -> tuple[list[tuple[str, int]], list[tuple[str, str]], list[str]]:
     """The annotators a plan of ``kind`` acts on: ([(email, round decided on)], [(email, why not)] for
     the ones ``only`` named that cannot be acted on, notes on decisions that no longer apply)."""
     decisions = prog.record.decisions()
-    wanted = None if only is None else [identity(e) for e in dict.fromkeys(only)]
+    wanted = None if only is None else list(dict.fromkeys(identity(e) for e in only))
     emails = sorted(decisions) if wanted is None else wanted
     act: list[tuple[str, int]] = []
     refused: list[tuple[str, str]] = []
@@ -183,22 +183,23 @@ def _chosen(prog: Programme, kind: Kind, rounds: dict[str, dict[int, list[Projec
     for email in emails:
         mine = rounds.get(email)
         d = decisions.get(email)
+        who = shown(email, limit=120)
         if mine is None:
             if wanted is not None:
-                refused.append((email, f"{email} has no training project in this programme"))
+                refused.append((email, f"{who} has no training project in this programme"))
             continue
         current = max(mine)
         if d is None or d.decision != kind:
             if wanted is not None:
                 said = f"decided '{d.decision}' on round {d.round}" if d else "not decided yet"
-                refused.append((email, f"{email} is {said}, not '{kind}': record it first "
-                                       f"(annotrain decide {email} {kind})"))
+                refused.append((email, f"{who} is {said}, not '{kind}': record it first "
+                                       f"(annotrain decide {who} {kind})"))
             continue
         # a retake decided on round r is done when round r+1 exists: still planned (then 'done')
         applies = d.round == current or (kind == "retake" and d.round + 1 == current)
         if not applies:
-            why = (f"{email} was decided '{kind}' on round {d.round} but is on round {current} now: "
-                   f"decide again (annotrain decide {email} ...)")
+            why = (f"{who} was decided '{kind}' on round {d.round} but is on round {current} now: "
+                   f"decide again (annotrain decide {who} ...)")
             if wanted is not None:
                 refused.append((email, why))
             else:
@@ -233,7 +234,7 @@ def plan_graduation(backend: Backend, prog: Programme, production_refs: list[str
         raise InvalidInput("name at least one production project to graduate into (--production PROJECT)")
     projects = backend.list_projects()
     rounds = _rounds(projects, prog.id)
-    act, refused, notes = _chosen(prog, "graduate", rounds, None if only is None else set(only))
+    act, refused, notes = _chosen(prog, "graduate", rounds, only)
     trainings = {p.id for p in projects if parse_training_marker(p.description)}
     benchmarks = _programme_projects(projects) | {prog.id}
     targets: list[tuple[str, Project | None, str]] = []  # (title, project, why it cannot be used)
@@ -280,10 +281,10 @@ def plan_graduation(backend: Backend, prog: Programme, production_refs: list[str
                 entries.append(ActionEntry(action="done", **base))
             else:
                 entries.append(ActionEntry(action="conflict", reason=(
-                    f"{email} is in '{shown(target.title, limit=80)}' as {has} already; Encord keeps a user's role when "
+                    f"{shown(email, limit=120)} is in '{shown(target.title, limit=80)}' as {has} already; Encord keeps a user's role when "
                     f"they are added again: change it in Encord, or graduate with --role {has}"),
                     **base))
-    recipe = dict(production_refs=refs, role=role, only=None if only is None else sorted(set(only)))
+    recipe = dict(production_refs=refs, role=role, only=None if only is None else list(only))
     return ActionPlan(kind="graduate", programme=prog, entries=entries, notes=notes, recipe=recipe)
 
 
@@ -416,7 +417,7 @@ def plan_retake(backend: Backend, prog: Programme, only: list[str] | set[str] | 
         raise Conflict(f"benchmark '{shown(bench.title, limit=80)}' has no ontology")
     projects = backend.list_projects()
     rounds = _rounds(projects, prog.id)
-    act, refused, notes = _chosen(prog, "retake", rounds, None if only is None else set(only))
+    act, refused, notes = _chosen(prog, "retake", rounds, only)
     by_title: dict[str, list[Project]] = {}
     for p in projects:
         by_title.setdefault(identity(p.title), []).append(p)
@@ -481,7 +482,7 @@ def plan_retake(backend: Backend, prog: Programme, only: list[str] | set[str] | 
             template_id = fallback or None
         entries.append(ActionEntry(action="create", title=title, template_id=template_id,
                                    reason=f"round {new} on the benchmark's dataset and ontology", **base))
-    recipe = dict(only=None if only is None else sorted(set(only)), title_pattern=title_pattern,
+    recipe = dict(only=None if only is None else list(only), title_pattern=title_pattern,
                   default_template=default_template)
     return ActionPlan(kind="retake", programme=prog, entries=entries, notes=notes, recipe=recipe)
 
