@@ -72,7 +72,10 @@ def _h(value: Any, *, limit: int | None = None) -> str:
     return _SCHEME.sub(r"\1&#58;", html.escape(shown(value, limit=limit), quote=True))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+#: what could make Markdown of a string: emphasis, code, links and images (their brackets), table
+#: cells, strike-through, and the backslash itself (the rest is markup only at a line's start,
+#: where no string from a file ever is: each follows a label)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def _md(value: Any, *, limit: int | None = None) -> str:

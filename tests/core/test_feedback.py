@@ -209,7 +209,7 @@ def test_hostile_class_names_emails_and_titles_stay_text_in_the_html(hostile):
 def test_hostile_strings_stay_text_in_the_markdown(hostile):
     result, rows_of = hostile
     md = render_markdown(build_pack(result, rows_of, BIDI_WHO), html_name="x.html")
-    assert "<script" not in md and "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    assert "<script" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert "\u202e" not in md and "eve\\\\u202egro.live\\\\u202c@example.com" in md
     assert "https://" not in md
 
@@ -235,7 +235,9 @@ def test_the_markdown_has_the_same_content_and_points_to_the_html_for_drawings(s
     assert "### 1. b.jpg" in md and "### 2. a.jpg" in md and md.index("### 1. b.jpg") < md.index("### 2. a.jpg")
     assert "is in trainee@example.com.html, beside this file" in md and "<svg" not in md
     assert "| 2 | loose | Person | Person | bounding\\_box | 0.60 |" in md
-    assert "| \\+ | extra |  | Car | bounding\\_box |  |" in md
+    assert "| + | extra |  | Car | bounding\\_box |  |" in md
+    link = render_markdown(replace(pack, annotator="[click](javascript:alert(1)) *x* `y` a|b"))
+    assert "# Feedback for \\[click\\](javascript:alert(1)) \\*x\\* \\`y\\` a\\|b" in link
 
 
 # --- intervals ---------------------------------------------------------------------------------------
