@@ -37,23 +37,24 @@ def _programme_option(parser: argparse.ArgumentParser, *, inherit: bool) -> None
 
 
 def _run_options(p: argparse.ArgumentParser, *, inherit: bool) -> None:
-    keep = {"default": argparse.SUPPRESS} if inherit else {}
+    """The run's options; an action's copy (``audit run``) keeps what was given before the action."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if inherit else value
+
     _programme_option(p, inherit=inherit)
     files = p.add_argument_group("exported label files (instead of a programme)")
-    files.add_argument("--benchmark-labels", metavar="FILE", type=path_arg, help="benchmark label rows (JSON list)",
-                       **({"default": argparse.SUPPRESS} if inherit else {"default": None}))
+    files.add_argument("--benchmark-labels", metavar="FILE", type=path_arg, default=default(None),
+                       help="benchmark label rows (JSON list)")
     files.add_argument("--training-labels", metavar="FILE", nargs="+", action="extend", type=path_arg,
-                       help="one label-row JSON file per trainee",
-                       **({"default": argparse.SUPPRESS} if inherit else {"default": []}))
-    files.add_argument("--include-incomplete", action="store_true",
-                       help="count rows of unfinished tasks too (by default only COMPLETED rows count)", **keep)
+                       default=default([]), help="one label-row JSON file per trainee")
+    files.add_argument("--include-incomplete", action="store_true", default=default(False),
+                       help="count rows of unfinished tasks too (by default only COMPLETED rows count)")
     how = p.add_argument_group("how to compare")
-    how.add_argument("--iou-threshold", type=finite_float, metavar="X",
-                     help="similarity two objects need to agree, in (0, 1] (default: the config's iou_threshold)",
-                     **({"default": argparse.SUPPRESS} if inherit else {"default": None}))
-    how.add_argument("--shape", choices=_SHAPES, help="audit only this shape",
-                     **({"default": argparse.SUPPRESS} if inherit else {"default": None}))
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout", **keep)
+    how.add_argument("--iou-threshold", type=finite_float, metavar="X", default=default(None),
+                     help="similarity two objects need to agree, in (0, 1] (default: the config's iou_threshold)")
+    how.add_argument("--shape", choices=_SHAPES, default=default(None), help="audit only this shape")
+    p.add_argument("--json", action="store_true", default=default(False), help="print one JSON document on stdout")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

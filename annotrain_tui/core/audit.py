@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from annotrain_tui.core.errors import InvalidInput, Unusable
+from annotrain_tui.core.errors import Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import safe_text
 from annotrain_tui.core.evaluation.parse import COMPARED_SHAPES, ObjectTable, parse_label_rows
