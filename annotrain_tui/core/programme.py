@@ -31,6 +31,7 @@ from annotrain_tui.core.markers import parse_training_marker, training_round
 from annotrain_tui.core.models import LabelRowInfo, Project, StageCount
 from annotrain_tui.core.overview import benchmark_ids, preferred_of
 from annotrain_tui.core.provisioning import Journal
+from annotrain_tui.core.remedies import see
 from annotrain_tui.core.roster import identity
 from annotrain_tui.core.text import shown
 
@@ -278,7 +279,7 @@ class Programme:
         if state == SETTING_UP:
             if self.problems:
                 return self.problems[0]
-            return "provision the trainees from a roster (annotrain provision apply ROSTER)"
+            return "provision the trainees from a roster"
         if state == BENCHMARK_INCOMPLETE:
             c = self.completeness
             return f"finish the benchmark: {c.complete} of {c.total} task(s) Complete"
@@ -291,7 +292,7 @@ class Programme:
                    and (t.decision.decision == "graduate" and t.email not in self.graduated
                         or t.decision.decision == "retake")]
         if pending:
-            return f"apply the decisions of {len(pending)} trainee(s) (annotrain graduate / retake)"
+            return f"apply the decisions of {len(pending)} trainee(s): graduate or retake"
         working = sum(1 for t in self.trainees.values() if not t.current.finished)
         return f"wait for {working} trainee(s) to finish their round"
 
@@ -299,7 +300,8 @@ class Programme:
         t = self.trainees.get(identity(email))
         if t is None:
             raise NotFound(f"{shown(email, limit=120)} is not a trainee of the programme '{shown(self.title, limit=80)}'",
-                           hint="annotrain programmes show lists its trainees")
+                           hint="check the email against the programme's trainees",
+                           see=see("programmes.show", benchmark=self.title))
         return t
 
     def to_json(self) -> dict[str, Any]:
@@ -389,7 +391,7 @@ def load_programme(backend: Backend, ref: str | None, record_dir: Path, workspac
         chosen = preferred_of(ids, {i: by_id[i].title for i in ids}, preferred)
         if chosen is None:
             raise NotFound("the workspace has no programme yet: no benchmark project",
-                           hint="set one up: annotrain benchmark create-project (or key 3 in the app)")
+                           hint="set up a benchmark project first", see="benchmark.create")
         bench = by_id[chosen]
     ontologies = {o.id: o.title for o in backend.list_ontologies()}
     return _programme(backend, bench, projects, record_dir, workspace_key, ontologies)

@@ -52,6 +52,15 @@ ACTIONS: dict[str, str] = {
     "provision.plan": "plan the provisioning again",  # args: roster, benchmark
     "provision.apply": "provision the roster",  # args: roster, benchmark
     "doctor": "run the preflight checks",
+    # the programme: decisions, actions, audit, history
+    "programmes.list": "list the programmes",
+    "programmes.show": "see the programme's trainees, statuses and decisions",  # args: benchmark
+    "decide": "record a decision on the annotator",  # args: email, decision
+    "graduate.plan": "plan the graduations",  # args: benchmark
+    "retake.plan": "plan the retakes",  # args: benchmark
+    "audit.run": "audit the gold",  # args: benchmark
+    "feedback.write": "write the feedback packs",  # args: benchmark
+    "history.show": "see the programme's history",  # args: benchmark
     "evaluate.include_incomplete": "evaluate the exports with unfinished tasks counted too",
     # settings and the workspace itself
     "config.show": "show the settings",

@@ -60,6 +60,10 @@ WAYS: dict[str, Way | Shell] = {
     "provision.plan": Way("provision", "provision.plan"),
     "provision.apply": Way("provision", "provision.apply"),
     "doctor": Way("doctor"),
+    # the programme
+    "programmes.list": Way("home", look="the programmes listed"),
+    "programmes.show": Way("home", look="the programmes listed"),
+    "decide": Way("evaluation", look="the decision keys on the annotator table"),
     "evaluate.include_incomplete": Shell("annotrain evaluate ... --include-incomplete"),
     "config.show": Shell("annotrain config show"),
     "config.paths": Shell("annotrain config paths"),

@@ -15,7 +15,7 @@ from annotrain_tui.cli import COMMAND_MODULES, build_parser
 #: every top-level command, as the README lists them
 COMMANDS = {"projects", "integrations", "folders", "datasets", "ontologies", "templates", "status", "sandbox",
             "config", "manifest", "register", "jobs", "benchmark", "roster", "provision", "progress", "evaluate",
-            "doctor", "tui"}
+            "programmes", "decide", "graduate", "retake", "feedback", "history", "watch", "audit", "doctor", "tui"}
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:
