@@ -158,9 +158,17 @@ def _offline(args: argparse.Namespace, bench_file: str, training: list[str]) -> 
         said.extend(loaded.warnings)
         return loaded.table
 
-    bench = table(bench_file)
-    tables = {path: table(path) for path in files}
-    return audit(bench, tables, settings, warnings=said)
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()  # arrays and records without cycles: a collector rescanning the heap only costs (as evaluate)
+    try:
+        bench = table(bench_file)
+        tables = {path: table(path) for path in files}
+        return audit(bench, tables, settings, warnings=said)
+    finally:
+        if was:
+            gc.enable()
 
 
 def _class_change(benchmark: str | None, trainees: str) -> str:
