@@ -48,19 +48,27 @@ def _init(args: argparse.Namespace) -> int:
                            hint="pass --force to replace it; its contents are lost")
     # Built beside the target and moved into place once complete: a failure, a full disk or a kill
     # half-way leaves no workspace (or the old one, with --force).
+    if args.demo and args.starter:
+        raise UsageError("--demo and --starter are two different workspaces: give one")
     if args.demo:
         from annotrain_tui.core.backends.sandbox.demo import create_demo_workspace
 
         ids = create_demo_workspace(path, paths, replace=exists)
+    elif args.starter:
+        from annotrain_tui.core.backends.sandbox.starter import create_starter_workspace
+
+        ids = create_starter_workspace(path, replace=exists)
     else:
         from annotrain_tui.core.backends.sandbox import SandboxBackend
 
         SandboxBackend.build(path, replace=exists)
         ids = {}
     if args.json:
-        emit_json({"path": str(path), "demo": bool(args.demo), **ids})
+        emit_json({"path": str(path), "demo": bool(args.demo), "starter": bool(args.starter), **ids})
     else:
-        print(f"Sandbox workspace {'with demo data ' if args.demo else ''}created at {shown(str(path))}")
+        kind = "with demo data " if args.demo else "with the starter set (integration, ontology, templates) " \
+            if args.starter else ""
+        print(f"Sandbox workspace {kind}created at {shown(str(path))}")
         if ids.get("roster"):
             print(f"Demo roster: {shown(ids['roster'])}")
     return 0
@@ -221,6 +229,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     gs = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = add_command(gs, "init", "create the sandbox workspace", _init)
     p.add_argument("--demo", action="store_true", help="seed a realistic demo programme")
+    p.add_argument("--starter", action="store_true",
+                   help="only what a new Encord account has after its admin's first visit (an integration, the "
+                        "ontology, the training and QA templates, a production project): rehearse a programme "
+                        "from scratch")
     p.add_argument("--force", action="store_true", help="replace an existing workspace")
     add_json_flag(p)
     p = add_command(gs, "reset", "delete the sandbox workspace", _reset)
