@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from annotrain_tui.core.errors import Unusable
+from annotrain_tui.core.errors import NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import safe_text
 from annotrain_tui.core.evaluation.parse import COMPARED_SHAPES, ObjectTable, parse_label_rows
@@ -484,7 +484,7 @@ def audit_programme(backend: Backend, prog: Programme, settings: EvaluationSetti
         try:  # one project in memory at a time, as rows: only its table is kept
             training[email] = parse_label_rows(_done_rows(backend, project.id, done_only=False),
                                                source=project.title)
-        except Unusable as err:
-            said.append(f"{safe_text(email, 120)}: left out ({err})")
+        except (Unusable, NotFound) as err:  # one trainee's project unreadable: the others still count
+            said.append(f"{safe_text(email, 120)}: left out ({safe_text(str(err), 200)})")
     exclusions = {h: e.reason for h, e in prog.record.exclusions().items()}
     return audit(bench, training, settings, exclusions=exclusions, warnings=said)
