@@ -73,7 +73,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"  to fix: {shown(problem)}")
     if rows:
         print(table([[r.email, str(r.round), f"{r.complete}/{r.total}", r.status,
-                      "-" if r.f1 is None else f"{r.f1:.3f}", r.suggested,
+                      "-" if r.f1 is None else f"{r.f1:.3f}", r.suggested or "-",
                       (r.decision.decision if r.decided and r.decision else "") + (" (applied)" if r.graduated else "")]
                      for r in rows], ["ANNOTATOR", "ROUND", "DONE", "STATUS", "F1", "SUGGESTED", "DECISION"]))
         for r in rows:

@@ -83,7 +83,7 @@ class DecisionRow:
     status: str
     reason: str
     f1: float | None
-    suggested: DecisionKind
+    suggested: DecisionKind | None  # None: not scored yet (nothing to suggest from)
     decision: Decision | None
     graduated: bool
 
@@ -115,7 +115,7 @@ def decision_rows(prog: Programme, result: EvaluationResult | None = None) -> li
         reason = score.reason if score is not None else ""
         rows.append(DecisionRow(email=t.email, round=t.round, complete=t.current.complete, total=t.current.total,
                                 status=status, reason=reason, f1=score.f1 if score is not None else None,
-                                suggested=suggest(score.status if score is not None else None),
+                                suggested=suggest(score.status) if score is not None else None,
                                 decision=t.decision, graduated=t.email in prog.graduated))
     return rows
 
@@ -142,7 +142,7 @@ def confirm_all(prog: Programme, result: EvaluationResult) -> list[Decision]:
     made = []
     for row in decision_rows(prog, result):
         t = prog.trainees[row.email]
-        if row.decided or not t.current.finished or row.status in ("not evaluated", "not started"):
+        if row.decided or not t.current.finished or row.suggested is None:
             continue
         made.append(decide(prog, row.email, row.suggested, result=result, note="confirmed the suggestion"))
     return made
