@@ -9,8 +9,9 @@ What is compared
     Label rows are paired by ``data_hash`` (training row → the benchmark row with that hash; with
     several benchmark rows for one hash the last wins, as in the published script). Only paired
     rows count. A benchmark item in ``excluded_items`` (the gold audit's exclusions) is left out for
-    everyone: rows on it are neither compared nor unpaired, and one warning says how many. Inside a pair, objects are compared per frame (videos: every frame; image groups:
-    every image, by ``data_sequence``) and per shape, only with objects of the same shape. Every
+    everyone: rows on it are neither compared nor unpaired, and one warning says how many.
+    Inside a pair, objects are compared per frame (videos: every frame; image groups: every image,
+    by ``data_sequence``) and per shape, only with objects of the same shape. Every
     shape Encord draws on an image is compared, each by its own similarity (:mod:`.geometry`,
     :mod:`.similarity`): ``bounding_box``, ``rotatable_bounding_box``, ``polygon`` (holes and
     several parts), ``bitmask`` by IoU in pixels; ``polyline`` by the IoU of both lines buffered by
