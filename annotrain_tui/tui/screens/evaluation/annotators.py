@@ -97,9 +97,9 @@ def decision_text(row: DecisionRow) -> Text:
             t.append_text(lit(f" — {d.note}", limit=120))
         t.append(".")
     else:
-        t.append(f"Round {row.round}, no decision yet; suggests ")
+        t.append(f"Round {row.round}, undecided: suggests ")
         t.append(row.suggested, style=DECISION_TEXT_STYLE.get(row.suggested, ""))
-        t.append(" (g graduate, t retake, h hold).", style="dim")
+        t.append(" (g/t/h decide; C confirms all).", style="dim")
     return t
 
 
@@ -124,13 +124,14 @@ class EvaluationScreen(AppScreen):
         "the files again. " + _HELP_REST
     )
     BINDINGS = [
+        # first of the secondary keys (FOOTER_SECONDARY): after the rest, before r and the others
+        Binding("C", "confirm_suggestions", "Confirm all", id="evaluation.confirm_all"),
         Binding("r", "refresh", "Refresh", id="evaluation.refresh"),
         Binding("f", "filters", "Filter", id="evaluation.filter"),
         # decisions: r is Refresh here, so retake is t
         Binding("g", "decide('graduate')", "Graduate", id="evaluation.graduate"),
         Binding("t", "decide('retake')", "Retake", id="evaluation.retake"),
         Binding("h", "decide('hold')", "Hold", id="evaluation.hold"),
-        Binding("C", "confirm_suggestions", "Confirm suggestions", id="evaluation.confirm_all"),
         Binding("o", "objects", "Objects", id="evaluation.objects"),
         Binding("c", "confusion", "Confusion", id="evaluation.confusion"),
         Binding("b", "breakdown", "Breakdown", id="evaluation.breakdown"),
@@ -143,9 +144,11 @@ class EvaluationScreen(AppScreen):
     ]
 
     #: shown after the rest at 80 columns: the table refreshes on its own, o is also Enter then o, and
-    #: c, b and m are in the help (a wider terminal shows them)
+    #: c, b and m are in the help (a wider terminal shows them); the decision keys come before export
+    #: and copy, which follow them
     FOOTER_SECONDARY = frozenset({"evaluation.refresh", "evaluation.objects", "evaluation.confusion",
-                                  "evaluation.breakdown", "evaluation.matching"})
+                                  "evaluation.breakdown", "evaluation.matching", "evaluation.confirm_all",
+                                  "evaluation.export", "evaluation.copy"})
 
     class Published(Message):
         """A worker finished a load, refresh or re-score: the snapshot the screen shows from now on."""
