@@ -37,7 +37,7 @@ def _list(args: argparse.Namespace) -> int:
         emit_json({"current": current, "programmes": [{**p.to_json(), "current": p.id == current} for p in progs]})
         return 0
     if not progs:
-        print("No programme yet: set up a benchmark project (annotrain benchmark create, or key 3 in the app).")
+        print("No programme yet: set up a benchmark project ('annotrain benchmark create', or key 3 in the app).")
         return 0
     rows = []
     for p in progs:

@@ -192,14 +192,13 @@ def _chosen(prog: Programme, kind: Kind, rounds: dict[str, dict[int, list[Projec
         if d is None or d.decision != kind:
             if wanted is not None:
                 said = f"decided '{d.decision}' on round {d.round}" if d else "not decided yet"
-                refused.append((email, f"{who} is {said}, not '{kind}': record it first "
-                                       f"(annotrain decide {who} {kind})"))
+                refused.append((email, f"{who} is {said}, not '{kind}': record a '{kind}' decision first"))
             continue
         # a retake decided on round r is done when round r+1 exists: still planned (then 'done')
         applies = d.round == current or (kind == "retake" and d.round + 1 == current)
         if not applies:
             why = (f"{who} was decided '{kind}' on round {d.round} but is on round {current} now: "
-                   f"decide again (annotrain decide {who} ...)")
+                   "decide again on the current round")
             if wanted is not None:
                 refused.append((email, why))
             else:
@@ -581,7 +580,7 @@ def _report_duplicates(backend: Backend, plan: ActionPlan, outcomes: list[Action
         rounds = _rounds(backend.list_projects(), plan.programme.id)
     except AnnotrainError as err:
         raise AnnotrainError(f"the retake ran, but the check for duplicate round projects failed: {err}",
-                             hint="plan again (annotrain retake --dry-run): duplicates show as conflicts") from None
+                             hint="plan again: duplicates show as conflicts", see="retake.plan") from None
     out = []
     for entry, outcome in zip(plan.entries, outcomes):
         mine = rounds.get(entry.email, {}).get(entry.round, [])

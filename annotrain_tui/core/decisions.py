@@ -51,8 +51,8 @@ def settings_of(prog: Programme, settings: EvaluationSettings | None = None) -> 
 
         settings = EvaluationSettings.from_config(load_settings())
     excluded = frozenset(prog.record.exclusions())
-    if excluded and hasattr(settings, "excluded_items"):
-        settings = dataclasses.replace(settings, excluded_items=excluded)  # type: ignore[call-arg]
+    if excluded:
+        settings = dataclasses.replace(settings, excluded_items=excluded)
     return settings
 
 

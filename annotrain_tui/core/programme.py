@@ -119,7 +119,7 @@ class ProgrammeRecord:
                note: str = "") -> Decision:
         if decision not in DECISIONS:
             raise InvalidInput(f"unknown decision {shown(decision, limit=40)!r}: use graduate, retake or hold")
-        made = Decision(email=identity(email), decision=decision, round=round, status=status, reason=reason,  # type: ignore[arg-type]
+        made = Decision(email=identity(email), decision=decision, round=round, status=status, reason=reason,
                         note=note, by=_who())
         self.record("decision", **{k: v for k, v in made.to_json().items() if k != "ts"})
         return made

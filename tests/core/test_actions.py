@@ -92,7 +92,7 @@ def test_graduation_of_named_annotators_says_why_one_cannot_be(demo, tmp_path):
     assert [e.email for e in plan.entries] == [BEA, CHIDI, "nobody@example.com", ALEX]  # as named, then the work
     assert got[ALEX][0] == "add"
     assert got[BEA][0] == "conflict" and "decided 'retake' on round 1" in got[BEA][1]
-    assert got[CHIDI][0] == "conflict" and "not decided yet" in got[CHIDI][1] and "annotrain decide" in got[CHIDI][1]
+    assert got[CHIDI][0] == "conflict" and "not decided yet" in got[CHIDI][1] and "record a 'graduate' decision first" in got[CHIDI][1]
     assert got["nobody@example.com"][0] == "conflict" and "no training project" in got["nobody@example.com"][1]
 
 
