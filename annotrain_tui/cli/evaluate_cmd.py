@@ -10,9 +10,13 @@ Offline form (label-row JSON files, as ``LabelRowV2.to_encord_dict()`` writes th
 Thresholds, pass marks and keypoint sigmas come from the config (per class too: class_thresholds,
 class_sigmas, class_pass_f1); the flags override them for one run.
 
-Online form (projects in the workspace): ``--benchmark PROJECT [--training PROJECT ... | --all]``.
+Online form (projects in the workspace): ``[--programme|--benchmark PROJECT] [--training PROJECT ... | --all]``:
+without ``--programme`` the current programme, without ``--training`` every trainee's latest round.
 
-Exit codes: 0 done; 2 usage, unreadable or invalid label files; 1 nothing to compare.
+``--check`` (for cron and CI): exit 1 when any annotator is not "passed" (below the mark, close,
+uncertain or without enough work), each named on stderr; the outputs are written all the same.
+
+Exit codes: 0 done; 2 usage, unreadable or invalid label files; 1 nothing to compare (or --check failed).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from annotrain_tui.cli.common import (
     add_command,
     add_force_flag,
     add_json_flag,
+    add_programme_option,
     emit_json,
     finite_float,
     path_arg,
@@ -36,6 +41,7 @@ from annotrain_tui.cli.common import (
 from annotrain_tui.core.errors import UsageError
 from annotrain_tui.core.text import shown
 
+STATUS_PASSED = "passed"  # results.STATUS_PASSED, spelled out so --help imports no evaluation code
 # The engine's list, spelled out here so `--help` imports no evaluation code (a test checks they agree).
 _SHAPES = ("bounding_box", "rotatable_bounding_box", "polygon", "polyline", "point", "skeleton", "bitmask")
 _HELP = "score annotator training projects against the benchmark (shapes, classes and answers)"
@@ -44,17 +50,21 @@ _HELP = "score annotator training projects against the benchmark (shapes, classe
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "evaluate", _HELP, run, epilog=(
         "Offline: --benchmark-labels BM.json --training-labels TR.json [...] (label-row JSON lists, as "
-        "LabelRowV2.to_encord_dict() writes). Online: --benchmark PROJECT --training PROJECT [...] or --all. "
-        "Exit 0 ok, 2 usage or bad label files, 1 nothing to compare."))
+        "LabelRowV2.to_encord_dict() writes). Online (without --benchmark-labels): --programme PROJECT (default: "
+        "the current programme) with --training PROJECT [...] or --all (the default: every trainee's latest round). "
+        "Exit 0 ok, 2 usage or bad label files, 1 nothing to compare or, with --check, an annotator not passed."))
     src = p.add_argument_group("what to compare")
-    bench = src.add_mutually_exclusive_group(required=True)
+    bench = src.add_mutually_exclusive_group()  # offline or online, not both
     bench.add_argument("--benchmark-labels", metavar="FILE", type=path_arg, help="benchmark label rows (JSON list)")
-    bench.add_argument("--benchmark", metavar="PROJECT", help="benchmark project in the workspace (online)")
+    add_programme_option(bench, help_text=(  # type: ignore[arg-type]  # (a group adds arguments as a parser does)
+        "online: the programme, its benchmark project's id or title (default: the current programme, the one used "
+        "last, else the first benchmark)"))
     src.add_argument("--training-labels", metavar="FILE", nargs="+", action="extend", default=[], type=path_arg,
                      help="one label-row JSON file per training project")
     src.add_argument("--training", metavar="PROJECT", nargs="+", action="extend", default=[],
                      help="training project(s) in the workspace (online)")
-    src.add_argument("--all", action="store_true", help="every training project of the benchmark (online)")
+    src.add_argument("--all", action="store_true",
+                     help="every trainee's latest round (online; the default without --training)")
     src.add_argument("--include-incomplete", action="store_true",
                      help="offline: count rows of unfinished tasks too (by default only rows whose "
                           "annotation_task_status is COMPLETED count, as online; rows without one count)")
@@ -80,6 +90,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="mean score of the classification answers needed to pass (default: the config's, 0.8)")
     how.add_argument("--pass-attribute-accuracy", type=finite_float, default=None, metavar="X",
                      help="mean score of the object attributes needed to pass (default: the config's, 0.8)")
+    how.add_argument("--pass-confidence", type=finite_float, default=None, metavar="X",
+                     help="confidence of the F1's interval: 'uncertain' when it straddles the mark, in [0, 1) "
+                          "(0: off; default: the config's pass_confidence, 0.95)")
     how.add_argument("--min-items", type=int, default=None, metavar="N",
                      help="finished paired items an annotator needs before a status is given (default: the "
                           "config's pass_min_items, else every benchmark item)")
@@ -90,6 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--summary-json", metavar="FILE", type=path_arg, help="write the per-annotator summary as JSON")
     out.add_argument("--confusion-out", metavar="FILE.csv", type=path_arg,
                      help="write the confusion counts (annotator, benchmark_class, annotator_class, count) as CSV")
+    out.add_argument("--check", action="store_true",
+                     help="exit 1 when any annotator has not passed (below the mark, uncertain, not enough work), "
+                          "each named on stderr; the outputs are written all the same (for cron and CI)")
     add_force_flag(out)
     add_json_flag(p)
 
@@ -103,7 +119,7 @@ def _settings(args: argparse.Namespace) -> Any:
         load_settings(), matching=args.matching, iou_threshold=args.iou_threshold, low_overlap=args.low_overlap,
         shape=args.shape, class_matching=args.class_matching, pass_f1=args.pass_f1, pass_class_accuracy=args.pass_class_accuracy,
         pass_min_items=args.min_items, pass_classification_accuracy=args.pass_classification_accuracy,
-        pass_attribute_accuracy=args.pass_attribute_accuracy)
+        pass_attribute_accuracy=args.pass_attribute_accuracy, pass_confidence=args.pass_confidence)
 
 
 def evaluate_online(args: argparse.Namespace) -> int:
@@ -118,7 +134,14 @@ def evaluate_online(args: argparse.Namespace) -> int:
                                                   paths.default_sandbox, paths.config_file) if p])
     ws = workspace_from_args(args)
     try:
-        session = EvaluationSession.of_workspace(ws.backend, args.benchmark, None if args.all else args.training,
+        if args.benchmark:  # as named (the session finds it, as before); remembered as the current programme
+            bench_ref = args.benchmark
+            _remember(ws, bench_ref)
+        else:
+            from annotrain_tui.cli.provision_cmd import current_benchmark
+
+            bench_ref = current_benchmark(args, ws).id
+        session = EvaluationSession.of_workspace(ws.backend, bench_ref, args.training or None,
                                                  _settings(args), keep_objects=bool(args.out),
                                                  block_size=10**9)  # one block: rows keep their order
         result = session.load()
@@ -137,15 +160,25 @@ def evaluate_online(args: argparse.Namespace) -> int:
     return _report(args, result)
 
 
+def _remember(ws: Any, ref: str) -> None:
+    """The benchmark ``ref`` names becomes the current programme (a ref that finds none is left to
+    the session, which says why in its own words)."""
+    from annotrain_tui.core.errors import AnnotrainError
+    from annotrain_tui.core.lookup import find_project
+
+    try:
+        ws.recent().set(benchmark=find_project(ws.backend, ref).id)
+    except AnnotrainError:
+        pass
+
+
 def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
-    if args.benchmark is not None:
+    if args.benchmark_labels is None:
         if args.training_labels:
-            raise UsageError("--training-labels goes with --benchmark-labels; with --benchmark use --training or --all")
+            raise UsageError("--training-labels goes with --benchmark-labels; online use --training or --all")
         if args.training and args.all:
             raise UsageError("give --training PROJECT ... or --all, not both")
-        if not args.training and not args.all:
-            raise UsageError("--benchmark needs --training PROJECT ... or --all")
         return evaluate_online(args)
     if args.training or args.all:
         raise UsageError("--training and --all go with --benchmark; with --benchmark-labels use --training-labels")
@@ -163,6 +196,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
                                   ("--pass-attribute-accuracy", args.pass_attribute_accuracy, False)):
         if value is not None and (not (0.0 <= value <= 1.0) or (low_open and value == 0.0)):
             raise UsageError(f"{flag} must be in {'(0' if low_open else '[0'}, 1], got {value}")
+    if args.pass_confidence is not None and not (0.0 <= args.pass_confidence < 1.0):
+        raise UsageError(f"--pass-confidence must be in [0, 1) (0 turns uncertainty off), got {args.pass_confidence}")
     if args.min_items is not None and args.min_items < 1:
         raise UsageError(f"--min-items must be a whole number ≥ 1, got {args.min_items}")
     if args.matching == "seed" and args.class_matching == "same":
@@ -272,15 +307,24 @@ def _report(args: argparse.Namespace, result: Any) -> int:
         written["confusion_out"] = {"path": args.confusion_out,
                                     "rows": int(write_confusion_csv(Path(str(real_confusion)), result))}
 
+    failing = [a for a in result.annotators.values() if a.status != STATUS_PASSED] if args.check else []
     if args.json:
-        emit_json({**result.to_json(), **({"written": written} if written else {})})
+        check = {"check": {"ok": not failing, "failing": [{"annotator": a.annotator, "status": a.status,
+                                                           "reason": a.reason} for a in failing]}} if args.check else {}
+        emit_json({**result.to_json(), **({"written": written} if written else {}), **check})
     else:
         _print_human(result, written)
     from annotrain_tui.cli.common import note_line
 
     for warning in result.warnings:
         sys.stderr.write(f"annotrain: warning: {shown(note_line(warning))}\n")
-    return 0
+    for a in failing:  # --check: one line per annotator who has not passed
+        sys.stderr.write(f"annotrain: check: {shown(a.annotator)} {a.status}"
+                         + (f": {shown(a.reason)}" if a.reason else "") + "\n")
+    if args.check and not args.json:
+        print(f"Check: {len(failing)} of {len(result.annotators)} annotator(s) not passed" if failing
+              else f"Check: all {len(result.annotators)} annotator(s) passed")
+    return 1 if failing else 0
 
 
 def _write_rows(result: Any, path: str, *, seed: bool) -> dict[str, Any]:
@@ -308,6 +352,10 @@ def _detail_lines(a: Any, same_class: bool = False) -> list[str]:
     if len(a.by_shape) > 1:
         out.append("by shape: " + ", ".join(f"{k} F1 {_fmt(b.f1)} (mean similarity {_fmt(b.mean_similarity)})"
                                             for k, b in a.by_shape.items()))
+    f1_interval, p_interval, r_interval = a.f1_interval, a.precision_interval, a.recall_interval
+    if f1_interval is not None and p_interval is not None and r_interval is not None:
+        out.append(f"F1 {a.f1:.3f}, {a.confidence * 100:g}% interval {f1_interval[0]:.3f}–{f1_interval[1]:.3f} "
+                   f"(precision {p_interval[0]:.3f}–{p_interval[1]:.3f}, recall {r_interval[0]:.3f}–{r_interval[1]:.3f})")
     for label, totals, overall in (("classifications", a.classifications, a.classification_accuracy),
                                    ("attributes", a.attributes, a.attribute_accuracy)):
         if totals:
@@ -345,7 +393,9 @@ def _print_human(result: Any, written: dict[str, Any]) -> None:
     need = "every benchmark item finished" if pm.min_items is None else f"at least {pm.min_items} item(s) finished"
     print(f"Pass mark: {need}, F1 ≥ {pm.f1:g}, class accuracy ≥ {pm.class_accuracy:g}, answers ≥ "
           f"{pm.classification_accuracy:g} and attributes ≥ {pm.attribute_accuracy:g} where compared (close: within "
-          f"{pm.margin:g}); {'LOW IOU' if areas else 'LOW SIM'} = matches below {s.low_overlap:g}"
+          f"{pm.margin:g}" + (f"; uncertain: the F1's {pm.confidence * 100:g}% interval straddles the mark"
+                              if pm.confidence else "")
+          + f"); {'LOW IOU' if areas else 'LOW SIM'} = matches below {s.low_overlap:g}"
           + ("." if areas else " (similarity: IoU for areas, buffered IoU for lines, OKS for keypoints)."))
     nc = {k: v for side in ("benchmark", "training") for k, v in result.not_compared[side].items()}
     if nc:

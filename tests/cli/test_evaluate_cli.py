@@ -169,7 +169,6 @@ def test_nothing_paired_exits_1(capsys, files, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--benchmark", "BM"], "--benchmark needs --training PROJECT"),
     (["--benchmark", "BM", "--training", "T", "--all"], "not both"),
     (["--benchmark", "BM", "--training-labels", "x.json"], "--training-labels goes with --benchmark-labels"),
     (["--benchmark-labels", "BM.json"], "--benchmark-labels needs --training-labels"),
@@ -184,7 +183,8 @@ def test_usage_errors_exit_2(capsys, argv, message):
 
 
 def test_argparse_level_usage_errors_exit_2(capsys):
-    for argv in (["evaluate"], ["evaluate", "--benchmark-labels", "a", "--benchmark", "b"],
+    for argv in (["evaluate", "--benchmark-labels", "a", "--benchmark", "b"],
+                 ["evaluate", "--benchmark-labels", "a", "--programme", "b"],
                  ["evaluate", "--benchmark-labels", "a", "--training-labels", "b", "--matching", "greedy"]):
         with pytest.raises(SystemExit) as exc:
             main(argv)

@@ -19,6 +19,7 @@ EXPECTED = {
     "NotFound": FAILURE, "PermissionDenied": FAILURE, "RateLimited": FAILURE, "SdkCannotLoad": FAILURE,
     "Transient": FAILURE, "Unusable": FAILURE, "WriteFailed": FAILURE, "WorkspaceGone": FAILURE,
     "SdkChanged": FAILURE, "LockBusy": FAILURE, "LockUnwritable": FAILURE, "RetryExists": FAILURE,
+    "BenchmarkIncomplete": FAILURE,  # the provisioning gate (issue 16): a refusal of the workspace's state
     # read, but with problems: a domain failure, though the input is the user's
     "ManifestHasErrors": FAILURE, "ManifestInvalid": FAILURE, "RosterInvalid": FAILURE,
     # usage, settings, unreadable or unusable input

@@ -158,3 +158,123 @@ def test_help_says_the_default(capsys):
         out, _ = capsys.readouterr()
         assert "--programme BENCHMARK, --benchmark BENCHMARK" in out, cmd
         assert "default" in out.split("--programme BENCHMARK, --benchmark BENCHMARK", 1)[1][:300]
+
+
+# -- evaluate --check, and evaluate on the current programme --------------------------------------
+
+EMAIL = "zoe@example.com"
+
+
+def label_files(tmp_path, *, items: int):
+    """A benchmark of ``items`` images with two boxes each, and a trainee's perfect copy."""
+    from tests.synth import DEFAULT_CLASSES, box, make_label_row, make_object
+
+    car, person = DEFAULT_CLASSES[0], DEFAULT_CLASSES[1]
+    bench, train = [], []
+    for i in range(items):
+        objs = [make_object(car, box(0.1, 0.1, 0.2, 0.2), object_hash=f"c{i}", created_by="gold@x"),
+                make_object(person, box(0.5, 0.5, 0.2, 0.3), object_hash=f"p{i}", created_by="gold@x")]
+        mine = [make_object(car, box(0.1, 0.1, 0.2, 0.2), object_hash=f"tc{i}", created_by=EMAIL),
+                make_object(person, box(0.5, 0.5, 0.2, 0.3), object_hash=f"tp{i}", created_by=EMAIL)]
+        for rows, objects, lh in ((bench, objs, f"B{i}"), (train, mine, f"T{i}")):
+            row = make_label_row(data_hash=f"d{i}", data_title=f"img{i}.jpg", label_hash=lh, objects=objects)
+            row["annotation_task_status"] = "COMPLETED"
+            rows.append(row)
+    bm, tr = tmp_path / f"bm{items}.json", tmp_path / f"tr{items}.json"
+    bm.write_text(json.dumps(bench))
+    tr.write_text(json.dumps(train))
+    return bm, tr
+
+
+def test_check_offline_exit_0_when_every_annotator_passed(capsys, tmp_path):
+    bm, tr = label_files(tmp_path, items=30)  # 60 perfect boxes: the interval clears the mark
+    code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check")
+    assert code == 0, err
+    assert "annotrain: check:" not in err and "Check: all 1 annotator(s) passed" in out
+    code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check", "--json")
+    assert code == 0 and json.loads(out)["check"] == {"ok": True, "failing": []}
+    # without --check, no check key: the document is as before
+    code, out, _ = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--json")
+    assert code == 0 and "check" not in json.loads(out)
+
+
+def test_check_offline_exit_1_on_an_uncertain_annotator_and_the_outputs_still_written(capsys, tmp_path):
+    bm, tr = label_files(tmp_path, items=2)  # 4 perfect boxes: F1 1.0, its interval 0.51–1.00
+    summary = tmp_path / "summary.json"
+    code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check",
+                         "--summary-json", summary)
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.startswith("annotrain: check:")]
+    assert lines == [f"annotrain: check: {EMAIL} uncertain: F1 1.000, 95% interval 0.51–1.00 straddles the mark "
+                     "0.8: more items would tell"]
+    assert "Traceback" not in err and summary.is_file() and EMAIL in json.loads(summary.read_text())["annotators"]
+    assert "Check: 1 of 1 annotator(s) not passed" in out and "STATUS" in out  # the table is printed too
+    code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["check"]["ok"] is False
+    assert doc["check"]["failing"] == [{"annotator": EMAIL, "status": "uncertain",
+                                        "reason": doc["annotators"][EMAIL]["reason"]}]
+    assert doc["annotators"][EMAIL]["f1_interval"][0] == pytest.approx(0.5101, abs=1e-4)
+    # uncertainty off: the point decides, the check passes
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check",
+                       "--pass-confidence", "0")
+    assert code == 0, err
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--pass-confidence", "1")
+    assert code == 2 and "--pass-confidence must be in [0, 1)" in err
+
+
+def test_check_online_names_each_annotator_not_passed(capsys, demo_cli):
+    code, out, err = run(capsys, "evaluate", "--check", "--json")  # the current programme, every trainee
+    assert code == 1
+    doc = json.loads(out)
+    failing = {f["annotator"]: f["status"] for f in doc["check"]["failing"]}
+    statuses = {name: a["status"] for name, a in doc["annotators"].items()}
+    assert failing == {name: s for name, s in statuses.items() if s != "passed"} and failing
+    assert "passed" in statuses.values()  # the demo's best trainee passed and is not listed
+    for name, status in failing.items():
+        assert f"annotrain: check: {name} {status}" in err
+    # only the trainee who passed: exit 0
+    passed = next(name for name, s in statuses.items() if s == "passed")
+    project = next(a["title"] for a in json.loads(run(capsys, "progress", "--json")[1])["annotators"]
+                   if a["email"] == passed)
+    code, out, err = run(capsys, "evaluate", "--training", project, "--check")
+    assert code == 0, err
+    assert "Check: all 1 annotator(s) passed" in out
+
+
+def test_evaluate_online_defaults_to_all_of_the_current_programme(capsys, demo_cli):
+    code, out, err = run(capsys, "evaluate", "--json")
+    assert code == 0, err
+    default = json.loads(out)
+    code, out, err = run(capsys, "evaluate", "--benchmark", "Benchmark Labels", "--all", "--json")
+    assert code == 0, err
+    explicit = json.loads(out)
+    assert default["annotators"] == explicit["annotators"] and len(default["annotators"]) >= 2
+    code, out, err = run(capsys, "evaluate", "--programme", "Benchmark Labels", "--json")
+    assert code == 0 and json.loads(out)["annotators"] == explicit["annotators"]
+
+
+def test_evaluate_switches_programme(capsys, demo_cli):
+    """A second programme without trainees: evaluating it says so (exit 1); it is then the current
+    one, until --benchmark names the first again."""
+    assert run(capsys, "benchmark", "create-dataset", "--folder", "/Training Data/Street Scenes", "--title",
+               "Second set")[0] == 0
+    assert run(capsys, "benchmark", "create", "--title", "Bench 2", "--dataset", "Second set", "--ontology",
+               "Street Scene Objects")[0] == 0
+    code, out, err = run(capsys, "evaluate", "--programme", "Bench 2")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    code, _, err2 = run(capsys, "evaluate")
+    assert code == 1 and err2 == err  # the current programme is Bench 2 now
+    code, out, err = run(capsys, "evaluate", "--benchmark", "Benchmark Labels", "--json")
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", "--json")
+    assert code == 0 and json.loads(out)["annotators"]
+
+
+def test_evaluate_help_names_the_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out, _ = capsys.readouterr()
+    assert "--programme BENCHMARK, --benchmark BENCHMARK" in out and "--check" in out
+    assert "the current programme" in " ".join(out.split())
