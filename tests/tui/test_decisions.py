@@ -179,12 +179,14 @@ def test_the_table_shows_the_interval_the_decision_on_this_round_and_the_suggest
                                graduated=False),
         "b@x.com": DecisionRow(email="b@x.com", round=2, complete=1, total=5, status="close", reason="", f1=0.7,
                                suggested="retake", decision=old, graduated=False),  # decided on round 1 only
+        "c@x.com": DecisionRow(email="c@x.com", round=1, complete=0, total=5, status="not started", reason="",
+                               f1=None, suggested=None, decision=None, graduated=False),  # not scored: no suggestion
     }
     out = with_decision_columns(frame, scores, rows)
     assert out["f1_interval"].tolist() == ["0.70–0.90", "", "", ""]
     assert out["decision"].tolist() == ["hold", "", "", ""]
     assert out["suggested"].tolist() == ["hold", "retake", "", ""]
-    assert out["round"].tolist()[:2] == [1, 2] and out["round"].isna().tolist()[2:] == [True, True]
+    assert out["round"].tolist()[:3] == [1, 2, 1] and out["round"].isna().tolist()[3:] == [True]
     assert "decision" not in with_decision_columns(frame, scores, None)  # offline: no programme columns
     # "uncertain" has a style of its own, unlike any other status
     assert STATUS_STYLE["uncertain"] not in [v for k, v in STATUS_STYLE.items() if k != "uncertain"]

@@ -45,7 +45,9 @@ class DecisionDialog(Dialog["str | None"]):
             t.append_text(lit(f" ({row.reason})"))
         t.append(f". {row.complete}/{row.total} task(s) Complete.\n")
         t.append(f"{self.decision.capitalize()}: {MEANING.get(self.decision, '')}.\n")
-        if row.suggested != self.decision:
+        if row.suggested is None:
+            t.append("Not scored yet: there is no suggestion to follow.\n", style="yellow")
+        elif row.suggested != self.decision:
             t.append(f"The status suggests {row.suggested}: this overrides it.\n", style="yellow")
         if row.decided and row.decision is not None:
             t.append(f"Replaces the decision made on this round: {row.decision.decision}", style="yellow")

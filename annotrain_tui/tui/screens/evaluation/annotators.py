@@ -96,6 +96,8 @@ def decision_text(row: DecisionRow) -> Text:
         if d.note:
             t.append_text(lit(f" — {d.note}", limit=120))
         t.append(".")
+    elif row.suggested is None:
+        t.append(f"Round {row.round}, undecided, not scored yet (g/t/h decide).", style="dim")
     else:
         t.append(f"Round {row.round}, undecided: suggests ")
         t.append(row.suggested, style=DECISION_TEXT_STYLE.get(row.suggested, ""))
@@ -561,7 +563,7 @@ class EvaluationScreen(AppScreen):
         """The trainees C would decide: finished their round, evaluated, no decision on it yet (the
         rule of ``core.decisions.confirm_all``, which records them)."""
         return [r for r in self.rows.values() if not r.decided and r.total > 0 and r.complete >= r.total
-                and r.status not in ("not evaluated", "not started")]
+                and r.suggested is not None]
 
     def action_confirm_suggestions(self) -> None:
         """Record the suggested decision of every finished, undecided trainee, once the user says yes."""
@@ -577,11 +579,11 @@ class EvaluationScreen(AppScreen):
         for r in pending[:6]:
             body.append("  ")
             body.append_text(lit(r.email, limit=60))
-            body.append(f": {r.suggested}", style=DECISION_TEXT_STYLE.get(r.suggested, ""))
+            body.append(f": {r.suggested}", style=DECISION_TEXT_STYLE.get(str(r.suggested), ""))
             body.append(f" ({r.status})\n", style="dim")
         if len(pending) > 6:
             body.append(f"  and {len(pending) - 6} more\n", style="dim")
-        counts = Counter(r.suggested for r in pending)
+        counts = Counter(str(r.suggested) for r in pending)
         body.append(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())), style="bold")
 
         def answered(yes: bool | None) -> None:

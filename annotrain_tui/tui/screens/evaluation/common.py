@@ -123,7 +123,7 @@ def with_decision_columns(frame: pd.DataFrame, scores: Mapping[str, Any],
     if rows is not None:
         found = [rows.get(n) or rows.get(identity(n)) for n in names]
         columns["round"] = [float(r.round) if r is not None else np.nan for r in found]
-        columns["suggested"] = [r.suggested if r is not None else "" for r in found]
+        columns["suggested"] = [(r.suggested or "") if r is not None else "" for r in found]
         columns["decision"] = [r.decision.decision if r is not None and r.decided and r.decision else ""
                                for r in found]
     return frame.assign(**columns)
