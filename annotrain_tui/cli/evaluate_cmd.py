@@ -103,6 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--summary-json", metavar="FILE", type=path_arg, help="write the per-annotator summary as JSON")
     out.add_argument("--confusion-out", metavar="FILE.csv", type=path_arg,
                      help="write the confusion counts (annotator, benchmark_class, annotator_class, count) as CSV")
+    out.add_argument("--since", choices=["last"], default=None,
+                     help="online, on a programme: what changed since its last evaluation, per annotator and round "
+                          "(F1, status, the items behind it); never across two versions of the benchmark")
     out.add_argument("--check", action="store_true",
                      help="exit 1 when any annotator has not passed (below the mark, uncertain, not enough work), "
                           "each named on stderr; the outputs are written all the same (for cron and CI)")
@@ -141,10 +144,24 @@ def evaluate_online(args: argparse.Namespace) -> int:
             from annotrain_tui.cli.provision_cmd import current_benchmark
 
             bench_ref = current_benchmark(args, ws).id
-        session = EvaluationSession.of_workspace(ws.backend, bench_ref, args.training or None,
-                                                 _settings(args), keep_objects=bool(args.out),
+        # The programme's current rounds (no --training named): its gold audit's exclusions apply and
+        # the evaluation is kept as a snapshot of its history (per item too: --since names the items).
+        prog = None if args.training else ws.programme(bench_ref)
+        settings = _settings(args)
+        if prog is not None:
+            from annotrain_tui.core.decisions import settings_of
+
+            settings = settings_of(prog, settings)
+        session = EvaluationSession.of_workspace(ws.backend, bench_ref, args.training or None, settings,
+                                                 keep_objects=bool(args.out) or prog is not None,
                                                  block_size=10**9)  # one block: rows keep their order
         result = session.load()
+        if prog is not None and result.paired_rows:
+            from annotrain_tui.core import history
+
+            snapshot = history.remember(prog, result, ws.backend)
+            if args.since:
+                args._since = (history.report_since_json(prog, snapshot), history.report_since(prog, snapshot))
     except BaseException:
         report_backend_warnings(ws)
         raise
@@ -174,6 +191,9 @@ def _remember(ws: Any, ref: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_numbers(args)
+    if args.since and (args.benchmark_labels is not None or args.training):
+        raise UsageError("--since compares a programme's evaluations: use it online, on the programme's trainees "
+                         "(no --benchmark-labels, no --training)")
     if args.benchmark_labels is None:
         if args.training_labels:
             raise UsageError("--training-labels goes with --benchmark-labels; online use --training or --all")
@@ -311,9 +331,14 @@ def _report(args: argparse.Namespace, result: Any) -> int:
     if args.json:
         check = {"check": {"ok": not failing, "failing": [{"annotator": a.annotator, "status": a.status,
                                                            "reason": a.reason} for a in failing]}} if args.check else {}
-        emit_json({**result.to_json(), **({"written": written} if written else {}), **check})
+        since = {"since": args._since[0]} if getattr(args, "_since", None) else {}
+        emit_json({**result.to_json(), **({"written": written} if written else {}), **check, **since})
     else:
         _print_human(result, written)
+        if getattr(args, "_since", None):
+            print("Since the last evaluation:")
+            for line in args._since[1] or ["nothing to compare it with yet (the first evaluation of this round)"]:
+                print(f"  {line}")
     from annotrain_tui.cli.common import note_line
 
     for warning in result.warnings:
