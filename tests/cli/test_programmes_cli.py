@@ -86,3 +86,30 @@ def test_decide_usage_and_domain_errors_are_one_line(capsys):
     assert code == 1 and len(err.strip().splitlines()) == 1 and "not a trainee" in err
     code, out, err = run(capsys, "decide", "a@x.com", "hold", "--programme", "No such bench")
     assert code == 1 and len(err.strip().splitlines()) == 1
+
+
+def test_each_online_evaluation_of_the_programme_is_kept_and_since_last_compares_with_the_one_before(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, err = run(capsys, "evaluate", "--since", "last", "--json")
+    assert code == 0, err
+    first = json.loads(out)["since"]
+    assert first["deltas"] == []  # nothing before it
+    code, out, _ = run(capsys, "evaluate", "--since", "last")
+    assert code == 0 and "Since the last evaluation:" in out
+    code, out, _ = run(capsys, "history", "--json")
+    assert json.loads(out)["snapshots"] == 2
+    # naming training projects is not an evaluation of the programme: nothing is kept
+    code, out, _ = run(capsys, "projects", "list", "--json")
+    training = next(p["title"] for p in json.loads(out)["projects"] if "Training" in p["title"])
+    assert run(capsys, "evaluate", "--training", training)[0] == 0
+    code, out, _ = run(capsys, "history", "--json")
+    assert json.loads(out)["snapshots"] == 2
+
+
+def test_since_needs_the_programme_online(capsys, tmp_path):
+    run(capsys, "sandbox", "init", "--demo")
+    bm = tmp_path / "bm.json"
+    bm.write_text("[]", encoding="utf-8")
+    code, _, err = run(capsys, "evaluate", "--benchmark-labels", str(bm), "--training-labels", str(bm),
+                       "--since", "last")
+    assert code == 2 and "--since" in err and len(err.strip().splitlines()) == 1
