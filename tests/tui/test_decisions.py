@@ -190,3 +190,33 @@ def test_the_table_shows_the_interval_the_decision_on_this_round_and_the_suggest
     assert "decision" not in with_decision_columns(frame, scores, None)  # offline: no programme columns
     # "uncertain" has a style of its own, unlike any other status
     assert STATUS_STYLE["uncertain"] not in [v for k, v in STATUS_STYLE.items() if k != "uncertain"]
+
+
+async def test_a_retake_applied_elsewhere_shows_the_new_round_on_refresh(tmp_path):
+    from annotrain_tui.core.actions import apply_retake, plan_retake
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, table = await open_eval(app, pilot)
+        await pilot.press("end", "t")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert cell(table, CHIDI, "decision") == "retake" and cell(table, CHIDI, "round") == 1
+        ws = app.workspace
+        prog = ws.programme(app.demo_ids["benchmark"])
+        apply_retake(ws.backend, plan_retake(ws.backend, prog), paths=ws.paths)
+        first = screen.session
+        await pilot.press("r")
+        for _ in range(20):  # the refresh sees the new round and loads the evaluation again (a second worker)
+            await settle(app, pilot)
+            if screen.session is not first and not any(not w.is_finished for w in screen.workers):
+                break
+        assert screen.session is not first
+        assert screen.programme is not None and screen.programme.trainees[CHIDI].round == 2
+        row = screen.rows[CHIDI]
+        assert row.round == 2 and not row.decided  # the retake was round 1's decision
+        # scored on round 2 alone (its new project, nothing done yet), not on both rounds together
+        assert sorted(s.annotator for s in screen.session.sources.values()) == [ALEX, BEA, CHIDI]
+        assert cell(table, CHIDI, "round") == 2 and cell(table, CHIDI, "decision") == ""
+        assert cell(table, CHIDI, "projects") == 1 and cell(table, CHIDI, "progress") == "0/60"

@@ -176,6 +176,11 @@ class EvaluationScreen(AppScreen):
             super().__init__()
             self.rows, self.made = rows, made
 
+    class Reload(Message):
+        """A trainee started a new round: the evaluation is loaded again (each trainee's latest round)."""
+
+        bubble = False  # for this screen only
+
     class Polled(Message):
         """A refresh found nothing new (the "live" time moves on)."""
 
@@ -300,9 +305,19 @@ class EvaluationScreen(AppScreen):
         if session is None:
             return
         report = session.refresh(include_new_projects=full, check_benchmark=full)
-        rows = self._decision_rows(self.programme, session.result)
+        prog = self.programme
+        if prog is not None and report.new_projects:  # a new round (a retake) or a new trainee: read them again
+            before = {e: t.round for e, t in prog.trainees.items()}
+            prog = self.app.workspace.programme(prog.id)
+            if any(before.get(e, t.round) != t.round for e, t in prog.trainees.items()):
+                # a trainee's new round is scored alone: the session (which added the new project beside
+                # the old one) is loaded again, as at the start
+                self.post_message(self.Reload())
+                return
+        rows = self._decision_rows(prog, session.result)
         if report.changed_projects or report.new_projects or report.benchmark_changed:
-            self.post_message(self.Published(session.snapshot(), report.changed_rows, rows=rows))
+            self.post_message(self.Published(session.snapshot(), report.changed_rows,
+                                             programme=prog if prog is not self.programme else None, rows=rows))
         else:
             if rows is not None and rows != self.rows:  # decided elsewhere since (the record is shared)
                 self.post_message(self.Decided(rows, []))
@@ -341,6 +356,11 @@ class EvaluationScreen(AppScreen):
         if self.wanted is None or self.wanted == event.snapshot.settings:
             self.rescoring = ""  # this snapshot has the settings last asked for
         self._show(event.changed)
+
+    @on(Reload)
+    def _reload(self) -> None:
+        self._status(Text("A trainee started a new round: loading the evaluation again…", style="dim"))
+        self.load()
 
     @on(Polled)
     def _polled(self) -> None:
@@ -536,7 +556,7 @@ class EvaluationScreen(AppScreen):
 
     def _programme_ready(self, what: str) -> bool:
         if self.programme is None or self.snapshot is None or self.snapshot.result is None:
-            self.notify(f"The evaluation is still loading; {what} once it is shown.", title="Decisions")
+            self.notify(f"The evaluation is not shown yet; {what} once it is.", title="Decisions")
             return False
         return True
 
