@@ -22,7 +22,15 @@ from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE
 from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
 from annotrain_tui.core.files import atomic_write_text, check_output
-from annotrain_tui.core.provisioning import Journal, Outcome, Plan, PlanEntry, apply_plan, make_plan
+from annotrain_tui.core.provisioning import (
+    BenchmarkIncomplete,
+    Journal,
+    Outcome,
+    Plan,
+    PlanEntry,
+    apply_plan,
+    make_plan,
+)
 from annotrain_tui.core.roster import Roster, RosterEntry, parse_roster, read_roster, roster_to_csv
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.screens.home import failure_text
@@ -78,7 +86,9 @@ class ProvisionScreen(AppScreen):
         "row and cell kept — never over a file annotrain cannot write back whole (lines above the header, bytes "
         "that are not UTF-8): then w saves it under another name. f retries the annotators that failed; a "
         "conflict is not retried: its note (under the table, for the highlighted row) says how to resolve it. "
-        "The last roster opened and benchmark planned are remembered."
+        "The last roster opened and benchmark planned are remembered. A benchmark that is not Complete is "
+        "refused (the seed: it must be completed before annotator training begins): the error line says how far "
+        "it is, and F asks whether to provision from it anyway."
     )
     WIDGET_HELP = {
         "roster-path": "The roster CSV's path (name,email; optional title, notes). Enter opens it.",
@@ -110,6 +120,8 @@ class ProvisionScreen(AppScreen):
             super().__init__()
             self.outcomes, self.cancelled = outcomes, cancelled
     BINDINGS = [  # the flow's keys first: they are the ones the footer keeps at 80 columns
+        # shown only while the gate refuses the benchmark (check_action): then it is the key that matters
+        Binding("F", "force_plan", "Provision anyway", id="provision.force"),
         Binding("p", "plan", "Plan", id="provision.plan"),
         Binding("x", "apply", "Apply", id="provision.apply"),
         Binding("f", "retry_failed", "Retry failed", id="provision.retry"),
@@ -140,6 +152,8 @@ class ProvisionScreen(AppScreen):
         # the roster as read from its file: its layout (columns, line ends) and what a save cannot keep
         self.roster_file: Roster | None = None
         self.row_keys: dict[str, str] = {}  # email (lower case) -> table row key of its first row
+        #: the gate's refusal of the benchmark chosen (not Complete): F offers to plan anyway
+        self.gate: BenchmarkIncomplete | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -577,20 +591,68 @@ class ProvisionScreen(AppScreen):
             return
         self.compute_plan()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F (provision anyway) only while the gate refuses the benchmark: the footer shows it then."""
+        if action == "force_plan":
+            return self.gate is not None
+        return True
+
+    def action_force_plan(self) -> None:
+        """Ask, then plan from the benchmark the gate refused (its notes say it was forced)."""
+        gate = self.gate
+        if gate is None:
+            return
+        if (why := self._ready()):
+            self.notify(why, severity="warning", markup=False)
+            return
+        if str(self.query_one("#benchmark", Select).value) != gate.benchmark.id:
+            self._clear_gate()  # another benchmark was chosen since: plan it first
+            self.notify("Another benchmark is chosen now: press p to plan it.", severity="warning", markup=False)
+            return
+        body = Text()
+        body.append_text(lit(gate.message))
+        body.append(".\n\nProvision the roster from it anyway? The trainees are scored against the benchmark as it "
+                    "is when they are evaluated; finishing it first is what the seed asks.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.compute_plan(force=True)
+
+        self.app.push_screen(ConfirmDialog("Benchmark not Complete", body, yes="Provision anyway"), answered)
+
     @work(thread=True, exit_on_error=False, exclusive=True, group="provision-plan")
-    def compute_plan(self) -> Plan:
+    def compute_plan(self, force: bool = False) -> Plan | None:
         ws = self.app.workspace
         bench = self.query_one("#benchmark", Select).value
         tpl = self.query_one("#template", Select).value
         roster = self.roster
         assert roster is not None
         journal = Journal.for_benchmark(ws.paths.journal_dir, str(bench))
-        plan = make_plan(ws.backend, roster, str(bench), template_ref=None if tpl in (Select.NULL, None) else str(tpl),
-                         title_pattern=ws.settings.training_title, journal=journal)
+        try:
+            plan = make_plan(ws.backend, roster, str(bench), template_ref=None if tpl in (Select.NULL, None) else str(tpl),
+                             title_pattern=ws.settings.training_title, journal=journal, force=force)
+        except BenchmarkIncomplete as err:  # the gate: one error line, and F to go ahead anyway
+            self.app.call_from_thread(self._gated, err)
+            return None
         self.app.call_from_thread(self._show_plan, plan)
         return plan
 
+    def _gated(self, err: BenchmarkIncomplete) -> None:
+        self.gate = err
+        self.plan, self.outcomes = None, {}
+        self._render_rows()
+        self.show_error("provision-gate", f"{err.message}. Press F to provision from it anyway.")
+        self._set_problems(Text("No plan: the benchmark is not Complete (the line above says how far it is).",
+                                style="yellow"))
+        self.refresh_bindings()
+
+    def _clear_gate(self) -> None:
+        self.gate = None
+        self.clear_error("provision-gate")
+        self.refresh_bindings()
+
     def _show_plan(self, plan: Plan) -> None:
+        self._clear_gate()
         self.plan, self.outcomes = plan, {}
         self._render_rows()
         t = Text(f"Plan: {plan.count('create')} to create, {plan.count('invite')} to invite, "
@@ -654,6 +716,8 @@ class ProvisionScreen(AppScreen):
         try:
             apply_plan(ws.backend, plan, concurrency=4, journal=journal, on_update=update,
                        cancel=self.cancel_event, only=only, paths=ws.paths, on_wait=waiting)
+        except BenchmarkIncomplete as err:  # reopened since the plan (the re-plan under the lock saw it)
+            self.app.call_from_thread(self._gated, err)
         except Cancelled as err:
             cancelled = True
             self.app.call_from_thread(self.notify, str(err), title="Cancelled", severity="warning", markup=False)
@@ -672,6 +736,9 @@ class ProvisionScreen(AppScreen):
 
     @on(Applied)
     def _applied(self, event: Applied) -> None:
+        if self.gate is not None and not self.outcomes:  # the gate refused the run: its line says so
+            self.query_one("#apply-progress", ProgressBar).display = False
+            return
         self._finish_apply()
 
     def _row_done(self, outcome: Outcome) -> None:
@@ -715,9 +782,14 @@ class ProvisionScreen(AppScreen):
         """Re-plan (a failure may have half-succeeded), then apply to the failed annotators only."""
         ws = self.app.workspace
         assert self.plan is not None and self.roster is not None
-        plan = make_plan(ws.backend, self.roster, self.plan.benchmark.id,
-                         template_ref=self.plan.template.id if self.plan.template else None,
-                         title_pattern=ws.settings.training_title)
+        forced = bool(self.plan.recipe and self.plan.recipe.get("force"))  # a forced plan stays forced
+        try:
+            plan = make_plan(ws.backend, self.roster, self.plan.benchmark.id,
+                             template_ref=self.plan.template.id if self.plan.template else None,
+                             title_pattern=ws.settings.training_title, force=forced)
+        except BenchmarkIncomplete as err:
+            self.app.call_from_thread(self._gated, err)
+            return
         self.app.call_from_thread(self._show_plan, plan)
         self.app.call_from_thread(self.action_apply, failed)
 
