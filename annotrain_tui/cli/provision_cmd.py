@@ -82,7 +82,7 @@ def current_benchmark(args: argparse.Namespace, ws) -> Project:
         found = default_benchmark(ws.backend, preferred=ws.recent().get("benchmark"))
         if found is None:
             raise NotFound("the workspace has no programme yet: no benchmark project",
-                           hint="set one up first (a benchmark project, then provision from it)",
+                           hint="set up a benchmark project first",
                            see="benchmark.create")
         bench = found
     ws.recent().set(benchmark=bench.id)
