@@ -278,3 +278,17 @@ def test_evaluate_help_names_the_default(capsys):
     out, _ = capsys.readouterr()
     assert "--programme BENCHMARK, --benchmark BENCHMARK" in out and "--check" in out
     assert "the current programme" in " ".join(out.split())
+
+
+def test_doctor_checks_every_programme_or_the_one_named(capsys, demo_cli):
+    assert run(capsys, "benchmark", "create-dataset", "--folder", "/Training Data/Street Scenes", "--title",
+               "Second set")[0] == 0
+    assert run(capsys, "benchmark", "create", "--title", "Bench 2", "--dataset", "Second set", "--ontology",
+               "Street Scene Objects")[0] == 0
+    code, out, _ = run(capsys, "doctor", "--json")
+    benches = [c for c in json.loads(out)["checks"] if c["id"] == "benchmark"]
+    assert code == 1 and len(benches) == 2  # a preflight of the workspace: every programme
+    for flag, title, want in (("--programme", "Bench 2", 1), ("--benchmark", "Benchmark Labels", 0)):
+        code, out, _ = run(capsys, "doctor", flag, title, "--json")
+        benches = [c for c in json.loads(out)["checks"] if c["id"] == "benchmark"]
+        assert code == want and len(benches) == 1 and title in benches[0]["message"] + json.dumps(benches[0]["detail"])
