@@ -9,7 +9,7 @@ from annotrain_tui.cli.common import add_command, path_arg
 from annotrain_tui.cli.context import workspace_from_args
 
 SCREENS = ["home", "pick", "folders", "manifest", "benchmark", "provision", "progress", "evaluation", "doctor",
-           "programmes"]
+           "programmes", "act", "audit", "history"]
 #: Other names of a screen (``--screen folders``: the integration and folder picker).
 SCREEN_ALIASES = {"folders": "pick"}
 NO_TTY = ("annotrain: the TUI needs a terminal (stdin/stdout is not a TTY); use a command, "

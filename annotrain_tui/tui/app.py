@@ -73,6 +73,9 @@ def _screen_factories() -> dict[str, Flow]:
                            ("benchmark", "training", "benchmark_labels", "training_labels")),
         "doctor": Flow(f"{screens}.doctor:DoctorScreen", ("benchmark",)),
         "programmes": Flow(f"{screens}.programmes:ProgrammesScreen"),
+        "act": Flow(f"{screens}.act:ActScreen", ("benchmark",)),
+        "audit": Flow(f"{screens}.audit:AuditScreen", ("benchmark",)),
+        "history": Flow(f"{screens}.history:HistoryScreen", ("benchmark",)),
     }
 
 
@@ -86,6 +89,9 @@ FLOW_TITLES = {
     "evaluation": "Evaluate annotators",
     "doctor": "Doctor: preflight checks of the workspace",
     "programmes": "Switch programme (every programme, its state and next step)",
+    "act": "Act on decisions (graduate or retake: plan, then apply)",
+    "audit": "Gold audit (suspect gold and the least-agreed items)",
+    "history": "History (each annotator's F1 trend per round)",
 }
 
 

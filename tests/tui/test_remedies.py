@@ -13,9 +13,7 @@ from tests.tui.helpers import make_app, settle
 
 #: actions no screen does, on purpose (the CLI's own options, set-up done before the app runs)
 NO_TUI_WAY = {"register.create_folder", "benchmark.link_folder", "jobs.list_all", "sandbox.init",
-              "sandbox.init_demo", "sandbox.replace_demo",
-              # the programme's actions whose screens are being built (issue 16): each gets its Way with its screen
-              "graduate.plan", "retake.plan", "audit.run", "feedback.write", "history.show"}
+              "sandbox.init_demo", "sandbox.replace_demo"}
 
 
 def test_every_action_has_a_tui_way_or_is_listed_as_having_none():

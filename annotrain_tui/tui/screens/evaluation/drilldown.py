@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 from rich.text import Text
@@ -13,6 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
+from annotrain_tui.core.errors import AnnotrainError, OutputExists
 from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView, object_counts
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.evaluation.breakdown import BreakdownScreen
@@ -26,6 +28,7 @@ from annotrain_tui.tui.screens.evaluation.common import (
 )
 from annotrain_tui.tui.screens.evaluation.confusion import ConfusionScreen
 from annotrain_tui.tui.text import lit
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, canvas_shapes
 
@@ -38,18 +41,22 @@ class AnnotatorScreen(AppScreen):
                    "Enter opens an item: its objects and both sides' shapes on a canvas. f filters by class "
                    "(and sets the IoU threshold; the annotator table follows), c shows the annotator's confusion "
                    "matrix (a there: everyone's; e exports it as CSV), b breaks the annotator's scores down (by shape, by "
-                   "class, per classification question and attribute, items finished, the status's reason), s/S "
-                   "sort, Escape goes back.")
+                   "class, per classification question and attribute, items finished, the status's reason), F writes "
+                   "the annotator's feedback pack (an HTML page and the same as Markdown: scores against the mark, "
+                   "the errors they make most, their worst items drawn) into a directory you name, s/S sort, "
+                   "Escape goes back.")
     BINDINGS = [
         Binding("o", "toggle_objects", "Items/objects", id="annotator.toggle"),
         Binding("f", "filters", "Filter", id="annotator.filter"),
         Binding("c", "confusion", "Confusion", id="annotator.confusion"),
         Binding("b", "breakdown", "Breakdown", id="annotator.breakdown"),
+        # f is the filter, as on the annotator table: the pack is F
+        Binding("F", "feedback", "Feedback pack", id="annotator.feedback"),
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
-    #: after the rest: at 80 columns Enter (open an item) keeps its place; c and b are in the help
-    FOOTER_SECONDARY = frozenset({"annotator.confusion", "annotator.breakdown"})
+    #: after the rest: at 80 columns Enter (open an item) keeps its place; c, b and F are in the help
+    FOOTER_SECONDARY = frozenset({"annotator.confusion", "annotator.breakdown", "annotator.feedback"})
 
     class Built(Message):
         """The worker's tables for this annotator under the filter."""
@@ -154,6 +161,64 @@ class AnnotatorScreen(AppScreen):
 
     def action_copy(self) -> None:
         copy_table(self, self.query_one("#objects" if self.show_objects else "#items", FrameTable))
+
+    # -- the feedback pack ----------------------------------------------------------------
+    def action_feedback(self) -> None:
+        """Ask for the directory (the last export's, else the working directory), then write the
+        annotator's pack there in a worker; an existing pack is replaced only once the user says so."""
+        from annotrain_tui.core.files import user_path
+
+        if self.snapshot.result is None:
+            self.notify("The evaluation has not loaded yet.", severity="warning")
+            return
+        remembered = self.app.workspace.recent().get("export_dir")
+        start = remembered if remembered and Path(remembered).is_dir() else str(Path.cwd())
+
+        def check(values: dict[str, str]) -> str | None:
+            text = values["dir"].strip()
+            if not text:
+                return "Type the directory the pack goes in."
+            try:
+                path = user_path(text)
+            except AnnotrainError as err:
+                return str(err)
+            if path.exists() and not path.is_dir():
+                return f"{path} is not a directory."
+            return None
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            path = user_path(values["dir"].strip())
+            self.app.workspace.recent().set(export_dir=str(path))
+            self.write_feedback(path)
+
+        self.app.push_screen(FormDialog(f"Feedback pack of {self.annotator}", [
+            ("dir", "Directory (the pack's .html and .md go in it; made when missing)", start)],
+            validate=check, submit="Write"), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="annotator-feedback")
+    def write_feedback(self, directory: Path, force: bool = False) -> None:
+        from annotrain_tui.core.feedback import write_snapshot_packs
+
+        try:
+            written = write_snapshot_packs(self.snapshot, directory, [self.annotator], force=force,
+                                           inputs=self.inputs)
+        except OutputExists as err:
+            self.app.call_from_thread(self._ask_overwrite, directory, str(err))
+            return
+        self.app.call_from_thread(self.notify, "Wrote the feedback pack of " + self.annotator + ": "
+                                  + ", ".join(str(p) for p in written), title="Feedback", timeout=10)
+
+    def _ask_overwrite(self, directory: Path, why: str) -> None:
+        body = lit(f"{why}. Overwrite the pack of {self.annotator} in {directory}?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write_feedback(directory, force=True)
+
+        self.app.push_screen(ConfirmDialog("Overwrite the feedback pack?", body, yes="Overwrite", enter_says_yes=True),
+                             answered)
 
 
 class ItemScreen(AppScreen):

@@ -1,0 +1,104 @@
+"""The Act view (issue 16 item 4, TUI): decisions recorded on a demo sandbox, then a retake and a
+graduation planned and applied from the screen: outcomes in place, the steps done on the server,
+and a second plan all done."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, SelectionList
+
+from annotrain_tui.core.markers import parse_training_marker, training_round
+from annotrain_tui.tui.screens.act import ActScreen
+from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
+from tests.tui.helpers import make_app, screen_text, settle
+
+ALEX, BEA, CHIDI = "alex.kim@example.com", "bea.santos@example.com", "chidi.okafor@example.com"
+
+
+def decided(app, decisions: dict[str, str]) -> None:
+    prog = app.workspace.programme()
+    for email, decision in decisions.items():
+        prog.record.decide(email, decision, round=prog.trainees[email].round)
+
+
+def plan_column(screen: ActScreen) -> list[str]:
+    table = screen.query_one("#plan-table", DataTable)
+    return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+
+
+async def open_act(app, pilot) -> ActScreen:
+    await settle(app, pilot)
+    screen = app.screen
+    assert isinstance(screen, ActScreen)
+    return screen
+
+
+async def test_a_retake_is_planned_applied_and_then_all_done(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {BEA: "retake", ALEX: "graduate"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        await pilot.press("t", "p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["+ create"]
+        assert "1 to create" in screen_text(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert plan_column(screen) == ["✓ created"]
+        assert "Created 1 round project(s)" in screen_text(app)
+        rounds = [p for p in app.workspace.raw.list_projects()
+                  if (m := parse_training_marker(p.description)) and m[1] == BEA]
+        assert sorted(training_round(p.description) for p in rounds) == [1, 2]
+        # planned again: the round exists and its annotator was invited: nothing left
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["= done"]
+        assert "Nothing to do" in screen_text(app)
+
+
+async def test_a_graduation_into_a_ticked_production_project_with_a_role(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {ALEX: "graduate", CHIDI: "graduate", BEA: "retake"})
+    onto = app.workspace.raw.list_ontologies()[0]
+    prod = app.workspace.raw.create_project("Production Street", description="production", dataset_ids=[],
+                                            ontology_id=onto.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        chooser = screen.query_one("#production", SelectionList)
+        # only the production project is offered: not the benchmark, not a training project
+        assert [chooser.get_option_at_index(i).value for i in range(chooser.option_count)] == [prod.id]
+        await pilot.press("p")  # nothing ticked: said, no plan
+        await pilot.pause()
+        assert screen.plan is None
+        chooser.focus()
+        await pilot.press("space")
+        assert chooser.selected == [prod.id]
+        screen.query_one("#role").value = "reviewer"
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["+ add", "+ add"]
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["✓ added", "✓ added"]
+        users = {u.email: u.role for u in app.workspace.raw.get_project(prod.id).users}
+        assert users.get(ALEX) == "reviewer" and users.get(CHIDI) == "reviewer" and BEA not in users
+        prog = app.workspace.programme()
+        assert {e["email"] for e in prog.record.events("graduate-done")} == {ALEX, CHIDI}
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["= done", "= done"]
+
+
+async def test_without_decisions_it_says_how_to_decide(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_act(app, pilot)
+        assert "No decisions to act on" in screen_text(app)
+        await pilot.press("t", "p")
+        await settle(app, pilot)
+        assert "No annotator is decided 'retake' on their current round" in " ".join(screen_text(app).split())
