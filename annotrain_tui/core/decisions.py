@@ -98,19 +98,22 @@ class DecisionRow:
                 "graduated": self.graduated}
 
 
+def _scores(result: EvaluationResult | None) -> dict[str, AnnotatorScore]:
+    """The result's scores by the annotator's identity (emails compared as everywhere)."""
+    return {identity(name): a for name, a in result.annotators.items()} if result is not None else {}
+
+
 def _score(result: EvaluationResult | None, email: str) -> AnnotatorScore | None:
-    if result is None:
-        return None
-    return result.annotators.get(email) or next(
-        (a for name, a in result.annotators.items() if identity(name) == email), None)
+    return _scores(result).get(identity(email))
 
 
 def decision_rows(prog: Programme, result: EvaluationResult | None = None) -> list[DecisionRow]:
     """Every trainee of the programme with their computed status (from ``result``, else "not
     evaluated") and their decision."""
     rows = []
+    scores = _scores(result)
     for t in prog.trainees.values():
-        score = _score(result, t.email)
+        score = scores.get(t.email)
         status = score.status if score is not None else ("not started" if t.current.complete == 0 else "not evaluated")
         reason = score.reason if score is not None else ""
         rows.append(DecisionRow(email=t.email, round=t.round, complete=t.current.complete, total=t.current.total,
@@ -137,12 +140,13 @@ def decide(prog: Programme, email: str, decision: str, *, result: EvaluationResu
     return made
 
 
+def to_confirm(rows: list[DecisionRow]) -> list[DecisionRow]:
+    """Of ``decision_rows``, those a confirmation records: finished their round, scored (so there is
+    a suggestion), no decision on this round yet."""
+    return [r for r in rows if not r.decided and r.total > 0 and r.complete >= r.total and r.suggested is not None]
+
+
 def confirm_all(prog: Programme, result: EvaluationResult) -> list[Decision]:
     """Record the suggested decision of every trainee who finished their round and has none yet."""
-    made = []
-    for row in decision_rows(prog, result):
-        t = prog.trainees[row.email]
-        if row.decided or not t.current.finished or row.suggested is None:
-            continue
-        made.append(decide(prog, row.email, row.suggested, result=result, note="confirmed the suggestion"))
-    return made
+    return [decide(prog, row.email, row.suggested, result=result, note="confirmed the suggestion")
+            for row in to_confirm(decision_rows(prog, result)) if row.suggested is not None]

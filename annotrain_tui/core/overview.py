@@ -7,7 +7,7 @@ from typing import Any
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.lookup import with_details
-from annotrain_tui.core.markers import is_benchmark_marked, parse_training_marker
+from annotrain_tui.core.markers import current_rounds, is_benchmark_marked, parse_training_marker
 from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
 
 
@@ -61,12 +61,9 @@ def completeness(backend: Backend, project_id: str) -> StageCount:
 
 
 def training_projects_of(projects: list[Project], benchmark_id: str) -> list[Project]:
-    out = []
-    for p in projects:
-        marker = parse_training_marker(p.description)
-        if marker and marker[0] == benchmark_id:
-            out.append(p)
-    return out
+    """The benchmark's training projects, each trainee's current round only (a retake's round 2
+    stands for the trainee; ``core.programme`` keeps every round)."""
+    return current_rounds(projects, benchmark_id)
 
 
 def benchmark_ids(projects: list[Project]) -> list[str]:

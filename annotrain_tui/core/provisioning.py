@@ -36,7 +36,13 @@ from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, Inval
 from annotrain_tui.core.files import write_error
 from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, find_template, require_details
-from annotrain_tui.core.markers import parse_training_marker, training_description, training_marker, training_round
+from annotrain_tui.core.markers import (
+    current_rounds,
+    parse_training_marker,
+    training_description,
+    training_marker,
+    training_round,
+)
 from annotrain_tui.core.models import Project, StageCount, WorkflowTemplate
 from annotrain_tui.core.overview import completeness
 from annotrain_tui.core.remedies import Note, see
@@ -498,9 +504,9 @@ class TraineeProgress:
 def training_progress(backend: Backend, benchmark_ref: str) -> tuple[Project, list[TraineeProgress]]:
     bench = find_project(backend, benchmark_ref)
     out = []
-    for p in backend.list_projects():
+    for p in current_rounds(backend.list_projects(), bench.id):  # a retake's round stands for its trainee
         marker = parse_training_marker(p.description)
-        if not marker or marker[0] != bench.id:
+        if not marker:
             continue
         try:
             rows = backend.list_label_rows(p.id)

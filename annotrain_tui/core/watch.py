@@ -127,26 +127,6 @@ class Watcher:
         session.load()
         return session
 
-    def _one_round_each(self, session: EvaluationSession) -> bool:
-        """Leave each trainee's latest round only (a refresh adds a retake's new project beside the
-        round before it). True when a round was taken out (the result must be computed again)."""
-        latest: dict[str, tuple[int, str]] = {}
-        for pid, src in session.sources.items():
-            email = self._email(src)
-            if email is None:
-                continue
-            rnd = training_round(src.project.description)
-            if email not in latest or rnd > latest[email][0]:
-                latest[email] = (rnd, pid)
-        keep = {pid for _, pid in latest.values()}
-        old = [pid for pid, src in session.sources.items() if self._email(src) is not None and pid not in keep]
-        assert session.evaluator is not None
-        for pid in old:
-            src = session.sources.pop(pid)
-            for block in range(src.blocks):
-                session.evaluator.remove(src.block_name(block))
-        return bool(old)
-
     def _email(self, src: TrainingSource) -> str | None:
         marker = parse_training_marker(src.project.description)
         return identity(marker[1]) if marker and marker[0] == self.prog.id else None
@@ -165,7 +145,7 @@ class Watcher:
                 self.settings = replace(self.settings, excluded_items=excluded)
                 self.session.rescore(self.settings)  # from the rows held: nothing fetched again
         session = self.session
-        if self._one_round_each(session) or session.result is None:
+        if session.result is None:
             session.compute_result()
         assert session.result is not None
         self.polls += 1

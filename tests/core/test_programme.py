@@ -186,3 +186,24 @@ def test_a_decision_records_the_status_it_was_made_on_and_confirm_records_the_re
     assert again.trainees[best.email].decision.decision == "hold"
     with pytest.raises(NotFound):
         decide(again, "nobody@x.com", "hold")
+
+
+def test_a_live_session_replaces_a_round_by_the_retake_found_on_refresh(demo, tmp_path):
+    """Rounds are scored apart: once round 2 exists, the refresh scores it alone (not both rounds)."""
+    from annotrain_tui.core.evaluation.session import EvaluationSession
+
+    backend, ids = demo
+    prog = _load(backend, tmp_path)
+    email, trainee = next(iter(prog.trainees.items()))
+    session = EvaluationSession.of_workspace(backend, prog.id, None, block_size=10**9)
+    before = session.load().annotators[email]
+    assert before.objects > 0
+    first = trainee.current.project
+    second = backend.create_project(first.title + " (round 2)", dataset_ids=first.dataset_ids or [],
+                                    ontology_id=first.ontology_id or "", template_id=first.template_id,
+                                    description=training_description(email, email, prog.id, round=2))
+    report = session.refresh()
+    assert report.new_projects == [second.id]
+    assert first.id not in session.sources and second.id in session.sources
+    after = session.result.annotators.get(email)
+    assert after is None or after.objects == 0  # round 2 has no labels yet: round 1's are not counted

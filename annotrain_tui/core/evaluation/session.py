@@ -197,6 +197,13 @@ class EvaluationSession:
         self.evaluator = Evaluator(rows, self.settings, benchmark_source=benchmark_source,
                                    keep_objects=self.keep_objects)
 
+    def remove_source(self, project_id: str) -> None:
+        """Take one training project out of the session and its scores."""
+        src = self.sources.pop(project_id)
+        if self.evaluator is not None:
+            for block in range(src.blocks):
+                self.evaluator.remove(src.block_name(block))
+
     def add_all_blocks(self, src: TrainingSource) -> None:
         assert self.evaluator is not None
         for block in range(src.blocks):
@@ -510,17 +517,31 @@ class LiveSource:
                     session.sources[project.id] = src
                     session.add_all_blocks(src)
                     new_projects.append(project.id)
+        superseded = self._drop_superseded(session) if new_projects and self.training_refs is None else set()
         for src, (infos, rows, done) in zip(polled, polls):
+            if src.project.id in superseded:
+                continue
             blocks, n = self._apply_poll(src, infos, rows, done)
             changed_rows += n
             session.add_blocks(src, blocks)
             if blocks:
                 changed_projects.append(src.project.id)
-        if changed_projects or new_projects or bench_changed or session.result is None:
+        if changed_projects or new_projects or superseded or bench_changed or session.result is None:
             session.compute_result()
         assert session.result is not None
         return RefreshReport(changed_rows=changed_rows, changed_projects=changed_projects,
                              new_projects=new_projects, result=session.result, benchmark_changed=bench_changed)
+
+    def _drop_superseded(self, session: EvaluationSession) -> set[str]:
+        """Each annotator's latest round only: a retake's new project, found by a refresh, replaces
+        the round before it in the scores (every round is scored on its own; the history keeps them).
+        Returns the project ids taken out."""
+        keep = {p.id for p in current_rounds([s.project for s in session.sources.values()], self.benchmark.id)}
+        gone = {pid for pid, src in session.sources.items()
+                if pid not in keep and (parse_training_marker(src.project.description) or ("",))[0] == self.benchmark.id}
+        for pid in gone:
+            session.remove_source(pid)
+        return gone
 
     def _apply_poll(self, src: TrainingSource, infos: list[LabelRowInfo], rows: list[dict[str, Any]],
                     done: dict[str, datetime | None]) -> tuple[set[int], int]:

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
-from annotrain_tui.core.decisions import DecisionRow, confirm_all, decide, decision_rows, settings_of
+from annotrain_tui.core.decisions import DecisionRow, confirm_all, decide, decision_rows, settings_of, to_confirm
 from annotrain_tui.core.errors import NotFound, Transient
 from annotrain_tui.core.evaluation import EvaluationSettings
 from annotrain_tui.core.evaluation.results import EvaluationResult
@@ -582,8 +582,7 @@ class EvaluationScreen(AppScreen):
     def pending_suggestions(self) -> list[DecisionRow]:
         """The trainees C would decide: finished their round, evaluated, no decision on it yet (the
         rule of ``core.decisions.confirm_all``, which records them)."""
-        return [r for r in self.rows.values() if not r.decided and r.total > 0 and r.complete >= r.total
-                and r.suggested is not None]
+        return to_confirm(list(self.rows.values()))
 
     def action_confirm_suggestions(self) -> None:
         """Record the suggested decision of every finished, undecided trainee, once the user says yes."""
