@@ -55,7 +55,7 @@ class DecisionDialog(Dialog["str | None"]):
                 t.append_text(lit(f" ({row.decision.note})", "yellow", limit=80))
             t.append(".\n", style="yellow")
         if row.graduated and self.decision != "graduate":
-            t.append("They have graduated already: annotrain will refuse this.\n", style="red")
+            t.append("They have graduated already: this decision will be refused.\n", style="red")
         return t
 
     def compose(self) -> ComposeResult:
