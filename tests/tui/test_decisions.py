@@ -220,3 +220,15 @@ async def test_a_retake_applied_elsewhere_shows_the_new_round_on_refresh(tmp_pat
         assert sorted(s.annotator for s in screen.session.sources.values()) == [ALEX, BEA, CHIDI]
         assert cell(table, CHIDI, "round") == 2 and cell(table, CHIDI, "decision") == ""
         assert cell(table, CHIDI, "projects") == 1 and cell(table, CHIDI, "progress") == "0/60"
+
+
+async def test_each_evaluation_the_screen_loads_is_kept_in_the_programme_history(tmp_path):
+    """Issue 16 item 6: the TUI's evaluation of the programme is a snapshot, as the CLI's is."""
+    from annotrain_tui.core.history import snapshots
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_eval(app, pilot)
+        prog = app.workspace.programme(None)
+        kept = snapshots(prog.record)
+        assert len(kept) == 1 and set(kept[0]["annotators"]) == set(prog.trainees)

@@ -16,8 +16,9 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
+from annotrain_tui.core import history
 from annotrain_tui.core.decisions import DecisionRow, confirm_all, decide, decision_rows, settings_of, to_confirm
-from annotrain_tui.core.errors import NotFound, Transient
+from annotrain_tui.core.errors import AnnotrainError, NotFound, Transient
 from annotrain_tui.core.evaluation import EvaluationSettings
 from annotrain_tui.core.evaluation.results import EvaluationResult
 from annotrain_tui.core.evaluation.session import EvaluationSession, FileSource
@@ -284,8 +285,19 @@ class EvaluationScreen(AppScreen):
             self.app.call_from_thread(self._status, lit(f"Loading {done}/{total} project(s)… {name}", "dim"))
 
         result = session.load(on_progress=progress, cancel=self.cancel)
+        if prog is not None and not self.training_refs and result.paired_rows:
+            self._keep_snapshot(prog, result)
         self.post_message(self.Published(session.snapshot(), session=session, programme=prog,
                                          rows=self._decision_rows(prog, result)))
+
+    def _keep_snapshot(self, prog: Programme, result: EvaluationResult) -> None:
+        """(In a worker.) The evaluation of the programme's current rounds, kept in its history as the
+        CLI's is; a record that cannot be written is said once, and the scores are still shown."""
+        try:
+            history.remember(prog, result, self.app.workspace.backend)
+        except AnnotrainError as err:
+            self.app.call_from_thread(self.notify, f"Not kept in the history: {err}", title="Evaluation",
+                                      severity="warning", markup=False)
 
     @staticmethod
     def _decision_rows(prog: Programme | None, result: EvaluationResult | None) -> dict[str, DecisionRow] | None:
