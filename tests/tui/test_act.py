@@ -102,3 +102,36 @@ async def test_without_decisions_it_says_how_to_decide(tmp_path):
         await pilot.press("t", "p")
         await settle(app, pilot)
         assert "No annotator is decided 'retake' on their current round" in " ".join(screen_text(app).split())
+
+
+async def test_the_views_open_from_the_palette(tmp_path):
+    from tests.tui.helpers import run_in_palette
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        for name, cls in (("Act on decisions", "ActScreen"), ("Gold audit", "AuditScreen"),
+                          ("History", "HistoryScreen")):
+            await run_in_palette(app, pilot, name)
+            assert type(app.screen).__name__ == cls
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+
+async def test_a_new_choice_of_role_asks_for_a_new_plan(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {ALEX: "graduate"})
+    onto = app.workspace.raw.list_ontologies()[0]
+    prod = app.workspace.raw.create_project("Production", description="", dataset_ids=[], ontology_id=onto.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        await pilot.press("space", "p")
+        await settle(app, pilot)
+        assert screen.plan is not None and plan_column(screen) == ["+ add"]
+        screen.query_one("#role").value = "team_manager"
+        await pilot.pause()
+        assert screen.plan is None and "press p to plan again" in screen_text(app)
+        await pilot.press("a")  # no plan: nothing applied
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert ALEX not in {u.email for u in app.workspace.raw.get_project(prod.id).users}

@@ -127,3 +127,32 @@ async def test_an_exclusion_needs_a_reason_is_recorded_and_rescores_and_include_
         assert app.workspace.programme().record.exclusions() == {}
         assert "✗ out" not in excluded_column(screen)
         assert any("leave no item out" in n.message for n in app._notifications)
+
+
+async def test_from_the_evaluation_screen_by_the_palette_an_exclusion_rescores_it(tmp_path):
+    from annotrain_tui.tui.screens.evaluation import EvaluationScreen
+    from tests.tui.helpers import run_in_palette
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    planted = plant(app)
+    missing = next(dh for dh, (kind, _o) in planted.items() if kind == "missing")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        evaluation = app.screen
+        assert isinstance(evaluation, EvaluationScreen) and evaluation.snapshot is not None
+        assert evaluation.snapshot.settings.excluded_items == frozenset()
+        await run_in_palette(app, pilot, "Gold audit")
+        screen = await open_audit(app, pilot)
+        assert screen.result is not None
+        row = next(n for n, s in enumerate(screen.result.suspects) if s.data_hash == missing)
+        screen.query_one("#suspects", DataTable).move_cursor(row=row)
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#field-reason", SafeInput).value = "no box in the gold"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any("the evaluation screen is scoring again" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is evaluation
+        assert evaluation.snapshot.settings.excluded_items == frozenset({missing})

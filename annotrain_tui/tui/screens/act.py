@@ -118,9 +118,11 @@ class ActScreen(AppScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, prog: Programme | None, projects: list[Project], problem: str = "") -> None:
+        def __init__(self, prog: Programme | None, projects: list[Project], problem: str = "",
+                     decided: dict[str, int] | None = None) -> None:
             super().__init__()
             self.prog, self.projects, self.problem = prog, projects, problem
+            self.decided = decided or {}  # decision → how many trainees have it now
 
     class Planned(Message):
         def __init__(self, plan: ActionPlan) -> None:
@@ -144,6 +146,7 @@ class ActScreen(AppScreen):
         self.prog: Programme | None = None
         self.plan: ActionPlan | None = None
         self.outcomes: dict[str, ActionOutcome] = {}
+        self.decided: dict[str, int] = {}
         self.busy = False
         self.cancel_event = threading.Event()
 
@@ -176,7 +179,9 @@ class ActScreen(AppScreen):
         except AnnotrainError as err:
             self.post_message(self.Loaded(None, [], failure_line(err, self)))
             return
-        self.post_message(self.Loaded(prog, production_choices(ws.backend.list_projects(), prog)))
+        kinds = [d.decision for d in prog.record.decisions().values()]
+        self.post_message(self.Loaded(prog, production_choices(ws.backend.list_projects(), prog),
+                                      decided={k: kinds.count(k) for k in set(kinds)}))
 
     def action_refresh(self) -> None:
         if not self.busy:
@@ -197,7 +202,8 @@ class ActScreen(AppScreen):
             chooser.highlighted = 0
         if self.kind == "graduate" and event.projects:
             chooser.focus()
-        decided = [d for d in event.prog.record.decisions().values() if d.decision in ("graduate", "retake")]
+        self.decided = event.decided
+        decided = self.decided.get("graduate", 0) + self.decided.get("retake", 0)
         self._show_mode()
         if not decided:
             self._note(lit(NO_DECISIONS, "yellow"))
@@ -207,10 +213,17 @@ class ActScreen(AppScreen):
         else:
             self._note(lit(self._hint(), "dim"))
 
+    def _decided_line(self) -> str:
+        """How many trainees are decided each way (the record as read when the view loaded)."""
+        if self.prog is None:
+            return ""
+        return (f"{self.decided.get('graduate', 0)} trainee(s) decided 'graduate', "
+                f"{self.decided.get('retake', 0)} 'retake'. ")
+
     def _hint(self) -> str:
         if self.kind == "graduate":
-            return "Tick the production projects (space), choose the role, then p shows the plan."
-        return "Press p for the plan of the retakes."
+            return self._decided_line() + "Tick the production projects (space), choose the role, then p plans."
+        return self._decided_line() + "Press p for the plan of the retakes."
 
     def _show_mode(self) -> None:
         t = Text()
@@ -313,6 +326,14 @@ class ActScreen(AppScreen):
         table.update_cell(key, "Project", lit(project))
         table.update_cell(key, "Note", lit(note))
 
+    @on(SelectionList.SelectedChanged, "#production")
+    @on(Select.Changed, "#role")
+    def _choice_changed(self, event: Message) -> None:
+        """The plan shown is the one applied: a new choice of projects or role asks for a new plan."""
+        if self.plan is not None and not self.busy and self.plan.kind == "graduate":
+            self.plan = None
+            self._note(lit("The projects or the role changed: press p to plan again.", "yellow"))
+
     # -- applying -------------------------------------------------------------------------
     def action_apply(self) -> None:
         if self.busy:
@@ -327,8 +348,9 @@ class ActScreen(AppScreen):
         where = self.app.workspace.backend.describe()
         if plan.kind == "graduate":
             people = len({e.email for e in plan.entries if e.action == "add"})
+            role = next((e.role for e in plan.entries if e.action == "add"), self._role())
             body = Text(f"Add {people} annotator(s) to {plan.count('add')} production project place(s) as "
-                        f"{self._role()} on ")
+                        f"{role} on ")
         else:
             body = Text(f"Create {plan.count('create')} round project(s) and invite "
                         f"{plan.count('create') + plan.count('invite')} annotator(s) on ")
@@ -361,11 +383,13 @@ class ActScreen(AppScreen):
             self.app.call_from_thread(self._note, lit(line + " Escape stops waiting.", "yellow"))
 
         apply = apply_graduation if plan.kind == "graduate" else apply_retake
-        cancelled = error = ""
+        cancelled = ""
+        error = "the run stopped on an unexpected error (see the message shown); press p to plan again"
         try:
             apply(ws.backend, plan, on_update=update, cancel=self.cancel_event, paths=ws.paths, on_wait=waiting)
+            error = ""
         except Cancelled as err:
-            cancelled = str(err)
+            cancelled, error = str(err), ""
         except AnnotrainError as err:
             error = failure_line(err, self)
         finally:
@@ -384,7 +408,14 @@ class ActScreen(AppScreen):
         self.outcomes[key] = o
         label, style = STYLE.get(o.status, (o.status, ""))
         project = o.title or o.project_id or ""
-        note = o.error or (o.project_id or "" if o.status in ("created", "invited", "added") else e.reason)
+        if o.error:
+            note = o.error
+        elif o.status == "added":
+            note = f"added as {o.role}"
+        elif o.status in ("created", "invited"):
+            note = o.project_id or ""
+        else:
+            note = e.reason
         table = self.query_one("#plan-table", DataTable)
         if key in table.rows:
             self._update_row(key, label, style, project, note)

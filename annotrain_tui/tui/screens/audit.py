@@ -61,17 +61,19 @@ class AuditScreen(AppScreen):
     AuditScreen #audit-detail { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("x", "exclude", "Exclude", id="audit.exclude"),
-        # priority: a table's own i (the whole row) would take it first
+        # priority: a table's own i (the whole row) would take it first; x too, so the footer keeps their order
+        Binding("x", "exclude", "Exclude", priority=True, id="audit.exclude"),
         Binding("i", "include", "Include", priority=True, id="audit.include"),
         Binding("r", "refresh", "Audit again", id="audit.refresh"),
         Binding("escape", "app.pop_screen", "Back", id="audit.back"),
     ]
 
     class Audited(Message):
-        def __init__(self, prog: Programme | None, result: AuditResult | None, problem: str = "") -> None:
+        def __init__(self, prog: Programme | None, result: AuditResult | None, problem: str = "",
+                     exclusions: dict[str, Exclusion] | None = None) -> None:
             super().__init__()
             self.prog, self.result, self.problem = prog, result, problem
+            self.exclusions = exclusions or {}
 
     class Changed(Message):
         """An exclusion or inclusion was recorded: the exclusions now."""
@@ -129,7 +131,8 @@ class AuditScreen(AppScreen):
             self.post_message(self.Audited(prog, None, "no trainee has a training project yet: provision first "
                                                        "(4 on Home), then audit once they have labelled"))
             return
-        self.post_message(self.Audited(prog, audit_programme(ws.backend, prog, settings_of(prog, self._settings()))))
+        result = audit_programme(ws.backend, prog, settings_of(prog, self._settings()))
+        self.post_message(self.Audited(prog, result, exclusions=prog.record.exclusions()))
 
     def action_refresh(self) -> None:
         self.drawing = None
@@ -148,7 +151,7 @@ class AuditScreen(AppScreen):
             return
         assert event.prog is not None
         self.sub_title = event.prog.title
-        self.exclusions = event.prog.record.exclusions()
+        self.exclusions = event.exclusions
         self._fill()
 
     def _fill(self) -> None:

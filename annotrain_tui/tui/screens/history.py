@@ -80,6 +80,7 @@ class HistoryScreen(AppScreen):
         def __init__(self, prog: Programme | None, snaps: list[dict[str, Any]], problem: str = "") -> None:
             super().__init__()
             self.prog, self.snaps, self.problem = prog, snaps, problem
+            self.trend = trend(snaps)  # built in the worker that posts it
 
     def __init__(self, benchmark: str | None = None) -> None:
         super().__init__()
@@ -145,7 +146,7 @@ class HistoryScreen(AppScreen):
             summary.update(lit(f"No programme: {event.problem}", "yellow"))
             return
         self.sub_title = event.prog.title
-        by_email = trend(event.snaps)
+        by_email = event.trend
         for email, rounds in by_email.items():
             for rnd, points in rounds.items():
                 self.rows.append((email, rnd, points))
