@@ -135,3 +135,42 @@ async def test_a_new_choice_of_role_asks_for_a_new_plan(tmp_path):
         await settle(app, pilot)
         assert not isinstance(app.screen, ConfirmDialog)
         assert ALEX not in {u.email for u in app.workspace.raw.get_project(prod.id).users}
+
+
+async def test_escape_during_a_run_cancels_after_the_steps_in_flight_and_stays(tmp_path):
+    import asyncio
+    import threading
+
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {BEA: "retake"})
+    backend = app.workspace.backend
+    started, gate = threading.Event(), threading.Event()
+    real = backend.add_users
+
+    def held(*args, **kwargs):
+        started.set()
+        assert gate.wait(10)
+        return real(*args, **kwargs)
+
+    backend.add_users = held  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        await pilot.press("t", "p")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        assert await asyncio.to_thread(started.wait, 10)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.cancel_event.is_set()
+        assert any("Cancelling" in n.message for n in app._notifications)
+        gate.set()
+        await settle(app, pilot)
+        assert app.screen is screen and not screen.busy
+        text = " ".join(screen_text(app).split())
+        assert "retake cancelled" in text and "Created 1 round project(s)" in text
+        # the step in flight finished: planned again, nothing is left
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["= done"]

@@ -4,11 +4,11 @@ another version of the benchmark is marked; with none, the view says how to take
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Sparkline
+from textual.widgets import DataTable
 
 from annotrain_tui.core.decisions import score_programme
 from annotrain_tui.core.history import record_snapshot, remember, snapshots, trend
-from annotrain_tui.tui.screens.history import CHANGED, HistoryScreen
+from annotrain_tui.tui.screens.history import CHANGED, HistoryScreen, bars
 from tests.tui.helpers import make_app, screen_text, settle
 
 
@@ -47,7 +47,7 @@ async def test_two_snapshots_show_each_annotators_trend(tmp_path):
         text = screen_text(app)
         assert "2 snapshot(s), 3 annotator(s)" in text
         email, rounds = next(iter(expected.items()))
-        assert screen.query_one("#spark", Sparkline).data == [p.f1 for p in rounds[1]]
+        assert f"{email}, round 1: {bars(rounds[1])} (F1 from 0 to 1, 2 evaluation(s))" in " ".join(text.split())
         assert f"F1 {rounds[1][1].f1:.3f}" in text
 
 
@@ -74,3 +74,13 @@ async def test_without_snapshots_it_says_so_and_s_takes_one(tmp_path):
         await settle(app, pilot)
         assert len(snapshots(app.workspace.programme().record)) == 1
         assert screen.query_one("#trend", DataTable).row_count == 3
+
+
+def test_the_bars_are_on_an_absolute_scale_and_mark_a_new_gold():
+    from annotrain_tui.core.history import TrendPoint
+
+    points = [TrendPoint("t1", 0.0, "needs feedback", "v1"), TrendPoint("t2", 0.5, "close", "v1"),
+              TrendPoint("t3", None, "", "v1"), TrendPoint("t4", 1.0, "passed", "v2")]
+    assert bars(points) == "▁▅·◆█"
+    same = [TrendPoint("t1", 0.98, "passed", "v"), TrendPoint("t2", 0.98, "passed", "v")]
+    assert bars(same) == "██"

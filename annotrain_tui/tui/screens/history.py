@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from annotrain_tui.core.errors import AnnotrainError
@@ -56,9 +56,9 @@ class HistoryScreen(AppScreen):
     PALETTE_PREFIX = "History"
     SCREEN_HELP = (
         "Every evaluation of the programme kept as a snapshot: one row per annotator and round with its F1 "
-        "trend (one bar per evaluation, oldest first; ◆ where the benchmark was edited in between: scores of "
+        "trend (one bar per evaluation, oldest first, its height the F1 from 0 to 1; ◆ where the benchmark was edited in between: scores of "
         "two versions of the gold are not compared), the first and last F1, the status now and how it changed. "
-        "The highlighted row's evaluations are listed below its sparkline. s scores the programme now and "
+        "The highlighted row's evaluations (the last five) are listed under the table. s scores the programme now and "
         "keeps the snapshot; r reads the history again.")
     WIDGET_HELP = {
         "trend": "One row per annotator and round; the lines below list the highlighted row's evaluations "
@@ -67,8 +67,7 @@ class HistoryScreen(AppScreen):
     DEFAULT_CSS = """
     HistoryScreen #history-summary { height: auto; padding: 0 1; }
     HistoryScreen #trend { height: 1fr; }
-    HistoryScreen #spark { height: 2; margin: 0 1; }
-    HistoryScreen #history-detail { height: auto; max-height: 6; padding: 0 1; }
+    HistoryScreen #history-detail { height: auto; max-height: 7; padding: 0 1; }
     """
     BINDINGS = [
         Binding("s", "snapshot", "Snapshot now", id="history.snapshot"),
@@ -92,7 +91,6 @@ class HistoryScreen(AppScreen):
         yield Header()
         yield Static(Text("Reading the history…", style="dim"), id="history-summary")
         yield SafeDataTable(id="trend", cursor_type="row", zebra_stripes=True)
-        yield Sparkline([], id="spark")
         yield Static(Text(""), id="history-detail")
         yield Footer()
 
@@ -173,19 +171,17 @@ class HistoryScreen(AppScreen):
 
     def _show_detail(self) -> None:
         table = self.query_one("#trend", DataTable)
-        spark = self.query_one("#spark", Sparkline)
         detail = self.query_one("#history-detail", Static)
         row = table.cursor_row
-        spark.display = bool(self.rows)
         if not self.rows or not 0 <= row < len(self.rows):
-            spark.data = []
             detail.update(Text(""))
             return
         email, rnd, points = self.rows[row]
-        spark.data = [p.f1 or 0.0 for p in points]
         t = Text()
         t.append_text(lit(email, "bold"))
-        t.append(f", round {rnd}:")
+        t.append(f", round {rnd}: ")
+        t.append(bars(points), style="bold")
+        t.append(f" (F1 from 0 to 1, {len(points)} evaluation(s){', the last 5:' if len(points) > 5 else ''})")
         for n, p in enumerate(points[-5:], start=max(0, len(points) - 5)):
             changed = n > 0 and p.benchmark_version != points[n - 1].benchmark_version
             t.append("\n")
