@@ -154,8 +154,8 @@ class HistoryScreen(AppScreen):
         t = Text()
         t.append_text(lit(event.prog.title, "bold", limit=50))
         if not event.snaps:
-            t.append(": no history yet. Every evaluation of the programme kept as a snapshot shows here; s scores "
-                     "it now and keeps the first one.", style="yellow")
+            t.append(": no history yet. Every evaluation of the programme (Evaluate, 5 on Home) is kept as a "
+                     "snapshot and shows here; s scores it now and keeps one.", style="yellow")
         else:
             versions = len({str(s.get("benchmark_version")) for s in event.snaps})
             t.append(f": {len(event.snaps)} snapshot(s), {len(by_email)} annotator(s)")
