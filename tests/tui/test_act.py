@@ -174,3 +174,21 @@ async def test_escape_during_a_run_cancels_after_the_steps_in_flight_and_stays(t
         await pilot.press("p")
         await settle(app, pilot)
         assert plan_column(screen) == ["= done"]
+
+
+async def test_a_hostile_project_title_is_offered_as_text(tmp_path):
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {ALEX: "graduate"})
+    onto = app.workspace.raw.list_ontologies()[0]
+    app.workspace.raw.create_project("Prod\x1b[31m\u202eRED[b]x[/b]", description="", dataset_ids=[],
+                                     ontology_id=onto.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        chooser = screen.query_one("#production", SelectionList)
+        prompt = chooser.get_option_at_index(0).prompt
+        plain = getattr(prompt, "plain", str(prompt))
+        assert "\x1b" not in plain and "\u202e" not in plain and "[b]x[/b]" in plain
+        await pilot.press("space", "p")
+        await settle(app, pilot)
+        cells = [getattr(c, "plain", str(c)) for c in screen.query_one("#plan-table", DataTable).get_row_at(0)]
+        assert "[b]x[/b]" in cells[3] and "\x1b" not in cells[3] and "\u202e" not in cells[3]
