@@ -223,7 +223,7 @@ class AuditScreen(AppScreen):
             t.append_text(lit(f"{item.data_title or item.data_hash}: the trainees agree {item.agreement:.0%} among "
                               f"themselves ({item.pairs} pair(s) of {item.finished} trainee(s))."))
         if data_hash in self.exclusions:
-            t.append(" Excluded: ", style="yellow")
+            t.append(" — excluded from scoring: ", style="yellow")
             t.append_text(lit(self.exclusions[data_hash].reason, "yellow"))
         self.query_one("#audit-detail", Static).update(t)
 
