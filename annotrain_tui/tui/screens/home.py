@@ -37,8 +37,9 @@ class HomeScreen(AppScreen):
         "The workspace at a glance: the backend you are connected to, benchmark completeness, and "
         "every project, storage folder, cloud integration and dataset (one tab each; [ and ] switch). "
         "The numbered keys open the flows of a training programme in order: 1 pick storage, 2 write and "
-        "register files, 3 set up the benchmark, 4 provision annotators, 5 evaluate them; d runs the "
-        "doctor. The benchmark line names the current programme (the one 4 and 5 open); P lists every "
+        "register files, 3 set up the benchmark, 4 provision annotators, 5 evaluate them (and decide: "
+        "g/t/h there), 6 act on the decisions (graduate, retake), 7 audit the gold, 8 the history; d runs "
+        "the doctor. The benchmark line names the current programme (the one 4 and 5 open); P lists every "
         "programme with its state, trainees, decisions and next step, where Enter makes one current. "
         "Enter on a row: an integration or folder is picked (as on the Pick screen), a benchmark "
         "or training project opens its training progress, a dataset opens the Benchmark screen. The "
@@ -60,6 +61,10 @@ class HomeScreen(AppScreen):
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
         Binding("d", "flow('doctor')", "Doctor", show=False, id="home.flow.doctor"),
+        # step 6, the programme's loop: act on the decisions, audit the gold, its history
+        Binding("6", "flow('act')", "Act on decisions", show=False, id="home.flow.act"),
+        Binding("7", "flow('audit')", "Gold audit", show=False, id="home.flow.audit"),
+        Binding("8", "flow('history')", "History", show=False, id="home.flow.history"),
         Binding("P", "flow('programmes')", "Switch programme", id="home.programmes"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False, id="home.tab_prev"),
         Binding("right_square_bracket", "tab(1)", "Next tab", key_display="[ ]", id="home.tab_next"),
