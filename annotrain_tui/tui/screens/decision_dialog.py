@@ -16,8 +16,8 @@ from annotrain_tui.tui.widgets.inputs import SafeInput
 
 #: what each decision does, said in the dialog
 MEANING = {
-    "graduate": "ready for production (annotrain graduate then adds them to the production projects)",
-    "retake": "another round (annotrain retake then gives them a new training project)",
+    "graduate": "ready for production (Act, 6 on Home, then adds them to the production projects)",
+    "retake": "another round (Act, 6 on Home, then gives them a new training project)",
     "hold": "wait for more evidence (nothing is done)",
 }
 
