@@ -179,6 +179,29 @@ def _centre(x: float, y: float, w: float, h: float) -> tuple[float, float]:
     return (x + w / 2, y + h / 2)
 
 
+def _same_place(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """How much two objects' extents (x, y, w, h, as fractions of the image, each padded by
+    ``EXTENT_PAD``: a straight line or a point has no area of its own) cover the same place: their
+    intersection over the smaller one."""
+    p = EXTENT_PAD
+    ax, ay, aw, ah = a[0] - p, a[1] - p, a[2] + 2 * p, a[3] + 2 * p
+    bx, by, bw, bh = b[0] - p, b[1] - p, b[2] + 2 * p, b[3] + 2 * p
+    ix = min(ax + aw, bx + bw) - max(ax, bx)
+    iy = min(ay + ah, by + bh) - max(ay, by)
+    inter = max(ix, 0.0) * max(iy, 0.0)
+    smaller = min(aw * ah, bw * bh)
+    return inter / smaller if smaller > 0 and math.isfinite(smaller) else 0.0
+
+
+#: a line, point or skeleton of the gold whose extent covers the trainees' consensus this much is in
+#: the same place, drawn another way (a lane's bends): their similarity is stricter than where the
+#: object is, so that is no evidence the gold is misplaced, and it is not reported. Areas (boxes,
+#: polygons, masks) are judged by their IoU alone: a gold box too loose for every trainee is a suspect.
+SAME_PLACE = 0.5
+LINE_SHAPES = frozenset({"polyline", "point", "skeleton"})
+EXTENT_PAD = 0.02
+
+
 def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
     d = math.hypot(a[0] - b[0], a[1] - b[1])
     return d if math.isfinite(d) else math.inf
@@ -401,6 +424,9 @@ def _suspects(bm: ObjectTable, s: EvaluationSettings, names: list[str], nodes: p
                 at = _centre(r["x"], r["y"], r["w"], r["h"])
                 g = min(free, key=lambda g: (_distance(at, _centre(gx[g], gy[g], gw[g], gh[g])), g))
                 taken[g] = True
+                if r["shape"] in LINE_SHAPES and _same_place(
+                        (r["x"], r["y"], r["w"], r["h"]), (gx[g], gy[g], gw[g], gh[g])) >= SAME_PLACE:
+                    continue  # the gold line is where they agree, drawn otherwise: not a misplaced gold
                 raw.append({"kind": "misplaced", "comp": c, "gold": g, "agree": int(r["trainees"])})
             else:
                 raw.append({"kind": "missing", "comp": c, "gold": None, "agree": int(r["trainees"])})

@@ -234,3 +234,43 @@ def test_hostile_class_names_are_made_safe_in_the_explanation_and_kept_in_the_da
         assert "\x1b" not in s.explanation and "\u202e" not in s.explanation
         assert s.explanation.isprintable()
     assert result.suspects[0].trainee_class == evil.name  # the data keeps the name as it is
+
+
+def test_a_gold_line_in_the_same_place_drawn_otherwise_is_not_a_suspect_but_one_moved_off_is():
+    """Trainees agree on a lane the gold drew with other bends over the same place (its line
+    similarity under the threshold, its extent the same): no evidence the gold is misplaced, so no
+    suspect. The same lane moved off its place is one."""
+    from tests.synth import DEFAULT_CLASSES as CLASSES
+    from tests.synth import polyline
+
+    lane = next(c for c in CLASSES if c.shape == "polyline")
+    straight = [(0.1, 0.8), (0.5, 0.8), (0.9, 0.8)]
+
+    def row(item: int, who: str, points, tag: str) -> dict:
+        obj = make_object(lane, polyline(points), object_hash=f"{tag}-{item}", created_by=who)
+        return make_label_row(data_hash=f"item-{item}", data_title=f"img{item}.jpg", label_hash=f"{who}-{item}",
+                              objects=[obj])
+
+    training = {who: [row(i, who, [(x + 0.001 * k, y) for x, y in straight], who[:2]) for i in range(2)]
+                for k, who in enumerate(TRAINEES)}
+    bent = [(0.1, 0.8), (0.5, 0.74), (0.9, 0.8)]  # the same lane, bent up in the middle
+    moved = [(x, y - 0.5) for x, y in straight]  # half the image away
+    gold = [row(0, "gold@example.com", bent, "g"), row(1, "gold@example.com", moved, "g")]
+    scores = evaluate(gold, list(training.items()))
+    assert all(a.matched == 0 for a in scores.annotators.values())  # both golds are missed by everyone
+    kinds = {(s.kind, s.data_hash) for s in audit(gold, training).suspects}
+    assert kinds == {("misplaced", "item-1")}
+
+
+def test_a_gold_box_too_loose_for_every_trainee_is_a_suspect():
+    """Areas are judged by their IoU: trainees agreeing on a tight car that the gold drew 60% larger
+    (IoU 0.39, under the threshold for all of them) point at the gold."""
+    def loose(i: int, objs: list) -> list:
+        objs = list(objs)
+        if i == 0:
+            c, x, y, w, h = objs[2]
+            objs[2] = (c, x - 0.3 * w, y - 0.3 * h, 1.6 * w, 1.6 * h)
+        return objs
+
+    kinds = {(s.kind, s.data_hash) for s in audit(_gold(edit=loose), _training()).suspects}
+    assert kinds == {("misplaced", "item-0")}
