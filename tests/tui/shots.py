@@ -110,6 +110,11 @@ async def drive(app, pilot, shot: Shot) -> None:
     app.title = "annotrain"
     await pilot.pause()
     await tables_measured(app, pilot)
+    # what measuring the tables set off (a cursor placed on a loaded row posts RowHighlighted, whose
+    # handler fills the detail line): handled before the shot, whatever the machine's load
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def tables_measured(app, pilot) -> None:
