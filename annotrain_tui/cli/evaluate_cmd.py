@@ -158,10 +158,17 @@ def evaluate_online(args: argparse.Namespace) -> int:
         result = session.load()
         if prog is not None and result.paired_rows:
             from annotrain_tui.core import history
+            from annotrain_tui.core.errors import AnnotrainError
 
-            snapshot = history.remember(prog, result, ws.backend)
-            if args.since:
-                args._since = (history.report_since_json(prog, snapshot), history.report_since(prog, snapshot))
+            try:  # the scores are the answer: a history that cannot be written is a warning, not a failure
+                snapshot = history.remember(prog, result, ws.backend)
+            except AnnotrainError as err:
+                result.warnings.append(f"this evaluation is not kept in the programme's history: {err}")
+                if args.since:
+                    raise
+            else:
+                if args.since:
+                    args._since = (history.report_since_json(prog, snapshot), history.report_since(prog, snapshot))
     except BaseException:
         report_backend_warnings(ws)
         raise

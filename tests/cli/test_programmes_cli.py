@@ -113,3 +113,31 @@ def test_since_needs_the_programme_online(capsys, tmp_path):
     code, _, err = run(capsys, "evaluate", "--benchmark-labels", str(bm), "--training-labels", str(bm),
                        "--since", "last")
     assert code == 2 and "--since" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_history_that_cannot_be_written_is_a_warning_and_the_scores_still_print(capsys, monkeypatch):
+    import os
+
+    run(capsys, "sandbox", "init", "--demo")
+    records = Paths.default().programmes_dir
+    records.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:  # root writes through a read-only directory: a record path that is a directory
+        from annotrain_tui.core.workspace import open_workspace, resolve_settings
+
+        ws = open_workspace(*resolve_settings())
+        try:
+            ws.programme(None).record.path.mkdir(parents=True)
+        finally:
+            ws.close()
+    else:
+        records.chmod(0o500)
+    try:
+        code, out, err = run(capsys, "evaluate", "--json")
+    finally:
+        records.chmod(0o700)
+    assert code == 0
+    assert json.loads(out)["annotators"]
+    assert "not kept in the programme's history" in err and "Traceback" not in err
+    # a decision cannot be recorded there: one line, exit 1, nothing half-done
+    code, out, err = run(capsys, "decide", "alex.kim@example.com", "hold")
+    assert code in (1, 2) and len(err.strip().splitlines()) == 1 and "programme record" in err
