@@ -41,7 +41,6 @@ from annotrain_tui.core.backends.base import Backend, WorkspaceGone
 from annotrain_tui.core.benchmark import check_workflow
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, Conflict, InvalidInput, NotFound, Unusable
-from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_project, require_details
 from annotrain_tui.core.markers import (
     is_benchmark_marked,
@@ -52,7 +51,7 @@ from annotrain_tui.core.markers import (
 )
 from annotrain_tui.core.models import Project
 from annotrain_tui.core.programme import Programme
-from annotrain_tui.core.provisioning import marked_projects, name_projects, resolve_template
+from annotrain_tui.core.provisioning import marked_projects, name_projects, resolve_template, work_lock
 from annotrain_tui.core.roster import identity
 from annotrain_tui.core.text import shown
 
@@ -142,16 +141,10 @@ def programme_lock(prog: Programme, *, paths: Paths | None = None, timeout: floa
     state dir, and, with ``backend``, the workspace's own operation lock (on a sandbox file an flock
     every operator of it sees). Waits like ``provisioning_lock`` (``on_wait`` gets one line naming the
     holder; ``core.locks.LockBusy`` after ``timeout``); re-entrant in the holding thread."""
-    paths = paths or Paths.default()
     what = f"work on programme '{shown(prog.title, limit=80)}' ({shown(prog.id, limit=64)})"
-    with state_lock(paths.state_dir, f"programme-{prog.id}", what=what, timeout=timeout, on_wait=on_wait,
-                    cancel=cancel):
-        operation_lock = getattr(backend, "operation_lock", None) if backend is not None else None
-        if operation_lock is None:
-            yield
-            return
-        with operation_lock(what, timeout=timeout, on_wait=on_wait, cancel=cancel):
-            yield
+    with work_lock(f"programme-{prog.id}", what, paths=paths, timeout=timeout, on_wait=on_wait, cancel=cancel,
+                   backend=backend):
+        yield
 
 
 # -- what the plans share -----------------------------------------------------------------------
@@ -219,6 +212,23 @@ def _programme_projects(projects: list[Project]) -> set[str]:
 
 
 # -- graduate --------------------------------------------------------------------------------------
+
+def _base(entry: ActionEntry) -> dict[str, Any]:
+    return dict(email=entry.email, title=entry.title, project_id=entry.project_id, round=entry.round,
+                role=entry.role)
+
+
+def _settled(entry: ActionEntry, base: dict[str, Any], cancel: threading.Event | None,
+             lost: list[WorkspaceGone]) -> ActionOutcome | None:
+    """The outcome of a step that needs no call (done, a conflict, or cancelled before it began)."""
+    if entry.action == "done":
+        return ActionOutcome(status="done", **base)
+    if entry.action == "conflict":
+        return ActionOutcome(status="conflict", error=entry.reason, **base)
+    if (cancel is not None and cancel.is_set()) or lost:
+        return ActionOutcome(status="cancelled", **base)
+    return None
+
 
 def plan_graduation(backend: Backend, prog: Programme, production_refs: list[str], role: str = "annotator",
                     only: list[str] | set[str] | None = None) -> ActionPlan:
@@ -310,14 +320,9 @@ def apply_graduation(backend: Backend, plan: ActionPlan, *, concurrency: int = 4
         lost: list[WorkspaceGone] = []
 
         def one(entry: ActionEntry) -> ActionOutcome:
-            base: dict[str, Any] = dict(email=entry.email, title=entry.title, project_id=entry.project_id,
-                                        round=entry.round, role=entry.role)
-            if entry.action == "done":
-                return ActionOutcome(status="done", **base)
-            if entry.action == "conflict":
-                return ActionOutcome(status="conflict", error=entry.reason, **base)
-            if (cancel is not None and cancel.is_set()) or lost:
-                return ActionOutcome(status="cancelled", **base)
+            base = _base(entry)
+            if (settled := _settled(entry, base, cancel, lost)) is not None:
+                return settled
             assert entry.project_id is not None  # an add names the project the plan found
             try:
                 backend.add_users(entry.project_id, [entry.email], entry.role)
@@ -521,14 +526,9 @@ def _apply_retake_locked(backend: Backend, plan: ActionPlan, *, concurrency: int
     lost: list[WorkspaceGone] = []
 
     def one(entry: ActionEntry) -> ActionOutcome:
-        base: dict[str, Any] = dict(email=entry.email, title=entry.title, project_id=entry.project_id,
-                                    round=entry.round, role=entry.role)
-        if entry.action == "done":
-            return ActionOutcome(status="done", **base)
-        if entry.action == "conflict":
-            return ActionOutcome(status="conflict", error=entry.reason, **base)
-        if (cancel is not None and cancel.is_set()) or lost:
-            return ActionOutcome(status="cancelled", **base)
+        base = _base(entry)
+        if (settled := _settled(entry, base, cancel, lost)) is not None:
+            return settled
         status = "invited"
         try:
             if entry.action == "create":

@@ -243,10 +243,21 @@ def provisioning_lock(benchmark: Project, *, paths: Paths | None = None, timeout
     ``timeout`` seconds it gets ``core.locks.LockBusy``. Re-entrant in the holding thread. Always
     the state-dir lock first, then the workspace's: no two runs take them in the other order.
     """
-    paths = paths or Paths.default()
     what = f"provisioning of benchmark '{shown(benchmark.title, limit=80)}' ({shown(benchmark.id, limit=64)})"
-    with state_lock(paths.state_dir, f"provision-{benchmark.id}", what=what, timeout=timeout, on_wait=on_wait,
-                    cancel=cancel):
+    with work_lock(f"provision-{benchmark.id}", what, paths=paths, timeout=timeout, on_wait=on_wait, cancel=cancel,
+                   backend=backend):
+        yield
+
+
+@contextmanager
+def work_lock(key: str, what: str, *, paths: Paths | None = None, timeout: float | None = None,
+              on_wait: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+              backend: Backend | None = None) -> Iterator[None]:
+    """The state-dir lock ``key`` and then, with ``backend``, the workspace's own operation lock: what
+    provisioning and the programme's actions hold across plan and apply (``what`` names the work to
+    whoever waits)."""
+    paths = paths or Paths.default()
+    with state_lock(paths.state_dir, key, what=what, timeout=timeout, on_wait=on_wait, cancel=cancel):
         operation_lock = getattr(backend, "operation_lock", None) if backend is not None else None
         if operation_lock is None:
             yield
