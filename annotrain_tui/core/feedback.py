@@ -36,6 +36,7 @@ from annotrain_tui.core.errors import AnnotrainError, InvalidInput, NotFound
 from annotrain_tui.core.evaluation.labels import read_objects, units_of
 from annotrain_tui.core.evaluation.results import UNMATCHED, AnnotatorScore, EvaluationResult, EvaluationSettings
 from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
+from annotrain_tui.core.evaluation.views import item_rows_of
 from annotrain_tui.core.palette import resolve_colours
 from annotrain_tui.core.text import shown
 
@@ -493,14 +494,7 @@ def write_snapshot_packs(snapshot: EvaluationSnapshot, out_dir: str | Path, anno
     sources = list(snapshot.training_rows)
 
     def rows_of(data_hash: str, annotator: str) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
-        mine = None
-        for who, rows in sources:
-            row = rows.get(data_hash)
-            if row is not None and (who == annotator or mine is None):
-                mine = row
-                if who == annotator:
-                    break
-        return snapshot.bench_rows.get(data_hash), mine
+        return item_rows_of(snapshot.bench_rows, sources, data_hash, annotator)  # as the item view picks them
 
     return write_packs(result, rows_of, out_dir, annotators, force=force, top=top, title=snapshot.title,
                        labels=dict(snapshot.class_labels), inputs=inputs)

@@ -300,7 +300,9 @@ class EvaluationSession:
 
     def item_rows(self, data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The benchmark's and the annotator's label rows of one data unit (for the item view)."""
-        return _item_rows(self.bench_rows, [(s.annotator, s.rows) for s in self.sources.values()], data_hash,
+        from annotrain_tui.core.evaluation.views import item_rows_of
+
+        return item_rows_of(self.bench_rows, [(s.annotator, s.rows) for s in self.sources.values()], data_hash,
                           annotator)
 
     def why_nothing_paired(self) -> str:
@@ -379,18 +381,6 @@ def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
 def _creators(row: dict[str, Any]) -> list[str]:
     """The createdBy of every object of a row (who drew it)."""
     return [by for _unit, _frame, obj in frame_objects(row) if isinstance(by := obj.get("createdBy"), str) and by]
-
-
-def _item_rows(bench_rows: dict[str, dict[str, Any]], sources: list[tuple[str, dict[str, dict[str, Any]]]],
-               data_hash: str, annotator: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    mine = None
-    for who, rows in sources:
-        row = rows.get(data_hash)
-        if row is not None and (who == annotator or mine is None):
-            mine = row
-            if who == annotator:
-                break
-    return bench_rows.get(data_hash), mine
 
 
 class LiveSource:

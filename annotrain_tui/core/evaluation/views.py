@@ -11,7 +11,7 @@ escapes, casefolded), so what the user types matches what the user sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,20 @@ MATCHING_CHOICES = (
 )
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _TAG_LIMIT = 40
+
+
+def item_rows_of(bench_rows: Mapping[str, Any], sources: Iterable[tuple[str, Mapping[str, Any]]], data_hash: str,
+                 annotator: str) -> tuple[Any, Any]:
+    """The benchmark's row of an item and an annotator's own row of it (else the first training row
+    of it): what the item view, the session and the feedback packs draw."""
+    mine = None
+    for who, rows in sources:
+        row = rows.get(data_hash)
+        if row is not None and (who == annotator or mine is None):
+            mine = row
+            if who == annotator:
+                break
+    return bench_rows.get(data_hash), mine
 
 
 @dataclass(frozen=True)
@@ -745,14 +759,7 @@ class EvaluationSnapshot:
         frames = tuple(sorted({int(v) for v in rows["frame"].tolist()})) if rows is not None and len(rows) else (0,)
         at = frame if frame is not None and frame in frames else frames[0]
         here = rows[rows["frame"] == at] if rows is not None else None
-        bench_row = self.bench_rows.get(data_hash)
-        mine = None
-        for who, by_hash in self.training_rows:
-            row = by_hash.get(data_hash)
-            if row is not None and (who == annotator or mine is None):
-                mine = row
-                if who == annotator:
-                    break
+        bench_row, mine = item_rows_of(self.bench_rows, self.training_rows, data_hash, annotator)
         pair_of: dict[str, int] = {}
         iou_of: dict[str, float] = {}
         numbers: list[int | None] = []
