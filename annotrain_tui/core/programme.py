@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from annotrain_tui.core.backends.base import Backend
-from annotrain_tui.core.errors import InvalidInput, NotFound, Unusable
+from annotrain_tui.core.errors import AnnotrainError, InvalidInput, NotFound, Unusable
 from annotrain_tui.core.lookup import find_project, with_details
 from annotrain_tui.core.markers import parse_training_marker, training_round
 from annotrain_tui.core.models import LabelRowInfo, Project, StageCount
@@ -108,8 +109,27 @@ class ProgrammeRecord:
         self.journal = Journal(path, what="programme record")
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        events = self.journal.events()
-        return events if kind is None else [e for e in events if e.get("event") == kind]
+        """Every event, oldest first (a line cut by a kill, or not an object, is skipped). Unlike the
+        provisioning journal (a speed-up: the markers cover it), the record is the only copy of the
+        decisions: a record that exists but cannot be read is an error, never an empty programme."""
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise AnnotrainError(f"cannot read the programme record {shown(str(self.path), limit=300)}: "
+                           f"{exc.strerror or type(exc).__name__}",
+                           hint="check the file and its directory (the state dir); nothing was changed") from None
+        out = []
+        for raw in data.decode("utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(raw)
+            except (ValueError, RecursionError):
+                continue  # a line cut by a kill
+            if isinstance(event, dict) and (kind is None or event.get("event") == kind):
+                out.append(event)
+        return out
 
     def record(self, event: str, **data: Any) -> None:
         self.journal.record(event, **data)

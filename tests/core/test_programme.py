@@ -207,3 +207,26 @@ def test_a_live_session_replaces_a_round_by_the_retake_found_on_refresh(demo, tm
     assert first.id not in session.sources and second.id in session.sources
     after = session.result.annotators.get(email)
     assert after is None or after.objects == 0  # round 2 has no labels yet: round 1's are not counted
+
+
+def test_a_record_that_exists_but_cannot_be_read_is_an_error_never_an_empty_programme(tmp_path):
+    from annotrain_tui.core.errors import AnnotrainError
+
+    rec = pg.ProgrammeRecord(tmp_path / "r.jsonl")
+    assert rec.events() == []  # not there yet: a new programme
+    rec.path.mkdir()  # there, but not a file it can read
+    with pytest.raises(AnnotrainError, match="cannot read the programme record"):
+        rec.decisions()
+
+
+def test_lines_of_the_wrong_shape_in_a_record_are_skipped_and_the_rest_kept(tmp_path):
+    rec = pg.ProgrammeRecord(tmp_path / "r.jsonl")
+    rec.decide("a@x.com", "graduate", round=1)
+    with open(rec.path, "a", encoding="utf-8") as fh:
+        fh.write('[1, 2]\n"text"\n{"event": "decision", "email": 5, "decision": "graduate"}\n')
+        fh.write('{"event": "decision", "email": "b@x.com", "decision": "retake", "round": "two", "note": 7}\n')
+        fh.write('{"event": "exclusion", "data_hash": ["x"], "reason": "r"}\n\xff\xfe\n')
+    got = rec.decisions()
+    assert set(got) == {"a@x.com", "b@x.com"}
+    assert (got["b@x.com"].round, got["b@x.com"].note) == (1, "")  # wrong types fall back, never crash
+    assert rec.exclusions() == {}
