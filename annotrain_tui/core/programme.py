@@ -101,24 +101,32 @@ def _text(value: Any, limit: int = 2000) -> str:
 class ProgrammeRecord:
     """What only annotrain knows about one programme: an append-only log of events, each line
     fsynced before the call returns (``provisioning.Journal``), read back tolerantly (a line cut by
-    a kill is skipped). Events: ``decision``, ``exclusion``, ``inclusion``, ``snapshot`` and the
-    actions' own (``graduate-*``, ``retake-*``, written by ``core.actions``)."""
+    a kill is skipped). Events: ``decision``, ``exclusion``, ``inclusion`` and the actions' own
+    (``graduate-*``, ``retake-*``, written by ``core.actions``); the ``snapshot`` of each evaluation
+    goes to the history file beside it (``<key>.history.jsonl``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.journal = Journal(path, what="programme record")
+        # the snapshots (a line per evaluation, with per-item counts: large) in a file of their own,
+        # so reading the decisions never parses the whole history
+        self.history_path = path.with_name(path.stem + ".history.jsonl")
+        self.history = Journal(self.history_path, what="programme history")
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every event, oldest first (a line cut by a kill, or not an object, is skipped). Unlike the
         provisioning journal (a speed-up: the markers cover it), the record is the only copy of the
         decisions: a record that exists but cannot be read is an error, never an empty programme."""
+        return self._read(self.path, kind)
+
+    def _read(self, path: Path, kind: str | None) -> list[dict[str, Any]]:
         try:
-            with open(self.path, "rb") as fh:
+            with open(path, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise AnnotrainError(f"cannot read the programme record {shown(str(self.path), limit=300)}: "
+            raise AnnotrainError(f"cannot read the programme record {shown(str(path), limit=300)}: "
                            f"{exc.strerror or type(exc).__name__}",
                            hint="check the file and its directory (the state dir); nothing was changed") from None
         out = []
@@ -132,7 +140,7 @@ class ProgrammeRecord:
         return out
 
     def record(self, event: str, **data: Any) -> None:
-        self.journal.record(event, **data)
+        (self.history if event == "snapshot" else self.journal).record(event, **data)
 
     # -- decisions --------------------------------------------------------------------------
     def decide(self, email: str, decision: str, *, round: int, status: str = "", reason: str = "",
@@ -189,7 +197,7 @@ class ProgrammeRecord:
     # -- history ---------------------------------------------------------------------------
     def snapshots(self) -> list[dict[str, Any]]:
         """Every evaluation snapshot, oldest first (``core.history`` writes and reads them)."""
-        return [e for e in self.events("snapshot") if isinstance(e.get("annotators"), dict)]
+        return [e for e in self._read(self.history_path, "snapshot") if isinstance(e.get("annotators"), dict)]
 
 
 def programme_key(workspace_key: str, benchmark: Project) -> str:

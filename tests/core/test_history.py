@@ -86,7 +86,7 @@ def test_a_snapshot_is_recorded_and_read_back_with_its_items(demo_prog):
     assert sum(c[0] for c in alex["items"].values()) == score.missed
     assert sum(c[1] for c in alex["items"].values()) == score.extra
     # compact: no geometry anywhere
-    assert "coordinates" not in prog.record.path.read_text() and "boundingBox" not in prog.record.path.read_text()
+    assert "coordinates" not in prog.record.history_path.read_text() and "boundingBox" not in prog.record.history_path.read_text()
 
 
 def test_the_interval_fields_are_kept_when_the_score_has_them(demo_prog):
@@ -250,7 +250,7 @@ def test_since_last_compares_with_the_newest_snapshot_of_the_same_round(tmp_path
 def test_a_snapshot_line_cut_by_a_kill_is_skipped(tmp_path):
     record = ProgrammeRecord(tmp_path / "p.jsonl")
     record_snapshot(record, _synthetic("v1", {"a@x.com": (1, 0.5, "close")}))
-    with open(record.path, "a", encoding="utf-8") as fh:
+    with open(record.history_path, "a", encoding="utf-8") as fh:
         fh.write('{"ts": "2026-12-01T00:00:00", "event": "snapshot", "annotators": {"a@x.com": {"rou')
     assert len(snapshots(record)) == 1
     assert [p.f1 for p in trend(snapshots(record))["a@x.com"][1]] == [0.5]
