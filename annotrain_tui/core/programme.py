@@ -107,11 +107,12 @@ class ProgrammeRecord:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.journal = Journal(path, what="programme record")
+        nothing = "nothing was recorded"
+        self.journal = Journal(path, what="programme record", after_failure=nothing)
         # the snapshots (a line per evaluation, with per-item counts: large) in a file of their own,
         # so reading the decisions never parses the whole history
         self.history_path = path.with_name(path.stem + ".history.jsonl")
-        self.history = Journal(self.history_path, what="programme history")
+        self.history = Journal(self.history_path, what="programme history", after_failure=nothing)
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every event, oldest first (a line cut by a kill, or not an object, is skipped). Unlike the

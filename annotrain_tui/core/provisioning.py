@@ -103,9 +103,11 @@ class Journal:
     returns. Group commit: threads recording at once share one fsync (a line written before an
     fsync began is on disk when it ends), so concurrent steps do not queue one fsync each."""
 
-    def __init__(self, path: Path, *, what: str = "provisioning journal") -> None:
+    def __init__(self, path: Path, *, what: str = "provisioning journal",
+                 after_failure: str = "running the command again resumes where it stopped") -> None:
         self.path = path
         self.what = what
+        self.after_failure = after_failure  # what the user can do when a line could not be written
         self._lock = threading.Lock()  # appends, one at a time
         self._sync_lock = threading.Lock()  # one fsync at a time
         self._written = 0  # lines appended by this Journal
@@ -116,16 +118,18 @@ class Journal:
         return cls(journal_dir / f"provision-{benchmark_id}.jsonl")
 
     def record(self, event: str, **data: Any) -> None:
+        # backslashreplace: a lone surrogate (from a server's error text) becomes its JSON escape
         line = json.dumps({"ts": datetime.now(UTC).isoformat(), "event": event, **data},
-                          ensure_ascii=False)
+                          ensure_ascii=False).encode("utf-8", errors="backslashreplace") + b"\n"
         try:
             with self._lock:
                 self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-                # backslashreplace: a lone surrogate (from a server's error text) becomes its JSON escape
-                with open(self.path, "a", encoding="utf-8", errors="backslashreplace", opener=private_opener) as fh:
-                    fh.write(line + "\n")
-                    fh.flush()
-                    fd = os.dup(fh.fileno())  # the file written to, for the fsync below
+                fd = private_opener(str(self.path), os.O_RDWR | os.O_APPEND | os.O_CREAT)
+                try:
+                    self._append(fd, line)
+                except BaseException:
+                    os.close(fd)
+                    raise
                 self._written += 1
                 mine = self._written
             try:
@@ -135,8 +139,26 @@ class Journal:
         except OSError as exc:  # a full disk, a read-only state dir: one line naming the journal
             err = write_error(self.path, exc)
             raise type(err)(f"cannot write the {self.what}: {err.message}", hint=(
-                (err.hint + "; " if err.hint else "") + "running the command again resumes where it stopped"
-            )) from None
+                (err.hint + "; " if err.hint else "") + self.after_failure)) from None
+
+    @staticmethod
+    def _append(fd: int, line: bytes) -> None:
+        """``line`` at the end of the file, whole or not at all: after a line cut short (a kill, a
+        full disk) it starts on a line of its own (glued to the cut one, both would be lost), and a
+        write that fails half-way is taken back, so the file is as it was."""
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        view = memoryview(line)
+        try:
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+            raise
 
     def _sync(self, fd: int, mine: int) -> None:
         """Line ``mine`` on disk: by an fsync begun after it was written, this thread's or another's."""

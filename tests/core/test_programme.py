@@ -230,3 +230,40 @@ def test_lines_of_the_wrong_shape_in_a_record_are_skipped_and_the_rest_kept(tmp_
     assert set(got) == {"a@x.com", "b@x.com"}
     assert (got["b@x.com"].round, got["b@x.com"].note) == (1, "")  # wrong types fall back, never crash
     assert rec.exclusions() == {}
+
+
+def test_a_line_cut_short_by_a_kill_never_swallows_the_next_event(tmp_path):
+    """Trial 16 #1: after a cut last line, the next event starts on a line of its own."""
+    rec = pg.ProgrammeRecord(tmp_path / "r.jsonl")
+    rec.decide("a@x.com", "hold", round=1)
+    with open(rec.path, "a", encoding="utf-8") as fh:
+        fh.write('{"ts": "2026-12-01T18:44:18", "event": "decis')  # what an interrupted append leaves
+    rec.decide("b@x.com", "graduate", round=1, note="after the kill")
+    got = rec.decisions()
+    assert got["b@x.com"].note == "after the kill" and got["a@x.com"].decision == "hold"
+
+
+def test_a_write_that_fails_half_way_is_taken_back_and_says_so(tmp_path, monkeypatch):
+    """A full disk mid-line: the record is as it was (no half line), one error, nothing recorded."""
+    import errno
+    import os
+
+    from annotrain_tui.core.errors import AnnotrainError
+
+    rec = pg.ProgrammeRecord(tmp_path / "r.jsonl")
+    rec.decide("a@x.com", "hold", round=1)
+    before = rec.path.read_bytes()
+    real_write = os.write
+
+    def half(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half)
+    with pytest.raises(AnnotrainError, match="cannot write the programme record") as err:
+        rec.decide("b@x.com", "graduate", round=1)
+    assert "nothing was recorded" in str(err.value) and "resumes" not in str(err.value)
+    monkeypatch.setattr(os, "write", real_write)
+    assert rec.path.read_bytes() == before
+    rec.decide("c@x.com", "retake", round=1)
+    assert set(rec.decisions()) == {"a@x.com", "c@x.com"}
