@@ -202,10 +202,15 @@ class ProgrammeRecord:
 
 
 def programme_key(workspace_key: str, benchmark: Project) -> str:
-    """The file name of a programme's record: the workspace, the benchmark's id and its creation
-    time (a sandbox rebuilt with seeded ids gets a new benchmark, and a new record)."""
+    """The file name of a programme's record: the benchmark's id and creation time, which the
+    workspace itself holds (a sandbox rebuilt with the same seeded ids has a new benchmark, so a
+    new record), and the kind of backend (with Encord's domain). Never how the workspace was named:
+    a sandbox file reached by another path, a symlink, or moved or copied, keeps its programme's
+    record (trial 16 #2: each spelling had a record of its own)."""
+    kind = workspace_key.partition(":")[0]
+    scope = kind if kind == "sandbox" else workspace_key
     made = benchmark.created_at.isoformat() if benchmark.created_at else ""
-    return hashlib.sha256(f"{workspace_key}\0{benchmark.id}\0{made}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{scope}\0{benchmark.id}\0{made}".encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)

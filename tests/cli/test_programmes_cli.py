@@ -135,3 +135,23 @@ def test_a_history_that_cannot_be_written_is_a_warning_and_the_scores_still_prin
     record.path.mkdir(parents=True)
     code, out, err = run(capsys, "decide", "alex.kim@example.com", "hold")
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "programme record" in err
+
+
+def test_the_same_workspace_under_another_spelling_or_moved_keeps_its_decisions(capsys, tmp_path, monkeypatch):
+    """Trial 16 #2: a relative path, a symlink or a copy of the workspace file reach its record."""
+    import shutil
+
+    ws = tmp_path / "w" / "ws.db"
+    ws.parent.mkdir()
+    assert run(capsys, "--sandbox", str(ws), "sandbox", "init", "--demo")[0] == 0
+    assert run(capsys, "--sandbox", str(ws), "decide", "alex.kim@example.com", "graduate")[0] == 0
+    link = tmp_path / "link"
+    link.symlink_to(ws.parent)
+    copy = tmp_path / "copy.db"
+    shutil.copy(ws, copy)
+    monkeypatch.chdir(tmp_path)
+    for spelling in (str(link / "ws.db"), "w/../w/ws.db", str(copy)):
+        code, out, _ = run(capsys, "--sandbox", spelling, "programmes", "show", "--no-scores", "--json")
+        assert code == 0
+        decided = {e: d["decision"] for e, d in json.loads(out)["decisions"].items()}
+        assert decided == {"alex.kim@example.com": "graduate"}, spelling

@@ -150,7 +150,9 @@ def test_a_rebuilt_sandbox_with_the_same_ids_gets_a_new_record(demo, tmp_path):
     bench = backend.get_project(ids["benchmark"])
     later = bench.model_copy(update={"created_at": None})
     assert pg.programme_key(WS, bench) != pg.programme_key(WS, later)
-    assert pg.programme_key(WS, bench) != pg.programme_key("sandbox:/other", bench)
+    # the same workspace under another spelling, moved or copied: the same record
+    assert pg.programme_key(WS, bench) == pg.programme_key("sandbox:/elsewhere/../copy.db", bench)
+    assert pg.programme_key(WS, bench) != pg.programme_key("encord:https://api.encord.com", bench)
 
 
 def test_the_benchmark_version_changes_when_the_gold_is_edited(demo):
