@@ -8,7 +8,15 @@ shapes: matches below the low-overlap mark; classes they confuse; misses and ext
 their worst items (most misses + extras + loose, :data:`DEFAULT_TOP` of them), each with the
 shapes of both sides on the frame where it went worst, ready to draw
 (:mod:`annotrain_tui.core.feedback_html` draws them as SVG, in the item canvas's colours from
-:mod:`annotrain_tui.core.palette`).
+:mod:`annotrain_tui.core.palette`). Items whose gold the audit suspects (``suspects``: data hash →
+why, :func:`suspect_items`) are left out of that ranking and listed after it, marked "the gold may
+be wrong here: under review". A pack may say which round it scores (:class:`PackRound`).
+
+Online, a programme's pack scores each trainee's latest round with finished work, or the round
+asked for (:func:`choose_rounds`: a retaken trainee whose new round has no Complete task yet still
+gets the pack of the round they were scored on), in one session of those rounds
+(:func:`rounds_session`); :func:`round_facts` says per trainee "Round 1 of 2" and how the other
+rounds went (the history's last evaluation of each).
 
 :func:`write_packs` writes ``<name>.html`` (one self-contained file) and ``<name>.md`` per
 annotator into a directory, atomically, never over an input nor, without ``force``, over an
@@ -43,12 +51,16 @@ from annotrain_tui.core.text import shown
 if TYPE_CHECKING:
     import pandas as pd
 
+    from annotrain_tui.core.audit import AuditResult
+    from annotrain_tui.core.backends.base import Backend
     from annotrain_tui.core.evaluation.session import EvaluationSession
     from annotrain_tui.core.evaluation.views import EvaluationSnapshot
+    from annotrain_tui.core.programme import Programme, ProgrammeRecord, TrainingRound
 
-__all__ = ["DEFAULT_TOP", "BENCHMARK", "ANNOTATOR", "PackShape", "PackItem", "ErrorKind", "ErrorSummary",
-           "FeedbackPack", "RowsOf", "build_packs", "build_pack", "pack_file_names", "write_packs",
-           "write_session_packs", "write_snapshot_packs", "interval_of", "resolve_annotators"]
+__all__ = ["DEFAULT_TOP", "BENCHMARK", "ANNOTATOR", "UNDER_REVIEW", "PackShape", "PackItem", "ErrorKind",
+           "ErrorSummary", "PackRound", "FeedbackPack", "RowsOf", "RoundChoice", "build_packs", "build_pack",
+           "pack_file_names", "write_packs", "write_session_packs", "write_snapshot_packs", "interval_of",
+           "resolve_annotators", "choose_rounds", "rounds_session", "round_facts", "suspect_items"]
 
 DEFAULT_TOP = 6
 BENCHMARK = "benchmark"
@@ -57,6 +69,8 @@ ANNOTATOR = "annotator"
 RowsOf = Callable[[str, str], "tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]"]
 
 _MATCHED = ("matched", "low_overlap")
+#: what a pack says on an item whose gold the audit suspects (not excluded, not reviewed yet)
+UNDER_REVIEW = "the gold may be wrong here: under review"
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,8 @@ class PackShape:
 class PackItem:
     """One of the annotator's worst items: its counts over every frame, and the shapes of the frame
     it went worst on (``frame``; ``frames`` compared in all). ``size`` the image in pixels when the
-    label row says (None: drawn 16:9)."""
+    label row says (None: drawn 16:9). ``suspect``: why the audit suspects the item's gold (the
+    item is then out of the ranking: ``rank`` 0, listed after the ranked ones); None otherwise."""
 
     rank: int
     data_hash: str
@@ -95,6 +110,7 @@ class PackItem:
     matched: int
     size: tuple[float, float] | None
     shapes: tuple[PackShape, ...] = ()
+    suspect: str | None = None
 
     @property
     def errors(self) -> int:
@@ -103,7 +119,8 @@ class PackItem:
     def to_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "data_hash": self.data_hash, "data_title": self.title, "frame": self.frame,
                 "frames": self.frames, "missed": self.missed, "extra": self.extra, "loose": self.loose,
-                "matched": self.matched, "errors": self.errors, "shapes": len(self.shapes)}
+                "matched": self.matched, "errors": self.errors, "shapes": len(self.shapes),
+                "gold_under_review": self.suspect is not None, "suspect": self.suspect}
 
 
 @dataclass(frozen=True)
@@ -150,8 +167,28 @@ class ErrorSummary:
 
 
 @dataclass(frozen=True)
+class PackRound:
+    """The round a pack scores: ``round`` of ``rounds`` (the trainee's latest round's number), and
+    one line per other round (``others``, oldest first: an earlier one's last evaluation, F1 and
+    status; a later one's progress)."""
+
+    round: int
+    rounds: int
+    others: tuple[str, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        return f"Round {self.round} of {self.rounds}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"round": self.round, "rounds": self.rounds, "other_rounds": list(self.others)}
+
+
+@dataclass(frozen=True)
 class FeedbackPack:
-    """Everything one annotator's feedback says (see the module doc); :mod:`.feedback_html` renders it."""
+    """Everything one annotator's feedback says (see the module doc); :mod:`.feedback_html` renders it.
+    ``items`` the ranked worst items; ``under_review`` those with something to fix whose gold the
+    audit suspects (out of the ranking, listed after it; ``items_with_errors`` does not count them)."""
 
     annotator: str
     score: AnnotatorScore
@@ -162,6 +199,9 @@ class FeedbackPack:
     items_with_errors: int
     title: str = ""  # the programme (its benchmark's title), or the benchmark file
     created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    under_review: tuple[PackItem, ...] = ()
+    items_under_review: int = 0  # items with something to fix whose gold is suspect (≥ len(under_review))
+    round: PackRound | None = None  # None: not known (label files, the TUI's snapshot)
 
     @property
     def intervals(self) -> dict[str, tuple[float, float]]:
@@ -180,7 +220,10 @@ class FeedbackPack:
                 "mean_iou": s.mean_iou, "intervals": {k: list(v) for k, v in self.intervals.items()},
                 "pass_mark": self.settings.pass_mark.to_json(), "errors": self.errors.to_json(),
                 "items_compared": self.items_compared, "items_with_errors": self.items_with_errors,
-                "worst_items": [i.to_json() for i in self.items]}
+                "worst_items": [i.to_json() for i in self.items],
+                "items_under_review": self.items_under_review,
+                "gold_under_review": [i.to_json() for i in self.under_review],
+                "round": self.round.to_json() if self.round is not None else None}
 
 
 def interval_of(value: Any) -> tuple[float, float] | None:
@@ -350,14 +393,32 @@ def resolve_annotators(result: EvaluationResult, wanted: Iterable[str] | None) -
     return out
 
 
+def _pack_item(rec: Any, name: str, theirs: pd.DataFrame, rows_of: RowsOf, *, rank: int,
+               suspect: str | None = None) -> PackItem:
+    """One item of a pack, drawn on its worst frame: ``rec`` its counts (a row of the items table),
+    ``theirs`` the annotator's per-object rows."""
+    data_hash, frame = str(rec.data_hash), int(rec.worst_frame)
+    bench_row, training_row = rows_of(data_hash, name)
+    here = theirs[(theirs["data_hash"] == data_hash).to_numpy() & (theirs["frame"] == frame).to_numpy()]
+    return PackItem(rank=rank, data_hash=data_hash, title=str(rec.title), frame=frame, frames=int(rec.frames),
+                    missed=int(rec.missed), extra=int(rec.extra), loose=int(rec.loose), matched=int(rec.matched),
+                    size=_size_of(bench_row) or _size_of(training_row),
+                    shapes=_item_shapes(here, bench_row, training_row, frame), suspect=suspect)
+
+
 def build_packs(result: EvaluationResult, rows_of: RowsOf, annotators: Iterable[str] | None = None, *,
-                top: int = DEFAULT_TOP, title: str = "", labels: Mapping[str, str] | None = None
+                top: int = DEFAULT_TOP, title: str = "", labels: Mapping[str, str] | None = None,
+                suspects: Mapping[str, str] | None = None, rounds: Mapping[str, PackRound] | None = None
                 ) -> list[FeedbackPack]:
     """One :class:`FeedbackPack` per annotator (all the result scored, or ``annotators``, each an
     email the result has: :class:`NotFound` otherwise), in the result's order. ``rows_of`` gives the
     label rows of an item drawn; ``top`` how many worst items (those with at least one miss, extra
     or loose shape) are drawn; ``labels`` the engine's class labels (feature hash → label), so the
-    counts name classes as the scores do."""
+    counts name classes as the scores do. ``suspects`` (data hash → why the audit suspects its
+    gold): those items leave the ranking and are drawn after it (``top`` of them at most), marked;
+    ``rounds`` (by email, any case): the round each pack scores."""
+    from annotrain_tui.core.roster import identity
+
     if result.objects is None:
         raise AnnotrainError("the evaluation kept no per-object rows (keep_objects=False): a feedback pack needs them")
     if top < 0:
@@ -366,6 +427,8 @@ def build_packs(result: EvaluationResult, rows_of: RowsOf, annotators: Iterable[
     tables = _tables(result.objects, labels)
     items_of = {str(a): g for a, g in tables.items.groupby("annotator", sort=False)} if len(tables.items) else {}
     rows_by = {str(a): g for a, g in tables.objects.groupby("annotator", sort=False)} if len(tables.objects) else {}
+    suspect_of = dict(suspects or {})
+    round_of = {identity(k): v for k, v in (rounds or {}).items()}
     packs = []
     for name in chosen:
         score = result.annotators[name]
@@ -376,23 +439,23 @@ def build_packs(result: EvaluationResult, rows_of: RowsOf, annotators: Iterable[
             missed=sum(n for _c, n in tables.missed.get(name, ())), missed_by_class=tables.missed.get(name, ()),
             extra=sum(n for _c, n in tables.extra.get(name, ())), extra_by_class=tables.extra.get(name, ()))
         drawn: list[PackItem] = []
-        with_errors = 0
+        review: list[PackItem] = []
+        with_errors = under_review = 0
         if mine is not None:
             bad = mine[mine["errors"].to_numpy() > 0]
-            with_errors = len(bad)
+            doubted = bad["data_hash"].map(lambda h: h in suspect_of).to_numpy(dtype=bool) if suspect_of \
+                else np.zeros(len(bad), dtype=bool)
+            ranked, held = bad[~doubted], bad[doubted]
+            with_errors, under_review = len(ranked), len(held)
             theirs = rows_by[name]
-            for rank, rec in enumerate(bad.head(top).itertuples(index=False), start=1):
-                data_hash, frame = str(rec.data_hash), int(rec.worst_frame)
-                bench_row, training_row = rows_of(data_hash, name)
-                here = theirs[(theirs["data_hash"] == data_hash).to_numpy() & (theirs["frame"] == frame).to_numpy()]
-                drawn.append(PackItem(
-                    rank=rank, data_hash=data_hash, title=str(rec.title), frame=frame, frames=int(rec.frames),
-                    missed=int(rec.missed), extra=int(rec.extra), loose=int(rec.loose), matched=int(rec.matched),
-                    size=_size_of(bench_row) or _size_of(training_row),
-                    shapes=_item_shapes(here, bench_row, training_row, frame)))
+            drawn = [_pack_item(rec, name, theirs, rows_of, rank=rank)
+                     for rank, rec in enumerate(ranked.head(top).itertuples(index=False), start=1)]
+            review = [_pack_item(rec, name, theirs, rows_of, rank=0, suspect=suspect_of[str(rec.data_hash)])
+                      for rec in held.head(top).itertuples(index=False)]
         packs.append(FeedbackPack(annotator=name, score=score, settings=result.settings, errors=errors,
                                   items=tuple(drawn), items_compared=0 if mine is None else len(mine),
-                                  items_with_errors=with_errors, title=title))
+                                  items_with_errors=with_errors, title=title, under_review=tuple(review),
+                                  items_under_review=under_review, round=round_of.get(identity(name))))
     return packs
 
 
@@ -433,17 +496,20 @@ def pack_file_names(annotators: Sequence[str]) -> dict[str, str]:
 def write_packs(result: EvaluationResult, rows_of: RowsOf, out_dir: str | Path,
                 annotators: Iterable[str] | None = None, *, force: bool = False, top: int = DEFAULT_TOP,
                 title: str = "", labels: Mapping[str, str] | None = None,
-                inputs: Iterable[str | Path] = ()) -> list[Path]:
+                inputs: Iterable[str | Path] = (), suspects: Mapping[str, str] | None = None,
+                rounds: Mapping[str, PackRound] | None = None) -> list[Path]:
     """Write ``<name>.html`` and ``<name>.md`` per annotator (:func:`pack_file_names`) into
     ``out_dir`` (made when missing) and return their paths, HTML then Markdown per annotator.
 
     Every target is checked before anything is written (``files.check_output``: never one of
     ``inputs`` or annotrain's own files, never a device; an existing file only with ``force``), then
-    each is written atomically (readers see the old file or the new one)."""
+    each is written atomically (readers see the old file or the new one). ``suspects`` and
+    ``rounds`` as :func:`build_packs`."""
     from annotrain_tui.core.feedback_html import render_html, render_markdown
     from annotrain_tui.core.files import atomic_write_text, check_output, display_path, write_error
 
-    packs = build_packs(result, rows_of, annotators, top=top, title=title, labels=labels)
+    packs = build_packs(result, rows_of, annotators, top=top, title=title, labels=labels, suspects=suspects,
+                        rounds=rounds)
     directory = Path(out_dir)
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{display_path(directory)}: is not a directory (--out names the directory the packs go in)")
@@ -468,18 +534,21 @@ def write_packs(result: EvaluationResult, rows_of: RowsOf, out_dir: str | Path,
 
 
 def write_session_packs(session: EvaluationSession, out_dir: str | Path, annotators: Iterable[str] | None = None,
-                        *, force: bool = False, top: int = DEFAULT_TOP, inputs: Iterable[str | Path] = ()
+                        *, force: bool = False, top: int = DEFAULT_TOP, inputs: Iterable[str | Path] = (),
+                        suspects: Mapping[str, str] | None = None, rounds: Mapping[str, PackRound] | None = None
                         ) -> list[Path]:
     """:func:`write_packs` of an evaluation session that has loaded (its result kept its per-object
     rows: ``keep_objects=True``): the label rows from ``session.item_rows``, the classes named as
-    its evaluator names them, the session's title (the benchmark) on every pack."""
+    its evaluator names them, the session's title (the benchmark) on every pack; ``suspects`` and
+    ``rounds`` as :func:`build_packs`."""
     from annotrain_tui.core.evaluation.views import engine_class_labels
 
     result = session.result
     if result is None:
         raise AnnotrainError("the evaluation has not loaded yet: load it before writing feedback packs")
     return write_packs(result, session.item_rows, out_dir, annotators, force=force, top=top, title=session.title,
-                       labels=engine_class_labels(session.evaluator), inputs=inputs)
+                       labels=engine_class_labels(session.evaluator), inputs=inputs, suspects=suspects,
+                       rounds=rounds)
 
 
 def write_snapshot_packs(snapshot: EvaluationSnapshot, out_dir: str | Path, annotators: Iterable[str] | None = None,
@@ -498,3 +567,133 @@ def write_snapshot_packs(snapshot: EvaluationSnapshot, out_dir: str | Path, anno
 
     return write_packs(result, rows_of, out_dir, annotators, force=force, top=top, title=snapshot.title,
                        labels=dict(snapshot.class_labels), inputs=inputs)
+
+
+# --- a programme: the round each pack scores, and its suspect gold ------------------------------------
+
+@dataclass(frozen=True)
+class RoundChoice:
+    """The rounds a programme's packs score: trainee email → its round (``rounds``), and the
+    trainees left out with why, one line each (``left_out``, untrusted text already made safe)."""
+
+    rounds: dict[str, TrainingRound]
+    left_out: dict[str, str]
+
+    @property
+    def project_ids(self) -> list[str]:
+        return [r.project.id for r in self.rounds.values()]
+
+
+def _progress(r: TrainingRound) -> str:
+    return f"{r.complete}/{r.total} Complete"
+
+
+def choose_rounds(prog: Programme, *, round: int | None = None, annotators: Iterable[str] | None = None
+                  ) -> RoundChoice:
+    """The round each trainee's pack scores: their latest round with finished work (a Complete
+    task), or round ``round`` when given; of every trainee, or of ``annotators`` (any case; one
+    who is not a trainee is :class:`NotFound`, naming the trainees). A trainee with no such round
+    is left out, with why."""
+    from annotrain_tui.core.roster import identity
+
+    if annotators is None:
+        trainees = list(prog.trainees.values())
+    else:
+        trainees = []
+        for email in annotators:
+            t = prog.trainees.get(identity(email))
+            if t is None:
+                known = list(prog.trainees)
+                some = ", ".join(shown(a, limit=60) for a in known[:5]) + (" …" if len(known) > 5 else "")
+                raise NotFound(f"'{shown(email, limit=80)}' is not a trainee of the programme "
+                               f"'{shown(prog.title, limit=80)}'",
+                               hint=f"its trainees: {some}" if known else "the programme has no trainees yet")
+            if t not in trainees:
+                trainees.append(t)
+    rounds: dict[str, TrainingRound] = {}
+    left_out: dict[str, str] = {}
+    for t in trainees:
+        who = shown(t.email, limit=120)
+        if round is not None:
+            r = next((x for x in t.rounds if x.round == round), None)
+            if r is None:
+                have = ", ".join(str(x.round) for x in t.rounds)
+                left_out[t.email] = f"{who}: has no round {round} (their round(s): {have})"
+            elif r.complete == 0:
+                why = f"cannot be read: {shown(r.error, limit=200)}" if r.error else \
+                    f"has no finished work yet ({_progress(r)})"
+                left_out[t.email] = f"{who}: round {round} {why}"
+            else:
+                rounds[t.email] = r
+            continue
+        done = [x for x in t.rounds if x.complete > 0]
+        if done:
+            rounds[t.email] = done[-1]
+        else:
+            now = t.current
+            why = f"round {now.round} cannot be read: {shown(now.error, limit=200)}" if now.error else \
+                f"round {now.round}: {_progress(now)}"
+            left_out[t.email] = f"{who}: no finished work in any round ({why})"
+    return RoundChoice(rounds=rounds, left_out=left_out)
+
+
+def rounds_session(backend: Backend, prog: Programme, choice: RoundChoice,
+                   settings: EvaluationSettings | None = None) -> EvaluationSession:
+    """An evaluation session of the rounds chosen (their projects named: a retaken trainee's earlier
+    round is scored, not their current one), the programme's gold exclusions applied, the per-object
+    rows kept for the packs. :class:`AnnotrainError` when no round was chosen."""
+    from annotrain_tui.core.decisions import settings_of
+    from annotrain_tui.core.evaluation.session import EvaluationSession
+
+    if not choice.rounds:
+        raise AnnotrainError("no trainee has a round to write a pack of: " + "; ".join(choice.left_out.values())
+                             if choice.left_out else "the programme has no trainees yet",
+                             hint="a pack needs Complete tasks in a training round")
+    return EvaluationSession.of_workspace(backend, prog.id, choice.project_ids, settings_of(prog, settings),
+                                          keep_objects=True, block_size=10**9)
+
+
+def _earlier(points: Sequence[Any]) -> str:
+    last = points[-1]
+    f1 = "–" if last.f1 is None else f"{last.f1:.3f}"
+    when = f" (evaluated {last.ts[:16].replace('T', ' ')})" if last.ts else ""
+    return f"F1 {f1}, {shown(last.status, limit=60) or 'no status'}{when}"
+
+
+def round_facts(prog: Programme, rounds: Mapping[str, TrainingRound],
+                snapshots: Iterable[Mapping[str, Any]] = ()) -> dict[str, PackRound]:
+    """email → what a pack says of its round: "Round 1 of 2", and a line per other round of the
+    trainee (an earlier one: its last evaluation in ``snapshots``, the programme's history; a later
+    one: how far it is)."""
+    from annotrain_tui.core.history import trend
+    from annotrain_tui.core.roster import identity
+
+    trends = {identity(email): by_round for email, by_round in trend([dict(s) for s in snapshots]).items()}
+    out: dict[str, PackRound] = {}
+    for email, scored in rounds.items():
+        trainee = prog.trainees[identity(email)]
+        history = trends.get(identity(email), {})
+        others = []
+        for r in trainee.rounds:
+            if r.round < scored.round:
+                points = history.get(r.round)
+                others.append(f"Round {r.round}: " + (_earlier(points) if points else
+                                                       f"not evaluated in the history ({_progress(r)})"))
+            elif r.round > scored.round:
+                others.append(f"Round {r.round}: not scored in this pack ({_progress(r)})")
+        out[email] = PackRound(round=scored.round, rounds=max(trainee.round, scored.round), others=tuple(others))
+    return out
+
+
+def suspect_items(audit: AuditResult, record: ProgrammeRecord | None = None) -> dict[str, str]:
+    """data hash → why its gold may be wrong, for the audit's suspects not reviewed yet: not
+    excluded now (an excluded item is not scored at all), and never put back by an inclusion in the
+    programme's ``record`` (a person looked and kept the gold)."""
+    reviewed: set[str] = set()
+    if record is not None:
+        reviewed = {e["data_hash"] for e in record.events("inclusion") if isinstance(e.get("data_hash"), str)}
+    out: dict[str, list[str]] = {}
+    for s in audit.suspects:
+        if s.excluded is None and s.data_hash not in reviewed:
+            out.setdefault(s.data_hash, []).append(s.explanation)
+    return {h: "; ".join(dict.fromkeys(whys)) for h, whys in out.items()}

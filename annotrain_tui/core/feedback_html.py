@@ -36,6 +36,7 @@ import numpy as np
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.shapes import Bitmask, Box, Point, Polygon, Polyline, RotatedBox, Skeleton
+from annotrain_tui.core.feedback import UNDER_REVIEW as _REVIEW
 from annotrain_tui.core.palette import EXTRA_MARK, MISSED_MARK, faded
 from annotrain_tui.core.text import shown
 
@@ -410,6 +411,10 @@ td.ok { color: #1A7F37; font-weight: 700; } td.no { color: #CF222E; font-weight:
 .columns { display: flex; flex-wrap: wrap; gap: 0 36px; }
 ol.kinds li { margin: 3px 0; }
 .muted { color: #57606A; }
+.round { font-size: 16px; font-weight: 600; margin: 4px 0 0; }
+ul.rounds { margin: 4px 0 0; padding-left: 20px; font-size: 13.5px; }
+.review { display: inline-block; padding: 1px 6px; border: 1px solid #9A6700; border-radius: 3px; color: #7D4E00;
+          background: #FFF8C5; font-size: 12.5px; }
 figure { margin: 14px 0 26px; break-inside: avoid; page-break-inside: avoid; }
 figcaption { margin: 0 0 6px; }
 figcaption b { word-break: break-all; }
@@ -492,6 +497,34 @@ def _kinds_html(pack: FeedbackPack) -> str:
     return '<ol class="kinds">' + "".join(lis) + "</ol>"
 
 
+def _compared_text(pack: FeedbackPack) -> str:
+    text = f"{pack.items_compared} item(s) compared, {pack.items_with_errors} with something to fix"
+    if pack.items_under_review:
+        text += f", {pack.items_under_review} more where the gold may be wrong (under review)"
+    return text + "."
+
+
+def _review_text(pack: FeedbackPack) -> str:
+    n = pack.items_under_review
+    more = f" (the first {len(pack.under_review)} of {n} shown)" if n > len(pack.under_review) else ""
+    return (f"Most trainees agree against the benchmark on {n} item(s) where you have something to fix{more}: "
+            "the gold may be wrong there, and it is being reviewed. They are left out of the ranking above; "
+            "until the review they still count in your scores.")
+
+
+def _figure_html(item: PackItem, number: str) -> str:
+    review = (f' <span class="review">{_h(_REVIEW)}</span><br><span class="muted">{_h(item.suspect, limit=400)}'
+              "</span>" if item.suspect is not None else "")
+    out = [f"<figure><figcaption><b>{_h(number)}{_h(item.title or item.data_hash, limit=160)}</b>{review} "
+           f'<span class="muted">{_h(_item_facts(item))} · <code>{_h(item.data_hash, limit=80)}</code>'
+           "</span></figcaption>", render_svg(item), _class_legend(item)]
+    rows = _object_rows(item)
+    if rows:
+        out.append(_table(("#", "Outcome", "Benchmark class", "Your class", "Shape", "Overlap"), rows, numeric=(5,)))
+    out.append("</figure>")
+    return "".join(out)
+
+
 def render_html(pack: FeedbackPack) -> str:
     """The pack as ONE self-contained HTML document (see the module doc)."""
     from annotrain_tui.core.evaluation.views import matching_text
@@ -503,14 +536,20 @@ def render_html(pack: FeedbackPack) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>Feedback: {_h(pack.annotator, limit=120)}</title><style>{_CSS}</style></head><body>")
-    out = [head, "<header>", f"<h1>Feedback for {_h(pack.annotator)}</h1>",
-           f'<p class="meta">Programme: {_h(pack.title or "–", limit=200)} · scored with '
-           f"{_h(matching_text(pack.settings))}, a match needs overlap ≥ {pack.settings.iou_threshold:g} · "
-           f"written {_h(pack.created)}</p></header>"]
-    out.append(f'<section class="verdict {status_class}"><strong>Result: {_h(s.status)}</strong>'
+    out = [head, "<header>", f"<h1>Feedback for {_h(pack.annotator)}</h1>"]
+    if pack.round is not None:
+        out.append(f'<p class="round">{_h(pack.round.heading)}</p>')
+    out.append(f'<p class="meta">Programme: {_h(pack.title or "–", limit=200)} · scored with '
+               f"{_h(matching_text(pack.settings))}, a match needs overlap ≥ {pack.settings.iou_threshold:g} · "
+               f"written {_h(pack.created)}</p></header>")
+    result = f"Result: {s.status}" + (f" (round {pack.round.round})" if pack.round is not None else "")
+    out.append(f'<section class="verdict {status_class}"><strong>{_h(result)}</strong>'
                + (f"<p>{_h(s.reason)}</p>" if s.reason else "")
-               + f'<p class="muted">{pack.items_compared} item(s) compared, {pack.items_with_errors} with something '
-                 "to fix.</p></section>")
+               + f'<p class="muted">{_h(_compared_text(pack))}</p>'
+               + ('<p class="muted">Your other rounds:</p><ul class="rounds">'
+                  + "".join(f"<li>{_h(line)}</li>" for line in pack.round.others) + "</ul>"
+                  if pack.round is not None and pack.round.others else "")
+               + "</section>")
     out.append("<h2>Your scores against the pass mark</h2>")
     if pack.intervals:
         out.append('<p class="muted">The 95 % interval is the range your true score is likely in, given how many '
@@ -537,20 +576,19 @@ def render_html(pack: FeedbackPack) -> str:
         out.append(f"<p>The {shown_n} item(s) with the most misses, extras and loose shapes"
                    + (f" ({more} more item(s) had some)" if more > 0 else "")
                    + ", each on the frame where it went worst.</p>")
-        out.append(_legend_html())
-        for item in pack.items:
-            out.append(f"<figure><figcaption><b>{item.rank}. {_h(item.title or item.data_hash, limit=160)}</b> "
-                       f'<span class="muted">{_h(_item_facts(item))} · <code>{_h(item.data_hash, limit=80)}</code>'
-                       "</span></figcaption>")
-            out.append(render_svg(item))
-            out.append(_class_legend(item))
-            rows = _object_rows(item)
-            if rows:
-                out.append(_table(("#", "Outcome", "Benchmark class", "Your class", "Shape", "Overlap"), rows,
-                                  numeric=(5,)))
-            out.append("</figure>")
+    elif pack.under_review:
+        out.append("<p>No other item has a miss, an extra or a loose shape.</p>")
     else:
         out.append("<p>No item has a miss, an extra or a loose shape: nothing to draw.</p>")
+    if pack.items or pack.under_review:
+        out.append(_legend_html())
+    for item in pack.items:
+        out.append(_figure_html(item, f"{item.rank}. "))
+    if pack.under_review:
+        out.append("<h3>Where the gold may be wrong (under review)</h3>")
+        out.append(f"<p>{_h(_review_text(pack))}</p>")
+        for item in pack.under_review:
+            out.append(_figure_html(item, ""))
     if s.classifications or s.attributes:
         out.append("<h2>Answers</h2>")
         if s.classifications:
@@ -574,18 +612,36 @@ def _md_table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: Itera
     return lines + [""]
 
 
+def _item_md(item: PackItem, number: str) -> list[str]:
+    heading = f"#### {number}{_md(item.title or item.data_hash, limit=160)}" if item.suspect is not None else \
+        f"### {number}{_md(item.title or item.data_hash, limit=160)}"
+    lines = [heading, ""]
+    if item.suspect is not None:
+        lines += [f"**{_md(_REVIEW)}** — {_md(item.suspect, limit=400)}", ""]
+    lines += [f"{_md(_item_facts(item))} · data hash {_md(item.data_hash, limit=80)}", ""]
+    rows = _object_rows(item)
+    if rows:
+        lines += _md_table(("#", "Outcome", "Benchmark class", "Your class", "Shape", "Overlap"), rows, numeric=(5,))
+    return lines
+
+
 def render_markdown(pack: FeedbackPack, *, html_name: str | None = None) -> str:
     """The pack as Markdown: the same text and tables as :func:`render_html`; each worst item as
     its counts and objects, its drawing in the HTML file (``html_name``; see the module doc why)."""
     from annotrain_tui.core.evaluation.views import matching_text
 
     s = pack.score
-    lines = [f"# Feedback for {_md(pack.annotator)}", "",
-             f"Programme: {_md(pack.title or '–', limit=200)} · scored with {_md(matching_text(pack.settings))}, "
-             f"a match needs overlap ≥ {pack.settings.iou_threshold:g} · written {_md(pack.created)}", "",
-             f"**Result: {_md(s.status)}**" + (f" — {_md(s.reason)}" if s.reason else ""), "",
-             f"{pack.items_compared} item(s) compared, {pack.items_with_errors} with something to fix.", "",
-             "## Your scores against the pass mark", ""]
+    result = f"Result: {s.status}" + (f" (round {pack.round.round})" if pack.round is not None else "")
+    lines = [f"# Feedback for {_md(pack.annotator)}", ""]
+    if pack.round is not None:
+        lines += [f"**{_md(pack.round.heading)}**", ""]
+    lines += [f"Programme: {_md(pack.title or '–', limit=200)} · scored with {_md(matching_text(pack.settings))}, "
+              f"a match needs overlap ≥ {pack.settings.iou_threshold:g} · written {_md(pack.created)}", "",
+              f"**{_md(result)}**" + (f" — {_md(s.reason)}" if s.reason else ""), "",
+              _md(_compared_text(pack)), ""]
+    if pack.round is not None and pack.round.others:
+        lines += ["Your other rounds:", ""] + [f"- {_md(line)}" for line in pack.round.others] + [""]
+    lines += ["## Your scores against the pass mark", ""]
     lines += _md_table(("Measure", "Yours", "95 % interval", "Mark", ""), _score_rows(pack), numeric=(1,))
     lines += _md_table(("Count", ""), _count_rows(pack), numeric=(1,))
     lines += ["## What to work on first", ""]
@@ -603,20 +659,20 @@ def render_markdown(pack: FeedbackPack, *, html_name: str | None = None) -> str:
     if s.by_shape:
         lines += ["### By shape", ""] + _md_table(_BREAKDOWN_HEAD, _breakdown_rows(s.by_shape), numeric=range(1, 10))
     lines += ["## Your worst items", ""]
-    if pack.items:
+    if pack.items or pack.under_review:
         where = _md(html_name) if html_name else "the HTML pack"
         lines += [f"Each item's drawing (benchmark and your shapes, pairs linked, misses and extras marked) is in "
                   f"{where}, beside this file: Markdown viewers differ on inline SVG, the HTML file shows it "
                   "everywhere.", ""]
-        for item in pack.items:
-            lines += [f"### {item.rank}. {_md(item.title or item.data_hash, limit=160)}", "",
-                      f"{_md(_item_facts(item))} · data hash {_md(item.data_hash, limit=80)}", ""]
-            rows = _object_rows(item)
-            if rows:
-                lines += _md_table(("#", "Outcome", "Benchmark class", "Your class", "Shape", "Overlap"), rows,
-                                   numeric=(5,))
-    else:
-        lines += ["No item has a miss, an extra or a loose shape: nothing to draw.", ""]
+    if not pack.items:
+        lines += ["No other item has a miss, an extra or a loose shape." if pack.under_review else
+                  "No item has a miss, an extra or a loose shape: nothing to draw.", ""]
+    for item in pack.items:
+        lines += _item_md(item, f"{item.rank}. ")
+    if pack.under_review:
+        lines += ["### Where the gold may be wrong (under review)", "", _md(_review_text(pack)), ""]
+        for item in pack.under_review:
+            lines += _item_md(item, "")
     if s.classifications or s.attributes:
         lines += ["## Answers", ""]
         if s.classifications:

@@ -356,3 +356,126 @@ def test_a_session_and_its_snapshot_write_the_same_packs(tmp_path):
 
     assert all(steady(x) == steady(y) for x, y in zip(a, b))
     assert all("<svg class=\"drawing\"" in steady(x) for x in a if x.suffix == ".html")
+
+
+# --- suspect gold under review, and the round a pack scores (trial 16, items 6 and 18) ----------------
+
+def test_an_item_under_suspect_gold_leaves_the_ranking_and_is_listed_last_marked(scene):
+    from annotrain_tui.core.feedback import UNDER_REVIEW
+
+    result, rows_of = scene
+    pack = build_pack(result, rows_of, WHO, suspects={"B": "4 of 4 trainees drew a Car the gold lacks"})
+    assert [(i.rank, i.title, i.suspect) for i in pack.items] == [(1, "a.jpg", None)]
+    assert [(i.rank, i.title, i.suspect) for i in pack.under_review] == [
+        (0, "b.jpg", "4 of 4 trainees drew a Car the gold lacks")]
+    assert (pack.items_with_errors, pack.items_under_review) == (1, 1)
+    assert pack.errors.missed == 3  # still scored: only the ranking leaves it out
+    page = render_html(pack)
+    assert page.count(UNDER_REVIEW) == 1 and "4 of 4 trainees drew a Car the gold lacks" in page
+    assert page.index("1. a.jpg") < page.index("Where the gold may be wrong") < page.index("b.jpg</b>")
+    assert page.count("<svg class=\"drawing\"") == 2  # both still drawn
+    assert "1 more where the gold may be wrong (under review)" in page
+    md = render_markdown(pack)
+    assert md.index("### 1. a.jpg") < md.index("#### b.jpg") and UNDER_REVIEW in md
+    doc = pack.to_json()
+    assert [i["data_title"] for i in doc["worst_items"]] == ["a.jpg"]
+    assert [(i["data_title"], i["gold_under_review"]) for i in doc["gold_under_review"]] == [("b.jpg", True)]
+    # without suspects (the TUI's path), nothing changes
+    plain = build_pack(result, rows_of, WHO)
+    assert [i.title for i in plain.items] == ["b.jpg", "a.jpg"] and plain.under_review == ()
+    assert UNDER_REVIEW not in render_html(plain) and UNDER_REVIEW not in render_markdown(plain)
+    # top bounds the listed ones too
+    assert build_pack(result, rows_of, WHO, top=0, suspects={"B": "x"}).under_review == ()
+
+
+def test_every_worst_item_under_review_still_draws_and_says_no_other_item(scene):
+    result, rows_of = scene
+    pack = build_pack(result, rows_of, WHO, suspects={"A": "gold class", "B": "gold missing"})
+    assert pack.items == () and [i.title for i in pack.under_review] == ["b.jpg", "a.jpg"]
+    page = render_html(pack)
+    assert "No other item has a miss" in page and "nothing to draw" not in page
+    assert page.count("<svg class=\"drawing\"") == 2 and "How to read a drawing" in page
+
+
+def test_a_pack_says_the_round_it_scores_and_the_other_rounds(scene):
+    from annotrain_tui.core.feedback import PackRound
+
+    result, rows_of = scene
+    facts = PackRound(round=2, rounds=2, others=("Round 1: F1 0.490, needs feedback",))
+    pack = build_pack(result, rows_of, WHO, rounds={WHO.upper(): facts})  # emails in any case
+    assert pack.round == facts and pack.to_json()["round"] == {"round": 2, "rounds": 2,
+                                                                "other_rounds": ["Round 1: F1 0.490, needs feedback"]}
+    page = render_html(pack)
+    assert '<p class="round">Round 2 of 2</p>' in page and f"Result: {pack.score.status} (round 2)" in page
+    assert "<li>Round 1: F1 0.490, needs feedback</li>" in page
+    md = render_markdown(pack)
+    assert "**Round 2 of 2**" in md and "- Round 1: F1 0.490, needs feedback" in md
+    plain = render_html(build_pack(result, rows_of, WHO))
+    assert "Round 2 of 2" not in plain and 'class="round"' not in plain
+
+
+def _trainee(email, *rounds):
+    from types import SimpleNamespace
+
+    from annotrain_tui.core.programme import Trainee, TrainingRound
+
+    return Trainee(email=email, rounds=[TrainingRound(email=email, round=n, project=SimpleNamespace(id=f"{email}-{n}"),
+                                                      complete=c, total=t) for n, c, t in rounds])
+
+
+def _prog(*trainees):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(title="Bench", trainees={t.email: t for t in trainees})
+
+
+def test_choose_rounds_takes_the_latest_round_with_finished_work_or_the_one_asked_for():
+    from annotrain_tui.core.feedback import choose_rounds
+
+    prog = _prog(_trainee("a@x.org", (1, 10, 10)), _trainee("b@x.org", (1, 10, 10), (2, 0, 10)),
+                 _trainee("c@x.org", (1, 10, 10), (2, 4, 10)), _trainee("d@x.org", (1, 0, 10)))
+    got = choose_rounds(prog)
+    assert {e: r.round for e, r in got.rounds.items()} == {"a@x.org": 1, "b@x.org": 1, "c@x.org": 2}
+    assert got.left_out == {"d@x.org": "d@x.org: no finished work in any round (round 1: 0/10 Complete)"}
+    assert got.project_ids == ["a@x.org-1", "b@x.org-1", "c@x.org-2"]
+    two = choose_rounds(prog, round=2)
+    assert {e: r.round for e, r in two.rounds.items()} == {"c@x.org": 2}
+    assert two.left_out == {"a@x.org": "a@x.org: has no round 2 (their round(s): 1)",
+                            "b@x.org": "b@x.org: round 2 has no finished work yet (0/10 Complete)",
+                            "d@x.org": "d@x.org: has no round 2 (their round(s): 1)"}
+    some = choose_rounds(prog, annotators=["B@X.org", "b@x.org"])
+    assert list(some.rounds) == ["b@x.org"] and some.left_out == {}
+    with pytest.raises(NotFound, match="not a trainee") as err:
+        choose_rounds(prog, annotators=["nobody@x.org"])
+    assert "a@x.org" in (err.value.hint or "")
+
+
+def test_round_facts_name_the_round_of_how_many_and_the_other_rounds_from_the_history():
+    from annotrain_tui.core.feedback import choose_rounds, round_facts
+
+    prog = _prog(_trainee("b@x.org", (1, 10, 10), (2, 10, 10), (3, 2, 10)))
+    snaps = [{"ts": "2026-12-01T10:00:00", "annotators": {"b@x.org": {"round": 1, "f1": 0.3, "status": "close"}}},
+             {"ts": "2026-12-01T11:00:00", "annotators": {"b@x.org": {"round": 1, "f1": 0.49,
+                                                                        "status": "needs feedback"}}}]
+    facts = round_facts(prog, choose_rounds(prog, round=2).rounds, snaps)["b@x.org"]
+    assert facts.heading == "Round 2 of 3"
+    assert facts.others == ("Round 1: F1 0.490, needs feedback (evaluated 2026-12-01 11:00)",
+                            "Round 3: not scored in this pack (2/10 Complete)")
+    bare = round_facts(prog, choose_rounds(prog, round=2).rounds)["b@x.org"]
+    assert bare.others[0] == "Round 1: not evaluated in the history (10/10 Complete)"
+
+
+def test_suspect_items_are_the_audits_not_excluded_and_not_put_back_by_a_review():
+    from types import SimpleNamespace
+
+    from annotrain_tui.core.feedback import suspect_items
+
+    def suspect(dh, why, excluded=None):
+        return SimpleNamespace(data_hash=dh, explanation=why, excluded=excluded)
+
+    audit = SimpleNamespace(suspects=[suspect("A", "gold lacks a Car"), suspect("A", "gold box misplaced"),
+                                      suspect("B", "class", excluded="wrong gold"), suspect("C", "kept")])
+    record = SimpleNamespace(events=lambda kind=None: [{"event": "inclusion", "data_hash": "C"}]
+                             if kind == "inclusion" else [])
+    assert suspect_items(audit, record) == {"A": "gold lacks a Car; gold box misplaced"}
+    assert suspect_items(audit) == {"A": "gold lacks a Car; gold box misplaced", "C": "kept"}
