@@ -137,9 +137,8 @@ def evaluate_online(args: argparse.Namespace) -> int:
                                                   paths.default_sandbox, paths.config_file) if p])
     ws = workspace_from_args(args)
     try:
-        if args.benchmark:  # as named (the session finds it, as before); remembered as the current programme
+        if args.benchmark:  # as named (the session finds it, as before); naming it does not make it current
             bench_ref = args.benchmark
-            _remember(ws, bench_ref)
         else:
             from annotrain_tui.cli.provision_cmd import current_benchmark
 
@@ -182,18 +181,6 @@ def evaluate_online(args: argparse.Namespace) -> int:
 
         raise AnnotrainError(session.why_nothing_paired())  # the real cause: the benchmark, or the trainees
     return _report(args, result)
-
-
-def _remember(ws: Any, ref: str) -> None:
-    """The benchmark ``ref`` names becomes the current programme (a ref that finds none is left to
-    the session, which says why in its own words)."""
-    from annotrain_tui.core.errors import AnnotrainError
-    from annotrain_tui.core.lookup import find_project
-
-    try:
-        ws.recent().set(benchmark=find_project(ws.backend, ref).id)
-    except AnnotrainError:
-        pass
 
 
 def run(args: argparse.Namespace) -> int:

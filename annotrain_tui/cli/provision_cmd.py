@@ -75,7 +75,7 @@ PROGRAMME_HELP = ("the programme: its benchmark project's id or title (default: 
 def current_benchmark(args: argparse.Namespace, ws) -> Project:
     """The benchmark ``--programme``/``--benchmark`` names (found as before), else the current
     programme's (``Workspace.programme``'s rule: the one used last while it is a benchmark, else the
-    first), without reading every trainee's rows; remembered as the current one."""
+    first), without reading every trainee's rows. Naming one does not make it current."""
     if args.benchmark:
         bench = find_project(ws.backend, args.benchmark)
     else:
@@ -85,7 +85,6 @@ def current_benchmark(args: argparse.Namespace, ws) -> Project:
                            hint="set up a benchmark project first",
                            see="benchmark.create")
         bench = found
-    ws.recent().set(benchmark=bench.id)
     return bench
 
 
@@ -260,6 +259,7 @@ def _bench_create(args: argparse.Namespace) -> int:
                 raise
             raise Conflict(err.message, hint=f"'{DEFAULT_BENCHMARK_TITLE}' is the default title: give another "
                                              "with --title TITLE") from None
+        ws.recent().set(benchmark=project.id)  # a new benchmark starts a programme: the current one now
         status = benchmark_status(ws.backend, project)
     finally:
         ws.close()

@@ -150,7 +150,6 @@ def _simulate(args: argparse.Namespace) -> int:
         bench_id = None
         if label:
             prog = ws.programme(None if args.benchmark == _CURRENT else args.benchmark)
-            ws.recent().set(benchmark=prog.id)
             bench_id = prog.id
             labelling = label_benchmark(ws.sandbox, prog.id, plant_errors=args.plant_errors, seed=args.seed)
             if not args.json:

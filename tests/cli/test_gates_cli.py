@@ -111,9 +111,10 @@ def test_provision_defaults_to_the_current_programme(capsys, tmp_path, demo_cli)
     assert out.startswith("Benchmark 'Benchmark Labels'")
 
 
-def test_programme_switches_and_is_remembered(capsys, tmp_path, demo_cli):
-    """A second benchmark (incomplete): --programme names it (the gate answers for it); the one
-    named last is the current programme of the next command without the option."""
+def test_a_new_benchmark_is_current_and_naming_another_does_not_switch(capsys, tmp_path, demo_cli):
+    """A second benchmark (incomplete) becomes the current programme once created; --programme (or
+    --benchmark, the old name) works on another for one command without switching (trial 16 #3);
+    'programmes use' switches."""
     code, _, err = run(capsys, "benchmark", "create-dataset", "--folder", "/Training Data/Street Scenes",
                        "--title", "Second set")
     assert code == 0, err
@@ -121,17 +122,13 @@ def test_programme_switches_and_is_remembered(capsys, tmp_path, demo_cli):
                        "--ontology", "Street Scene Objects")
     assert code == 0, err
     r = write_roster(tmp_path / "r.csv")
-    code, out, err = run(capsys, "provision", "--roster", r, "--programme", "Bench 2", "--dry-run")
-    assert code == 1 and "'Bench 2'" in err and "only 0 of 60" in err
-    # now current: the next command without --programme works on Bench 2 too
     code, out, err = run(capsys, "provision", "--roster", r, "--dry-run")
-    assert code == 1 and "'Bench 2'" in err
-    code, out, err = run(capsys, "progress", "--json")
-    assert code == 0, err
-    assert json.loads(out)["benchmark"]["title"] == "Bench 2"
-    # --benchmark, the old name, switches back
+    assert code == 1 and "'Bench 2'" in err and "only 0 of 60" in err
     code, out, err = run(capsys, "progress", "--benchmark", "Benchmark Labels", "--json")
     assert code == 0 and json.loads(out)["benchmark"]["title"] == "Benchmark Labels"
+    code, out, err = run(capsys, "progress", "--json")
+    assert code == 0 and json.loads(out)["benchmark"]["title"] == "Bench 2"  # not switched by naming
+    assert run(capsys, "programmes", "use", "Benchmark Labels")[0] == 0
     code, out, err = run(capsys, "progress", "--json")
     assert json.loads(out)["benchmark"]["title"] == "Benchmark Labels"
 
@@ -255,21 +252,19 @@ def test_evaluate_online_defaults_to_all_of_the_current_programme(capsys, demo_c
     assert code == 0 and json.loads(out)["annotators"] == explicit["annotators"]
 
 
-def test_evaluate_switches_programme(capsys, demo_cli):
-    """A second programme without trainees: evaluating it says so (exit 1); it is then the current
-    one, until --benchmark names the first again."""
+def test_evaluate_on_the_current_programme_and_on_one_named(capsys, demo_cli):
+    """A second programme without trainees is current once created: evaluating it says so (exit 1);
+    --benchmark evaluates the first for one run, and the current one stays the second."""
     assert run(capsys, "benchmark", "create-dataset", "--folder", "/Training Data/Street Scenes", "--title",
                "Second set")[0] == 0
     assert run(capsys, "benchmark", "create", "--title", "Bench 2", "--dataset", "Second set", "--ontology",
                "Street Scene Objects")[0] == 0
-    code, out, err = run(capsys, "evaluate", "--programme", "Bench 2")
-    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
-    code, _, err2 = run(capsys, "evaluate")
-    assert code == 1 and err2 == err  # the current programme is Bench 2 now
-    code, out, err = run(capsys, "evaluate", "--benchmark", "Benchmark Labels", "--json")
-    assert code == 0, err
-    code, out, err = run(capsys, "evaluate", "--json")
-    assert code == 0 and json.loads(out)["annotators"]
+    code, out, err = run(capsys, "evaluate")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "Bench 2" in err
+    code, out, err2 = run(capsys, "evaluate", "--benchmark", "Benchmark Labels", "--json")
+    assert code == 0 and json.loads(out)["annotators"], err2
+    code, _, err3 = run(capsys, "evaluate")
+    assert code == 1 and err3 == err
 
 
 def test_evaluate_help_names_the_default(capsys):

@@ -155,3 +155,17 @@ def test_the_same_workspace_under_another_spelling_or_moved_keeps_its_decisions(
         assert code == 0
         decided = {e: d["decision"] for e, d in json.loads(out)["decisions"].items()}
         assert decided == {"alex.kim@example.com": "graduate"}, spelling
+
+
+def test_naming_a_programme_never_makes_it_current_only_use_does(capsys):
+    """Trial 16 #3: reads, dry runs and failures with --programme leave the current programme be."""
+    run(capsys, "sandbox", "init", "--demo")
+    _second_benchmark()
+    first = json.loads(run(capsys, "programmes", "--json")[1])["current"]
+    for argv in (["history", "--programme", "Cohort B bench"], ["retake", "--dry-run", "--programme", "Cohort B bench"],
+                 ["evaluate", "--programme", "Cohort B bench"], ["progress", "--programme", "Cohort B bench"],
+                 ["programmes", "show", "--programme", "Cohort B bench", "--no-scores"]):
+        run(capsys, *argv)
+        assert json.loads(run(capsys, "programmes", "--json")[1])["current"] == first, argv
+    run(capsys, "programmes", "use", "Cohort B bench")
+    assert json.loads(run(capsys, "programmes", "--json")[1])["current"] != first
