@@ -82,9 +82,15 @@ async def test_a_graduation_into_a_ticked_production_project_with_a_role(tmp_pat
         assert plan_column(screen) == ["+ add", "+ add"]
         await pilot.press("a")
         await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        asked = " ".join(screen_text(app).split())  # the TUI's own words (trial 16 item 16)
+        assert "Add 2 annotator(s) to 1 production project as reviewer on" in asked and "place" not in asked
         await pilot.press("y")
         await settle(app, pilot)
         assert plan_column(screen) == ["✓ added", "✓ added"]
+        toast = next(n.message for n in app._notifications if n.title == "Graduate")
+        assert toast.startswith("Added 2 annotator(s) to production;") and "place" not in toast
         users = {u.email: u.role for u in app.workspace.raw.get_project(prod.id).users}
         assert users.get(ALEX) == "reviewer" and users.get(CHIDI) == "reviewer" and BEA not in users
         prog = app.workspace.programme()
@@ -192,3 +198,74 @@ async def test_a_hostile_project_title_is_offered_as_text(tmp_path):
         await settle(app, pilot)
         cells = [getattr(c, "plain", str(c)) for c in screen.query_one("#plan-table", DataTable).get_row_at(0)]
         assert "[b]x[/b]" in cells[3] and "\x1b" not in cells[3] and "\u202e" not in cells[3]
+
+
+def retake_applied(app, email: str) -> None:
+    """``email``'s retake (decided on round 1) applied as the CLI would: they are on round 2 now."""
+    from annotrain_tui.core.actions import apply_retake, plan_retake
+
+    ws = app.workspace
+    plan = plan_retake(ws.backend, ws.programme(), default_template=ws.settings.default_template)
+    outcomes = apply_retake(ws.backend, plan, paths=ws.paths)
+    assert [o.status for o in outcomes] == ["created"]
+    assert ws.programme().trainees[email].round == 2
+
+
+async def test_only_decisions_on_each_trainees_current_round_are_counted(tmp_path):
+    """Trial 16 item 9: a retake decided on round 1 and applied (the trainee now on round 2) was
+    still counted as "1 'retake'"."""
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {BEA: "retake", ALEX: "graduate"})
+    retake_applied(app, BEA)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_act(app, pilot)
+        assert screen.decided == {"graduate": 1}
+        await pilot.press("t")
+        await pilot.pause()
+        assert "1 trainee(s) decided 'graduate', 0 'retake'" in " ".join(screen_text(app).split())
+
+
+async def test_r_reads_the_projects_and_decisions_again(tmp_path):
+    """Trial 16 item 15: a production project made while Act was open was not offered until the
+    screen was left and opened again; r re-reads the projects and the decisions."""
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    decided(app, {ALEX: "graduate"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_act(app, pilot)
+        assert "r Refresh" in screen_text(app).splitlines()[-1]  # the footer names the key
+        chooser = screen.query_one("#production", SelectionList)
+        assert chooser.option_count == 0 and "No production project" in " ".join(screen_text(app).split())
+        onto = app.workspace.raw.list_ontologies()[0]
+        prod = app.workspace.raw.create_project("Production made meanwhile", description="", dataset_ids=[],
+                                                ontology_id=onto.id)
+        decided(app, {CHIDI: "graduate"})  # and a decision taken in the CLI meanwhile
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert [chooser.get_option_at_index(i).value for i in range(chooser.option_count)] == [prod.id]
+        assert screen.decided == {"graduate": 2}
+        chooser.focus()
+        await pilot.press("space", "p")
+        await settle(app, pilot)
+        assert plan_column(screen) == ["+ add", "+ add"]
+        # a refresh makes the plan shown stale: it asks for a new one, and a applies nothing meanwhile
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert screen.plan is None and "Press p to plan again" in " ".join(screen_text(app).split())
+        assert chooser.selected == [prod.id]  # the tick is kept
+        await pilot.press("a")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_with_no_benchmark_at_all_one_clause_says_so(tmp_path):
+    """Trial 16 item 16: "No programme: the workspace has no programme yet: no benchmark project (…)"."""
+    import sqlite3
+
+    app = make_app(tmp_path / "ws.db", start_screen="act")
+    with sqlite3.connect(tmp_path / "ws.db") as db:  # no benchmark left: no marker, no such title
+        db.execute("UPDATE projects SET description = '', title = 'Street project ' || id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_act(app, pilot)
+        text = " ".join(screen_text(app).split())
+        assert "No programme yet: set up a benchmark first (3 on Home)." in text
+        assert "no benchmark project" not in text and "no programme yet" not in text

@@ -32,6 +32,7 @@ from annotrain_tui.core.markers import is_benchmark_marked, parse_training_marke
 from annotrain_tui.core.models import Project
 from annotrain_tui.core.programme import Programme
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
+from annotrain_tui.tui.screens.programmes import NO_PROGRAMME, no_programme
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog
 from annotrain_tui.tui.widgets.tables import SafeDataTable
@@ -67,12 +68,30 @@ def production_choices(projects: list[Project], prog: Programme) -> list[Project
                    and not is_benchmark_marked(p.description)), key=lambda p: (p.title.casefold(), p.id))
 
 
+def decided_counts(prog: Programme) -> dict[str, int]:
+    """How many trainees are decided each way on their current round (``Trainee.decided``: a retake
+    decided on round 1 and applied, the trainee now on round 2, is no decision any more)."""
+    counts: dict[str, int] = {}
+    for t in prog.trainees.values():
+        if t.decided and t.decision is not None:
+            counts[t.decision.decision] = counts.get(t.decision.decision, 0) + 1
+    return counts
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def finish_line(kind: str, outcomes: list[ActionOutcome]) -> str:
     def n(*status: str) -> int:
         return sum(1 for o in outcomes if o.status in status)
 
     if kind == "graduate":
-        line = f"Added {n('added')} annotator place(s) to production projects"
+        added = [o for o in outcomes if o.status == "added"]
+        places = len({o.project_id or o.title for o in added})
+        line = f"Added {len({o.email for o in added})} annotator(s) to production"
+        if places > 1:
+            line += f" ({places} projects)"
     else:
         line = f"Created {n('created')} round project(s), invited {n('created', 'invited')} annotator(s)"
     if n("done"):
@@ -93,7 +112,9 @@ class ActScreen(AppScreen):
         "ontology). p shows the plan (+ add/create, ~ invite, = done, ! conflict: the note says why), a or "
         "Enter applies it after a confirmation; each row shows its outcome as it arrives. A run can be "
         "cancelled (Escape) and run again: nothing is ever done twice, and a plan made after a run is all "
-        "'= done'.")
+        "'= done'. r reads the projects and the decisions again (a production project made meanwhile is "
+        "then offered); only decisions on each trainee's current round count (a retake already applied "
+        "does not).")
     WIDGET_HELP = {
         "production": "The production projects to graduate into: space ticks or unticks the highlighted one; "
                       "benchmarks and training projects are not listed.",
@@ -114,6 +135,7 @@ class ActScreen(AppScreen):
         Binding("a", "apply", "Apply", id="act.apply"),
         Binding("g", "kind('graduate')", "Graduate", id="act.graduate"),
         Binding("t", "kind('retake')", "Retake", id="act.retake"),
+        Binding("r", "refresh", "Refresh", id="act.refresh"),
         Binding("escape", "back", "Back", id="act.back"),
     ]
 
@@ -122,7 +144,7 @@ class ActScreen(AppScreen):
                      decided: dict[str, int] | None = None) -> None:
             super().__init__()
             self.prog, self.projects, self.problem = prog, projects, problem
-            self.decided = decided or {}  # decision → how many trainees have it now
+            self.decided = decided or {}  # decision → how many trainees have it on their current round
 
     class Planned(Message):
         def __init__(self, plan: ActionPlan) -> None:
@@ -148,6 +170,7 @@ class ActScreen(AppScreen):
         self.outcomes: dict[str, ActionOutcome] = {}
         self.decided: dict[str, int] = {}
         self.busy = False
+        self.refreshing = False  # r was pressed: the load under way is a refresh
         self.cancel_event = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -177,21 +200,29 @@ class ActScreen(AppScreen):
         try:
             prog = ws.programme(self.benchmark_ref)
         except AnnotrainError as err:
-            self.post_message(self.Loaded(None, [], failure_line(err, self)))
+            line = NO_PROGRAMME if no_programme(ws.backend, self.benchmark_ref, err) else \
+                f"No programme to act on: {failure_line(err, self)}"
+            self.post_message(self.Loaded(None, [], line))
             return
-        kinds = [d.decision for d in prog.record.decisions().values()]
         self.post_message(self.Loaded(prog, production_choices(ws.backend.list_projects(), prog),
-                                      decided={k: kinds.count(k) for k in set(kinds)}))
+                                      decided=decided_counts(prog)))
 
     def action_refresh(self) -> None:
-        if not self.busy:
-            self.load()
+        """The projects and the decisions read again (a production project made meanwhile, a decision
+        taken in the CLI); a plan shown is then stale: p plans again."""
+        if self.busy:
+            self.notify("A run is under way (Escape cancels it).", severity="warning")
+            return
+        self.refreshing = True
+        self._note(lit("Reading the projects and the decisions again…", "dim"))
+        self.load()
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
         self.prog = event.prog
+        refreshed, self.refreshing = self.refreshing, False
         if event.prog is None:
-            self._note(lit(f"No programme to act on: {event.problem}", "yellow"))
+            self._note(lit(event.problem, "yellow"))
             return
         self.sub_title = event.prog.title
         chooser = self.query_one("#production", SelectionList)
@@ -205,6 +236,12 @@ class ActScreen(AppScreen):
         self.decided = event.decided
         decided = self.decided.get("graduate", 0) + self.decided.get("retake", 0)
         self._show_mode()
+        if refreshed and self.plan is not None:  # what the plan was made from was read again
+            self.plan = None
+            offered = f"{_count(len(event.projects), 'production project')} offered. " \
+                if self.kind == "graduate" else ""
+            self._note(lit(self._decided_line() + offered + "Press p to plan again.", "yellow"))
+            return
         if not decided:
             self._note(lit(NO_DECISIONS, "yellow"))
         elif self.kind == "graduate" and not event.projects:
@@ -282,6 +319,8 @@ class ActScreen(AppScreen):
         self.post_message(self.Planned(plan))
 
     def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group == "act-load":
+            self.refreshing = False
         if worker.group in ("act-plan", "act-load"):
             self._note(lit(f"✖ {failure_line(error, self)}", "red"))
 
@@ -347,10 +386,11 @@ class ActScreen(AppScreen):
             return
         where = self.app.workspace.backend.describe()
         if plan.kind == "graduate":
-            people = len({e.email for e in plan.entries if e.action == "add"})
-            role = next((e.role for e in plan.entries if e.action == "add"), self._role())
-            body = Text(f"Add {people} annotator(s) to {plan.count('add')} production project place(s) as "
-                        f"{role} on ")
+            adds = [e for e in plan.entries if e.action == "add"]
+            people = len({e.email for e in adds})
+            places = len({e.project_id or e.title for e in adds})
+            role = next((e.role for e in adds), self._role())
+            body = Text(f"Add {people} annotator(s) to {_count(places, 'production project')} as {role} on ")
         else:
             body = Text(f"Create {plan.count('create')} round project(s) and invite "
                         f"{plan.count('create') + plan.count('invite')} annotator(s) on ")

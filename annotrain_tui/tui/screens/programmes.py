@@ -12,7 +12,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
-from annotrain_tui.core.overview import preferred_of
+from annotrain_tui.core.backends.base import Backend
+from annotrain_tui.core.errors import AnnotrainError, NotFound
+from annotrain_tui.core.overview import benchmark_ids, preferred_of
 from annotrain_tui.core.programme import BENCHMARK_INCOMPLETE, CLOSED, READY, SETTING_UP, TRAINING, Programme
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.home import failure_text
@@ -27,6 +29,20 @@ COLUMNS = [("", "mark"), ("Benchmark", "title"), ("State", "state"), ("Trainees"
            ("Decided", "decided"), ("Complete", "complete"), ("Next step", "next")]
 TITLE_LIMIT = 40
 EMPTY = "No programme yet: press 3 to set up a benchmark."
+#: the same, on a screen that opens one programme (3 is Home's key there)
+NO_PROGRAMME = "No programme yet: set up a benchmark first (3 on Home)."
+
+
+def no_programme(backend: Backend, ref: str | None, error: BaseException) -> bool:
+    """(In a worker.) Whether loading the current programme (``ref`` None) failed because the
+    workspace has no benchmark at all: then one clause says so (``NO_PROGRAMME``), not the error's
+    three ("No programme: the workspace has no programme yet: no benchmark project (…)")."""
+    if ref is not None or not isinstance(error, NotFound):
+        return False
+    try:
+        return not benchmark_ids(backend.list_projects())
+    except AnnotrainError:
+        return False
 
 
 def decided_count(prog: Programme) -> tuple[int, int]:
