@@ -156,3 +156,29 @@ async def test_from_the_evaluation_screen_by_the_palette_an_exclusion_rescores_i
         await settle(app, pilot)
         assert app.screen is evaluation
         assert evaluation.snapshot.settings.excluded_items == frozenset({missing})
+
+
+async def test_with_no_benchmark_at_all_one_clause_says_so(tmp_path):
+    """Trial 16 item 16: the empty state said "the workspace has no programme yet: no benchmark
+    project (…)" after its own "Nothing to audit": three clauses saying the same thing."""
+    import sqlite3
+
+    app = make_app(tmp_path / "ws.db", start_screen="audit")
+    with sqlite3.connect(tmp_path / "ws.db") as db:  # no benchmark left: no marker, no such title
+        db.execute("UPDATE projects SET description = '', title = 'Street project ' || id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, AuditScreen)
+        text = " ".join(screen_text(app).split())
+        assert "No programme yet: set up a benchmark first (3 on Home)." in text
+        assert "Nothing to audit" not in text and "no benchmark project" not in text
+
+
+async def test_a_benchmark_that_cannot_be_found_still_says_why(tmp_path):
+    """Only the workspace without any benchmark gets the one clause: a named benchmark that does not
+    exist keeps the error's own words."""
+    app = make_app(tmp_path / "ws.db", start_screen="audit", options={"benchmark": "No such bench"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        text = " ".join(screen_text(app).split())
+        assert "Nothing to audit:" in text and "No such bench" in text and "No programme yet" not in text

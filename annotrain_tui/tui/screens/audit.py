@@ -23,6 +23,7 @@ from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.evaluation.results import EvaluationSettings
 from annotrain_tui.core.programme import Exclusion, Programme
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
+from annotrain_tui.tui.screens.programmes import NO_PROGRAMME, no_programme
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import FormDialog
 from annotrain_tui.tui.widgets.tables import SafeDataTable
@@ -125,11 +126,14 @@ class AuditScreen(AppScreen):
         try:
             prog = ws.programme(self.benchmark_ref)
         except AnnotrainError as err:
-            self.post_message(self.Audited(None, None, failure_line(err, self)))
+            line = NO_PROGRAMME if no_programme(ws.backend, self.benchmark_ref, err) else \
+                f"Nothing to audit: {failure_line(err, self)}"
+            self.post_message(self.Audited(None, None, line))
             return
         if not prog.trainees:
-            self.post_message(self.Audited(prog, None, "no trainee has a training project yet: provision first "
-                                                       "(4 on Home), then audit once they have labelled"))
+            self.post_message(self.Audited(prog, None, "Nothing to audit: no trainee has a training project yet: "
+                                                       "provision first (4 on Home), then audit once they have "
+                                                       "labelled"))
             return
         result = audit_programme(ws.backend, prog, settings_of(prog, self._settings()))
         self.post_message(self.Audited(prog, result, exclusions=prog.record.exclusions()))
@@ -147,7 +151,7 @@ class AuditScreen(AppScreen):
         self.prog, self.result = event.prog, event.result
         summary = self.query_one("#audit-summary", Static)
         if event.result is None:
-            summary.update(lit(f"Nothing to audit: {event.problem}", "yellow"))
+            summary.update(lit(event.problem, "yellow"))
             return
         assert event.prog is not None
         self.sub_title = event.prog.title
