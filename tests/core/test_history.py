@@ -14,20 +14,26 @@ from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.evaluation.results import EvaluationSettings, PassMark
 from annotrain_tui.core.evaluation.session import EvaluationSession
 from annotrain_tui.core.history import (
+    ITEMS_SHOWN,
     OTHER_EXCLUSIONS,
     OTHER_GOLD,
     OTHER_ROUND,
     OTHER_SETTINGS,
+    ItemChange,
+    delta_lines,
     deltas,
     history_json,
     record_snapshot,
     remember,
     report_since,
     report_since_json,
+    round_trends,
     since_last,
     snapshot_of,
     snapshots,
+    status_path,
     trend,
+    trend_bars,
 )
 from annotrain_tui.core.programme import Programme, ProgrammeRecord, load_programme
 
@@ -150,10 +156,20 @@ def test_the_delta_names_the_items_behind_a_change(demo_prog):
     assert found[BEA].f1_change == pytest.approx(0)
     lines = report_since(prog, current)
     assert any(line.startswith(f"{ALEX} (round 1): F1 ") for line in lines)
-    assert any("3 item(s) worse" in line and blanked[0] in line for line in lines)
+    assert any(line.strip().startswith("items: 3 worse (") and line.endswith(", 0 better") for line in lines)
+    titles = snapshots(prog.record)[-1]["titles"]
+    for dh in blanked:  # each item named by its title and its data hash, with what its change is made of
+        [named] = [line for line in lines if dh in line]
+        change = next(c for c in alex.worse if c.data_hash == dh)
+        assert named.strip().startswith(f"- {titles[dh]} ({dh}): {change.change} more error")
+        assert f"missed {change.before[0]} → {change.after[0]}" in named
+    assert lines[-1].startswith("errors per item: missed = ") and "loose = matched" in lines[-1]
     doc = report_since_json(prog, current)
     alex_json = next(d for d in doc["deltas"] if d["annotator"] == ALEX)
     assert {c["data_hash"] for c in alex_json["items"]["worse"]} == set(blanked)
+    assert {c["data_title"] for c in alex_json["items"]["worse"]} == {titles[dh] for dh in blanked}
+    assert alex_json["items"]["more_errors"] == sum(c.change for c in alex.worse) > 0
+    assert alex_json["items"]["fewer_errors"] == 0 and alex_json["items"]["better"] == []
     assert alex_json["f1"]["after"] < alex_json["f1"]["before"]
     # the direct comparison of the two snapshots says the same
     assert [d.worse for d in deltas(before, current) if d.annotator == ALEX] == [alex.worse]
@@ -180,6 +196,84 @@ def test_items_scored_for_the_first_time_are_new_not_worse_and_fixed_ones_are_be
     bea = next(d for d in since_last(prog.record, after) if d.annotator == BEA)
     assert [c.data_hash for c in bea.better] == [flawed] and bea.worse == [] and bea.new_items == 0
     assert sum(bea.better[0].after) == 0
+
+
+def test_a_snapshot_keeps_each_items_title_once_not_per_annotator(demo_prog):
+    backend, prog = demo_prog
+    snap = remember(prog, _evaluate(backend, prog), backend)
+    gold = {r.data_hash: r.data_title for r in backend.list_label_rows(prog.id)}
+    scored = {dh for a in snap["annotators"].values() for dh in a["items"]}
+    assert scored and set(snap["titles"]) == scored
+    assert all(snap["titles"][dh] == gold[dh] for dh in scored)
+    assert all("titles" not in a and "title" not in a for a in snap["annotators"].values())
+    assert snapshots(prog.record)[-1]["titles"] == snap["titles"]  # kept in the record
+    # an evaluation without its per-object rows knows no items, and so no titles
+    assert "titles" not in remember(prog, _evaluate(backend, prog, keep=False), backend)
+
+
+def test_the_delta_lists_better_and_worse_items_both_capped_with_counts(demo_prog):
+    backend, prog = demo_prog
+    bea_project = _project_of(prog, BEA)
+    first = remember(prog, _evaluate(backend, prog), backend)
+    was = first["annotators"][BEA]["items"]
+    flawed = [dh for dh, c in sorted(was.items()) if sum(c) > 0]
+    gold = {r["data_hash"]: len(objects_of(r)) for r in backend.get_label_rows(prog.id, sorted(was))}
+    fixed = flawed[:2]
+    # wiped, an item has all its gold objects missed and nothing else: worse when that is more errors
+    spoilt = [dh for dh, c in sorted(was.items()) if dh not in fixed and gold[dh] > sum(c)][:ITEMS_SHOWN + 1]
+    assert len(spoilt) == ITEMS_SHOWN + 1
+    for dh in fixed:  # redrawn as the gold: better
+        backend.save_labels(bea_project, dh, objects_of(backend.get_label_rows(prog.id, [dh])[0]), stage="Complete")
+    for dh in spoilt:  # wiped: worse
+        backend.save_labels(bea_project, dh, [], stage="Complete")
+    current = remember(prog, _evaluate(backend, prog), backend)
+    [bea] = [d for d in since_last(prog.record, current) if d.annotator == BEA]
+    assert sorted(c.data_hash for c in bea.better) == sorted(fixed)
+    assert sorted(c.data_hash for c in bea.worse) == sorted(spoilt)
+    lines = report_since(prog, current)
+    start = next(n for n, line in enumerate(lines) if line.startswith(f"{BEA} (round 1): "))
+    more, fewer = sum(c.change for c in bea.worse), -sum(c.change for c in bea.better)
+    assert lines[start + 1] == (f"  items: {ITEMS_SHOWN + 1} worse ({more} more errors), "
+                                f"2 better ({fewer} fewer error{'s' if fewer != 1 else ''})")
+    block = lines[start + 2:start + 2 + ITEMS_SHOWN + 1 + 2]
+    assert [line.split()[0] for line in block] == ["-"] * (ITEMS_SHOWN + 1) + ["+"] * 2
+    assert block[ITEMS_SHOWN] == "    - and 1 more worse item(s) (--json lists them all)"
+    for line, change in zip(block[ITEMS_SHOWN + 1:], bea.better):  # the better ones named and explained too
+        assert change.data_hash in line and change.title in line and "fewer error" in line
+    doc = next(d for d in report_since_json(prog, current)["deltas"] if d["annotator"] == BEA)
+    assert len(doc["items"]["worse"]) == ITEMS_SHOWN + 1 and len(doc["items"]["better"]) == 2  # JSON: every one
+    assert doc["items"]["more_errors"] == more and doc["items"]["fewer_errors"] == fewer
+
+
+def test_an_items_change_says_what_it_is_made_of():
+    loose = ItemChange("h1", before=(0, 0, 0), after=(0, 0, 1), title="a.jpg")
+    assert loose.change == 1 and loose.explained() == "1 more error: loose 0 → 1"
+    fixed = ItemChange("h2", before=(2, 1, 0), after=(0, 1, 0))
+    assert fixed.explained() == "2 fewer errors: missed 2 → 0"
+    swapped = ItemChange("h3", before=(1, 0, 0), after=(0, 1, 0))
+    assert swapped.change == 0 and swapped.explained() == "as many errors, of other kinds: missed 1 → 0, extra 0 → 1"
+    assert loose.to_json()["data_title"] == "a.jpg" and fixed.to_json()["data_title"] is None
+
+
+def test_items_of_snapshots_without_titles_are_named_by_hash_and_swaps_are_listed(tmp_path):
+    record = ProgrammeRecord(tmp_path / "p.jsonl")
+    before = _synthetic("v1", {"a@x.com": (1, 0.5, "close")})
+    before["annotators"]["a@x.com"]["items"] = {"h-loose": [0, 0, 0], "h-swap": [1, 0, 0], "h-same": [1, 1, 1]}
+    record_snapshot(record, before)  # kept before snapshots had titles
+    current = {**_synthetic("v1", {"a@x.com": (1, 0.5, "close")}), "id": "now"}
+    current["annotators"]["a@x.com"]["items"] = {"h-loose": [0, 0, 1], "h-swap": [0, 1, 0], "h-same": [1, 1, 1]}
+    [d] = since_last(record, current)
+    assert [c.data_hash for c in d.worse] == ["h-loose"] and d.better == []
+    assert [c.data_hash for c in d.changed] == ["h-swap"]
+    lines = delta_lines([d], low_overlap=0.75)
+    assert "  items: 1 worse (1 more error), 0 better, 1 with as many errors of other kinds" in lines
+    assert "    - h-loose: 1 more error: loose 0 → 1" in lines
+    assert "    ~ h-swap: as many errors, of other kinds: missed 1 → 0, extra 0 → 1" in lines
+    assert "h-same" not in "\n".join(lines)
+    assert "less than 0.75 (F1 does not count it)" in lines[-1]
+    # nothing moved: no item line and no legend
+    still = delta_lines(deltas(before, before))
+    assert still and not any(line.startswith(("  items", "errors per item")) for line in still)
 
 
 def test_two_golds_are_never_mixed_a_benchmark_edit_refuses_the_comparison(demo_prog):
@@ -247,6 +341,27 @@ def test_since_last_compares_with_the_newest_snapshot_of_the_same_round(tmp_path
     assert since_last(record, _synthetic("v1", {"z@x.com": (1, 0.5, "close")})) == []
 
 
+def test_round_trends_summarise_each_annotator_and_round(tmp_path):
+    record = ProgrammeRecord(tmp_path / "p.jsonl")
+    for version, f1, status in (("v1", 0.2, "needs feedback"), ("v1", 0.55, "close"), ("v2", None, "close"),
+                                ("v2", 1.0, "passed")):
+        record_snapshot(record, _synthetic(version, {"a@x.com": (1, f1, status)}))
+    record_snapshot(record, _synthetic("v2", {"a@x.com": (2, 0.9, "passed"), "b@x.com": (1, 0.7, "close")}))
+    got = round_trends(snapshots(record))
+    assert [(t.annotator, t.round, t.evaluations) for t in got] == [("a@x.com", 1, 4), ("a@x.com", 2, 1),
+                                                                    ("b@x.com", 1, 1)]
+    a1 = got[0]
+    assert (a1.f1_first, a1.f1_last, a1.status_now, a1.version_changes) == (0.2, 1.0, "passed", 1)
+    assert status_path(a1.points) == "needs feedback → close → passed"
+    assert trend_bars(a1.points) == "▂▅◆·█"  # an absolute scale; ◆ before the first point of the new gold
+    assert trend_bars(a1.points, limit=2) == "…◆·█"  # the last two: the first of them is on the new gold
+    assert [t.round for t in round_trends(snapshots(record), annotator="A@X.COM")] == [1, 2]
+    summary = history_json(snapshots(record), annotator="a@x.com")["annotators"][0]["rounds"][0]["summary"]
+    assert summary == {"evaluations": 4, "f1_first": 0.2, "f1_last": 1.0, "status_now": "passed",
+                       "statuses": "needs feedback → close → passed", "version_changes": 1, "trend": "▂▅◆·█",
+                       "first_ts": a1.points[0].ts, "last_ts": a1.points[-1].ts}
+
+
 def test_a_snapshot_line_cut_by_a_kill_is_skipped(tmp_path):
     record = ProgrammeRecord(tmp_path / "p.jsonl")
     record_snapshot(record, _synthetic("v1", {"a@x.com": (1, 0.5, "close")}))
@@ -260,9 +375,15 @@ def test_hostile_text_in_a_snapshot_reaches_no_terminal(tmp_path):
     record = ProgrammeRecord(tmp_path / "p.jsonl")
     evil = "a\x1b[31m@x.com"
     record_snapshot(record, {**_synthetic("v1", {evil: (1, 0.5, "close")})})
+    before = snapshots(record)[0]
     current = _synthetic("v1", {evil: (1, 0.7, "close\x1b]0;t\x07")})
+    before_items = {"h\x1b[2J": [0, 0, 0]}
+    record_snapshot(record, {**before, "annotators": {evil: {**before["annotators"][evil], "items": before_items}}})
+    current["annotators"][evil]["items"] = {"h\x1b[2J": [1, 0, 0]}
+    current["titles"] = {"h\x1b[2J": "t\x1b]0;pwn\x07\u202e.jpg"}
     lines = report_since(type("P", (), {"record": record})(), current)  # type: ignore[arg-type]
-    assert lines and all("\x1b" not in line and "\x07" not in line for line in lines)
+    assert any(line.strip().startswith("- ") for line in lines)  # the hostile item is named, safely
+    assert lines and all("\x1b" not in line and "\x07" not in line and "\u202e" not in line for line in lines)
 
 
 def test_a_record_in_another_directory_is_another_programme(tmp_path):
