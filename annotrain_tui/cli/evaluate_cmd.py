@@ -146,6 +146,7 @@ def evaluate_online(args: argparse.Namespace) -> int:
         # The programme's current rounds (no --training named): its gold audit's exclusions apply and
         # the evaluation is kept as a snapshot of its history (per item too: --since names the items).
         prog = None if args.training else ws.programme(bench_ref)
+        args._prog = prog
         settings = _settings(args)
         if prog is not None:
             from annotrain_tui.core.decisions import settings_of
@@ -321,10 +322,9 @@ def _report(args: argparse.Namespace, result: Any) -> int:
         written["confusion_out"] = {"path": args.confusion_out,
                                     "rows": int(write_confusion_csv(Path(str(real_confusion)), result))}
 
-    failing = [a for a in result.annotators.values() if a.status != STATUS_PASSED] if args.check else []
+    failing, graduated = _check(args, result)
     if args.json:
-        check = {"check": {"ok": not failing, "failing": [{"annotator": a.annotator, "status": a.status,
-                                                           "reason": a.reason} for a in failing]}} if args.check else {}
+        check = {"check": {"ok": not failing, "failing": failing, "graduated": graduated}} if args.check else {}
         since = {"since": args._since[0]} if getattr(args, "_since", None) else {}
         emit_json({**result.to_json(), **({"written": written} if written else {}), **check, **since})
     else:
@@ -337,13 +337,39 @@ def _report(args: argparse.Namespace, result: Any) -> int:
 
     for warning in result.warnings:
         sys.stderr.write(f"annotrain: warning: {shown(note_line(warning))}\n")
-    for a in failing:  # --check: one line per annotator who has not passed
-        sys.stderr.write(f"annotrain: check: {shown(a.annotator)} {a.status}"
-                         + (f": {shown(a.reason)}" if a.reason else "") + "\n")
+    for f in failing:  # --check: one line per annotator who has not passed
+        sys.stderr.write(f"annotrain: check: {shown(f['annotator'])} {f['status']}"
+                         + (f": {shown(f['reason'])}" if f["reason"] else "") + "\n")
+    checked = len(result.annotators) + sum(1 for f in failing if f["annotator"] not in result.annotators) \
+        - len(graduated)
     if args.check and not args.json:
-        print(f"Check: {len(failing)} of {len(result.annotators)} annotator(s) not passed" if failing
-              else f"Check: all {len(result.annotators)} annotator(s) passed")
+        print((f"Check: {len(failing)} of {checked} annotator(s) not passed" if failing
+               else f"Check: all {checked} annotator(s) passed")
+              + (f" ({len(graduated)} graduated already, not checked)" if graduated else ""))
     return 1 if failing else 0
+
+
+def _check(args: argparse.Namespace, result: Any) -> tuple[list[dict[str, str]], list[str]]:
+    """--check: every annotator who has not passed (annotator, status, reason); on a programme also
+    each trainee whose current round is not scored yet (not started: a cron check must name them),
+    and apart, never failing, those a person graduated already (the decision was made and applied:
+    the check does not stay red for it). Trial 16 #7, #8."""
+    if not args.check:
+        return [], []
+    prog = getattr(args, "_prog", None)
+    graduated = sorted(prog.graduated) if prog is not None else []
+    failing = [{"annotator": a.annotator, "status": a.status, "reason": a.reason}
+               for a in result.annotators.values() if a.status != STATUS_PASSED and a.annotator not in graduated]
+    if prog is not None:
+        from annotrain_tui.core.roster import identity
+
+        scored = {identity(name) for name in result.annotators}
+        for t in prog.trainees.values():
+            if t.email not in scored and t.email not in prog.graduated:
+                failing.append({"annotator": t.email, "status": "not started",
+                                "reason": f"round {t.round}: {t.current.complete} of {t.current.total} task(s) "
+                                          "Complete, nothing scored yet"})
+    return failing, [g for g in graduated if g in result.annotators or g in prog.trainees] if prog else []
 
 
 def _write_rows(result: Any, path: str, *, seed: bool) -> dict[str, Any]:

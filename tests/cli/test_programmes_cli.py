@@ -169,3 +169,33 @@ def test_naming_a_programme_never_makes_it_current_only_use_does(capsys):
         assert json.loads(run(capsys, "programmes", "--json")[1])["current"] == first, argv
     run(capsys, "programmes", "use", "Cohort B bench")
     assert json.loads(run(capsys, "programmes", "--json")[1])["current"] != first
+
+
+def test_check_names_trainees_not_started_and_leaves_graduates_apart(capsys, tmp_path):
+    """Trial 16 #7, #8: a retaken trainee on an unstarted round fails the check by name; a trainee
+    graduated by a person's decision (applied) no longer keeps the check red."""
+    from annotrain_tui.core.workspace import open_workspace, resolve_settings
+
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, _ = run(capsys, "evaluate", "--check", "--json")
+    failing = {f["annotator"]: f["status"] for f in json.loads(out)["check"]["failing"]}
+    assert code == 1 and "alex.kim@example.com" not in failing and failing  # bea, chidi: not enough work
+    ws = open_workspace(*resolve_settings())
+    try:
+        prog = ws.programme(None)
+        for email in failing:  # graduated by a person's decision, applied
+            prog.record.decide(email, "graduate", round=1)
+            prog.record.record("graduate-done", email=email, project_id="prod")
+    finally:
+        ws.close()
+    code, out, err = run(capsys, "evaluate", "--check", "--json")
+    check = json.loads(out)["check"]
+    assert code == 0 and check["ok"] and sorted(check["graduated"]) == sorted(failing)
+    # a trainee with a round 2 not started: named, status "not started"
+    assert run(capsys, "decide", "alex.kim@example.com", "retake")[0] == 0
+    assert run(capsys, "retake", "--yes")[0] == 0
+    code, out, err = run(capsys, "evaluate", "--check", "--json")
+    check = json.loads(out)["check"]
+    assert code == 1 and check["failing"] == [{"annotator": "alex.kim@example.com", "status": "not started",
+                                               "reason": "round 2: 0 of 60 task(s) Complete, nothing scored yet"}]
+    assert "annotrain: check: alex.kim@example.com not started" in err
