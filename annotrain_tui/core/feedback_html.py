@@ -513,11 +513,11 @@ def _review_text(pack: FeedbackPack) -> str:
 
 
 def _figure_html(item: PackItem, number: str) -> str:
-    review = (f' <span class="review">{_h(_REVIEW)}</span><br><span class="muted">{_h(item.suspect, limit=400)}'
-              "</span>" if item.suspect is not None else "")
+    review = f' <span class="review">{_h(_REVIEW)}</span>' if item.suspect is not None else ""
+    why = f'<br><span class="muted">The audit: {_h(item.suspect, limit=400)}</span>' if item.suspect is not None else ""
     out = [f"<figure><figcaption><b>{_h(number)}{_h(item.title or item.data_hash, limit=160)}</b>{review} "
            f'<span class="muted">{_h(_item_facts(item))} · <code>{_h(item.data_hash, limit=80)}</code>'
-           "</span></figcaption>", render_svg(item), _class_legend(item)]
+           f"</span>{why}</figcaption>", render_svg(item), _class_legend(item)]
     rows = _object_rows(item)
     if rows:
         out.append(_table(("#", "Outcome", "Benchmark class", "Your class", "Shape", "Overlap"), rows, numeric=(5,)))
@@ -617,7 +617,7 @@ def _item_md(item: PackItem, number: str) -> list[str]:
         f"### {number}{_md(item.title or item.data_hash, limit=160)}"
     lines = [heading, ""]
     if item.suspect is not None:
-        lines += [f"**{_md(_REVIEW)}** — {_md(item.suspect, limit=400)}", ""]
+        lines += [f"**{_md(_REVIEW)}** — the audit: {_md(item.suspect, limit=400)}", ""]
     lines += [f"{_md(_item_facts(item))} · data hash {_md(item.data_hash, limit=80)}", ""]
     rows = _object_rows(item)
     if rows:

@@ -386,6 +386,11 @@ def test_an_item_under_suspect_gold_leaves_the_ranking_and_is_listed_last_marked
     assert UNDER_REVIEW not in render_html(plain) and UNDER_REVIEW not in render_markdown(plain)
     # top bounds the listed ones too
     assert build_pack(result, rows_of, WHO, top=0, suspects={"B": "x"}).under_review == ()
+    # the audit's explanation names classes from the files: text, never markup
+    evil = build_pack(result, rows_of, WHO, suspects={"B": "<script>alert(1)</script> [x](https://e.example)"})
+    page, md = render_html(evil), render_markdown(evil)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "https://" not in page
+    assert "<script>" not in md and "\\[x\\]" in md and "https://" not in md
 
 
 def test_every_worst_item_under_review_still_draws_and_says_no_other_item(scene):
