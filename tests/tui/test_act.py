@@ -4,7 +4,7 @@ and a second plan all done."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, SelectionList
+from textual.widgets import DataTable, SelectionList, Static
 
 from annotrain_tui.core.markers import parse_training_marker, training_round
 from annotrain_tui.tui.screens.act import ActScreen
@@ -84,7 +84,7 @@ async def test_a_graduation_into_a_ticked_production_project_with_a_role(tmp_pat
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
-        asked = " ".join(screen_text(app).split())  # the TUI's own words (trial 16 item 16)
+        asked = " ".join(str(w.render()) for w in app.screen.query(Static))  # the TUI's own words (trial 16 item 16)
         assert "Add 2 annotator(s) to 1 production project as reviewer on" in asked and "place" not in asked
         await pilot.press("y")
         await settle(app, pilot)

@@ -11,7 +11,7 @@ from annotrain_tui.tui.screens.evaluation import EvaluationScreen
 from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.inputs import SafeInput
-from tests.tui.helpers import make_app, settle
+from tests.tui.helpers import make_app, screen_text, settle
 
 
 async def open_annotator(app, pilot) -> AnnotatorScreen:
@@ -64,6 +64,9 @@ async def test_F_writes_the_annotators_pack_and_asks_before_overwriting(tmp_path
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
+        asked = " ".join(str(w.render()) for w in app.screen.query(Static))  # the TUI's own question, not the CLI's hint
+        assert "already exists" in asked and "Replace the pack of" in asked
+        assert "--force" not in asked and "pass" not in asked
         await pilot.press("n")
         await settle(app, pilot)
         assert app.screen is screen and files[1].read_text(encoding="utf-8") == "kept"
@@ -77,3 +80,12 @@ async def test_F_writes_the_annotators_pack_and_asks_before_overwriting(tmp_path
         await settle(app, pilot)
         assert app.screen is screen
         assert email in files[1].read_text(encoding="utf-8") and set(before) == set(files)
+
+
+async def test_the_footer_names_F_at_80_columns(tmp_path):
+    """Trial 16 item 17: F was only in the help; the footer at 80 columns shows it (and Enter)."""
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_annotator(app, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "F Feedback" in footer and "⏎ Open" in footer and "F1 Help" in footer

@@ -51,12 +51,13 @@ class AnnotatorScreen(AppScreen):
         Binding("c", "confusion", "Confusion", id="annotator.confusion"),
         Binding("b", "breakdown", "Breakdown", id="annotator.breakdown"),
         # f is the filter, as on the annotator table: the pack is F
-        Binding("F", "feedback", "Feedback pack", id="annotator.feedback"),
+        Binding("F", "feedback", "Feedback", id="annotator.feedback"),
         Binding("y", "copy", "Copy", id="annotator.copy"),
         Binding("escape", "app.pop_screen", "Back", id="annotator.back"),
     ]
-    #: after the rest: at 80 columns Enter (open an item) keeps its place; c, b and F are in the help
-    FOOTER_SECONDARY = frozenset({"annotator.confusion", "annotator.breakdown", "annotator.feedback"})
+    #: after the rest: at 80 columns F (the pack) and Enter (open an item) keep their place; c, b and y
+    #: are in the help
+    FOOTER_SECONDARY = frozenset({"annotator.confusion", "annotator.breakdown", "annotator.copy"})
 
     class Built(Message):
         """The worker's tables for this annotator under the filter."""
@@ -204,14 +205,20 @@ class AnnotatorScreen(AppScreen):
         try:
             written = write_snapshot_packs(self.snapshot, directory, [self.annotator], force=force,
                                            inputs=self.inputs)
-        except OutputExists as err:
-            self.app.call_from_thread(self._ask_overwrite, directory, str(err))
+        except OutputExists as err:  # its message only: the hint is the CLI's ("pass --force")
+            self.app.call_from_thread(self._ask_overwrite, directory, err.message)
             return
         self.app.call_from_thread(self.notify, "Wrote the feedback pack of " + self.annotator + ": "
                                   + ", ".join(str(p) for p in written), title="Feedback", timeout=10)
 
     def _ask_overwrite(self, directory: Path, why: str) -> None:
-        body = lit(f"{why}. Overwrite the pack of {self.annotator} in {directory}?")
+        body = Text()  # wrapped (a long path must not cut the question off)
+        body.append_text(lit(why))
+        body.append(". Replace the pack of ")
+        body.append_text(lit(self.annotator, "bold"))
+        body.append(" in ")
+        body.append_text(lit(directory))
+        body.append(" with a new one?")
 
         def answered(yes: bool | None) -> None:
             if yes:
