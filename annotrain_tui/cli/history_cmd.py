@@ -22,10 +22,14 @@ _WATCH = "print one line per programme event until interrupted (for on-call)"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "history", _HISTORY, run_history, epilog=(
-        "A snapshot is kept each time the programme is evaluated. A '*' after the benchmark version marks "
-        "a point scored against another version of the gold than the point before it."))
+        "A snapshot is kept each time the programme is evaluated. By default one row per annotator and "
+        "round: how many evaluations, the F1 trend (one bar per evaluation, oldest first, its height the F1 "
+        "from 0 to 1; ◆ where the benchmark was edited in between: scores of two golds are not compared), "
+        "the first and last F1 and the status now. --all lists every evaluation instead, a '*' after the "
+        "benchmark version marking a point scored against another version of the gold than the point before it."))
     add_programme_option(p)
     p.add_argument("--annotator", metavar="EMAIL", help="only this annotator's trend")
+    p.add_argument("--all", action="store_true", help="every evaluation of each annotator, one row each")
     add_json_flag(p)
 
     w = add_command(sub, "watch", _WATCH, run_watch, epilog=(
@@ -45,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_history(args: argparse.Namespace) -> int:
     from annotrain_tui.cli.common import programme_from_args
     from annotrain_tui.cli.context import workspace_from_args
-    from annotrain_tui.core.history import history_json, snapshots
+    from annotrain_tui.core.history import CHANGED, history_json, snapshots
 
     ws = workspace_from_args(args)
     try:
@@ -57,17 +61,65 @@ def run_history(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"programme": {"benchmark_id": prog.id, "title": prog.title}, **doc})
         return 0
-    print(f"Programme '{shown(prog.title, limit=100)}': {len(snaps)} evaluation snapshot(s)")
-    rows = _history_rows(doc)
+    print(f"Programme '{shown(prog.title, limit=100)}': {len(snaps)} evaluation snapshot(s)"
+          + _span(snaps))
+    rows = _history_rows(doc) if args.all else _trend_rows(doc)
     if not rows:
         who = f" of {shown(args.annotator, limit=120)}" if args.annotator else ""
         print(f"No evaluation{who} kept yet: each evaluation of the programme keeps one "
               "('annotrain evaluate' on the programme).")
         return 0
-    print(table(rows, ["ANNOTATOR", "ROUND", "WHEN", "F1", "STATUS", "BENCHMARK"]))
-    if any(r[5].endswith("*") for r in rows):
-        print("* scored against another version of the benchmark than the point before it: not comparable")
+    if args.all:
+        print(table(rows, ["ANNOTATOR", "ROUND", "WHEN", "F1", "STATUS", "BENCHMARK"]))
+        if any(r[5].endswith("*") for r in rows):
+            print("* scored against another version of the benchmark than the point before it: not comparable")
+        return 0
+    print(table(rows, ["ANNOTATOR", "ROUND", "EVALS", "TREND", "F1 FIRST → LAST", "STATUS NOW", "LAST EVALUATED"]))
+    print(f"TREND: one bar per evaluation, oldest first (the last {_BARS_SHOWN} when there are more), its height "
+          "the F1 from 0 to 1 (· no F1).")
+    if any(CHANGED in r[3] for r in rows):
+        print(f"{CHANGED} the benchmark was edited between two evaluations: the scores either side (and a first and "
+              f"last F1 marked {CHANGED}) are against different golds, not compared.")
+    print("Every evaluation: annotrain history --all (or --json).")
     return 0
+
+
+#: the bars a summary row draws at most (the newest)
+_BARS_SHOWN = 16
+
+
+def _when(ts: Any) -> str:
+    return ts[:16].replace("T", " ") if isinstance(ts, str) else ""
+
+
+def _span(snaps: list[dict[str, Any]]) -> str:
+    """", from 2026-12-01 18:39 to 18:52" (the date once when both are on the same day)."""
+    times = sorted(t for s in snaps if isinstance(t := s.get("ts"), str) and t)
+    if not times:
+        return ""
+    first, last = _when(times[0]), _when(times[-1])
+    if first == last:
+        return f", at {first}"
+    return f", from {first} to {last[11:] if first[:10] == last[:10] else last}"
+
+
+def _f1(value: Any) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _trend_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """One row per annotator and round: the summary ``history_json`` gives each round."""
+    from annotrain_tui.core.history import CHANGED, TrendPoint, trend_bars
+
+    rows = []
+    for a in doc["annotators"]:
+        for r in a["rounds"]:
+            s = r["summary"]
+            points = [TrendPoint(p["ts"], p["f1"], p["status"], p["benchmark_version"]) for p in r["points"]]
+            rows.append([a["annotator"], str(r["round"]), str(s["evaluations"]), trend_bars(points, limit=_BARS_SHOWN),
+                         f"{_f1(s['f1_first'])} → {_f1(s['f1_last'])}" + (f" {CHANGED}" if s["version_changes"] else ""),
+                         s["status_now"], _when(s["last_ts"])])
+    return rows
 
 
 def _history_rows(doc: dict[str, Any]) -> list[list[str]]:
@@ -75,7 +127,7 @@ def _history_rows(doc: dict[str, Any]) -> list[list[str]]:
     for a in doc["annotators"]:
         for r in a["rounds"]:
             for p in r["points"]:
-                f1 = "—" if p["f1"] is None else f"{p['f1']:.3f}"
+                f1 = _f1(p["f1"])
                 version = (p["benchmark_version"] or "?") + (" *" if p["version_changed"] else "")
                 rows.append([a["annotator"], str(r["round"]), p["ts"][:19].replace("T", " "), f1, p["status"], version])
     return rows

@@ -50,14 +50,56 @@ def test_history_without_snapshots_says_how_one_is_kept(ws, capsys):
     assert doc["programme"]["title"] == "Benchmark Labels"
 
 
-def test_history_shows_the_trend_and_marks_where_the_benchmark_changed(ws, capsys):
-    _snapshot(ws)
+def _gold_edited(ws) -> None:
     prog = ws.programme()
     dh = ws.backend.list_label_rows(prog.id)[0].data_hash
     gold = objects_of(ws.sandbox.get_label_rows(prog.id, [dh])[0])
     ws.sandbox.save_labels(prog.id, dh, gold[1:], stage="Complete")  # the gold changed
+
+
+def test_history_shows_one_trend_row_per_annotator_and_round_by_default(ws, capsys):
+    snaps = [_snapshot(ws), _snapshot(ws)]
+    _gold_edited(ws)
+    snaps.append(_snapshot(ws))
+    prog = ws.programme()
+    code, out, err = run(capsys, "history")
+    assert code == OK, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Programme 'Benchmark Labels': 3 evaluation snapshot(s), ")
+    header = [c.strip() for c in lines[1].split("  ") if c.strip()]
+    assert header == ["ANNOTATOR", "ROUND", "EVALS", "TREND", "F1 FIRST → LAST", "STATUS NOW", "LAST EVALUATED"]
+    rows = [line for line in lines[3:] if "@" in line]
+    assert len(rows) == len(prog.trainees)  # one per trainee and round, not one per evaluation
+    cells = [c.strip() for c in next(r for r in rows if r.startswith(ALEX)).split("  ") if c.strip()]
+    first, last = (snaps[0]["annotators"][ALEX]["f1"], snaps[2]["annotators"][ALEX]["f1"])
+    assert cells[:3] == [ALEX, "1", "3"]
+    assert len(cells[3]) == 4 and cells[3][2] == "◆"  # three bars, ◆ before the one on the new gold
+    assert cells[4] == f"{first:.3f} → {last:.3f} ◆"  # first and last are against two golds
+    assert cells[5] == snaps[2]["annotators"][ALEX]["status"]
+    assert any(line.startswith("◆ the benchmark was edited") for line in lines)
+    assert any(line.startswith("TREND: one bar per evaluation") for line in lines)
+    assert "annotrain history --all" in lines[-1]
+    # --annotator: that annotator's rows only
+    code, out, _ = run(capsys, "history", "--annotator", ALEX)
+    assert code == OK and len([line for line in out.splitlines() if line.startswith(ALEX)]) == 1
+
+
+def test_history_summary_of_a_gold_never_edited_has_no_marker(ws, capsys):
+    _snapshot(ws)
     _snapshot(ws)
     code, out, err = run(capsys, "history")
+    assert code == OK, err
+    assert "◆" not in out
+    cells = [c.strip() for c in next(r for r in out.splitlines() if r.startswith(ALEX)).split("  ") if c.strip()]
+    assert cells[2] == "2" and len(cells[3]) == 2 and not cells[4].endswith("◆")
+
+
+def test_history_all_lists_every_point_and_marks_where_the_benchmark_changed(ws, capsys):
+    _snapshot(ws)
+    _gold_edited(ws)
+    prog = ws.programme()
+    _snapshot(ws)
+    code, out, err = run(capsys, "history", "--all")
     assert code == OK, err
     lines = out.splitlines()
     assert "2 evaluation snapshot(s)" in lines[0]
@@ -70,7 +112,7 @@ def test_history_shows_the_trend_and_marks_where_the_benchmark_changed(ws, capsy
     rows = [line for line in lines[3:] if "@" in line]
     assert len(rows) == 2 * len(prog.trainees)
 
-    code, out, _ = run(capsys, "history", "--annotator", ALEX.upper())
+    code, out, _ = run(capsys, "history", "--all", "--annotator", ALEX.upper())
     assert code == OK and [line.split()[0] for line in out.splitlines() if "@" in line] == [ALEX, ALEX]
     code, out, _ = run(capsys, "history", "--json", "--programme", "Benchmark Labels")
     doc = json.loads(out)
@@ -79,6 +121,9 @@ def test_history_shows_the_trend_and_marks_where_the_benchmark_changed(ws, capsy
     points = alex_doc["rounds"][0]["points"]
     assert [p["version_changed"] for p in points] == [False, True]
     assert points[0]["benchmark_version"] != points[1]["benchmark_version"]
+    summary = alex_doc["rounds"][0]["summary"]  # the trend row, as JSON too
+    assert summary["evaluations"] == 2 and summary["version_changes"] == 1 and summary["trend"][1] == "◆"
+    assert (summary["f1_first"], summary["f1_last"]) == (points[0]["f1"], points[1]["f1"])
 
 
 def test_history_of_an_unknown_programme_is_one_line(ws, capsys):
@@ -159,7 +204,7 @@ def test_a_hostile_benchmark_title_reaches_no_terminal(ws, capsys, monkeypatch):
     _snapshot(ws)
     with sqlite3.connect(ws.sandbox.store.path) as c:
         c.execute("UPDATE projects SET title = title || ? WHERE title = 'Benchmark Labels'", (H,))
-    for argv in (["history"], ["history", "--json"]):
+    for argv in (["history"], ["history", "--all"], ["history", "--json"]):
         code, out, err = run(capsys, *argv)
         assert code == OK, err
         assert raw(out) == [] and raw(err) == []
