@@ -15,40 +15,20 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from annotrain_tui.core.errors import AnnotrainError
-from annotrain_tui.core.history import TrendPoint, remember, snapshots, trend
+from annotrain_tui.core.history import CHANGED, TrendPoint, remember, snapshots, trend
+from annotrain_tui.core.history import status_path as statuses
+from annotrain_tui.core.history import trend_bars as bars
 from annotrain_tui.core.programme import Programme
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
 COLUMNS = ("Annotator", "Round", "Evals", "Trend", "F1 first → last", "Status now", "Status changes")
-BARS = "▁▂▃▄▅▆▇█"
-#: marks a point scored against another version of the benchmark than the point before it
-CHANGED = "◆"
-
-
-def bars(points: list[TrendPoint]) -> str:
-    """The F1 of each point as one bar (0 to 1), ◆ before a point whose benchmark version changed,
-    · for a point with no F1."""
-    out = []
-    for n, p in enumerate(points):
-        if n and p.benchmark_version != points[n - 1].benchmark_version:
-            out.append(CHANGED)
-        out.append("·" if p.f1 is None else BARS[min(len(BARS) - 1, max(0, int(p.f1 * len(BARS))))])
-    return "".join(out)
+# bars (one per evaluation, ◆ where the gold changed) and statuses are core's (core.history), as the CLI's
 
 
 def f1_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
-
-
-def statuses(points: list[TrendPoint]) -> str:
-    """The status over time, each change once: "needs feedback → close → passed"."""
-    seen: list[str] = []
-    for p in points:
-        if p.status and (not seen or seen[-1] != p.status):
-            seen.append(p.status)
-    return " → ".join(seen)
 
 
 class HistoryScreen(AppScreen):
