@@ -189,7 +189,7 @@ def test_check_offline_exit_0_when_every_annotator_passed(capsys, tmp_path):
     assert code == 0, err
     assert "annotrain: check:" not in err and "Check: all 1 annotator(s) passed" in out
     code, out, err = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--check", "--json")
-    assert code == 0 and json.loads(out)["check"] == {"ok": True, "failing": []}
+    assert code == 0 and json.loads(out)["check"] == {"ok": True, "failing": [], "graduated": []}
     # without --check, no check key: the document is as before
     code, out, _ = run(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", tr, "--json")
     assert code == 0 and "check" not in json.loads(out)
