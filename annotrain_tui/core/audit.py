@@ -245,7 +245,9 @@ def audit(benchmark: Rows | ObjectTable, training: Mapping[str, Rows | ObjectTab
         pos = item_pos.get_indexer(pd.Index(table.rows["data_hash"], dtype=object))
         finished[t, pos[pos >= 0]] = True
         said.extend(table.warnings)
-        if not (pos >= 0).any():
+        if not len(pos):
+            said.append(f"{safe_text(names[t], 120)}: no finished work yet (not audited)")
+        elif not (pos >= 0).any():
             said.append(f"{safe_text(names[t], 120)}: none of their label rows is a benchmark item (not audited)")
     n_finished = finished.sum(axis=0)
     few = int(((n_finished > 0) & (n_finished < 2)).sum())
