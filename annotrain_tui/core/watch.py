@@ -7,7 +7,11 @@ reload). ``poll`` never sleeps; the caller decides how often to ask. Events:
 
 - ``crossed``: an annotator's status crossed the pass mark, either way (passed ↔ not passed);
 - ``stalled``: a trainee whose round is not finished has done nothing (no task submitted; none: since
-  the project was made) for ``stalled_hours``; once per stall (a new stall after new work is a new event);
+  the project was made) for ``stalled_hours``; once per stall: a stall said is said again only after
+  the trainee worked (a task finished that was not, or one submitted past annotation). A time that
+  moves without that (a finished task edited again, as the sandbox's simulator revises them, or a
+  reviewer's edit of one) is no new work, so no new stall. How long is said in minutes under an
+  hour, hours under two days, then days (:func:`how_long`);
 - ``benchmark-edited``: a Complete benchmark row was edited after training began (later than the
   earliest training project was made), or the benchmark's Complete rows changed between polls;
   once per change;
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from annotrain_tui.core.evaluation.session import EvaluationSession, TrainingSource
     from annotrain_tui.core.programme import Programme
 
-__all__ = ["KINDS", "CROSSED", "STALLED", "BENCHMARK_EDITED", "ROUND_FINISHED", "Event", "Watcher"]
+__all__ = ["KINDS", "CROSSED", "STALLED", "BENCHMARK_EDITED", "ROUND_FINISHED", "Event", "Watcher", "how_long"]
 
 CROSSED = "crossed"
 STALLED = "stalled"
@@ -53,6 +57,33 @@ def _iso(when: datetime | None) -> str | None:
 
 def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def how_long(elapsed: timedelta) -> str:
+    """A stall's length for a person: "less than a minute", "35 minute(s)" under an hour, "5 hour(s)"
+    under two days, then "3 day(s)" (whole units, rounded down: it has been at least that long)."""
+    seconds = max(0.0, elapsed.total_seconds())
+    if seconds < 60:
+        return "less than a minute"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} minute(s)"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} hour(s)"
+    return f"{int(seconds // 86400)} day(s)"
+
+
+def _row_time(row: dict[str, Any]) -> str | None:
+    """A label row's last edit, to the second, as :func:`_iso` writes it (Encord's long format or ISO)."""
+    value = row.get("last_edited_at")
+    if not isinstance(value, str):
+        return None
+    for parse in (lambda v: datetime.strptime(v, "%a, %d %b %Y %H:%M:%S UTC").replace(tzinfo=UTC),
+                  datetime.fromisoformat):
+        try:
+            return _iso(_aware(parse(value)))
+        except ValueError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -85,6 +116,9 @@ class _Round:
     project_id: str
     finished: bool
     last: datetime | None  # last activity, else the project's creation
+    done: frozenset[str] = frozenset()  # the tasks Complete (data hashes)
+    total: int = 0
+    done_times: Callable[[], set[str]] = set  # the Complete tasks' own last edits (read when asked)
 
 
 class Watcher:
@@ -107,7 +141,8 @@ class Watcher:
         self.polls = 0
         self._status: dict[tuple[str, int], str] = {}  # (email, round) → status at the last poll
         self._finished: dict[str, bool] = {}  # project id → its round was finished at the last poll
-        self._stalls: set[tuple[str, str | None]] = set()  # (project id, last activity) already said
+        self._said: set[str] = set()  # project ids whose stall was said, until the trainee works again
+        self._work: dict[str, tuple[frozenset[str], datetime | None]] = {}  # project id → (done, last) last poll
         self._bench: frozenset[tuple[str, datetime | None]] | None = None  # the Complete rows last seen
 
     # -- the session ------------------------------------------------------------------------
@@ -166,9 +201,27 @@ class Watcher:
                 continue
             finished = src.total > 0 and len(src.rows) >= src.total
             last = src.last_activity or src.project.created_at
+            rows = src.rows
             out[email] = _Round(email=email, round=training_round(src.project.description), project_id=pid,
-                                finished=finished, last=_aware(last) if last else None)
+                                finished=finished, last=_aware(last) if last else None, done=frozenset(rows),
+                                total=src.total,
+                                done_times=lambda rows=rows: {t for row in rows.values() if (t := _row_time(row))})
         return out
+
+    def _worked(self, r: _Round) -> bool:
+        """Whether the trainee worked since the last poll: a task finished that was not, or the last
+        activity moved to a time no finished task was edited at (a task submitted to a later stage).
+        A finished task edited again moves the time too, but is no new work."""
+        before = self._work.get(r.project_id)
+        self._work[r.project_id] = (r.done, r.last)
+        if before is None:
+            return False
+        done, last = before
+        if r.done - done:
+            return True
+        if r.last is None or (last is not None and r.last <= last):
+            return False
+        return _iso(r.last) not in r.done_times()
 
     def _training_began(self, session: EvaluationSession) -> datetime | None:
         made = [r.project.created_at for t in self.prog.trainees.values() for r in t.rounds if r.project.created_at]
@@ -253,17 +306,21 @@ class Watcher:
     def _stalled(self, rounds: dict[str, _Round], now: datetime) -> list[Event]:
         events = []
         for email, r in sorted(rounds.items()):
+            if self._worked(r):
+                self._said.discard(r.project_id)  # a new stall from now on is news again
             if r.finished or r.last is None or now - r.last < self.stalled_after:
                 continue
-            key = (r.project_id, _iso(r.last))
-            if key in self._stalls:
+            if r.project_id in self._said:
                 continue
-            self._stalls.add(key)
-            hours = (now - r.last).total_seconds() / 3600
+            self._said.add(r.project_id)
+            elapsed = now - r.last
+            hours = elapsed.total_seconds() / 3600
+            done = f"{len(r.done)} of {r.total} task(s) done, " if r.total else ""
             events.append(Event(STALLED, email, r.round,
-                                f"{shown(email, limit=120)} (round {r.round}) has done nothing for {hours:.0f} hour(s) "
-                                f"(last activity {_iso(r.last)})", now,
-                                {"project_id": r.project_id, "last_activity": _iso(r.last), "hours": round(hours, 1)}))
+                                f"{shown(email, limit=120)} (round {r.round}) has done nothing for {how_long(elapsed)} "
+                                f"({done}last activity {_iso(r.last)})", now,
+                                {"project_id": r.project_id, "last_activity": _iso(r.last), "hours": round(hours, 1),
+                                 "seconds": int(elapsed.total_seconds()), "done": len(r.done), "total": r.total}))
         return events
 
 

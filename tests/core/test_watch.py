@@ -16,7 +16,7 @@ from annotrain_tui.core.backends.sandbox.labels import objects_of
 from annotrain_tui.core.evaluation.results import STATUS_PASSED, EvaluationSettings, PassMark
 from annotrain_tui.core.markers import training_description
 from annotrain_tui.core.programme import Programme, load_programme
-from annotrain_tui.core.watch import BENCHMARK_EDITED, CROSSED, ROUND_FINISHED, STALLED, Watcher
+from annotrain_tui.core.watch import BENCHMARK_EDITED, CROSSED, ROUND_FINISHED, STALLED, Watcher, how_long
 
 ALEX = "alex.kim@example.com"
 BEA = "bea.santos@example.com"
@@ -146,6 +146,80 @@ def test_a_stalled_trainee_is_said_once_per_stall(demo):
     [again] = _of(w.poll(), STALLED)
     assert again.annotator == CHIDI and again.details["last_activity"] != chidi.details["last_activity"]
     assert _of(w.poll(), STALLED) == []
+
+
+def test_a_finished_task_edited_again_is_no_new_work_so_no_new_stall(demo):
+    """The trial saw one trainee said stalled twice, each with a new last activity: a time that moves
+    without the trainee working (the simulator revising a finished task, a reviewer's edit) must not
+    start a new stall; a task submitted, to review or to Complete, does."""
+    backend, prog, clock = demo
+    chidi = _project(prog, CHIDI)
+    w = Watcher(backend, prog, SETTINGS, stalled_hours=24, clock=clock)
+    [first] = [e for e in _of(w.poll(), STALLED) if e.annotator == CHIDI]
+    finished = next(r.data_hash for r in backend.list_label_rows(chidi) if r.done)
+    row = backend.get_label_rows(chidi, [finished])[0]
+    clock.now += timedelta(hours=1)  # (later than the demo's rows were made)
+    assert _of(w.poll(), STALLED) == []
+    backend.save_labels(chidi, finished, objects_of(row)[1:], stage="Complete", edited_at=clock.now)  # revised
+    assert _of(w.poll(), STALLED) == []  # the time moved: not stalled now
+    assert w.session is not None and w.session.sources[chidi].last_activity is not None
+    assert w.session.sources[chidi].last_activity > datetime.fromisoformat(first.details["last_activity"])
+    clock.now += timedelta(hours=25)
+    assert [e for e in _of(w.poll(), STALLED) if e.annotator == CHIDI] == []  # the same stall: said once
+    # a task finished is work: the next stall is news
+    todo = next(r.data_hash for r in backend.list_label_rows(chidi) if not r.done)
+    backend.save_labels(chidi, todo, [], stage="Complete", edited_at=clock.now)
+    assert [e for e in _of(w.poll(), STALLED) if e.annotator == CHIDI] == []
+    clock.now += timedelta(hours=25)
+    [again] = [e for e in _of(w.poll(), STALLED) if e.annotator == CHIDI]
+    assert again.details["done"] == first.details["done"] + 1
+    assert _of(w.poll(), STALLED) == []
+
+
+def test_a_task_submitted_to_review_is_work_though_nothing_finished(demo):
+    backend, prog, clock = demo
+    bench = prog.benchmark
+    p = backend.create_project("Training - Dana", description=training_description("Dana", "dana@x.com", bench.id),
+                               dataset_ids=bench.dataset_ids or [], ontology_id=bench.ontology_id or "")
+    assert "Review" in backend.project_stages(p.id)  # the default workflow: Annotate → Review → Complete
+    made = backend.get_project(p.id).created_at
+    assert made is not None
+    clock.now = max(clock.now, made) + timedelta(hours=25)
+    w = Watcher(backend, prog, SETTINGS, stalled_hours=24, clock=clock)
+    assert "dana@x.com" in [e.annotator for e in _of(w.poll(), STALLED)]
+    clock.now += timedelta(hours=1)
+    dh = backend.list_label_rows(p.id)[0].data_hash
+    backend.save_labels(p.id, dh, [], stage="Review", edited_at=clock.now)  # submitted, waiting for a reviewer
+    assert "dana@x.com" not in [e.annotator for e in _of(w.poll(), STALLED)]
+    clock.now += timedelta(hours=25)
+    [again] = [e for e in _of(w.poll(), STALLED) if e.annotator == "dana@x.com"]
+    assert again.details["done"] == 0 and again.details["last_activity"] is not None
+
+
+def test_how_long_a_stall_is_said_in_minutes_hours_or_days():
+    assert how_long(timedelta(seconds=4)) == "less than a minute"
+    assert how_long(timedelta(minutes=35, seconds=59)) == "35 minute(s)"
+    assert how_long(timedelta(minutes=59, seconds=59)) == "59 minute(s)"
+    assert how_long(timedelta(hours=1)) == "1 hour(s)"
+    assert how_long(timedelta(hours=47, minutes=59)) == "47 hour(s)"
+    assert how_long(timedelta(hours=49)) == "2 day(s)"
+    assert how_long(timedelta(seconds=-3)) == "less than a minute"  # a server clock ahead of ours
+
+
+def test_a_stall_under_an_hour_is_said_in_minutes_never_zero_hours(demo):
+    backend, prog, clock = demo
+    bench = prog.benchmark
+    p = backend.create_project("Training - Dana", description=training_description("Dana", "dana@x.com", bench.id),
+                               dataset_ids=bench.dataset_ids or [], ontology_id=bench.ontology_id or "",
+                               template_id=prog.trainees[ALEX].current.project.template_id)
+    made = backend.get_project(p.id).created_at
+    assert made is not None
+    clock.now = made + timedelta(minutes=35, seconds=20)
+    [dana] = [e for e in _of(Watcher(backend, prog, SETTINGS, stalled_hours=0.5, clock=clock).poll(), STALLED)
+              if e.annotator == "dana@x.com"]
+    assert "has done nothing for 35 minute(s) (0 of 60 task(s) done, last activity " in dana.message
+    assert "hour" not in dana.message
+    assert dana.details["seconds"] == 35 * 60 + 20 and (dana.details["done"], dana.details["total"]) == (0, 60)
 
 
 def test_a_round_with_no_work_at_all_stalls_from_its_projects_creation(demo):
