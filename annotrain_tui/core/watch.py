@@ -29,6 +29,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from annotrain_tui.core.evaluation.results import STATUS_PASSED
@@ -70,6 +71,11 @@ def how_long(elapsed: timedelta) -> str:
     if seconds < 48 * 3600:
         return f"{int(seconds // 3600)} hour(s)"
     return f"{int(seconds // 86400)} day(s)"
+
+
+def _done_times(rows: dict[str, dict[str, Any]]) -> set[str]:
+    """The last edits of these (Complete) label rows, to the second."""
+    return {t for row in rows.values() if (t := _row_time(row)) is not None}
 
 
 def _row_time(row: dict[str, Any]) -> str | None:
@@ -201,11 +207,9 @@ class Watcher:
                 continue
             finished = src.total > 0 and len(src.rows) >= src.total
             last = src.last_activity or src.project.created_at
-            rows = src.rows
             out[email] = _Round(email=email, round=training_round(src.project.description), project_id=pid,
-                                finished=finished, last=_aware(last) if last else None, done=frozenset(rows),
-                                total=src.total,
-                                done_times=lambda rows=rows: {t for row in rows.values() if (t := _row_time(row))})
+                                finished=finished, last=_aware(last) if last else None, done=frozenset(src.rows),
+                                total=src.total, done_times=partial(_done_times, src.rows))
         return out
 
     def _worked(self, r: _Round) -> bool:
