@@ -232,7 +232,8 @@ async def test_r_reads_the_projects_and_decisions_again(tmp_path):
     decided(app, {ALEX: "graduate"})
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_act(app, pilot)
-        assert "r Refresh" in screen_text(app).splitlines()[-1]  # the footer names the key
+        footer = screen_text(app).splitlines()[-1]
+        assert "r Reload" in footer and "esc Back" in footer  # the footer names the key, and keeps Escape
         chooser = screen.query_one("#production", SelectionList)
         assert chooser.option_count == 0 and "No production project" in " ".join(screen_text(app).split())
         onto = app.workspace.raw.list_ontologies()[0]

@@ -212,3 +212,95 @@ async def test_the_collector_held_over_the_start_up_is_on_again_once_home_is_dra
         startup.release()
         gc.enable()
         gc.unfreeze()
+
+
+def _flat(app) -> str:
+    from tests.tui.helpers import screen_text
+
+    return " ".join(screen_text(app).split())
+
+
+async def test_the_flows_line_names_6_7_and_8_on_a_second_line_at_80_columns(tmp_path):
+    """Trial 16 item 17: Home showed only 1–5; 6 (Act), 7 (Gold audit) and 8 (History) were in F1
+    only. At 80 columns they go on a line of their own; at 120 they follow 5 on the same line."""
+    from tests.tui.helpers import screen_text
+
+    app = make_app(tmp_path / "ws.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        first = next(i for i, line in enumerate(lines) if "1  Pick" in line)
+        assert "5  Evaluate" in lines[first] and "6  Act" not in lines[first]
+        assert all(k in lines[first + 1] for k in ("6  Act", "7  Gold audit", "8  History"))
+        assert all(len(line.rstrip()) <= 80 for line in lines)
+        await pilot.resize_terminal(120, 30)
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        row = next(line for line in lines if "1  Pick" in line)
+        assert all(k in row for k in ("5  Evaluate", "6  Act", "7  Gold audit", "8  History"))
+        await pilot.press("7")  # the keys named open their flows
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "AuditScreen"
+
+
+async def test_home_says_the_programmes_state_and_next_step(tmp_path):
+    """Trial 16 item 17: the state and next step were only in the Programmes view (P). Home says
+    them for the current programme, and r reads them again after a decision."""
+    app = make_app(tmp_path / "ws.db")
+    prog = app.workspace.programme()
+    assert prog.state == "ready for decisions"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert f"Programme: ready for decisions. Next: {prog.next_step}" in _flat(app)
+        finished = [t for t in prog.trainees.values() if t.current.finished]
+        for t in finished:  # a decision taken meanwhile (the CLI's decide)
+            prog.record.decide(t.email, "graduate", round=t.round)
+        after = app.workspace.programme()
+        assert after.state != prog.state
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert f"Programme: {after.state}. Next: {after.next_step}" in _flat(app)
+
+
+async def test_the_programme_is_read_off_the_ui_thread_and_not_on_every_automatic_refresh(tmp_path):
+    """Reading the programme lists every training project's label rows: never on the event loop, and
+    the 30-second refresh asks for it only every PROGRAMME_EVERY ticks (r and coming back always do)."""
+    import threading
+
+    app = make_app(tmp_path / "ws.db")
+    ws = app.workspace
+    real = ws.programme
+    threads: list[bool] = []
+
+    def counted(ref=None):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(ref)
+
+    ws.programme = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        assert threads == [False]
+        for _ in range(HomeScreen.PROGRAMME_EVERY - 1):
+            screen._refresh_tick()
+            await settle(app, pilot)
+        assert threads == [False]  # the overview only
+        screen._refresh_tick()
+        await settle(app, pilot)
+        assert threads == [False, False]
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert threads == [False, False, False]
+
+
+async def test_home_says_nothing_of_a_programme_when_there_is_no_benchmark(tmp_path):
+    import sqlite3
+
+    app = make_app(tmp_path / "ws.db")
+    with sqlite3.connect(tmp_path / "ws.db") as db:
+        db.execute("UPDATE projects SET description = '', title = 'Street project ' || id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        text = _flat(app)
+        assert "No benchmark project yet" in text and "Programme" not in text

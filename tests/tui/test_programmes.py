@@ -144,3 +144,41 @@ def test_the_programmes_view_at_80x24(snap_compare):
         await drive(app, pilot, shot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_evaluate_on_an_unfinished_benchmark_says_its_next_step_not_provision(tmp_path):
+    """Trial 16 item 16: Evaluate on a programme whose benchmark is incomplete said "provision the
+    roster first (4 on Home)", which the gate refuses until the benchmark is finished: the
+    programme's own next step is said."""
+    app = make_app(tmp_path / "ws.db")
+    raw = app.workspace.raw
+    ds = next(d for d in raw.list_datasets() if d.title == "Annotator Training Set")
+    made = create_benchmark_project(raw, "Cohort B Bench", dataset_ref=ds.id, ontology_ref=raw.list_ontologies()[0].id)
+    app.workspace.recent().set(benchmark=made.id)
+    prog = app.workspace.programme()
+    assert prog.id == made.id and prog.state == "benchmark incomplete" and not prog.trainees
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EvaluationScreen)
+        text = flat(app)
+        assert f"Nothing to show: {prog.next_step} (3 on Home)." in text
+        assert prog.next_step.startswith("finish the benchmark") and "provision the roster first" not in text
+
+
+async def test_evaluate_on_a_finished_benchmark_without_trainees_says_to_provision(tmp_path):
+    """The other side of the rule above: the benchmark is finished, nobody is provisioned yet."""
+    import sqlite3
+
+    from annotrain_tui.tui.widgets.frame_table import FrameTable
+
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation")
+    with sqlite3.connect(tmp_path / "ws.db") as db:  # the training projects lose their markers
+        db.execute("UPDATE projects SET description = '' WHERE id != ?", (app.demo_ids["benchmark"],))
+    prog = app.workspace.programme()
+    assert prog.benchmark_complete and not prog.trainees
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#annotators", FrameTable)
+        assert table.empty_text == "Nothing to show: provision the roster first (4 on Home), then come back."

@@ -135,7 +135,7 @@ class ActScreen(AppScreen):
         Binding("a", "apply", "Apply", id="act.apply"),
         Binding("g", "kind('graduate')", "Graduate", id="act.graduate"),
         Binding("t", "kind('retake')", "Retake", id="act.retake"),
-        Binding("r", "refresh", "Refresh", id="act.refresh"),
+        Binding("r", "refresh", "Reload", id="act.refresh"),  # "Refresh" would push Escape out at 80 columns
         Binding("escape", "back", "Back", id="act.back"),
     ]
 

@@ -29,6 +29,9 @@ FLOWS = [
     ("4", "provision", "Provision", "one training project per annotator"),
     ("5", "evaluation", "Evaluate", "annotators against the benchmark"),
 ]
+#: the programme's loop (their keys are bound below, with the help's longer titles): on the flows
+#: line when the screen is wide enough, else on a line of their own
+LOOP = [("6", "Act"), ("7", "Gold audit"), ("8", "History")]
 
 
 class HomeScreen(AppScreen):
@@ -39,11 +42,14 @@ class HomeScreen(AppScreen):
         "The numbered keys open the flows of a training programme in order: 1 pick storage, 2 write and "
         "register files, 3 set up the benchmark, 4 provision annotators, 5 evaluate them (and decide: "
         "g/t/h there), 6 act on the decisions (graduate, retake), 7 audit the gold, 8 the history; d runs "
-        "the doctor. The benchmark line names the current programme (the one 4 and 5 open); P lists every "
-        "programme with its state, trainees, decisions and next step, where Enter makes one current. "
+        "the doctor. The benchmark line names the current programme (the one 4 and 5 open), the line under "
+        "it its state and next step; P lists every programme with its state, trainees, decisions and next "
+        "step, where Enter makes one current. "
         "Enter on a row: an integration or folder is picked (as on the Pick screen), a benchmark "
         "or training project opens its training progress, a dataset opens the Benchmark screen. The "
-        "counts refresh when you come back here and every 30 seconds; r refreshes now."
+        "counts refresh when you come back here and every 30 seconds; r refreshes now. The programme's state "
+        "(which reads every training project's tasks) is read again when you come back, on r, and every "
+        "5 minutes."
     )
     WIDGET_HELP = {
         "table-projects": "The workspace's projects. Enter on a benchmark (or a training project) opens its "
@@ -57,6 +63,9 @@ class HomeScreen(AppScreen):
     }
     #: seconds between refreshes while Home is shown (the listing is a few calls: cheap)
     AUTO_REFRESH = 30.0
+    #: the programme's state (a listing of every training project's label rows: not cheap) is read
+    #: again on every this-many automatic refreshes (and on r, and when Home is shown again)
+    PROGRAMME_EVERY = 10
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="home.refresh"),
         *[Binding(key, f"flow('{fid}')", title, show=False, id=f"home.flow.{fid}") for key, fid, title, _ in FLOWS],
@@ -77,7 +86,8 @@ class HomeScreen(AppScreen):
             with Horizontal(id="bench-row"):
                 yield Static(Text(""), id="bench-label")
                 yield ProgressBar(total=1, show_eta=False, id="bench-progress")
-            yield Static(self._flows_text(), id="flows")
+            yield Static(Text(""), id="programme-line")
+            yield Static(self._flows_text(self.app.size.width), id="flows")
         yield Footer()  # the tabs follow the first frame (_mount_tabs)
 
     def _tabs(self) -> TabbedContent:
@@ -94,19 +104,33 @@ class HomeScreen(AppScreen):
             tabs.compose_add_child(TabPane(tab.capitalize(), table, id=f"tab-{tab}"))  # as `with` does in compose
         return tabs
 
-    def _flows_text(self) -> Text:
-        text = Text()
-        for key, _fid, title, _desc in FLOWS:
-            text.append(f" {key} ", style="reverse bold")
-            text.append(f" {title}  ")
-        return text
+    def _flows_text(self, width: int) -> Text:
+        """The numbered keys: 1–5 then the loop's 6–8, on one line when ``width`` (the screen's) has
+        room for all of them, else the loop on a second line (80 columns)."""
+        def keys(pairs: list[tuple[str, str]]) -> Text:
+            text = Text()
+            for key, title in pairs:
+                text.append(f" {key} ", style="reverse bold")
+                text.append(f" {title}  ")
+            return text
+
+        first, loop = keys([(key, title) for key, _fid, title, _desc in FLOWS]), keys(LOOP)
+        room = width - 2  # #home-top's padding
+        if first.cell_len + loop.cell_len - 2 <= room:  # the last item's two trailing spaces may go
+            return first + loop
+        return first + Text("\n") + loop
+
+    def on_resize(self) -> None:
+        self.query_one("#flows", Static).update(self._flows_text(self.size.width))
 
     def on_mount(self) -> None:
         self.sub_title = self.app.workspace.backend.describe()
         # the benchmark line wraps rather than cut its end ("· 306 trainees" lost the word at 80
         # columns); inline, over the stylesheet's one-line height
-        for wid in ("#bench-row", "#bench-label"):
+        for wid in ("#bench-row", "#bench-label", "#flows"):  # the flows: a second line at 80 columns
             self.query_one(wid).styles.height = "auto"
+        self.query_one("#programme-line").display = False  # until the programme is read
+        self._ticks = 0
         self.overview: Overview | None = None
         self._restored = False
         self._shown_once = False
@@ -144,7 +168,8 @@ class HomeScreen(AppScreen):
 
     def _refresh_tick(self) -> None:
         if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
-            self.action_refresh()
+            self._ticks += 1
+            self.load(programme=self._ticks % self.PROGRAMME_EVERY == 0)
 
     def action_refresh(self) -> None:
         self.load()
@@ -159,7 +184,10 @@ class HomeScreen(AppScreen):
                 self._fill(tab, [], "Not loaded: the workspace could not be read (see above).")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="home-load")
-    def load(self) -> Overview | None:
+    def load(self, programme: bool = True) -> Overview | None:
+        """The overview (shown at once), then, when ``programme``, the current programme's state and
+        next step (it reads every training project's label rows: the automatic refresh asks for it
+        only now and then, see PROGRAMME_EVERY)."""
         self._tables_mounted.wait(timeout=30)  # set once the first frame is drawn (_mount_tabs)
         if not self.tabs_ready:
             return None  # the screen closed first (or its first frame never came)
@@ -167,9 +195,40 @@ class HomeScreen(AppScreen):
         # thread and after the first paint, for show() and the row picks
         from annotrain_tui.tui.screens import pick  # noqa: F401
 
-        overview = load_overview(self.app.workspace.backend)
+        ws = self.app.workspace
+        overview = load_overview(ws.backend)
         self.app.call_from_thread(self.show, overview)
+        if programme and overview.benchmarks:
+            from annotrain_tui.tui.screens import programmes  # noqa: F401 - its state colours, off the UI thread
+
+            try:
+                prog = ws.programme(None)
+            except AnnotrainError as err:
+                self.app.call_from_thread(self.show_programme, None, redact(str(err)))
+            else:
+                self.app.call_from_thread(self.show_programme, prog.id, prog.state, prog.next_step)
         return overview
+
+    def show_programme(self, benchmark_id: str | None, state: str, next_step: str = "") -> None:
+        """The current programme's state and next step, under the benchmark line (``benchmark_id``
+        None: it could not be read, ``state`` says why)."""
+        from annotrain_tui.tui.screens.programmes import STATE_STYLE
+
+        line = self.query_one("#programme-line", Static)
+        ov = self.overview
+        b = ov.current_benchmark(self.app.workspace.recent().get("benchmark")) if ov is not None else None
+        if benchmark_id is None:
+            line.update(lit(f"Programme state not read: {state} · r tries again", "dim"))
+        elif b is None or b.project.id != benchmark_id:
+            line.display = False  # another programme became current meanwhile: the next load says
+            return
+        else:
+            t = Text("Programme: ")
+            t.append(state, style=STATE_STYLE.get(state, "bold"))
+            t.append(". Next: ")
+            t.append_text(lit(next_step, limit=200))
+            line.update(t)
+        line.display = True
 
     def show(self, ov: Overview) -> None:
         self.overview = ov
@@ -201,6 +260,7 @@ class HomeScreen(AppScreen):
         else:
             label.update(Text("No benchmark project yet: press 3 to set one up.", style="dim"))
             bar.display = False
+            self.query_one("#programme-line", Static).display = False
         datasets = {d.id: d.title for d in ov.datasets}
         self._fill("projects", [(p.id, [lit(p.title),
                                         lit("—" if p.dataset_ids is None else

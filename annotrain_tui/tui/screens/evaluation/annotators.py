@@ -209,6 +209,7 @@ class EvaluationScreen(AppScreen):
         #: how far the last load got: "find" (the benchmark named by its ref) or "load" (its rows
         #: and training projects), so a failure's empty table says what helps
         self._load_stage = "load"
+        self._found: Programme | None = None  # the programme the last load found: its next step helps
         #: what a re-score under way is for ("seed matching", "IoU ≥ 0.7"), "" when none is
         self.rescoring = ""
         #: the settings last asked for (a choice made while a re-score runs builds on it, not on
@@ -276,7 +277,7 @@ class EvaluationScreen(AppScreen):
                     return
                 ref = chosen.id
             self._load_stage = "find"
-            prog = self.app.workspace.programme(ref)  # its record's exclusions apply to every score
+            prog = self._found = self.app.workspace.programme(ref)  # its exclusions apply to every score
             session = EvaluationSession.of_workspace(backend, ref, self.training_refs,
                                                      settings_of(prog, self._settings()))
         self._load_stage = "load"
@@ -409,6 +410,9 @@ class EvaluationScreen(AppScreen):
                 return "open Evaluate with the benchmark's exact name"
             if self.training_refs:
                 return "open Evaluate with the training projects' exact names"
+            prog = self._found  # no trainee yet: finishing the benchmark may come first (the gate)
+            if prog is not None and (prog.problems or not prog.benchmark_complete):
+                return f"{prog.next_step} (3 on Home)"
             return "provision the roster first (4 on Home), then come back"
         return "the bar above says what went wrong"
 
