@@ -182,3 +182,19 @@ async def test_evaluate_on_a_finished_benchmark_without_trainees_says_to_provisi
         await settle(app, pilot)
         table = app.screen.query_one("#annotators", FrameTable)
         assert table.empty_text == "Nothing to show: provision the roster first (4 on Home), then come back."
+
+
+async def test_the_history_view_with_no_benchmark_at_all_says_so_in_one_clause(tmp_path):
+    """Trial 16 item 16: "No programme: the workspace has no programme yet: no benchmark project (…)"
+    (Act and the gold audit: their own tests)."""
+    import sqlite3
+
+    app = make_app(tmp_path / "ws.db", start_screen="history")
+    with sqlite3.connect(tmp_path / "ws.db") as db:  # no benchmark left: no marker, no such title
+        db.execute("UPDATE projects SET description = '', title = 'Street project ' || id")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "HistoryScreen"
+        text = flat(app)
+        assert "No programme yet: set up a benchmark first (3 on Home)." in text
+        assert "no benchmark project" not in text and "No programme:" not in text

@@ -20,6 +20,7 @@ from annotrain_tui.core.history import status_path as statuses
 from annotrain_tui.core.history import trend_bars as bars
 from annotrain_tui.core.programme import Programme
 from annotrain_tui.tui.screens.base import AppScreen, failure_line
+from annotrain_tui.tui.screens.programmes import NO_PROGRAMME, no_programme
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.tables import SafeDataTable
 
@@ -86,7 +87,8 @@ class HistoryScreen(AppScreen):
         try:
             prog = self.app.workspace.programme(self.benchmark_ref)
         except AnnotrainError as err:
-            self.post_message(self.Loaded(None, [], failure_line(err, self)))
+            self.post_message(self.Loaded(None, [], NO_PROGRAMME if no_programme(
+                self.app.workspace.backend, self.benchmark_ref, err) else f"No programme: {failure_line(err, self)}"))
             return
         self.post_message(self.Loaded(prog, snapshots(prog.record)))
 
@@ -121,7 +123,7 @@ class HistoryScreen(AppScreen):
         table.clear()
         self.rows = []
         if event.prog is None:
-            summary.update(lit(f"No programme: {event.problem}", "yellow"))
+            summary.update(lit(event.problem, "yellow"))
             return
         self.sub_title = event.prog.title
         by_email = event.trend
