@@ -54,6 +54,8 @@ def run_history(args: argparse.Namespace) -> int:
     ws = workspace_from_args(args)
     try:
         prog = programme_from_args(args, ws)
+        if args.annotator:
+            prog.trainee(args.annotator)  # not a trainee: one line saying so, as decide does (trial 16 #20)
         snaps = snapshots(prog.record)
     finally:
         ws.close()

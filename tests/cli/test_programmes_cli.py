@@ -199,3 +199,9 @@ def test_check_names_trainees_not_started_and_leaves_graduates_apart(capsys, tmp
     assert code == 1 and check["failing"] == [{"annotator": "alex.kim@example.com", "status": "not started",
                                                "reason": "round 2: 0 of 60 task(s) Complete, nothing scored yet"}]
     assert "annotrain: check: alex.kim@example.com not started" in err
+
+
+def test_history_of_someone_who_is_not_a_trainee_says_so(capsys):
+    run(capsys, "sandbox", "init", "--demo")
+    code, out, err = run(capsys, "history", "--annotator", "nobody@x.com", "--json")
+    assert code == 1 and out == "" and "not a trainee" in err and len(err.strip().splitlines()) == 1
