@@ -115,6 +115,25 @@ async def drive(app, pilot, shot: Shot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
+    await tables_measured(app, pilot)  # rows a late message added (a worker's Loaded) measured too
+    await settled_frame(app, pilot)
+
+
+async def settled_frame(app, pilot) -> None:
+    """Until two frames in a row are the same: a worker's late message (a load that replaced
+    another), and what it set off, are on screen before the shot, whatever the machine's load."""
+    from tests.tui.helpers import screen_text
+
+    before = screen_text(app)
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await tables_measured(app, pilot)
+        now = screen_text(app)
+        if now == before:
+            return
+        before = now
+    raise AssertionError("the screen never settled")
 
 
 async def tables_measured(app, pilot) -> None:
@@ -123,8 +142,13 @@ async def tables_measured(app, pilot) -> None:
     Wait for each table of the screen to have measured (Textual has no public flag for it)."""
     from textual.widgets import DataTable
 
+    waited = False
     for _ in range(100):
-        if not any(t._require_update_dimensions for t in app.screen.query(DataTable)):
+        if not any(t._require_update_dimensions or t._new_rows or t._updated_cells
+                   for t in app.screen.query(DataTable)):
+            if waited:  # measured in this idle: let the repaint it asked for happen before the shot
+                await pilot.pause()
             return
+        waited = True
         await pilot.pause()
     raise AssertionError("a table never measured its rows")

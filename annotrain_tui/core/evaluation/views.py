@@ -705,7 +705,8 @@ class EvaluationSnapshot:
         return o.assign(row_id=np.arange(len(o)))
 
     def items_of(self, annotator: str, f: Filter = Filter()) -> pd.DataFrame:
-        """One row per item of the annotator under ``f`` (ITEM_COLUMNS)."""
+        """One row per item of the annotator under ``f`` (ITEM_COLUMNS), worst first: the most
+        missed, extra and loose objects (ties in the order the rows came)."""
         o = self.objects_of(annotator, f)
         if not len(o):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ITEM_COLUMNS})
@@ -719,6 +720,8 @@ class EvaluationSnapshot:
             frames=("frame", "nunique"), objects=("is_obj", "sum"), matched=("is_match", "sum"),
             missed=("is_miss", "sum"), extra=("is_extra", "sum"), low_overlap=("is_low", "sum"),
             mean_iou=("m_iou", "mean"), class_accuracy=("m_cls", "mean")).reset_index()
+        errors = items["missed"] + items["extra"] + items["low_overlap"]
+        items = items.iloc[np.argsort(-errors.to_numpy(), kind="stable")].reset_index(drop=True)
         return items[list(ITEM_COLUMNS)]
 
     def detail(self, annotator: str | None, f: Filter = Filter()) -> AnnotatorDetail:

@@ -60,6 +60,22 @@ class SafeDataTable(DataTable):
                 column.content_width = column.label.cell_len
         return self
 
+    def fit_columns(self) -> None:
+        """Each auto-width column as wide as its label and its widest cell, now: a table filled at
+        once from a worker's result is measured before it is drawn, whatever the next idle does (a
+        shot under load once showed every column as narrow as its label)."""
+        from rich.text import Text
+
+        for n, column in enumerate(self.ordered_columns):
+            if not column.auto_width:
+                continue
+            widest = column.label.cell_len
+            for row in range(self.row_count):
+                cell = self.get_row_at(row)[n]
+                widest = max(widest, cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len)
+            column.content_width = max(column.content_width, widest)
+        self.refresh()
+
     def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None):
         return super().add_column(_safe(label), width=width, key=key, default=_safe(default))
