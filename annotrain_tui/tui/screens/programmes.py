@@ -154,7 +154,6 @@ class ProgrammesScreen(AppScreen):
                      style="" if prog.benchmark_complete else "yellow"),
                 lit(prog.next_step, limit=80),
                 key=prog.id)
-        table.fit_columns()
         target = keep if keep in {p.id for p in self.programmes} else self.current
         if target is not None:
             table.move_cursor(row=table.get_row_index(target))

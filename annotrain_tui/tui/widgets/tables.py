@@ -60,30 +60,30 @@ class SafeDataTable(DataTable):
                 column.content_width = column.label.cell_len
         return self
 
-    def fit_columns(self) -> None:
-        """Each auto-width column as wide as its label and its widest cell, now: a table filled at
-        once from a worker's result is measured before it is drawn, whatever the next idle does (a
-        shot under load once showed every column as narrow as its label)."""
-        from rich.text import Text
-
-        for n, column in enumerate(self.ordered_columns):
-            if not column.auto_width:
-                continue
-            widest = column.label.cell_len
-            for row in range(self.row_count):
-                cell = self.get_row_at(row)[n]
-                widest = max(widest, cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len)
-            column.content_width = max(column.content_width, widest)
-        self.refresh()
-
     def add_column(self, label: Any, *, width: int | None = None, key: str | None = None,
                    default: Any = None):
         return super().add_column(_safe(label), width=width, key=key, default=_safe(default))
 
     def add_row(self, *cells: Any, height: int | None = 1, key: str | None = None,
                 label: Any = None):
-        return super().add_row(*[_safe(c) for c in cells], height=height, key=key, label=_safe(label))
+        """Cells through the untrusted-text policy; and each auto column widened at once: a stock
+        DataTable widens it on its next idle, and until then (a table filled at once from a
+        worker's result, drawn under load) every column is as narrow as its label."""
+        safe = [_safe(c) for c in cells]
+        row_key = super().add_row(*safe, height=height, key=key, label=_safe(label))
+        for column, cell in zip(self.ordered_columns, safe):
+            if column.auto_width:
+                column.content_width = max(column.content_width, _cell_width(cell))
+        return row_key
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, *,
                     update_width: bool = False) -> None:
         super().update_cell(row_key, column_key, _safe(value), update_width=update_width)
+
+
+def _cell_width(cell: Any) -> int:
+    """How many columns a cell's content takes on one line (its widest line)."""
+    from rich.text import Text
+
+    text = cell if isinstance(cell, Text) else Text(str(cell))
+    return max((line.cell_len for line in text.split("\n")), default=0)
