@@ -161,7 +161,7 @@ def evaluate_online(args: argparse.Namespace) -> int:
             from annotrain_tui.core.errors import AnnotrainError
 
             try:  # the scores are the answer: a history that cannot be written is a warning, not a failure
-                snapshot = history.remember(prog, result, ws.backend)
+                snapshot = history.remember(prog, result, ws.backend, gold=session.bench_rows.values())
             except AnnotrainError as err:
                 result.warnings.append(f"this evaluation is not kept in the programme's history: {err}")
                 if args.since:

@@ -527,11 +527,15 @@ def delta_lines(found: list[Delta], *, low_overlap: float | None = None) -> list
 
 
 # -- what an evaluation of a programme calls --------------------------------------------------
-def remember(prog: Programme, result: EvaluationResult, backend: Backend) -> dict[str, Any]:
-    """Build the snapshot of an evaluation of ``prog``'s current rounds and keep it in its record."""
-    from annotrain_tui.core.programme import benchmark_version
+def remember(prog: Programme, result: EvaluationResult, backend: Backend, *,
+             gold: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Build the snapshot of an evaluation of ``prog``'s current rounds and keep it in its record.
+    ``gold``: the benchmark rows the evaluation compared against — its version is then their
+    content's (``programme.gold_version``), else the listing's (``benchmark_version``)."""
+    from annotrain_tui.core.programme import benchmark_version, gold_version
 
-    snap = snapshot_of(result, benchmark_version=benchmark_version(backend, prog.id),
+    version = gold_version(gold) if gold is not None else benchmark_version(backend, prog.id)
+    snap = snapshot_of(result, benchmark_version=version,
                        rounds={e: t.round for e, t in prog.trainees.items()},
                        projects={e: t.current.project.id for e, t in prog.trainees.items()},
                        exclusions=list(prog.record.exclusions()), benchmark_id=prog.id)

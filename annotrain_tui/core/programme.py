@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -439,4 +439,23 @@ def benchmark_version(backend: Backend, benchmark_id: str) -> str:
     for r in rows:
         h.update(f"{r.data_hash}\0{r.label_hash}\0{r.stage}\0{r.last_edited_at.isoformat() if r.last_edited_at else ''}\n"
                  .encode("utf-8", "backslashreplace"))
+    return h.hexdigest()[:12]
+
+
+#: what a label row carries that is not the gold itself (when and where it was saved, its task's
+#: state): left out of ``gold_version``, so saving the same gold again is the same version
+_NOT_GOLD = frozenset({"last_edited_at", "created_at", "annotation_task_status", "label_status", "branch_name",
+                       "is_shadow_data"})
+
+
+def gold_version(rows: Iterable[Mapping[str, Any]]) -> str:
+    """A short digest of the gold's content: the benchmark's label rows (the Complete ones an
+    evaluation compared against), each without what only says when it was saved. The same labels
+    saved again (a re-import, a save without an edit) keep the version; any change of an object,
+    answer or row makes a new one (trial 16 #11: the edit-time digest called every re-save a new gold)."""
+    h = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: str(r.get("data_hash"))):
+        body = {k: v for k, v in row.items() if k not in _NOT_GOLD}
+        h.update(json.dumps(body, sort_keys=True, default=str, ensure_ascii=True).encode("ascii"))
+        h.update(b"\n")
     return h.hexdigest()[:12]

@@ -205,3 +205,31 @@ def test_history_of_someone_who_is_not_a_trainee_says_so(capsys):
     run(capsys, "sandbox", "init", "--demo")
     code, out, err = run(capsys, "history", "--annotator", "nobody@x.com", "--json")
     assert code == 1 and out == "" and "not a trainee" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_same_gold_saved_again_is_the_same_version_and_an_edit_is_not(capsys, tmp_path):
+    """Trial 16 #11: the history's benchmark version is the gold's content, not when it was saved."""
+    from annotrain_tui.core.backends.sandbox import SandboxBackend
+
+    run(capsys, "sandbox", "init", "--demo")
+    assert run(capsys, "evaluate")[0] == 0
+    backend = SandboxBackend(Paths.default().default_sandbox)
+    try:
+        bench = next(p for p in backend.list_projects() if p.title == "Benchmark Labels")
+        rows = backend.get_label_rows(bench.id, [r.data_hash for r in backend.list_label_rows(bench.id)])
+    finally:
+        backend.close()
+    same = tmp_path / "gold.json"
+    same.write_text(json.dumps(rows), encoding="utf-8")
+    assert run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(same))[0] == 0  # saved again, unchanged
+    assert run(capsys, "evaluate")[0] == 0
+    edited = json.loads(json.dumps(rows))
+    objects = edited[0]["data_units"][edited[0]["data_hash"]]["labels"]["objects"]
+    objects[0]["boundingBox"]["x"] = min(0.9, objects[0]["boundingBox"]["x"] + 0.05)
+    changed = tmp_path / "gold2.json"
+    changed.write_text(json.dumps(edited), encoding="utf-8")
+    assert run(capsys, "sandbox", "import-labels", "Benchmark Labels", str(changed))[0] == 0
+    assert run(capsys, "evaluate")[0] == 0
+    code, out, _ = run(capsys, "history", "--all", "--json")
+    versions = [p["benchmark_version"] for p in json.loads(out)["annotators"][0]["rounds"][0]["points"]]
+    assert len(versions) == 3 and versions[0] == versions[1] != versions[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -287,15 +288,15 @@ class EvaluationScreen(AppScreen):
 
         result = session.load(on_progress=progress, cancel=self.cancel)
         if prog is not None and not self.training_refs and result.paired_rows:
-            self._keep_snapshot(prog, result)
+            self._keep_snapshot(prog, result, session.bench_rows.values())
         self.post_message(self.Published(session.snapshot(), session=session, programme=prog,
                                          rows=self._decision_rows(prog, result)))
 
-    def _keep_snapshot(self, prog: Programme, result: EvaluationResult) -> None:
+    def _keep_snapshot(self, prog: Programme, result: EvaluationResult, gold: Iterable[Mapping[str, object]]) -> None:
         """(In a worker.) The evaluation of the programme's current rounds, kept in its history as the
         CLI's is; a record that cannot be written is said once, and the scores are still shown."""
         try:
-            history.remember(prog, result, self.app.workspace.backend)
+            history.remember(prog, result, self.app.workspace.backend, gold=gold)
         except AnnotrainError as err:
             self.app.call_from_thread(self.notify, f"Not kept in the history: {err}", title="Evaluation",
                                       severity="warning", markup=False)
