@@ -319,25 +319,15 @@ def apply_graduation(backend: Backend, plan: ActionPlan, *, concurrency: int = 4
                 record.record("graduate-planned", email=e.email, project_id=e.project_id, role=e.role, round=e.round)
         lost: list[WorkspaceGone] = []
 
-        def one(entry: ActionEntry) -> ActionOutcome:
-            base = _base(entry)
-            if (settled := _settled(entry, base, cancel, lost)) is not None:
-                return settled
+        def add(entry: ActionEntry, base: dict[str, Any]) -> ActionOutcome:
             assert entry.project_id is not None  # an add names the project the plan found
-            try:
-                backend.add_users(entry.project_id, [entry.email], entry.role)
-                record.record("graduate-added", email=entry.email, project_id=entry.project_id, role=entry.role,
-                              round=entry.round)
-                return ActionOutcome(status="added", **base)
-            except WorkspaceGone as err:
-                lost.append(err)
-                return ActionOutcome(status="cancelled", error=str(err), **base)
-            except AnnotrainError as err:
-                return _failed(record, "graduate-failed", entry, base, str(err))
-            except Exception as err:  # noqa: BLE001 - one annotator's surprise must not stop the others
-                return _failed(record, "graduate-failed", entry, base, f"unexpected {type(err).__name__}; see the log")
+            backend.add_users(entry.project_id, [entry.email], entry.role)
+            record.record("graduate-added", email=entry.email, project_id=entry.project_id, role=entry.role,
+                          round=entry.round)
+            return ActionOutcome(status="added", **base)
 
-        outcomes = _run(plan.entries, one, concurrency, on_update, lost)
+        outcomes = _run(plan.entries, add, concurrency, on_update, lost, cancel=cancel, record=record,
+                        failed_event="graduate-failed")
         by_email: dict[str, list[ActionOutcome]] = {}
         for o in outcomes:
             by_email.setdefault(o.email, []).append(o)
@@ -525,50 +515,40 @@ def _apply_retake_locked(backend: Backend, plan: ActionPlan, *, concurrency: int
                           project_id=e.project_id, pid=os.getpid())
     lost: list[WorkspaceGone] = []
 
-    def one(entry: ActionEntry) -> ActionOutcome:
-        base = _base(entry)
-        if (settled := _settled(entry, base, cancel, lost)) is not None:
-            return settled
+    def create_or_invite(entry: ActionEntry, base: dict[str, Any]) -> ActionOutcome:
         status = "invited"
-        try:
-            if entry.action == "create":
-                # another machine (no shared lock) may have made it since the plan: ask the server again
-                marker = training_marker(bench.id, entry.email, round=entry.round)
-                found = marked_projects(backend.list_projects(description_contains=marker), bench.id,
-                                        round=entry.round).get(entry.email, [])
-                if found:
-                    project = found[0]
-                    record.record("retake-found", email=entry.email, round=entry.round, project_id=project.id,
-                                  title=project.title)
-                    base["title"] = project.title
-                else:
-                    assert bench.dataset_ids is not None and bench.ontology_id is not None  # plan_retake refused less
-                    project = backend.create_project(
-                        entry.title, description=training_description(entry.name, entry.email, bench.id,
-                                                                      round=entry.round),
-                        dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id, template_id=entry.template_id)
-                    status = "created"
-                    base["project_id"] = project.id
-                    record.record("retake-created", email=entry.email, round=entry.round, project_id=project.id,
-                                  title=entry.title)
-                    check_workflow(project)
+        if entry.action == "create":
+            # another machine (no shared lock) may have made it since the plan: ask the server again
+            marker = training_marker(bench.id, entry.email, round=entry.round)
+            found = marked_projects(backend.list_projects(description_contains=marker), bench.id,
+                                    round=entry.round).get(entry.email, [])
+            if found:
+                project = found[0]
+                record.record("retake-found", email=entry.email, round=entry.round, project_id=project.id,
+                              title=project.title)
+                base["title"] = project.title
+            else:
+                assert bench.dataset_ids is not None and bench.ontology_id is not None  # plan_retake refused less
+                project = backend.create_project(
+                    entry.title, description=training_description(entry.name, entry.email, bench.id,
+                                                                  round=entry.round),
+                    dataset_ids=bench.dataset_ids, ontology_id=bench.ontology_id, template_id=entry.template_id)
+                status = "created"
                 base["project_id"] = project.id
-            project_id = base["project_id"]
-            assert isinstance(project_id, str)  # an invite names the project the plan found
-            backend.add_users(project_id, [entry.email], "annotator")
-            assigned = backend.assign_tasks(project_id, entry.email)
-            record.record("retake-invited", email=entry.email, round=entry.round, project_id=project_id,
-                          tasks_assigned=assigned)
-            return ActionOutcome(status=status, **base)
-        except WorkspaceGone as err:
-            lost.append(err)
-            return ActionOutcome(status="cancelled", error=str(err), **base)
-        except AnnotrainError as err:
-            return _failed(record, "retake-failed", entry, base, str(err))
-        except Exception as err:  # noqa: BLE001 - one annotator's surprise must not stop the others
-            return _failed(record, "retake-failed", entry, base, f"unexpected {type(err).__name__}; see the log")
+                record.record("retake-created", email=entry.email, round=entry.round, project_id=project.id,
+                              title=entry.title)
+                check_workflow(project)
+            base["project_id"] = project.id
+        project_id = base["project_id"]
+        assert isinstance(project_id, str)  # an invite names the project the plan found
+        backend.add_users(project_id, [entry.email], "annotator")
+        assigned = backend.assign_tasks(project_id, entry.email)
+        record.record("retake-invited", email=entry.email, round=entry.round, project_id=project_id,
+                      tasks_assigned=assigned)
+        return ActionOutcome(status=status, **base)
 
-    outcomes = _run(plan.entries, one, concurrency, on_update, lost)
+    outcomes = _run(plan.entries, create_or_invite, concurrency, on_update, lost, cancel=cancel, record=record,
+                    failed_event="retake-failed")
     return _report_duplicates(backend, plan, outcomes, on_update=on_update)
 
 
@@ -609,11 +589,26 @@ def _failed(record: Any, event: str, entry: ActionEntry, base: dict[str, Any], e
     return ActionOutcome(status="failed", error=error, **base)
 
 
-def _run(entries: list[ActionEntry], one: Callable[[ActionEntry], ActionOutcome], concurrency: int,
-         on_update: Callable[[ActionEntry, ActionOutcome], None] | None,
-         lost: list[WorkspaceGone]) -> list[ActionOutcome]:
+def _run(entries: list[ActionEntry], step: Callable[[ActionEntry, dict[str, Any]], ActionOutcome], concurrency: int,
+         on_update: Callable[[ActionEntry, ActionOutcome], None] | None, lost: list[WorkspaceGone], *,
+         cancel: threading.Event | None, record: Any, failed_event: str) -> list[ActionOutcome]:
+    """Each entry's ``step`` with bounded concurrency: a step that needs no call is settled first
+    (``_settled``); a step's failure is its outcome (recorded as ``failed_event``), never the run's,
+    but the workspace gone stops every step not begun. ``step`` may update the outcome's ``base``
+    as it goes (the project a create made), which a failure then names."""
     def run(entry: ActionEntry) -> ActionOutcome:
-        outcome = one(entry)
+        base = _base(entry)
+        outcome = _settled(entry, base, cancel, lost)
+        if outcome is None:
+            try:
+                outcome = step(entry, base)
+            except WorkspaceGone as err:
+                lost.append(err)
+                outcome = ActionOutcome(status="cancelled", error=str(err), **base)
+            except AnnotrainError as err:
+                outcome = _failed(record, failed_event, entry, base, str(err))
+            except Exception as err:  # noqa: BLE001 - one annotator's surprise must not stop the others
+                outcome = _failed(record, failed_event, entry, base, f"unexpected {type(err).__name__}; see the log")
         if on_update is not None and not lost:
             on_update(entry, outcome)
         return outcome
