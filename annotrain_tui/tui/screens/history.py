@@ -97,10 +97,12 @@ class HistoryScreen(AppScreen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="history-snapshot")
     def take_snapshot(self, prog: Programme) -> None:
-        from annotrain_tui.core.decisions import score_programme
+        from annotrain_tui.core.decisions import session_of
 
         backend = self.app.workspace.backend
-        remember(prog, score_programme(backend, prog, keep_objects=True), backend)
+        session = session_of(backend, prog, keep_objects=True)
+        # the gold's version from the rows compared against, as every other evaluation keeps it
+        remember(prog, session.load(), backend, gold=session.bench_rows.values())
         self.app.call_from_thread(self.notify, "Scored the programme and kept the snapshot.", title="History")
         self.post_message(self.Loaded(prog, snapshots(prog.record)))
 
