@@ -239,11 +239,8 @@ def add_programme_option(parser: argparse.ArgumentParser, *, help_text: str | No
                         help=help_text or "the programme (its benchmark's id or title); default: the current one")
 
 
-def programme_from_args(args: argparse.Namespace, ws: Any, *, remember: bool = False) -> Any:
+def programme_from_args(args: argparse.Namespace, ws: Any) -> Any:
     """The programme ``--programme`` names (else the current one). Naming one does not make it the
     current one: only ``programmes use`` (and the TUI's switch) do, so a cron job's
     ``evaluate --check --programme B`` never retargets an operator's next ``retake --yes`` (trial 16 #3)."""
-    prog = ws.programme(getattr(args, "benchmark", None))
-    if remember:
-        ws.recent().set(benchmark=prog.id)
-    return prog
+    return ws.programme(getattr(args, "benchmark", None))
