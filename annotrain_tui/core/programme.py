@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from annotrain_tui.core.backends.base import Backend
-from annotrain_tui.core.errors import AnnotrainError, InvalidInput, NotFound, Unusable
+from annotrain_tui.core.errors import InvalidInput, NotFound, Unusable
 from annotrain_tui.core.lookup import find_project, with_details
 from annotrain_tui.core.markers import parse_training_marker, training_round
 from annotrain_tui.core.models import LabelRowInfo, Project, StageCount
@@ -118,27 +118,7 @@ class ProgrammeRecord:
         """Every event, oldest first (a line cut by a kill, or not an object, is skipped). Unlike the
         provisioning journal (a speed-up: the markers cover it), the record is the only copy of the
         decisions: a record that exists but cannot be read is an error, never an empty programme."""
-        return self._read(self.path, kind)
-
-    def _read(self, path: Path, kind: str | None) -> list[dict[str, Any]]:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise AnnotrainError(f"cannot read the programme record {shown(str(path), limit=300)}: "
-                           f"{exc.strerror or type(exc).__name__}",
-                           hint="check the file and its directory (the state dir); nothing was changed") from None
-        out = []
-        for raw in data.decode("utf-8", errors="replace").splitlines():
-            try:
-                event = json.loads(raw)
-            except (ValueError, RecursionError):
-                continue  # a line cut by a kill
-            if isinstance(event, dict) and (kind is None or event.get("event") == kind):
-                out.append(event)
-        return out
+        return _of_kind(self.journal.events(strict=True), kind)
 
     def record(self, event: str, **data: Any) -> None:
         (self.history if event == "snapshot" else self.journal).record(event, **data)
@@ -198,7 +178,12 @@ class ProgrammeRecord:
     # -- history ---------------------------------------------------------------------------
     def snapshots(self) -> list[dict[str, Any]]:
         """Every evaluation snapshot, oldest first (``core.history`` writes and reads them)."""
-        return [e for e in self._read(self.history_path, "snapshot") if isinstance(e.get("annotators"), dict)]
+        return [e for e in _of_kind(self.history.events(strict=True), "snapshot")
+                if isinstance(e.get("annotators"), dict)]
+
+
+def _of_kind(events: list[dict[str, Any]], kind: str | None) -> list[dict[str, Any]]:
+    return events if kind is None else [e for e in events if e.get("event") == kind]
 
 
 def programme_key(workspace_key: str, benchmark: Project) -> str:

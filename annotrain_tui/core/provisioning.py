@@ -170,19 +170,28 @@ class Journal:
             os.fsync(fd)
             self._synced = upto
 
-    def events(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        out = []
+    def events(self, *, strict: bool = False) -> list[dict[str, Any]]:
+        """Every event, oldest first; a line cut by a kill, or not an object, is skipped. A file that
+        exists but cannot be read is no events (the provisioning journal only speeds up a resume: the
+        marker scan covers everything), or with ``strict`` (a journal that is the only copy of what
+        it holds) an error naming it."""
         try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []  # the journal only speeds up a resume: the marker scan covers everything
-        for raw in text.splitlines():
+            with open(self.path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if not strict:
+                return []
+            raise AnnotrainError(f"cannot read the {self.what} {shown(str(self.path), limit=300)}: "
+                                 f"{exc.strerror or type(exc).__name__}",
+                                 hint="check the file and its directory (the state dir); nothing was changed") from None
+        out = []
+        for raw in data.decode("utf-8", errors="replace").splitlines():
             try:
                 event = json.loads(raw)
             except (ValueError, RecursionError):
-                continue  # a line cut by a kill: the marker scan covers it
+                continue
             if isinstance(event, dict):
                 out.append(event)
         return out
