@@ -17,7 +17,7 @@ from annotrain_tui.core.text import shown
 def _show(args: argparse.Namespace) -> int:
     paths = Paths.default()
     settings = load_settings(paths)
-    data = settings.model_dump(mode="json")
+    data = settings.to_json()
     if args.json:
         emit_json({"file": str(paths.config_file), "settings": data,
                    "paths": {k: str(v) for k, v in vars(paths).items()}})

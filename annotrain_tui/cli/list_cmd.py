@@ -8,6 +8,7 @@ from typing import Any
 from annotrain_tui.cli.common import add_command, add_json_flag, emit_json, table
 from annotrain_tui.cli.context import report_backend_warnings, workspace_from_args
 from annotrain_tui.core.lookup import with_details
+from annotrain_tui.core.models import dump
 from annotrain_tui.core.overview import load_overview
 from annotrain_tui.core.text import shown
 
@@ -77,7 +78,7 @@ def _integrations(ws, args) -> int:
 def _folders(ws, args) -> int:
     folders = ws.backend.list_folders(search=getattr(args, "search", None))
     if args.json:
-        emit_json({"folders": [f.model_dump(mode="json") for f in folders]})
+        emit_json({"folders": [dump(f) for f in folders]})
         return 0
     if not folders:
         print("No storage folders. Create one with the TUI folder picker ('annotrain tui --screen folders').")
@@ -90,7 +91,7 @@ def _folders(ws, args) -> int:
 def _datasets(ws, args) -> int:
     ds = ws.backend.list_datasets()
     if args.json:
-        emit_json({"datasets": [d.model_dump(mode="json") for d in ds]})
+        emit_json({"datasets": [dump(d) for d in ds]})
         return 0
     print(table([[d.title, d.id, d.description] for d in ds], ["TITLE", "ID", "DESCRIPTION"]) if ds
           else "No datasets.")
@@ -100,7 +101,7 @@ def _datasets(ws, args) -> int:
 def _ontologies(ws, args) -> int:
     onts = ws.backend.list_ontologies()
     if args.json:
-        emit_json({"ontologies": [o.model_dump(mode="json") for o in onts]})
+        emit_json({"ontologies": [dump(o) for o in onts]})
         return 0
     print(table([[o.title, o.id, ", ".join(f"{c.name} ({c.shape})" for c in o.objects)] for o in onts],
                 ["TITLE", "ID", "CLASSES"]) if onts else "No ontologies.")
@@ -110,7 +111,7 @@ def _ontologies(ws, args) -> int:
 def _templates(ws, args) -> int:
     tpls = ws.backend.list_workflow_templates()
     if args.json:
-        emit_json({"templates": [t.model_dump(mode="json") for t in tpls]})
+        emit_json({"templates": [dump(t) for t in tpls]})
         return 0
     print(table([[t.title, t.id, " → ".join(t.stages)] for t in tpls], ["TITLE", "ID", "STAGES"]) if tpls
           else "No workflow templates (on Encord, name them in config: workflow_templates.TITLE = HASH).")
@@ -135,7 +136,7 @@ def _folder_create(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if args.json:
-        emit_json({"created": True, "folder": folder.model_dump(mode="json")})
+        emit_json({"created": True, "folder": dump(folder)})
     else:
         print(f"Created folder '{shown(folder.path)}' ({shown(folder.id)})")
     return 0

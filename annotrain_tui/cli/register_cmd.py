@@ -16,8 +16,10 @@ from annotrain_tui.core.text import shown
 
 
 def _record_json(r: reg.JobRecord) -> dict:
-    return {**r.model_dump(mode="json", exclude={"unit_errors"}), "failed_urls": r.failed_urls,
-            "unit_errors": [e.model_dump() for e in r.unit_errors]}
+    from annotrain_tui.core.models import dump
+
+    return {**{k: v for k, v in dump(r).items() if k != "unit_errors"}, "failed_urls": r.failed_urls,
+            "unit_errors": [dump(e) for e in r.unit_errors]}
 
 
 def _describe(r: reg.JobRecord) -> str:

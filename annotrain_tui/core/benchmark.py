@@ -13,7 +13,7 @@ from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Conflict, InvalidInput
 from annotrain_tui.core.lookup import find_dataset, find_folder, find_ontology, find_template, with_details
 from annotrain_tui.core.markers import benchmark_description
-from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount
+from annotrain_tui.core.models import Dataset, Ontology, Project, StageCount, dump
 from annotrain_tui.core.overview import completeness
 from annotrain_tui.core.remedies import see
 
@@ -154,7 +154,7 @@ class BenchmarkStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {"project_id": self.project.id, "title": self.project.title,
-                "ontology": self.ontology.model_dump(mode="json") if self.ontology else None,
+                "ontology": dump(self.ontology) if self.ontology else None,
                 "complete": self.completeness.complete, "total": self.completeness.total,
                 "ready": not self.warnings, "warnings": self.warnings}
 

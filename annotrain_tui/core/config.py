@@ -21,12 +21,11 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from annotrain_tui.core.errors import ConfigError, InvalidInput
+from annotrain_tui.core.errors import AnnotrainError, ConfigError, InvalidInput
 from annotrain_tui.core.files import atomic_write_text, user_path
 from annotrain_tui.core.remedies import SeeLike
 from annotrain_tui.core.roster import DEFAULT_TRAINING_TITLE
@@ -240,104 +239,122 @@ class Paths:
         return self.state_dir / "annotrain.log"
 
 
-class Settings(BaseModel):
-    """Everything a user can set. ``annotrain config show`` prints it; ``config set`` edits it."""
+#: Every setting and its default: the one list (the schema, core/settings_schema.py, takes its
+#: defaults from here). A table's default is an empty dict (a fresh one per Settings).
+DEFAULTS: dict[str, Any] = {
+    "backend": "sandbox", "sandbox_path": None, "ssh_key_path": None, "encord_domain": None,
+    "workflow_templates": {}, "default_template": None, "training_title": DEFAULT_TRAINING_TITLE,
+    "request_timeout": 30.0, "bulk_timeout": 180.0, "retry_attempts": 5, "retry_base_delay": 0.5,
+    "iou_threshold": 0.5, "low_overlap": 0.8, "pass_f1": 0.8, "pass_class_accuracy": 0.9,
+    "pass_classification_accuracy": 0.8, "pass_attribute_accuracy": 0.8, "pass_min_items": None,
+    "pass_confidence": 0.95, "class_matching": "any", "keypoint_sigma": 0.05, "class_thresholds": {},
+    "class_sigmas": {}, "class_pass_f1": {}, "refresh_interval": 10.0, "keymap": {},
+}
+#: the settings that are tables (``name = value`` entries; ``config set TABLE.NAME``)
+TABLE_SETTINGS = tuple(k for k, v in DEFAULTS.items() if isinstance(v, dict))
+#: the settings that are whole numbers (``config set`` reads their text as one)
+INT_SETTINGS = ("retry_attempts", "pass_min_items")
+#: the settings that are paths (kept as Path, written as text)
+PATH_SETTINGS = ("sandbox_path", "ssh_key_path")
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
-    backend: Literal["sandbox", "encord"] = "sandbox"
-    sandbox_path: Path | None = Field(None, description="sandbox workspace file (default: user data dir)")
-    ssh_key_path: Path | None = Field(None, description="Encord SSH private key: a path, never the key")
-    encord_domain: str | None = Field(None, description="Encord API domain, e.g. https://api.us.encord.com")
-    workflow_templates: dict[str, str] = Field(
-        default_factory=dict, description="Encord workflow templates, title = template hash")
-    default_template: str | None = Field(None, description="template title used for training projects")
-    training_title: str = Field(DEFAULT_TRAINING_TITLE, description="title pattern for training projects")
-    # Numbers are strict (a TOML string or true/false is not a number) and finite (allow_inf_nan);
-    # every one has an upper bound, so no setting can make a command wait for ever.
-    request_timeout: float = Field(30.0, gt=0, le=MAX_TIMEOUT, strict=True,
-                                   description="seconds before an interactive call gives up")
-    # A bundle of label rows, a whole dataset's data rows or a link of many items is one long request
-    # (the SDK's own default read timeout is 180 s: encord/http/constants.py DEFAULT_READ_TIMEOUT).
-    bulk_timeout: float = Field(180.0, gt=0, le=MAX_TIMEOUT, strict=True,
-                                description="seconds before a bulk call (label rows, data rows, linking) gives up")
-    retry_attempts: int = Field(5, ge=1, le=20, strict=True)
-    retry_base_delay: float = Field(0.5, ge=0, le=MAX_RETRY_DELAY, strict=True)
-    iou_threshold: float = Field(0.5, ge=0, le=1, strict=True)
-    low_overlap: float = Field(0.8, ge=0, le=1, strict=True)
-    pass_f1: float = Field(0.8, ge=0, le=1, strict=True)
-    pass_class_accuracy: float = Field(0.9, ge=0, le=1, strict=True)
-    pass_classification_accuracy: float = Field(0.8, ge=0, le=1, strict=True,
-                                                description="the mean score of the classification answers")
-    pass_attribute_accuracy: float = Field(0.8, ge=0, le=1, strict=True,
-                                           description="the mean score of the object attributes on matches")
-    pass_min_items: int | None = Field(None, ge=1, le=10**9, strict=True,
-                                       description="finished items a status needs (unset: every benchmark item)")
-    pass_confidence: float = Field(0.95, ge=0, lt=1, strict=True,
-                                   description="confidence of the F1 interval: 'uncertain' when it straddles the "
-                                               "mark (0: off)")
-    class_matching: Literal["any", "same"] = Field(
-        "any", description="any: objects match whatever their classes; same: within a class, then a cross-class pass")
-    keypoint_sigma: float = Field(0.05, gt=0, le=1, strict=True,
-                                  description="points and skeletons: the keypoint similarity's sigma")
-    class_thresholds: dict[str, Annotated[float, Field(gt=0, le=1, strict=True)]] = Field(
-        default_factory=dict, description="class name = the similarity a match needs (instead of iou_threshold)")
-    class_sigmas: dict[str, Annotated[float, Field(gt=0, le=1, strict=True)]] = Field(
-        default_factory=dict, description="class name = keypoint sigma (instead of keypoint_sigma)")
-    class_pass_f1: dict[str, Annotated[float, Field(ge=0, le=1, strict=True)]] = Field(
-        default_factory=dict, description="class name = the F1 that class needs to pass")
-    refresh_interval: float = Field(10.0, ge=0.5, le=MAX_REFRESH, strict=True,
-                                    description="seconds between live refreshes")
-    keymap: dict[str, str] = Field(default_factory=dict, description="binding id = keys, e.g. \"app.help\" = \"f2\"")
+class Settings:
+    """Everything a user can set, validated: what every command and screen runs with.
 
-    @field_validator("ssh_key_path", "sandbox_path", mode="before")
+    A plain frozen object, not a pydantic model: pydantic (the schema, :mod:`.settings_schema`)
+    validates what a user wrote, and is imported only then, so a start-up with the defaults or with
+    a file validated before (``load_settings``' cache) never pays for it. ``Settings(**values)``
+    validates ``values`` through the schema (a ValueError subclass, pydantic's ValidationError,
+    when one is wrong); :meth:`trusted` takes values the schema already validated."""
+
+    __slots__ = tuple(DEFAULTS)
+
+    backend: Literal["sandbox", "encord"]
+    sandbox_path: Path | None
+    ssh_key_path: Path | None
+    encord_domain: str | None
+    workflow_templates: dict[str, str]
+    default_template: str | None
+    training_title: str
+    request_timeout: float
+    bulk_timeout: float
+    retry_attempts: int
+    retry_base_delay: float
+    iou_threshold: float
+    low_overlap: float
+    pass_f1: float
+    pass_class_accuracy: float
+    pass_classification_accuracy: float
+    pass_attribute_accuracy: float
+    pass_min_items: int | None
+    pass_confidence: float
+    class_matching: Literal["any", "same"]
+    keypoint_sigma: float
+    class_thresholds: dict[str, float]
+    class_sigmas: dict[str, float]
+    class_pass_f1: dict[str, float]
+    refresh_interval: float
+    keymap: dict[str, str]
+
+    def __init__(self, **values: Any) -> None:
+        self._fill(_validated(values) if values else {})
+
     @classmethod
-    def _expand(cls, value: Any) -> Any:
-        if isinstance(value, (str, Path)):
-            return check_path_text(value)
-        return value  # None, or a type pydantic refuses with its own message
+    def trusted(cls, values: dict[str, Any]) -> Settings:
+        """Settings from values the schema validated (its output, or the cache of it): not checked again."""
+        settings = cls.__new__(cls)
+        settings._fill(values)
+        return settings
 
-    @field_validator("default_template", "training_title", "workflow_templates", "keymap", "encord_domain",
-                     "class_thresholds", "class_sigmas", "class_pass_f1", mode="before", check_fields=False)
+    def _fill(self, values: dict[str, Any]) -> None:
+        for name, default in DEFAULTS.items():
+            value = values.get(name, default)
+            object.__setattr__(self, name, dict(value) if isinstance(value, dict) else value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"settings are frozen: make new ones with replace({name}=...)")
+
+    def replace(self, **updates: Any) -> Settings:
+        """These settings with ``updates``, which the caller has checked already (a command-line
+        option goes through the same check as the setting: ``check_path_text``, ``check_domain``)."""
+        unknown = set(updates) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+        return Settings.trusted({**self.as_dict(), **updates})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in DEFAULTS}
+
+    def to_json(self, *, exclude_defaults: bool = False) -> dict[str, Any]:
+        """The settings as JSON values (paths as text), in the schema's order."""
+        out: dict[str, Any] = {}
+        for name, default in DEFAULTS.items():
+            value = getattr(self, name)
+            if exclude_defaults and value == default:
+                continue
+            out[name] = str(value) if isinstance(value, Path) else dict(value) if isinstance(value, dict) else value
+        return out
+
     @classmethod
-    def _no_key_text_anywhere(cls, value: Any) -> Any:
-        """No setting holds key text (a config file edited by hand, a table entry): refused, never echoed."""
-        texts = list(value.keys()) + list(value.values()) if isinstance(value, dict) else [value]
-        if any(isinstance(t, str) and looks_like_key_text(t) for t in texts):
-            raise ValueError("holds the text of a key, which no setting holds: remove it (keys are kept in "
-                             "files; ssh_key_path names one)")
-        return value
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        """The inverse of :meth:`to_json` for values it wrote (the validated-settings cache)."""
+        return cls.trusted({k: Path(v) if k in PATH_SETTINGS and v is not None else v
+                            for k, v in data.items() if k in DEFAULTS})
 
-    @field_validator("ssh_key_path", mode="before")  # runs before _expand: pydantic runs later ones first
-    @classmethod
-    def _not_key_text(cls, value: Any) -> Any:
-        if value is not None and looks_like_key_text(str(value)):
-            raise ValueError(KEY_TEXT_MESSAGE)
-        return value
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
 
-    @field_validator(*NUMBER_SETTINGS, mode="before")
-    @classmethod
-    def _a_number(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError(f"must be a number, not {'true' if value else 'false'}")
-        if isinstance(value, str):
-            raise ValueError(f"must be a number, not the text '{shown(value, limit=40)}' (write it without quotes)")
-        return value
+    __hash__ = None  # type: ignore[assignment]  # tables inside: not hashable, as a pydantic model with dicts
 
-    @field_validator("training_title")
-    @classmethod
-    def _title_pattern(cls, value: str) -> str:
-        from annotrain_tui.core.roster import title_pattern_problem  # the one check of a title pattern
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
 
-        problem = title_pattern_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
-    @field_validator("encord_domain")
-    @classmethod
-    def _domain(cls, value: str | None) -> str | None:
-        return check_domain(value) if value is not None else None
+def _validated(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` validated by the schema (pydantic is imported here, and only here)."""
+    from annotrain_tui.core.settings_schema import SettingsSchema
+
+    return dict(SettingsSchema.model_validate(values))
 
 
 def _did_you_mean(key: str, known: list[str]) -> str:
@@ -359,12 +376,15 @@ def parse_settings(data: dict[str, Any], *, source: str = "config", hint: str | 
     ``lines`` (key or ``table.key`` → line in the file) locates each problem: the first one's line
     goes into the location (``file:3: ...``), the others say ``line N:``.
     """
-    known = list(Settings.model_fields)
+    from pydantic import ValidationError
+
+    known = list(DEFAULTS)
     problems: list[tuple[str, str]] = [
         (str(k), f"unknown key '{_name(k)}'{_did_you_mean(str(k), known)}") for k in data if k not in known]
     clean = {k: v for k, v in data.items() if k in known}
+    settings: Settings | None
     try:
-        settings = Settings.model_validate(clean)
+        settings = Settings.trusted(_validated(clean))
     except ValidationError as exc:
         for err in exc.errors(include_input=False, include_url=False):
             key = ".".join(str(p) for p in err["loc"])
@@ -429,8 +449,7 @@ def _value_from_text(key: str, raw: str) -> Any:
     if key not in NUMBER_SETTINGS:
         return raw
     text = raw.strip().replace("_", "")
-    annotation = Settings.model_fields[key].annotation
-    if annotation is int or (int in get_args(annotation) and float not in get_args(annotation)):  # int, int | None
+    if key in INT_SETTINGS:
         if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
             raise ConfigError(f"config set {key}: '{shown(raw, limit=40)}' is not a whole number")
         return int(text)
@@ -445,8 +464,12 @@ def _value_from_text(key: str, raw: str) -> Any:
 
 def _check_one(key: str, value: Any) -> None:
     """Validate one setting's new value on its own, so its problem is reported as the argument's."""
+    from pydantic import ValidationError
+
+    from annotrain_tui.core.settings_schema import SettingsSchema
+
     try:
-        Settings.__pydantic_validator__.validate_assignment(Settings.model_construct(), key, value)
+        SettingsSchema.__pydantic_validator__.validate_assignment(SettingsSchema.model_construct(), key, value)
     except ValidationError as exc:
         msgs = [e["msg"].removeprefix("Value error, ")
                 for e in exc.errors(include_input=False, include_url=False)]
@@ -487,6 +510,13 @@ def _deep_nesting_at(text: str, limit: int = 100) -> int | None:
 def read_config_data(file: Path) -> dict[str, Any]:
     """The config file's TOML as a mapping; every way it can be broken is one ConfigError
     naming the file and, where there is one, the line and column."""
+    raw = _config_bytes(file)
+    return {} if raw is None else _config_mapping(file, raw)
+
+
+def _config_bytes(file: Path) -> bytes | None:
+    """The config file's bytes (None: there is none); a file that cannot be a settings file is one
+    ConfigError (a FIFO, a device, a link to nothing, too large, a BOM)."""
     where = shown(file)
     try:  # stat first: a FIFO would block every command, a device would read forever
         mode = os.stat(file).st_mode
@@ -494,7 +524,7 @@ def read_config_data(file: Path) -> dict[str, Any]:
         if os.path.lexists(file):
             raise ConfigError(f"{where}: is a symbolic link to a file that does not exist",
                               hint="point the link at your config file, or remove it") from None
-        return {}
+        return None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read ({exc.strerror or type(exc).__name__})",
                           hint="fix the file (a symbolic link loop?) or move it aside", see=REPAIR_SEE) from None
@@ -507,7 +537,7 @@ def read_config_data(file: Path) -> dict[str, Any]:
         with open(file, "rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        return {}
+        return None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read ({exc.strerror or type(exc).__name__})",
                           hint="check the file's permissions") from None
@@ -517,6 +547,12 @@ def read_config_data(file: Path) -> dict[str, Any]:
     if raw.startswith(b"\xef\xbb\xbf"):  # TOML 1.0 allows none, tomllib says "Invalid statement"
         raise ConfigError(f"{where} starts with a byte order mark (BOM)",
                           hint="save it as UTF-8 without BOM, or move it aside", see=REPAIR_SEE)
+    return raw
+
+
+def _config_mapping(file: Path, raw: bytes) -> dict[str, Any]:
+    """The config file's bytes as TOML; not UTF-8 or not TOML is one ConfigError with the line."""
+    where = shown(file)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -551,12 +587,79 @@ def read_config_data(file: Path) -> dict[str, Any]:
 
 
 def load_settings(paths: Paths | None = None) -> Settings:
+    """The user's settings: the defaults when there is no config file; else the file validated by
+    the schema, or, when these very bytes were validated before (by this code, with this home
+    directory), the cached result of that (``_validated_cache``): start-up never imports pydantic
+    for a file it has already checked."""
     paths = paths or Paths.default()
     file = paths.config_file
-    if not os.path.lexists(file):  # a link to nothing or a loop is not "no file": read_config_data says what
+    if not os.path.lexists(file):  # a link to nothing or a loop is not "no file": _config_bytes says what
         return Settings()
-    data = read_config_data(file)
-    return parse_settings(data, source=shown(file), hint=SET_HINT, see=SET_SEE, lines=_file_key_lines(file))
+    raw = _config_bytes(file)
+    if raw is None:
+        return Settings()
+    key = _cache_key(raw)
+    cached = _cached_settings(paths, key)
+    if cached is not None:
+        return cached
+    settings = parse_settings(_config_mapping(file, raw), source=shown(file), hint=SET_HINT, see=SET_SEE,
+                              lines=_file_key_lines(file))
+    _remember_settings(paths, key, settings)
+    return settings
+
+
+#: the code whose checks a cached validation stands for: any change to one of them validates anew
+_VALIDATING_MODULES = ("config.py", "settings_schema.py", "secrets.py", "roster.py", "files.py", "text.py")
+
+
+def _cache_key(raw: bytes) -> str:
+    """What a validation of ``raw`` depends on: the bytes, the home directory (``~`` in a path
+    setting expands against it) and the validating code (each module's size and modification time)."""
+    import hashlib
+
+    digest = hashlib.sha256(raw)
+    digest.update(b"\0" + os.fsencode(os.environ.get("HOME", "")))
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _VALIDATING_MODULES:
+        try:
+            st = os.stat(os.path.join(here, name))
+        except OSError:
+            return ""  # code not where it is expected: validate every time
+        digest.update(f"\0{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _cache_file(paths: Paths) -> Path:
+    return paths.cache_dir / "settings.validated.json"
+
+
+def _cached_settings(paths: Paths, key: str) -> Settings | None:
+    """The settings validated from the same bytes before, if the cache holds them (anything odd in
+    the cache: None, and the file is validated again; it is only a cache)."""
+    import json
+
+    if not key:
+        return None
+    try:
+        with open(_cache_file(paths), "rb") as fh:
+            entry = json.loads(fh.read(MAX_CONFIG_BYTES))
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("settings"), dict):
+            return None
+        return Settings.from_json(entry["settings"])
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _remember_settings(paths: Paths, key: str, settings: Settings) -> None:
+    import json
+
+    if not key:
+        return
+    try:
+        atomic_write_text(_cache_file(paths), json.dumps({"key": key, "settings": settings.to_json()}),
+                          mode=PRIVATE_FILE, make_parents=True)
+    except (OSError, AnnotrainError):
+        pass  # a cache that cannot be written is validation next time, nothing worse
 
 
 def _file_key_lines(file: Path) -> dict[str, int]:
@@ -569,8 +672,7 @@ def _file_key_lines(file: Path) -> dict[str, int]:
 
 def save_settings(settings: Settings, paths: Paths | None = None) -> Path:
     paths = paths or Paths.default()
-    data = settings.model_dump(mode="json", exclude_defaults=True)
-    data = {k: v for k, v in data.items() if v is not None}
+    data = {k: v for k, v in settings.to_json(exclude_defaults=True).items() if v is not None}
     return _write_config(paths, data)
 
 
@@ -599,7 +701,7 @@ def update_config(paths: Paths, key: str, raw: str, *, binding_ids: Collection[s
     may still be unset. A sub-key in TOML quotes (``keymap."app.help"``) is that key without them.
     """
     data = read_config_data(paths.config_file)
-    known = list(Settings.model_fields)
+    known = list(DEFAULTS)
     base, _, sub = key.partition(".")
     if len(sub) >= 2 and sub[0] == sub[-1] and sub[0] in "\"'":  # as TOML quotes a dotted key
         sub = sub[1:-1]
@@ -620,7 +722,7 @@ def update_config(paths: Paths, key: str, raw: str, *, binding_ids: Collection[s
 
     if sub:
         no_controls()
-        if Settings.model_fields[base].default_factory is not dict:
+        if base not in TABLE_SETTINGS:
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")
         current = data.get(base)
         table = dict(current if isinstance(current, dict) else {})
@@ -688,18 +790,18 @@ def reset_config(paths: Paths) -> Path | None:
 
 def set_setting(settings: Settings, key: str, raw: str) -> Settings:
     """Return settings with ``key`` set from a command-line string (``a.b`` sets a dict entry)."""
-    known = list(Settings.model_fields)
+    known = list(DEFAULTS)
     base, _, sub = key.partition(".")
     if base not in known:
         raise ConfigError(f"unknown key '{_name(key)}'{_did_you_mean(base, known)}")
-    data = settings.model_dump(mode="json")
+    data = settings.to_json()
     if sub:
         if not isinstance(data.get(base), dict):
             raise ConfigError(f"'{base}' is not a table; set it as '{base}' without a sub-key")
         data[base] = {**data[base], sub: raw}
     else:
         value: Any = _value_from_text(base, raw) if raw != "" else raw
-        if raw == "" and Settings.model_fields[base].default is None:
+        if raw == "" and DEFAULTS[base] is None:
             value = None
         data[base] = value
     return parse_settings(data, source=f"config set {_name(key)}")

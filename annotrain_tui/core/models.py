@@ -1,21 +1,47 @@
-"""Pydantic models shared by both backends and every front.
+"""The models shared by both backends and every front.
 
 They mirror what Encord's SDK exposes, reduced to what annotrain needs. Every string in them may
 come from a server or a file and is untrusted: fronts show it literally.
+
+They are frozen :class:`msgspec.Struct` records, not pydantic models: every command makes some,
+and pydantic's import alone is four times ``python -c pass`` (issue 14). A struct's constructor
+does not convert or check types, so each backend builds them from values of the right type
+(``Provider(...)``, ``parse_iso(...)``: mypy checks the calls); :func:`dump` gives the JSON form
+the CLI prints, :func:`load` validates a JSON form back (the sandbox's stored job results).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import field
+
+M = TypeVar("M", bound="Record")
 
 
-class _Model(BaseModel):
-    # defer_build: each model builds its validator when first used, so a command pays only for the models it makes
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Frozen, keyword-only; decoding (``load``) refuses unknown fields, as the models did."""
+
+    def replace(self: M, **updates: Any) -> M:
+        """This record with ``updates`` (values of the right type: not checked)."""
+        return msgspec.structs.replace(self, **updates)
+
+
+def dump(model: Record) -> dict[str, Any]:
+    """A model as JSON values (enums as their values, datetimes as ISO 8601 text), nested models too."""
+    out: dict[str, Any] = msgspec.to_builtins(model)
+    return out
+
+
+def load(kind: type[M], data: Any) -> M:
+    """A model from its JSON form (text, bytes or the decoded values), validated: a wrong type or
+    an unknown field is a ``msgspec.ValidationError`` (a ValueError) naming the field."""
+    if isinstance(data, (str, bytes)):
+        return msgspec.json.decode(data, type=kind)
+    return msgspec.convert(data, kind)
 
 
 class Provider(str, Enum):
@@ -35,23 +61,23 @@ class Provider(str, Enum):
         }[self.value]
 
 
-class Integration(_Model):
+class Integration(Record, frozen=True, kw_only=True):
     id: str
     title: str
     provider: Provider
 
 
-class Folder(_Model):
+class Folder(Record, frozen=True, kw_only=True):
     id: str
     name: str
     description: str = ""
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     parent_id: str | None = None
     path: str = ""  # "/parent/child" for display and lookup by path
     item_count: int | None = None
 
 
-class Item(_Model):
+class Item(Record, frozen=True, kw_only=True):
     """A storage item (a registered file). On Encord a dataset's data row for it has its own data
     hash and names the item by ``backing_item_uuid`` (see :class:`DataRow`)."""
 
@@ -68,25 +94,25 @@ class JobStatus(str, Enum):
     FAILED = "failed"
 
 
-class UnitError(_Model):
+class UnitError(Record, frozen=True, kw_only=True):
     object_urls: list[str]
     error: str = ""
 
 
-class RegistrationResult(_Model):
+class RegistrationResult(Record, frozen=True, kw_only=True):
     status: JobStatus
-    unit_errors: list[UnitError] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
+    unit_errors: list[UnitError] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     items_created: int = 0
 
 
-class Dataset(_Model):
+class Dataset(Record, frozen=True, kw_only=True):
     id: str
     title: str
     description: str = ""
 
 
-class DataRow(_Model):
+class DataRow(Record, frozen=True, kw_only=True):
     """A dataset's data unit. ``item_id``: the storage item behind it (Encord's ``backing_item_uuid``;
     the sandbox's data hash is the item id). Join folders and datasets through it, never through
     ``data_hash``: on Encord linking an item creates a new data unit with its own hash."""
@@ -98,26 +124,26 @@ class DataRow(_Model):
     item_id: str | None = None
 
 
-class ObjectClass(_Model):
+class ObjectClass(Record, frozen=True, kw_only=True):
     feature_hash: str
     name: str
     shape: str  # bounding_box, rotatable_bounding_box, polygon, polyline, point, bitmask, skeleton
     color: str = "#888888"
 
 
-class Ontology(_Model):
+class Ontology(Record, frozen=True, kw_only=True):
     id: str
     title: str
-    objects: list[ObjectClass] = Field(default_factory=list)
+    objects: list[ObjectClass] = field(default_factory=list)
 
 
-class WorkflowTemplate(_Model):
+class WorkflowTemplate(Record, frozen=True, kw_only=True):
     id: str
     title: str
-    stages: list[str] = Field(default_factory=lambda: ["Annotate", "Review", "Complete"])
+    stages: list[str] = field(default_factory=lambda: ["Annotate", "Review", "Complete"])
 
 
-class ProjectUser(_Model):
+class ProjectUser(Record, frozen=True, kw_only=True):
     email: str
     role: str  # admin, team_manager, reviewer, annotator, annotator_reviewer
 
@@ -127,7 +153,7 @@ class ProjectUser(_Model):
 ANNOTATION, REVIEW, DONE = "annotation", "review", "done"
 
 
-class Stage(_Model):
+class Stage(Record, frozen=True, kw_only=True):
     """One workflow stage: its title (which a user may rename) and its kind (``WorkflowStageType``
     lower-cased: annotation, review, done, consensus_annotation, consensus_review, user_router,
     percentage_router, agent, ...)."""
@@ -155,7 +181,7 @@ def final_stage_of(stages: list[Stage]) -> Stage | None:
     return next((s for s in done if s.title == "Complete"), done[0] if done else None)
 
 
-class Project(_Model):
+class Project(Record, frozen=True, kw_only=True):
     """A project. A listing gives what one paged call carries (title, description, ontology, stages,
     the caller's role); ``dataset_ids`` and ``users`` are ``None`` until the project's details are
     loaded (``Backend.get_project``, ``core.lookup.with_details``), or when they were refused
@@ -164,12 +190,12 @@ class Project(_Model):
     id: str
     title: str
     description: str = ""
-    dataset_ids: list[str] | None = Field(default_factory=list)
+    dataset_ids: list[str] | None = field(default_factory=list)
     ontology_id: str | None = None
     template_id: str | None = None
-    users: list[ProjectUser] | None = Field(default_factory=list)
+    users: list[ProjectUser] | None = field(default_factory=list)
     created_at: datetime | None = None
-    stages: list[Stage] = Field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
     caller_role: str | None = None
     details_refused: str | None = None
 
@@ -205,7 +231,7 @@ class Project(_Model):
         return problems
 
 
-class LabelRowInfo(_Model):
+class LabelRowInfo(Record, frozen=True, kw_only=True):
     """A project's label row without its labels (what a listing returns). ``stage`` is the stage's
     title, ``stage_kind`` its kind (see :class:`Stage`); flows decide by the kind."""
 
@@ -227,7 +253,7 @@ class LabelRowInfo(_Model):
         return self.stage_kind != ANNOTATION if self.stage_kind else self.stage != "Annotate"
 
 
-class StageCount(_Model):
+class StageCount(Record, frozen=True, kw_only=True):
     complete: int
     total: int
 

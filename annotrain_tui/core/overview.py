@@ -8,7 +8,7 @@ from typing import Any
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.lookup import with_details
 from annotrain_tui.core.markers import current_rounds, is_benchmark_marked, parse_training_marker
-from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount
+from annotrain_tui.core.models import Dataset, Folder, Integration, Project, StageCount, dump
 
 
 @dataclass
@@ -45,10 +45,10 @@ class Overview:
     def to_json(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
-            "integrations": [i.model_dump(mode="json") for i in self.integrations],
-            "folders": [f.model_dump(mode="json") for f in self.folders],
-            "datasets": [d.model_dump(mode="json") for d in self.datasets],
-            "projects": [p.model_dump(mode="json") for p in self.projects],
+            "integrations": [dump(i) for i in self.integrations],
+            "folders": [dump(f) for f in self.folders],
+            "datasets": [dump(d) for d in self.datasets],
+            "projects": [dump(p) for p in self.projects],
             "benchmarks": [{"project_id": b.project.id, "title": b.project.title,
                             "complete": b.completeness.complete, "total": b.completeness.total,
                             "training_projects": [p.id for p in b.training_projects]} for b in self.benchmarks],

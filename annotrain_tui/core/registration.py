@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+import msgspec
 
 from annotrain_tui.core.backends.base import Backend, unwrap
 from annotrain_tui.core.config import Paths
@@ -41,13 +41,13 @@ from annotrain_tui.core.locks import state_lock
 from annotrain_tui.core.lookup import find_folder, find_integration
 from annotrain_tui.core.manifest.diagnostics import Diagnostic
 from annotrain_tui.core.manifest.models import SECTIONS, entry_urls, manifest_entries
-from annotrain_tui.core.models import JobStatus, RegistrationResult, UnitError
+from annotrain_tui.core.models import JobStatus, Record, RegistrationResult, UnitError, dump, field, load
 from annotrain_tui.core.remedies import see
 from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.text import refuse_hidden_characters, shown
 
 
-class BatchRef(BaseModel):
+class BatchRef(Record, frozen=True, kw_only=True):
     """The batch a job is a part of (``register --batch``): a large manifest registered as a
     sequence of jobs, one part at a time. A retry of a part carries its part's reference too."""
 
@@ -60,7 +60,7 @@ class BatchRef(BaseModel):
     manifest_path: str = ""
 
 
-class JobRecord(BaseModel):
+class JobRecord(Record, frozen=True, kw_only=True):
     id: str
     backend: str = ""  # backend.describe() when started: for people (records of old versions: the path as typed)
     #: ``workspace_key()`` of the workspace that started the job; None in records of old versions
@@ -75,8 +75,8 @@ class JobRecord(BaseModel):
     status: JobStatus = JobStatus.PENDING
     urls: int = 0
     items_created: int = 0
-    unit_errors: list[UnitError] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
+    unit_errors: list[UnitError] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     retry_of: str | None = None
     ignore_errors: bool = True
     batch: BatchRef | None = None
@@ -164,7 +164,7 @@ class JobStore:
             return []
         try:
             raw = json.loads(self.file.read_text(encoding="utf-8"))
-            return [JobRecord.model_validate(r) for r in raw]
+            return [load(JobRecord, r) for r in raw]
         except (json.JSONDecodeError, ValueError, TypeError) as exc:
             raise InvalidInput(f"{self.file}: damaged job list ({exc.__class__.__name__})",
                                hint="move the file away; the jobs themselves are safe on the server") from None
@@ -212,10 +212,10 @@ class JobStore:
             # The other records are written back as they were read (a batch of hundreds of parts puts
             # a record per start and per poll: each put costs one C-speed read and write, no model).
             before = next((r for r in current if isinstance(r, dict) and r.get("id") == record.id), None)
-            if before is not None and JobRecord.model_validate(before).finished and not record.finished:
+            if before is not None and load(JobRecord, before).finished and not record.finished:
                 return  # a slower poll that still saw it pending: the finished state stays
             records = [r for r in current if not (isinstance(r, dict) and r.get("id") == record.id)]
-            records.append(record.model_dump(mode="json"))
+            records.append(dump(record))
             atomic_write_text(self.file, json.dumps(records, separators=(",", ":")),
                               mode=PRIVATE_FILE, make_parents=True)
 
@@ -356,7 +356,7 @@ class WrongWorkspace(UsageError):
         self.record = record
 
 
-class WorkspaceJobs(BaseModel):
+class WorkspaceJobs(Record, frozen=True, kw_only=True):
     key: str
     mine: list[JobRecord]
     others: list[JobRecord]
@@ -481,10 +481,10 @@ def poll(backend: Backend, store: JobStore, record: JobRecord, *, timeout: float
     check_workspace(backend, record)  # a job is only asked about where it was started
     result: RegistrationResult = backend.get_registration_result(record.folder_id, record.id,
                                                                  timeout_seconds=timeout)
-    updated = record.model_copy(update={
-        "workspace": record.workspace or workspace_key(backend),  # an old record, found to be this one's
-        "status": result.status, "unit_errors": result.unit_errors, "errors": result.errors,
-        "items_created": result.items_created, "updated_at": now()})
+    updated = record.replace(
+        workspace=record.workspace or workspace_key(backend),  # an old record, found to be this one's
+        status=result.status, unit_errors=result.unit_errors, errors=result.errors,
+        items_created=result.items_created, updated_at=now())
     try:
         store.put(updated)
     except WriteFailed as err:
@@ -630,7 +630,7 @@ def batch_key(workspace: str, folder_id: str, integration_id: str, content: str)
     return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-class BatchPlan(BaseModel):
+class BatchPlan(msgspec.Struct, kw_only=True):
     id: str
     key: str
     manifest_path: str
@@ -640,7 +640,7 @@ class BatchPlan(BaseModel):
     limit: int | None
     parts: int
     urls: int
-    started: dict[int, JobRecord] = Field(default_factory=dict)  # part → its first job
+    started: dict[int, JobRecord] = field(default_factory=dict)  # part → its first job
     resumed: bool = False
     #: set when a rerun gave another --batch than the batch it continues (the recorded one is used)
     limit_ignored: int | None = None
@@ -740,7 +740,7 @@ def register_batch(backend: Backend, store: JobStore, manifest: dict[str, Any], 
                                   if r.batch is not None and r.batch.id == plan.id])
 
 
-class PartStatus(BaseModel):
+class PartStatus(msgspec.Struct, kw_only=True):
     part: int
     job: JobRecord            # the part's first job
     attempts: list[JobRecord]  # that job and its retries, oldest first
@@ -757,7 +757,7 @@ class PartStatus(BaseModel):
         return self.leaf.failed_urls if self.leaf.finished else []
 
 
-class BatchStatus(BaseModel):
+class BatchStatus(msgspec.Struct, kw_only=True):
     id: str
     manifest_path: str
     folder_path: str

@@ -94,13 +94,13 @@ def resolve_settings(paths: Paths | None = None, *, backend: str | None = None, 
             raise ConfigError(f"--sandbox: {exc}") from None
     if ssh_key:  # key text given where the path belongs is refused, never echoed
         updates["ssh_key_path"] = key_path_from_text(ssh_key, source="--ssh-key")
-    if domain:  # model_copy does not validate: check here what the settings would
+    if domain:  # replace() does not validate: check here what the settings would
         try:
             updates["encord_domain"] = check_domain(domain)
         except ValueError as exc:
             raise ConfigError(str(exc).replace("encord_domain", "--domain", 1)) from None
     if updates:
-        settings = settings.model_copy(update=updates)
+        settings = settings.replace(**updates)
     return paths, settings
 
 

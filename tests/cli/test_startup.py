@@ -171,7 +171,9 @@ def test_status_on_the_sandbox_imports_no_array_library_and_no_tui(tmp_path):
     assert cli.main(["sandbox", "init", "--demo", "--sandbox", str(db)]) == 0
     modules, proc = _imported("status", "--sandbox", str(db), tmp=tmp_path)
     assert proc.returncode == 0 and "Workspace: sandbox" in proc.stdout, proc.stderr[-500:]
-    assert _heavy(modules, ("numpy", "pandas", "scipy", "shapely", "textual", "rich", "encord")) == set()
+    # nor pydantic: settings and the backend's records are plain objects (issue 14: its import
+    # alone is four times python -c pass)
+    assert _heavy(modules) == set()
     assert {m for m in modules if m.endswith("_cmd")} == {"annotrain_tui.cli.list_cmd"}
     assert "annotrain_tui.core.evaluation.engine" not in modules
     # opening the sandbox loads neither the manifest models (a registration's) nor the label-row
@@ -332,7 +334,7 @@ def test_an_evaluation_that_writes_a_summary_or_the_seed_csv_builds_no_pandas_fr
                               "--matching", "seed", "--out", str(tmp_path / "seed.csv"), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "seed.csv").read_text().startswith("training_email,data_unit_name,label_id,iou_score")
-    assert not {m for m in modules if m.split(".")[0] in ("pandas", "scipy")}
+    assert not {m for m in modules if m.split(".")[0] in ("pandas", "scipy", "pydantic")}
     # the full per-object CSV does build frames
     modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
                               "--out", str(tmp_path / "o.csv"), tmp=tmp_path)

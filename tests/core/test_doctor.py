@@ -154,7 +154,7 @@ def test_a_role_that_cannot_manage_and_refused_details_are_warnings_not_crashes(
     def weaken(p):
         if p.id == ids["benchmark"]:
             return p
-        return p.model_copy(update={"caller_role": "annotator", "dataset_ids": None, "users": None,
+        return p.replace(**{"caller_role": "annotator", "dataset_ids": None, "users": None,
                                     "details_refused": refused})
 
     wrapped = Wrapped(backend, list_projects=lambda **kw: [weaken(p) for p in backend.list_projects(**kw)],
@@ -173,7 +173,7 @@ def test_a_role_that_cannot_manage_and_refused_details_are_warnings_not_crashes(
 def test_an_annotator_role_without_refusal_is_named(demo):
     backend, ids = demo
     wrapped = Wrapped(backend, list_projects=lambda **kw: [
-        p.model_copy(update={"caller_role": "reviewer"}) if p.id == ids["benchmark"] else p
+        p.replace(**{"caller_role": "reviewer"}) if p.id == ids["benchmark"] else p
         for p in backend.list_projects(**kw)])
     check = by_id(doctor(wrapped))["roles"]
     assert check.status == WARN and "'Benchmark Labels'" in check.message and "you are reviewer" in check.message
@@ -194,8 +194,8 @@ def test_registration_jobs_pending_for_hours_are_reported_by_the_injected_clock(
     store.put(_job(backend, "aaaaaaaa-stale", PENDING_AFTER + timedelta(minutes=1)))
     store.put(_job(backend, "bbbbbbbb-fresh", PENDING_AFTER - timedelta(minutes=1)))
     store.put(_job(backend, "cccccccc-done", timedelta(hours=9), JobStatus.DONE))
-    other = _job(backend, "dddddddd-other", timedelta(hours=9)).model_copy(
-        update={"workspace": f"sandbox {tmp_path / 'another.db'}"})
+    other = _job(backend, "dddddddd-other", timedelta(hours=9)).replace(
+        **{"workspace": f"sandbox {tmp_path / 'another.db'}"})
     store.put(other)
     check = by_id(doctor(backend))["jobs"]
     assert check.status == WARN and "1 registration job pending for more than 2 h" in check.message

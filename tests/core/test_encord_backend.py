@@ -544,7 +544,7 @@ def test_key_file_from_the_environment_and_domain_checks(fake, encord_keys, monk
     # settings were built without validation (model_copy).
     with pytest.raises(ValidationError):
         encord_settings(fake, encord_keys["plain"].path, encord_domain="api.encord.com")
-    unchecked = encord_settings(fake, encord_keys["plain"].path).model_copy(update={"encord_domain": "api.encord.com"})
+    unchecked = encord_settings(fake, encord_keys["plain"].path).replace(**{"encord_domain": "api.encord.com"})
     with pytest.raises(ConfigError):
         EncordBackend.connect(unchecked)
 

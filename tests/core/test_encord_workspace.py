@@ -106,7 +106,7 @@ def test_stages_titled_otherwise_are_known_by_their_type(backend, fake):
 
 def test_a_template_that_cannot_carry_training_is_refused_naming_what_it_lacks(backend, fake):
     tpl = fake.ws.add_template([("Review only", "REVIEW"), ("Complete", "DONE")])
-    backend.settings = backend.settings.model_copy(update={"workflow_templates": {"Review only": tpl}})
+    backend.settings = backend.settings.replace(**{"workflow_templates": {"Review only": tpl}})
     with pytest.raises(Conflict, match="no annotation stage") as exc:
         create_benchmark_project(backend, "Bad gold", dataset_ref=fake.demo.dataset, ontology_ref=fake.demo.ontology,
                                  template_ref="Review only")

@@ -148,7 +148,7 @@ def test_an_exclusion_needs_a_reason_and_an_inclusion_undoes_it_with_both_kept(t
 def test_a_rebuilt_sandbox_with_the_same_ids_gets_a_new_record(demo, tmp_path):
     backend, ids = demo
     bench = backend.get_project(ids["benchmark"])
-    later = bench.model_copy(update={"created_at": None})
+    later = bench.replace(**{"created_at": None})
     assert pg.programme_key(WS, bench) != pg.programme_key(WS, later)
     # the same workspace under another spelling, moved or copied: the same record
     assert pg.programme_key(WS, bench) == pg.programme_key("sandbox:/elsewhere/../copy.db", bench)

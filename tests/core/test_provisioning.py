@@ -7,6 +7,7 @@ import pytest
 from annotrain_tui.core.backends.faults import FaultInjector
 from annotrain_tui.core.errors import Conflict, InvalidInput
 from annotrain_tui.core.markers import parse_training_marker
+from annotrain_tui.core.models import dump
 from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan
 from annotrain_tui.core.retry import RetryingBackend, RetryPolicy
 from annotrain_tui.core.roster import parse_roster
@@ -61,7 +62,7 @@ def test_apply_creates_with_the_benchmark_dataset_ontology_template_and_is_idemp
     for o in outcomes:
         p = sb.get_project(o.project_id)
         assert p.dataset_ids == bench.dataset_ids and p.ontology_id == bench.ontology_id and p.template_id == tpl.id
-        assert {"email": o.email, "role": "annotator"} in [u.model_dump() for u in p.users]
+        assert {"email": o.email, "role": "annotator"} in [dump(u) for u in p.users]
         assert len(sb.list_label_rows(p.id)) == 60
     assert len(journal.created_projects()) == 5
     # second run: nothing to do, nothing created

@@ -63,7 +63,7 @@ def settings_for(world: EncordWorld, **extra) -> Settings:
     from annotrain_tui.core.config import load_settings
 
     base = load_settings(Paths.default())
-    return base.model_copy(update={"backend": "encord", "ssh_key_path": world.key, "encord_domain": world.fake.url,
+    return base.replace(**{"backend": "encord", "ssh_key_path": world.key, "encord_domain": world.fake.url,
                                    "request_timeout": 5.0, "retry_base_delay": 0.0, **extra})
 
 

@@ -76,7 +76,7 @@ async def test_a_programme_from_an_empty_sandbox_to_graduates_a_retake_a_pack_an
     roster = tmp_path / "roster.csv"
     roster.write_text("name,email\nAda Good,ada@example.com\nBen Weak,ben@example.com\nCy Good,cy@example.com\n"
                       "Dee Good,dee@example.com\n", encoding="utf-8")
-    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0).model_copy(update={"sandbox_path": path}))
+    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0).replace(**{"sandbox_path": path}))
     app = AnnotrainApp(ws)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)

@@ -23,6 +23,7 @@ from annotrain_tui.core.config import Paths
 from annotrain_tui.core.errors import Cancelled
 from annotrain_tui.core.locks import LockBusy, holder_of, lock_path, state_lock
 from annotrain_tui.core.markers import parse_training_marker, training_description
+from annotrain_tui.core.models import dump
 from annotrain_tui.core.provisioning import Journal, apply_plan, make_plan, provisioning_lock
 from annotrain_tui.core.roster import parse_roster
 from tests.hardening.helpers import run
@@ -281,7 +282,7 @@ def test_a_project_made_elsewhere_between_plan_and_create_is_found_not_duplicate
     assert first.status == "created"
     assert second.status == "invited" and second.project_id == backend.rival.id  # the rival's, now with its trainee
     assert marked(sb.list_projects(), bench.id)["t1@example.com"] == 1
-    assert {"email": "t1@example.com", "role": "annotator"} in [u.model_dump() for u in
+    assert {"email": "t1@example.com", "role": "annotator"} in [dump(u) for u in
                                                                sb.get_project(backend.rival.id).users]
     assert any(e["event"] == "found" and e["project_id"] == backend.rival.id for e in journal.events())
 

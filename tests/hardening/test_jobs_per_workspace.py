@@ -237,6 +237,6 @@ def test_an_encord_workspace_is_its_domain_and_key_fingerprint(fake, encord_keys
     old = reg.JobRecord(id="j", backend=f"encord {fake.url}", folder_id="f", folder_path="/f", integration_id="i",
                         integration_title="I", manifest_path="m", created_at=reg.now(), updated_at=reg.now())
     reg.check_workspace(backend, old)  # a record of an old version: the domain decides
-    other = old.model_copy(update={"workspace": f"encord {fake.url} key SHA256:someoneelse"})
+    other = old.replace(**{"workspace": f"encord {fake.url} key SHA256:someoneelse"})
     with pytest.raises(reg.WrongWorkspace, match="belongs to encord .* run with --backend encord --domain"):
         reg.check_workspace(backend, other)

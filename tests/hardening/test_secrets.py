@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -267,7 +268,7 @@ def test_jobs_file_is_0600(demo):
 
     paths = Paths.default()
     store = JobStore(paths)
-    fields = JobRecord.model_fields
+    fields = {f.name for f in msgspec.structs.fields(JobRecord)}
     assert "id" in fields
     old = os.umask(0o022)
     try:

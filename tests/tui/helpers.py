@@ -20,8 +20,8 @@ def demo_workspace(path: Path, **settings):
     backend.close()
     # The workspace path as --sandbox gives it (a strange but real file name is used and shown
     # escaped; only settings files refuse control characters in paths).
-    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0, **settings).model_copy(
-        update={"sandbox_path": path}))
+    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0, **settings).replace(
+        **{"sandbox_path": path}))
     return ws, ids
 
 

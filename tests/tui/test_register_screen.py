@@ -83,7 +83,7 @@ async def _pending_ticks(app, pilot, screen, monkeypatch) -> None:
     second = _status(screen, job.id)
     assert second.startswith("pending 1:16 ") and second[-1] != first[-1]  # the spinner moved
     # once the job is finished, the timer stops
-    screen.post_message(RegisterScreen.JobUpdated(job.model_copy(update={"status": reg.JobStatus.DONE}),
+    screen.post_message(RegisterScreen.JobUpdated(job.replace(**{"status": reg.JobStatus.DONE}),
                                                   final=True))
     await pilot.pause()
     assert _status(screen, job.id) == "done" and not screen.tick._active.is_set()

@@ -22,8 +22,8 @@ def _summary(app) -> str:
 
 def _reopen(app: AnnotrainApp) -> AnnotrainApp:
     """The same workspace launched again (a restart): a new app over the same sandbox file."""
-    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0).model_copy(
-        update={"sandbox_path": app.workspace.settings.sandbox_path}))
+    ws = open_workspace(Paths.default(), Settings(retry_base_delay=0).replace(
+        **{"sandbox_path": app.workspace.settings.sandbox_path}))
     return AnnotrainApp(ws)
 
 

@@ -602,7 +602,7 @@ class EncordBackend:
             pid = self._client.create_project(title, [str(d) for d in dataset_ids], description,
                                               ontology_hash=ontology_id, workflow_template_hash=template_id)
         project = self.get_project(str(pid))
-        return project.model_copy(update={"template_id": template_id})
+        return project.replace(template_id=template_id)
 
     def add_users(self, project_id: str, emails: Iterable[str], role: str = "annotator") -> None:
         """Add users with a project-level role (``assign_tasks`` then gives them the stage's tasks).

@@ -46,7 +46,9 @@ from annotrain_tui.core.models import (
     Stage,
     UnitError,
     WorkflowTemplate,
+    dump,
     final_stage_of,
+    load,
     stages_from_titles,
 )
 from annotrain_tui.core.remedies import see
@@ -175,7 +177,7 @@ class SandboxBackend:
 
     def list_integrations(self) -> list[Integration]:
         rows = self.store.query("SELECT * FROM integrations ORDER BY title COLLATE NOCASE")
-        return [Integration(id=r["id"], title=r["title"], provider=r["provider"]) for r in rows]
+        return [Integration(id=r["id"], title=r["title"], provider=Provider(r["provider"])) for r in rows]
 
     def list_folders(self, *, search: str | None = None) -> list[Folder]:
         rows = self.store.query(
@@ -254,7 +256,7 @@ class SandboxBackend:
                 raise NotFound(f"upload job {job_id} not found in folder {folder_id}")
             job = rows[0]
             if job["result"]:
-                return RegistrationResult.model_validate_json(job["result"])
+                return load(RegistrationResult, job["result"])
             wait = job["ready_at"] - time.time()
             if wait <= 0:
                 return self._process_job(job_id)
@@ -269,7 +271,7 @@ class SandboxBackend:
         with self.store.tx() as c:
             job = c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if job["result"]:  # another thread got here first
-                return RegistrationResult.model_validate_json(job["result"])
+                return load(RegistrationResult, job["result"])
             manifest = json.loads(job["manifest"])
             skip_dupes = bool(manifest.get("skip_duplicate_urls"))
             # Only this manifest's URLs are looked up (the (folder_id, url) index), never the whole
@@ -325,7 +327,7 @@ class SandboxBackend:
                 result = RegistrationResult(status=JobStatus.DONE, unit_errors=unit_errors,
                                             items_created=len(to_create))
             c.execute("UPDATE jobs SET status = ?, result = ? WHERE id = ?",
-                      (result.status.value, result.model_dump_json(), job_id))
+                      (result.status.value, json.dumps(dump(result)), job_id))
         return result
 
     def list_items(self, folder_id: str) -> list[Item]:
