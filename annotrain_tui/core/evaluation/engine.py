@@ -116,6 +116,7 @@ from annotrain_tui.core.evaluation.results import (
     SeedColumns,
     Stats,
     class_label,
+    iou_histogram,
 )
 from annotrain_tui.core.lazy import lazy_module
 
@@ -398,6 +399,9 @@ class Evaluator:
         breakdown = self._breakdown(people, train, t_idx, b_idx, m, charged, pairs)
         questions, attributes = self._answers(people, train, t_idx, b_idx, m, pairs)
         frames = _count_frames(t_key, b_key, n_frames)
+        hit = people.of_annotation[m.matched]  # the annotator table's IoU column, without the object rows
+        hit_iou = m.iou[m.matched]
+        iou_counts = {people.names[a]: iou_histogram(hit_iou[hit == a]) for a in np.unique(hit).tolist()}
         builder = seed_builder = None
         if self.keep_objects:
             seed_builder = _seed_columns_builder(train, t_idx, m.iou, m.class_score) \
@@ -411,7 +415,7 @@ class Evaluator:
                              unpaired_rows=pairs.n_unpaired, frames=frames, stats=stats, confusion=confusion,
                              not_compared=not_compared, warnings=warnings, optimised_groups=m.optimised,
                              breakdown=breakdown, questions=questions, attributes=attributes,
-                             _build_objects=builder, _build_seed=seed_builder)
+                             iou_counts=iou_counts, _build_objects=builder, _build_seed=seed_builder)
 
     def _pair_rows(self, train: ObjectTable, src: str, warnings: list[str]) -> _Pairs:
         """Pair each training row with the benchmark row of its data_hash (warnings for the rest)."""

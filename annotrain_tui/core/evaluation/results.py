@@ -4,6 +4,7 @@ beyond building tables of the results). See :mod:`.engine` for the rules behind 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -58,6 +59,17 @@ SUMMARY_FIELDS = ("objects", "benchmark_objects", "matched", "missed", "extra", 
                   "precision_interval", "recall_interval", "f1_interval")
 _EPS = 1e-9
 MAX_WARNINGS = 50
+#: the bins of the annotator table's IoU distribution (equal, over 0..1)
+IOU_BINS = 8
+#: held while a result's per-object rows are built (once, whichever thread asks first)
+_BUILDING = threading.Lock()
+
+
+def iou_histogram(values: np.ndarray) -> np.ndarray:
+    """How many of ``values`` (similarities, clipped to 0..1) fall in each of the ``IOU_BINS``
+    equal bins: counts of parts add up to the counts of the whole."""
+    counts, _ = np.histogram(np.clip(values, 0, 1), bins=IOU_BINS, range=(0, 1))
+    return counts
 
 
 def _unit_number(what: str, value: Any, *, open_low: bool = False) -> float:
@@ -558,9 +570,19 @@ class ProjectResult:
     #: (annotator, question feature hash) -> (compared, score sum): classifications and attributes
     questions: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     attributes: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    #: annotator -> the histogram of its matches' similarities (``IOU_BINS`` equal bins over 0..1,
+    #: clipped): the annotator table's IoU column without the per-object rows
+    iou_counts: dict[str, np.ndarray] = field(default_factory=dict)
     _build_objects: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     _build_seed: Callable[[], SeedColumns] | None = field(default=None, repr=False)
     _objects: pd.DataFrame | None = field(default=None, repr=False)
+
+    def objects_frame(self) -> pd.DataFrame | None:
+        """The per-object rows, as :attr:`objects` gives them, without keeping them here (a
+        result's combined frame is the one copy a session keeps)."""
+        if self._objects is not None or self._build_objects is None:
+            return self._objects
+        return self._build_objects()
 
     def seed_columns(self) -> SeedColumns | None:
         """The seed file's columns without a frame (seed matching with objects kept), else None."""
@@ -630,10 +652,27 @@ class EvaluationResult:
         if not self.keep_objects:
             return None
         if self._objects is None:
-            parts = [p.objects for p in self.projects if p.objects is not None]
-            self._objects = (pd.concat(parts, ignore_index=True) if parts
-                             else pd.DataFrame(columns=list(OBJECT_COLUMNS)))
+            with _BUILDING:  # two threads asking at once build it once
+                if self._objects is None:
+                    parts = [f for p in self.projects if (f := p.objects_frame()) is not None]
+                    self._objects = (pd.concat(parts, ignore_index=True) if parts
+                                     else pd.DataFrame(columns=list(OBJECT_COLUMNS)))
+                    del parts
         return self._objects
+
+    @property
+    def objects_built(self) -> bool:
+        """Whether :attr:`objects` is built already (asking for it builds it)."""
+        return self._objects is not None
+
+    def iou_counts(self) -> dict[str, np.ndarray]:
+        """Per annotator with a match: the histogram of its matches' similarities over every set
+        (``IOU_BINS`` bins over 0..1, values clipped), what the annotator table's IoU column draws."""
+        out: dict[str, np.ndarray] = {}
+        for p in self.projects:
+            for who, counts in p.iou_counts.items():
+                out[who] = out[who] + counts if who in out else counts.copy()
+        return out
 
     def summary_json(self) -> dict[str, Any]:
         """``{"annotators": {email: {objects, benchmark_objects, matched, missed, extra, precision,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from annotrain_tui.core.evaluation.labels import BOX, read_objects
 from annotrain_tui.core.evaluation.results import (
+    IOU_BINS,
     UNMATCHED,
     AnnotatorScore,
     Breakdown,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ConfusionView",
            "BreakdownView", "ITEM_COLUMNS", "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "CONFUSION_COLUMNS",
            "BREAKDOWN_COLUMNS", "QUESTION_COLUMNS", "MATCHING_CHOICES", "sparkline", "annotator_scores",
-           "confusion_counts", "confusion_matrix", "filter_mask", "matching_of", "matching_text",
+           "confusion_counts", "confusion_matrix", "filter_mask", "matching_of", "spark_of_counts", "matching_text",
            "with_matching", "breakdown_table", "question_table"]
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -391,11 +392,16 @@ def confusion_matrix(counts: pd.DataFrame, annotator: str | None = None) -> pd.D
     return table.reindex(index=labels + [UNMATCHED], columns=labels + [UNMATCHED], fill_value=0).astype(int)
 
 
-def sparkline(values: np.ndarray, bins: int = 8) -> str:
+def sparkline(values: np.ndarray, bins: int = IOU_BINS) -> str:
     """IoU distribution of matches, 0..1 in ``bins`` bars."""
     if len(values) == 0:
         return ""
     counts, _ = np.histogram(np.clip(values, 0, 1), bins=bins, range=(0, 1))
+    return spark_of_counts(counts)
+
+
+def spark_of_counts(counts: np.ndarray) -> str:
+    """The bars of a histogram (:func:`sparkline`'s)."""
     top = counts.max() or 1
     return "".join(SPARK[min(len(SPARK) - 1, int(round((len(SPARK) - 1) * c / top)))] if c else " " for c in counts)
 
@@ -586,29 +592,37 @@ class EvaluationSnapshot:
     settings: EvaluationSettings
     result: EvaluationResult | None
     frame: pd.DataFrame = field(repr=False)  # the annotator table, unfiltered (+ iou_dist, progress)
-    objects: pd.DataFrame | None = field(repr=False)  # per-object rows (OBJECT_COLUMNS of the engine)
     bench_rows: Mapping[str, dict[str, Any]] = field(repr=False)
     training_rows: tuple[tuple[str, Mapping[str, dict[str, Any]]], ...] = field(repr=False)
     nothing_paired: str = ""  # why no row was compared ("" when some were)
     #: the engine's class labels, feature hash → label (:func:`class_labels`'s ``known``)
     class_labels: Mapping[str, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def objects(self) -> pd.DataFrame | None:
+        """The per-object rows (the engine's OBJECT_COLUMNS; None when not kept), built the first
+        time a view asks (the drill-down, a filter, an export), not with the snapshot: the annotator
+        table needs none of them."""
+        r = self.result
+        return r.objects if r is not None else None
+
+    @property
+    def has_objects(self) -> bool:
+        """Whether the per-object rows were kept (asking this builds nothing)."""
+        return self.result is not None and self.result.keep_objects
+
     @classmethod
     def of(cls, session: EvaluationSession) -> EvaluationSnapshot:
         """Built under the session's lock (the row maps are copied; rows are replaced, never edited)."""
         result = session.result
         frame = session.annotator_frame()
-        objects = result.objects if result is not None else None
-        dist: dict[str, str] = {}
-        if objects is not None and len(objects):
-            ok = objects[objects["outcome"].isin(MATCHED)]
-            for name, group in ok.groupby("annotator", sort=False)["iou"]:
-                dist[str(name)] = sparkline(group.to_numpy(dtype=float))
+        counts = result.iou_counts() if result is not None and result.keep_objects else {}
+        dist = {name: spark_of_counts(c) for name, c in counts.items()}
         frame["iou_dist"] = [dist.get(a, "") for a in frame["annotator"]]
         frame["progress"] = progress_column(frame, result.annotators if result is not None else {})
         paired = result.paired_rows if result is not None else 0
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
-                   objects=objects, bench_rows=session.bench_rows.copy(),
+                   bench_rows=session.bench_rows.copy(),
                    training_rows=tuple((s.annotator, s.rows.copy()) for s in session.sources.values()),
                    nothing_paired="" if paired else session.why_nothing_paired(),
                    class_labels=engine_class_labels(session.evaluator))
@@ -634,7 +648,7 @@ class EvaluationSnapshot:
         r = self.result
         if r is None:
             return {}
-        if not f.class_name or self.objects is None:
+        if not f.class_name or not self.has_objects:
             return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
         return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators, f.class_name,
                                 self.class_labels)
@@ -646,7 +660,7 @@ class EvaluationSnapshot:
         frame = self.frame
         if f.annotator:
             frame = frame[_contains(frame["annotator"], f.annotator)]
-        if not f.class_name or self.objects is None:
+        if not f.class_name or not self.has_objects:
             return frame
         scores = self.scores(f)
         frame = frame[frame["annotator"].isin(set(scores))].reset_index(drop=True)
@@ -665,7 +679,7 @@ class EvaluationSnapshot:
         r = self.result
         if r is None:
             return confusion_counts(pd.DataFrame(columns=list(OBJECT_COLUMNS)))
-        if not f.active or self.objects is None:
+        if not f.active or not self.has_objects:
             return r.confusion_counts
         return confusion_counts(self.filtered_objects(f), self.class_labels)
 
