@@ -15,8 +15,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import chain, compress, repeat
-from operator import is_not, itemgetter, not_
+from itertools import chain, compress, islice, repeat
+from operator import gt, is_not, itemgetter, lt, not_
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -60,6 +60,7 @@ from annotrain_tui.core.manifest.urls import (
     foreign_extensions,
     host_key,
     is_mrap_key,
+    is_prefix_key,
     json_type,
     key_probe,
     mime_problem,
@@ -74,9 +75,13 @@ if TYPE_CHECKING:
 
 _PLAIN_KEYS = frozenset({"objectUrl", "title"})
 # Bytes deleted by the one bytes.translate pass over all URLs: harmless ASCII, except ':' (counted
-# for the key balance), '?' and '#' (a query or fragment changes how the extension is found).
-_DELETE = bytes(b for b in URL_OK_BYTES if b not in b":?#")
+# for the key balance), '?' and '#' (a query or fragment changes how the extension is found) and
+# the newline (one between two URLs; any other is inside a URL, written as the escape \n).
+_DELETE = bytes(b for b in URL_OK_BYTES if b not in b":?#\n")
 _DELETE_AND_NON_ASCII = _DELETE + bytes(range(0x80, 0x100))
+# The forbidden ASCII characters a string can hold when the file has no backslash: JSON forbids the
+# control characters unescaped, and '"' and '\\' need a backslash.
+_VERBATIM_FORBIDDEN = "".join(sorted({chr(c) for c in range(0x20, 0x80)} - set(URL_OK_BYTES.decode()) - set('"\\')))
 _is_not_none = partial(is_not, None)
 
 PathOf = Callable[[int], Path]
@@ -192,28 +197,32 @@ def _file_rules(data: dict[str, Any], items: int, urls: int, col: Collector, *, 
 
 
 def check_plain_section(name: str, entries: list[Any], urls: list[str], titles: list[str], flags: dict[str, bool],
-                        col: Collector, *, provider: str | None, result: ValidationResult) -> int:
+                        col: Collector, *, provider: str | None, result: ValidationResult,
+                        verbatim: bool = False) -> int:
     """:func:`check_data` for a file of one plain single-file section (``name``) and top-level flags,
     read by a typed decoder (validate's fast path) rather than into dicts.
 
     ``entries`` are the items (only counted), ``urls`` their objectUrls, ``titles`` the titles
     written (in order; each a string of at most MAX_TITLE characters, the non-empty ones all
     different: the caller checks, and otherwise takes the reference path). Adds the same
-    diagnostics in the same order as check_data would, and returns its key balance.
+    diagnostics in the same order as check_data would, and returns its key balance. ``verbatim``:
+    the file has no backslash (see :func:`_check_urls`); the balance is then not counted (0).
     """
     balance = _Balance()
-    balance.keys = 1 + len(flags)  # the top-level keys (none holds a colon)
-    balance.keys += len(urls) + len(titles)
-    balance.colons += "".join(titles).count(":")
+    if not verbatim:
+        balance.keys = 1 + len(flags)  # the top-level keys (none holds a colon)
+        balance.keys += len(urls) + len(titles)
+        balance.colons += "".join(titles).count(":")
     n = len(urls)
     result.items, result.urls, result.sections = n, n, {name: n}
     _file_rules(flags, n, n, col, csv_mode=False)
     path_of: PathOf = lambda i: (name, i, "objectUrl")  # noqa: E731
+    ordered = _strictly_ordered(urls)
     if urls:
         balance.colons += _check_urls(name, urls, path_of, col, provider=provider, csv_mode=False,
-                                      joined="\n".join(urls))
+                                      joined="\n".join(urls), verbatim=verbatim, ordered=ordered)
     data = {name: entries, **flags}
-    _check_duplicate_urls([(name, urls, path_of)], data, col)
+    _check_duplicate_urls([(name, urls, path_of)], data, col, ordered=ordered)
     # _check_titles: nothing to say (the titles are all different)
     _check_batch_size(data, col, {name: n})
     return balance.total
@@ -680,25 +689,46 @@ def _suffix(url: str) -> str:
 
 
 def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, *, provider: str | None,
-                csv_mode: bool, joined: str | None = None) -> int:
-    """Every URL rule over one list; returns the number of ':' in the URLs (for the key balance)."""
+                csv_mode: bool, joined: str | None = None, verbatim: bool = False, ordered: bool = False) -> int:
+    """Every URL rule over one list; returns the number of ':' in the URLs (for the key balance).
+
+    ``verbatim``: the URLs are the file's text as written (it has no backslash), so they hold no
+    control character, '"' or '\\'; then no copy of the text is made and the colons are not counted
+    (0 is returned: the caller proves the keys otherwise). ``ordered``: the URLs are strictly
+    ascending or descending (:func:`_strictly_ordered`).
+    """
+    n = len(urls)
     if joined is None:
         joined = "\n".join(urls)
     suspicious: set[int] = set()
 
-    # Characters: one bytes.translate over everything deletes the harmless ASCII bytes; what is left
-    # is the colons (counted on the way), forbidden characters, and non-ASCII bytes.
-    if joined.isascii():
-        rest = joined.encode("ascii").translate(None, _DELETE)
+    colons = 0
+    if verbatim and joined.isascii():
+        # Of the forbidden characters only these few can be there: one memchr-speed search each.
+        for char in _VERBATIM_FORBIDDEN:
+            if char in joined:
+                suspicious.update(compress(range(n), map(str.__contains__, urls, repeat(char))))
+        has_query = "?" in joined or "#" in joined
+        newline_free = True
     else:
-        rest = joined.encode("utf-8", "surrogatepass").translate(None, _DELETE_AND_NON_ASCII)
-        suspicious.update(i for i, u in enumerate(urls) if not u.isascii() and FORBIDDEN_RE.search(u))
-    colons = rest.count(b":")
-    queries = rest.count(b"?") + rest.count(b"#")
-    if len(rest) != colons + queries:
-        for char in set(rest.decode("ascii")) - set(":?#"):  # the few forbidden ASCII characters present
-            suspicious.update(compress(range(len(urls)), map(str.__contains__, urls, repeat(char))))
-    del rest
+        # Characters: one bytes.translate over everything deletes the harmless ASCII bytes; what is
+        # left is the colons (counted on the way), newlines, forbidden characters and non-ASCII bytes.
+        if joined.isascii():
+            rest = joined.encode("ascii").translate(None, _DELETE)
+        else:
+            rest = joined.encode("utf-8", "surrogatepass").translate(None, _DELETE_AND_NON_ASCII)
+            suspicious.update(i for i, u in enumerate(urls) if not u.isascii() and FORBIDDEN_RE.search(u))
+        colons = rest.count(b":")
+        queries = rest.count(b"?") + rest.count(b"#")
+        newlines = rest.count(b"\n")
+        if len(rest) != colons + queries + newlines:
+            for char in set(rest.decode("ascii")) - set(":?#\n"):  # the few forbidden ASCII characters present
+                suspicious.update(compress(range(n), map(str.__contains__, urls, repeat(char))))
+        del rest
+        has_query = queries > 0
+        newline_free = newlines == n - 1
+        if not newline_free:  # a URL holds a line break (the escape \n): a line of the joined list is no URL
+            suspicious.update(compress(range(n), map(str.__contains__, urls, repeat("\n"))))
     if "/.../" in joined:
         suspicious.update(i for i, u in enumerate(urls) if "/.../" in u)
     longest = max(map(len, urls))
@@ -706,8 +736,10 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
         suspicious.update(i for i, u in enumerate(urls) if len(u) > URL_CHAR_PREFILTER)
 
     # Scheme, host and provider: once per distinct host.
-    hosts = _distinct(urls, host_key, lambda k: urls.count(k[:-1]) if k.endswith("\n")
-                      else joined.startswith(k) + joined.count("\n" + k), _not_under_hosts)
+    hosts = _shared_host(urls) if ordered else None
+    if hosts is None:
+        hosts = _distinct(urls, host_key, partial(_host_count, urls, joined if newline_free else None),
+                          _not_under_hosts)
     scheme_notes: dict[str, str] = {}
     provider_notes: dict[str, str] = {}
     bad_hosts: list[str] = []
@@ -735,6 +767,8 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
             col.add("error", url_code, message, path=path_of(i),
                     data={"url": urls[i]} if fix is None else fix_data(fix, url=urls[i]))
     bad_set = set(bad)
+    if not newline_free:  # one line per URL for the searches below (a URL with a line break is in bad_set)
+        joined = "\n".join([u.replace("\n", " ") for u in urls])
     if provider == "aws":
         _check_mrap_form(urls, joined, [k for k in hosts if is_mrap_key(k)], path_of, col, bad_set)
     noted: tuple[tuple[dict[str, str], Code], ...] = ((scheme_notes, "url-scheme"), (provider_notes, "provider-mismatch"))
@@ -748,20 +782,56 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
                     continue
                 col.add("warning", code, message, path=path_of(i),
                         data={"url": urls[i], "provider": provider})
-    _check_extensions(section, urls, joined, path_of, col, bad_set, has_query=queries > 0)
+    _check_extensions(section, urls, path_of, col, bad_set, has_query=has_query)
     if longest > MAX_FILE_NAME:  # otherwise no URL is long enough to hold such a name
         _check_file_names(urls, joined, path_of, col, bad_set)
     return colons
+
+
+def _strictly_ordered(urls: list[str]) -> bool:
+    """Whether the URLs are strictly ascending or strictly descending, as listings often are: then
+    no two are equal, and every URL between two that start alike starts so too. One C-level
+    comparison per pair, and it stops at the first pair out of order."""
+    if len(urls) < 2:
+        return True
+    before = lt if urls[0] < urls[1] else gt
+    return all(map(before, urls, islice(urls, 1, None)))
+
+
+def _shared_host(urls: list[str]) -> dict[str, int] | None:
+    """{host key: count} of an ordered list whose first and last URL share a host: every URL between
+    them starts with that key, and (a key of the scheme://host/ form) has it as its own."""
+    key = host_key(urls[0])
+    return {key: len(urls)} if is_prefix_key(key) and urls[-1].startswith(key) else None
+
+
+def _host_count(urls: list[str], joined: str | None, key: str) -> int:
+    """How many URLs have this host key (counted in ``joined``, one URL a line, when given)."""
+    if key.endswith("\n"):
+        return urls.count(key[:-1])
+    if joined is not None:
+        count = joined.startswith(key) + joined.count("\n" + key)
+        if not is_prefix_key(key):  # "https:/": not the URLs that go on with a second '/'
+            count -= joined.startswith(key + "/") + joined.count("\n" + key + "/")
+        return count
+    count = sum(map(str.startswith, urls, repeat(key)))
+    if not is_prefix_key(key):
+        count -= sum(map(str.startswith, urls, repeat(key + "/")))
+    return count
 
 
 def _with_key(urls: list[str], key: str) -> list[int]:
     if key.endswith("\n"):
         whole = key[:-1]
         return list(compress(range(len(urls)), map(whole.__eq__, urls)))
-    return list(compress(range(len(urls)), map(str.startswith, urls, repeat(key))))
+    under = list(compress(range(len(urls)), map(str.startswith, urls, repeat(key))))
+    if is_prefix_key(key):
+        return under
+    longer = key + "/"  # "https:/": a URL that goes on with a second '/' has a host key of its own
+    return [i for i in under if not urls[i].startswith(longer)]
 
 
-def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathOf, col: Collector,
+def _check_extensions(section: str, urls: list[str], path_of: PathOf, col: Collector,
                       skip: set[int], *, has_query: bool) -> None:
     kind = SECTION_KIND[section]
     foreign = foreign_extensions(kind)
@@ -769,8 +839,9 @@ def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathO
         exts = _distinct(urls, extension, lambda k: -1)  # query strings: look at each URL
         by_suffix = False
     else:
-        exts = _distinct(urls, _suffix, lambda s: -1 if not s else
-                         joined.count("." + s + "\n") + joined.endswith("." + s), _not_with_suffixes)
+        # a URL ending in ".jpg" has the suffix "jpg" (a suffix holds no '.'): one C-level endswith each
+        exts = _distinct(urls, _suffix, lambda s: -1 if not s else sum(map(str.endswith, urls, repeat("." + s))),
+                         _not_with_suffixes)
         by_suffix = True
     wrong: list[int] = []
     for key in exts:
@@ -799,12 +870,14 @@ def _check_extensions(section: str, urls: list[str], joined: str, path_of: PathO
 
 
 def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict[str, Any], col: Collector, *,
-                          csv_mode: bool = False) -> None:
+                          csv_mode: bool = False, ordered: bool | None = None) -> None:
     """A URL listed twice. In a CSV file the advice is a row to remove (no JSON pointer, and CSV has no
-    "skip_duplicate_urls"; trial item 21)."""
+    "skip_duplicate_urls"; trial item 21). ``ordered``: whether the one list is strictly ordered, if known."""
     total = sum(len(urls) for _, urls, _ in lists)
     if total < 2:
         return
+    if len(lists) == 1 and (_strictly_ordered(lists[0][1]) if ordered is None else ordered):
+        return  # no two equal (a sorted listing: no set of half a million strings to hash)
     distinct = len(set(lists[0][1])) if len(lists) == 1 else len(set(chain.from_iterable(u for _, u, _ in lists)))
     if distinct == total:
         return

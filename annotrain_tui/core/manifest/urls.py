@@ -77,6 +77,19 @@ def host_key(url: str) -> str:
     return url[: end + 1] if end >= 0 else url + "\n"
 
 
+# A key such as "https:/" (a typo'd scheme, so no host) starts URLs of other keys too ("https://h/…").
+_SCHEME_TYPO_KEY: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
+def is_prefix_key(key: str) -> bool:
+    """Whether every URL that starts with this host key has it as its host key.
+
+    True of every key but the whole-URL ones (ending in a newline) and those of a scheme with one
+    slash ("https:/…"): a URL that starts with "https:/" may go on with a second '/' and a host.
+    """
+    return key.endswith("/") and _SCHEME_TYPO_KEY.fullmatch(key) is None
+
+
 def key_probe(key: str) -> str:
     """A URL standing for every URL with this host key (for the host-level checks)."""
     return key[:-1] if key.endswith("\n") else key + "x"
