@@ -122,3 +122,18 @@ def test_a_class_filter_still_counts_on_the_rows(tmp_path):
     assert snap.result is not None and snap.result.objects_built
     assert len(kept) and np.all([("car" in str(c).casefold()) or ("car" in str(b).casefold())
                                  for c, b in zip(kept["class"], kept["benchmark_class"])])
+
+
+def test_narrowed_indices_and_scores_keep_their_values():
+    from annotrain_tui.core.evaluation.engine import _narrow, _narrow_float
+
+    for values, dtype in (([-1, 0, 127], np.int8), ([-1, 300], np.int16), ([0, 70_000], np.int32),
+                          ([0, 2**40], np.int64)):
+        got = _narrow(np.array(values, dtype=np.int64))
+        assert got.dtype == dtype and got.tolist() == values
+    assert _narrow(np.zeros(0, dtype=np.int64)).dtype == np.int64
+    scores = np.array([0.0, 1.0, np.nan])
+    assert _narrow_float(scores).dtype == np.float32
+    assert np.array_equal(_narrow_float(scores).astype(np.float64), scores, equal_nan=True)
+    exact = np.array([0.1, 1 / 3])
+    assert _narrow_float(exact) is exact  # float32 would change them: kept as they are

@@ -808,25 +808,35 @@ class Evaluator:
                              bm_row: np.ndarray, annot_names: np.ndarray, t_annot: np.ndarray, shown: np.ndarray,
                              t_iou: np.ndarray, class_score: np.ndarray, matched: np.ndarray, low: np.ndarray,
                              b_annot: np.ndarray, miss: np.ndarray, cross: np.ndarray) -> Callable[[], pd.DataFrame]:
-        """Capture what the per-object rows need (arrays, not the label rows) and build them on demand."""
+        """Capture what the per-object rows need (arrays, not the label rows) and build them on demand.
+
+        Kept per row to be: each training annotation's own columns (gathered now, so the table's
+        other annotations and the index arrays go), the benchmark annotations it shows and the
+        missed ones, the outcome as one small code, and every index and code in the narrowest
+        integer type that holds it (a session keeps this for every block it scores)."""
         bm = self._bm
         rows = tr.rows  # one row per label row; its columns are picked only if the rows are built
-        cols = (tr.row, tr.frame, tr.shape, tr.object_hash, tr.name_vocab, tr.name_code, tr.feature_vocab,
-                tr.feature_code, tr.created_by_vocab, tr.created_by_code)
+        has = shown >= 0
+        t_rows, t_frame, t_shape, t_hash = (_narrow(tr.row[ti]), _narrow(tr.frame[ti]), tr.shape[ti],
+                                            tr.object_hash[ti])
+        t_codes = tuple((vocab, _narrow(codes[ti])) for vocab, codes in ((tr.name_vocab, tr.name_code),
+                                                                          (tr.feature_vocab, tr.feature_code),
+                                                                          (tr.created_by_vocab, tr.created_by_code)))
+        sb, mb, m_rows = _narrow(bi[shown[has]]), _narrow(bi[miss]), _narrow(b_pair[miss])
+        t_who, m_who = _narrow(t_annot), _narrow(b_annot[miss])
+        bm_row = _narrow(bm_row)
+        # index into OUTCOMES
+        outcome = np.where(matched, np.where(low, 1, 0), np.where(cross, 4, 3)).astype(np.int8)
+        class_score = _narrow_float(class_score)
+        del ti, bi, b_pair, miss, shown, t_annot, b_annot, matched, low, cross
 
         @_quiet
         def build() -> pd.DataFrame:
-            row, frame, shape, object_hash, name_vocab, name_code, feature_vocab, feature_code, by_vocab, by_code = cols
-            t_rows, t_frame, t_shape, t_hash = row[ti], frame[ti], shape[ti], object_hash[ti]
-            t_name = name_vocab[name_code[ti]] if len(ti) else np.empty(0, dtype=object)
-            t_feat = feature_vocab[feature_code[ti]] if len(ti) else np.empty(0, dtype=object)
-            t_by = by_vocab[by_code[ti]] if len(ti) else np.empty(0, dtype=object)
-            has = shown >= 0
-            sb = bi[shown[has]]
-            mb = bi[miss]
-            m_rows = b_pair[miss]
-            outcome = np.where(matched, np.where(low, 1, 0), np.where(cross, 4, 3))  # index into OUTCOMES
-            n_t, n_m = len(t_rows), len(miss)
+            (name_vocab, name_code), (feature_vocab, feature_code), (by_vocab, by_code) = t_codes
+            t_name = name_vocab[name_code] if len(name_code) else np.empty(0, dtype=object)
+            t_feat = feature_vocab[feature_code] if len(feature_code) else np.empty(0, dtype=object)
+            t_by = by_vocab[by_code] if len(by_code) else np.empty(0, dtype=object)
+            n_t, n_m = len(t_rows), len(mb)
             shape_names = np.asarray(COMPARED_SHAPES, dtype=object)
 
             def col(t_part: Any, m_part: Any) -> pd.Series:
@@ -845,11 +855,11 @@ class Evaluator:
             title = rows["data_title"]
             bm_lab = bm.rows["label_hash"]
             return pd.DataFrame({
-                "annotator": col(annot_names[t_annot], annot_names[b_annot[miss]]),
+                "annotator": col(annot_names[t_who], annot_names[m_who]),
                 "source": col(name, name),
                 "data_hash": col(data_hash[t_rows], data_hash[m_rows]),
                 "data_title": col(title[t_rows], title[m_rows]),
-                "frame": np.concatenate([t_frame, bm.frame[mb]]).astype(np.int64),
+                "frame": np.concatenate([t_frame.astype(np.int64), bm.frame[mb]]).astype(np.int64),
                 "label_hash": col(label[t_rows], label[m_rows]),
                 "benchmark_label_hash": col(bm_lab[bm_row[t_rows]], bm_lab[bm_row[m_rows]]),
                 "shape": col(shape_names[t_shape], shape_names[bm.shape[mb]]),
@@ -862,7 +872,7 @@ class Evaluator:
                                               bm.feature_vocab[bm.feature_code[mb]]),
                 "created_by": col(t_by, None),
                 "iou": np.concatenate([t_iou, np.full(n_m, np.nan)]),
-                "class_score": np.concatenate([class_score, np.full(n_m, np.nan)]),
+                "class_score": np.concatenate([class_score.astype(np.float64), np.full(n_m, np.nan)]),
                 "outcome": col(np.asarray(OUTCOMES, dtype=object)[outcome], "missed"),
             }, columns=list(OBJECT_COLUMNS))
 
@@ -1036,6 +1046,24 @@ def _seed_columns_builder(tr: ObjectTable, ti: np.ndarray, iou: np.ndarray, clas
                            label_hash=(rows["label_hash"], t_rows), iou=iou, class_score=class_score)
 
     return build
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """An integer array in the narrowest signed type that holds its values (the same values)."""
+    if not len(values) or values.dtype.kind not in "iu":
+        return values
+    lo, hi = int(values.min()), int(values.max())
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return values.astype(dtype)
+    return values
+
+
+def _narrow_float(values: np.ndarray) -> np.ndarray:
+    """A float array as float32 when that keeps every value exactly (class scores: 0, 1, NaN)."""
+    small = values.astype(np.float32)
+    return small if np.array_equal(small.astype(np.float64), values, equal_nan=True) else values
 
 
 # Padding boxes, far apart and with unit area: IoU exactly 0 against anything, unions always > 0.
