@@ -137,3 +137,13 @@ def test_narrowed_indices_and_scores_keep_their_values():
     assert np.array_equal(_narrow_float(scores).astype(np.float64), scores, equal_nan=True)
     exact = np.array([0.1, 1 / 3])
     assert _narrow_float(exact) is exact  # float32 would change them: kept as they are
+
+
+def test_packed_texts_read_back_equal():
+    from annotrain_tui.core.evaluation.engine import _Texts
+
+    hashes = np.array(["a1B2c3D4", "é\u00a0x", "\ud800lone", "", "z" * 300], dtype=object)
+    assert _Texts.of(hashes).values().tolist() == hashes.tolist()
+    assert _Texts.of(np.empty(0, dtype=object)).values().tolist() == []
+    odd = np.array(["a", None, 3], dtype=object)
+    assert _Texts.of(odd).values() is odd  # not all strings: kept as they are

@@ -817,8 +817,8 @@ class Evaluator:
         bm = self._bm
         rows = tr.rows  # one row per label row; its columns are picked only if the rows are built
         has = shown >= 0
-        t_rows, t_frame, t_shape, t_hash = (_narrow(tr.row[ti]), _narrow(tr.frame[ti]), tr.shape[ti],
-                                            tr.object_hash[ti])
+        t_rows, t_frame, t_shape, t_hashes = (_narrow(tr.row[ti]), _narrow(tr.frame[ti]), tr.shape[ti],
+                                              _Texts.of(tr.object_hash[ti]))
         t_codes = tuple((vocab, _narrow(codes[ti])) for vocab, codes in ((tr.name_vocab, tr.name_code),
                                                                           (tr.feature_vocab, tr.feature_code),
                                                                           (tr.created_by_vocab, tr.created_by_code)))
@@ -837,6 +837,7 @@ class Evaluator:
             t_feat = feature_vocab[feature_code] if len(feature_code) else np.empty(0, dtype=object)
             t_by = by_vocab[by_code] if len(by_code) else np.empty(0, dtype=object)
             n_t, n_m = len(t_rows), len(mb)
+            t_hash = t_hashes.values()
             shape_names = np.asarray(COMPARED_SHAPES, dtype=object)
 
             def col(t_part: Any, m_part: Any) -> pd.Series:
@@ -1046,6 +1047,34 @@ def _seed_columns_builder(tr: ObjectTable, ti: np.ndarray, iou: np.ndarray, clas
                            label_hash=(rows["label_hash"], t_rows), iou=iou, class_score=class_score)
 
     return build
+
+
+class _Texts:
+    """Strings kept as one UTF-8 buffer and where each ends (a ``str`` costs some 50 bytes beside
+    its text: the object hashes of every block a session keeps); ``values()`` gives them back,
+    equal, as an object array. Anything but strings is kept as it is."""
+
+    __slots__ = ("_blob", "_ends", "_kept")
+
+    def __init__(self, blob: bytes, ends: np.ndarray, kept: np.ndarray | None) -> None:
+        self._blob, self._ends, self._kept = blob, ends, kept
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Texts:
+        items = values.tolist()
+        if not all(type(v) is str for v in items):
+            return cls(b"", np.zeros(0, dtype=np.int64), values)
+        encoded = [v.encode("utf-8", "surrogatepass") for v in items]  # JSON may hold lone surrogates
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        return cls(b"".join(encoded), _narrow(ends), None)
+
+    def values(self) -> np.ndarray:
+        if self._kept is not None:
+            return self._kept
+        blob, ends = self._blob, self._ends.tolist()
+        out = np.empty(len(ends), dtype=object)
+        out[:] = [blob[a:b].decode("utf-8", "surrogatepass") for a, b in zip([0, *ends[:-1]], ends)]
+        return out
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
