@@ -21,6 +21,12 @@ The child also times every cyclic garbage collection (``gc.callbacks``); ``--whe
 thread that notes what each thread runs during a stall. ``--gc-off-too`` runs the screen once more with ``gc.disable()`` in the child, to say how much of a
 stall is the cyclic garbage collector rescanning the heap the load grows.
 
+Where the memory at mount goes: the child notes its RSS as it imports (Python itself, Textual and the
+app, numpy, pandas, the evaluation screen's own modules) and at mount (the running app). A snapshot
+does not build the per-object rows (the annotator table needs none); ``--drill-too`` runs the screen
+once more and, once the snapshot is shown, asks for them as the drill-down, a filter or an export
+does, to say what that costs (its own run: the headline peak is the screen as it opens).
+
 Every process gets fresh XDG config, data, state and cache folders (no user config, no recent values).
 """
 
@@ -122,11 +128,16 @@ def _watchdog(beats: dict[str, Any], stop: threading.Event) -> None:
 
 
 # -- the child: the real app, headless, with a heartbeat ------------------------------------------
-async def _drive(bm: str, trs: list[str], workspace: Path, where: bool) -> dict[str, Any]:
+async def _drive(bm: str, trs: list[str], workspace: Path, where: bool, drill: bool = False) -> dict[str, Any]:
+    imports = [("Python with numpy and this script's imports", _rss_now())]  # tests.synth imports numpy
     from textual.worker import Worker, WorkerState
 
     from annotrain_tui.tui.app import AnnotrainApp
+    imports.append(("Textual and the app", _rss_now()))
+    import pandas  # noqa: F401
+    imports.append(("pandas", _rss_now()))
     from annotrain_tui.tui.screens.evaluation import EvaluationScreen
+    imports.append(("the evaluation modules (shapely, msgspec, core)", _rss_now()))
     from tests.tui.helpers import demo_workspace
 
     ws, _ids = demo_workspace(workspace)
@@ -185,9 +196,16 @@ async def _drive(bm: str, trs: list[str], workspace: Path, where: bool) -> dict[
                 pass
         rss_loaded = _rss_now()
         screen = app.screen
+        drilled: dict[str, float] = {}
         if isinstance(screen, EvaluationScreen) and screen.snapshot is not None:
             result = screen.snapshot.result
             annotators = len(result.annotators) if result is not None else 0
+            if drill:  # what a drill-down asks first: the per-object rows (in a thread, as its worker)
+                snap = screen.snapshot
+                t0 = time.perf_counter()
+                rows = await asyncio.to_thread(lambda: snap.objects)
+                drilled = {"took": time.perf_counter() - t0, "rss": _rss_now(),
+                           "rows": len(rows) if rows is not None else 0}
         stop.set()
         await pilot.pause()
     gaps = sorted(beats["gaps"], reverse=True)
@@ -202,6 +220,8 @@ async def _drive(bm: str, trs: list[str], workspace: Path, where: bool) -> dict[
         "rss_mount": beats["rss_mount"],
         "peak_mount": beats["peak_mount"],
         "rss_loaded": rss_loaded,
+        "imports": imports,
+        "drill": drilled,
         "peak": _peak_self(),
         "gc_total": beats["gc_total"], "gc_count": beats["gc_count"], "gc_longest": beats["gc_longest"],
         "where": [[began, notes[began]] for _gap, began in gaps[:5] if began in notes],
@@ -212,9 +232,10 @@ def child(argv: list[str]) -> int:
     if "--gc-off" in argv[:2]:  # the diagnosis: how much of the stall is the cyclic collector
         gc.disable()
     where = "--where" in argv[:2]
-    argv = [a for a in argv[:2] if a not in ("--gc-off", "--where")] + argv[2:]
+    drill = "--drill" in argv[:2]
+    argv = [a for a in argv[:2] if a not in ("--gc-off", "--where", "--drill")] + argv[2:]
     result_path, workspace, bm, *trs = argv
-    out = asyncio.run(_drive(bm, trs, Path(workspace), where))
+    out = asyncio.run(_drive(bm, trs, Path(workspace), where, drill))
     Path(result_path).write_text(json.dumps(out))
     if out["failed"]:
         print(f"evaluation screen: {out['failed']}", file=sys.stderr)
@@ -246,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the best time, the worst RSS and stall")
     ap.add_argument("--gc-off-too", action="store_true",
                     help="also run the screen with the cyclic garbage collector off (where the stall comes from)")
+    ap.add_argument("--drill-too", action="store_true",
+                    help="also run the screen and build the per-object rows once the snapshot is shown (a drill-down)")
     ap.add_argument("--where", action="store_true",
                     help="a watchdog thread notes what each thread runs during the longest stalls (adds a little load)")
     ap.add_argument("--keep", metavar="DIR", help="generate into (and keep) this folder; reuse files already there")
@@ -293,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"CLI evaluate --summary-json      {t_cli:6.2f} s  peak {mib(rss_cli)}")
         print(f"screen process (start to exit)   {t_screen:6.2f} s  peak {mib(rss_screen)}")
         print(f"  at app mount, before the load:  RSS {mib(worst['rss_mount'])}")
+        steps, before = [], 0
+        for what, rss in [*worst["imports"], ("the running app at mount", worst["rss_mount"])]:
+            steps.append(f"{what} {mib(rss - before)}")
+            before = rss
+        print("    of which " + ", ".join(steps))
         print(f"  after the snapshot is shown:    RSS {mib(worst['rss_loaded'])} (what the screen keeps)")
         print(f"  load: screen up at {worst['screen']:.2f} s, snapshot published at {worst['published']:.2f} s "
               f"after the heartbeat started (best load {load:.2f} s)")
@@ -313,6 +341,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"with the cyclic GC off in the screen process: peak {mib(rss_off)}, best load "
                   f"{min(r['published'] - r['screen'] for r in off):.2f} s; longest gaps "
                   + ", ".join(f"{g * 1e3:.0f} ms at {at:.2f} s" for g, at in w["longest"]) + "\n")
+
+        if args.drill_too:
+            _t, rss_drill, drilled = screen_runs("_drill", ["--drill"])
+            d = max(drilled, key=lambda r: r["drill"].get("rss", 0))
+            print(f"with the per-object rows built after the snapshot (what the drill-down, a class filter or an "
+                  f"export asks first): {d['drill'].get('rows', 0):,} rows in {d['drill'].get('took', 0):.2f} s, "
+                  f"RSS {mib(d['drill'].get('rss', 0))}, peak {mib(rss_drill)}\n")
 
         ratio = rss_screen / rss_cli
         rows = ["| what | figure | goal | |", "|---|---|---|---|",
