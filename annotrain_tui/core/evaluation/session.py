@@ -130,7 +130,7 @@ class RawRows(dict[str, Any]):
     def __getitem__(self, key: str) -> dict[str, Any]:
         import json
 
-        return json.loads(self.raw(key))  # type: ignore[no-any-return]  # rows were read once already
+        return json.loads(self.raw(key))  # rows were read once already: no surprises
 
     def __setitem__(self, key: str, row: dict[str, Any]) -> None:
         import json
