@@ -99,6 +99,11 @@ def validate_plain(raw: bytes, *, path: str | None, provider: str | None,
     if not needs_text:
         result.diagnostics = col.finish(None)
         return result
+    if verbatim and raw.isascii():
+        resolver = _ascii_url_resolver(raw, urls, titles, name, col)
+        if resolver is not None:
+            result.diagnostics = col.finish(None, resolver=resolver)
+            return result
     text = raw.decode("utf-8-sig", "surrogatepass")
     resolver = _url_resolver(text, name, col) if verbatim else None
     diagnostics: list[Diagnostic] = (col.finish(text) if resolver is None else
@@ -108,9 +113,27 @@ def validate_plain(raw: bytes, *, path: str | None, provider: str | None,
 
 
 _URL_KEY = re.compile(r'"objectUrl"[ \t\n\r]*:[ \t\n\r]*')
+_URL_KEY_BYTES = re.compile(rb'"objectUrl"[ \t\n\r]*:[ \t\n\r]*')
+_KEY = b'"objectUrl"'
+Resolver = Callable[[Path, bool], tuple[int, int] | None]
 
 
-def _url_resolver(text: str, section: str, col: Collector) -> Callable[[Path, bool], tuple[int, int] | None] | None:
+def _wanted_items(section: str, col: Collector) -> set[int] | None:
+    """The items whose objectUrl the diagnostics point at, or None when one points anywhere else."""
+    wanted: set[int] = set()
+    for p in col.pending:
+        if p.offset is not None:
+            return None
+        for path in (p.path, p.related):
+            if path is None:
+                continue
+            if len(path) != 3 or path[0] != section or path[2] != "objectUrl" or type(path[1]) is not int:
+                return None
+            wanted.add(path[1])
+    return wanted
+
+
+def _url_resolver(text: str, section: str, col: Collector) -> Resolver | None:
     """Positions of the items' objectUrl keys and values, found by a text search rather than a walk.
 
     Only for a text without a backslash: then no string holds a quote, so ``"objectUrl"`` followed
@@ -118,15 +141,8 @@ def _url_resolver(text: str, section: str, col: Collector) -> Callable[[Path, bo
     added up) the n-th such key is item n's. None when a diagnostic points anywhere else (the walk
     of ``Collector.finish`` then finds it).
     """
-    wanted: set[int] = set()
-    for p in col.pending:
-        for path in (p.path, p.related):
-            if path is None:
-                continue
-            if len(path) != 3 or path[0] != section or path[2] != "objectUrl" or type(path[1]) is not int:
-                return None
-            wanted.add(path[1])
-    if any(p.offset is not None for p in col.pending):
+    wanted = _wanted_items(section, col)
+    if wanted is None:
         return None
     spans: dict[int, tuple[int, int]] = {}  # item -> (key offset, value offset)
     found = _URL_KEY.finditer(text)
@@ -138,6 +154,10 @@ def _url_resolver(text: str, section: str, col: Collector) -> Callable[[Path, bo
         spans[n] = (m.start(), m.end())
         at = n
     positions = LineIndex(text).positions([o for pair in spans.values() for o in pair])
+    return _resolver(spans, positions)
+
+
+def _resolver(spans: dict[int, tuple[int, int]], positions: dict[int, tuple[int, int]]) -> Resolver | None:
     if any(positions[key][0] != positions[value][0] for key, value in spans.values()):
         return None  # a "{related}" line is the key's, a diagnostic's the value's: the walk tells them apart
 
@@ -146,3 +166,46 @@ def _url_resolver(text: str, section: str, col: Collector) -> Callable[[Path, bo
         return positions[key if at_key else value]
 
     return resolve
+
+
+def _ascii_url_resolver(raw: bytes, urls: list[str], titles: list[str], section: str,
+                        col: Collector) -> Resolver | None:
+    """:func:`_url_resolver` in the bytes of an ASCII file without a backslash (byte offsets are then
+    character offsets): no decoded copy of the text, no regex over all of it.
+
+    Each wanted item's value is found as the quoted string it is (``"https://…"``), and which item
+    it belongs to is proven by counting the ``"objectUrl"`` keys before it: every such string in the
+    text is a key, unless a URL or a title is "objectUrl" itself (then None). An earlier copy of the
+    same string (a repeated URL, a title) is passed over.
+    """
+    wanted = _wanted_items(section, col)
+    if wanted is None or "objectUrl" in urls or "objectUrl" in titles:
+        return None
+    spans: dict[int, tuple[int, int]] = {}  # item -> (key offset, value offset)
+    pos = seen = 0  # seen: the keys before pos
+    budget = 4 * len(wanted) + 64  # copies of a wanted string passed over, in all
+    for i in sorted(wanted):
+        needle = b'"' + urls[i].encode("ascii") + b'"'
+        value = raw.find(needle, pos)
+        while True:
+            budget -= 1
+            if value < 0 or budget < 0:
+                return None
+            key = raw.rfind(_KEY, pos, value)
+            if key >= 0:
+                item = seen + raw.count(_KEY, pos, key)  # the item whose key is at ``key``
+                if item > i:  # pragma: no cover - item i's value follows its key
+                    return None
+                if item == i and _URL_KEY_BYTES.fullmatch(raw, key, value):
+                    break
+                pos, seen = key, item
+            value = raw.find(needle, value + 1)
+        spans[i] = (key, value)
+        pos, seen = key, i
+    positions: dict[int, tuple[int, int]] = {}
+    line, at = 1, 0
+    for offset in sorted({o for pair in spans.values() for o in pair}):
+        line += raw.count(b"\n", at, offset)
+        at = offset
+        positions[offset] = (line, offset - raw.rfind(b"\n", 0, offset))
+    return _resolver(spans, positions)

@@ -217,12 +217,12 @@ def check_plain_section(name: str, entries: list[Any], urls: list[str], titles: 
     result.items, result.urls, result.sections = n, n, {name: n}
     _file_rules(flags, n, n, col, csv_mode=False)
     path_of: PathOf = lambda i: (name, i, "objectUrl")  # noqa: E731
-    ordered = _strictly_ordered(urls)
+    order = _Order(_strictly_ordered(urls))
     if urls:
         balance.colons += _check_urls(name, urls, path_of, col, provider=provider, csv_mode=False,
-                                      joined="\n".join(urls), verbatim=verbatim, ordered=ordered)
+                                      joined="\n".join(urls), verbatim=verbatim, order=order)
     data = {name: entries, **flags}
-    _check_duplicate_urls([(name, urls, path_of)], data, col, ordered=ordered)
+    _check_duplicate_urls([(name, urls, path_of)], data, col, ordered=order.no_repeats)
     # _check_titles: nothing to say (the titles are all different)
     _check_batch_size(data, col, {name: n})
     return balance.total
@@ -689,13 +689,13 @@ def _suffix(url: str) -> str:
 
 
 def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, *, provider: str | None,
-                csv_mode: bool, joined: str | None = None, verbatim: bool = False, ordered: bool = False) -> int:
+                csv_mode: bool, joined: str | None = None, verbatim: bool = False, order: _Order | None = None) -> int:
     """Every URL rule over one list; returns the number of ':' in the URLs (for the key balance).
 
     ``verbatim``: the URLs are the file's text as written (it has no backslash), so they hold no
     control character, '"' or '\\'; then no copy of the text is made and the colons are not counted
-    (0 is returned: the caller proves the keys otherwise). ``ordered``: the URLs are strictly
-    ascending or descending (:func:`_strictly_ordered`).
+    (0 is returned: the caller proves the keys otherwise). ``order``: whether the URLs are strictly
+    ordered (:func:`_strictly_ordered`); set on return: whether no repeat can be reported.
     """
     n = len(urls)
     if joined is None:
@@ -705,9 +705,9 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
     colons = 0
     if verbatim and joined.isascii():
         # Of the forbidden characters only these few can be there: one memchr-speed search each.
-        for char in _VERBATIM_FORBIDDEN:
-            if char in joined:
-                suspicious.update(compress(range(n), map(str.__contains__, urls, repeat(char))))
+        present = [char for char in _VERBATIM_FORBIDDEN if char in joined]
+        if present:
+            suspicious.update(_with_chars(urls, joined, present))
         has_query = "?" in joined or "#" in joined
         newline_free = True
     else:
@@ -721,12 +721,12 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
         colons = rest.count(b":")
         queries = rest.count(b"?") + rest.count(b"#")
         newlines = rest.count(b"\n")
-        if len(rest) != colons + queries + newlines:
-            for char in set(rest.decode("ascii")) - set(":?#\n"):  # the few forbidden ASCII characters present
-                suspicious.update(compress(range(n), map(str.__contains__, urls, repeat(char))))
-        del rest
         has_query = queries > 0
         newline_free = newlines == n - 1
+        if len(rest) != colons + queries + newlines:  # the few forbidden ASCII characters present
+            suspicious.update(_with_chars(urls, joined if newline_free else None,
+                                          sorted(set(rest.decode("ascii")) - set(":?#\n"))))
+        del rest
         if not newline_free:  # a URL holds a line break (the escape \n): a line of the joined list is no URL
             suspicious.update(compress(range(n), map(str.__contains__, urls, repeat("\n"))))
     if "/.../" in joined:
@@ -735,38 +735,50 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
     if longest > URL_CHAR_PREFILTER:
         suspicious.update(i for i, u in enumerate(urls) if len(u) > URL_CHAR_PREFILTER)
 
-    # Scheme, host and provider: once per distinct host.
-    hosts = _shared_host(urls) if ordered else None
-    if hosts is None:
+    # Scheme, host and provider: once per distinct host. A strictly ordered list (but for the few
+    # URLs already suspicious) whose first and last URL share a host has it on every URL between.
+    hosts: dict[str, int] | None = None
+    members: dict[str, list[int]] = {}  # host key -> the suspicious URLs with it, when ``shared`` is known
+    shared: str | None = None
+    if order is not None and len(suspicious) <= n // 4:
+        skip = sorted(suspicious)
+        kept = urls if not skip else list(chain.from_iterable(urls[a:b] for a, b in _runs_between(skip, n)))
+        if order.ordered or _strictly_ordered(kept):
+            # a repeat is reported between two URLs of the absolute form: two kept ones are never equal
+            order.no_repeats = not any(ABSOLUTE_URL_RE.fullmatch(urls[i]) for i in skip)
+            key = host_key(kept[0]) if kept else ""
+            if kept and is_prefix_key(key) and kept[-1].startswith(key):
+                shared = key
+                for i in skip:
+                    members.setdefault(host_key(urls[i]), []).append(i)
+                hosts = {key: len(kept)}
+                for other, found in members.items():
+                    hosts[other] = hosts.get(other, 0) + len(found)
+    judged = _judge_hosts(hosts, provider) if hosts is not None else None
+    if judged is None or max(len(judged[1]), len(judged[2]), sum(map(is_mrap_key, hosts or ()))) > 1:
+        # The order of the hosts decides which URLs are reported under a code's limit: _distinct's
+        # (several hosts with something to say are rare, one more pass is no matter then).
         hosts = _distinct(urls, host_key, partial(_host_count, urls, joined if newline_free else None),
                           _not_under_hosts)
-    scheme_notes: dict[str, str] = {}
-    provider_notes: dict[str, str] = {}
-    bad_hosts: list[str] = []
-    for key in hosts:
-        probe = key_probe(key)
-        if not ABSOLUTE_URL_RE.fullmatch(probe):
-            bad_hosts.append(key)
-            continue
-        note = url_scheme_warning(probe)
-        if note:
-            scheme_notes[key] = note
-        if provider is not None and not (provider == "direct" and note):  # one warning is enough
-            note = provider_mismatch(probe, provider)
-            if note:
-                provider_notes[key] = note
+        judged = _judge_hosts(hosts, provider)
+    bad_hosts, scheme_notes, provider_notes = judged
     for key in bad_hosts:
-        suspicious.update(_with_key(urls, key))
+        suspicious.update(members[key] if key in members and key != shared else _with_key(urls, key))
 
     bad = sorted(suspicious)
+    flagged: list[int] = []  # the URLs with a problem (a long URL may have none): no other rule judges them
     for reported, i in enumerate(bad):
         if col.full("url-not-absolute"):
             col.bump("url-not-absolute", "error", len(bad) - reported)
+            flagged.extend(bad[reported:])
             break
-        for url_code, message, fix in explain_url(urls[i]):
+        problems = explain_url(urls[i])
+        if problems:
+            flagged.append(i)
+        for url_code, message, fix in problems:
             col.add("error", url_code, message, path=path_of(i),
                     data={"url": urls[i]} if fix is None else fix_data(fix, url=urls[i]))
-    bad_set = set(bad)
+    bad_set = set(flagged)
     if not newline_free:  # one line per URL for the searches below (a URL with a line break is in bad_set)
         joined = "\n".join([u.replace("\n", " ") for u in urls])
     if provider == "aws":
@@ -788,6 +800,67 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
     return colons
 
 
+class _Order:
+    """What validate's fast path knows of a URL list's order (see :func:`_check_urls`)."""
+
+    __slots__ = ("no_repeats", "ordered")
+
+    def __init__(self, ordered: bool) -> None:
+        self.ordered = ordered
+        self.no_repeats = False
+
+
+def _runs_between(skip: list[int], n: int) -> list[tuple[int, int]]:
+    """The [a, b) index ranges of 0 … n-1 outside ``skip`` (ascending)."""
+    runs, start = [], 0
+    for i in skip:
+        if i > start:
+            runs.append((start, i))
+        start = i + 1
+    if start < n:
+        runs.append((start, n))
+    return runs
+
+
+def _judge_hosts(hosts: dict[str, int], provider: str | None) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """(keys of no absolute URL, {key: url-scheme note}, {key: provider-mismatch note}), in the hosts' order."""
+    scheme_notes: dict[str, str] = {}
+    provider_notes: dict[str, str] = {}
+    bad_hosts: list[str] = []
+    for key in hosts:
+        probe = key_probe(key)
+        if not ABSOLUTE_URL_RE.fullmatch(probe):
+            bad_hosts.append(key)
+            continue
+        note = url_scheme_warning(probe)
+        if note:
+            scheme_notes[key] = note
+        if provider is not None and not (provider == "direct" and note):  # one warning is enough
+            note = provider_mismatch(probe, provider)
+            if note:
+                provider_notes[key] = note
+    return bad_hosts, scheme_notes, provider_notes
+
+
+def _with_chars(urls: list[str], joined: str | None, chars: list[str]) -> Iterable[int]:
+    """Indices of the URLs that hold one of ``chars``: found in ``joined`` (one URL a line) when they
+    are few, by a C-level test of each URL otherwise."""
+    if joined is not None:
+        hits: list[int] = []
+        for char in chars:
+            at = joined.find(char)
+            while at >= 0 and len(hits) <= _FEW_HITS:
+                hits.append(at)
+                at = joined.find(char, at + 1)
+        if len(hits) <= _FEW_HITS:
+            return _indices_at(joined, sorted(hits))
+    n = len(urls)
+    return chain.from_iterable(compress(range(n), map(str.__contains__, urls, repeat(char))) for char in chars)
+
+
+_FEW_HITS = 5000
+
+
 def _strictly_ordered(urls: list[str]) -> bool:
     """Whether the URLs are strictly ascending or strictly descending, as listings often are: then
     no two are equal, and every URL between two that start alike starts so too. One C-level
@@ -796,13 +869,6 @@ def _strictly_ordered(urls: list[str]) -> bool:
         return True
     before = lt if urls[0] < urls[1] else gt
     return all(map(before, urls, islice(urls, 1, None)))
-
-
-def _shared_host(urls: list[str]) -> dict[str, int] | None:
-    """{host key: count} of an ordered list whose first and last URL share a host: every URL between
-    them starts with that key, and (a key of the scheme://host/ form) has it as its own."""
-    key = host_key(urls[0])
-    return {key: len(urls)} if is_prefix_key(key) and urls[-1].startswith(key) else None
 
 
 def _host_count(urls: list[str], joined: str | None, key: str) -> int:
@@ -831,6 +897,21 @@ def _with_key(urls: list[str], key: str) -> list[int]:
     return [i for i in under if not urls[i].startswith(longer)]
 
 
+def _suffixes_outside(urls: list[str], skip: set[int]) -> dict[str, int] | None:
+    """The suffixes of the URLs not in ``skip`` (already reported: their extension is not judged),
+    when a sample of them finds them all; None otherwise."""
+    n = len(urls)
+    step = max(1, n // 512)
+    keys = {_suffix(urls[i]) for i in chain(range(min(n, 256)), range(0, n, step)) if i not in skip}
+    if "" in keys or len(keys) > 64:
+        return None
+    counts: dict[str, int] = {}
+    for key in keys:
+        end = "." + key
+        counts[key] = sum(map(str.endswith, urls, repeat(end))) - sum(urls[i].endswith(end) for i in skip)
+    return counts if sum(counts.values()) == n - len(skip) else None
+
+
 def _check_extensions(section: str, urls: list[str], path_of: PathOf, col: Collector,
                       skip: set[int], *, has_query: bool) -> None:
     kind = SECTION_KIND[section]
@@ -840,8 +921,9 @@ def _check_extensions(section: str, urls: list[str], path_of: PathOf, col: Colle
         by_suffix = False
     else:
         # a URL ending in ".jpg" has the suffix "jpg" (a suffix holds no '.'): one C-level endswith each
-        exts = _distinct(urls, _suffix, lambda s: -1 if not s else sum(map(str.endswith, urls, repeat("." + s))),
-                         _not_with_suffixes)
+        exts = (skip and _suffixes_outside(urls, skip)) or _distinct(
+            urls, _suffix, lambda s: -1 if not s else sum(map(str.endswith, urls, repeat("." + s))),
+            _not_with_suffixes)
         by_suffix = True
     wrong: list[int] = []
     for key in exts:
@@ -870,13 +952,13 @@ def _check_extensions(section: str, urls: list[str], path_of: PathOf, col: Colle
 
 
 def _check_duplicate_urls(lists: list[tuple[str, list[str], PathOf]], data: dict[str, Any], col: Collector, *,
-                          csv_mode: bool = False, ordered: bool | None = None) -> None:
+                          csv_mode: bool = False, ordered: bool = False) -> None:
     """A URL listed twice. In a CSV file the advice is a row to remove (no JSON pointer, and CSV has no
-    "skip_duplicate_urls"; trial item 21). ``ordered``: whether the one list is strictly ordered, if known."""
+    "skip_duplicate_urls"; trial item 21). ``ordered``: known to have no repeat to report (the fast path)."""
     total = sum(len(urls) for _, urls, _ in lists)
-    if total < 2:
+    if total < 2 or ordered:
         return
-    if len(lists) == 1 and (_strictly_ordered(lists[0][1]) if ordered is None else ordered):
+    if len(lists) == 1 and _strictly_ordered(lists[0][1]):
         return  # no two equal (a sorted listing: no set of half a million strings to hash)
     distinct = len(set(lists[0][1])) if len(lists) == 1 else len(set(chain.from_iterable(u for _, u, _ in lists)))
     if distinct == total:
