@@ -755,7 +755,7 @@ def _check_urls(section: str, urls: list[str], path_of: PathOf, col: Collector, 
                 for other, found in members.items():
                     hosts[other] = hosts.get(other, 0) + len(found)
     judged = _judge_hosts(hosts, provider) if hosts is not None else None
-    if judged is None or max(len(judged[1]), len(judged[2]), sum(map(is_mrap_key, hosts or ()))) > 1:
+    if hosts is None or judged is None or max(len(judged[1]), len(judged[2]), sum(map(is_mrap_key, hosts))) > 1:
         # The order of the hosts decides which URLs are reported under a code's limit: _distinct's
         # (several hosts with something to say are rare, one more pass is no matter then).
         hosts = _distinct(urls, host_key, partial(_host_count, urls, joined if newline_free else None),
