@@ -100,6 +100,11 @@ def test_the_combined_rows_are_the_projects_rows_end_to_end(tmp_path):
     one_by_one = pd.concat([p.objects for p in result.projects], ignore_index=True)
     pd.testing.assert_frame_equal(combined, one_by_one)
     assert all(p._objects is not None for p in result.projects)  # asked one by one: each keeps its own
+    again = session.compute_result()  # the same sets, some frames kept already: joined by concat
+    assert again is not result and not again.objects_built
+    pd.testing.assert_frame_equal(again.objects, combined)
+    assert combined["frame"].dtype == np.int64 and combined["iou"].dtype == combined["class_score"].dtype == np.float64
+    assert all(combined[c].dtype == object for c in combined.columns if c not in ("frame", "iou", "class_score"))
 
 
 def test_the_rows_are_built_once_whoever_asks(tmp_path):

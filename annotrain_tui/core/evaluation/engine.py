@@ -110,6 +110,7 @@ from annotrain_tui.core.evaluation.results import (
     EvaluationResult,
     EvaluationSettings,
     Matching,
+    ObjectRows,
     PassMark,
     ProjectResult,
     QuestionTotal,
@@ -807,7 +808,7 @@ class Evaluator:
     def _object_rows_builder(self, name: str, tr: ObjectTable, ti: np.ndarray, bi: np.ndarray, b_pair: np.ndarray,
                              bm_row: np.ndarray, annot_names: np.ndarray, t_annot: np.ndarray, shown: np.ndarray,
                              t_iou: np.ndarray, class_score: np.ndarray, matched: np.ndarray, low: np.ndarray,
-                             b_annot: np.ndarray, miss: np.ndarray, cross: np.ndarray) -> Callable[[], pd.DataFrame]:
+                             b_annot: np.ndarray, miss: np.ndarray, cross: np.ndarray) -> ObjectRows:
         """Capture what the per-object rows need (arrays, not the label rows) and build them on demand.
 
         Kept per row to be: each training annotation's own columns (gathered now, so the table's
@@ -830,54 +831,47 @@ class Evaluator:
         class_score = _narrow_float(class_score)
         del ti, bi, b_pair, miss, shown, t_annot, b_annot, matched, low, cross
 
+        n_t, n_m = len(t_rows), len(mb)
+
         @_quiet
-        def build() -> pd.DataFrame:
+        def fill(out: dict[str, np.ndarray], at: int) -> None:
             (name_vocab, name_code), (feature_vocab, feature_code), (by_vocab, by_code) = t_codes
-            t_name = name_vocab[name_code] if len(name_code) else np.empty(0, dtype=object)
-            t_feat = feature_vocab[feature_code] if len(feature_code) else np.empty(0, dtype=object)
-            t_by = by_vocab[by_code] if len(by_code) else np.empty(0, dtype=object)
-            n_t, n_m = len(t_rows), len(mb)
-            t_hash = t_hashes.values()
+            t_end, end = at + n_t, at + n_t + n_m
             shape_names = np.asarray(COMPARED_SHAPES, dtype=object)
-
-            def col(t_part: Any, m_part: Any) -> pd.Series:
-                values = np.empty(n_t + n_m, dtype=object)
-                values[:n_t] = t_part
-                values[n_t:] = m_part
-                return pd.Series(values, dtype=object, copy=False)
-
-            def t_bm(values: np.ndarray) -> np.ndarray:
-                out = np.full(n_t, None, dtype=object)
-                out[has] = values
-                return out
-
-            label = rows["label_hash"]
-            data_hash = rows["data_hash"]
-            title = rows["data_title"]
+            label, data_hash, title = rows["label_hash"], rows["data_hash"], rows["data_title"]
             bm_lab = bm.rows["label_hash"]
-            return pd.DataFrame({
-                "annotator": col(annot_names[t_who], annot_names[m_who]),
-                "source": col(name, name),
-                "data_hash": col(data_hash[t_rows], data_hash[m_rows]),
-                "data_title": col(title[t_rows], title[m_rows]),
-                "frame": np.concatenate([t_frame.astype(np.int64), bm.frame[mb]]).astype(np.int64),
-                "label_hash": col(label[t_rows], label[m_rows]),
-                "benchmark_label_hash": col(bm_lab[bm_row[t_rows]], bm_lab[bm_row[m_rows]]),
-                "shape": col(shape_names[t_shape], shape_names[bm.shape[mb]]),
-                "object_hash": col(t_hash, None),
-                "benchmark_object_hash": col(t_bm(bm.object_hash[sb]), bm.object_hash[mb]),
-                "class": col(t_name, None),
-                "benchmark_class": col(t_bm(bm.name_vocab[bm.name_code[sb]]), bm.name_vocab[bm.name_code[mb]]),
-                "feature_hash": col(t_feat, None),
-                "benchmark_feature_hash": col(t_bm(bm.feature_vocab[bm.feature_code[sb]]),
-                                              bm.feature_vocab[bm.feature_code[mb]]),
-                "created_by": col(t_by, None),
-                "iou": np.concatenate([t_iou, np.full(n_m, np.nan)]),
-                "class_score": np.concatenate([class_score.astype(np.float64), np.full(n_m, np.nan)]),
-                "outcome": col(np.asarray(OUTCOMES, dtype=object)[outcome], "missed"),
-            }, columns=list(OBJECT_COLUMNS))
 
-        return build
+            def put(column: str, t_part: Any, m_part: Any) -> None:
+                values = out[column]
+                values[at:t_end] = t_part
+                values[t_end:end] = m_part
+
+            def t_bm(column: str, values: np.ndarray, m_part: Any) -> None:
+                part = out[column][at:t_end]
+                part[:] = None
+                part[has] = values
+                out[column][t_end:end] = m_part
+
+            put("annotator", annot_names[t_who], annot_names[m_who])
+            put("source", name, name)
+            put("data_hash", data_hash[t_rows], data_hash[m_rows])
+            put("data_title", title[t_rows], title[m_rows])
+            put("frame", t_frame, bm.frame[mb])
+            put("label_hash", label[t_rows], label[m_rows])
+            put("benchmark_label_hash", bm_lab[bm_row[t_rows]], bm_lab[bm_row[m_rows]])
+            put("shape", shape_names[t_shape], shape_names[bm.shape[mb]])
+            put("object_hash", t_hashes.values(), None)
+            t_bm("benchmark_object_hash", bm.object_hash[sb], bm.object_hash[mb])
+            put("class", name_vocab[name_code] if n_t else None, None)
+            t_bm("benchmark_class", bm.name_vocab[bm.name_code[sb]], bm.name_vocab[bm.name_code[mb]])
+            put("feature_hash", feature_vocab[feature_code] if n_t else None, None)
+            t_bm("benchmark_feature_hash", bm.feature_vocab[bm.feature_code[sb]], bm.feature_vocab[bm.feature_code[mb]])
+            put("created_by", by_vocab[by_code] if n_t else None, None)
+            put("iou", t_iou, np.nan)
+            put("class_score", class_score, np.nan)
+            put("outcome", np.asarray(OUTCOMES, dtype=object)[outcome], "missed")
+
+        return ObjectRows(n_t + n_m, fill)
 
     # -- totals -------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ else:
 __all__ = [
     "Matching", "PassMark", "EvaluationSettings", "AnnotatorScore", "ProjectResult", "EvaluationResult", "Stats",
     "OUTCOMES", "UNMATCHED", "SEED_COLUMNS", "OBJECT_COLUMNS", "STATUS_PASSED", "STATUS_CLOSE",
-    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "STATUS_UNCERTAIN", "DEFAULT_CONFIDENCE", "wilson_interval", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "class_label", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
+    "STATUS_NEEDS_FEEDBACK", "STATUS_NOT_ENOUGH", "ObjectRows", "object_columns", "object_frame", "STATUS_UNCERTAIN", "DEFAULT_CONFIDENCE", "wilson_interval", "MAX_WARNINGS", "SUMMARY_FIELDS", "SeedColumns", "class_label", "Breakdown", "QuestionTotal", "DEFAULT_SIGMA",
 ]
 
 Matching = Literal["optimal", "seed"]
@@ -550,6 +550,44 @@ class SeedColumns:
     class_score: np.ndarray
 
 
+#: the per-object rows' numeric columns and their types (every other column is text: objects)
+_NUMERIC = {"frame": np.int64, "iou": np.float64, "class_score": np.float64}
+
+
+class ObjectRows:
+    """One set's per-object rows (:data:`OBJECT_COLUMNS`), made on demand: ``len()`` says how many,
+    ``fill(columns, at)`` writes them into columns made by :func:`object_columns` from row ``at``,
+    and calling it gives them as a frame. Sets are joined by filling one set of columns, with no
+    frame per set (a session scores hundreds of blocks)."""
+
+    __slots__ = ("_n", "_fill")
+
+    def __init__(self, n: int, fill: Callable[[dict[str, np.ndarray], int], None]) -> None:
+        self._n, self._fill = n, fill
+
+    def __len__(self) -> int:
+        return self._n
+
+    def fill(self, columns: dict[str, np.ndarray], at: int) -> None:
+        self._fill(columns, at)
+
+    def __call__(self) -> pd.DataFrame:
+        columns = object_columns(self._n)
+        self._fill(columns, 0)
+        return object_frame(columns)
+
+
+def object_columns(n: int) -> dict[str, np.ndarray]:
+    """Empty columns for ``n`` per-object rows (text columns hold None until filled)."""
+    return {c: np.empty(n, dtype=_NUMERIC.get(c, object)) for c in OBJECT_COLUMNS}
+
+
+def object_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The frame of filled :func:`object_columns` (sharing their arrays; text stays object dtype)."""
+    return pd.DataFrame({c: (pd.Series(v, dtype=object, copy=False) if v.dtype == object else v)
+                         for c, v in columns.items()}, columns=list(OBJECT_COLUMNS), copy=False)
+
+
 @dataclass
 class ProjectResult:
     """What one training set contributed: counts, confusion, and (lazily) its per-object rows."""
@@ -653,6 +691,16 @@ class EvaluationResult:
             return None
         if self._objects is None:
             with _BUILDING:  # two threads asking at once build it once
+                builders = [p._build_objects for p in self.projects if p._objects is None]
+                if self._objects is None and builders and all(isinstance(b, ObjectRows) for b in builders) \
+                        and not any(p._objects is not None for p in self.projects):
+                    fills = [b for b in builders if isinstance(b, ObjectRows)]
+                    columns = object_columns(sum(len(b) for b in fills))
+                    at = 0
+                    for b in fills:  # one set of columns, filled set by set
+                        b.fill(columns, at)
+                        at += len(b)
+                    self._objects = object_frame(columns)
                 if self._objects is None:
                     parts = [f for p in self.projects if (f := p.objects_frame()) is not None]
                     self._objects = (pd.concat(parts, ignore_index=True) if parts
