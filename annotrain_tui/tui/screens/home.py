@@ -121,24 +121,39 @@ class HomeScreen(AppScreen):
         return first + Text("\n") + loop
 
     def on_resize(self) -> None:
-        self.query_one("#flows", Static).update(self._flows_text(self.size.width))
+        flows = self.query_one("#flows", Static)
+        text = self._flows_text(self.size.width)
+        old = flows.content
+        if not isinstance(old, Text) or old.plain != text.plain:  # a new layout only when the lines change
+            flows.update(text)
 
     def on_mount(self) -> None:
         self.sub_title = self.app.workspace.backend.describe()
-        # the benchmark line wraps rather than cut its end ("· 306 trainees" lost the word at 80
-        # columns); inline, over the stylesheet's one-line height
-        for wid in ("#bench-row", "#bench-label", "#flows"):  # the flows: a second line at 80 columns
-            self.query_one(wid).styles.height = "auto"
-        self.query_one("#programme-line").display = False  # until the programme is read
+        # The stylesheet lays out the first frame as it is: the benchmark line wraps rather than cut
+        # its end, the flows take a second line at 80 columns (heights auto), the programme line
+        # is hidden until the programme is read. (Set here, each was one more layout of the
+        # screen before its first paint: issue 14.)
         self._ticks = 0
         self.overview: Overview | None = None
         self._restored = False
         self._shown_once = False
         self.tabs_ready = False
         self._tables_mounted = threading.Event()
+        self._tabs_scheduled = False
         self.refresh_timer = self.set_interval(self.AUTO_REFRESH, self._refresh_tick)
-        self.call_after_refresh(self._mount_tabs)
         self.action_refresh()  # its thread waits for the tables (_mount_tabs) before it works
+
+    def _compositor_refresh(self) -> None:
+        """Textual's own: a frame of this screen goes to the terminal. After Home's first one, the
+        tables are mounted (``call_after_refresh`` from on_mount ran before that frame: the four
+        tables were laid out and drawn in it, a fifth of the time to Home's first paint, issue 14).
+        A private method of Textual's Screen: textual is pinned below 8.3 for such hooks."""
+        super()._compositor_refresh()
+        # the first frame that reaches the terminal: the app's start-up batch holds back the first
+        # refreshes (Textual's App._display draws nothing while _batch_count is set)
+        if not self._tabs_scheduled and self is self.app.screen and not self.app._batch_count:
+            self._tabs_scheduled = True
+            self.call_later(self._mount_tabs)
 
     async def _mount_tabs(self) -> None:
         """The tabs and their tables, once the first frame (header, summary, flows, keys) is drawn:
@@ -152,6 +167,8 @@ class HomeScreen(AppScreen):
         self.table("projects").focus()
         self.tabs_ready = True
         self._tables_mounted.set()
+        if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
+            self.load()  # the first load stopped waiting (Home was shown long after it opened)
 
     def on_unmount(self) -> None:
         self._tables_mounted.set()  # a load still waiting for the tables ends (the app is closing)
@@ -165,6 +182,9 @@ class HomeScreen(AppScreen):
 
     def on_screen_suspend(self) -> None:
         self.refresh_timer.pause()  # only while shown
+        if not self._tabs_scheduled:  # covered before its first frame (tui --screen X): no frame to wait for
+            self._tabs_scheduled = True
+            self.call_later(self._mount_tabs)
 
     def _refresh_tick(self) -> None:
         if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
