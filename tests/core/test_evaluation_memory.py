@@ -46,6 +46,7 @@ def test_the_kept_rows_are_a_fraction_of_the_json(tmp_path):
     session = EvaluationSession.of_files(str(bm), paths)
     session.load()
     rows = session.sources[paths[0]].rows
+    assert isinstance(rows, RawRows)
     kept = sum(len(dict.__getitem__(rows, h)) for h in rows)
     json_bytes = sum(len(rows.raw(h)) for h in rows)
     assert kept * 3 < json_bytes
