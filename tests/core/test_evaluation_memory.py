@@ -153,3 +153,16 @@ def test_packed_texts_read_back_equal():
     assert _Texts.of(np.empty(0, dtype=object)).values().tolist() == []
     odd = np.array(["a", None, 3], dtype=object)
     assert _Texts.of(odd).values() is odd  # not all strings: kept as they are
+
+
+def test_a_rescore_keeps_the_benchmark_rows_compressed_and_scores_as_a_fresh_load(tmp_path):
+    _prog, bm, paths, session = _session(tmp_path, seed=8, n_items=16)
+    settings = session.with_iou(0.6)
+    rescored = session.rescore(settings)
+    assert isinstance(session.bench_rows, RawRows)
+    fresh = EvaluationSession.of_files(str(bm), paths, settings)
+    assert rescored.to_json() == fresh.load().to_json()
+    pd.testing.assert_frame_equal(rescored.objects, fresh.result.objects)
+    seed = session.seed_rows()  # its own evaluation, the rows read one at a time
+    assert isinstance(session.bench_rows, RawRows)
+    pd.testing.assert_frame_equal(seed, fresh.seed_rows())

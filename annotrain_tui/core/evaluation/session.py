@@ -285,7 +285,12 @@ class EvaluationSession:
         """Evaluate again with other settings (e.g. the IoU threshold), from the rows already fetched."""
         with self._lock:
             self.settings = settings
-            self.new_evaluator(list(self.bench_rows.values()), self.title)
+            rows = self.bench_rows
+            if isinstance(rows, RawRows):  # kept compressed: read one row at a time, and kept so
+                self.evaluator = Evaluator((rows[k] for k in rows), settings, benchmark_source=self.title,
+                                           keep_objects=self.keep_objects)
+            else:
+                self.new_evaluator(list(rows.values()), self.title)
             for src in self.sources.values():
                 self.add_all_blocks(src)
             return self.compute_result()
@@ -294,10 +299,11 @@ class EvaluationSession:
         """The same rows evaluated with other settings, once, leaving the session as it is (the
         TUI's seed CSV runs the seed algorithm whatever matching the screen shows)."""
         with self._lock:
-            evaluator = Evaluator(list(self.bench_rows.values()), settings, benchmark_source=self.title,
-                                  keep_objects=True)
+            bench = self.bench_rows  # every row read one at a time (a file source keeps them compressed)
+            evaluator = Evaluator((bench[k] for k in bench), settings, benchmark_source=self.title, keep_objects=True)
             for src in self.sources.values():  # one block per project, as the CLI reads it: the same row order
-                evaluator.add(src.block_name(0), [src.rows[h] for h in sorted(src.rows)], annotator=src.annotator,
+                rows = src.rows
+                evaluator.add(src.block_name(0), (rows[h] for h in sorted(rows)), annotator=src.annotator,
                               credit_owner=src.marked)
         return evaluator.result()
 
