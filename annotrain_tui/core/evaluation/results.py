@@ -691,10 +691,8 @@ class EvaluationResult:
             return None
         if self._objects is None:
             with _BUILDING:  # two threads asking at once build it once
-                builders = [p._build_objects for p in self.projects if p._objects is None]
-                if self._objects is None and builders and all(isinstance(b, ObjectRows) for b in builders) \
-                        and not any(p._objects is not None for p in self.projects):
-                    fills = [b for b in builders if isinstance(b, ObjectRows)]
+                fills = [b for p in self.projects if p._objects is None and isinstance(b := p._build_objects, ObjectRows)]
+                if self._objects is None and fills and len(fills) == len(self.projects):  # the engine's sets, none built
                     columns = object_columns(sum(len(b) for b in fills))
                     at = 0
                     for b in fills:  # one set of columns, filled set by set
