@@ -6,12 +6,20 @@ file straight into small structs (a third of ``json.loads``' time), the same rul
 and title lists (:func:`.rules.check_plain_section`), and positions are found in the text only
 for what is reported, exactly as on the reference path.
 
+The common file has no backslash, so every string is its text as written: one count of '"' then
+proves no key was repeated, and the URL rules need no copy of the text to find forbidden
+characters. A listing is sorted: a strictly ordered URL list has no repeat and, when its first and
+last URL share a host, that host throughout (rules.py). Positions in an ASCII file are found in its
+bytes: each reported URL searched for as the quoted string it is, its item proven by the keys
+counted before it.
+
 Anything unusual is left to the reference path (``validate._validate_json``), which says what is
 wrong and where: a decode error of any kind (syntax, a wrong type, an unknown key, a missing URL, a
 ``null`` title), a byte order mark, a ``\\u`` escape (a lone surrogate is reported there), more than
 one section or none, an empty section, a title over the limit, two equal titles, and a key count
 that does not add up (a repeated key). The result is then the reference path's, diagnostic for
-diagnostic (tests/core/test_manifest_fastpath.py compares the two on generated files).
+diagnostic (tests/core/test_manifest_fastpath.py and test_manifest_fastpath_mixed.py compare the
+two on generated files).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Speed matters: a manifest may list half a million files. Sections of plain items (objectUrl and
 an optional title, the common case) are checked with whole-list operations that run in C
 (``set().union``, ``map``, ``str.join``, ``bytes.translate``, ``str.count``); scheme, host and
-provider form are decided once per distinct host, extensions once per distinct extension. Any
+provider form are decided once per distinct host, extensions once per distinct extension (a
+strictly ordered list, as a listing is, proves its one host and the absence of repeats by one
+comparison per pair instead of a count over the text and a set of every URL). Any
 section that is not plain goes through pydantic-core (TypedDicts), which reports exactly what
 is wrong and where. Python only loops over items that are known to be wrong.
 """
