@@ -166,3 +166,12 @@ def test_a_rescore_keeps_the_benchmark_rows_compressed_and_scores_as_a_fresh_loa
     seed = session.seed_rows()  # its own evaluation, the rows read one at a time
     assert isinstance(session.bench_rows, RawRows)
     pd.testing.assert_frame_equal(seed, fresh.seed_rows())
+
+
+def test_a_row_json_cannot_say_is_kept_as_it_is():
+    from datetime import datetime
+
+    rows = RawRows()
+    odd = {"data_hash": "d", "when": datetime(2026, 1, 1)}
+    rows["d"] = odd
+    assert rows["d"] is odd and rows.get("d") is odd
