@@ -36,8 +36,9 @@ class _LazyModule:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
-        module = importlib.import_module(self._name)
-        return getattr(module, attr)
+        value = getattr(importlib.import_module(self._name), attr)
+        setattr(self, attr, value)  # kept: the next use is a plain attribute (shapely's calls in a loop)
+        return value
 
 
 def lazy_module(name: str) -> Any:

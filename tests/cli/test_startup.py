@@ -334,7 +334,7 @@ def test_an_evaluation_that_writes_a_summary_or_the_seed_csv_builds_no_pandas_fr
                               "--matching", "seed", "--out", str(tmp_path / "seed.csv"), tmp=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "seed.csv").read_text().startswith("training_email,data_unit_name,label_id,iou_score")
-    assert not {m for m in modules if m.split(".")[0] in ("pandas", "scipy", "pydantic")}
+    assert not {m for m in modules if m.split(".")[0] in ("pandas", "scipy", "pydantic", "shapely")}
     # the full per-object CSV does build frames
     modules, proc = _imported("evaluate", "--benchmark-labels", str(bm), "--training-labels", *paths,
                               "--out", str(tmp_path / "o.csv"), tmp=tmp_path)

@@ -17,9 +17,16 @@ Pairs whose bounding boxes do not overlap skip shapely entirely (IoU 0).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import shapely
-from shapely.errors import GEOSException
+
+from annotrain_tui.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+else:
+    shapely = lazy_module("shapely")  # rotated boxes and polygons only: boxes never pay its import
 
 # Huge coordinates overflow in areas (inf - inf is NaN); the results are checked, so numpy's
 # RuntimeWarnings are noise for the user: every public function runs under this.
@@ -141,12 +148,12 @@ def intersection_areas(ga: np.ndarray, gb: np.ndarray, grid_size: float = 1e-12)
     normalised image, 1e-9 of a pixel)."""
     try:
         return np.asarray(shapely.area(shapely.intersection(ga, gb)), dtype=np.float64)
-    except GEOSException:
+    except shapely.errors.GEOSException:
         out = np.empty(len(ga))
         for i in range(len(ga)):
             try:
                 out[i] = shapely.area(shapely.intersection(ga[i], gb[i]))
-            except GEOSException:
+            except shapely.errors.GEOSException:
                 out[i] = shapely.area(shapely.intersection(ga[i], gb[i], grid_size=grid_size))
         return out
 

@@ -94,12 +94,12 @@ class _Cells:
                 cells = np.empty(len(distinct), dtype=object)
                 cells[:] = ["" if v != v else repr(v) for v in distinct.tolist()]
                 return cells[inverse.ravel()].tolist()
-        return ["" if v != v else repr(v) for v in values.tolist()]
+        return _float_cells(values)
 
     def column(self, values: np.ndarray) -> list[str]:
         kind = values.dtype.kind
         if kind == "f":
-            return ["" if v != v else repr(v) for v in values.tolist()]
+            return _float_cells(values)
         if kind in "iu":
             return [str(v) for v in values.tolist()]
         if kind == "b":
@@ -109,6 +109,15 @@ class _Cells:
         cells[:-1] = [self.text(u) for u in uniques.tolist()]
         cells[-1] = ""
         return cells[codes].tolist()
+
+
+def _float_cells(values: np.ndarray) -> list[str]:
+    """Float cells by their repr, NaN empty (without NaN, repr is mapped at C speed: the seed file's
+    150,000 IoU cells are a tenth of its evaluation)."""
+    floats = values.tolist()
+    if not np.isnan(values).any():
+        return list(map(repr, floats))
+    return ["" if v != v else repr(v) for v in floats]
 
 
 def _write(path: str | Path, header: Sequence[str], chunks: Iterator[list[list[str]]]) -> int:

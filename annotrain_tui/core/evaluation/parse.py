@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import shapely
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.answers import RowAnswers, read_answers
@@ -76,8 +75,10 @@ from annotrain_tui.core.lazy import lazy_module
 
 if TYPE_CHECKING:
     import pandas as pd
+    import shapely
 else:
     pd = lazy_module("pandas")  # only what builds a frame pays its import
+    shapely = lazy_module("shapely")  # only polygons: boxes (the seed script's only shape) never pay it
 
 # Normalised coordinates put the image in 0..1; an object with a coordinate beyond ±FAR (box
 # corners, polygon bounds) is far outside it, most likely pixels written where fractions belong.

@@ -24,14 +24,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import shapely
 
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.evaluation.geometry import intersection_areas
 from annotrain_tui.core.evaluation.labels import safe_text
+from annotrain_tui.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import shapely
+else:
+    shapely = lazy_module("shapely")  # polylines only
 
 __all__ = [
     "decode_rle",
