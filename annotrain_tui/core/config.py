@@ -341,6 +341,10 @@ class Settings:
         return cls.trusted({k: Path(v) if k in PATH_SETTINGS and v is not None else v
                             for k, v in data.items() if k in DEFAULTS})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied and pickled as its values (a slotted, frozen object has no state to set back)."""
+        return (Settings.trusted, (self.as_dict(),))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Settings) and self.as_dict() == other.as_dict()
 

@@ -47,6 +47,18 @@ def test_settings_are_frozen_and_replace_makes_new_ones():
     assert Settings().keymap == {} and s.keymap == {}
 
 
+def test_settings_copy_and_pickle_as_their_values():
+    import copy
+    import pickle
+
+    s = Settings(pass_f1=0.7, keymap={"app.help": "f2"})
+    for other in (copy.copy(s), copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert other == s and other is not s
+    deep = copy.deepcopy(s)
+    deep.keymap["app.quit"] = "f10"
+    assert "app.quit" not in s.keymap
+
+
 def test_the_json_form_round_trips():
     s = Settings(sandbox_path="/tmp/ws.db", class_thresholds={"car": 0.7}, keymap={"app.help": "f2"})
     data = s.to_json()
