@@ -174,3 +174,47 @@ def test_class_names_in_the_matrix_go_through_the_untrusted_text_policy():
     labels = [c.label for c in matrix_columns(view)]
     assert not any("\x1b" in s or "\u202e" in s for s in labels)
     assert any("\\u202e" in s for s in labels)
+
+
+async def test_a_class_filter_is_scored_off_the_ui_thread_and_a_stale_answer_is_dropped(tmp_path, monkeypatch):
+    """Issue 14: a class filter scores every per-object row again (seconds at 150,000 objects);
+    the screen asks a worker and keeps answering keys meanwhile. An answer for a filter the user
+    has since changed is not shown."""
+    import threading
+
+    from annotrain_tui.core.evaluation import views
+
+    threads: list[bool] = []
+    release = threading.Event()
+    scores = views.annotator_scores
+
+    def slow_scores(objects, pass_mark, engine, class_name, labels):  # noqa: ANN001, ANN202
+        threads.append(threading.current_thread() is threading.main_thread())
+        if class_name == "car":
+            release.wait(timeout=30)
+        return scores(objects, pass_mark, engine, class_name, labels)
+
+    monkeypatch.setattr(views, "annotator_scores", slow_scores)
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation", refresh_interval=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EvaluationScreen)
+        table = screen.query_one("#annotators", FrameTable)
+        unfiltered = row_of(table, BEA).copy()
+        screen.set_filter(Filter(class_name="car"))
+        await pilot.pause()
+        said = " ".join(screen_text(app).split())
+        assert "scoring the class filter 'car'…" in said  # said at once, the table unchanged
+        assert row_of(table, BEA)["objects"] == unfiltered["objects"]
+        await pilot.press("question_mark")  # the app answers keys while the worker scores
+        await pilot.pause()
+        assert app.screen is not screen
+        await pilot.press("escape")
+        screen.set_filter(Filter(class_name="pedestrian"))  # the user moved on: car's answer is stale
+        release.set()
+        await settle(app, pilot)
+        people = screen.snapshot.scores(Filter(class_name="pedestrian"))[BEA]
+        assert row_of(table, BEA)["objects"] == people.objects
+        assert threads and not any(threads)  # never scored on the UI thread
+        assert len(threads) == 2  # once per filter: the detail line and the table share the scores

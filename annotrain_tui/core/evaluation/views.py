@@ -11,6 +11,7 @@ escapes, casefolded), so what the user types matches what the user sees.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -597,6 +598,11 @@ class EvaluationSnapshot:
     nothing_paired: str = ""  # why no row was compared ("" when some were)
     #: the engine's class labels, feature hash → label (:func:`class_labels`'s ``known``)
     class_labels: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: the scores under each class filter asked so far (each reads every per-object row: seconds at
+    #: 150,000 objects; the screen's worker asks first, the detail line and exports after it)
+    _class_scores: dict[Filter, dict[str, AnnotatorScore]] = field(default_factory=dict, repr=False,
+                                                                     compare=False)
+    _class_scores_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def objects(self) -> pd.DataFrame | None:
@@ -650,8 +656,12 @@ class EvaluationSnapshot:
             return {}
         if not f.class_name or not self.has_objects:
             return {a: s for a, s in r.annotators.items() if not f.annotator or _contains([a], f.annotator)[0]}
-        return annotator_scores(self.filtered_objects(f), self.settings.pass_mark, r.annotators, f.class_name,
-                                self.class_labels)
+        with self._class_scores_lock:  # one scoring per filter, whichever thread asks first
+            found = self._class_scores.get(f)
+            if found is None:
+                found = self._class_scores[f] = annotator_scores(self.filtered_objects(f), self.settings.pass_mark,
+                                                                 r.annotators, f.class_name, self.class_labels)
+        return dict(found)
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -53,6 +54,11 @@ from annotrain_tui.tui.screens.evaluation.drilldown import AnnotatorScreen
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from annotrain_tui.core.evaluation.results import AnnotatorScore
 
 #: the decisions (a workspace's programme: live only)
 _DECISIONS_HELP = (
@@ -193,6 +199,16 @@ class EvaluationScreen(AppScreen):
 
         bubble = False  # for this screen only
 
+    class Filtered(Message):
+        """A worker scored the annotators under a class filter (from every per-object row)."""
+
+        bubble = False  # for this screen only
+
+        def __init__(self, snapshot: EvaluationSnapshot, f: Filter, frame: pd.DataFrame,
+                     scores: Mapping[str, AnnotatorScore], changed: int | None) -> None:
+            super().__init__()
+            self.snapshot, self.filter, self.frame, self.scores, self.changed = snapshot, f, frame, scores, changed
+
     def __init__(self, benchmark: str | None = None, training: list[str] | None = None,
                  benchmark_labels: str | None = None, training_labels: list[str] | None = None) -> None:
         super().__init__()
@@ -203,6 +219,7 @@ class EvaluationScreen(AppScreen):
         self.session: EvaluationSession | None = None  # set by the Published handler; workers use it
         self.snapshot: EvaluationSnapshot | None = None
         self.filter = Filter()
+        self._scoring_filter: Filter | None = None  # a class filter a worker is scoring (said in the status)
         self.live_on = True
         self.last_refresh: datetime | None = None
         self.ticks = 0
@@ -422,8 +439,26 @@ class EvaluationScreen(AppScreen):
         if snap is None:
             return
         self.table.empty_text = snap.empty_text(self.filter)
-        frame = snap.annotators(self.filter)
-        scores = snap.scores(self.filter) if self.filter.class_name else (snap.result.annotators if snap.result else {})
+        if self.filter.class_name:  # scored again from every per-object row: seconds at 150,000 objects
+            self._scoring_filter = self.filter
+            self._show_status(changed)
+            self._filter_scores(snap, self.filter, changed)
+            return
+        self._scoring_filter = None
+        self._apply(snap.annotators(self.filter), snap.result.annotators if snap.result else {}, changed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-filter")
+    def _filter_scores(self, snap: EvaluationSnapshot, f: Filter, changed: int | None) -> None:
+        """The annotator rows under a class filter, off the UI thread (the snapshot is immutable)."""
+        self.post_message(self.Filtered(snap, f, snap.annotators(f), snap.scores(f), changed))
+
+    @on(Filtered)
+    def _filtered(self, event: Filtered) -> None:
+        if event.snapshot is self.snapshot and event.filter == self.filter:  # else a newer show is on its way
+            self._scoring_filter = None
+            self._apply(event.frame, event.scores, event.changed)
+
+    def _apply(self, frame: pd.DataFrame, scores: Mapping[str, AnnotatorScore], changed: int | None) -> None:
         self.table.set_frame(with_decision_columns(frame, scores, self.rows if self.programme is not None else None))
         self._show_status(changed)
         self._show_detail()
@@ -442,6 +477,10 @@ class EvaluationScreen(AppScreen):
                  f"{s.pass_mark.class_accuracy:g}")
         if self.rescoring:
             t.append(f"  · scoring again with {self.rescoring}…", style="cyan")
+        if self._scoring_filter is not None:
+            t.append("  · scoring the class filter '", style="cyan")
+            t.append_text(lit(self._scoring_filter.class_name, "cyan"))
+            t.append("'…", style="cyan")
         if r:
             t.append(f"  · {r.paired_rows} paired item(s)")
         if snap.live:
