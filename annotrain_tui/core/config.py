@@ -618,18 +618,33 @@ _VALIDATING_MODULES = ("config.py", "settings_schema.py", "secrets.py", "roster.
 
 def _cache_key(raw: bytes) -> str:
     """What a validation of ``raw`` depends on: the bytes, the home directory (``~`` in a path
-    setting expands against it) and the validating code (each module's size and modification time)."""
+    setting expands against it, HOME or the password database), the interpreter, and the
+    validating code: annotrain's modules and pydantic's (each file's size and modification time).
+    "" (no caching) for a file naming another user's home (``~name``: the password database)."""
     import hashlib
+    import sys
+    from importlib.util import find_spec
 
+    if re.search(rb"~[^/\\\"'\s]", raw):
+        return ""
     digest = hashlib.sha256(raw)
-    digest.update(b"\0" + os.fsencode(os.environ.get("HOME", "")))
+    digest.update(b"\0" + os.fsencode(os.path.expanduser("~")) + b"\0" + sys.version.encode())
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in _VALIDATING_MODULES:
+    try:
+        spec = find_spec("pydantic")  # finds, does not import
+        pydantic_dir = os.path.dirname(spec.origin) if spec is not None and spec.origin else ""
+    except (ImportError, ValueError):
+        pydantic_dir = ""
+    if not pydantic_dir:
+        return ""
+    files = [os.path.join(here, name) for name in _VALIDATING_MODULES]
+    files += [os.path.join(pydantic_dir, "version.py"), os.path.join(pydantic_dir, "__init__.py")]
+    for path in files:
         try:
-            st = os.stat(os.path.join(here, name))
+            st = os.stat(path)
         except OSError:
             return ""  # code not where it is expected: validate every time
-        digest.update(f"\0{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        digest.update(f"\0{path}:{st.st_size}:{st.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -638,20 +653,53 @@ def _cache_file(paths: Paths) -> Path:
 
 
 def _cached_settings(paths: Paths, key: str) -> Settings | None:
-    """The settings validated from the same bytes before, if the cache holds them (anything odd in
-    the cache: None, and the file is validated again; it is only a cache)."""
+    """The settings validated from the same bytes before, if the cache holds them. Only a file of
+    this user's that no one else may write is believed, and only with values of each setting's
+    type; anything odd: None, and the config file is validated again (it is only a cache)."""
     import json
 
     if not key:
         return None
     try:
         with open(_cache_file(paths), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o022 or (hasattr(os, "geteuid")
+                                                                       and st.st_uid != os.geteuid()):
+                return None
             entry = json.loads(fh.read(MAX_CONFIG_BYTES))
         if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("settings"), dict):
             return None
-        return Settings.from_json(entry["settings"])
+        values = entry["settings"]
+        if set(values) != set(DEFAULTS) or not all(_json_value_fits(k, v) for k, v in values.items()):
+            return None
+        return Settings.from_json(values)
     except (OSError, ValueError, TypeError, RecursionError):
         return None
+
+
+def _json_value_fits(name: str, value: Any) -> bool:
+    """Whether ``value`` is of the type the setting ``name`` is declared with (``Settings``'
+    annotations, in their JSON form: a path as text). Types only: the values came out of the
+    schema; this refuses a cache entry that something other than annotrain wrote or damaged."""
+    declared = Settings.__annotations__[name]
+    if value is None:
+        return declared.endswith("| None")
+    kind = declared.removesuffix(" | None")
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if kind.startswith("Literal["):  # Literal["a", "b"]: text choices
+        return value in [part.strip().strip("\"'") for part in kind[len("Literal["):-1].split(",")]
+    if kind.startswith("dict[str, "):
+        inner = kind[len("dict[str, "):-1]
+        fits = number if inner == "float" else (lambda v: isinstance(v, str))
+        return isinstance(value, dict) and all(isinstance(k, str) and fits(v) for k, v in value.items())
+    if kind == "float":
+        return number(value)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)  # str, Path
 
 
 def _remember_settings(paths: Paths, key: str, settings: Settings) -> None:

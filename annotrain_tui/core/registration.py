@@ -47,7 +47,7 @@ from annotrain_tui.core.secrets import PRIVATE_FILE
 from annotrain_tui.core.text import refuse_hidden_characters, shown
 
 
-class BatchRef(Record, frozen=True, kw_only=True):
+class BatchRef(Record, frozen=True, kw_only=True, forbid_unknown_fields=False):
     """The batch a job is a part of (``register --batch``): a large manifest registered as a
     sequence of jobs, one part at a time. A retry of a part carries its part's reference too."""
 
@@ -60,7 +60,10 @@ class BatchRef(Record, frozen=True, kw_only=True):
     manifest_path: str = ""
 
 
-class JobRecord(Record, frozen=True, kw_only=True):
+class JobRecord(Record, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    """A registration job as this machine remembers it (``jobs.json``). A field it does not know is
+    ignored, as it always was: the state dir may be shared with a newer annotrain."""
+
     id: str
     backend: str = ""  # backend.describe() when started: for people (records of old versions: the path as typed)
     #: ``workspace_key()`` of the workspace that started the job; None in records of old versions
@@ -88,6 +91,11 @@ class JobRecord(Record, frozen=True, kw_only=True):
     @property
     def finished(self) -> bool:
         return self.status != JobStatus.PENDING
+
+
+def _finished(stored: dict[str, Any]) -> bool:
+    """Whether a stored record (as read, not validated: it is replaced) says its job is over."""
+    return stored.get("status") in tuple(s.value for s in JobStatus if s is not JobStatus.PENDING)
 
 
 def count_urls(manifest: dict[str, Any]) -> int:
@@ -207,12 +215,13 @@ class JobStore:
             raise WrongWorkspace(other) from None
 
     def put(self, record: JobRecord) -> None:
+        """Keep ``record``, replacing the one with its id (the others are written back as read)."""
         with self._locked():
             current = self._read_raw()
             # The other records are written back as they were read (a batch of hundreds of parts puts
             # a record per start and per poll: each put costs one C-speed read and write, no model).
             before = next((r for r in current if isinstance(r, dict) and r.get("id") == record.id), None)
-            if before is not None and load(JobRecord, before).finished and not record.finished:
+            if before is not None and _finished(before) and not record.finished:
                 return  # a slower poll that still saw it pending: the finished state stays
             records = [r for r in current if not (isinstance(r, dict) and r.get("id") == record.id)]
             records.append(dump(record))

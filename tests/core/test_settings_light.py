@@ -106,6 +106,19 @@ def test_no_file_and_an_already_validated_file_never_import_pydantic(child_env):
     assert _child(other) == {"pass_f1": 0.7, "sandbox_path": other["HOME"] + "/ws.db", "pydantic": True}
 
 
+def test_home_unset_or_empty_and_other_users_homes_are_validated_each_their_own_way(child_env):
+    env, config = child_env
+    config.write_text('sandbox_path = "~/ws.db"\n', encoding="utf-8")
+    unset = {k: v for k, v in env.items() if k != "HOME"}
+    home = os.path.expanduser("~" + __import__("pwd").getpwuid(os.getuid()).pw_name)
+    assert _child(unset)["sandbox_path"] == os.path.join(home, "ws.db")  # the password database's home
+    # an empty HOME is another home ('~' is then nothing): validated again, not the cached answer
+    assert _child({**env, "HOME": ""}) == {"pass_f1": 0.8, "sandbox_path": "/ws.db", "pydantic": True}
+    # ~name depends on the password database: validated every time, never cached
+    config.write_text('sandbox_path = "~root/ws.db"\n', encoding="utf-8")
+    assert _child(env)["pydantic"] and _child(env)["pydantic"]
+
+
 def test_a_changed_file_is_validated_again_and_its_problem_reported(child_env):
     env, config = child_env
     config.write_text("pass_f1 = 0.7\n", encoding="utf-8")
@@ -126,9 +139,22 @@ def test_a_damaged_or_foreign_cache_is_only_a_cache(tmp_path, monkeypatch):
     cache = paths.cache_dir / "settings.validated.json"
     entry = json.loads(cache.read_text())
     for damaged in ("{", "[]", json.dumps({"key": entry["key"], "settings": "x"}),
-                    json.dumps({"key": "another", "settings": {**entry["settings"], "pass_f1": 0.1}})):
+                    json.dumps({"key": "another", "settings": {**entry["settings"], "pass_f1": 0.1}}),
+                    # the right key, values of the wrong type or a setting missing: not the schema's output
+                    json.dumps({"key": entry["key"], "settings": {**entry["settings"], "retry_attempts": "many"}}),
+                    json.dumps({"key": entry["key"], "settings": {**entry["settings"], "backend": "elsewhere"}}),
+                    json.dumps({"key": entry["key"], "settings": {k: v for k, v in entry["settings"].items()
+                                                                  if k != "pass_f1"}})):
         cache.write_text(damaged, encoding="utf-8")
         assert load_settings(paths).pass_f1 == 0.7
+    # a well-formed entry in a file others may write is not believed
+    planted = {**entry, "settings": {**entry["settings"], "pass_f1": 0.1}}
+    cache.write_text(json.dumps(planted), encoding="utf-8")
+    cache.chmod(0o666)
+    assert load_settings(paths).pass_f1 == 0.7
+    cache.chmod(0o600)
+    cache.write_text(json.dumps(planted), encoding="utf-8")
+    assert load_settings(paths).pass_f1 == 0.1  # (the same entry, private: what the cache is for)
     # a cache that cannot be written: the settings still load (validated each time)
     cache.unlink()
     paths.cache_dir.chmod(0o500)
