@@ -1125,3 +1125,27 @@ def test_the_flat_wrapped_document_agrees_with_textual():
         stock.wrap_range(start, end, r1.end_location)
         flat.wrap_range(start, end, r2.end_location)
         same()
+
+
+async def test_a_long_position_widens_the_line_col_column_and_is_never_cut(tmp_path):
+    """A 500,000-item manifest on one line has positions like 1:16801728: the column was nine
+    cells wide and showed 1:1680172, another position."""
+    from rich.text import Text
+
+    from annotrain_tui.core.manifest.diagnostics import Diagnostic
+
+    path = tmp_path / "m.json"
+    path.write_text(TRAILING_COMMA)
+    app = editor_app(tmp_path, path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ManifestEditorScreen)
+        screen.diagnostics = [Diagnostic(severity="error", code="missing-url", message="m", line=1, column=16801728)]
+        screen._fill_table()
+        await pilot.pause()
+        cell = screen.table.get_row_at(0)[1]
+        assert str(cell) == "1:16801728" if not isinstance(cell, Text) else cell.plain == "1:16801728"
+        from textual.widgets.data_table import ColumnKey
+
+        assert screen.table.columns[ColumnKey("pos")].get_render_width(screen.table) >= len("1:16801728") + 2

@@ -39,6 +39,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, get_current_worker
 
 from annotrain_tui.core.errors import AnnotrainError, OutputExists
@@ -144,6 +145,7 @@ class ManifestEditorScreen(AppScreen):
     HIGHLIGHT_MAX_LINE_TOKENS = 2_000  # tokens on one line: each is styled whenever the line is drawn
     HIGHLIGHT_MAX_WINDOW_TOKENS = 50_000  # tokens in the rows one highlight query covers
     MAX_ROWS = 500                    # diagnostics listed (navigation covers all of them)
+    POS_WIDTH = 9                     # the Line:Col column, widened for longer positions
 
     def __init__(self, manifest: str | None = None) -> None:
         super().__init__()
@@ -214,7 +216,7 @@ class ManifestEditorScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.table.add_column("Sev", key="sev", width=4)
-        self.table.add_column("Line:Col", key="pos", width=9)
+        self.table.add_column("Line:Col", key="pos", width=self.POS_WIDTH)
         self.table.add_column("Code", key="code", width=18)
         self.table.add_column("Message", key="message")
         if self.initial:
@@ -529,9 +531,15 @@ class ManifestEditorScreen(AppScreen):
         table = self.table
         keep = table.cursor_row if table.row_count else 0
         table.clear()
-        for index, d in enumerate(self.diagnostics[:self.MAX_ROWS]):
+        shown_rows = self.diagnostics[:self.MAX_ROWS]
+        wheres = [f"{d.line}:{d.column or 1}" if d.line is not None else "—" for d in shown_rows]
+        pos = table.columns[ColumnKey("pos")]
+        width = max([self.POS_WIDTH, *map(len, wheres)])  # 1:16801728 in a one-line file: never cut
+        if pos.width != width:
+            pos.width = width
+            table.refresh(layout=True)
+        for index, (d, where) in enumerate(zip(shown_rows, wheres, strict=True)):
             style = SEVERITY_STYLE.get(d.severity, "")
-            where = f"{d.line}:{d.column or 1}" if d.line is not None else "—"
             table.add_row(Text("err" if d.severity == "error" else "warn", style=style), Text(where),
                           _text(d.code, style), _text(d.said(self._how(d))), key=str(index))
         if table.row_count:
