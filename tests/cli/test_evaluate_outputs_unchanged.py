@@ -112,3 +112,19 @@ def test_no_training_object_writes_the_header_only(tmp_path, capsys):
     got = tmp_path / "after.csv"
     _cli(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", *trs, "--matching", "seed", "--out", got)
     assert got.read_bytes() == want.read_bytes() == b"training_email,data_unit_name,label_id,iou_score,class_score\n"
+
+
+def test_the_screens_seed_csv_is_the_clis_byte_for_byte_on_files(tmp_path, capsys):
+    """The TUI's Seed CSV (the session's seed rows over the files it read) in the CLI's row order:
+    each file's own order (the session once sorted a file's rows by data hash)."""
+    from annotrain_tui.core.evaluation.session import EvaluationSession
+
+    bm, trs = _files(tmp_path)
+    cli = tmp_path / "cli.csv"
+    _cli(capsys, "evaluate", "--benchmark-labels", bm, "--training-labels", *trs, "--matching", "seed", "--out", cli)
+    session = EvaluationSession.of_files(str(bm), [str(p) for p in trs],
+                                         EvaluationSettings.from_config(load_settings()))
+    session.load()
+    screen = tmp_path / "screen.csv"
+    write_csv(screen, session.seed_rows())
+    assert screen.read_bytes() == cli.read_bytes()

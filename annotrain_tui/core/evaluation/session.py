@@ -312,10 +312,13 @@ class EvaluationSession:
         with self._lock:
             bench = self.bench_rows  # every row read one at a time (a file source keeps them compressed)
             evaluator = Evaluator((bench[k] for k in bench), settings, benchmark_source=self.title, keep_objects=True)
-            for src in self.sources.values():  # one block per project, as the CLI reads it: the same row order
+            # one block per project, as the CLI reads it: the same row order (a file's own order; a
+            # workspace's rows by data hash)
+            in_file_order = isinstance(self.source, FileSource)
+            for src in self.sources.values():
                 rows = src.rows
-                evaluator.add(src.block_name(0), (rows[h] for h in sorted(rows)), annotator=src.annotator,
-                              credit_owner=src.marked)
+                evaluator.add(src.block_name(0), (rows[h] for h in (list(rows) if in_file_order else sorted(rows))),
+                              annotator=src.annotator, credit_owner=src.marked)
         return evaluator.result()
 
     def seed_rows(self, f: Filter | None = None) -> pd.DataFrame:
