@@ -20,6 +20,7 @@ from typing import Any
 
 from annotrain_tui.core.config import Paths
 from annotrain_tui.core.files import atomic_write_text
+from annotrain_tui.core.secrets import PRIVATE_FILE
 
 #: the keys the fronts use (one place, so a typo is a KeyError in a test, not a silent miss)
 KEYS = frozenset({"integration", "folder", "manifest", "save_dir", "export_dir", "roster", "benchmark"})
@@ -70,6 +71,6 @@ class Recent:
         while len(doc) > _MAX_WORKSPACES:
             doc.pop(next(iter(doc)))
         try:
-            atomic_write_text(self.file, json.dumps(doc, indent=1, ensure_ascii=False), make_parents=True)
+            atomic_write_text(self.file, json.dumps(doc, indent=1, ensure_ascii=False), mode=PRIVATE_FILE, make_parents=True)
         except (OSError, Exception):  # noqa: BLE001 - a memory that cannot be written is simply not kept
             pass

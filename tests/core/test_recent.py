@@ -40,3 +40,18 @@ def test_an_unknown_key_is_a_programming_error(tmp_path):
     paths = Paths(tmp_path / "c", tmp_path / "d", tmp_path / "s", tmp_path / "k")
     with pytest.raises(KeyError):
         Recent.of(paths, "w").get("manfest")
+
+
+def test_the_file_is_private_like_every_state_file(tmp_path):
+    """It names the folders last exported to and the files last opened: 0600, as the README says."""
+    import os
+    import stat
+
+    paths = Paths(tmp_path / "c", tmp_path / "d", tmp_path / "s", tmp_path / "k")
+    old = os.umask(0o022)
+    try:
+        Recent.of(paths, "sandbox:/a").set(manifest="/m.json")
+    finally:
+        os.umask(old)
+    files = [p for p in paths.state_dir.rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
