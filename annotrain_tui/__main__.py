@@ -8,12 +8,6 @@ def entry() -> int:
     during the first import too)."""
     import signal
 
-    try:
-        # The package's early handler (console script only) exits at once; from here on Ctrl+C is
-        # Python's KeyboardInterrupt again, which every part of the program handles.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    except (ValueError, OSError):  # pragma: no cover - not the main thread
-        pass
     # A Ctrl+C that lands in code Python calls from C (a __del__, an import hook) is "ignored" and
     # printed with a traceback by the unraisable hook; here it is remembered instead, and the run
     # ends as interrupted.
@@ -27,11 +21,19 @@ def entry() -> int:
         default_hook(info)
 
     sys.unraisablehook = unraisable
-    from annotrain_tui.core import startup
-
-    startup.hold()  # no cyclic collection over the start-up's imports (released by cli._run or the TUI)
     try:
         try:
+            # Until here the package's early handler (console script only) exits at once; from here
+            # on Ctrl+C is Python's KeyboardInterrupt again, which every part of the program handles.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            pass
+        try:
+            # every import is inside the handling: Ctrl+C may arrive during any of them (Python's
+            # own handler is back from the first line of entry)
+            from annotrain_tui.core import startup
+
+            startup.hold()  # no cyclic collection over the start-up's imports (released by cli._run or the TUI)
             from annotrain_tui.cli import main  # imports the core: Ctrl+C may arrive meanwhile
 
             code = main()
