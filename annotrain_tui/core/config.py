@@ -252,10 +252,6 @@ DEFAULTS: dict[str, Any] = {
 }
 #: the settings that are tables (``name = value`` entries; ``config set TABLE.NAME``)
 TABLE_SETTINGS = tuple(k for k, v in DEFAULTS.items() if isinstance(v, dict))
-#: the settings that are whole numbers (``config set`` reads their text as one)
-INT_SETTINGS = ("retry_attempts", "pass_min_items")
-#: the settings that are paths (kept as Path, written as text)
-PATH_SETTINGS = ("sandbox_path", "ssh_key_path")
 
 
 class Settings:
@@ -352,6 +348,19 @@ class Settings:
 
     def __repr__(self) -> str:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
+
+
+def _declared(name: str) -> tuple[str, bool]:
+    """The setting's declared type as ``Settings`` annotates it (without ``| None``), and whether
+    it may be unset: the one description of each setting's kind beside the schema's."""
+    declared = Settings.__annotations__[name]
+    return declared.removesuffix(" | None"), declared.endswith(" | None")
+
+
+#: the settings that are whole numbers (``config set`` reads their text as one)
+INT_SETTINGS = tuple(name for name in DEFAULTS if _declared(name)[0] == "int")
+#: the settings that are paths (kept as Path, written as text)
+PATH_SETTINGS = tuple(name for name in DEFAULTS if _declared(name)[0] == "Path")
 
 
 def _validated(values: dict[str, Any]) -> dict[str, Any]:
@@ -681,10 +690,9 @@ def _json_value_fits(name: str, value: Any) -> bool:
     """Whether ``value`` is of the type the setting ``name`` is declared with (``Settings``'
     annotations, in their JSON form: a path as text). Types only: the values came out of the
     schema; this refuses a cache entry that something other than annotrain wrote or damaged."""
-    declared = Settings.__annotations__[name]
+    kind, nullable = _declared(name)
     if value is None:
-        return declared.endswith("| None")
-    kind = declared.removesuffix(" | None")
+        return nullable
 
     def number(v: Any) -> bool:
         return isinstance(v, (int, float)) and not isinstance(v, bool)

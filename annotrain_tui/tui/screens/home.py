@@ -151,9 +151,18 @@ class HomeScreen(AppScreen):
         super()._compositor_refresh()
         # the first frame that reaches the terminal: the app's start-up batch holds back the first
         # refreshes (Textual's App._display draws nothing while _batch_count is set)
-        if not self._tabs_scheduled and self is self.app.screen and not self.app._batch_count:
+        if self is self.app.screen and not self.app._batch_count:
+            self._schedule_tabs()
+
+    def _schedule_tabs(self) -> None:
+        """Mount the tabs, once: after the first frame, or when Home is covered before it has one."""
+        if not self._tabs_scheduled:
             self._tabs_scheduled = True
             self.call_later(self._mount_tabs)
+
+    @property
+    def _loading(self) -> bool:
+        return any(w.group == "home-load" and not w.is_finished for w in self.workers)
 
     async def _mount_tabs(self) -> None:
         """The tabs and their tables, once the first frame (header, summary, flows, keys) is drawn:
@@ -167,7 +176,7 @@ class HomeScreen(AppScreen):
         self.table("projects").focus()
         self.tabs_ready = True
         self._tables_mounted.set()
-        if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
+        if not self._loading:
             self.load()  # the first load stopped waiting (Home was shown long after it opened)
 
     def on_unmount(self) -> None:
@@ -182,12 +191,10 @@ class HomeScreen(AppScreen):
 
     def on_screen_suspend(self) -> None:
         self.refresh_timer.pause()  # only while shown
-        if not self._tabs_scheduled:  # covered before its first frame (tui --screen X): no frame to wait for
-            self._tabs_scheduled = True
-            self.call_later(self._mount_tabs)
+        self._schedule_tabs()  # covered before its first frame (tui --screen X): no frame to wait for
 
     def _refresh_tick(self) -> None:
-        if not any(w.group == "home-load" and not w.is_finished for w in self.workers):
+        if not self._loading:
             self._ticks += 1
             self.load(programme=self._ticks % self.PROGRAMME_EVERY == 0)
 
