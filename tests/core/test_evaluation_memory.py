@@ -1,6 +1,7 @@
 """What the evaluation screen keeps, kept smaller (issue 14: 310 MiB against the CLI's 81 at 1,000 × 10):
-the file source's rows compressed, and the per-object rows built when a view asks, not with every
-snapshot. These pin that nothing shown or exported changes."""
+the file source keeps no rows (each file's table, read from the file when the item view asks), and
+the per-object rows built when a view asks, not with every snapshot. These pin that nothing shown or
+exported changes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import msgspec
 import numpy as np
 import pandas as pd
 
-from annotrain_tui.core.evaluation.session import EvaluationSession, RawRows
+from annotrain_tui.core.errors import Unusable
+from annotrain_tui.core.evaluation.session import EvaluationSession, FileRows
 from annotrain_tui.core.evaluation.views import MATCHED, Filter, sparkline
 from tests.synth import make_mixed_programme, make_programme
 
@@ -25,43 +27,47 @@ def _session(tmp_path: Path, seed: int = 4, n_items: int = 12, **kw):
     return prog, bm, paths, session
 
 
-def test_the_kept_rows_decode_to_exactly_the_rows_of_the_file(tmp_path):
+def test_the_rows_are_read_from_the_file_exactly_as_it_holds_them(tmp_path):
     _prog, bm, paths, session = _session(tmp_path)
     for path, rows in [(str(bm), session.bench_rows), *((p, session.sources[p].rows) for p in paths)]:
-        assert isinstance(rows, RawRows)
-        in_file = {json.loads(bytes(r))["data_hash"]: bytes(r)
+        assert isinstance(rows, FileRows)  # it holds the hashes, not the rows
+        assert set(vars(rows)) == {"path", "stamp", "include_incomplete", "_keys"}
+        assert set(rows._keys.values()) == {None}
+        in_file = {json.loads(bytes(r))["data_hash"]: json.loads(bytes(r))
                    for r in msgspec.json.decode(Path(path).read_bytes(), type=list[msgspec.Raw])}
-        assert set(rows) == set(in_file)
-        for h, raw in in_file.items():
-            assert rows.raw(h) == raw  # the very bytes of the file's row
-            assert rows[h] == json.loads(raw) == rows.get(h)
-            assert dict.__getitem__(rows, h) != raw  # what is kept is not the JSON itself
+        assert list(rows) == list(in_file) and len(rows) == len(in_file)
+        for h, row in in_file.items():
+            assert rows[h] == row == rows.get(h)
         assert [r["data_hash"] for r in rows.values()] == list(rows)
-        assert rows.get("no such hash") is None
+        assert dict(rows.items()) == in_file
+        assert rows.get("no such hash") is None and "no such hash" not in rows
 
 
-def test_the_kept_rows_are_a_fraction_of_the_json(tmp_path):
-    prog = make_programme(seed=3, n_items=60, annotators=("a@x.com",))
+def test_the_row_read_is_the_last_finished_one_of_its_hash(tmp_path):
+    prog = make_programme(seed=3, n_items=3, annotators=("a@x.com",))
     bm, paths = prog.write_files(tmp_path)
+    rows = json.loads(Path(paths[0]).read_text())
+    first = dict(rows[0], data_title="the first")
+    unfinished = dict(rows[0], data_title="not finished", annotation_task_status="IN_PROGRESS")
+    Path(paths[0]).write_text(json.dumps([first, *rows[1:], dict(rows[0], data_title="the last"), unfinished]))
     session = EvaluationSession.of_files(str(bm), paths)
     session.load()
+    kept = session.sources[paths[0]].rows
+    assert kept[rows[0]["data_hash"]]["data_title"] == "the last"
+
+
+def test_a_file_changed_since_it_was_scored_is_said_not_drawn(tmp_path):
+    _prog, _bm, paths, session = _session(tmp_path)
     rows = session.sources[paths[0]].rows
-    assert isinstance(rows, RawRows)
-    kept = sum(len(dict.__getitem__(rows, h)) for h in rows)
-    json_bytes = sum(len(rows.raw(h)) for h in rows)
-    assert kept * 3 < json_bytes
-
-
-def test_a_row_put_or_copied_reads_back_the_same():
-    rows = RawRows()
-    first = {"data_hash": "d1", "data_title": "é.jpg", "data_units": {"d1": {"labels": {"objects": []}}}}
-    rows["d1"] = first
-    rows.put_raw("d2", json.dumps({"data_hash": "d2", "data_title": "b"}).encode())
-    twin = rows.copy()
-    assert isinstance(twin, RawRows)
-    assert twin["d1"] == first and twin["d2"] == {"data_hash": "d2", "data_title": "b"}
-    assert dict.__getitem__(twin, "d1") is dict.__getitem__(rows, "d1")  # the bytes are shared
-    assert dict(twin.items()) == dict(rows.items())
+    some = next(iter(rows))
+    assert rows[some]
+    Path(paths[0]).write_text("[]")
+    try:
+        rows[some]
+    except Unusable as e:
+        assert "changed since it was scored" in str(e) and e.hint
+    else:
+        raise AssertionError("a changed file was read as if scored")
 
 
 def test_the_snapshot_builds_no_object_rows_until_a_view_asks(tmp_path):
@@ -155,23 +161,17 @@ def test_packed_texts_read_back_equal():
     assert _Texts.of(odd).values() is odd  # not all strings: kept as they are
 
 
-def test_a_rescore_keeps_the_benchmark_rows_compressed_and_scores_as_a_fresh_load(tmp_path):
+def test_a_rescore_scores_from_the_tables_as_a_fresh_load(tmp_path):
     _prog, bm, paths, session = _session(tmp_path, seed=8, n_items=16)
     settings = session.with_iou(0.6)
-    rescored = session.rescore(settings)
-    assert isinstance(session.bench_rows, RawRows)
+    Path(bm).chmod(0)  # nothing is read again: the tables the load parsed are scored
+    try:
+        rescored = session.rescore(settings)
+        seed = session.seed_rows()  # its own evaluation, from the same tables
+    finally:
+        Path(bm).chmod(0o644)
+    assert session.bench_table is not None
     fresh = EvaluationSession.of_files(str(bm), paths, settings)
     assert rescored.to_json() == fresh.load().to_json()
     pd.testing.assert_frame_equal(rescored.objects, fresh.result.objects)
-    seed = session.seed_rows()  # its own evaluation, the rows read one at a time
-    assert isinstance(session.bench_rows, RawRows)
     pd.testing.assert_frame_equal(seed, fresh.seed_rows())
-
-
-def test_a_row_json_cannot_say_is_kept_as_it_is():
-    from datetime import datetime
-
-    rows = RawRows()
-    odd = {"data_hash": "d", "when": datetime(2026, 1, 1)}
-    rows["d"] = odd
-    assert rows["d"] is odd and rows.get("d") is odd

@@ -1,5 +1,6 @@
-"""The evaluation screen's file source keeps rows as their JSON bytes, not dict trees (issue 14: it
-held 536 MiB of dicts at 1,000 images), and scores exactly what the CLI scores."""
+"""The evaluation screen's file source keeps no rows (issue 14: it held 536 MiB of dicts at 1,000
+images): each file is parsed by the CLI's reader into its table, scored as the CLI scores it, and
+its rows are read from the file when the item view asks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from pathlib import Path
 
 from annotrain_tui.core.evaluation import evaluate
-from annotrain_tui.core.evaluation.session import EvaluationSession, RawRows
+from annotrain_tui.core.evaluation.session import EvaluationSession, FileRows
 from tests.synth import make_mixed_programme, make_programme
 
 
@@ -22,15 +23,15 @@ def _close(a: dict, b: dict) -> None:
             assert a[k] == b[k], k
 
 
-def test_rows_are_kept_as_bytes_and_scored_as_the_cli_scores(tmp_path):
+def test_rows_are_read_when_asked_and_scored_as_the_cli_scores(tmp_path):
     prog = make_mixed_programme(seed=4, n_items=12, annotators=("ann@x.com", "bob@x.com"))
     bm, paths = prog.write_files(tmp_path)
     session = EvaluationSession.of_files(str(bm), paths)
     result = session.load()
     for src in session.sources.values():
-        assert isinstance(src.rows, RawRows) and all(isinstance(dict.__getitem__(src.rows, h), bytes)
-                                                     for h in src.rows)
-    assert isinstance(session.bench_rows, RawRows)
+        assert isinstance(src.rows, FileRows) and src.table is not None
+        assert [p.name for p in result.projects] == paths  # each file one set, named the file (no block id)
+    assert isinstance(session.bench_rows, FileRows)
     want = evaluate(prog.benchmark, [(p, json.loads(Path(p).read_text())) for p in paths])
     got, expected = result.summary_json()["annotators"], want.summary_json()["annotators"]
     assert got.keys() == expected.keys()
@@ -52,4 +53,7 @@ def test_a_file_the_split_refuses_is_read_by_the_dict_path(tmp_path):
     session = EvaluationSession.of_files(str(bm), paths)
     result = session.load()
     assert result.paired_rows == 4
-    assert isinstance(next(iter(session.sources.values())).rows, RawRows)
+    rows = next(iter(session.sources.values())).rows
+    assert isinstance(rows, FileRows)
+    for h in rows:  # read again by the dict path too
+        assert rows[h]["data_hash"] == h

@@ -20,8 +20,7 @@ import math
 import threading
 import weakref
 import zlib
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,13 +28,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import msgspec
 import numpy as np
 import pandas as pd
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
-from annotrain_tui.core.evaluation.labels import finished_rows, frame_objects, safe_text
+from annotrain_tui.core.evaluation.labels import finished_rows, safe_text
 from annotrain_tui.core.evaluation.results import AnnotatorScore, EvaluationResult, EvaluationSettings
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import current_rounds, parse_training_marker
@@ -43,6 +43,8 @@ from annotrain_tui.core.models import LabelRowInfo, Project
 from annotrain_tui.core.remedies import see
 
 if TYPE_CHECKING:
+    from annotrain_tui.core.evaluation.fastread import LoadedTable
+    from annotrain_tui.core.evaluation.parse import ObjectTable
     from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
 
 __all__ = ["EvaluationSession", "LiveSource", "FileSource", "TrainingSource", "RefreshReport", "ANNOTATOR_COLUMNS",
@@ -69,12 +71,15 @@ class TrainingSource:
     watermark: datetime | None = None  # newest last_edited_at seen
 
     members: dict[int, set[str]] = field(default_factory=dict)  # block → data hashes in it
+    #: a file's rows, parsed once (the CLI's typed decode): scored whole, as one block named the
+    #: file, and again from it by a rescore; its ``rows`` are a :class:`FileRows` (read when asked)
+    table: ObjectTable | None = None
 
     def block_of(self, data_hash: str) -> int:
         return zlib.crc32(data_hash.encode()) % self.blocks
 
     def block_name(self, block: int) -> str:
-        return f"{self.project.id}#{block}"
+        return self.project.id if self.table is not None else f"{self.project.id}#{block}"
 
     def put(self, row: dict[str, Any]) -> int:
         h = row["data_hash"]
@@ -94,75 +99,98 @@ class TrainingSource:
         return [self.rows[h] for h in sorted(self.members.get(block, ()))]
 
 
-class RawRows(dict[str, Any]):
-    """data_hash → label row, kept as the row's JSON bytes, zlib-compressed one row at a time, and
-    decoded when asked (a file source's rows: a dict tree costs about five times its JSON, its JSON
-    about six times its compressed bytes, and the screen needs one row at a time: the item it
-    draws, a block it scores). Every row is compressed against the first row put (a preset
-    dictionary: the rows of one export share their keys and most of their layout). Reads like a
-    dict of rows; ``copy()`` shares the bytes; ``raw(key)`` is a row's JSON bytes, as put. A row
-    put as a dict is kept as its JSON; one that JSON cannot say (a value that is not JSON) is kept
-    as it is. (A workspace's rows are not kept so: compressing them as they arrive made a sandbox
-    load of 2,000 rows 40% slower, each row written as JSON and read again to be scored.)"""
+class FileRows(Mapping[str, Any]):
+    """A file source's finished label rows by data hash, read from the file when asked, not kept.
 
-    #: as fast as level 1 on label rows (some 60 µs a 7 KB row) and 7% smaller: a sixth of the JSON
-    #: with the preset dictionary (level 6: 6% smaller again, 15% slower)
-    LEVEL = 3
+    Scoring needs none of them (a file is scored from its :class:`~.parse.ObjectTable`, as the
+    CLI scores it); the item view draws one item at a time, so a row is read again from the file
+    when asked: the file is split into rows without decoding them (msgspec ``Raw``), only each
+    row's hash and status are decoded, and the one row asked for is decoded whole. The rule is the
+    load's: the last finished row of a data hash (:func:`~.labels.finished_rows`). A file the split
+    refuses (a ``NaN``, not UTF-8…) is read by the dict path, as the load read it. A file changed
+    since it was scored is :class:`Unusable` (what is drawn would not be what was scored)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._zdict = b""
+    def __init__(self, path: str, hashes: Iterable[Any], stamp: tuple[int, int], *,
+                 include_incomplete: bool = False) -> None:
+        self.path = path
+        self.stamp = stamp
+        self.include_incomplete = include_incomplete
+        self._keys: dict[str, None] = dict.fromkeys(h for h in hashes if isinstance(h, str))
 
-    def put_raw(self, key: str, raw: bytes) -> None:
-        """Keep the row whose JSON bytes are ``raw`` under ``key`` (compressed)."""
-        dict.__setitem__(self, key, self.pack(raw))
+    def __len__(self) -> int:
+        return len(self._keys)
 
-    def pack(self, raw: bytes) -> bytes:
-        """``raw`` compressed as this map keeps it (the first bytes packed give the preset dictionary)."""
-        if not self._zdict:
-            self._zdict = bytes(raw[:32768])
-        z = zlib.compressobj(self.LEVEL, zdict=self._zdict)
-        return z.compress(raw) + z.flush()
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
 
-    def unpack(self, packed: bytes) -> bytes:
-        z = zlib.decompressobj(zdict=self._zdict)
-        return z.decompress(packed) + z.flush()
-
-    def raw(self, key: str) -> bytes:
-        return self.unpack(dict.__getitem__(self, key))
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        import json
-
-        kept = dict.__getitem__(self, key)
-        if type(kept) is not bytes:
-            return kept  # a row JSON could not say, kept as it is
-        return json.loads(self.unpack(kept))  # rows were read once already: no surprises
-
-    def __setitem__(self, key: str, row: dict[str, Any]) -> None:
-        import json
-
-        try:
-            raw = json.dumps(row).encode()
-        except (TypeError, ValueError):
-            dict.__setitem__(self, key, row)
-            return
-        self.put_raw(key, raw)
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._read({key})[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if dict.__contains__(self, key) else default
+        return self[key] if key in self._keys else default
 
     def values(self) -> Any:
-        return [self[k] for k in self]
+        found = self._read(None)
+        return [found[k] for k in self._keys if k in found]
 
     def items(self) -> Any:
-        return [(k, self[k]) for k in self]
+        found = self._read(None)
+        return [(k, found[k]) for k in self._keys if k in found]
 
-    def copy(self) -> RawRows:
-        out = RawRows()
-        out._zdict = self._zdict
-        dict.update(out, self)
-        return out
+    def _read(self, wanted: set[str] | None) -> dict[str, dict[str, Any]]:
+        """The finished rows of the file by data hash (only those ``wanted``, or all)."""
+        import json
+        import os
+
+        import msgspec
+
+        from annotrain_tui.core.files import read_user_bytes
+        from annotrain_tui.core.text import shown
+
+        try:
+            st = os.stat(self.path)
+            changed = (st.st_size, st.st_mtime_ns) != self.stamp
+        except OSError:
+            changed = True
+        if changed:
+            raise Unusable(f"{shown(self.path)} changed since it was scored (or is gone): its rows are not the ones "
+                           "scored", hint="press r to read the files again")
+        data = read_user_bytes(self.path)
+        try:
+            raws = _ROWS.decode(memoryview(data)[3:] if data[:3] == _BOM else data)
+            heads = [_HEAD.decode(r) for r in raws]
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+            from annotrain_tui.core.evaluation.parse import load_label_rows
+
+            del data
+            rows = [r for r in load_label_rows(self.path) if isinstance(r, dict)]
+            kept = finished_rows(rows, source=self.path, include_incomplete=self.include_incomplete).rows
+            return {h: r for r in kept if isinstance(h := r.get("data_hash"), str) and (wanted is None or h in wanted)}
+        stubs = [{"annotation_task_status": head.annotation_task_status, "_i": i} for i, head in enumerate(heads)]
+        kept = finished_rows(stubs, source=self.path, include_incomplete=self.include_incomplete).rows
+        last: dict[str, int] = {}
+        for stub in kept:
+            h = heads[stub["_i"]].data_hash
+            if isinstance(h, str) and (wanted is None or h in wanted):
+                last[h] = stub["_i"]
+        return {h: json.loads(bytes(raws[i])) for h, i in last.items()}
+
+
+class _Head(msgspec.Struct, gc=False):
+    """What a row is looked up by: the rest of it is skipped by the decoder."""
+
+    data_hash: Any = None
+    annotation_task_status: Any = None
+
+
+_ROWS = msgspec.json.Decoder(list[msgspec.Raw])
+_HEAD = msgspec.json.Decoder(_Head)
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -213,7 +241,9 @@ class EvaluationSession:
         self.block_size = max(1, block_size)
         self.sources: dict[str, TrainingSource] = {}
         self.evaluator: Evaluator | None = None
-        self.bench_rows: dict[str, dict[str, Any]] = {}
+        self.bench_rows: Mapping[str, dict[str, Any]] = {}
+        #: a file source's benchmark, parsed once (None for a workspace: its rows are kept)
+        self.bench_table: ObjectTable | None = None
         self.result: EvaluationResult | None = None
         #: Training projects whose label rows were refused (project id → message): left out, said.
         self.refused: dict[str, str] = {}
@@ -240,6 +270,7 @@ class EvaluationSession:
     # -- what the source fills in ----------------------------------------------------------
     def new_evaluator(self, rows: list[dict[str, Any]], benchmark_source: str) -> None:
         self.bench_rows = {r["data_hash"]: r for r in rows if isinstance(r.get("data_hash"), str)}
+        self.bench_table = None
         self.evaluator = Evaluator(rows, self.settings, benchmark_source=benchmark_source,
                                    keep_objects=self.keep_objects)
 
@@ -252,6 +283,9 @@ class EvaluationSession:
 
     def add_all_blocks(self, src: TrainingSource) -> None:
         assert self.evaluator is not None
+        if src.table is not None:  # a file: its table, whole
+            self.evaluator.add(src.block_name(0), src.table, annotator=src.annotator, credit_owner=src.marked)
+            return
         for block in range(src.blocks):
             self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator,
                                credit_owner=src.marked)
@@ -296,12 +330,11 @@ class EvaluationSession:
         """Evaluate again with other settings (e.g. the IoU threshold), from the rows already fetched."""
         with self._lock:
             self.settings = settings
-            rows = self.bench_rows
-            if isinstance(rows, RawRows):  # kept compressed: read one row at a time, and kept so
-                self.evaluator = Evaluator((rows[k] for k in rows), settings, benchmark_source=self.title,
+            if self.bench_table is not None:  # files: from the tables they were parsed into
+                self.evaluator = Evaluator(self.bench_table, settings, benchmark_source=self.title,
                                            keep_objects=self.keep_objects)
             else:
-                self.new_evaluator(list(rows.values()), self.title)
+                self.new_evaluator(list(self.bench_rows.values()), self.title)
             for src in self.sources.values():
                 self.add_all_blocks(src)
             return self.compute_result()
@@ -310,14 +343,13 @@ class EvaluationSession:
         """The same rows evaluated with other settings, once, leaving the session as it is (the
         TUI's seed CSV runs the seed algorithm whatever matching the screen shows)."""
         with self._lock:
-            bench = self.bench_rows  # every row read one at a time (a file source keeps them compressed)
-            evaluator = Evaluator((bench[k] for k in bench), settings, benchmark_source=self.title, keep_objects=True)
-            # one block per project, as the CLI reads it: the same row order (a file's own order; a
-            # workspace's rows by data hash)
-            in_file_order = isinstance(self.source, FileSource)
+            bench = self.bench_table if self.bench_table is not None else list(self.bench_rows.values())
+            evaluator = Evaluator(bench, settings, benchmark_source=self.title, keep_objects=True)
+            # one block per project, as the CLI reads it: a file's table (the CLI's very one), a
+            # workspace's rows by data hash
             for src in self.sources.values():
                 rows = src.rows
-                evaluator.add(src.block_name(0), (rows[h] for h in (list(rows) if in_file_order else sorted(rows))),
+                evaluator.add(src.block_name(0), src.table if src.table is not None else [rows[h] for h in sorted(rows)],
                               annotator=src.annotator, credit_owner=src.marked)
         return evaluator.result()
 
@@ -433,9 +465,15 @@ def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
     }
 
 
-def _creators(row: dict[str, Any]) -> list[str]:
-    """The createdBy of every object of a row (who drew it)."""
-    return [by for _unit, _frame, obj in frame_objects(row) if isinstance(by := obj.get("createdBy"), str) and by]
+def _owner(table: ObjectTable) -> str | None:
+    """The ``createdBy`` most of a file's compared objects carry (the first of a tie, in file order)."""
+    vocab = table.created_by_vocab
+    if not len(table) or not len(vocab):
+        return None
+    counts = np.bincount(table.created_by_code, minlength=len(vocab))
+    counts[[not (isinstance(v, str) and v) for v in vocab.tolist()]] = 0
+    best = int(np.argmax(counts))
+    return str(vocab[best]) if counts[best] else None
 
 
 class LiveSource:
@@ -657,87 +695,45 @@ class FileSource:
         self.dropped_benchmark = len(unique) - len(self.training_paths)
         self._mtimes: dict[str, float] = {}
 
-    def _read(self, path: str) -> list[dict[str, Any]]:
-        from annotrain_tui.core.evaluation.parse import load_label_rows
+    def _table(self, path: str) -> tuple[LoadedTable, tuple[int, int]]:
+        """The file's table by the CLI's reader (the typed decode; the dict path for a file it cannot
+        take as it is), and the file's size and modification time when it was read."""
+        import os
 
-        self._mtimes[path] = Path(path).stat().st_mtime
-        finished = finished_rows([r for r in load_label_rows(path) if isinstance(r, dict)], source=path,
-                                 include_incomplete=self.include_incomplete)
-        self.warnings.extend(finished.warnings)
-        return finished.rows
-
-    def _read_compact(self, path: str) -> tuple[RawRows, list[bytes], str | None]:
-        """The finished rows of one file as :class:`RawRows` (their JSON bytes compressed, by data
-        hash), the same compressed bytes in file order (repeats kept, for the benchmark's evaluator:
-        ``RawRows.unpack`` reads them), and the ``createdBy`` most of its objects carry. The file is
-        split into rows without decoding them (msgspec ``Raw``), then each row is decoded, read for
-        its status, hash and creators, compressed and dropped, so no dict tree of the whole file,
-        nor a second copy of its bytes, is ever held, and the UI thread gets the interpreter between
-        rows. A file the split refuses (not UTF-8 JSON, a BOM, ``NaN``…) is read by the dict path,
-        which says where it is wrong or reads it as the CLI does."""
-        import json
-
-        import msgspec
-
+        from annotrain_tui.core.evaluation.fastread import load_table
         from annotrain_tui.core.files import read_user_bytes
 
-        self._mtimes[path] = Path(path).stat().st_mtime
-        data = read_user_bytes(path)
-        compact = RawRows()
-        heads: list[dict[str, Any]] = []  # per row: its status (for finished_rows), hash, creators, bytes
-        try:
-            for raw in msgspec.json.decode(data, type=list[msgspec.Raw]):
-                text = bytes(raw)
-                row = json.loads(text)
-                if isinstance(row, dict):
-                    h = row.get("data_hash")
-                    heads.append({"annotation_task_status": row.get("annotation_task_status"),
-                                  "_hash": h if isinstance(h, str) else None, "_by": _creators(row),
-                                  "_raw": compact.pack(text)})
-                del row, text
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
-            data = b""  # the bytes go before the dict path reads the file again
-            heads = []
-            rows = self._read(path)  # the reference path: its located error, or its reading
-            heads = [{"annotation_task_status": "COMPLETED", "_hash": r.get("data_hash")
-                      if isinstance(r.get("data_hash"), str) else None, "_by": _creators(r),
-                      "_raw": compact.pack(json.dumps(r).encode())} for r in rows]  # already the finished ones
-            del rows
-        else:
-            finished = finished_rows(heads, source=path, include_incomplete=self.include_incomplete)
-            self.warnings.extend(finished.warnings)
-            heads = finished.rows
-        del data
-        counts: Counter[str] = Counter()
-        for head in heads:
-            counts.update(head["_by"])
-            if head["_hash"] is not None:
-                dict.__setitem__(compact, head["_hash"], head["_raw"])
-        return compact, [head["_raw"] for head in heads], (counts.most_common(1)[0][0] if counts else None)
+        st = os.stat(path)
+        self._mtimes[path] = st.st_mtime
+        loaded = load_table(read_user_bytes(path), source=path, include_incomplete=self.include_incomplete)
+        self.warnings.extend(loaded.warnings)
+        return loaded, (st.st_size, st.st_mtime_ns)
 
-    def _source(self, path: str, block_size: int) -> TrainingSource:
-        rows, _ordered, owner = self._read_compact(path)
-        src = TrainingSource(project=Project(id=path, title=path), annotator=owner or path,
-                             blocks=max(1, math.ceil(len(rows) / block_size)), total=len(rows))
-        src.rows = rows
-        for h in rows:
-            src.members.setdefault(src.block_of(h), set()).add(h)
+    def _rows(self, path: str, loaded: LoadedTable, stamp: tuple[int, int]) -> FileRows:
+        return FileRows(path, loaded.table.rows["data_hash"].tolist(), stamp, include_incomplete=self.include_incomplete)
+
+    def _source(self, path: str) -> TrainingSource:
+        loaded, stamp = self._table(path)
+        rows = self._rows(path, loaded, stamp)
+        src = TrainingSource(project=Project(id=path, title=path), annotator=_owner(loaded.table) or path,
+                             total=len(rows), table=loaded.table)
+        src.rows = rows  # type: ignore[assignment]  # a Mapping read from the file when asked
+        src.members = {0: set(rows)}
         return src
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
         import gc
-        import json
 
         self.warnings = []
         collecting = gc.isenabled()
         gc.disable()  # no cyclic GC while the files load: it rescanned the growing heap 2,400 times
         try:
-            compact, ordered, _owner = self._read_compact(self.benchmark_path)
-            # the evaluator reads every row in order (repeats said as the CLI says them), one at a time
-            session.evaluator = Evaluator((json.loads(compact.unpack(raw)) for raw in ordered), session.settings,
-                                          benchmark_source=self.benchmark_path, keep_objects=session.keep_objects)
-            session.bench_rows = compact  # the benchmark's rows compressed: the evaluator holds its arrays
-            del ordered
+            loaded, stamp = self._table(self.benchmark_path)
+            session.evaluator = Evaluator(loaded.table, session.settings, benchmark_source=self.benchmark_path,
+                                          keep_objects=session.keep_objects)
+            session.bench_table = loaded.table
+            session.bench_rows = self._rows(self.benchmark_path, loaded, stamp)
+            del loaded
             self._load_training(session, on_progress, cancel)
         finally:
             if collecting:
@@ -751,7 +747,7 @@ class FileSource:
                 on_progress(n, len(self.training_paths), path)
             if cancel is not None and cancel.is_set():
                 raise Cancelled("evaluation cancelled")
-            src = self._source(path, session.block_size)
+            src = self._source(path)
             session.sources[path] = src
             session.add_all_blocks(src)
 

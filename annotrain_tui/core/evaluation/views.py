@@ -584,6 +584,12 @@ class BreakdownView:
         return f"{s.items_done}/{s.items_required} item(s) finished"
 
 
+def _frozen_copy(rows: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A row map as a snapshot keeps it: a workspace's dict copied (the session replaces its rows),
+    a file's :class:`~.session.FileRows` shared (it never changes)."""
+    return dict(rows) if isinstance(rows, dict) else rows
+
+
 @dataclass(frozen=True)
 class EvaluationSnapshot:
     """The session's latest result, frozen for the screens (a refresh builds a new one)."""
@@ -628,8 +634,8 @@ class EvaluationSnapshot:
         frame["progress"] = progress_column(frame, result.annotators if result is not None else {})
         paired = result.paired_rows if result is not None else 0
         return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
-                   bench_rows=session.bench_rows.copy(),
-                   training_rows=tuple((s.annotator, s.rows.copy()) for s in session.sources.values()),
+                   bench_rows=_frozen_copy(session.bench_rows),
+                   training_rows=tuple((s.annotator, _frozen_copy(s.rows)) for s in session.sources.values()),
                    nothing_paired="" if paired else session.why_nothing_paired(),
                    class_labels=engine_class_labels(session.evaluator))
 
