@@ -155,10 +155,21 @@ class HomeScreen(AppScreen):
             self._schedule_tabs()
 
     def _schedule_tabs(self) -> None:
-        """Mount the tabs, once: after the first frame, or when Home is covered before it has one."""
+        """Mount the tabs, once: after the first frame, or when Home is covered before it has one.
+        Their modules (Textual's tabs and tables) are imported by a thread first: imported on the UI
+        thread while another screen's load runs (``tui --screen evaluation``), the two took turns
+        with the interpreter and the screen froze for 140 ms (issue 14's heartbeat)."""
         if not self._tabs_scheduled:
             self._tabs_scheduled = True
-            self.call_later(self._mount_tabs)
+            self._import_tabs()
+
+    @work(thread=True, exit_on_error=False, group="home-tabs")
+    def _import_tabs(self) -> None:
+        import textual.widgets._tabbed_content  # noqa: F401
+
+        import annotrain_tui.tui.widgets.tables  # noqa: F401
+
+        self.app.call_from_thread(self.call_later, self._mount_tabs)
 
     @property
     def _loading(self) -> bool:
