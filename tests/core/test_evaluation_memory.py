@@ -100,14 +100,18 @@ def test_the_iou_column_is_the_sparkline_of_the_object_rows(tmp_path):
 
 
 def test_the_combined_rows_are_the_projects_rows_end_to_end(tmp_path):
-    _prog, _bm, _paths, session = _session(tmp_path, seed=5, n_items=16)
-    result = session.result
-    assert result is not None
+    from annotrain_tui.core.evaluation.engine import Evaluator
+
+    _prog, bm, paths, _session_ = _session(tmp_path, seed=5, n_items=16)
+    evaluator = Evaluator(json.loads(Path(bm).read_text()))
+    for p in paths:
+        evaluator.add(p, json.loads(Path(p).read_text()))
+    result = evaluator.result()
     combined = result.objects
     one_by_one = pd.concat([p.objects for p in result.projects], ignore_index=True)
     pd.testing.assert_frame_equal(combined, one_by_one)
     assert all(p._objects is not None for p in result.projects)  # asked one by one: each keeps its own
-    again = session.compute_result()  # the same sets, some frames kept already: joined by concat
+    again = evaluator.result()  # the same sets, some frames kept already: joined by concat
     assert again is not result and not again.objects_built
     pd.testing.assert_frame_equal(again.objects, combined)
     assert combined["frame"].dtype == np.int64 and combined["iou"].dtype == combined["class_score"].dtype == np.float64
@@ -161,17 +165,40 @@ def test_packed_texts_read_back_equal():
     assert _Texts.of(odd).values() is odd  # not all strings: kept as they are
 
 
-def test_a_rescore_scores_from_the_tables_as_a_fresh_load(tmp_path):
+def test_a_file_session_keeps_totals_only_and_builds_the_rows_from_the_files(tmp_path):
     _prog, bm, paths, session = _session(tmp_path, seed=8, n_items=16)
+    result = session.result
+    assert result is not None and result.keep_objects and not result.objects_built
+    # what stays after the load: each set's totals, no per-object rows nor what builds them
+    assert all(p._build_objects is None and p._build_seed is None and p._objects is None for p in result.projects)
+    assert [p.name for p in result.projects] == paths
     settings = session.with_iou(0.6)
-    Path(bm).chmod(0)  # nothing is read again: the tables the load parsed are scored
-    try:
-        rescored = session.rescore(settings)
-        seed = session.seed_rows()  # its own evaluation, from the same tables
-    finally:
-        Path(bm).chmod(0o644)
-    assert session.bench_table is not None
+    rescored = session.rescore(settings)  # the files read again
+    seed = session.seed_rows()  # its own evaluation of the files
     fresh = EvaluationSession.of_files(str(bm), paths, settings)
     assert rescored.to_json() == fresh.load().to_json()
     pd.testing.assert_frame_equal(rescored.objects, fresh.result.objects)
     pd.testing.assert_frame_equal(seed, fresh.seed_rows())
+    # the rows are the engine's own, as a session that kept them would give them
+    from annotrain_tui.core.evaluation.engine import Evaluator
+
+    kept = Evaluator(json.loads(Path(bm).read_text()), settings)
+    for p, src in session.sources.items():
+        kept.add(p, json.loads(Path(p).read_text()), annotator=src.annotator)
+    pd.testing.assert_frame_equal(rescored.objects, kept.result().objects)
+
+
+def test_rows_asked_after_a_file_changed_are_refused_not_mixed(tmp_path):
+    _prog, _bm, paths, session = _session(tmp_path, seed=8, n_items=16)
+    snap = session.snapshot()
+    rows = json.loads(Path(paths[0]).read_text())
+    Path(paths[0]).write_text(json.dumps(rows[:-1]))
+    for ask in (lambda: snap.objects, session.seed_rows):
+        try:
+            ask()
+        except Unusable as e:
+            assert "changed since it was scored" in str(e) and "press r" in (e.hint or "")
+        else:
+            raise AssertionError("rows of a changed file were given for the scores of the old one")
+    session.refresh()  # read again: the rows follow
+    assert len(session.snapshot().objects)

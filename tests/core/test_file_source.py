@@ -29,7 +29,7 @@ def test_rows_are_read_when_asked_and_scored_as_the_cli_scores(tmp_path):
     session = EvaluationSession.of_files(str(bm), paths)
     result = session.load()
     for src in session.sources.values():
-        assert isinstance(src.rows, FileRows) and src.table is not None
+        assert isinstance(src.rows, FileRows) and src.whole
         assert [p.name for p in result.projects] == paths  # each file one set, named the file (no block id)
     assert isinstance(session.bench_rows, FileRows)
     want = evaluate(prog.benchmark, [(p, json.loads(Path(p).read_text())) for p in paths])

@@ -63,6 +63,7 @@ MAX_WARNINGS = 50
 IOU_BINS = 8
 #: held while a result's per-object rows are built (once, whichever thread asks first)
 _BUILDING = threading.Lock()
+_LOADING = threading.Lock()
 
 
 def iou_histogram(values: np.ndarray) -> np.ndarray:
@@ -649,6 +650,9 @@ class EvaluationResult:
     keep_objects: bool = True
     _objects: pd.DataFrame | None = field(default=None, repr=False)
     _confusion_counts: pd.DataFrame | None = field(default=None, repr=False)
+    #: where the per-object rows come from when the sets kept none (a file session: its files
+    #: evaluated again, with the rows, the first time a view asks; see ``session.FileSource``)
+    objects_from: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # every score's intervals at the confidence its status was judged with (the pass mark's)
@@ -689,6 +693,10 @@ class EvaluationResult:
         """
         if not self.keep_objects:
             return None
+        if self._objects is None and self.objects_from is not None:
+            with _LOADING:  # once, whoever asks (its own evaluation builds its rows under _BUILDING)
+                if self._objects is None:
+                    self._objects = self.objects_from()
         if self._objects is None:
             with _BUILDING:  # two threads asking at once build it once
                 fills = [b for p in self.projects if p._objects is None and isinstance(b := p._build_objects, ObjectRows)]

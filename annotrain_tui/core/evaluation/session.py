@@ -41,6 +41,7 @@ from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import current_rounds, parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
 from annotrain_tui.core.remedies import see
+from annotrain_tui.core.text import shown
 
 if TYPE_CHECKING:
     from annotrain_tui.core.evaluation.fastread import LoadedTable
@@ -71,15 +72,14 @@ class TrainingSource:
     watermark: datetime | None = None  # newest last_edited_at seen
 
     members: dict[int, set[str]] = field(default_factory=dict)  # block → data hashes in it
-    #: a file's rows, parsed once (the CLI's typed decode): scored whole, as one block named the
-    #: file, and again from it by a rescore; its ``rows`` are a :class:`FileRows` (read when asked)
-    table: ObjectTable | None = None
+    #: a file: scored whole, as one set named the file (its ``rows`` a :class:`FileRows`)
+    whole: bool = False
 
     def block_of(self, data_hash: str) -> int:
         return zlib.crc32(data_hash.encode()) % self.blocks
 
     def block_name(self, block: int) -> str:
-        return self.project.id if self.table is not None else f"{self.project.id}#{block}"
+        return self.project.id if self.whole else f"{self.project.id}#{block}"
 
     def put(self, row: dict[str, Any]) -> int:
         h = row["data_hash"]
@@ -150,7 +150,6 @@ class FileRows(Mapping[str, Any]):
         import msgspec
 
         from annotrain_tui.core.files import read_user_bytes
-        from annotrain_tui.core.text import shown
 
         try:
             st = os.stat(self.path)
@@ -159,7 +158,7 @@ class FileRows(Mapping[str, Any]):
             changed = True
         if changed:
             raise Unusable(f"{shown(self.path)} changed since it was scored (or is gone): its rows are not the ones "
-                           "scored", hint="press r to read the files again")
+                           "scored", hint="press r on the evaluation screen to read the files again")
         data = read_user_bytes(self.path)
         try:
             raws = _ROWS.decode(memoryview(data)[3:] if data[:3] == _BOM else data)
@@ -242,8 +241,6 @@ class EvaluationSession:
         self.sources: dict[str, TrainingSource] = {}
         self.evaluator: Evaluator | None = None
         self.bench_rows: Mapping[str, dict[str, Any]] = {}
-        #: a file source's benchmark, parsed once (None for a workspace: its rows are kept)
-        self.bench_table: ObjectTable | None = None
         self.result: EvaluationResult | None = None
         #: Training projects whose label rows were refused (project id → message): left out, said.
         self.refused: dict[str, str] = {}
@@ -270,7 +267,6 @@ class EvaluationSession:
     # -- what the source fills in ----------------------------------------------------------
     def new_evaluator(self, rows: list[dict[str, Any]], benchmark_source: str) -> None:
         self.bench_rows = {r["data_hash"]: r for r in rows if isinstance(r.get("data_hash"), str)}
-        self.bench_table = None
         self.evaluator = Evaluator(rows, self.settings, benchmark_source=benchmark_source,
                                    keep_objects=self.keep_objects)
 
@@ -283,9 +279,6 @@ class EvaluationSession:
 
     def add_all_blocks(self, src: TrainingSource) -> None:
         assert self.evaluator is not None
-        if src.table is not None:  # a file: its table, whole
-            self.evaluator.add(src.block_name(0), src.table, annotator=src.annotator, credit_owner=src.marked)
-            return
         for block in range(src.blocks):
             self.evaluator.add(src.block_name(block), src.block_rows(block), annotator=src.annotator,
                                credit_owner=src.marked)
@@ -299,6 +292,9 @@ class EvaluationSession:
     def compute_result(self) -> EvaluationResult:
         assert self.evaluator is not None
         result = self.evaluator.result()
+        if isinstance(self.source, FileSource) and self.keep_objects:  # the rows, when a view asks
+            result.keep_objects = True
+            result.objects_from = partial(self._file_objects, result.settings, self.source.scored(self))
         result.warnings.extend(f"a training project was left out: {m}" for m in self.refused.values())
         result.warnings.extend(w for w in self.source.warnings if w not in result.warnings)
         self.result = result
@@ -330,11 +326,10 @@ class EvaluationSession:
         """Evaluate again with other settings (e.g. the IoU threshold), from the rows already fetched."""
         with self._lock:
             self.settings = settings
-            if self.bench_table is not None:  # files: from the tables they were parsed into
-                self.evaluator = Evaluator(self.bench_table, settings, benchmark_source=self.title,
-                                           keep_objects=self.keep_objects)
-            else:
-                self.new_evaluator(list(self.bench_rows.values()), self.title)
+            if isinstance(self.source, FileSource):  # files: read again (they keep no rows)
+                self.source.load(self, None, None)
+                return self.compute_result()
+            self.new_evaluator(list(self.bench_rows.values()), self.title)
             for src in self.sources.values():
                 self.add_all_blocks(src)
             return self.compute_result()
@@ -342,16 +337,33 @@ class EvaluationSession:
     def evaluate_with(self, settings: EvaluationSettings) -> EvaluationResult:
         """The same rows evaluated with other settings, once, leaving the session as it is (the
         TUI's seed CSV runs the seed algorithm whatever matching the screen shows)."""
+        if isinstance(self.source, FileSource):  # the files as they were scored, read again
+            return self._file_result(settings)
         with self._lock:
-            bench = self.bench_table if self.bench_table is not None else list(self.bench_rows.values())
-            evaluator = Evaluator(bench, settings, benchmark_source=self.title, keep_objects=True)
-            # one block per project, as the CLI reads it: a file's table (the CLI's very one), a
-            # workspace's rows by data hash
+            evaluator = Evaluator(list(self.bench_rows.values()), settings, benchmark_source=self.title,
+                                  keep_objects=True)
+            # one block per project, as the CLI reads it: a workspace's rows by data hash
             for src in self.sources.values():
                 rows = src.rows
-                evaluator.add(src.block_name(0), src.table if src.table is not None else [rows[h] for h in sorted(rows)],
-                              annotator=src.annotator, credit_owner=src.marked)
+                evaluator.add(src.block_name(0), [rows[h] for h in sorted(rows)], annotator=src.annotator,
+                              credit_owner=src.marked)
         return evaluator.result()
+
+    def _file_result(self, settings: EvaluationSettings) -> EvaluationResult:
+        """A file session's files evaluated again with ``settings``, with their per-object rows, as
+        the load read them (each file's table, one set named the file, the same annotators);
+        :class:`Unusable` if a file changed since it was scored."""
+        assert isinstance(self.source, FileSource)
+        with self._lock:
+            scored = self.source.scored(self)
+        return self.source.evaluate(settings, scored)
+
+    def _file_objects(self, settings: EvaluationSettings, scored: ScoredFiles) -> pd.DataFrame:
+        """The per-object rows of the result scored with ``settings`` on the files as ``scored``."""
+        assert isinstance(self.source, FileSource)
+        objects = self.source.evaluate(settings, scored).objects
+        assert objects is not None  # kept: the evaluation was asked for them
+        return objects
 
     def seed_rows(self, f: Filter | None = None) -> pd.DataFrame:
         """``iou_results.csv`` as the published script writes it: the seed algorithm over the same
@@ -674,6 +686,15 @@ class LiveSource:
         return list(self._pool.map(_run, jobs))
 
 
+@dataclass(frozen=True)
+class ScoredFiles:
+    """What a file session scored: each file's (size, mtime_ns) then, and each training file's
+    (path, annotator, credit_owner) set."""
+
+    stamps: dict[str, tuple[int, int]]
+    sets: list[tuple[str, str, bool]]
+
+
 class FileSource:
     """Label-row JSON exports (no workspace): a benchmark file and training files; refresh re-reads
     the files whose modification time changed. A file's annotator is the ``createdBy`` most of its
@@ -694,62 +715,93 @@ class FileSource:
         self.training_paths = [p for p in unique if not same_file(p, benchmark_path)]
         self.dropped_benchmark = len(unique) - len(self.training_paths)
         self._mtimes: dict[str, float] = {}
+        self._stamps: dict[str, tuple[int, int]] = {}  # per file: (size, mtime_ns) when last scored
 
-    def _table(self, path: str) -> tuple[LoadedTable, tuple[int, int]]:
+    def _table(self, path: str, stamp: tuple[int, int] | None = None) -> tuple[LoadedTable, tuple[int, int]]:
         """The file's table by the CLI's reader (the typed decode; the dict path for a file it cannot
-        take as it is), and the file's size and modification time when it was read."""
+        take as it is), and the file's size and modification time when it was read; with ``stamp``,
+        :class:`Unusable` unless the file still has them (it is read again as it was scored)."""
         import os
 
         from annotrain_tui.core.evaluation.fastread import load_table
         from annotrain_tui.core.files import read_user_bytes
 
         st = os.stat(path)
+        now = (st.st_size, st.st_mtime_ns)
+        if stamp is not None and now != stamp:
+            raise Unusable(f"{shown(path)} changed since it was scored: what it holds now is not what is shown",
+                           hint="press r on the evaluation screen to read the files again")
         self._mtimes[path] = st.st_mtime
         loaded = load_table(read_user_bytes(path), source=path, include_incomplete=self.include_incomplete)
-        self.warnings.extend(loaded.warnings)
-        return loaded, (st.st_size, st.st_mtime_ns)
+        return loaded, now
 
     def _rows(self, path: str, loaded: LoadedTable, stamp: tuple[int, int]) -> FileRows:
         return FileRows(path, loaded.table.rows["data_hash"].tolist(), stamp, include_incomplete=self.include_incomplete)
 
-    def _source(self, path: str) -> TrainingSource:
-        loaded, stamp = self._table(path)
-        rows = self._rows(path, loaded, stamp)
-        src = TrainingSource(project=Project(id=path, title=path), annotator=_owner(loaded.table) or path,
-                             total=len(rows), table=loaded.table)
-        src.rows = rows  # type: ignore[assignment]  # a Mapping read from the file when asked
-        src.members = {0: set(rows)}
-        return src
-
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
+        """Each file read by the CLI's reader into its table and scored whole, one set named the file;
+        the evaluator keeps each set's totals only (what the annotator table shows), as the CLI's
+        summary does: the per-object rows are the files evaluated again when a view first asks
+        (:meth:`evaluate`), and the rows drawn are read from the file (:class:`FileRows`)."""
         import gc
 
-        self.warnings = []
+        warnings: list[str] = []
         collecting = gc.isenabled()
         gc.disable()  # no cyclic GC while the files load: it rescanned the growing heap 2,400 times
         try:
             loaded, stamp = self._table(self.benchmark_path)
-            session.evaluator = Evaluator(loaded.table, session.settings, benchmark_source=self.benchmark_path,
-                                          keep_objects=session.keep_objects)
-            session.bench_table = loaded.table
-            session.bench_rows = self._rows(self.benchmark_path, loaded, stamp)
+            stamps = {self.benchmark_path: stamp}
+            warnings.extend(loaded.warnings)
+            evaluator = Evaluator(loaded.table, session.settings, benchmark_source=self.benchmark_path,
+                                  keep_objects=False)
+            bench_rows = self._rows(self.benchmark_path, loaded, stamp)
             del loaded
-            self._load_training(session, on_progress, cancel)
+            sources: dict[str, TrainingSource] = {}
+            for n, path in enumerate(self.training_paths):
+                if on_progress is not None:
+                    on_progress(n, len(self.training_paths), path)
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("evaluation cancelled")
+                loaded, stamp = self._table(path)
+                stamps[path] = stamp
+                warnings.extend(loaded.warnings)
+                rows = self._rows(path, loaded, stamp)
+                src = sources[path] = TrainingSource(project=Project(id=path, title=path), total=len(rows),
+                                                     annotator=_owner(loaded.table) or path, whole=True)
+                src.rows = rows  # type: ignore[assignment]  # a Mapping read from the file when asked
+                src.members = {0: set(rows)}
+                evaluator.add(src.block_name(0), loaded.table, annotator=src.annotator, credit_owner=src.marked)
+                del loaded
         finally:
             if collecting:
                 gc.enable()
+        # the session changes only once every file is read (a failure leaves it as it was)
+        session.evaluator, session.bench_rows, session.sources = evaluator, bench_rows, sources
+        self.warnings, self._stamps = warnings, stamps
 
-    def _load_training(self, session: EvaluationSession, on_progress: Progress | None,
-                       cancel: threading.Event | None) -> None:
-        session.sources = {}
-        for n, path in enumerate(self.training_paths):
-            if on_progress is not None:
-                on_progress(n, len(self.training_paths), path)
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("evaluation cancelled")
-            src = self._source(path)
-            session.sources[path] = src
-            session.add_all_blocks(src)
+    def scored(self, session: EvaluationSession) -> ScoredFiles:
+        """What the load scored, to read the same again: each file's stamp, each training file's set."""
+        return ScoredFiles(dict(self._stamps), [(s.project.id, s.annotator, s.marked) for s in session.sources.values()])
+
+    def evaluate(self, settings: EvaluationSettings, scored: ScoredFiles) -> EvaluationResult:
+        """The files read again as they were scored (:class:`Unusable` if one changed since) and
+        evaluated with ``settings``, keeping the per-object rows, the sets as the load made them."""
+        import gc
+
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            loaded, _ = self._table(self.benchmark_path, scored.stamps.get(self.benchmark_path))
+            evaluator = Evaluator(loaded.table, settings, benchmark_source=self.benchmark_path, keep_objects=True)
+            del loaded
+            for path, annotator, credit in scored.sets:
+                loaded, _ = self._table(path, scored.stamps.get(path))
+                evaluator.add(path, loaded.table, annotator=annotator, credit_owner=credit)
+                del loaded
+        finally:
+            if collecting:
+                gc.enable()
+        return evaluator.result()
 
     def refresh(self, session: EvaluationSession, *, include_new_projects: bool = True,
                 check_benchmark: bool = True) -> RefreshReport:
