@@ -10,19 +10,21 @@ own process, its peak RSS the launcher's ``RUSAGE_CHILDREN`` (as in the e2e scri
 
 1. the baseline: ``annotrain evaluate --benchmark-labels BM --training-labels TR… --summary-json OUT``;
 2. the screen: this script with ``--child`` starts the real app headless (``AnnotrainApp`` on a
-   sandbox workspace as ``tests/tui/helpers.py`` builds it, ``start_screen="evaluation"`` with the
-   files as its offline options, ``run_test(size=(120, 40))``). A heartbeat (``set_interval(0.005)``)
+   sandbox workspace the parent seeded with the demo data, opened as ``annotrain tui --sandbox``
+   opens it, ``start_screen="evaluation"`` with the files as its offline options,
+   ``run_test(size=(120, 40))``); the child imports nothing of the parent's (the generator, the
+   seeding), so its memory is the app's. A heartbeat (``set_interval(0.005)``)
    is installed in the app's ``on_mount``, before the evaluation screen is pushed and so before its
    load starts, and records the gaps between beats until the beat that sees the screen's snapshot
    published (that gap includes the ``Published`` handler filling the table). The child writes
-   the load time, the longest gaps and its own peak RSS to a JSON file.
+   the load time, the longest gaps, whether pandas was imported and its own peak RSS to a JSON file.
 
 The child also times every cyclic garbage collection (``gc.callbacks``); ``--where`` adds a watchdog
 thread that notes what each thread runs during a stall. ``--gc-off-too`` runs the screen once more with ``gc.disable()`` in the child, to say how much of a
 stall is the cyclic garbage collector rescanning the heap the load grows.
 
 Where the memory at mount goes: the child notes its RSS as it imports (Python itself, Textual and the
-app, numpy, pandas, the evaluation screen's own modules) and at mount (the running app). A snapshot
+app, the evaluation screen's own modules) and at mount (the running app). A snapshot
 does not build the per-object rows (the annotator table needs none); ``--drill-too`` runs the screen
 once more and, once the snapshot is shown, asks for them as the drill-down, a filter or an export
 does, to say what that costs (its own run: the headline peak is the screen as it opens).
@@ -53,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_evaluation_e2e import PY, evaluate_cmd, generate, run  # noqa: E402
+# the parent's (the files, the CLI baseline): the child imports none of it, so its memory is the app's
 
 #: the heartbeat's period and the goals of the row
 BEAT = 0.005
@@ -129,18 +131,18 @@ def _watchdog(beats: dict[str, Any], stop: threading.Event) -> None:
 
 # -- the child: the real app, headless, with a heartbeat ------------------------------------------
 async def _drive(bm: str, trs: list[str], workspace: Path, where: bool, drill: bool = False) -> dict[str, Any]:
-    imports = [("Python with numpy and this script's imports", _rss_now())]  # tests.synth imports numpy
+    imports = [("Python and this script", _rss_now())]
     from textual.worker import Worker, WorkerState
 
     from annotrain_tui.tui.app import AnnotrainApp
     imports.append(("Textual and the app", _rss_now()))
-    import pandas  # noqa: F401
-    imports.append(("pandas", _rss_now()))
     from annotrain_tui.tui.screens.evaluation import EvaluationScreen
-    imports.append(("the evaluation modules (shapely, msgspec, core)", _rss_now()))
-    from tests.tui.helpers import demo_workspace
+    imports.append(("the evaluation screen's modules (numpy, msgspec, core)", _rss_now()))
+    from annotrain_tui.core.config import Paths, Settings
+    from annotrain_tui.core.workspace import open_workspace
 
-    ws, _ids = demo_workspace(workspace)
+    # the sandbox the parent seeded, opened as ``annotrain tui --sandbox PATH`` opens it
+    ws = open_workspace(Paths.default(), Settings().replace(sandbox_path=workspace, retry_base_delay=0))
     done = asyncio.Event()
     beats: dict[str, Any] = {"gaps": [], "failed": "", "last": None, "where": []}
     _gc_timer(beats)
@@ -195,6 +197,7 @@ async def _drive(bm: str, trs: list[str], workspace: Path, where: bool, drill: b
             except TimeoutError:
                 pass
         rss_loaded = _rss_now()
+        pandas_loaded = "pandas" in sys.modules
         screen = app.screen
         drilled: dict[str, float] = {}
         if isinstance(screen, EvaluationScreen) and screen.snapshot is not None:
@@ -220,6 +223,7 @@ async def _drive(bm: str, trs: list[str], workspace: Path, where: bool, drill: b
         "rss_mount": beats["rss_mount"],
         "peak_mount": beats["peak_mount"],
         "rss_loaded": rss_loaded,
+        "pandas": pandas_loaded,
         "imports": imports,
         "drill": drilled,
         "peak": _peak_self(),
@@ -260,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         return child(argv[1:])
+    from bench_evaluation_e2e import PY, evaluate_cmd, generate, run
+
+    from tests.tui.helpers import demo_workspace
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--annotators", type=int, default=10)
@@ -298,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
             best, peak, runs = float("inf"), 0, []
             for i in range(args.repeat):
                 result = work / f"screen{tag}_{i}.json"
+                db = work / f"ws{tag}_{i}.db"
+                demo_workspace(db)  # seeded here: the child opens it as the app does
                 cmd = [PY, str(Path(__file__).resolve()), "--child", *flags, str(result),
-                       str(work / f"ws{tag}_{i}.db"), str(bm), *map(str, trs)]
+                       str(db), str(bm), *map(str, trs)]
                 took, rss = run(cmd, 1)
                 got = json.loads(result.read_text())
                 if got["annotators"] != len(trs):
@@ -321,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             steps.append(f"{what} {mib(rss - before)}")
             before = rss
         print("    of which " + ", ".join(steps))
-        print(f"  after the snapshot is shown:    RSS {mib(worst['rss_loaded'])} (what the screen keeps)")
+        print(f"  after the snapshot is shown:    RSS {mib(worst['rss_loaded'])} (what the screen keeps); "
+              f"pandas {'imported' if worst['pandas'] else 'not imported'}")
         print(f"  load: screen up at {worst['screen']:.2f} s, snapshot published at {worst['published']:.2f} s "
               f"after the heartbeat started (best load {load:.2f} s)")
         print(f"  heartbeat: {worst['beats']} beats; longest gaps "

@@ -43,6 +43,9 @@ def test_a_load_that_fails_is_reported_not_waited_on(tmp_path):
     tr = tmp_path / "training.json"
     tr.write_text("[]")
     result = tmp_path / "result.json"
+    from tests.tui.helpers import demo_workspace
+
+    demo_workspace(tmp_path / "ws.db")  # the parent seeds the workspace the child opens
     done = subprocess.run([sys.executable, str(SCRIPT), "--child", str(result), str(tmp_path / "ws.db"), str(bm),
                            str(tr)], capture_output=True, text=True, cwd=ROOT, env=isolated_env(tmp_path),
                           timeout=120)

@@ -13,6 +13,7 @@ integration and folder they name, and quietly drops one that no longer exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from annotrain_tui.core.backends.base import Backend
 from annotrain_tui.core.benchmark import BenchmarkStatus, benchmark_status
@@ -145,3 +146,20 @@ def progress_view(backend: Backend, benchmark_ref: str | None = None, *, preferr
     bench, rows = training_progress(backend, ref)
     status = benchmark_status(backend, find_project(backend, bench.id))
     return ProgressView(bench, status, rows)
+
+
+def restore_remembered(app: Any, integrations: list[Integration], folders: list[Folder]) -> bool:
+    """Bring back the last launch's pick (ids kept by ``remember_selection``) into what nothing picked yet
+    this launch (``app.selection``), among lists the caller already loaded; an id that names nothing any
+    more is quietly forgotten (``app.workspace.recent()``). True when the selection changed. (Here, not in
+    the Pick screen's module, so Home restores the pick without importing that screen's registration.)"""
+    recent = app.workspace.recent()
+    found = match_remembered(integrations, folders, recent.get("integration"), recent.get("folder"))
+    if found.dropped:
+        recent.set(**dict.fromkeys(found.dropped))
+    sel, changed = app.selection, False
+    if sel.integration is None and found.integration is not None:
+        sel.integration, changed = found.integration, True
+    if sel.folder is None and found.folder is not None:
+        sel.folder, changed = found.folder, True
+    return changed

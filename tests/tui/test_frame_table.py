@@ -81,3 +81,31 @@ async def test_i_shows_the_highlighted_row_whole():
         assert app.screen.record[2][1].startswith("a long note that does not fit its column a long note")
         await pilot.press("escape")
         assert not isinstance(app.screen, RowDetail)
+
+
+async def test_plain_columns_draw_and_sort_as_the_same_frame_does():
+    """The annotator table is given plain columns (no pandas): the same rows drawn, the same orders
+    (texts casefolded, ties kept both ways, empty values last), the same key under the cursor."""
+    from annotrain_tui.core.columns import Columns
+
+    data = pd.DataFrame({"name": ["b", "A", "c", "a", None], "x": [2.0, float("nan"), 1.0, 2.0, 0.5],
+                         "n": [3, 1, 2, 3, 0]})
+    columns = [Column("name", "Name"), Column("x", "X", align="right"), Column("n", "N", align="right")]
+    got: dict[str, list] = {}
+    for label, given in (("frame", data), ("columns", Columns.of(data))):
+        app = TableApp(given, columns)
+        async with app.run_test(size=(80, 24)):
+            table = app.query_one(FrameTable)
+            seen = [table.rows_as_text()]
+            for key in ("name", "x", "n"):
+                for reverse in (False, True):
+                    table.sort_by(key, reverse=reverse)
+                    seen.append(table.rows_as_text())
+            table.action_cursor(2)
+            seen.append([table.current_key()])
+            got[label] = seen
+    assert got["frame"] == got["columns"]
+    by_name = [r[0] for r in got["columns"][1]]
+    assert by_name == ["A", "a", "b", "c", ""]  # casefolded, ties in the table's order, the empty cell last
+    assert [r[0] for r in got["columns"][2]] == ["c", "b", "A", "a", ""]  # reversed: ties still in order
+    assert [r[1] for r in got["columns"][4]] == ["2.0", "2.0", "1.0", "0.5", ""]  # NaN last, reversed too

@@ -30,13 +30,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 import numpy as np
-import pandas as pd
 
 from annotrain_tui.core.backends.base import Backend
+from annotrain_tui.core.columns import Columns
 from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import finished_rows, safe_text
 from annotrain_tui.core.evaluation.results import AnnotatorScore, EvaluationResult, EvaluationSettings
+from annotrain_tui.core.lazy import lazy_module
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import current_rounds, parse_training_marker
 from annotrain_tui.core.models import LabelRowInfo, Project
@@ -44,9 +45,13 @@ from annotrain_tui.core.remedies import see
 from annotrain_tui.core.text import shown
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from annotrain_tui.core.evaluation.fastread import LoadedTable
     from annotrain_tui.core.evaluation.parse import ObjectTable
     from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter
+else:
+    pd = lazy_module("pandas")  # the annotator table (a screen's first view) needs no frame
 
 __all__ = ["EvaluationSession", "LiveSource", "FileSource", "TrainingSource", "RefreshReport", "ANNOTATOR_COLUMNS",
            "FETCH_CHUNK"]
@@ -426,6 +431,10 @@ class EvaluationSession:
     # -- views ----------------------------------------------------------------------------
     def annotator_frame(self) -> pd.DataFrame:
         """One row per annotator: progress (from their projects) and scores (from the engine)."""
+        return self.annotator_columns().to_pandas(infer=("last_activity",))
+
+    def annotator_columns(self) -> Columns:
+        """:meth:`annotator_frame` as plain columns (``last_activity`` a datetime or None): no pandas."""
         result = self.result
         by_annotator: dict[str, dict[str, Any]] = {}
         for src in self.sources.values():
@@ -446,9 +455,9 @@ class EvaluationSession:
             "complete": np.array([p["complete"] for p in progress], dtype=np.int64),
             "total": np.array([p["total"] for p in progress], dtype=np.int64),
             **score_columns([scores.get(n) for n in names]),
-            "last_activity": pd.Series([p["last_activity"] for p in progress], dtype=None if names else object),
+            "last_activity": [p["last_activity"] for p in progress],
         }
-        return pd.DataFrame(columns, columns=list(ANNOTATOR_COLUMNS))
+        return Columns({c: columns[c] for c in ANNOTATOR_COLUMNS})
 
 
 #: the annotator table's columns that come from the scores (a filter recomputes them)

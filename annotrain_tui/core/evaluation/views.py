@@ -14,11 +14,12 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from annotrain_tui.core.columns import Columns
 from annotrain_tui.core.evaluation.labels import BOX, read_objects
 from annotrain_tui.core.evaluation.results import (
     IOU_BINS,
@@ -32,11 +33,16 @@ from annotrain_tui.core.evaluation.results import (
     class_label,
 )
 from annotrain_tui.core.evaluation.shapes import DRAWABLE, Geometry
+from annotrain_tui.core.lazy import lazy_module
 from annotrain_tui.core.text import shown
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from annotrain_tui.core.evaluation.engine import Evaluator
     from annotrain_tui.core.evaluation.session import EvaluationSession
+else:
+    pd = lazy_module("pandas")  # the annotator table (a screen's first view) needs no frame
 
 __all__ = ["Filter", "EvaluationSnapshot", "ItemView", "ItemShape", "AnnotatorDetail", "ConfusionView",
            "BreakdownView", "ITEM_COLUMNS", "OBJECT_COLUMNS", "ITEM_OBJECT_COLUMNS", "CONFUSION_COLUMNS",
@@ -132,15 +138,16 @@ class Filter:
         return f"{stem}.{tag}.{ext}" if dot else f"{default}.{tag}"
 
 
-def _as_shown(values: Any) -> pd.Series:
-    """A text column as the user sees it (the policy's escapes), casefolded: filters match what is shown."""
-    s = pd.Series(values, dtype=object)
-    return s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else shown(v)).astype(str) \
-        .str.casefold()
+def _as_shown(value: Any) -> str:
+    """A text as the user sees it (the policy's escapes), casefolded: filters match what is shown."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else shown(value).casefold()
 
 
 def _contains(values: Any, needle: str) -> np.ndarray:
-    return _as_shown(values).str.contains(needle.casefold(), regex=False).to_numpy(dtype=bool)
+    """Per value: whether it contains ``needle`` as shown, any case (a column, an array or a list)."""
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
+    want = needle.casefold()
+    return np.fromiter((want in _as_shown(v) for v in items), dtype=bool, count=len(items))
 
 
 def filter_mask(objects: pd.DataFrame, f: Filter, annotator: str | None = None, *,
@@ -598,7 +605,7 @@ class EvaluationSnapshot:
     live: bool
     settings: EvaluationSettings
     result: EvaluationResult | None
-    frame: pd.DataFrame = field(repr=False)  # the annotator table, unfiltered (+ iou_dist, progress)
+    table: Columns = field(repr=False)  # the annotator table, unfiltered (+ iou_dist, progress): no pandas
     bench_rows: Mapping[str, dict[str, Any]] = field(repr=False)
     training_rows: tuple[tuple[str, Mapping[str, dict[str, Any]]], ...] = field(repr=False)
     nothing_paired: str = ""  # why no row was compared ("" when some were)
@@ -609,6 +616,11 @@ class EvaluationSnapshot:
     _class_scores: dict[Filter, dict[str, AnnotatorScore]] = field(default_factory=dict, repr=False,
                                                                      compare=False)
     _class_scores_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The annotator table as a pandas frame (:attr:`table` is the same without pandas)."""
+        return self.table.to_pandas(infer=("last_activity",))
 
     @property
     def objects(self) -> pd.DataFrame | None:
@@ -627,13 +639,13 @@ class EvaluationSnapshot:
     def of(cls, session: EvaluationSession) -> EvaluationSnapshot:
         """Built under the session's lock (the row maps are copied; rows are replaced, never edited)."""
         result = session.result
-        frame = session.annotator_frame()
+        table = session.annotator_columns()
         counts = result.iou_counts() if result is not None and result.keep_objects else {}
         dist = {name: spark_of_counts(c) for name, c in counts.items()}
-        frame["iou_dist"] = [dist.get(a, "") for a in frame["annotator"]]
-        frame["progress"] = progress_column(frame, result.annotators if result is not None else {})
+        table = table.assign(iou_dist=[dist.get(a, "") for a in table["annotator"].tolist()],
+                             progress=progress_column(table, result.annotators if result is not None else {}))
         paired = result.paired_rows if result is not None else 0
-        return cls(title=session.title, live=session.live, settings=session.settings, result=result, frame=frame,
+        return cls(title=session.title, live=session.live, settings=session.settings, result=result, table=table,
                    bench_rows=_frozen_copy(session.bench_rows),
                    training_rows=tuple((s.annotator, _frozen_copy(s.rows)) for s in session.sources.values()),
                    nothing_paired="" if paired else session.why_nothing_paired(),
@@ -668,6 +680,13 @@ class EvaluationSnapshot:
                 found = self._class_scores[f] = annotator_scores(self.filtered_objects(f), self.settings.pass_mark,
                                                                  r.annotators, f.class_name, self.class_labels)
         return dict(found)
+
+    def annotator_table(self, f: Filter = Filter()) -> Columns:
+        """:meth:`annotators` as plain columns; without a class filter, no pandas is imported."""
+        if f.class_name and self.has_objects:
+            return Columns.of(self.annotators(f))
+        table = self.table
+        return table.where(_contains(table["annotator"], f.annotator)) if f.annotator else table
 
     def annotators(self, f: Filter = Filter()) -> pd.DataFrame:
         """The annotator table under ``f``: names containing ``f.annotator``; with a class filter,
@@ -720,7 +739,7 @@ class EvaluationSnapshot:
 
     def empty_text(self, f: Filter = Filter()) -> str:
         """What an empty annotator table says: the real cause."""
-        if len(self.frame) and f.active:
+        if len(self.table) and f.active:
             return f"No annotator matches the filter {shown(f.describe())} (f changes it)."
         if self.nothing_paired:
             return f"No annotators: {self.nothing_paired}."
@@ -762,7 +781,11 @@ class EvaluationSnapshot:
             return AnnotatorDetail(None, self.settings.low_overlap, (), ())
         score = self.scores(f).get(annotator) if annotator else None
         confusions: list[tuple[str, str, int]] = []
-        if score is not None:
+        if score is not None and not f.active:  # the engine's totals, no frame: the first view's line
+            confusions = sorted(((b, a, n) for (who, b, a), n in r.confusion_totals.items()
+                                 if who == annotator and b != a and UNMATCHED not in (b, a) and n),
+                                key=lambda t: (-t[2], t[0], t[1]))
+        elif score is not None:
             conf = self.confusion(annotator, f).matrix
             confusions = sorted(((str(b), str(a), int(conf.at[b, a])) for b in conf.index for a in conf.columns
                                  if b != a and UNMATCHED not in (b, a) and conf.at[b, a]), key=lambda t: -t[2])
@@ -865,7 +888,7 @@ def engine_class_labels(evaluator: Evaluator | None) -> dict[str, str]:
     return {}
 
 
-def progress_column(frame: pd.DataFrame, scores: Mapping[str, AnnotatorScore]) -> list[str]:
+def progress_column(frame: pd.DataFrame | Columns, scores: Mapping[str, AnnotatorScore]) -> list[str]:
     """The annotator table's Done column: the score's ``items_done/items_required`` (the numbers
     the status and its reason use) where the score has them, else the annotator's projects' rows
     ``complete/total``."""

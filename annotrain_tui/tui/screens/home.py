@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -193,8 +194,18 @@ class HomeScreen(AppScreen):
     def on_unmount(self) -> None:
         self._tables_mounted.set()  # a load still waiting for the tables ends (the app is closing)
 
+    @staticmethod
+    def _preload_pick() -> None:
+        from annotrain_tui.tui.screens import pick  # noqa: F401
+
+    @work(thread=True, exit_on_error=False, group="home-preload")
+    def _preload_pick_worker(self) -> None:
+        self._preload_pick()
+
     def on_screen_resume(self) -> None:
         """Back on Home (after creating folders, datasets, projects elsewhere): the counts are re-read."""
+        if self.tabs_ready and "annotrain_tui.tui.screens.pick" not in sys.modules:
+            self._preload_pick_worker()  # covered since the start: the row picks' module, off the UI thread
         self.refresh_timer.resume()
         if self._shown_once:
             self.action_refresh()
@@ -229,9 +240,11 @@ class HomeScreen(AppScreen):
         self._tables_mounted.wait(timeout=30)  # set once the first frame is drawn (_mount_tabs)
         if not self.tabs_ready:
             return None  # the screen closed first (or its first frame never came)
-        # the Pick screen's module (its registration and manifest imports) loads here, off the UI
-        # thread and after the first paint, for show() and the row picks
-        from annotrain_tui.tui.screens import pick  # noqa: F401
+        # the Pick screen's module (its registration and manifest imports, pydantic) loads here, off
+        # the UI thread and after the first paint, for the row picks; not while Home is covered (tui
+        # --screen evaluation: 8 MiB for a screen that may never be shown; it loads when it is)
+        if self.app.screen is self:  # (Textual's is_current is true under another screen too)
+            self._preload_pick()
 
         ws = self.app.workspace
         overview = load_overview(ws.backend)
@@ -272,7 +285,7 @@ class HomeScreen(AppScreen):
         self.overview = ov
         if not self._restored:  # the first load brings back the pick of the last launch
             self._restored = True
-            from annotrain_tui.tui.screens.pick import restore_remembered
+            from annotrain_tui.core.choices import restore_remembered
 
             restore_remembered(self.app, ov.integrations, ov.folders)
         summary = Text()

@@ -12,7 +12,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import Worker
 
-from annotrain_tui.core.choices import PickLists, match_remembered, pick_lists
+from annotrain_tui.core.choices import PickLists, pick_lists, restore_remembered
 from annotrain_tui.core.errors import InvalidInput
 from annotrain_tui.core.metadata import parse_metadata  # noqa: F401 (also re-exported)
 from annotrain_tui.core.models import Folder, Integration
@@ -31,22 +31,6 @@ def remember_selection(app: AnnotrainApp, *, integration: Integration | None = N
     values = {k: v.id for k, v in (("integration", integration), ("folder", folder)) if v is not None}
     if values:
         app.workspace.recent().set(**values)
-
-
-def restore_remembered(app: AnnotrainApp, integrations: list[Integration], folders: list[Folder]) -> bool:
-    """Bring back the last launch's pick (ids kept by ``remember_selection``) into what nothing picked yet
-    this launch, among lists the caller already loaded; an id that names nothing any more is quietly
-    forgotten. True when the selection changed."""
-    recent = app.workspace.recent()
-    found = match_remembered(integrations, folders, recent.get("integration"), recent.get("folder"))
-    if found.dropped:
-        recent.set(**dict.fromkeys(found.dropped))
-    sel, changed = app.selection, False
-    if sel.integration is None and found.integration is not None:
-        sel.integration, changed = found.integration, True
-    if sel.folder is None and found.folder is not None:
-        sel.folder, changed = found.folder, True
-    return changed
 
 
 class PickScreen(AppScreen):

@@ -1,4 +1,5 @@
-"""FrameTable: a table over a pandas DataFrame that renders only the visible rows.
+"""FrameTable: a table over a pandas DataFrame (or :class:`~annotrain_tui.core.columns.Columns`,
+numpy arrays without pandas) that renders only the visible rows.
 
 Textual's DataTable measures every cell before its first paint (about 9 s at 100,000 × 6 here);
 this widget uses the line API instead: a row is formatted only when it is on screen. Sorting is a
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
-import pandas as pd
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -26,7 +26,14 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from annotrain_tui.core.columns import Columns
 from annotrain_tui.core.text import shown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: what a table shows: a pandas frame, or plain columns (a first view that imports no pandas)
+Data = Union["pd.DataFrame", Columns]
 
 
 def clean(text: str) -> str:
@@ -40,6 +47,28 @@ def fit(text: str, width: int, align: str) -> str:
     if len(text) > width:
         return text[: max(0, width - 1)] + "…" if width > 0 else ""
     return text.rjust(width) if align == "right" else text.ljust(width)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or NaT: an empty cell (sorted last, either way)."""
+    return value is None or (value != value if isinstance(value, float) or hasattr(value, "isoformat") else False)
+
+
+def _object_order(values: np.ndarray, reverse: bool) -> np.ndarray:
+    """The order of an object column: texts casefolded, other values (datetimes) as they compare, by a
+    stable sort both ways (ties keep the table's order); empty cells last. Values that do not compare
+    with each other are ordered by their text. (pandas 3 keeps a missing text missing through
+    ``astype(str)``, and numpy cannot sort a NaN among texts: a column with an empty cell broke the sort.)"""
+    items = values.tolist()
+    present = [i for i, v in enumerate(items) if not _missing(v)]
+    empty = [i for i, v in enumerate(items) if _missing(v)]
+    keys = [items[i].casefold() if isinstance(items[i], str) else items[i] for i in present]
+    try:
+        ranked = sorted(range(len(present)), key=keys.__getitem__, reverse=reverse)  # stable, both ways
+    except TypeError:
+        keys = [str(k).casefold() for k in keys]
+        ranked = sorted(range(len(present)), key=keys.__getitem__, reverse=reverse)
+    return np.array([present[j] for j in ranked] + empty, dtype=np.int64)
 
 
 @dataclass
@@ -104,7 +133,7 @@ class FrameTable(ScrollView, can_focus=True):
         self.columns = list(columns)
         self.key_column = key_column
         self.empty_text = empty
-        self.frame = pd.DataFrame({c.key: [] for c in self.columns})
+        self.data: Data = Columns({c.key: [] for c in self.columns})
         self.order = np.zeros(0, dtype=np.int64)  # display row → frame position
         self.sort_key: str | None = None
         self.sort_reverse = False
@@ -112,16 +141,30 @@ class FrameTable(ScrollView, can_focus=True):
         self._row_cache: dict[int, list[str]] = {}
 
     # -- data ---------------------------------------------------------------------------
-    def set_frame(self, frame: pd.DataFrame, *, keep_position: bool = True) -> None:
+    @property
+    def frame(self) -> pd.DataFrame:
+        """What the table shows, as a pandas frame (plain columns are converted: for tests and readers)."""
+        data = self.data
+        return data.to_pandas() if isinstance(data, Columns) else data
+
+    def _column(self, key: str) -> np.ndarray:
+        data = self.data
+        return data[key] if isinstance(data, Columns) else data[key].to_numpy()
+
+    def _value(self, key: str, pos: int) -> Any:
+        data = self.data
+        return data[key][pos] if isinstance(data, Columns) else data[key].iat[pos]
+
+    def set_frame(self, frame: Data, *, keep_position: bool = True) -> None:
         """Show ``frame``; the sort, the cursor's row (by key) and the scroll are kept."""
         old_key = self.current_key() if keep_position else None
         old_offset = self.cursor_row - int(self.scroll_y)
-        self.frame = frame.reset_index(drop=True)
+        self.data = frame if isinstance(frame, Columns) else frame.reset_index(drop=True)
         self._row_cache.clear()
         self._measure()
         self._apply_sort()
-        if old_key is not None and self.key_column is not None and len(self.frame):
-            pos = np.flatnonzero(self.frame[self.key_column].to_numpy() == old_key)
+        if old_key is not None and self.key_column is not None and len(self.data):
+            pos = np.flatnonzero(self._column(self.key_column) == old_key)
             if len(pos):
                 row = int(np.flatnonzero(self.order == pos[0])[0])
                 self.cursor_row = row
@@ -132,7 +175,7 @@ class FrameTable(ScrollView, can_focus=True):
     def current_key(self) -> Any:
         if not len(self.order) or self.key_column is None:
             return None
-        return self.frame[self.key_column].iat[int(self.order[min(self.cursor_row, len(self.order) - 1)])]
+        return self._value(self.key_column, int(self.order[min(self.cursor_row, len(self.order) - 1)]))
 
     @property
     def row_count(self) -> int:
@@ -140,18 +183,21 @@ class FrameTable(ScrollView, can_focus=True):
 
     def _measure(self) -> None:
         widths = []
-        sample = self.frame.head(2000)
+        data = self.data
         for c in self.columns:
             if c.width is not None:
                 widths.append(c.width)
                 continue
             longest = len(c.label) + (2 if c.align == "left" else 0)
-            if len(sample) and c.key in sample:
-                values = sample[c.key].map(lambda v, c=c: len(self._format(c, v)))
-                longest = max(longest, int(values.max()) if len(values) else 0)
+            if len(data) and c.key in data:
+                if isinstance(data, Columns):
+                    longest = max(longest, *(len(self._format(c, v)) for v in data[c.key][:2000]))
+                else:
+                    values = data.head(2000)[c.key].map(lambda v, c=c: len(self._format(c, v)))
+                    longest = max(longest, int(values.max()) if len(values) else 0)
             widths.append(min(longest, 48))
         self._widths = widths
-        self.virtual_size = Size(sum(widths) + len(widths), len(self.frame) + 1)
+        self.virtual_size = Size(sum(widths) + len(widths), len(self.data) + 1)
 
     def _format(self, column: Column, value: Any) -> str:
         if column.format is not None:
@@ -165,7 +211,7 @@ class FrameTable(ScrollView, can_focus=True):
 
     # -- sorting ------------------------------------------------------------------------
     def sort_by(self, key: str, *, reverse: bool | None = None) -> None:
-        if key not in self.frame.columns:
+        if key not in self.data.columns:
             return
         if reverse is None:
             reverse = (not self.sort_reverse) if key == self.sort_key else False
@@ -182,15 +228,22 @@ class FrameTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _apply_sort(self) -> None:
-        n = len(self.frame)
-        if self.sort_key is None or self.sort_key not in self.frame.columns or n == 0:
+        n = len(self.data)
+        if self.sort_key is None or self.sort_key not in self.data.columns or n == 0:
             self.order = np.arange(n, dtype=np.int64)
             return
-        col = self.frame[self.sort_key]
-        if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
-            values = col.astype(str).str.casefold().to_numpy()
+        data = self.data
+        if isinstance(data, Columns):
+            values = data[self.sort_key]
         else:
-            values = col.to_numpy()
+            import pandas as pd
+
+            col = data[self.sort_key]
+            text = col.dtype == object or isinstance(col.dtype, pd.StringDtype)
+            values = col.to_numpy(dtype=object) if text else col.to_numpy()
+        if values.dtype == object:  # texts (and datetimes, mixed values): by Python's sort
+            self.order = _object_order(values, self.sort_reverse)
+            return
         if self.sort_reverse:
             # descending by rank, stably: equal values keep the frame's order (``order[::-1]`` would
             # put ties backwards); NaNs are moved last below either way
@@ -240,8 +293,12 @@ class FrameTable(ScrollView, can_focus=True):
         cached = self._row_cache.get(row)
         if cached is None:
             pos = int(self.order[row])
-            record = self.frame.iloc[pos]
-            cached = [self._format(c, record.get(c.key)) for c in self.columns]
+            data = self.data
+            if isinstance(data, Columns):
+                cached = [self._format(c, data[c.key][pos] if c.key in data else None) for c in self.columns]
+            else:
+                record = data.iloc[pos]
+                cached = [self._format(c, record.get(c.key)) for c in self.columns]
             if len(self._row_cache) > 4000:
                 self._row_cache.clear()
             self._row_cache[row] = cached
@@ -260,7 +317,7 @@ class FrameTable(ScrollView, can_focus=True):
             cell_style = style
             if c.style is not None:
                 try:
-                    extra = c.style(self.frame[c.key].iat[pos])
+                    extra = c.style(self._value(c.key, pos))
                 except Exception:  # noqa: BLE001
                     extra = None
                 if extra is not None:

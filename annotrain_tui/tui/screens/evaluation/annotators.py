@@ -56,8 +56,7 @@ from annotrain_tui.tui.widgets.dialogs import ChoiceDialog, ConfirmDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from annotrain_tui.core.columns import Columns
     from annotrain_tui.core.evaluation.results import AnnotatorScore
 
 #: the decisions (a workspace's programme: live only)
@@ -204,7 +203,7 @@ class EvaluationScreen(AppScreen):
 
         bubble = False  # for this screen only
 
-        def __init__(self, snapshot: EvaluationSnapshot, f: Filter, frame: pd.DataFrame,
+        def __init__(self, snapshot: EvaluationSnapshot, f: Filter, frame: Columns,
                      scores: Mapping[str, AnnotatorScore], changed: int | None) -> None:
             super().__init__()
             self.snapshot, self.filter, self.frame, self.scores, self.changed = snapshot, f, frame, scores, changed
@@ -445,12 +444,12 @@ class EvaluationScreen(AppScreen):
             self._filter_scores(snap, self.filter, changed)
             return
         self._scoring_filter = None
-        self._apply(snap.annotators(self.filter), snap.result.annotators if snap.result else {}, changed)
+        self._apply(snap.annotator_table(self.filter), snap.result.annotators if snap.result else {}, changed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="evaluation-filter")
     def _filter_scores(self, snap: EvaluationSnapshot, f: Filter, changed: int | None) -> None:
         """The annotator rows under a class filter, off the UI thread (the snapshot is immutable)."""
-        self.post_message(self.Filtered(snap, f, snap.annotators(f), snap.scores(f), changed))
+        self.post_message(self.Filtered(snap, f, snap.annotator_table(f), snap.scores(f), changed))
 
     @on(Filtered)
     def _filtered(self, event: Filtered) -> None:
@@ -458,7 +457,7 @@ class EvaluationScreen(AppScreen):
             self._scoring_filter = None
             self._apply(event.frame, event.scores, event.changed)
 
-    def _apply(self, frame: pd.DataFrame, scores: Mapping[str, AnnotatorScore], changed: int | None) -> None:
+    def _apply(self, frame: Columns, scores: Mapping[str, AnnotatorScore], changed: int | None) -> None:
         self.table.set_frame(with_decision_columns(frame, scores, self.rows if self.programme is not None else None))
         self._show_status(changed)
         self._show_detail()

@@ -3,9 +3,8 @@ with the class mismatches, the items finished and required, and the status with 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -21,6 +20,13 @@ from annotrain_tui.core.evaluation.views import BreakdownView, EvaluationSnapsho
 from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.screens.evaluation.common import STATUS_STYLE, fmt_ratio, score_style
 from annotrain_tui.tui.text import lit
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from annotrain_tui.core.lazy import lazy_module
+
+    pd = lazy_module("pandas")  # the evaluation screen's first view needs no frame
 
 #: (column of the view's table, heading) of the shape and class tables: narrow headings, so a
 #: label of 20 cells and nine numbers fit 80 columns

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import datetime
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -26,6 +26,9 @@ from annotrain_tui.tui.screens.base import AppScreen
 from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog, PathDialog
 from annotrain_tui.tui.widgets.frame_table import Column, FrameTable
+
+if TYPE_CHECKING:
+    from annotrain_tui.core.columns import Columns
 
 STATUS_STYLE = {"passed": Style(color="green", bold=True), "close": Style(color="yellow"),
                 "needs feedback": Style(color="red", bold=True), "not enough work yet": Style(dim=True, italic=True),
@@ -47,7 +50,13 @@ def score_style(v: Any) -> Style | None:
 
 
 def fmt_time(v: Any) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "never"
+    if isinstance(v, datetime):  # a datetime (a pandas Timestamp is one too)
+        return "never" if v != v else v.strftime("%m-%d %H:%M")  # NaT is no date
+    import pandas as pd
+
+    if v is pd.NaT:
         return "never"
     return pd.Timestamp(v).strftime("%m-%d %H:%M")
 
@@ -112,8 +121,8 @@ def annotator_columns(*, decisions: bool) -> list[Column]:
     return [*ANNOTATOR_COLUMNS[:at], *DECISION_COLUMNS, *ANNOTATOR_COLUMNS[at:]]
 
 
-def with_decision_columns(frame: pd.DataFrame, scores: Mapping[str, Any],
-                          rows: Mapping[str, DecisionRow] | None) -> pd.DataFrame:
+def with_decision_columns(frame: Columns, scores: Mapping[str, Any],
+                          rows: Mapping[str, DecisionRow] | None) -> Columns:
     """The annotator frame with what the table shows beside the scores: F1's interval (from the
     score, when it has one) and, for a programme (``rows``: trainee email → its decision row), the
     round, the suggested decision and the decision made on that round ("" when none)."""

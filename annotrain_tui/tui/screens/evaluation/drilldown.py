@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +32,13 @@ from annotrain_tui.tui.text import lit
 from annotrain_tui.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from annotrain_tui.tui.widgets.frame_table import FrameTable
 from annotrain_tui.tui.widgets.shape_canvas import ShapeCanvas, canvas_shapes
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from annotrain_tui.core.lazy import lazy_module
+
+    pd = lazy_module("pandas")  # the evaluation screen's first view needs no frame
 
 
 class AnnotatorScreen(AppScreen):
