@@ -286,6 +286,9 @@ def _walk(rows: list[_Row], source: str) -> Collected:
             else:
                 raise _Fallback  # labels on audio or text: the dict path says what it skips
 
+            # one frame of a one-unit row (an image): the row's first-seen map is the frame's, so
+            # a hash seen again on it is the map not growing (no set of the frame's hashes)
+            alone = len(frames) == 1 and len(units) == 1
             for frame, objects in frames:
                 on_frame: set[str] = set()
                 for oi, obj in enumerate(objects):
@@ -305,9 +308,16 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                         continue
                     if obj.event == "delete":
                         continue
-                    if object_hash in on_frame:
-                        raise _Fallback
-                    on_frame.add(object_hash)
+                    n_seen = len(first_seen)
+                    if alone:
+                        seq = seq_id(object_hash, n_seen)
+                        if len(first_seen) == n_seen:
+                            raise _Fallback  # the hash again on this frame
+                    else:
+                        if object_hash in on_frame:
+                            raise _Fallback
+                        on_frame.add(object_hash)
+                        seq = seq_id(object_hash, n_seen)
                     feature_hash = obj.featureHash
                     if not feature_hash:
                         raise _Fallback
@@ -338,7 +348,7 @@ def _walk(rows: list[_Row], source: str) -> Collected:
                             x = y = w = h = nan
                         else:
                             x, y, w, h = _other_shape(code, plain, at, len(records), others)
-                    add((ri, frame, seq_id(object_hash, len(first_seen)), object_hash,
+                    add((ri, frame, seq, object_hash,
                          feature_id(feature_hash, len(features)), name_id(name, len(names)), code,
                          creator_id(obj.createdBy, len(creators)), x, y, w, h, theta, img_w, img_h))
             if unit_bad and len(records) > shapes_before:
