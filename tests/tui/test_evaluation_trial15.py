@@ -205,3 +205,30 @@ async def test_under_a_class_filter_the_item_canvas_greys_the_other_classes_and_
         for drawn, shape in zip(canvas.shapes, view.shapes):  # the canvas draws the view's shapes, in order
             assert (drawn.color == DIMMED) == shape.dimmed
         assert "other classes grey" in canvas.title_text
+
+
+async def test_offline_a_drill_down_into_a_file_changed_since_it_was_scored_says_so(tmp_path):
+    """A file session keeps no rows: the drill-down reads the files again. One changed on disk since
+    the scores is said in one line, and the tables say they were not loaded (not "No paired items")."""
+    from tests.synth import make_programme
+
+    prog = make_programme(seed=3, n_items=4, annotators=("ann@example.com",))
+    bm, paths = prog.write_files(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation",
+                   options={"benchmark_labels": str(bm), "training_labels": paths})
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_eval(app, pilot)
+        assert screen.query_one("#annotators", FrameTable).row_count == 1
+        Path(paths[0]).write_text(json.dumps(json.loads(Path(paths[0]).read_text())[:2]))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AnnotatorScreen)
+        text = screen_text(app)
+        assert "changed since it was scored" in text and "Traceback" not in text
+        assert "Not loaded" in text and "No paired items" not in text
+        await pilot.press("escape", "r")  # read again: the drill-down follows the file
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AnnotatorScreen)
+        assert app.screen.query_one("#items", FrameTable).row_count == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from annotrain_tui.core.errors import AnnotrainError, OutputExists
 from annotrain_tui.core.evaluation.views import EvaluationSnapshot, Filter, ItemView, object_counts
@@ -91,9 +91,11 @@ class AnnotatorScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(""), id="annotator-title")
-        yield FrameTable(ITEM_COLUMNS, key_column="data_hash", id="items", empty="No paired items.")
-        yield FrameTable(OBJECT_COLUMNS, key_column="row_id", id="objects", empty="No objects.")
+        yield Static(lit(f"Loading the items and objects of {self.annotator}…", "dim", limit=120), id="annotator-title")
+        # until the worker's tables come (a file session reads its files again for them: a second or
+        # so), the tables say they are loading, not that there is nothing
+        yield FrameTable(ITEM_COLUMNS, key_column="data_hash", id="items", empty="Loading…")
+        yield FrameTable(OBJECT_COLUMNS, key_column="row_id", id="objects", empty="Loading…")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,12 +108,21 @@ class AnnotatorScreen(AppScreen):
         self.post_message(self.Built(self.snapshot.items_of(self.annotator, f),
                                      self.snapshot.objects_of(self.annotator, f)))
 
+    def worker_failed(self, worker: Worker, error: BaseException | None) -> None:
+        if worker.group != "annotator-build":
+            return
+        for table in self.query(FrameTable):  # the error bar says what went wrong
+            table.empty_text = "Not loaded (see the line above)."
+            table.refresh()
+        self.query_one("#annotator-title", Static).update(lit(f"{self.annotator}: not loaded", "red", limit=120))
+
     @on(Built)
     def _built(self, event: Built) -> None:
         items, objects = event.items, event.objects
         self.object_rows = objects
         it = self.query_one("#items", FrameTable)
         ob = self.query_one("#objects", FrameTable)
+        it.empty_text, ob.empty_text = "No paired items.", "No objects."
         it.set_frame(items)
         ob.set_frame(objects)
         it.display, ob.display = not self.show_objects, self.show_objects
