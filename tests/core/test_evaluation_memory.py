@@ -202,3 +202,47 @@ def test_rows_asked_after_a_file_changed_are_refused_not_mixed(tmp_path):
             raise AssertionError("rows of a changed file were given for the scores of the old one")
     session.refresh()  # read again: the rows follow
     assert len(session.snapshot().objects)
+
+
+def test_a_file_gone_since_it_was_scored_is_one_line_and_r_says_it_too(tmp_path):
+    import os
+
+    from annotrain_tui.core.errors import AnnotrainError
+
+    _prog, _bm, paths, session = _session(tmp_path, seed=8, n_items=16)
+    snap = session.snapshot()
+    os.remove(paths[1])
+    for ask in (lambda: snap.objects, session.seed_rows,
+                lambda: snap.item_view(next(iter(session.sources[paths[1]].rows)), session.sources[paths[1]].annotator)):
+        try:
+            ask()
+        except Unusable as e:
+            assert "changed since it was scored (or is gone)" in str(e)
+        else:
+            raise AssertionError("rows were given for a file that is gone")
+    settings = session.settings
+    try:
+        session.rescore(session.with_iou(0.6))  # a fresh read: the file's own line
+    except AnnotrainError as e:
+        assert "no such file" in str(e) and session.settings == settings  # the session as it was
+    else:
+        raise AssertionError("a rescore read a file that is gone")
+    try:
+        session.refresh()  # r: the file is gone, and the load says where
+    except AnnotrainError as e:
+        assert paths[1].rsplit("/", 1)[-1] in str(e) and not isinstance(e, Unusable)
+    else:
+        raise AssertionError("a refresh with a file gone did not say so")
+
+
+def test_a_change_that_keeps_the_mtime_is_still_read_again_by_r(tmp_path):
+    import os
+
+    _prog, _bm, paths, session = _session(tmp_path, seed=8, n_items=16)
+    before = os.stat(paths[0])
+    rows = json.loads(Path(paths[0]).read_text())
+    Path(paths[0]).write_text(json.dumps(rows[:-1]))
+    os.utime(paths[0], ns=(before.st_atime_ns, before.st_mtime_ns))  # what cp -p and rsync -t do
+    report = session.refresh()
+    assert report.changed_projects == [paths[0]]
+    assert len(session.sources[paths[0]].rows) == len(rows) - 1 and len(session.snapshot().objects)

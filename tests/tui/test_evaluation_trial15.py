@@ -232,3 +232,23 @@ async def test_offline_a_drill_down_into_a_file_changed_since_it_was_scored_says
         await settle(app, pilot)
         assert isinstance(app.screen, AnnotatorScreen)
         assert app.screen.query_one("#items", FrameTable).row_count == 2
+
+
+async def test_offline_a_class_filter_that_cannot_be_scored_is_dropped_not_left_scoring(tmp_path):
+    """The class filter scores the per-object rows, which a file session reads again: a file changed
+    since the scores makes it fail; the error line says why, and the status no longer says it is
+    scoring, nor names a class the table is not filtered by."""
+    from tests.synth import make_mixed_programme
+
+    prog = make_mixed_programme(seed=3, n_items=4, annotators=("ann@example.com",))
+    bm, paths = prog.write_files(tmp_path)
+    app = make_app(tmp_path / "ws.db", start_screen="evaluation",
+                   options={"benchmark_labels": str(bm), "training_labels": paths})
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_eval(app, pilot)
+        Path(paths[0]).write_text(json.dumps(json.loads(Path(paths[0]).read_text())[:2]))
+        await set_class_filter(app, pilot, "car")
+        status = str(screen.query_one("#eval-status").render())
+        assert "scoring" not in status and "car" not in status
+        assert screen.filter.class_name == "" and screen._scoring_filter is None
+        assert "changed since it was scored" in screen_text(app)

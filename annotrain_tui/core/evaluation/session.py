@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -150,18 +149,12 @@ class FileRows(Mapping[str, Any]):
     def _read(self, wanted: set[str] | None) -> dict[str, dict[str, Any]]:
         """The finished rows of the file by data hash (only those ``wanted``, or all)."""
         import json
-        import os
 
         import msgspec
 
         from annotrain_tui.core.files import read_user_bytes
 
-        try:
-            st = os.stat(self.path)
-            changed = (st.st_size, st.st_mtime_ns) != self.stamp
-        except OSError:
-            changed = True
-        if changed:
+        if _stamp(self.path) != self.stamp:
             raise Unusable(f"{shown(self.path)} changed since it was scored (or is gone): its rows are not the ones "
                            "scored", hint="press r on the evaluation screen to read the files again")
         data = read_user_bytes(self.path)
@@ -330,9 +323,13 @@ class EvaluationSession:
     def rescore(self, settings: EvaluationSettings) -> EvaluationResult:
         """Evaluate again with other settings (e.g. the IoU threshold), from the rows already fetched."""
         with self._lock:
-            self.settings = settings
+            before, self.settings = self.settings, settings
             if isinstance(self.source, FileSource):  # files: read again (they keep no rows)
-                self.source.load(self, None, None)
+                try:
+                    self.source.load(self, None, None)
+                except BaseException:
+                    self.settings = before  # nothing was changed: the scores shown are still the session's
+                    raise
                 return self.compute_result()
             self.new_evaluator(list(self.bench_rows.values()), self.title)
             for src in self.sources.values():
@@ -484,6 +481,17 @@ def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
         "low_overlap": ints(lambda s: s.low_overlap),
         "status": np.array([s.status if s else "no work yet" for s in found], dtype=object),
     }
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """A file's (size, mtime_ns) now; None when it cannot be stat'ed (gone, no permission)."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _owner(table: ObjectTable) -> str | None:
@@ -723,26 +731,22 @@ class FileSource:
         self.dropped_duplicates = len(list(training_paths)) - len(unique)
         self.training_paths = [p for p in unique if not same_file(p, benchmark_path)]
         self.dropped_benchmark = len(unique) - len(self.training_paths)
-        self._mtimes: dict[str, float] = {}
         self._stamps: dict[str, tuple[int, int]] = {}  # per file: (size, mtime_ns) when last scored
 
     def _table(self, path: str, stamp: tuple[int, int] | None = None) -> tuple[LoadedTable, tuple[int, int]]:
         """The file's table by the CLI's reader (the typed decode; the dict path for a file it cannot
         take as it is), and the file's size and modification time when it was read; with ``stamp``,
         :class:`Unusable` unless the file still has them (it is read again as it was scored)."""
-        import os
-
         from annotrain_tui.core.evaluation.fastread import load_table
         from annotrain_tui.core.files import read_user_bytes
 
-        st = os.stat(path)
-        now = (st.st_size, st.st_mtime_ns)
+        now = _stamp(path)
         if stamp is not None and now != stamp:
-            raise Unusable(f"{shown(path)} changed since it was scored: what it holds now is not what is shown",
-                           hint="press r on the evaluation screen to read the files again")
-        self._mtimes[path] = st.st_mtime
-        loaded = load_table(read_user_bytes(path), source=path, include_incomplete=self.include_incomplete)
-        return loaded, now
+            raise Unusable(f"{shown(path)} changed since it was scored (or is gone): what it holds now is not what "
+                           "is shown", hint="press r on the evaluation screen to read the files again")
+        data = read_user_bytes(path)  # a file gone or unreadable: its one line (UnreadableInput)
+        loaded = load_table(data, source=path, include_incomplete=self.include_incomplete)
+        return loaded, now or (0, 0)
 
     def _rows(self, path: str, loaded: LoadedTable, stamp: tuple[int, int]) -> FileRows:
         return FileRows(path, loaded.table.rows["data_hash"].tolist(), stamp, include_incomplete=self.include_incomplete)
@@ -814,8 +818,8 @@ class FileSource:
 
     def refresh(self, session: EvaluationSession, *, include_new_projects: bool = True,
                 check_benchmark: bool = True) -> RefreshReport:
-        changed = [p for p in [self.benchmark_path, *self.training_paths]
-                   if Path(p).exists() and Path(p).stat().st_mtime != self._mtimes.get(p)]
+        # the stamps the load scored (size, mtime_ns): a file gone counts as changed (the load says so)
+        changed = [p for p in [self.benchmark_path, *self.training_paths] if _stamp(p) != self._stamps.get(p)]
         if changed:
             self.load(session, None, None)
             session.compute_result()

@@ -410,6 +410,11 @@ class EvaluationScreen(AppScreen):
         if worker.group == "evaluation-refresh" and self.rescoring:
             self.rescoring = ""  # the error bar says why; the header keeps the matching in force
             self._show_status()
+        if worker.group == "evaluation-filter" and self._scoring_filter is not None:
+            # the class could not be scored (the error bar says why: a file changed since it was
+            # scored): the table and the status say the filter without it, as they show
+            self.filter = replace(self.filter, class_name="")
+            self._show()
         if worker.group != "evaluation-load":
             return
         self._status(Text("The evaluation is not loaded.", style="red"))

@@ -54,6 +54,8 @@ def fmt_time(v: Any) -> str:
         return "never"
     if isinstance(v, datetime):  # a datetime (a pandas Timestamp is one too)
         return "never" if v != v else v.strftime("%m-%d %H:%M")  # NaT is no date
+    if isinstance(v, np.datetime64) and np.isnat(v):  # a naive datetime column's NaT, as numpy holds it
+        return "never"
     import pandas as pd
 
     if v is pd.NaT:
