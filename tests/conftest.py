@@ -42,3 +42,30 @@ def demo(tmp_path):
     ids = seed_demo(backend)
     yield backend, ids
     backend.close()
+
+
+@pytest.fixture(autouse=True)
+def signals_as_they_were():
+    """A test leaves SIGINT and SIGTERM as it found them (their handlers and the thread's signal
+    mask): a handler left at SIG_IGN, or SIGINT left blocked, is inherited by every process the
+    worker starts afterwards, and another test's Ctrl+C then never arrives (a CI run)."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, []) if main and hasattr(signal, "pthread_sigmask") else None
+    yield
+    if not main:
+        return
+    changed = [f"{signal.Signals(s).name}: {before[s]!r} -> {h!r}" for s in before
+               if (h := signal.getsignal(s)) != before[s]]
+    for s, handler in before.items():
+        if handler is not None:
+            signal.signal(s, handler)
+    if mask is not None:
+        now = signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if set(now) != set(mask):
+            changed.append(f"signal mask: {sorted(mask)} -> {sorted(now)}")
+    if changed:
+        pytest.fail("the test left signals changed: " + "; ".join(changed))

@@ -309,7 +309,8 @@ def test_release_freezes_the_start_up_once_and_touches_nothing_it_did_not_hold()
         startup.hold()
         assert not startup.held()
     finally:
-        gc.enable()
+        startup.release_signals()  # the hold's Ctrl+C block is this thread's: left, every process the
+        gc.enable()                # worker starts later inherits SIGINT blocked (a CI run's lost Ctrl+C)
         gc.unfreeze()
 
 
