@@ -207,19 +207,28 @@ async def test_under_a_class_filter_the_item_canvas_greys_the_other_classes_and_
         assert "other classes grey" in canvas.title_text
 
 
+def _offline_app(tmp_path, prog):
+    """The evaluation screen on a programme's files (offline), and the training files' paths."""
+    bm, paths = prog.write_files(tmp_path)
+    return make_app(tmp_path / "ws.db", start_screen="evaluation",
+                    options={"benchmark_labels": str(bm), "training_labels": paths}), paths
+
+
+def _keep_two_rows(path: str) -> None:
+    """The file changed on disk after it was scored: its first two rows only."""
+    Path(path).write_text(json.dumps(json.loads(Path(path).read_text())[:2]))
+
+
 async def test_offline_a_drill_down_into_a_file_changed_since_it_was_scored_says_so(tmp_path):
     """A file session keeps no rows: the drill-down reads the files again. One changed on disk since
     the scores is said in one line, and the tables say they were not loaded (not "No paired items")."""
     from tests.synth import make_programme
 
-    prog = make_programme(seed=3, n_items=4, annotators=("ann@example.com",))
-    bm, paths = prog.write_files(tmp_path)
-    app = make_app(tmp_path / "ws.db", start_screen="evaluation",
-                   options={"benchmark_labels": str(bm), "training_labels": paths})
+    app, paths = _offline_app(tmp_path, make_programme(seed=3, n_items=4, annotators=("ann@example.com",)))
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_eval(app, pilot)
         assert screen.query_one("#annotators", FrameTable).row_count == 1
-        Path(paths[0]).write_text(json.dumps(json.loads(Path(paths[0]).read_text())[:2]))
+        _keep_two_rows(paths[0])
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, AnnotatorScreen)
@@ -240,13 +249,10 @@ async def test_offline_a_class_filter_that_cannot_be_scored_is_dropped_not_left_
     scoring, nor names a class the table is not filtered by."""
     from tests.synth import make_mixed_programme
 
-    prog = make_mixed_programme(seed=3, n_items=4, annotators=("ann@example.com",))
-    bm, paths = prog.write_files(tmp_path)
-    app = make_app(tmp_path / "ws.db", start_screen="evaluation",
-                   options={"benchmark_labels": str(bm), "training_labels": paths})
+    app, paths = _offline_app(tmp_path, make_mixed_programme(seed=3, n_items=4, annotators=("ann@example.com",)))
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_eval(app, pilot)
-        Path(paths[0]).write_text(json.dumps(json.loads(Path(paths[0]).read_text())[:2]))
+        _keep_two_rows(paths[0])
         await set_class_filter(app, pilot, "car")
         status = str(screen.query_one("#eval-status").render())
         assert "scoring" not in status and "car" not in status
