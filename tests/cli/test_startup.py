@@ -348,6 +348,9 @@ def test_a_ctrl_c_over_the_imports_waits_for_the_end_of_the_start_up():
     run printed 'thread panicked at … pyo3' and exited 1); held, it arrives at release, in Python."""
     code = """
 import os, signal, sys
+# Python's own handler, as the entry sets it (a process started by a shell's & inherits SIGINT
+# ignored, and Python then installs none: the Ctrl+C would never arrive)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from annotrain_tui.core import startup
 startup.hold()
 os.kill(os.getpid(), signal.SIGINT)  # arrives while held: nothing happens yet
