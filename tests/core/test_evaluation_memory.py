@@ -246,3 +246,20 @@ def test_a_change_that_keeps_the_mtime_is_still_read_again_by_r(tmp_path):
     report = session.refresh()
     assert report.changed_projects == [paths[0]]
     assert len(session.sources[paths[0]].rows) == len(rows) - 1 and len(session.snapshot().objects)
+
+
+def test_an_item_view_reads_the_benchmark_file_and_the_annotators_only(tmp_path, monkeypatch):
+    prog = make_programme(seed=5, n_items=6, annotators=("a@x.com", "b@x.com", "c@x.com"))
+    bm, paths = prog.write_files(tmp_path)
+    session = EvaluationSession.of_files(str(bm), paths)
+    session.load()
+    snap = session.snapshot()
+    last = session.sources[paths[-1]]
+    some = next(iter(last.rows))
+    snap.objects  # built first: the item view reads rows, not the whole evaluation
+    read: list[str] = []
+    original = FileRows._read
+    monkeypatch.setattr(FileRows, "_read", lambda self, wanted: read.append(self.path) or original(self, wanted))
+    view = snap.item_view(some, last.annotator)
+    assert view.shapes
+    assert sorted(read) == sorted([str(bm), paths[-1]])  # not every training file before the annotator's

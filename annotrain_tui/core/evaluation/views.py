@@ -80,14 +80,13 @@ def item_rows_of(bench_rows: Mapping[str, Any], sources: Iterable[tuple[str, Map
                  annotator: str) -> tuple[Any, Any]:
     """The benchmark's row of an item and an annotator's own row of it (else the first training row
     of it): what the item view, the session and the feedback packs draw."""
-    mine = None
+    mine: Mapping[str, Any] | None = None  # whose row: asked by membership first (a file's row is a read)
     for who, rows in sources:
-        row = rows.get(data_hash)
-        if row is not None and (who == annotator or mine is None):
-            mine = row
+        if data_hash in rows and (who == annotator or mine is None):
+            mine = rows
             if who == annotator:
                 break
-    return bench_rows.get(data_hash), mine
+    return bench_rows.get(data_hash), (mine.get(data_hash) if mine is not None else None)
 
 
 @dataclass(frozen=True)
