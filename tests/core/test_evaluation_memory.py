@@ -256,7 +256,7 @@ def test_an_item_view_reads_the_benchmark_file_and_the_annotators_only(tmp_path,
     snap = session.snapshot()
     last = session.sources[paths[-1]]
     some = next(iter(last.rows))
-    snap.objects  # built first: the item view reads rows, not the whole evaluation
+    assert snap.objects is not None  # built first: the item view reads rows, not the whole evaluation
     read: list[str] = []
     original = FileRows._read
     monkeypatch.setattr(FileRows, "_read", lambda self, wanted: read.append(self.path) or original(self, wanted))
