@@ -53,6 +53,17 @@ def file_identity(path: str | Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
+def disk_identity(path: str | Path) -> tuple[int, ...] | None:
+    """Which file, in which state, is at ``path`` now (device, inode, size, mtime_ns; symlinks
+    followed); None: nothing can be stat'ed there. Equal twice: the same file, unchanged as far as
+    its metadata says (a file read, validated or scored is used again only while this holds)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """True when ``a`` and ``b`` name one file: same device and inode, or the same real path.
 

@@ -36,6 +36,7 @@ from annotrain_tui.core.errors import Cancelled, NotFound, Unusable
 from annotrain_tui.core.evaluation.engine import Evaluator
 from annotrain_tui.core.evaluation.labels import finished_rows, safe_text
 from annotrain_tui.core.evaluation.results import AnnotatorScore, EvaluationResult, EvaluationSettings
+from annotrain_tui.core.files import disk_identity
 from annotrain_tui.core.lazy import lazy_module
 from annotrain_tui.core.lookup import find_project
 from annotrain_tui.core.markers import current_rounds, parse_training_marker
@@ -114,7 +115,7 @@ class FileRows(Mapping[str, Any]):
     refuses (a ``NaN``, not UTF-8…) is read by the dict path, as the load read it. A file changed
     since it was scored is :class:`Unusable` (what is drawn would not be what was scored)."""
 
-    def __init__(self, path: str, hashes: Iterable[Any], stamp: tuple[int, int], *,
+    def __init__(self, path: str, hashes: Iterable[Any], stamp: tuple[int, ...], *,
                  include_incomplete: bool = False) -> None:
         self.path = path
         self.stamp = stamp
@@ -154,7 +155,7 @@ class FileRows(Mapping[str, Any]):
 
         from annotrain_tui.core.files import read_user_bytes
 
-        if _stamp(self.path) != self.stamp:
+        if disk_identity(self.path) != self.stamp:
             raise Unusable(f"{shown(self.path)} changed since it was scored (or is gone): its rows are not the ones "
                            "scored", hint="press r on the evaluation screen to read the files again")
         data = read_user_bytes(self.path)
@@ -483,17 +484,6 @@ def score_columns(found: list[AnnotatorScore | None]) -> dict[str, np.ndarray]:
     }
 
 
-def _stamp(path: str) -> tuple[int, int] | None:
-    """A file's (size, mtime_ns) now; None when it cannot be stat'ed (gone, no permission)."""
-    import os
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns)
-
-
 def _owner(table: ObjectTable) -> str | None:
     """The ``createdBy`` most of a file's compared objects carry (the first of a tie, in file order)."""
     vocab = table.created_by_vocab
@@ -705,10 +695,10 @@ class LiveSource:
 
 @dataclass(frozen=True)
 class ScoredFiles:
-    """What a file session scored: each file's (size, mtime_ns) then, and each training file's
+    """What a file session scored: each file's disk_identity then, and each training file's
     (path, annotator, credit_owner) set."""
 
-    stamps: dict[str, tuple[int, int]]
+    stamps: dict[str, tuple[int, ...]]
     sets: list[tuple[str, str, bool]]
 
 
@@ -731,24 +721,24 @@ class FileSource:
         self.dropped_duplicates = len(list(training_paths)) - len(unique)
         self.training_paths = [p for p in unique if not same_file(p, benchmark_path)]
         self.dropped_benchmark = len(unique) - len(self.training_paths)
-        self._stamps: dict[str, tuple[int, int]] = {}  # per file: (size, mtime_ns) when last scored
+        self._stamps: dict[str, tuple[int, ...]] = {}  # per file: its disk_identity when last scored
 
-    def _table(self, path: str, stamp: tuple[int, int] | None = None) -> tuple[LoadedTable, tuple[int, int]]:
+    def _table(self, path: str, stamp: tuple[int, ...] | None = None) -> tuple[LoadedTable, tuple[int, ...]]:
         """The file's table by the CLI's reader (the typed decode; the dict path for a file it cannot
         take as it is), and the file's size and modification time when it was read; with ``stamp``,
         :class:`Unusable` unless the file still has them (it is read again as it was scored)."""
         from annotrain_tui.core.evaluation.fastread import load_table
         from annotrain_tui.core.files import read_user_bytes
 
-        now = _stamp(path)
+        now = disk_identity(path)
         if stamp is not None and now != stamp:
             raise Unusable(f"{shown(path)} changed since it was scored (or is gone): what it holds now is not what "
                            "is shown", hint="press r on the evaluation screen to read the files again")
         data = read_user_bytes(path)  # a file gone or unreadable: its one line (UnreadableInput)
         loaded = load_table(data, source=path, include_incomplete=self.include_incomplete)
-        return loaded, now or (0, 0)
+        return loaded, now or ()  # (stat'ed, then gone before the read: it never matches again)
 
-    def _rows(self, path: str, loaded: LoadedTable, stamp: tuple[int, int]) -> FileRows:
+    def _rows(self, path: str, loaded: LoadedTable, stamp: tuple[int, ...]) -> FileRows:
         return FileRows(path, loaded.table.rows["data_hash"].tolist(), stamp, include_incomplete=self.include_incomplete)
 
     def load(self, session: EvaluationSession, on_progress: Progress | None, cancel: threading.Event | None) -> None:
@@ -818,8 +808,8 @@ class FileSource:
 
     def refresh(self, session: EvaluationSession, *, include_new_projects: bool = True,
                 check_benchmark: bool = True) -> RefreshReport:
-        # the stamps the load scored (size, mtime_ns): a file gone counts as changed (the load says so)
-        changed = [p for p in [self.benchmark_path, *self.training_paths] if _stamp(p) != self._stamps.get(p)]
+        # the stamps the load scored (disk_identity): a file gone counts as changed (the load says so)
+        changed = [p for p in [self.benchmark_path, *self.training_paths] if disk_identity(p) != self._stamps.get(p)]
         if changed:
             self.load(session, None, None)
             session.compute_result()

@@ -45,15 +45,6 @@ class Opened:
     identity: tuple[int, ...] | None = None  # disk_identity of the file read
 
 
-def disk_identity(path: Path | str) -> tuple[int, ...] | None:
-    """Which file, in which state, is at ``path`` now (device, inode, size, mtime); None: nothing."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 def read_for_editing(path: Path, draft: Path, max_bytes: int = 64_000_000) -> Opened:
     """Read ``path`` as UTF-8 text, and its draft when that differs from the file (a draft older than
     the file is reported too, marked: the file changed after it, but it may hold unsaved edits).

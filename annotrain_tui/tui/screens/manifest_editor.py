@@ -43,11 +43,10 @@ from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, get_current_worker
 
 from annotrain_tui.core.errors import AnnotrainError, OutputExists
-from annotrain_tui.core.files import atomic_write_text, check_output, display_path, file_identity, user_path
+from annotrain_tui.core.files import atomic_write_text, check_output, disk_identity, display_path, file_identity, user_path
 from annotrain_tui.core.manifest.diagnostics import Diagnostic, ValidationResult
 from annotrain_tui.core.manifest.drafts import (
     Opened,
-    disk_identity,
     draft_path_for,
     location_of,
     minimal_edit,

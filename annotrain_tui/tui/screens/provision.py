@@ -21,7 +21,7 @@ from textual.worker import Worker
 from annotrain_tui.core.benchmark import DEFAULT_TEMPLATE_TITLE
 from annotrain_tui.core.choices import ProvisionChoices, provision_choices
 from annotrain_tui.core.errors import AnnotrainError, Cancelled, OutputExists
-from annotrain_tui.core.files import atomic_write_text, check_output
+from annotrain_tui.core.files import atomic_write_text, check_output, disk_identity
 from annotrain_tui.core.provisioning import (
     BenchmarkIncomplete,
     Journal,
@@ -48,15 +48,6 @@ PLAN_STYLE = {
     "cancelled": ("· cancelled", "yellow"), "skipped": ("= done", "dim"), "working": ("… working", "cyan"),
 }
 COLUMNS = ("#", "Name", "Email", "Plan", "Project / note")
-
-
-def file_state(path: Path) -> tuple[int, int, int, int] | None:
-    """(device, inode, mtime, size) of the file at ``path`` (through symlinks), None when there is none."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def finish_line(outcomes: list[Outcome]) -> str:
@@ -148,7 +139,7 @@ class ProvisionScreen(AppScreen):
         self.dirty = False
         self.busy = False
         self.cancel_event = threading.Event()
-        self.loaded_state: tuple[int, int, int, int] | None = None  # the roster file as it was opened
+        self.loaded_state: tuple[int, ...] | None = None  # the roster file as it was opened
         # the roster as read from its file: its layout (columns, line ends) and what a save cannot keep
         self.roster_file: Roster | None = None
         self.row_keys: dict[str, str] = {}  # email (lower case) -> table row key of its first row
@@ -244,7 +235,7 @@ class ProvisionScreen(AppScreen):
         self.roster_path = path
         self.query_one("#roster-path", Input).value = str(path)
         self.app.workspace.recent().set(roster=str(path))
-        self.loaded_state = file_state(path)
+        self.loaded_state = disk_identity(path)
         self.roster_file = roster
         self.entries = list(roster.entries)
         self.plan, self.outcomes, self.dirty = None, {}, False
@@ -433,7 +424,7 @@ class ProvisionScreen(AppScreen):
             self.notify(why, title="Not saved", severity="warning", timeout=15, markup=False)
             self.action_save_as(then=then)
             return
-        unchanged = self.loaded_state is not None and file_state(path) == self.loaded_state
+        unchanged = self.loaded_state is not None and disk_identity(path) == self.loaded_state
         try:
             target = check_output(path, force=force or unchanged)
         except OutputExists:
@@ -515,7 +506,7 @@ class ProvisionScreen(AppScreen):
         self.roster_file = written
         if len(written.entries) == len(self.entries):
             self.entries = list(written.entries)
-        self.loaded_state = file_state(target)
+        self.loaded_state = disk_identity(target)
         self.dirty = False
         self._revalidate()
         self.notify(f"Saved {path}", title="Roster", markup=False)

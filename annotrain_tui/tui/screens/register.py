@@ -27,6 +27,7 @@ from textual.worker import Worker
 
 from annotrain_tui.core import registration as reg
 from annotrain_tui.core.choices import RestoredSelection, restore_selection
+from annotrain_tui.core.files import disk_identity
 from annotrain_tui.core.errors import AnnotrainError
 from annotrain_tui.core.models import Folder, Integration
 from annotrain_tui.core.remedies import about
@@ -47,16 +48,6 @@ JOB_COLUMNS = (("Job", 14), ("Status", 16), ("Registered", 11), ("Failed", 6), (
 
 #: diagnostics listed in the validation pane (the manifest editor lists every one)
 MAX_SHOWN = 200
-
-
-def manifest_state(path: str) -> tuple[int, int, int, int] | None:
-    """(device, inode, mtime, size) of the manifest, None when it cannot be read: a validation is
-    reused only for the file as it was validated."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def when_yes(then: Callable[[], object]) -> Callable[[bool | None], None]:
@@ -141,7 +132,7 @@ class RegisterScreen(AppScreen):
         self._empty_note = False
         self._spin = 0  # the pending spinner's frame, one per tick
         # the last validation: (path, the file's state then, its result); x names its warnings
-        self._validated: tuple[str, tuple[int, int, int, int] | None, Any] | None = None
+        self._validated: tuple[str, tuple[int, ...] | None, Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -498,7 +489,7 @@ class RegisterScreen(AppScreen):
 
     def _show_validation(self, path: str, result) -> None:
         """Every diagnostic, in a pane that scrolls (at 80×24 only the first of three warnings was readable)."""
-        self._validated = (path, manifest_state(path), result)
+        self._validated = (path, disk_identity(path), result)
         t = Text()
         style = "bold green" if result.valid else "bold red"
         t.append(f"{'✓ valid' if result.valid else '✗ invalid'}: {result.items} item(s), {result.urls} URL(s), "
@@ -532,7 +523,7 @@ class RegisterScreen(AppScreen):
             return
         integration, folder, path = ready
         last = self._validated
-        if last is not None and last[0] == path and last[1] is not None and last[1] == manifest_state(path):
+        if last is not None and last[0] == path and last[1] is not None and last[1] == disk_identity(path):
             self._confirm_register(integration, folder, path, last[2])
         else:
             self.validate_then_register(integration, folder, path)
