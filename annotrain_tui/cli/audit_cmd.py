@@ -158,17 +158,12 @@ def _offline(args: argparse.Namespace, bench_file: str, training: list[str]) -> 
         said.extend(loaded.warnings)
         return loaded.table
 
-    import gc
+    from annotrain_tui.core.startup import no_cyclic_gc
 
-    was = gc.isenabled()
-    gc.disable()  # arrays and records without cycles: a collector rescanning the heap only costs (as evaluate)
-    try:
+    with no_cyclic_gc():  # arrays and records without cycles: a collector rescanning the heap only costs
         bench = table(bench_file)
         tables = {path: table(path) for path in files}
         return audit(bench, tables, settings, warnings=said)
-    finally:
-        if was:
-            gc.enable()
 
 
 def _class_change(benchmark: str | None, trainees: str) -> str:

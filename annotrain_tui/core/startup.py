@@ -23,6 +23,8 @@ from __future__ import annotations
 import gc
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _held = False
 _signals_held = False
@@ -45,6 +47,20 @@ def release_signals() -> None:
     if _signals_held:
         _signals_held = False
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """The cyclic collector off over a bulk read (label rows, a manifest) and on again after, if it
+    was on: what such a read makes holds no cycles, and each collection meanwhile only rescanned the
+    growing heap (the cost per image grew with the file). A no-op when it is off already."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def held() -> bool:

@@ -28,7 +28,6 @@ rescans the growing heap made the cost per image grow with the file.
 
 from __future__ import annotations
 
-import gc
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +60,7 @@ from annotrain_tui.core.evaluation.parse import (
     parse_label_rows,
     read_label_rows,
 )
+from annotrain_tui.core.startup import no_cyclic_gc
 
 __all__ = ["LoadedTable", "load_table", "reference_table"]
 
@@ -165,9 +165,7 @@ def load_table(data: bytes, *, source: str, include_incomplete: bool = False) ->
     Equal to :func:`reference_table` (the dict path) for every input; raises what it raises
     (:class:`InvalidInput`, located) for a file it refuses. The garbage collector is off meanwhile.
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         try:
             return _fast(data, source=source, include_incomplete=include_incomplete)
         except MemoryError:
@@ -177,9 +175,6 @@ def load_table(data: bytes, *, source: str, include_incomplete: bool = False) ->
         loaded = reference_table(data, source=source, include_incomplete=include_incomplete)
         loaded.fast = False
         return loaded
-    finally:
-        if was:
-            gc.enable()
 
 
 def reference_table(data: bytes | str, *, source: str, include_incomplete: bool = False) -> LoadedTable:

@@ -9,7 +9,6 @@ would keep the last of two equal keys silently. The text is decoded and walked f
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -24,6 +23,7 @@ from annotrain_tui.core.manifest.positions import LineIndex, locate, members, po
 from annotrain_tui.core.manifest.rules import check_data
 from annotrain_tui.core.manifest.spec import OBJECT_URL_N, SECTIONS
 from annotrain_tui.core.manifest.urls import PROVIDERS
+from annotrain_tui.core.startup import no_cyclic_gc
 
 __all__ = ["DEFAULT_MAX_PER_CODE", "Collector", "Parsed", "check_data", "decode", "detect_format",
            "explain_json_error", "parse_path", "parse_text", "read_file", "validate_bytes", "validate_path",
@@ -211,9 +211,7 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
                 '{"images": [{"objectUrl": "https://…"}]}', line=1, column=1)
         result.diagnostics = col.finish(None)
         return Parsed(result, None, None)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # half a million small dicts: the cyclic GC would rescan them again and again
-    try:
+    with no_cyclic_gc():  # half a million small dicts: the cyclic GC would rescan them again and again
         try:
             data = loads(body.source(), text=body._text)
         except UnicodeDecodeError:
@@ -243,9 +241,6 @@ def _validate_json(body: _Body, *, path: str | None, provider: str | None, max_p
                                                          max_per_code=max_per_code)
         except RecursionError:  # json.loads followed it, a walker over the result could not
             return _json_problem(depth_problem(body.text), Collector(max_per_code), result, body)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     result.diagnostics = diagnostics
     return Parsed(result, data if isinstance(data, dict) else None, body._text)
 
