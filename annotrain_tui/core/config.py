@@ -13,6 +13,7 @@ The file is written 0600, its directory created 0700.
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import re
@@ -557,7 +558,7 @@ def _config_bytes(file: Path) -> bytes | None:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where}: too large for a settings file (over {MAX_CONFIG_BYTES // 1024} KiB)",
                           hint=REPAIR_HINT.replace("fix that line", "fix the file"), see=REPAIR_SEE)
-    if raw.startswith(b"\xef\xbb\xbf"):  # TOML 1.0 allows none, tomllib says "Invalid statement"
+    if raw.startswith(codecs.BOM_UTF8):  # TOML 1.0 allows none, tomllib says "Invalid statement"
         raise ConfigError(f"{where} starts with a byte order mark (BOM)",
                           hint="save it as UTF-8 without BOM, or move it aside", see=REPAIR_SEE)
     return raw

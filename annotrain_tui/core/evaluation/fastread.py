@@ -28,6 +28,7 @@ rescans the growing heap made the cost per image grow with the file.
 
 from __future__ import annotations
 
+import codecs
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,7 +134,6 @@ _ROWS = msgspec.json.Decoder(list[_Row])
 _OBJECTS = msgspec.json.Decoder(list[_Object])
 _FRAME = msgspec.json.Decoder(_FrameLabels)
 _ANY = msgspec.json.Decoder()
-_BOM = b"\xef\xbb\xbf"
 #: raw values of an image's classification references that hold nothing to read (absent is the
 #: empty Raw; null there is an error, the reader's to say)
 _NO_REFERENCES = (b"", b"[]")
@@ -189,7 +189,7 @@ def _raw_is(raw: Raw, empty: tuple[bytes, ...]) -> bool:
 
 def _fast(data: bytes, *, source: str, include_incomplete: bool) -> LoadedTable:
     view = memoryview(data)
-    if data[:3] == _BOM:
+    if data[:3] == codecs.BOM_UTF8:
         view = view[3:]
     rows = _ROWS.decode(view)
     # The finished-rows rule, by its one function: it sees each row's status as the dict path does.

@@ -16,6 +16,7 @@ that poll, and one that left it is dropped.
 
 from __future__ import annotations
 
+import codecs
 import math
 import threading
 import weakref
@@ -161,7 +162,7 @@ class FileRows(Mapping[str, Any]):
                            "scored", hint="press r on the evaluation screen to read the files again")
         data = read_user_bytes(self.path)
         try:
-            raws = _ROWS.decode(memoryview(data)[3:] if data[:3] == _BOM else data)
+            raws = _ROWS.decode(memoryview(data)[3:] if data[:3] == codecs.BOM_UTF8 else data)
             heads = [_HEAD.decode(r) for r in raws]
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
             from annotrain_tui.core.evaluation.parse import load_label_rows
@@ -189,7 +190,6 @@ class _Head(msgspec.Struct, gc=False):
 
 _ROWS = msgspec.json.Decoder(list[msgspec.Raw])
 _HEAD = msgspec.json.Decoder(_Head)
-_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass

@@ -24,6 +24,7 @@ two on generated files).
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from functools import partial
@@ -73,7 +74,7 @@ def validate_plain(raw: bytes, *, path: str | None, provider: str | None,
     """The result for a plain manifest, or None: then only the reference path can say."""
     # b"\\" first: a one-byte search (memchr) is ten times quicker than a two-byte one
     verbatim = b"\\" not in raw  # then every string is its text as written
-    if raw.startswith(b"\xef\xbb\xbf") or (not verbatim and b"\\u" in raw):
+    if raw.startswith(codecs.BOM_UTF8) or (not verbatim and b"\\u" in raw):
         return None
     try:
         doc = _decoder.decode(raw)

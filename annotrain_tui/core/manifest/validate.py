@@ -9,6 +9,7 @@ would keep the last of two equal keys silently. The text is decoded and walked f
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -166,7 +167,6 @@ def parse_path(path: str | FsPath, *, provider: str | None = None, format: Forma
 # ---------------------------------------------------------------------------------------------
 # JSON.
 
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class _Body:
@@ -174,7 +174,7 @@ class _Body:
 
     def __init__(self, *, text: str | None = None, raw: bytes | None = None) -> None:
         self.raw = raw
-        self.bom = text.startswith("\ufeff") if text is not None else bool(raw and raw.startswith(_UTF8_BOM))
+        self.bom = text.startswith("\ufeff") if text is not None else bool(raw and raw.startswith(codecs.BOM_UTF8))
         self._text = (text[1:] if self.bom else text) if text is not None else None
 
     @property
@@ -195,7 +195,7 @@ class _Body:
 
     def blank(self) -> bool:
         if self._text is None and self.raw is not None:
-            return not self.raw[len(_UTF8_BOM) if self.bom else 0:].strip()
+            return not self.raw[len(codecs.BOM_UTF8) if self.bom else 0:].strip()
         return not self.text.strip()
 
 
