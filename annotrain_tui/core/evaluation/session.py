@@ -78,7 +78,7 @@ class TrainingSource:
     last_activity: datetime | None = None
     watermark: datetime | None = None  # newest last_edited_at seen
 
-    members: dict[int, set[str]] = field(default_factory=dict)  # block → data hashes in it
+    members: dict[int, set[str]] = field(default_factory=dict)  # block → data hashes in it (a workspace's)
     #: a file: scored whole, as one set named the file (its ``rows`` a :class:`FileRows`)
     whole: bool = False
 
@@ -769,7 +769,6 @@ class FileSource:
                 src = sources[path] = TrainingSource(project=Project(id=path, title=path), total=len(rows),
                                                      annotator=_owner(loaded.table) or path, whole=True)
                 src.rows = rows  # type: ignore[assignment]  # a Mapping read from the file when asked
-                src.members = {0: set(rows)}
                 evaluator.add(src.block_name(0), loaded.table, annotator=src.annotator, credit_owner=src.marked)
                 del loaded
         # the session changes only once every file is read (a failure leaves it as it was)
