@@ -66,10 +66,6 @@ class Columns:
     def columns(self) -> list[str]:
         return list(self._data)
 
-    def value(self, key: str, row: int) -> Any:
-        """One cell, as a Python value where numpy holds a number (``np.float64`` stays a float)."""
-        return self._data[key][row]
-
     def where(self, mask: np.ndarray) -> Columns:
         """The rows ``mask`` (a boolean array of this length) keeps, in order."""
         keep = np.asarray(mask, dtype=bool)
